@@ -1,0 +1,7 @@
+//! Endpoint methods, grouped by what they do. All are methods on [`crate::Session`] except the
+//! OAuth calls, which live on [`crate::ThreadsClient`].
+
+pub mod insights;
+pub mod oauth;
+pub mod publish;
+pub mod read;

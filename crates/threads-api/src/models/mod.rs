@@ -1,0 +1,18 @@
+//! Response types, decoded from the JSON shapes in the reference.
+
+mod enums;
+mod insights;
+mod media;
+mod profile;
+mod publishing;
+
+pub use enums::{ContainerState, HideStatus, MediaType, ReplyAudience, ReplyControl};
+pub use insights::{
+    Breakdown, BreakdownResult, DemographicBreakdown, Demographics, InsightMetric, InsightValue,
+    Insights, LinkTotal, MEDIA_METRICS, MediaMetrics, TotalValue,
+};
+pub use media::{Children, MEDIA_FIELDS, Media, MediaRef, PollResults, UserRef};
+pub use profile::{PROFILE_FIELDS, Profile, SearchedKeyword};
+pub use publishing::{
+    ContainerStatus, Created, Deleted, PublishingLimit, QUOTA_FIELDS, QuotaConfig, Success,
+};
