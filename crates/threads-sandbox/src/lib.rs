@@ -1,0 +1,278 @@
+//! Offline simulator of Meta's Threads Graph API.
+//!
+//! A [`Sandbox`] holds a deterministic synthetic world (creators with years of posts,
+//! engagement that grows with a controllable clock), issues OAuth codes and tokens, enforces
+//! the documented publishing rules and quotas, and can inject faults. [`Sandbox::router`]
+//! returns an axum `Router` that can be served alone or mounted under a prefix:
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use threads_sandbox::{Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::new(SandboxConfig::default());
+//! let app = axum::Router::new().nest("/sandbox", sandbox.router());
+//! let token = sandbox.mint_token(sandbox.creators()[0].user_id, &["threads_basic"]);
+//! # let _ = (app, token);
+//! # }
+//! ```
+
+pub mod budget;
+pub mod clock;
+pub mod config;
+pub mod errors;
+pub mod faults;
+pub mod ids;
+pub mod params;
+mod routes;
+pub mod tokens;
+pub mod world;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use clock::SandboxClock;
+pub use config::SandboxConfig;
+pub use faults::{FaultConfig, FaultRule};
+pub use tokens::TokenKind;
+pub use world::traits::CreatorTraits;
+
+use budget::Budget;
+use errors::{ApiError, ApiResult};
+use faults::FaultState;
+use params::Params;
+use tokens::{TokenInfo, TokenStore};
+use world::World;
+
+/// The simulator. Cheap to clone: everything lives behind one `Arc`.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    start: DateTime<Utc>,
+    clock: SandboxClock,
+    world: RwLock<World>,
+    tokens: Mutex<TokenStore>,
+    budget: Mutex<Budget>,
+    faults: Mutex<FaultState>,
+    base_url: RwLock<Option<String>>,
+}
+
+/// A creator as listed by [`Sandbox::creators`] and the admin API.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatorSummary {
+    /// Threads user id.
+    pub user_id: u64,
+    /// The same id as a string, as Graph returns ids.
+    pub id: String,
+    /// Handle.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Followers now.
+    pub followers_count: u64,
+    /// Top-level posts (including reposts) visible now.
+    pub posts_count: usize,
+}
+
+/// Who a request acts for.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub token: TokenInfo,
+    pub creator: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Sandbox {
+    /// Builds a sandbox (and its default creators) from `config`.
+    pub fn new(config: SandboxConfig) -> Self {
+        let clock = SandboxClock::new(config.start_time, config.frozen_clock);
+        let start = clock.now();
+        let world = Self::initial_world(&config, start);
+        Self {
+            inner: Arc::new(Inner {
+                faults: Mutex::new(FaultState::new(config.faults.clone())),
+                base_url: RwLock::new(config.public_base_url.clone()),
+                world: RwLock::new(world),
+                tokens: Mutex::default(),
+                budget: Mutex::default(),
+                clock,
+                start,
+                config,
+            }),
+        }
+    }
+
+    fn initial_world(config: &SandboxConfig, start: DateTime<Utc>) -> World {
+        let mut world = World {
+            seed: config.seed,
+            ..World::default()
+        };
+        if config.default_creators {
+            // Anchor history on the hour so sandboxes built moments apart agree.
+            let anchor = start.timestamp() - start.timestamp().rem_euclid(3_600);
+            for i in 0..world::generate::DEFAULT_FOLLOWERS.len() {
+                let _ = world.add_creator(world::generate::default_traits(i), anchor);
+            }
+        }
+        world
+    }
+
+    /// The axum router with all endpoints (Graph, OAuth and `/_sandbox` admin).
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.clone())
+    }
+
+    /// The sandbox clock.
+    pub fn clock(&self) -> &SandboxClock {
+        &self.inner.clock
+    }
+
+    /// The configuration the sandbox was built with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// Sets the public base URL (e.g. after binding to port 0), including any mount prefix.
+    pub fn set_public_base_url(&self, url: impl Into<String>) {
+        let url: String = url.into();
+        *self
+            .inner
+            .base_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(url.trim_end_matches('/').to_owned());
+    }
+
+    /// The base URL for generated links: configured, or derived from the request.
+    pub(crate) fn base_url(&self, params: &Params) -> String {
+        self.inner
+            .base_url
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_else(|| params.request_base.clone())
+    }
+
+    /// Issues a long-lived token for `user_id` with `scopes`, skipping consent.
+    pub fn mint_token(&self, user_id: u64, scopes: &[&str]) -> String {
+        let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self.mint(user_id, scopes, TokenKind::Long).0
+    }
+
+    pub(crate) fn mint(
+        &self,
+        user_id: u64,
+        scopes: Vec<String>,
+        kind: TokenKind,
+    ) -> (String, TokenInfo) {
+        lock(&self.inner.tokens).mint(user_id, scopes, kind, self.clock().now())
+    }
+
+    /// All creators with their current follower and post counts.
+    pub fn creators(&self) -> Vec<CreatorSummary> {
+        let now = self.clock().now_ts();
+        let world = self.world();
+        world
+            .creators
+            .iter()
+            .map(|c| CreatorSummary {
+                user_id: c.user_id,
+                id: c.user_id.to_string(),
+                username: c.username.clone(),
+                name: c.name.clone(),
+                followers_count: c.followers_at(now),
+                posts_count: c.posts[..c.visible_end(now)]
+                    .iter()
+                    .filter(|p| !p.deleted)
+                    .count(),
+            })
+            .collect()
+    }
+
+    /// Creates a creator with the given traits; history ends at the current sandbox time.
+    pub fn create_creator(&self, traits: CreatorTraits) -> Result<CreatorSummary, String> {
+        let now = self.clock().now_ts();
+        let index = self.world_mut().add_creator(traits, now)?;
+        Ok(self.creators().swap_remove(index))
+    }
+
+    /// Replaces the fault settings (and reseeds the fault RNG).
+    pub fn set_faults(&self, faults: FaultConfig) {
+        *self.faults_lock() = FaultState::new(faults);
+    }
+
+    /// Current fault settings.
+    pub fn faults(&self) -> FaultConfig {
+        self.faults_lock().config.clone()
+    }
+
+    /// Back to the initial state: fresh world, no tokens, original faults, clock at start.
+    pub fn reset(&self) {
+        let cfg = &self.inner.config;
+        self.clock().reset(self.inner.start, cfg.frozen_clock);
+        *self.world_mut() = Self::initial_world(cfg, self.inner.start);
+        *lock(&self.inner.tokens) = TokenStore::default();
+        lock(&self.inner.budget).clear();
+        self.set_faults(cfg.faults.clone());
+    }
+
+    pub(crate) fn faults_lock(&self) -> MutexGuard<'_, FaultState> {
+        lock(&self.inner.faults)
+    }
+
+    pub(crate) fn tokens(&self) -> MutexGuard<'_, TokenStore> {
+        lock(&self.inner.tokens)
+    }
+
+    pub(crate) fn world(&self) -> RwLockReadGuard<'_, World> {
+        self.inner
+            .world
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn world_mut(&self) -> RwLockWriteGuard<'_, World> {
+        self.inner
+            .world
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Authenticates a Graph call: validates the token, counts it against the call budget
+    /// and checks `scope` (every call also needs `threads_basic`).
+    pub(crate) fn authorize(&self, params: &Params, scope: &str) -> ApiResult<Caller> {
+        let token = params.token().ok_or_else(ApiError::no_token)?;
+        let now = self.clock().now();
+        let info = self.tokens().validate(token, now)?;
+        let creator = *self
+            .world()
+            .by_user
+            .get(&info.user_id)
+            .ok_or_else(ApiError::revoked_token)?;
+        let rl = &self.inner.config.rate_limit;
+        if rl.enabled {
+            let ts = now.timestamp();
+            let usage = lock(&self.inner.budget).record(
+                info.user_id,
+                ts,
+                rl.calls_per_impression,
+                || self.world().creators[creator].views_between(ts - 86_400, ts),
+            )?;
+            if rl.emit_app_usage {
+                params.usage.set(usage);
+            }
+        }
+        info.require("threads_basic")?;
+        info.require(scope)?;
+        Ok(Caller {
+            token: info,
+            creator,
+        })
+    }
+}

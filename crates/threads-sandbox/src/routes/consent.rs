@@ -1,0 +1,140 @@
+//! The authorization window (§1.1): a plain HTML consent page with no inline script or style,
+//! so it renders under a `default-src 'self'` CSP.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::Sandbox;
+use crate::params::Params;
+use crate::tokens::{CodeGrant, parse_scopes};
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn error_page(message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Threads sandbox: error</title></head><body><h1>Cannot authorize</h1><p>{}</p></body></html>",
+        escape(message)
+    );
+    (StatusCode::BAD_REQUEST, Html(body)).into_response()
+}
+
+/// Checks client_id, redirect_uri and scope; returns (redirect_uri, scopes).
+fn validate(sb: &Sandbox, params: &Params) -> Result<(String, Vec<String>), Response> {
+    let cfg = sb.config();
+    if params.get("client_id") != Some(cfg.app_id.as_str()) {
+        return Err(error_page(
+            "No application data was given or the client_id is invalid.",
+        ));
+    }
+    let Some(redirect) = params.get("redirect_uri").filter(|r| !r.is_empty()) else {
+        return Err(error_page("redirect_uri is required."));
+    };
+    if !cfg.redirect_uris.is_empty() && !cfg.redirect_uris.iter().any(|r| r == redirect) {
+        return Err(error_page(
+            "redirect_uri does not match a configured redirect URI.",
+        ));
+    }
+    if url::Url::parse(redirect).is_err() {
+        return Err(error_page("redirect_uri is not a valid URL."));
+    }
+    if params.get("response_type").is_some_and(|r| r != "code") {
+        return Err(error_page("response_type must be code."));
+    }
+    let scopes = parse_scopes(params.get("scope").unwrap_or(""));
+    if !scopes.iter().any(|s| s == "threads_basic") {
+        return Err(error_page("scope must include threads_basic."));
+    }
+    Ok((redirect.to_owned(), scopes))
+}
+
+/// `GET /oauth/authorize`: the consent page listing synthetic creators to log in as.
+pub async fn show(State(sb): State<Sandbox>, params: Params) -> Response {
+    let (redirect, scopes) = match validate(&sb, &params) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let hidden = |name: &str, value: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(value)
+        )
+    };
+    let mut creators = String::new();
+    for (i, c) in sb.creators().iter().enumerate() {
+        creators.push_str(&format!(
+            "<li><label><input type=\"radio\" name=\"user_id\" value=\"{}\"{}> @{} ({}): {} followers</label></li>",
+            c.user_id,
+            if i == 0 { " checked" } else { "" },
+            escape(&c.username),
+            escape(&c.name),
+            c.followers_count
+        ));
+    }
+    let scope_items: String = scopes
+        .iter()
+        .map(|s| format!("<li>{}</li>", escape(s)))
+        .collect();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Threads sandbox: authorize {app}</title></head><body>\
+<h1>Authorize {app}</h1><p>The app asks for these permissions:</p><ul>{scope_items}</ul>\
+<form method=\"post\" action=\"authorize\">{client}{redirect}{scope}{state}\
+<fieldset><legend>Continue as</legend><ul>{creators}</ul></fieldset>\
+<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
+<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
+        app = escape(&sb.config().app_id),
+        client = hidden("client_id", params.get("client_id").unwrap_or("")),
+        redirect = hidden("redirect_uri", &redirect),
+        scope = hidden("scope", &scopes.join(",")),
+        state = hidden("state", params.get("state").unwrap_or("")),
+    );
+    Html(body).into_response()
+}
+
+/// `POST /oauth/authorize`: Allow redirects with a code, Deny with `error=access_denied`.
+pub async fn decide(State(sb): State<Sandbox>, params: Params) -> Response {
+    let (redirect, scopes) = match validate(&sb, &params) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let state = params.get("state").unwrap_or("");
+    let Ok(mut target) = url::Url::parse(&redirect) else {
+        return error_page("redirect_uri is not a valid URL.");
+    };
+    if params.get("decision") == Some("allow") {
+        let user_id = params.get("user_id").and_then(|u| u.parse::<u64>().ok());
+        let Some(user_id) = user_id.filter(|u| sb.world().by_user.contains_key(u)) else {
+            return error_page("Pick a creator to continue as.");
+        };
+        let code = sb.tokens().issue_code(CodeGrant {
+            user_id,
+            scopes,
+            redirect_uri: redirect.clone(),
+            issued_at: sb.clock().now(),
+        });
+        target
+            .query_pairs_mut()
+            .append_pair("code", &code)
+            .append_pair("state", state);
+        // Threads appends `#_` to the redirect; clients must strip it.
+        target.set_fragment(Some("_"));
+    } else {
+        target
+            .query_pairs_mut()
+            .append_pair("error", "access_denied")
+            .append_pair("error_reason", "user_denied")
+            .append_pair("error_description", "The user denied your request")
+            .append_pair("state", state);
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, target.to_string())],
+    )
+        .into_response()
+}

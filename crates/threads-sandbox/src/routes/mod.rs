@@ -1,0 +1,166 @@
+//! HTTP routes: Graph endpoints (versioned and unversioned), OAuth, and the admin API.
+
+mod admin;
+mod consent;
+mod insights;
+mod media;
+mod oauth;
+mod publish;
+mod replies;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate};
+
+use crate::errors::{ApiError, ApiResult};
+use crate::ids::encode_cursor;
+use crate::params::Params;
+use crate::{Caller, Sandbox};
+
+/// Earliest `since` accepted on listings (Threads' API launch).
+pub const LIST_SINCE_FLOOR: i64 = 1_688_540_400;
+
+pub fn router(sandbox: Sandbox) -> Router {
+    let graph: Router<Sandbox> = Router::new()
+        .route("/oauth/access_token", post(oauth::exchange_code))
+        .route("/access_token", get(oauth::exchange_long_lived))
+        .route("/refresh_access_token", get(oauth::refresh))
+        .route("/{id}", get(media::get_object).delete(media::delete_object))
+        .route(
+            "/{id}/threads",
+            get(media::list_threads).post(publish::create_container),
+        )
+        .route("/{id}/threads_publish", post(publish::publish))
+        .route(
+            "/{id}/threads_publishing_limit",
+            get(publish::publishing_limit),
+        )
+        .route("/{id}/threads_insights", get(insights::user_insights))
+        .route("/{id}/insights", get(insights::media_insights))
+        .route("/{id}/replies", get(replies::list_replies))
+        .route("/{id}/conversation", get(replies::conversation))
+        .route("/{id}/manage_reply", post(replies::manage_reply))
+        .route("/{id}/repost", post(publish::repost))
+        .route_layer(from_fn_with_state(
+            sandbox.clone(),
+            crate::faults::middleware,
+        ));
+    Router::new()
+        .merge(graph.clone())
+        .nest("/v1.0", graph)
+        .route("/oauth/authorize", get(consent::show).post(consent::decide))
+        .nest("/_sandbox", admin::router())
+        .with_state(sandbox)
+}
+
+/// The `{user-id}` segment must be `me` or the caller's own id.
+fn own_user(caller: &Caller, id: &str) -> ApiResult<()> {
+    if id == "me" || id == caller.token.user_id.to_string() {
+        Ok(())
+    } else {
+        Err(ApiError::unknown_object(id))
+    }
+}
+
+/// `limit`: default 25, at most 100.
+fn parse_limit(params: &Params) -> ApiResult<usize> {
+    match params.get("limit") {
+        None => Ok(25),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            Ok(n) if n > 100 => Err(ApiError::invalid_param(
+                "The limit parameter cannot exceed 100",
+            )),
+            _ => Err(ApiError::invalid_param(
+                "Param limit must be a positive integer",
+            )),
+        },
+    }
+}
+
+/// A Unix timestamp, a date (`2024-05-01`) or an RFC 3339 time.
+fn parse_time(name: &str, raw: &str) -> ApiResult<i64> {
+    if let Ok(ts) = raw.parse::<i64>() {
+        return Ok(ts);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.timestamp());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc().timestamp());
+    }
+    Err(ApiError::invalid_param(format!(
+        "Param {name} must be a valid timestamp"
+    )))
+}
+
+/// The optional `since`/`until` pair.
+fn time_range(params: &Params) -> ApiResult<(Option<i64>, Option<i64>)> {
+    let since = params
+        .get("since")
+        .map(|s| parse_time("since", s))
+        .transpose()?;
+    let until = params
+        .get("until")
+        .map(|s| parse_time("until", s))
+        .transpose()?;
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        return Err(ApiError::invalid_param(
+            "Param since must be earlier than until",
+        ));
+    }
+    Ok((since, until))
+}
+
+/// `before` and `after` cursors (never both).
+fn cursors(params: &Params) -> ApiResult<(Option<String>, Option<String>)> {
+    let before = params.get("before").map(str::to_owned);
+    let after = params.get("after").map(str::to_owned);
+    if before.is_some() && after.is_some() {
+        return Err(ApiError::invalid_param(
+            "Only one of before and after may be given",
+        ));
+    }
+    Ok((before, after))
+}
+
+/// Builds `paging` for a page whose first and last items have cursor positions
+/// `first`/`last`; `next`/`previous` are omitted when there is nothing in that direction.
+fn paging(
+    sandbox: &Sandbox,
+    params: &Params,
+    path: &str,
+    first: usize,
+    last: usize,
+    has_older: bool,
+    has_newer: bool,
+) -> serde_json::Value {
+    let base = sandbox.base_url(params);
+    let url = |key: &str, cursor: &str| {
+        let mut pairs: Vec<(&str, &str)> = params
+            .without_token()
+            .filter(|(k, _)| k != "before" && k != "after")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(t) = params.get("access_token") {
+            pairs.push(("access_token", t));
+        }
+        pairs.push((key, cursor));
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("{base}/v1.0/{path}?{query}")
+    };
+    let (before, after) = (encode_cursor(first), encode_cursor(last));
+    let mut out = serde_json::json!({"cursors": {"before": before, "after": after}});
+    if has_older {
+        out["next"] = url("after", &after).into();
+    }
+    if has_newer {
+        out["previous"] = url("before", &before).into();
+    }
+    out
+}
