@@ -110,6 +110,8 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             .strip_suffix(parts.uri.path())
             .unwrap_or("")
             .trim_end_matches('/');
+        // The sandbox's own `/v1.0` nesting is part of the API path, not the mount prefix.
+        let prefix = prefix.strip_suffix("/v1.0").unwrap_or(prefix);
         let usage = parts
             .extensions
             .get::<UsageSlot>()

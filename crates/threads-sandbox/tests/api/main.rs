@@ -1,0 +1,8 @@
+//! Black-box tests over real HTTP on 127.0.0.1:0.
+
+mod faults;
+mod helpers;
+mod insights;
+mod listing;
+mod oauth;
+mod publish;
