@@ -133,7 +133,10 @@ impl<'a> Retrier<'a> {
             }
             Idempotency::Unsafe => match err {
                 Error::Transport(t) => t.kind == TransportKind::Connect,
-                Error::Api { status, api, .. } => *status == 429 || is_throttle(api),
+                Error::Api { status, api, .. } => {
+                    (*status == 429 || is_throttle(api))
+                        && matches!(err.class(), ErrorClass::RetryLater { .. })
+                }
                 Error::Decode { status, .. } => *status == 429,
                 Error::Validation(_) | Error::Config(_) => false,
             },

@@ -214,6 +214,10 @@ fn both_error_envelopes_parse_and_classify() {
     let (_, class) = class_of("error_throttled", 403);
     assert!(matches!(class, ErrorClass::RetryLater { .. }));
 
+    let (api, class) = class_of("error_quota", 400);
+    assert_eq!((api.code, api.is_transient), (Some(613), Some(false)));
+    assert_eq!(class, ErrorClass::QuotaExhausted);
+
     let (_, class) = class_of("error_permission", 403);
     assert_eq!(class, ErrorClass::Permission);
 

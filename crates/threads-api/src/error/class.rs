@@ -57,8 +57,9 @@ pub(crate) fn classify_api(
     if is_reauth(status, api) {
         return ErrorClass::Reauth;
     }
-    // The publishing quota error is unconfirmed (§9): accept the Instagram-style code 9 /
-    // subcode 2207042 and any message that names the quota, before the generic throttle check.
+    // The daily-quota error is unconfirmed (§9): accept the Instagram-style code 9 / subcode
+    // 2207042, and any error (a throttling code 613 included) whose text names a quota or a
+    // 24-hour window, before the generic throttle check.
     if code == Some(9) || subcode == Some(2_207_042) || mentions_quota(api) {
         return ErrorClass::QuotaExhausted;
     }
@@ -111,6 +112,9 @@ fn is_reauth(status: u16, api: &ApiError) -> bool {
         || (oauth && api.code == Some(400))
 }
 
+/// Words that mark a daily action quota rather than a short-term rate limit.
+const QUOTA_MARKERS: [&str; 4] = ["quota", "24 hours", "24-hour", "per day"];
+
 fn mentions_quota(api: &ApiError) -> bool {
     [
         Some(&api.message),
@@ -119,7 +123,8 @@ fn mentions_quota(api: &ApiError) -> bool {
     ]
     .into_iter()
     .flatten()
-    .any(|m| m.to_ascii_lowercase().contains("quota"))
+    .map(|m| m.to_ascii_lowercase())
+    .any(|m| QUOTA_MARKERS.iter().any(|k| m.contains(k)))
 }
 
 #[cfg(test)]
@@ -178,6 +183,18 @@ mod tests {
                 message: "m".into()
             }
         );
+    }
+
+    #[test]
+    fn a_throttle_code_naming_a_daily_limit_is_quota_exhausted() {
+        let mut e = api(613, None);
+        e.message = "Publishing limit of 250 per 24 hours reached".into();
+        assert_eq!(classify_api(400, &e, None), ErrorClass::QuotaExhausted);
+        e.message = "Calls to this api have exceeded the rate limit.".into();
+        assert!(matches!(
+            classify_api(400, &e, None),
+            ErrorClass::RetryLater { .. }
+        ));
     }
 
     #[test]

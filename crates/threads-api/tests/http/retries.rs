@@ -228,3 +228,19 @@ async fn connect_errors_are_retried_even_for_publishing() {
     assert!(err.is_retryable());
     assert_eq!(client.calls_made(), 3);
 }
+
+#[tokio::test]
+async fn an_exhausted_daily_quota_is_reported_without_retrying() {
+    let server = TestServer::start().await;
+    server.on(
+        "POST /v1.0/me/threads_publish",
+        [Reply::fixture(400, "error_quota"), Reply::ok("id")],
+    );
+    let session = server.session();
+    let err = session
+        .publish(&ContainerId::from("3001"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::QuotaExhausted);
+    assert_eq!(session.client().calls_made(), 1);
+}
