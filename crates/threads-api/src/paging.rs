@@ -188,18 +188,18 @@ where
     stream::try_unfold(start, move |next| {
         let (client, token, url) = (client.clone(), token.clone(), url.clone());
         async move {
-            let (call, pairs) = match next {
+            let (call, pairs, followed) = match next {
                 Next::Done => return Ok(None),
                 Next::First(p) | Next::After(p) => {
-                    (Call::new(Method::GET, url).queries(p.clone()), p)
+                    (Call::new(Method::GET, url).queries(p.clone()), p, None)
                 }
-                Next::Url(next_url) => (follow(&next_url), Vec::new()),
+                Next::Url(next_url) => (follow(&next_url), Vec::new(), Some(next_url)),
             };
             let page: Page<T> = client.call(&call.token(&token)).await?;
             if page.data.is_empty() {
                 return Ok(None);
             }
-            let next = next_step(&client, &page, pairs);
+            let next = next_step(&client, &page, pairs, followed.as_ref());
             Ok(Some((page, next)))
         }
     })
@@ -214,7 +214,13 @@ pub(crate) fn items<T: Send + 'static>(pages: PageStream<T>) -> ItemStream<T> {
         .boxed()
 }
 
-fn next_step<T>(client: &ThreadsClient, page: &Page<T>, mut pairs: Vec<(String, String)>) -> Next {
+/// Decides where the walk goes after `page`, fetched with `pairs` or from the `followed` URL.
+fn next_step<T>(
+    client: &ThreadsClient,
+    page: &Page<T>,
+    mut pairs: Vec<(String, String)>,
+    followed: Option<&Url>,
+) -> Next {
     let Some(paging) = &page.paging else {
         return Next::Done;
     };
@@ -234,7 +240,8 @@ fn next_step<T>(client: &ThreadsClient, page: &Page<T>, mut pairs: Vec<(String, 
         return Next::After(pairs);
     }
     match Url::parse(next_url) {
-        Ok(u) if client.is_graph_origin(&u) => Next::Url(u),
+        // A `next` pointing at the page just fetched would loop forever.
+        Ok(u) if client.is_graph_origin(&u) && followed != Some(&u) => Next::Url(u),
         _ => Next::Done,
     }
 }

@@ -1,12 +1,14 @@
 //! Writes: containers, publish, delete, hide reply, repost (§5 and §7 of the reference).
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde::Deserialize;
 
 use crate::container::Container;
 use crate::error::Result;
 use crate::ids::{ContainerId, MediaId};
-use crate::models::{ContainerStatus, Created, Deleted, Success};
+use crate::models::{ContainerState, ContainerStatus, Created, Deleted, Success};
 use crate::session::Session;
 
 #[derive(Deserialize)]
@@ -41,6 +43,26 @@ impl Session {
             .call(Method::GET, &[container.as_str()])
             .query("fields", "id,status,error_message");
         self.client().call(&call).await
+    }
+
+    /// Polls [`Self::container_status`] every `every` until the container leaves `IN_PROGRESS`
+    /// or `give_up_after` has passed, and returns the last status seen. The caller decides what
+    /// `ERROR`, `EXPIRED` or a still-`IN_PROGRESS` container means for its job.
+    pub async fn wait_for_container(
+        &self,
+        container: &ContainerId,
+        every: Duration,
+        give_up_after: Duration,
+    ) -> Result<ContainerStatus> {
+        let deadline = tokio::time::Instant::now() + give_up_after;
+        loop {
+            let status = self.container_status(container).await?;
+            let settled = status.status != ContainerState::InProgress;
+            if settled || tokio::time::Instant::now() + every > deadline {
+                return Ok(status);
+            }
+            tokio::time::sleep(every).await;
+        }
     }
 
     /// `POST /{user-id}/threads_publish` with `creation_id`: publishes a `FINISHED` container.

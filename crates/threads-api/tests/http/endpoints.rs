@@ -211,3 +211,41 @@ async fn an_unversioned_client_omits_the_version_prefix() {
         .unwrap();
     assert_eq!(profile.id.as_str(), "1234567");
 }
+
+#[tokio::test]
+async fn waiting_for_a_container_polls_until_it_settles() {
+    use std::time::Duration;
+    let server = TestServer::start().await;
+    let in_progress = || Reply::raw(200, r#"{"id":"3001","status":"IN_PROGRESS"}"#);
+    server.on(
+        "GET /v1.0/3001",
+        [
+            in_progress(),
+            in_progress(),
+            Reply::ok("container_status_finished"),
+        ],
+    );
+    server.on("GET /v1.0/3002", [Reply::ok("container_status_error")]);
+    server.on("GET /v1.0/3003", [in_progress()]);
+    let session = server.session();
+    let (every, limit) = (Duration::from_millis(5), Duration::from_secs(2));
+    let done = session
+        .wait_for_container(&ContainerId::from("3001"), every, limit)
+        .await
+        .unwrap();
+    assert_eq!(done.status, ContainerState::Finished);
+    assert_eq!(session.client().calls_made(), 3);
+    let failed = session
+        .wait_for_container(&ContainerId::from("3002"), every, limit)
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.error_message.as_deref(),
+        Some("FAILED_DOWNLOADING_VIDEO")
+    );
+    let stuck = session
+        .wait_for_container(&ContainerId::from("3003"), every, Duration::from_millis(30))
+        .await
+        .unwrap();
+    assert_eq!(stuck.status, ContainerState::InProgress);
+}

@@ -147,3 +147,34 @@ async fn replies_and_conversation_page_with_reverse() {
         Some("false")
     );
 }
+
+#[tokio::test]
+async fn a_next_link_pointing_at_itself_does_not_loop() {
+    let server = TestServer::start().await;
+    let next = format!("{}/v1.0/me/threads?after=SAME", server.url());
+    let page = format!(r#"{{"data":[{{"id":"1"}}],"paging":{{"next":"{next}"}}}}"#);
+    server.on("GET /v1.0/me/threads", [Reply::raw(200, page)]);
+    let posts: Vec<_> = server
+        .session()
+        .posts(&ListQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(posts.len(), 2, "first page, then the linked page once");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_repeated_after_cursor_ends_the_walk() {
+    let server = TestServer::start().await;
+    server.on("GET /v1.0/me/threads", [Reply::ok("posts_page1")]);
+    let pages: Vec<_> = server
+        .session()
+        .posts_pages(&ListQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    // Page 1 again with after=A1 repeats the cursor; the next link (another host) is not followed.
+    assert_eq!(pages.len(), 2);
+    assert_eq!(server.requests().len(), 2);
+}
