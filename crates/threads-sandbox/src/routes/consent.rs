@@ -26,30 +26,26 @@ fn error_page(message: &str) -> Response {
 }
 
 /// Checks client_id, redirect_uri and scope; returns (redirect_uri, scopes).
-fn validate(sb: &Sandbox, params: &Params) -> Result<(String, Vec<String>), Response> {
+fn validate(sb: &Sandbox, params: &Params) -> Result<(String, Vec<String>), &'static str> {
     let cfg = sb.config();
     if params.get("client_id") != Some(cfg.app_id.as_str()) {
-        return Err(error_page(
-            "No application data was given or the client_id is invalid.",
-        ));
+        return Err("No application data was given or the client_id is invalid.");
     }
     let Some(redirect) = params.get("redirect_uri").filter(|r| !r.is_empty()) else {
-        return Err(error_page("redirect_uri is required."));
+        return Err("redirect_uri is required.");
     };
     if !cfg.redirect_uris.is_empty() && !cfg.redirect_uris.iter().any(|r| r == redirect) {
-        return Err(error_page(
-            "redirect_uri does not match a configured redirect URI.",
-        ));
+        return Err("redirect_uri does not match a configured redirect URI.");
     }
     if url::Url::parse(redirect).is_err() {
-        return Err(error_page("redirect_uri is not a valid URL."));
+        return Err("redirect_uri is not a valid URL.");
     }
     if params.get("response_type").is_some_and(|r| r != "code") {
-        return Err(error_page("response_type must be code."));
+        return Err("response_type must be code.");
     }
     let scopes = parse_scopes(params.get("scope").unwrap_or(""));
     if !scopes.iter().any(|s| s == "threads_basic") {
-        return Err(error_page("scope must include threads_basic."));
+        return Err("scope must include threads_basic.");
     }
     Ok((redirect.to_owned(), scopes))
 }
@@ -58,7 +54,7 @@ fn validate(sb: &Sandbox, params: &Params) -> Result<(String, Vec<String>), Resp
 pub async fn show(State(sb): State<Sandbox>, params: Params) -> Response {
     let (redirect, scopes) = match validate(&sb, &params) {
         Ok(v) => v,
-        Err(page) => return page,
+        Err(message) => return error_page(message),
     };
     let hidden = |name: &str, value: &str| {
         format!(
@@ -101,7 +97,7 @@ pub async fn show(State(sb): State<Sandbox>, params: Params) -> Response {
 pub async fn decide(State(sb): State<Sandbox>, params: Params) -> Response {
     let (redirect, scopes) = match validate(&sb, &params) {
         Ok(v) => v,
-        Err(page) => return page,
+        Err(message) => return error_page(message),
     };
     let state = params.get("state").unwrap_or("");
     let Ok(mut target) = url::Url::parse(&redirect) else {

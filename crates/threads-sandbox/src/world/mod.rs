@@ -7,6 +7,7 @@ pub mod insights;
 pub mod publish;
 pub mod render;
 pub mod replies;
+pub mod rules;
 pub mod text;
 pub mod traits;
 

@@ -6,3 +6,4 @@ mod insights;
 mod listing;
 mod oauth;
 mod publish;
+mod replies;
