@@ -75,11 +75,8 @@ impl ThreadsClient {
     /// A Graph URL: base, optional version prefix, then `segments`, each percent-encoded.
     pub(crate) fn graph_url(&self, versioned: bool, segments: &[&str]) -> Url {
         let mut url = self.inner.config.graph_base.clone();
-        {
-            // `graph_base` is checked to be http(s) with a host, so it can be a base.
-            let mut path = url
-                .path_segments_mut()
-                .unwrap_or_else(|()| unreachable!("http(s) URLs have paths"));
+        // `graph_base` is checked to be http(s) with a host, so it always has path segments.
+        if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty();
             if versioned && let Some(v) = &self.inner.config.api_version {
                 path.push(v);
