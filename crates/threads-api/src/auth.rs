@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use url::Url;
 
 use crate::ids::UserId;
@@ -165,30 +165,20 @@ pub(crate) struct RawToken {
     pub(crate) access_token: AccessToken,
     pub(crate) user_id: Option<UserId>,
     pub(crate) token_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_seconds")]
-    pub(crate) expires_in: Option<Duration>,
+    /// Seconds, as a number or a string of digits.
+    #[serde(default, deserialize_with = "crate::lenient::int")]
+    expires_in: Option<u64>,
 }
 
 impl RawToken {
+    pub(crate) fn expires_in(&self) -> Option<Duration> {
+        self.expires_in.map(Duration::from_secs)
+    }
+
     pub(crate) fn expires_at(&self, now: DateTime<Utc>, default: Duration) -> DateTime<Utc> {
-        let lifetime = self.expires_in.unwrap_or(default);
+        let lifetime = self.expires_in().unwrap_or(default);
         now + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::MAX)
     }
-}
-
-/// `expires_in` as a number or a string of digits.
-fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Secs {
-        Num(u64),
-        Str(String),
-    }
-    Ok(match Option::<Secs>::deserialize(d)? {
-        Some(Secs::Num(n)) => Some(Duration::from_secs(n)),
-        Some(Secs::Str(s)) => s.trim().parse().ok().map(Duration::from_secs),
-        None => None,
-    })
 }
 
 #[cfg(test)]

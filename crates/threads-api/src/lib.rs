@@ -28,6 +28,7 @@ mod container;
 pub mod endpoints;
 mod error;
 mod ids;
+mod lenient;
 pub mod models;
 mod paging;
 pub mod retry;

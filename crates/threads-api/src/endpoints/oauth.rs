@@ -67,6 +67,7 @@ impl ThreadsClient {
         .unsafe_to_repeat();
         let raw: RawToken = self.call(&call).await?;
         let expires_at = raw.expires_at(now, SHORT_LIVED_LIFETIME);
+        let expires_in = raw.expires_in();
         let user_id = raw.user_id.ok_or_else(|| Error::Decode {
             status: 200,
             detail: "code exchange answer has no user_id".into(),
@@ -76,7 +77,7 @@ impl ThreadsClient {
             access_token: raw.access_token,
             user_id,
             token_type: raw.token_type,
-            expires_in: raw.expires_in,
+            expires_in,
             expires_at,
         })
     }
@@ -116,9 +117,9 @@ impl ThreadsClient {
         let raw: RawToken = self.call(call).await?;
         Ok(LongLivedToken {
             expires_at: raw.expires_at(now, LONG_LIVED_LIFETIME),
+            expires_in: raw.expires_in(),
             access_token: raw.access_token,
             token_type: raw.token_type,
-            expires_in: raw.expires_in,
         })
     }
 }

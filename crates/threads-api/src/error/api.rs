@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// An error reported by Meta in a response body.
 ///
@@ -81,9 +81,9 @@ struct GraphError {
     message: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     code: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     error_subcode: Option<i64>,
     is_transient: Option<bool>,
     error_user_title: Option<String>,
@@ -95,28 +95,13 @@ struct GraphError {
 struct FlatError {
     error_message: String,
     error_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     code: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     error_code: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     error_subcode: Option<i64>,
     fbtrace_id: Option<String>,
-}
-
-/// Codes arrive as numbers; a string of digits is accepted too rather than losing the error.
-fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum IntOrString {
-        Int(i64),
-        Str(String),
-    }
-    Ok(match Option::<IntOrString>::deserialize(d)? {
-        Some(IntOrString::Int(n)) => Some(n),
-        Some(IntOrString::Str(s)) => s.trim().parse().ok(),
-        None => None,
-    })
 }
 
 #[cfg(test)]
