@@ -1,0 +1,49 @@
+//! The `thredops` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// ThredOps: a strategic command centre for creators on Threads.
+#[derive(Debug, Parser)]
+#[command(name = "thredops", version, about, long_about = None)]
+pub struct Cli {
+    /// Optional TOML configuration file (keys as listed by `thredops config`, lower case).
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "THREDOPS_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+    /// Manage keys.
+    Keys {
+        /// Key operation.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// Key operations.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Start signing sessions with a new key; sessions signed with older keys stay valid until they
+    /// expire. Restart (or roll) the servers to pick it up.
+    RotateSigning,
+}

@@ -1,0 +1,319 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then `THREDOPS_*` variables.
+
+mod registry;
+mod secret;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use registry::{SETTINGS, SettingSpec};
+pub use secret::Secret;
+use url::Url;
+
+/// A setting that could not be used; the message names it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value that does not parse.
+    #[error("{env} (`{key}`): {reason}")]
+    Invalid {
+        /// Environment variable name.
+        env: &'static str,
+        /// File key.
+        key: &'static str,
+        /// What is wrong with the value.
+        reason: String,
+    },
+    /// The configuration file cannot be read or parsed.
+    #[error("config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Which database backend a URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// An encrypted SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server (the URL is kept secret because it may carry a password).
+    Postgres(Secret),
+}
+
+/// The effective, typed configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Public base URL, without a trailing slash.
+    pub public_url: Url,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database to use.
+    pub database: DatabaseTarget,
+    /// Pool size.
+    pub database_max_connections: u32,
+    /// Master key given directly (hex).
+    pub master_key: Option<Secret>,
+    /// Master key file path.
+    pub master_key_file: PathBuf,
+    /// Emit JSON logs.
+    pub log_json: bool,
+    /// Log filter.
+    pub log_level: String,
+    /// TLS certificate and key files.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Idle session timeout.
+    pub session_idle: Duration,
+    /// Absolute session timeout.
+    pub session_absolute: Duration,
+    /// Whether to read the client IP from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+    /// Request timeout.
+    pub request_timeout: Duration,
+    /// Maximum request body size.
+    pub max_body_bytes: usize,
+}
+
+/// Raw string values after layering, keyed by file key; the source of `thredops config`.
+#[derive(Debug, Clone, Default)]
+pub struct RawSettings {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl RawSettings {
+    /// Layers defaults, the optional file and the given environment.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut values = BTreeMap::new();
+        for spec in SETTINGS {
+            if let Some(default) = spec.default {
+                values.insert(spec.key, default.to_owned());
+            }
+        }
+        if let Some(path) = file {
+            for (key, value) in read_file(path)? {
+                values.insert(key, value);
+            }
+        }
+        for spec in SETTINGS {
+            if let Some(value) = env(spec.env).filter(|v| !v.is_empty()) {
+                values.insert(spec.key, value);
+            }
+        }
+        Ok(Self { values })
+    }
+
+    /// Loads from the process environment; the file comes from `--config` or `THREDOPS_CONFIG`.
+    pub fn from_process_env(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load(file, |name| std::env::var(name).ok())
+    }
+
+    /// Overrides one value (used by tests and subcommands).
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        let spec = registry::find(key).unwrap_or_else(|| panic!("unknown setting {key}"));
+        self.values.insert(spec.key, value.into());
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    /// Lines `NAME = value` for every setting, secrets redacted.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for spec in SETTINGS {
+            let shown = match self.get(spec.key) {
+                None => "(unset)".to_owned(),
+                Some(_) if spec.secret => "(set, redacted)".to_owned(),
+                Some(v) => v.to_owned(),
+            };
+            out.push_str(&format!("{} = {}\n", spec.env, shown));
+        }
+        out
+    }
+
+    /// Parses every value into typed settings, naming the first bad one.
+    pub fn parse(&self) -> Result<Settings, ConfigError> {
+        let bind: SocketAddr =
+            self.parse_with("bind", |v| v.parse().map_err(|e| format!("{e}")))?;
+        let public_url = match self.get("public_url") {
+            Some(v) => parse_public_url(v).map_err(|reason| invalid("public_url", reason))?,
+            None => Url::parse(&format!("http://{bind}")).expect("socket address forms a URL"),
+        };
+        let data_dir = PathBuf::from(self.require("data_dir")?);
+        let database = match self.get("database_url") {
+            None => DatabaseTarget::Sqlite(data_dir.join("thredops.db")),
+            Some(v) => parse_database_url(v).map_err(|reason| invalid("database_url", reason))?,
+        };
+        let master_key_file = self
+            .get("master_key_file")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("master.key"));
+        let log_json = match self.require("log_format")? {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(invalid(
+                    "log_format",
+                    format!("expected text or json, got {other:?}"),
+                ));
+            }
+        };
+        let tls = match (self.get("tls_cert"), self.get("tls_key")) {
+            (None, None) => None,
+            (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "tls_key",
+                    "required when THREDOPS_TLS_CERT is set".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "tls_cert",
+                    "required when THREDOPS_TLS_KEY is set".into(),
+                ));
+            }
+        };
+        Ok(Settings {
+            bind,
+            public_url,
+            data_dir,
+            database,
+            database_max_connections: self.parse_number("database_max_connections", 1, 1000)?
+                as u32,
+            master_key: self.get("master_key").map(Secret::new),
+            master_key_file,
+            log_json,
+            log_level: self.require("log_level")?.to_owned(),
+            tls,
+            session_idle: Duration::from_secs(
+                60 * self.parse_number("session_idle_minutes", 1, 60 * 24 * 90)?,
+            ),
+            session_absolute: Duration::from_secs(
+                3600 * self.parse_number("session_absolute_hours", 1, 24 * 365)?,
+            ),
+            trust_forwarded_for: self.parse_with("trust_forwarded_for", parse_bool)?,
+            request_timeout: Duration::from_secs(self.parse_number(
+                "request_timeout_seconds",
+                1,
+                3600,
+            )?),
+            max_body_bytes: self.parse_number("max_body_bytes", 1024, 1 << 30)? as usize,
+        })
+    }
+
+    fn require(&self, key: &'static str) -> Result<&str, ConfigError> {
+        self.get(key)
+            .ok_or_else(|| invalid(key, "must be set".into()))
+    }
+
+    fn parse_with<T>(
+        &self,
+        key: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        parse(self.require(key)?).map_err(|reason| invalid(key, reason))
+    }
+
+    fn parse_number(&self, key: &'static str, min: u64, max: u64) -> Result<u64, ConfigError> {
+        self.parse_with(key, |v| match v.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            Ok(n) => Err(format!("{n} is outside {min}..={max}")),
+            Err(_) => Err(format!("{v:?} is not a whole number")),
+        })
+    }
+}
+
+fn invalid(key: &'static str, reason: String) -> ConfigError {
+    let spec = registry::find(key).expect("known setting");
+    ConfigError::Invalid {
+        env: spec.env,
+        key: spec.key,
+        reason,
+    }
+}
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("expected true or false, got {v:?}")),
+    }
+}
+
+fn parse_public_url(v: &str) -> Result<Url, String> {
+    let url =
+        Url::parse(v.trim_end_matches('/')).map_err(|e| format!("{v:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "{v:?} must be an http:// or https:// URL with a host"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(url)
+}
+
+/// Chooses the backend from the URL scheme; anything else is refused so a typo cannot create an
+/// empty database somewhere unexpected.
+pub fn parse_database_url(v: &str) -> Result<DatabaseTarget, String> {
+    if let Some(rest) = v
+        .strip_prefix("sqlite://")
+        .or_else(|| v.strip_prefix("sqlite:"))
+    {
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return Err("sqlite URLs need a file path, e.g. sqlite://./data/thredops.db".into());
+        }
+        return Ok(DatabaseTarget::Sqlite(PathBuf::from(path)));
+    }
+    if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+        Url::parse(v).map_err(|_| "not a valid postgres:// URL".to_owned())?;
+        return Ok(DatabaseTarget::Postgres(Secret::new(v)));
+    }
+    let scheme = v.split(':').next().unwrap_or_default();
+    Err(format!(
+        "unsupported scheme {scheme:?}: use sqlite://PATH or postgres://USER@HOST/DB"
+    ))
+}
+
+fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let file_err = |reason: String| ConfigError::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_err(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| file_err(e.to_string()))?;
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let spec =
+            registry::find(&key).ok_or_else(|| file_err(format!("unknown setting `{key}`")))?;
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(file_err(format!(
+                    "`{key}` must be a string, number or boolean, got {}",
+                    other.type_str()
+                )));
+            }
+        };
+        out.push((spec.key, value));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

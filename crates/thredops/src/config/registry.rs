@@ -1,0 +1,156 @@
+//! Every setting ThredOps understands: its environment variable, its file key, default and meaning.
+//!
+//! One table feeds loading, `thredops config`, and the README check, so a setting cannot exist
+//! without documentation.
+
+/// Documentation and default of one setting.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingSpec {
+    /// Key in the optional TOML file.
+    pub key: &'static str,
+    /// Environment variable that overrides the file.
+    pub env: &'static str,
+    /// Default when neither the file nor the environment sets it; `None` means unset.
+    pub default: Option<&'static str>,
+    /// Whether the value is secret (redacted by `thredops config`, never logged).
+    pub secret: bool,
+    /// What the setting does.
+    pub doc: &'static str,
+}
+
+const fn spec(
+    key: &'static str,
+    env: &'static str,
+    default: Option<&'static str>,
+    secret: bool,
+    doc: &'static str,
+) -> SettingSpec {
+    SettingSpec {
+        key,
+        env,
+        default,
+        secret,
+        doc,
+    }
+}
+
+/// All settings, in the order `thredops config` prints them.
+pub const SETTINGS: &[SettingSpec] = &[
+    spec(
+        "bind",
+        "THREDOPS_BIND",
+        Some("127.0.0.1:8080"),
+        false,
+        "Address and port the HTTP server listens on.",
+    ),
+    spec(
+        "public_url",
+        "THREDOPS_PUBLIC_URL",
+        None,
+        false,
+        "URL users reach ThredOps at (scheme, host, port). Defaults to http://<bind>. An https URL turns on Secure/__Host- cookies and HSTS.",
+    ),
+    spec(
+        "data_dir",
+        "THREDOPS_DATA_DIR",
+        Some("./data"),
+        false,
+        "Directory for the SQLite database, the master key file, uploaded media and the mail outbox.",
+    ),
+    spec(
+        "database_url",
+        "THREDOPS_DATABASE_URL",
+        None,
+        true,
+        "Database. Default: the encrypted SQLite file <data_dir>/thredops.db. sqlite://PATH selects another file; postgres://... selects PostgreSQL (sslmode in the URL is honoured). Other schemes are refused.",
+    ),
+    spec(
+        "database_max_connections",
+        "THREDOPS_DATABASE_MAX_CONNECTIONS",
+        Some("10"),
+        false,
+        "Maximum connections in the database pool.",
+    ),
+    spec(
+        "master_key",
+        "THREDOPS_MASTER_KEY",
+        None,
+        true,
+        "The 256-bit master key as 64 hex characters. Takes precedence over the key file. Protects the SQLite file and wraps every per-user data key.",
+    ),
+    spec(
+        "master_key_file",
+        "THREDOPS_MASTER_KEY_FILE",
+        None,
+        false,
+        "Path of the master key file. Default: <data_dir>/master.key, generated (mode 0600) on first start.",
+    ),
+    spec(
+        "log_format",
+        "THREDOPS_LOG_FORMAT",
+        Some("text"),
+        false,
+        "Log output: text or json.",
+    ),
+    spec(
+        "log_level",
+        "THREDOPS_LOG",
+        Some("info"),
+        false,
+        "Log filter in tracing-subscriber EnvFilter syntax, e.g. info or thredops=debug,info.",
+    ),
+    spec(
+        "tls_cert",
+        "THREDOPS_TLS_CERT",
+        None,
+        false,
+        "PEM certificate chain: with THREDOPS_TLS_KEY, serve HTTPS directly (rustls).",
+    ),
+    spec(
+        "tls_key",
+        "THREDOPS_TLS_KEY",
+        None,
+        false,
+        "PEM private key for THREDOPS_TLS_CERT.",
+    ),
+    spec(
+        "session_idle_minutes",
+        "THREDOPS_SESSION_IDLE_MINUTES",
+        Some("720"),
+        false,
+        "A session not used for this many minutes is signed out.",
+    ),
+    spec(
+        "session_absolute_hours",
+        "THREDOPS_SESSION_ABSOLUTE_HOURS",
+        Some("336"),
+        false,
+        "A session ends this many hours after sign-in, whatever its use.",
+    ),
+    spec(
+        "trust_forwarded_for",
+        "THREDOPS_TRUST_FORWARDED_FOR",
+        Some("false"),
+        false,
+        "Take the client IP from X-Forwarded-For (only behind a reverse proxy you control); used for throttling.",
+    ),
+    spec(
+        "request_timeout_seconds",
+        "THREDOPS_REQUEST_TIMEOUT_SECONDS",
+        Some("30"),
+        false,
+        "Longest time one HTTP request may take before it is answered 408.",
+    ),
+    spec(
+        "max_body_bytes",
+        "THREDOPS_MAX_BODY_BYTES",
+        Some("1048576"),
+        false,
+        "Largest accepted request body for forms and JSON (413 above it).",
+    ),
+];
+
+/// Looks up a setting by file key.
+pub fn find(key: &str) -> Option<&'static SettingSpec> {
+    SETTINGS.iter().find(|s| s.key == key)
+}

@@ -1,0 +1,9 @@
+//! Domain types parsed at the edge ("parse, don't validate").
+
+mod email;
+mod password;
+mod role;
+
+pub use email::Email;
+pub use password::{NewPassword, PasswordRejection};
+pub use role::Role;

@@ -1,0 +1,164 @@
+//! The API route table. The router and the OpenAPI document are both built from it, so a route
+//! cannot exist without documentation.
+
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use serde_json::{Value, json};
+
+use crate::http::state::AppState;
+
+/// One documented API operation.
+pub struct Endpoint {
+    /// HTTP method.
+    pub method: Method,
+    /// Full path in axum/OpenAPI template form, e.g. `/api/v1/auth/sessions/{id}`.
+    pub path: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Group.
+    pub tag: &'static str,
+    /// Whether the session cookie is required.
+    pub auth: bool,
+    /// JSON schema of the request body.
+    pub request: Option<Value>,
+    /// Status code -> (description, JSON schema of the body if any).
+    pub responses: Vec<(u16, &'static str, Option<Value>)>,
+    /// The handler.
+    pub handler: MethodRouter<AppState>,
+}
+
+impl Endpoint {
+    /// An operation served by `handler`.
+    pub fn new<H, T>(method: Method, path: &'static str, summary: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("standard method");
+        Self {
+            method,
+            path,
+            summary,
+            tag: "",
+            auth: false,
+            request: None,
+            responses: Vec::new(),
+            handler: on(filter, handler),
+        }
+    }
+
+    /// Sets the group.
+    pub fn tag(mut self, tag: &'static str) -> Self {
+        self.tag = tag;
+        self
+    }
+
+    /// Requires a signed-in session (401 otherwise).
+    pub fn authenticated(mut self) -> Self {
+        self.auth = true;
+        self.responses.push((
+            401,
+            "Not signed in, or the session ended",
+            Some(error_schema()),
+        ));
+        self
+    }
+
+    /// Documents the JSON request body.
+    pub fn body(mut self, schema: Value) -> Self {
+        self.request = Some(schema);
+        self.responses
+            .push((422, "A field is invalid", Some(error_schema())));
+        self.responses
+            .push((400, "The body is not valid JSON", Some(error_schema())));
+        self
+    }
+
+    /// Documents a response.
+    pub fn response(
+        mut self,
+        status: u16,
+        description: &'static str,
+        schema: Option<Value>,
+    ) -> Self {
+        self.responses.push((status, description, schema));
+        self
+    }
+}
+
+/// The error body every failure uses.
+pub fn error_schema() -> Value {
+    json!({"$ref": "#/components/schemas/Error"})
+}
+
+/// A JSON object schema with required string-ish properties.
+pub fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
+    let properties: serde_json::Map<String, Value> = props
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+/// Schema shorthands.
+pub fn string() -> Value {
+    json!({"type": "string"})
+}
+
+/// Integer schema.
+pub fn integer() -> Value {
+    json!({"type": "integer", "format": "int64"})
+}
+
+/// Boolean schema.
+pub fn boolean() -> Value {
+    json!({"type": "boolean"})
+}
+
+/// Builds the OpenAPI 3.1 document.
+pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
+    let mut paths = serde_json::Map::new();
+    for e in endpoints {
+        let mut op = json!({
+            "summary": e.summary,
+            "tags": [e.tag],
+            "operationId": format!("{}_{}", e.method.as_str().to_lowercase(), e.path.trim_start_matches("/api/v1/").replace(['/', '{', '}'], "_")),
+            "responses": {},
+        });
+        if e.auth {
+            op["security"] = json!([{"sessionCookie": []}]);
+        }
+        if let Some(schema) = &e.request {
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
+        }
+        let params: Vec<Value> = e
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        for (status, description, schema) in &e.responses {
+            let mut r = json!({"description": description});
+            if let Some(s) = schema {
+                r["content"] = json!({"application/json": {"schema": s}});
+            }
+            op["responses"][status.to_string()] = r;
+        }
+        let entry = paths.entry(e.path.to_owned()).or_insert_with(|| json!({}));
+        entry[e.method.as_str().to_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "ThredOps API", "version": version, "description": "JSON API of ThredOps. Authenticate with the session cookie set by /api/v1/auth/login. Errors are {\"error\":{\"code\",\"message\",\"fields\"?}}."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"sessionCookie": {"type": "apiKey", "in": "cookie", "name": "thredops_session", "description": "Named __Host-thredops_session when served over https."}},
+            "schemas": {"Error": object(&[("error", object(&[("code", string()), ("message", string()), ("fields", json!({"type": "object", "additionalProperties": {"type": "string"}}))], &["code", "message"]))], &["error"])}
+        }
+    })
+}

@@ -1,0 +1,95 @@
+//! The HTTP layer: routes, middleware, error mapping.
+
+pub mod api;
+mod assets;
+pub mod cookies;
+pub mod error;
+pub mod json;
+pub mod metrics;
+mod ops;
+mod pages;
+pub mod security;
+pub mod session;
+pub mod state;
+pub mod templates;
+
+use std::any::Any;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use error::AppError;
+use state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application router with its middleware.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .merge(ops::router())
+        .merge(assets::router())
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+        .fallback(not_found);
+
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        // The path only: query strings can carry OAuth codes and states.
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
+    });
+
+    routes
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(from_fn_with_state(state.clone(), security::headers))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    state.settings.request_timeout,
+                ))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    security::same_origin_writes,
+                ))
+                .layer(DefaultBodyLimit::max(state.settings.max_body_bytes)),
+        )
+        .with_state(state)
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+/// 404 as an HTML page for browsers, JSON for the API and other clients.
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    let wants_html = !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        let page = state.templates.render(
+            "error.html",
+            serde_json::json!({"title": "Page not found", "message": "There is nothing at this address. It may have moved, or the link may be mistyped."}),
+        );
+        return match page {
+            Ok(html) => (StatusCode::NOT_FOUND, html).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    AppError::NotFound.into_response()
+}

@@ -1,0 +1,220 @@
+//! Sign-up, sign-in and sign-out forms.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::http::cookies;
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::{AuthUser, ClientInfo, PageUser, Visitor};
+use crate::http::state::AppState;
+use crate::services::accounts;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signup", get(signup_form).post(signup_submit))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CredentialsForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginQuery {
+    expired: Option<String>,
+}
+
+/// Renders a signed-out form, minting the double-submit cookie when the browser has none.
+fn render_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    template: &str,
+    mut ctx: Value,
+) -> AppResult<Response> {
+    let existing = state.cookies.read(headers, &cookies::CSRF);
+    let token = match existing.filter(|c| state.csrf.check_anonymous(Some(c), c)) {
+        Some(valid) => (valid, None),
+        None => {
+            let fresh = state.csrf.new_anonymous();
+            let cookie = state.cookies.set(&cookies::CSRF, &fresh, None);
+            (fresh, Some(cookie))
+        }
+    };
+    ctx["csrf"] = json!(token.0);
+    let html = state.templates.render(template, ctx)?;
+    let mut response = (status, html).into_response();
+    if let Some(cookie) = token.1.and_then(|c| c.parse().ok()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn signup_form(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if visitor.is_some() {
+        return Ok(Redirect::to("/app").into_response());
+    }
+    render_form(&state, &headers, StatusCode::OK, "signup.html", json!({}))
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> AppResult<Response> {
+    if visitor.is_some() {
+        return Ok(Redirect::to("/app").into_response());
+    }
+    render_form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        "login.html",
+        json!({"expired": q.expired.is_some()}),
+    )
+}
+
+fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
+    state.csrf.check_anonymous(
+        state.cookies.read(headers, &cookies::CSRF).as_deref(),
+        submitted,
+    )
+}
+
+/// Re-renders a form with the failure, keeping what the user typed (never the password).
+fn form_error(
+    state: &AppState,
+    headers: &HeaderMap,
+    template: &str,
+    email: &str,
+    err: AppError,
+) -> AppResult<Response> {
+    let status = err.status();
+    if status.is_server_error() {
+        return Err(err);
+    }
+    let fields = match &err {
+        AppError::Validation { fields, .. } => json!(fields),
+        _ => json!({}),
+    };
+    let message = match &err {
+        AppError::Validation { .. } => "Please correct the highlighted field.".to_owned(),
+        other => other.public_message(),
+    };
+    let mut response = render_form(
+        state,
+        headers,
+        status,
+        template,
+        json!({"email": email, "error": message, "fields": fields}),
+    )?;
+    if let AppError::RateLimited(wait) = err
+        && let Ok(v) = wait.as_secs().max(1).to_string().parse()
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Ok(response)
+}
+
+fn signed_in_redirect(set_cookie: String) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/app".to_owned()),
+            (header::SET_COOKIE, set_cookie),
+        ],
+    )
+        .into_response()
+}
+
+async fn signup_submit(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    Form(form): Form<CredentialsForm>,
+) -> AppResult<Response> {
+    if !csrf_ok(&state, &headers, &form.csrf) {
+        return form_error(
+            &state,
+            &headers,
+            "signup.html",
+            &form.email,
+            AppError::Forbidden("This form expired. Please try again."),
+        );
+    }
+    match accounts::sign_up(&state, &form.email, &form.password, &client).await {
+        Ok(signed_in) => Ok(signed_in_redirect(signed_in.set_cookie)),
+        Err(err) => form_error(&state, &headers, "signup.html", &form.email, err),
+    }
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    Form(form): Form<CredentialsForm>,
+) -> AppResult<Response> {
+    if !csrf_ok(&state, &headers, &form.csrf) {
+        return form_error(
+            &state,
+            &headers,
+            "login.html",
+            &form.email,
+            AppError::Forbidden("This form expired. Please try again."),
+        );
+    }
+    match accounts::sign_in(&state, &form.email, &form.password, &client).await {
+        Ok(signed_in) => Ok(signed_in_redirect(signed_in.set_cookie)),
+        Err(err) => form_error(&state, &headers, "login.html", &form.email, err),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// Checks the synchronizer token of a signed-in form.
+pub fn require_session_csrf(state: &AppState, auth: &AuthUser, submitted: &str) -> AppResult<()> {
+    if state.csrf.check_session(&auth.session_id, submitted) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "This form expired. Reload the page and try again.",
+        ))
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let clear = accounts::sign_out(&state, &auth).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/".to_owned()),
+            (header::SET_COOKIE, clear),
+        ],
+    )
+        .into_response())
+}

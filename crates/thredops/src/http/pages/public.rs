@@ -1,0 +1,147 @@
+//! Pages anyone can read: landing, privacy policy, cookie policy.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::http::cookies::REGISTRY;
+use crate::http::error::AppResult;
+use crate::http::session::Visitor;
+use crate::http::state::AppState;
+
+/// The privacy policy as the product owner wrote it.
+pub const PRIVACY_POLICY: &str = include_str!("../../../web/privacy-policy.txt");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/privacy", get(privacy))
+        .route("/cookies", get(cookies))
+}
+
+async fn landing(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+) -> AppResult<Html<String>> {
+    state.templates.render(
+        "landing.html",
+        json!({"user": visitor.map(|v| v.user.email)}),
+    )
+}
+
+#[derive(Serialize, Debug, PartialEq)]
+struct Block {
+    kind: &'static str,
+    text: String,
+    items: Vec<String>,
+}
+
+/// Turns the plain-text policy into headings, paragraphs and lists.
+fn policy_blocks(text: &str) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
+    for (i, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        if i == 0 {
+            blocks.push(Block {
+                kind: "h1",
+                text: line.to_owned(),
+                items: vec![],
+            });
+        } else if let Some(item) = line.strip_prefix("- ") {
+            match blocks.last_mut() {
+                Some(b) if b.kind == "li" => b.items.push(item.to_owned()),
+                _ => blocks.push(Block {
+                    kind: "li",
+                    text: String::new(),
+                    items: vec![item.to_owned()],
+                }),
+            }
+        } else if is_heading(line) {
+            blocks.push(Block {
+                kind: "h2",
+                text: line.to_owned(),
+                items: vec![],
+            });
+        } else {
+            blocks.push(Block {
+                kind: "p",
+                text: line.to_owned(),
+                items: vec![],
+            });
+        }
+    }
+    blocks
+}
+
+fn is_heading(line: &str) -> bool {
+    let mut parts = line.splitn(2, ". ");
+    let number = parts.next().unwrap_or_default();
+    !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+        && parts.next().is_some_and(|rest| rest.len() < 60)
+}
+
+async fn privacy(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+) -> AppResult<Html<String>> {
+    state.templates.render(
+        "privacy.html",
+        json!({"user": visitor.map(|v| v.user.email), "blocks": policy_blocks(PRIVACY_POLICY)}),
+    )
+}
+
+async fn cookies(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+) -> AppResult<Html<String>> {
+    let list: Vec<_> = REGISTRY
+        .iter()
+        .map(|c| json!({"name": state.cookies.name(c), "purpose": c.purpose, "lifetime": c.lifetime, "essential": c.essential}))
+        .collect();
+    state.templates.render(
+        "cookies.html",
+        json!({"user": visitor.map(|v| v.user.email), "cookies": list}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_is_split_into_headings_lists_and_paragraphs() {
+        let blocks = policy_blocks(PRIVACY_POLICY);
+        assert_eq!(blocks[0].kind, "h1");
+        assert!(
+            blocks
+                .iter()
+                .any(|b| b.kind == "h2" && b.text == "6. Cookie Policy")
+        );
+        let list = blocks.iter().find(|b| b.kind == "li").unwrap();
+        assert!(list.items[0].starts_with("Profile Information"));
+    }
+
+    #[test]
+    fn the_served_policy_is_the_product_owners_text() {
+        // The canonical copy lives beside the repository when it is checked out with it.
+        let shared = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/seed/privacy-policy.txt"
+        );
+        if let Ok(canonical) = std::fs::read_to_string(shared) {
+            assert_eq!(
+                canonical.trim(),
+                PRIVACY_POLICY.trim(),
+                "web/privacy-policy.txt drifted from the owner's policy"
+            );
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Security headers on every response, and refusal of cross-origin state changes.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::AppError;
+use super::state::AppState;
+
+/// Only our own origin, no inline code, no plug-ins, no framing, forms post only to us.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Paths that outside services POST to without a browser session (Meta, Stripe callbacks).
+const EXTERNAL_CALLBACK_PREFIXES: &[&str] = &["/hooks/"];
+
+/// Adds the baseline headers; authenticated and dynamic responses are never cached.
+pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let cacheable = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(h, "content-security-policy", CONTENT_SECURITY_POLICY);
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "same-origin");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    );
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, "cross-origin-resource-policy", "same-origin");
+    set(h, "x-frame-options", "DENY");
+    if !cacheable {
+        set(h, "cache-control", "no-store");
+    }
+    if state.is_https() {
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
+}
+
+/// Refuses state-changing requests that a browser marks as coming from another site.
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let path = request.uri().path();
+    if safe
+        || EXTERNAL_CALLBACK_PREFIXES
+            .iter()
+            .any(|p| path.starts_with(p))
+    {
+        return next.run(request).await;
+    }
+    if is_cross_origin(request.headers(), &state.public_origin()) {
+        tracing::warn!(path, "refused a cross-origin write");
+        return AppError::Forbidden("Requests from other sites are not allowed.").into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // No browser hint: a non-browser client, which cannot ride on a victim's cookies.
+        return false;
+    };
+    if origin == public_origin {
+        return false;
+    }
+    // Also accept the origin the browser actually used (e.g. localhost vs 127.0.0.1).
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let host_origin_http = format!("http://{host}");
+    let host_origin_https = format!("https://{host}");
+    !(origin == host_origin_http || origin == host_origin_https)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    #[test]
+    fn cross_site_fetch_metadata_is_refused() {
+        assert!(is_cross_origin(
+            &h(&[("sec-fetch-site", "cross-site")]),
+            "https://a.example"
+        ));
+        assert!(is_cross_origin(
+            &h(&[("sec-fetch-site", "same-site")]),
+            "https://a.example"
+        ));
+        assert!(!is_cross_origin(
+            &h(&[("sec-fetch-site", "same-origin")]),
+            "https://a.example"
+        ));
+    }
+
+    #[test]
+    fn foreign_origin_is_refused_and_own_origin_accepted() {
+        assert!(is_cross_origin(
+            &h(&[("origin", "https://evil.example"), ("host", "a.example")]),
+            "https://a.example"
+        ));
+        assert!(!is_cross_origin(
+            &h(&[("origin", "https://a.example")]),
+            "https://a.example"
+        ));
+        assert!(!is_cross_origin(
+            &h(&[
+                ("origin", "http://localhost:8080"),
+                ("host", "localhost:8080")
+            ]),
+            "http://127.0.0.1:8080"
+        ));
+        assert!(!is_cross_origin(&h(&[]), "https://a.example"));
+    }
+}

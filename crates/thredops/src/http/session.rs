@@ -1,0 +1,187 @@
+//! Who is asking: the session cookie checked against its server-side row on every request.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::cookies;
+use super::error::AppError;
+use super::state::AppState;
+use crate::store::now_unix;
+use crate::store::users::UserRecord;
+
+/// Sessions are marked as used at most this often, so reads stay reads.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// A signed-in user with a live session. Rejects with 401 (JSON).
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// The account.
+    pub user: UserRecord,
+    /// The session the request came with.
+    pub session_id: String,
+}
+
+/// Checks the session cookie: `Ok(None)` without one; an invalid, expired or revoked one is an
+/// error, never silently anonymous.
+pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<AuthUser>, AppError> {
+    let Some(token) = state.cookies.read(&parts.headers, &cookies::SESSION) else {
+        return Ok(None);
+    };
+    let claims = state
+        .keyring
+        .verify(&token)
+        .map_err(|_| AppError::Unauthorized)?;
+    let now = now_unix();
+    let idle = state.settings.session_idle.as_secs() as i64;
+    let session = state
+        .store
+        .live_session(&claims.sid, &claims.sub, now, idle)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let user = state
+        .store
+        .user_by_id(&claims.sub)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if now - session.last_seen_at >= TOUCH_EVERY_SECS {
+        state
+            .store
+            .touch_session(&session.id, &user.id, now)
+            .await?;
+    }
+    Ok(Some(AuthUser {
+        user,
+        session_id: session.id,
+    }))
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(state, parts)
+            .await?
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
+/// A signed-in user for HTML pages: without a valid session, redirect to the sign-in page.
+#[derive(Debug, Clone)]
+pub struct PageUser(pub AuthUser);
+
+/// Where a signed-out visitor of an app page is sent.
+#[derive(Debug)]
+pub struct ToSignIn {
+    expired: bool,
+    clear_cookie: Option<String>,
+}
+
+impl IntoResponse for ToSignIn {
+    fn into_response(self) -> Response {
+        let target = if self.expired {
+            "/login?expired=1"
+        } else {
+            "/login"
+        };
+        let mut response = Redirect::to(target).into_response();
+        if let Some(c) = self.clear_cookie.and_then(|c| c.parse().ok()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::SET_COOKIE, c);
+        }
+        response
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match authenticate(state, parts).await {
+            Ok(Some(user)) => Ok(PageUser(user)),
+            Ok(None) => Err(ToSignIn {
+                expired: false,
+                clear_cookie: None,
+            }
+            .into_response()),
+            Err(AppError::Unauthorized) => Err(ToSignIn {
+                expired: true,
+                clear_cookie: Some(state.cookies.clear(&cookies::SESSION)),
+            }
+            .into_response()),
+            Err(other) => Err(other.into_response()),
+        }
+    }
+}
+
+/// The visitor on public pages: signed in or not; a stale cookie counts as signed out there.
+#[derive(Debug, Clone)]
+pub struct Visitor(pub Option<AuthUser>);
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match authenticate(state, parts).await {
+            Ok(user) => Ok(Visitor(user)),
+            Err(AppError::Unauthorized) => Ok(Visitor(None)),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// The client's address (from `X-Forwarded-For` only when configured to trust it) and browser.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// Address used for throttling and the sessions list.
+    pub ip: IpAddr,
+    /// User-Agent, truncated.
+    pub user_agent: String,
+}
+
+impl FromRequestParts<AppState> for ClientInfo {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let forwarded = state
+            .settings
+            .trust_forwarded_for
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
+        Ok(ClientInfo {
+            ip: forwarded.unwrap_or(peer),
+            user_agent,
+        })
+    }
+}

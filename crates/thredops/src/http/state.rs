@@ -1,0 +1,57 @@
+//! Shared application state handed to every handler.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::auth::{Csrf, Keyring, Throttle};
+use crate::config::Settings;
+use crate::store::Store;
+
+use super::cookies::CookieJar;
+use super::metrics::Metrics;
+use super::templates::Templates;
+
+/// Everything a request may need. Outside services sit behind their own types.
+#[derive(Debug)]
+pub struct App {
+    /// Effective configuration.
+    pub settings: Settings,
+    /// Storage.
+    pub store: Store,
+    /// Session token keys.
+    pub keyring: Keyring,
+    /// CSRF tokens.
+    pub csrf: Csrf,
+    /// Attempt budgets.
+    pub throttle: Throttle,
+    /// Cookie names and flags.
+    pub cookies: CookieJar,
+    /// HTML templates.
+    pub templates: Templates,
+    /// Prometheus registry.
+    pub metrics: Metrics,
+}
+
+/// Cheap-to-clone handle on [`App`].
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    /// Whether the public URL is https (drives Secure cookies and HSTS).
+    pub fn is_https(&self) -> bool {
+        self.settings.public_url.scheme() == "https"
+    }
+
+    /// The public origin, e.g. `https://thredops.example` (no trailing slash).
+    pub fn public_origin(&self) -> String {
+        self.settings.public_url.origin().ascii_serialization()
+    }
+}

@@ -1,0 +1,60 @@
+//! The `thredops` binary: parse the command line and configuration, then run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use thredops::cli::{Cli, Command, KeysCommand};
+use thredops::config::RawSettings;
+use thredops::startup::{Application, open_store, shutdown_signal};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let raw = match RawSettings::from_process_env(cli.config.as_deref()) {
+        Ok(raw) => raw,
+        Err(e) => return fail("configuration error", &e.into()),
+    };
+    let settings = match raw.parse() {
+        Ok(s) => s,
+        Err(e) => return fail("configuration error", &e.into()),
+    };
+    thredops::telemetry::init(&settings.log_level, settings.log_json);
+
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Config => {
+            print!("{}", raw.describe());
+            Ok(())
+        }
+        Command::Migrate => open_store(&settings).await.map(|(_, store)| {
+            println!("migrations applied ({} backend)", store.backend());
+        }),
+        Command::Keys {
+            command: KeysCommand::RotateSigning,
+        } => rotate_signing(&settings).await,
+        Command::Serve => serve(settings).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail("error", &e),
+    }
+}
+
+async fn serve(settings: thredops::config::Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    let url = app.state().settings.public_url.clone();
+    tracing::info!(%url, backend = app.state().store.backend(), "ThredOps is ready");
+    println!("ThredOps is running at {url}  (Ctrl-C to stop)");
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn rotate_signing(settings: &thredops::config::Settings) -> anyhow::Result<()> {
+    let (master, store) = open_store(settings).await?;
+    let kid = thredops::auth::Keyring::rotate(&store, &master, thredops::store::now_unix()).await?;
+    println!("new signing key {kid} is current; restart the servers to sign with it");
+    Ok(())
+}
+
+fn fail(what: &str, e: &anyhow::Error) -> ExitCode {
+    eprintln!("{what}: {e:#}");
+    ExitCode::FAILURE
+}

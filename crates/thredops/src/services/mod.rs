@@ -1,0 +1,3 @@
+//! Use cases shared by the JSON API and the HTML pages.
+
+pub mod accounts;

@@ -1,0 +1,181 @@
+//! Building and running the application: the seam tests use to start a real server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::auth::{Csrf, Keyring, Throttle};
+use crate::config::{DatabaseTarget, Settings};
+use crate::crypto::MasterKey;
+use crate::http::cookies::CookieJar;
+use crate::http::state::{App, AppState};
+use crate::store::{self, Store, now_unix};
+
+/// Opens the key and the database, applying migrations. Shared by `serve` and the admin commands.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<(MasterKey, Store)> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let master =
+        MasterKey::load_or_create(settings.master_key.as_ref(), &settings.master_key_file)?;
+    let what = match &settings.database {
+        DatabaseTarget::Sqlite(path) => format!("the SQLite database {}", path.display()),
+        DatabaseTarget::Postgres(_) => "the PostgreSQL database (THREDOPS_DATABASE_URL)".to_owned(),
+    };
+    let store = store::connect(
+        &settings.database,
+        &master,
+        settings.database_max_connections,
+    )
+    .await
+    .with_context(|| {
+        format!("cannot open {what}; is it reachable, and is this the right master key?")
+    })?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("cannot apply migrations to {what}"))?;
+    Ok((master, store))
+}
+
+/// A bound, ready-to-run ThredOps server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens storage, loads keys and binds the listener (port 0 picks a free port).
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        let (master, store) = open_store(&settings).await?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (THREDOPS_BIND)", settings.bind))?;
+        let local = listener.local_addr()?;
+        if settings.public_url.port() == Some(0) {
+            settings
+                .public_url
+                .set_port(Some(local.port()))
+                .expect("http URLs have ports");
+        }
+        let issuer = settings.public_url.origin().ascii_serialization();
+        let keyring = Keyring::load(&store, &master, &issuer, now_unix()).await?;
+        let state = AppState(Arc::new(App {
+            cookies: CookieJar::new(settings.public_url.scheme() == "https"),
+            csrf: Csrf::new(master.derive("csrf")),
+            throttle: Throttle::default(),
+            templates: Default::default(),
+            metrics: Default::default(),
+            keyring,
+            store,
+            settings,
+        }));
+        Ok(Self { listener, state })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The shared state (tests reach the store and keys through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let maintenance = tokio::spawn(maintenance(state.clone()));
+        let app: Router = crate::http::router(state.clone());
+        let result = match state.settings.tls.clone() {
+            None => axum::serve(
+                self.listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("HTTP server failed"),
+            Some((cert, key)) => serve_tls(self.listener, app, &cert, &key, shutdown).await,
+        };
+        maintenance.abort();
+        state.store.close().await;
+        result
+    }
+}
+
+async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot load THREDOPS_TLS_CERT {} / THREDOPS_TLS_KEY {}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(20)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, config)
+        .handle(handle)
+        .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .context("HTTPS server failed")
+}
+
+/// Housekeeping that is local to this instance (shared work goes through the job queue).
+async fn maintenance(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        state.throttle.shrink();
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

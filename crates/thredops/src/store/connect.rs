@@ -1,0 +1,143 @@
+//! Opening the configured database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{Pool, Store, StoreError};
+use crate::config::DatabaseTarget;
+use crate::crypto::MasterKey;
+
+/// Opens (creating if needed) the database and returns a store; migrations are not applied here.
+pub async fn connect(
+    target: &DatabaseTarget,
+    master_key: &MasterKey,
+    max_connections: u32,
+) -> Result<Store, StoreError> {
+    let pool = match target {
+        DatabaseTarget::Sqlite(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
+            }
+            let options = sqlite_options(master_key)
+                .filename(path)
+                .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            // A wrong key surfaces on first read, not on open: read now so start-up fails clearly.
+            sqlx::query("SELECT count(*) FROM sqlite_master")
+                .execute(&pool)
+                .await?;
+            Pool::Sqlite(pool)
+        }
+        DatabaseTarget::Postgres(url) => {
+            // from_str honours sslmode, sslrootcert and the rest of libpq's URL parameters.
+            let options = PgConnectOptions::from_str(url.expose())?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Pool::Postgres(pool)
+        }
+    };
+    Ok(Store::new(pool))
+}
+
+/// SQLCipher with a raw 256-bit key derived from the master key, WAL, foreign keys, busy timeout.
+fn sqlite_options(master_key: &MasterKey) -> SqliteConnectOptions {
+    let key = hex::encode(master_key.derive("sqlcipher"));
+    SqliteConnectOptions::new()
+        // sqlx keeps `key` as the first pragma, as SQLCipher requires.
+        .pragma("key", format!("\"x'{key}'\""))
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::with_pool;
+    use std::path::PathBuf;
+
+    fn temp_db() -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("thredops-db-{}", uuid::Uuid::new_v4()));
+        let file = dir.join("thredops.db");
+        (dir, file)
+    }
+
+    #[tokio::test]
+    async fn sqlite_file_is_encrypted_and_unreadable_without_the_key() {
+        let (dir, file) = temp_db();
+        let key = MasterKey::generate();
+        let store = connect(&DatabaseTarget::Sqlite(file.clone()), &key, 2)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let marker = "plaintext-marker-creator@example.com";
+        with_pool!(store, |p| sqlx::query(
+            "INSERT INTO users (id, email, password_hash, created_at, last_active_at, password_changed_at) VALUES ('u1', $1, 'h', 0, 0, 0)"
+        )
+        .bind(marker)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+        .unwrap();
+        // Force the WAL into the main file so the check covers it too.
+        with_pool!(store, |p| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        store.close().await;
+
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.starts_with(b"SQLite format 3"),
+            "file has a plaintext SQLite header"
+        );
+        let needle = marker.as_bytes();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "plaintext found in the file"
+        );
+
+        let wrong = connect(
+            &DatabaseTarget::Sqlite(file.clone()),
+            &MasterKey::generate(),
+            1,
+        )
+        .await;
+        assert!(wrong.is_err(), "opening with another key must fail");
+
+        let plain = SqlitePoolOptions::new()
+            .connect_with(SqliteConnectOptions::new().filename(&file))
+            .await;
+        let readable = match plain {
+            Ok(pool) => sqlx::query("SELECT count(*) FROM users")
+                .execute(&pool)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        assert!(!readable, "opening without a key must fail");
+
+        let again = connect(&DatabaseTarget::Sqlite(file), &key, 1)
+            .await
+            .unwrap();
+        let count: i64 = with_pool!(again, |p| sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert_eq!(count, 1);
+        again.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

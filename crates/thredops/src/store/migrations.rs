@@ -1,0 +1,40 @@
+//! Migrations are embedded in the binary, one folder per backend with identical names.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+macro_rules! embedded {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        vec![$(Migration::new(
+            $version,
+            Cow::Borrowed($name),
+            MigrationType::Simple,
+            sqlx::SqlStr::from_static(include_str!(concat!("../../migrations/", $dir, "/", $name, ".sql"))),
+            false,
+        )),*]
+    };
+}
+
+/// Migrations for SQLite.
+pub fn sqlite() -> Migrator {
+    Migrator::with_migrations(embedded!("sqlite": 1 "0001_accounts"))
+}
+
+/// Migrations for PostgreSQL.
+pub fn postgres() -> Migrator {
+    Migrator::with_migrations(embedded!("postgres": 1 "0001_accounts"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |m: sqlx::migrate::Migrator| {
+            m.iter()
+                .map(|x| (x.version, x.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(super::sqlite()), names(super::postgres()));
+    }
+}

@@ -1,0 +1,150 @@
+//! Storage: one `Store` over SQLite (SQLCipher-encrypted) or PostgreSQL.
+//!
+//! Queries are written once in portable SQL (`$1` placeholders work on both) and run on whichever
+//! pool is configured through [`with_pool!`]; dialect-specific statements live beside their
+//! portable twin and say why.
+
+mod connect;
+mod migrations;
+pub mod sessions;
+pub mod signing_keys;
+pub mod users;
+
+pub use connect::connect;
+
+use sqlx::{PgPool, SqlitePool};
+
+/// Storage failures callers can branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint was violated (e.g. an email already registered).
+    #[error("already exists")]
+    Conflict,
+    /// The row was not found.
+    #[error("not found")]
+    NotFound,
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The connection pool of the configured backend.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    /// SQLite file (SQLCipher).
+    Sqlite(SqlitePool),
+    /// PostgreSQL server.
+    Postgres(PgPool),
+}
+
+/// The application's storage handle. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Runs the same code on whichever pool the store holds; `$p` is bound to the concrete pool.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_pool {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match $store.pool() {
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub use with_pool;
+
+impl Store {
+    /// Wraps an open pool.
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Backend name, for logs and metrics.
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies pending migrations of this backend.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => migrations::sqlite().run(p).await?,
+            Pool::Postgres(p) => migrations::postgres().run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Pool gauges: (open connections, idle connections).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        with_pool!(self, |p| (p.size(), p.num_idle()))
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        with_pool!(self, |p| p.close().await)
+    }
+
+    /// Names of every application table (for purge checks and tests).
+    pub async fn table_names(&self) -> StoreResult<Vec<String>> {
+        use sqlx::Row;
+        let rows = match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name")
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0))
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            Pool::Postgres(p) => {
+                sqlx::query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%' ORDER BY table_name")
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0))
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        Ok(rows)
+    }
+}
+
+/// Current time as Unix seconds, the unit every timestamp column uses.
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,177 @@
+//! Server-side sign-in sessions: every session token names one of these rows.
+
+use sqlx::Row;
+
+use super::{Store, StoreResult, with_pool};
+
+/// A stored session.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// Session id (random, the JWT's `sid`).
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Sign-in time.
+    pub created_at: i64,
+    /// Last request seen.
+    pub last_seen_at: i64,
+    /// Absolute end.
+    pub expires_at: i64,
+    /// Browser description, for the sessions list.
+    pub user_agent: String,
+    /// Client address at sign-in.
+    pub ip: String,
+}
+
+/// What a new session records.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    /// Session id.
+    pub id: &'a str,
+    /// Owner.
+    pub user_id: &'a str,
+    /// Now.
+    pub now: i64,
+    /// Absolute end.
+    pub expires_at: i64,
+    /// Browser description (truncated).
+    pub user_agent: &'a str,
+    /// Client address.
+    pub ip: &'a str,
+}
+
+const COLUMNS: &str = "id, user_id, created_at, last_seen_at, expires_at, user_agent, ip";
+
+macro_rules! session_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        SessionRecord {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            created_at: row.try_get("created_at")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            expires_at: row.try_get("expires_at")?,
+            user_agent: row.try_get("user_agent")?,
+            ip: row.try_get("ip")?,
+        }
+    }};
+}
+
+impl Store {
+    /// Records a new session and the sign-in as account activity.
+    pub async fn create_session(&self, s: NewSession<'_>) -> StoreResult<()> {
+        with_pool!(self, |p| {
+            async {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, ip) VALUES ($1, $2, $3, $3, $4, $5, $6)")
+                .bind(s.id)
+                .bind(s.user_id)
+                .bind(s.now)
+                .bind(s.expires_at)
+                .bind(s.user_agent)
+                .bind(s.ip)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
+                .bind(s.now)
+                .bind(s.user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await
+        })?;
+        Ok(())
+    }
+
+    /// The session if it is live: not revoked, not past its absolute end, used within `idle_secs`.
+    pub async fn live_session(
+        &self,
+        id: &str,
+        user_id: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Option<SessionRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $4"
+        ));
+        let found = with_pool!(self, |p| async {
+            match sqlx::query(sql)
+                .bind(id)
+                .bind(user_id)
+                .bind(now)
+                .bind(now - idle_secs)
+                .fetch_optional(p)
+                .await?
+            {
+                Some(row) => Ok::<_, sqlx::Error>(Some(session_from_row!(row))),
+                None => Ok(None),
+            }
+        }
+        .await)?;
+        Ok(found)
+    }
+
+    /// Marks a session (and its account) as used now.
+    pub async fn touch_session(&self, id: &str, user_id: &str, now: i64) -> StoreResult<()> {
+        with_pool!(self, |p| async {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE users SET last_active_at = $1 WHERE id = $2 AND last_active_at < $1",
+            )
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        }
+        .await)?;
+        Ok(())
+    }
+
+    /// Live sessions of a user, newest first.
+    pub async fn sessions_of(
+        &self,
+        user_id: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at DESC, id"
+        ));
+        let list = with_pool!(self, |p| async {
+            let rows = sqlx::query(sql)
+                .bind(user_id)
+                .bind(now)
+                .bind(now - idle_secs)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(session_from_row!(&row));
+            }
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await)?;
+        Ok(list)
+    }
+
+    /// Revokes one of the user's sessions; false if there was no such live session.
+    pub async fn revoke_session(&self, id: &str, user_id: &str, now: i64) -> StoreResult<bool> {
+        let done = with_pool!(self, |p| {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .bind(user_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+}

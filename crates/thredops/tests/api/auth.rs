@@ -1,0 +1,351 @@
+//! Accounts and sessions through the JSON API.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+const PASSWORD: &str = "tidal-marmot-lantern";
+
+on_both_backends!(
+    signup_then_me_then_logout_round_trip,
+    login_sets_a_hardened_cookie,
+    duplicate_email_is_a_conflict_that_loses_nothing,
+    bad_signup_input_names_the_field,
+    wrong_password_and_unknown_email_look_identical,
+    repeated_failed_logins_are_throttled,
+    password_change_requires_the_current_one_and_signs_out_other_devices,
+    a_user_can_sign_out_another_device,
+);
+
+async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn signup_then_me_then_logout_round_trip(app: TestApp) {
+    let r = app.signup("Maya@Example.com", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let user: Value = r.json().await.unwrap();
+    assert_eq!(user["email"], "maya@example.com");
+    assert!(user.get("password_hash").is_none(), "hash leaked: {user}");
+
+    let me: Value = app.get("/api/v1/me").await.json().await.unwrap();
+    assert_eq!(me["id"], user["id"]);
+
+    assert_eq!(
+        app.client
+            .post(app.url("/api/v1/auth/logout"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let (status, body) = error_of(app.get("/api/v1/me").await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthorized");
+
+    let r = app.login("maya@example.com", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.get("/api/v1/me").await.status(), StatusCode::OK);
+}
+
+async fn login_sets_a_hardened_cookie(app: TestApp) {
+    app.signup("sam@example.com", PASSWORD).await;
+    let r = app
+        .new_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "sam@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for flag in [
+        "thredops_session=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=",
+    ] {
+        assert!(cookie.contains(flag), "{cookie} lacks {flag}");
+    }
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let body = r.text().await.unwrap();
+    assert!(
+        !body.contains(&token),
+        "the token must not appear in the body"
+    );
+}
+
+async fn duplicate_email_is_a_conflict_that_loses_nothing(app: TestApp) {
+    assert_eq!(
+        app.signup("ana@example.com", PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let other = crate::helpers::client();
+    let r = other
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"email": "ANA@example.com", "password": "another-fine-passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = error_of(r).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "conflict");
+    // The original account still signs in with its own password.
+    assert_eq!(
+        app.login("ana@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.login("ana@example.com", "another-fine-passphrase")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn bad_signup_input_names_the_field(app: TestApp) {
+    let cases = [
+        (
+            json!({"email": "not-an-email", "password": PASSWORD}),
+            "email",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "short"}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "password123"}),
+            "password",
+        ),
+        (json!({"email": "a@example.com"}), "password"),
+        (json!({"email": 42, "password": PASSWORD}), "email"),
+    ];
+    for (body, field) in cases {
+        let (status, err) = error_of(app.post_json("/api/v1/auth/signup", &body).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(err["error"]["fields"][field].is_string(), "{body} -> {err}");
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/signup"))
+        .header("content-type", "application/json")
+        .body("{\"email\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::BAD_REQUEST);
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/signup"))
+        .body("email=a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/signup"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Nothing was created by any of that.
+    assert_eq!(
+        app.login("a@example.com", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn wrong_password_and_unknown_email_look_identical(app: TestApp) {
+    app.signup("lee@example.com", PASSWORD).await;
+    let fresh = crate::helpers::client();
+    let wrong = fresh
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "lee@example.com", "password": "not-the-password"}))
+        .send()
+        .await
+        .unwrap();
+    let unknown = fresh
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "nobody@example.com", "password": "not-the-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status(), unknown.status());
+    assert!(
+        wrong.headers().get("set-cookie").is_none()
+            && unknown.headers().get("set-cookie").is_none()
+    );
+    assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+}
+
+async fn repeated_failed_logins_are_throttled(app: TestApp) {
+    app.signup("kim@example.com", PASSWORD).await;
+    let mut last = None;
+    for _ in 0..11 {
+        last = Some(app.login("kim@example.com", "guess-guess-guess").await);
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    // Even the right password waits now: the budget is per account, not per outcome.
+    assert_eq!(
+        app.login("kim@example.com", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Unknown accounts are throttled the same way, so throttling reveals nothing.
+    for _ in 0..10 {
+        app.login("ghost@example.com", "guess-guess-guess").await;
+    }
+    assert_eq!(
+        app.login("ghost@example.com", "guess-guess-guess")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+async fn password_change_requires_the_current_one_and_signs_out_other_devices(app: TestApp) {
+    app.signup("ola@example.com", PASSWORD).await;
+    let laptop = app.new_client();
+    laptop
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "ola@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        laptop
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    let (status, body) = error_of(app.post_json("/api/v1/auth/password", &json!({"current_password": "wrong-wrong-wrong", "new_password": "a-brand-new-passphrase"})).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"]["fields"]["current_password"].is_string());
+
+    let r = app
+        .post_json(
+            "/api/v1/auth/password",
+            &json!({"current_password": PASSWORD, "new_password": "a-brand-new-passphrase"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me").await.status(),
+        StatusCode::OK,
+        "the changing session stays signed in"
+    );
+    assert_eq!(
+        laptop
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("ola@example.com", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("ola@example.com", "a-brand-new-passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+async fn a_user_can_sign_out_another_device(app: TestApp) {
+    app.signup("ivy@example.com", PASSWORD).await;
+    let phone = app.new_client();
+    phone
+        .post(app.url("/api/v1/auth/login"))
+        .header("user-agent", "PhoneBrowser/1.0")
+        .json(&json!({"email": "ivy@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+
+    let sessions: Vec<Value> = app.get("/api/v1/auth/sessions").await.json().await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let phone_session = sessions
+        .iter()
+        .find(|s| s["user_agent"] == "PhoneBrowser/1.0")
+        .unwrap();
+
+    let r = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/auth/sessions/{}",
+            phone_session["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        phone
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Another user cannot revoke (or learn about) this user's sessions.
+    let stranger = app.new_client();
+    stranger
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"email": "eve@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let mine: Vec<Value> = app.get("/api/v1/auth/sessions").await.json().await.unwrap();
+    let r = stranger
+        .delete(app.url(&format!(
+            "/api/v1/auth/sessions/{}",
+            mine[0]["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/me").await.status(), StatusCode::OK);
+}

@@ -1,0 +1,147 @@
+//! Health, readiness, metrics, the security baseline and the API contract.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    health_and_readiness_answer,
+    metrics_count_requests_by_route,
+    every_kind_of_response_carries_the_security_headers,
+    openapi_documents_every_api_route,
+);
+
+async fn health_and_readiness_answer(app: TestApp) {
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    let request_id = app
+        .get("/healthz")
+        .await
+        .headers()
+        .get("x-request-id")
+        .cloned();
+    assert!(request_id.is_some(), "responses carry a request id");
+}
+
+async fn metrics_count_requests_by_route(app: TestApp) {
+    for _ in 0..3 {
+        app.get("/healthz").await;
+    }
+    app.get("/api/v1/auth/sessions/abc").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("thredops_http_requests_total{") && l.contains("route=\"/healthz\"")
+        })
+        .unwrap_or_else(|| panic!("no healthz counter in:\n{text}"));
+    assert!(line.ends_with(" 3"), "{line}");
+    assert!(
+        text.contains("route=\"/api/v1/auth/sessions/{id}\""),
+        "routes are labelled by template, not raw path"
+    );
+    assert!(text.contains("thredops_http_request_duration_seconds_bucket"));
+    assert!(text.contains("thredops_db_pool_connections"));
+}
+
+async fn every_kind_of_response_carries_the_security_headers(app: TestApp) {
+    let responses = [
+        ("page", app.get("/").await),
+        ("api error", app.get("/api/v1/me").await),
+        ("404", app.get("/no/such/page").await),
+        ("static", app.get("/static/app.css").await),
+        ("health", app.get("/healthz").await),
+        (
+            "405",
+            app.client.put(app.url("/healthz")).send().await.unwrap(),
+        ),
+    ];
+    for (kind, r) in responses {
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{kind}: no CSP"))
+            .to_str()
+            .unwrap();
+        for directive in [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{kind}: CSP lacks {directive}");
+        }
+        assert!(
+            !csp.contains("http"),
+            "{kind}: CSP names another origin: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{kind}");
+        assert!(h.contains_key("referrer-policy"), "{kind}");
+        assert!(h.contains_key("permissions-policy"), "{kind}");
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{kind}");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "{kind}: no HSTS over plain http"
+        );
+        if kind != "static" {
+            assert_eq!(h["cache-control"], "no-store", "{kind}");
+        }
+    }
+    app.signup("hd@example.com", "tidal-marmot-lantern").await;
+    let me = app.get("/api/v1/me").await;
+    assert_eq!(
+        me.headers()["cache-control"],
+        "no-store",
+        "authenticated responses are never cached"
+    );
+}
+
+async fn openapi_documents_every_api_route(app: TestApp) {
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for endpoint in thredops::http::api::endpoints() {
+        let method = endpoint.method.as_str().to_lowercase();
+        assert!(
+            paths
+                .get(endpoint.path)
+                .and_then(|p| p.get(&method))
+                .is_some(),
+            "{method} {} missing",
+            endpoint.path
+        );
+    }
+    // And every documented operation is really served (not 404/405), signed in or not.
+    app.signup("oa@example.com", "tidal-marmot-lantern").await;
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let url = app.url(&path.replace("{id}", "00000000"));
+            let r = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), url)
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            assert_ne!(
+                r.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            if r.status() == StatusCode::NOT_FOUND {
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(
+                    body["error"]["code"], "not_found",
+                    "{method} {path} is not routed"
+                );
+                assert!(path.contains('{'), "{method} {path} answered 404");
+            }
+        }
+    }
+    // Routes served under /api/v1 are all in the document (no undocumented handlers).
+    let r = app.get("/api/v1/not-a-route").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
