@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod services;
 pub mod startup;
 pub mod store;

@@ -18,12 +18,16 @@ macro_rules! embedded {
 
 /// Migrations for SQLite.
 pub fn sqlite() -> Migrator {
-    Migrator::with_migrations(embedded!("sqlite": 1 "0001_accounts"))
+    Migrator::with_migrations(
+        embedded!("sqlite": 1 "0001_accounts", 2 "0002_jobs", 3 "0003_threads"),
+    )
 }
 
 /// Migrations for PostgreSQL.
 pub fn postgres() -> Migrator {
-    Migrator::with_migrations(embedded!("postgres": 1 "0001_accounts"))
+    Migrator::with_migrations(
+        embedded!("postgres": 1 "0001_accounts", 2 "0002_jobs", 3 "0003_threads"),
+    )
 }
 
 #[cfg(test)]

@@ -72,7 +72,64 @@ macro_rules! with_pool {
 }
 pub use with_pool;
 
+/// A transaction on the configured backend, for work that must commit together (e.g. a business
+/// change and the job it enqueues).
+#[derive(Debug)]
+pub enum Tx {
+    /// SQLite transaction.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// PostgreSQL transaction.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same code on a transaction's connection; `$c` is `&mut` the concrete connection.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub use with_tx;
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Rolls back (also what dropping an uncommitted transaction does).
+    pub async fn rollback(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
 impl Store {
+    /// Starts a transaction.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
     /// Wraps an open pool.
     pub fn new(pool: Pool) -> Self {
         Self { pool }

@@ -1,0 +1,1 @@
+-- Connected Threads profiles, token vault and synced data.

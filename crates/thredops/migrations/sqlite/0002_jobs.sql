@@ -1,0 +1,1 @@
+-- Durable job queue (filled in by the job runner change).
