@@ -93,7 +93,10 @@ async fn main() -> ExitCode {
             c.user_id, c.username, c.followers_count, c.posts_count
         );
     }
-    println!("threads-sandbox listening on http://{}", args.bind);
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| args.bind.clone(), |a| a.to_string());
+    println!("threads-sandbox listening on http://{addr}");
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
