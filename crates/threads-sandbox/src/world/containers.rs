@@ -51,6 +51,8 @@ pub struct Container {
     pub alt_text: Option<String>,
     /// Poll options.
     pub poll: Option<Vec<String>>,
+    /// Countries the post is limited to.
+    pub countries: Vec<String>,
     /// Creation time (Unix ms, sandbox clock).
     pub created_ms: i64,
     /// When processing finishes (Unix ms).
@@ -188,10 +190,13 @@ pub fn validate(
             _ => Err(bad("Param quote_post_id must be a valid post id")),
         })
         .transpose()?;
-    if let Some(codes) = params.get("allowlisted_country_codes")
-        && !codes
-            .split(',')
-            .all(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()))
+    let countries: Vec<String> = params
+        .get("allowlisted_country_codes")
+        .map(|codes| codes.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    if !countries
+        .iter()
+        .all(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()))
     {
         return Err(bad(
             "THREADS_API__GEO_GATING_INVALID_COUNTRY_CODES: invalid country codes",
@@ -236,6 +241,7 @@ pub fn validate(
         topic_tag,
         alt_text,
         poll,
+        countries,
         created_ms: now_ms,
         ready_ms: children_ready.max(now_ms) + delay,
         failure,

@@ -80,6 +80,8 @@ pub struct LiveContent {
     pub reply_audience: Option<String>,
     /// Carousel items: (is_video, url).
     pub children: Vec<(bool, String)>,
+    /// Countries the post is limited to (`allowlisted_country_codes`).
+    pub countries: Vec<String>,
 }
 
 /// A synthetic creator.

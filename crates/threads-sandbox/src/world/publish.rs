@@ -130,6 +130,7 @@ impl World {
             poll: container.poll.clone(),
             reply_audience: container.reply_audience.clone(),
             children,
+            countries: container.countries.clone(),
         }));
 
         let media_id = match container.reply_to {

@@ -43,7 +43,13 @@ const MEDIA_FIELDS: &[&str] = &[
     "profile_picture_url",
     "is_spoiler_media",
     "text_entities",
+    "text_attachment",
     "location_id",
+    "location",
+    "allowlisted_country_codes",
+    "ghost_post_status",
+    "ghost_post_expiration_timestamp",
+    "reply_approval_status",
 ];
 
 /// Splits a `fields` parameter; nested selections like `children{id}` keep only the name.
@@ -181,6 +187,10 @@ pub fn post(
             "is_verified" => json!(c.is_verified),
             "profile_picture_url" => json!(picture(c)),
             "is_spoiler_media" => json!(false),
+            "allowlisted_country_codes" => match live.map(|l| &l.countries) {
+                Some(codes) if !codes.is_empty() => json!(codes),
+                _ => continue,
+            },
             known if MEDIA_FIELDS.contains(&known) => continue,
             other => return Err(nonexisting(other)),
         };
@@ -354,5 +364,28 @@ pub fn any(
         ObjectRef::Incoming { .. } => incoming(world, r, fields, now),
         ObjectRef::Child { .. } => child(world, r, fields),
         ObjectRef::Container(_) => Err(ApiError::unknown_object(&r.id().to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_media_field_is_known() {
+        // §3.1 of the reference, including the fields added later.
+        for field in [
+            "text_attachment",
+            "location",
+            "allowlisted_country_codes",
+            "ghost_post_status",
+            "ghost_post_expiration_timestamp",
+            "reply_approval_status",
+            "is_spoiler_media",
+            "text_entities",
+            "location_id",
+        ] {
+            assert!(MEDIA_FIELDS.contains(&field), "{field}");
+        }
     }
 }

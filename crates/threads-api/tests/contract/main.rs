@@ -1,0 +1,7 @@
+//! Contract tests: the client against the sandbox over real HTTP.
+//!
+//! Each test starts its own sandbox on 127.0.0.1:0 with a frozen clock, drives it with the
+//! client, and checks the answers against the sandbox's ground truth (`/_sandbox/truth`).
+
+mod helpers;
+mod reads;
