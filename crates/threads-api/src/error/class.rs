@@ -59,7 +59,7 @@ pub(crate) fn classify_api(
     }
     // The daily-quota error is unconfirmed (§9): accept the Instagram-style code 9 / subcode
     // 2207042, and any error (a throttling code 613 included) whose text names a quota or a
-    // 24-hour window, before the generic throttle check.
+    // limit over a 24-hour window, before the generic throttle check.
     if code == Some(9) || subcode == Some(2_207_042) || mentions_quota(api) {
         return ErrorClass::QuotaExhausted;
     }
@@ -112,11 +112,13 @@ fn is_reauth(status: u16, api: &ApiError) -> bool {
         || (oauth && api.code == Some(400))
 }
 
-/// Words that mark a daily action quota rather than a short-term rate limit.
-const QUOTA_MARKERS: [&str; 4] = ["quota", "24 hours", "24-hour", "per day"];
+/// Words that mark a daily window. Alone they are not enough: "refreshed only after it is at
+/// least 24 hours old" names a window but no limit.
+const DAY_WINDOW_MARKERS: [&str; 4] = ["24 hours", "24-hour", "per day", "daily"];
 
+/// Whether the error names a quota, or a limit over a daily window.
 fn mentions_quota(api: &ApiError) -> bool {
-    [
+    let texts: Vec<String> = [
         Some(&api.message),
         api.user_title.as_ref(),
         api.user_message.as_ref(),
@@ -124,7 +126,9 @@ fn mentions_quota(api: &ApiError) -> bool {
     .into_iter()
     .flatten()
     .map(|m| m.to_ascii_lowercase())
-    .any(|m| QUOTA_MARKERS.iter().any(|k| m.contains(k)))
+    .collect();
+    let any = |needle: &str| texts.iter().any(|t| t.contains(needle));
+    any("quota") || (any("limit") && DAY_WINDOW_MARKERS.iter().any(|m| any(m)))
 }
 
 #[cfg(test)]
@@ -195,6 +199,20 @@ mod tests {
             classify_api(400, &e, None),
             ErrorClass::RetryLater { .. }
         ));
+    }
+
+    #[test]
+    fn a_day_window_without_a_limit_is_not_a_quota() {
+        // The sandbox's answer to refreshing a token younger than 24 h (code 100).
+        let mut e = api(100, None);
+        e.message =
+            "The access token can be refreshed only after it is at least 24 hours old".into();
+        assert!(matches!(
+            classify_api(400, &e, None),
+            ErrorClass::Invalid { .. }
+        ));
+        e.message = "Daily quota used up".into();
+        assert_eq!(classify_api(400, &e, None), ErrorClass::QuotaExhausted);
     }
 
     #[test]

@@ -4,4 +4,6 @@
 //! client, and checks the answers against the sandbox's ground truth (`/_sandbox/truth`).
 
 mod helpers;
+mod oauth;
 mod reads;
+mod writes;
