@@ -37,6 +37,9 @@ pub enum Error {
         detail: String,
         /// The `Retry-After` header, when sent.
         retry_after: Option<Duration>,
+        /// The body ended mid-JSON, as when a connection is cut short: a repeat usually
+        /// succeeds. `false` for complete JSON of the wrong shape and for non-JSON bodies.
+        truncated: bool,
     },
     /// The request did not complete: connect failure, timeout, broken body.
     #[error("{0}")]
@@ -111,6 +114,7 @@ impl Error {
                 status,
                 detail,
                 retry_after,
+                ..
             } => class::classify_status(*status, *retry_after, detail),
             Error::Transport(_) => ErrorClass::RetryLater {
                 after: class::TRANSIENT_DEFAULT_WAIT,
@@ -161,10 +165,15 @@ impl Error {
         const EXCERPT: usize = 200;
         let text = String::from_utf8_lossy(body);
         let excerpt: String = text.chars().take(EXCERPT).collect();
+        let truncated = matches!(
+            serde_json::from_slice::<serde::de::IgnoredAny>(body),
+            Err(e) if e.is_eof() && !body.is_empty()
+        );
         Error::Decode {
             status,
             detail: redact(&format!("{err}; body starts {excerpt:?}")),
             retry_after,
+            truncated,
         }
     }
 }

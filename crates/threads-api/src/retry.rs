@@ -2,8 +2,9 @@
 //!
 //! What is retried depends on whether the call is safe to repeat:
 //! - Reads, deletes, hide/unhide and token refresh ([`Idempotency::Safe`]) retry on every
-//!   [`crate::ErrorClass::RetryLater`] error. An undecodable 2xx body is retried once only: the
-//!   sandbox injects such bodies, but a server that always sends them is broken.
+//!   [`crate::ErrorClass::RetryLater`] error. A 2xx body cut off mid-JSON is a transport
+//!   failure and retries like one; any other undecodable 2xx body (complete JSON of the wrong
+//!   shape, an HTML page) is retried once only, since a server that always sends it is broken.
 //! - Container creation, publish, repost and the code exchange ([`Idempotency::Unsafe`]) retry
 //!   only when the error guarantees nothing happened: the connection was never made, HTTP 429, or
 //!   a throttling code (4/17/32/613/341). A timeout after sending, a 5xx or a garbled 2xx may hide
@@ -124,7 +125,9 @@ impl<'a> Retrier<'a> {
                     return false;
                 }
                 if let Error::Decode {
-                    status: 200..=299, ..
+                    status: 200..=299,
+                    truncated: false,
+                    ..
                 } = err
                 {
                     return !std::mem::replace(&mut self.decode_retried, true);
@@ -172,11 +175,63 @@ mod tests {
             status: 200,
             detail: String::new(),
             retry_after: None,
+            truncated: false,
         };
         r.start_attempt();
         assert!(r.next_delay(&err()).is_some());
         r.start_attempt();
         assert!(r.next_delay(&err()).is_none());
+    }
+
+    #[test]
+    fn a_truncated_2xx_body_is_retried_like_a_network_failure() {
+        let policy = RetryPolicy::fast_for_tests();
+        let err = Error::decode(
+            200,
+            &serde_json::from_slice::<serde_json::Value>(br#"{"data":[{"id":"1"#).unwrap_err(),
+            br#"{"data":[{"id":"1"#,
+            None,
+        );
+        assert!(matches!(
+            err,
+            Error::Decode {
+                truncated: true,
+                ..
+            }
+        ));
+        let mut r = Retrier::new(&policy, Idempotency::Safe);
+        for _ in 1..policy.max_attempts {
+            r.start_attempt();
+            assert!(r.next_delay(&err).is_some());
+        }
+        r.start_attempt();
+        assert!(
+            r.next_delay(&err).is_none(),
+            "still bounded by max_attempts"
+        );
+        let mut r = Retrier::new(&policy, Idempotency::Unsafe);
+        r.start_attempt();
+        assert!(r.next_delay(&err).is_none(), "it may hide a created post");
+    }
+
+    #[test]
+    fn only_a_body_cut_mid_json_counts_as_truncated() {
+        let truncated = |body: &[u8]| {
+            let e = serde_json::from_slice::<serde_json::Value>(body)
+                .err()
+                .unwrap_or_else(|| serde::de::Error::custom("wrong shape"));
+            matches!(
+                Error::decode(200, &e, body, None),
+                Error::Decode {
+                    truncated: true,
+                    ..
+                }
+            )
+        };
+        assert!(truncated(br#"{"id":"12"#));
+        assert!(!truncated(b"not json at all"));
+        assert!(!truncated(br#"{"unexpected":true}"#));
+        assert!(!truncated(b""));
     }
 
     #[test]
@@ -188,6 +243,7 @@ mod tests {
             status: 502,
             detail: String::new(),
             retry_after: None,
+            truncated: false,
         };
         assert!(r.next_delay(&err).is_none());
     }

@@ -72,6 +72,7 @@ impl ThreadsClient {
             status: 200,
             detail: "code exchange answer has no user_id".into(),
             retry_after: None,
+            truncated: false,
         })?;
         Ok(ShortLivedToken {
             access_token: raw.access_token,

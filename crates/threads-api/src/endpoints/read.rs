@@ -63,18 +63,29 @@ impl Session {
 
     /// `GET /{user-id}/threads_publishing_limit`: usage of the post, reply, delete and
     /// location-search quotas.
+    ///
+    /// Reading the reply and delete usage needs `threads_manage_replies` and `threads_delete`
+    /// besides `threads_content_publish`; with fewer scopes use
+    /// [`Self::publishing_limit_fields`].
     pub async fn publishing_limit(&self) -> Result<PublishingLimit> {
+        self.publishing_limit_fields(QUOTA_FIELDS).await
+    }
+
+    /// [`Self::publishing_limit`] with only the given fields, e.g. `["quota_usage", "config"]`,
+    /// which `threads_content_publish` alone may read.
+    pub async fn publishing_limit_fields(&self, fields: &[&str]) -> Result<PublishingLimit> {
         let call = self
             .call(
                 Method::GET,
                 &[self.user_id().as_str(), "threads_publishing_limit"],
             )
-            .query("fields", QUOTA_FIELDS.join(","));
+            .query("fields", fields.join(","));
         let page: Page<PublishingLimit> = self.client().call(&call).await?;
         page.data.into_iter().next().ok_or_else(|| Error::Decode {
             status: 200,
             detail: "threads_publishing_limit returned no data".into(),
             retry_after: None,
+            truncated: false,
         })
     }
 
