@@ -1,0 +1,364 @@
+//! The runner: N worker tasks per instance claim jobs, run their handlers under a heartbeat and
+//! record the outcome; a housekeeping task reaps dead leases, trims history and refreshes gauges.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::Instrument;
+
+use super::metrics::{FailureClass, Metrics, RunOutcome};
+use super::queue::millis;
+use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Queue, now_ms};
+
+/// Runner settings. The defaults suit production; tests shorten the intervals.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Worker tasks in this instance (jobs run at once).
+    pub concurrency: usize,
+    /// How often an idle worker looks for due jobs (an in-process enqueue wakes it sooner).
+    pub poll_interval: Duration,
+    /// How long a claim holds a job before another worker may take it over.
+    pub lease_duration: Duration,
+    /// How often a running job's lease is extended; well under `lease_duration`.
+    pub heartbeat: Duration,
+    /// Retry backoff.
+    pub backoff: Backoff,
+    /// How long shutdown waits for running handlers before aborting them and releasing their jobs.
+    pub shutdown_grace: Duration,
+    /// How often lapsed last attempts are reaped, old history purged and depth gauges refreshed.
+    pub housekeeping_interval: Duration,
+    /// How long succeeded and cancelled jobs are kept.
+    pub retain_finished: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            poll_interval: Duration::from_secs(1),
+            lease_duration: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(20),
+            backoff: Backoff::default(),
+            shutdown_grace: Duration::from_secs(30),
+            housekeeping_interval: Duration::from_secs(30),
+            retain_finished: Duration::from_secs(7 * 24 * 60 * 60),
+        }
+    }
+}
+
+/// Runs registered handlers for jobs of their kinds.
+pub struct Runner {
+    queue: Queue,
+    config: RunnerConfig,
+    handlers: HashMap<String, Arc<dyn Handler>>,
+    kinds: Vec<String>,
+    metrics: Arc<Metrics>,
+    instance: String,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("instance", &self.instance)
+            .field("kinds", &self.kinds)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Aborts the handler task if the worker awaiting it is itself aborted (shutdown past its grace).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Runner {
+    /// A runner over `queue` (whose backoff is replaced by `config.backoff`) with no handlers yet.
+    pub fn new(queue: Queue, config: RunnerConfig) -> Self {
+        let short = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            queue: queue.with_backoff(config.backoff),
+            config,
+            handlers: HashMap::new(),
+            kinds: Vec::new(),
+            metrics: Arc::default(),
+            instance: format!("runner-{}", &short[..12]),
+        }
+    }
+
+    /// Runs jobs of `kind` with `handler` (replacing any earlier one for that kind).
+    pub fn register(mut self, kind: impl Into<String>, handler: Arc<dyn Handler>) -> Self {
+        let kind = kind.into();
+        if self.handlers.insert(kind.clone(), handler).is_none() {
+            self.kinds.push(kind);
+        }
+        self
+    }
+
+    /// Reports into `metrics` instead of a private set (e.g. one shared with `/metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The runner's metrics, to expose them.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// The queue this runner claims from (with the runner's backoff).
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// This instance's name; worker ids are `<instance>/<n>`.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    fn worker_id(&self, n: usize) -> String {
+        format!("{}/{n}", self.instance)
+    }
+
+    /// Runs jobs until `shutdown` resolves; then stops claiming, waits up to the grace period for
+    /// running handlers, aborts the rest and puts their jobs back without counting the attempt.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        let runner = Arc::new(self);
+        let (stop, stopped) = watch::channel(false);
+        let mut workers = JoinSet::new();
+        for n in 0..runner.config.concurrency.max(1) {
+            workers.spawn(runner.clone().work(runner.worker_id(n), stopped.clone()));
+        }
+        let housekeeping = tokio::spawn(runner.clone().housekeep(stopped.clone()));
+        tracing::info!(instance = %runner.instance, kinds = ?runner.kinds, "job runner started");
+
+        shutdown.await;
+        tracing::info!(instance = %runner.instance, "job runner stopping");
+        let _ = stop.send(true);
+        let finished = tokio::time::timeout(runner.config.shutdown_grace, async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!("job handlers still running after the grace period; aborting them");
+            workers.abort_all();
+            while workers.join_next().await.is_some() {}
+        }
+        housekeeping.abort();
+        let mut released = 0;
+        for n in 0..runner.config.concurrency.max(1) {
+            match runner.queue.release(&runner.worker_id(n)).await {
+                Ok(count) => released += count,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot release a job lease; it will be reclaimed when the lease expires")
+                }
+            }
+        }
+        tracing::info!(released, "job runner stopped");
+    }
+
+    /// Runs due jobs one at a time in the calling task until none is runnable; returns how many
+    /// runs happened. For tests and admin commands, alongside or instead of `run_until_stopped`.
+    pub async fn drain(&self) -> Result<usize, crate::store::StoreError> {
+        let worker = format!("{}/drain", self.instance);
+        let mut runs = 0;
+        while let Some(job) = self
+            .queue
+            .claim(&worker, &self.kinds, self.config.lease_duration, now_ms())
+            .await?
+        {
+            self.execute(job).await;
+            runs += 1;
+        }
+        Ok(runs)
+    }
+
+    async fn work(self: Arc<Self>, worker_id: String, mut stopped: watch::Receiver<bool>) {
+        while !*stopped.borrow() {
+            let claimed = self
+                .queue
+                .claim(
+                    &worker_id,
+                    &self.kinds,
+                    self.config.lease_duration,
+                    now_ms(),
+                )
+                .await;
+            match claimed {
+                Ok(Some(job)) => {
+                    // More may be waiting: let an idle sibling look too instead of its next poll.
+                    self.queue.notify();
+                    self.execute(job).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(worker = %worker_id, error = %e, "cannot claim a job"),
+            }
+            tokio::select! {
+                _ = self.queue.wake_signal().notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = stopped.changed() => {}
+            }
+        }
+    }
+
+    async fn housekeep(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.config.housekeeping_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !*stopped.borrow() {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopped.changed() => continue,
+            }
+            let now = now_ms();
+            match self.queue.reap_expired(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(count = n, "jobs died after their last lease expired"),
+                Err(e) => tracing::warn!(error = %e, "cannot reap expired leases"),
+            }
+            let cutoff = now.saturating_sub(millis(self.config.retain_finished));
+            if let Err(e) = self.queue.purge_finished(cutoff).await {
+                tracing::warn!(error = %e, "cannot purge finished jobs");
+            }
+            if let Err(e) = self.metrics.refresh(&self.queue).await {
+                tracing::warn!(error = %e, "cannot refresh queue depth");
+            }
+        }
+    }
+
+    /// Runs one claimed job and records its outcome.
+    #[tracing::instrument(skip_all, fields(job_id = %job.id, kind = %job.kind, attempt = job.attempts))]
+    async fn execute(&self, job: Job) {
+        let kind = job.kind.clone();
+        let started = Instant::now();
+        let outcome = match self.handlers.get(&kind).cloned() {
+            Some(handler) => self.run_handler(handler, job).await,
+            None => {
+                // Claims only ask for registered kinds; this guards against a misconfiguration.
+                let lease = job.lease();
+                let err = JobError::permanent(format!("no handler registered for kind {kind}"));
+                self.record_failure(&lease, &kind, &err, FailureClass::Permanent)
+                    .await
+            }
+        };
+        self.metrics.record_run(&kind, outcome, started.elapsed());
+    }
+
+    async fn run_handler(&self, handler: Arc<dyn Handler>, job: Job) -> RunOutcome {
+        let kind = job.kind.clone();
+        let ctx = JobContext::new(job, self.queue.clone(), self.config.lease_duration);
+        let lease = ctx.lease().clone();
+        let task_ctx = ctx.clone();
+        // Its own task, so a panic is caught as a JoinError and a lost lease can abort it.
+        let mut task = AbortOnDrop(tokio::spawn(
+            async move { handler.run(task_ctx).await }.in_current_span(),
+        ));
+        let beat_every = self.config.heartbeat.max(Duration::from_millis(10));
+        let mut beat =
+            tokio::time::interval_at(tokio::time::Instant::now() + beat_every, beat_every);
+        let joined = loop {
+            tokio::select! {
+                joined = &mut task.0 => break Some(joined),
+                _ = beat.tick() => match self.queue.extend_lease(&lease, self.config.lease_duration).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!("lease lost (cancelled or taken over); stopping the handler");
+                        task.0.abort();
+                        break None;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot extend the lease; trying again at the next beat"),
+                },
+            }
+        };
+        match joined {
+            None => RunOutcome::LeaseLost,
+            Some(Ok(Ok(()))) => self.record_success(&ctx).await,
+            Some(Ok(Err(err))) => {
+                let class = if err.is_permanent() {
+                    FailureClass::Permanent
+                } else {
+                    FailureClass::Retryable
+                };
+                self.record_failure(&lease, &kind, &err, class).await
+            }
+            Some(Err(join)) if join.is_panic() => {
+                let err = JobError::retry(format!(
+                    "handler panicked: {}",
+                    panic_message(join.into_panic())
+                ));
+                self.record_failure(&lease, &kind, &err, FailureClass::Panic)
+                    .await
+            }
+            Some(Err(_)) => RunOutcome::LeaseLost,
+        }
+    }
+
+    async fn record_success(&self, ctx: &JobContext) -> RunOutcome {
+        let lease = ctx.lease();
+        let recorded = match ctx.take_next_run() {
+            Some(next) => self
+                .queue
+                .complete_and_enqueue(lease, &next)
+                .await
+                .map(|id| id.is_some()),
+            None => self.queue.complete(lease).await,
+        };
+        match recorded {
+            Ok(true) => {
+                tracing::debug!("job succeeded");
+                RunOutcome::Succeeded
+            }
+            Ok(false) => {
+                tracing::warn!("job finished but its lease was lost; the result is not recorded");
+                RunOutcome::LeaseLost
+            }
+            Err(e) => {
+                // The lease will lapse and the job run again: handlers are idempotent.
+                tracing::error!(error = %e, "cannot record a finished job");
+                RunOutcome::LeaseLost
+            }
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        lease: &super::Lease,
+        kind: &str,
+        err: &JobError,
+        class: FailureClass,
+    ) -> RunOutcome {
+        self.metrics.record_failure(kind, class);
+        match self.queue.fail(lease, err).await {
+            Ok(FailOutcome::Retrying { run_at }) => {
+                tracing::warn!(error = %err, retry_in_ms = run_at - now_ms(), "job failed; will retry");
+                RunOutcome::Retrying
+            }
+            Ok(FailOutcome::Dead) => {
+                tracing::error!(error = %err, "job failed for good");
+                RunOutcome::Dead
+            }
+            Ok(FailOutcome::LeaseLost) => RunOutcome::LeaseLost,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record a failed job");
+                RunOutcome::LeaseLost
+            }
+        }
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-text panic".to_owned()
+    }
+}

@@ -1,0 +1,11 @@
+//! The durable job runner, each test on SQLite and on PostgreSQL with a fresh database.
+
+#[path = "jobs/support.rs"]
+mod support;
+
+#[path = "jobs/concurrency.rs"]
+mod concurrency;
+#[path = "jobs/queue.rs"]
+mod queue;
+#[path = "jobs/runner.rs"]
+mod runner;

@@ -1,0 +1,468 @@
+//! The runner: handlers, retries, panics, heartbeats, cancellation, recurrence and shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use thredops::jobs::{
+    Backoff, JobError, JobState, NewJob, Queue, Runner, RunnerConfig, handler_fn, now_ms,
+};
+use tokio::sync::{Notify, oneshot};
+
+use crate::on_both_backends;
+use crate::support::{TestDb, eventually};
+
+const WITHIN: Duration = Duration::from_secs(20);
+
+on_both_backends!(
+    a_failing_job_is_retried_with_backoff_until_it_succeeds,
+    a_job_that_keeps_failing_dies_with_its_last_error_in_the_dead_letters,
+    a_permanent_error_is_not_retried,
+    a_panicking_handler_fails_the_job_but_not_the_runner,
+    an_enqueue_in_this_process_wakes_an_idle_worker,
+    progress_reported_by_a_running_handler_is_visible,
+    cancelling_a_running_job_stops_its_handler_at_the_next_heartbeat,
+    a_heartbeat_keeps_a_long_job_from_being_taken_over,
+    a_recurring_job_schedules_its_next_run_under_the_same_key,
+    shutdown_waits_for_running_handlers_to_finish,
+    shutdown_past_the_grace_period_releases_the_job_without_counting_the_attempt,
+    drain_runs_every_due_job_and_metrics_count_the_runs,
+);
+
+fn fast_config() -> RunnerConfig {
+    RunnerConfig {
+        concurrency: 2,
+        poll_interval: Duration::from_millis(20),
+        lease_duration: Duration::from_secs(5),
+        heartbeat: Duration::from_millis(50),
+        backoff: Backoff {
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(20),
+        },
+        shutdown_grace: Duration::from_secs(10),
+        housekeeping_interval: Duration::from_millis(100),
+        ..RunnerConfig::default()
+    }
+}
+
+/// A spawned runner and the switch that stops it.
+struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    fn start(runner: Runner) -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(runner.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(WITHIN, &mut self.task)
+            .await
+            .expect("runner stops")
+            .expect("runner task ends cleanly");
+    }
+}
+
+async fn state_becomes(queue: &Queue, id: &str, state: JobState) -> thredops::jobs::Job {
+    eventually(WITHIN, &format!("job {id} to be {state}"), || async move {
+        queue.get(id).await.unwrap().filter(|j| j.state == state)
+    })
+    .await
+}
+
+async fn a_failing_job_is_retried_with_backoff_until_it_succeeds(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "flaky",
+        handler_fn(|ctx| async move {
+            if ctx.attempt() < 3 {
+                Err(JobError::retry(format!("attempt {} failed", ctx.attempt())))
+            } else {
+                Ok(())
+            }
+        }),
+    );
+    let running = Running::start(runner);
+    let id = queue
+        .enqueue(NewJob::new("flaky", json!({})))
+        .await
+        .unwrap();
+    let job = state_becomes(&queue, &id, JobState::Succeeded).await;
+    assert_eq!(job.attempts, 3);
+    assert_eq!(job.last_error.as_deref(), Some("attempt 2 failed"));
+    running.stop().await;
+}
+
+async fn a_job_that_keeps_failing_dies_with_its_last_error_in_the_dead_letters(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = runs.clone();
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "doomed",
+        handler_fn(move |_ctx| {
+            let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+            async move { Err(anyhow::anyhow!("upstream said no ({n})").into()) }
+        }),
+    );
+    let running = Running::start(runner);
+    let id = queue
+        .enqueue(NewJob::new("doomed", json!({})).max_attempts(3))
+        .await
+        .unwrap();
+    let job = state_becomes(&queue, &id, JobState::Dead).await;
+    assert_eq!(job.attempts, 3);
+    running.stop().await;
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+    let dead = queue.dead_jobs(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].last_error.as_deref(), Some("upstream said no (3)"));
+}
+
+async fn a_permanent_error_is_not_retried(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "publish",
+        handler_fn(|ctx| async move {
+            let _: u64 = ctx.payload_as()?;
+            Ok(())
+        }),
+    );
+    let running = Running::start(runner);
+    let id = queue
+        .enqueue(NewJob::new("publish", json!("not a number")))
+        .await
+        .unwrap();
+    let job = state_becomes(&queue, &id, JobState::Dead).await;
+    running.stop().await;
+    assert_eq!(job.attempts, 1);
+    assert!(job.last_error.unwrap().contains("payload does not fit"));
+}
+
+async fn a_panicking_handler_fails_the_job_but_not_the_runner(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "fragile",
+        handler_fn(|ctx| async move {
+            if ctx.attempt() == 1 {
+                panic!("boom in attempt 1");
+            }
+            Ok(())
+        }),
+    );
+    let metrics = runner.metrics();
+    let running = Running::start(runner);
+    let first = queue
+        .enqueue(NewJob::new("fragile", json!({})))
+        .await
+        .unwrap();
+    let job = state_becomes(&queue, &first, JobState::Succeeded).await;
+    assert_eq!(job.attempts, 2);
+    assert!(
+        job.last_error
+            .unwrap()
+            .contains("handler panicked: boom in attempt 1")
+    );
+
+    let second = queue
+        .enqueue(NewJob::new("fragile", json!({})))
+        .await
+        .unwrap();
+    state_becomes(&queue, &second, JobState::Succeeded).await;
+    running.stop().await;
+    let mut text = String::new();
+    metrics.encode(&mut text);
+    assert!(text.contains("thredops_jobs_failures_total{kind=\"fragile\",class=\"panic\"} 2"));
+}
+
+async fn an_enqueue_in_this_process_wakes_an_idle_worker(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let config = RunnerConfig {
+        poll_interval: Duration::from_secs(3600),
+        ..fast_config()
+    };
+    let runner =
+        Runner::new(queue.clone(), config).register("quick", handler_fn(|_ctx| async { Ok(()) }));
+    let running = Running::start(runner);
+    // With an hour-long poll, only the in-process wake-up can get these jobs run in time.
+    for _ in 0..3 {
+        let id = queue
+            .enqueue(NewJob::new("quick", json!({})))
+            .await
+            .unwrap();
+        state_becomes(&queue, &id, JobState::Succeeded).await;
+    }
+    let mut tx = db.store.begin().await.unwrap();
+    let id = thredops::jobs::enqueue(&mut tx, &NewJob::new("quick", json!({})))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    queue.notify();
+    state_becomes(&queue, &id, JobState::Succeeded).await;
+    running.stop().await;
+}
+
+async fn progress_reported_by_a_running_handler_is_visible(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let go = Arc::new(Notify::new());
+    let gate = go.clone();
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "backfill",
+        handler_fn(move |ctx| {
+            let gate = gate.clone();
+            async move {
+                ctx.report_progress(&json!({"pages": 1})).await?;
+                gate.notified().await;
+                ctx.report_progress(&json!({"pages": 2})).await?;
+                Ok(())
+            }
+        }),
+    );
+    let running = Running::start(runner);
+    let id = queue
+        .enqueue(NewJob::new("backfill", json!({})))
+        .await
+        .unwrap();
+    let (q, job_id) = (&queue, &id);
+    let job = eventually(WITHIN, "first progress", || async move {
+        q.get(job_id)
+            .await
+            .unwrap()
+            .filter(|j| j.progress == Some(json!({"pages": 1})))
+    })
+    .await;
+    assert_eq!(job.state, JobState::Running);
+    go.notify_one();
+    let job = state_becomes(&queue, &id, JobState::Succeeded).await;
+    assert_eq!(job.progress, Some(json!({"pages": 2})));
+    running.stop().await;
+}
+
+async fn cancelling_a_running_job_stops_its_handler_at_the_next_heartbeat(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let dropped = Arc::new(Notify::new());
+    let signal = dropped.clone();
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "endless",
+        handler_fn(move |_ctx| {
+            let guard = NotifyOnDrop(signal.clone());
+            async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        }),
+    );
+    let metrics = runner.metrics();
+    let running = Running::start(runner);
+    let id = queue
+        .enqueue(NewJob::new("endless", json!({})).user("u1"))
+        .await
+        .unwrap();
+    state_becomes(&queue, &id, JobState::Running).await;
+    let handler_stopped = dropped.notified();
+    assert_eq!(queue.cancel_for_user("u1").await.unwrap(), 1);
+    tokio::time::timeout(WITHIN, handler_stopped)
+        .await
+        .expect("the handler is stopped after cancellation");
+    assert_eq!(
+        queue.get(&id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    running.stop().await;
+    let mut text = String::new();
+    metrics.encode(&mut text);
+    assert!(text.contains("thredops_jobs_runs_total{kind=\"endless\",outcome=\"lease_lost\"} 1"));
+}
+
+/// Signals when the handler's future is dropped (finished or aborted).
+struct NotifyOnDrop(Arc<Notify>);
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
+}
+
+async fn a_heartbeat_keeps_a_long_job_from_being_taken_over(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let go = Arc::new(Notify::new());
+    let gate = go.clone();
+    let config = RunnerConfig {
+        lease_duration: Duration::from_millis(300),
+        heartbeat: Duration::from_millis(50),
+        ..fast_config()
+    };
+    let runner = Runner::new(queue.clone(), config).register(
+        "long",
+        handler_fn(move |_ctx| {
+            let gate = gate.clone();
+            async move {
+                gate.notified().await;
+                Ok(())
+            }
+        }),
+    );
+    let running = Running::start(runner);
+    let id = queue.enqueue(NewJob::new("long", json!({}))).await.unwrap();
+    let first = state_becomes(&queue, &id, JobState::Running).await;
+    // Wait until the lease has been pushed past several original lease lengths.
+    let (q, job_id, first_expiry) = (&queue, &id, first.lease_expires_at.unwrap());
+    let extended = eventually(
+        WITHIN,
+        "the lease to be extended well past its start",
+        || async move {
+            q.get(job_id)
+                .await
+                .unwrap()
+                .filter(|j| j.lease_expires_at.unwrap_or(0) > first_expiry + 600)
+        },
+    )
+    .await;
+    assert_eq!(extended.attempts, 1, "nobody took the job over");
+    assert!(
+        queue
+            .claim("intruder", &["long"], Duration::from_secs(1), now_ms())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    go.notify_one();
+    let done = state_becomes(&queue, &id, JobState::Succeeded).await;
+    assert_eq!(done.attempts, 1);
+    running.stop().await;
+}
+
+async fn a_recurring_job_schedules_its_next_run_under_the_same_key(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "digest",
+        handler_fn(|ctx| async move {
+            ctx.schedule_next(now_ms() + 3_600_000);
+            Ok(())
+        }),
+    );
+    let first = queue
+        .ensure_recurring("digest", "digest:weekly", now_ms())
+        .await
+        .unwrap();
+    let running = Running::start(runner);
+    state_becomes(&queue, &first, JobState::Succeeded).await;
+    running.stop().await;
+    let next = queue
+        .ensure_recurring("digest", "digest:weekly", now_ms())
+        .await
+        .unwrap();
+    assert_ne!(
+        next, first,
+        "the finished run handed its key to the next one"
+    );
+    let next = queue.get(&next).await.unwrap().unwrap();
+    assert_eq!(next.state, JobState::Queued);
+    assert!(
+        next.run_at > now_ms() + 3_000_000,
+        "the next run keeps its own time"
+    );
+}
+
+async fn shutdown_waits_for_running_handlers_to_finish(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let go = Arc::new(Notify::new());
+    let gate = go.clone();
+    let runner = Runner::new(queue.clone(), fast_config()).register(
+        "slow",
+        handler_fn(move |_ctx| {
+            let gate = gate.clone();
+            async move {
+                gate.notified().await;
+                Ok(())
+            }
+        }),
+    );
+    let running = Running::start(runner);
+    let id = queue.enqueue(NewJob::new("slow", json!({}))).await.unwrap();
+    state_becomes(&queue, &id, JobState::Running).await;
+    let stopping = tokio::spawn(running.stop());
+    go.notify_one();
+    stopping.await.unwrap();
+    let job = queue.get(&id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Succeeded);
+}
+
+async fn shutdown_past_the_grace_period_releases_the_job_without_counting_the_attempt(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let config = RunnerConfig {
+        shutdown_grace: Duration::from_millis(100),
+        ..fast_config()
+    };
+    let runner = Runner::new(queue.clone(), config).register(
+        "stuck",
+        handler_fn(|_ctx| async {
+            std::future::pending::<()>().await;
+            Ok(())
+        }),
+    );
+    let running = Running::start(runner);
+    let id = queue
+        .enqueue(NewJob::new("stuck", json!({})))
+        .await
+        .unwrap();
+    let claimed = state_becomes(&queue, &id, JobState::Running).await;
+    assert_eq!(claimed.attempts, 1);
+    running.stop().await;
+    let job = queue.get(&id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(job.attempts, 0);
+    assert_eq!(job.lease_owner, None);
+    assert!(job.run_at <= now_ms(), "runnable again at once");
+}
+
+async fn drain_runs_every_due_job_and_metrics_count_the_runs(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let runner = Runner::new(queue.clone(), fast_config())
+        .register("a", handler_fn(|_ctx| async { Ok(()) }))
+        .register(
+            "b",
+            handler_fn(|_ctx| async { Err(JobError::permanent("no")) }),
+        );
+    for _ in 0..4 {
+        queue.enqueue(NewJob::new("a", json!({}))).await.unwrap();
+    }
+    queue.enqueue(NewJob::new("b", json!({}))).await.unwrap();
+    queue
+        .enqueue(NewJob::new("a", json!({})).run_at(now_ms() + 3_600_000))
+        .await
+        .unwrap();
+    queue
+        .enqueue(NewJob::new("unregistered", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(runner.drain().await.unwrap(), 5);
+    assert_eq!(runner.drain().await.unwrap(), 0);
+
+    let metrics = runner.metrics();
+    metrics.refresh(runner.queue()).await.unwrap();
+    let mut text = String::new();
+    metrics.encode(&mut text);
+    for line in [
+        "thredops_jobs_runs_total{kind=\"a\",outcome=\"succeeded\"} 4",
+        "thredops_jobs_runs_total{kind=\"b\",outcome=\"dead\"} 1",
+        "thredops_jobs_failures_total{kind=\"b\",class=\"permanent\"} 1",
+        "thredops_jobs_queue_depth{kind=\"a\",state=\"queued\"} 1",
+        "thredops_jobs_queue_depth{kind=\"unregistered\",state=\"queued\"} 1",
+        "thredops_jobs_run_duration_seconds_count{kind=\"a\"} 4",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}
