@@ -12,8 +12,9 @@
 //! ## How links are counted
 //! A link is a whitespace-separated word of `text` starting with `http://`, `https://` or `www.`
 //! (case-insensitive), with trailing punctuation trimmed, plus `link_attachment`. Unique links are
-//! compared case-insensitively. Bare domains (`example.com`) are not counted, to avoid rejecting
-//! words such as `node.js`.
+//! compared as URLs are (RFC 3986 §6.2.2.1): scheme and host ignore case, the path and query do
+//! not, so `https://A.com/x` and `https://a.com/x` are one link but `https://a.com/X` is another.
+//! Bare domains (`example.com`) are not counted, to avoid rejecting words such as `node.js`.
 
 use std::collections::HashSet;
 
@@ -157,8 +158,23 @@ pub fn unique_links(text: &str, link_attachment: Option<&str>) -> HashSet<String
                 .any(|p| lower.starts_with(p) && lower.len() > p.len())
         })
         .chain(link_attachment)
-        .map(str::to_lowercase)
+        .map(normalise_link)
         .collect()
+}
+
+/// Lowercases a link's scheme and host, keeping the case of everything after the host.
+fn normalise_link(link: &str) -> String {
+    let (scheme, rest) = match link.find("://") {
+        Some(i) => link.split_at(i + 3),
+        None => ("", link),
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, tail) = rest.split_at(host_end);
+    format!(
+        "{}{}{tail}",
+        scheme.to_ascii_lowercase(),
+        host.to_lowercase()
+    )
 }
 
 /// Checks a topic tag: 1–50 characters, no `.` or `&`.
@@ -210,6 +226,24 @@ mod tests {
         let mut links: Vec<_> = links.into_iter().collect();
         links.sort();
         assert_eq!(links, ["https://a.com/x", "https://c.net", "www.b.org"]);
+    }
+
+    #[test]
+    fn links_differing_only_in_path_case_are_distinct() {
+        let links = unique_links(
+            "HTTPS://Example.COM/Path https://example.com/Path https://example.com/path WWW.B.org/A",
+            None,
+        );
+        let mut links: Vec<_> = links.into_iter().collect();
+        links.sort();
+        assert_eq!(
+            links,
+            [
+                "https://example.com/Path",
+                "https://example.com/path",
+                "www.b.org/A"
+            ]
+        );
     }
 
     #[test]

@@ -9,5 +9,6 @@ mod errors;
 mod faults;
 mod helpers;
 mod oauth;
+mod props;
 mod reads;
 mod writes;

@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use super::World;
-use super::rules::{bad, flag, is_url, poll, threads_len, topic, urls_in};
+use super::rules::{bad, flag, is_url, poll, threads_len, topic, unique_links};
 use crate::config::ProcessingConfig;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::ObjectRef;
@@ -131,14 +131,7 @@ pub fn validate(
             return Err(bad("Param link_attachment must be a valid URL"));
         }
     }
-    let mut unique: Vec<&str> = text
-        .as_deref()
-        .map(|t| urls_in(t).collect())
-        .unwrap_or_default();
-    unique.extend(link.as_deref());
-    unique.sort_unstable();
-    unique.dedup();
-    if unique.len() > 5 {
+    if unique_links(text.as_deref(), link.as_deref()).len() > 5 {
         return Err(bad(
             "THREADS_API__LINK_LIMIT_EXCEEDED: a post can contain at most 5 unique links",
         )
