@@ -37,6 +37,7 @@
 #[macro_use]
 mod row;
 
+mod admin;
 mod backoff;
 mod claim;
 mod handler;

@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::metrics::{FailureClass, Metrics, RunOutcome};
 use super::queue::millis;
-use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Queue, now_ms};
+use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Lease, Queue, now_ms};
 
 /// Runner settings. The defaults suit production; tests shorten the intervals.
 #[derive(Debug, Clone)]
@@ -260,23 +260,7 @@ impl Runner {
         let mut task = AbortOnDrop(tokio::spawn(
             async move { handler.run(task_ctx).await }.in_current_span(),
         ));
-        let beat_every = self.config.heartbeat.max(Duration::from_millis(10));
-        let mut beat =
-            tokio::time::interval_at(tokio::time::Instant::now() + beat_every, beat_every);
-        let joined = loop {
-            tokio::select! {
-                joined = &mut task.0 => break Some(joined),
-                _ = beat.tick() => match self.queue.extend_lease(&lease, self.config.lease_duration).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!("lease lost (cancelled or taken over); stopping the handler");
-                        task.0.abort();
-                        break None;
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot extend the lease; trying again at the next beat"),
-                },
-            }
-        };
+        let joined = self.supervise(&mut task.0, &lease).await;
         match joined {
             None => RunOutcome::LeaseLost,
             Some(Ok(Ok(()))) => self.record_success(&ctx).await,
@@ -297,6 +281,46 @@ impl Runner {
                     .await
             }
             Some(Err(_)) => RunOutcome::LeaseLost,
+        }
+    }
+
+    /// Awaits the handler while extending its lease every heartbeat; stops it (returning `None`)
+    /// once the lease is lost, or once the lease could not be confirmed for a whole lease duration
+    /// (the database is unreachable, so another worker may already be running the job).
+    async fn supervise(
+        &self,
+        task: &mut JoinHandle<Result<(), JobError>>,
+        lease: &Lease,
+    ) -> Option<Result<Result<(), JobError>, tokio::task::JoinError>> {
+        let beat_every = self.config.heartbeat.max(Duration::from_millis(10));
+        let mut beat =
+            tokio::time::interval_at(tokio::time::Instant::now() + beat_every, beat_every);
+        let mut confirmed = Instant::now();
+        loop {
+            tokio::select! {
+                joined = &mut *task => return Some(joined),
+                _ = beat.tick() => {}
+            }
+            match self
+                .queue
+                .extend_lease(lease, self.config.lease_duration)
+                .await
+            {
+                Ok(true) => confirmed = Instant::now(),
+                Ok(false) => {
+                    tracing::warn!("lease lost (cancelled or taken over); stopping the handler");
+                    task.abort();
+                    return None;
+                }
+                Err(e) if confirmed.elapsed() >= self.config.lease_duration => {
+                    tracing::error!(error = %e, "lease unconfirmed for a whole lease duration; stopping the handler");
+                    task.abort();
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot extend the lease; trying again at the next beat")
+                }
+            }
         }
     }
 
@@ -329,7 +353,7 @@ impl Runner {
 
     async fn record_failure(
         &self,
-        lease: &super::Lease,
+        lease: &Lease,
         kind: &str,
         err: &JobError,
         class: FailureClass,
