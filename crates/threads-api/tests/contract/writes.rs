@@ -350,23 +350,30 @@ async fn hiding_a_reply_shows_in_its_hide_status() {
 async fn a_media_url_that_fails_processing_surfaces_its_error_message() {
     let h = spawn().await;
     let session = h.session(h.creator(2));
-    let id = create(
+    let image = create(
+        &session,
+        ContainerBuilder::image("https://cdn.example.org/fail.jpg"),
+    )
+    .await;
+    let video = create(
         &session,
         ContainerBuilder::video("https://cdn.example.org/will-fail.mp4"),
     )
     .await;
     h.advance(Duration::from_secs(6));
-    let status = session
-        .wait_for_container(&id, Duration::from_millis(5), Duration::from_secs(1))
-        .await
-        .unwrap();
-    assert_eq!(status.status, ContainerState::Error);
-    assert_eq!(
-        status.error_message.as_deref(),
-        Some("FAILED_DOWNLOADING_VIDEO")
-    );
-    let err = session.publish(&id).await.unwrap_err();
-    assert_class(&err, &ErrorClass::NotReady);
+    for id in [image, video] {
+        let status = session
+            .wait_for_container(&id, Duration::from_millis(5), Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(status.status, ContainerState::Error);
+        assert_eq!(
+            status.error_message.as_deref(),
+            Some("FAILED_DOWNLOADING_VIDEO")
+        );
+        let err = session.publish(&id).await.unwrap_err();
+        assert_class(&err, &ErrorClass::NotReady);
+    }
 
     // An unpublished container expires after 24 h.
     let fresh = create(&session, ContainerBuilder::text("Never published")).await;
@@ -380,7 +387,7 @@ async fn wait_for_container_polls_until_processing_ends_in_real_time() {
     // A running clock and short processing: the client's own polling sees the change.
     let mut cfg: SandboxConfig = config();
     cfg.frozen_clock = false;
-    cfg.processing.image_ms = 300;
+    cfg.processing.image_ms = 1_000;
     let h = spawn_with(cfg, "").await;
     let session = h.session(h.creator(1));
     let id = create(
