@@ -81,7 +81,16 @@ impl<T> Drop for AbortOnDrop<T> {
 
 impl Runner {
     /// A runner over `queue` (whose backoff is replaced by `config.backoff`) with no handlers yet.
-    pub fn new(queue: Queue, config: RunnerConfig) -> Self {
+    pub fn new(queue: Queue, mut config: RunnerConfig) -> Self {
+        if config.heartbeat >= config.lease_duration {
+            // A heartbeat slower than the lease lets every long job be taken over mid-run.
+            tracing::warn!(
+                heartbeat = ?config.heartbeat,
+                lease = ?config.lease_duration,
+                "job heartbeat is not shorter than the lease; using a third of the lease"
+            );
+            config.heartbeat = config.lease_duration / 3;
+        }
         let short = uuid::Uuid::new_v4().simple().to_string();
         Self {
             queue: queue.with_backoff(config.backoff),

@@ -1,19 +1,16 @@
-//! The runner: handlers, retries, panics, heartbeats, cancellation, recurrence and shutdown.
+//! The runner: handlers, retries, panics, wake-ups, progress, draining and metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use thredops::jobs::{
-    Backoff, JobError, JobState, NewJob, Queue, Runner, RunnerConfig, handler_fn, now_ms,
-};
-use tokio::sync::{Notify, oneshot};
+use thredops::jobs::{JobError, JobState, NewJob, Queue, Runner, RunnerConfig, handler_fn, now_ms};
+use tokio::sync::Notify;
 
 use crate::on_both_backends;
+use crate::running::{Running, WITHIN, fast_config, state_becomes};
 use crate::support::{TestDb, eventually};
-
-const WITHIN: Duration = Duration::from_secs(20);
 
 on_both_backends!(
     a_failing_job_is_retried_with_backoff_until_it_succeeds,
@@ -22,65 +19,8 @@ on_both_backends!(
     a_panicking_handler_fails_the_job_but_not_the_runner,
     an_enqueue_in_this_process_wakes_an_idle_worker,
     progress_reported_by_a_running_handler_is_visible,
-    cancelling_a_running_job_stops_its_handler_at_the_next_heartbeat,
-    a_heartbeat_keeps_a_long_job_from_being_taken_over,
-    a_recurring_job_schedules_its_next_run_under_the_same_key,
-    shutdown_waits_for_running_handlers_to_finish,
-    shutdown_past_the_grace_period_releases_the_job_without_counting_the_attempt,
     drain_runs_every_due_job_and_metrics_count_the_runs,
 );
-
-fn fast_config() -> RunnerConfig {
-    RunnerConfig {
-        concurrency: 2,
-        poll_interval: Duration::from_millis(20),
-        lease_duration: Duration::from_secs(5),
-        heartbeat: Duration::from_millis(50),
-        backoff: Backoff {
-            base: Duration::from_millis(5),
-            cap: Duration::from_millis(20),
-        },
-        shutdown_grace: Duration::from_secs(10),
-        housekeeping_interval: Duration::from_millis(100),
-        ..RunnerConfig::default()
-    }
-}
-
-/// A spawned runner and the switch that stops it.
-struct Running {
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Running {
-    fn start(runner: Runner) -> Self {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(runner.run_until_stopped(async move {
-            let _ = stopped.await;
-        }));
-        Self {
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::timeout(WITHIN, &mut self.task)
-            .await
-            .expect("runner stops")
-            .expect("runner task ends cleanly");
-    }
-}
-
-async fn state_becomes(queue: &Queue, id: &str, state: JobState) -> thredops::jobs::Job {
-    eventually(WITHIN, &format!("job {id} to be {state}"), || async move {
-        queue.get(id).await.unwrap().filter(|j| j.state == state)
-    })
-    .await
-}
 
 async fn a_failing_job_is_retried_with_backoff_until_it_succeeds(db: TestDb) {
     let queue = Queue::new(db.store.clone());
@@ -247,185 +187,6 @@ async fn progress_reported_by_a_running_handler_is_visible(db: TestDb) {
     let job = state_becomes(&queue, &id, JobState::Succeeded).await;
     assert_eq!(job.progress, Some(json!({"pages": 2})));
     running.stop().await;
-}
-
-async fn cancelling_a_running_job_stops_its_handler_at_the_next_heartbeat(db: TestDb) {
-    let queue = Queue::new(db.store.clone());
-    let dropped = Arc::new(Notify::new());
-    let signal = dropped.clone();
-    let runner = Runner::new(queue.clone(), fast_config()).register(
-        "endless",
-        handler_fn(move |_ctx| {
-            let guard = NotifyOnDrop(signal.clone());
-            async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-                Ok(())
-            }
-        }),
-    );
-    let metrics = runner.metrics();
-    let running = Running::start(runner);
-    let id = queue
-        .enqueue(NewJob::new("endless", json!({})).user("u1"))
-        .await
-        .unwrap();
-    state_becomes(&queue, &id, JobState::Running).await;
-    let handler_stopped = dropped.notified();
-    assert_eq!(queue.cancel_for_user("u1").await.unwrap(), 1);
-    tokio::time::timeout(WITHIN, handler_stopped)
-        .await
-        .expect("the handler is stopped after cancellation");
-    assert_eq!(
-        queue.get(&id).await.unwrap().unwrap().state,
-        JobState::Cancelled
-    );
-    running.stop().await;
-    let mut text = String::new();
-    metrics.encode(&mut text);
-    assert!(text.contains("thredops_jobs_runs_total{kind=\"endless\",outcome=\"lease_lost\"} 1"));
-}
-
-/// Signals when the handler's future is dropped (finished or aborted).
-struct NotifyOnDrop(Arc<Notify>);
-
-impl Drop for NotifyOnDrop {
-    fn drop(&mut self) {
-        self.0.notify_one();
-    }
-}
-
-async fn a_heartbeat_keeps_a_long_job_from_being_taken_over(db: TestDb) {
-    let queue = Queue::new(db.store.clone());
-    let go = Arc::new(Notify::new());
-    let gate = go.clone();
-    let config = RunnerConfig {
-        lease_duration: Duration::from_millis(300),
-        heartbeat: Duration::from_millis(50),
-        ..fast_config()
-    };
-    let runner = Runner::new(queue.clone(), config).register(
-        "long",
-        handler_fn(move |_ctx| {
-            let gate = gate.clone();
-            async move {
-                gate.notified().await;
-                Ok(())
-            }
-        }),
-    );
-    let running = Running::start(runner);
-    let id = queue.enqueue(NewJob::new("long", json!({}))).await.unwrap();
-    let first = state_becomes(&queue, &id, JobState::Running).await;
-    // Wait until the lease has been pushed past several original lease lengths.
-    let (q, job_id, first_expiry) = (&queue, &id, first.lease_expires_at.unwrap());
-    let extended = eventually(
-        WITHIN,
-        "the lease to be extended well past its start",
-        || async move {
-            q.get(job_id)
-                .await
-                .unwrap()
-                .filter(|j| j.lease_expires_at.unwrap_or(0) > first_expiry + 600)
-        },
-    )
-    .await;
-    assert_eq!(extended.attempts, 1, "nobody took the job over");
-    assert!(
-        queue
-            .claim("intruder", &["long"], Duration::from_secs(1), now_ms())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    go.notify_one();
-    let done = state_becomes(&queue, &id, JobState::Succeeded).await;
-    assert_eq!(done.attempts, 1);
-    running.stop().await;
-}
-
-async fn a_recurring_job_schedules_its_next_run_under_the_same_key(db: TestDb) {
-    let queue = Queue::new(db.store.clone());
-    let runner = Runner::new(queue.clone(), fast_config()).register(
-        "digest",
-        handler_fn(|ctx| async move {
-            ctx.schedule_next(now_ms() + 3_600_000);
-            Ok(())
-        }),
-    );
-    let first = queue
-        .ensure_recurring("digest", "digest:weekly", now_ms())
-        .await
-        .unwrap();
-    let running = Running::start(runner);
-    state_becomes(&queue, &first, JobState::Succeeded).await;
-    running.stop().await;
-    let next = queue
-        .ensure_recurring("digest", "digest:weekly", now_ms())
-        .await
-        .unwrap();
-    assert_ne!(
-        next, first,
-        "the finished run handed its key to the next one"
-    );
-    let next = queue.get(&next).await.unwrap().unwrap();
-    assert_eq!(next.state, JobState::Queued);
-    assert!(
-        next.run_at > now_ms() + 3_000_000,
-        "the next run keeps its own time"
-    );
-}
-
-async fn shutdown_waits_for_running_handlers_to_finish(db: TestDb) {
-    let queue = Queue::new(db.store.clone());
-    let go = Arc::new(Notify::new());
-    let gate = go.clone();
-    let runner = Runner::new(queue.clone(), fast_config()).register(
-        "slow",
-        handler_fn(move |_ctx| {
-            let gate = gate.clone();
-            async move {
-                gate.notified().await;
-                Ok(())
-            }
-        }),
-    );
-    let running = Running::start(runner);
-    let id = queue.enqueue(NewJob::new("slow", json!({}))).await.unwrap();
-    state_becomes(&queue, &id, JobState::Running).await;
-    let stopping = tokio::spawn(running.stop());
-    go.notify_one();
-    stopping.await.unwrap();
-    let job = queue.get(&id).await.unwrap().unwrap();
-    assert_eq!(job.state, JobState::Succeeded);
-}
-
-async fn shutdown_past_the_grace_period_releases_the_job_without_counting_the_attempt(db: TestDb) {
-    let queue = Queue::new(db.store.clone());
-    let config = RunnerConfig {
-        shutdown_grace: Duration::from_millis(100),
-        ..fast_config()
-    };
-    let runner = Runner::new(queue.clone(), config).register(
-        "stuck",
-        handler_fn(|_ctx| async {
-            std::future::pending::<()>().await;
-            Ok(())
-        }),
-    );
-    let running = Running::start(runner);
-    let id = queue
-        .enqueue(NewJob::new("stuck", json!({})))
-        .await
-        .unwrap();
-    let claimed = state_becomes(&queue, &id, JobState::Running).await;
-    assert_eq!(claimed.attempts, 1);
-    running.stop().await;
-    let job = queue.get(&id).await.unwrap().unwrap();
-    assert_eq!(job.state, JobState::Queued);
-    assert_eq!(job.attempts, 0);
-    assert_eq!(job.lease_owner, None);
-    assert!(job.run_at <= now_ms(), "runnable again at once");
 }
 
 async fn drain_runs_every_due_job_and_metrics_count_the_runs(db: TestDb) {
