@@ -13,4 +13,6 @@ pub mod jobs;
 pub mod services;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
+pub mod threads;

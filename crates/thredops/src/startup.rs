@@ -12,9 +12,12 @@ use tokio::net::TcpListener;
 use crate::auth::{Csrf, Keyring, Throttle};
 use crate::config::{DatabaseTarget, Settings};
 use crate::crypto::MasterKey;
+use crate::crypto::Vault;
 use crate::http::cookies::CookieJar;
 use crate::http::state::{App, AppState};
+use crate::jobs::{self, Queue, Runner, RunnerConfig};
 use crate::store::{self, Store, now_unix};
+use crate::threads::ThreadsGateway;
 
 /// Opens the key and the database, applying migrations. Shared by `serve` and the admin commands.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<(MasterKey, Store)> {
@@ -68,7 +71,12 @@ impl Application {
         }
         let issuer = settings.public_url.origin().ascii_serialization();
         let keyring = Keyring::load(&store, &master, &issuer, now_unix()).await?;
+        let threads = ThreadsGateway::build(&settings, &settings.public_url)?;
         let state = AppState(Arc::new(App {
+            vault: Vault::new(master.clone(), store.clone()),
+            jobs: Queue::new(store.clone()),
+            job_metrics: Arc::new(jobs::Metrics::default()),
+            threads,
             cookies: CookieJar::new(settings.public_url.scheme() == "https"),
             csrf: Csrf::new(master.derive("csrf")),
             throttle: Throttle::default(),
@@ -94,24 +102,48 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// Serves HTTP and runs the job workers until `shutdown` resolves, then drains in-flight
+    /// requests and hands running jobs back to the queue.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
         let maintenance = tokio::spawn(maintenance(state.clone()));
+        let workers = (state.settings.job_workers > 0).then(|| {
+            let config = RunnerConfig {
+                concurrency: state.settings.job_workers,
+                ..RunnerConfig::default()
+            };
+            let runner =
+                Runner::new(state.jobs.clone(), config).with_metrics(state.job_metrics.clone());
+            tokio::spawn(crate::sync::register(runner, &state).run_until_stopped(stopped()))
+        });
         let app: Router = crate::http::router(state.clone());
         let result = match state.settings.tls.clone() {
             None => axum::serve(
                 self.listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stopped())
             .await
             .context("HTTP server failed"),
-            Some((cert, key)) => serve_tls(self.listener, app, &cert, &key, shutdown).await,
+            Some((cert, key)) => serve_tls(self.listener, app, &cert, &key, stopped()).await,
         };
+        if let Some(workers) = workers {
+            let _ = workers.await;
+        }
         maintenance.abort();
         state.store.close().await;
         result

@@ -44,6 +44,29 @@ pub enum DatabaseTarget {
     Postgres(Secret),
 }
 
+/// Where Threads API calls go.
+#[derive(Debug, Clone)]
+pub enum ThreadsMode {
+    /// Meta's real API with this app.
+    Real {
+        /// Threads app ID.
+        app_id: String,
+        /// Threads app secret.
+        app_secret: Secret,
+        /// Graph API base URL.
+        graph_url: Box<Url>,
+        /// Authorization window base URL.
+        authorize_url: Box<Url>,
+    },
+    /// The built-in simulator, mounted at `/sandbox` in this process.
+    Sandbox {
+        /// Seed of the synthetic creators.
+        seed: u64,
+        /// Whether the simulated clock stands still.
+        frozen_clock: bool,
+    },
+}
+
 /// The effective, typed configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -77,6 +100,14 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Maximum request body size.
     pub max_body_bytes: usize,
+    /// Timeout of one Threads API request.
+    pub threads_timeout: Duration,
+    /// Job workers in this instance.
+    pub job_workers: usize,
+    /// Real Threads API or the sandbox.
+    pub threads: ThreadsMode,
+    /// OAuth redirect URI, when set explicitly (else derived from the public URL).
+    pub threads_redirect_uri: Option<Url>,
 }
 
 /// Raw string values after layering, keyed by file key; the source of `thredops config`.
@@ -182,7 +213,16 @@ impl RawSettings {
                 ));
             }
         };
+        let threads = self.parse_threads_mode()?;
+        let threads_redirect_uri = match self.get("threads_redirect_uri") {
+            Some(v) => Some(Url::parse(v).map_err(|e| {
+                invalid("threads_redirect_uri", format!("{v:?} is not a URL: {e}"))
+            })?),
+            None => None,
+        };
         Ok(Settings {
+            threads,
+            threads_redirect_uri,
             bind,
             public_url,
             data_dir,
@@ -207,6 +247,45 @@ impl RawSettings {
                 3600,
             )?),
             max_body_bytes: self.parse_number("max_body_bytes", 1024, 1 << 30)? as usize,
+            job_workers: self.parse_number("job_workers", 0, 256)? as usize,
+            threads_timeout: Duration::from_secs(self.parse_number(
+                "threads_timeout_seconds",
+                1,
+                600,
+            )?),
+        })
+    }
+
+    fn parse_threads_mode(&self) -> Result<ThreadsMode, ConfigError> {
+        let app = (self.get("threads_app_id"), self.get("threads_app_secret"));
+        let sandbox = match self.require("sandbox")? {
+            "auto" => app.0.is_none(),
+            other => self.parse_with("sandbox", |_| parse_bool(other))?,
+        };
+        if sandbox {
+            let seed = self.parse_number("sandbox_seed", 0, u64::MAX)?;
+            let frozen_clock = self.parse_with("sandbox_frozen_clock", parse_bool)?;
+            return Ok(ThreadsMode::Sandbox { seed, frozen_clock });
+        }
+        let (Some(app_id), Some(secret)) = app else {
+            return Err(match app.0 {
+                None => invalid("threads_app_id", "required when the sandbox is off".into()),
+                Some(_) => invalid(
+                    "threads_app_secret",
+                    "required with THREDOPS_THREADS_APP_ID".into(),
+                ),
+            });
+        };
+        let url = |key: &'static str| {
+            self.parse_with(key, |v| {
+                Url::parse(v).map_err(|e| format!("{v:?} is not a URL: {e}"))
+            })
+        };
+        Ok(ThreadsMode::Real {
+            app_id: app_id.to_owned(),
+            app_secret: Secret::new(secret),
+            graph_url: Box::new(url("threads_graph_url")?),
+            authorize_url: Box::new(url("threads_authorize_url")?),
         })
     }
 

@@ -121,3 +121,39 @@ fn readme_documents_every_setting() {
         );
     }
 }
+
+#[test]
+fn sandbox_is_on_without_a_threads_app_and_off_with_one() {
+    assert!(matches!(
+        load(&[]).unwrap().threads,
+        ThreadsMode::Sandbox {
+            seed: 42,
+            frozen_clock: false
+        }
+    ));
+    let real = load(&[
+        ("THREDOPS_THREADS_APP_ID", "123"),
+        ("THREDOPS_THREADS_APP_SECRET", "s"),
+    ])
+    .unwrap();
+    assert!(matches!(real.threads, ThreadsMode::Real { .. }));
+    let forced = load(&[
+        ("THREDOPS_THREADS_APP_ID", "123"),
+        ("THREDOPS_THREADS_APP_SECRET", "s"),
+        ("THREDOPS_SANDBOX", "on"),
+    ])
+    .unwrap();
+    assert!(matches!(forced.threads, ThreadsMode::Sandbox { .. }));
+}
+
+#[test]
+fn a_real_threads_app_needs_its_secret() {
+    let err = load(&[("THREDOPS_THREADS_APP_ID", "123")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("THREDOPS_THREADS_APP_SECRET"), "{err}");
+    let err = load(&[("THREDOPS_SANDBOX", "off")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("THREDOPS_THREADS_APP_ID"), "{err}");
+}

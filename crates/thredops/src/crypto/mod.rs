@@ -2,8 +2,10 @@
 
 pub mod aead;
 mod master_key;
+mod vault;
 
 pub use master_key::{KeyError, MasterKey};
+pub use vault::{DataKey, Vault, VaultError};
 
 use rand::RngCore;
 

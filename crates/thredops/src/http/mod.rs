@@ -40,6 +40,11 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .fallback(not_found);
+    // The built-in Threads sandbox answers in this process, under /sandbox, in sandbox mode.
+    let routes = match &state.threads.sandbox {
+        Some(sandbox) => routes.nest_service(crate::threads::SANDBOX_PREFIX, sandbox.router()),
+        None => routes,
+    };
 
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
         let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");

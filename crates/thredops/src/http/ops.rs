@@ -33,7 +33,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(state.store.pool_stats());
+    let mut body = state.metrics.render(state.store.pool_stats());
+    // Both registries end with "# EOF"; keep one, at the very end.
+    if let Some(stripped) = body.strip_suffix("# EOF\n") {
+        body = stripped.to_owned();
+    }
+    state.job_metrics.encode(&mut body);
     (
         [(
             header::CONTENT_TYPE,

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use crate::auth::{Csrf, Keyring, Throttle};
 use crate::config::Settings;
+use crate::crypto::Vault;
+use crate::jobs::{self, Queue};
 use crate::store::Store;
+use crate::threads::ThreadsGateway;
 
 use super::cookies::CookieJar;
 use super::metrics::Metrics;
@@ -30,6 +33,14 @@ pub struct App {
     pub templates: Templates,
     /// Prometheus registry.
     pub metrics: Metrics,
+    /// Per-user data keys.
+    pub vault: Vault,
+    /// The Threads API (real or sandbox).
+    pub threads: ThreadsGateway,
+    /// The durable job queue.
+    pub jobs: Queue,
+    /// Job runner metrics.
+    pub job_metrics: Arc<jobs::Metrics>,
 }
 
 /// Cheap-to-clone handle on [`App`].
@@ -48,6 +59,11 @@ impl App {
     /// Whether the public URL is https (drives Secure cookies and HSTS).
     pub fn is_https(&self) -> bool {
         self.settings.public_url.scheme() == "https"
+    }
+
+    /// Wakes an idle job worker of this process (after committing an enqueue).
+    pub fn jobs_wake(&self) {
+        self.jobs.notify();
     }
 
     /// The public origin, e.g. `https://thredops.example` (no trailing slash).

@@ -23,6 +23,9 @@ const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "privacy.html",
     "cookies.html",
     "error.html",
+    "profiles.html",
+    "profile.html",
+    "connect_failed.html",
 );
 
 /// The template set.
@@ -41,6 +44,10 @@ impl Default for Templates {
         let mut env = minijinja::Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.add_filter("datetime", |unix: i64| {
+            chrono::DateTime::from_timestamp(unix, 0)
+                .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        });
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

@@ -1,3 +1,4 @@
 //! Use cases shared by the JSON API and the HTML pages.
 
 pub mod accounts;
+pub mod profiles;

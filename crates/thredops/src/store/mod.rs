@@ -5,9 +5,12 @@
 //! portable twin and say why.
 
 mod connect;
+mod data_keys;
 mod migrations;
+pub mod profiles;
 pub mod sessions;
 pub mod signing_keys;
+pub mod synced;
 pub mod users;
 
 pub use connect::connect;
@@ -125,7 +128,9 @@ impl Store {
     /// Starts a transaction.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            // IMMEDIATE takes the write lock up front: a transaction that reads and then writes
+            // would otherwise fail with SQLITE_BUSY_SNAPSHOT when another writer got in between.
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

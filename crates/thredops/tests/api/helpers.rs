@@ -67,6 +67,9 @@ impl TestApp {
         raw.set("bind", "127.0.0.1:0");
         raw.set("data_dir", data_dir.to_string_lossy().to_string());
         raw.set("log_level", "warn");
+        // Simulated time stands still unless a test moves it, so truths can be compared exactly.
+        raw.set("sandbox_frozen_clock", "true");
+        raw.set("threads_timeout_seconds", "5");
         let postgres = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -78,7 +81,7 @@ impl TestApp {
         };
         adjust(&mut raw);
         let settings = raw.parse().expect("test settings parse");
-        thredops::telemetry::init("warn", false);
+        thredops::telemetry::init("error", false);
         let app = Application::build(settings).await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();

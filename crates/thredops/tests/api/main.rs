@@ -1,5 +1,6 @@
 //! Black-box tests: a real server on a loopback port, driven over HTTP.
 
+mod connect;
 mod helpers;
 
 mod auth;
@@ -7,4 +8,25 @@ mod cli;
 mod csrf;
 mod ops;
 mod pages;
+mod profiles;
+mod sync;
 mod tokens;
+
+/// Presses "Sync now" for a profile and waits for the sync to finish.
+pub async fn sync_now(app: &helpers::TestApp, profile_id: &str) {
+    let page = app
+        .get(&format!("/app/profiles/{profile_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/app/profiles/{profile_id}/sync")))
+        .form(&[("csrf", connect::csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    connect::run_due_now(app, thredops::sync::kind::SYNC).await;
+}

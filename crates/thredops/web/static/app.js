@@ -6,4 +6,34 @@
   if (notice && !navigator.cookieEnabled) {
     notice.hidden = false;
   }
+
+  // Show times in the reader's own timezone.
+  document.querySelectorAll("time[data-unix]").forEach(function (el) {
+    var d = new Date(Number(el.getAttribute("data-unix")) * 1000);
+    if (!isNaN(d)) {
+      el.textContent = d.toLocaleString();
+      el.setAttribute("datetime", d.toISOString());
+    }
+  });
+
+  // Live sync progress over server-sent events; reload when the history is complete.
+  var sync = document.querySelector("[data-progress-url]");
+  if (sync && window.EventSource) {
+    var source = new EventSource(sync.getAttribute("data-progress-url"));
+    var show = function (ev) {
+      var data = JSON.parse(ev.data);
+      var progress = (data.sync && data.sync.progress) || {};
+      ["posts_stored", "pages_fetched", "reached"].forEach(function (key) {
+        var el = sync.querySelector('[data-field="' + key + '"]');
+        if (el && progress[key] !== undefined && progress[key] !== null) {
+          el.textContent = key === "reached" ? new Date(progress[key]).toLocaleDateString() : progress[key];
+        }
+      });
+    };
+    source.addEventListener("progress", show);
+    source.addEventListener("done", function () {
+      source.close();
+      window.location.reload();
+    });
+  }
 })();

@@ -3,6 +3,7 @@
 mod auth;
 pub use auth::to_time;
 mod docs;
+mod profiles;
 pub mod registry;
 
 use axum::Router;
@@ -14,6 +15,7 @@ pub use registry::Endpoint;
 pub fn endpoints() -> Vec<Endpoint> {
     let mut all = Vec::new();
     all.extend(auth::endpoints());
+    all.extend(profiles::endpoints());
     all.extend(docs::endpoints());
     all
 }

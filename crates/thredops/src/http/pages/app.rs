@@ -33,6 +33,12 @@ const NAV: &[NavItem] = &[
         blurb: "Your profiles at a glance.",
     },
     NavItem {
+        key: "profiles",
+        label: "Profiles",
+        href: "/app/profiles",
+        blurb: "Connect Threads profiles and watch them sync.",
+    },
+    NavItem {
         key: "analytics",
         label: "Analytics",
         href: "/app/analytics",
@@ -92,16 +98,17 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The context every app page shares.
-fn base(state: &AppState, auth: &AuthUser, active: &str) -> Value {
+pub fn base(state: &AppState, auth: &AuthUser, active: &str) -> Value {
     json!({
         "user": auth.user.email,
         "csrf": state.csrf.for_session(&auth.session_id),
         "nav": NAV,
         "active": active,
+        "sandbox": state.threads.sandbox.is_some(),
     })
 }
 
-fn merge(mut a: Value, b: Value) -> Value {
+pub fn merge(mut a: Value, b: Value) -> Value {
     if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
         a.extend(b);
     }

@@ -2,6 +2,7 @@
 
 mod account;
 mod app;
+mod profiles;
 mod public;
 
 use axum::Router;
@@ -14,4 +15,5 @@ pub fn router() -> Router<AppState> {
         .merge(public::router())
         .merge(account::router())
         .merge(app::router())
+        .merge(profiles::router())
 }

@@ -1,0 +1,227 @@
+//! Connecting, watching and disconnecting Threads profiles.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use futures_util::Stream;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::account::{CsrfForm, require_session_csrf};
+use super::app::{base, merge};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::PageUser;
+use crate::http::state::AppState;
+use crate::services::profiles::{self, CallbackQuery, ConnectFailure};
+use crate::store::profiles::Connected;
+use crate::threads::SCOPES;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/profiles", get(list))
+        .route("/app/profiles/connect", post(connect))
+        .route("/oauth/threads/callback", get(callback))
+        .route("/app/profiles/{id}", get(detail))
+        .route("/app/profiles/{id}/events", get(events))
+        .route("/app/profiles/{id}/sync", post(sync_now))
+        .route("/app/profiles/{id}/disconnect", post(disconnect))
+}
+
+fn scopes() -> Value {
+    json!(
+        SCOPES
+            .iter()
+            .map(|(s, why)| json!({"name": s.as_str(), "why": why}))
+            .collect::<Vec<_>>()
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Notice {
+    done: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Query(q): Query<Notice>,
+) -> AppResult<Html<String>> {
+    let list = profiles::list(&state, &auth).await?;
+    let notice = match q.done.as_deref() {
+        Some("disconnected") => {
+            Some("The profile was disconnected. Its access token was destroyed.")
+        }
+        Some("deleted") => {
+            Some("The profile was disconnected and everything synced from it was deleted.")
+        }
+        _ => None,
+    };
+    state.templates.render(
+        "profiles.html",
+        merge(
+            base(&state, &auth, "profiles"),
+            json!({"profiles": list, "scopes": scopes(), "notice": notice}),
+        ),
+    )
+}
+
+async fn connect(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let url = profiles::start_connect(&state, &auth).await?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response())
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Query(query): Query<CallbackQuery>,
+) -> AppResult<Response> {
+    match profiles::finish_connect(&state, &auth, query).await {
+        Ok(Connected::New(id)) => Ok(redirect(&format!("/app/profiles/{id}?connected=new"))),
+        Ok(Connected::Reconnected(id)) => {
+            Ok(redirect(&format!("/app/profiles/{id}?connected=again")))
+        }
+        Err(ConnectFailure::App(e)) => Err(e),
+        Err(failure) => {
+            let status = match failure {
+                ConnectFailure::Exchange(_) => StatusCode::BAD_GATEWAY,
+                ConnectFailure::TakenByAnotherAccount => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let title = match failure {
+                ConnectFailure::Denied => "Connection cancelled",
+                _ => "The profile was not connected",
+            };
+            let html = state.templates.render(
+                "connect_failed.html",
+                merge(
+                    base(&state, &auth, "profiles"),
+                    json!({"title": title, "message": failure.to_string()}),
+                ),
+            )?;
+            Ok((status, html).into_response())
+        }
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DetailQuery {
+    connected: Option<String>,
+    done: Option<String>,
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> AppResult<Html<String>> {
+    let profile = profiles::get(&state, &auth, &id).await?;
+    let notice = match (q.connected.as_deref(), q.done.as_deref()) {
+        (Some("new"), _) => {
+            Some("Connected. ThredOps is now fetching your history; this page updates as it goes.")
+        }
+        (Some("again"), _) => Some("Reconnected. Your history was kept and syncing has resumed."),
+        (_, Some("sync")) => Some("A sync was started."),
+        _ => None,
+    };
+    state.templates.render(
+        "profile.html",
+        merge(
+            base(&state, &auth, "profiles"),
+            json!({"profile": profile, "notice": notice, "scopes": scopes()}),
+        ),
+    )
+}
+
+/// Server-sent events with the backfill's progress, once a second, until it is done.
+async fn events(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    // Ownership is checked once, up front: another user's id is a 404, not an empty stream.
+    profiles::get(&state, &auth, &id).await?;
+    let stream = futures_util::stream::unfold(Some((state, auth, id)), |ctx| async move {
+        let (state, auth, id) = ctx?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let view = profiles::get(&state, &auth, &id).await.ok()?;
+        let done = view.sync.progress.is_none() && view.sync.backfill_done_at.is_some();
+        let event = Event::default()
+            .event(if done { "done" } else { "progress" })
+            .json_data(json!({"sync": view.sync, "status": view.status}))
+            .ok()?;
+        let next = (!done).then_some((state, auth, id));
+        Some((Ok(event), next))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn sync_now(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let profile = profiles::get(&state, &auth, &id).await?;
+    if profile.status != "active" {
+        return Err(AppError::Conflict(
+            "This profile is not connected; reconnect it first.".into(),
+        ));
+    }
+    crate::sync::sync_now(&state, &auth.user.id, &id).await?;
+    Ok(redirect(&format!("/app/profiles/{id}?done=sync")))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DisconnectForm {
+    csrf: String,
+    history: String,
+}
+
+async fn disconnect(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<DisconnectForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let keep = match form.history.as_str() {
+        "keep" => true,
+        "delete" => false,
+        _ => {
+            return Err(AppError::field(
+                "history",
+                "Choose whether to keep or delete this profile's history.",
+            ));
+        }
+    };
+    profiles::disconnect(&state, &auth, &id, keep).await?;
+    Ok(redirect(if keep {
+        "/app/profiles?done=disconnected"
+    } else {
+        "/app/profiles?done=deleted"
+    }))
+}

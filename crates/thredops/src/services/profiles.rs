@@ -1,0 +1,393 @@
+//! Connecting Threads profiles through Meta's OAuth, reading them back, and disconnecting.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use threads_api::{AccessToken, AuthorizeRequest, ErrorClass};
+
+use crate::crypto::DataKey;
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord};
+use crate::store::{StoreError, now_unix};
+use crate::threads::ThreadsGateway;
+
+/// How long a connect attempt may take between leaving for Meta and coming back.
+const STATE_TTL_SECS: i64 = 600;
+
+/// Vault purposes: each kind of sealed value has its own binding.
+pub mod purpose {
+    /// The long-lived access token.
+    pub const TOKEN: &str = "access-token";
+    /// The username.
+    pub const USERNAME: &str = "username";
+    /// Name, biography, picture URL, verified flag.
+    pub const PROFILE: &str = "profile";
+}
+
+fn hash_state(state: &str) -> String {
+    hex::encode(Sha256::digest(state.as_bytes()))
+}
+
+/// Starts a connection: a single-use, 10-minute, 256-bit `state` bound to this user, and the URL
+/// of Meta's (or the sandbox's) consent page.
+pub async fn start_connect(state: &AppState, auth: &AuthUser) -> AppResult<String> {
+    let token = crate::crypto::random_token(32);
+    let now = now_unix();
+    state
+        .store
+        .create_oauth_state(
+            &hash_state(&token),
+            &auth.user.id,
+            now,
+            now + STATE_TTL_SECS,
+        )
+        .await?;
+    let request = AuthorizeRequest {
+        client_id: state.threads.app.client_id.clone(),
+        redirect_uri: state.threads.redirect_uri.clone(),
+        scopes: ThreadsGateway::scopes(),
+        state: Some(token),
+    };
+    Ok(state.threads.client.authorize_url(&request).to_string())
+}
+
+/// Why a connection did not complete; each has its own page.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectFailure {
+    /// The person declined on Meta's consent page.
+    #[error("You declined the connection on Threads, so nothing was connected.")]
+    Denied,
+    /// Missing, unknown, expired, reused, or someone else's state.
+    #[error("This connection link has expired or was already used. Start again from ThredOps.")]
+    BadState,
+    /// The Threads account is connected to another ThredOps account.
+    #[error(
+        "This Threads profile is already connected to another ThredOps account. Disconnect it there first."
+    )]
+    TakenByAnotherAccount,
+    /// Meta refused the code or was unreachable.
+    #[error("Threads did not complete the connection: {0}")]
+    Exchange(String),
+    /// Our own storage failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+/// The query Meta sends back to the redirect URI.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CallbackQuery {
+    /// Authorization code.
+    pub code: Option<String>,
+    /// Our state, returned unchanged.
+    pub state: Option<String>,
+    /// `access_denied` when the person declined.
+    pub error: Option<String>,
+    /// Meta's reason.
+    pub error_reason: Option<String>,
+}
+
+fn exchange_error(e: threads_api::Error) -> ConnectFailure {
+    let detail = match e.class() {
+        ErrorClass::RetryLater { .. } => "Threads is busy or unreachable right now. Please try again in a minute.".to_owned(),
+        ErrorClass::Reauth => "the authorization code was not accepted (it may have been used already). Please start again.".to_owned(),
+        _ => e.to_string(),
+    };
+    ConnectFailure::Exchange(detail)
+}
+
+/// Completes a connection: checks `state` before anything else, then exchanges the code for a
+/// long-lived token, reads the profile, and stores it all in one transaction.
+pub async fn finish_connect(
+    state: &AppState,
+    auth: &AuthUser,
+    query: CallbackQuery,
+) -> Result<Connected, ConnectFailure> {
+    let Some(returned_state) = query.state.as_deref().filter(|s| !s.is_empty()) else {
+        return Err(ConnectFailure::BadState);
+    };
+    let fresh = state
+        .store
+        .consume_oauth_state(&hash_state(returned_state), &auth.user.id, now_unix())
+        .await
+        .map_err(AppError::from)?;
+    if !fresh {
+        return Err(ConnectFailure::BadState);
+    }
+    if query.error.is_some() {
+        return Err(ConnectFailure::Denied);
+    }
+    let code = query.code.ok_or(ConnectFailure::BadState)?;
+    let code = code.trim_end_matches("#_");
+
+    let threads = &state.threads;
+    let now = threads.now();
+    let short = threads
+        .client
+        .exchange_code(&threads.app, &threads.redirect_uri, code, now)
+        .await
+        .map_err(exchange_error)?;
+    let long = threads
+        .client
+        .exchange_for_long_lived(&threads.app.client_secret, &short.access_token, now)
+        .await
+        .map_err(exchange_error)?;
+    let profile = threads
+        .client
+        .session(long.access_token.clone())
+        .profile()
+        .await
+        .map_err(exchange_error)?;
+
+    let key = state
+        .vault
+        .data_key(&auth.user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let threads_user_id = profile.id.as_str().to_owned();
+    let username = profile.username.clone().unwrap_or_default();
+    let details = serde_json::json!({
+        "name": profile.name,
+        "biography": profile.threads_biography,
+        "picture_url": profile.threads_profile_picture_url,
+        "is_verified": profile.is_verified,
+    });
+    let token_enc = key.seal(
+        purpose::TOKEN,
+        &threads_user_id,
+        long.access_token.expose().as_bytes(),
+    );
+    let username_enc = key.seal(purpose::USERNAME, &threads_user_id, username.as_bytes());
+    let profile_enc = key.seal(
+        purpose::PROFILE,
+        &threads_user_id,
+        details.to_string().as_bytes(),
+    );
+    let scopes: Vec<&str> = ThreadsGateway::scopes()
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let new_id = uuid::Uuid::new_v4().to_string();
+
+    let mut tx = state.store.begin().await.map_err(AppError::from)?;
+    let saved = state
+        .store
+        .save_connection(
+            &mut tx,
+            &ConnectedProfile {
+                new_id: &new_id,
+                user_id: &auth.user.id,
+                threads_user_id: &threads_user_id,
+                username_enc: &username_enc,
+                profile_enc: &profile_enc,
+                scopes: &scopes.join(","),
+                token_enc: &token_enc,
+                token_issued_at: now.timestamp(),
+                token_expires_at: long.expires_at.timestamp(),
+                now: now.timestamp(),
+            },
+        )
+        .await;
+    let connected = match saved {
+        Ok(c) => c,
+        Err(StoreError::Conflict) => return Err(ConnectFailure::TakenByAnotherAccount),
+        Err(e) => return Err(AppError::from(e).into()),
+    };
+    let profile_id = match &connected {
+        Connected::New(id) | Connected::Reconnected(id) => id.clone(),
+    };
+    crate::sync::schedule_after_connect(&mut tx, &auth.user.id, &profile_id, now.timestamp())
+        .await
+        .map_err(AppError::from)?;
+    tx.commit().await.map_err(AppError::from)?;
+    state.jobs_wake();
+    tracing::info!(user_id = %auth.user.id, profile_id, "Threads profile connected");
+    Ok(connected)
+}
+
+/// A profile as the owner sees it (sealed fields opened).
+#[derive(Debug, Serialize)]
+pub struct ProfileView {
+    /// ThredOps id.
+    pub id: String,
+    /// Meta's user id.
+    pub threads_user_id: String,
+    /// Handle.
+    pub username: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// active | needs_reconnect | disconnected | paused.
+    pub status: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// First connection.
+    pub connected_at: i64,
+    /// Follower count at the last sync.
+    pub followers_count: Option<i64>,
+    /// Token health.
+    pub token: TokenHealth,
+    /// Sync state.
+    pub sync: SyncView,
+    /// Last error, in plain words.
+    pub last_error: Option<ErrorView>,
+}
+
+/// Token expiry and refresh, never the token itself.
+#[derive(Debug, Serialize)]
+pub struct TokenHealth {
+    /// Whether a usable token is held.
+    pub present: bool,
+    /// Expiry (Unix seconds).
+    pub expires_at: Option<i64>,
+    /// Last refresh (Unix seconds).
+    pub last_refresh_at: Option<i64>,
+    /// Reconnection needed before anything syncs again.
+    pub needs_reconnect: bool,
+}
+
+/// Sync progress and history.
+#[derive(Debug, Serialize)]
+pub struct SyncView {
+    /// idle | backfilling | disconnected | needs_reconnect.
+    pub state: String,
+    /// Last successful sync (Unix seconds).
+    pub last_sync_at: Option<i64>,
+    /// When the full history was first in.
+    pub backfill_done_at: Option<i64>,
+    /// Progress of a running backfill, as reported by the job.
+    pub progress: Option<serde_json::Value>,
+}
+
+/// An error shown to the user.
+#[derive(Debug, Serialize)]
+pub struct ErrorView {
+    /// What went wrong.
+    pub message: String,
+    /// When (Unix seconds).
+    pub at: Option<i64>,
+}
+
+/// Opens a profile record for its owner.
+pub fn view(
+    key: Option<&DataKey>,
+    p: &ProfileRecord,
+    progress: Option<serde_json::Value>,
+) -> ProfileView {
+    let open = |purpose: &str, sealed: &[u8]| {
+        key.and_then(|k| k.open_string(purpose, &p.threads_user_id, sealed).ok())
+    };
+    let username =
+        open(purpose::USERNAME, &p.username_enc).unwrap_or_else(|| "(unreadable)".into());
+    let details: Option<serde_json::Value> = p
+        .profile_enc
+        .as_deref()
+        .and_then(|sealed| open(purpose::PROFILE, sealed))
+        .and_then(|s| serde_json::from_str(&s).ok());
+    let sync_state = match (p.status.as_str(), p.backfill_done_at) {
+        ("active", None) => "backfilling",
+        ("active", Some(_)) => "idle",
+        (other, _) => other,
+    };
+    ProfileView {
+        id: p.id.clone(),
+        threads_user_id: p.threads_user_id.clone(),
+        username,
+        name: details.and_then(|d| d["name"].as_str().map(str::to_owned)),
+        status: p.status.clone(),
+        scopes: p
+            .scopes
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        connected_at: p.connected_at,
+        followers_count: p.followers_count,
+        token: TokenHealth {
+            present: p.token_enc.is_some(),
+            expires_at: p.token_expires_at,
+            last_refresh_at: p.last_refresh_at,
+            needs_reconnect: p.status == "needs_reconnect",
+        },
+        sync: SyncView {
+            state: sync_state.to_owned(),
+            last_sync_at: p.last_sync_at,
+            backfill_done_at: p.backfill_done_at,
+            progress,
+        },
+        last_error: p.last_error.clone().map(|message| ErrorView {
+            message,
+            at: p.last_error_at,
+        }),
+    }
+}
+
+/// The user's profiles, opened.
+pub async fn list(state: &AppState, auth: &AuthUser) -> AppResult<Vec<ProfileView>> {
+    let key = state
+        .vault
+        .existing_key(&auth.user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut out = Vec::new();
+    for p in state.store.profiles_of(&auth.user.id).await? {
+        let progress = crate::sync::progress(state, &p.id).await?;
+        out.push(view(key.as_ref(), &p, progress));
+    }
+    Ok(out)
+}
+
+/// One of the user's profiles (404 for anyone else's).
+pub async fn get(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<ProfileView> {
+    let p = state
+        .store
+        .profile_of(&auth.user.id, profile_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let key = state
+        .vault
+        .existing_key(&auth.user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let progress = crate::sync::progress(state, &p.id).await?;
+    Ok(view(key.as_ref(), &p, progress))
+}
+
+/// Disconnects a profile: the token is destroyed and its jobs cancelled at once; the history is
+/// kept or deleted as the user chose.
+pub async fn disconnect(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+    keep_history: bool,
+) -> AppResult<()> {
+    let p = state
+        .store
+        .profile_of(&auth.user.id, profile_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::sync::cancel_for_profile(state, &p.id).await?;
+    state
+        .store
+        .disconnect_profile(&p.id, keep_history, now_unix())
+        .await?;
+    tracing::info!(user_id = %auth.user.id, profile_id, keep_history, "Threads profile disconnected");
+    Ok(())
+}
+
+/// The access token of an active profile, opened for a job.
+pub async fn access_token(state: &AppState, p: &ProfileRecord) -> AppResult<Option<AccessToken>> {
+    let Some(sealed) = p.token_enc.as_deref() else {
+        return Ok(None);
+    };
+    let key = state
+        .vault
+        .existing_key(&p.user_id)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let Some(key) = key else { return Ok(None) };
+    let token = key
+        .open_string(purpose::TOKEN, &p.threads_user_id, sealed)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some(AccessToken::new(token)))
+}

@@ -1,0 +1,116 @@
+//! The sync engine: backfill, incremental sync, daily snapshots and token refresh, each a durable
+//! job per profile so the work survives restarts and is shared across instances.
+
+pub mod decay;
+pub mod engine;
+pub mod features;
+mod handlers;
+
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::http::error::AppResult;
+use crate::http::state::AppState;
+use crate::jobs::{self, NewJob};
+use crate::store::{StoreResult, Tx, with_pool};
+
+pub use handlers::register;
+
+/// Job kinds.
+pub mod kind {
+    /// Full history after connecting.
+    pub const BACKFILL: &str = "threads.backfill";
+    /// Hourly: new posts and metrics that are due.
+    pub const SYNC: &str = "threads.sync";
+    /// Daily: followers, totals and demographics.
+    pub const SNAPSHOT: &str = "threads.snapshot";
+    /// Twice a day: refresh the long-lived token well before it expires.
+    pub const TOKEN: &str = "threads.token";
+}
+
+/// The dedup key of a profile's job of `kind`: one of each per profile at a time.
+pub fn dedup_key(kind: &str, profile_id: &str) -> String {
+    format!("{kind}:{profile_id}")
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Enqueues, inside the connection's transaction, the backfill and the recurring jobs.
+pub async fn schedule_after_connect(
+    tx: &mut Tx,
+    user_id: &str,
+    profile_id: &str,
+    _now: i64,
+) -> StoreResult<()> {
+    let now_ms = jobs::now_ms();
+    let payload = serde_json::json!({"profile_id": profile_id});
+    for (kind, delay_ms, attempts) in [
+        (kind::BACKFILL, 0, 25),
+        (kind::SYNC, HOUR_MS, 10),
+        (kind::SNAPSHOT, 24 * HOUR_MS, 10),
+        (kind::TOKEN, 12 * HOUR_MS, 10),
+    ] {
+        let job = NewJob::new(kind, payload.clone())
+            .run_at(now_ms + delay_ms)
+            .dedup_key(dedup_key(kind, profile_id))
+            .max_attempts(attempts)
+            .user(user_id)
+            .subject(profile_id);
+        jobs::enqueue(tx, &job).await?;
+    }
+    Ok(())
+}
+
+/// Asks for an immediate incremental sync ("Sync now"); a pending one is reused.
+pub async fn sync_now(state: &AppState, user_id: &str, profile_id: &str) -> StoreResult<String> {
+    let payload = serde_json::json!({"profile_id": profile_id});
+    let job = NewJob::new(kind::SYNC, payload)
+        .dedup_key(dedup_key(kind::SYNC, profile_id))
+        .max_attempts(10)
+        .user(user_id)
+        .subject(profile_id);
+    let id = state.jobs.enqueue(job).await?;
+    // A pending hourly run may be scheduled later: pull it forward.
+    with_pool!(state.store, |p| sqlx::query(
+        "UPDATE jobs SET run_at = $1 WHERE id = $2 AND state = 'queued' AND run_at > $1"
+    )
+    .bind(jobs::now_ms())
+    .bind(&id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    state.jobs.notify();
+    Ok(id)
+}
+
+/// Progress of a backfill that is queued or running, for the profile page and the API.
+pub async fn progress(state: &AppState, profile_id: &str) -> AppResult<Option<Value>> {
+    let key = dedup_key(kind::BACKFILL, profile_id);
+    let row: Option<(String, Option<String>, Option<String>)> = with_pool!(state.store, |p| async {
+        match sqlx::query("SELECT state, progress, last_error FROM jobs WHERE dedup_key = $1 AND state IN ('queued', 'running') ORDER BY created_at DESC LIMIT 1")
+            .bind(&key)
+            .fetch_optional(p)
+            .await?
+        {
+            Some(r) => Ok::<_, sqlx::Error>(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))),
+            None => Ok(None),
+        }
+    }
+    .await)
+    .map_err(crate::store::StoreError::from)?;
+    Ok(row.map(|(job_state, progress, last_error)| {
+        let mut v = progress
+            .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
+        v["job_state"] = Value::from(job_state);
+        if let Some(e) = last_error {
+            v["retrying_after_error"] = Value::from(e);
+        }
+        v
+    }))
+}
+
+/// Cancels every queued job of a profile (disconnect, deletion).
+pub async fn cancel_for_profile(state: &AppState, profile_id: &str) -> StoreResult<u64> {
+    state.jobs.cancel_for_subject(profile_id).await
+}

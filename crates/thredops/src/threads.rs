@@ -1,0 +1,138 @@
+//! The connection to the Threads API: Meta's real one, or the built-in sandbox in this process.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use threads_api::{AppCredentials, ClientSecret, RetryPolicy, Scope, ThreadsClient};
+use threads_sandbox::{Sandbox, SandboxConfig};
+use url::Url;
+
+use crate::config::{Settings, ThreadsMode};
+
+/// Where the sandbox is mounted inside the ThredOps server.
+pub const SANDBOX_PREFIX: &str = "/sandbox";
+
+/// The scopes ThredOps asks for, and why. Nothing else is requested.
+pub const SCOPES: &[(Scope, &str)] = &[
+    (
+        Scope::Basic,
+        "Read your profile (username, account ID) and your post history. Required by Meta for everything.",
+    ),
+    (
+        Scope::ManageInsights,
+        "Read views, likes, replies, reposts, quotes, shares, follower counts and aggregated audience demographics for analytics, the Strategist and the Deep Audit.",
+    ),
+    (
+        Scope::ContentPublish,
+        "Publish the posts you schedule in ThredOps, and read your remaining publishing quota.",
+    ),
+];
+
+/// Everything needed to call the Threads API for this deployment.
+#[derive(Clone)]
+pub struct ThreadsGateway {
+    /// The typed client (base URLs, retries, call counter).
+    pub client: ThreadsClient,
+    /// App id and secret.
+    pub app: AppCredentials,
+    /// OAuth redirect URI registered for the app.
+    pub redirect_uri: String,
+    /// The in-process simulator, in sandbox mode.
+    pub sandbox: Option<Sandbox>,
+}
+
+impl std::fmt::Debug for ThreadsGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadsGateway")
+            .field("graph", &self.client.config().graph_base.as_str())
+            .field("sandbox", &self.sandbox.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ThreadsGateway {
+    /// Builds the gateway for the configured mode; `public_url` is where this server is reached.
+    pub fn build(settings: &Settings, public_url: &Url) -> anyhow::Result<Self> {
+        let base = public_url.as_str().trim_end_matches('/').to_owned();
+        let redirect_uri = settings
+            .threads_redirect_uri
+            .as_ref()
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| format!("{base}/oauth/threads/callback"));
+        let (graph, authorize, app, sandbox) = match &settings.threads {
+            ThreadsMode::Real {
+                app_id,
+                app_secret,
+                graph_url,
+                authorize_url,
+            } => (
+                graph_url.to_string(),
+                authorize_url.to_string(),
+                AppCredentials {
+                    client_id: app_id.clone(),
+                    client_secret: ClientSecret::new(app_secret.expose()),
+                },
+                None,
+            ),
+            ThreadsMode::Sandbox { seed, frozen_clock } => {
+                let mounted = format!("{base}{SANDBOX_PREFIX}");
+                let config = SandboxConfig {
+                    seed: *seed,
+                    frozen_clock: *frozen_clock,
+                    public_base_url: Some(mounted.clone()),
+                    ..SandboxConfig::default()
+                };
+                let app = AppCredentials {
+                    client_id: config.app_id.clone(),
+                    client_secret: ClientSecret::new(config.app_secret.clone()),
+                };
+                (mounted.clone(), mounted, app, Some(Sandbox::new(config)))
+            }
+        };
+        let client = ThreadsClient::builder()
+            .graph_base(graph.trim_end_matches('/'))
+            .authorize_base(authorize.trim_end_matches('/'))
+            .connect_timeout(Duration::from_secs(5))
+            .request_timeout(settings.threads_timeout)
+            .retry(RetryPolicy::default())
+            .user_agent(concat!("ThredOps/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the Threads API client")?;
+        Ok(Self {
+            client,
+            app,
+            redirect_uri,
+            sandbox,
+        })
+    }
+
+    /// A client with the same settings and its own call counter (one per sync run, so calls are
+    /// counted per profile). It shares nothing but configuration.
+    pub fn fresh_client(&self) -> ThreadsClient {
+        let c = self.client.config();
+        ThreadsClient::builder()
+            .graph_base(c.graph_base.as_str().trim_end_matches('/'))
+            .authorize_base(c.authorize_base.as_str().trim_end_matches('/'))
+            .api_version(c.api_version.as_deref())
+            .connect_timeout(c.connect_timeout)
+            .request_timeout(c.request_timeout)
+            .retry(c.retry.clone())
+            .user_agent(c.user_agent.clone())
+            .build()
+            .expect("settings were valid when the gateway was built")
+    }
+
+    /// The scopes requested at connect time.
+    pub fn scopes() -> Vec<Scope> {
+        SCOPES.iter().map(|(s, _)| *s).collect()
+    }
+
+    /// Current time as the Threads side sees it: the sandbox's (movable) clock, or the real one.
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.sandbox {
+            Some(sandbox) => sandbox.clock().now(),
+            None => Utc::now(),
+        }
+    }
+}
