@@ -3,16 +3,22 @@
 //! The binary is a thin shell over [`startup::Application`]; everything else lives here so the
 //! black-box tests can start real servers.
 
+pub mod analytics;
 pub mod auth;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod privacy;
+pub mod publishing;
 pub mod services;
 pub mod startup;
 pub mod store;
+pub mod strategy;
+pub mod support;
 pub mod sync;
 pub mod telemetry;
 pub mod threads;

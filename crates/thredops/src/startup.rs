@@ -128,7 +128,7 @@ impl Application {
             };
             let runner =
                 Runner::new(state.jobs.clone(), config).with_metrics(state.job_metrics.clone());
-            tokio::spawn(crate::sync::register(runner, &state).run_until_stopped(stopped()))
+            tokio::spawn(register_jobs(runner, &state).run_until_stopped(stopped()))
         });
         let app: Router = crate::http::router(state.clone());
         let result = match state.settings.tls.clone() {
@@ -178,6 +178,17 @@ async fn serve_tls(
         .serve(app.into_make_service_with_connect_info::<SocketAddr>())
         .await
         .context("HTTPS server failed")
+}
+
+/// Every job handler of every product area.
+fn register_jobs(runner: Runner, state: &AppState) -> Runner {
+    let runner = crate::sync::register(runner, state);
+    let runner = crate::analytics::register_jobs(runner, state);
+    let runner = crate::publishing::register_jobs(runner, state);
+    let runner = crate::privacy::register_jobs(runner, state);
+    let runner = crate::strategy::register_jobs(runner, state);
+    let runner = crate::billing::register_jobs(runner, state);
+    crate::support::register_jobs(runner, state)
 }
 
 /// Housekeeping that is local to this instance (shared work goes through the job queue).

@@ -48,7 +48,10 @@ impl Default for Templates {
             chrono::DateTime::from_timestamp(unix, 0)
                 .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         });
-        for (name, source) in TEMPLATES {
+        let areas = super::pages::AREA_TEMPLATES
+            .iter()
+            .flat_map(|list| list.iter());
+        for (name, source) in TEMPLATES.iter().chain(areas) {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
         }

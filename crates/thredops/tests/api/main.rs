@@ -3,12 +3,18 @@
 mod connect;
 mod helpers;
 
+mod analytics;
 mod auth;
+mod billing;
 mod cli;
 mod csrf;
 mod ops;
 mod pages;
+mod privacy;
 mod profiles;
+mod publishing;
+mod strategy;
+mod support;
 mod sync;
 mod tokens;
 

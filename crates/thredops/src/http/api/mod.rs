@@ -1,10 +1,16 @@
 //! The JSON API under `/api/v1`.
 
+mod analytics;
 mod auth;
+mod billing;
 pub use auth::to_time;
 mod docs;
+mod privacy;
 mod profiles;
+mod publishing;
 pub mod registry;
+mod strategy;
+mod support;
 
 use axum::Router;
 
@@ -16,6 +22,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     let mut all = Vec::new();
     all.extend(auth::endpoints());
     all.extend(profiles::endpoints());
+    all.extend(analytics::endpoints());
+    all.extend(publishing::endpoints());
+    all.extend(privacy::endpoints());
+    all.extend(strategy::endpoints());
+    all.extend(billing::endpoints());
+    all.extend(support::endpoints());
     all.extend(docs::endpoints());
     all
 }

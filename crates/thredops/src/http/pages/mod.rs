@@ -1,9 +1,15 @@
-//! Server-rendered pages.
+//! Server-rendered pages. Each product area has its own module with its router and templates.
 
 mod account;
+mod analytics;
 mod app;
+mod billing;
+mod privacy;
 mod profiles;
 mod public;
+mod publishing;
+mod strategy;
+mod support;
 
 use axum::Router;
 
@@ -16,4 +22,20 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(app::router())
         .merge(profiles::router())
+        .merge(analytics::router())
+        .merge(publishing::router())
+        .merge(privacy::router())
+        .merge(strategy::router())
+        .merge(billing::router())
+        .merge(support::router())
 }
+
+/// Templates of the product areas, added to the core set.
+pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
+    analytics::TEMPLATES,
+    publishing::TEMPLATES,
+    privacy::TEMPLATES,
+    strategy::TEMPLATES,
+    billing::TEMPLATES,
+    support::TEMPLATES,
+];

@@ -1,0 +1,1 @@
+-- Reserved for strategy; filled in before the first release that ships it.

@@ -1,0 +1,1 @@
+-- Reserved for analytics; filled in before the first release that ships it.

@@ -1,0 +1,7 @@
+//! Strategy API (being built).
+
+use super::registry::Endpoint;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    Vec::new()
+}

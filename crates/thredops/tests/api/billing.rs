@@ -1,0 +1,1 @@
+//! Billing black-box tests.

@@ -1,0 +1,1 @@
+//! Privacy black-box tests.

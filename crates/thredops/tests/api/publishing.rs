@@ -1,0 +1,1 @@
+//! Publishing black-box tests.

@@ -1,0 +1,1 @@
+//! Strategy black-box tests.

@@ -1,0 +1,1 @@
+//! Support black-box tests.
