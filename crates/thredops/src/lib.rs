@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod privacy;
 pub mod publishing;
 pub mod services;

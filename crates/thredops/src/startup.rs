@@ -76,6 +76,10 @@ impl Application {
             vault: Vault::new(master.clone(), store.clone()),
             jobs: Queue::new(store.clone()),
             job_metrics: Arc::new(jobs::Metrics::default()),
+            mailer: crate::mail::Mailer::outbox(
+                &settings.data_dir,
+                "ThredOps <no-reply@thredops.local>",
+            ),
             threads,
             cookies: CookieJar::new(settings.public_url.scheme() == "https"),
             csrf: Csrf::new(master.derive("csrf")),

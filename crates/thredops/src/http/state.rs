@@ -41,6 +41,8 @@ pub struct App {
     pub jobs: Queue,
     /// Job runner metrics.
     pub job_metrics: Arc<jobs::Metrics>,
+    /// Outgoing email.
+    pub mailer: crate::mail::Mailer,
 }
 
 /// Cheap-to-clone handle on [`App`].

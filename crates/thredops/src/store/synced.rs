@@ -368,16 +368,15 @@ impl Store {
 
     /// API calls made for a profile since `since`.
     pub async fn api_calls_since(&self, profile_id: &str, since: i64) -> StoreResult<i64> {
-        let n: Option<i64> =
-            with_pool!(self, |pool| {
-                sqlx::query_scalar(
+        let n: Option<i64> = with_pool!(self, |pool| {
+            sqlx::query_scalar(
             "SELECT CAST(SUM(calls) AS BIGINT) FROM api_usage WHERE profile_id = $1 AND hour >= $2"
         )
         .bind(profile_id)
         .bind(since - since.rem_euclid(3600))
         .fetch_one(pool)
         .await
-            })?;
+        })?;
         Ok(n.unwrap_or(0))
     }
 
