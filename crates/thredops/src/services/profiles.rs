@@ -257,6 +257,8 @@ pub struct SyncView {
     pub backfill_done_at: Option<i64>,
     /// Progress of a running backfill, as reported by the job.
     pub progress: Option<serde_json::Value>,
+    /// Threads API calls made for this profile in the last 24 hours (Meta allows at least 48,000).
+    pub api_calls_24h: i64,
 }
 
 /// An error shown to the user.
@@ -273,6 +275,7 @@ pub fn view(
     key: Option<&DataKey>,
     p: &ProfileRecord,
     progress: Option<serde_json::Value>,
+    api_calls_24h: i64,
 ) -> ProfileView {
     let open = |purpose: &str, sealed: &[u8]| {
         key.and_then(|k| k.open_string(purpose, &p.threads_user_id, sealed).ok())
@@ -314,6 +317,7 @@ pub fn view(
             last_sync_at: p.last_sync_at,
             backfill_done_at: p.backfill_done_at,
             progress,
+            api_calls_24h,
         },
         last_error: p.last_error.clone().map(|message| ErrorView {
             message,
@@ -332,7 +336,8 @@ pub async fn list(state: &AppState, auth: &AuthUser) -> AppResult<Vec<ProfileVie
     let mut out = Vec::new();
     for p in state.store.profiles_of(&auth.user.id).await? {
         let progress = crate::sync::progress(state, &p.id).await?;
-        out.push(view(key.as_ref(), &p, progress));
+        let calls = api_calls_24h(state, &p.id).await?;
+        out.push(view(key.as_ref(), &p, progress, calls));
     }
     Ok(out)
 }
@@ -350,7 +355,13 @@ pub async fn get(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResu
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let progress = crate::sync::progress(state, &p.id).await?;
-    Ok(view(key.as_ref(), &p, progress))
+    let calls = api_calls_24h(state, &p.id).await?;
+    Ok(view(key.as_ref(), &p, progress, calls))
+}
+
+async fn api_calls_24h(state: &AppState, profile_id: &str) -> AppResult<i64> {
+    let since = state.threads.now().timestamp() - 24 * 3600;
+    Ok(state.store.api_calls_since(profile_id, since).await?)
 }
 
 /// Disconnects a profile: the token is destroyed and its jobs cancelled at once; the history is

@@ -51,6 +51,21 @@ pub struct Metrics {
     pub shares: i64,
 }
 
+/// One post's metrics read at `taken_at`.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// Meta media id.
+    pub media_id: String,
+    /// Publication time.
+    pub posted_at: i64,
+    /// The metrics.
+    pub metrics: Metrics,
+    /// When they were read.
+    pub taken_at: i64,
+    /// When to read them next.
+    pub next_refresh_at: i64,
+}
+
 /// A post due for a metrics refresh.
 #[derive(Debug, Clone)]
 pub struct DuePost {
@@ -88,52 +103,54 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Appends a metrics snapshot and updates the post's latest values and next refresh time,
-    /// in one transaction. A snapshot at the same second is not written twice.
+    /// Appends one metrics snapshot per post and updates each post's latest values and next
+    /// refresh time, all in one transaction. A snapshot at the same second is not written twice.
     pub async fn record_post_metrics(
         &self,
         profile_id: &str,
-        media_id: &str,
-        posted_at: i64,
-        m: Metrics,
-        taken_at: i64,
-        next_refresh_at: i64,
+        batch: &[Measured],
     ) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
         with_pool!(self, |pool| {
             async {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO post_metric_snapshots (profile_id, media_id, taken_at, age_seconds, views, likes, replies, reposts, quotes, shares) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-            )
-            .bind(profile_id)
-            .bind(media_id)
-            .bind(taken_at)
-            .bind((taken_at - posted_at).max(0))
-            .bind(m.views)
-            .bind(m.likes)
-            .bind(m.replies)
-            .bind(m.reposts)
-            .bind(m.quotes)
-            .bind(m.shares)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE posts SET views = $1, likes = $2, replies = $3, reposts = $4, quotes = $5, shares = $6, metrics_at = $7, next_refresh_at = $8 \
-                 WHERE profile_id = $9 AND media_id = $10 AND (metrics_at IS NULL OR metrics_at <= $7)",
-            )
-            .bind(m.views)
-            .bind(m.likes)
-            .bind(m.replies)
-            .bind(m.reposts)
-            .bind(m.quotes)
-            .bind(m.shares)
-            .bind(taken_at)
-            .bind(next_refresh_at)
-            .bind(profile_id)
-            .bind(media_id)
-            .execute(&mut *tx)
-            .await?;
+            for x in batch {
+                let m = x.metrics;
+                sqlx::query(
+                    "INSERT INTO post_metric_snapshots (profile_id, media_id, taken_at, age_seconds, views, likes, replies, reposts, quotes, shares) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                )
+                .bind(profile_id)
+                .bind(&x.media_id)
+                .bind(x.taken_at)
+                .bind((x.taken_at - x.posted_at).max(0))
+                .bind(m.views)
+                .bind(m.likes)
+                .bind(m.replies)
+                .bind(m.reposts)
+                .bind(m.quotes)
+                .bind(m.shares)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE posts SET views = $1, likes = $2, replies = $3, reposts = $4, quotes = $5, shares = $6, metrics_at = $7, next_refresh_at = $8 \
+                     WHERE profile_id = $9 AND media_id = $10 AND (metrics_at IS NULL OR metrics_at <= $7)",
+                )
+                .bind(m.views)
+                .bind(m.likes)
+                .bind(m.replies)
+                .bind(m.reposts)
+                .bind(m.quotes)
+                .bind(m.shares)
+                .bind(x.taken_at)
+                .bind(x.next_refresh_at)
+                .bind(profile_id)
+                .bind(&x.media_id)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await
         }
         .await

@@ -14,7 +14,7 @@ use crate::http::state::AppState;
 use crate::jobs::JobError;
 use crate::services::profiles::access_token;
 use crate::store::profiles::ProfileRecord;
-use crate::store::synced::{Metrics, PostRow};
+use crate::store::synced::{Measured, Metrics, PostRow};
 
 /// Fields read for every post: what the analytics and the privacy policy need, nothing more.
 pub const POST_FIELDS: &[&str] = &[
@@ -211,9 +211,10 @@ impl SyncRun {
         Ok(to_measure)
     }
 
-    /// Reads lifetime metrics of posts (several at a time) and appends a snapshot of each.
+    /// Reads lifetime metrics of posts (several requests in flight) and appends a snapshot of
+    /// each, written in one transaction.
     pub async fn measure(&self, posts: Vec<(String, i64)>) -> Result<usize, JobError> {
-        let results: Vec<Result<(), JobError>> = stream::iter(posts)
+        let results: Vec<Result<Measured, JobError>> = stream::iter(posts)
             .map(|(media_id, posted_at)| async move {
                 let metrics = match self
                     .session
@@ -224,37 +225,45 @@ impl SyncRun {
                     Err(e) => return Err(self.api_error(e).await),
                 };
                 let n = |v: Option<u64>| v.unwrap_or(0) as i64;
-                let m = Metrics {
-                    views: n(metrics.views),
-                    likes: n(metrics.likes),
-                    replies: n(metrics.replies),
-                    reposts: n(metrics.reposts),
-                    quotes: n(metrics.quotes),
-                    shares: n(metrics.shares),
-                };
-                let now = self.now().timestamp();
-                self.state
-                    .store
-                    .record_post_metrics(
-                        &self.profile.id,
-                        &media_id,
-                        posted_at,
-                        m,
-                        now,
-                        decay::next_refresh_at(posted_at, now),
-                    )
-                    .await
-                    .map_err(|e| JobError::retry(e.to_string()))
+                let taken_at = self.now().timestamp();
+                Ok(Measured {
+                    metrics: Metrics {
+                        views: n(metrics.views),
+                        likes: n(metrics.likes),
+                        replies: n(metrics.replies),
+                        reposts: n(metrics.reposts),
+                        quotes: n(metrics.quotes),
+                        shares: n(metrics.shares),
+                    },
+                    next_refresh_at: decay::next_refresh_at(posted_at, taken_at),
+                    media_id,
+                    posted_at,
+                    taken_at,
+                })
             })
             .buffer_unordered(INSIGHT_CONCURRENCY)
             .collect()
             .await;
-        let mut done = 0;
+        // Keep what was read even when one call failed: the retry then has less to do.
+        let mut measured = Vec::with_capacity(results.len());
+        let mut first_error = None;
         for r in results {
-            r?;
-            done += 1;
+            match r {
+                Ok(m) => measured.push(m),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(done)
+        self.state
+            .store
+            .record_post_metrics(&self.profile.id, &measured)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(measured.len()),
+        }
     }
 
     /// Walks the post history from `after` (a saved cursor) to the end, calling `on_page` with

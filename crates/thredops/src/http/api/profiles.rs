@@ -80,6 +80,7 @@ fn profile_schema() -> Value {
                         ("last_sync_at", nullable_int()),
                         ("backfill_done_at", nullable_int()),
                         ("progress", json!({"type": ["object", "null"]})),
+                        ("api_calls_24h", integer()),
                     ],
                     &["state"],
                 ),

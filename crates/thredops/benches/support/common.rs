@@ -1,0 +1,67 @@
+//! Shared pieces of the benchmark binaries: a keep-alive load loop and process memory.
+
+use std::time::{Duration, Instant};
+
+/// Requests per second and latency percentiles of one scenario.
+pub struct LoadResult {
+    pub requests: u64,
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// Runs `workers` tasks that GET `url` (with optional cookie) for `seconds`.
+pub async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: Option<&str>,
+    workers: usize,
+    seconds: u64,
+) -> LoadResult {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let client = client.clone();
+        let url = url.to_owned();
+        let cookie = cookie.map(str::to_owned);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let mut req = client.get(&url);
+                if let Some(c) = &cookie {
+                    req = req.header("cookie", c);
+                }
+                let r = req.send().await.expect("request");
+                assert!(r.status().is_success(), "{url}: {}", r.status());
+                r.bytes().await.expect("body");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    LoadResult {
+        requests: all.len() as u64,
+        per_second: all.len() as f64 / elapsed,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
+}
+
+/// Resident set size of a process in MiB (Linux).
+pub fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
