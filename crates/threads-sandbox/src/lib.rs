@@ -100,7 +100,7 @@ impl Sandbox {
                 faults: Mutex::new(FaultState::new(config.faults.clone())),
                 base_url: RwLock::new(config.public_base_url.clone()),
                 world: RwLock::new(world),
-                tokens: Mutex::default(),
+                tokens: Mutex::new(TokenStore::new(config.seed, &config.app_secret)),
                 budget: Mutex::default(),
                 clock,
                 start,
@@ -217,7 +217,8 @@ impl Sandbox {
         let cfg = &self.inner.config;
         self.clock().reset(self.inner.start, cfg.frozen_clock);
         *self.world_mut() = Self::initial_world(cfg, self.inner.start);
-        *lock(&self.inner.tokens) = TokenStore::default();
+        *lock(&self.inner.tokens) =
+            TokenStore::new(self.inner.config.seed, &self.inner.config.app_secret);
         lock(&self.inner.budget).clear();
         self.set_faults(cfg.faults.clone());
     }

@@ -89,13 +89,95 @@ pub struct CodeGrant {
 }
 
 /// All issued tokens and codes.
+///
+/// Tokens are also self-describing and signed with a key derived from the seed and app secret,
+/// so another sandbox process with the same seed accepts them (e.g. `thredops demo` run beside
+/// `thredops serve`). Revocations stay local to the process that saw them.
 #[derive(Debug, Default)]
 pub struct TokenStore {
     tokens: HashMap<String, TokenInfo>,
     codes: HashMap<String, CodeGrant>,
+    key: [u8; 32],
 }
 
 impl TokenStore {
+    /// A store whose tokens verify in every sandbox built from the same seed and app secret.
+    pub fn new(seed: u64, app_secret: &str) -> Self {
+        use sha2::Digest;
+        let key =
+            sha2::Sha256::digest(format!("threads-sandbox/tokens/{seed}/{app_secret}").as_bytes())
+                .into();
+        Self {
+            key,
+            ..Self::default()
+        }
+    }
+
+    fn mac(&self, body: &str) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.key);
+        h.update(body.as_bytes());
+        h.update(self.key);
+        hex::encode(&h.finalize()[..16])
+    }
+
+    fn encode(&self, info: &TokenInfo) -> String {
+        let mask: u32 = ALL_SCOPES
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| info.scopes.iter().any(|x| x == *s))
+            .map(|(i, _)| 1 << i)
+            .sum();
+        let kind = match info.kind {
+            TokenKind::Short => 's',
+            TokenKind::Long => 'l',
+        };
+        let body = format!(
+            "{}.{kind}.{}.{mask}.{}",
+            info.user_id,
+            info.issued_at.timestamp(),
+            random_string(24)
+        );
+        format!("TH{}{}", hex::encode(body.as_bytes()), self.mac(&body))
+    }
+
+    fn decode(&self, token: &str) -> Option<TokenInfo> {
+        let rest = token.strip_prefix("TH")?;
+        let (body_hex, mac) = rest.split_at(rest.len().checked_sub(32)?);
+        let body = String::from_utf8(hex::decode(body_hex).ok()?).ok()?;
+        if self.mac(&body) != mac {
+            return None;
+        }
+        let mut parts = body.split('.');
+        let user_id = parts.next()?.parse().ok()?;
+        let kind = match parts.next()? {
+            "s" => TokenKind::Short,
+            "l" => TokenKind::Long,
+            _ => return None,
+        };
+        let issued_at = DateTime::from_timestamp(parts.next()?.parse().ok()?, 0)?;
+        let mask: u32 = parts.next()?.parse().ok()?;
+        let scopes = ALL_SCOPES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, s)| (*s).to_owned())
+            .collect();
+        let lifetime = match kind {
+            TokenKind::Short => SHORT_LIVED,
+            TokenKind::Long => LONG_LIVED,
+        };
+        Some(TokenInfo {
+            user_id,
+            scopes,
+            kind,
+            issued_at,
+            expires_at: issued_at + lifetime,
+            revoked: false,
+        })
+    }
+
     /// Issues a token for `user_id`.
     pub fn mint(
         &mut self,
@@ -116,28 +198,33 @@ impl TokenStore {
             expires_at: now + lifetime,
             revoked: false,
         };
-        let token = format!("TH{}", random_string(150));
+        let token = self.encode(&info);
         self.tokens.insert(token.clone(), info.clone());
         (token, info)
     }
 
     /// Validates a token at `now`: unknown -> 190, expired -> 190/463, revoked -> 190/460.
     pub fn validate(&self, token: &str, now: DateTime<Utc>) -> Result<TokenInfo, ApiError> {
-        let info = self
-            .tokens
-            .get(token)
-            .ok_or_else(ApiError::malformed_token)?;
+        let info = match self.tokens.get(token) {
+            Some(info) => info.clone(),
+            None => self.decode(token).ok_or_else(ApiError::malformed_token)?,
+        };
         if info.revoked {
             return Err(ApiError::revoked_token());
         }
         if now >= info.expires_at {
             return Err(ApiError::expired_token());
         }
-        Ok(info.clone())
+        Ok(info)
     }
 
     /// Revokes one token; returns whether it existed.
     pub fn revoke(&mut self, token: &str) -> bool {
+        if !self.tokens.contains_key(token)
+            && let Some(info) = self.decode(token)
+        {
+            self.tokens.insert(token.to_owned(), info);
+        }
         self.tokens
             .get_mut(token)
             .map(|info| info.revoked = true)
@@ -226,5 +313,34 @@ mod tests {
         );
         store.revoke(&t);
         assert_eq!(store.validate(&t, now).unwrap_err().subcode, Some(460));
+    }
+}
+
+#[cfg(test)]
+mod stateless_tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_in_another_sandbox_with_the_same_seed_only() {
+        let now = Utc::now();
+        let (token, _) = TokenStore::new(42, "s").mint(
+            7,
+            vec!["threads_basic".into(), "threads_manage_insights".into()],
+            TokenKind::Long,
+            now,
+        );
+        let other = TokenStore::new(42, "s").validate(&token, now).unwrap();
+        assert_eq!(other.user_id, 7);
+        assert!(other.has_scope("threads_manage_insights") && !other.has_scope("threads_delete"));
+        assert!(TokenStore::new(43, "s").validate(&token, now).is_err());
+        let mut tampered = token.clone();
+        tampered.replace_range(4..5, if &token[4..5] == "a" { "b" } else { "a" });
+        assert!(TokenStore::new(42, "s").validate(&tampered, now).is_err());
+        assert!(
+            TokenStore::new(42, "s")
+                .validate(&token, now + LONG_LIVED)
+                .is_err(),
+            "expiry still applies"
+        );
     }
 }

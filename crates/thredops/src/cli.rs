@@ -32,6 +32,19 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Create a demo account with one sandbox creator connected and its history synced
+    /// (sandbox mode; works before `serve` or beside it).
+    Demo {
+        /// Email of the demo account.
+        #[arg(long, default_value = "demo@thredops.local")]
+        email: String,
+        /// Password of the demo account (at least 10 characters).
+        #[arg(long, env = "THREDOPS_DEMO_PASSWORD")]
+        password: String,
+        /// Sandbox creator to connect (username); a mid-sized one by default.
+        #[arg(long)]
+        creator: Option<String>,
+    },
     /// Manage keys.
     Keys {
         /// Key operation.

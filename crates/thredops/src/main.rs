@@ -32,6 +32,11 @@ async fn main() -> ExitCode {
             command: KeysCommand::RotateSigning,
         } => rotate_signing(&settings).await,
         Command::Serve => serve(settings).await,
+        Command::Demo {
+            email,
+            password,
+            creator,
+        } => thredops::demo::run(settings, &email, &password, creator.as_deref()).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,6 +49,25 @@ async fn serve(settings: thredops::config::Settings) -> anyhow::Result<()> {
     let url = app.state().settings.public_url.clone();
     tracing::info!(%url, backend = app.state().store.backend(), "ThredOps is ready");
     println!("ThredOps is running at {url}  (Ctrl-C to stop)");
+    println!(
+        "  data: {} ({} database)",
+        app.state().settings.data_dir.display(),
+        app.state().store.backend()
+    );
+    if app.state().threads.sandbox.is_some() {
+        println!("  Threads: built-in sandbox with synthetic creators (no Meta app configured)");
+        println!(
+            "  Next: open {url}signup, create an account, then Profiles > Connect a Threads profile."
+        );
+        println!(
+            "  Or, in another terminal: thredops demo --email you@example.com --password <10+ chars>"
+        );
+    } else {
+        println!(
+            "  Threads: real API; OAuth redirect URI {}",
+            app.state().threads.redirect_uri
+        );
+    }
     app.run_until_stopped(shutdown_signal()).await
 }
 

@@ -133,16 +133,29 @@ pub async fn finish_connect(
         .exchange_for_long_lived(&threads.app.client_secret, &short.access_token, now)
         .await
         .map_err(exchange_error)?;
+    attach_profile(state, &auth.user.id, &long.access_token, long.expires_at).await
+}
+
+/// Stores a profile reached with a long-lived token for `user_id` (after OAuth, or for the demo
+/// account), and schedules its sync, in one transaction.
+pub async fn attach_profile(
+    state: &AppState,
+    user_id: &str,
+    token: &AccessToken,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Connected, ConnectFailure> {
+    let threads = &state.threads;
+    let now = threads.now();
     let profile = threads
         .client
-        .session(long.access_token.clone())
+        .session(token.clone())
         .profile()
         .await
         .map_err(exchange_error)?;
 
     let key = state
         .vault
-        .data_key(&auth.user.id)
+        .data_key(user_id)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let threads_user_id = profile.id.as_str().to_owned();
@@ -153,11 +166,7 @@ pub async fn finish_connect(
         "picture_url": profile.threads_profile_picture_url,
         "is_verified": profile.is_verified,
     });
-    let token_enc = key.seal(
-        purpose::TOKEN,
-        &threads_user_id,
-        long.access_token.expose().as_bytes(),
-    );
+    let token_enc = key.seal(purpose::TOKEN, &threads_user_id, token.expose().as_bytes());
     let username_enc = key.seal(purpose::USERNAME, &threads_user_id, username.as_bytes());
     let profile_enc = key.seal(
         purpose::PROFILE,
@@ -177,14 +186,14 @@ pub async fn finish_connect(
             &mut tx,
             &ConnectedProfile {
                 new_id: &new_id,
-                user_id: &auth.user.id,
+                user_id: user_id,
                 threads_user_id: &threads_user_id,
                 username_enc: &username_enc,
                 profile_enc: &profile_enc,
                 scopes: &scopes.join(","),
                 token_enc: &token_enc,
                 token_issued_at: now.timestamp(),
-                token_expires_at: long.expires_at.timestamp(),
+                token_expires_at: expires_at.timestamp(),
                 now: now.timestamp(),
             },
         )
@@ -197,12 +206,12 @@ pub async fn finish_connect(
     let profile_id = match &connected {
         Connected::New(id) | Connected::Reconnected(id) => id.clone(),
     };
-    crate::sync::schedule_after_connect(&mut tx, &auth.user.id, &profile_id, now.timestamp())
+    crate::sync::schedule_after_connect(&mut tx, user_id, &profile_id, now.timestamp())
         .await
         .map_err(AppError::from)?;
     tx.commit().await.map_err(AppError::from)?;
     state.jobs_wake();
-    tracing::info!(user_id = %auth.user.id, profile_id, "Threads profile connected");
+    tracing::info!(user_id = %user_id, profile_id, "Threads profile connected");
     Ok(connected)
 }
 

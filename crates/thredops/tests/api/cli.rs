@@ -89,3 +89,166 @@ fn migrate_creates_an_encrypted_database_and_a_private_key() {
     assert!(!head.starts_with(b"SQLite format 3"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn demo_prepares_an_account_that_a_running_server_serves_and_keeps_syncing() {
+    let dir = std::env::temp_dir().join(format!("thredops-demo-{}", uuid::Uuid::new_v4()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = thredops()
+        .arg("serve")
+        .env("THREDOPS_DATA_DIR", &dir)
+        .env("THREDOPS_BIND", format!("127.0.0.1:{port}"))
+        .env("THREDOPS_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = crate::helpers::client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let creators: serde_json::Value = client
+        .get(format!("{base}/sandbox/_sandbox/creators"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let smallest = creators["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .min_by_key(|c| c["posts_count"].as_u64())
+        .unwrap()["username"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Beside the running server, on the same data.
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || {
+            thredops()
+                .args([
+                    "demo",
+                    "--email",
+                    "visitor@example.com",
+                    "--password",
+                    "demo-passphrase-1",
+                    "--creator",
+                    &smallest,
+                ])
+                .env("THREDOPS_DATA_DIR", &dir)
+                .env("THREDOPS_LOG", "error")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("done: sign in as visitor@example.com"),
+        "{stdout}"
+    );
+
+    let r = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "visitor@example.com", "password": "demo-passphrase-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let profiles: serde_json::Value = client
+        .get(format!("{base}/api/v1/profiles"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profiles[0]["sync"]["state"], "idle", "{profiles}");
+    assert_eq!(profiles[0]["status"], "active");
+    // The server's own sandbox accepts the token the demo connected with: a sync succeeds there.
+    let id = profiles[0]["id"].as_str().unwrap().to_owned();
+    let before = profiles[0]["sync"]["last_sync_at"].as_i64().unwrap();
+    let page = client
+        .get(format!("{base}/app/profiles/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = client
+        .post(format!("{base}/app/profiles/{id}/sync"))
+        .form(&[("csrf", crate::connect::csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let p: serde_json::Value = client
+            .get(format!("{base}/api/v1/profiles/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(p["status"], "active", "{p}");
+        if p["sync"]["last_sync_at"].as_i64().unwrap() > before {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server's sync did not run: {p}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Running it again reuses the account and the profile.
+    let again = thredops()
+        .args([
+            "demo",
+            "--email",
+            "visitor@example.com",
+            "--password",
+            "demo-passphrase-1",
+            "--creator",
+            profiles[0]["username"].as_str().unwrap(),
+        ])
+        .env("THREDOPS_DATA_DIR", &dir)
+        .env("THREDOPS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("using the existing account"));
+    let _ = std::process::Command::new("kill")
+        .arg(server.id().to_string())
+        .status();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
