@@ -186,7 +186,7 @@ pub async fn attach_profile(
             &mut tx,
             &ConnectedProfile {
                 new_id: &new_id,
-                user_id: user_id,
+                user_id,
                 threads_user_id: &threads_user_id,
                 username_enc: &username_enc,
                 profile_enc: &profile_enc,
