@@ -78,7 +78,7 @@ pub async fn show(State(sb): State<Sandbox>, params: Params) -> Response {
         .map(|s| format!("<li>{}</li>", escape(s)))
         .collect();
     let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Threads sandbox: authorize {app}</title></head><body>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Threads sandbox: authorize {app}</title><link rel=\"stylesheet\" href=\"consent.css\"></head><body><p class=\"tag\">Threads API sandbox</p>\
 <h1>Authorize {app}</h1><p>The app asks for these permissions:</p><ul>{scope_items}</ul>\
 <form method=\"post\" action=\"authorize\">{client}{redirect}{scope}{state}\
 <fieldset><legend>Continue as</legend><ul>{creators}</ul></fieldset>\
@@ -131,6 +131,21 @@ pub async fn decide(State(sb): State<Sandbox>, params: Params) -> Response {
     (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, target.to_string())],
+    )
+        .into_response()
+}
+
+/// The consent page's stylesheet (a file of its own: hosts may forbid inline styles).
+pub async fn stylesheet() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#111;background:#fafafa}\
+.tag{display:inline-block;background:#111;color:#fff;border-radius:99px;padding:2px 10px;font-size:.8rem}\
+h1{font-size:1.6rem}fieldset{border:1px solid #ddd;border-radius:12px;background:#fff;padding:1rem}\
+ul{padding-left:0;list-style:none}li{margin:.35rem 0}label{cursor:pointer}\
+button{font:inherit;font-weight:600;border-radius:10px;padding:.6rem 1.4rem;margin:1rem .5rem 0 0;border:1px solid #111;background:#fff;cursor:pointer}\
+button[value=allow]{background:#111;color:#fff}\
+@media (prefers-color-scheme:dark){body{background:#111;color:#eee}fieldset{background:#1b1b1b;border-color:#333}button{background:#1b1b1b;color:#eee;border-color:#eee}button[value=allow]{background:#eee;color:#111}}",
     )
         .into_response()
 }

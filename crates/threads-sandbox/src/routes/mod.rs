@@ -50,6 +50,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .merge(graph.clone())
         .nest("/v1.0", graph)
         .route("/oauth/authorize", get(consent::show).post(consent::decide))
+        .route("/oauth/consent.css", get(consent::stylesheet))
         .nest("/_sandbox", admin::router())
         .with_state(sandbox)
 }

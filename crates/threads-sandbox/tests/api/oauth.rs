@@ -65,7 +65,11 @@ async fn the_consent_page_lists_creators_without_inline_script_or_style() {
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("followers") && html.contains("Allow") && html.contains("Deny"));
-    assert!(!html.contains("<script") && !html.contains("style"));
+    assert!(!html.contains("<script") && !html.contains("<style") && !html.contains("style=\""));
+    assert!(
+        html.contains("<link rel=\"stylesheet\" href=\"consent.css\">"),
+        "styled from its own file"
+    );
     let (bad_client, _) = app
         .get(
             "/oauth/authorize",

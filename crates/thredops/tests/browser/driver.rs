@@ -1,0 +1,211 @@
+//! A headless Chromium session with screenshots and console-error checks.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// A browser session; chromedriver is stopped when it is dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    shots: PathBuf,
+    step: std::sync::atomic::AtomicUsize,
+}
+
+fn find(names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        let out = Command::new("which").arg(n).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    })
+}
+
+/// `POST /session/{id}/se/log` (chromedriver's log endpoint) for the browser console.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
+    }
+}
+
+impl Browser {
+    /// Starts a desktop-sized session, or `None` (skipped) when Chromium is not installed.
+    pub async fn start(journey: &str) -> Option<Self> {
+        Self::start_with(journey, 1280, 900, false).await
+    }
+
+    /// Starts a session of the given size, optionally preferring dark mode.
+    pub async fn start_with(journey: &str, width: u32, height: u32, dark: bool) -> Option<Self> {
+        let (Some(chromium), Some(chromedriver)) = (
+            find(&["chromium", "chromium-browser", "google-chrome"]),
+            find(&["chromedriver"]),
+        ) else {
+            if std::env::var("THREDOPS_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!(
+                    "Chromium and chromedriver are required (THREDOPS_REQUIRE_BROWSER=1) but were not found"
+                );
+            }
+            eprintln!(
+                "browser journey '{journey}' skipped: install Debian's chromium and chromium-driver to run it"
+            );
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile =
+            std::env::temp_dir().join(format!("thredops-chromium-{}", uuid::Uuid::new_v4()));
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        if dark {
+            args.push("--force-dark-mode".into());
+            args.push("--blink-settings=preferredColorScheme=0".into());
+        }
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:loggingPrefs": {"browser": "ALL"},
+        });
+        let caps = match caps {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot start a Chromium session: {e}"),
+            }
+        };
+        let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("browser-journeys")
+            .join(journey);
+        std::fs::create_dir_all(&shots).unwrap();
+        Some(Self {
+            client,
+            driver,
+            shots,
+            step: Default::default(),
+        })
+    }
+
+    /// The visible text of the page.
+    pub async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Waits (bounded) until the page text satisfies `ok`.
+    pub async fn wait_until(&self, limit: Duration, ok: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let text = self.text().await;
+            if ok(&text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "page never reached the expected state; it shows:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until `needle` is on the page.
+    pub async fn wait_for_text(&self, needle: &str) {
+        self.wait_until(Duration::from_secs(20), |t| t.contains(needle))
+            .await;
+    }
+
+    /// Saves a screenshot and fails on console errors or CSP violations so far.
+    pub async fn step(&self, name: &str) {
+        let n = self.step.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{n:02}-{name}.png")), png).unwrap();
+        let logs = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .unwrap_or(Value::Null);
+        let errors: Vec<String> = logs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                e["level"] == "SEVERE"
+                    || e["message"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("Content Security Policy")
+            })
+            .map(|e| e["message"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "console errors at step '{name}': {errors:#?}"
+        );
+    }
+
+    /// Ends the session.
+    pub async fn finish(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
