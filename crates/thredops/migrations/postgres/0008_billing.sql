@@ -4,7 +4,7 @@
 CREATE TABLE billing_customers (
     user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     customer_id TEXT NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL
+    created_at BIGINT NOT NULL
 );
 
 CREATE TABLE billing_subscriptions (
@@ -12,13 +12,13 @@ CREATE TABLE billing_subscriptions (
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     price_id TEXT,
     status TEXT NOT NULL,
-    current_period_end INTEGER,
-    cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
+    current_period_end BIGINT,
+    cancel_at_period_end BIGINT NOT NULL DEFAULT 0,
     -- When the subscription became past_due (start of the grace period); NULL otherwise.
-    past_due_since INTEGER,
+    past_due_since BIGINT,
     -- `created` of the newest Stripe event applied: an older event never overwrites newer state.
-    version INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    version BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
 );
 CREATE INDEX billing_subscriptions_user ON billing_subscriptions (user_id);
 
@@ -27,9 +27,9 @@ CREATE INDEX billing_subscriptions_user ON billing_subscriptions (user_id);
 CREATE TABLE billing_events (
     id TEXT PRIMARY KEY NOT NULL,
     event_type TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    received_at INTEGER NOT NULL,
-    processed_at INTEGER,
+    created BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    processed_at BIGINT,
     user_id TEXT REFERENCES users(id) ON DELETE CASCADE,
     payload TEXT
 );
