@@ -228,7 +228,8 @@ mod tests {
 
     #[test]
     fn limits_parse_numbers_switches_and_unlimited() {
-        let l = Limits::parse("profiles=5, strategist=on,audits=unlimited,history_days=730").unwrap();
+        let l =
+            Limits::parse("profiles=5, strategist=on,audits=unlimited,history_days=730").unwrap();
         assert_eq!(l.profiles, Some(5));
         assert!(l.strategist);
         assert_eq!(l.audits_per_month, None);
@@ -237,10 +238,16 @@ mod tests {
 
     #[test]
     fn limits_name_what_is_wrong() {
-        assert!(Limits::parse("profiles=five,strategist=on,audits=1,history_days=1")
-            .unwrap_err()
-            .contains("five"));
-        assert!(Limits::parse("profiles=1").unwrap_err().contains("strategist"));
+        assert!(
+            Limits::parse("profiles=five,strategist=on,audits=1,history_days=1")
+                .unwrap_err()
+                .contains("five")
+        );
+        assert!(
+            Limits::parse("profiles=1")
+                .unwrap_err()
+                .contains("strategist")
+        );
         assert!(Limits::parse("seats=1").unwrap_err().contains("seats"));
     }
 
@@ -267,7 +274,7 @@ mod tests {
             other => defaults(other),
         })
         .unwrap();
-        assert_eq!(on.stripe.unwrap().webhook_secrets.len(), 2);
+        assert_eq!(on.stripe.as_ref().unwrap().webhook_secrets.len(), 2);
         assert_eq!(on.plan_for_price("price_pro").unwrap().key, "pro");
     }
 }

@@ -185,7 +185,11 @@ fn stripe_failed(e: stripe::StripeError) -> AppError {
 }
 
 /// Starts a hosted Checkout for `plan_key`; returns the Stripe URL to send the browser to.
-pub async fn start_checkout(state: &AppState, auth: &AuthUser, plan_key: &str) -> AppResult<String> {
+pub async fn start_checkout(
+    state: &AppState,
+    auth: &AuthUser,
+    plan_key: &str,
+) -> AppResult<String> {
     let client = stripe_client(state)?;
     let plan = state
         .settings
@@ -237,7 +241,11 @@ pub async fn start_portal(state: &AppState, auth: &AuthUser) -> AppResult<String
 
 /// The user's Stripe customer, created once (the idempotency key makes a racing second request
 /// get the same customer back).
-async fn customer_for(state: &AppState, client: &StripeClient, auth: &AuthUser) -> AppResult<String> {
+async fn customer_for(
+    state: &AppState,
+    client: &StripeClient,
+    auth: &AuthUser,
+) -> AppResult<String> {
     if let Some(id) = store::customer_of(&state.store, &auth.user.id).await? {
         return Ok(id);
     }

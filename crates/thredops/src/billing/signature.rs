@@ -146,11 +146,22 @@ mod tests {
             sign("whsec_old", NOW, BODY),
             sign("whsec_new", NOW, BODY)
         );
-        assert_eq!(verify(Some(&h), BODY, &secrets(&["whsec_new"]), NOW), Ok(()));
-        assert_eq!(verify(Some(&h), BODY, &secrets(&["whsec_old"]), NOW), Ok(()));
+        assert_eq!(
+            verify(Some(&h), BODY, &secrets(&["whsec_new"]), NOW),
+            Ok(())
+        );
+        assert_eq!(
+            verify(Some(&h), BODY, &secrets(&["whsec_old"]), NOW),
+            Ok(())
+        );
         let only_new = header("whsec_new", NOW);
         assert_eq!(
-            verify(Some(&only_new), BODY, &secrets(&["whsec_old", "whsec_new"]), NOW),
+            verify(
+                Some(&only_new),
+                BODY,
+                &secrets(&["whsec_old", "whsec_new"]),
+                NOW
+            ),
             Ok(())
         );
     }

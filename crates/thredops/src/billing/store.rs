@@ -86,7 +86,8 @@ pub async fn save_customer(
     customer_id: &str,
     now: i64,
 ) -> StoreResult<()> {
-    with_pool!(store, |p| sqlx::query(
+    with_pool!(store, |p| {
+        sqlx::query(
         "INSERT INTO billing_customers (user_id, customer_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
     )
     .bind(user_id)
@@ -94,7 +95,8 @@ pub async fn save_customer(
     .bind(now)
     .execute(p)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -119,7 +121,8 @@ pub async fn subscriptions_of(store: &Store, user_id: &str) -> StoreResult<Vec<S
 /// `created`; equal versions apply, since Stripe's clock has one-second resolution).
 /// Returns whether it was applied.
 pub async fn apply_subscription(tx: &mut Tx, row: &SubscriptionRow, now: i64) -> StoreResult<bool> {
-    let affected = with_tx!(tx, |c| sqlx::query(
+    let affected = with_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO billing_subscriptions (subscription_id, user_id, price_id, status, current_period_end, cancel_at_period_end, past_due_since, version, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (subscription_id) DO UPDATE SET price_id = excluded.price_id, status = excluded.status, \
@@ -139,7 +142,8 @@ pub async fn apply_subscription(tx: &mut Tx, row: &SubscriptionRow, now: i64) ->
     .bind(now)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(affected > 0)
 }
 
@@ -152,7 +156,8 @@ pub async fn record_event(
     payload: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let affected = with_tx!(tx, |c| sqlx::query(
+    let affected = with_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO billing_events (id, event_type, created, received_at, payload) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
     )
     .bind(id)
@@ -162,7 +167,8 @@ pub async fn record_event(
     .bind(payload)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(affected > 0)
 }
 

@@ -61,7 +61,10 @@ pub fn now() -> i64 {
 
 /// Signs up and returns the user's id.
 pub async fn sign_up(app: &TestApp, email: &str) -> String {
-    assert_eq!(app.signup(email, PASSWORD).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.signup(email, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
     with_pool!(app.state.store, |p| sqlx::query_scalar::<_, String>(
         "SELECT id FROM users WHERE email = $1"
     )
@@ -139,20 +142,45 @@ billing_tests!(
 );
 
 async fn webhook_signatures_are_checked_on_the_raw_body(app: TestApp, _fake: Fake) {
-    let body = event("evt_sig", "invoice.created", now(), json!({"customer": "cus_nobody"}));
+    let body = event(
+        "evt_sig",
+        "invoice.created",
+        now(),
+        json!({"customer": "cus_nobody"}),
+    );
     let t = now();
     let refused = [
-        ("wrong secret", Some(signed("whsec_wrong", t, &body)), body.clone()),
-        ("old timestamp", Some(signed(SECRET, t - 301, &body)), body.clone()),
-        ("future timestamp", Some(signed(SECRET, t + 301, &body)), body.clone()),
-        ("tampered body", Some(signed(SECRET, t, &body)), body.replace("evt_sig", "evt_sag")),
+        (
+            "wrong secret",
+            Some(signed("whsec_wrong", t, &body)),
+            body.clone(),
+        ),
+        (
+            "old timestamp",
+            Some(signed(SECRET, t - 301, &body)),
+            body.clone(),
+        ),
+        (
+            "future timestamp",
+            Some(signed(SECRET, t + 301, &body)),
+            body.clone(),
+        ),
+        (
+            "tampered body",
+            Some(signed(SECRET, t, &body)),
+            body.replace("evt_sig", "evt_sag"),
+        ),
         ("missing header", None, body.clone()),
     ];
     for (case, header, sent) in refused {
         let r = deliver(&app, &sent, header).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{case}");
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM billing_events").await, 0, "nothing refused is recorded");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM billing_events").await,
+        0,
+        "nothing refused is recorded"
+    );
     // During a secret rotation Stripe sends one v1 per secret; either matching is enough.
     let rotation = format!(
         "t={t},v1={},v1={}",
@@ -180,11 +208,18 @@ async fn a_replayed_event_is_processed_once(app: TestApp, _fake: Fake) {
     connect::run_due_now(&app, thredops::billing::kind::EVENT).await;
     assert_eq!(count(&app, "SELECT count(*) FROM billing_events").await, 1);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM jobs WHERE kind = 'billing.event'").await,
+        count(
+            &app,
+            "SELECT count(*) FROM jobs WHERE kind = 'billing.event'"
+        )
+        .await,
         1
     );
     let mails = app.state.mailer.outbox_messages();
-    let failed: Vec<_> = mails.iter().filter(|m| m.contains("payment failed")).collect();
+    let failed: Vec<_> = mails
+        .iter()
+        .filter(|m| m.contains("payment failed"))
+        .collect();
     assert_eq!(failed.len(), 1, "one email for three deliveries");
     assert!(failed[0].contains("To: replay@example.com"));
 }
@@ -196,8 +231,16 @@ async fn an_older_subscription_update_does_not_regress_the_plan(app: TestApp, _f
     let period_end = t + 30 * 86_400;
     let newer = subscription("cus_order", "active", "price_thredops_agency", period_end);
     let older = subscription("cus_order", "past_due", "price_thredops_pro", t);
-    deliver_signed(&app, &event("evt_new", "customer.subscription.updated", t - 10, newer)).await;
-    deliver_signed(&app, &event("evt_old", "customer.subscription.updated", t - 60, older)).await;
+    deliver_signed(
+        &app,
+        &event("evt_new", "customer.subscription.updated", t - 10, newer),
+    )
+    .await;
+    deliver_signed(
+        &app,
+        &event("evt_old", "customer.subscription.updated", t - 60, older),
+    )
+    .await;
     let o = overview(&app).await;
     assert_eq!(o["current"]["plan"]["name"], "Agency");
     assert_eq!(o["current"]["standing"], "active");

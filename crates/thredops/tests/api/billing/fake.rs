@@ -67,21 +67,32 @@ fn record(fake: &Fake, path: &str, headers: &HeaderMap, body: &[u8]) -> SeenRequ
 
 async fn checkout(State(fake): State<Fake>, headers: HeaderMap, body: Bytes) -> Response {
     let seen = record(&fake, "/v1/checkout/sessions", &headers, &body);
-    if seen.form.get("customer").is_none() || seen.form.get("line_items[0][price]").is_none() {
-        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": {"message": "customer and price are required"}}))).into_response();
+    if !seen.form.contains_key("customer") || !seen.form.contains_key("line_items[0][price]") {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"error": {"message": "customer and price are required"}})),
+        )
+            .into_response();
     }
     let id = format!("cs_test_{}", uuid::Uuid::new_v4().simple());
-    Json(serde_json::json!({"id": id, "url": format!("https://checkout.stripe.test/c/pay/{id}")})).into_response()
+    Json(serde_json::json!({"id": id, "url": format!("https://checkout.stripe.test/c/pay/{id}")}))
+        .into_response()
 }
 
 async fn portal(State(fake): State<Fake>, headers: HeaderMap, body: Bytes) -> Response {
     record(&fake, "/v1/billing_portal/sessions", &headers, &body);
     let id = format!("bps_{}", uuid::Uuid::new_v4().simple());
-    Json(serde_json::json!({"id": id, "url": format!("https://billing.stripe.test/p/session/{id}")})).into_response()
+    Json(
+        serde_json::json!({"id": id, "url": format!("https://billing.stripe.test/p/session/{id}")}),
+    )
+    .into_response()
 }
 
 async fn proxy(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let url = format!("{LOCALSTRIPE}{}", uri.path_and_query().map_or("", |p| p.as_str()));
+    let url = format!(
+        "{LOCALSTRIPE}{}",
+        uri.path_and_query().map_or("", |p| p.as_str())
+    );
     let mut request = reqwest::Client::new()
         .request(method, url)
         .body(body.to_vec());
@@ -108,7 +119,9 @@ pub async fn localstripe_running() -> bool {
         .await
         .is_ok();
     if !ok {
-        eprintln!("skipped: localstripe is not reachable on 127.0.0.1:8420 (run .ci/localstripe.sh)");
+        eprintln!(
+            "skipped: localstripe is not reachable on 127.0.0.1:8420 (run .ci/localstripe.sh)"
+        );
     }
     ok
 }
