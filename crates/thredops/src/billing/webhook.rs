@@ -37,7 +37,9 @@ pub async fn receive(
     body: &[u8],
 ) -> AppResult<Received> {
     let Some(stripe) = &state.settings.billing.stripe else {
-        return Err(AppError::NotFound);
+        return Err(AppError::Conflict(
+            "Billing is not enabled on this server.".into(),
+        ));
     };
     let now = now_unix();
     super::signature::verify(signature, body, &stripe.webhook_secrets, now).map_err(|e| {

@@ -56,7 +56,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         .tag("billing")
         .response(200, "Received (or a replay, ignored)", None)
         .response(400, "The signature or event is invalid", None)
-        .response(404, "Billing is not configured", None),
+        .response(409, "Billing is not configured on this server", None),
     ]
 }
 
