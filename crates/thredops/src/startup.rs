@@ -72,7 +72,9 @@ impl Application {
         let issuer = settings.public_url.origin().ascii_serialization();
         let keyring = Keyring::load(&store, &master, &issuer, now_unix()).await?;
         let threads = ThreadsGateway::build(&settings, &settings.public_url)?;
+        let stripe = crate::billing::client(&settings.billing)?;
         let state = AppState(Arc::new(App {
+            stripe,
             vault: Vault::new(master.clone(), store.clone()),
             jobs: Queue::new(store.clone()),
             job_metrics: Arc::new(jobs::Metrics::default()),

@@ -108,6 +108,8 @@ pub struct Settings {
     pub threads: ThreadsMode,
     /// OAuth redirect URI, when set explicitly (else derived from the public URL).
     pub threads_redirect_uri: Option<Url>,
+    /// Stripe billing and plans (off without a Stripe key).
+    pub billing: crate::billing::BillingSettings,
 }
 
 /// Raw string values after layering, keyed by file key; the source of `thredops config`.
@@ -220,7 +222,10 @@ impl RawSettings {
             })?),
             None => None,
         };
+        let billing = crate::billing::BillingSettings::parse(|k| self.get(k))
+            .map_err(|(key, reason)| invalid(key, reason))?;
         Ok(Settings {
+            billing,
             threads,
             threads_redirect_uri,
             bind,

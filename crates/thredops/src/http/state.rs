@@ -43,6 +43,8 @@ pub struct App {
     pub job_metrics: Arc<jobs::Metrics>,
     /// Outgoing email.
     pub mailer: crate::mail::Mailer,
+    /// The Stripe API, when billing is configured.
+    pub stripe: Option<crate::billing::StripeClient>,
 }
 
 /// Cheap-to-clone handle on [`App`].

@@ -32,6 +32,7 @@ fn hash_state(state: &str) -> String {
 /// Starts a connection: a single-use, 10-minute, 256-bit `state` bound to this user, and the URL
 /// of Meta's (or the sandbox's) consent page.
 pub async fn start_connect(state: &AppState, auth: &AuthUser) -> AppResult<String> {
+    crate::billing::check_can_connect(state, auth).await?;
     let token = crate::crypto::random_token(32);
     let now = now_unix();
     state

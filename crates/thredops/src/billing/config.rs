@@ -1,0 +1,280 @@
+//! Plans and Stripe settings, parsed once at start-up from the layered configuration.
+
+use url::Url;
+
+use crate::config::Secret;
+
+/// What a plan allows; `None` means unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Limits {
+    /// Connected (unpaused) Threads profiles.
+    pub profiles: Option<u32>,
+    /// Whether the AI strategist is available.
+    pub strategist: bool,
+    /// Deep audits per calendar month.
+    pub audits_per_month: Option<u32>,
+    /// How many days of history are shown.
+    pub history_days: Option<u32>,
+}
+
+impl Limits {
+    /// No limits at all: what a self-hoster without Stripe gets.
+    pub const UNLIMITED: Limits = Limits {
+        profiles: None,
+        strategist: true,
+        audits_per_month: None,
+        history_days: None,
+    };
+
+    /// Parses `profiles=5,strategist=on,audits=10,history_days=730` (numbers or `unlimited`).
+    pub fn parse(text: &str) -> Result<Limits, String> {
+        let mut limits = Limits::UNLIMITED;
+        let mut seen = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} is not key=value"))?;
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "profiles" => limits.profiles = count(value)?,
+                "audits" => limits.audits_per_month = count(value)?,
+                "history_days" => limits.history_days = count(value)?,
+                "strategist" => {
+                    limits.strategist = match value {
+                        "on" | "true" | "yes" => true,
+                        "off" | "false" | "no" => false,
+                        _ => return Err(format!("strategist must be on or off, got {value:?}")),
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown limit {key:?} (expected profiles, strategist, audits, history_days)"
+                    ));
+                }
+            }
+            seen.push(key);
+        }
+        for required in ["profiles", "strategist", "audits", "history_days"] {
+            if !seen.contains(&required) {
+                return Err(format!("missing {required}=..."));
+            }
+        }
+        Ok(limits)
+    }
+}
+
+fn count(value: &str) -> Result<Option<u32>, String> {
+    if value == "unlimited" {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("{value:?} is not a whole number or unlimited"))
+}
+
+/// One plan a user can be on.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    /// Stable key: `free`, `pro`, `agency`.
+    pub key: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Stripe price id (paid plans only).
+    pub price_id: Option<String>,
+    /// Price as shown.
+    pub price_label: String,
+    /// What it allows.
+    pub limits: Limits,
+}
+
+/// Connection to Stripe.
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    /// Secret API key.
+    pub secret_key: Secret,
+    /// Webhook signing secrets (more than one while rotating).
+    pub webhook_secrets: Vec<Secret>,
+    /// API base URL.
+    pub api_base: Url,
+}
+
+/// Billing configuration: off (no Stripe key) or Stripe with plans.
+#[derive(Debug, Clone)]
+pub struct BillingSettings {
+    /// `None` when billing is off.
+    pub stripe: Option<StripeSettings>,
+    /// Free first, then the paid plans that have a price id.
+    pub plans: Vec<Plan>,
+    /// Days a past-due subscription keeps its limits.
+    pub grace_days: u32,
+}
+
+/// A setting that does not parse: (file key, reason).
+pub type SettingError = (&'static str, String);
+
+impl BillingSettings {
+    /// Reads the billing settings through `get` (file key -> value).
+    pub fn parse<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, SettingError> {
+        let limits = |key: &'static str| {
+            Limits::parse(get(key).unwrap_or_default()).map_err(|reason| (key, reason))
+        };
+        let mut plans = vec![Plan {
+            key: "free",
+            name: "Free",
+            price_id: None,
+            price_label: "Free".into(),
+            limits: limits("billing_free_limits")?,
+        }];
+        for (key, name, price, label, limit_key) in [
+            (
+                "pro",
+                "Pro",
+                "billing_pro_price_id",
+                "billing_pro_price_label",
+                "billing_pro_limits",
+            ),
+            (
+                "agency",
+                "Agency",
+                "billing_agency_price_id",
+                "billing_agency_price_label",
+                "billing_agency_limits",
+            ),
+        ] {
+            if let Some(price_id) = get(price).map(str::trim).filter(|v| !v.is_empty()) {
+                plans.push(Plan {
+                    key,
+                    name,
+                    price_id: Some(price_id.to_owned()),
+                    price_label: get(label).unwrap_or_default().to_owned(),
+                    limits: limits(limit_key)?,
+                });
+            }
+        }
+        let grace_days = get("billing_grace_days")
+            .unwrap_or("7")
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| *d <= 90)
+            .ok_or(("billing_grace_days", "must be a whole number 0..=90".into()))?;
+        let stripe = match get("stripe_secret_key").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(key) => Some(stripe_settings(key, &get)?),
+        };
+        Ok(Self {
+            stripe,
+            plans,
+            grace_days,
+        })
+    }
+
+    /// Whether billing is on.
+    pub fn enabled(&self) -> bool {
+        self.stripe.is_some()
+    }
+
+    /// A plan by key.
+    pub fn plan(&self, key: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.key == key)
+    }
+
+    /// The plan a Stripe price id buys.
+    pub fn plan_for_price(&self, price_id: &str) -> Option<&Plan> {
+        self.plans
+            .iter()
+            .find(|p| p.price_id.as_deref() == Some(price_id))
+    }
+
+    /// The Free plan (always present).
+    pub fn free(&self) -> &Plan {
+        &self.plans[0]
+    }
+}
+
+fn stripe_settings<'a>(
+    key: &str,
+    get: &impl Fn(&str) -> Option<&'a str>,
+) -> Result<StripeSettings, SettingError> {
+    let webhook_secrets: Vec<Secret> = get("stripe_webhook_secret")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Secret::new)
+        .collect();
+    if webhook_secrets.is_empty() {
+        return Err((
+            "stripe_webhook_secret",
+            "required when THREDOPS_STRIPE_SECRET_KEY is set".into(),
+        ));
+    }
+    let base = get("stripe_api_base").unwrap_or("https://api.stripe.com");
+    let api_base = Url::parse(base.trim_end_matches('/'))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or(("stripe_api_base", format!("{base:?} is not an http(s) URL")))?;
+    Ok(StripeSettings {
+        secret_key: Secret::new(key),
+        webhook_secrets,
+        api_base,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_numbers_switches_and_unlimited() {
+        let l =
+            Limits::parse("profiles=5, strategist=on,audits=unlimited,history_days=730").unwrap();
+        assert_eq!(l.profiles, Some(5));
+        assert!(l.strategist);
+        assert_eq!(l.audits_per_month, None);
+        assert_eq!(l.history_days, Some(730));
+    }
+
+    #[test]
+    fn limits_name_what_is_wrong() {
+        assert!(
+            Limits::parse("profiles=five,strategist=on,audits=1,history_days=1")
+                .unwrap_err()
+                .contains("five")
+        );
+        assert!(
+            Limits::parse("profiles=1")
+                .unwrap_err()
+                .contains("strategist")
+        );
+        assert!(Limits::parse("seats=1").unwrap_err().contains("seats"));
+    }
+
+    #[test]
+    fn billing_is_off_without_a_key_and_needs_a_webhook_secret_with_one() {
+        let defaults = |k: &str| match k {
+            "billing_free_limits" => Some("profiles=1,strategist=off,audits=1,history_days=90"),
+            "billing_pro_limits" => Some("profiles=5,strategist=on,audits=10,history_days=730"),
+            _ => None,
+        };
+        let off = BillingSettings::parse(defaults).unwrap();
+        assert!(!off.enabled());
+        assert_eq!(off.plans.len(), 1);
+        let err = BillingSettings::parse(|k| match k {
+            "stripe_secret_key" => Some("sk_test"),
+            other => defaults(other),
+        })
+        .unwrap_err();
+        assert_eq!(err.0, "stripe_webhook_secret");
+        let on = BillingSettings::parse(|k| match k {
+            "stripe_secret_key" => Some("sk_test"),
+            "stripe_webhook_secret" => Some("whsec_a, whsec_b"),
+            "billing_pro_price_id" => Some("price_pro"),
+            other => defaults(other),
+        })
+        .unwrap();
+        assert_eq!(on.stripe.as_ref().unwrap().webhook_secrets.len(), 2);
+        assert_eq!(on.plan_for_price("price_pro").unwrap().key, "pro");
+    }
+}

@@ -1,0 +1,170 @@
+//! What a user may use right now, derived from their subscription, and the profile pauses that
+//! follow from it.
+
+use serde::Serialize;
+
+use super::config::{Limits, Plan};
+use super::store::{self, SubscriptionRow};
+use crate::http::state::AppState;
+use crate::store::StoreResult;
+
+/// Where a user stands with billing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Billing is not configured on this server: everything, no limits.
+    Unbilled,
+    /// No paid subscription (or it ended): the Free plan.
+    Free,
+    /// Active or trialing: the plan's limits.
+    Active,
+    /// Past due, inside the grace period: the plan's limits, with a warning.
+    Grace,
+}
+
+/// The effective plan of a user.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entitlement {
+    /// The plan whose limits apply.
+    pub plan: Plan,
+    /// How the user got there.
+    pub standing: Standing,
+    /// The subscription behind it, if any.
+    pub subscription_status: Option<String>,
+    /// Next invoice date (Unix seconds).
+    pub next_invoice_at: Option<i64>,
+    /// The subscription ends at the period end.
+    pub cancel_at_period_end: bool,
+    /// When the grace period ends (past due only).
+    pub grace_until: Option<i64>,
+}
+
+impl Entitlement {
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.plan.limits
+    }
+}
+
+fn self_hosted() -> Plan {
+    Plan {
+        key: "unlimited",
+        name: "Self-hosted",
+        price_id: None,
+        price_label: "No billing".into(),
+        limits: Limits::UNLIMITED,
+    }
+}
+
+/// The entitlement of `user_id` at `now`.
+pub async fn of_user(state: &AppState, user_id: &str, now: i64) -> StoreResult<Entitlement> {
+    let billing = &state.settings.billing;
+    if !billing.enabled() {
+        return Ok(Entitlement {
+            plan: self_hosted(),
+            standing: Standing::Unbilled,
+            subscription_status: None,
+            next_invoice_at: None,
+            cancel_at_period_end: false,
+            grace_until: None,
+        });
+    }
+    let subs = store::subscriptions_of(&state.store, user_id).await?;
+    Ok(decide(state, &subs, now))
+}
+
+fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
+    let billing = &state.settings.billing;
+    let grace = i64::from(billing.grace_days) * 86_400;
+    let free = |sub: Option<&SubscriptionRow>| Entitlement {
+        plan: billing.free().clone(),
+        standing: Standing::Free,
+        subscription_status: sub.map(|s| s.status.clone()),
+        next_invoice_at: None,
+        cancel_at_period_end: false,
+        grace_until: None,
+    };
+    // A live subscription wins over an ended one (a user may have cancelled and re-subscribed).
+    let live = subs
+        .iter()
+        .find(|s| matches!(s.status.as_str(), "active" | "trialing"))
+        .or_else(|| subs.iter().find(|s| s.status == "past_due"));
+    let Some(sub) = live else {
+        return free(subs.first());
+    };
+    let Some(plan) = sub
+        .price_id
+        .as_deref()
+        .and_then(|p| billing.plan_for_price(p))
+    else {
+        tracing::warn!(
+            subscription = %sub.subscription_id,
+            "subscription for a price no plan is configured with; applying Free limits"
+        );
+        return free(Some(sub));
+    };
+    let (standing, grace_until) = if sub.status == "past_due" {
+        let until = sub.past_due_since.unwrap_or(now) + grace;
+        if now >= until {
+            return free(Some(sub));
+        }
+        (Standing::Grace, Some(until))
+    } else {
+        (Standing::Active, None)
+    };
+    Entitlement {
+        plan: plan.clone(),
+        standing,
+        subscription_status: Some(sub.status.clone()),
+        next_invoice_at: sub.current_period_end,
+        cancel_at_period_end: sub.cancel_at_period_end,
+        grace_until,
+    }
+}
+
+/// Profiles that take a seat under the plan's profile limit.
+pub fn occupies_seat(status: &str) -> bool {
+    matches!(status, "active" | "needs_reconnect")
+}
+
+/// Pauses profiles beyond the limit (newest connections first) and resumes paused ones while
+/// there is room (oldest first). Nothing is ever deleted. Returns (paused, resumed).
+pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(usize, usize)> {
+    let entitlement = of_user(state, user_id, now).await?;
+    let profiles = state.store.profiles_of(user_id).await?;
+    // Seats go to profiles already using one, then to paused ones, each in connection order,
+    // so enforcing twice never swaps which profile is paused.
+    let mut ordered: Vec<_> = profiles
+        .iter()
+        .filter(|p| occupies_seat(&p.status))
+        .collect();
+    ordered.extend(profiles.iter().filter(|p| p.status == "paused"));
+    let limit = entitlement
+        .limits()
+        .profiles
+        .map_or(usize::MAX, |n| n as usize);
+    let (mut paused, mut resumed) = (0, 0);
+    for (index, profile) in ordered.iter().enumerate() {
+        if index < limit && profile.status == "paused" {
+            // A profile without a token cannot sync: it comes back as needing a reconnect.
+            let to = if profile.token_enc.is_some() {
+                "active"
+            } else {
+                "needs_reconnect"
+            };
+            if store::set_profile_status(&state.store, &profile.id, "paused", to).await? {
+                resumed += 1;
+            }
+        } else if index >= limit
+            && occupies_seat(&profile.status)
+            && store::set_profile_status(&state.store, &profile.id, &profile.status, "paused")
+                .await?
+        {
+            paused += 1;
+        }
+    }
+    if paused + resumed > 0 {
+        tracing::info!(paused, resumed, "profiles follow the plan's limit");
+    }
+    Ok((paused, resumed))
+}

@@ -1,0 +1,234 @@
+//! Billing rows: customers, subscriptions, received webhook events, and the profile pauses that
+//! follow the plan. Portable SQL run on either backend.
+
+use sqlx::Row;
+
+use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
+
+/// A subscription as last applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    /// `sub_...`
+    pub subscription_id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Price it is for.
+    pub price_id: Option<String>,
+    /// Stripe status.
+    pub status: String,
+    /// Next invoice date.
+    pub current_period_end: Option<i64>,
+    /// Ends at period end.
+    pub cancel_at_period_end: bool,
+    /// Start of the grace period.
+    pub past_due_since: Option<i64>,
+    /// `created` of the newest event applied.
+    pub version: i64,
+}
+
+/// A received webhook event.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    /// `evt_...`
+    pub id: String,
+    /// e.g. `invoice.paid`.
+    pub event_type: String,
+    /// Stripe's `created`.
+    pub created: i64,
+    /// The raw JSON, until processed.
+    pub payload: Option<String>,
+    /// Already processed.
+    pub processed: bool,
+}
+
+const SUB_COLUMNS: &str = "subscription_id, user_id, price_id, status, current_period_end, cancel_at_period_end, past_due_since, version";
+
+macro_rules! sub_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        Ok::<_, sqlx::Error>(SubscriptionRow {
+            subscription_id: row.try_get("subscription_id")?,
+            user_id: row.try_get("user_id")?,
+            price_id: row.try_get("price_id")?,
+            status: row.try_get("status")?,
+            current_period_end: row.try_get("current_period_end")?,
+            cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
+            past_due_since: row.try_get("past_due_since")?,
+            version: row.try_get("version")?,
+        })
+    }};
+}
+
+/// The user owning a Stripe customer.
+pub async fn user_of_customer(store: &Store, customer_id: &str) -> StoreResult<Option<String>> {
+    Ok(with_pool!(store, |p| sqlx::query_scalar(
+        "SELECT user_id FROM billing_customers WHERE customer_id = $1"
+    )
+    .bind(customer_id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// The Stripe customer of a user.
+pub async fn customer_of(store: &Store, user_id: &str) -> StoreResult<Option<String>> {
+    Ok(with_pool!(store, |p| sqlx::query_scalar(
+        "SELECT customer_id FROM billing_customers WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Remembers a user's customer (the first one wins if two requests raced).
+pub async fn save_customer(
+    store: &Store,
+    user_id: &str,
+    customer_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    with_pool!(store, |p| {
+        sqlx::query(
+        "INSERT INTO billing_customers (user_id, customer_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    )
+    .bind(user_id)
+    .bind(customer_id)
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Every subscription of a user, newest state first.
+pub async fn subscriptions_of(store: &Store, user_id: &str) -> StoreResult<Vec<SubscriptionRow>> {
+    let sql = format!(
+        "SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE user_id = $1 ORDER BY version DESC"
+    );
+    let rows = with_pool!(store, |p| {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(user_id)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| sub_from_row!(r))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(rows)
+}
+
+/// Applies a subscription state unless a newer event already did (`version` is the event's
+/// `created`; equal versions apply, since Stripe's clock has one-second resolution).
+/// Returns whether it was applied.
+pub async fn apply_subscription(tx: &mut Tx, row: &SubscriptionRow, now: i64) -> StoreResult<bool> {
+    let affected = with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO billing_subscriptions (subscription_id, user_id, price_id, status, current_period_end, cancel_at_period_end, past_due_since, version, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (subscription_id) DO UPDATE SET price_id = excluded.price_id, status = excluded.status, \
+           current_period_end = excluded.current_period_end, cancel_at_period_end = excluded.cancel_at_period_end, \
+           past_due_since = CASE WHEN excluded.status = 'past_due' THEN COALESCE(billing_subscriptions.past_due_since, excluded.past_due_since) ELSE NULL END, \
+           version = excluded.version, updated_at = excluded.updated_at \
+         WHERE billing_subscriptions.version <= excluded.version AND billing_subscriptions.user_id = excluded.user_id"
+    )
+    .bind(&row.subscription_id)
+    .bind(&row.user_id)
+    .bind(&row.price_id)
+    .bind(&row.status)
+    .bind(row.current_period_end)
+    .bind(i64::from(row.cancel_at_period_end))
+    .bind(row.past_due_since)
+    .bind(row.version)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(affected > 0)
+}
+
+/// Records a verified event once; `false` when it was already recorded (a redelivery).
+pub async fn record_event(
+    tx: &mut Tx,
+    id: &str,
+    event_type: &str,
+    created: i64,
+    payload: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let affected = with_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO billing_events (id, event_type, created, received_at, payload) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+    )
+    .bind(id)
+    .bind(event_type)
+    .bind(created)
+    .bind(now)
+    .bind(payload)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(affected > 0)
+}
+
+/// A recorded event.
+pub async fn event(store: &Store, id: &str) -> StoreResult<Option<EventRow>> {
+    let row = with_pool!(store, |p| {
+        sqlx::query(
+            "SELECT id, event_type, created, payload, processed_at FROM billing_events WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await?
+        .map(|r| {
+            Ok::<_, sqlx::Error>(EventRow {
+                id: r.try_get("id")?,
+                event_type: r.try_get("event_type")?,
+                created: r.try_get("created")?,
+                payload: r.try_get("payload")?,
+                processed: r.try_get::<Option<i64>, _>("processed_at")?.is_some(),
+            })
+        })
+        .transpose()
+    })?;
+    Ok(row)
+}
+
+/// Marks an event processed, drops its payload, and ties it to its user (so deletion purges it).
+pub async fn finish_event(
+    store: &Store,
+    id: &str,
+    user_id: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    with_pool!(store, |p| sqlx::query(
+        "UPDATE billing_events SET processed_at = $1, payload = NULL, user_id = $2 WHERE id = $3"
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Sets a profile's status if it is still `from` (so a concurrent change is not overwritten).
+pub async fn set_profile_status(
+    store: &Store,
+    profile_id: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<bool> {
+    let affected = with_pool!(store, |p| sqlx::query(
+        "UPDATE threads_profiles SET status = $1 WHERE id = $2 AND status = $3"
+    )
+    .bind(to)
+    .bind(profile_id)
+    .bind(from)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(affected > 0)
+}

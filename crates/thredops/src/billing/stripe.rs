@@ -1,0 +1,288 @@
+//! A thin, typed Stripe client over reqwest: only the calls ThredOps makes.
+//!
+//! Requests are form-encoded as Stripe expects; every create carries an `Idempotency-Key`, so a
+//! retried request cannot create a second customer or session.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::config::Secret;
+
+/// A Stripe API client bound to one key and base URL.
+#[derive(Debug, Clone)]
+pub struct StripeClient {
+    http: reqwest::Client,
+    base: Url,
+    key: Secret,
+}
+
+/// A failed Stripe call.
+#[derive(Debug, thiserror::Error)]
+pub enum StripeError {
+    /// Stripe answered with an error body.
+    #[error("Stripe refused the request ({status}): {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Stripe's message.
+        message: String,
+    },
+    /// Stripe could not be reached or answered something unreadable.
+    #[error("Stripe is unreachable: {0:#}")]
+    Transport(#[from] anyhow::Error),
+}
+
+/// A Stripe customer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Customer {
+    /// `cus_...`
+    pub id: String,
+}
+
+/// A hosted Checkout or Billing Portal session: where to send the browser.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HostedSession {
+    /// `cs_...` or `bps_...`
+    pub id: String,
+    /// Stripe-hosted page.
+    pub url: String,
+}
+
+/// A subscription as far as entitlements need it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Subscription {
+    /// `sub_...`
+    pub id: String,
+    /// `cus_...`
+    pub customer: String,
+    /// `active`, `trialing`, `past_due`, `canceled`, `unpaid`, `incomplete`, ...
+    pub status: String,
+    /// End of the current period (older API versions put it here).
+    #[serde(default)]
+    pub current_period_end: Option<i64>,
+    /// Whether it ends at the period end.
+    #[serde(default)]
+    pub cancel_at_period_end: bool,
+    /// Line items.
+    #[serde(default)]
+    pub items: Option<ItemList>,
+    /// Legacy single plan.
+    #[serde(default)]
+    pub plan: Option<PriceRef>,
+}
+
+/// `items` of a subscription.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ItemList {
+    /// The items.
+    pub data: Vec<Item>,
+}
+
+/// One subscription item.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Item {
+    /// Current price.
+    #[serde(default)]
+    pub price: Option<PriceRef>,
+    /// Legacy plan.
+    #[serde(default)]
+    pub plan: Option<PriceRef>,
+    /// End of the current period (newer API versions put it here).
+    #[serde(default)]
+    pub current_period_end: Option<i64>,
+}
+
+/// A price or plan reference.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PriceRef {
+    /// `price_...` (or a plan id).
+    pub id: String,
+}
+
+impl Subscription {
+    /// The price the subscription is for (price, then legacy plan).
+    pub fn price_id(&self) -> Option<&str> {
+        let item = self.items.as_ref().and_then(|i| i.data.first());
+        item.and_then(|i| i.price.as_ref().or(i.plan.as_ref()))
+            .or(self.plan.as_ref())
+            .map(|p| p.id.as_str())
+    }
+
+    /// When the next invoice is due.
+    pub fn period_end(&self) -> Option<i64> {
+        self.current_period_end.or_else(|| {
+            self.items
+                .as_ref()
+                .and_then(|i| i.data.first())
+                .and_then(|i| i.current_period_end)
+        })
+    }
+}
+
+/// What a Checkout Session needs.
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest<'a> {
+    /// Our user id, echoed back as `client_reference_id`.
+    pub user_id: &'a str,
+    /// The customer to bill (created beforehand, so it is reused).
+    pub customer_id: &'a str,
+    /// The plan's price.
+    pub price_id: &'a str,
+    /// Where Stripe sends the browser after paying.
+    pub success_url: &'a str,
+    /// Where Stripe sends the browser on "back".
+    pub cancel_url: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    message: Option<String>,
+}
+
+impl StripeClient {
+    /// A client for `base` (e.g. `https://api.stripe.com`) with the secret `key`.
+    pub fn new(base: Url, key: Secret) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("building the Stripe HTTP client")?;
+        Ok(Self { http, base, key })
+    }
+
+    /// Creates a customer for `user_id`; the key makes a repeated call return the same one.
+    pub async fn create_customer(
+        &self,
+        user_id: &str,
+        email: &str,
+        idempotency_key: &str,
+    ) -> Result<Customer, StripeError> {
+        let form = [("email", email), ("metadata[user_id]", user_id)];
+        self.post("/v1/customers", &form, idempotency_key).await
+    }
+
+    /// Creates a subscription-mode Checkout Session.
+    pub async fn create_checkout_session(
+        &self,
+        request: &CheckoutRequest<'_>,
+        idempotency_key: &str,
+    ) -> Result<HostedSession, StripeError> {
+        let form = [
+            ("mode", "subscription"),
+            ("customer", request.customer_id),
+            ("client_reference_id", request.user_id),
+            ("line_items[0][price]", request.price_id),
+            ("line_items[0][quantity]", "1"),
+            ("success_url", request.success_url),
+            ("cancel_url", request.cancel_url),
+            ("subscription_data[metadata][user_id]", request.user_id),
+        ];
+        self.post("/v1/checkout/sessions", &form, idempotency_key)
+            .await
+    }
+
+    /// Creates a Billing Portal session for `customer_id`.
+    pub async fn create_portal_session(
+        &self,
+        customer_id: &str,
+        return_url: &str,
+        idempotency_key: &str,
+    ) -> Result<HostedSession, StripeError> {
+        let form = [("customer", customer_id), ("return_url", return_url)];
+        self.post("/v1/billing_portal/sessions", &form, idempotency_key)
+            .await
+    }
+
+    /// Reads a subscription as it is now.
+    pub async fn get_subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+        let request = self.http.get(self.url(&format!("/v1/subscriptions/{id}"))?);
+        self.send(request).await
+    }
+
+    /// Cancels a subscription at once.
+    pub async fn cancel_subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+        let request = self
+            .http
+            .delete(self.url(&format!("/v1/subscriptions/{id}"))?);
+        self.send(request).await
+    }
+
+    fn url(&self, path: &str) -> Result<Url, StripeError> {
+        let joined = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
+        Url::parse(&joined)
+            .with_context(|| format!("bad Stripe URL {joined}"))
+            .map_err(StripeError::Transport)
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        idempotency_key: &str,
+    ) -> Result<T, StripeError> {
+        let request = self
+            .http
+            .post(self.url(path)?)
+            .header("Idempotency-Key", idempotency_key)
+            .form(form);
+        self.send(request).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, StripeError> {
+        let response = request
+            .basic_auth(self.key.expose(), Some(""))
+            .send()
+            .await
+            .context("sending the request")?;
+        let status = response.status();
+        let bytes = response.bytes().await.context("reading the response")?;
+        if !status.is_success() {
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .ok()
+                .and_then(|b| b.error.message)
+                .unwrap_or_else(|| "no message".into());
+            return Err(StripeError::Api {
+                status: status.as_u16(),
+                message,
+            });
+        }
+        serde_json::from_slice(&bytes)
+            .context("reading Stripe's answer")
+            .map_err(StripeError::Transport)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn price_and_period_come_from_items_or_the_legacy_fields() {
+        let new: Subscription = serde_json::from_value(serde_json::json!({
+            "id": "sub_1", "customer": "cus_1", "status": "active",
+            "items": {"data": [{"price": {"id": "price_pro"}, "current_period_end": 42}]}
+        }))
+        .unwrap();
+        assert_eq!(new.price_id(), Some("price_pro"));
+        assert_eq!(new.period_end(), Some(42));
+        let old: Subscription = serde_json::from_value(serde_json::json!({
+            "id": "sub_1", "customer": "cus_1", "status": "past_due",
+            "current_period_end": 7, "plan": {"id": "plan_pro"}
+        }))
+        .unwrap();
+        assert_eq!(old.price_id(), Some("plan_pro"));
+        assert_eq!(old.period_end(), Some(7));
+    }
+}
