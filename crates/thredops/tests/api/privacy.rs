@@ -1,7 +1,6 @@
 //! Privacy black-box tests: one test per promise of the privacy policy lives in `policy`; this
 //! module holds the helpers they share.
 
-mod crawl;
 mod policy;
 
 use reqwest::StatusCode;

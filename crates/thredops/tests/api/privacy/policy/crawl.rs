@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use reqwest::StatusCode;
 
-use super::creator_account;
+use super::super::creator_account;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
@@ -249,4 +249,28 @@ async fn cookies_are_only_the_registered_ones_and_explained(app: TestApp) {
         html.contains("Your browser sent no cookies. ThredOps needs one essential cookie"),
         "a refused sign-in without cookies says why"
     );
+}
+
+#[tokio::test]
+async fn policy_pages_name_the_configured_operator() {
+    use crate::helpers::{Backend, TestApp};
+    let app = TestApp::spawn_with(Backend::Sqlite, |raw| {
+        raw.set("operator_name", "Tidewater Studio Ltd");
+        raw.set("operator_contact", "privacy@tidewater.example");
+    })
+    .await
+    .unwrap();
+    let policy = app.get("/privacy").await.text().await.unwrap();
+    assert!(
+        policy.contains("Tidewater Studio Ltd") && policy.contains("privacy@tidewater.example")
+    );
+    assert!(
+        !policy.contains("support@thredops.com"),
+        "the default contact is replaced"
+    );
+    let cookies = app.get("/cookies").await.text().await.unwrap();
+    assert!(cookies.contains("Tidewater Studio Ltd"));
+    let default = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let policy = default.get("/privacy").await.text().await.unwrap();
+    assert!(policy.contains("support@thredops.com") && policy.contains("operated by ThredOps"));
 }
