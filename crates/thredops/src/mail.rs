@@ -166,4 +166,95 @@ mod tests {
         assert!(!messages[0].contains("\r\nBcc:"), "{}", messages[0]);
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    #[test]
+    fn a_bad_smtp_url_fails_at_start_up() {
+        let dir = std::env::temp_dir();
+        assert!(Mailer::smtp(&dir, "a@b.example", "ftp://nowhere").is_err());
+        assert!(
+            Mailer::smtp(&dir, "a@b.example", "smtp://127.0.0.1:2525")
+                .unwrap()
+                .is_smtp()
+        );
+    }
+
+    /// A minimal SMTP server that accepts one message and hands back what it received.
+    async fn fake_smtp() -> (u16, tokio::task::JoinHandle<String>) {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let (read, mut write) = socket.into_split();
+            let mut lines = BufReader::new(read).lines();
+            let mut received = String::new();
+            write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+            let mut in_data = false;
+            while let Ok(Some(line)) = lines.next_line().await {
+                received.push_str(&line);
+                received.push('\n');
+                let reply: &[u8] = if in_data {
+                    if line != "." {
+                        continue;
+                    }
+                    in_data = false;
+                    b"250 queued\r\n"
+                } else if line.starts_with("EHLO") {
+                    b"250 fake\r\n"
+                } else if line.starts_with("DATA") {
+                    in_data = true;
+                    b"354 go on\r\n"
+                } else if line.starts_with("QUIT") {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                write.write_all(reply).await.unwrap();
+            }
+            received
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn with_smtp_configured_mail_is_delivered_and_not_written_to_the_outbox() {
+        let (port, server) = fake_smtp().await;
+        let dir = std::env::temp_dir().join(format!("thredops-smtp-{}", uuid::Uuid::new_v4()));
+        let mailer = Mailer::smtp(
+            &dir,
+            "ThredOps <no-reply@thredops.example>",
+            &format!("smtp://127.0.0.1:{port}"),
+        )
+        .unwrap();
+        let sent = mailer
+            .send(&Email {
+                to: "maya@example.com".into(),
+                subject: "Receipt".into(),
+                body: "Confirmation code: abc".into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(sent, None);
+        drop(mailer);
+        let received = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            received.contains("RCPT TO:<maya@example.com>"),
+            "{received}"
+        );
+        assert!(
+            received.contains("Subject: Receipt") && received.contains("Confirmation code: abc"),
+            "{received}"
+        );
+        assert!(mailer_outbox_is_empty(&dir));
+    }
+
+    fn mailer_outbox_is_empty(dir: &std::path::Path) -> bool {
+        std::fs::read_dir(dir.join("outbox"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    }
 }

@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     account_deletion_purges_meta_data_immediately,
     data_deletion_request_is_confirmed_by_email_then_purges,
+    account_deletion_through_the_api_requires_the_password,
 );
 
 async fn account_deletion_purges_meta_data_immediately(app: TestApp) {
@@ -213,5 +214,61 @@ async fn data_deletion_request_is_confirmed_by_email_then_purges(app: TestApp) {
     assert_eq!(
         visitor.get(&link).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
+    );
+}
+
+async fn account_deletion_through_the_api_requires_the_password(app: TestApp) {
+    let r = app.signup("apidel@example.com", PASSWORD).await;
+    let user_id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .post_json(
+            "/api/v1/privacy/delete-account",
+            &serde_json::json!({"password": "wrong-password-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"]["fields"]["password"],
+        "That is not your password."
+    );
+    let r = app
+        .post_json("/api/v1/privacy/delete-account", &serde_json::json!({}))
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a missing password names the field"
+    );
+    assert!(
+        app.state
+            .store
+            .user_by_id(&user_id)
+            .await
+            .unwrap()
+            .is_some(),
+        "nothing deleted"
+    );
+    let r = app
+        .post_json(
+            "/api/v1/privacy/delete-account",
+            &serde_json::json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let receipt: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(receipt["profiles_purged"], 0);
+    assert!(receipt["confirmation_code"].as_str().unwrap().len() >= 32);
+    let traces = Traces {
+        user_ids: vec![user_id],
+        ..Default::default()
+    };
+    assert_eq!(remaining_traces(&app, &traces).await, Vec::<String>::new());
+    assert_eq!(
+        app.get("/api/v1/profiles").await.status(),
+        StatusCode::UNAUTHORIZED
     );
 }
