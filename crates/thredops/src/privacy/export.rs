@@ -31,6 +31,22 @@ pub fn file_name(now: i64) -> String {
     format!("thredops-export-{day}.tar")
 }
 
+/// The archive as a file download that is never cached.
+pub fn download(archive: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let disposition = format!("attachment; filename=\"{}\"", file_name(now_unix()));
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        archive,
+    )
+        .into_response()
+}
+
 /// Builds the archive for `user_id`.
 pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
     let now = now_unix();

@@ -15,7 +15,6 @@ use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
 use crate::http::state::AppState;
 use crate::privacy::{export, purge, staff};
-use crate::store::now_unix;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -55,16 +54,7 @@ fn receipt_schema() -> Value {
 
 async fn export_data(State(state): State<AppState>, auth: AuthUser) -> AppResult<Response> {
     let archive = export::build(&state, &auth.user.id).await?;
-    let disposition = format!("attachment; filename=\"{}\"", export::file_name(now_unix()));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        archive,
-    )
-        .into_response())
+    Ok(export::download(archive))
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 //! access log. Public pages (deletion requests, status, Meta callbacks) are in `privacy_public`.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -18,7 +18,6 @@ use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::AppState;
 use crate::privacy::{export, purge, requests};
 use crate::services::profiles as profile_service;
-use crate::store::now_unix;
 
 #[path = "privacy_public.rs"]
 mod public_pages;
@@ -78,17 +77,12 @@ async fn privacy_settings(
         Some("requested") => Some("We emailed you a link to confirm the deletion request."),
         _ => None,
     };
-    render(&state, &auth, StatusCode::OK, json!({"notice": notice}))
+    render(&state, &auth, json!({"notice": notice}))
         .await
         .map(Html)
 }
 
-async fn render(
-    state: &AppState,
-    auth: &AuthUser,
-    _status: StatusCode,
-    extra: Value,
-) -> AppResult<String> {
+async fn render(state: &AppState, auth: &AuthUser, extra: Value) -> AppResult<String> {
     let when_opt = |ts: Option<i64>| ts.map(when);
     let profiles: Vec<Value> = profile_service::list(state, auth)
         .await?
@@ -140,21 +134,7 @@ async fn download_export(
     PageUser(auth): PageUser,
 ) -> AppResult<Response> {
     let archive = export::build(&state, &auth.user.id).await?;
-    Ok(export_response(archive))
-}
-
-/// The archive as a download.
-pub fn export_response(archive: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{}\"", export::file_name(now_unix()));
-    (
-        [
-            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        archive,
-    )
-        .into_response()
+    Ok(export::download(archive))
 }
 
 #[derive(Deserialize, Default)]
@@ -186,7 +166,6 @@ async fn delete_account(
         let html = render(
             &state,
             &auth,
-            StatusCode::UNPROCESSABLE_ENTITY,
             json!({"delete_error": "Your account was not deleted.", "fields": fields}),
         )
         .await?;
@@ -213,7 +192,6 @@ struct CsrfOnly {
 async fn request_deletion(
     State(state): State<AppState>,
     PageUser(auth): PageUser,
-    _headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;

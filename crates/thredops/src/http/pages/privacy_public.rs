@@ -168,7 +168,7 @@ async fn status_page(
         json!({
             "found": true,
             "code": code,
-            "status": r.status,
+            "status": shown_status(&r),
             "source": r.source,
             "requested": when(r.requested_at),
             "completed": r.completed_at.map(when),
@@ -177,6 +177,17 @@ async fn status_page(
         }),
     )?;
     Ok(html.into_response())
+}
+
+/// A request nobody confirmed in time shows as expired.
+fn shown_status(r: &crate::privacy::store::ReceiptRecord) -> &str {
+    if r.status == "awaiting_confirmation"
+        && now_unix() > r.requested_at + requests::CONFIRM_TTL_SECS
+    {
+        "expired"
+    } else {
+        &r.status
+    }
 }
 
 /// Verifies the `signed_request` field of a Meta callback body. Nothing is parsed or done before
