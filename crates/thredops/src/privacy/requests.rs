@@ -13,6 +13,9 @@ use crate::store::now_unix;
 /// How long a confirmation link works.
 pub const CONFIRM_TTL_SECS: i64 = 48 * 3600;
 
+/// A new link is sent at most this often per account.
+pub const RESEND_AFTER_SECS: i64 = 15 * 60;
+
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -27,6 +30,17 @@ pub async fn request(state: &AppState, email_text: &str) -> AppResult<()> {
         return Ok(());
     };
     let now = now_unix();
+    // One link per quarter hour: the form cannot be used to flood someone's inbox. The answer
+    // stays the same, and the link already sent still works.
+    if state
+        .store
+        .confirmations_since(&user.id, now - RESEND_AFTER_SECS)
+        .await?
+        > 0
+    {
+        tracing::info!(user_id = %user.id, "deletion request repeated; link not sent again");
+        return Ok(());
+    }
     let code = purge::new_code();
     let token = crate::crypto::random_token(32);
     state

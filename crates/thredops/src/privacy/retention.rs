@@ -71,7 +71,10 @@ pub async fn sweep(state: &AppState, now: i64) -> anyhow::Result<Sweep> {
                     &user.id,
                     &user.email,
                     "inactivity_purge",
-                    "Your Threads data was deleted after 12 months without use",
+                    &format!(
+                        "Your Threads data was deleted after {} days without use",
+                        limit / 86_400
+                    ),
                     &message,
                     now,
                 )

@@ -147,6 +147,18 @@ impl Store {
         Ok(row)
     }
 
+    /// How many confirmation links were sent to a user since `since` (to refuse mail floods).
+    pub async fn confirmations_since(&self, user_id: &str, since: i64) -> StoreResult<i64> {
+        let n: i64 = with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT count(*) FROM deletion_confirmations WHERE user_id = $1 AND created_at > $2"
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_one(p)
+        .await)?;
+        Ok(n)
+    }
+
     /// Records a staff view of a user's data.
     pub async fn log_staff_access(
         &self,

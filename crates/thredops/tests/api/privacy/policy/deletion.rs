@@ -161,6 +161,16 @@ async fn data_deletion_request_is_confirmed_by_email_then_purges(app: TestApp) {
     );
     let mail = outbox(&app).pop().unwrap();
     assert!(mail.contains("To: ask@example.com") && mail.contains("Data Deletion Request"));
+    let sent = outbox(&app).len();
+    assert_eq!(
+        post("ask@example.com").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        outbox(&app).len(),
+        sent,
+        "asking again at once sends no second mail"
+    );
     let link = link_after(&mail, &app.url("/privacy/deletion-request/confirm?"));
     // Opening the link deletes nothing (mail scanners open links); the button does.
     let page = visitor
