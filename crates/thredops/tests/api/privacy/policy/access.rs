@@ -134,3 +134,43 @@ async fn staff_access_is_least_privilege_and_shown_to_the_user(app: TestApp) {
         .unwrap();
     assert!(mine.is_empty(), "the log is per user");
 }
+
+/// Roles are granted only from the command line, by someone with access to the server.
+#[tokio::test]
+async fn staff_roles_are_granted_with_the_admin_command() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    app.signup("agent2@example.com", PASSWORD).await;
+    let grant = |email: &str, role: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_thredops"));
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("THREDOPS_")) {
+            cmd.env_remove(key);
+        }
+        cmd.args(["admin", "grant", email, role])
+            .env("THREDOPS_DATA_DIR", &app.data_dir)
+            .env("THREDOPS_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let out = grant("nobody@example.com", "support");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no account with the email"));
+    let out = grant("agent2@example.com", "superuser");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use user, support or admin"));
+    let out = grant("Agent2@Example.com", "admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let email = thredops::domain::Email::parse("agent2@example.com").unwrap();
+    let user = app
+        .state
+        .store
+        .user_by_email(&email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.role.as_str(), "admin");
+}
