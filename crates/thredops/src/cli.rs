@@ -51,6 +51,25 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Staff administration.
+    Admin {
+        /// Admin operation.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// Staff administration.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Give an account a staff role: user (none), support (support desk and account summaries,
+    /// each view logged for the user) or admin.
+    Grant {
+        /// The account's email.
+        email: String,
+        /// user, support or admin.
+        role: String,
+    },
 }
 
 /// Key operations.

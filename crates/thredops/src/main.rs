@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use thredops::cli::{Cli, Command, KeysCommand};
+use thredops::cli::{AdminCommand, Cli, Command, KeysCommand};
 use thredops::config::RawSettings;
 use thredops::startup::{Application, open_store, shutdown_signal};
 
@@ -31,6 +31,9 @@ async fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::RotateSigning,
         } => rotate_signing(&settings).await,
+        Command::Admin {
+            command: AdminCommand::Grant { email, role },
+        } => grant(&settings, &email, &role).await,
         Command::Serve => serve(settings).await,
         Command::Demo {
             email,
@@ -75,6 +78,17 @@ async fn rotate_signing(settings: &thredops::config::Settings) -> anyhow::Result
     let (master, store) = open_store(settings).await?;
     let kid = thredops::auth::Keyring::rotate(&store, &master, thredops::store::now_unix()).await?;
     println!("new signing key {kid} is current; restart the servers to sign with it");
+    Ok(())
+}
+
+async fn grant(
+    settings: &thredops::config::Settings,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    let (_, store) = open_store(settings).await?;
+    thredops::privacy::staff::grant(&store, email, role).await?;
+    println!("{email} now has the role {role}");
     Ok(())
 }
 

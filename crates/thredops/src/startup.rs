@@ -73,15 +73,22 @@ impl Application {
         let keyring = Keyring::load(&store, &master, &issuer, now_unix()).await?;
         let threads = ThreadsGateway::build(&settings, &settings.public_url)?;
         let stripe = crate::billing::client(&settings.billing)?;
+        let mailer = match &settings.privacy.smtp_url {
+            Some(url) => crate::mail::Mailer::smtp(
+                &settings.data_dir,
+                settings.privacy.mail_from.clone(),
+                url.expose(),
+            )?,
+            None => {
+                crate::mail::Mailer::outbox(&settings.data_dir, settings.privacy.mail_from.clone())
+            }
+        };
         let state = AppState(Arc::new(App {
             stripe,
             vault: Vault::new(master.clone(), store.clone()),
             jobs: Queue::new(store.clone()),
             job_metrics: Arc::new(jobs::Metrics::default()),
-            mailer: crate::mail::Mailer::outbox(
-                &settings.data_dir,
-                "ThredOps <no-reply@thredops.local>",
-            ),
+            mailer,
             threads,
             cookies: CookieJar::new(settings.public_url.scheme() == "https"),
             csrf: Csrf::new(master.derive("csrf")),

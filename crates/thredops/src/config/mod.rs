@@ -110,6 +110,25 @@ pub struct Settings {
     pub threads_redirect_uri: Option<Url>,
     /// Stripe billing and plans (off without a Stripe key).
     pub billing: crate::billing::BillingSettings,
+    /// Operator identity, retention periods and mail delivery.
+    pub privacy: PrivacySettings,
+}
+
+/// Who runs this deployment, how long inactive accounts keep their Meta data, and how mail leaves.
+#[derive(Debug, Clone)]
+pub struct PrivacySettings {
+    /// Operator name shown on the policy pages.
+    pub operator_name: String,
+    /// Privacy contact address.
+    pub operator_contact: String,
+    /// Inactivity after which Meta API data is purged.
+    pub inactive_after: Duration,
+    /// How long before the purge the user is warned.
+    pub warn_before: Duration,
+    /// SMTP server URL; `None` writes mail to the outbox folder.
+    pub smtp_url: Option<Secret>,
+    /// From address of outgoing mail.
+    pub mail_from: String,
 }
 
 /// Raw string values after layering, keyed by file key; the source of `thredops config`.
@@ -224,8 +243,10 @@ impl RawSettings {
         };
         let billing = crate::billing::BillingSettings::parse(|k| self.get(k))
             .map_err(|(key, reason)| invalid(key, reason))?;
+        let privacy = self.parse_privacy()?;
         Ok(Settings {
             billing,
+            privacy,
             threads,
             threads_redirect_uri,
             bind,
@@ -291,6 +312,26 @@ impl RawSettings {
             app_secret: Secret::new(secret),
             graph_url: Box::new(url("threads_graph_url")?),
             authorize_url: Box::new(url("threads_authorize_url")?),
+        })
+    }
+
+    fn parse_privacy(&self) -> Result<PrivacySettings, ConfigError> {
+        let day = 86_400;
+        let inactive = self.parse_number("retention_inactive_days", 30, 3650)?;
+        let warn = self.parse_number("retention_warning_days", 1, 365)?;
+        if warn >= inactive {
+            return Err(invalid(
+                "retention_warning_days",
+                format!("must be less than THREDOPS_RETENTION_INACTIVE_DAYS ({inactive})"),
+            ));
+        }
+        Ok(PrivacySettings {
+            operator_name: self.require("operator_name")?.to_owned(),
+            operator_contact: self.require("operator_contact")?.to_owned(),
+            inactive_after: Duration::from_secs(inactive * day),
+            warn_before: Duration::from_secs(warn * day),
+            smtp_url: self.get("smtp_url").map(Secret::new),
+            mail_from: self.require("mail_from")?.to_owned(),
         })
     }
 

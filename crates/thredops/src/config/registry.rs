@@ -295,6 +295,48 @@ pub const SETTINGS: &[SettingSpec] = &[
         false,
         "Limits of the Agency plan (same syntax as THREDOPS_BILLING_FREE_LIMITS).",
     ),
+    spec(
+        "operator_name",
+        "THREDOPS_OPERATOR_NAME",
+        Some("ThredOps"),
+        false,
+        "Name of whoever runs this ThredOps, shown on the privacy and cookie pages and in deletion receipts.",
+    ),
+    spec(
+        "operator_contact",
+        "THREDOPS_OPERATOR_CONTACT",
+        Some("support@thredops.com"),
+        false,
+        "Privacy contact address shown in the privacy policy (where deletion requests by email go).",
+    ),
+    spec(
+        "retention_inactive_days",
+        "THREDOPS_RETENTION_INACTIVE_DAYS",
+        Some("365"),
+        false,
+        "An account with no sign-in or use for this many days has its Threads (Meta API) data purged.",
+    ),
+    spec(
+        "retention_warning_days",
+        "THREDOPS_RETENTION_WARNING_DAYS",
+        Some("30"),
+        false,
+        "How many days before the inactivity purge the user is warned (email and in-app).",
+    ),
+    spec(
+        "smtp_url",
+        "THREDOPS_SMTP_URL",
+        None,
+        true,
+        "SMTP server for outgoing mail, e.g. smtps://user:pass@mail.example:465 or smtp://mail.example:587?tls=required (rustls). Unset: mail goes to <data_dir>/outbox.",
+    ),
+    spec(
+        "mail_from",
+        "THREDOPS_MAIL_FROM",
+        Some("ThredOps <no-reply@thredops.local>"),
+        false,
+        "From address of outgoing mail.",
+    ),
 ];
 
 /// Looks up a setting by file key.

@@ -51,6 +51,8 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Auth
             .store
             .touch_session(&session.id, &user.id, now)
             .await?;
+        // Use of the account keeps it out of the inactivity purge.
+        state.store.touch_user(&user.id, now).await?;
     }
     Ok(Some(AuthUser {
         user,

@@ -1,9 +1,30 @@
-//! Privacy (being built).
+//! Privacy: the deletion paths (account, Meta callbacks, support requests), the inactivity purge,
+//! the data export and the staff access log that keep the privacy policy's promises.
+
+pub mod export;
+pub mod purge;
+pub mod requests;
+pub mod retention;
+pub mod signed_request;
+pub mod staff;
+pub mod store;
+mod tar;
 
 use crate::http::state::AppState;
-use crate::jobs::Runner;
+use crate::jobs::{JobContext, Runner, handler_fn};
 
-/// Registers this feature's job handlers.
-pub fn register_jobs(runner: Runner, _state: &AppState) -> Runner {
-    runner
+/// Registers this feature's job handlers and makes sure the daily retention sweep is scheduled.
+pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
+    let scheduler = state.clone();
+    // Every instance asks; the dedup key keeps exactly one pending run.
+    tokio::spawn(async move {
+        if let Err(e) = retention::ensure_scheduled(&scheduler).await {
+            tracing::warn!(error = %e, "could not schedule the retention sweep");
+        }
+    });
+    let state = state.clone();
+    runner.register(
+        retention::KIND,
+        handler_fn(move |ctx: JobContext| retention::run_job(state.clone(), ctx)),
+    )
 }

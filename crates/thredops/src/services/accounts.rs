@@ -101,6 +101,8 @@ async fn start_session(
             ip: &ip,
         })
         .await?;
+    // A sign-in is activity: it resets the inactivity purge clock.
+    state.store.touch_user(&user.id, now).await?;
     let token = state.keyring.issue(&user.id, &session_id, now, expires_at);
     let set_cookie = state.cookies.set(&cookies::SESSION, &token, Some(lifetime));
     Ok(SignedIn {

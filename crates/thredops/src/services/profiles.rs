@@ -211,6 +211,8 @@ pub async fn attach_profile(
         .await
         .map_err(AppError::from)?;
     tx.commit().await.map_err(AppError::from)?;
+    // A reconnection is always allowed (to repair a token); this pauses anything over the plan.
+    crate::billing::enforce_limits(state, user_id).await?;
     state.jobs_wake();
     tracing::info!(user_id = %user_id, profile_id, "Threads profile connected");
     Ok(connected)

@@ -1,7 +1,103 @@
-//! Privacy API (being built).
+//! Privacy API: export, account deletion, the staff access log and staff account views.
 
-use super::registry::Endpoint;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::registry::{Endpoint, integer, object, string};
+use crate::auth::password;
+use crate::http::cookies;
+use crate::http::error::{AppError, AppResult};
+use crate::http::json::ApiJson;
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+use crate::privacy::{export, purge, staff};
 
 pub fn endpoints() -> Vec<Endpoint> {
-    Vec::new()
+    vec![
+        Endpoint::new(Method::GET, "/api/v1/privacy/export", "Everything ThredOps holds about you, as a tar archive of CSV and JSON files", export_data)
+            .tag("privacy")
+            .authenticated()
+            .response(200, "application/x-tar archive", None),
+        Endpoint::new(Method::POST, "/api/v1/privacy/delete-account", "Delete the account and all its data at once (password required)", delete_account)
+            .tag("privacy")
+            .authenticated()
+            .body(object(&[("password", string())], &["password"]))
+            .response(200, "The deletion receipt", Some(receipt_schema())),
+        Endpoint::new(Method::GET, "/api/v1/privacy/access-log", "Every staff view of your account", access_log)
+            .tag("privacy")
+            .authenticated()
+            .response(200, "Newest first", Some(json!({"type": "array", "items": object(&[("staff_role", string()), ("action", string()), ("reason", string()), ("at", integer())], &["staff_role", "action", "reason", "at"])}))),
+        Endpoint::new(Method::GET, "/api/v1/staff/users/{id}", "Staff: an account's summary (recorded in that user's access log)", staff_view)
+            .tag("privacy")
+            .authenticated()
+            .response(200, "Account facts support needs; never Meta content", None)
+            .response(403, "Not a support agent or admin", None)
+            .response(404, "No such account", None)
+            .response(422, "A reason is required", None),
+    ]
+}
+
+fn receipt_schema() -> Value {
+    object(
+        &[
+            ("url", string()),
+            ("confirmation_code", string()),
+            ("profiles_purged", integer()),
+        ],
+        &["url", "confirmation_code", "profiles_purged"],
+    )
+}
+
+async fn export_data(State(state): State<AppState>, auth: AuthUser) -> AppResult<Response> {
+    let archive = export::build(&state, &auth.user.id).await?;
+    Ok(export::download(archive))
+}
+
+#[derive(Deserialize)]
+struct DeleteBody {
+    password: String,
+}
+
+async fn delete_account(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<DeleteBody>,
+) -> AppResult<Response> {
+    let ok = password::verify(body.password, Some(auth.user.password_hash.clone())).await?;
+    if !ok {
+        return Err(AppError::field("password", "That is not your password."));
+    }
+    let receipt = purge::delete_account(&state, &auth.user.id, purge::Source::Account).await?;
+    Ok((
+        [(header::SET_COOKIE, state.cookies.clear(&cookies::SESSION))],
+        Json(receipt),
+    )
+        .into_response())
+}
+
+async fn access_log(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
+    Ok(Json(json!(
+        state.store.staff_access_of(&auth.user.id).await?
+    )))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Reason {
+    reason: String,
+}
+
+async fn staff_view(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<Reason>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(
+        staff::view_account(&state, &auth, &id, &q.reason).await?,
+    ))
 }

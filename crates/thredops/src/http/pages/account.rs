@@ -36,7 +36,7 @@ struct LoginQuery {
 }
 
 /// Renders a signed-out form, minting the double-submit cookie when the browser has none.
-fn render_form(
+pub(super) fn render_form(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
@@ -90,7 +90,17 @@ async fn login_form(
     )
 }
 
-fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
+/// Why a signed-out form was refused: a browser that sent no cookie at all has cookies off, and
+/// is told that the essential cookie is required rather than that the form expired.
+fn form_expired_reason(state: &AppState, headers: &HeaderMap) -> &'static str {
+    if state.cookies.read(headers, &cookies::CSRF).is_none() {
+        "Your browser sent no cookies. ThredOps needs one essential cookie to sign you in: please allow cookies for this site and try again."
+    } else {
+        "This form expired. Please try again."
+    }
+}
+
+pub(super) fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
     state.csrf.check_anonymous(
         state.cookies.read(headers, &cookies::CSRF).as_deref(),
         submitted,
@@ -155,7 +165,7 @@ async fn signup_submit(
             &headers,
             "signup.html",
             &form.email,
-            AppError::Forbidden("This form expired. Please try again."),
+            AppError::Forbidden(form_expired_reason(&state, &headers)),
         );
     }
     match accounts::sign_up(&state, &form.email, &form.password, &client).await {
@@ -176,7 +186,7 @@ async fn login_submit(
             &headers,
             "login.html",
             &form.email,
-            AppError::Forbidden("This form expired. Please try again."),
+            AppError::Forbidden(form_expired_reason(&state, &headers)),
         );
     }
     match accounts::sign_in(&state, &form.email, &form.password, &client).await {

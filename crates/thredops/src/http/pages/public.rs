@@ -15,6 +15,9 @@ use crate::http::state::AppState;
 /// The privacy policy as the product owner wrote it.
 pub const PRIVACY_POLICY: &str = include_str!("../../../web/privacy-policy.txt");
 
+/// The contact address the policy text names, replaced by `THREDOPS_OPERATOR_CONTACT`.
+const DEFAULT_CONTACT: &str = "support@thredops.com";
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(landing))
@@ -92,9 +95,16 @@ async fn privacy(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
 ) -> AppResult<Html<String>> {
+    // The policy names the default contact; a deployment shows its own operator's address.
+    let text = PRIVACY_POLICY.replace(DEFAULT_CONTACT, &state.settings.privacy.operator_contact);
     state.templates.render(
         "privacy.html",
-        json!({"user": visitor.map(|v| v.user.email), "blocks": policy_blocks(PRIVACY_POLICY)}),
+        json!({
+            "user": visitor.map(|v| v.user.email),
+            "blocks": policy_blocks(&text),
+            "operator": state.settings.privacy.operator_name,
+            "contact": state.settings.privacy.operator_contact,
+        }),
     )
 }
 
@@ -108,7 +118,12 @@ async fn cookies(
         .collect();
     state.templates.render(
         "cookies.html",
-        json!({"user": visitor.map(|v| v.user.email), "cookies": list}),
+        json!({
+            "user": visitor.map(|v| v.user.email),
+            "cookies": list,
+            "operator": state.settings.privacy.operator_name,
+            "contact": state.settings.privacy.operator_contact,
+        }),
     )
 }
 

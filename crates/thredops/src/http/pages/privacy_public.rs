@@ -1,0 +1,227 @@
+//! Public privacy routes: the data deletion request form and its email confirmation, the
+//! deletion status page, and Meta's deauthorize and data-deletion callbacks.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::super::account::{csrf_ok, render_form};
+use super::{field_errors, when};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::Visitor;
+use crate::http::state::AppState;
+use crate::privacy::purge::{self, code_hash};
+use crate::privacy::{requests, signed_request};
+use crate::store::now_unix;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/privacy/deletion-request",
+            get(request_form).post(request_submit),
+        )
+        .route(
+            "/privacy/deletion-request/confirm",
+            get(confirm_form).post(confirm_submit),
+        )
+        .route("/privacy/deletion/{code}", get(status_page))
+        .route("/hooks/threads/deauthorize", post(deauthorize))
+        .route("/hooks/threads/delete", post(data_deletion))
+}
+
+async fn request_form(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let email = visitor.map(|v| v.user.email).unwrap_or_default();
+    render_form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        "privacy/request.html",
+        json!({"email": email, "contact": state.settings.privacy.operator_contact}),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RequestForm {
+    csrf: String,
+    email: String,
+}
+
+async fn request_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<RequestForm>,
+) -> AppResult<Response> {
+    let ctx = |extra: serde_json::Value| {
+        let mut v =
+            json!({"email": form.email, "contact": state.settings.privacy.operator_contact});
+        if let (Some(v), serde_json::Value::Object(extra)) = (v.as_object_mut(), extra) {
+            v.extend(extra);
+        }
+        v
+    };
+    if !csrf_ok(&state, &headers, &form.csrf) {
+        let msg = "This form expired. Please try again.";
+        return render_form(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            "privacy/request.html",
+            ctx(json!({"error": msg})),
+        );
+    }
+    match requests::request(&state, &form.email).await {
+        Ok(()) => render_form(
+            &state,
+            &headers,
+            StatusCode::OK,
+            "privacy/request.html",
+            ctx(json!({"sent": true})),
+        ),
+        Err(e) => match field_errors(&e) {
+            Some(fields) => render_form(
+                &state,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "privacy/request.html",
+                ctx(json!({"error": "Please correct the highlighted field.", "fields": fields})),
+            ),
+            None => Err(e),
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmQuery {
+    token: String,
+    code: String,
+    csrf: String,
+}
+
+/// Shows a button rather than deleting on GET: mail scanners open links on their own.
+async fn confirm_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConfirmQuery>,
+) -> AppResult<Response> {
+    let pending = requests::is_pending(&state, &q.token, &q.code).await?;
+    let status = if pending {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    render_form(
+        &state,
+        &headers,
+        status,
+        "privacy/confirm.html",
+        json!({"pending": pending, "token": q.token, "code": q.code}),
+    )
+}
+
+async fn confirm_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<ConfirmQuery>,
+) -> AppResult<Response> {
+    if !csrf_ok(&state, &headers, &form.csrf) {
+        return render_form(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            "privacy/confirm.html",
+            json!({"pending": true, "token": form.token, "code": form.code, "error": "This form expired. Please try again."}),
+        );
+    }
+    requests::confirm(&state, &form.token, &form.code).await?;
+    let location = format!("/privacy/deletion/{}", form.code);
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let receipt = match code.len() {
+        // Codes are 32 characters; anything else cannot match and is not looked up.
+        20..=64 => state.store.receipt(&code_hash(&code)).await?,
+        _ => None,
+    };
+    let Some(r) = receipt else {
+        let html = state
+            .templates
+            .render("privacy/status.html", json!({"found": false}))?;
+        return Ok((StatusCode::NOT_FOUND, html).into_response());
+    };
+    let html: Html<String> = state.templates.render(
+        "privacy/status.html",
+        json!({
+            "found": true,
+            "code": code,
+            "status": shown_status(&r),
+            "source": r.source,
+            "requested": when(r.requested_at),
+            "completed": r.completed_at.map(when),
+            "profiles_purged": r.profiles_purged,
+            "operator": state.settings.privacy.operator_name,
+        }),
+    )?;
+    Ok(html.into_response())
+}
+
+/// A request nobody confirmed in time shows as expired.
+fn shown_status(r: &crate::privacy::store::ReceiptRecord) -> &str {
+    if r.status == "awaiting_confirmation"
+        && now_unix() > r.requested_at + requests::CONFIRM_TTL_SECS
+    {
+        "expired"
+    } else {
+        &r.status
+    }
+}
+
+/// Verifies the `signed_request` field of a Meta callback body. Nothing is parsed or done before
+/// the signature checks out.
+fn verified(state: &AppState, body: &Bytes) -> AppResult<signed_request::SignedRequest> {
+    #[derive(Deserialize)]
+    struct CallbackForm {
+        signed_request: String,
+    }
+    let form: CallbackForm = serde_urlencoded::from_bytes(body)
+        .map_err(|_| AppError::BadRequest("Expected a form body with signed_request.".into()))?;
+    let secret = state.threads.app.client_secret.expose();
+    signed_request::parse(&form.signed_request, secret, now_unix()).map_err(|e| {
+        tracing::warn!(reason = %e, "Meta callback refused");
+        AppError::BadRequest(e.to_string())
+    })
+}
+
+async fn deauthorize(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> AppResult<Json<serde_json::Value>> {
+    let request = verified(&state, &body)?;
+    let found = purge::deauthorize_threads_user(&state, &request.user_id).await?;
+    Ok(Json(json!({"status": "ok", "profile_found": found})))
+}
+
+async fn data_deletion(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> AppResult<Json<serde_json::Value>> {
+    let request = verified(&state, &body)?;
+    let receipt = purge::purge_threads_user(&state, &request.user_id).await?;
+    Ok(Json(
+        json!({"url": receipt.url, "confirmation_code": receipt.confirmation_code}),
+    ))
+}

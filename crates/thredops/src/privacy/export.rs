@@ -1,0 +1,267 @@
+//! "Export my data": a tar archive with every row ThredOps holds about the user, as CSV per table
+//! (found from the schema, so tables other features add later are included without changes), and
+//! JSON files with the encrypted values opened (profiles, post contents, demographics).
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::tar::Tar;
+use crate::crypto::DataKey;
+use crate::http::state::AppState;
+use crate::services::profiles as profile_service;
+use crate::store::{Pool, Store, now_unix, with_pool};
+
+/// Columns never exported: secrets that protect the account rather than describe it.
+const WITHHELD: &[&str] = &[
+    "password_hash",
+    "wrapped_key",
+    "token_enc",
+    "state_hash",
+    "token_hash",
+];
+
+/// Tables never exported: key material.
+const WITHHELD_TABLES: &[&str] = &["data_keys", "signing_keys"];
+
+/// The archive's file name for a download.
+pub fn file_name(now: i64) -> String {
+    let day = chrono::DateTime::from_timestamp(now, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    format!("thredops-export-{day}.tar")
+}
+
+/// The archive as a file download that is never cached.
+pub fn download(archive: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let disposition = format!("attachment; filename=\"{}\"", file_name(now_unix()));
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        archive,
+    )
+        .into_response()
+}
+
+/// Builds the archive for `user_id`.
+pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
+    let now = now_unix();
+    let mut tar = Tar::default();
+    let key = state.vault.existing_key(user_id).await?;
+    let mut listing = Vec::new();
+    for table in state.store.table_names().await? {
+        if WITHHELD_TABLES.contains(&table.as_str()) {
+            continue;
+        }
+        if let Some(csv) = table_csv(&state.store, &table, user_id).await? {
+            let name = format!("thredops-export/tables/{table}.csv");
+            listing.push(name.clone());
+            tar.add(&name, csv.as_bytes(), now);
+        }
+    }
+    let opened = opened_data(state, user_id, key.as_ref()).await?;
+    tar.add(
+        "thredops-export/threads-data.json",
+        serde_json::to_vec_pretty(&opened)?.as_slice(),
+        now,
+    );
+    let readme = format!(
+        "Everything {} holds about your account, exported {}.\n\ntables/*.csv: every stored row that belongs to you, one file per table. Encrypted columns appear as [encrypted]; their readable content is in threads-data.json. Password hashes, access tokens and key material are withheld: they protect your account and are useless outside it.\nthreads-data.json: your Threads profiles, post contents and audience demographics, decrypted.\n\nFiles:\n{}\n",
+        state.settings.privacy.operator_name,
+        file_name(now)
+            .trim_start_matches("thredops-export-")
+            .trim_end_matches(".tar"),
+        listing.join("\n")
+    );
+    tar.add("thredops-export/README.txt", readme.as_bytes(), now);
+    Ok(tar.finish())
+}
+
+async fn opened_data(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Value> {
+    let mut profiles = Vec::new();
+    for p in state.store.profiles_of(user_id).await? {
+        let view = profile_service::view(key, &p, None, 0);
+        let subject = |suffix: &str| format!("{}/{suffix}", p.id);
+        let posts: Vec<(String, Vec<u8>)> = with_pool!(state.store, |pool| async {
+            let rows = sqlx::query(
+                "SELECT media_id, content_enc FROM posts WHERE profile_id = $1 ORDER BY posted_at",
+            )
+            .bind(&p.id)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, _>>()
+        }
+        .await)?;
+        let posts: Vec<Value> = posts
+            .iter()
+            .map(|(media_id, sealed)| {
+                let content = key
+                    .and_then(|k| k.open_string("post", &subject(media_id), sealed).ok())
+                    .and_then(|s| serde_json::from_str::<Value>(&s).ok());
+                json!({"media_id": media_id, "content": content})
+            })
+            .collect();
+        let demographics: Vec<(String, String, Vec<u8>)> = with_pool!(state.store, |pool| {
+            async {
+            let rows = sqlx::query("SELECT day, breakdown, payload_enc FROM demographic_snapshots WHERE profile_id = $1 ORDER BY day, breakdown")
+                .bind(&p.id).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<Vec<_>, _>>()
+        }.await
+        })?;
+        let demographics: Vec<Value> = demographics
+            .iter()
+            .map(|(day, breakdown, sealed)| {
+                let values = key
+                    .and_then(|k| {
+                        k.open_string(
+                            "demographics",
+                            &subject(&format!("{day}/{breakdown}")),
+                            sealed,
+                        )
+                        .ok()
+                    })
+                    .and_then(|s| serde_json::from_str::<Value>(&s).ok());
+                json!({"day": day, "breakdown": breakdown, "values": values})
+            })
+            .collect();
+        profiles.push(json!({"profile": view, "posts": posts, "demographics": demographics}));
+    }
+    Ok(json!({"profiles": profiles}))
+}
+
+/// Column names of a table.
+async fn columns(store: &Store, table: &str) -> anyhow::Result<Vec<String>> {
+    let names: Vec<String> = match store.pool() {
+        Pool::Sqlite(p) => sqlx::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
+            .bind(table).fetch_all(p).await?,
+        Pool::Postgres(p) => sqlx::query_scalar("SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position")
+            .bind(table).fetch_all(p).await?,
+    };
+    Ok(names)
+}
+
+/// The user's rows of `table` as CSV, or `None` when the table holds nothing per user.
+async fn table_csv(store: &Store, table: &str, user_id: &str) -> anyhow::Result<Option<String>> {
+    let cols = columns(store, table).await?;
+    let has = |c: &str| cols.iter().any(|x| x == c);
+    // Table and column names come from the database catalogue, never from input.
+    let filter = if table == "users" {
+        "id = $1"
+    } else if has("user_id") {
+        "user_id = $1"
+    } else if has("profile_id") {
+        "profile_id IN (SELECT id FROM threads_profiles WHERE user_id = $1)"
+    } else {
+        return Ok(None);
+    };
+    let shown: Vec<&String> = cols
+        .iter()
+        .filter(|c| !WITHHELD.contains(&c.as_str()))
+        .collect();
+    let select = shown
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {select} FROM \"{table}\" WHERE {filter}");
+    let mut out = csv_line(shown.iter().map(|c| c.to_string()));
+    let lines: Vec<String> = with_pool!(store, |p| async {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(user_id)
+            .fetch_all(p)
+            .await?;
+        Ok::<_, sqlx::Error>(
+            rows.iter()
+                .map(|r| csv_line((0..r.columns().len()).map(|i| cell(r, i))))
+                .collect(),
+        )
+    }
+    .await)?;
+    for line in lines {
+        out.push_str(&line);
+    }
+    Ok(Some(out))
+}
+
+/// One value as text, whatever its type on either backend.
+fn cell<R: Row>(row: &R, i: usize) -> String
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<f64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    if let Ok(v) = row.try_get::<Option<i32>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+        return v.unwrap_or_default();
+    }
+    match row.try_get::<Option<Vec<u8>>, _>(i) {
+        Ok(Some(_)) => "[encrypted]".to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// RFC 4180 quoting; cells starting with a formula character get a leading quote so a
+/// spreadsheet shows them rather than running them.
+fn csv_line(cells: impl Iterator<Item = String>) -> String {
+    let mut line = cells
+        .map(|c| {
+            let c = if c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err() {
+                format!("'{c}")
+            } else {
+                c
+            };
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_separators_and_defuses_formulas() {
+        let line = csv_line(
+            [
+                "a,b".to_owned(),
+                "say \"hi\"".to_owned(),
+                "=1+1".to_owned(),
+                "-3".to_owned(),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(line, "\"a,b\",\"say \"\"hi\"\"\",'=1+1,-3\r\n");
+    }
+}

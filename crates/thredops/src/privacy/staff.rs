@@ -1,0 +1,86 @@
+//! Staff access to a user's account: least privilege, a stated reason, and a log entry the user
+//! sees in Settings for every view.
+
+use serde_json::{Value, json};
+
+use crate::domain::{Email, Role};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+use crate::store::now_unix;
+
+/// What a staff member may see of an account. Support agents and admins see the account facts
+/// support needs; admins also see each profile's last sync error. Neither ever sees Meta content
+/// (usernames, posts, demographics): only the user can, through the export.
+pub async fn view_account(
+    state: &AppState,
+    staff: &AuthUser,
+    user_id: &str,
+    reason: &str,
+) -> AppResult<Value> {
+    if staff.user.role < Role::Support {
+        return Err(AppError::Forbidden(
+            "Only support agents and admins can view accounts.",
+        ));
+    }
+    let reason = reason.trim();
+    if reason.chars().count() < 5 || reason.chars().count() > 300 {
+        return Err(AppError::field(
+            "reason",
+            "Say why you need this account (5 to 300 characters); the user will see it.",
+        ));
+    }
+    let target = state
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    state
+        .store
+        .log_staff_access(
+            &target.id,
+            &staff.user.id,
+            staff.user.role.as_str(),
+            "viewed the account summary",
+            reason,
+            now_unix(),
+        )
+        .await?;
+    tracing::info!(staff_id = %staff.user.id, user_id = %target.id, "staff viewed an account");
+    let admin = staff.user.role == Role::Admin;
+    let profiles: Vec<Value> = state
+        .store
+        .profiles_of(&target.id)
+        .await?
+        .iter()
+        .map(|p| {
+            let mut v = json!({"id": p.id, "status": p.status, "connected_at": p.connected_at, "last_sync_at": p.last_sync_at});
+            if admin {
+                v["last_error"] = json!(p.last_error);
+            }
+            v
+        })
+        .collect();
+    Ok(json!({
+        "id": target.id,
+        "email": target.email,
+        "role": target.role.as_str(),
+        "created_at": target.created_at,
+        "last_active_at": target.last_active_at,
+        "profiles": profiles,
+    }))
+}
+
+/// Grants `role` to the account with `email` (the `thredops admin grant` command).
+pub async fn grant(store: &crate::store::Store, email: &str, role: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email)
+        .map_err(|e| anyhow::anyhow!("{email:?} is not an email address: {e}"))?;
+    let role = Role::parse(role)
+        .ok_or_else(|| anyhow::anyhow!("{role:?} is not a role: use user, support or admin"))?;
+    store.set_role(&email, role).await.map_err(|e| match e {
+        crate::store::StoreError::NotFound => {
+            anyhow::anyhow!("no account with the email {}", email.as_str())
+        }
+        other => other.into(),
+    })
+}
