@@ -78,4 +78,7 @@ pub enum KeysCommand {
     /// Start signing sessions with a new key; sessions signed with older keys stay valid until they
     /// expire. Restart (or roll) the servers to pick it up.
     RotateSigning,
+    /// Replace the master key: re-wrap every key under a new one and, on SQLite, re-encrypt the
+    /// database. Stop the servers first; the old key file is kept beside the new one.
+    Rotate,
 }

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod keys;
 pub mod mail;
 pub mod privacy;
 pub mod publishing;

@@ -97,6 +97,11 @@ impl MasterKey {
         }
     }
 
+    /// Writes the key to a new file readable by its owner only (fails if the file exists).
+    pub fn write_to(&self, path: &Path) -> std::io::Result<()> {
+        write_private(path, &hex::encode(self.bytes))
+    }
+
     /// A short public identifier (not secret): which master key wrapped a value.
     pub fn id(&self) -> String {
         hex::encode(&Sha256::digest(self.bytes)[..4])

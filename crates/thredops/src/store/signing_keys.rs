@@ -73,6 +73,25 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a key's wrapping (master key rotation).
+    pub async fn replace_signing_key(
+        &self,
+        kid: &str,
+        wrapped: &[u8],
+        master_key_id: &str,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(
+            "UPDATE signing_keys SET wrapped_key = $1, master_key_id = $2 WHERE kid = $3"
+        )
+        .bind(wrapped)
+        .bind(master_key_id)
+        .bind(kid)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Deletes keys retired before `cutoff` (no token signed by them can still be valid).
     pub async fn drop_signing_keys_retired_before(&self, cutoff: i64) -> StoreResult<u64> {
         let done = with_pool!(self, |p| sqlx::query(
