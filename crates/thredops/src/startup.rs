@@ -73,6 +73,7 @@ impl Application {
         let keyring = Keyring::load(&store, &master, &issuer, now_unix()).await?;
         let threads = ThreadsGateway::build(&settings, &settings.public_url)?;
         let state = AppState(Arc::new(App {
+            support: crate::support::Hub::start(&store),
             vault: Vault::new(master.clone(), store.clone()),
             jobs: Queue::new(store.clone()),
             job_metrics: Arc::new(jobs::Metrics::default()),

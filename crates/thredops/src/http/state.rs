@@ -43,6 +43,8 @@ pub struct App {
     pub job_metrics: Arc<jobs::Metrics>,
     /// Outgoing email.
     pub mailer: crate::mail::Mailer,
+    /// Live support chat fan-out (across instances on PostgreSQL).
+    pub support: crate::support::Hub,
 }
 
 /// Cheap-to-clone handle on [`App`].
