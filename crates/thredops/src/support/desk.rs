@@ -346,3 +346,44 @@ pub async fn mark_read(
     }
     Ok(())
 }
+
+/// Adds a canned response; the shortcut is a short word of letters, digits, `-` or `_`.
+pub async fn add_canned(
+    state: &AppState,
+    agent: &UserRecord,
+    shortcut: &str,
+    body: &str,
+) -> AppResult<super::store_desk::Canned> {
+    let shortcut = shortcut.trim().trim_start_matches('/');
+    let valid = !shortcut.is_empty()
+        && shortcut.len() <= 32
+        && shortcut
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(AppError::field(
+            "shortcut",
+            "Use up to 32 letters, digits, - or _ (typed after a /).",
+        ));
+    }
+    let text = MessageText::parse(body).map_err(|m| AppError::field("body", m))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    match state
+        .store
+        .support_add_canned(&id, shortcut, text.as_str(), &agent.id, now_unix())
+        .await
+    {
+        Err(crate::store::StoreError::Conflict) => {
+            return Err(AppError::field(
+                "shortcut",
+                format!("/{shortcut} already exists."),
+            ));
+        }
+        other => other?,
+    }
+    Ok(super::store_desk::Canned {
+        id,
+        shortcut: shortcut.to_owned(),
+        body: text.as_str().to_owned(),
+    })
+}

@@ -13,6 +13,7 @@ mod socket_actions;
 pub mod store;
 pub mod store_desk;
 pub mod store_post;
+pub mod tickets;
 
 pub use hub::Hub;
 
