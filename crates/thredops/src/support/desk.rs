@@ -54,7 +54,10 @@ pub async fn identify(
     let now = now_unix();
     let max_age = Some(std::time::Duration::from_secs(VISITOR_TTL_SECS as u64));
     if let Some(token) = state.cookies.read(headers, &cookies::SUPPORT_CHAT)
-        && let Some(id) = state.store.support_visitor(&hash_token(&token), now).await?
+        && let Some(id) = state
+            .store
+            .support_visitor(&hash_token(&token), now)
+            .await?
     {
         return Ok(Some(Who {
             customer: Customer::Visitor(id),
@@ -185,7 +188,10 @@ async fn expand_canned(state: &AppState, body: &str) -> AppResult<String> {
     let canned = state.store.support_canned().await?;
     match canned.into_iter().find(|c| c.shortcut == shortcut) {
         Some(c) => Ok(c.body),
-        None if shortcut.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+        None if shortcut
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
             Err(AppError::field(
                 "body",
                 format!("There is no canned response /{shortcut}."),
@@ -231,10 +237,7 @@ pub async fn set_status(
     snooze_until: Option<i64>,
 ) -> AppResult<Conversation> {
     let status = Status::parse(status).ok_or_else(|| {
-        AppError::field(
-            "status",
-            "Choose one of: open, pending, snoozed, resolved.",
-        )
+        AppError::field("status", "Choose one of: open, pending, snoozed, resolved.")
     })?;
     let now = now_unix();
     let until = match (status, snooze_until) {

@@ -56,7 +56,9 @@ async fn email_reply(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let Some(to) = conv.contact_email.clone() else {
         return Ok(());
     };
-    let (emailed, lines) = unread_agent_lines(&state, &conv.id).await.map_err(store_err)?;
+    let (emailed, lines) = unread_agent_lines(&state, &conv.id)
+        .await
+        .map_err(store_err)?;
     if lines.is_empty() {
         return Ok(()); // Read in the app in time.
     }
@@ -95,7 +97,8 @@ async fn unread_agent_lines(
     state: &AppState,
     conversation_id: &str,
 ) -> crate::store::StoreResult<(i64, Vec<String>)> {
-    let rows = with_pool!(state.store, |p| async {
+    let rows = with_pool!(state.store, |p| {
+        async {
         let rows = sqlx::query(
             "SELECT m.id, m.body, u.email FROM support_messages m JOIN support_conversations c ON c.id = m.conversation_id LEFT JOIN users u ON u.id = m.agent_id WHERE c.id = $1 AND m.author = 'agent' AND m.id > c.customer_last_read AND m.id > c.emailed_up_to ORDER BY m.id",
         )
@@ -112,12 +115,14 @@ async fn unread_agent_lines(
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
     }
-    .await)?;
+    .await
+    })?;
     let last = rows.last().map_or(0, |r| r.0);
     let lines = rows
         .into_iter()
         .map(|(_, body, email)| {
-            let name = email.map_or_else(|| "Support".to_owned(), |e| super::store::display_name(&e));
+            let name =
+                email.map_or_else(|| "Support".to_owned(), |e| super::store::display_name(&e));
             format!("{name} (ThredOps support):\n{body}")
         })
         .collect();
@@ -135,7 +140,10 @@ async fn housekeeping(state: AppState, ctx: JobContext) -> Result<(), JobError> 
         .await
         .map_err(|e| JobError::retry(format!("purging visitors: {e}")))?;
     if purged > 0 {
-        tracing::info!(purged, "support: forgot idle visitors and their conversations");
+        tracing::info!(
+            purged,
+            "support: forgot idle visitors and their conversations"
+        );
     }
     ctx.schedule_next(jobs::now_ms() + HOUSEKEEPING_EVERY_MS);
     Ok(())

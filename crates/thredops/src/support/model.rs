@@ -72,9 +72,14 @@ impl Author {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Author::Customer, Author::Agent, Author::Note, Author::System]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Author::Customer,
+            Author::Agent,
+            Author::Note,
+            Author::System,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 
     /// Whether the customer may see messages by this author.
@@ -134,10 +139,7 @@ impl Category {
 
     /// Parses a stored or submitted name.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .map(|(c, _)| *c)
-            .find(|c| c.as_str() == s)
+        Self::ALL.iter().map(|(c, _)| *c).find(|c| c.as_str() == s)
     }
 }
 

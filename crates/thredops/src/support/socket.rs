@@ -114,13 +114,11 @@ async fn write(
             return;
         }
     };
-    if !send(&mut sink, &hello).await || !catch_up(&state, &peer, &mut sink, &mut delivered).await
-    {
+    if !send(&mut sink, &hello).await || !catch_up(&state, &peer, &mut sink, &mut delivered).await {
         return;
     }
-    let mut heartbeat = tokio::time::interval(Duration::from_secs(
-        desk::PRESENCE_HEARTBEAT_SECS as u64,
-    ));
+    let mut heartbeat =
+        tokio::time::interval(Duration::from_secs(desk::PRESENCE_HEARTBEAT_SECS as u64));
     loop {
         tokio::select! {
             reply = direct.recv() => match reply {

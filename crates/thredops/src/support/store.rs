@@ -196,7 +196,8 @@ impl Store {
             Customer::User(u) => (Some(u.as_str()), None),
             Customer::Visitor(v) => (None, Some(v.as_str())),
         };
-        with_pool!(self, |p| sqlx::query(
+        with_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO support_conversations (id, user_id, visitor_id, kind, category, subject, status, contact_email, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8)"
         )
         .bind(id)
@@ -209,7 +210,8 @@ impl Store {
         .bind(now)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         self.support_conversation(id)
             .await?
             .ok_or(crate::store::StoreError::NotFound)
@@ -257,12 +259,14 @@ impl Store {
 
     /// Agent messages the customer has not read yet.
     pub async fn support_unread_for_customer(&self, conversation_id: &str) -> StoreResult<i64> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar(
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar(
             "SELECT count(*) FROM support_messages m JOIN support_conversations c ON c.id = m.conversation_id WHERE c.id = $1 AND m.author = 'agent' AND m.id > c.customer_last_read"
         )
         .bind(conversation_id)
         .fetch_one(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Moves a read marker forward (never back). `side` is "customer" or "agent".
@@ -313,7 +317,8 @@ impl Store {
         snoozed_until: Option<i64>,
         now: i64,
     ) -> StoreResult<bool> {
-        let n = with_pool!(self, |p| sqlx::query(
+        let n = with_pool!(self, |p| {
+            sqlx::query(
             "UPDATE support_conversations SET status = $1, snoozed_until = $2, updated_at = $3 WHERE id = $4"
         )
         .bind(status.as_str())
@@ -322,18 +327,21 @@ impl Store {
         .bind(conversation_id)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(n > 0)
     }
 
     /// Reopens conversations whose snooze time has come; returns their ids.
     pub async fn support_wake_snoozed(&self, now: i64) -> StoreResult<Vec<String>> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar(
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar(
             "UPDATE support_conversations SET status = 'open', snoozed_until = NULL, updated_at = $1 WHERE status = 'snoozed' AND snoozed_until IS NOT NULL AND snoozed_until <= $1 RETURNING id"
         )
         .bind(now)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Sets (or clears) the assignee.

@@ -64,7 +64,8 @@ impl Store {
         token_hash: &str,
         now: i64,
     ) -> StoreResult<()> {
-        with_pool!(self, |p| sqlx::query(
+        with_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO support_visitors (id, token_hash, created_at, last_seen_at) VALUES ($1, $2, $3, $3)"
         )
         .bind(id)
@@ -72,7 +73,8 @@ impl Store {
         .bind(now)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -89,20 +91,23 @@ impl Store {
 
     /// Marks an agent present until `until` (0 = away now).
     pub async fn support_set_presence(&self, agent_id: &str, until: i64) -> StoreResult<()> {
-        with_pool!(self, |p| sqlx::query(
+        with_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO support_agents (user_id, online_until) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET online_until = excluded.online_until"
         )
         .bind(agent_id)
         .bind(until)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Agents present at `now`, with their emails.
     pub async fn support_online_agents(&self, now: i64) -> StoreResult<Vec<(String, String)>> {
-        Ok(with_pool!(self, |p| async {
+        Ok(with_pool!(self, |p| {
+            async {
             let rows = sqlx::query(
                 "SELECT a.user_id, u.email FROM support_agents a JOIN users u ON u.id = a.user_id WHERE a.online_until > $1 AND u.role IN ('support', 'admin') ORDER BY u.email",
             )
@@ -113,7 +118,8 @@ impl Store {
                 .map(|r| Ok((r.try_get("user_id")?, r.try_get("email")?)))
                 .collect::<Result<Vec<_>, sqlx::Error>>()
         }
-        .await)?)
+        .await
+        })?)
     }
 
     /// Every support agent and admin: (id, email).
@@ -134,9 +140,10 @@ impl Store {
     /// Canned responses, by shortcut.
     pub async fn support_canned(&self) -> StoreResult<Vec<Canned>> {
         Ok(with_pool!(self, |p| async {
-            let rows = sqlx::query("SELECT id, shortcut, body FROM support_canned ORDER BY shortcut")
-                .fetch_all(p)
-                .await?;
+            let rows =
+                sqlx::query("SELECT id, shortcut, body FROM support_canned ORDER BY shortcut")
+                    .fetch_all(p)
+                    .await?;
             rows.iter()
                 .map(|r| {
                     Ok(Canned {
@@ -159,7 +166,8 @@ impl Store {
         by: &str,
         now: i64,
     ) -> StoreResult<()> {
-        with_pool!(self, |p| sqlx::query(
+        with_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO support_canned (id, shortcut, body, created_by, created_at) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(id)
@@ -169,17 +177,20 @@ impl Store {
         .bind(now)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Deletes a canned response.
     pub async fn support_delete_canned(&self, id: &str) -> StoreResult<bool> {
-        let n = with_pool!(self, |p| sqlx::query("DELETE FROM support_canned WHERE id = $1")
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = with_pool!(self, |p| sqlx::query(
+            "DELETE FROM support_canned WHERE id = $1"
+        )
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(n > 0)
     }
 
@@ -242,13 +253,19 @@ impl Store {
     }
 
     /// Sets a visitor's email (the offline form), so agents see who they are talking to.
-    pub async fn support_set_visitor_email(&self, visitor_id: &str, email: &str) -> StoreResult<()> {
-        with_pool!(self, |p| sqlx::query("UPDATE support_visitors SET email = $1 WHERE id = $2")
-            .bind(email)
-            .bind(visitor_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+    pub async fn support_set_visitor_email(
+        &self,
+        visitor_id: &str,
+        email: &str,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(
+            "UPDATE support_visitors SET email = $1 WHERE id = $2"
+        )
+        .bind(email)
+        .bind(visitor_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

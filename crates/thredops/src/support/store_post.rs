@@ -52,7 +52,8 @@ impl Store {
     ) -> StoreResult<Posted> {
         let mut tx = self.begin().await?;
         let before = load_conversation(&mut tx, new.conversation_id).await?;
-        let inserted_id: Option<i64> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+        let inserted_id: Option<i64> = with_tx!(&mut tx, |c| {
+            sqlx::query_scalar(
             "INSERT INTO support_messages (conversation_id, author, agent_id, client_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (conversation_id, client_id) DO NOTHING RETURNING id"
         )
         .bind(new.conversation_id)
@@ -62,7 +63,8 @@ impl Store {
         .bind(new.body)
         .bind(now)
         .fetch_optional(c)
-        .await)?;
+        .await
+        })?;
         let Some(id) = inserted_id else {
             // A resend after a lost acknowledgement: answer with the stored copy, change nothing.
             let existing: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(
@@ -155,13 +157,15 @@ pub(crate) async fn assign_round_robin(
     let Some(agent) = agent else {
         return Ok(None);
     };
-    with_tx!(tx, |c| sqlx::query(
+    with_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE support_agents SET assign_seq = (SELECT COALESCE(MAX(assign_seq), 0) + 1 FROM support_agents) WHERE user_id = $1"
     )
     .bind(&agent)
     .execute(&mut *c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     with_tx!(tx, |c| sqlx::query(
         "UPDATE support_conversations SET assignee_id = $1 WHERE id = $2 AND assignee_id IS NULL"
     )

@@ -208,8 +208,11 @@ pub(super) fn same_origin(state: &AppState, headers: &HeaderMap) -> AppResult<()
 pub(super) fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> AppResult<WebSocketUpgrade> {
-    ws.map(|ws| ws.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES))
-        .map_err(|_| AppError::BadRequest("Open this address as a WebSocket.".into()))
+    ws.map(|ws| {
+        ws.max_message_size(MAX_FRAME_BYTES)
+            .max_frame_size(MAX_FRAME_BYTES)
+    })
+    .map_err(|_| AppError::BadRequest("Open this address as a WebSocket.".into()))
 }
 
 async fn customer_socket(

@@ -91,7 +91,10 @@ pub fn parse_filter(
     if let Some(s) = status
         && crate::support::model::Status::parse(s).is_none()
     {
-        return Err(AppError::field("status", "Use open, pending, snoozed or resolved."));
+        return Err(AppError::field(
+            "status",
+            "Use open, pending, snoozed or resolved.",
+        ));
     }
     let kind = some(kind);
     if kind.is_some_and(|k| k != "chat" && k != "ticket") {
@@ -143,7 +146,10 @@ async fn conversation(
         .support_conversation(&id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let messages = state.store.support_messages_after(&id, 0, true, 2000).await?;
+    let messages = state
+        .store
+        .support_messages_after(&id, 0, true, 2000)
+        .await?;
     let customer = crate::support::tickets::customer_summary(&state, &c).await?;
     Ok(Json(
         json!({"conversation": c, "messages": messages, "customer": customer}),
@@ -245,7 +251,8 @@ async fn add_canned(
     ApiJson(body): ApiJson<CannedBody>,
 ) -> AppResult<Response> {
     let agent = require_agent(&auth)?;
-    let canned = crate::support::desk::add_canned(&state, agent, &body.shortcut, &body.body).await?;
+    let canned =
+        crate::support::desk::add_canned(&state, agent, &body.shortcut, &body.body).await?;
     Ok((StatusCode::CREATED, Json(canned)).into_response())
 }
 

@@ -38,7 +38,10 @@ pub fn conversation() -> Value {
         &[
             ("id", string()),
             ("user_id", nullable("string")),
-            ("kind", json!({"type": "string", "enum": ["chat", "ticket"]})),
+            (
+                "kind",
+                json!({"type": "string", "enum": ["chat", "ticket"]}),
+            ),
             ("category", nullable("string")),
             ("subject", string()),
             (
