@@ -390,3 +390,44 @@ pub async fn add_canned(
         body: text.as_str().to_owned(),
     })
 }
+
+/// Parses the inbox filters shared by the API and the console page.
+pub fn parse_filter(
+    agent_id: &str,
+    status: Option<&str>,
+    kind: Option<&str>,
+    category: Option<&str>,
+    assignee: Option<&str>,
+) -> AppResult<super::store_desk::InboxFilter> {
+    fn some(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|v| !v.is_empty() && *v != "any")
+    }
+    let status = some(status);
+    if let Some(s) = status
+        && crate::support::model::Status::parse(s).is_none()
+    {
+        return Err(AppError::field(
+            "status",
+            "Use open, pending, snoozed or resolved.",
+        ));
+    }
+    let kind = some(kind);
+    if kind.is_some_and(|k| k != "chat" && k != "ticket") {
+        return Err(AppError::field("kind", "Use chat or ticket."));
+    }
+    let category = some(category);
+    if category.is_some_and(|c| crate::support::model::Category::parse(c).is_none()) {
+        return Err(AppError::field("category", "Unknown category."));
+    }
+    let assignee = some(assignee).map(|a| match a {
+        "me" => agent_id.to_owned(),
+        "none" => String::new(),
+        other => other.to_owned(),
+    });
+    Ok(super::store_desk::InboxFilter {
+        status: status.map(str::to_owned),
+        kind: kind.map(str::to_owned),
+        category: category.map(str::to_owned),
+        assignee,
+    })
+}

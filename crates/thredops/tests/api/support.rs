@@ -1,6 +1,7 @@
 //! Support desk black-box tests: real WebSocket connections between visitors and agents.
 
 mod harness;
+mod pages;
 mod workflow;
 
 use serde_json::json;
