@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::desk;
 use super::kind;
+use super::{desk, workflow};
 use crate::http::state::AppState;
 use crate::jobs::{self, JobContext, JobError, NewJob, Runner, handler_fn};
 use crate::mail::Email;
@@ -130,7 +130,7 @@ async fn unread_agent_lines(
 }
 
 async fn housekeeping(state: AppState, ctx: JobContext) -> Result<(), JobError> {
-    desk::wake_snoozed(&state)
+    workflow::wake_snoozed(&state)
         .await
         .map_err(|e| JobError::retry(format!("waking snoozed conversations: {e}")))?;
     let idle_before = now_unix() - desk::VISITOR_TTL_SECS;

@@ -10,10 +10,12 @@ pub mod mail;
 pub mod model;
 pub mod socket;
 mod socket_actions;
+mod socket_guard;
 pub mod store;
 pub mod store_desk;
 pub mod store_post;
 pub mod tickets;
+pub mod workflow;
 
 pub use hub::Hub;
 

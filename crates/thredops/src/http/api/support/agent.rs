@@ -18,6 +18,7 @@ use crate::http::state::AppState;
 use crate::store::now_unix;
 use crate::support::desk::{self, require_agent};
 use crate::support::socket::{self, Peer};
+use crate::support::workflow;
 
 pub fn endpoints() -> Vec<Endpoint> {
     let agent = |e: Endpoint| {
@@ -81,14 +82,14 @@ async fn inbox(
     Query(q): Query<InboxQuery>,
 ) -> AppResult<Json<Value>> {
     let agent = require_agent(&auth)?;
-    let filter = desk::parse_filter(
+    let filter = workflow::parse_filter(
         &agent.id,
         q.status.as_deref(),
         q.kind.as_deref(),
         q.category.as_deref(),
         q.assignee.as_deref(),
     )?;
-    desk::wake_snoozed(&state).await?;
+    workflow::wake_snoozed(&state).await?;
     Ok(Json(json!(state.store.support_inbox(&filter, 200).await?)))
 }
 
@@ -98,7 +99,7 @@ async fn conversation(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     require_agent(&auth)?;
-    desk::wake_snoozed(&state).await?;
+    workflow::wake_snoozed(&state).await?;
     let c = state
         .store
         .support_conversation(&id)
@@ -158,7 +159,7 @@ async fn set_status(
     ApiJson(body): ApiJson<StatusBody>,
 ) -> AppResult<Json<Value>> {
     require_agent(&auth)?;
-    let c = desk::set_status(&state, &id, &body.status, body.snooze_until).await?;
+    let c = workflow::set_status(&state, &id, &body.status, body.snooze_until).await?;
     Ok(Json(json!(c)))
 }
 
@@ -175,7 +176,7 @@ async fn set_assignee(
 ) -> AppResult<Json<Value>> {
     require_agent(&auth)?;
     let agent = body.agent_id.as_deref().filter(|a| !a.is_empty());
-    Ok(Json(json!(desk::assign(&state, &id, agent).await?)))
+    Ok(Json(json!(workflow::assign(&state, &id, agent).await?)))
 }
 
 async fn agents(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
@@ -209,8 +210,7 @@ async fn add_canned(
     ApiJson(body): ApiJson<CannedBody>,
 ) -> AppResult<Response> {
     let agent = require_agent(&auth)?;
-    let canned =
-        crate::support::desk::add_canned(&state, agent, &body.shortcut, &body.body).await?;
+    let canned = workflow::add_canned(&state, agent, &body.shortcut, &body.body).await?;
     Ok((StatusCode::CREATED, Json(canned)).into_response())
 }
 

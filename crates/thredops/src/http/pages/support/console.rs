@@ -16,7 +16,7 @@ use crate::http::pages::app::{base, merge};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::AppState;
 use crate::store::now_unix;
-use crate::support::desk;
+use crate::support::{desk, workflow};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,7 +51,7 @@ fn forbidden(state: &AppState) -> AppResult<Response> {
 }
 
 async fn context(state: &AppState, auth: &AuthUser, view: &View) -> AppResult<Value> {
-    let filter = desk::parse_filter(
+    let filter = workflow::parse_filter(
         &auth.user.id,
         view.status.as_deref(),
         view.kind.as_deref(),
@@ -59,7 +59,7 @@ async fn context(state: &AppState, auth: &AuthUser, view: &View) -> AppResult<Va
         view.assignee.as_deref(),
     )
     .unwrap_or_default();
-    desk::wake_snoozed(state).await?;
+    workflow::wake_snoozed(state).await?;
     let inbox: Vec<Value> = state
         .store
         .support_inbox(&filter, 200)
@@ -215,7 +215,7 @@ async fn status(
     let until = (form.status == "snoozed")
         .then(|| hours.map(|h| now_unix() + h * 3600))
         .flatten();
-    let result = desk::set_status(&state, &id, &form.status, until)
+    let result = workflow::set_status(&state, &id, &form.status, until)
         .await
         .map(|_| ());
     settle(&state, &auth, &id, result, json!({})).await
@@ -239,7 +239,7 @@ async fn assign(
         return forbidden(&state);
     }
     let agent = Some(form.agent_id.as_str()).filter(|a| !a.is_empty());
-    let result = desk::assign(&state, &id, agent).await.map(|_| ());
+    let result = workflow::assign(&state, &id, agent).await.map(|_| ());
     settle(&state, &auth, &id, result, json!({})).await
 }
 
@@ -260,7 +260,7 @@ async fn add_canned(
     let Ok(agent) = desk::require_agent(&auth) else {
         return forbidden(&state);
     };
-    let result = desk::add_canned(&state, agent, &form.shortcut, &form.body)
+    let result = workflow::add_canned(&state, agent, &form.shortcut, &form.body)
         .await
         .map(|_| ());
     let values = json!({"shortcut": form.shortcut, "canned_body": form.body});
