@@ -30,6 +30,9 @@ CREATE TABLE support_conversations (
 );
 CREATE INDEX support_conversations_user ON support_conversations(user_id);
 CREATE INDEX support_conversations_visitor ON support_conversations(visitor_id);
+-- One live chat per customer, even when two tabs open it at the same moment.
+CREATE UNIQUE INDEX support_one_chat_per_user ON support_conversations(user_id) WHERE kind = 'chat';
+CREATE UNIQUE INDEX support_one_chat_per_visitor ON support_conversations(visitor_id) WHERE kind = 'chat';
 CREATE INDEX support_conversations_inbox ON support_conversations(status, last_message_at);
 
 CREATE TABLE support_messages (

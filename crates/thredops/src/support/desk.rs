@@ -91,10 +91,21 @@ pub async fn ensure_chat(state: &AppState, customer: &Customer) -> AppResult<Con
         return Ok(c);
     }
     let id = uuid::Uuid::new_v4().to_string();
-    Ok(state
+    match state
         .store
         .create_support_conversation(customer, "chat", None, "", None, now_unix(), &id)
-        .await?)
+        .await
+    {
+        // Another tab created it first: use that one.
+        Err(crate::store::StoreError::Conflict) => state
+            .store
+            .support_conversations_of(customer, "chat")
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::NotFound),
+        other => Ok(other?),
+    }
 }
 
 /// Whether any agent is online anywhere.

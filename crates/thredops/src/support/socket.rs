@@ -115,7 +115,12 @@ async fn write(
             return;
         }
     };
-    if !send(&mut sink, &hello).await || !catch_up(&state, &peer, &mut sink, &mut delivered).await {
+    if !send(&mut sink, &hello).await {
+        return;
+    }
+    // Customers get what they missed; a console has just loaded its page, so it needs nothing.
+    let customer = matches!(peer, Peer::Customer { .. });
+    if customer && !catch_up(&state, &peer, &mut sink, &mut delivered).await {
         return;
     }
     let mut heartbeat =

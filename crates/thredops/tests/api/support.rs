@@ -1,5 +1,6 @@
 //! Support desk black-box tests: real WebSocket connections between visitors and agents.
 
+mod bench;
 mod harness;
 mod pages;
 mod workflow;
@@ -148,6 +149,14 @@ async fn the_continuity_cookie_brings_a_visitor_back_and_opens_no_one_elses_chat
         stored.iter().all(|h| h.len() == 64 && *h != token),
         "{stored:?}"
     );
+
+    // Pages of other sites cannot open the visitor's chat socket with the visitor's cookie.
+    let socket = "/api/v1/support/chat/socket";
+    assert_eq!(
+        maya.handshake_status(socket, "https://evil.example").await,
+        403
+    );
+    assert_eq!(maya.handshake_status(socket, &app.address).await, 101);
 
     // A visitor is not an agent.
     let (status, _) = maya.get("/api/v1/support/inbox").await;

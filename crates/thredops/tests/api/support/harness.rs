@@ -114,6 +114,25 @@ impl Browser {
         Ws { stream }
     }
 
+    /// The HTTP status a socket handshake with `origin` gets (101 when it opens).
+    pub async fn handshake_status(&self, path: &str, origin: &str) -> u16 {
+        let url = format!("{}{path}", self.base.replace("http://", "ws://"));
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        if let Some(c) = self.cookie_header() {
+            request.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((_, response)) => response.status().as_u16(),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            Err(e) => panic!("handshake failed: {e}"),
+        }
+    }
+
     /// Signs up and returns the account id.
     pub async fn signup(&self, email: &str) -> String {
         let (status, body) = self
