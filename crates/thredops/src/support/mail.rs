@@ -53,7 +53,16 @@ async fn email_reply(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     else {
         return Ok(()); // Purged with its account meanwhile.
     };
-    let Some(to) = conv.contact_email.clone() else {
+    let account_email = match &conv.user_id {
+        Some(id) => state
+            .store
+            .user_by_id(id)
+            .await
+            .map_err(store_err)?
+            .map(|u| u.email),
+        None => None,
+    };
+    let Some(to) = conv.contact_email.clone().or(account_email) else {
         return Ok(());
     };
     let (emailed, lines) = unread_agent_lines(&state, &conv.id)
@@ -68,7 +77,7 @@ async fn email_reply(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         format!("{}/#support-chat", state.public_origin())
     };
     let body = format!(
-        "You have a new reply from ThredOps support:\n\n{}\n\nReply in the chat to continue the conversation: {link}\n\nYou get this email because you left this address in the support chat while no one was available.",
+        "You have a new reply from ThredOps support:\n\n{}\n\nReply in the chat to continue the conversation: {link}\n\nYou get this email because a reply from support was waiting for you unread.",
         lines.join("\n\n")
     );
     state

@@ -109,7 +109,9 @@ impl Store {
         } else {
             None
         };
-        if new.author == Author::Agent && before.contact_email.is_some() {
+        // Signed-in customers are reached at their account email; visitors only if they left one.
+        let reachable = before.contact_email.is_some() || before.user_id.is_some();
+        if new.author == Author::Agent && reachable {
             let mut job = NewJob::new(
                 EMAIL_JOB,
                 serde_json::json!({"conversation_id": new.conversation_id}),

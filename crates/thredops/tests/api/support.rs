@@ -16,7 +16,44 @@ on_both_backends!(
     the_continuity_cookie_brings_a_visitor_back_and_opens_no_one_elses_chat,
     a_reconnect_resumes_after_the_last_seen_message_without_loss_or_duplicates,
     oversized_and_too_fast_messages_are_refused_without_losing_the_rest,
+    a_signed_in_creator_finds_their_chat_on_another_device,
 );
+
+async fn a_signed_in_creator_finds_their_chat_on_another_device(app: TestApp) {
+    let laptop = Browser::new(&app);
+    laptop.signup("maya@example.com").await;
+    let chat = laptop.open_chat().await;
+    assert_eq!(chat["signed_in"], true);
+    assert_eq!(
+        chat["email"], "maya@example.com",
+        "the offline form is prefilled with the account email"
+    );
+    assert!(
+        laptop
+            .cookie_header()
+            .unwrap()
+            .split("; ")
+            .all(|c| !c.starts_with("thredops_support="))
+    );
+    laptop
+        .post(
+            "/api/v1/support/chat/messages",
+            json!({"body": "Started on my laptop"}),
+        )
+        .await;
+
+    let phone = Browser::new(&app);
+    let (status, _) = phone
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "maya@example.com", "password": crate::connect::PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let same = phone.open_chat().await;
+    assert_eq!(same["conversation_id"], chat["conversation_id"]);
+    assert_eq!(same["messages"][0]["body"], "Started on my laptop");
+}
 
 async fn a_visitor_and_an_agent_converse_live_with_typing_and_read_marks(app: TestApp) {
     let (agent_browser, agent_id) = agent(&app, "alex@support.example").await;
