@@ -151,8 +151,11 @@ impl Hub {
     /// Delivers an event here and, on PostgreSQL, to every other instance. Call only after the
     /// event's data is committed.
     pub async fn publish(&self, event: Event) {
+        let event = Arc::new(event);
+        // Local sockets first, so they do not wait for the database round trip.
+        let _ = self.inner.tx.send(event.clone());
         if let Pool::Postgres(pool) = self.inner.store.pool() {
-            let wire = match &event {
+            let wire = match &*event {
                 Event::Message { message } => Wire {
                     origin: self.inner.instance.clone(),
                     message_id: Some(message.id),
@@ -175,7 +178,6 @@ impl Hub {
                 tracing::warn!(error = %e, "support event not sent to other instances");
             }
         }
-        let _ = self.inner.tx.send(Arc::new(event));
     }
 
     /// Registers an open agent console; returns true when it is the agent's first here.
