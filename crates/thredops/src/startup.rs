@@ -85,6 +85,7 @@ impl Application {
         };
         let state = AppState(Arc::new(App {
             stripe,
+            support: crate::support::Hub::start(&store),
             vault: Vault::new(master.clone(), store.clone()),
             jobs: Queue::new(store.clone()),
             job_metrics: Arc::new(jobs::Metrics::default()),

@@ -33,8 +33,17 @@ pub const CSRF: CookieSpec = CookieSpec {
     essential: true,
 };
 
+/// The support chat continuity token (a random 256-bit value; only its hash is stored). Set only
+/// when a signed-out visitor opens the chat.
+pub const SUPPORT_CHAT: CookieSpec = CookieSpec {
+    name: "thredops_support",
+    purpose: "Keeps your support chat history so a conversation can continue. It is set only when you open the chat, and holds a random token that opens your own conversation and no one else's.",
+    lifetime: "12 months after your last chat visit.",
+    essential: true,
+};
+
 /// Every cookie, for the policy page and the tracking test.
-pub const REGISTRY: &[CookieSpec] = &[SESSION, CSRF];
+pub const REGISTRY: &[CookieSpec] = &[SESSION, CSRF, SUPPORT_CHAT];
 
 /// Cookie names and flags for this deployment.
 #[derive(Debug, Clone)]

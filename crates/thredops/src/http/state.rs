@@ -45,6 +45,8 @@ pub struct App {
     pub mailer: crate::mail::Mailer,
     /// The Stripe API, when billing is configured.
     pub stripe: Option<crate::billing::StripeClient>,
+    /// Live support chat fan-out (across instances on PostgreSQL).
+    pub support: crate::support::Hub,
 }
 
 /// Cheap-to-clone handle on [`App`].

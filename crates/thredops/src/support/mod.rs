@@ -1,9 +1,57 @@
-//! Support (being built).
+//! The support desk: live chat over WebSockets for visitors and creators, an agent console,
+//! tickets (including data deletion requests), and email when nobody is around.
+//!
+//! Messages are committed before they are broadcast through the [`Hub`]; clients resume from
+//! their last seen message id, so a reconnect loses and repeats nothing.
+
+pub mod desk;
+pub mod hub;
+pub mod mail;
+pub mod model;
+pub mod socket;
+mod socket_actions;
+mod socket_guard;
+pub mod store;
+pub mod store_desk;
+pub mod store_post;
+pub mod tickets;
+pub mod workflow;
+
+pub use hub::Hub;
 
 use crate::http::state::AppState;
 use crate::jobs::Runner;
+use crate::store::{Store, StoreResult};
+
+/// Job kinds of this feature.
+pub mod kind {
+    /// Emails agent replies the customer has not read in the app.
+    pub const EMAIL_REPLY: &str = super::store_post::EMAIL_JOB;
+    /// Reopens snoozed conversations and purges long-idle visitors (recurring).
+    pub const HOUSEKEEPING: &str = "support.housekeeping";
+}
 
 /// Registers this feature's job handlers.
-pub fn register_jobs(runner: Runner, _state: &AppState) -> Runner {
-    runner
+pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
+    mail::register(runner, state)
+}
+
+/// For the privacy area: open "Data deletion request" tickets, oldest first. Each names the
+/// account (`user_id`) that asked; resolve the ticket (status `resolved`) once the deletion is
+/// done, e.g. through [`resolve_deletion_request`].
+pub async fn deletion_requests(store: &Store) -> StoreResult<Vec<store::Conversation>> {
+    store.support_deletion_requests().await
+}
+
+/// For the privacy area: marks a deletion request ticket resolved. Deleting the account also
+/// removes the ticket with everything else of that user.
+pub async fn resolve_deletion_request(store: &Store, ticket_id: &str) -> StoreResult<bool> {
+    store
+        .support_set_status(
+            ticket_id,
+            model::Status::Resolved,
+            None,
+            crate::store::now_unix(),
+        )
+        .await
 }

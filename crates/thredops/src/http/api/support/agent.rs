@@ -1,0 +1,240 @@
+//! The agents' side of the support API: inbox, conversation detail, replies and notes, status,
+//! assignment, canned responses and the console socket. Every route needs the support role.
+
+use axum::Json;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::schema;
+use crate::http::api::registry::{Endpoint, boolean, integer, object, string};
+use crate::http::error::{AppError, AppResult};
+use crate::http::json::ApiJson;
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+use crate::store::now_unix;
+use crate::support::desk::{self, require_agent};
+use crate::support::socket::{self, Peer};
+use crate::support::workflow;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let agent = |e: Endpoint| {
+        e.tag("support-agents")
+            .authenticated()
+            .response(403, "Not a support agent", None)
+    };
+    vec![
+        agent(Endpoint::new(Method::GET, "/api/v1/support/inbox", "Conversations with messages, newest activity first; filter by ?status, ?kind, ?category, ?assignee (an agent id, 'me' or 'none')", inbox))
+            .response(200, "Inbox rows", Some(json!({"type": "array", "items": schema::conversation()}))),
+        agent(Endpoint::new(Method::GET, "/api/v1/support/conversations/{id}", "A conversation with notes and the customer's account facts", conversation))
+            .response(200, "The conversation", Some(schema::detail()))
+            .response(404, "No such conversation", None),
+        agent(Endpoint::new(Method::POST, "/api/v1/support/conversations/{id}/messages", "Replies (or adds a private note with private=true); a body of exactly /shortcut sends that canned response", reply))
+            .body(object(&[("body", string()), ("private", boolean()), ("client_id", string())], &["body"]))
+            .response(201, "Stored", Some(schema::message()))
+            .response(404, "No such conversation", None),
+        agent(Endpoint::new(Method::PUT, "/api/v1/support/conversations/{id}/status", "Sets open, pending, snoozed (until snooze_until, or the customer's next message when absent) or resolved", set_status))
+            .body(object(&[("status", string()), ("snooze_until", integer())], &["status"]))
+            .response(200, "The conversation", Some(schema::conversation()))
+            .response(404, "No such conversation", None),
+        agent(Endpoint::new(Method::PUT, "/api/v1/support/conversations/{id}/assignee", "Assigns to an agent, or unassigns with agent_id null", set_assignee))
+            .body(object(&[("agent_id", json!({"type": ["string", "null"]}))], &["agent_id"]))
+            .response(200, "The conversation", Some(schema::conversation()))
+            .response(404, "No such conversation", None),
+        agent(Endpoint::new(Method::GET, "/api/v1/support/agents", "Support agents and who is online", agents))
+            .response(200, "Agents", Some(json!({"type": "array", "items": object(&[("id", string()), ("email", string()), ("online", boolean())], &["id", "email", "online"])}))),
+        agent(Endpoint::new(Method::GET, "/api/v1/support/canned", "Canned responses", list_canned))
+            .response(200, "Canned responses", Some(json!({"type": "array", "items": canned_schema()}))),
+        agent(Endpoint::new(Method::POST, "/api/v1/support/canned", "Adds a canned response used as /shortcut", add_canned))
+            .body(object(&[("shortcut", string()), ("body", string())], &["shortcut", "body"]))
+            .response(201, "Added", Some(canned_schema()))
+            .response(409, "That shortcut exists", None),
+        agent(Endpoint::new(Method::DELETE, "/api/v1/support/canned/{id}", "Deletes a canned response", delete_canned))
+            .response(204, "Deleted", None)
+            .response(404, "No such canned response", None),
+        agent(Endpoint::new(Method::GET, "/api/v1/support/console/socket", "WebSocket of the agent console: every conversation's events; marks the agent online while open", agent_socket))
+            .response(101, "Switching to the chat protocol (see docs/support.md)", None),
+    ]
+}
+
+fn canned_schema() -> Value {
+    object(
+        &[("id", string()), ("shortcut", string()), ("body", string())],
+        &["id", "shortcut", "body"],
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InboxQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    category: Option<String>,
+    assignee: Option<String>,
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(q): Query<InboxQuery>,
+) -> AppResult<Json<Value>> {
+    let agent = require_agent(&auth)?;
+    let filter = workflow::parse_filter(
+        &agent.id,
+        q.status.as_deref(),
+        q.kind.as_deref(),
+        q.category.as_deref(),
+        q.assignee.as_deref(),
+    )?;
+    workflow::wake_snoozed(&state).await?;
+    Ok(Json(json!(state.store.support_inbox(&filter, 200).await?)))
+}
+
+async fn conversation(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    require_agent(&auth)?;
+    workflow::wake_snoozed(&state).await?;
+    let c = state
+        .store
+        .support_conversation(&id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let messages = state
+        .store
+        .support_messages_after(&id, 0, true, 2000)
+        .await?;
+    let customer = crate::support::tickets::customer_summary(&state, &c).await?;
+    Ok(Json(
+        json!({"conversation": c, "messages": messages, "customer": customer}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReplyBody {
+    body: String,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReplyBody>,
+) -> AppResult<Response> {
+    let agent = require_agent(&auth)?;
+    let client_id = crate::support::model::parse_client_id(body.client_id.as_deref())
+        .map_err(|m| AppError::field("client_id", m))?;
+    let posted = desk::post_agent(
+        &state,
+        agent,
+        &id,
+        &body.body,
+        body.private,
+        client_id.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(posted.message)).into_response())
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: String,
+    #[serde(default)]
+    snooze_until: Option<i64>,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> AppResult<Json<Value>> {
+    require_agent(&auth)?;
+    let c = workflow::set_status(&state, &id, &body.status, body.snooze_until).await?;
+    Ok(Json(json!(c)))
+}
+
+#[derive(Deserialize)]
+struct AssigneeBody {
+    agent_id: Option<String>,
+}
+
+async fn set_assignee(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssigneeBody>,
+) -> AppResult<Json<Value>> {
+    require_agent(&auth)?;
+    let agent = body.agent_id.as_deref().filter(|a| !a.is_empty());
+    Ok(Json(json!(workflow::assign(&state, &id, agent).await?)))
+}
+
+async fn agents(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
+    require_agent(&auth)?;
+    let online = state.store.support_online_agents(now_unix()).await?;
+    let all = state.store.support_agents().await?;
+    let rows: Vec<Value> = all
+        .into_iter()
+        .map(|(id, email)| {
+            let on = online.iter().any(|(o, _)| *o == id);
+            json!({"id": id, "email": email, "online": on})
+        })
+        .collect();
+    Ok(Json(json!(rows)))
+}
+
+async fn list_canned(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
+    require_agent(&auth)?;
+    Ok(Json(json!(state.store.support_canned().await?)))
+}
+
+#[derive(Deserialize)]
+struct CannedBody {
+    shortcut: String,
+    body: String,
+}
+
+async fn add_canned(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<CannedBody>,
+) -> AppResult<Response> {
+    let agent = require_agent(&auth)?;
+    let canned = workflow::add_canned(&state, agent, &body.shortcut, &body.body).await?;
+    Ok((StatusCode::CREATED, Json(canned)).into_response())
+}
+
+async fn delete_canned(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    require_agent(&auth)?;
+    if state.store.support_delete_canned(&id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+async fn agent_socket(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> AppResult<Response> {
+    super::same_origin(&state, &headers)?;
+    let agent = require_agent(&auth)?.clone();
+    let ws = super::upgrade(ws)?;
+    Ok(ws.on_upgrade(move |socket| socket::run(state, socket, Peer::Agent(agent), 0)))
+}

@@ -1,0 +1,290 @@
+//! The agent console: inbox with filters, one conversation with the customer's account facts,
+//! and forms for replies, notes, status, assignment and canned responses.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{categories, category_label, see_other};
+use crate::http::error::{AppError, AppResult};
+use crate::http::pages::account::require_session_csrf;
+use crate::http::pages::app::{base, merge};
+use crate::http::session::{AuthUser, PageUser};
+use crate::http::state::AppState;
+use crate::store::now_unix;
+use crate::support::{desk, workflow};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/support/console", get(console))
+        .route("/app/support/console/{id}/reply", post(reply))
+        .route("/app/support/console/{id}/status", post(status))
+        .route("/app/support/console/{id}/assign", post(assign))
+        .route("/app/support/console/canned", post(add_canned))
+        .route(
+            "/app/support/console/canned/{id}/delete",
+            post(delete_canned),
+        )
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct View {
+    status: Option<String>,
+    kind: Option<String>,
+    category: Option<String>,
+    assignee: Option<String>,
+    c: Option<String>,
+}
+
+/// Non-agents get a plain 403 page rather than a JSON error.
+fn forbidden(state: &AppState) -> AppResult<Response> {
+    let html = state.templates.render(
+        "error.html",
+        json!({"title": "For support agents", "message": "The support console is for the ThredOps support team. To reach us, use the chat or open a ticket under Support."}),
+    )?;
+    Ok((StatusCode::FORBIDDEN, html).into_response())
+}
+
+async fn context(state: &AppState, auth: &AuthUser, view: &View) -> AppResult<Value> {
+    let filter = workflow::parse_filter(
+        &auth.user.id,
+        view.status.as_deref(),
+        view.kind.as_deref(),
+        view.category.as_deref(),
+        view.assignee.as_deref(),
+    )
+    .unwrap_or_default();
+    workflow::wake_snoozed(state).await?;
+    let inbox: Vec<Value> = state
+        .store
+        .support_inbox(&filter, 200)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let mut v = json!(row);
+            v["category_label"] = json!(category_label(row.conversation.category.as_deref()));
+            v
+        })
+        .collect();
+    let online = state.store.support_online_agents(now_unix()).await?;
+    let agents: Vec<Value> = state
+        .store
+        .support_agents()
+        .await?
+        .into_iter()
+        .map(|(id, email)| {
+            let on = online.iter().any(|(o, _)| *o == id);
+            json!({"id": id, "email": email, "online": on})
+        })
+        .collect();
+    let mut selected = Value::Null;
+    if let Some(id) = view.c.as_deref().filter(|c| !c.is_empty()) {
+        let c = state
+            .store
+            .support_conversation(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let messages = state
+            .store
+            .support_messages_after(id, 0, true, 2000)
+            .await?;
+        let customer = crate::support::tickets::customer_summary(state, &c).await?;
+        selected = json!({
+            "conversation": c,
+            "category_label": category_label(c.category.as_deref()),
+            "messages": messages,
+            "customer": customer,
+            "last_id": messages.last().map_or(0, |m| m.id),
+        });
+    }
+    Ok(merge(
+        base(state, auth, "support"),
+        json!({
+            "inbox": inbox,
+            "agents": agents,
+            "canned": state.store.support_canned().await?,
+            "categories": categories(),
+            "statuses": ["open", "pending", "snoozed", "resolved"],
+            "filter": {"status": view.status, "kind": view.kind, "category": view.category, "assignee": view.assignee},
+            "selected": selected,
+            "me": auth.user.id,
+            "no_support_widget": true,
+        }),
+    ))
+}
+
+async fn render(
+    state: &AppState,
+    auth: &AuthUser,
+    view: &View,
+    status: StatusCode,
+    extra: Value,
+) -> AppResult<Response> {
+    let ctx = merge(context(state, auth, view).await?, extra);
+    Ok((status, state.templates.render("support/console.html", ctx)?).into_response())
+}
+
+async fn console(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Query(view): Query<View>,
+) -> AppResult<Response> {
+    if !desk::is_agent(&auth.user) {
+        return forbidden(&state);
+    }
+    render(&state, &auth, &view, StatusCode::OK, json!({})).await
+}
+
+/// After a form: back to the conversation, or the form again with what went wrong.
+async fn settle(
+    state: &AppState,
+    auth: &AuthUser,
+    id: &str,
+    result: AppResult<()>,
+    form: Value,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/app/support/console?c={id}"))),
+        Err(AppError::Validation { fields, message }) => {
+            let view = View {
+                c: Some(id.to_owned()).filter(|c| !c.is_empty()),
+                ..View::default()
+            };
+            let extra = json!({"error": message, "fields": fields, "form": form});
+            render(state, auth, &view, StatusCode::UNPROCESSABLE_ENTITY, extra).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReplyForm {
+    csrf: String,
+    body: String,
+    private: Option<String>,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ReplyForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let Ok(agent) = desk::require_agent(&auth) else {
+        return forbidden(&state);
+    };
+    let private = form.private.is_some();
+    let result = desk::post_agent(&state, agent, &id, &form.body, private, None)
+        .await
+        .map(|_| ());
+    settle(&state, &auth, &id, result, json!({"body": form.body})).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatusForm {
+    csrf: String,
+    status: String,
+    snooze: String,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    if !desk::is_agent(&auth.user) {
+        return forbidden(&state);
+    }
+    let hours = match form.snooze.as_str() {
+        "1h" => Some(1),
+        "4h" => Some(4),
+        "24h" => Some(24),
+        "7d" => Some(24 * 7),
+        _ => None,
+    };
+    let until = (form.status == "snoozed")
+        .then(|| hours.map(|h| now_unix() + h * 3600))
+        .flatten();
+    let result = workflow::set_status(&state, &id, &form.status, until)
+        .await
+        .map(|_| ());
+    settle(&state, &auth, &id, result, json!({})).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AssignForm {
+    csrf: String,
+    agent_id: String,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    if !desk::is_agent(&auth.user) {
+        return forbidden(&state);
+    }
+    let agent = Some(form.agent_id.as_str()).filter(|a| !a.is_empty());
+    let result = workflow::assign(&state, &id, agent).await.map(|_| ());
+    settle(&state, &auth, &id, result, json!({})).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CannedForm {
+    csrf: String,
+    shortcut: String,
+    body: String,
+}
+
+async fn add_canned(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<CannedForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let Ok(agent) = desk::require_agent(&auth) else {
+        return forbidden(&state);
+    };
+    let result = workflow::add_canned(&state, agent, &form.shortcut, &form.body)
+        .await
+        .map(|_| ());
+    let values = json!({"shortcut": form.shortcut, "canned_body": form.body});
+    settle(&state, &auth, "", result, values).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn delete_canned(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    if !desk::is_agent(&auth.user) {
+        return forbidden(&state);
+    }
+    if !state.store.support_delete_canned(&id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other("/app/support/console"))
+}

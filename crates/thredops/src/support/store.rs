@@ -1,0 +1,365 @@
+//! Storage of conversations and messages, in portable SQL for both backends.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::model::{Author, Status};
+use crate::store::{Store, StoreResult, with_pool};
+
+/// Who a conversation belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Customer {
+    /// A signed-in account (history on any device).
+    User(String),
+    /// An anonymous visitor, known by their continuity cookie.
+    Visitor(String),
+}
+
+/// A chat or ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conversation {
+    /// Id (UUID).
+    pub id: String,
+    /// Owning account, if signed in.
+    pub user_id: Option<String>,
+    /// Owning visitor, if anonymous.
+    #[serde(skip)]
+    pub visitor_id: Option<String>,
+    /// `chat` or `ticket`.
+    pub kind: String,
+    /// Ticket category.
+    pub category: Option<String>,
+    /// Ticket subject (empty for chats).
+    pub subject: String,
+    /// Workflow status.
+    pub status: Status,
+    /// When a snooze ends (Unix seconds); `None` while snoozed means "until the customer writes".
+    pub snoozed_until: Option<i64>,
+    /// Assigned agent.
+    pub assignee_id: Option<String>,
+    /// Where agent replies are emailed when the customer is away.
+    pub contact_email: Option<String>,
+    /// Last message id the customer has seen.
+    pub customer_last_read: i64,
+    /// Last message id an agent has seen.
+    pub agent_last_read: i64,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// Last change (Unix seconds).
+    pub updated_at: i64,
+    /// Last message (Unix seconds).
+    pub last_message_at: Option<i64>,
+}
+
+/// One line of a conversation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Message {
+    /// Increasing id; clients resume after the last one they saw.
+    pub id: i64,
+    /// The conversation.
+    pub conversation_id: String,
+    /// Who wrote it.
+    pub author: Author,
+    /// The agent's display name, for agent messages and notes.
+    pub agent_name: Option<String>,
+    /// The sender's idempotency key, echoed so it can match its pending copy.
+    pub client_id: Option<String>,
+    /// Text.
+    pub body: String,
+    /// Sent (Unix seconds).
+    pub created_at: i64,
+}
+
+pub(crate) const CONV_COLUMNS: &str = "id, user_id, visitor_id, kind, category, subject, status, snoozed_until, assignee_id, contact_email, customer_last_read, agent_last_read, emailed_up_to, created_at, updated_at, last_message_at";
+
+macro_rules! conversation_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let status: String = row.try_get("status")?;
+        $crate::support::store::Conversation {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            visitor_id: row.try_get("visitor_id")?,
+            kind: row.try_get("kind")?,
+            category: row.try_get("category")?,
+            subject: row.try_get("subject")?,
+            status: $crate::support::model::Status::parse(&status)
+                .unwrap_or($crate::support::model::Status::Open),
+            snoozed_until: row.try_get("snoozed_until")?,
+            assignee_id: row.try_get("assignee_id")?,
+            contact_email: row.try_get("contact_email")?,
+            customer_last_read: row.try_get("customer_last_read")?,
+            agent_last_read: row.try_get("agent_last_read")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            last_message_at: row.try_get("last_message_at")?,
+        }
+    }};
+}
+pub(crate) use conversation_from_row;
+
+pub(crate) const MSG_SELECT: &str = "SELECT m.id, m.conversation_id, m.author, m.client_id, m.body, m.created_at, u.email AS agent_email FROM support_messages m LEFT JOIN users u ON u.id = m.agent_id";
+
+macro_rules! message_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let author: String = row.try_get("author")?;
+        let agent_email: Option<String> = row.try_get("agent_email")?;
+        $crate::support::store::Message {
+            id: row.try_get("id")?,
+            conversation_id: row.try_get("conversation_id")?,
+            author: $crate::support::model::Author::parse(&author)
+                .unwrap_or($crate::support::model::Author::System),
+            agent_name: agent_email.map(|e| $crate::support::store::display_name(&e)),
+            client_id: row.try_get("client_id")?,
+            body: row.try_get("body")?,
+            created_at: row.try_get("created_at")?,
+        }
+    }};
+}
+pub(crate) use message_from_row;
+
+/// How an agent is named to customers: the part of their email before the `@`.
+pub fn display_name(email: &str) -> String {
+    email.split('@').next().unwrap_or(email).to_owned()
+}
+
+impl Customer {
+    fn column(&self) -> &'static str {
+        match self {
+            Customer::User(_) => "user_id",
+            Customer::Visitor(_) => "visitor_id",
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Customer::User(id) | Customer::Visitor(id) => id,
+        }
+    }
+}
+
+impl Store {
+    /// One conversation by id.
+    pub async fn support_conversation(&self, id: &str) -> StoreResult<Option<Conversation>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLUMNS} FROM support_conversations WHERE id = $1"
+        ));
+        Ok(with_pool!(self, |p| async {
+            match sqlx::query(sql).bind(id).fetch_optional(p).await? {
+                Some(row) => Ok::<_, sqlx::Error>(Some(conversation_from_row!(row))),
+                None => Ok(None),
+            }
+        }
+        .await)?)
+    }
+
+    /// The customer's conversations of `kind` ("chat" or "ticket"), newest first.
+    pub async fn support_conversations_of(
+        &self,
+        customer: &Customer,
+        kind: &str,
+    ) -> StoreResult<Vec<Conversation>> {
+        // The column name comes from a closed set, never from input.
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLUMNS} FROM support_conversations WHERE {} = $1 AND kind = $2 ORDER BY created_at DESC, id",
+            customer.column()
+        ));
+        Ok(with_pool!(self, |p| async {
+            let rows = sqlx::query(sql)
+                .bind(customer.id())
+                .bind(kind)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(conversation_from_row!(row));
+            }
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await)?)
+    }
+
+    /// Creates a conversation for `customer`.
+    #[expect(clippy::too_many_arguments, reason = "one column each")]
+    pub async fn create_support_conversation(
+        &self,
+        customer: &Customer,
+        kind: &str,
+        category: Option<&str>,
+        subject: &str,
+        contact_email: Option<&str>,
+        now: i64,
+        id: &str,
+    ) -> StoreResult<Conversation> {
+        let (user, visitor) = match customer {
+            Customer::User(u) => (Some(u.as_str()), None),
+            Customer::Visitor(v) => (None, Some(v.as_str())),
+        };
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO support_conversations (id, user_id, visitor_id, kind, category, subject, status, contact_email, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8)"
+        )
+        .bind(id)
+        .bind(user)
+        .bind(visitor)
+        .bind(kind)
+        .bind(category)
+        .bind(subject)
+        .bind(contact_email)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        self.support_conversation(id)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound)
+    }
+
+    /// Messages after `after`, oldest first, at most `limit`; notes only when `with_notes`.
+    pub async fn support_messages_after(
+        &self,
+        conversation_id: &str,
+        after: i64,
+        with_notes: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<Message>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{MSG_SELECT} WHERE m.conversation_id = $1 AND m.id > $2 AND ($3 OR m.author <> 'note') ORDER BY m.id LIMIT $4"
+        ));
+        Ok(with_pool!(self, |p| async {
+            let rows = sqlx::query(sql)
+                .bind(conversation_id)
+                .bind(after)
+                .bind(with_notes)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(message_from_row!(row));
+            }
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await)?)
+    }
+
+    /// One message by id.
+    pub async fn support_message(&self, id: i64) -> StoreResult<Option<Message>> {
+        let sql = sqlx::AssertSqlSafe(format!("{MSG_SELECT} WHERE m.id = $1"));
+        Ok(with_pool!(self, |p| async {
+            match sqlx::query(sql).bind(id).fetch_optional(p).await? {
+                Some(row) => Ok::<_, sqlx::Error>(Some(message_from_row!(row))),
+                None => Ok(None),
+            }
+        }
+        .await)?)
+    }
+
+    /// Agent messages the customer has not read yet.
+    pub async fn support_unread_for_customer(&self, conversation_id: &str) -> StoreResult<i64> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar(
+            "SELECT count(*) FROM support_messages m JOIN support_conversations c ON c.id = m.conversation_id WHERE c.id = $1 AND m.author = 'agent' AND m.id > c.customer_last_read"
+        )
+        .bind(conversation_id)
+        .fetch_one(p)
+        .await
+        })?)
+    }
+
+    /// Moves a read marker forward (never back). `side` is "customer" or "agent".
+    pub async fn support_mark_read(
+        &self,
+        conversation_id: &str,
+        customer_side: bool,
+        up_to: i64,
+    ) -> StoreResult<bool> {
+        let sql = if customer_side {
+            "UPDATE support_conversations SET customer_last_read = $1 WHERE id = $2 AND customer_last_read < $1 AND $1 <= (SELECT COALESCE(MAX(id), 0) FROM support_messages WHERE conversation_id = $2)"
+        } else {
+            "UPDATE support_conversations SET agent_last_read = $1 WHERE id = $2 AND agent_last_read < $1 AND $1 <= (SELECT COALESCE(MAX(id), 0) FROM support_messages WHERE conversation_id = $2)"
+        };
+        let n = with_pool!(self, |p| sqlx::query(sql)
+            .bind(up_to)
+            .bind(conversation_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// Records where agent replies should be emailed.
+    pub async fn support_set_contact_email(
+        &self,
+        conversation_id: &str,
+        email: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(
+            "UPDATE support_conversations SET contact_email = $1, updated_at = $2 WHERE id = $3"
+        )
+        .bind(email)
+        .bind(now)
+        .bind(conversation_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Sets status and snooze end.
+    pub async fn support_set_status(
+        &self,
+        conversation_id: &str,
+        status: Status,
+        snoozed_until: Option<i64>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let n = with_pool!(self, |p| {
+            sqlx::query(
+            "UPDATE support_conversations SET status = $1, snoozed_until = $2, updated_at = $3 WHERE id = $4"
+        )
+        .bind(status.as_str())
+        .bind(snoozed_until)
+        .bind(now)
+        .bind(conversation_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Reopens conversations whose snooze time has come; returns their ids.
+    pub async fn support_wake_snoozed(&self, now: i64) -> StoreResult<Vec<String>> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar(
+            "UPDATE support_conversations SET status = 'open', snoozed_until = NULL, updated_at = $1 WHERE status = 'snoozed' AND snoozed_until IS NOT NULL AND snoozed_until <= $1 RETURNING id"
+        )
+        .bind(now)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Sets (or clears) the assignee.
+    pub async fn support_set_assignee(
+        &self,
+        conversation_id: &str,
+        agent_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let n = with_pool!(self, |p| sqlx::query(
+            "UPDATE support_conversations SET assignee_id = $1, updated_at = $2 WHERE id = $3"
+        )
+        .bind(agent_id)
+        .bind(now)
+        .bind(conversation_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+}

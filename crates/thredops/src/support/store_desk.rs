@@ -1,0 +1,271 @@
+//! Storage for the desk around conversations: visitors, agent presence, canned responses and
+//! the agents' inbox.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::store::{CONV_COLUMNS, Conversation, conversation_from_row};
+use crate::store::{Store, StoreResult, with_pool};
+
+/// A canned response, typed as `/shortcut` in the console.
+#[derive(Debug, Clone, Serialize)]
+pub struct Canned {
+    /// Id (UUID).
+    pub id: String,
+    /// The word after the slash.
+    pub shortcut: String,
+    /// The text it expands to.
+    pub body: String,
+}
+
+/// One inbox row: the conversation, who it is from and how many customer lines are unread.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxRow {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// The account email, or the email a visitor left.
+    pub customer_email: Option<String>,
+    /// Customer messages after the agents' read marker.
+    pub unread: i64,
+    /// The latest visible message, shortened.
+    pub preview: String,
+}
+
+/// Inbox filters; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// Status name.
+    pub status: Option<String>,
+    /// `chat` or `ticket`.
+    pub kind: Option<String>,
+    /// Ticket category.
+    pub category: Option<String>,
+    /// Agent id, or `""` for unassigned.
+    pub assignee: Option<String>,
+}
+
+impl Store {
+    /// The visitor holding a continuity token hash; refreshes their last visit.
+    pub async fn support_visitor(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "UPDATE support_visitors SET last_seen_at = $1 WHERE token_hash = $2 RETURNING id"
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// Registers a visitor by the hash of their new continuity token.
+    pub async fn support_create_visitor(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO support_visitors (id, token_hash, created_at, last_seen_at) VALUES ($1, $2, $3, $3)"
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Deletes visitors (and, by cascade, their conversations) not seen since `before`.
+    pub async fn support_purge_visitors(&self, before: i64) -> StoreResult<u64> {
+        Ok(with_pool!(self, |p| sqlx::query(
+            "DELETE FROM support_visitors WHERE last_seen_at < $1"
+        )
+        .bind(before)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
+    /// Marks an agent present until `until` (0 = away now).
+    pub async fn support_set_presence(&self, agent_id: &str, until: i64) -> StoreResult<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO support_agents (user_id, online_until) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET online_until = excluded.online_until"
+        )
+        .bind(agent_id)
+        .bind(until)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Agents present at `now`, with their emails.
+    pub async fn support_online_agents(&self, now: i64) -> StoreResult<Vec<(String, String)>> {
+        Ok(with_pool!(self, |p| {
+            async {
+            let rows = sqlx::query(
+                "SELECT a.user_id, u.email FROM support_agents a JOIN users u ON u.id = a.user_id WHERE a.online_until > $1 AND u.role IN ('support', 'admin') ORDER BY u.email",
+            )
+            .bind(now)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("user_id")?, r.try_get("email")?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        }
+        .await
+        })?)
+    }
+
+    /// Every support agent and admin: (id, email).
+    pub async fn support_agents(&self) -> StoreResult<Vec<(String, String)>> {
+        Ok(with_pool!(self, |p| async {
+            let rows = sqlx::query(
+                "SELECT id, email FROM users WHERE role IN ('support', 'admin') ORDER BY email",
+            )
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("email")?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        }
+        .await)?)
+    }
+
+    /// Canned responses, by shortcut.
+    pub async fn support_canned(&self) -> StoreResult<Vec<Canned>> {
+        Ok(with_pool!(self, |p| async {
+            let rows =
+                sqlx::query("SELECT id, shortcut, body FROM support_canned ORDER BY shortcut")
+                    .fetch_all(p)
+                    .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Canned {
+                        id: r.try_get("id")?,
+                        shortcut: r.try_get("shortcut")?,
+                        body: r.try_get("body")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        }
+        .await)?)
+    }
+
+    /// Adds a canned response; [`crate::store::StoreError::Conflict`] if the shortcut exists.
+    pub async fn support_add_canned(
+        &self,
+        id: &str,
+        shortcut: &str,
+        body: &str,
+        by: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO support_canned (id, shortcut, body, created_by, created_at) VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(id)
+        .bind(shortcut)
+        .bind(body)
+        .bind(by)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Deletes a canned response.
+    pub async fn support_delete_canned(&self, id: &str) -> StoreResult<bool> {
+        let n = with_pool!(self, |p| sqlx::query(
+            "DELETE FROM support_canned WHERE id = $1"
+        )
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// The agents' inbox: conversations with at least one message, most recent first.
+    pub async fn support_inbox(&self, f: &InboxFilter, limit: i64) -> StoreResult<Vec<InboxRow>> {
+        let columns = CONV_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Every filter is a bound parameter; NULL means "any".
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {columns}, COALESCE(u.email, v.email, c.contact_email) AS customer_email, \
+             (SELECT count(*) FROM support_messages m WHERE m.conversation_id = c.id AND m.author = 'customer' AND m.id > c.agent_last_read) AS unread, \
+             (SELECT m.body FROM support_messages m WHERE m.conversation_id = c.id AND m.author <> 'note' ORDER BY m.id DESC LIMIT 1) AS preview \
+             FROM support_conversations c LEFT JOIN users u ON u.id = c.user_id LEFT JOIN support_visitors v ON v.id = c.visitor_id \
+             WHERE c.last_message_at IS NOT NULL \
+             AND ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.category = $3) \
+             AND ($4 IS NULL OR ($4 = '' AND c.assignee_id IS NULL) OR c.assignee_id = $4) \
+             ORDER BY c.last_message_at DESC, c.id LIMIT $5"
+        ));
+        Ok(with_pool!(self, |p| async {
+            let rows = sqlx::query(sql)
+                .bind(f.status.as_deref())
+                .bind(f.kind.as_deref())
+                .bind(f.category.as_deref())
+                .bind(f.assignee.as_deref())
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let preview: Option<String> = row.try_get("preview")?;
+                out.push(InboxRow {
+                    customer_email: row.try_get("customer_email")?,
+                    unread: row.try_get("unread")?,
+                    preview: preview.unwrap_or_default().chars().take(140).collect(),
+                    conversation: conversation_from_row!(&row),
+                });
+            }
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await)?)
+    }
+
+    /// Open data deletion request tickets, oldest first: (conversation id, user id, created).
+    pub async fn support_deletion_requests(&self) -> StoreResult<Vec<Conversation>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {CONV_COLUMNS} FROM support_conversations WHERE kind = 'ticket' AND category = 'data_deletion' AND status <> 'resolved' ORDER BY created_at, id"
+        ));
+        Ok(with_pool!(self, |p| async {
+            let rows = sqlx::query(sql).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(conversation_from_row!(row));
+            }
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await)?)
+    }
+
+    /// Sets a visitor's email (the offline form), so agents see who they are talking to.
+    pub async fn support_set_visitor_email(
+        &self,
+        visitor_id: &str,
+        email: &str,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(
+            "UPDATE support_visitors SET email = $1 WHERE id = $2"
+        )
+        .bind(email)
+        .bind(visitor_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! Tickets: requests that are not chats, each with a category; and what agents see about the
+//! customer beside a conversation.
+
+use serde::Serialize;
+
+use super::desk;
+use super::model::{Category, MessageText};
+use super::store::{Conversation, Customer};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+use crate::store::now_unix;
+
+/// Longest ticket subject, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 150;
+
+/// Opens a ticket with its first message.
+pub async fn open(
+    state: &AppState,
+    auth: &AuthUser,
+    category: &str,
+    subject: &str,
+    body: &str,
+) -> AppResult<Conversation> {
+    let category = Category::parse(category).ok_or_else(|| {
+        AppError::field(
+            "category",
+            "Choose a category: data_deletion, billing, threads_connection, bug or other.",
+        )
+    })?;
+    let subject = subject.trim();
+    if subject.is_empty() {
+        return Err(AppError::field("subject", "Give the ticket a subject."));
+    }
+    if subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(AppError::field(
+            "subject",
+            format!("Keep the subject under {MAX_SUBJECT_CHARS} characters."),
+        ));
+    }
+    MessageText::parse(body).map_err(|m| AppError::field("body", m))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    state
+        .store
+        .create_support_conversation(
+            &Customer::User(auth.user.id.clone()),
+            "ticket",
+            Some(category.as_str()),
+            subject,
+            Some(&auth.user.email),
+            now_unix(),
+            &id,
+        )
+        .await?;
+    desk::post_customer(state, &id, body, None).await?;
+    own(state, auth, &id).await
+}
+
+/// One of the user's own tickets; anyone else's is 404.
+pub async fn own(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Conversation> {
+    state
+        .store
+        .support_conversation(id)
+        .await?
+        .filter(|c| c.kind == "ticket" && c.user_id.as_deref() == Some(auth.user.id.as_str()))
+        .ok_or(AppError::NotFound)
+}
+
+/// What an agent sees about the customer: account facts only, never Threads data.
+#[derive(Debug, Serialize)]
+pub struct CustomerSummary {
+    /// "Signed-in customer" or "Visitor".
+    pub kind: &'static str,
+    /// Account email, or the email a visitor left.
+    pub email: Option<String>,
+    /// The plan, once the billing area provides it.
+    pub plan: Option<String>,
+    /// `active` or `deleted`.
+    pub account_status: &'static str,
+    /// Account creation (Unix seconds).
+    pub member_since: Option<i64>,
+    /// Last use (Unix seconds).
+    pub last_active_at: Option<i64>,
+    /// Number of connected Threads profiles (a count; no profile data).
+    pub connected_profiles: Option<i64>,
+    /// The customer's timezone.
+    pub timezone: Option<String>,
+}
+
+/// The summary for a conversation's customer.
+pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<CustomerSummary> {
+    let Some(user_id) = &c.user_id else {
+        return Ok(CustomerSummary {
+            kind: "Visitor",
+            email: c.contact_email.clone(),
+            plan: None,
+            account_status: "no account",
+            member_since: None,
+            last_active_at: None,
+            connected_profiles: None,
+            timezone: None,
+        });
+    };
+    let user = state.store.user_by_id(user_id).await?;
+    let profiles: i64 = crate::store::with_pool!(state.store, |p| sqlx::query_scalar(
+        "SELECT count(*) FROM threads_profiles WHERE user_id = $1 AND status <> 'disconnected'"
+    )
+    .bind(user_id)
+    .fetch_one(p)
+    .await)
+    .map_err(crate::store::StoreError::from)?;
+    Ok(CustomerSummary {
+        kind: "Signed-in customer",
+        email: user.as_ref().map(|u| u.email.clone()),
+        plan: None,
+        account_status: if user.is_some() { "active" } else { "deleted" },
+        member_since: user.as_ref().map(|u| u.created_at),
+        last_active_at: user.as_ref().map(|u| u.last_active_at),
+        connected_profiles: Some(profiles),
+        timezone: user.and_then(|u| u.timezone),
+    })
+}

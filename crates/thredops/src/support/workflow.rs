@@ -1,0 +1,184 @@
+//! The agents' workflow: status and snoozes, assignment, canned responses and inbox filters.
+
+use super::desk::{VISITOR_TTL_SECS, is_agent, publish_conversation};
+use super::model::{MessageText, Status};
+use super::store::Conversation;
+use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
+use crate::store::now_unix;
+use crate::store::users::UserRecord;
+
+/// Changes a conversation's status. Snoozing takes an end time, or none for "until the
+/// customer writes".
+pub async fn set_status(
+    state: &AppState,
+    conversation_id: &str,
+    status: &str,
+    snooze_until: Option<i64>,
+) -> AppResult<Conversation> {
+    let status = Status::parse(status).ok_or_else(|| {
+        AppError::field("status", "Choose one of: open, pending, snoozed, resolved.")
+    })?;
+    let now = now_unix();
+    let until = match (status, snooze_until) {
+        (Status::Snoozed, Some(t)) if t <= now => {
+            return Err(AppError::field(
+                "snooze_until",
+                "The snooze must end in the future.",
+            ));
+        }
+        (Status::Snoozed, Some(t)) if t > now + VISITOR_TTL_SECS => {
+            return Err(AppError::field(
+                "snooze_until",
+                "Snooze for at most a year.",
+            ));
+        }
+        (Status::Snoozed, t) => t,
+        (_, Some(_)) => {
+            return Err(AppError::field(
+                "snooze_until",
+                "Only a snoozed conversation has a snooze end.",
+            ));
+        }
+        (_, None) => None,
+    };
+    if !state
+        .store
+        .support_set_status(conversation_id, status, until, now)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let c = state
+        .store
+        .support_conversation(conversation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    publish_conversation(state, &c).await;
+    Ok(c)
+}
+
+/// Assigns a conversation to an agent, or unassigns it with `None`.
+pub async fn assign(
+    state: &AppState,
+    conversation_id: &str,
+    agent_id: Option<&str>,
+) -> AppResult<Conversation> {
+    if let Some(agent) = agent_id {
+        let ok = state
+            .store
+            .user_by_id(agent)
+            .await?
+            .is_some_and(|u| is_agent(&u));
+        if !ok {
+            return Err(AppError::field("agent_id", "That is not a support agent."));
+        }
+    }
+    if !state
+        .store
+        .support_set_assignee(conversation_id, agent_id, now_unix())
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let c = state
+        .store
+        .support_conversation(conversation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    publish_conversation(state, &c).await;
+    Ok(c)
+}
+
+/// Reopens snoozed conversations whose time has come and tells the agents.
+pub async fn wake_snoozed(state: &AppState) -> AppResult<usize> {
+    let woken = state.store.support_wake_snoozed(now_unix()).await?;
+    for id in &woken {
+        if let Some(c) = state.store.support_conversation(id).await? {
+            publish_conversation(state, &c).await;
+        }
+    }
+    Ok(woken.len())
+}
+
+/// Adds a canned response; the shortcut is a short word of letters, digits, `-` or `_`.
+pub async fn add_canned(
+    state: &AppState,
+    agent: &UserRecord,
+    shortcut: &str,
+    body: &str,
+) -> AppResult<super::store_desk::Canned> {
+    let shortcut = shortcut.trim().trim_start_matches('/');
+    let valid = !shortcut.is_empty()
+        && shortcut.len() <= 32
+        && shortcut
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(AppError::field(
+            "shortcut",
+            "Use up to 32 letters, digits, - or _ (typed after a /).",
+        ));
+    }
+    let text = MessageText::parse(body).map_err(|m| AppError::field("body", m))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    match state
+        .store
+        .support_add_canned(&id, shortcut, text.as_str(), &agent.id, now_unix())
+        .await
+    {
+        Err(crate::store::StoreError::Conflict) => {
+            return Err(AppError::field(
+                "shortcut",
+                format!("/{shortcut} already exists."),
+            ));
+        }
+        other => other?,
+    }
+    Ok(super::store_desk::Canned {
+        id,
+        shortcut: shortcut.to_owned(),
+        body: text.as_str().to_owned(),
+    })
+}
+
+/// Parses the inbox filters shared by the API and the console page.
+pub fn parse_filter(
+    agent_id: &str,
+    status: Option<&str>,
+    kind: Option<&str>,
+    category: Option<&str>,
+    assignee: Option<&str>,
+) -> AppResult<super::store_desk::InboxFilter> {
+    fn some(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|v| !v.is_empty() && *v != "any")
+    }
+    let status = some(status);
+    if let Some(s) = status
+        && crate::support::model::Status::parse(s).is_none()
+    {
+        return Err(AppError::field(
+            "status",
+            "Use open, pending, snoozed or resolved.",
+        ));
+    }
+    let kind = some(kind);
+    if kind.is_some_and(|k| k != "chat" && k != "ticket") {
+        return Err(AppError::field("kind", "Use chat or ticket."));
+    }
+    let category = some(category);
+    if category.is_some_and(|c| crate::support::model::Category::parse(c).is_none()) {
+        return Err(AppError::field("category", "Unknown category."));
+    }
+    let assignee = some(assignee).map(|a| match a {
+        "me" => agent_id.to_owned(),
+        "none" => String::new(),
+        other => other.to_owned(),
+    });
+    Ok(super::store_desk::InboxFilter {
+        status: status.map(str::to_owned),
+        kind: kind.map(str::to_owned),
+        category: category.map(str::to_owned),
+        assignee,
+    })
+}
