@@ -108,6 +108,8 @@ pub struct Settings {
     pub threads: ThreadsMode,
     /// OAuth redirect URI, when set explicitly (else derived from the public URL).
     pub threads_redirect_uri: Option<Url>,
+    /// Optional language model for the strategist: (base URL, model, API key).
+    pub llm: Option<(Url, String, Option<Secret>)>,
 }
 
 /// Raw string values after layering, keyed by file key; the source of `thredops config`.
@@ -220,7 +222,22 @@ impl RawSettings {
             })?),
             None => None,
         };
+        let llm = match (self.get("llm_base_url"), self.get("llm_model")) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    "llm_model",
+                    "required when THREDOPS_LLM_BASE_URL is set".into(),
+                ));
+            }
+            (Some(v), Some(model)) => Some((
+                Url::parse(v).map_err(|e| invalid("llm_base_url", format!("{v:?} is not a URL: {e}")))?,
+                model.to_owned(),
+                self.get("llm_api_key").map(Secret::new),
+            )),
+        };
         Ok(Settings {
+            llm,
             threads,
             threads_redirect_uri,
             bind,
