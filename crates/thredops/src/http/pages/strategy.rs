@@ -64,11 +64,11 @@ async fn index(state: &AppState, auth: &AuthUser, key: &str, title: &str, blurb:
 }
 
 async fn strategist_index(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Html<String>> {
-    index(&state, &auth, "strategist", "Strategist", "What to post, when and why, from your own data. Choose a profile.", "/app/strategist").await
+    index(&state, &auth, "strategist", "Strategist", "What to post, when and why, from your own data. Choose a profile.", "strategist").await
 }
 
 async fn audit_index(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Html<String>> {
-    index(&state, &auth, "audit", "Deep Audit", "A scored, explained audit of your account. Choose a profile.", "/app/audit").await
+    index(&state, &auth, "audit", "Deep Audit", "A scored, explained audit of your account. Choose a profile.", "audit").await
 }
 
 #[derive(Deserialize, Default)]

@@ -93,7 +93,7 @@ async fn the_audit_pages_run_an_audit_and_print_the_report(app: TestApp) {
     let page = app.get("/app/audit").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!("/app/audit/{id}")));
+    assert!(html.contains(&format!("/app/audit/{id}")), "{html}");
     let detail = app.get(&format!("/app/audit/{id}")).await.text().await.unwrap();
     let r = app.client.post(app.url(&format!("/app/audit/{id}/run"))).form(&[("csrf", csrf_in(&detail))]).send().await.unwrap();
     assert_eq!(r.status(), 303);
@@ -111,7 +111,7 @@ async fn the_audit_pages_run_an_audit_and_print_the_report(app: TestApp) {
     let html = strategist.text().await.unwrap();
     assert!(html.contains("Post more video") && !html.contains("style="), "{html}");
     // A bad experiment form re-renders with the message and keeps the input.
-    let r = app.client.post(app.url(&format!("/app/strategist/{id}/experiments"))).form(&[("csrf", csrf_in(&html)), ("kind", "format"), ("value", "GIF"), ("days", "14")]).send().await.unwrap();
+    let r = app.client.post(app.url(&format!("/app/strategist/{id}/experiments"))).form(&[("csrf", csrf_in(&html).as_str()), ("kind", "format"), ("value", "GIF"), ("days", "14")]).send().await.unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("Choose a format") && html.contains("value=\"GIF\""), "{html}");
