@@ -231,7 +231,8 @@ impl RawSettings {
                 ));
             }
             (Some(v), Some(model)) => Some((
-                Url::parse(v).map_err(|e| invalid("llm_base_url", format!("{v:?} is not a URL: {e}")))?,
+                Url::parse(v)
+                    .map_err(|e| invalid("llm_base_url", format!("{v:?} is not a URL: {e}")))?,
                 model.to_owned(),
                 self.get("llm_api_key").map(Secret::new),
             )),

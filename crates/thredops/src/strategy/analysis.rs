@@ -149,14 +149,20 @@ pub fn timing(
     let hour_of = |s: &Scored<'_>| audience::local_hour(audience.tz, s.post.posted_at);
     let mut hours = Vec::new();
     for h in 0..24u32 {
-        let rel: Vec<f64> = scored.iter().filter(|s| hour_of(s) == h).map(|s| s.rel).collect();
+        let rel: Vec<f64> = scored
+            .iter()
+            .filter(|s| hour_of(s) == h)
+            .map(|s| s.rel)
+            .collect();
         let eng: Vec<f64> = scored
             .iter()
             .filter(|s| hour_of(s) == h)
             .map(|s| s.post.engagements().unwrap_or(0) as f64)
             .collect();
-        hours.push(json!({"hour": h, "posts": rel.len(), "median_engagements": median(&eng),
-                          "relative": round(stats::mean(&rel).exp(), 3)}));
+        hours.push(
+            json!({"hour": h, "posts": rel.len(), "median_engagements": median(&eng),
+                          "relative": round(stats::mean(&rel).exp(), 3)}),
+        );
     }
     // The best window of consecutive hours with enough posts, wrapping past midnight.
     let in_window = |start: u32, h: u32| (h + 24 - start) % 24 < WINDOW_HOURS;
@@ -170,7 +176,9 @@ pub fn timing(
         return Recommendation::not_enough(
             key_timing(),
             title,
-            format!("Each {WINDOW_HOURS}-hour window needs at least {MIN_GROUP} posts with settled metrics to be compared."),
+            format!(
+                "Each {WINDOW_HOURS}-hour window needs at least {MIN_GROUP} posts with settled metrics to be compared."
+            ),
             scored.len(),
         );
     };
@@ -186,7 +194,10 @@ pub fn timing(
         .collect::<Vec<_>>()
         .join(", ");
     let where_from = match audience.source {
-        "demographics" => format!("your audience's time ({}, from follower countries: {countries})", audience.timezone),
+        "demographics" => format!(
+            "your audience's time ({}, from follower countries: {countries})",
+            audience.timezone
+        ),
         _ => format!("{} ({})", audience.timezone, audience.source),
     };
     Recommendation {
@@ -199,7 +210,11 @@ pub fn timing(
         },
         detail: format!(
             "{} posts published {start:02}:00-{end:02}:00 in {} got {} compared with {} posts at other times. That is {user_start:02}:00 in your timezone ({}).",
-            c.n_a, audience.timezone, effect_text(&c), c.n_b, user_tz.name()
+            c.n_a,
+            audience.timezone,
+            effect_text(&c),
+            c.n_b,
+            user_tz.name()
         ),
         sample_size: c.n_a + c.n_b,
         confidence: Some(confidence(c.p_value, tests)),
@@ -207,8 +222,10 @@ pub fn timing(
         evidence: json!({"audience": audience, "best_window": {"start_hour": start, "hours": window,
             "user_start_hour": user_start, "user_timezone": user_tz.name()},
             "comparison": comparison_json(&c, tests), "by_hour": hours}),
-        experiment: significant.then(|| json!({"kind": "time_window", "value": start.to_string(), "days": 14,
-            "title": format!("Two weeks of posts at {start:02}:00-{end:02}:00 audience time")})),
+        experiment: significant.then(|| {
+            json!({"kind": "time_window", "value": start.to_string(), "days": 14,
+            "title": format!("Two weeks of posts at {start:02}:00-{end:02}:00 audience time")})
+        }),
     }
 }
 
@@ -220,116 +237,4 @@ fn key_timing() -> &'static str {
 fn shift_hour(hour: u32, audience: &Audience, user_tz: chrono_tz::Tz, at: i64) -> u32 {
     let diff = audience::offset_hours(user_tz, at) - audience.utc_offset_hours;
     ((f64::from(hour) + diff).rem_euclid(24.0)).floor() as u32
-}
-
-/// Formats that over- or under-perform, and text lengths.
-pub fn formats(scored: &[Scored<'_>]) -> Recommendation {
-    const FORMATS: [&str; 5] = ["TEXT", "IMAGE", "VIDEO", "CAROUSEL", "QUOTE"];
-    let text: Vec<f64> = scored.iter().filter(|s| s.post.format() == "TEXT").map(|s| s.rel).collect();
-    let mut rows = Vec::new();
-    let mut tested = Vec::new();
-    for f in FORMATS {
-        let group: Vec<&Scored<'_>> = scored.iter().filter(|s| s.post.format() == f).collect();
-        if group.is_empty() {
-            continue;
-        }
-        let eng: Vec<f64> = group.iter().map(|s| s.post.engagements().unwrap_or(0) as f64).collect();
-        let vs_rest = split(scored, |s| s.post.format() == f);
-        let rel: Vec<f64> = group.iter().map(|s| s.rel).collect();
-        let vs_text = (f != "TEXT" && rel.len() >= MIN_GROUP && text.len() >= MIN_GROUP)
-            .then(|| stats::welch(&rel, &text))
-            .flatten();
-        rows.push(json!({"format": f, "posts": group.len(),
-            "share_of_posts": round(group.len() as f64 / scored.len().max(1) as f64, 3),
-            "median_engagements": median(&eng),
-            "vs_rest": vs_rest.map(|c| comparison_json(&c, FORMATS.len())),
-            "lift_vs_text": vs_text.map(|c| c.lift)}));
-        if let Some(c) = vs_rest {
-            tested.push((f, c));
-        }
-    }
-    if tested.is_empty() {
-        return Recommendation::not_enough("formats", "Formats", format!("Each format needs at least {MIN_GROUP} posts with settled metrics."), scored.len());
-    }
-    let best = tested.iter().max_by(|a, b| a.1.lift.total_cmp(&b.1.lift)).copied();
-    let worst = tested.iter().min_by(|a, b| a.1.lift.total_cmp(&b.1.lift)).copied();
-    let n = FORMATS.len();
-    let good = best.filter(|(_, c)| c.lift > 1.0 && is_significant(c.p_value, n));
-    let bad = worst.filter(|(_, c)| c.lift < 1.0 && is_significant(c.p_value, n));
-    let (status, title, detail, conf, effect) = match (good, bad) {
-        (Some((f, c)), bad) => (
-            "advice",
-            format!("Post more {}", f.to_lowercase()),
-            format!("{} {f} posts got {}{}", c.n_a, effect_text(&c), bad.map(|(b, bc)| format!("; {b} posts got only {:.1}x, so use them less.", bc.lift)).unwrap_or_else(|| ".".into())),
-            Some(confidence(c.p_value, n)),
-            Some(effect_text(&c)),
-        ),
-        (None, Some((f, c))) => (
-            "advice",
-            format!("Use fewer {} posts", f.to_lowercase()),
-            format!("{} {f} posts got only {}.", c.n_a, effect_text(&c)),
-            Some(confidence(c.p_value, n)),
-            None,
-        ),
-        _ => ("no_effect", "No format clearly beats the others".to_owned(),
-              "The differences between formats are within what chance produces with this many posts.".to_owned(), Some("not significant"), None),
-    };
-    Recommendation {
-        key: "formats",
-        status,
-        title,
-        detail,
-        sample_size: scored.len(),
-        confidence: conf,
-        expected_effect: effect,
-        evidence: json!({"formats": rows, "best": good.map(|g| g.0), "worst": bad.map(|b| b.0)}),
-        experiment: good.map(|(f, _)| json!({"kind": "format", "value": f, "days": 14,
-            "title": format!("Two weeks of {} posts", f.to_lowercase())})),
-    }
-}
-
-/// Text length buckets of text posts (media posts are left out: their captions are shorter by
-/// nature, which would mix the format effect into the length effect).
-pub fn lengths(scored: &[Scored<'_>]) -> Recommendation {
-    const BUCKETS: [(&str, i64, i64); 4] = [
-        ("short (under 80 characters)", 0, 80),
-        ("medium (80-199)", 80, 200),
-        ("long (200-349)", 200, 350),
-        ("very long (350+)", 350, i64::MAX),
-    ];
-    let texts: Vec<Scored<'_>> = scored
-        .iter()
-        .filter(|s| matches!(s.post.format(), "TEXT" | "QUOTE"))
-        .cloned()
-        .collect();
-    let mut rows = Vec::new();
-    let mut tested = Vec::new();
-    for (name, lo, hi) in BUCKETS {
-        let inside = |s: &Scored<'_>| s.post.text_len >= lo && s.post.text_len < hi;
-        let c = split(&texts, inside);
-        rows.push(json!({"bucket": name, "posts": texts.iter().filter(|s| inside(s)).count(),
-            "vs_rest": c.map(|c| comparison_json(&c, BUCKETS.len()))}));
-        if let Some(c) = c {
-            tested.push((name, c));
-        }
-    }
-    let best = tested
-        .iter()
-        .filter(|(_, c)| c.lift > 1.0 && is_significant(c.p_value, BUCKETS.len()))
-        .max_by(|a, b| a.1.lift.total_cmp(&b.1.lift));
-    match best {
-        None if tested.is_empty() => Recommendation::not_enough("length", "Post length", format!("Each length needs at least {MIN_GROUP} text posts with settled metrics."), texts.len()),
-        None => Recommendation {
-            key: "length", status: "no_effect", title: "Length does not change much for you".into(),
-            detail: "Short and long text posts perform about the same; write as long as the idea needs.".into(),
-            sample_size: texts.len(), confidence: Some("not significant"), expected_effect: None,
-            evidence: json!({"buckets": rows}), experiment: None,
-        },
-        Some((name, c)) => Recommendation {
-            key: "length", status: "advice", title: format!("Write {name} text posts"),
-            detail: format!("{} {name} text posts got {}.", c.n_a, effect_text(c)),
-            sample_size: texts.len(), confidence: Some(confidence(c.p_value, BUCKETS.len())),
-            expected_effect: Some(effect_text(c)), evidence: json!({"buckets": rows, "best": name}), experiment: None,
-        },
-    }
 }

@@ -96,9 +96,7 @@ pub fn of(data: &Dataset) -> Audience {
             timezone: country_tz(c).map(|t| t.name().to_owned()),
         })
         .collect();
-    let from_demographics = top_countries
-        .first()
-        .and_then(|c| country_tz(&c.country));
+    let from_demographics = top_countries.first().and_then(|c| country_tz(&c.country));
     let (tz, source) = match from_demographics {
         Some(tz) => (tz, "demographics"),
         None if data.user_tz != Tz::UTC => (data.user_tz, "your timezone"),

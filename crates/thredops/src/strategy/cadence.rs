@@ -74,11 +74,12 @@ pub fn measure(data: &Dataset) -> Cadence {
         prev = Some(*d);
     }
     let last_day = data.as_of.div_euclid(DAY);
-    let current = (0..)
-        .take_while(|i| days.contains(&(last_day - i)))
-        .count();
+    let current = (0..).take_while(|i| days.contains(&(last_day - i))).count();
     Cadence {
-        posts_per_week: round(weekly_counts.iter().sum::<usize>() as f64 / RECENT_WEEKS as f64, 2),
+        posts_per_week: round(
+            weekly_counts.iter().sum::<usize>() as f64 / RECENT_WEEKS as f64,
+            2,
+        ),
         active_weeks: weekly_counts.iter().filter(|c| **c > 0).count(),
         weekly_counts,
         longest_gap_days: round(longest.0, 1),
@@ -94,33 +95,67 @@ pub fn measure(data: &Dataset) -> Cadence {
 /// Advice on posting rhythm.
 pub fn advice(data: &Dataset, c: &Cadence) -> Recommendation {
     if data.posts.len() < 10 {
-        return Recommendation::not_enough("cadence", "Posting rhythm", "At least 10 posts are needed to judge a rhythm.".into(), data.posts.len());
+        return Recommendation::not_enough(
+            "cadence",
+            "Posting rhythm",
+            "At least 10 posts are needed to judge a rhythm.".into(),
+            data.posts.len(),
+        );
     }
     let when = |t: Option<i64>| {
         t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map(|d| d.with_timezone(&data.user_tz).format("%-d %b %Y").to_string())
+            .map(|d| {
+                d.with_timezone(&data.user_tz)
+                    .format("%-d %b %Y")
+                    .to_string()
+            })
             .unwrap_or_default()
     };
-    let target = median(&c.weekly_counts.iter().filter(|n| **n > 0).map(|n| *n as f64).collect::<Vec<_>>()).max(3.0).round();
-    let (status, title) = if c.recent_longest_gap_days > LONG_GAP_DAYS || c.active_weeks < RECENT_WEEKS {
-        ("advice", format!("Post every week: aim for {target:.0} posts a week without breaks"))
-    } else if c.posts_per_week < 3.0 {
-        ("advice", "Post at least 3 times a week".to_owned())
-    } else {
-        ("no_effect", format!("Your rhythm is steady ({:.1} posts a week): keep it", c.posts_per_week))
-    };
+    let target = median(
+        &c.weekly_counts
+            .iter()
+            .filter(|n| **n > 0)
+            .map(|n| *n as f64)
+            .collect::<Vec<_>>(),
+    )
+    .max(3.0)
+    .round();
+    let (status, title) =
+        if c.recent_longest_gap_days > LONG_GAP_DAYS || c.active_weeks < RECENT_WEEKS {
+            (
+                "advice",
+                format!("Post every week: aim for {target:.0} posts a week without breaks"),
+            )
+        } else if c.posts_per_week < 3.0 {
+            ("advice", "Post at least 3 times a week".to_owned())
+        } else {
+            (
+                "no_effect",
+                format!(
+                    "Your rhythm is steady ({:.1} posts a week): keep it",
+                    c.posts_per_week
+                ),
+            )
+        };
     Recommendation {
         key: "cadence",
         status,
         title,
         detail: format!(
             "Over the last {RECENT_WEEKS} weeks you posted {:.1} times a week and were active in {} of {RECENT_WEEKS} weeks. Your longest break was {:.1} days ({} to {}); {} breaks lasted over a week. Current streak: {} days; longest: {} days.",
-            c.posts_per_week, c.active_weeks, c.longest_gap_days, when(c.longest_gap_from), when(c.longest_gap_to),
-            c.gaps_over_a_week, c.current_streak_days, c.longest_streak_days
+            c.posts_per_week,
+            c.active_weeks,
+            c.longest_gap_days,
+            when(c.longest_gap_from),
+            when(c.longest_gap_to),
+            c.gaps_over_a_week,
+            c.current_streak_days,
+            c.longest_streak_days
         ),
         sample_size: data.posts.len(),
         confidence: None,
-        expected_effect: (status == "advice").then(|| "steadier reach: followers see you every week".to_owned()),
+        expected_effect: (status == "advice")
+            .then(|| "steadier reach: followers see you every week".to_owned()),
         evidence: json!(c),
         experiment: None,
     }
@@ -130,8 +165,15 @@ pub fn advice(data: &Dataset, c: &Cadence) -> Recommendation {
 pub fn follower_jumps(data: &Dataset) -> Recommendation {
     let f = &data.followers;
     if f.len() < 14 {
-        return Recommendation::not_enough("follower_jumps", "What preceded follower jumps",
-            format!("Follower jumps need at least 14 daily follower snapshots; ThredOps has {} so far (one is taken each day).", f.len()), f.len());
+        return Recommendation::not_enough(
+            "follower_jumps",
+            "What preceded follower jumps",
+            format!(
+                "Follower jumps need at least 14 daily follower snapshots; ThredOps has {} so far (one is taken each day).",
+                f.len()
+            ),
+            f.len(),
+        );
     }
     let deltas: Vec<f64> = f.windows(2).map(|w| (w[1].2 - w[0].2) as f64).collect();
     let med = median(&deltas);
@@ -143,7 +185,11 @@ pub fn follower_jumps(data: &Dataset) -> Recommendation {
         if deltas[i] <= threshold {
             continue;
         }
-        let before: Vec<_> = data.posts.iter().filter(|p| p.posted_at <= w[1].1 && p.posted_at > w[1].1 - 2 * DAY).collect();
+        let before: Vec<_> = data
+            .posts
+            .iter()
+            .filter(|p| p.posted_at <= w[1].1 && p.posted_at > w[1].1 - 2 * DAY)
+            .collect();
         for p in &before {
             *formats.entry(p.format()).or_default() += 1;
         }
@@ -153,16 +199,36 @@ pub fn follower_jumps(data: &Dataset) -> Recommendation {
     }
     let typical = round(med, 1);
     if jumps.is_empty() {
-        return Recommendation { key: "follower_jumps", status: "no_effect", title: "No unusual follower jumps".into(),
-            detail: format!("Followers changed by a typical {typical} a day with no day far above it."),
-            sample_size: f.len(), confidence: None, expected_effect: None, evidence: json!({"typical_daily_change": typical, "jumps": jumps}), experiment: None };
+        return Recommendation {
+            key: "follower_jumps",
+            status: "no_effect",
+            title: "No unusual follower jumps".into(),
+            detail: format!(
+                "Followers changed by a typical {typical} a day with no day far above it."
+            ),
+            sample_size: f.len(),
+            confidence: None,
+            expected_effect: None,
+            evidence: json!({"typical_daily_change": typical, "jumps": jumps}),
+            experiment: None,
+        };
     }
-    let lead = formats.iter().max_by_key(|(_, n)| **n).map(|(f, _)| *f).unwrap_or("TEXT");
+    let lead = formats
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(f, _)| *f)
+        .unwrap_or("TEXT");
     Recommendation {
-        key: "follower_jumps", status: "advice",
+        key: "follower_jumps",
+        status: "advice",
         title: format!("Your follower jumps followed {} posts", lead.to_lowercase()),
-        detail: format!("{} days gained far more followers than your typical {typical} a day; the posts in the two days before them were mostly {lead}.", jumps.len()),
-        sample_size: f.len(), confidence: Some("low"), expected_effect: None,
+        detail: format!(
+            "{} days gained far more followers than your typical {typical} a day; the posts in the two days before them were mostly {lead}.",
+            jumps.len()
+        ),
+        sample_size: f.len(),
+        confidence: Some("low"),
+        expected_effect: None,
         evidence: json!({"typical_daily_change": typical, "threshold": round(threshold, 1), "jumps": jumps, "formats_before_jumps": formats}),
         experiment: None,
     }

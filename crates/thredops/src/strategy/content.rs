@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::analysis::{MIN_GROUP, Recommendation, Scored, comparison_json, effect_text, split, split_on};
+use super::analysis::{
+    MIN_GROUP, Recommendation, Scored, comparison_json, effect_text, split, split_on,
+};
 use super::stats::{Comparison, confidence, is_significant, median};
 
 /// A keyword must appear in at least this many posts to be judged.
@@ -26,7 +28,10 @@ fn grouped(
         return Recommendation::not_enough(
             key,
             &format!("{what} that work"),
-            format!("Each {} needs at least {MIN_GROUP} posts with settled metrics.", what.to_lowercase().trim_end_matches('s')),
+            format!(
+                "Each {} needs at least {MIN_GROUP} posts with settled metrics.",
+                what.to_lowercase().trim_end_matches('s')
+            ),
             scored.len(),
         );
     }
@@ -39,9 +44,10 @@ fn grouped(
         .filter(|(_, c, _)| c.is_some_and(|c| c.lift < 1.0 && is_significant(c.p_value, tests)))
         .map(|(l, _, _)| l.as_str())
         .collect();
-    let best = winners
-        .iter()
-        .max_by(|a, b| a.1.map_or(0.0, |c| c.lift).total_cmp(&b.1.map_or(0.0, |c| c.lift)));
+    let best = winners.iter().max_by(|a, b| {
+        a.1.map_or(0.0, |c| c.lift)
+            .total_cmp(&b.1.map_or(0.0, |c| c.lift))
+    });
     match best {
         Some((label, Some(c), _)) => Recommendation {
             key,
@@ -51,20 +57,32 @@ fn grouped(
                 "{} posts with \"{label}\" got {}.{}",
                 c.n_a,
                 effect_text(c),
-                if losers.is_empty() { String::new() } else { format!(" Weaker: {}.", losers.join(", ")) }
+                if losers.is_empty() {
+                    String::new()
+                } else {
+                    format!(" Weaker: {}.", losers.join(", "))
+                }
             ),
             sample_size: scored.len(),
             confidence: Some(confidence(c.p_value, tests)),
             expected_effect: Some(effect_text(c)),
             evidence: json!({"items": rows, "winners": winners.iter().map(|w| &w.0).collect::<Vec<_>>(), "weaker": losers}),
-            experiment: (key == "topics").then(|| json!({"kind": "topic", "value": label, "days": 14,
-                "title": format!("Two weeks tagging posts \"{label}\"")})),
+            experiment: (key == "topics").then(|| {
+                json!({"kind": "topic", "value": label, "days": 14,
+                "title": format!("Two weeks tagging posts \"{label}\"")})
+            }),
         },
         _ => Recommendation {
             key,
             status: "no_effect",
-            title: format!("No {} clearly stands out", what.to_lowercase().trim_end_matches('s')),
-            detail: format!("Across {tests} {} tested, none performs better than chance would explain.", what.to_lowercase()),
+            title: format!(
+                "No {} clearly stands out",
+                what.to_lowercase().trim_end_matches('s')
+            ),
+            detail: format!(
+                "Across {tests} {} tested, none performs better than chance would explain.",
+                what.to_lowercase()
+            ),
             sample_size: scored.len(),
             confidence: Some("not significant"),
             expected_effect: None,
@@ -115,11 +133,19 @@ pub fn keywords(scored: &[Scored<'_>]) -> Recommendation {
 
 /// Posts that start conversations, and whether questions bring replies.
 pub fn conversation(scored: &[Scored<'_>]) -> Recommendation {
-    let replies: Vec<f64> = scored.iter().map(|s| s.post.replies().unwrap_or(0) as f64).collect();
+    let replies: Vec<f64> = scored
+        .iter()
+        .map(|s| s.post.replies().unwrap_or(0) as f64)
+        .collect();
     let views: i64 = scored.iter().map(|s| s.post.views().unwrap_or(0)).sum();
     let total: i64 = replies.iter().sum::<f64>() as i64;
     let mut top: Vec<&Scored<'_>> = scored.iter().collect();
-    top.sort_by(|a, b| b.post.replies().cmp(&a.post.replies()).then(a.post.media_id.cmp(&b.post.media_id)));
+    top.sort_by(|a, b| {
+        b.post
+            .replies()
+            .cmp(&a.post.replies())
+            .then(a.post.media_id.cmp(&b.post.media_id))
+    });
     let starters: Vec<Value> = top
         .iter()
         .take(5)
@@ -128,43 +154,84 @@ pub fn conversation(scored: &[Scored<'_>]) -> Recommendation {
                         "snippet": s.post.snippet, "permalink": s.post.permalink}))
         .collect();
     let q = split_on(scored, |s| s.post.has_question, |s| s.rel_replies);
-    let per_1000 = if views > 0 { total as f64 * 1000.0 / views as f64 } else { 0.0 };
+    let per_1000 = if views > 0 {
+        total as f64 * 1000.0 / views as f64
+    } else {
+        0.0
+    };
     let evidence = json!({"median_replies": median(&replies), "replies_per_1000_views": super::stats::round(per_1000, 2),
         "total_replies": total, "starters": starters, "questions_vs_statements": q.map(|c| comparison_json(&c, 1))});
     match q {
         Some(c) if c.lift > 1.0 && is_significant(c.p_value, 1) => Recommendation {
-            key: "conversation", status: "advice", title: "End more posts with a question".into(),
-            detail: format!("{} posts that ask a question got {:.1}x the replies of posts that do not (95% CI {:.1}-{:.1}x).", c.n_a, c.lift, c.ci_low, c.ci_high),
-            sample_size: scored.len(), confidence: Some(confidence(c.p_value, 1)),
-            expected_effect: Some(format!("about {:.1}x the replies", c.lift)), evidence,
-            experiment: Some(json!({"kind": "question", "value": "yes", "days": 14, "title": "Two weeks ending every post with a question"})),
+            key: "conversation",
+            status: "advice",
+            title: "End more posts with a question".into(),
+            detail: format!(
+                "{} posts that ask a question got {:.1}x the replies of posts that do not (95% CI {:.1}-{:.1}x).",
+                c.n_a, c.lift, c.ci_low, c.ci_high
+            ),
+            sample_size: scored.len(),
+            confidence: Some(confidence(c.p_value, 1)),
+            expected_effect: Some(format!("about {:.1}x the replies", c.lift)),
+            evidence,
+            experiment: Some(
+                json!({"kind": "question", "value": "yes", "days": 14, "title": "Two weeks ending every post with a question"}),
+            ),
         },
         Some(c) => Recommendation {
-            key: "conversation", status: "no_effect", title: "Your conversation starters".into(),
-            detail: format!("Questions do not bring clearly more replies here ({:.1}x, {}). Your top posts by replies are listed as models.", c.lift, confidence(c.p_value, 1)),
-            sample_size: scored.len(), confidence: Some(confidence(c.p_value, 1)), expected_effect: None, evidence, experiment: None,
+            key: "conversation",
+            status: "no_effect",
+            title: "Your conversation starters".into(),
+            detail: format!(
+                "Questions do not bring clearly more replies here ({:.1}x, {}). Your top posts by replies are listed as models.",
+                c.lift,
+                confidence(c.p_value, 1)
+            ),
+            sample_size: scored.len(),
+            confidence: Some(confidence(c.p_value, 1)),
+            expected_effect: None,
+            evidence,
+            experiment: None,
         },
-        None => Recommendation::not_enough("conversation", "Conversation starters", format!("Comparing questions needs {MIN_GROUP} posts with and without one."), scored.len()),
+        None => Recommendation::not_enough(
+            "conversation",
+            "Conversation starters",
+            format!("Comparing questions needs {MIN_GROUP} posts with and without one."),
+            scored.len(),
+        ),
     }
 }
 
 /// Whether posts with links do better or worse.
 pub fn links(scored: &[Scored<'_>]) -> Recommendation {
     match split(scored, |s| s.post.link_count > 0) {
-        None => Recommendation::not_enough("links", "Links", format!("Comparing links needs {MIN_GROUP} posts with and without one."), scored.len()),
+        None => Recommendation::not_enough(
+            "links",
+            "Links",
+            format!("Comparing links needs {MIN_GROUP} posts with and without one."),
+            scored.len(),
+        ),
         Some(c) => {
             let sig = is_significant(c.p_value, 1);
             let (status, title) = match (sig, c.lift < 1.0) {
-                (true, true) => ("advice", "Move links out of the post (reply with them instead)".to_owned()),
+                (true, true) => (
+                    "advice",
+                    "Move links out of the post (reply with them instead)".to_owned(),
+                ),
                 (true, false) => ("advice", "Links work for you: keep sharing them".to_owned()),
                 _ => ("no_effect", "Links neither help nor hurt".to_owned()),
             };
             Recommendation {
-                key: "links", status, title,
+                key: "links",
+                status,
+                title,
                 detail: format!("{} posts with a link got {}.", c.n_a, effect_text(&c)),
-                sample_size: c.n_a + c.n_b, confidence: Some(confidence(c.p_value, 1)),
-                expected_effect: (sig && c.lift < 1.0).then(|| format!("about {:.1}x the engagement without the link", 1.0 / c.lift)),
-                evidence: json!({"comparison": comparison_json(&c, 1)}), experiment: None,
+                sample_size: c.n_a + c.n_b,
+                confidence: Some(confidence(c.p_value, 1)),
+                expected_effect: (sig && c.lift < 1.0)
+                    .then(|| format!("about {:.1}x the engagement without the link", 1.0 / c.lift)),
+                evidence: json!({"comparison": comparison_json(&c, 1)}),
+                experiment: None,
             }
         }
     }

@@ -199,8 +199,12 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         let content: serde_json::Value = key
             .as_ref()
             .and_then(|k| {
-                k.open_string(POST_PURPOSE, &format!("{}/{}", profile.id, r.media_id), &r.sealed)
-                    .ok()
+                k.open_string(
+                    POST_PURPOSE,
+                    &format!("{}/{}", profile.id, r.media_id),
+                    &r.sealed,
+                )
+                .ok()
             })
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();

@@ -12,7 +12,14 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::state::AppState;
 
 /// Evidence keys that may carry post text or ids; they are dropped before anything is sent.
-const PRIVATE_KEYS: &[&str] = &["snippet", "permalink", "media_id", "starters", "top_post", "jumps"];
+const PRIVATE_KEYS: &[&str] = &[
+    "snippet",
+    "permalink",
+    "media_id",
+    "starters",
+    "top_post",
+    "jumps",
+];
 
 /// The aggregates sent to the model: findings, their numbers and confidence, nothing else.
 pub fn aggregates(report: &StrategyReport) -> Value {
@@ -45,7 +52,9 @@ fn scrub(v: &mut Value) {
 /// Asks the configured model to phrase the findings and draft five post ideas.
 pub async fn narrate(state: &AppState, report: &StrategyReport) -> AppResult<(String, String)> {
     let Some((base, model, key)) = &state.settings.llm else {
-        return Err(AppError::Conflict("No language model is configured on this server.".into()));
+        return Err(AppError::Conflict(
+            "No language model is configured on this server.".into(),
+        ));
     };
     let url = base
         .join("v1/chat/completions")
@@ -69,7 +78,9 @@ pub async fn narrate(state: &AppState, report: &StrategyReport) -> AppResult<(St
     }
     let failed = |why: String| {
         tracing::warn!(reason = %why, "language model call failed");
-        AppError::Conflict("The language model did not answer; the built-in findings above still apply.".into())
+        AppError::Conflict(
+            "The language model did not answer; the built-in findings above still apply.".into(),
+        )
     };
     let response = request.send().await.map_err(|e| failed(e.to_string()))?;
     if !response.status().is_success() {

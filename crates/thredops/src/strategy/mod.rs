@@ -8,10 +8,12 @@
 pub mod analysis;
 pub mod audience;
 pub mod audit;
+mod audit_sections;
 pub mod cadence;
 pub mod content;
 pub mod data;
 pub mod experiments;
+pub mod formats;
 pub mod llm;
 pub mod report;
 pub mod service;
@@ -68,23 +70,39 @@ async fn run_audit(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if let Err(e) = &result
         && (e.is_permanent() || ctx.is_last_attempt())
     {
-        st.fail_audit(&row.id, "The audit could not be completed. Please run it again.", now_unix())
-            .await
-            .map_err(retry)?;
+        st.fail_audit(
+            &row.id,
+            "The audit could not be completed. Please run it again.",
+            now_unix(),
+        )
+        .await
+        .map_err(retry)?;
     }
     result
 }
 
-async fn audit_once(state: &AppState, ctx: &JobContext, row: &store::AuditRow) -> Result<(), JobError> {
+async fn audit_once(
+    state: &AppState,
+    ctx: &JobContext,
+    row: &store::AuditRow,
+) -> Result<(), JobError> {
     let st = StrategyStore(&state.store);
     let Some(profile) = state.store.profile(&row.profile_id).await.map_err(retry)? else {
         return Ok(());
     };
     st.audit_progress(&row.id, 5).await.map_err(retry)?;
-    let tz = state.store.user_by_id(&row.user_id).await.map_err(retry)?.and_then(|u| u.timezone);
-    let dataset = data::load(state, &profile, data::user_tz(tz.as_deref())).await.map_err(retry)?;
+    let tz = state
+        .store
+        .user_by_id(&row.user_id)
+        .await
+        .map_err(retry)?
+        .and_then(|u| u.timezone);
+    let dataset = data::load(state, &profile, data::user_tz(tz.as_deref()))
+        .await
+        .map_err(retry)?;
     st.audit_progress(&row.id, 40).await.map_err(retry)?;
-    ctx.report_progress(&json!({"phase": "analysing", "posts": dataset.posts.len()})).await?;
+    ctx.report_progress(&json!({"phase": "analysing", "posts": dataset.posts.len()}))
+        .await?;
     let (tx, mut rx) = tokio::sync::watch::channel(40i64);
     let work = tokio::task::spawn_blocking(move || {
         audit::run(&dataset, |i, n| {

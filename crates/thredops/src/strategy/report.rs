@@ -9,6 +9,7 @@ use super::audience::{self, Audience};
 use super::cadence::{self, Cadence};
 use super::content;
 use super::data::Dataset;
+use super::formats;
 
 /// Everything the strategist says about a profile.
 #[derive(Debug, Clone, Serialize)]
@@ -42,8 +43,8 @@ pub fn build(data: &Dataset) -> StrategyReport {
     let mut recommendations = if enough {
         vec![
             analysis::timing(&scored, &audience, data.user_tz, data.as_of),
-            analysis::formats(&scored),
-            analysis::lengths(&scored),
+            formats::formats(&scored),
+            formats::lengths(&scored),
             content::topics(&scored),
             content::keywords(&scored),
             cadence::advice(data, &cadence),
@@ -63,7 +64,10 @@ pub fn build(data: &Dataset) -> StrategyReport {
     let message = if enough {
         format!(
             "{} findings from {} posts with settled metrics.",
-            recommendations.iter().filter(|r| r.status == "advice").count(),
+            recommendations
+                .iter()
+                .filter(|r| r.status == "advice")
+                .count(),
             scored.len()
         )
     } else {
@@ -106,7 +110,12 @@ pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) ->
         .and_then(|f| f.evidence["formats"].as_array())
         .map(|rows| {
             rows.iter()
-                .filter_map(|r| Some((r["format"].as_str()?.to_owned(), r["share_of_posts"].as_f64()?)))
+                .filter_map(|r| {
+                    Some((
+                        r["format"].as_str()?.to_owned(),
+                        r["share_of_posts"].as_f64()?,
+                    ))
+                })
                 .filter(|(f, _)| Some(f.as_str()) != worst_format)
                 .collect()
         })
@@ -142,19 +151,30 @@ pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) ->
         .iter()
         .filter_map(|t| t.as_str().map(str::to_owned))
         .collect();
-    let questions = report.get("conversation").is_some_and(|c| c.status == "advice");
+    let questions = report
+        .get("conversation")
+        .is_some_and(|c| c.status == "advice");
     let atz = report.audience.tz;
-    let today = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().with_timezone(&atz).date_naive();
+    let today = chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&atz)
+        .date_naive();
     let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let mut slots = Vec::new();
     for (n, format) in slots_formats.iter().enumerate() {
         let day = monday + Duration::days((n * 7 / posts) as i64);
         let hour = start_hour + (n as u32 % WINDOW_HOURS.min(2));
         let local = day.and_hms_opt(hour % 24, 0, 0).unwrap_or_default();
-        let at = atz.from_local_datetime(&local).earliest().map(|d| d.timestamp()).unwrap_or(now);
+        let at = atz
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|d| d.timestamp())
+            .unwrap_or(now);
         let topic = (!topics.is_empty()).then(|| topics[n % topics.len()].clone());
         let ask = questions && n % 2 == 0;
-        let user_local = chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().with_timezone(&user_tz);
+        let user_local = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap_or_default()
+            .with_timezone(&user_tz);
         slots.push(json!({
             "scheduled_at": at,
             "scheduled_at_iso": chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().to_rfc3339(),
@@ -186,7 +206,11 @@ pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) ->
 
 fn slot_reason(timing: bool, best_format: bool, ask: bool) -> String {
     let mut why = Vec::new();
-    why.push(if timing { "your best window for your audience" } else { "early evening for your audience (no clear best time yet)" });
+    why.push(if timing {
+        "your best window for your audience"
+    } else {
+        "early evening for your audience (no clear best time yet)"
+    });
     if best_format {
         why.push("your best-performing format");
     }

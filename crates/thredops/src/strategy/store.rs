@@ -82,51 +82,87 @@ pub struct StrategyStore<'a>(pub &'a Store);
 
 impl StrategyStore<'_> {
     /// Records a queued audit.
-    pub async fn insert_audit(&self, id: &str, profile_id: &str, user_id: &str, now: i64) -> StoreResult<()> {
-        with_pool!(self.0, |p| sqlx::query("INSERT INTO strategy_audits (id, profile_id, user_id, status, progress, created_at) VALUES ($1, $2, $3, 'queued', 0, $4)")
+    pub async fn insert_audit(
+        &self,
+        id: &str,
+        profile_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self.0, |p| {
+            sqlx::query("INSERT INTO strategy_audits (id, profile_id, user_id, status, progress, created_at) VALUES ($1, $2, $3, 'queued', 0, $4)")
             .bind(id).bind(profile_id).bind(user_id).bind(now)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(p).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Marks progress (0-100) of a running audit.
     pub async fn audit_progress(&self, id: &str, progress: i64) -> StoreResult<()> {
-        with_pool!(self.0, |p| sqlx::query("UPDATE strategy_audits SET status = 'running', progress = $1 WHERE id = $2 AND status IN ('queued', 'running')")
+        with_pool!(self.0, |p| {
+            sqlx::query("UPDATE strategy_audits SET status = 'running', progress = $1 WHERE id = $2 AND status IN ('queued', 'running')")
             .bind(progress).bind(id)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(p).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Stores the finished report.
-    pub async fn finish_audit(&self, id: &str, score: i64, report_enc: &[u8], now: i64) -> StoreResult<()> {
-        with_pool!(self.0, |p| sqlx::query("UPDATE strategy_audits SET status = 'done', progress = 100, score = $1, report_enc = $2, finished_at = $3, error = NULL WHERE id = $4")
+    pub async fn finish_audit(
+        &self,
+        id: &str,
+        score: i64,
+        report_enc: &[u8],
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self.0, |p| {
+            sqlx::query("UPDATE strategy_audits SET status = 'done', progress = 100, score = $1, report_enc = $2, finished_at = $3, error = NULL WHERE id = $4")
             .bind(score).bind(report_enc).bind(now).bind(id)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(p).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Marks an audit failed with a reason the owner can read.
     pub async fn fail_audit(&self, id: &str, error: &str, now: i64) -> StoreResult<()> {
-        with_pool!(self.0, |p| sqlx::query("UPDATE strategy_audits SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3")
+        with_pool!(self.0, |p| {
+            sqlx::query("UPDATE strategy_audits SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3")
             .bind(error).bind(now).bind(id)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(p).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// One audit by id (any owner: callers check).
     pub async fn audit(&self, id: &str) -> StoreResult<Option<AuditRow>> {
-        let row = with_pool!(self.0, |p| match sqlx::query(audit_select!("WHERE id = $1")).bind(id).fetch_optional(p).await {
-            Ok(Some(r)) => audit_row!(&r).map(Some),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
-        })?;
+        let row = with_pool!(
+            self.0,
+            |p| match sqlx::query(audit_select!("WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(p)
+                .await
+            {
+                Ok(Some(r)) => audit_row!(&r).map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            }
+        )?;
         Ok(row)
     }
 
     /// A profile's audits, newest first.
     pub async fn audits_of(&self, profile_id: &str) -> StoreResult<Vec<AuditRow>> {
-        let rows = with_pool!(self.0, |p| match sqlx::query(audit_select!("WHERE profile_id = $1 ORDER BY created_at DESC, id DESC")).bind(profile_id).fetch_all(p).await {
-            Ok(rows) => rows.iter().map(|r| audit_row!(r)).collect::<Result<Vec<_>, _>>(),
+        let rows = with_pool!(self.0, |p| match sqlx::query(audit_select!(
+            "WHERE profile_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(profile_id)
+        .fetch_all(p)
+        .await
+        {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| audit_row!(r))
+                .collect::<Result<Vec<_>, _>>(),
             Err(e) => Err(e),
         })?;
         Ok(rows)
@@ -134,23 +170,33 @@ impl StrategyStore<'_> {
 
     /// Records an experiment.
     pub async fn insert_experiment(&self, e: &ExperimentRow, user_id: &str) -> StoreResult<()> {
-        with_pool!(self.0, |p| sqlx::query("INSERT INTO strategy_experiments (id, profile_id, user_id, status, starts_at, ends_at, spec_enc, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        with_pool!(self.0, |p| {
+            sqlx::query("INSERT INTO strategy_experiments (id, profile_id, user_id, status, starts_at, ends_at, spec_enc, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&e.id).bind(&e.profile_id).bind(user_id).bind(&e.status).bind(e.starts_at).bind(e.ends_at).bind(&e.spec_enc).bind(e.created_at)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(p).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Sets an experiment's status and (optionally) its frozen result.
-    pub async fn set_experiment(&self, id: &str, status: &str, result_enc: Option<&[u8]>) -> StoreResult<()> {
-        with_pool!(self.0, |p| sqlx::query("UPDATE strategy_experiments SET status = $1, result_enc = COALESCE($2, result_enc) WHERE id = $3")
+    pub async fn set_experiment(
+        &self,
+        id: &str,
+        status: &str,
+        result_enc: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        with_pool!(self.0, |p| {
+            sqlx::query("UPDATE strategy_experiments SET status = $1, result_enc = COALESCE($2, result_enc) WHERE id = $3")
             .bind(status).bind(result_enc).bind(id)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(p).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// A profile's experiments, newest first.
     pub async fn experiments_of(&self, profile_id: &str) -> StoreResult<Vec<ExperimentRow>> {
-        let rows = with_pool!(self.0, |p| async {
+        let rows = with_pool!(self.0, |p| {
+            async {
             let rows = sqlx::query("SELECT id, profile_id, status, starts_at, ends_at, spec_enc, result_enc, created_at FROM strategy_experiments WHERE profile_id = $1 ORDER BY created_at DESC, id DESC")
                 .bind(profile_id)
                 .fetch_all(p)
@@ -170,22 +216,29 @@ impl StrategyStore<'_> {
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()
         }
-        .await)?;
+        .await
+        })?;
         Ok(rows)
     }
 
     /// Whether the user opted in to the language-model layer (off unless they said yes).
     pub async fn llm_opt_in(&self, user_id: &str) -> StoreResult<bool> {
-        let v: Option<bool> = with_pool!(self.0, |p| sqlx::query_scalar("SELECT llm_opt_in FROM strategy_preferences WHERE user_id = $1")
-            .bind(user_id).fetch_optional(p).await)?;
+        let v: Option<bool> = with_pool!(self.0, |p| sqlx::query_scalar(
+            "SELECT llm_opt_in FROM strategy_preferences WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .fetch_optional(p)
+        .await)?;
         Ok(v.unwrap_or(false))
     }
 
     /// Records the user's choice.
     pub async fn set_llm_opt_in(&self, user_id: &str, on: bool, now: i64) -> StoreResult<()> {
-        with_pool!(self.0, |p| sqlx::query("INSERT INTO strategy_preferences (user_id, llm_opt_in, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET llm_opt_in = excluded.llm_opt_in, updated_at = excluded.updated_at")
+        with_pool!(self.0, |p| {
+            sqlx::query("INSERT INTO strategy_preferences (user_id, llm_opt_in, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET llm_opt_in = excluded.llm_opt_in, updated_at = excluded.updated_at")
             .bind(user_id).bind(on).bind(now)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(p).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 }

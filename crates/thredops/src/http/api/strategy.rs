@@ -27,10 +27,22 @@ fn list_of(item: Value) -> Value {
 fn experiment_body() -> Value {
     object(
         &[
-            ("kind", json!({"type": "string", "enum": ["format", "time_window", "topic", "question"]})),
-            ("value", json!({"type": ["string", "integer"], "description": "Format (VIDEO, ...), window start hour (audience time), or topic tag"})),
-            ("days", json!({"type": "integer", "minimum": 7, "maximum": 56, "default": 14})),
-            ("starts_at", json!({"type": "integer", "description": "Unix seconds; default now; up to 90 days back to evaluate a past test"})),
+            (
+                "kind",
+                json!({"type": "string", "enum": ["format", "time_window", "topic", "question"]}),
+            ),
+            (
+                "value",
+                json!({"type": ["string", "integer"], "description": "Format (VIDEO, ...), window start hour (audience time), or topic tag"}),
+            ),
+            (
+                "days",
+                json!({"type": "integer", "minimum": 7, "maximum": 56, "default": 14}),
+            ),
+            (
+                "starts_at",
+                json!({"type": "integer", "description": "Unix seconds; default now; up to 90 days back to evaluate a past test"}),
+            ),
         ],
         &["kind"],
     )
@@ -41,11 +53,17 @@ fn audit_schema() -> Value {
         &[
             ("id", string()),
             ("profile_id", string()),
-            ("status", json!({"type": "string", "enum": ["queued", "running", "done", "failed"]})),
+            (
+                "status",
+                json!({"type": "string", "enum": ["queued", "running", "done", "failed"]}),
+            ),
             ("progress", integer()),
             ("score", json!({"type": ["integer", "null"]})),
             ("created_at", integer()),
-            ("report", json!({"type": ["object", "null"], "description": "score, sections[{key,title,score,weight,findings,evidence,next_action}], changes"})),
+            (
+                "report",
+                json!({"type": ["object", "null"], "description": "score, sections[{key,title,score,weight,findings,evidence,next_action}], changes"}),
+            ),
         ],
         &["id", "profile_id", "status", "progress", "created_at"],
     )
@@ -101,15 +119,27 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-async fn get_strategy(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<StrategyReport>> {
+async fn get_strategy(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<StrategyReport>> {
     Ok(Json(service::strategy(&state, &auth, &id).await?))
 }
 
-async fn get_plan(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<Value>> {
+async fn get_plan(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
     Ok(Json(service::plan(&state, &auth, &id).await?))
 }
 
-async fn list_experiments(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<Vec<ExperimentView>>> {
+async fn list_experiments(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<ExperimentView>>> {
     Ok(Json(service::experiments(&state, &auth, &id).await?))
 }
 
@@ -119,10 +149,17 @@ async fn create_experiment(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ExperimentInput>,
 ) -> AppResult<(StatusCode, Json<ExperimentView>)> {
-    Ok((StatusCode::CREATED, Json(service::start_experiment(&state, &auth, &id, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::start_experiment(&state, &auth, &id, &input).await?),
+    ))
 }
 
-async fn cancel_experiment(State(state): State<AppState>, auth: AuthUser, Path((id, experiment_id)): Path<(String, String)>) -> AppResult<StatusCode> {
+async fn cancel_experiment(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((id, experiment_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
     service::cancel_experiment(&state, &auth, &id, &experiment_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -136,22 +173,47 @@ struct PreferencesBody {
     llm_opt_in: bool,
 }
 
-async fn put_preferences(State(state): State<AppState>, auth: AuthUser, ApiJson(body): ApiJson<PreferencesBody>) -> AppResult<Json<Value>> {
-    Ok(Json(service::set_preferences(&state, &auth, body.llm_opt_in).await?))
+async fn put_preferences(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<PreferencesBody>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(
+        service::set_preferences(&state, &auth, body.llm_opt_in).await?,
+    ))
 }
 
-async fn post_narrative(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<Value>> {
+async fn post_narrative(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
     Ok(Json(service::narrative(&state, &auth, &id).await?))
 }
 
-async fn post_audit(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<(StatusCode, Json<AuditView>)> {
-    Ok((StatusCode::ACCEPTED, Json(service::start_audit(&state, &auth, &id).await?)))
+async fn post_audit(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<(StatusCode, Json<AuditView>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(service::start_audit(&state, &auth, &id).await?),
+    ))
 }
 
-async fn list_audits(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<Vec<AuditView>>> {
+async fn list_audits(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<AuditView>>> {
     Ok(Json(service::audits(&state, &auth, &id).await?))
 }
 
-async fn get_audit(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<AuditView>> {
+async fn get_audit(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<AuditView>> {
     Ok(Json(service::audit(&state, &auth, &id).await?))
 }

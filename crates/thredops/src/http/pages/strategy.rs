@@ -23,10 +23,22 @@ use crate::strategy::service;
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("strategy/index.html", include_str!("../../../web/templates/strategy/index.html")),
-    ("strategy/strategist.html", include_str!("../../../web/templates/strategy/strategist.html")),
-    ("strategy/audit.html", include_str!("../../../web/templates/strategy/audit.html")),
-    ("strategy/report.html", include_str!("../../../web/templates/strategy/report.html")),
+    (
+        "strategy/index.html",
+        include_str!("../../../web/templates/strategy/index.html"),
+    ),
+    (
+        "strategy/strategist.html",
+        include_str!("../../../web/templates/strategy/strategist.html"),
+    ),
+    (
+        "strategy/audit.html",
+        include_str!("../../../web/templates/strategy/audit.html"),
+    ),
+    (
+        "strategy/report.html",
+        include_str!("../../../web/templates/strategy/report.html"),
+    ),
 ];
 
 const JS: &str = include_str!("../../../web/static/strategy.js");
@@ -34,12 +46,26 @@ const JS: &str = include_str!("../../../web/static/strategy.js");
 /// Routes of the strategist and the audit.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/static/strategy.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], JS) }))
+        .route(
+            "/static/strategy.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    JS,
+                )
+            }),
+        )
         .route("/app/strategist", get(strategist_index))
         .route("/app/strategist/preferences", post(save_preferences))
         .route("/app/strategist/{id}", get(strategist))
         .route("/app/strategist/{id}/experiments", post(start_experiment))
-        .route("/app/strategist/{id}/experiments/{eid}/cancel", post(cancel_experiment))
+        .route(
+            "/app/strategist/{id}/experiments/{eid}/cancel",
+            post(cancel_experiment),
+        )
         .route("/app/strategist/{id}/narrative", post(narrative))
         .route("/app/audit", get(audit_index))
         .route("/app/audit/{id}", get(audit_page))
@@ -54,21 +80,60 @@ fn see_other(location: String) -> Response {
 /// "Mon 3 Mar 2026, 19:00" in the user's timezone.
 fn local(auth: &AuthUser, unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
-        .map(|d| d.with_timezone(&user_tz(auth.user.timezone.as_deref())).format("%a %-d %b %Y, %H:%M").to_string())
+        .map(|d| {
+            d.with_timezone(&user_tz(auth.user.timezone.as_deref()))
+                .format("%a %-d %b %Y, %H:%M")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
-async fn index(state: &AppState, auth: &AuthUser, key: &str, title: &str, blurb: &str, href: &str) -> AppResult<Html<String>> {
+async fn index(
+    state: &AppState,
+    auth: &AuthUser,
+    key: &str,
+    title: &str,
+    blurb: &str,
+    href: &str,
+) -> AppResult<Html<String>> {
     let list = profiles::list(state, auth).await?;
-    state.templates.render("strategy/index.html", merge(base(state, auth, key), json!({"title": title, "blurb": blurb, "href": href, "profiles": list})))
+    state.templates.render(
+        "strategy/index.html",
+        merge(
+            base(state, auth, key),
+            json!({"title": title, "blurb": blurb, "href": href, "profiles": list}),
+        ),
+    )
 }
 
-async fn strategist_index(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Html<String>> {
-    index(&state, &auth, "strategist", "Strategist", "What to post, when and why, from your own data. Choose a profile.", "strategist").await
+async fn strategist_index(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Html<String>> {
+    index(
+        &state,
+        &auth,
+        "strategist",
+        "Strategist",
+        "What to post, when and why, from your own data. Choose a profile.",
+        "strategist",
+    )
+    .await
 }
 
-async fn audit_index(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Html<String>> {
-    index(&state, &auth, "audit", "Deep Audit", "A scored, explained audit of your account. Choose a profile.", "audit").await
+async fn audit_index(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Html<String>> {
+    index(
+        &state,
+        &auth,
+        "audit",
+        "Deep Audit",
+        "A scored, explained audit of your account. Choose a profile.",
+        "audit",
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -77,11 +142,20 @@ struct Notice {
     done: Option<String>,
 }
 
-async fn render_strategist(state: &AppState, auth: &AuthUser, id: &str, extra: Value) -> AppResult<Html<String>> {
+async fn render_strategist(
+    state: &AppState,
+    auth: &AuthUser,
+    id: &str,
+    extra: Value,
+) -> AppResult<Html<String>> {
     let profile = profiles::get(state, auth, id).await?;
     let data = service::dataset(state, auth, id).await?;
     let report = crate::strategy::report::build(&data);
-    let plan = crate::strategy::report::weekly_plan(&report, data.user_tz, state.threads.now().timestamp());
+    let plan = crate::strategy::report::weekly_plan(
+        &report,
+        data.user_tz,
+        state.threads.now().timestamp(),
+    );
     let experiments: Vec<Value> = service::experiments(state, auth, id)
         .await?
         .into_iter()
@@ -93,12 +167,22 @@ async fn render_strategist(state: &AppState, auth: &AuthUser, id: &str, extra: V
     let prefs = service::preferences(state, auth).await?;
     let ctx = json!({"profile": profile, "report": report, "plan": plan, "experiments": experiments, "prefs": prefs,
         "as_of": local(auth, report.as_of), "form": {"kind": "format", "days": 14}});
-    state.templates.render("strategy/strategist.html", merge(merge(base(state, auth, "strategist"), ctx), extra))
+    state.templates.render(
+        "strategy/strategist.html",
+        merge(merge(base(state, auth, "strategist"), ctx), extra),
+    )
 }
 
-async fn strategist(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Query(q): Query<Notice>) -> AppResult<Html<String>> {
+async fn strategist(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<Notice>,
+) -> AppResult<Html<String>> {
     let notice = match q.done.as_deref() {
-        Some("experiment") => Some("The experiment started. ThredOps tracks your posts against it."),
+        Some("experiment") => {
+            Some("The experiment started. ThredOps tracks your posts against it.")
+        }
         Some("cancelled") => Some("The experiment was cancelled."),
         Some("preferences") => Some("Your language-model choice was saved."),
         _ => None,
@@ -115,13 +199,25 @@ struct ExperimentForm {
     days: String,
 }
 
-async fn start_experiment(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Form(form): Form<ExperimentForm>) -> AppResult<Response> {
+async fn start_experiment(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ExperimentForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     let days = form.days.trim().parse::<i64>();
-    let input = ExperimentInput { kind: form.kind.clone(), value: Some(json!(form.value)), days: days.as_ref().ok().copied(), starts_at: None };
+    let input = ExperimentInput {
+        kind: form.kind.clone(),
+        value: Some(json!(form.value)),
+        days: days.as_ref().ok().copied(),
+        starts_at: None,
+    };
     let result = match days {
         Err(_) => Err(AppError::field("days", "Enter a number of days, 7 to 56.")),
-        Ok(_) => service::start_experiment(&state, &auth, &id, &input).await.map(|_| ()),
+        Ok(_) => service::start_experiment(&state, &auth, &id, &input)
+            .await
+            .map(|_| ()),
     };
     match result {
         Ok(()) => Ok(see_other(format!("/app/strategist/{id}?done=experiment"))),
@@ -134,7 +230,12 @@ async fn start_experiment(State(state): State<AppState>, PageUser(auth): PageUse
     }
 }
 
-async fn cancel_experiment(State(state): State<AppState>, PageUser(auth): PageUser, Path((id, eid)): Path<(String, String)>, Form(form): Form<CsrfForm>) -> AppResult<Response> {
+async fn cancel_experiment(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path((id, eid)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     service::cancel_experiment(&state, &auth, &id, &eid).await?;
     Ok(see_other(format!("/app/strategist/{id}?done=cancelled")))
@@ -148,7 +249,11 @@ struct PreferencesForm {
     profile_id: String,
 }
 
-async fn save_preferences(State(state): State<AppState>, PageUser(auth): PageUser, Form(form): Form<PreferencesForm>) -> AppResult<Response> {
+async fn save_preferences(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<PreferencesForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     service::set_preferences(&state, &auth, form.llm_opt_in.is_some()).await?;
     // Only go back to a profile page of this user; anything else lands on the picker.
@@ -159,38 +264,71 @@ async fn save_preferences(State(state): State<AppState>, PageUser(auth): PageUse
     Ok(see_other(back))
 }
 
-async fn narrative(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> AppResult<Response> {
+async fn narrative(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     let extra = match service::narrative(&state, &auth, &id).await {
         Ok(n) => json!({"narrative": n["text"]}),
-        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => json!({"error": e.public_message()}),
+        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            json!({"error": e.public_message()})
+        }
         Err(e) => return Err(e),
     };
-    Ok(render_strategist(&state, &auth, &id, extra).await?.into_response())
+    Ok(render_strategist(&state, &auth, &id, extra)
+        .await?
+        .into_response())
 }
 
-async fn audit_page(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>) -> AppResult<Html<String>> {
+async fn audit_page(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
     let profile = profiles::get(&state, &auth, &id).await?;
     let audits = service::audits(&state, &auth, &id).await?;
-    let latest_done = audits.iter().find(|a| a.status == "done").map(|a| a.id.clone());
+    let latest_done = audits
+        .iter()
+        .find(|a| a.status == "done")
+        .map(|a| a.id.clone());
     let latest = match latest_done {
         Some(a) => Some(service::audit(&state, &auth, &a).await?),
         None => None,
     };
-    let history: Vec<Value> = audits.iter().map(|a| merge(json!(a), json!({"when": local(&auth, a.created_at)}))).collect();
-    let active = audits.iter().find(|a| matches!(a.status.as_str(), "queued" | "running"));
+    let history: Vec<Value> = audits
+        .iter()
+        .map(|a| merge(json!(a), json!({"when": local(&auth, a.created_at)})))
+        .collect();
+    let active = audits
+        .iter()
+        .find(|a| matches!(a.status.as_str(), "queued" | "running"));
     let ctx = json!({"profile": profile, "audits": history, "latest": latest, "active": active,
         "latest_when": latest.as_ref().map(|a| local(&auth, a.created_at))});
-    state.templates.render("strategy/audit.html", merge(base(&state, &auth, "audit"), ctx))
+    state.templates.render(
+        "strategy/audit.html",
+        merge(base(&state, &auth, "audit"), ctx),
+    )
 }
 
-async fn run_audit(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> AppResult<Response> {
+async fn run_audit(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     service::start_audit(&state, &auth, &id).await?;
     Ok(see_other(format!("/app/audit/{id}")))
 }
 
-async fn printable(State(state): State<AppState>, PageUser(auth): PageUser, Path(audit_id): Path<String>) -> AppResult<Html<String>> {
+async fn printable(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(audit_id): Path<String>,
+) -> AppResult<Html<String>> {
     let audit = service::audit(&state, &auth, &audit_id).await?;
     let profile = profiles::get(&state, &auth, &audit.profile_id).await?;
     let changes: BTreeMap<String, Value> = audit
@@ -198,8 +336,15 @@ async fn printable(State(state): State<AppState>, PageUser(auth): PageUser, Path
         .as_ref()
         .and_then(|r| r.changes.as_ref())
         .and_then(|c| c["sections"].as_array())
-        .map(|s| s.iter().filter_map(|x| Some((x["key"].as_str()?.to_owned(), x["delta"].clone()))).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| Some((x["key"].as_str()?.to_owned(), x["delta"].clone())))
+                .collect()
+        })
         .unwrap_or_default();
     let ctx = json!({"profile": profile, "audit": audit, "when": local(&auth, audit.created_at), "deltas": changes});
-    state.templates.render("strategy/report.html", merge(base(&state, &auth, "audit"), ctx))
+    state.templates.render(
+        "strategy/report.html",
+        merge(base(&state, &auth, "audit"), ctx),
+    )
 }

@@ -42,15 +42,35 @@ async fn the_language_model_is_off_until_opted_in_and_only_receives_aggregates()
     .await
     .unwrap();
     let id = connected(&app, "llm@example.com", video_creator("llm_creator")).await;
-    let prefs: Value = app.get("/api/v1/strategy/preferences").await.json().await.unwrap();
+    let prefs: Value = app
+        .get("/api/v1/strategy/preferences")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(prefs, json!({"llm_opt_in": false, "llm_available": true}));
     let path = format!("/api/v1/profiles/{id}/strategy/narrative");
     assert_eq!(app.post_json(&path, &json!({})).await.status(), 403);
-    assert!(seen.lock().unwrap().is_empty(), "nothing is sent before opting in");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing is sent before opting in"
+    );
 
-    let r = app.client.put(app.url("/api/v1/strategy/preferences")).json(&json!({"llm_opt_in": "yes"})).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url("/api/v1/strategy/preferences"))
+        .json(&json!({"llm_opt_in": "yes"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
-    let r = app.client.put(app.url("/api/v1/strategy/preferences")).json(&json!({"llm_opt_in": true})).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url("/api/v1/strategy/preferences"))
+        .json(&json!({"llm_opt_in": true}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let answer: Value = app.post_json(&path, &json!({})).await.json().await.unwrap();
     assert_eq!(answer["text"], "Post videos in the evening.");
@@ -62,9 +82,22 @@ async fn the_language_model_is_off_until_opted_in_and_only_receives_aggregates()
     let sent = body["messages"][1]["content"].as_str().unwrap();
     let aggregates: Value = serde_json::from_str(sent).unwrap();
     assert_eq!(aggregates, answer["sent"]);
-    assert!(sent.contains("\"VIDEO\""), "the format finding is sent: {sent}");
-    for private in ["snippet", "permalink", "media_id", "llm_creator", "llm@example.com", "access_token"] {
-        assert!(!body.to_string().contains(private), "{private} must not leave the server");
+    assert!(
+        sent.contains("\"VIDEO\""),
+        "the format finding is sent: {sent}"
+    );
+    for private in [
+        "snippet",
+        "permalink",
+        "media_id",
+        "llm_creator",
+        "llm@example.com",
+        "access_token",
+    ] {
+        assert!(
+            !body.to_string().contains(private),
+            "{private} must not leave the server"
+        );
     }
 }
 
@@ -72,8 +105,18 @@ async fn the_language_model_is_off_until_opted_in_and_only_receives_aggregates()
 async fn without_a_configured_model_the_narrative_is_unavailable() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let id = connected(&app, "nollm@example.com", video_creator("nollm_creator")).await;
-    let prefs: Value = app.get("/api/v1/strategy/preferences").await.json().await.unwrap();
+    let prefs: Value = app
+        .get("/api/v1/strategy/preferences")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(prefs["llm_available"], false);
-    let r = app.post_json(&format!("/api/v1/profiles/{id}/strategy/narrative"), &json!({})).await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/profiles/{id}/strategy/narrative"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.status(), 409);
 }
