@@ -220,7 +220,8 @@ mod tests {
         let same = welch(&b, &b).unwrap();
         assert!((same.lift - 1.0).abs() < 1e-9 && same.p_value > 0.99);
         assert_eq!(confidence(same.p_value, 1), "not significant");
-        assert_eq!(confidence(0.004, 2), "medium");
+        assert_eq!(confidence(0.004, 2), "high");
+        assert_eq!(confidence(0.004, 3), "medium");
     }
 
     #[test]
