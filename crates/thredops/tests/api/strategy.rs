@@ -1,6 +1,7 @@
 //! AI Strategist and Deep Audit against sandbox creators built with known traits.
 
 mod audits;
+mod bench;
 mod llm;
 mod strategist;
 
