@@ -233,3 +233,67 @@ pub fn follower_jumps(data: &Dataset) -> Recommendation {
         experiment: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::data::{PostFacts, ProfileFacts};
+
+    fn dataset(post_days: &[i64], followers: &[i64]) -> Dataset {
+        let start = 1_700_000_000 - 1_700_000_000 % DAY;
+        Dataset {
+            profile_id: "p".into(),
+            as_of: start + post_days.iter().max().copied().unwrap_or(0) * DAY + 3600,
+            posts: post_days
+                .iter()
+                .enumerate()
+                .map(|(i, d)| PostFacts {
+                    media_id: i.to_string(),
+                    media_type: if i % 2 == 0 { "VIDEO" } else { "TEXT_POST" }.into(),
+                    posted_at: start + d * DAY + 3600,
+                    metrics: Some([100 * (i as i64 + 1), 1, 1, 0, 0, 0]),
+                    ..Default::default()
+                })
+                .collect(),
+            followers: followers
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (format!("day{i:02}"), start + i as i64 * DAY + 7200, *f))
+                .collect(),
+            countries: Vec::new(),
+            profile: ProfileFacts::default(),
+            user_tz: chrono_tz::Tz::UTC,
+        }
+    }
+
+    #[test]
+    fn gaps_and_streaks_are_measured_in_days() {
+        // Days 0-4 every day, then nothing until day 30, then days 30-31.
+        let d = dataset(&[0, 1, 2, 3, 4, 30, 31], &[]);
+        let c = measure(&d);
+        assert_eq!(c.longest_gap_days, 26.0);
+        assert_eq!(c.gaps_over_a_week, 1);
+        assert_eq!(c.longest_streak_days, 5);
+        assert_eq!(c.current_streak_days, 2);
+        assert_eq!(c.weekly_counts.iter().sum::<usize>(), 7);
+    }
+
+    #[test]
+    fn a_follower_jump_is_found_with_the_posts_before_it() {
+        let mut followers: Vec<i64> = (0..20).map(|i| 1_000 + i * 10).collect();
+        for f in followers.iter_mut().skip(12) {
+            *f += 500;
+        }
+        // Posts on day 11 (the day before the jump lands in the day-12 snapshot).
+        let d = dataset(&[2, 5, 11, 11, 15], &followers);
+        let r = follower_jumps(&d);
+        assert_eq!(r.status, "advice", "{}", r.detail);
+        assert_eq!(r.evidence["jumps"].as_array().unwrap().len(), 1);
+        assert_eq!(r.evidence["jumps"][0]["day"], "day12");
+        assert_eq!(r.evidence["jumps"][0]["gained"], 510.0);
+        assert_eq!(r.evidence["jumps"][0]["posts_before"], 2);
+        assert_eq!(r.evidence["typical_daily_change"], 10.0);
+        let few = dataset(&[1, 2], &followers[..5]);
+        assert_eq!(follower_jumps(&few).status, "not_enough_data");
+    }
+}
