@@ -56,9 +56,7 @@ pub async fn narrate(state: &AppState, report: &StrategyReport) -> AppResult<(St
             "No language model is configured on this server.".into(),
         ));
     };
-    let url = base
-        .join("v1/chat/completions")
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("llm url: {e}")))?;
+    let url = completions_url(base.as_str());
     let body = json!({
         "model": model,
         "temperature": 0.3,
@@ -93,9 +91,34 @@ pub async fn narrate(state: &AppState, report: &StrategyReport) -> AppResult<(St
     Ok((text.trim().to_owned(), model.clone()))
 }
 
+/// `{base}/v1/chat/completions`, accepting a base given with or without its `/v1`.
+fn completions_url(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if base.ends_with("/v1") {
+        format!("{base}/chat/completions")
+    } else {
+        format!("{base}/v1/chat/completions")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_endpoint_path_is_built_with_or_without_v1() {
+        for base in [
+            "http://127.0.0.1:9/",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9/v1",
+            "http://127.0.0.1:9/v1/",
+        ] {
+            assert_eq!(
+                completions_url(base),
+                "http://127.0.0.1:9/v1/chat/completions"
+            );
+        }
+    }
 
     #[test]
     fn scrubbing_drops_text_and_ids_at_any_depth() {
