@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use threads_sandbox::CreatorTraits;
 use thredops::strategy::{AUDIT_JOB, audit, data};
 
-use super::connected;
-use crate::connect::run_due_now;
+use crate::connect::{PASSWORD, connect, profile, run_due_now, sandbox};
 use crate::helpers::{Backend, TestApp};
 
 fn status_kb(field: &str) -> u64 {
@@ -33,7 +32,15 @@ async fn bench(backend: Backend) {
         ..Default::default()
     };
     let started = Instant::now();
-    let id = connected(&app, "bench@example.com", traits).await;
+    app.signup("bench@example.com", PASSWORD).await;
+    let c = sandbox(&app).create_creator(traits).unwrap();
+    let id = connect(&app, c.user_id).await;
+    // A 10,000-post backfill can outlast the usual two-minute wait on a busy machine.
+    let deadline = Instant::now() + std::time::Duration::from_secs(1_200);
+    while profile(&app, &id).await["sync"]["state"] != "idle" {
+        assert!(Instant::now() < deadline, "backfill did not finish");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     let backfill = started.elapsed();
     // Reset the process's peak-RSS mark so it measures the audit, not the backfill.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
