@@ -112,6 +112,8 @@ pub struct Settings {
     pub billing: crate::billing::BillingSettings,
     /// Operator identity, retention periods and mail delivery.
     pub privacy: PrivacySettings,
+    /// Optional language model for the strategist: (base URL, model, API key).
+    pub llm: Option<(Url, String, Option<Secret>)>,
 }
 
 /// Who runs this deployment, how long inactive accounts keep their Meta data, and how mail leaves.
@@ -241,12 +243,28 @@ impl RawSettings {
             })?),
             None => None,
         };
+        let llm = match (self.get("llm_base_url"), self.get("llm_model")) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(invalid(
+                    "llm_model",
+                    "required when THREDOPS_LLM_BASE_URL is set".into(),
+                ));
+            }
+            (Some(v), Some(model)) => Some((
+                Url::parse(v)
+                    .map_err(|e| invalid("llm_base_url", format!("{v:?} is not a URL: {e}")))?,
+                model.to_owned(),
+                self.get("llm_api_key").map(Secret::new),
+            )),
+        };
         let billing = crate::billing::BillingSettings::parse(|k| self.get(k))
             .map_err(|(key, reason)| invalid(key, reason))?;
         let privacy = self.parse_privacy()?;
         Ok(Settings {
             billing,
             privacy,
+            llm,
             threads,
             threads_redirect_uri,
             bind,

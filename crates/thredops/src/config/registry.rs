@@ -337,6 +337,27 @@ pub const SETTINGS: &[SettingSpec] = &[
         false,
         "From address of outgoing mail.",
     ),
+    spec(
+        "llm_base_url",
+        "THREDOPS_LLM_BASE_URL",
+        None,
+        false,
+        "OpenAI-compatible endpoint (hosted or local) the strategist may use to phrase findings and draft post ideas; unset = off. Only aggregates are sent, and only for users who opt in.",
+    ),
+    spec(
+        "llm_model",
+        "THREDOPS_LLM_MODEL",
+        None,
+        false,
+        "Model name sent to THREDOPS_LLM_BASE_URL; required when it is set.",
+    ),
+    spec(
+        "llm_api_key",
+        "THREDOPS_LLM_API_KEY",
+        None,
+        true,
+        "Bearer key for THREDOPS_LLM_BASE_URL, if the endpoint needs one.",
+    ),
 ];
 
 /// Looks up a setting by file key.

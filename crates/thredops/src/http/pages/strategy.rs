@@ -1,12 +1,350 @@
-//! Strategy pages (being built).
+//! Strategist and Deep Audit pages: per-profile advice, plan and experiments; audits with live
+//! progress and a printable report.
 
-use axum::Router;
+use std::collections::BTreeMap;
 
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::account::{CsrfForm, require_session_csrf};
+use super::app::{base, merge};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::AppState;
+use crate::services::profiles;
+use crate::strategy::data::user_tz;
+use crate::strategy::experiments::ExperimentInput;
+use crate::strategy::service;
 
 /// Templates of these pages, embedded in the binary.
-pub const TEMPLATES: &[(&str, &str)] = &[];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "strategy/index.html",
+        include_str!("../../../web/templates/strategy/index.html"),
+    ),
+    (
+        "strategy/strategist.html",
+        include_str!("../../../web/templates/strategy/strategist.html"),
+    ),
+    (
+        "strategy/audit.html",
+        include_str!("../../../web/templates/strategy/audit.html"),
+    ),
+    (
+        "strategy/report.html",
+        include_str!("../../../web/templates/strategy/report.html"),
+    ),
+];
 
+const JS: &str = include_str!("../../../web/static/strategy.js");
+
+/// Routes of the strategist and the audit.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/static/strategy.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    JS,
+                )
+            }),
+        )
+        .route("/app/strategist", get(strategist_index))
+        .route("/app/strategist/preferences", post(save_preferences))
+        .route("/app/strategist/{id}", get(strategist))
+        .route("/app/strategist/{id}/experiments", post(start_experiment))
+        .route(
+            "/app/strategist/{id}/experiments/{eid}/cancel",
+            post(cancel_experiment),
+        )
+        .route("/app/strategist/{id}/narrative", post(narrative))
+        .route("/app/audit", get(audit_index))
+        .route("/app/audit/{id}", get(audit_page))
+        .route("/app/audit/{id}/run", post(run_audit))
+        .route("/app/audit/reports/{audit_id}", get(printable))
+}
+
+fn see_other(location: String) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// "Mon 3 Mar 2026, 19:00" in the user's timezone.
+fn local(auth: &AuthUser, unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|d| {
+            d.with_timezone(&user_tz(auth.user.timezone.as_deref()))
+                .format("%a %-d %b %Y, %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+async fn index(
+    state: &AppState,
+    auth: &AuthUser,
+    key: &str,
+    title: &str,
+    blurb: &str,
+    href: &str,
+) -> AppResult<Html<String>> {
+    let list = profiles::list(state, auth).await?;
+    state.templates.render(
+        "strategy/index.html",
+        merge(
+            base(state, auth, key),
+            json!({"title": title, "blurb": blurb, "href": href, "profiles": list}),
+        ),
+    )
+}
+
+async fn strategist_index(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Html<String>> {
+    index(
+        &state,
+        &auth,
+        "strategist",
+        "Strategist",
+        "What to post, when and why, from your own data. Choose a profile.",
+        "strategist",
+    )
+    .await
+}
+
+async fn audit_index(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Html<String>> {
+    index(
+        &state,
+        &auth,
+        "audit",
+        "Deep Audit",
+        "A scored, explained audit of your account. Choose a profile.",
+        "audit",
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Notice {
+    done: Option<String>,
+}
+
+async fn render_strategist(
+    state: &AppState,
+    auth: &AuthUser,
+    id: &str,
+    extra: Value,
+) -> AppResult<Html<String>> {
+    let profile = profiles::get(state, auth, id).await?;
+    let data = service::dataset(state, auth, id).await?;
+    let report = crate::strategy::report::build(&data);
+    let plan = crate::strategy::report::weekly_plan(
+        &report,
+        data.user_tz,
+        state.threads.now().timestamp(),
+    );
+    let experiments: Vec<Value> = service::experiments(state, auth, id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let (s, t) = (local(auth, e.starts_at), local(auth, e.ends_at));
+            merge(json!(e), json!({"starts": s, "ends": t}))
+        })
+        .collect();
+    let prefs = service::preferences(state, auth).await?;
+    let ctx = json!({"profile": profile, "report": report, "plan": plan, "experiments": experiments, "prefs": prefs,
+        "as_of": local(auth, report.as_of), "form": {"kind": "format", "days": 14}});
+    state.templates.render(
+        "strategy/strategist.html",
+        merge(merge(base(state, auth, "strategist"), ctx), extra),
+    )
+}
+
+async fn strategist(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<Notice>,
+) -> AppResult<Html<String>> {
+    let notice = match q.done.as_deref() {
+        Some("experiment") => {
+            Some("The experiment started. ThredOps tracks your posts against it.")
+        }
+        Some("cancelled") => Some("The experiment was cancelled."),
+        Some("preferences") => Some("Your language-model choice was saved."),
+        _ => None,
+    };
+    render_strategist(&state, &auth, &id, json!({"notice": notice})).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExperimentForm {
+    csrf: String,
+    kind: String,
+    value: String,
+    days: String,
+}
+
+async fn start_experiment(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ExperimentForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let days = form.days.trim().parse::<i64>();
+    let input = ExperimentInput {
+        kind: form.kind.clone(),
+        value: Some(json!(form.value)),
+        days: days.as_ref().ok().copied(),
+        starts_at: None,
+    };
+    let result = match days {
+        Err(_) => Err(AppError::field("days", "Enter a number of days, 7 to 56.")),
+        Ok(_) => service::start_experiment(&state, &auth, &id, &input)
+            .await
+            .map(|_| ()),
+    };
+    match result {
+        Ok(()) => Ok(see_other(format!("/app/strategist/{id}?done=experiment"))),
+        Err(AppError::Validation { message, fields }) => {
+            let extra = json!({"error": message, "fields": fields, "form": {"kind": form.kind, "value": form.value, "days": form.days}});
+            let html = render_strategist(&state, &auth, &id, extra).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn cancel_experiment(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path((id, eid)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    service::cancel_experiment(&state, &auth, &id, &eid).await?;
+    Ok(see_other(format!("/app/strategist/{id}?done=cancelled")))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PreferencesForm {
+    csrf: String,
+    llm_opt_in: Option<String>,
+    profile_id: String,
+}
+
+async fn save_preferences(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<PreferencesForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    service::set_preferences(&state, &auth, form.llm_opt_in.is_some()).await?;
+    // Only go back to a profile page of this user; anything else lands on the picker.
+    let back = match profiles::get(&state, &auth, &form.profile_id).await {
+        Ok(p) => format!("/app/strategist/{}?done=preferences", p.id),
+        Err(_) => "/app/strategist".to_owned(),
+    };
+    Ok(see_other(back))
+}
+
+async fn narrative(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let extra = match service::narrative(&state, &auth, &id).await {
+        Ok(n) => json!({"narrative": n["text"]}),
+        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            json!({"error": e.public_message()})
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(render_strategist(&state, &auth, &id, extra)
+        .await?
+        .into_response())
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
+    let profile = profiles::get(&state, &auth, &id).await?;
+    let audits = service::audits(&state, &auth, &id).await?;
+    let latest_done = audits
+        .iter()
+        .find(|a| a.status == "done")
+        .map(|a| a.id.clone());
+    let latest = match latest_done {
+        Some(a) => Some(service::audit(&state, &auth, &a).await?),
+        None => None,
+    };
+    let history: Vec<Value> = audits
+        .iter()
+        .map(|a| merge(json!(a), json!({"when": local(&auth, a.created_at)})))
+        .collect();
+    let active = audits
+        .iter()
+        .find(|a| matches!(a.status.as_str(), "queued" | "running"));
+    let ctx = json!({"profile": profile, "audits": history, "latest": latest, "active": active,
+        "latest_when": latest.as_ref().map(|a| local(&auth, a.created_at))});
+    state.templates.render(
+        "strategy/audit.html",
+        merge(base(&state, &auth, "audit"), ctx),
+    )
+}
+
+async fn run_audit(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    service::start_audit(&state, &auth, &id).await?;
+    Ok(see_other(format!("/app/audit/{id}")))
+}
+
+async fn printable(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(audit_id): Path<String>,
+) -> AppResult<Html<String>> {
+    let audit = service::audit(&state, &auth, &audit_id).await?;
+    let profile = profiles::get(&state, &auth, &audit.profile_id).await?;
+    let changes: BTreeMap<String, Value> = audit
+        .report
+        .as_ref()
+        .and_then(|r| r.changes.as_ref())
+        .and_then(|c| c["sections"].as_array())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| Some((x["key"].as_str()?.to_owned(), x["delta"].clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ctx = json!({"profile": profile, "audit": audit, "when": local(&auth, audit.created_at), "deltas": changes});
+    state.templates.render(
+        "strategy/report.html",
+        merge(base(&state, &auth, "audit"), ctx),
+    )
 }

@@ -1,0 +1,221 @@
+//! The strategist's answer for one profile, and the weekly plan built from it.
+
+use chrono::{Datelike, Duration, TimeZone};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::analysis::{self, MIN_POSTS, Recommendation, WINDOW_HOURS};
+use super::audience::{self, Audience};
+use super::cadence::{self, Cadence};
+use super::content;
+use super::data::Dataset;
+use super::formats;
+
+/// Everything the strategist says about a profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyReport {
+    /// The profile.
+    pub profile_id: String,
+    /// The moment the data describes (Unix seconds).
+    pub as_of: i64,
+    /// Whether there was enough data for advice at all.
+    pub enough_data: bool,
+    /// Plain summary.
+    pub message: String,
+    /// Stored posts.
+    pub posts_stored: usize,
+    /// Posts with settled metrics that comparisons use.
+    pub posts_analysed: usize,
+    /// The audience's clock.
+    pub audience: Audience,
+    /// Posting rhythm.
+    pub cadence: Cadence,
+    /// Advice, strongest first.
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// Runs every analysis over `data`.
+pub fn build(data: &Dataset) -> StrategyReport {
+    let scored = analysis::score(data);
+    let audience = audience::of(data);
+    let cadence = cadence::measure(data);
+    let enough = scored.len() >= MIN_POSTS;
+    let mut recommendations = if enough {
+        vec![
+            analysis::timing(&scored, &audience, data.user_tz, data.as_of),
+            formats::formats(&scored),
+            formats::lengths(&scored),
+            content::topics(&scored),
+            content::keywords(&scored),
+            cadence::advice(data, &cadence),
+            content::conversation(&scored),
+            content::links(&scored),
+            cadence::follower_jumps(data),
+        ]
+    } else {
+        Vec::new()
+    };
+    // Advice first, then findings of no effect, then what lacks data; stable within each.
+    recommendations.sort_by_key(|r| match r.status {
+        "advice" => 0,
+        "no_effect" => 1,
+        _ => 2,
+    });
+    let message = if enough {
+        format!(
+            "{} findings from {} posts with settled metrics.",
+            recommendations
+                .iter()
+                .filter(|r| r.status == "advice")
+                .count(),
+            scored.len()
+        )
+    } else {
+        format!(
+            "Not enough data yet: the strategist needs at least {MIN_POSTS} posts whose metrics have settled (two days old); this profile has {}. Advice from fewer posts would be guesswork.",
+            scored.len()
+        )
+    };
+    StrategyReport {
+        profile_id: data.profile_id.clone(),
+        as_of: data.as_of,
+        enough_data: enough,
+        message,
+        posts_stored: data.posts.len(),
+        posts_analysed: scored.len(),
+        audience,
+        cadence,
+        recommendations,
+    }
+}
+
+impl StrategyReport {
+    /// The recommendation with `key`, if it was made.
+    pub fn get(&self, key: &str) -> Option<&Recommendation> {
+        self.recommendations.iter().find(|r| r.key == key)
+    }
+}
+
+/// Suggested slots and content mix for the week after `now`, in a shape the composer can
+/// pre-fill (`composer_prefill`: scheduled time, media type, topic tag, a prompt).
+pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) -> Value {
+    let timing = report.get("timing").filter(|r| r.status == "advice");
+    let start_hour = timing
+        .and_then(|t| t.evidence["best_window"]["start_hour"].as_u64())
+        .unwrap_or(18) as u32;
+    let formats = report.get("formats");
+    let best_format = formats.and_then(|f| f.evidence["best"].as_str());
+    let worst_format = formats.and_then(|f| f.evidence["worst"].as_str());
+    let mut mix: Vec<(String, f64)> = formats
+        .and_then(|f| f.evidence["formats"].as_array())
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    Some((
+                        r["format"].as_str()?.to_owned(),
+                        r["share_of_posts"].as_f64()?,
+                    ))
+                })
+                .filter(|(f, _)| Some(f.as_str()) != worst_format)
+                .collect()
+        })
+        .unwrap_or_default();
+    if mix.is_empty() {
+        mix.push(("TEXT".into(), 1.0));
+    }
+    let posts = (report.cadence.posts_per_week.round() as usize).clamp(3, 14);
+    // Half the week goes to the best format when one clearly wins; the rest follows the mix.
+    let mut slots_formats: Vec<String> = Vec::new();
+    if let Some(best) = best_format {
+        slots_formats.extend(std::iter::repeat_n(best.to_owned(), posts.div_ceil(2)));
+    }
+    let total: f64 = mix.iter().map(|m| m.1).sum::<f64>().max(1e-9);
+    let remaining = posts - slots_formats.len();
+    for j in 0..remaining {
+        // Evenly spaced points through the cumulative mix pick formats in proportion to it.
+        let target = (j as f64 + 0.5) / remaining as f64 * total;
+        let mut acc = 0.0;
+        let pick = mix
+            .iter()
+            .find(|(_, w)| {
+                acc += w;
+                acc > target
+            })
+            .unwrap_or(&mix[0]);
+        slots_formats.push(pick.0.clone());
+    }
+    let topics: Vec<String> = report
+        .get("topics")
+        .and_then(|t| t.evidence["winners"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    let questions = report
+        .get("conversation")
+        .is_some_and(|c| c.status == "advice");
+    let atz = report.audience.tz;
+    let today = chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&atz)
+        .date_naive();
+    let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    let mut slots = Vec::new();
+    for (n, format) in slots_formats.iter().enumerate() {
+        let day = monday + Duration::days((n * 7 / posts) as i64);
+        let hour = start_hour + (n as u32 % WINDOW_HOURS.min(2));
+        let local = day.and_hms_opt(hour % 24, 0, 0).unwrap_or_default();
+        let at = atz
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|d| d.timestamp())
+            .unwrap_or(now);
+        let topic = (!topics.is_empty()).then(|| topics[n % topics.len()].clone());
+        let ask = questions && n % 2 == 0;
+        let user_local = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap_or_default()
+            .with_timezone(&user_tz);
+        slots.push(json!({
+            "scheduled_at": at,
+            "scheduled_at_iso": chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().to_rfc3339(),
+            "local_time": user_local.format("%a %-d %b %H:%M").to_string(),
+            "audience_time": local.format("%a %H:%M").to_string(),
+            "media_type": format,
+            "topic_tag": topic,
+            "ask_question": ask,
+            "why": slot_reason(timing.is_some(), Some(format.as_str()) == best_format, ask),
+        }));
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for f in &slots_formats {
+        *counts.entry(f.clone()).or_insert(0) += 1;
+    }
+    json!({
+        "profile_id": report.profile_id,
+        "enough_data": report.enough_data,
+        "week_start": monday.to_string(),
+        "timezone": user_tz.name(),
+        "audience_timezone": atz.name(),
+        "posts": posts,
+        "mix": counts,
+        "slots": slots,
+        "composer_prefill": slots.iter().map(|s| json!({"scheduled_at": s["scheduled_at_iso"], "media_type": s["media_type"],
+            "topic_tag": s["topic_tag"], "text": if s["ask_question"] == true { "…?" } else { "" }})).collect::<Vec<_>>(),
+    })
+}
+
+fn slot_reason(timing: bool, best_format: bool, ask: bool) -> String {
+    let mut why = Vec::new();
+    why.push(if timing {
+        "your best window for your audience"
+    } else {
+        "early evening for your audience (no clear best time yet)"
+    });
+    if best_format {
+        why.push("your best-performing format");
+    }
+    if ask {
+        why.push("a question to start replies");
+    }
+    why.join("; ")
+}

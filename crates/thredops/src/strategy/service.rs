@@ -1,0 +1,354 @@
+//! What the API and the pages call: each function checks ownership first (another user's
+//! profile, audit or experiment is a 404) and then delegates to the pure analyses.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::data::{self, Dataset};
+use super::experiments::{self, ExperimentInput, Spec};
+use super::report::{self, StrategyReport};
+use super::store::{AuditRow, ExperimentRow, StrategyStore};
+use super::{AUDIT_JOB, AUDIT_PURPOSE, EXPERIMENT_PURPOSE, audit, llm};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+use crate::jobs::NewJob;
+use crate::store::now_unix;
+
+/// Loads a profile of `auth` with everything the analyses need.
+pub async fn dataset(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Dataset> {
+    let profile = data::owned_profile(state, &auth.user.id, profile_id).await?;
+    data::load(
+        state,
+        &profile,
+        data::user_tz(auth.user.timezone.as_deref()),
+    )
+    .await
+}
+
+/// The strategist's recommendations for a profile.
+pub async fn strategy(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+) -> AppResult<StrategyReport> {
+    let data = dataset(state, auth, profile_id).await?;
+    Ok(report::build(&data))
+}
+
+/// Next week's plan.
+pub async fn plan(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Value> {
+    let data = dataset(state, auth, profile_id).await?;
+    let report = report::build(&data);
+    Ok(report::weekly_plan(
+        &report,
+        data.user_tz,
+        state.threads.now().timestamp(),
+    ))
+}
+
+/// An audit as its owner sees it.
+#[derive(Debug, Serialize)]
+pub struct AuditView {
+    /// Audit id.
+    pub id: String,
+    /// Profile.
+    pub profile_id: String,
+    /// queued | running | done | failed.
+    pub status: String,
+    /// 0-100 while it runs.
+    pub progress: i64,
+    /// Overall score once done.
+    pub score: Option<i64>,
+    /// Requested (Unix seconds).
+    pub created_at: i64,
+    /// Finished (Unix seconds).
+    pub finished_at: Option<i64>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The full report once done.
+    pub report: Option<audit::AuditReport>,
+}
+
+async fn audit_view(state: &AppState, row: AuditRow, with_report: bool) -> AppResult<AuditView> {
+    let report = match (&row.report_enc, with_report) {
+        (Some(sealed), true) => {
+            let key = state
+                .vault
+                .existing_key(&row.user_id)
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            key.and_then(|k| k.open_string(AUDIT_PURPOSE, &row.id, sealed).ok())
+                .and_then(|s| serde_json::from_str(&s).ok())
+        }
+        _ => None,
+    };
+    Ok(AuditView {
+        id: row.id,
+        profile_id: row.profile_id,
+        status: row.status,
+        progress: row.progress,
+        score: row.score,
+        created_at: row.created_at,
+        finished_at: row.finished_at,
+        error: row.error,
+        report,
+    })
+}
+
+/// Queues an audit of a profile; one queued or running audit per profile at a time.
+pub async fn start_audit(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+) -> AppResult<AuditView> {
+    data::owned_profile(state, &auth.user.id, profile_id).await?;
+    let st = StrategyStore(&state.store);
+    if let Some(active) = st
+        .audits_of(profile_id)
+        .await?
+        .into_iter()
+        .find(|a| matches!(a.status.as_str(), "queued" | "running"))
+    {
+        return audit_view(state, active, false).await;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    st.insert_audit(&id, profile_id, &auth.user.id, now_unix())
+        .await?;
+    let job = NewJob::new(AUDIT_JOB, json!({"audit_id": id}))
+        .dedup_key(format!("{AUDIT_JOB}:{id}"))
+        .max_attempts(3)
+        .user(&auth.user.id)
+        .subject(profile_id);
+    state.jobs.enqueue(job).await?;
+    state.jobs_wake();
+    let row = st.audit(&id).await?.ok_or(AppError::NotFound)?;
+    audit_view(state, row, false).await
+}
+
+/// A profile's audits, newest first (scores only).
+pub async fn audits(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+) -> AppResult<Vec<AuditView>> {
+    data::owned_profile(state, &auth.user.id, profile_id).await?;
+    let mut out = Vec::new();
+    for row in StrategyStore(&state.store).audits_of(profile_id).await? {
+        out.push(audit_view(state, row, false).await?);
+    }
+    Ok(out)
+}
+
+/// One audit with its report.
+pub async fn audit(state: &AppState, auth: &AuthUser, audit_id: &str) -> AppResult<AuditView> {
+    let row = StrategyStore(&state.store)
+        .audit(audit_id)
+        .await?
+        .filter(|a| a.user_id == auth.user.id)
+        .ok_or(AppError::NotFound)?;
+    audit_view(state, row, true).await
+}
+
+/// An experiment with its tracking and result.
+#[derive(Debug, Serialize)]
+pub struct ExperimentView {
+    /// Experiment id.
+    pub id: String,
+    /// Profile.
+    pub profile_id: String,
+    /// running | finished | cancelled.
+    pub status: String,
+    /// What is tested.
+    pub spec: Spec,
+    /// Start (Unix seconds).
+    pub starts_at: i64,
+    /// End (Unix seconds).
+    pub ends_at: i64,
+    /// Progress and measured result.
+    pub result: Value,
+}
+
+/// Starts an experiment.
+pub async fn start_experiment(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+    input: &ExperimentInput,
+) -> AppResult<ExperimentView> {
+    let data = dataset(state, auth, profile_id).await?;
+    let audience = super::audience::of(&data);
+    let now = state.threads.now().timestamp();
+    let (spec, starts_at) = experiments::parse(input, &audience.timezone, now)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = state
+        .vault
+        .data_key(&auth.user.id)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let row = ExperimentRow {
+        spec_enc: key.seal(
+            EXPERIMENT_PURPOSE,
+            &id,
+            serde_json::to_string(&spec)
+                .map_err(|e| AppError::Internal(e.into()))?
+                .as_bytes(),
+        ),
+        id: id.clone(),
+        profile_id: profile_id.to_owned(),
+        status: "running".into(),
+        starts_at,
+        ends_at: starts_at + spec.days * 86_400,
+        result_enc: None,
+        created_at: now_unix(),
+    };
+    StrategyStore(&state.store)
+        .insert_experiment(&row, &auth.user.id)
+        .await?;
+    experiment_views(state, auth, &data, vec![row])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// A profile's experiments with live tracking; finished ones have their result frozen.
+pub async fn experiments(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+) -> AppResult<Vec<ExperimentView>> {
+    let data = dataset(state, auth, profile_id).await?;
+    let rows = StrategyStore(&state.store)
+        .experiments_of(profile_id)
+        .await?;
+    experiment_views(state, auth, &data, rows).await
+}
+
+/// Cancels a running experiment.
+pub async fn cancel_experiment(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+    id: &str,
+) -> AppResult<()> {
+    data::owned_profile(state, &auth.user.id, profile_id).await?;
+    let st = StrategyStore(&state.store);
+    let row = st
+        .experiments_of(profile_id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or(AppError::NotFound)?;
+    if row.status != "running" {
+        return Err(AppError::Conflict(
+            "Only a running experiment can be cancelled.".into(),
+        ));
+    }
+    st.set_experiment(id, "cancelled", None).await?;
+    Ok(())
+}
+
+async fn experiment_views(
+    state: &AppState,
+    auth: &AuthUser,
+    data: &Dataset,
+    rows: Vec<ExperimentRow>,
+) -> AppResult<Vec<ExperimentView>> {
+    let key = state
+        .vault
+        .data_key(&auth.user.id)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let now = state.threads.now().timestamp();
+    let st = StrategyStore(&state.store);
+    let mut out = Vec::new();
+    for row in rows {
+        let Some(spec) = key
+            .open_string(EXPERIMENT_PURPOSE, &row.id, &row.spec_enc)
+            .ok()
+            .and_then(|s| serde_json::from_str::<Spec>(&s).ok())
+        else {
+            continue;
+        };
+        let frozen = row
+            .result_enc
+            .as_deref()
+            .and_then(|r| {
+                key.open_string(EXPERIMENT_PURPOSE, &format!("{}/result", row.id), r)
+                    .ok()
+            })
+            .and_then(|s| serde_json::from_str(&s).ok());
+        let mut status = row.status.clone();
+        let result = match frozen {
+            Some(r) => r,
+            None => {
+                let r = experiments::evaluate(data, &spec, row.starts_at, row.ends_at, now);
+                // Once the period is over the result is frozen, so later history cannot rewrite it.
+                if status == "running" && now >= row.ends_at {
+                    let sealed = key.seal(
+                        EXPERIMENT_PURPOSE,
+                        &format!("{}/result", row.id),
+                        r.to_string().as_bytes(),
+                    );
+                    st.set_experiment(&row.id, "finished", Some(&sealed))
+                        .await?;
+                    status = "finished".into();
+                }
+                r
+            }
+        };
+        out.push(ExperimentView {
+            id: row.id,
+            profile_id: row.profile_id,
+            status,
+            spec,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            result,
+        });
+    }
+    Ok(out)
+}
+
+/// The user's language-model preference and whether the server offers one.
+pub async fn preferences(state: &AppState, auth: &AuthUser) -> AppResult<Value> {
+    let on = StrategyStore(&state.store)
+        .llm_opt_in(&auth.user.id)
+        .await?;
+    Ok(json!({"llm_opt_in": on, "llm_available": state.settings.llm.is_some()}))
+}
+
+/// Records the user's choice.
+pub async fn set_preferences(
+    state: &AppState,
+    auth: &AuthUser,
+    llm_opt_in: bool,
+) -> AppResult<Value> {
+    StrategyStore(&state.store)
+        .set_llm_opt_in(&auth.user.id, llm_opt_in, now_unix())
+        .await?;
+    preferences(state, auth).await
+}
+
+/// The findings phrased by the language model, for users who opted in.
+pub async fn narrative(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Value> {
+    if state.settings.llm.is_none() {
+        return Err(AppError::Conflict(
+            "No language model is configured on this server.".into(),
+        ));
+    }
+    if !StrategyStore(&state.store)
+        .llm_opt_in(&auth.user.id)
+        .await?
+    {
+        return Err(AppError::Forbidden(
+            "Turn on the language-model option in the strategist first; it is off by default.",
+        ));
+    }
+    let report = strategy(state, auth, profile_id).await?;
+    if !report.enough_data {
+        return Err(AppError::Conflict(report.message));
+    }
+    let (text, model) = llm::narrate(state, &report).await?;
+    Ok(json!({"text": text, "model": model, "sent": llm::aggregates(&report)}))
+}
