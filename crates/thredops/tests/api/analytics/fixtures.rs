@@ -81,8 +81,15 @@ pub async fn add_days(app: &TestApp, profile: &str, days: &[(&str, i64, Option<i
     }
 }
 
-/// Stores daily profile views.
+/// Replaces the daily profile views sync stored with these.
 pub async fn add_views(app: &TestApp, profile: &str, days: &[(&str, i64)]) {
+    use thredops::with_pool;
+    with_pool!(app.state.store, |p| sqlx::query("DELETE FROM daily_views WHERE profile_id = $1")
+        .bind(profile)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+    .unwrap();
     for (day, views) in days {
         app.state.store.upsert_daily_views(profile, day, *views, 0).await.unwrap();
     }
