@@ -67,18 +67,28 @@ pub async fn attribution(scope: &Scope, w: &Window) -> StoreResult<Attribution> 
             continue;
         }
         gained += gain;
-        let Ok(date) = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d") else { continue };
-        let day_start = date.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp());
+        let Ok(date) = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d") else {
+            continue;
+        };
+        let day_start = date
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp());
         let recent: Vec<usize> = (0..posts.len())
-            .filter(|&i| posts[i].posted_at >= day_start - DAY && posts[i].posted_at < day_start + DAY)
+            .filter(|&i| {
+                posts[i].posted_at >= day_start - DAY && posts[i].posted_at < day_start + DAY
+            })
             .collect();
-        let weight: f64 = recent.iter().map(|&i| posts[i].views.unwrap_or(0) as f64 + 1.0).sum();
+        let weight: f64 = recent
+            .iter()
+            .map(|&i| posts[i].views.unwrap_or(0) as f64 + 1.0)
+            .sum();
         if recent.is_empty() {
             unattributed += gain as f64;
             continue;
         }
         for i in recent {
-            *credit.entry(i).or_default() += gain as f64 * (posts[i].views.unwrap_or(0) as f64 + 1.0) / weight;
+            *credit.entry(i).or_default() +=
+                gain as f64 * (posts[i].views.unwrap_or(0) as f64 + 1.0) / weight;
         }
     }
     let mut list: Vec<Credit> = credit
@@ -90,7 +100,11 @@ pub async fn attribution(scope: &Scope, w: &Window) -> StoreResult<Attribution> 
             estimated_followers: round2(f),
         })
         .collect();
-    list.sort_by(|a, b| b.estimated_followers.total_cmp(&a.estimated_followers).then(a.media_id.cmp(&b.media_id)));
+    list.sort_by(|a, b| {
+        b.estimated_followers
+            .total_cmp(&a.estimated_followers)
+            .then(a.media_id.cmp(&b.media_id))
+    });
     Ok(Attribution {
         gained,
         attributed: round2(gained as f64 - unattributed),
@@ -105,7 +119,12 @@ impl Attribution {
     pub fn table(&self) -> Table {
         let mut t = Table::new(&["media_id", "posted_at", "views", "estimated_followers"]);
         for c in &self.posts {
-            t.push(vec![json!(c.media_id), json!(c.posted_at), json!(c.views), json!(c.estimated_followers)]);
+            t.push(vec![
+                json!(c.media_id),
+                json!(c.posted_at),
+                json!(c.views),
+                json!(c.estimated_followers),
+            ]);
         }
         t
     }

@@ -39,7 +39,11 @@ impl Cell {
 /// are not the creator's content and are left out.
 pub fn heatmap(scope: &Scope, posts: &[PostFacts]) -> Vec<Cell> {
     let mut cells: Vec<Cell> = (0..7 * 24)
-        .map(|i| Cell { weekday: i / 24, hour: i % 24, ..Default::default() })
+        .map(|i| Cell {
+            weekday: i / 24,
+            hour: i % 24,
+            ..Default::default()
+        })
         .collect();
     for p in posts.iter().filter(|p| !p.is_repost) {
         let (d, h) = weekday_hour(scope.tz, p.posted_at);
@@ -53,7 +57,15 @@ pub fn heatmap(scope: &Scope, posts: &[PostFacts]) -> Vec<Cell> {
 
 /// The heatmap as an exportable table.
 pub fn heatmap_table(cells: &[Cell]) -> Table {
-    let mut t = Table::new(&["weekday", "hour", "posts", "views", "engagements", "avg_views", "engagement_rate"]);
+    let mut t = Table::new(&[
+        "weekday",
+        "hour",
+        "posts",
+        "views",
+        "engagements",
+        "avg_views",
+        "engagement_rate",
+    ]);
     for c in cells {
         t.push(vec![
             json!(WEEKDAYS[c.weekday]),
@@ -104,13 +116,33 @@ pub fn breakdown(scope: &Scope, posts: &[PostFacts]) -> Vec<Group> {
             .unwrap_or_else(|| "(no topic)".into());
         let keys: [(&'static str, String); 5] = [
             ("format", p.format().to_owned()),
-            ("link", if p.link_count > 0 { "with link" } else { "without link" }.to_owned()),
+            (
+                "link",
+                if p.link_count > 0 {
+                    "with link"
+                } else {
+                    "without link"
+                }
+                .to_owned(),
+            ),
             ("length", length_bucket(p.text_len).to_owned()),
-            ("question", if p.has_question { "asks a question" } else { "no question" }.to_owned()),
+            (
+                "question",
+                if p.has_question {
+                    "asks a question"
+                } else {
+                    "no question"
+                }
+                .to_owned(),
+            ),
             ("topic", topic),
         ];
         for (i, (dimension, group)) in keys.into_iter().enumerate() {
-            let g = groups.entry((i, group.clone())).or_insert_with(|| Group { dimension, group, ..Default::default() });
+            let g = groups.entry((i, group.clone())).or_insert_with(|| Group {
+                dimension,
+                group,
+                ..Default::default()
+            });
             g.posts += 1;
             g.views += p.views.unwrap_or(0);
             g.engagements += p.engagements();
@@ -121,7 +153,15 @@ pub fn breakdown(scope: &Scope, posts: &[PostFacts]) -> Vec<Group> {
 
 /// The breakdown as an exportable table.
 pub fn breakdown_table(groups: &[Group]) -> Table {
-    let mut t = Table::new(&["dimension", "group", "posts", "views", "engagements", "avg_views", "engagement_rate"]);
+    let mut t = Table::new(&[
+        "dimension",
+        "group",
+        "posts",
+        "views",
+        "engagements",
+        "avg_views",
+        "engagement_rate",
+    ]);
     for g in groups {
         t.push(vec![
             json!(g.dimension),

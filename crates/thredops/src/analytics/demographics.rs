@@ -57,7 +57,8 @@ pub struct Demographics {
 
 async fn open_day(scope: &Scope, day: &str) -> StoreResult<HashMap<String, Vec<(String, i64)>>> {
     let mut out = HashMap::new();
-    for (breakdown, sealed) in queries::demographics_on(&scope.state.store, scope.id(), day).await? {
+    for (breakdown, sealed) in queries::demographics_on(&scope.state.store, scope.id(), day).await?
+    {
         let subject = format!("{}/{day}/{breakdown}", scope.id());
         let parsed: Vec<(String, i64)> = scope
             .key
@@ -81,15 +82,27 @@ pub async fn demographics(scope: &Scope, w: &Window) -> StoreResult<Demographics
     let Some(last) = days.last().cloned() else {
         let followers = scope.profile.followers_count.unwrap_or(0);
         let reason = if followers < MIN_FOLLOWERS {
-            format!("Threads shares follower demographics only for profiles with at least {MIN_FOLLOWERS} followers; this one has {followers}.")
+            format!(
+                "Threads shares follower demographics only for profiles with at least {MIN_FOLLOWERS} followers; this one has {followers}."
+            )
         } else {
             "No demographics snapshot yet for this period: ThredOps records one a day once the profile has 100 followers.".to_owned()
         };
-        return Ok(Demographics { day: None, compared_with: None, unavailable: Some(reason), breakdowns: Vec::new() });
+        return Ok(Demographics {
+            day: None,
+            compared_with: None,
+            unavailable: Some(reason),
+            breakdowns: Vec::new(),
+        });
     };
     // The comparison: the last snapshot on or before the window's first day, else its first.
     let from = w.from_key();
-    let first = days.iter().rev().find(|d| **d <= from).or_else(|| days.iter().find(|d| **d >= from)).cloned();
+    let first = days
+        .iter()
+        .rev()
+        .find(|d| **d <= from)
+        .or_else(|| days.iter().find(|d| **d >= from))
+        .cloned();
     let first = first.filter(|d| *d != last);
     let now = open_day(scope, &last).await?;
     let then = match &first {
@@ -98,19 +111,29 @@ pub async fn demographics(scope: &Scope, w: &Window) -> StoreResult<Demographics
     };
     let mut breakdowns = Vec::new();
     for name in ["age", "gender", "country", "city"] {
-        let Some(buckets) = now.get(name) else { continue };
+        let Some(buckets) = now.get(name) else {
+            continue;
+        };
         let total: i64 = buckets.iter().map(|(_, n)| n).sum();
-        let before: Option<HashMap<&str, i64>> = then
-            .as_ref()
-            .map(|t| t.get(name).map(|b| b.iter().map(|(v, n)| (v.as_str(), *n)).collect()).unwrap_or_default());
+        let before: Option<HashMap<&str, i64>> = then.as_ref().map(|t| {
+            t.get(name)
+                .map(|b| b.iter().map(|(v, n)| (v.as_str(), *n)).collect())
+                .unwrap_or_default()
+        });
         let mut list: Vec<Bucket> = buckets
             .iter()
             .map(|(value, n)| {
-                let previous = before.as_ref().map(|b| b.get(value.as_str()).copied().unwrap_or(0));
+                let previous = before
+                    .as_ref()
+                    .map(|b| b.get(value.as_str()).copied().unwrap_or(0));
                 Bucket {
                     value: value.clone(),
                     followers: *n,
-                    share: if total > 0 { round2(*n as f64 * 100.0 / total as f64) } else { 0.0 },
+                    share: if total > 0 {
+                        round2(*n as f64 * 100.0 / total as f64)
+                    } else {
+                        0.0
+                    },
                     previous,
                     change: previous.map(|p| n - p),
                 }
@@ -122,18 +145,40 @@ pub async fn demographics(scope: &Scope, w: &Window) -> StoreResult<Demographics
         } else {
             list.sort_by(|a, b| a.value.cmp(&b.value));
         }
-        breakdowns.push(Breakdown { breakdown: name.to_owned(), buckets: list });
+        breakdowns.push(Breakdown {
+            breakdown: name.to_owned(),
+            buckets: list,
+        });
     }
-    Ok(Demographics { day: Some(last), compared_with: first, unavailable: None, breakdowns })
+    Ok(Demographics {
+        day: Some(last),
+        compared_with: first,
+        unavailable: None,
+        breakdowns,
+    })
 }
 
 impl Demographics {
     /// The demographics as an exportable table.
     pub fn table(&self) -> Table {
-        let mut t = Table::new(&["breakdown", "value", "followers", "share", "previous", "change"]);
+        let mut t = Table::new(&[
+            "breakdown",
+            "value",
+            "followers",
+            "share",
+            "previous",
+            "change",
+        ]);
         for b in &self.breakdowns {
             for x in &b.buckets {
-                t.push(vec![json!(b.breakdown), json!(x.value), json!(x.followers), json!(x.share), json!(x.previous), json!(x.change)]);
+                t.push(vec![
+                    json!(b.breakdown),
+                    json!(x.value),
+                    json!(x.followers),
+                    json!(x.share),
+                    json!(x.previous),
+                    json!(x.change),
+                ]);
             }
         }
         t

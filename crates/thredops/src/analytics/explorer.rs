@@ -4,8 +4,8 @@
 //! topic tags and text are sealed, so those two filters open the content of the period's posts.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use serde_json::json;
+use sqlx::Row;
 
 use super::period::{Period, PeriodQuery, to_local};
 use super::queries::{self, FACT_COLUMNS, PostFacts, facts_from_row};
@@ -23,17 +23,38 @@ const SORTS: &[(&str, &str)] = &[
     ("reposts", "COALESCE(reposts, -1)"),
     ("quotes", "COALESCE(quotes, -1)"),
     ("shares", "COALESCE(shares, -1)"),
-    ("engagement_rate", "CASE WHEN COALESCE(views, 0) > 0 THEN (COALESCE(likes, 0) + COALESCE(replies, 0) + COALESCE(reposts, 0) + COALESCE(quotes, 0) + COALESCE(shares, 0)) * 1.0 / views ELSE -1 END"),
+    (
+        "engagement_rate",
+        "CASE WHEN COALESCE(views, 0) > 0 THEN (COALESCE(likes, 0) + COALESCE(replies, 0) + COALESCE(reposts, 0) + COALESCE(quotes, 0) + COALESCE(shares, 0)) * 1.0 / views ELSE -1 END",
+    ),
 ];
 
 /// Formats and their SQL condition.
 pub const FORMATS: &[(&str, &str)] = &[
-    ("text", "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type NOT IN ('IMAGE', 'VIDEO', 'CAROUSEL_ALBUM', 'AUDIO')"),
-    ("image", "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'IMAGE'"),
-    ("video", "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'VIDEO'"),
-    ("carousel", "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'CAROUSEL_ALBUM'"),
-    ("audio", "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'AUDIO'"),
-    ("quote", "is_repost = FALSE AND has_poll = FALSE AND is_quote = TRUE"),
+    (
+        "text",
+        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type NOT IN ('IMAGE', 'VIDEO', 'CAROUSEL_ALBUM', 'AUDIO')",
+    ),
+    (
+        "image",
+        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'IMAGE'",
+    ),
+    (
+        "video",
+        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'VIDEO'",
+    ),
+    (
+        "carousel",
+        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'CAROUSEL_ALBUM'",
+    ),
+    (
+        "audio",
+        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'AUDIO'",
+    ),
+    (
+        "quote",
+        "is_repost = FALSE AND has_poll = FALSE AND is_quote = TRUE",
+    ),
     ("poll", "is_repost = FALSE AND has_poll = TRUE"),
     ("repost", "is_repost = TRUE"),
 ];
@@ -124,7 +145,9 @@ fn number(field: &str, v: Option<&str>, default: i64, min: i64, max: i64) -> App
             .parse::<i64>()
             .ok()
             .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| AppError::field(field, format!("Enter a whole number from {min} to {max}."))),
+            .ok_or_else(|| {
+                AppError::field(field, format!("Enter a whole number from {min} to {max}."))
+            }),
     }
 }
 
@@ -157,9 +180,17 @@ pub async fn explore(scope: &Scope, q: &ExplorerQuery) -> AppResult<Explorer> {
 }
 
 /// Runs the explorer query; `everything` returns all matching rows on one page (exports).
-pub async fn explore_with(scope: &Scope, q: &ExplorerQuery, everything: bool) -> AppResult<Explorer> {
+pub async fn explore_with(
+    scope: &Scope,
+    q: &ExplorerQuery,
+    everything: bool,
+) -> AppResult<Explorer> {
     let period = scope.period(&q.period).await?;
-    let sort = q.sort.as_deref().filter(|s| !s.is_empty()).unwrap_or("posted_at");
+    let sort = q
+        .sort
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("posted_at");
     let sort_sql = SORTS.iter().find(|(k, _)| *k == sort).map(|(_, s)| *s).ok_or_else(|| {
         AppError::field("sort", "Sort by posted_at, views, likes, replies, reposts, quotes, shares or engagement_rate.")
     })?;
@@ -170,32 +201,68 @@ pub async fn explore_with(scope: &Scope, q: &ExplorerQuery, everything: bool) ->
     };
     let format = match q.format.as_deref().filter(|f| !f.is_empty()) {
         None => None,
-        Some(f) => Some(FORMATS.iter().find(|(k, _)| *k == f).map(|(_, s)| *s).ok_or_else(|| {
-            AppError::field("format", "Format is text, image, video, carousel, audio, quote, poll or repost.")
-        })?),
+        Some(f) => Some(
+            FORMATS
+                .iter()
+                .find(|(k, _)| *k == f)
+                .map(|(_, s)| *s)
+                .ok_or_else(|| {
+                    AppError::field(
+                        "format",
+                        "Format is text, image, video, carousel, audio, quote, poll or repost.",
+                    )
+                })?,
+        ),
     };
     let min_views = number("min_views", q.min_views.as_deref(), 0, 0, i64::MAX / 2)?;
     let page = number("page", q.page.as_deref(), 1, 1, 1_000_000)?;
     let per_page = number("per_page", q.per_page.as_deref(), 50, 1, 200)?;
-    let (page, per_page) = if everything { (1, i64::MAX / 4) } else { (page, per_page) };
-    let topic = q.topic.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| t.trim_start_matches('#').to_lowercase());
-    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+    let (page, per_page) = if everything {
+        (1, i64::MAX / 4)
+    } else {
+        (page, per_page)
+    };
+    let topic = q
+        .topic
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim_start_matches('#').to_lowercase());
+    let text =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
     let sealed_filter = topic.is_some() || text.is_some();
 
-    let mut filter = String::from("profile_id = $1 AND posted_at >= $2 AND posted_at < $3 AND COALESCE(views, 0) >= $4");
+    let mut filter = String::from(
+        "profile_id = $1 AND posted_at >= $2 AND posted_at < $3 AND COALESCE(views, 0) >= $4",
+    );
     if let Some(f) = format {
         filter.push_str(" AND ");
         filter.push_str(f);
     }
-    let paging = if sealed_filter || everything { String::new() } else { format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page) };
+    let paging = if sealed_filter || everything {
+        String::new()
+    } else {
+        format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page)
+    };
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {FACT_COLUMNS} FROM posts WHERE {filter} ORDER BY {sort_sql} {order}, posted_at DESC, media_id{paging}"
     ));
     let count_sql = format!("SELECT COUNT(*) FROM posts WHERE {filter}");
     let (w, id) = (&period.current, scope.id());
     let rows: Vec<PostFacts> = with_pool!(scope.state.store, |p| async {
-        let rows = sqlx::query(sql).bind(id).bind(w.start).bind(w.end).bind(min_views).fetch_all(p).await?;
-        rows.iter().map(|r| facts_from_row!(r)).collect::<Result<Vec<_>, sqlx::Error>>()
+        let rows = sqlx::query(sql)
+            .bind(id)
+            .bind(w.start)
+            .bind(w.end)
+            .bind(min_views)
+            .fetch_all(p)
+            .await?;
+        rows.iter()
+            .map(|r| facts_from_row!(r))
+            .collect::<Result<Vec<_>, sqlx::Error>>()
     }
     .await)
     .map_err(crate::store::StoreError::from)?;
@@ -203,20 +270,36 @@ pub async fn explore_with(scope: &Scope, q: &ExplorerQuery, everything: bool) ->
         let matching: Vec<PostRowView> = rows
             .iter()
             .map(|p| row_view(scope, p))
-            .filter(|r| topic.as_ref().is_none_or(|t| r.topic_tag.as_ref().is_some_and(|x| x.to_lowercase() == *t)))
-            .filter(|r| text.as_ref().is_none_or(|t| r.text.to_lowercase().contains(t.as_str())))
+            .filter(|r| {
+                topic
+                    .as_ref()
+                    .is_none_or(|t| r.topic_tag.as_ref().is_some_and(|x| x.to_lowercase() == *t))
+            })
+            .filter(|r| {
+                text.as_ref()
+                    .is_none_or(|t| r.text.to_lowercase().contains(t.as_str()))
+            })
             .collect();
         let total = matching.len() as i64;
         let skip = ((page - 1) * per_page) as usize;
-        (matching.into_iter().skip(skip).take(per_page.min(total.max(1)) as usize).collect(), total)
+        (
+            matching
+                .into_iter()
+                .skip(skip)
+                .take(per_page.min(total.max(1)) as usize)
+                .collect(),
+            total,
+        )
     } else {
-        let total: i64 = with_pool!(scope.state.store, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone()))
-            .bind(id)
-            .bind(w.start)
-            .bind(w.end)
-            .bind(min_views)
-            .fetch_one(p)
-            .await)
+        let total: i64 = with_pool!(scope.state.store, |p| sqlx::query_scalar(
+            sqlx::AssertSqlSafe(count_sql.clone())
+        )
+        .bind(id)
+        .bind(w.start)
+        .bind(w.end)
+        .bind(min_views)
+        .fetch_one(p)
+        .await)
         .map_err(crate::store::StoreError::from)?;
         (rows.iter().map(|p| row_view(scope, p)).collect(), total)
     };
@@ -235,13 +318,37 @@ pub async fn explore_with(scope: &Scope, q: &ExplorerQuery, everything: bool) ->
 /// Rows as an exportable table.
 pub fn posts_table(rows: &[PostRowView]) -> Table {
     let mut t = Table::new(&[
-        "media_id", "posted_at", "posted_local", "format", "topic_tag", "text", "views", "likes", "replies", "reposts", "quotes", "shares", "engagement_rate", "permalink",
+        "media_id",
+        "posted_at",
+        "posted_local",
+        "format",
+        "topic_tag",
+        "text",
+        "views",
+        "likes",
+        "replies",
+        "reposts",
+        "quotes",
+        "shares",
+        "engagement_rate",
+        "permalink",
     ]);
     for r in rows {
         t.push(vec![
-            json!(r.media_id), json!(r.posted_at), json!(r.posted_local), json!(r.format), json!(r.topic_tag), json!(r.text),
-            json!(r.views), json!(r.likes), json!(r.replies), json!(r.reposts), json!(r.quotes), json!(r.shares),
-            json!(r.engagement_rate), json!(r.permalink),
+            json!(r.media_id),
+            json!(r.posted_at),
+            json!(r.posted_local),
+            json!(r.format),
+            json!(r.topic_tag),
+            json!(r.text),
+            json!(r.views),
+            json!(r.likes),
+            json!(r.replies),
+            json!(r.reposts),
+            json!(r.quotes),
+            json!(r.shares),
+            json!(r.engagement_rate),
+            json!(r.permalink),
         ]);
     }
     t
@@ -259,8 +366,20 @@ pub struct PostDetail {
 /// One post of the scope's profile (404 when it is not there).
 pub async fn post_detail(scope: &Scope, media_id: &str) -> AppResult<PostDetail> {
     let store = &scope.state.store;
-    let p = queries::post(store, scope.id(), media_id).await?.ok_or(AppError::NotFound)?;
-    let mut history = Table::new(&["taken_at", "taken_local", "age_hours", "views", "likes", "replies", "reposts", "quotes", "shares"]);
+    let p = queries::post(store, scope.id(), media_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut history = Table::new(&[
+        "taken_at",
+        "taken_local",
+        "age_hours",
+        "views",
+        "likes",
+        "replies",
+        "reposts",
+        "quotes",
+        "shares",
+    ]);
     for s in queries::snapshots(store, scope.id(), media_id).await? {
         let mut row = vec![
             json!(s.taken_at),
@@ -270,5 +389,8 @@ pub async fn post_detail(scope: &Scope, media_id: &str) -> AppResult<PostDetail>
         row.extend(s.metrics.iter().map(|m| json!(m)));
         history.push(row);
     }
-    Ok(PostDetail { post: row_view(scope, &p), history })
+    Ok(PostDetail {
+        post: row_view(scope, &p),
+        history,
+    })
 }

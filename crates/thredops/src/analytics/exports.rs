@@ -8,7 +8,16 @@ use super::{Scope, attribution, content, demographics, overview, queries};
 use crate::http::error::{AppError, AppResult};
 
 /// Names of the exportable tables.
-pub const TABLES: &[&str] = &["overview", "series", "heatmap", "breakdown", "demographics", "attribution", "posts", "post_history"];
+pub const TABLES: &[&str] = &[
+    "overview",
+    "series",
+    "heatmap",
+    "breakdown",
+    "demographics",
+    "attribution",
+    "posts",
+    "post_history",
+];
 
 /// The export query: the explorer's filters (period included), the format and, for
 /// `post_history`, the post.
@@ -25,19 +34,32 @@ pub struct ExportQuery {
 }
 
 /// Builds the table `name`.
-pub async fn table(scope: &Scope, name: &str, q: &ExplorerQuery, media_id: Option<&str>) -> AppResult<Table> {
+pub async fn table(
+    scope: &Scope,
+    name: &str,
+    q: &ExplorerQuery,
+    media_id: Option<&str>,
+) -> AppResult<Table> {
     let period = scope.period(&q.period).await?;
     let w = period.current;
     Ok(match name {
         "overview" => overview::overview(scope, period).await?.table(),
         "series" => overview::series_table(&overview::series(scope, &w).await?),
-        "heatmap" => content::heatmap_table(&content::heatmap(scope, &queries::posts_in(&scope.state.store, scope.id(), w.start, w.end).await?)),
-        "breakdown" => content::breakdown_table(&content::breakdown(scope, &queries::posts_in(&scope.state.store, scope.id(), w.start, w.end).await?)),
+        "heatmap" => content::heatmap_table(&content::heatmap(
+            scope,
+            &queries::posts_in(&scope.state.store, scope.id(), w.start, w.end).await?,
+        )),
+        "breakdown" => content::breakdown_table(&content::breakdown(
+            scope,
+            &queries::posts_in(&scope.state.store, scope.id(), w.start, w.end).await?,
+        )),
         "demographics" => demographics::demographics(scope, &w).await?.table(),
         "attribution" => attribution::attribution(scope, &w).await?.table(),
         "posts" => explorer::posts_table(&explorer::explore_with(scope, q, true).await?.rows),
         "post_history" => {
-            let id = media_id.filter(|m| !m.is_empty()).ok_or_else(|| AppError::field("media_id", "Name the post whose history to export."))?;
+            let id = media_id.filter(|m| !m.is_empty()).ok_or_else(|| {
+                AppError::field("media_id", "Name the post whose history to export.")
+            })?;
             explorer::post_detail(scope, id).await?.history
         }
         _ => return Err(AppError::NotFound),

@@ -103,11 +103,7 @@ impl Scope {
                     .ok()
             })
             .and_then(|s| serde_json::from_str(&s).ok());
-        let s = |k: &str| {
-            json.as_ref()
-                .and_then(|j| j[k].as_str())
-                .map(str::to_owned)
-        };
+        let s = |k: &str| json.as_ref().and_then(|j| j[k].as_str()).map(str::to_owned);
         Content {
             readable: json.is_some(),
             text: s("text").unwrap_or_default(),

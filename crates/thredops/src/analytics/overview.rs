@@ -80,7 +80,11 @@ fn lines(t: &WindowTotals) -> Vec<(&'static str, &'static str, Value)> {
     let engagements: i64 = m[1..].iter().sum();
     vec![
         ("followers", "Followers", json!(t.followers)),
-        ("net_followers", "Net follower change", json!(t.net_followers)),
+        (
+            "net_followers",
+            "Net follower change",
+            json!(t.net_followers),
+        ),
         ("views", "Profile views", json!(t.views)),
         ("post_views", "Views of posts published", json!(m[0])),
         ("likes", "Likes", json!(m[1])),
@@ -90,7 +94,11 @@ fn lines(t: &WindowTotals) -> Vec<(&'static str, &'static str, Value)> {
         ("shares", "Shares", json!(m[5])),
         ("link_clicks", "Link clicks", json!(t.link_clicks)),
         ("posts", "Posts published", json!(t.posts.posts)),
-        ("engagement_rate", "Engagement rate (%)", json!(engagement_rate(engagements, m[0]))),
+        (
+            "engagement_rate",
+            "Engagement rate (%)",
+            json!(engagement_rate(engagements, m[0])),
+        ),
     ]
 }
 
@@ -128,11 +136,17 @@ pub async fn overview(scope: &Scope, period: Period) -> StoreResult<Overview> {
         .into_iter()
         .enumerate()
         .map(|(i, (key, label, value))| {
-            let prev = prev_lines
-                .as_ref()
-                .map_or(Value::Null, |p| p[i].2.clone());
+            let prev = prev_lines.as_ref().map_or(Value::Null, |p| p[i].2.clone());
             let (change, change_pct, direction) = compare(&value, &prev);
-            MetricLine { key, label, current: value, previous: prev, change, change_pct, direction }
+            MetricLine {
+                key,
+                label,
+                current: value,
+                previous: prev,
+                change,
+                change_pct,
+                direction,
+            }
         })
         .collect();
     Ok(Overview { period, metrics })
@@ -141,7 +155,14 @@ pub async fn overview(scope: &Scope, period: Period) -> StoreResult<Overview> {
 impl Overview {
     /// The overview as an exportable table.
     pub fn table(&self) -> Table {
-        let mut t = Table::new(&["metric", "label", "current", "previous", "change", "change_pct"]);
+        let mut t = Table::new(&[
+            "metric",
+            "label",
+            "current",
+            "previous",
+            "change",
+            "change_pct",
+        ]);
         for m in &self.metrics {
             t.push(vec![
                 json!(m.key),
@@ -184,7 +205,10 @@ pub async fn series(scope: &Scope, w: &Window) -> StoreResult<Vec<DayPoint>> {
     let (from, to) = (w.from_key(), w.to_key());
     let days = queries::account_days(store, scope.id(), &from, &to).await?;
     let mut last = queries::followers_before(store, scope.id(), &from).await?;
-    let views: HashMap<String, i64> = queries::daily_views(store, scope.id(), &from, &to).await?.into_iter().collect();
+    let views: HashMap<String, i64> = queries::daily_views(store, scope.id(), &from, &to)
+        .await?
+        .into_iter()
+        .collect();
     let by_day: HashMap<&str, _> = days.iter().map(|d| (d.day.as_str(), d)).collect();
     let mut points: Vec<DayPoint> = Vec::with_capacity(w.days() as usize);
     let index: HashMap<NaiveDate, usize> = w.dates().enumerate().map(|(i, d)| (d, i)).collect();
@@ -220,7 +244,16 @@ pub async fn series(scope: &Scope, w: &Window) -> StoreResult<Vec<DayPoint>> {
 
 /// The series as an exportable table.
 pub fn series_table(points: &[DayPoint]) -> Table {
-    let mut t = Table::new(&["date", "followers", "follower_change", "views", "clicks", "posts", "post_views", "engagements"]);
+    let mut t = Table::new(&[
+        "date",
+        "followers",
+        "follower_change",
+        "views",
+        "clicks",
+        "posts",
+        "post_views",
+        "engagements",
+    ]);
     for p in points {
         t.push(vec![
             json!(p.date),
@@ -243,7 +276,9 @@ pub fn cadence(points: &[DayPoint]) -> Vec<(String, i64)> {
     }
     let mut weeks: Vec<(String, i64)> = Vec::new();
     for p in points {
-        let Ok(date) = NaiveDate::parse_from_str(&p.date, "%Y-%m-%d") else { continue };
+        let Ok(date) = NaiveDate::parse_from_str(&p.date, "%Y-%m-%d") else {
+            continue;
+        };
         let monday = date - Duration::days(date.weekday().num_days_from_monday() as i64);
         let label = format!("week of {}", monday.format("%Y-%m-%d"));
         match weeks.last_mut() {

@@ -90,7 +90,10 @@ fn tz_name<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
 pub fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
     let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
     (0..=3)
-        .find_map(|h| tz.from_local_datetime(&(midnight + Duration::hours(h))).earliest())
+        .find_map(|h| {
+            tz.from_local_datetime(&(midnight + Duration::hours(h)))
+                .earliest()
+        })
         .map_or_else(|| midnight.and_utc().timestamp(), |t| t.timestamp())
 }
 
@@ -112,9 +115,10 @@ pub fn parse_tz(name: Option<&str>) -> Tz {
 }
 
 fn parse_date(field: &str, value: Option<&str>) -> Result<NaiveDate, AppError> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
-        AppError::field(field, "Choose a date (YYYY-MM-DD) for a custom period.")
-    })?;
+    let value = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AppError::field(field, "Choose a date (YYYY-MM-DD) for a custom period."))?;
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map_err(|_| AppError::field(field, format!("'{value}' is not a date like 2026-03-31.")))
 }
@@ -122,7 +126,12 @@ fn parse_date(field: &str, value: Option<&str>) -> Result<NaiveDate, AppError> {
 impl PeriodQuery {
     /// Resolves the query against today in `tz`; `first_day` is where the profile's history starts
     /// (used by "all time").
-    pub fn resolve(&self, tz: Tz, now: i64, first_day: Option<NaiveDate>) -> Result<Period, AppError> {
+    pub fn resolve(
+        &self,
+        tz: Tz,
+        now: i64,
+        first_day: Option<NaiveDate>,
+    ) -> Result<Period, AppError> {
         let today = local_date(tz, now);
         let key = self.period.as_deref().map(str::trim).unwrap_or("30d");
         let last = |n: i64| (today - Duration::days(n - 1), today);
@@ -136,10 +145,16 @@ impl PeriodQuery {
                 let from = parse_date("from", self.from.as_deref())?;
                 let to = parse_date("to", self.to.as_deref())?;
                 if to < from {
-                    return Err(AppError::field("to", "The end date is before the start date."));
+                    return Err(AppError::field(
+                        "to",
+                        "The end date is before the start date.",
+                    ));
                 }
                 if (to - from).num_days() >= MAX_DAYS {
-                    return Err(AppError::field("from", "Choose a range of at most ten years."));
+                    return Err(AppError::field(
+                        "from",
+                        "Choose a range of at most ten years.",
+                    ));
                 }
                 (from, to)
             }
@@ -156,7 +171,11 @@ impl PeriodQuery {
             Window::new(tz, from - Duration::days(len), from - Duration::days(1))
         });
         Ok(Period {
-            key: if key.is_empty() { "30d".into() } else { key.to_owned() },
+            key: if key.is_empty() {
+                "30d".into()
+            } else {
+                key.to_owned()
+            },
             tz,
             current,
             previous,
@@ -168,7 +187,10 @@ impl PeriodQuery {
 pub fn weekday_hour(tz: Tz, unix: i64) -> (usize, usize) {
     use chrono::Timelike;
     let t = to_local(tz, unix);
-    (t.weekday().num_days_from_monday() as usize, t.hour() as usize)
+    (
+        t.weekday().num_days_from_monday() as usize,
+        t.hour() as usize,
+    )
 }
 
 #[cfg(test)]
@@ -191,30 +213,61 @@ mod tests {
     fn a_week_containing_the_spring_change_is_one_hour_short() {
         let tz: Tz = "Europe/Paris".parse().unwrap();
         // 2026-03-29 is the last Sunday of March: clocks go from 02:00 to 03:00.
-        let p = q("custom", "2026-03-23", "2026-03-29").resolve(tz, 1_780_000_000, None).unwrap();
+        let p = q("custom", "2026-03-23", "2026-03-29")
+            .resolve(tz, 1_780_000_000, None)
+            .unwrap();
         assert_eq!(p.current.end - p.current.start, 7 * 86_400 - 3600);
-        assert_eq!(p.current.start, Utc.with_ymd_and_hms(2026, 3, 22, 23, 0, 0).unwrap().timestamp());
-        assert_eq!(p.current.end, Utc.with_ymd_and_hms(2026, 3, 29, 22, 0, 0).unwrap().timestamp());
+        assert_eq!(
+            p.current.start,
+            Utc.with_ymd_and_hms(2026, 3, 22, 23, 0, 0)
+                .unwrap()
+                .timestamp()
+        );
+        assert_eq!(
+            p.current.end,
+            Utc.with_ymd_and_hms(2026, 3, 29, 22, 0, 0)
+                .unwrap()
+                .timestamp()
+        );
         let prev = p.previous.unwrap();
-        assert_eq!((prev.from, prev.to), (date("2026-03-16"), date("2026-03-22")));
+        assert_eq!(
+            (prev.from, prev.to),
+            (date("2026-03-16"), date("2026-03-22"))
+        );
         assert_eq!(prev.end, p.current.start);
     }
 
     #[test]
     fn the_previous_period_crosses_month_ends_by_days() {
-        let p = q("custom", "2026-03-01", "2026-03-31").resolve(Tz::UTC, 0, None).unwrap();
+        let p = q("custom", "2026-03-01", "2026-03-31")
+            .resolve(Tz::UTC, 0, None)
+            .unwrap();
         let prev = p.previous.unwrap();
-        assert_eq!((prev.from, prev.to), (date("2026-01-29"), date("2026-02-28")));
+        assert_eq!(
+            (prev.from, prev.to),
+            (date("2026-01-29"), date("2026-02-28"))
+        );
         assert_eq!(prev.days(), 31);
     }
 
     #[test]
     fn last_n_days_end_today_in_the_users_zone() {
         // 2026-01-01 03:00 UTC is still 31 December in New York.
-        let now = Utc.with_ymd_and_hms(2026, 1, 1, 3, 0, 0).unwrap().timestamp();
+        let now = Utc
+            .with_ymd_and_hms(2026, 1, 1, 3, 0, 0)
+            .unwrap()
+            .timestamp();
         let tz: Tz = "America/New_York".parse().unwrap();
-        let p = PeriodQuery { period: Some("7d".into()), ..Default::default() }.resolve(tz, now, None).unwrap();
-        assert_eq!((p.current.from, p.current.to), (date("2025-12-25"), date("2025-12-31")));
+        let p = PeriodQuery {
+            period: Some("7d".into()),
+            ..Default::default()
+        }
+        .resolve(tz, now, None)
+        .unwrap();
+        assert_eq!(
+            (p.current.from, p.current.to),
+            (date("2025-12-25"), date("2025-12-31"))
+        );
     }
 
     #[test]
@@ -223,16 +276,36 @@ mod tests {
             AppError::Validation { fields, .. } => fields.into_keys().next().unwrap(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(q("weekly", "", "").resolve(Tz::UTC, 0, None).unwrap_err()), "period");
-        assert_eq!(field(q("custom", "2026-02-30", "2026-03-01").resolve(Tz::UTC, 0, None).unwrap_err()), "from");
-        assert_eq!(field(q("custom", "2026-03-02", "2026-03-01").resolve(Tz::UTC, 0, None).unwrap_err()), "to");
+        assert_eq!(
+            field(q("weekly", "", "").resolve(Tz::UTC, 0, None).unwrap_err()),
+            "period"
+        );
+        assert_eq!(
+            field(
+                q("custom", "2026-02-30", "2026-03-01")
+                    .resolve(Tz::UTC, 0, None)
+                    .unwrap_err()
+            ),
+            "from"
+        );
+        assert_eq!(
+            field(
+                q("custom", "2026-03-02", "2026-03-01")
+                    .resolve(Tz::UTC, 0, None)
+                    .unwrap_err()
+            ),
+            "to"
+        );
     }
 
     #[test]
     fn all_time_starts_at_the_history_and_has_nothing_before() {
-        let p = PeriodQuery { period: Some("all".into()), ..Default::default() }
-            .resolve(Tz::UTC, 1_780_000_000, Some(date("2025-01-01")))
-            .unwrap();
+        let p = PeriodQuery {
+            period: Some("all".into()),
+            ..Default::default()
+        }
+        .resolve(Tz::UTC, 1_780_000_000, Some(date("2025-01-01")))
+        .unwrap();
         assert_eq!(p.current.from, date("2025-01-01"));
         assert!(p.previous.is_none());
     }

@@ -47,12 +47,22 @@ impl PostFacts {
 
     /// The post's format as the UI names it.
     pub fn format(&self) -> &'static str {
-        format_of(&self.media_type, self.is_quote, self.has_poll, self.is_repost)
+        format_of(
+            &self.media_type,
+            self.is_quote,
+            self.has_poll,
+            self.is_repost,
+        )
     }
 }
 
 /// Format of a post: repost, poll, quote, then the media type.
-pub fn format_of(media_type: &str, is_quote: bool, has_poll: bool, is_repost: bool) -> &'static str {
+pub fn format_of(
+    media_type: &str,
+    is_quote: bool,
+    has_poll: bool,
+    is_repost: bool,
+) -> &'static str {
     if is_repost {
         "repost"
     } else if has_poll {
@@ -128,8 +138,14 @@ pub struct AccountDay {
 }
 
 /// Totals of the posts published in `[start, end)`.
-pub async fn post_totals(store: &Store, profile: &str, start: i64, end: i64) -> StoreResult<PostTotals> {
-    let row = with_pool!(store, |p| sqlx::query(
+pub async fn post_totals(
+    store: &Store,
+    profile: &str,
+    start: i64,
+    end: i64,
+) -> StoreResult<PostTotals> {
+    let row = with_pool!(store, |p| {
+        sqlx::query(
         "SELECT COUNT(*), CAST(COALESCE(SUM(views), 0) AS BIGINT), CAST(COALESCE(SUM(likes), 0) AS BIGINT), \
          CAST(COALESCE(SUM(replies), 0) AS BIGINT), CAST(COALESCE(SUM(reposts), 0) AS BIGINT), \
          CAST(COALESCE(SUM(quotes), 0) AS BIGINT), CAST(COALESCE(SUM(shares), 0) AS BIGINT) \
@@ -147,18 +163,31 @@ pub async fn post_totals(store: &Store, profile: &str, start: i64, end: i64) -> 
             *m = r.try_get(i + 1)?;
         }
         Ok(PostTotals { posts: r.try_get(0)?, metrics })
-    }))?;
+    })
+    })?;
     Ok(row)
 }
 
 /// Every post published in `[start, end)` with its facts, oldest first.
-pub async fn posts_in(store: &Store, profile: &str, start: i64, end: i64) -> StoreResult<Vec<PostFacts>> {
+pub async fn posts_in(
+    store: &Store,
+    profile: &str,
+    start: i64,
+    end: i64,
+) -> StoreResult<Vec<PostFacts>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {FACT_COLUMNS} FROM posts WHERE profile_id = $1 AND posted_at >= $2 AND posted_at < $3 ORDER BY posted_at, media_id"
     ));
     let rows = with_pool!(store, |p| async {
-        let rows = sqlx::query(sql).bind(profile).bind(start).bind(end).fetch_all(p).await?;
-        rows.iter().map(|r| facts_from_row!(r)).collect::<Result<Vec<_>, _>>()
+        let rows = sqlx::query(sql)
+            .bind(profile)
+            .bind(start)
+            .bind(end)
+            .fetch_all(p)
+            .await?;
+        rows.iter()
+            .map(|r| facts_from_row!(r))
+            .collect::<Result<Vec<_>, _>>()
     }
     .await)?;
     Ok(rows)
@@ -170,7 +199,12 @@ pub async fn post(store: &Store, profile: &str, media_id: &str) -> StoreResult<O
         "SELECT {FACT_COLUMNS} FROM posts WHERE profile_id = $1 AND media_id = $2"
     ));
     let row = with_pool!(store, |p| async {
-        match sqlx::query(sql).bind(profile).bind(media_id).fetch_optional(p).await? {
+        match sqlx::query(sql)
+            .bind(profile)
+            .bind(media_id)
+            .fetch_optional(p)
+            .await?
+        {
             Some(r) => facts_from_row!(&r).map(Some),
             None => Ok(None),
         }
@@ -181,7 +215,8 @@ pub async fn post(store: &Store, profile: &str, media_id: &str) -> StoreResult<O
 
 /// A post's metric snapshots, oldest first.
 pub async fn snapshots(store: &Store, profile: &str, media_id: &str) -> StoreResult<Vec<Snapshot>> {
-    let rows = with_pool!(store, |p| async {
+    let rows = with_pool!(store, |p| {
+        async {
         let rows = sqlx::query(
             "SELECT taken_at, age_seconds, views, likes, replies, reposts, quotes, shares FROM post_metric_snapshots \
              WHERE profile_id = $1 AND media_id = $2 ORDER BY taken_at",
@@ -200,13 +235,20 @@ pub async fn snapshots(store: &Store, profile: &str, media_id: &str) -> StoreRes
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
     }
-    .await)?;
+    .await
+    })?;
     Ok(rows)
 }
 
 /// Account snapshots of days `from..=to` (`YYYY-MM-DD`), oldest first.
-pub async fn account_days(store: &Store, profile: &str, from: &str, to: &str) -> StoreResult<Vec<AccountDay>> {
-    let rows = with_pool!(store, |p| async {
+pub async fn account_days(
+    store: &Store,
+    profile: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<Vec<AccountDay>> {
+    let rows = with_pool!(store, |p| {
+        async {
         let rows = sqlx::query(
             "SELECT day, followers_count, clicks FROM account_snapshots WHERE profile_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
         )
@@ -219,25 +261,34 @@ pub async fn account_days(store: &Store, profile: &str, from: &str, to: &str) ->
             .map(|r| Ok(AccountDay { day: r.try_get(0)?, followers: r.try_get(1)?, clicks: r.try_get(2)? }))
             .collect::<Result<Vec<_>, sqlx::Error>>()
     }
-    .await)?;
+    .await
+    })?;
     Ok(rows)
 }
 
 /// The latest follower count recorded on a day before `day` (the baseline of a period).
 pub async fn followers_before(store: &Store, profile: &str, day: &str) -> StoreResult<Option<i64>> {
-    let n = with_pool!(store, |p| sqlx::query_scalar(
+    let n = with_pool!(store, |p| {
+        sqlx::query_scalar(
         "SELECT followers_count FROM account_snapshots WHERE profile_id = $1 AND day < $2 ORDER BY day DESC LIMIT 1"
     )
     .bind(profile)
     .bind(day)
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     Ok(n)
 }
 
 /// Daily profile views of days `from..=to`, oldest first.
-pub async fn daily_views(store: &Store, profile: &str, from: &str, to: &str) -> StoreResult<Vec<(String, i64)>> {
-    let rows = with_pool!(store, |p| async {
+pub async fn daily_views(
+    store: &Store,
+    profile: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<Vec<(String, i64)>> {
+    let rows = with_pool!(store, |p| {
+        async {
         let rows = sqlx::query("SELECT day, views FROM daily_views WHERE profile_id = $1 AND day >= $2 AND day <= $3 ORDER BY day")
             .bind(profile)
             .bind(from)
@@ -246,41 +297,61 @@ pub async fn daily_views(store: &Store, profile: &str, from: &str, to: &str) -> 
             .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()
     }
-    .await)?;
+    .await
+    })?;
     Ok(rows)
 }
 
 /// Where a profile's history starts: its first post, account snapshot or daily view.
-pub async fn first_activity(store: &Store, profile: &str) -> StoreResult<(Option<i64>, Option<String>)> {
-    let first_post: Option<i64> = with_pool!(store, |p| sqlx::query_scalar("SELECT MIN(posted_at) FROM posts WHERE profile_id = $1")
-        .bind(profile)
-        .fetch_one(p)
-        .await)?;
-    let first_day: Option<String> = with_pool!(store, |p| sqlx::query_scalar(
-        "SELECT MIN(day) FROM (SELECT MIN(day) AS day FROM account_snapshots WHERE profile_id = $1 UNION ALL SELECT MIN(day) FROM daily_views WHERE profile_id = $1) AS d"
+pub async fn first_activity(
+    store: &Store,
+    profile: &str,
+) -> StoreResult<(Option<i64>, Option<String>)> {
+    let first_post: Option<i64> = with_pool!(store, |p| sqlx::query_scalar(
+        "SELECT MIN(posted_at) FROM posts WHERE profile_id = $1"
     )
     .bind(profile)
     .fetch_one(p)
     .await)?;
+    let first_day: Option<String> = with_pool!(store, |p| {
+        sqlx::query_scalar(
+        "SELECT MIN(day) FROM (SELECT MIN(day) AS day FROM account_snapshots WHERE profile_id = $1 UNION ALL SELECT MIN(day) FROM daily_views WHERE profile_id = $1) AS d"
+    )
+    .bind(profile)
+    .fetch_one(p)
+    .await
+    })?;
     Ok((first_post, first_day))
 }
 
 /// Days with demographic snapshots in `from..=to`, oldest first.
-pub async fn demographic_days(store: &Store, profile: &str, from: &str, to: &str) -> StoreResult<Vec<String>> {
-    let days = with_pool!(store, |p| sqlx::query_scalar(
+pub async fn demographic_days(
+    store: &Store,
+    profile: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<Vec<String>> {
+    let days = with_pool!(store, |p| {
+        sqlx::query_scalar(
         "SELECT DISTINCT day FROM demographic_snapshots WHERE profile_id = $1 AND day >= $2 AND day <= $3 ORDER BY day"
     )
     .bind(profile)
     .bind(from)
     .bind(to)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     Ok(days)
 }
 
 /// The demographic snapshots of one day: (breakdown, sealed payload).
-pub async fn demographics_on(store: &Store, profile: &str, day: &str) -> StoreResult<Vec<(String, Vec<u8>)>> {
-    let rows = with_pool!(store, |p| async {
+pub async fn demographics_on(
+    store: &Store,
+    profile: &str,
+    day: &str,
+) -> StoreResult<Vec<(String, Vec<u8>)>> {
+    let rows = with_pool!(store, |p| {
+        async {
         let rows = sqlx::query("SELECT breakdown, payload_enc FROM demographic_snapshots WHERE profile_id = $1 AND day = $2 ORDER BY breakdown")
             .bind(profile)
             .bind(day)
@@ -288,17 +359,20 @@ pub async fn demographics_on(store: &Store, profile: &str, day: &str) -> StoreRe
             .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()
     }
-    .await)?;
+    .await
+    })?;
     Ok(rows)
 }
 
 /// Sets the user's time zone (an already validated IANA name).
 pub async fn set_timezone(store: &Store, user_id: &str, tz: &str) -> StoreResult<()> {
-    with_pool!(store, |p| sqlx::query("UPDATE users SET timezone = $1 WHERE id = $2")
-        .bind(tz)
-        .bind(user_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+    with_pool!(store, |p| sqlx::query(
+        "UPDATE users SET timezone = $1 WHERE id = $2"
+    )
+    .bind(tz)
+    .bind(user_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }

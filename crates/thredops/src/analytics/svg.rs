@@ -15,7 +15,10 @@ const BOTTOM: f64 = 44.0;
 
 /// Escapes text for SVG/HTML.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// What a chart shows.
@@ -59,14 +62,35 @@ fn axes(s: &mut String, spec: &Spec, lo: f64, hi: f64, labels: &[String]) {
     for i in 0..=4 {
         let v = lo + (hi - lo) * i as f64 / 4.0;
         let y = y0 - (y0 - y1) * i as f64 / 4.0;
-        let _ = write!(s, r#"<line class="grid" x1="{x0}" x2="{x1}" y1="{y:.1}" y2="{y:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, x0 - 6.0, y + 4.0, fmt_num(v));
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{x0}" x2="{x1}" y1="{y:.1}" y2="{y:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            x0 - 6.0,
+            y + 4.0,
+            fmt_num(v)
+        );
     }
     let n = labels.len();
-    let picks: Vec<usize> = if n <= 1 { vec![0] } else { vec![0, (n - 1) / 2, n - 1] };
+    let picks: Vec<usize> = if n <= 1 {
+        vec![0]
+    } else {
+        vec![0, (n - 1) / 2, n - 1]
+    };
     for &i in picks.iter().filter(|&&i| i < n) {
         let x = x_at(i, n);
-        let anchor = if i == 0 { "start" } else if i == n - 1 { "end" } else { "middle" };
-        let _ = write!(s, r#"<text class="tick" x="{x:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#, y0 + 16.0, esc(&labels[i]));
+        let anchor = if i == 0 {
+            "start"
+        } else if i == n - 1 {
+            "end"
+        } else {
+            "middle"
+        };
+        let _ = write!(
+            s,
+            r#"<text class="tick" x="{x:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+            y0 + 16.0,
+            esc(&labels[i])
+        );
     }
     let _ = write!(
         s,
@@ -93,7 +117,11 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let lo = if lo >= 0.0 && lo < hi * 0.5 { 0.0 } else { lo };
-    if (hi - lo).abs() < f64::EPSILON { ((lo - 1.0).max(0.0).min(lo), hi + 1.0) } else { (lo, hi) }
+    if (hi - lo).abs() < f64::EPSILON {
+        ((lo - 1.0).max(0.0).min(lo), hi + 1.0)
+    } else {
+        (lo, hi)
+    }
 }
 
 fn y_at(v: f64, lo: f64, hi: f64) -> f64 {
@@ -105,7 +133,13 @@ fn y_at(v: f64, lo: f64, hi: f64) -> f64 {
 pub fn line(spec: &Spec, points: &[(String, Option<f64>)]) -> String {
     let known: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
     let desc = match (known.first(), known.last()) {
-        (Some(a), Some(b)) => format!("{} from {} to {}, {} points; the table below lists every value.", spec.y_label, fmt_num(*a), fmt_num(*b), known.len()),
+        (Some(a), Some(b)) => format!(
+            "{} from {} to {}, {} points; the table below lists every value.",
+            spec.y_label,
+            fmt_num(*a),
+            fmt_num(*b),
+            known.len()
+        ),
         _ => "No data in this period.".to_owned(),
     };
     let mut s = open(spec, &desc);
@@ -117,7 +151,13 @@ pub fn line(spec: &Spec, points: &[(String, Option<f64>)]) -> String {
     for (i, (_, v)) in points.iter().enumerate() {
         match v {
             Some(v) => {
-                let _ = write!(d, "{}{:.1},{:.1} ", if pen_up { "M" } else { "L" }, x_at(i, points.len()), y_at(*v, lo, hi));
+                let _ = write!(
+                    d,
+                    "{}{:.1},{:.1} ",
+                    if pen_up { "M" } else { "L" },
+                    x_at(i, points.len()),
+                    y_at(*v, lo, hi)
+                );
                 pen_up = false;
             }
             None => pen_up = true,
@@ -126,9 +166,16 @@ pub fn line(spec: &Spec, points: &[(String, Option<f64>)]) -> String {
     if !d.is_empty() {
         let _ = write!(s, r#"<path class="series" d="{}"/>"#, d.trim_end());
     }
-    if known.len() == 1 {
-        if let Some((i, Some(v))) = points.iter().enumerate().find(|(_, p)| p.1.is_some()).map(|(i, p)| (i, p.1)) {
-            let _ = write!(s, r#"<circle class="dot" cx="{:.1}" cy="{:.1}" r="4"/>"#, x_at(i, points.len()), y_at(v, lo, hi));
+    // A point without neighbours draws no line segment, so it gets a dot.
+    let has = |i: Option<usize>| i.and_then(|i| points.get(i)).is_some_and(|p| p.1.is_some());
+    for (i, (_, v)) in points.iter().enumerate() {
+        if let Some(v) = v.filter(|_| !has(i.checked_sub(1)) && !has(Some(i + 1))) {
+            let _ = write!(
+                s,
+                r#"<circle class="dot" cx="{:.1}" cy="{:.1}" r="4"/>"#,
+                x_at(i, points.len()),
+                y_at(v, lo, hi)
+            );
         }
     }
     s.push_str("</svg>");
@@ -138,7 +185,11 @@ pub fn line(spec: &Spec, points: &[(String, Option<f64>)]) -> String {
 /// A bar chart.
 pub fn bars(spec: &Spec, points: &[(String, f64)]) -> String {
     let total: f64 = points.iter().map(|p| p.1).sum();
-    let desc = format!("{} bars totalling {}; the table below lists every value.", points.len(), fmt_num(total));
+    let desc = format!(
+        "{} bars totalling {}; the table below lists every value.",
+        points.len(),
+        fmt_num(total)
+    );
     let mut s = open(spec, &desc);
     let (_, hi) = range(points.iter().map(|p| p.1).chain([0.0]));
     let labels: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
@@ -148,7 +199,14 @@ pub fn bars(spec: &Spec, points: &[(String, f64)]) -> String {
     for (i, (label, v)) in points.iter().enumerate() {
         let x = LEFT + slot * i as f64 + slot * 0.15;
         let y = y_at(*v, 0.0, hi);
-        let _ = write!(s, r#"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}"><title>{}: {}</title></rect>"#, slot * 0.7, (H - BOTTOM - y).max(0.0), esc(label), fmt_num(*v));
+        let _ = write!(
+            s,
+            r#"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}"><title>{}: {}</title></rect>"#,
+            slot * 0.7,
+            (H - BOTTOM - y).max(0.0),
+            esc(label),
+            fmt_num(*v)
+        );
     }
     s.push_str("</svg>");
     s
@@ -156,16 +214,41 @@ pub fn bars(spec: &Spec, points: &[(String, f64)]) -> String {
 
 /// The weekday × hour heatmap: colour = mean views per post, number = posts in the cell.
 pub fn heatmap(id: &str, cells: &[Cell], tz: &str) -> String {
-    let spec = Spec { id, title: "Best time to post", x_label: "Hour of day", y_label: "" };
-    let best = cells.iter().filter_map(|c| c.avg_views()).fold(0.0, f64::max);
-    let desc = format!("Mean views per post by weekday and hour in {tz}; the number in a cell is how many posts it is based on.");
+    let spec = Spec {
+        id,
+        title: "Best time to post",
+        x_label: "Hour of day",
+        y_label: "",
+    };
+    let best = cells
+        .iter()
+        .filter_map(|c| c.avg_views())
+        .fold(0.0, f64::max);
+    let desc = format!(
+        "Mean views per post by weekday and hour in {tz}; the number in a cell is how many posts it is based on."
+    );
     let mut s = open(&spec, &desc);
-    let (cw, ch, x0, y0) = ((W - LEFT - RIGHT) / 24.0, (H - TOP - BOTTOM) / 7.0, LEFT, TOP);
+    let (cw, ch, x0, y0) = (
+        (W - LEFT - RIGHT) / 24.0,
+        (H - TOP - BOTTOM) / 7.0,
+        LEFT,
+        TOP,
+    );
     for (d, name) in WEEKDAYS.iter().enumerate() {
-        let _ = write!(s, r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{name}</text>"#, x0 - 6.0, y0 + ch * d as f64 + ch / 2.0 + 4.0);
+        let _ = write!(
+            s,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{name}</text>"#,
+            x0 - 6.0,
+            y0 + ch * d as f64 + ch / 2.0 + 4.0
+        );
     }
     for h in (0..24).step_by(3) {
-        let _ = write!(s, r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="middle">{h:02}</text>"#, x0 + cw * h as f64 + cw / 2.0, H - BOTTOM + 16.0);
+        let _ = write!(
+            s,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="middle">{h:02}</text>"#,
+            x0 + cw * h as f64 + cw / 2.0,
+            H - BOTTOM + 16.0
+        );
     }
     for c in cells {
         let level = match c.avg_views() {
@@ -185,10 +268,22 @@ pub fn heatmap(id: &str, cells: &[Cell], tz: &str) -> String {
             c.avg_views().map_or("no".into(), fmt_num)
         );
         if c.posts > 0 {
-            let _ = write!(s, r#"<text class="heat-n" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, x + cw / 2.0 - 1.0, y + ch / 2.0 + 3.0, c.posts);
+            let _ = write!(
+                s,
+                r#"<text class="heat-n" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                x + cw / 2.0 - 1.0,
+                y + ch / 2.0 + 3.0,
+                c.posts
+            );
         }
     }
-    let _ = write!(s, r#"<text class="axis-label" x="{:.1}" y="{:.1}" text-anchor="middle">Hour of day ({})</text>"#, (LEFT + W - RIGHT) / 2.0, H - 6.0, esc(tz));
+    let _ = write!(
+        s,
+        r#"<text class="axis-label" x="{:.1}" y="{:.1}" text-anchor="middle">Hour of day ({})</text>"#,
+        (LEFT + W - RIGHT) / 2.0,
+        H - 6.0,
+        esc(tz)
+    );
     s.push_str("</svg>");
     s
 }
@@ -199,9 +294,24 @@ mod tests {
 
     #[test]
     fn charts_are_labelled_and_escape_text() {
-        let spec = Spec { id: "f", title: "Followers <all>", x_label: "Date", y_label: "Followers" };
-        let svg = line(&spec, &[("2026-01-01".into(), Some(10.0)), ("2026-01-02".into(), None), ("2026-01-03".into(), Some(12.0))]);
-        assert!(svg.contains(r#"<title id="f-t">Followers &lt;all&gt;</title>"#), "{svg}");
+        let spec = Spec {
+            id: "f",
+            title: "Followers <all>",
+            x_label: "Date",
+            y_label: "Followers",
+        };
+        let svg = line(
+            &spec,
+            &[
+                ("2026-01-01".into(), Some(10.0)),
+                ("2026-01-02".into(), None),
+                ("2026-01-03".into(), Some(12.0)),
+            ],
+        );
+        assert!(
+            svg.contains(r#"<title id="f-t">Followers &lt;all&gt;</title>"#),
+            "{svg}"
+        );
         assert!(svg.contains("aria-labelledby=\"f-t f-d\""));
         assert_eq!(svg.matches('M').count(), 2, "a gap breaks the line: {svg}");
         assert!(!svg.contains("style="));

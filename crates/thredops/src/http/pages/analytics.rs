@@ -23,20 +23,44 @@ const JS: &str = include_str!("../../../web/static/analytics.js");
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("analytics/macros.html", include_str!("../../../web/templates/analytics/macros.html")),
-    ("analytics/picker.html", include_str!("../../../web/templates/analytics/picker.html")),
-    ("analytics/dashboard.html", include_str!("../../../web/templates/analytics/dashboard.html")),
-    ("analytics/posts.html", include_str!("../../../web/templates/analytics/posts.html")),
-    ("analytics/post.html", include_str!("../../../web/templates/analytics/post.html")),
-    ("analytics/report.html", include_str!("../../../web/templates/analytics/report.html")),
-    ("analytics/timezone.html", include_str!("../../../web/templates/analytics/timezone.html")),
+    (
+        "analytics/macros.html",
+        include_str!("../../../web/templates/analytics/macros.html"),
+    ),
+    (
+        "analytics/picker.html",
+        include_str!("../../../web/templates/analytics/picker.html"),
+    ),
+    (
+        "analytics/dashboard.html",
+        include_str!("../../../web/templates/analytics/dashboard.html"),
+    ),
+    (
+        "analytics/posts.html",
+        include_str!("../../../web/templates/analytics/posts.html"),
+    ),
+    (
+        "analytics/post.html",
+        include_str!("../../../web/templates/analytics/post.html"),
+    ),
+    (
+        "analytics/report.html",
+        include_str!("../../../web/templates/analytics/report.html"),
+    ),
+    (
+        "analytics/timezone.html",
+        include_str!("../../../web/templates/analytics/timezone.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/analytics", get(pick_analytics))
         .route("/app/posts", get(pick_posts))
-        .route("/app/analytics/timezone", get(timezone_form).post(timezone_submit))
+        .route(
+            "/app/analytics/timezone",
+            get(timezone_form).post(timezone_submit),
+        )
         .route("/app/profiles/{id}/analytics", get(views::dashboard))
         .route("/app/profiles/{id}/analytics/report", get(views::report))
         .route("/app/profiles/{id}/posts", get(views::explorer))
@@ -55,24 +79,41 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn picker(state: &AppState, auth: &crate::http::session::AuthUser, area: &str) -> AppResult<Response> {
+async fn picker(
+    state: &AppState,
+    auth: &crate::http::session::AuthUser,
+    area: &str,
+) -> AppResult<Response> {
     let list = profiles::list(state, auth).await?;
-    let (title, suffix) = if area == "posts" { ("Posts", "posts") } else { ("Analytics", "analytics") };
+    let (title, suffix) = if area == "posts" {
+        ("Posts", "posts")
+    } else {
+        ("Analytics", "analytics")
+    };
     if let [only] = list.as_slice() {
         return Ok(Redirect::to(&format!("/app/profiles/{}/{suffix}", only.id)).into_response());
     }
     let html = state.templates.render(
         "analytics/picker.html",
-        merge(base(state, auth, area), json!({"profiles": list, "title": title, "suffix": suffix})),
+        merge(
+            base(state, auth, area),
+            json!({"profiles": list, "title": title, "suffix": suffix}),
+        ),
     )?;
     Ok(html.into_response())
 }
 
-async fn pick_analytics(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Response> {
+async fn pick_analytics(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Response> {
     picker(&state, &auth, "analytics").await
 }
 
-async fn pick_posts(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Response> {
+async fn pick_posts(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Response> {
     picker(&state, &auth, "posts").await
 }
 
@@ -99,14 +140,25 @@ fn safe_back(back: &str) -> String {
     }
 }
 
-async fn timezone_form(State(state): State<AppState>, PageUser(auth): PageUser, Query(q): Query<BackQuery>) -> AppResult<Html<String>> {
+async fn timezone_form(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Query(q): Query<BackQuery>,
+) -> AppResult<Html<String>> {
     state.templates.render(
         "analytics/timezone.html",
-        merge(base(&state, &auth, "analytics"), json!({"timezone": auth.user.timezone, "back": safe_back(&q.back)})),
+        merge(
+            base(&state, &auth, "analytics"),
+            json!({"timezone": auth.user.timezone, "back": safe_back(&q.back)}),
+        ),
     )
 }
 
-async fn timezone_submit(State(state): State<AppState>, PageUser(auth): PageUser, Form(form): Form<TimezoneForm>) -> AppResult<Response> {
+async fn timezone_submit(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<TimezoneForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     let back = safe_back(&form.back);
     match analytics::set_timezone(&state, &auth, &form.timezone).await {

@@ -13,7 +13,9 @@ const NEVER: i64 = i64::MAX / 2;
 
 /// Unix seconds of a UTC time.
 pub fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap().timestamp()
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .unwrap()
+        .timestamp()
 }
 
 /// A fixture post.
@@ -29,7 +31,15 @@ pub struct Post {
 
 impl Post {
     pub fn new(id: &'static str, at: i64, views: i64, likes: i64) -> Self {
-        Self { id, at, views, likes, repost: false, topic: None, text: "A fixture post" }
+        Self {
+            id,
+            at,
+            views,
+            likes,
+            repost: false,
+            topic: None,
+            text: "A fixture post",
+        }
     }
 }
 
@@ -45,15 +55,30 @@ pub async fn empty_profile(app: &TestApp, email: &str, followers: u64) -> (Strin
 
 /// Stores posts with two snapshots each: an early one (half the numbers) and the latest.
 pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Post]) {
-    let key = app.state.vault.existing_key(user_id).await.unwrap().unwrap();
+    let key = app
+        .state
+        .vault
+        .existing_key(user_id)
+        .await
+        .unwrap()
+        .unwrap();
     let store = &app.state.store;
     for p in posts {
         let content = json!({"text": p.text, "permalink": format!("https://www.threads.net/@fixture/post/{}", p.id), "topic_tag": p.topic});
         let row = PostRow {
             media_id: p.id.to_owned(),
-            media_type: if p.repost { "REPOST_FACADE" } else { "TEXT_POST" }.to_owned(),
+            media_type: if p.repost {
+                "REPOST_FACADE"
+            } else {
+                "TEXT_POST"
+            }
+            .to_owned(),
             posted_at: p.at,
-            content_enc: key.seal("post", &format!("{profile}/{}", p.id), content.to_string().as_bytes()),
+            content_enc: key.seal(
+                "post",
+                &format!("{profile}/{}", p.id),
+                content.to_string().as_bytes(),
+            ),
             text_len: p.text.chars().count() as i64,
             link_count: 0,
             has_question: p.text.contains('?'),
@@ -67,36 +92,78 @@ pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Pos
             store.set_next_refresh(profile, p.id, NEVER).await.unwrap();
             continue;
         }
-        let m = |f: i64| Metrics { views: p.views / f, likes: p.likes / f, replies: 1, reposts: 2 / f, quotes: 0, shares: 1 };
-        store.record_post_metrics(profile, p.id, p.at, m(2), p.at + 3600, NEVER).await.unwrap();
-        store.record_post_metrics(profile, p.id, p.at, m(1), p.at + 86_400, NEVER).await.unwrap();
+        let m = |f: i64| Metrics {
+            views: p.views / f,
+            likes: p.likes / f,
+            replies: 1,
+            reposts: 2 / f,
+            quotes: 0,
+            shares: 1,
+        };
+        store
+            .record_post_metrics(profile, p.id, p.at, m(2), p.at + 3600, NEVER)
+            .await
+            .unwrap();
+        store
+            .record_post_metrics(profile, p.id, p.at, m(1), p.at + 86_400, NEVER)
+            .await
+            .unwrap();
     }
 }
 
 /// Stores daily account snapshots: (day, followers, clicks).
 pub async fn add_days(app: &TestApp, profile: &str, days: &[(&str, i64, Option<i64>)]) {
     for (day, followers, clicks) in days {
-        let at = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp();
-        assert!(app.state.store.insert_account_snapshot(profile, day, at, *followers, [None, None, None, None, *clicks]).await.unwrap());
+        let at = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp();
+        assert!(
+            app.state
+                .store
+                .insert_account_snapshot(
+                    profile,
+                    day,
+                    at,
+                    *followers,
+                    [None, None, None, None, *clicks]
+                )
+                .await
+                .unwrap()
+        );
     }
 }
 
 /// Replaces the daily profile views sync stored with these.
 pub async fn add_views(app: &TestApp, profile: &str, days: &[(&str, i64)]) {
     use thredops::with_pool;
-    with_pool!(app.state.store, |p| sqlx::query("DELETE FROM daily_views WHERE profile_id = $1")
-        .bind(profile)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))
+    with_pool!(app.state.store, |p| sqlx::query(
+        "DELETE FROM daily_views WHERE profile_id = $1"
+    )
+    .bind(profile)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
     .unwrap();
     for (day, views) in days {
-        app.state.store.upsert_daily_views(profile, day, *views, 0).await.unwrap();
+        app.state
+            .store
+            .upsert_daily_views(profile, day, *views, 0)
+            .await
+            .unwrap();
     }
 }
 
 /// Sets the signed-in user's time zone through the API.
 pub async fn set_tz(app: &TestApp, tz: &str) {
-    let r = app.client.put(app.url("/api/v1/me/timezone")).json(&json!({"timezone": tz})).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url("/api/v1/me/timezone"))
+        .json(&json!({"timezone": tz}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }

@@ -18,7 +18,11 @@ use crate::services::profiles;
 
 /// A chart with its data table, ready for the `chart` macro.
 fn chart(title: &str, svg: String, table: &Table) -> Value {
-    let rows: Vec<Vec<String>> = table.rows.iter().map(|r| r.iter().map(cell_text).collect()).collect();
+    let rows: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .map(|r| r.iter().map(cell_text).collect())
+        .collect();
     json!({"title": title, "svg": svg, "columns": table.columns, "rows": rows})
 }
 
@@ -26,13 +30,23 @@ fn chart(title: &str, svg: String, table: &Table) -> Value {
 async fn period_or_default(scope: &Scope, q: &PeriodQuery) -> AppResult<(Period, Option<Value>)> {
     match scope.period(q).await {
         Ok(p) => Ok((p, None)),
-        Err(AppError::Validation { fields, .. }) => Ok((scope.period(&PeriodQuery::default()).await?, Some(json!(fields)))),
+        Err(AppError::Validation { fields, .. }) => Ok((
+            scope.period(&PeriodQuery::default()).await?,
+            Some(json!(fields)),
+        )),
         Err(e) => Err(e),
     }
 }
 
 /// What every page of a profile shows: the profile, its sync state and the period form.
-async fn page_base(state: &AppState, auth: &AuthUser, scope: &Scope, active: &str, period: &Period, errors: &Option<Value>) -> AppResult<Value> {
+async fn page_base(
+    state: &AppState,
+    auth: &AuthUser,
+    scope: &Scope,
+    active: &str,
+    period: &Period,
+    errors: &Option<Value>,
+) -> AppResult<Value> {
     let profile = profiles::get(state, auth, scope.id()).await?;
     let history = scope.history_start().await?;
     Ok(merge(
@@ -52,7 +66,11 @@ async fn page_base(state: &AppState, auth: &AuthUser, scope: &Scope, active: &st
 }
 
 fn status(errors: &Option<Value>) -> StatusCode {
-    if errors.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }
+    if errors.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// Everything the dashboard and the report show.
@@ -68,17 +86,70 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
     let demo = demographics::demographics(scope, &w).await?;
     let attr = attribution::attribution(scope, &w).await?;
     let series_t = overview::series_table(&points);
-    let dates = |f: &dyn Fn(&overview::DayPoint) -> Option<f64>| points.iter().map(|p| (p.date.clone(), f(p))).collect::<Vec<_>>();
-    let followers = svg::line(&Spec { id: "followers", title: "Follower growth", x_label: "Date", y_label: "Followers" }, &dates(&|p| p.followers.map(|v| v as f64)));
-    let views = svg::line(&Spec { id: "views", title: "Daily profile views", x_label: "Date", y_label: "Views" }, &dates(&|p| p.views.map(|v| v as f64)));
-    let engagement = svg::bars(&Spec { id: "engagement", title: "Engagements of posts published each day", x_label: "Date", y_label: "Engagements" }, &points.iter().map(|p| (p.date.clone(), p.engagements as f64)).collect::<Vec<_>>());
+    let dates = |f: &dyn Fn(&overview::DayPoint) -> Option<f64>| {
+        points
+            .iter()
+            .map(|p| (p.date.clone(), f(p)))
+            .collect::<Vec<_>>()
+    };
+    let followers = svg::line(
+        &Spec {
+            id: "followers",
+            title: "Follower growth",
+            x_label: "Date",
+            y_label: "Followers",
+        },
+        &dates(&|p| p.followers.map(|v| v as f64)),
+    );
+    let views = svg::line(
+        &Spec {
+            id: "views",
+            title: "Daily profile views",
+            x_label: "Date",
+            y_label: "Views",
+        },
+        &dates(&|p| p.views.map(|v| v as f64)),
+    );
+    let engagement = svg::bars(
+        &Spec {
+            id: "engagement",
+            title: "Engagements of posts published each day",
+            x_label: "Date",
+            y_label: "Engagements",
+        },
+        &points
+            .iter()
+            .map(|p| (p.date.clone(), p.engagements as f64))
+            .collect::<Vec<_>>(),
+    );
     let cadence = overview::cadence(&points);
     let mut cadence_t = Table::new(&["when", "posts"]);
-    cadence.iter().for_each(|(l, n)| cadence_t.push(vec![json!(l), json!(n)]));
-    let cadence_svg = svg::bars(&Spec { id: "cadence", title: "Posting cadence", x_label: "Date", y_label: "Posts" }, &cadence.iter().map(|(l, n)| (l.clone(), *n as f64)).collect::<Vec<_>>());
+    cadence
+        .iter()
+        .for_each(|(l, n)| cadence_t.push(vec![json!(l), json!(n)]));
+    let cadence_svg = svg::bars(
+        &Spec {
+            id: "cadence",
+            title: "Posting cadence",
+            x_label: "Date",
+            y_label: "Posts",
+        },
+        &cadence
+            .iter()
+            .map(|(l, n)| (l.clone(), *n as f64))
+            .collect::<Vec<_>>(),
+    );
     let heat_t = content::heatmap_table(&cells);
-    let busy: Vec<Vec<Value>> = heat_t.rows.iter().filter(|r| r[2].as_i64().unwrap_or(0) > 0).cloned().collect();
-    let heat_rows = Table { columns: heat_t.columns.clone(), rows: busy };
+    let busy: Vec<Vec<Value>> = heat_t
+        .rows
+        .iter()
+        .filter(|r| r[2].as_i64().unwrap_or(0) > 0)
+        .cloned()
+        .collect();
+    let heat_rows = Table {
+        columns: heat_t.columns.clone(),
+        rows: busy,
+    };
     let mut top = attr.posts.clone();
     top.truncate(10);
     let top: Vec<Value> = top
@@ -102,19 +173,38 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
     }))
 }
 
-pub async fn dashboard(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Query(q): Query<PeriodQuery>) -> AppResult<Response> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
     let (period, errors) = period_or_default(&scope, &q).await?;
-    let ctx = merge(page_base(&state, &auth, &scope, "analytics", &period, &errors).await?, dashboard_context(&scope, period.clone()).await?);
+    let ctx = merge(
+        page_base(&state, &auth, &scope, "analytics", &period, &errors).await?,
+        dashboard_context(&scope, period.clone()).await?,
+    );
     let query = serde_urlencoded::to_string(&q).unwrap_or_default();
-    let html = state.templates.render("analytics/dashboard.html", merge(ctx, json!({"query": query})))?;
+    let html = state.templates.render(
+        "analytics/dashboard.html",
+        merge(ctx, json!({"query": query})),
+    )?;
     Ok((status(&errors), html).into_response())
 }
 
-pub async fn report(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Query(q): Query<PeriodQuery>) -> AppResult<Response> {
+pub async fn report(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
     let (period, errors) = period_or_default(&scope, &q).await?;
-    let ctx = merge(page_base(&state, &auth, &scope, "analytics", &period, &errors).await?, dashboard_context(&scope, period.clone()).await?);
+    let ctx = merge(
+        page_base(&state, &auth, &scope, "analytics", &period, &errors).await?,
+        dashboard_context(&scope, period.clone()).await?,
+    );
     let html = state.templates.render("analytics/report.html", ctx)?;
     Ok((status(&errors), html).into_response())
 }
@@ -124,14 +214,25 @@ fn link_with(id: &str, q: &ExplorerQuery, change: impl FnOnce(&mut ExplorerQuery
     let mut q = q.clone();
     q.page = None;
     change(&mut q);
-    format!("/app/profiles/{id}/posts?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    format!(
+        "/app/profiles/{id}/posts?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
 }
 
-pub async fn explorer(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Query(q): Query<ExplorerQuery>) -> AppResult<Response> {
+pub async fn explorer(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<ExplorerQuery>,
+) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
     let (result, errors) = match explorer::explore(&scope, &q).await {
         Ok(r) => (r, None),
-        Err(AppError::Validation { fields, .. }) => (explorer::explore(&scope, &ExplorerQuery::default()).await?, Some(json!(fields))),
+        Err(AppError::Validation { fields, .. }) => (
+            explorer::explore(&scope, &ExplorerQuery::default()).await?,
+            Some(json!(fields)),
+        ),
         Err(e) => return Err(e),
     };
     let sorts: Vec<Value> = ["posted_at", "views", "likes", "replies", "reposts", "quotes", "shares", "engagement_rate"]
@@ -143,7 +244,12 @@ pub async fn explorer(State(state): State<AppState>, PageUser(auth): PageUser, P
         })
         .collect();
     let page_link = |p: i64| link_with(&id, &q, |q| q.page = Some(p.to_string()));
-    let export_query = serde_urlencoded::to_string(&ExplorerQuery { page: None, per_page: None, ..q.clone() }).unwrap_or_default();
+    let export_query = serde_urlencoded::to_string(&ExplorerQuery {
+        page: None,
+        per_page: None,
+        ..q.clone()
+    })
+    .unwrap_or_default();
     let ctx = merge(
         page_base(&state, &auth, &scope, "posts", &result.period, &errors).await?,
         json!({
@@ -157,12 +263,28 @@ pub async fn explorer(State(state): State<AppState>, PageUser(auth): PageUser, P
     Ok((status(&errors), html).into_response())
 }
 
-pub async fn post(State(state): State<AppState>, PageUser(auth): PageUser, Path((id, media_id)): Path<(String, String)>) -> AppResult<Response> {
+pub async fn post(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path((id, media_id)): Path<(String, String)>,
+) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
     let detail = explorer::post_detail(&scope, &media_id).await?;
     let history = &detail.history;
-    let curve: Vec<(String, Option<f64>)> = history.rows.iter().map(|r| (format!("{}h", cell_text(&r[2])), r[3].as_f64())).collect();
-    let velocity = svg::line(&Spec { id: "velocity", title: "Views by age of the post", x_label: "Hours since publication", y_label: "Views" }, &curve);
+    let curve: Vec<(String, Option<f64>)> = history
+        .rows
+        .iter()
+        .map(|r| (format!("{}h", cell_text(&r[2])), r[3].as_f64()))
+        .collect();
+    let velocity = svg::line(
+        &Spec {
+            id: "velocity",
+            title: "Views by age of the post",
+            x_label: "Hours since publication",
+            y_label: "Views",
+        },
+        &curve,
+    );
     let profile = profiles::get(&state, &auth, &id).await?;
     let ctx = merge(
         base(&state, &auth, "posts"),
@@ -172,5 +294,8 @@ pub async fn post(State(state): State<AppState>, PageUser(auth): PageUser, Path(
             "engagement_rate_definition": an::ENGAGEMENT_RATE,
         }),
     );
-    Ok(state.templates.render("analytics/post.html", ctx)?.into_response())
+    Ok(state
+        .templates
+        .render("analytics/post.html", ctx)?
+        .into_response())
 }
