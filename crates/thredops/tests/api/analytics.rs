@@ -1,5 +1,6 @@
 //! Analytics black-box tests: numbers checked against stored snapshots and hand-computed fixtures.
 
+mod bench;
 mod explorer;
 mod fixtures;
 mod pages;
