@@ -252,20 +252,39 @@ pub async fn explore_with(
     ));
     let count_sql = format!("SELECT COUNT(*) FROM posts WHERE {filter}");
     let (w, id) = (&period.current, scope.id());
-    let rows: Vec<PostFacts> = with_pool!(scope.state.store, |p| async {
-        let rows = sqlx::query(sql)
-            .bind(id)
-            .bind(w.start)
-            .bind(w.end)
-            .bind(min_views)
-            .fetch_all(p)
-            .await?;
-        rows.iter()
-            .map(|r| facts_from_row!(r))
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-    }
-    .await)
-    .map_err(crate::store::StoreError::from)?;
+    let store = &scope.state.store;
+    let rows: Vec<PostFacts> = if sealed_filter || everything {
+        with_pool!(store, |p| async {
+            let rows = sqlx::query(sql)
+                .bind(id)
+                .bind(w.start)
+                .bind(w.end)
+                .bind(min_views)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| facts_from_row!(r))
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        }
+        .await)
+        .map_err(crate::store::StoreError::from)?
+    } else {
+        // The page's ids come from the covering index; only those rows' content is read.
+        let ids_sql = format!(
+            "SELECT media_id FROM posts WHERE {filter} ORDER BY {sort_sql} {order}, posted_at DESC, media_id{paging}"
+        );
+        let ids: Vec<String> = with_pool!(store, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(
+            ids_sql.clone()
+        ))
+        .bind(id)
+        .bind(w.start)
+        .bind(w.end)
+        .bind(min_views)
+        .fetch_all(p)
+        .await)
+        .map_err(crate::store::StoreError::from)?;
+        queries::posts_by_ids(store, id, &ids).await?
+    };
     let (views, total) = if sealed_filter {
         let matching: Vec<PostRowView> = rows
             .iter()
@@ -313,45 +332,6 @@ pub async fn explore_with(
         sort: sort.to_owned(),
         order: order.to_owned(),
     })
-}
-
-/// Rows as an exportable table.
-pub fn posts_table(rows: &[PostRowView]) -> Table {
-    let mut t = Table::new(&[
-        "media_id",
-        "posted_at",
-        "posted_local",
-        "format",
-        "topic_tag",
-        "text",
-        "views",
-        "likes",
-        "replies",
-        "reposts",
-        "quotes",
-        "shares",
-        "engagement_rate",
-        "permalink",
-    ]);
-    for r in rows {
-        t.push(vec![
-            json!(r.media_id),
-            json!(r.posted_at),
-            json!(r.posted_local),
-            json!(r.format),
-            json!(r.topic_tag),
-            json!(r.text),
-            json!(r.views),
-            json!(r.likes),
-            json!(r.replies),
-            json!(r.reposts),
-            json!(r.quotes),
-            json!(r.shares),
-            json!(r.engagement_rate),
-            json!(r.permalink),
-        ]);
-    }
-    t
 }
 
 /// A post with its metric history.

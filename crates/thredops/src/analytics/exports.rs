@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::explorer::{self, ExplorerQuery};
+use serde_json::json;
+
+use super::explorer::{self, ExplorerQuery, PostRowView};
 use super::table::Table;
 use super::{Scope, attribution, content, demographics, overview, queries};
 use crate::http::error::{AppError, AppResult};
@@ -55,7 +57,7 @@ pub async fn table(
         )),
         "demographics" => demographics::demographics(scope, &w).await?.table(),
         "attribution" => attribution::attribution(scope, &w).await?.table(),
-        "posts" => explorer::posts_table(&explorer::explore_with(scope, q, true).await?.rows),
+        "posts" => posts_table(&explorer::explore_with(scope, q, true).await?.rows),
         "post_history" => {
             let id = media_id.filter(|m| !m.is_empty()).ok_or_else(|| {
                 AppError::field("media_id", "Name the post whose history to export.")
@@ -64,4 +66,43 @@ pub async fn table(
         }
         _ => return Err(AppError::NotFound),
     })
+}
+
+/// Rows as an exportable table.
+pub fn posts_table(rows: &[PostRowView]) -> Table {
+    let mut t = Table::new(&[
+        "media_id",
+        "posted_at",
+        "posted_local",
+        "format",
+        "topic_tag",
+        "text",
+        "views",
+        "likes",
+        "replies",
+        "reposts",
+        "quotes",
+        "shares",
+        "engagement_rate",
+        "permalink",
+    ]);
+    for r in rows {
+        t.push(vec![
+            json!(r.media_id),
+            json!(r.posted_at),
+            json!(r.posted_local),
+            json!(r.format),
+            json!(r.topic_tag),
+            json!(r.text),
+            json!(r.views),
+            json!(r.likes),
+            json!(r.replies),
+            json!(r.reposts),
+            json!(r.quotes),
+            json!(r.shares),
+            json!(r.engagement_rate),
+            json!(r.permalink),
+        ]);
+    }
+    t
 }

@@ -324,43 +324,32 @@ pub async fn first_activity(
     Ok((first_post, first_day))
 }
 
-/// Days with demographic snapshots in `from..=to`, oldest first.
-pub async fn demographic_days(
+/// Posts by id, in the order of `ids` (the explorer pages by id first so it never sorts blobs).
+pub async fn posts_by_ids(
     store: &Store,
     profile: &str,
-    from: &str,
-    to: &str,
-) -> StoreResult<Vec<String>> {
-    let days = with_pool!(store, |p| {
-        sqlx::query_scalar(
-        "SELECT DISTINCT day FROM demographic_snapshots WHERE profile_id = $1 AND day >= $2 AND day <= $3 ORDER BY day"
-    )
-    .bind(profile)
-    .bind(from)
-    .bind(to)
-    .fetch_all(p)
-    .await
-    })?;
-    Ok(days)
-}
-
-/// The demographic snapshots of one day: (breakdown, sealed payload).
-pub async fn demographics_on(
-    store: &Store,
-    profile: &str,
-    day: &str,
-) -> StoreResult<Vec<(String, Vec<u8>)>> {
-    let rows = with_pool!(store, |p| {
-        async {
-        let rows = sqlx::query("SELECT breakdown, payload_enc FROM demographic_snapshots WHERE profile_id = $1 AND day = $2 ORDER BY breakdown")
-            .bind(profile)
-            .bind(day)
-            .fetch_all(p)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()
+    ids: &[String],
+) -> StoreResult<Vec<PostFacts>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    .await
-    })?;
+    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT {FACT_COLUMNS} FROM posts WHERE profile_id = $1 AND media_id IN ({})",
+        marks.join(", ")
+    );
+    let mut rows = with_pool!(store, |p| async {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(profile);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(p).await?;
+        rows.iter()
+            .map(|r| facts_from_row!(r))
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+    }
+    .await)?;
+    rows.sort_by_key(|r| ids.iter().position(|i| *i == r.media_id));
     Ok(rows)
 }
 
