@@ -1,9 +1,161 @@
-//! Analytics (being built).
+//! Analytics: the command centre's numbers, computed only from ThredOps' stored snapshots.
+//!
+//! Web -> [`Scope`] (ownership, time zone, data key) -> compute modules -> [`queries`] (SQL).
 
+pub mod attribution;
+pub mod content;
+pub mod demographics;
+pub mod explorer;
+pub mod exports;
+pub mod overview;
+pub mod period;
+pub mod queries;
+pub mod svg;
+pub mod table;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::crypto::DataKey;
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::AuthUser;
 use crate::http::state::AppState;
 use crate::jobs::Runner;
+use crate::store::profiles::ProfileRecord;
+use crate::sync::engine::POST_PURPOSE;
+use period::{Period, PeriodQuery};
 
-/// Registers this feature's job handlers.
+/// Registers this feature's job handlers (none: everything is computed on read from snapshots).
 pub fn register_jobs(runner: Runner, _state: &AppState) -> Runner {
     runner
 }
+
+/// One of the signed-in user's profiles, opened for analysis.
+pub struct Scope {
+    /// The app.
+    pub state: AppState,
+    /// The profile (its owner is the signed-in user).
+    pub profile: ProfileRecord,
+    /// The user's time zone.
+    pub tz: Tz,
+    /// The owner's data key (none once shredded: content then reads as unavailable).
+    pub key: Option<DataKey>,
+    /// "Now" on the Threads side (the sandbox clock in sandbox mode).
+    pub now: i64,
+}
+
+impl Scope {
+    /// Opens `profile_id` for `auth`: another user's profile is a 404.
+    pub async fn open(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Self> {
+        let profile = state
+            .store
+            .profile_of(&auth.user.id, profile_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let key = state
+            .vault
+            .existing_key(&auth.user.id)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(Self {
+            state: state.clone(),
+            profile,
+            tz: period::parse_tz(auth.user.timezone.as_deref()),
+            key,
+            now: state.threads.now().timestamp(),
+        })
+    }
+
+    /// The profile id.
+    pub fn id(&self) -> &str {
+        &self.profile.id
+    }
+
+    /// Resolves a period query; "all time" starts where the stored history does.
+    pub async fn period(&self, q: &PeriodQuery) -> AppResult<Period> {
+        let first = if q.period.as_deref() == Some("all") {
+            self.history_start().await?
+        } else {
+            None
+        };
+        q.resolve(self.tz, self.now, first)
+    }
+
+    /// The first local date with any stored data (first post, snapshot or daily views).
+    pub async fn history_start(&self) -> AppResult<Option<NaiveDate>> {
+        let (first_post, first_day) = queries::first_activity(&self.state.store, self.id()).await?;
+        let from_post = first_post.map(|t| period::local_date(self.tz, t));
+        let from_day = first_day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        Ok(match (from_post, from_day) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    /// Opens a post's sealed content.
+    pub fn content(&self, media_id: &str, sealed: &[u8]) -> Content {
+        let json: Option<serde_json::Value> = self
+            .key
+            .as_ref()
+            .and_then(|k| {
+                k.open_string(POST_PURPOSE, &format!("{}/{media_id}", self.id()), sealed)
+                    .ok()
+            })
+            .and_then(|s| serde_json::from_str(&s).ok());
+        let s = |k: &str| json.as_ref().and_then(|j| j[k].as_str()).map(str::to_owned);
+        Content {
+            readable: json.is_some(),
+            text: s("text").unwrap_or_default(),
+            permalink: s("permalink"),
+            topic_tag: s("topic_tag").filter(|t| !t.trim().is_empty()),
+        }
+    }
+}
+
+/// The readable part of a post's sealed content.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Content {
+    /// Whether it could be opened.
+    pub readable: bool,
+    /// Post text.
+    pub text: String,
+    /// Link to the post on Threads.
+    pub permalink: Option<String>,
+    /// Topic tag, if any.
+    pub topic_tag: Option<String>,
+}
+
+/// Engagement rate in percent: engagements / views × 100, rounded to 2 decimals; none without views.
+pub fn engagement_rate(engagements: i64, views: i64) -> Option<f64> {
+    (views > 0).then(|| round2(engagements as f64 * 100.0 / views as f64))
+}
+
+/// Rounds to two decimals.
+pub fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Validates an IANA time zone name (`Europe/Paris`).
+pub fn parse_timezone(name: &str) -> AppResult<Tz> {
+    let name = name.trim();
+    name.parse::<Tz>().map_err(|_| {
+        AppError::field(
+            "timezone",
+            format!("'{name}' is not a time zone name like Europe/Paris or America/New_York."),
+        )
+    })
+}
+
+/// Saves the user's time zone.
+pub async fn set_timezone(state: &AppState, auth: &AuthUser, name: &str) -> AppResult<Tz> {
+    let tz = parse_timezone(name)?;
+    queries::set_timezone(&state.store, &auth.user.id, tz.name()).await?;
+    Ok(tz)
+}
+
+/// The engagement rate's definition, as the UI and API state it.
+pub const ENGAGEMENT_RATE: &str = "Engagement rate = (likes + replies + reposts + quotes + shares) ÷ views × 100, over the posts published in the period, each at its latest stored snapshot.";
+
+/// What the post metrics of a period are.
+pub const POST_METRICS: &str = "Views, likes, replies, reposts, quotes and shares are those of the posts published in the period (reposts of others excluded), at each post's latest stored snapshot. Profile views and link clicks are Meta's daily account values for the period's days.";

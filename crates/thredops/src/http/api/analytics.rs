@@ -1,7 +1,269 @@
-//! Analytics API (being built).
+//! Analytics API: overview, series, heatmap, breakdown, demographics, attribution, posts explorer,
+//! post history and exports of a profile, plus the user's time zone. Another user's profile is 404.
 
-use super::registry::Endpoint;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::registry::{Endpoint, object, string};
+use crate::analytics::explorer::{self, ExplorerQuery};
+use crate::analytics::exports::{self, ExportQuery};
+use crate::analytics::period::PeriodQuery;
+use crate::analytics::{self as an, Scope, attribution, content, demographics, overview, queries};
+use crate::http::error::{AppError, AppResult};
+use crate::http::json::ApiJson;
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+
+const TAG: &str = "analytics";
+
+/// The documentation every GET of this area shares.
+fn documented(e: Endpoint) -> Endpoint {
+    e.tag(TAG)
+        .authenticated()
+        .response(
+            200,
+            "The data (query: period=7d|30d|90d|365d|all|custom, from, to)",
+            Some(json!({"type": "object"})),
+        )
+        .response(404, "Not one of your profiles", None)
+        .response(422, "A query parameter is invalid (named in fields)", None)
+}
 
 pub fn endpoints() -> Vec<Endpoint> {
-    Vec::new()
+    vec![
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/overview",
+            "Totals of a period vs the previous period",
+            overview_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/series",
+            "Daily followers, views, clicks, posts and engagements",
+            series_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/heatmap",
+            "Posts, views and engagement by weekday and hour in the user's time zone",
+            heatmap_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/breakdown",
+            "Performance by format, link, length, question and topic tag",
+            breakdown_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/demographics",
+            "Follower demographics and their change over the period",
+            demographics_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/attribution",
+            "Estimated followers brought by each post (an estimate; method included)",
+            attribution_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/posts",
+            "Posts explorer (format, topic, q, min_views, sort, order, page, per_page)",
+            posts_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/posts/{media_id}",
+            "One post with its metric history",
+            post_json,
+        )),
+        documented(Endpoint::new(
+            Method::GET,
+            "/api/v1/profiles/{id}/analytics/exports/{table}",
+            "A table as CSV (format=csv) or JSON (format=json)",
+            export,
+        )),
+        Endpoint::new(
+            Method::PUT,
+            "/api/v1/me/timezone",
+            "Sets the time zone analytics are shown in",
+            put_timezone,
+        )
+        .tag(TAG)
+        .authenticated()
+        .body(object(&[("timezone", string())], &["timezone"]))
+        .response(
+            200,
+            "Saved",
+            Some(object(&[("timezone", string())], &["timezone"])),
+        ),
+    ]
+}
+
+async fn scope_of(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Scope> {
+    Scope::open(state, auth, id).await
+}
+
+async fn overview_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let period = scope.period(&q).await?;
+    let o = overview::overview(&scope, period).await?;
+    let history_starts = scope.history_start().await?;
+    Ok(Json(json!({
+        "period": o.period, "metrics": o.metrics, "history_starts": history_starts,
+        "definitions": {"engagement_rate": an::ENGAGEMENT_RATE, "post_metrics": an::POST_METRICS},
+    })))
+}
+
+async fn series_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let period = scope.period(&q).await?;
+    let points = overview::series(&scope, &period.current).await?;
+    Ok(Json(
+        json!({"period": period, "points": points, "cadence": overview::cadence(&points)}),
+    ))
+}
+
+async fn heatmap_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let period = scope.period(&q).await?;
+    let posts = queries::posts_in(
+        &state.store,
+        scope.id(),
+        period.current.start,
+        period.current.end,
+    )
+    .await?;
+    let table = content::heatmap_table(&content::heatmap(&scope, &posts));
+    Ok(Json(
+        json!({"period": period, "timezone": scope.tz.name(), "cells": table.to_json()}),
+    ))
+}
+
+async fn breakdown_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let period = scope.period(&q).await?;
+    let posts = queries::posts_in(
+        &state.store,
+        scope.id(),
+        period.current.start,
+        period.current.end,
+    )
+    .await?;
+    let table = content::breakdown_table(&content::breakdown(&scope, &posts));
+    Ok(Json(json!({"period": period, "groups": table.to_json()})))
+}
+
+async fn demographics_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let period = scope.period(&q).await?;
+    let d = demographics::demographics(&scope, &period.current).await?;
+    Ok(Json(json!({"period": period, "demographics": d})))
+}
+
+async fn attribution_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Json<Value>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let period = scope.period(&q).await?;
+    let a = attribution::attribution(&scope, &period.current).await?;
+    Ok(Json(json!({"period": period, "attribution": a})))
+}
+
+async fn posts_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<ExplorerQuery>,
+) -> AppResult<Json<explorer::Explorer>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    Ok(Json(explorer::explore(&scope, &q).await?))
+}
+
+async fn post_json(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((id, media_id)): Path<(String, String)>,
+) -> AppResult<Json<Value>> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let d = explorer::post_detail(&scope, &media_id).await?;
+    Ok(Json(
+        json!({"post": d.post, "history": d.history.to_json()}),
+    ))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((id, table)): Path<(String, String)>,
+    Query(q): Query<ExportQuery>,
+) -> AppResult<Response> {
+    let scope = scope_of(&state, &auth, &id).await?;
+    let format = match q.format.as_deref().unwrap_or("csv") {
+        "csv" | "" => "csv",
+        "json" => "json",
+        _ => return Err(AppError::field("format", "Export as csv or json.")),
+    };
+    let t = exports::table(&scope, &table, &q.filters, q.media_id.as_deref()).await?;
+    let file = format!("attachment; filename=\"{table}.{format}\"");
+    Ok(if format == "csv" {
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, file),
+            ],
+            t.to_csv(),
+        )
+            .into_response()
+    } else {
+        ([(header::CONTENT_DISPOSITION, file)], Json(t.to_json())).into_response()
+    })
+}
+
+#[derive(Deserialize)]
+struct TimezoneBody {
+    timezone: String,
+}
+
+async fn put_timezone(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<TimezoneBody>,
+) -> AppResult<Json<Value>> {
+    let tz = an::set_timezone(&state, &auth, &body.timezone).await?;
+    Ok(Json(json!({"timezone": tz.name()})))
 }

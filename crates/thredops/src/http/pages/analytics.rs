@@ -1,12 +1,178 @@
-//! Analytics pages (being built).
+//! Analytics pages: profile pickers, the dashboard, the posts explorer, the post page, the
+//! printable report and the time zone form.
 
-use axum::Router;
+mod views;
 
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::account::require_session_csrf;
+use super::app::{base, merge};
+use crate::analytics;
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::PageUser;
 use crate::http::state::AppState;
+use crate::services::profiles;
+
+const JS: &str = include_str!("../../../web/static/analytics.js");
 
 /// Templates of these pages, embedded in the binary.
-pub const TEMPLATES: &[(&str, &str)] = &[];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "analytics/macros.html",
+        include_str!("../../../web/templates/analytics/macros.html"),
+    ),
+    (
+        "analytics/picker.html",
+        include_str!("../../../web/templates/analytics/picker.html"),
+    ),
+    (
+        "analytics/dashboard.html",
+        include_str!("../../../web/templates/analytics/dashboard.html"),
+    ),
+    (
+        "analytics/posts.html",
+        include_str!("../../../web/templates/analytics/posts.html"),
+    ),
+    (
+        "analytics/post.html",
+        include_str!("../../../web/templates/analytics/post.html"),
+    ),
+    (
+        "analytics/report.html",
+        include_str!("../../../web/templates/analytics/report.html"),
+    ),
+    (
+        "analytics/timezone.html",
+        include_str!("../../../web/templates/analytics/timezone.html"),
+    ),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/app/analytics", get(pick_analytics))
+        .route("/app/posts", get(pick_posts))
+        .route(
+            "/app/analytics/timezone",
+            get(timezone_form).post(timezone_submit),
+        )
+        .route("/app/profiles/{id}/analytics", get(views::dashboard))
+        .route("/app/profiles/{id}/analytics/report", get(views::report))
+        .route("/app/profiles/{id}/posts", get(views::explorer))
+        .route("/app/profiles/{id}/posts/{media_id}", get(views::post))
+        .route(
+            "/static/analytics.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    JS,
+                )
+            }),
+        )
+}
+
+async fn picker(
+    state: &AppState,
+    auth: &crate::http::session::AuthUser,
+    area: &str,
+) -> AppResult<Response> {
+    let list = profiles::list(state, auth).await?;
+    let (title, suffix) = if area == "posts" {
+        ("Posts", "posts")
+    } else {
+        ("Analytics", "analytics")
+    };
+    if let [only] = list.as_slice() {
+        return Ok(Redirect::to(&format!("/app/profiles/{}/{suffix}", only.id)).into_response());
+    }
+    let html = state.templates.render(
+        "analytics/picker.html",
+        merge(
+            base(state, auth, area),
+            json!({"profiles": list, "title": title, "suffix": suffix}),
+        ),
+    )?;
+    Ok(html.into_response())
+}
+
+async fn pick_analytics(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Response> {
+    picker(&state, &auth, "analytics").await
+}
+
+async fn pick_posts(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Response> {
+    picker(&state, &auth, "posts").await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TimezoneForm {
+    csrf: String,
+    timezone: String,
+    back: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BackQuery {
+    back: String,
+}
+
+/// Only our own app pages are valid places to return to (no open redirect).
+fn safe_back(back: &str) -> String {
+    if back.starts_with("/app/") && !back.starts_with("//") && !back.contains('\\') {
+        back.to_owned()
+    } else {
+        "/app/analytics".to_owned()
+    }
+}
+
+async fn timezone_form(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Query(q): Query<BackQuery>,
+) -> AppResult<Html<String>> {
+    state.templates.render(
+        "analytics/timezone.html",
+        merge(
+            base(&state, &auth, "analytics"),
+            json!({"timezone": auth.user.timezone, "back": safe_back(&q.back)}),
+        ),
+    )
+}
+
+async fn timezone_submit(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<TimezoneForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let back = safe_back(&form.back);
+    match analytics::set_timezone(&state, &auth, &form.timezone).await {
+        Ok(_) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()),
+        Err(AppError::Validation { fields, .. }) => {
+            let html = state.templates.render(
+                "analytics/timezone.html",
+                merge(
+                    base(&state, &auth, "analytics"),
+                    json!({"timezone": form.timezone, "back": back, "fields": fields, "error": "Your time zone was not changed."}),
+                ),
+            )?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(other) => Err(other),
+    }
 }

@@ -1,0 +1,290 @@
+//! The overview (period totals against the previous period) and the daily series behind the charts.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::period::{Period, Window, local_date};
+use super::queries::{self, PostTotals};
+use super::table::Table;
+use super::{Scope, engagement_rate, round2};
+use crate::store::StoreResult;
+
+/// Every number of one window.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WindowTotals {
+    /// Followers at the window's last account snapshot.
+    pub followers: Option<i64>,
+    /// Followers at the end minus the baseline (the last snapshot before the window, else its first).
+    pub net_followers: Option<i64>,
+    /// Profile views Meta counted on the window's days.
+    pub views: i64,
+    /// Link clicks Meta counted on the window's days.
+    pub link_clicks: i64,
+    /// Totals of the posts published in the window, at their latest snapshot.
+    pub posts: PostTotals,
+}
+
+/// One line of the overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricLine {
+    /// Machine name.
+    pub key: &'static str,
+    /// What the UI calls it.
+    pub label: &'static str,
+    /// This period.
+    pub current: Value,
+    /// The previous period (null for all time or without data).
+    pub previous: Value,
+    /// current − previous.
+    pub change: Value,
+    /// Change in percent of previous (null when previous is 0 or unknown).
+    pub change_pct: Value,
+    /// "up", "down" or "flat" (null when there is nothing to compare).
+    pub direction: Option<&'static str>,
+}
+
+/// The overview of a period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    /// The period and the one it is compared with.
+    pub period: Period,
+    /// The lines, in display order.
+    pub metrics: Vec<MetricLine>,
+}
+
+/// Computes every number of one window.
+pub async fn window_totals(scope: &Scope, w: &Window) -> StoreResult<WindowTotals> {
+    let store = &scope.state.store;
+    let (from, to) = (w.from_key(), w.to_key());
+    let days = queries::account_days(store, scope.id(), &from, &to).await?;
+    let baseline = match queries::followers_before(store, scope.id(), &from).await? {
+        Some(n) => Some(n),
+        None => days.first().map(|d| d.followers),
+    };
+    let followers = days.last().map(|d| d.followers);
+    let views = queries::daily_views(store, scope.id(), &from, &to).await?;
+    Ok(WindowTotals {
+        followers,
+        net_followers: followers.zip(baseline).map(|(end, start)| end - start),
+        views: views.iter().map(|(_, v)| v).sum(),
+        link_clicks: days.iter().filter_map(|d| d.clicks).sum(),
+        posts: queries::post_totals(store, scope.id(), w.start, w.end).await?,
+    })
+}
+
+fn lines(t: &WindowTotals) -> Vec<(&'static str, &'static str, Value)> {
+    let m = t.posts.metrics;
+    let engagements: i64 = m[1..].iter().sum();
+    vec![
+        ("followers", "Followers", json!(t.followers)),
+        (
+            "net_followers",
+            "Net follower change",
+            json!(t.net_followers),
+        ),
+        ("views", "Profile views", json!(t.views)),
+        ("post_views", "Views of posts published", json!(m[0])),
+        ("likes", "Likes", json!(m[1])),
+        ("replies", "Replies", json!(m[2])),
+        ("reposts", "Reposts", json!(m[3])),
+        ("quotes", "Quotes", json!(m[4])),
+        ("shares", "Shares", json!(m[5])),
+        ("link_clicks", "Link clicks", json!(t.link_clicks)),
+        ("posts", "Posts published", json!(t.posts.posts)),
+        (
+            "engagement_rate",
+            "Engagement rate (%)",
+            json!(engagement_rate(engagements, m[0])),
+        ),
+    ]
+}
+
+fn compare(current: &Value, previous: &Value) -> (Value, Value, Option<&'static str>) {
+    match (current.as_f64(), previous.as_f64()) {
+        (Some(c), Some(p)) => {
+            let change = if current.is_i64() && previous.is_i64() {
+                json!(current.as_i64().unwrap_or(0) - previous.as_i64().unwrap_or(0))
+            } else {
+                json!(round2(c - p))
+            };
+            let pct = (p != 0.0).then(|| round2((c - p) * 100.0 / p.abs()));
+            let dir = if c > p {
+                "up"
+            } else if c < p {
+                "down"
+            } else {
+                "flat"
+            };
+            (change, json!(pct), Some(dir))
+        }
+        _ => (Value::Null, Value::Null, None),
+    }
+}
+
+/// The overview of `period` compared with the previous one.
+pub async fn overview(scope: &Scope, period: Period) -> StoreResult<Overview> {
+    let current = window_totals(scope, &period.current).await?;
+    let previous = match &period.previous {
+        Some(w) => Some(window_totals(scope, w).await?),
+        None => None,
+    };
+    let prev_lines = previous.as_ref().map(lines);
+    let metrics = lines(&current)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, label, value))| {
+            let prev = prev_lines.as_ref().map_or(Value::Null, |p| p[i].2.clone());
+            let (change, change_pct, direction) = compare(&value, &prev);
+            MetricLine {
+                key,
+                label,
+                current: value,
+                previous: prev,
+                change,
+                change_pct,
+                direction,
+            }
+        })
+        .collect();
+    Ok(Overview { period, metrics })
+}
+
+impl Overview {
+    /// The overview as an exportable table.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "metric",
+            "label",
+            "current",
+            "previous",
+            "change",
+            "change_pct",
+        ]);
+        for m in &self.metrics {
+            t.push(vec![
+                json!(m.key),
+                json!(m.label),
+                m.current.clone(),
+                m.previous.clone(),
+                m.change.clone(),
+                m.change_pct.clone(),
+            ]);
+        }
+        t
+    }
+}
+
+/// One local day of the series.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DayPoint {
+    /// Local date.
+    pub date: String,
+    /// Followers recorded that day.
+    pub followers: Option<i64>,
+    /// Change since the previous recorded day.
+    pub follower_change: Option<i64>,
+    /// Profile views that day.
+    pub views: Option<i64>,
+    /// Link clicks that day.
+    pub clicks: Option<i64>,
+    /// Posts published that local day (reposts excluded).
+    pub posts: i64,
+    /// Views of those posts (latest snapshot).
+    pub post_views: i64,
+    /// Engagements of those posts.
+    pub engagements: i64,
+}
+
+/// The daily series of a window. Day-keyed data (followers, views, clicks) is stored by the day
+/// Meta reports it for; it is placed on the same calendar date here.
+pub async fn series(scope: &Scope, w: &Window) -> StoreResult<Vec<DayPoint>> {
+    let store = &scope.state.store;
+    let (from, to) = (w.from_key(), w.to_key());
+    let days = queries::account_days(store, scope.id(), &from, &to).await?;
+    let mut last = queries::followers_before(store, scope.id(), &from).await?;
+    let views: HashMap<String, i64> = queries::daily_views(store, scope.id(), &from, &to)
+        .await?
+        .into_iter()
+        .collect();
+    let by_day: HashMap<&str, _> = days.iter().map(|d| (d.day.as_str(), d)).collect();
+    let mut points: Vec<DayPoint> = Vec::with_capacity(w.days() as usize);
+    let index: HashMap<NaiveDate, usize> = w.dates().enumerate().map(|(i, d)| (d, i)).collect();
+    for date in w.dates() {
+        let key = date.format("%Y-%m-%d").to_string();
+        let snap = by_day.get(key.as_str());
+        let followers = snap.map(|d| d.followers);
+        let follower_change = followers.zip(last).map(|(now, before)| now - before);
+        if followers.is_some() {
+            last = followers;
+        }
+        points.push(DayPoint {
+            followers,
+            follower_change,
+            views: views.get(&key).copied(),
+            clicks: snap.and_then(|d| d.clicks),
+            date: key,
+            ..Default::default()
+        });
+    }
+    for p in queries::posts_in(store, scope.id(), w.start, w.end).await? {
+        if p.is_repost {
+            continue;
+        }
+        if let Some(&i) = index.get(&local_date(scope.tz, p.posted_at)) {
+            points[i].posts += 1;
+            points[i].post_views += p.views.unwrap_or(0);
+            points[i].engagements += p.engagements();
+        }
+    }
+    Ok(points)
+}
+
+/// The series as an exportable table.
+pub fn series_table(points: &[DayPoint]) -> Table {
+    let mut t = Table::new(&[
+        "date",
+        "followers",
+        "follower_change",
+        "views",
+        "clicks",
+        "posts",
+        "post_views",
+        "engagements",
+    ]);
+    for p in points {
+        t.push(vec![
+            json!(p.date),
+            json!(p.followers),
+            json!(p.follower_change),
+            json!(p.views),
+            json!(p.clicks),
+            json!(p.posts),
+            json!(p.post_views),
+            json!(p.engagements),
+        ]);
+    }
+    t
+}
+
+/// Posting cadence: posts per ISO week (Monday start) when the window is long, else per day.
+pub fn cadence(points: &[DayPoint]) -> Vec<(String, i64)> {
+    if points.len() <= 45 {
+        return points.iter().map(|p| (p.date.clone(), p.posts)).collect();
+    }
+    let mut weeks: Vec<(String, i64)> = Vec::new();
+    for p in points {
+        let Ok(date) = NaiveDate::parse_from_str(&p.date, "%Y-%m-%d") else {
+            continue;
+        };
+        let monday = date - Duration::days(date.weekday().num_days_from_monday() as i64);
+        let label = format!("week of {}", monday.format("%Y-%m-%d"));
+        match weeks.last_mut() {
+            Some((l, n)) if *l == label => *n += p.posts,
+            _ => weeks.push((label, p.posts)),
+        }
+    }
+    weeks
+}

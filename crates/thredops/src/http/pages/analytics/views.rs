@@ -1,0 +1,301 @@
+//! The analytics pages of one profile.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::super::app::{base, merge};
+use crate::analytics::explorer::{self, ExplorerQuery, FORMATS};
+use crate::analytics::period::{Period, PeriodQuery};
+use crate::analytics::svg::{self, Spec};
+use crate::analytics::table::{Table, cell_text};
+use crate::analytics::{self as an, Scope, attribution, content, demographics, overview, queries};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::{AuthUser, PageUser};
+use crate::http::state::AppState;
+use crate::services::profiles;
+
+/// A chart with its data table, ready for the `chart` macro.
+fn chart(title: &str, svg: String, table: &Table) -> Value {
+    let rows: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .map(|r| r.iter().map(cell_text).collect())
+        .collect();
+    json!({"title": title, "svg": svg, "columns": table.columns, "rows": rows})
+}
+
+/// Resolves the period; a bad one falls back to the default and is reported on the page.
+async fn period_or_default(scope: &Scope, q: &PeriodQuery) -> AppResult<(Period, Option<Value>)> {
+    match scope.period(q).await {
+        Ok(p) => Ok((p, None)),
+        Err(AppError::Validation { fields, .. }) => Ok((
+            scope.period(&PeriodQuery::default()).await?,
+            Some(json!(fields)),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// What every page of a profile shows: the profile, its sync state and the period form.
+async fn page_base(
+    state: &AppState,
+    auth: &AuthUser,
+    scope: &Scope,
+    active: &str,
+    period: &Period,
+    errors: &Option<Value>,
+) -> AppResult<Value> {
+    let profile = profiles::get(state, auth, scope.id()).await?;
+    let history = scope.history_start().await?;
+    Ok(merge(
+        base(state, auth, active),
+        json!({
+            "profile": profile,
+            "period": period,
+            "tz": scope.tz.name(),
+            "tz_unset": auth.user.timezone.is_none(),
+            "history_starts": history.map(|d| d.to_string()),
+            "connected_on": crate::analytics::period::local_date(scope.tz, scope.profile.connected_at).to_string(),
+            "period_errors": errors,
+            "engagement_rate_definition": an::ENGAGEMENT_RATE,
+            "post_metrics_definition": an::POST_METRICS,
+        }),
+    ))
+}
+
+fn status(errors: &Option<Value>) -> StatusCode {
+    if errors.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// Everything the dashboard and the report show.
+async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
+    let w = period.current;
+    let store = &scope.state.store;
+    let o = overview::overview(scope, period).await?;
+    let points = overview::series(scope, &w).await?;
+    let posts = queries::posts_in(store, scope.id(), w.start, w.end).await?;
+    let own_posts = posts.iter().filter(|p| !p.is_repost).count();
+    let cells = content::heatmap(scope, &posts);
+    let groups = content::breakdown(scope, &posts);
+    let demo = demographics::demographics(scope, &w).await?;
+    let attr = attribution::attribution(scope, &w).await?;
+    let series_t = overview::series_table(&points);
+    let dates = |f: &dyn Fn(&overview::DayPoint) -> Option<f64>| {
+        points
+            .iter()
+            .map(|p| (p.date.clone(), f(p)))
+            .collect::<Vec<_>>()
+    };
+    let followers = svg::line(
+        &Spec {
+            id: "followers",
+            title: "Follower growth",
+            x_label: "Date",
+            y_label: "Followers",
+        },
+        &dates(&|p| p.followers.map(|v| v as f64)),
+    );
+    let views = svg::line(
+        &Spec {
+            id: "views",
+            title: "Daily profile views",
+            x_label: "Date",
+            y_label: "Views",
+        },
+        &dates(&|p| p.views.map(|v| v as f64)),
+    );
+    let engagement = svg::bars(
+        &Spec {
+            id: "engagement",
+            title: "Engagements of posts published each day",
+            x_label: "Date",
+            y_label: "Engagements",
+        },
+        &points
+            .iter()
+            .map(|p| (p.date.clone(), p.engagements as f64))
+            .collect::<Vec<_>>(),
+    );
+    let cadence = overview::cadence(&points);
+    let mut cadence_t = Table::new(&["when", "posts"]);
+    cadence
+        .iter()
+        .for_each(|(l, n)| cadence_t.push(vec![json!(l), json!(n)]));
+    let cadence_svg = svg::bars(
+        &Spec {
+            id: "cadence",
+            title: "Posting cadence",
+            x_label: "Date",
+            y_label: "Posts",
+        },
+        &cadence
+            .iter()
+            .map(|(l, n)| (l.clone(), *n as f64))
+            .collect::<Vec<_>>(),
+    );
+    let heat_t = content::heatmap_table(&cells);
+    let busy: Vec<Vec<Value>> = heat_t
+        .rows
+        .iter()
+        .filter(|r| r[2].as_i64().unwrap_or(0) > 0)
+        .cloned()
+        .collect();
+    let heat_rows = Table {
+        columns: heat_t.columns.clone(),
+        rows: busy,
+    };
+    let mut top = attr.posts.clone();
+    top.truncate(10);
+    let top: Vec<Value> = top
+        .iter()
+        .map(|c| json!({"media_id": c.media_id, "estimated_followers": c.estimated_followers, "views": c.views, "posted": crate::analytics::period::to_local(scope.tz, c.posted_at).format("%Y-%m-%d %H:%M").to_string()}))
+        .collect();
+    Ok(json!({
+        "metrics": o.metrics,
+        "own_posts": own_posts,
+        "charts": [
+            chart("Follower growth", followers, &series_t),
+            chart("Daily profile views", views, &series_t),
+            chart("Engagements of posts published each day", engagement, &series_t),
+            chart("Posting cadence", cadence_svg, &cadence_t),
+        ],
+        "heatmap": chart("Best time to post", svg::heatmap("heatmap", &cells, scope.tz.name()), &heat_rows),
+        "breakdown": chart("Content breakdown", String::new(), &content::breakdown_table(&groups)),
+        "demographics": demo,
+        "attribution": {"gained": attr.gained, "attributed": attr.attributed, "unattributed": attr.unattributed, "method": attr.method, "top": top},
+        "tables": crate::analytics::exports::TABLES,
+    }))
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let scope = Scope::open(&state, &auth, &id).await?;
+    let (period, errors) = period_or_default(&scope, &q).await?;
+    let ctx = merge(
+        page_base(&state, &auth, &scope, "analytics", &period, &errors).await?,
+        dashboard_context(&scope, period.clone()).await?,
+    );
+    let query = serde_urlencoded::to_string(&q).unwrap_or_default();
+    let html = state.templates.render(
+        "analytics/dashboard.html",
+        merge(ctx, json!({"query": query})),
+    )?;
+    Ok((status(&errors), html).into_response())
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let scope = Scope::open(&state, &auth, &id).await?;
+    let (period, errors) = period_or_default(&scope, &q).await?;
+    let ctx = merge(
+        page_base(&state, &auth, &scope, "analytics", &period, &errors).await?,
+        dashboard_context(&scope, period.clone()).await?,
+    );
+    let html = state.templates.render("analytics/report.html", ctx)?;
+    Ok((status(&errors), html).into_response())
+}
+
+/// A link to the explorer with one parameter changed (page reset unless it is the page).
+fn link_with(id: &str, q: &ExplorerQuery, change: impl FnOnce(&mut ExplorerQuery)) -> String {
+    let mut q = q.clone();
+    q.page = None;
+    change(&mut q);
+    format!(
+        "/app/profiles/{id}/posts?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
+}
+
+pub async fn explorer(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<ExplorerQuery>,
+) -> AppResult<Response> {
+    let scope = Scope::open(&state, &auth, &id).await?;
+    let (result, errors) = match explorer::explore(&scope, &q).await {
+        Ok(r) => (r, None),
+        Err(AppError::Validation { fields, .. }) => (
+            explorer::explore(&scope, &ExplorerQuery::default()).await?,
+            Some(json!(fields)),
+        ),
+        Err(e) => return Err(e),
+    };
+    let sorts: Vec<Value> = ["posted_at", "views", "likes", "replies", "reposts", "quotes", "shares", "engagement_rate"]
+        .iter()
+        .map(|k| {
+            let next = if result.sort == *k && result.order == "desc" { "asc" } else { "desc" };
+            let current = (result.sort == *k).then_some(if result.order == "asc" { "ascending" } else { "descending" });
+            json!({"key": k, "href": link_with(&id, &q, |q| { q.sort = Some((*k).into()); q.order = Some(next.into()); }), "aria": current})
+        })
+        .collect();
+    let page_link = |p: i64| link_with(&id, &q, |q| q.page = Some(p.to_string()));
+    let export_query = serde_urlencoded::to_string(&ExplorerQuery {
+        page: None,
+        per_page: None,
+        ..q.clone()
+    })
+    .unwrap_or_default();
+    let ctx = merge(
+        page_base(&state, &auth, &scope, "posts", &result.period, &errors).await?,
+        json!({
+            "result": result, "q": q, "sorts": sorts, "formats": FORMATS.iter().map(|f| f.0).collect::<Vec<_>>(),
+            "prev": (result.page > 1).then(|| page_link(result.page - 1)),
+            "next": (result.page < result.pages).then(|| page_link(result.page + 1)),
+            "export_query": export_query,
+        }),
+    );
+    let html = state.templates.render("analytics/posts.html", ctx)?;
+    Ok((status(&errors), html).into_response())
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path((id, media_id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let scope = Scope::open(&state, &auth, &id).await?;
+    let detail = explorer::post_detail(&scope, &media_id).await?;
+    let history = &detail.history;
+    let curve: Vec<(String, Option<f64>)> = history
+        .rows
+        .iter()
+        .map(|r| (format!("{}h", cell_text(&r[2])), r[3].as_f64()))
+        .collect();
+    let velocity = svg::line(
+        &Spec {
+            id: "velocity",
+            title: "Views by age of the post",
+            x_label: "Hours since publication",
+            y_label: "Views",
+        },
+        &curve,
+    );
+    let profile = profiles::get(&state, &auth, &id).await?;
+    let ctx = merge(
+        base(&state, &auth, "posts"),
+        json!({
+            "profile": profile, "post": detail.post, "tz": scope.tz.name(),
+            "velocity": chart("Views by age of the post", velocity, history),
+            "engagement_rate_definition": an::ENGAGEMENT_RATE,
+        }),
+    );
+    Ok(state
+        .templates
+        .render("analytics/post.html", ctx)?
+        .into_response())
+}

@@ -1,0 +1,201 @@
+//! Analytics throughput benchmark (ignored by default; run in release mode, see
+//! docs/bench-analytics.md): a profile with 1k, 10k and 50k posts over two years and two years of
+//! daily snapshots; overview and explorer throughput as a ratio of `GET /healthz` in the same run.
+
+use std::time::{Duration, Instant};
+
+use super::fixtures::empty_profile;
+use crate::helpers::{Backend, TestApp};
+
+const DAY: i64 = 86_400;
+const CLIENTS: usize = 8;
+const RUN_FOR: Duration = Duration::from_secs(3);
+const TOPICS: [&str; 3] = ["rust", "food", "travel"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run in release mode on purpose"]
+async fn bench_sqlite() {
+    run(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run in release mode on purpose"]
+async fn bench_postgres() {
+    run(Backend::Postgres).await;
+}
+
+async fn run(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        eprintln!("skipped: THREDOPS_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let (id, user) = empty_profile(&app, "bench@example.com", 5_000).await;
+    let now = app.state.threads.now().timestamp();
+    days(&app, &id, now).await;
+    let mut stored = 0;
+    println!("| backend | posts | endpoint | req/s | ratio to /healthz | p50 ms | p95 ms |");
+    println!("|---|---|---|---|---|---|---|");
+    for total in [1_000, 10_000, 50_000] {
+        posts(&app, &id, &user, now, stored, total).await;
+        stored = total;
+        let health = measure(&app, "/healthz").await;
+        let cases = [
+            (
+                "overview 30d",
+                format!("/api/v1/profiles/{id}/analytics/overview?period=30d"),
+            ),
+            (
+                "overview 365d",
+                format!("/api/v1/profiles/{id}/analytics/overview?period=365d"),
+            ),
+            (
+                "explorer 30d by views",
+                format!("/api/v1/profiles/{id}/analytics/posts?period=30d&sort=views"),
+            ),
+            (
+                "explorer all time by views",
+                format!("/api/v1/profiles/{id}/analytics/posts?period=all&sort=views"),
+            ),
+        ];
+        let name = format!("{backend:?}");
+        println!(
+            "| {name} | {total} | /healthz | {:.0} | 1.00 | {:.1} | {:.1} |",
+            health.0, health.1, health.2
+        );
+        for (label, path) in cases {
+            let r = measure(&app, &path).await;
+            println!(
+                "| {name} | {total} | {label} | {:.0} | {:.2} | {:.1} | {:.1} |",
+                r.0,
+                r.0 / health.0,
+                r.1,
+                r.2
+            );
+        }
+    }
+}
+
+/// (requests per second, p50 ms, p95 ms) of `path` with [`CLIENTS`] concurrent clients.
+async fn measure(app: &TestApp, path: &str) -> (f64, f64, f64) {
+    let url = app.url(path);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while started.elapsed() < RUN_FOR {
+                    let t = Instant::now();
+                    let r = client.get(&url).send().await.unwrap();
+                    assert!(r.status().is_success(), "{url}: {}", r.status());
+                    r.bytes().await.unwrap();
+                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let pick = |q: f64| all[((all.len() as f64 - 1.0) * q) as usize];
+    (all.len() as f64 / secs, pick(0.5), pick(0.95))
+}
+
+/// Two years of daily account snapshots and daily views.
+async fn days(app: &TestApp, profile: &str, now: i64) {
+    for d in 1..=730 {
+        let at = now - d * DAY;
+        let day = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        app.state
+            .store
+            .insert_account_snapshot(
+                profile,
+                &day,
+                at,
+                5_000 - d,
+                [Some(10), Some(2), Some(1), Some(0), Some(d % 7)],
+            )
+            .await
+            .unwrap();
+        app.state
+            .store
+            .upsert_daily_views(profile, &day, 1_000 + d % 300, at)
+            .await
+            .unwrap();
+    }
+}
+
+/// Posts `from..to` of `to`, spread evenly over two years, each with three snapshots.
+async fn posts(app: &TestApp, profile: &str, user: &str, now: i64, from: usize, to: usize) {
+    use thredops::store::synced::{Measured, Metrics, PostRow};
+    let key = app.state.vault.existing_key(user).await.unwrap().unwrap();
+    let span = 730 * DAY;
+    let mut tasks = Vec::new();
+    for i in from..to {
+        let media_id = format!("b{i:06}");
+        // Interleave the new posts with the old ones so each period holds a share of every batch.
+        let posted_at = now - span + ((i as i64 * 7_919) % span);
+        let content = serde_json::json!({"text": format!("Benchmark post {i} about things?"), "topic_tag": TOPICS[i % 3]});
+        let row = PostRow {
+            content_enc: key.seal(
+                "post",
+                &format!("{profile}/{media_id}"),
+                content.to_string().as_bytes(),
+            ),
+            media_id,
+            media_type: ["TEXT_POST", "IMAGE", "VIDEO"][i % 3].into(),
+            posted_at,
+            text_len: 30,
+            link_count: (i % 4 == 0) as i64,
+            has_question: true,
+            has_poll: false,
+            is_quote: false,
+            is_repost: false,
+            carousel_size: 0,
+        };
+        let store = app.state.store.clone();
+        let profile = profile.to_owned();
+        tasks.push(tokio::spawn(async move {
+            store.insert_post(&profile, &row, posted_at).await.unwrap();
+            for (n, age) in [3_600, DAY, 7 * DAY].into_iter().enumerate() {
+                let v = (i % 500) as i64 * (n as i64 + 1);
+                let m = Metrics {
+                    views: v * 10,
+                    likes: v,
+                    replies: v / 3,
+                    reposts: v / 5,
+                    quotes: v / 9,
+                    shares: v / 7,
+                };
+                store
+                    .record_post_metrics(
+                        &profile,
+                        &[Measured {
+                            media_id: row.media_id.clone(),
+                            posted_at,
+                            metrics: m,
+                            taken_at: posted_at + age,
+                            next_refresh_at: i64::MAX / 2,
+                        }],
+                    )
+                    .await
+                    .unwrap();
+            }
+        }));
+        if tasks.len() >= 16 {
+            for t in tasks.drain(..) {
+                t.await.unwrap();
+            }
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
