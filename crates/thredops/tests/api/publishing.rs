@@ -201,7 +201,8 @@ async fn a_worker_killed_after_publishing_never_publishes_twice(app: TestApp) {
     let container = mark_publish_started(&app, &media_post).await.expect("container id stored before publish");
     session.publish(&threads_api::ContainerId::new(container)).await.unwrap();
     // 2. A text post whose auto-published create call went through but whose answer was lost.
-    let text_post = schedule_now(&app, &profile, &json!({"parts": [{"text": "Crash during create"}]})).await["id"].as_str().unwrap().to_owned();
+    // (Scheduled for tomorrow so that no worker picks it up while the test plays the dead one.)
+    let text_post = schedule_tomorrow(&app, &profile, &json!({"parts": [{"text": "Crash during create"}]})).await["id"].as_str().unwrap().to_owned();
     assert!(mark_publish_started(&app, &text_post).await.is_none());
     auto_publish(&session, "Crash during create").await;
     // 3. A media post killed after creating its container, before publishing: published once.

@@ -52,8 +52,18 @@ pub fn now_local() -> String {
 
 /// Schedules `content` for the current minute.
 pub async fn schedule_now(app: &TestApp, profile: &str, content: &Value) -> Value {
+    schedule_at(app, profile, content, &now_local()).await
+}
+
+/// Schedules `content` for tomorrow (tests then make its run due with `run_due_now`).
+pub async fn schedule_tomorrow(app: &TestApp, profile: &str, content: &Value) -> Value {
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    schedule_at(app, profile, content, &tomorrow.format("%Y-%m-%dT%H:%M").to_string()).await
+}
+
+async fn schedule_at(app: &TestApp, profile: &str, content: &Value, local: &str) -> Value {
     let r = app
-        .post_json("/api/v1/publishing/posts", &json!({"profile_id": profile, "content": content, "action": "schedule", "local_time": now_local()}))
+        .post_json("/api/v1/publishing/posts", &json!({"profile_id": profile, "content": content, "action": "schedule", "local_time": local}))
         .await;
     let status = r.status();
     let body: Value = r.json().await.unwrap();
@@ -82,7 +92,15 @@ pub async fn publish_everything(app: &TestApp) {
         }
         sandbox(app).clock().advance(chrono::Duration::seconds(6)).unwrap();
     }
-    panic!("posts were still pending after a minute of simulated time");
+    let posts: Vec<Value> = app.get("/api/v1/publishing/posts").await.json().await.unwrap();
+    let errors: Vec<(String, Option<String>)> = with_pool!(app.state.store, |p| sqlx::query_as(
+        "SELECT state, last_error FROM jobs WHERE kind = $1"
+    )
+    .bind(KIND)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    panic!("posts were still pending after a minute of simulated time: {posts:#?} {errors:?}");
 }
 
 /// The single entry of `list` with `text`; fails when there are none or several.
