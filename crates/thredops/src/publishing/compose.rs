@@ -92,11 +92,14 @@ impl Preflight {
 
 /// A short label for listings: `text`, `image`, `video`, `carousel`, with `chain` for chains.
 pub fn kind_of(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) -> String {
-    let root = c.parts.first().map_or("text".to_owned(), |p| match p.media.len() {
-        0 => "text".to_owned(),
-        1 => facts(&p.media[0].id).map_or("image".to_owned(), |f| f.kind),
-        _ => "carousel".to_owned(),
-    });
+    let root = c
+        .parts
+        .first()
+        .map_or("text".to_owned(), |p| match p.media.len() {
+            0 => "text".to_owned(),
+            1 => facts(&p.media[0].id).map_or("image".to_owned(), |f| f.kind),
+            _ => "carousel".to_owned(),
+        });
     if c.parts.len() > 1 {
         format!("{root} chain")
     } else {
@@ -144,7 +147,11 @@ pub fn builder_for(
         _ => ContainerBuilder::carousel(children),
     };
     if part.media.is_empty() {
-        if let Some(link) = part.link_attachment.as_ref().filter(|l| !l.trim().is_empty()) {
+        if let Some(link) = part
+            .link_attachment
+            .as_ref()
+            .filter(|l| !l.trim().is_empty())
+        {
             b = b.link_attachment(link.trim().to_owned());
         }
         if let Some(options) = &part.poll_options {
@@ -252,8 +259,7 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
             .collect();
         let reply_to = (i > 0).then(|| MediaId::new("1"));
         let counted = validation::threads_len(&part.text);
-        let links =
-            validation::unique_links(&part.text, part.link_attachment.as_deref()).len();
+        let links = validation::unique_links(&part.text, part.link_attachment.as_deref()).len();
         out.counts.push(PartCount {
             length: counted,
             max_length: validation::MAX_TEXT_LEN,
@@ -269,7 +275,10 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
                 if i == 0 {
                     "Write some text, or add an image or video.".into()
                 } else {
-                    format!("Post {} of the chain is empty. Write something or remove it.", i + 1)
+                    format!(
+                        "Post {} of the chain is empty. Write something or remove it.",
+                        i + 1
+                    )
                 },
             );
             continue;
@@ -359,8 +368,7 @@ pub fn explain(e: &ValidationError) -> (&'static str, String) {
         ),
         V::BadUrl { param } if *param == "link_attachment" => (
             "link_attachment",
-            "The link preview must be a full web address starting with https:// or http://."
-                .into(),
+            "The link preview must be a full web address starting with https:// or http://.".into(),
         ),
         other => ("text", format!("Threads would refuse this post: {other}.")),
     }

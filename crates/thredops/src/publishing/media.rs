@@ -118,7 +118,11 @@ pub fn check(bytes: &[u8]) -> AppResult<(&'static str, &'static str, Option<i64>
         )
     })?;
     let size = bytes.len() as u64;
-    let max = if kind == "image" { MAX_IMAGE_BYTES } else { MAX_VIDEO_BYTES };
+    let max = if kind == "image" {
+        MAX_IMAGE_BYTES
+    } else {
+        MAX_VIDEO_BYTES
+    };
     if size > max {
         return Err(AppError::field(
             "file",
@@ -135,7 +139,10 @@ pub fn check(bytes: &[u8]) -> AppResult<(&'static str, &'static str, Option<i64>
         return Ok((kind, mime, None, None));
     }
     let dim = imagesize::blob_size(bytes).map_err(|_| {
-        AppError::field("file", "This image could not be read. Export it again as JPEG or PNG.")
+        AppError::field(
+            "file",
+            "This image could not be read. Export it again as JPEG or PNG.",
+        )
     })?;
     let (w, h) = (dim.width as i64, dim.height as i64);
     if w == 0 || h == 0 {
@@ -163,12 +170,7 @@ fn secret_token() -> String {
 }
 
 /// Stores a checked upload for the user.
-pub async fn store(
-    state: &AppState,
-    user_id: &str,
-    name: &str,
-    bytes: &[u8],
-) -> AppResult<Upload> {
+pub async fn store(state: &AppState, user_id: &str, name: &str, bytes: &[u8]) -> AppResult<Upload> {
     let (kind, mime, width, height) = check(bytes)?;
     let upload = Upload {
         id: uuid::Uuid::new_v4().simple().to_string(),
@@ -320,15 +322,27 @@ mod tests {
 
     #[test]
     fn files_are_recognised_by_their_bytes() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(("image", "image/png")));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(("image", "image/jpeg")));
-        assert_eq!(sniff(b"\0\0\0\x18ftypmp42...."), Some(("video", "video/mp4")));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(("image", "image/png"))
+        );
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(("image", "image/jpeg"))
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmp42...."),
+            Some(("video", "video/mp4"))
+        );
         assert_eq!(sniff(b"GIF89a"), None);
     }
 
     #[test]
     fn names_are_made_safe() {
-        assert_eq!(clean_name("../../etc/pass wd.png", "image/png"), "passwd.png");
+        assert_eq!(
+            clean_name("../../etc/pass wd.png", "image/png"),
+            "passwd.png"
+        );
         assert_eq!(clean_name("", "video/mp4"), "upload.mp4");
         assert_eq!(clean_name("...", "image/jpeg"), "upload.jpg");
     }

@@ -3,9 +3,13 @@
 
 pub mod compose;
 pub mod media;
+mod plan;
+pub mod progress;
 pub mod publisher;
 mod recover;
 pub mod service;
+mod slots;
+mod steps;
 pub mod store;
 pub mod when;
 

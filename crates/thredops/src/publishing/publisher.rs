@@ -10,10 +10,11 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use threads_api::{ContainerId, ContainerState, Created, MediaId, Session};
+use serde::Deserialize;
+use threads_api::{MediaId, Session};
 
-use super::compose::{Composition, builder_for};
+use super::compose::Composition;
+pub use super::progress::{PartProgress, Progress};
 use super::recover::{self, Outcome};
 use super::store::{PostRecord, PublisherWrite};
 use super::{media, service, when};
@@ -24,40 +25,9 @@ use crate::store::now_unix;
 /// Job kind of the publisher.
 pub const KIND: &str = "publish_post";
 /// How soon a container still processing is checked again.
-const POLL_EVERY: Duration = Duration::from_secs(3);
+pub(super) const POLL_EVERY: Duration = Duration::from_secs(3);
 /// How long a publish waits when the profile's daily quota is used up.
 const QUOTA_WAIT: Duration = Duration::from_secs(3600);
-
-/// The ids obtained so far, per part. Stored as JSON on the post.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Progress {
-    /// One entry per part.
-    #[serde(default)]
-    pub parts: Vec<PartProgress>,
-}
-
-/// Progress of one part.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct PartProgress {
-    /// Carousel item containers created so far.
-    #[serde(default)]
-    pub children: Vec<String>,
-    /// The container to publish.
-    pub container_id: Option<String>,
-    /// When (Threads clock, Unix seconds) the call that publishes started.
-    pub publish_started: Option<i64>,
-    /// The published media id.
-    pub media_id: Option<String>,
-    /// Its permalink.
-    pub permalink: Option<String>,
-}
-
-impl Progress {
-    /// As stored.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
-    }
-}
 
 #[derive(Deserialize)]
 struct Payload {
@@ -82,11 +52,16 @@ pub async fn handle(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let Some(post) = store.planned_post(&payload.post_id).await.map_err(retry)? else {
         return Ok(());
     };
-    if !matches!(post.state.as_str(), "scheduled" | "container_created" | "ready") {
+    if !matches!(
+        post.state.as_str(),
+        "scheduled" | "container_created" | "ready"
+    ) {
         return Ok(());
     }
     // A run for a time the post no longer has: the run for its new time does the work.
-    let key_time = ctx.dedup_key().and_then(|k| k.rsplit(':').next()?.parse::<i64>().ok());
+    let key_time = ctx
+        .dedup_key()
+        .and_then(|k| k.rsplit(':').next()?.parse::<i64>().ok());
     if key_time.is_some() && key_time != post.scheduled_at {
         return Ok(());
     }
@@ -94,13 +69,20 @@ pub async fn handle(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         return Ok(());
     }
     let Some(session) = recover::session(&state, &post).await? else {
-        return fail(&state, &post, "The profile is disconnected or needs reconnecting. Reconnect it, then press Retry.").await;
+        return fail(
+            &state,
+            &post,
+            "The profile is disconnected or needs reconnecting. Reconnect it, then press Retry.",
+        )
+        .await;
     };
     let content = service::open(&state, &post)
         .await
         .map_err(|e| JobError::permanent(format!("content unreadable: {e}")))?;
-    let mut progress: Progress = serde_json::from_str(&post.progress).unwrap_or_default();
-    progress.parts.resize(content.parts.len(), PartProgress::default());
+    let mut progress = Progress::parse(&post.progress);
+    progress
+        .parts
+        .resize(content.parts.len(), PartProgress::default());
     let mut run = Run {
         state: &state,
         ctx: &ctx,
@@ -121,21 +103,46 @@ async fn retimed(state: &AppState, post: &PostRecord) -> Result<bool, JobError> 
     let (Some(local), Some(old_zone)) = (&post.local_time, &post.timezone) else {
         return Ok(false);
     };
-    let user = state.store.user_by_id(&post.user_id).await.map_err(|e| JobError::retry(e.to_string()))?;
+    let user = state
+        .store
+        .user_by_id(&post.user_id)
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?;
     let zone = when::zone(user.and_then(|u| u.timezone).as_deref());
     if zone.name() == old_zone {
         return Ok(false);
     }
-    let Some(naive) = when::parse_local(local) else { return Ok(false) };
+    let Some(naive) = when::parse_local(local) else {
+        return Ok(false);
+    };
     let at = when::to_utc(naive, zone).timestamp();
-    if !state.store.retime_planned_post(&post.id, post.version, zone.name(), at).await.map_err(|e| JobError::retry(e.to_string()))? {
+    if !state
+        .store
+        .retime_planned_post(&post.id, post.version, zone.name(), at)
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?
+    {
         return Ok(true);
     }
-    let message = format!("Your timezone changed to {}; still publishing at {local} local time, {}.", zone.name(), when::show(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default(), zone));
-    let _ = state.store.add_publish_event(&post.id, crate::jobs::now_ms(), "retimed", &message).await;
+    let message = format!(
+        "Your timezone changed to {}; still publishing at {local} local time, {}.",
+        zone.name(),
+        when::show(
+            chrono::DateTime::from_timestamp(at, 0).unwrap_or_default(),
+            zone
+        )
+    );
+    let _ = state
+        .store
+        .add_publish_event(&post.id, crate::jobs::now_ms(), "retimed", &message)
+        .await;
     let mut moved = post.clone();
     moved.scheduled_at = Some(at);
-    state.jobs.enqueue(service::publish_job(&moved, at)).await.map_err(|e| JobError::retry(e.to_string()))?;
+    state
+        .jobs
+        .enqueue(service::publish_job(&moved, at))
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?;
     Ok(true)
 }
 
@@ -147,15 +154,27 @@ async fn fail(state: &AppState, post: &PostRecord, reason: &str) -> Result<(), J
         attempts: post.attempts,
         ..PublisherWrite::default()
     };
-    if state.store.publisher_write(&post.id, post.version, &w, now_unix()).await.map_err(|e| JobError::retry(e.to_string()))? {
-        let _ = state.store.add_publish_event(&post.id, crate::jobs::now_ms(), "failed", reason).await;
+    if state
+        .store
+        .publisher_write(&post.id, post.version, &w, now_unix())
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?
+    {
+        let _ = state
+            .store
+            .add_publish_event(&post.id, crate::jobs::now_ms(), "failed", reason)
+            .await;
     }
     Ok(())
 }
 
 impl Run<'_> {
     /// Stores the progress (and state) if nobody else wrote meanwhile.
-    pub(super) async fn save(&mut self, new_state: &str, note: Option<String>) -> Result<bool, JobError> {
+    pub(super) async fn save(
+        &mut self,
+        new_state: &str,
+        note: Option<String>,
+    ) -> Result<bool, JobError> {
         let w = PublisherWrite {
             state: new_state.to_owned(),
             progress: self.progress.to_json(),
@@ -163,7 +182,12 @@ impl Run<'_> {
             attempts: self.post.attempts,
             ..PublisherWrite::default()
         };
-        let ok = self.state.store.publisher_write(&self.post.id, self.post.version, &w, now_unix()).await.map_err(|e| JobError::retry(e.to_string()))?;
+        let ok = self
+            .state
+            .store
+            .publisher_write(&self.post.id, self.post.version, &w, now_unix())
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
         if ok {
             self.post.version += 1;
             self.post.state = new_state.to_owned();
@@ -172,14 +196,18 @@ impl Run<'_> {
     }
 
     /// Notes that a publishing call is about to be made (stored before the call).
-    fn mark_started(&mut self, i: usize) {
+    pub(super) fn mark_started(&mut self, i: usize) {
         self.progress.parts[i].publish_started = Some(self.state.threads.now().timestamp());
         self.post.attempts += 1;
     }
 
     /// Appends to the ledger.
     pub(super) async fn event(&self, kind: &str, message: &str) {
-        let _ = self.state.store.add_publish_event(&self.post.id, crate::jobs::now_ms(), kind, message).await;
+        let _ = self
+            .state
+            .store
+            .add_publish_event(&self.post.id, crate::jobs::now_ms(), kind, message)
+            .await;
     }
 
     async fn publish_all(&mut self) -> Result<Outcome, JobError> {
@@ -203,7 +231,10 @@ impl Run<'_> {
     async fn publish_part(&mut self, i: usize) -> Result<Outcome, JobError> {
         let reply_to = match i {
             0 => None,
-            _ => self.progress.parts[i - 1].media_id.clone().map(MediaId::new),
+            _ => self.progress.parts[i - 1]
+                .media_id
+                .clone()
+                .map(MediaId::new),
         };
         let interrupted = self.progress.parts[i].media_id.is_none()
             && self.progress.parts[i].publish_started.is_some();
@@ -226,136 +257,26 @@ impl Run<'_> {
         recover::fetch_permalink(self, i).await
     }
 
-    /// The `auto_publish_text` fast path: one call creates and publishes.
-    async fn publish_text(&mut self, i: usize, reply_to: Option<MediaId>) -> Result<Outcome, JobError> {
-        let container = builder_for(&self.content, i, &|_| (String::new(), false), Vec::new(), reply_to)
-            .auto_publish_text()
-            .build()
-            .map_err(|e| JobError::permanent(e.to_string()))?;
-        self.mark_started(i);
-        if !self.save(&self.post.state.clone(), None).await? {
-            return Ok(Outcome::Lost);
-        }
-        match self.session.create_container(&container).await {
-            Ok(Created::Published(media)) => self.adopt(i, media.as_str()).await,
-            Ok(Created::Container(_)) => Err(JobError::permanent("Threads did not publish the text post at once")),
-            Err(e) => recover::api_error(self, e).await,
-        }
-    }
-
-    async fn publish_media(&mut self, i: usize, reply_to: Option<MediaId>) -> Result<Outcome, JobError> {
-        let items = self.content.parts[i].media.clone();
-        let mut urls = Vec::new();
-        for item in &items {
-            let upload = media::get(self.state, &self.post.user_id, &item.id).await.map_err(|e| JobError::retry(e.to_string()))?;
-            let Some(upload) = upload else {
-                return Ok(Outcome::Failed("An image or video of this post was deleted before publishing. Upload it again, then press Retry.".into()));
-            };
-            let url = media::publish_url(self.state, &upload).await.map_err(|e| JobError::retry(e.to_string()))?;
-            urls.push((item.clone(), url, upload.kind == "video"));
-        }
-        if items.len() > 1 {
-            while self.progress.parts[i].children.len() < items.len() {
-                let (item, url, video) = &urls[self.progress.parts[i].children.len()];
-                let b = if *video { threads_api::ContainerBuilder::video(url.clone()) } else { threads_api::ContainerBuilder::image(url.clone()) };
-                let b = match item.alt_text.as_ref().filter(|a| !a.trim().is_empty()) {
-                    Some(alt) => b.alt_text(alt.clone()),
-                    None => b,
-                };
-                let container = b.carousel_item().build().map_err(|e| JobError::permanent(e.to_string()))?;
-                match self.session.create_container(&container).await {
-                    Ok(Created::Container(id)) => {
-                        self.progress.parts[i].children.push(id.as_str().to_owned());
-                        if !self.save(&self.post.state.clone(), None).await? {
-                            return Ok(Outcome::Lost);
-                        }
-                    }
-                    Ok(Created::Published(_)) => return Err(JobError::permanent("a carousel item was published on its own")),
-                    Err(e) => return recover::api_error(self, e).await,
-                }
-            }
-        }
-        if self.progress.parts[i].container_id.is_none() {
-            let children = self.progress.parts[i].children.iter().map(|c| ContainerId::new(c.clone())).collect();
-            let url_of = |item: &super::compose::MediaItem| {
-                urls.iter().find(|(m, _, _)| m.id == item.id).map(|(_, u, v)| (u.clone(), *v)).unwrap_or_default()
-            };
-            let container = builder_for(&self.content, i, &url_of, children, reply_to)
-                .build()
-                .map_err(|e| JobError::permanent(e.to_string()))?;
-            match self.session.create_container(&container).await {
-                Ok(Created::Container(id)) => {
-                    self.progress.parts[i].container_id = Some(id.as_str().to_owned());
-                    if !self.save("container_created", None).await? {
-                        return Ok(Outcome::Lost);
-                    }
-                    self.event("container_created", &format!("Threads accepted post {} of {} and is processing its media.", i + 1, self.content.parts.len())).await;
-                }
-                Ok(Created::Published(_)) => return Err(JobError::permanent("a media container was published at once")),
-                Err(e) => return recover::api_error(self, e).await,
-            }
-        }
-        self.publish_container(i).await
-    }
-
-    /// Publishes a part's container once Threads reports it `FINISHED`.
-    pub(super) async fn publish_container(&mut self, i: usize) -> Result<Outcome, JobError> {
-        let id = ContainerId::new(self.progress.parts[i].container_id.clone().unwrap_or_default());
-        let status = match self.session.container_status(&id).await {
-            Ok(s) => s,
-            Err(e) => return recover::api_error(self, e).await,
-        };
-        match status.status {
-            ContainerState::Finished => {}
-            ContainerState::InProgress => return Ok(Outcome::Wait(POLL_EVERY)),
-            ContainerState::Error => {
-                return Ok(Outcome::Failed(recover::processing_error(status.error_message.as_deref())));
-            }
-            ContainerState::Expired => {
-                self.progress.parts[i] = PartProgress::default();
-                self.save("scheduled", None).await?;
-                self.event("expired", "Threads discarded the prepared media after 24 hours; preparing it again.").await;
-                return Ok(Outcome::Wait(Duration::ZERO));
-            }
-            _ => return recover::after_interruption(self, i).await,
-        }
-        if self.post.state != "ready" {
-            self.event("ready", "Threads finished processing the media.").await;
-        }
-        self.mark_started(i);
-        if !self.save("ready", None).await? {
-            return Ok(Outcome::Lost);
-        }
-        match self.session.publish(&id).await {
-            Ok(media) => self.adopt(i, media.as_str()).await,
-            Err(e) => recover::api_error(self, e).await,
-        }
-    }
-
-    /// Records a media id Threads gave (or that recovery found).
-    pub(super) async fn adopt(&mut self, i: usize, media_id: &str) -> Result<Outcome, JobError> {
-        self.progress.parts[i].media_id = Some(media_id.to_owned());
-        let current = self.post.state.clone();
-        if !self.save(&current, None).await? {
-            return Ok(Outcome::Lost);
-        }
-        Ok(Outcome::Published)
-    }
-
     async fn settle(&mut self, outcome: Outcome) -> Result<(), JobError> {
         match outcome {
             Outcome::Published => self.finish().await,
             Outcome::Wait(d) => {
-                self.ctx.schedule_next(crate::jobs::now_ms() + d.as_millis() as i64);
+                self.ctx
+                    .schedule_next(crate::jobs::now_ms() + d.as_millis() as i64);
                 Ok(())
             }
             Outcome::Defer(note) => {
-                self.save(&self.post.state.clone(), Some(note.clone())).await?;
+                self.save(&self.post.state.clone(), Some(note.clone()))
+                    .await?;
                 self.event("deferred", &note).await;
-                self.ctx.schedule_next(crate::jobs::now_ms() + QUOTA_WAIT.as_millis() as i64);
+                self.ctx
+                    .schedule_next(crate::jobs::now_ms() + QUOTA_WAIT.as_millis() as i64);
                 Ok(())
             }
-            Outcome::Failed(reason) => fail(self.state, &self.post, &reason).await,
+            Outcome::Failed(reason) => {
+                self.post.progress = self.progress.to_json();
+                fail(self.state, &self.post, &reason).await
+            }
             Outcome::Retry => {
                 self.ctx.schedule_next(crate::jobs::now_ms());
                 Ok(())
@@ -375,10 +296,23 @@ impl Run<'_> {
             published_at: Some(now_unix()),
             ..PublisherWrite::default()
         };
-        if !self.state.store.publisher_write(&self.post.id, self.post.version, &w, now_unix()).await.map_err(|e| JobError::retry(e.to_string()))? {
+        if !self
+            .state
+            .store
+            .publisher_write(&self.post.id, self.post.version, &w, now_unix())
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?
+        {
             return Ok(());
         }
-        self.event("published", &format!("Published on Threads: {}", root.permalink.unwrap_or_default())).await;
+        self.event(
+            "published",
+            &format!(
+                "Published on Threads: {}",
+                root.permalink.unwrap_or_default()
+            ),
+        )
+        .await;
         for item in self.content.parts.iter().flat_map(|p| &p.media) {
             if let Ok(Some(u)) = media::get(self.state, &self.post.user_id, &item.id).await {
                 let _ = media::delete(self.state, &u).await;

@@ -31,22 +31,35 @@ pub enum Outcome {
 /// A session with the profile's token; None when the profile cannot publish.
 pub async fn session(state: &AppState, post: &PostRecord) -> Result<Option<Session>, JobError> {
     let retry = |e: String| JobError::retry(e);
-    let Some(profile) = state.store.profile(&post.profile_id).await.map_err(|e| retry(e.to_string()))? else {
+    let Some(profile) = state
+        .store
+        .profile(&post.profile_id)
+        .await
+        .map_err(|e| retry(e.to_string()))?
+    else {
         return Ok(None);
     };
     if profile.status != "active" {
         return Ok(None);
     }
-    let token = crate::services::profiles::access_token(state, &profile).await.map_err(|e| retry(e.to_string()))?;
+    let token = crate::services::profiles::access_token(state, &profile)
+        .await
+        .map_err(|e| retry(e.to_string()))?;
     Ok(token.map(|t| state.threads.client.session(t)))
 }
 
 /// Reads the profile's publishing quota; defers when no post is left in the 24 h window.
 pub async fn quota_check(run: &mut Run<'_>) -> Result<Option<Outcome>, JobError> {
-    let limit = match run.session.publishing_limit_fields(&["quota_usage", "config"]).await {
+    let limit = match run
+        .session
+        .publishing_limit_fields(&["quota_usage", "config"])
+        .await
+    {
         Ok(l) => l,
         // The check is a courtesy: if it cannot be read, publishing itself will tell.
-        Err(e) if matches!(e.class(), ErrorClass::RetryLater { .. }) => return Err(JobError::retry(e.to_string())),
+        Err(e) if matches!(e.class(), ErrorClass::RetryLater { .. }) => {
+            return Err(JobError::retry(e.to_string()));
+        }
         Err(_) => return Ok(None),
     };
     if limit.posts_remaining() == Some(0) {
@@ -63,10 +76,20 @@ pub async fn quota_check(run: &mut Run<'_>) -> Result<Option<Outcome>, JobError>
 pub async fn after_interruption(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobError> {
     let part = run.progress.parts[i].clone();
     if let Some(container) = &part.container_id {
-        match run.session.container_status(&ContainerId::new(container.clone())).await {
+        match run
+            .session
+            .container_status(&ContainerId::new(container.clone()))
+            .await
+        {
             Ok(s) if s.status == ContainerState::Finished => return Ok(Outcome::Retry),
-            Ok(s) if s.status == ContainerState::InProgress => return Ok(Outcome::Wait(Duration::from_secs(3))),
-            Ok(s) if s.status == ContainerState::Error => return Ok(Outcome::Failed(processing_error(s.error_message.as_deref()))),
+            Ok(s) if s.status == ContainerState::InProgress => {
+                return Ok(Outcome::Wait(Duration::from_secs(3)));
+            }
+            Ok(s) if s.status == ContainerState::Error => {
+                return Ok(Outcome::Failed(processing_error(
+                    s.error_message.as_deref(),
+                )));
+            }
             Ok(s) if s.status == ContainerState::Expired => {
                 run.progress.parts[i] = PartProgress::default();
                 run.save("scheduled", None).await?;
@@ -107,7 +130,10 @@ async fn find_published(run: &Run<'_>, i: usize, since: i64) -> Result<Option<St
         run.session.user_replies_pages(&query)
     };
     let text = run.content.parts[i].text.trim().to_owned();
-    let page = pages.try_next().await.map_err(|e| JobError::retry(format!("listing posts: {e}")))?;
+    let page = pages
+        .try_next()
+        .await
+        .map_err(|e| JobError::retry(format!("listing posts: {e}")))?;
     Ok(page.and_then(|p| {
         p.data
             .into_iter()
@@ -171,11 +197,17 @@ pub fn processing_error(code: Option<&str>) -> String {
         "FAILED_DOWNLOADING_VIDEO" => "Threads could not download the media from ThredOps",
         "FAILED_PROCESSING_AUDIO" => "Threads could not process the video's sound",
         "FAILED_PROCESSING_VIDEO" => "Threads could not process the video",
-        "INVALID_ASPEC_RATIO" | "INVALID_ASPECT_RATIO" => "The image or video is too narrow or too wide for Threads",
+        "INVALID_ASPEC_RATIO" | "INVALID_ASPECT_RATIO" => {
+            "The image or video is too narrow or too wide for Threads"
+        }
         "INVALID_BIT_RATE" => "The video's bit rate is too high for Threads (at most 100 Mbps)",
         "INVALID_DURATION" => "The video is too long or too short for Threads (at most 5 minutes)",
-        "INVALID_FRAME_RATE" => "The video's frame rate is not accepted (23 to 60 frames per second)",
-        "INVALID_AUDIO_CHANNELS" | "INVALID_AUDIO_CHANNEL_LAYOUT" => "The video's sound must be mono or stereo",
+        "INVALID_FRAME_RATE" => {
+            "The video's frame rate is not accepted (23 to 60 frames per second)"
+        }
+        "INVALID_AUDIO_CHANNELS" | "INVALID_AUDIO_CHANNEL_LAYOUT" => {
+            "The video's sound must be mono or stereo"
+        }
         _ => "Threads could not process the media",
     };
     format!("{words} ({code}). Fix the file, upload it again, then press Retry.")

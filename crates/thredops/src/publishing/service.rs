@@ -2,15 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::compose::{self, Composition, MediaFacts, Preflight};
+use super::plan::{enqueue_if_scheduled, ledger, resolve_time};
 use super::store::PostRecord;
 use super::{PURPOSE, media, publisher, when};
+
+pub use super::plan::{next_free_slot, publish_job, timeline};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::AuthUser;
 use crate::http::state::AppState;
-use crate::jobs::NewJob;
 use crate::store::now_unix;
 
 /// What the composer sends.
@@ -69,7 +70,11 @@ pub fn user_zone(auth: &AuthUser) -> chrono_tz::Tz {
     when::zone(auth.user.timezone.as_deref())
 }
 
-async fn facts_of(state: &AppState, user_id: &str, c: &Composition) -> AppResult<Vec<(String, MediaFacts)>> {
+async fn facts_of(
+    state: &AppState,
+    user_id: &str,
+    c: &Composition,
+) -> AppResult<Vec<(String, MediaFacts)>> {
     let mut out = Vec::new();
     for item in c.parts.iter().flat_map(|p| &p.media) {
         if let Some(u) = media::get(state, user_id, &item.id).await? {
@@ -80,7 +85,11 @@ async fn facts_of(state: &AppState, user_id: &str, c: &Composition) -> AppResult
 }
 
 /// Runs the preflight for the user (their uploads only).
-pub async fn preflight(state: &AppState, auth: &AuthUser, c: &Composition) -> AppResult<(Preflight, String)> {
+pub async fn preflight(
+    state: &AppState,
+    auth: &AuthUser,
+    c: &Composition,
+) -> AppResult<(Preflight, String)> {
     let facts = facts_of(state, &auth.user.id, c).await?;
     let lookup = |id: &str| facts.iter().find(|(k, _)| k == id).map(|(_, f)| f.clone());
     Ok((compose::preflight(c, &lookup), compose::kind_of(c, &lookup)))
@@ -114,7 +123,13 @@ async fn seal(state: &AppState, user_id: &str, id: &str, c: &Composition) -> App
         .data_key(user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
-    Ok(key.seal(PURPOSE, id, serde_json::to_string(c).map_err(anyhow::Error::from)?.as_bytes()))
+    Ok(key.seal(
+        PURPOSE,
+        id,
+        serde_json::to_string(c)
+            .map_err(anyhow::Error::from)?
+            .as_bytes(),
+    ))
 }
 
 /// Shapes a record for the API.
@@ -152,70 +167,6 @@ pub async fn owned(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Pos
         .ok_or(AppError::NotFound)
 }
 
-/// Resolves the requested time: (state, local_time, timezone, scheduled_at).
-async fn resolve_time(
-    state: &AppState,
-    auth: &AuthUser,
-    profile_id: &str,
-    action: Option<&str>,
-    local_time: Option<&str>,
-) -> AppResult<(String, Option<String>, Option<String>, Option<i64>)> {
-    let tz = user_zone(auth);
-    let now = Utc::now();
-    let local = match action.unwrap_or("draft") {
-        "draft" => return Ok(("draft".into(), None, None, None)),
-        "schedule" => {
-            let raw = local_time.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
-                AppError::field("local_time", "Choose a date and time to publish.")
-            })?;
-            when::parse_local(raw).ok_or_else(|| {
-                AppError::field("local_time", "Use a date and time like 2026-03-29T09:00.")
-            })?
-        }
-        "queue" => next_free_slot(state, profile_id, tz, now).await?,
-        _ => {
-            return Err(AppError::field(
-                "action",
-                "Choose draft, schedule or queue.",
-            ));
-        }
-    };
-    let at = when::to_utc(local, tz);
-    if at < now - chrono::Duration::minutes(1) {
-        return Err(AppError::field(
-            "local_time",
-            format!("{} is in the past. Choose a later time.", when::show(at, tz)),
-        ));
-    }
-    Ok((
-        "scheduled".into(),
-        Some(local.format("%Y-%m-%dT%H:%M").to_string()),
-        Some(tz.name().to_owned()),
-        Some(at.timestamp()),
-    ))
-}
-
-/// The first posting slot of the profile after `now` not already taken by a scheduled post.
-pub async fn next_free_slot(
-    state: &AppState,
-    profile_id: &str,
-    tz: chrono_tz::Tz,
-    now: DateTime<Utc>,
-) -> AppResult<chrono::NaiveDateTime> {
-    let slots = super::slots(state, profile_id).await?;
-    if slots.is_empty() {
-        return Err(AppError::field(
-            "action",
-            "This profile has no posting slots yet. Add some (e.g. weekdays 09:00) or pick a time.",
-        ));
-    }
-    let taken = state.store.taken_times(profile_id, now.timestamp()).await?;
-    when::upcoming(&slots, tz, now, 8)
-        .into_iter()
-        .find(|l| !taken.contains(&when::to_utc(*l, tz).timestamp()))
-        .ok_or_else(|| AppError::field("action", "Every posting slot of the next 8 weeks is taken."))
-}
-
 async fn owned_profile(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<()> {
     state
         .store
@@ -233,8 +184,14 @@ pub async fn create(state: &AppState, auth: &AuthUser, input: PostInput) -> AppR
     if !check.ok() && action.unwrap_or("draft") != "draft" {
         return Err(rejected(check));
     }
-    let (post_state, local_time, timezone, scheduled_at) =
-        resolve_time(state, auth, &input.profile_id, action, input.local_time.as_deref()).await?;
+    let (post_state, local_time, timezone, scheduled_at) = resolve_time(
+        state,
+        auth,
+        &input.profile_id,
+        action,
+        input.local_time.as_deref(),
+    )
+    .await?;
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_unix();
     let record = PostRecord {
@@ -266,7 +223,12 @@ pub async fn create(state: &AppState, auth: &AuthUser, input: PostInput) -> AppR
 }
 
 /// Replaces the content and time of a post that is not being published.
-pub async fn update(state: &AppState, auth: &AuthUser, id: &str, input: PostInput) -> AppResult<PostView> {
+pub async fn update(
+    state: &AppState,
+    auth: &AuthUser,
+    id: &str,
+    input: PostInput,
+) -> AppResult<PostView> {
     let mut record = owned(state, auth, id).await?;
     editable(&record)?;
     owned_profile(state, auth, &input.profile_id).await?;
@@ -275,11 +237,23 @@ pub async fn update(state: &AppState, auth: &AuthUser, id: &str, input: PostInpu
     if !check.ok() && action.unwrap_or("draft") != "draft" {
         return Err(rejected(check));
     }
-    let (s, l, t, at) = resolve_time(state, auth, &input.profile_id, action, input.local_time.as_deref()).await?;
+    let (s, l, t, at) = resolve_time(
+        state,
+        auth,
+        &input.profile_id,
+        action,
+        input.local_time.as_deref(),
+    )
+    .await?;
     record.content_enc = seal(state, &auth.user.id, id, &input.content).await?;
     record.profile_id = input.profile_id;
     record.kind = kind;
-    (record.state, record.local_time, record.timezone, record.scheduled_at) = (s, l, t, at);
+    (
+        record.state,
+        record.local_time,
+        record.timezone,
+        record.scheduled_at,
+    ) = (s, l, t, at);
     save(state, &record, "edited").await?;
     view(state, auth, &record).await
 }
@@ -287,7 +261,9 @@ pub async fn update(state: &AppState, auth: &AuthUser, id: &str, input: PostInpu
 fn editable(p: &PostRecord) -> AppResult<()> {
     match p.state.as_str() {
         "draft" | "scheduled" | "failed" | "cancelled" => Ok(()),
-        "published" => Err(AppError::Conflict("This post is already published on Threads.".into())),
+        "published" => Err(AppError::Conflict(
+            "This post is already published on Threads.".into(),
+        )),
         _ => Err(AppError::Conflict(
             "This post is being published right now. Wait a moment, then try again.".into(),
         )),
@@ -296,7 +272,9 @@ fn editable(p: &PostRecord) -> AppResult<()> {
 
 async fn save(state: &AppState, record: &PostRecord, event: &str) -> AppResult<()> {
     let mut record = record.clone();
-    record.progress = publisher::Progress::default().to_json();
+    record.progress = publisher::Progress::parse(&record.progress)
+        .keep_published()
+        .to_json();
     record.note = None;
     record.failure = None;
     if !state.store.update_planned_post(&record, now_unix()).await? {
@@ -310,7 +288,13 @@ async fn save(state: &AppState, record: &PostRecord, event: &str) -> AppResult<(
 }
 
 /// Moves a post to a new time (or the next free slot).
-pub async fn reschedule(state: &AppState, auth: &AuthUser, id: &str, action: &str, local_time: Option<&str>) -> AppResult<PostView> {
+pub async fn reschedule(
+    state: &AppState,
+    auth: &AuthUser,
+    id: &str,
+    action: &str,
+    local_time: Option<&str>,
+) -> AppResult<PostView> {
     let mut record = owned(state, auth, id).await?;
     editable(&record)?;
     if action != "draft" {
@@ -320,9 +304,19 @@ pub async fn reschedule(state: &AppState, auth: &AuthUser, id: &str, action: &st
             return Err(rejected(check));
         }
     }
-    let (s, l, t, at) = resolve_time(state, auth, &record.profile_id, Some(action), local_time).await?;
-    (record.state, record.local_time, record.timezone, record.scheduled_at) = (s, l, t, at);
-    let event = if action == "draft" { "unscheduled" } else { "scheduled" };
+    let (s, l, t, at) =
+        resolve_time(state, auth, &record.profile_id, Some(action), local_time).await?;
+    (
+        record.state,
+        record.local_time,
+        record.timezone,
+        record.scheduled_at,
+    ) = (s, l, t, at);
+    let event = if action == "draft" {
+        "unscheduled"
+    } else {
+        "scheduled"
+    };
     save(state, &record, event).await?;
     view(state, auth, &record).await
 }
@@ -357,61 +351,14 @@ pub async fn duplicate(state: &AppState, auth: &AuthUser, id: &str) -> AppResult
 pub async fn retry(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<PostView> {
     let record = owned(state, auth, id).await?;
     if record.state != "failed" {
-        return Err(AppError::Conflict("Only failed posts can be retried.".into()));
+        return Err(AppError::Conflict(
+            "Only failed posts can be retried.".into(),
+        ));
     }
     let now = Utc::now();
-    let local = now.with_timezone(&user_zone(auth)).format("%Y-%m-%dT%H:%M").to_string();
+    let local = now
+        .with_timezone(&user_zone(auth))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
     reschedule(state, auth, id, "schedule", Some(&local)).await
-}
-
-async fn enqueue_if_scheduled(state: &AppState, p: &PostRecord) -> AppResult<()> {
-    if p.state != "scheduled" {
-        return Ok(());
-    }
-    let at = p.scheduled_at.unwrap_or_else(now_unix);
-    state.jobs.enqueue(publish_job(p, at)).await?;
-    Ok(())
-}
-
-/// The publisher job of a post due at `at`; the key carries the time so a rescheduled post gets
-/// its own run, and a stale run finds nothing to do.
-pub fn publish_job(p: &PostRecord, at: i64) -> NewJob {
-    NewJob::new(publisher::KIND, json!({"post_id": p.id}))
-        .run_at(at * 1000)
-        .dedup_key(format!("publish:{}:{at}", p.id))
-        .user(p.user_id.clone())
-        .subject(p.profile_id.clone())
-        .max_attempts(8)
-}
-
-async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
-    let message = match (event, p.scheduled_at.and_then(|t| DateTime::from_timestamp(t, 0))) {
-        ("scheduled" | "created" | "edited", Some(t)) if p.state == "scheduled" => {
-            let tz = when::zone(p.timezone.as_deref());
-            format!("Scheduled for {}.", when::show(t, tz))
-        }
-        ("created", _) => "Saved as a draft.".into(),
-        ("cancelled", _) => "Cancelled; it will not be published.".into(),
-        ("unscheduled", _) => "Moved back to drafts.".into(),
-        _ => "Edited.".into(),
-    };
-    let _ = state
-        .store
-        .add_publish_event(&p.id, crate::jobs::now_ms(), event, &message)
-        .await;
-}
-
-/// The ledger of a post for the API.
-pub async fn timeline(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Vec<Value>> {
-    let tz = user_zone(auth);
-    Ok(state
-        .store
-        .publish_events(id)
-        .await?
-        .into_iter()
-        .map(|(at, kind, message)| {
-            let t = DateTime::from_timestamp_millis(at).unwrap_or_default();
-            json!({"at": at / 1000, "at_display": when::show(t, tz), "kind": kind, "message": message})
-        })
-        .collect())
 }

@@ -106,7 +106,8 @@ pub struct PublisherWrite {
 impl Store {
     /// Inserts a planned post.
     pub async fn insert_planned_post(&self, p: &PostRecord) -> StoreResult<()> {
-        with_pool!(self, |pool| sqlx::query(
+        with_pool!(self, |pool| {
+            sqlx::query(
             "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, attempts, acknowledged, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 1, 0, $11, $11)"
         )
@@ -123,7 +124,8 @@ impl Store {
         .bind(p.created_at)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -177,7 +179,8 @@ impl Store {
 
     /// Replaces the content, state and time of a post the user edits (not while publishing).
     pub async fn update_planned_post(&self, p: &PostRecord, now: i64) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| sqlx::query(
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE scheduled_posts SET state = $1, kind = $2, content_enc = $3, local_time = $4, timezone = $5, scheduled_at = $6, progress = $7, note = $8, failure = $9, acknowledged = 1, version = version + 1, updated_at = $10 \
              WHERE id = $11 AND user_id = $12 AND version = $13"
         )
@@ -196,7 +199,8 @@ impl Store {
         .bind(p.version)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(done == 1)
     }
 
@@ -208,7 +212,8 @@ impl Store {
         w: &PublisherWrite,
         now: i64,
     ) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| sqlx::query(
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE scheduled_posts SET state = $1, progress = $2, media_id = COALESCE($3, media_id), permalink = COALESCE($4, permalink), note = $5, failure = $6, attempts = $7, published_at = COALESCE($8, published_at), acknowledged = CASE WHEN $1 = 'failed' THEN 0 ELSE acknowledged END, version = version + 1, updated_at = $9 \
              WHERE id = $10 AND version = $11"
         )
@@ -225,7 +230,8 @@ impl Store {
         .bind(version)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(done == 1)
     }
 
@@ -237,7 +243,8 @@ impl Store {
         timezone: &str,
         scheduled_at: i64,
     ) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| sqlx::query(
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE scheduled_posts SET timezone = $1, scheduled_at = $2, version = version + 1 WHERE id = $3 AND version = $4"
         )
         .bind(timezone)
@@ -246,7 +253,8 @@ impl Store {
         .bind(version)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(done == 1)
     }
 
@@ -264,14 +272,16 @@ impl Store {
 
     /// Deletes a draft or cancelled post of the user.
     pub async fn delete_planned_post(&self, id: &str, user_id: &str) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| sqlx::query(
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
             "DELETE FROM scheduled_posts WHERE id = $1 AND user_id = $2 AND state IN ('draft', 'cancelled', 'failed')"
         )
         .bind(id)
         .bind(user_id)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(done == 1)
     }
 
@@ -283,7 +293,8 @@ impl Store {
         kind: &str,
         message: &str,
     ) -> StoreResult<()> {
-        with_pool!(self, |pool| sqlx::query(
+        with_pool!(self, |pool| {
+            sqlx::query(
             "INSERT INTO publish_events (id, post_id, at_ms, kind, message) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(uuid::Uuid::new_v4().to_string())
@@ -293,7 +304,8 @@ impl Store {
         .bind(message)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -311,58 +323,6 @@ impl Store {
                 .collect::<Result<Vec<_>, sqlx::Error>>()
                 .map_err(Into::into)
         })
-    }
-
-    /// A profile's posting slots as (weekday, minute).
-    pub async fn posting_slots(&self, profile_id: &str) -> StoreResult<Vec<(i64, i64)>> {
-        with_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT weekday, minute FROM posting_slots WHERE profile_id = $1 ORDER BY weekday, minute",
-            )
-            .bind(profile_id)
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(Into::into)
-        })
-    }
-
-    /// Replaces a profile's posting slots.
-    pub async fn set_posting_slots(&self, profile_id: &str, slots: &[(i64, i64)]) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            async {
-                let mut tx = pool.begin().await?;
-                sqlx::query("DELETE FROM posting_slots WHERE profile_id = $1")
-                    .bind(profile_id)
-                    .execute(&mut *tx)
-                    .await?;
-                for (weekday, minute) in slots {
-                    sqlx::query("INSERT INTO posting_slots (profile_id, weekday, minute) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                        .bind(profile_id)
-                        .bind(weekday)
-                        .bind(minute)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await
-            }
-            .await
-        })?;
-        Ok(())
-    }
-
-    /// Times (UTC seconds) already taken by the profile's scheduled posts.
-    pub async fn taken_times(&self, profile_id: &str, from: i64) -> StoreResult<Vec<i64>> {
-        with_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT scheduled_at FROM scheduled_posts WHERE profile_id = $1 AND scheduled_at >= $2 AND state NOT IN ('draft', 'cancelled', 'failed')"
-        )
-        .bind(profile_id)
-        .bind(from)
-        .fetch_all(pool)
-        .await)
-        .map_err(Into::into)
     }
 }
 

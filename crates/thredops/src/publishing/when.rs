@@ -45,7 +45,6 @@ pub fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     }
 }
 
-
 /// Formats an instant in `tz` for people, e.g. `Mon 30 Mar 2026, 09:00 CEST`.
 pub fn show(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz)
@@ -104,8 +103,9 @@ pub fn upcoming(slots: &[Slot], tz: Tz, after: DateTime<Utc>, weeks: u32) -> Vec
         let mut todays: Vec<_> = slots.iter().filter(|s| s.weekday == weekday).collect();
         todays.sort();
         for s in todays {
-            let time = NaiveTime::from_hms_opt(u32::from(s.minute / 60), u32::from(s.minute % 60), 0)
-                .unwrap_or_default();
+            let time =
+                NaiveTime::from_hms_opt(u32::from(s.minute / 60), u32::from(s.minute % 60), 0)
+                    .unwrap_or_default();
             let local = date.and_time(time);
             if to_utc(local, tz) > after {
                 out.push(local);
@@ -137,17 +137,29 @@ mod tests {
     fn nine_local_stays_nine_local_across_dst() {
         let berlin = zone(Some("Europe/Berlin"));
         // Winter (UTC+1) and summer (UTC+2) around the 29 March 2026 change.
-        assert_eq!(to_utc(at("2026-03-28T09:00"), berlin).to_rfc3339(), "2026-03-28T08:00:00+00:00");
-        assert_eq!(to_utc(at("2026-03-30T09:00"), berlin).to_rfc3339(), "2026-03-30T07:00:00+00:00");
+        assert_eq!(
+            to_utc(at("2026-03-28T09:00"), berlin).to_rfc3339(),
+            "2026-03-28T08:00:00+00:00"
+        );
+        assert_eq!(
+            to_utc(at("2026-03-30T09:00"), berlin).to_rfc3339(),
+            "2026-03-30T07:00:00+00:00"
+        );
     }
 
     #[test]
     fn skipped_times_move_forward_and_repeated_times_take_the_first() {
         let ny = zone(Some("America/New_York"));
         // 8 March 2026: 02:00 -> 03:00 EDT. 02:30 does not exist; it becomes 03:30 EDT (07:30 UTC).
-        assert_eq!(to_utc(at("2026-03-08T02:30"), ny).to_rfc3339(), "2026-03-08T07:30:00+00:00");
+        assert_eq!(
+            to_utc(at("2026-03-08T02:30"), ny).to_rfc3339(),
+            "2026-03-08T07:30:00+00:00"
+        );
         // 1 November 2026: 01:30 happens twice; the first is EDT (05:30 UTC).
-        assert_eq!(to_utc(at("2026-11-01T01:30"), ny).to_rfc3339(), "2026-11-01T05:30:00+00:00");
+        assert_eq!(
+            to_utc(at("2026-11-01T01:30"), ny).to_rfc3339(),
+            "2026-11-01T05:30:00+00:00"
+        );
     }
 
     #[test]
@@ -163,7 +175,12 @@ mod tests {
         assert!(Slot::parse("Funday", "09:00").is_none());
         assert!(Slot::parse("tue", "25:00").is_none());
         let after = Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 0).unwrap(); // a Monday
-        let next = upcoming(&[s, Slot::parse("wed", "17:30").unwrap()], Tz::UTC, after, 1);
+        let next = upcoming(
+            &[s, Slot::parse("wed", "17:30").unwrap()],
+            Tz::UTC,
+            after,
+            1,
+        );
         assert_eq!(next[0], at("2026-12-02T17:30"));
         assert_eq!(next[1], at("2026-12-07T09:00"));
     }

@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::registry::{Endpoint, integer, object, string};
+use super::registry::{Endpoint, object, string};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
@@ -19,6 +19,10 @@ use crate::publishing::{media, when};
 
 const TAG: &str = "publishing";
 
+#[path = "publishing_schemas.rs"]
+mod schemas;
+use schemas::{composition_schema, input_schema, post_schema, slots_schema, upload_schema};
+
 pub fn endpoints() -> Vec<Endpoint> {
     let post = || Some(post_schema());
     let mut upload = Endpoint::new(Method::POST, "/api/v1/publishing/media", "Uploads an image (JPEG/PNG, 8 MB) or video (MP4/MOV, 1 GB) as the raw body; ?filename= names it", upload_media)
@@ -26,7 +30,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         .authenticated()
         .response(201, "The stored upload", Some(upload_schema()))
         .response(422, "Not a file Threads accepts, with the reason", None);
-    upload.handler = upload.handler.layer(DefaultBodyLimit::max(media::MAX_VIDEO_BYTES as usize + 1));
+    upload.handler = upload
+        .handler
+        .layer(DefaultBodyLimit::max(media::MAX_VIDEO_BYTES as usize + 1));
     vec![
         Endpoint::new(Method::POST, "/api/v1/publishing/preflight", "Checks a post against every Threads rule and counts characters as Threads does", preflight)
             .tag(TAG)
@@ -85,76 +91,15 @@ where
         .response(404, "Not one of yours", None)
 }
 
-fn composition_schema() -> Value {
-    let media = object(&[("id", string()), ("alt_text", string())], &["id"]);
-    let part = object(
-        &[
-            ("text", string()),
-            ("media", json!({"type": "array", "items": media, "maxItems": 20})),
-            ("link_attachment", string()),
-            ("poll_options", json!({"type": "array", "items": {"type": "string"}})),
-        ],
-        &[],
-    );
-    object(
-        &[
-            ("parts", json!({"type": "array", "items": part, "description": "The post, then each reply of a chain"})),
-            ("reply_control", json!({"type": "string", "enum": ["everyone", "accounts_you_follow", "mentioned_only", "parent_post_author_only", "followers_only"]})),
-            ("topic_tag", string()),
-            ("quote_post_id", string()),
-        ],
-        &["parts"],
-    )
-}
-
-fn input_schema() -> Value {
-    object(
-        &[
-            ("profile_id", string()),
-            ("content", composition_schema()),
-            ("action", json!({"type": "string", "enum": ["draft", "schedule", "queue"]})),
-            ("local_time", json!({"type": "string", "description": "Wall-clock time in your timezone, 2026-03-29T09:00"})),
-        ],
-        &["profile_id", "content"],
-    )
-}
-
-fn post_schema() -> Value {
-    let nullable = |t: &str| json!({"type": [t, "null"]});
-    object(
-        &[
-            ("id", string()),
-            ("profile_id", string()),
-            ("state", json!({"type": "string", "enum": ["draft", "scheduled", "container_created", "ready", "published", "failed", "cancelled"]})),
-            ("kind", string()),
-            ("content", composition_schema()),
-            ("scheduled_at", nullable("integer")),
-            ("local_time", nullable("string")),
-            ("timezone", nullable("string")),
-            ("media_id", nullable("string")),
-            ("permalink", nullable("string")),
-            ("note", nullable("string")),
-            ("failure", nullable("string")),
-            ("attempts", integer()),
-        ],
-        &["id", "profile_id", "state", "kind", "content"],
-    )
-}
-
-fn upload_schema() -> Value {
-    object(
-        &[("id", string()), ("kind", string()), ("content_type", string()), ("file_name", string()), ("bytes", integer()), ("width", json!({"type": ["integer", "null"]})), ("height", json!({"type": ["integer", "null"]}))],
-        &["id", "kind"],
-    )
-}
-
-fn slots_schema() -> Value {
-    json!({"type": "array", "items": object(&[("day", string()), ("time", string())], &["day", "time"])})
-}
-
-async fn preflight(State(state): State<AppState>, auth: AuthUser, ApiJson(c): ApiJson<Composition>) -> AppResult<Json<Value>> {
+async fn preflight(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(c): ApiJson<Composition>,
+) -> AppResult<Json<Value>> {
     let (p, kind) = service::preflight(&state, &auth, &c).await?;
-    Ok(Json(json!({"ok": p.ok(), "kind": kind, "problems": p.problems, "counts": p.counts})))
+    Ok(Json(
+        json!({"ok": p.ok(), "kind": kind, "problems": p.problems, "counts": p.counts}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -163,7 +108,11 @@ struct Range {
     to: Option<i64>,
 }
 
-async fn list_posts(State(state): State<AppState>, auth: AuthUser, Query(r): Query<Range>) -> AppResult<Json<Vec<PostView>>> {
+async fn list_posts(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(r): Query<Range>,
+) -> AppResult<Json<Vec<PostView>>> {
     let range = match (r.from, r.to) {
         (Some(f), Some(t)) => Some((f, t)),
         (None, None) => None,
@@ -176,27 +125,50 @@ async fn list_posts(State(state): State<AppState>, auth: AuthUser, Query(r): Que
     Ok(Json(out))
 }
 
-async fn create_post(State(state): State<AppState>, auth: AuthUser, ApiJson(input): ApiJson<PostInput>) -> AppResult<(StatusCode, Json<PostView>)> {
-    Ok((StatusCode::CREATED, Json(service::create(&state, &auth, input).await?)))
+async fn create_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(input): ApiJson<PostInput>,
+) -> AppResult<(StatusCode, Json<PostView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create(&state, &auth, input).await?),
+    ))
 }
 
-async fn get_post(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<Value>> {
+async fn get_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
     let p = service::owned(&state, &auth, &id).await?;
-    let mut v = serde_json::to_value(service::view(&state, &auth, &p).await?).map_err(anyhow::Error::from)?;
+    let mut v = serde_json::to_value(service::view(&state, &auth, &p).await?)
+        .map_err(anyhow::Error::from)?;
     v["timeline"] = json!(service::timeline(&state, &auth, &id).await?);
     Ok(Json(v))
 }
 
-async fn update_post(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>, ApiJson(input): ApiJson<PostInput>) -> AppResult<Json<PostView>> {
+async fn update_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PostInput>,
+) -> AppResult<Json<PostView>> {
     Ok(Json(service::update(&state, &auth, &id, input).await?))
 }
 
-async fn delete_post(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+async fn delete_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     service::owned(&state, &auth, &id).await?;
     if state.store.delete_planned_post(&id, &auth.user.id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(AppError::Conflict("Only drafts, cancelled and failed posts can be deleted; cancel it first.".into()))
+        Err(AppError::Conflict(
+            "Only drafts, cancelled and failed posts can be deleted; cancel it first.".into(),
+        ))
     }
 }
 
@@ -208,19 +180,41 @@ struct ScheduleBody {
     local_time: Option<String>,
 }
 
-async fn schedule_post(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>, ApiJson(b): ApiJson<ScheduleBody>) -> AppResult<Json<PostView>> {
-    Ok(Json(service::reschedule(&state, &auth, &id, &b.action, b.local_time.as_deref()).await?))
+async fn schedule_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ScheduleBody>,
+) -> AppResult<Json<PostView>> {
+    Ok(Json(
+        service::reschedule(&state, &auth, &id, &b.action, b.local_time.as_deref()).await?,
+    ))
 }
 
-async fn cancel_post(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<PostView>> {
+async fn cancel_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<PostView>> {
     Ok(Json(service::cancel(&state, &auth, &id).await?))
 }
 
-async fn duplicate_post(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<(StatusCode, Json<PostView>)> {
-    Ok((StatusCode::CREATED, Json(service::duplicate(&state, &auth, &id).await?)))
+async fn duplicate_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<(StatusCode, Json<PostView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::duplicate(&state, &auth, &id).await?),
+    ))
 }
 
-async fn retry_post(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<PostView>> {
+async fn retry_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<PostView>> {
     Ok(Json(service::retry(&state, &auth, &id).await?))
 }
 
@@ -229,26 +223,60 @@ struct UploadQuery {
     filename: Option<String>,
 }
 
-async fn upload_media(State(state): State<AppState>, auth: AuthUser, Query(q): Query<UploadQuery>, body: Bytes) -> AppResult<(StatusCode, Json<media::Upload>)> {
+async fn upload_media(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> AppResult<(StatusCode, Json<media::Upload>)> {
     let name = q.filename.unwrap_or_default();
-    Ok((StatusCode::CREATED, Json(media::store(&state, &auth.user.id, &name, &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(media::store(&state, &auth.user.id, &name, &body).await?),
+    ))
 }
 
-async fn get_media(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<media::Upload>> {
-    media::get(&state, &auth.user.id, &id).await?.map(Json).ok_or(AppError::NotFound)
+async fn get_media(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<media::Upload>> {
+    media::get(&state, &auth.user.id, &id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
 }
 
-async fn owned_profile(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<crate::store::profiles::ProfileRecord> {
-    state.store.profile_of(&auth.user.id, id).await?.ok_or(AppError::NotFound)
+async fn owned_profile(
+    state: &AppState,
+    auth: &AuthUser,
+    id: &str,
+) -> AppResult<crate::store::profiles::ProfileRecord> {
+    state
+        .store
+        .profile_of(&auth.user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn slots_json(slots: &[when::Slot]) -> Value {
-    json!(slots.iter().map(|s| json!({"day": s.day_name(), "time": s.time()})).collect::<Vec<_>>())
+    json!(
+        slots
+            .iter()
+            .map(|s| json!({"day": s.day_name(), "time": s.time()}))
+            .collect::<Vec<_>>()
+    )
 }
 
-async fn get_slots(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<Value>> {
+async fn get_slots(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
     owned_profile(&state, &auth, &id).await?;
-    Ok(Json(slots_json(&crate::publishing::slots(&state, &id).await?)))
+    Ok(Json(slots_json(
+        &crate::publishing::slots(&state, &id).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -258,20 +286,37 @@ struct SlotBody {
     time: String,
 }
 
-async fn put_slots(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>, ApiJson(body): ApiJson<Vec<SlotBody>>) -> AppResult<Json<Value>> {
+async fn put_slots(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Vec<SlotBody>>,
+) -> AppResult<Json<Value>> {
     owned_profile(&state, &auth, &id).await?;
     let mut slots = Vec::new();
     for (i, s) in body.iter().enumerate() {
         let slot = when::Slot::parse(&s.day, &s.time).ok_or_else(|| {
-            AppError::field(&format!("[{i}]"), format!("\"{} {}\" is not a weekday (mon-sun) and a time like 09:00.", s.day, s.time))
+            AppError::field(
+                &format!("[{i}]"),
+                format!(
+                    "\"{} {}\" is not a weekday (mon-sun) and a time like 09:00.",
+                    s.day, s.time
+                ),
+            )
         })?;
         slots.push((i64::from(slot.weekday), i64::from(slot.minute)));
     }
     state.store.set_posting_slots(&id, &slots).await?;
-    Ok(Json(slots_json(&crate::publishing::slots(&state, &id).await?)))
+    Ok(Json(slots_json(
+        &crate::publishing::slots(&state, &id).await?,
+    )))
 }
 
-async fn get_quota(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> AppResult<Json<Value>> {
+async fn get_quota(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
     let profile = owned_profile(&state, &auth, &id).await?;
     Ok(Json(crate::publishing::quota(&state, &profile).await?))
 }

@@ -1,9 +1,9 @@
 //! The composer form: new posts and edits, re-rendered with every problem beside its field.
 
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -51,7 +51,10 @@ impl ComposeForm {
             .media
             .split(',')
             .filter_map(non_empty)
-            .map(|id| MediaItem { id, alt_text: non_empty(&self.alt_text) })
+            .map(|id| MediaItem {
+                id,
+                alt_text: non_empty(&self.alt_text),
+            })
             .collect();
         let options: Vec<String> = self.poll.lines().filter_map(non_empty).collect();
         let mut parts = vec![Part {
@@ -62,7 +65,10 @@ impl ComposeForm {
         }];
         for extra in [&self.text2, &self.text3, &self.text4] {
             if !extra.trim().is_empty() {
-                parts.push(Part { text: extra.clone(), ..Part::default() });
+                parts.push(Part {
+                    text: extra.clone(),
+                    ..Part::default()
+                });
             }
         }
         Composition {
@@ -82,8 +88,17 @@ impl ComposeForm {
             text2: part(1),
             text3: part(2),
             text4: part(3),
-            media: first.media.iter().map(|m| m.id.clone()).collect::<Vec<_>>().join(","),
-            alt_text: first.media.first().and_then(|m| m.alt_text.clone()).unwrap_or_default(),
+            media: first
+                .media
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+                .join(","),
+            alt_text: first
+                .media
+                .first()
+                .and_then(|m| m.alt_text.clone())
+                .unwrap_or_default(),
             link_attachment: first.link_attachment.unwrap_or_default(),
             poll: first.poll_options.unwrap_or_default().join("\n"),
             topic_tag: c.topic_tag.clone().unwrap_or_default(),
@@ -104,10 +119,18 @@ impl ComposeForm {
     }
 }
 
-async fn render(state: &AppState, auth: &AuthUser, status: StatusCode, form: &ComposeForm, post_id: Option<&str>, extra: Value) -> AppResult<Response> {
+async fn render(
+    state: &AppState,
+    auth: &AuthUser,
+    status: StatusCode,
+    form: &ComposeForm,
+    post_id: Option<&str>,
+    extra: Value,
+) -> AppResult<Response> {
     let mut profiles = Vec::new();
     for p in crate::services::profiles::list(state, auth).await? {
-        profiles.push(json!({"id": p.id, "username": p.username, "selected": p.id == form.profile_id}));
+        profiles
+            .push(json!({"id": p.id, "username": p.username, "selected": p.id == form.profile_id}));
     }
     let tz = user_zone(auth);
     let ctx = json!({
@@ -116,7 +139,10 @@ async fn render(state: &AppState, auth: &AuthUser, status: StatusCode, form: &Co
         "extra_parts": [("text2", &form.text2), ("text3", &form.text3), ("text4", &form.text4)],
         "form_parts": FORM_PARTS,
     });
-    let html = state.templates.render("publishing/compose.html", merge(merge(base(state, auth, "schedule"), ctx), extra))?;
+    let html = state.templates.render(
+        "publishing/compose.html",
+        merge(merge(base(state, auth, "schedule"), ctx), extra),
+    )?;
     Ok((status, html).into_response())
 }
 
@@ -139,36 +165,84 @@ fn form_fields(fields: &std::collections::BTreeMap<String, String>) -> Value {
     Value::Object(out)
 }
 
-pub(super) async fn new_form(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Response> {
-    render(&state, &auth, StatusCode::OK, &ComposeForm::default(), None, json!({})).await
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Response> {
+    render(
+        &state,
+        &auth,
+        StatusCode::OK,
+        &ComposeForm::default(),
+        None,
+        json!({}),
+    )
+    .await
 }
 
-pub(super) async fn edit_form(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>) -> AppResult<Response> {
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let record = service::owned(&state, &auth, &id).await?;
     let content = service::open(&state, &record).await?;
     let form = ComposeForm::from_post(&record.profile_id, &content, record.local_time.clone());
     render(&state, &auth, StatusCode::OK, &form, Some(&id), json!({})).await
 }
 
-async fn outcome(state: &AppState, auth: &AuthUser, form: &ComposeForm, post_id: Option<&str>, result: AppResult<service::PostView>) -> AppResult<Response> {
+async fn outcome(
+    state: &AppState,
+    auth: &AuthUser,
+    form: &ComposeForm,
+    post_id: Option<&str>,
+    result: AppResult<service::PostView>,
+) -> AppResult<Response> {
     match result {
         Ok(view) => Ok(Redirect::to(&format!("/app/schedule/posts/{}", view.id)).into_response()),
         Err(AppError::Validation { message, fields }) => {
             let extra = json!({"error": message, "fields": form_fields(&fields)});
-            render(state, auth, StatusCode::UNPROCESSABLE_ENTITY, form, post_id, extra).await
+            render(
+                state,
+                auth,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                post_id,
+                extra,
+            )
+            .await
         }
-        Err(AppError::Conflict(message)) => render(state, auth, StatusCode::CONFLICT, form, post_id, json!({"error": message})).await,
+        Err(AppError::Conflict(message)) => {
+            render(
+                state,
+                auth,
+                StatusCode::CONFLICT,
+                form,
+                post_id,
+                json!({"error": message}),
+            )
+            .await
+        }
         Err(other) => Err(other),
     }
 }
 
-pub(super) async fn create(State(state): State<AppState>, PageUser(auth): PageUser, Form(form): Form<ComposeForm>) -> AppResult<Response> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<ComposeForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     let result = service::create(&state, &auth, form.input()).await;
     outcome(&state, &auth, &form, None, result).await
 }
 
-pub(super) async fn update(State(state): State<AppState>, PageUser(auth): PageUser, Path(id): Path<String>, Form(form): Form<ComposeForm>) -> AppResult<Response> {
+pub(super) async fn update(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ComposeForm>,
+) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
     let result = service::update(&state, &auth, &id, form.input()).await;
     outcome(&state, &auth, &form, Some(&id), result).await
