@@ -209,6 +209,13 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
             "Paste the numeric id of the Threads post to quote.".into(),
         );
     }
+    // Checked on its own too, so a tag problem shows even when the text has one as well.
+    if let Some(tag) = c.topic_tag.as_deref().filter(|t| !t.is_empty())
+        && let Err(e) = validation::check_topic_tag(tag)
+    {
+        let (_, message) = explain(&e);
+        problem("topic_tag".into(), message);
+    }
     for (i, part) in c.parts.iter().enumerate() {
         let field = |name: &str| format!("parts[{i}].{name}");
         let mut media_ok = true;
