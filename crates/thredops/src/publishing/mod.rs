@@ -1,9 +1,121 @@
-//! Publishing (being built).
+//! Scheduling and publishing: the composer's preflight, hosted media, drafts and the queue, and
+//! the exactly-once publisher job.
 
+pub mod compose;
+pub mod media;
+mod plan;
+pub mod progress;
+pub mod publisher;
+mod recover;
+pub mod service;
+mod slots;
+mod steps;
+pub mod store;
+pub mod when;
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::http::error::AppResult;
 use crate::http::state::AppState;
-use crate::jobs::Runner;
+use crate::jobs::{JobContext, JobError, Runner, handler_fn};
+use crate::store::now_unix;
 
-/// Registers this feature's job handlers.
-pub fn register_jobs(runner: Runner, _state: &AppState) -> Runner {
+/// Vault purpose of sealed post content.
+pub const PURPOSE: &str = "planned-post";
+/// Job kind of the safety sweep.
+pub const SWEEP: &str = "publishing_sweep";
+/// How often the sweep runs.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Registers the publisher and the sweep, and makes sure the sweep is pending.
+pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
+    let publish_state = state.clone();
+    let sweep_state = state.clone();
+    let queue = state.jobs.clone();
+    tokio::spawn(async move {
+        if let Err(e) = queue
+            .ensure_recurring(SWEEP, SWEEP, crate::jobs::now_ms() + 1_000)
+            .await
+        {
+            tracing::warn!(error = %e, "could not start the publishing sweep");
+        }
+    });
     runner
+        .register(
+            publisher::KIND,
+            handler_fn(move |ctx| publisher::handle(publish_state.clone(), ctx)),
+        )
+        .register(
+            SWEEP,
+            handler_fn(move |ctx| sweep(sweep_state.clone(), ctx)),
+        )
+}
+
+/// A profile's posting slots.
+pub async fn slots(state: &AppState, profile_id: &str) -> AppResult<Vec<when::Slot>> {
+    Ok(state
+        .store
+        .posting_slots(profile_id)
+        .await?
+        .into_iter()
+        .map(|(w, m)| when::Slot {
+            weekday: w as u8,
+            minute: m as u16,
+        })
+        .collect())
+}
+
+/// Safety net: every post due within the next minute has a publisher run (a run lost to a
+/// failed enqueue is recreated; the dedup key makes this a no-op otherwise), and files of
+/// deleted accounts are removed.
+async fn sweep(state: AppState, ctx: JobContext) -> Result<(), JobError> {
+    let due = state
+        .store
+        .due_planned_posts(now_unix() + SWEEP_EVERY.as_secs() as i64)
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?;
+    for post in due {
+        let at = post.scheduled_at.unwrap_or_else(now_unix);
+        state
+            .jobs
+            .enqueue(service::publish_job(&post, at))
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+    }
+    if let Err(e) = media::sweep_orphans(&state).await {
+        tracing::warn!(error = %e, "could not sweep media of deleted accounts");
+    }
+    ctx.report_progress(&json!({"at": now_unix()})).await.ok();
+    ctx.schedule_next(crate::jobs::now_ms() + SWEEP_EVERY.as_millis() as i64);
+    Ok(())
+}
+
+/// The profile's remaining 24-hour quota as Threads reports it.
+pub async fn quota(
+    state: &AppState,
+    profile: &crate::store::profiles::ProfileRecord,
+) -> AppResult<serde_json::Value> {
+    let token = crate::services::profiles::access_token(state, profile).await?;
+    let Some(token) = token.filter(|_| profile.status == "active") else {
+        return Err(crate::http::error::AppError::Conflict(
+            "This profile needs reconnecting before its quota can be read.".into(),
+        ));
+    };
+    let session = state.threads.client.session(token);
+    let all = ["quota_usage", "config", "reply_quota_usage", "reply_config"];
+    let limit = match session.publishing_limit_fields(&all).await {
+        Ok(l) => l,
+        // Reply usage may need a scope the profile did not grant; the post quota alone is enough.
+        Err(_) => session
+            .publishing_limit_fields(&["quota_usage", "config"])
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the publishing quota: {e}"))?,
+    };
+    Ok(json!({
+        "posts_remaining": limit.posts_remaining(),
+        "posts_total": limit.config.map(|c| c.quota_total),
+        "replies_remaining": limit.replies_remaining(),
+    }))
 }

@@ -103,14 +103,26 @@ pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Pos
         store
             .record_post_metrics(
                 profile,
-                &[Measured { media_id: p.id.to_owned(), posted_at: p.at, metrics: m(2), taken_at: p.at + 3600, next_refresh_at: NEVER }],
+                &[Measured {
+                    media_id: p.id.to_owned(),
+                    posted_at: p.at,
+                    metrics: m(2),
+                    taken_at: p.at + 3600,
+                    next_refresh_at: NEVER,
+                }],
             )
             .await
             .unwrap();
         store
             .record_post_metrics(
                 profile,
-                &[Measured { media_id: p.id.to_owned(), posted_at: p.at, metrics: m(1), taken_at: p.at + 86_400, next_refresh_at: NEVER }],
+                &[Measured {
+                    media_id: p.id.to_owned(),
+                    posted_at: p.at,
+                    metrics: m(1),
+                    taken_at: p.at + 86_400,
+                    next_refresh_at: NEVER,
+                }],
             )
             .await
             .unwrap();

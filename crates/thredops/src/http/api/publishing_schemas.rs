@@ -1,0 +1,101 @@
+//! JSON schemas of the publishing API, for the OpenAPI document.
+
+use serde_json::{Value, json};
+
+use super::super::registry::{integer, object, string};
+
+pub(super) fn composition_schema() -> Value {
+    let media = object(&[("id", string()), ("alt_text", string())], &["id"]);
+    let part = object(
+        &[
+            ("text", string()),
+            (
+                "media",
+                json!({"type": "array", "items": media, "maxItems": 20}),
+            ),
+            ("link_attachment", string()),
+            (
+                "poll_options",
+                json!({"type": "array", "items": {"type": "string"}}),
+            ),
+        ],
+        &[],
+    );
+    object(
+        &[
+            (
+                "parts",
+                json!({"type": "array", "items": part, "description": "The post, then each reply of a chain"}),
+            ),
+            (
+                "reply_control",
+                json!({"type": "string", "enum": ["everyone", "accounts_you_follow", "mentioned_only", "parent_post_author_only", "followers_only"]}),
+            ),
+            ("topic_tag", string()),
+            ("quote_post_id", string()),
+        ],
+        &["parts"],
+    )
+}
+
+pub(super) fn input_schema() -> Value {
+    object(
+        &[
+            ("profile_id", string()),
+            ("content", composition_schema()),
+            (
+                "action",
+                json!({"type": "string", "enum": ["draft", "schedule", "queue"]}),
+            ),
+            (
+                "local_time",
+                json!({"type": "string", "description": "Wall-clock time in your timezone, 2026-03-29T09:00"}),
+            ),
+        ],
+        &["profile_id", "content"],
+    )
+}
+
+pub(super) fn post_schema() -> Value {
+    let nullable = |t: &str| json!({"type": [t, "null"]});
+    object(
+        &[
+            ("id", string()),
+            ("profile_id", string()),
+            (
+                "state",
+                json!({"type": "string", "enum": ["draft", "scheduled", "container_created", "ready", "published", "failed", "cancelled"]}),
+            ),
+            ("kind", string()),
+            ("content", composition_schema()),
+            ("scheduled_at", nullable("integer")),
+            ("local_time", nullable("string")),
+            ("timezone", nullable("string")),
+            ("media_id", nullable("string")),
+            ("permalink", nullable("string")),
+            ("note", nullable("string")),
+            ("failure", nullable("string")),
+            ("attempts", integer()),
+        ],
+        &["id", "profile_id", "state", "kind", "content"],
+    )
+}
+
+pub(super) fn upload_schema() -> Value {
+    object(
+        &[
+            ("id", string()),
+            ("kind", string()),
+            ("content_type", string()),
+            ("file_name", string()),
+            ("bytes", integer()),
+            ("width", json!({"type": ["integer", "null"]})),
+            ("height", json!({"type": ["integer", "null"]})),
+        ],
+        &["id", "kind"],
+    )
+}
+
+pub(super) fn slots_schema() -> Value {
+    json!({"type": "array", "items": object(&[("day", string()), ("time", string())], &["day", "time"])})
+}

@@ -1,0 +1,249 @@
+//! The composer form: new posts and edits, re-rendered with every problem beside its field.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::super::account::require_session_csrf;
+use super::super::app::{base, merge};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::{AuthUser, PageUser};
+use crate::http::state::AppState;
+use crate::publishing::compose::{Composition, MediaItem, Part};
+use crate::publishing::service::{self, PostInput, user_zone};
+use crate::publishing::when;
+
+/// Parts the form offers (the API accepts up to 20).
+const FORM_PARTS: usize = 4;
+
+/// The composer's fields, as posted and as shown again.
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(default)]
+pub(super) struct ComposeForm {
+    csrf: String,
+    profile_id: String,
+    text: String,
+    text2: String,
+    text3: String,
+    text4: String,
+    media: String,
+    alt_text: String,
+    link_attachment: String,
+    poll: String,
+    topic_tag: String,
+    reply_control: String,
+    quote_post_id: String,
+    local_time: String,
+    action: String,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+impl ComposeForm {
+    fn composition(&self) -> Composition {
+        let media: Vec<MediaItem> = self
+            .media
+            .split(',')
+            .filter_map(non_empty)
+            .map(|id| MediaItem {
+                id,
+                alt_text: non_empty(&self.alt_text),
+            })
+            .collect();
+        let options: Vec<String> = self.poll.lines().filter_map(non_empty).collect();
+        let mut parts = vec![Part {
+            text: self.text.clone(),
+            media,
+            link_attachment: non_empty(&self.link_attachment),
+            poll_options: (!options.is_empty()).then_some(options),
+        }];
+        for extra in [&self.text2, &self.text3, &self.text4] {
+            if !extra.trim().is_empty() {
+                parts.push(Part {
+                    text: extra.clone(),
+                    ..Part::default()
+                });
+            }
+        }
+        Composition {
+            parts,
+            reply_control: non_empty(&self.reply_control),
+            topic_tag: non_empty(&self.topic_tag),
+            quote_post_id: non_empty(&self.quote_post_id),
+        }
+    }
+
+    fn from_post(profile_id: &str, c: &Composition, local_time: Option<String>) -> Self {
+        let part = |i: usize| c.parts.get(i).map(|p| p.text.clone()).unwrap_or_default();
+        let first = c.parts.first().cloned().unwrap_or_default();
+        ComposeForm {
+            profile_id: profile_id.to_owned(),
+            text: part(0),
+            text2: part(1),
+            text3: part(2),
+            text4: part(3),
+            media: first
+                .media
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+                .join(","),
+            alt_text: first
+                .media
+                .first()
+                .and_then(|m| m.alt_text.clone())
+                .unwrap_or_default(),
+            link_attachment: first.link_attachment.unwrap_or_default(),
+            poll: first.poll_options.unwrap_or_default().join("\n"),
+            topic_tag: c.topic_tag.clone().unwrap_or_default(),
+            reply_control: c.reply_control.clone().unwrap_or_default(),
+            quote_post_id: c.quote_post_id.clone().unwrap_or_default(),
+            local_time: local_time.unwrap_or_default(),
+            ..ComposeForm::default()
+        }
+    }
+
+    fn input(&self) -> PostInput {
+        PostInput {
+            profile_id: self.profile_id.clone(),
+            content: self.composition(),
+            action: non_empty(&self.action),
+            local_time: non_empty(&self.local_time),
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    auth: &AuthUser,
+    status: StatusCode,
+    form: &ComposeForm,
+    post_id: Option<&str>,
+    extra: Value,
+) -> AppResult<Response> {
+    let mut profiles = Vec::new();
+    for p in crate::services::profiles::list(state, auth).await? {
+        profiles
+            .push(json!({"id": p.id, "username": p.username, "selected": p.id == form.profile_id}));
+    }
+    let tz = user_zone(auth);
+    let ctx = json!({
+        "form": form, "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
+        "now_value": when::local_value(chrono::Utc::now() + chrono::Duration::hours(1), tz),
+        "extra_parts": [("text2", &form.text2), ("text3", &form.text3), ("text4", &form.text4)],
+        "form_parts": FORM_PARTS,
+    });
+    let html = state.templates.render(
+        "publishing/compose.html",
+        merge(merge(base(state, auth, "schedule"), ctx), extra),
+    )?;
+    Ok((status, html).into_response())
+}
+
+/// Maps field keys of the preflight to the form's field names.
+fn form_fields(fields: &std::collections::BTreeMap<String, String>) -> Value {
+    let mut out = serde_json::Map::new();
+    for (key, message) in fields {
+        let name = match key.as_str() {
+            "parts[0].text" | "parts" => "text",
+            "parts[1].text" => "text2",
+            "parts[2].text" => "text3",
+            "parts[3].text" => "text4",
+            k if k.starts_with("parts[0].media") => "media",
+            "parts[0].poll_options" => "poll",
+            "parts[0].link_attachment" => "link_attachment",
+            other => other,
+        };
+        out.entry(name.to_owned()).or_insert(json!(message));
+    }
+    Value::Object(out)
+}
+
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+) -> AppResult<Response> {
+    render(
+        &state,
+        &auth,
+        StatusCode::OK,
+        &ComposeForm::default(),
+        None,
+        json!({}),
+    )
+    .await
+}
+
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let record = service::owned(&state, &auth, &id).await?;
+    let content = service::open(&state, &record).await?;
+    let form = ComposeForm::from_post(&record.profile_id, &content, record.local_time.clone());
+    render(&state, &auth, StatusCode::OK, &form, Some(&id), json!({})).await
+}
+
+async fn outcome(
+    state: &AppState,
+    auth: &AuthUser,
+    form: &ComposeForm,
+    post_id: Option<&str>,
+    result: AppResult<service::PostView>,
+) -> AppResult<Response> {
+    match result {
+        Ok(view) => Ok(Redirect::to(&format!("/app/schedule/posts/{}", view.id)).into_response()),
+        Err(AppError::Validation { message, fields }) => {
+            let extra = json!({"error": message, "fields": form_fields(&fields)});
+            render(
+                state,
+                auth,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                post_id,
+                extra,
+            )
+            .await
+        }
+        Err(AppError::Conflict(message)) => {
+            render(
+                state,
+                auth,
+                StatusCode::CONFLICT,
+                form,
+                post_id,
+                json!({"error": message}),
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Form(form): Form<ComposeForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let result = service::create(&state, &auth, form.input()).await;
+    outcome(&state, &auth, &form, None, result).await
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ComposeForm>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let result = service::update(&state, &auth, &id, form.input()).await;
+    outcome(&state, &auth, &form, Some(&id), result).await
+}

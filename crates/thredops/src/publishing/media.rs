@@ -1,0 +1,349 @@
+//! Hosted media: uploads checked against Threads' media specs, stored under
+//! `<data_dir>/media/<user_id>/`, and served at an unguessable URL only while Threads needs to
+//! download them. Files are deleted once their post is published, and with the user's data.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use sqlx::Row;
+
+use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
+use crate::store::{StoreResult, now_unix, with_pool};
+
+/// Largest image Threads accepts (§5.5: 8 MB).
+pub const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest video Threads accepts (§5.5: 1 GB).
+pub const MAX_VIDEO_BYTES: u64 = 1024 * 1024 * 1024;
+/// How long a media URL stays public once a container asks Threads to fetch it.
+pub const URL_LIFETIME_SECS: i64 = 2 * 3600;
+
+/// One stored upload.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Upload {
+    /// Id the composer refers to.
+    pub id: String,
+    /// Owner.
+    #[serde(skip)]
+    pub user_id: String,
+    /// Secret path segment of the public URL (never shown before a container needs it).
+    #[serde(skip)]
+    pub token: String,
+    /// `image` or `video`.
+    pub kind: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Cleaned original file name.
+    pub file_name: String,
+    /// Size.
+    pub bytes: i64,
+    /// Pixel width, when known.
+    pub width: Option<i64>,
+    /// Pixel height, when known.
+    pub height: Option<i64>,
+    /// Public until then (UTC seconds); None: not public.
+    #[serde(skip)]
+    pub expires_at: Option<i64>,
+    /// Deleted (after publication).
+    #[serde(skip)]
+    pub deleted_at: Option<i64>,
+}
+
+/// Where a user's files live.
+pub fn user_dir(state: &AppState, user_id: &str) -> PathBuf {
+    state.settings.data_dir.join("media").join(user_id)
+}
+
+fn path_of(state: &AppState, u: &Upload) -> PathBuf {
+    user_dir(state, &u.user_id).join(&u.id)
+}
+
+/// The public URL Threads downloads the file from.
+pub fn public_url(state: &AppState, u: &Upload) -> String {
+    format!(
+        "{}/media/{}/{}",
+        state.settings.public_url.as_str().trim_end_matches('/'),
+        u.token,
+        u.file_name
+    )
+}
+
+/// What the first bytes say the file is: (kind, MIME type).
+pub fn sniff(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(("image", "image/jpeg"))
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(("image", "image/png"))
+    } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        if &head[8..10] == b"qt" {
+            Some(("video", "video/quicktime"))
+        } else {
+            Some(("video", "video/mp4"))
+        }
+    } else {
+        None
+    }
+}
+
+/// Keeps letters, digits, `-`, `_` and `.` of a file name, so it is safe in a URL and a path.
+pub fn clean_name(name: &str, content_type: &str) -> String {
+    let cleaned: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(80)
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').to_owned();
+    if cleaned.is_empty() {
+        let ext = match content_type {
+            "image/jpeg" => "jpg",
+            "image/png" => "png",
+            "video/quicktime" => "mov",
+            _ => "mp4",
+        };
+        format!("upload.{ext}")
+    } else {
+        cleaned
+    }
+}
+
+/// Checks a complete upload against the media specs; returns (kind, MIME type, width, height).
+pub fn check(bytes: &[u8]) -> AppResult<(&'static str, &'static str, Option<i64>, Option<i64>)> {
+    let (kind, mime) = sniff(bytes).ok_or_else(|| {
+        AppError::field(
+            "file",
+            "Threads accepts JPEG or PNG images and MP4 or MOV videos; this file is none of those.",
+        )
+    })?;
+    let size = bytes.len() as u64;
+    let max = if kind == "image" {
+        MAX_IMAGE_BYTES
+    } else {
+        MAX_VIDEO_BYTES
+    };
+    if size > max {
+        return Err(AppError::field(
+            "file",
+            format!(
+                "Threads accepts {kind}s up to {} MB; this one is {:.1} MB.",
+                max / 1024 / 1024,
+                size as f64 / 1024.0 / 1024.0
+            ),
+        ));
+    }
+    if kind == "video" {
+        // Duration, frame rate and codecs are checked by Threads while processing; a failure
+        // there is reported on the post with Threads' reason.
+        return Ok((kind, mime, None, None));
+    }
+    let dim = imagesize::blob_size(bytes).map_err(|_| {
+        AppError::field(
+            "file",
+            "This image could not be read. Export it again as JPEG or PNG.",
+        )
+    })?;
+    let (w, h) = (dim.width as i64, dim.height as i64);
+    if w == 0 || h == 0 {
+        return Err(AppError::field("file", "This image has no pixels."));
+    }
+    let ratio = w.max(h) as f64 / w.min(h) as f64;
+    if ratio > 10.0 {
+        return Err(AppError::field(
+            "file",
+            format!(
+                "Threads accepts images up to 10:1 in shape; this one is {w}x{h} pixels. Crop it."
+            ),
+        ));
+    }
+    Ok((kind, mime, Some(w), Some(h)))
+}
+
+/// 256 random bits in hex: unguessable, and (having no letters past `f`) never spelling a word
+/// that a downstream service might react to.
+fn secret_token() -> String {
+    use rand::RngCore;
+    let mut buf = [0u8; 32];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// Stores a checked upload for the user.
+pub async fn store(state: &AppState, user_id: &str, name: &str, bytes: &[u8]) -> AppResult<Upload> {
+    let (kind, mime, width, height) = check(bytes)?;
+    let upload = Upload {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        user_id: user_id.to_owned(),
+        token: secret_token(),
+        kind: kind.to_owned(),
+        content_type: mime.to_owned(),
+        file_name: clean_name(name, mime),
+        bytes: bytes.len() as i64,
+        width,
+        height,
+        expires_at: None,
+        deleted_at: None,
+    };
+    let dir = user_dir(state, user_id);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .context("creating the media directory")?;
+    tokio::fs::write(path_of(state, &upload), bytes)
+        .await
+        .context("writing an upload")?;
+    with_pool!(state.store, |pool| sqlx::query(
+        "INSERT INTO media_uploads (id, user_id, token, kind, content_type, file_name, bytes, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    )
+    .bind(&upload.id)
+    .bind(user_id)
+    .bind(&upload.token)
+    .bind(kind)
+    .bind(mime)
+    .bind(&upload.file_name)
+    .bind(upload.bytes)
+    .bind(width)
+    .bind(height)
+    .bind(now_unix())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(crate::store::StoreError::from)?;
+    Ok(upload)
+}
+
+macro_rules! upload_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        Upload {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            token: r.try_get("token")?,
+            kind: r.try_get("kind")?,
+            content_type: r.try_get("content_type")?,
+            file_name: r.try_get("file_name")?,
+            bytes: r.try_get("bytes")?,
+            width: r.try_get("width")?,
+            height: r.try_get("height")?,
+            expires_at: r.try_get("expires_at")?,
+            deleted_at: r.try_get("deleted_at")?,
+        }
+    }};
+}
+
+const COLUMNS: &str = "id, user_id, token, kind, content_type, file_name, bytes, width, height, expires_at, deleted_at";
+
+async fn find(state: &AppState, column: &str, value: &str) -> StoreResult<Option<Upload>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM media_uploads WHERE {column} = $1"
+    ));
+    let found = with_pool!(state.store, |pool| async {
+        match sqlx::query(sql).bind(value).fetch_optional(pool).await? {
+            Some(row) => Ok::<_, sqlx::Error>(Some(upload_from_row!(&row))),
+            None => Ok(None),
+        }
+    }
+    .await)?;
+    Ok(found)
+}
+
+/// One of the user's uploads that still exists (None for other users' uploads).
+pub async fn get(state: &AppState, user_id: &str, id: &str) -> StoreResult<Option<Upload>> {
+    Ok(find(state, "id", id)
+        .await?
+        .filter(|u| u.user_id == user_id && u.deleted_at.is_none()))
+}
+
+/// Makes an upload public for [`URL_LIFETIME_SECS`] and returns its URL.
+pub async fn publish_url(state: &AppState, u: &Upload) -> StoreResult<String> {
+    with_pool!(state.store, |pool| sqlx::query(
+        "UPDATE media_uploads SET expires_at = $1 WHERE id = $2"
+    )
+    .bind(now_unix() + URL_LIFETIME_SECS)
+    .bind(&u.id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(public_url(state, u))
+}
+
+/// The file behind a public URL, if it is public right now: (content type, bytes).
+pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    let Some(u) = find(state, "token", token).await? else {
+        return Ok(None);
+    };
+    let live = u.deleted_at.is_none() && u.expires_at.is_some_and(|t| t > now_unix());
+    if !live {
+        return Ok(None);
+    }
+    let bytes = tokio::fs::read(path_of(state, &u)).await.ok();
+    Ok(bytes.map(|b| (u.content_type, b)))
+}
+
+/// Deletes an upload's file and marks it deleted (after its post was published).
+pub async fn delete(state: &AppState, u: &Upload) -> StoreResult<()> {
+    if let Err(e) = tokio::fs::remove_file(path_of(state, u)).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(error = %e, "could not delete a published upload");
+    }
+    with_pool!(state.store, |pool| sqlx::query(
+        "UPDATE media_uploads SET deleted_at = $1, expires_at = NULL WHERE id = $2"
+    )
+    .bind(now_unix())
+    .bind(&u.id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Removes the files of accounts that no longer exist (their rows went with the account).
+/// Returns how many directories were removed.
+pub async fn sweep_orphans(state: &AppState) -> anyhow::Result<usize> {
+    let root = state.settings.data_dir.join("media");
+    let Ok(mut dirs) = tokio::fs::read_dir(&root).await else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    while let Some(entry) = dirs.next_entry().await? {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if state.store.user_by_id(&name).await?.is_none() {
+            tokio::fs::remove_dir_all(entry.path()).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_recognised_by_their_bytes() {
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(("image", "image/png"))
+        );
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(("image", "image/jpeg"))
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmp42...."),
+            Some(("video", "video/mp4"))
+        );
+        assert_eq!(sniff(b"GIF89a"), None);
+    }
+
+    #[test]
+    fn names_are_made_safe() {
+        assert_eq!(
+            clean_name("../../etc/pass wd.png", "image/png"),
+            "passwd.png"
+        );
+        assert_eq!(clean_name("", "video/mp4"), "upload.mp4");
+        assert_eq!(clean_name("...", "image/jpeg"), "upload.jpg");
+    }
+}

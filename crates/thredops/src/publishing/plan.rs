@@ -1,0 +1,138 @@
+//! Times and runs: resolving a requested time or queue slot, the publisher run of a post, and
+//! its ledger.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::service::user_zone;
+use super::store::PostRecord;
+use super::{publisher, when};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+use crate::jobs::NewJob;
+use crate::store::now_unix;
+
+/// Resolves the requested time: (state, local_time, timezone, scheduled_at).
+pub(super) async fn resolve_time(
+    state: &AppState,
+    auth: &AuthUser,
+    profile_id: &str,
+    action: Option<&str>,
+    local_time: Option<&str>,
+) -> AppResult<(String, Option<String>, Option<String>, Option<i64>)> {
+    let tz = user_zone(auth);
+    let now = Utc::now();
+    let local = match action.unwrap_or("draft") {
+        "draft" => return Ok(("draft".into(), None, None, None)),
+        "schedule" => {
+            let raw = local_time.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                AppError::field("local_time", "Choose a date and time to publish.")
+            })?;
+            when::parse_local(raw).ok_or_else(|| {
+                AppError::field("local_time", "Use a date and time like 2026-03-29T09:00.")
+            })?
+        }
+        "queue" => next_free_slot(state, profile_id, tz, now).await?,
+        _ => {
+            return Err(AppError::field(
+                "action",
+                "Choose draft, schedule or queue.",
+            ));
+        }
+    };
+    let at = when::to_utc(local, tz);
+    if at < now - chrono::Duration::minutes(1) {
+        return Err(AppError::field(
+            "local_time",
+            format!(
+                "{} is in the past. Choose a later time.",
+                when::show(at, tz)
+            ),
+        ));
+    }
+    Ok((
+        "scheduled".into(),
+        Some(local.format("%Y-%m-%dT%H:%M").to_string()),
+        Some(tz.name().to_owned()),
+        Some(at.timestamp()),
+    ))
+}
+
+/// The first posting slot of the profile after `now` not already taken by a scheduled post.
+pub async fn next_free_slot(
+    state: &AppState,
+    profile_id: &str,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> AppResult<chrono::NaiveDateTime> {
+    let slots = super::slots(state, profile_id).await?;
+    if slots.is_empty() {
+        return Err(AppError::field(
+            "action",
+            "This profile has no posting slots yet. Add some (e.g. weekdays 09:00) or pick a time.",
+        ));
+    }
+    let taken = state.store.taken_times(profile_id, now.timestamp()).await?;
+    when::upcoming(&slots, tz, now, 8)
+        .into_iter()
+        .find(|l| !taken.contains(&when::to_utc(*l, tz).timestamp()))
+        .ok_or_else(|| {
+            AppError::field("action", "Every posting slot of the next 8 weeks is taken.")
+        })
+}
+
+pub(super) async fn enqueue_if_scheduled(state: &AppState, p: &PostRecord) -> AppResult<()> {
+    if p.state != "scheduled" {
+        return Ok(());
+    }
+    let at = p.scheduled_at.unwrap_or_else(now_unix);
+    state.jobs.enqueue(publish_job(p, at)).await?;
+    Ok(())
+}
+
+/// The publisher job of a post due at `at`; the key carries the time so a rescheduled post gets
+/// its own run, and a stale run finds nothing to do.
+pub fn publish_job(p: &PostRecord, at: i64) -> NewJob {
+    NewJob::new(publisher::KIND, json!({"post_id": p.id}))
+        .run_at(at * 1000)
+        .dedup_key(format!("publish:{}:{at}", p.id))
+        .user(p.user_id.clone())
+        .subject(p.profile_id.clone())
+        .max_attempts(8)
+}
+
+pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
+    let message = match (
+        event,
+        p.scheduled_at.and_then(|t| DateTime::from_timestamp(t, 0)),
+    ) {
+        ("scheduled" | "created" | "edited", Some(t)) if p.state == "scheduled" => {
+            let tz = when::zone(p.timezone.as_deref());
+            format!("Scheduled for {}.", when::show(t, tz))
+        }
+        ("created", _) => "Saved as a draft.".into(),
+        ("cancelled", _) => "Cancelled; it will not be published.".into(),
+        ("unscheduled", _) => "Moved back to drafts.".into(),
+        _ => "Edited.".into(),
+    };
+    let _ = state
+        .store
+        .add_publish_event(&p.id, crate::jobs::now_ms(), event, &message)
+        .await;
+}
+
+/// The ledger of a post for the API.
+pub async fn timeline(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Vec<Value>> {
+    let tz = user_zone(auth);
+    Ok(state
+        .store
+        .publish_events(id)
+        .await?
+        .into_iter()
+        .map(|(at, kind, message)| {
+            let t = DateTime::from_timestamp_millis(at).unwrap_or_default();
+            json!({"at": at / 1000, "at_display": when::show(t, tz), "kind": kind, "message": message})
+        })
+        .collect())
+}

@@ -1,0 +1,72 @@
+//! What the publisher has obtained from Threads so far, stored on the post as JSON (ids only).
+
+use serde::{Deserialize, Serialize};
+
+/// The ids obtained so far, per part. Stored as JSON on the post.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    /// One entry per part.
+    #[serde(default)]
+    pub parts: Vec<PartProgress>,
+}
+
+/// Progress of one part.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PartProgress {
+    /// Carousel item containers created so far.
+    #[serde(default)]
+    pub children: Vec<String>,
+    /// The container to publish.
+    pub container_id: Option<String>,
+    /// When (Threads clock, Unix seconds) the call that publishes started.
+    pub publish_started: Option<i64>,
+    /// The published media id.
+    pub media_id: Option<String>,
+    /// Its permalink.
+    pub permalink: Option<String>,
+}
+
+impl Progress {
+    /// As stored.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Parses stored progress (unreadable progress counts as none).
+    pub fn parse(json: &str) -> Self {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+
+    /// Keeps the parts already on Threads and forgets everything after them, so a retried or
+    /// edited chain continues where it stopped instead of publishing its first parts again.
+    pub fn keep_published(mut self) -> Self {
+        let done = self
+            .parts
+            .iter()
+            .take_while(|p| p.media_id.is_some())
+            .count();
+        self.parts.truncate(done);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_keep_the_parts_already_on_threads() {
+        let part = |media: Option<&str>| PartProgress {
+            container_id: Some("c".into()),
+            media_id: media.map(str::to_owned),
+            ..PartProgress::default()
+        };
+        let p = Progress {
+            parts: vec![part(Some("1")), part(None), part(Some("3"))],
+        };
+        let kept = p.keep_published();
+        assert_eq!(kept.parts.len(), 1);
+        assert_eq!(kept.parts[0].media_id.as_deref(), Some("1"));
+        assert!(Progress::parse("not json").parts.is_empty());
+    }
+}

@@ -1,0 +1,323 @@
+//! The publisher: a durable job per due post that walks the state machine
+//! `scheduled -> container_created -> ready -> published` (or `failed`, with the reason).
+//!
+//! Exactly once: every id Threads gives us (child containers, the container, the media) is
+//! stored before the next call, and the moment a publishing call starts is stored before it is
+//! made. A run that finds such a mark without a media id (a crash, a timeout, a second instance)
+//! never calls publish blindly: it asks Threads for the container's status, and if the post
+//! exists it adopts its media id. Every write is a compare-and-set on the post's version, so of
+//! two workers on one post only one proceeds.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use threads_api::{MediaId, Session};
+
+use super::compose::Composition;
+pub use super::progress::{PartProgress, Progress};
+use super::recover::{self, Outcome};
+use super::store::{PostRecord, PublisherWrite};
+use super::{media, service, when};
+use crate::http::state::AppState;
+use crate::jobs::{JobContext, JobError};
+use crate::store::now_unix;
+
+/// Job kind of the publisher.
+pub const KIND: &str = "publish_post";
+/// How soon a container still processing is checked again.
+pub(super) const POLL_EVERY: Duration = Duration::from_secs(3);
+/// How long a publish waits when the profile's daily quota is used up.
+const QUOTA_WAIT: Duration = Duration::from_secs(3600);
+
+#[derive(Deserialize)]
+struct Payload {
+    post_id: String,
+}
+
+/// One attempt at publishing one post.
+pub(super) struct Run<'a> {
+    pub(super) state: &'a AppState,
+    pub(super) ctx: &'a JobContext,
+    pub(super) post: PostRecord,
+    pub(super) content: Composition,
+    pub(super) progress: Progress,
+    pub(super) session: Session,
+}
+
+/// The job handler.
+pub async fn handle(state: AppState, ctx: JobContext) -> Result<(), JobError> {
+    let payload: Payload = ctx.payload_as()?;
+    let store = &state.store;
+    let retry = |e: crate::store::StoreError| JobError::retry(e.to_string());
+    let Some(post) = store.planned_post(&payload.post_id).await.map_err(retry)? else {
+        return Ok(());
+    };
+    if !matches!(
+        post.state.as_str(),
+        "scheduled" | "container_created" | "ready"
+    ) {
+        return Ok(());
+    }
+    // A run for a time the post no longer has: the run for its new time does the work.
+    let key_time = ctx
+        .dedup_key()
+        .and_then(|k| k.rsplit(':').next()?.parse::<i64>().ok());
+    if key_time.is_some() && key_time != post.scheduled_at {
+        return Ok(());
+    }
+    if post.state == "scheduled" && retimed(&state, &post).await? {
+        return Ok(());
+    }
+    let Some(session) = recover::session(&state, &post).await? else {
+        return fail(
+            &state,
+            &post,
+            "The profile is disconnected or needs reconnecting. Reconnect it, then press Retry.",
+        )
+        .await;
+    };
+    let content = service::open(&state, &post)
+        .await
+        .map_err(|e| JobError::permanent(format!("content unreadable: {e}")))?;
+    let mut progress = Progress::parse(&post.progress);
+    progress
+        .parts
+        .resize(content.parts.len(), PartProgress::default());
+    let mut run = Run {
+        state: &state,
+        ctx: &ctx,
+        post,
+        content,
+        progress,
+        session,
+    };
+    match run.publish_all().await {
+        Ok(outcome) => run.settle(outcome).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// When the user's zone changed since scheduling, keeps the wall-clock time and moves the
+/// instant (09:00 stays 09:00 local); true when the post was moved to a new run.
+async fn retimed(state: &AppState, post: &PostRecord) -> Result<bool, JobError> {
+    let (Some(local), Some(old_zone)) = (&post.local_time, &post.timezone) else {
+        return Ok(false);
+    };
+    let user = state
+        .store
+        .user_by_id(&post.user_id)
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?;
+    let zone = when::zone(user.and_then(|u| u.timezone).as_deref());
+    if zone.name() == old_zone {
+        return Ok(false);
+    }
+    let Some(naive) = when::parse_local(local) else {
+        return Ok(false);
+    };
+    let at = when::to_utc(naive, zone).timestamp();
+    if !state
+        .store
+        .retime_planned_post(&post.id, post.version, zone.name(), at)
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?
+    {
+        return Ok(true);
+    }
+    let message = format!(
+        "Your timezone changed to {}; still publishing at {local} local time, {}.",
+        zone.name(),
+        when::show(
+            chrono::DateTime::from_timestamp(at, 0).unwrap_or_default(),
+            zone
+        )
+    );
+    let _ = state
+        .store
+        .add_publish_event(&post.id, crate::jobs::now_ms(), "retimed", &message)
+        .await;
+    let mut moved = post.clone();
+    moved.scheduled_at = Some(at);
+    state
+        .jobs
+        .enqueue(service::publish_job(&moved, at))
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?;
+    Ok(true)
+}
+
+async fn fail(state: &AppState, post: &PostRecord, reason: &str) -> Result<(), JobError> {
+    let w = PublisherWrite {
+        state: "failed".into(),
+        progress: post.progress.clone(),
+        failure: Some(reason.to_owned()),
+        attempts: post.attempts,
+        ..PublisherWrite::default()
+    };
+    if state
+        .store
+        .publisher_write(&post.id, post.version, &w, now_unix())
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))?
+    {
+        let _ = state
+            .store
+            .add_publish_event(&post.id, crate::jobs::now_ms(), "failed", reason)
+            .await;
+    }
+    Ok(())
+}
+
+impl Run<'_> {
+    /// Stores the progress (and state) if nobody else wrote meanwhile.
+    pub(super) async fn save(
+        &mut self,
+        new_state: &str,
+        note: Option<String>,
+    ) -> Result<bool, JobError> {
+        let w = PublisherWrite {
+            state: new_state.to_owned(),
+            progress: self.progress.to_json(),
+            note,
+            attempts: self.post.attempts,
+            ..PublisherWrite::default()
+        };
+        let ok = self
+            .state
+            .store
+            .publisher_write(&self.post.id, self.post.version, &w, now_unix())
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+        if ok {
+            self.post.version += 1;
+            self.post.state = new_state.to_owned();
+        }
+        Ok(ok)
+    }
+
+    /// Notes that a publishing call is about to be made (stored before the call).
+    pub(super) fn mark_started(&mut self, i: usize) {
+        self.progress.parts[i].publish_started = Some(self.state.threads.now().timestamp());
+        self.post.attempts += 1;
+    }
+
+    /// Appends to the ledger.
+    pub(super) async fn event(&self, kind: &str, message: &str) {
+        let _ = self
+            .state
+            .store
+            .add_publish_event(&self.post.id, crate::jobs::now_ms(), kind, message)
+            .await;
+    }
+
+    async fn publish_all(&mut self) -> Result<Outcome, JobError> {
+        let untouched = self.progress.parts[0].media_id.is_none()
+            && self.progress.parts[0].publish_started.is_none();
+        if untouched && let Some(outcome) = recover::quota_check(self).await? {
+            return Ok(outcome);
+        }
+        for i in 0..self.content.parts.len() {
+            if self.progress.parts[i].permalink.is_some() {
+                continue;
+            }
+            let outcome = self.publish_part(i).await?;
+            if !matches!(outcome, Outcome::Published) {
+                return Ok(outcome);
+            }
+        }
+        Ok(Outcome::Published)
+    }
+
+    async fn publish_part(&mut self, i: usize) -> Result<Outcome, JobError> {
+        let reply_to = match i {
+            0 => None,
+            _ => self.progress.parts[i - 1]
+                .media_id
+                .clone()
+                .map(MediaId::new),
+        };
+        let interrupted = self.progress.parts[i].media_id.is_none()
+            && self.progress.parts[i].publish_started.is_some();
+        if interrupted {
+            match recover::after_interruption(self, i).await? {
+                Outcome::Published | Outcome::Retry => {}
+                other => return Ok(other),
+            }
+        }
+        if self.progress.parts[i].media_id.is_none() {
+            let outcome = if self.content.parts[i].media.is_empty() {
+                self.publish_text(i, reply_to).await?
+            } else {
+                self.publish_media(i, reply_to).await?
+            };
+            if !matches!(outcome, Outcome::Published) {
+                return Ok(outcome);
+            }
+        }
+        recover::fetch_permalink(self, i).await
+    }
+
+    async fn settle(&mut self, outcome: Outcome) -> Result<(), JobError> {
+        match outcome {
+            Outcome::Published => self.finish().await,
+            Outcome::Wait(d) => {
+                self.ctx
+                    .schedule_next(crate::jobs::now_ms() + d.as_millis() as i64);
+                Ok(())
+            }
+            Outcome::Defer(note) => {
+                self.save(&self.post.state.clone(), Some(note.clone()))
+                    .await?;
+                self.event("deferred", &note).await;
+                self.ctx
+                    .schedule_next(crate::jobs::now_ms() + QUOTA_WAIT.as_millis() as i64);
+                Ok(())
+            }
+            Outcome::Failed(reason) => {
+                self.post.progress = self.progress.to_json();
+                fail(self.state, &self.post, &reason).await
+            }
+            Outcome::Retry => {
+                self.ctx.schedule_next(crate::jobs::now_ms());
+                Ok(())
+            }
+            Outcome::Lost => Ok(()),
+        }
+    }
+
+    async fn finish(&mut self) -> Result<(), JobError> {
+        let root = self.progress.parts[0].clone();
+        let w = PublisherWrite {
+            state: "published".into(),
+            progress: self.progress.to_json(),
+            media_id: root.media_id.clone(),
+            permalink: root.permalink.clone(),
+            attempts: self.post.attempts,
+            published_at: Some(now_unix()),
+            ..PublisherWrite::default()
+        };
+        if !self
+            .state
+            .store
+            .publisher_write(&self.post.id, self.post.version, &w, now_unix())
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?
+        {
+            return Ok(());
+        }
+        self.event(
+            "published",
+            &format!(
+                "Published on Threads: {}",
+                root.permalink.unwrap_or_default()
+            ),
+        )
+        .await;
+        for item in self.content.parts.iter().flat_map(|p| &p.media) {
+            if let Ok(Some(u)) = media::get(self.state, &self.post.user_id, &item.id).await {
+                let _ = media::delete(self.state, &u).await;
+            }
+        }
+        Ok(())
+    }
+}

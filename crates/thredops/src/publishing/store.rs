@@ -1,0 +1,346 @@
+//! Storage of planned posts, their ledger and posting slots.
+//!
+//! Every publisher write is a compare-and-set on `version`: a worker holding a stale view of a
+//! post (a second instance, or one that lost its lease) changes nothing and learns it lost.
+
+use sqlx::Row;
+
+use crate::store::{Store, StoreResult, with_pool};
+
+/// One planned post as stored.
+#[derive(Debug, Clone)]
+pub struct PostRecord {
+    /// Id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Profile it publishes on.
+    pub profile_id: String,
+    /// `draft`, `scheduled`, `container_created`, `ready`, `published`, `failed`, `cancelled`.
+    pub state: String,
+    /// `text`, `image`, `video`, `carousel`, with ` chain` for chains.
+    pub kind: String,
+    /// Sealed composition JSON.
+    pub content_enc: Vec<u8>,
+    /// Chosen wall-clock time (`2026-03-29T09:00`).
+    pub local_time: Option<String>,
+    /// Zone of `local_time`.
+    pub timezone: Option<String>,
+    /// When to publish (UTC seconds).
+    pub scheduled_at: Option<i64>,
+    /// Publisher progress JSON.
+    pub progress: String,
+    /// Media id of the top-level post, once published.
+    pub media_id: Option<String>,
+    /// Its permalink.
+    pub permalink: Option<String>,
+    /// Why it waits (e.g. quota), for the user.
+    pub note: Option<String>,
+    /// Why it failed, for the user.
+    pub failure: Option<String>,
+    /// Publishing attempts.
+    pub attempts: i64,
+    /// Whether the user has seen its failure.
+    pub acknowledged: bool,
+    /// Optimistic-lock counter.
+    pub version: i64,
+    /// Created (UTC seconds).
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// Published.
+    pub published_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, media_id, permalink, note, failure, attempts, acknowledged, version, created_at, updated_at, published_at";
+
+macro_rules! post_from_row {
+    ($row:expr) => {{
+        let r = $row;
+        PostRecord {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            profile_id: r.try_get("profile_id")?,
+            state: r.try_get("state")?,
+            kind: r.try_get("kind")?,
+            content_enc: r.try_get("content_enc")?,
+            local_time: r.try_get("local_time")?,
+            timezone: r.try_get("timezone")?,
+            scheduled_at: r.try_get("scheduled_at")?,
+            progress: r.try_get("progress")?,
+            media_id: r.try_get("media_id")?,
+            permalink: r.try_get("permalink")?,
+            note: r.try_get("note")?,
+            failure: r.try_get("failure")?,
+            attempts: r.try_get("attempts")?,
+            acknowledged: r.try_get::<i64, _>("acknowledged")? != 0,
+            version: r.try_get("version")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            published_at: r.try_get("published_at")?,
+        }
+    }};
+}
+
+/// What the publisher changes in one compare-and-set write.
+#[derive(Debug, Clone, Default)]
+pub struct PublisherWrite {
+    /// New state.
+    pub state: String,
+    /// New progress JSON.
+    pub progress: String,
+    /// Media id of the top-level post.
+    pub media_id: Option<String>,
+    /// Its permalink.
+    pub permalink: Option<String>,
+    /// Note for the user (None clears it).
+    pub note: Option<String>,
+    /// Failure reason (None clears it).
+    pub failure: Option<String>,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Publication time, once published.
+    pub published_at: Option<i64>,
+}
+
+impl Store {
+    /// Inserts a planned post.
+    pub async fn insert_planned_post(&self, p: &PostRecord) -> StoreResult<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, attempts, acknowledged, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 1, 0, $11, $11)"
+        )
+        .bind(&p.id)
+        .bind(&p.user_id)
+        .bind(&p.profile_id)
+        .bind(&p.state)
+        .bind(&p.kind)
+        .bind(&p.content_enc)
+        .bind(&p.local_time)
+        .bind(&p.timezone)
+        .bind(p.scheduled_at)
+        .bind(&p.progress)
+        .bind(p.created_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// A planned post by id, whoever owns it (the publisher's view).
+    pub async fn planned_post(&self, id: &str) -> StoreResult<Option<PostRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM scheduled_posts WHERE id = $1"
+        ));
+        let found = with_pool!(self, |pool| async {
+            match sqlx::query(sql).bind(id).fetch_optional(pool).await? {
+                Some(row) => Ok::<_, sqlx::Error>(Some(post_from_row!(&row))),
+                None => Ok(None),
+            }
+        }
+        .await)?;
+        Ok(found)
+    }
+
+    /// The user's planned posts, optionally those scheduled in `[from, to)`, soonest first
+    /// (drafts without a time last).
+    pub async fn planned_posts_of(
+        &self,
+        user_id: &str,
+        range: Option<(i64, i64)>,
+    ) -> StoreResult<Vec<PostRecord>> {
+        let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
+        let filter = if range.is_some() {
+            "AND scheduled_at >= $2 AND scheduled_at < $3"
+        } else {
+            "AND (scheduled_at IS NULL OR (scheduled_at >= $2 AND scheduled_at < $3))"
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM scheduled_posts WHERE user_id = $1 {filter} ORDER BY scheduled_at IS NULL, scheduled_at, created_at"
+        ));
+        let list = with_pool!(self, |pool| async {
+            let rows = sqlx::query(sql)
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(post_from_row!(row));
+            }
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await)?;
+        Ok(list)
+    }
+
+    /// Replaces the content, state and time of a post the user edits (not while publishing).
+    pub async fn update_planned_post(&self, p: &PostRecord, now: i64) -> StoreResult<bool> {
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
+            "UPDATE scheduled_posts SET state = $1, kind = $2, content_enc = $3, local_time = $4, timezone = $5, scheduled_at = $6, progress = $7, note = $8, failure = $9, acknowledged = 1, version = version + 1, updated_at = $10 \
+             WHERE id = $11 AND user_id = $12 AND version = $13"
+        )
+        .bind(&p.state)
+        .bind(&p.kind)
+        .bind(&p.content_enc)
+        .bind(&p.local_time)
+        .bind(&p.timezone)
+        .bind(p.scheduled_at)
+        .bind(&p.progress)
+        .bind(&p.note)
+        .bind(&p.failure)
+        .bind(now)
+        .bind(&p.id)
+        .bind(&p.user_id)
+        .bind(p.version)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// The publisher's compare-and-set write: applies only if nobody wrote since `version`.
+    pub async fn publisher_write(
+        &self,
+        id: &str,
+        version: i64,
+        w: &PublisherWrite,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
+            "UPDATE scheduled_posts SET state = $1, progress = $2, media_id = COALESCE($3, media_id), permalink = COALESCE($4, permalink), note = $5, failure = $6, attempts = $7, published_at = COALESCE($8, published_at), acknowledged = CASE WHEN $1 = 'failed' THEN 0 ELSE acknowledged END, version = version + 1, updated_at = $9 \
+             WHERE id = $10 AND version = $11"
+        )
+        .bind(&w.state)
+        .bind(&w.progress)
+        .bind(&w.media_id)
+        .bind(&w.permalink)
+        .bind(&w.note)
+        .bind(&w.failure)
+        .bind(w.attempts)
+        .bind(w.published_at)
+        .bind(now)
+        .bind(id)
+        .bind(version)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// Re-derives the UTC time of a post after its zone changed.
+    pub async fn retime_planned_post(
+        &self,
+        id: &str,
+        version: i64,
+        timezone: &str,
+        scheduled_at: i64,
+    ) -> StoreResult<bool> {
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
+            "UPDATE scheduled_posts SET timezone = $1, scheduled_at = $2, version = version + 1 WHERE id = $3 AND version = $4"
+        )
+        .bind(timezone)
+        .bind(scheduled_at)
+        .bind(id)
+        .bind(version)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// Marks the user's failures as seen.
+    pub async fn acknowledge_failures(&self, user_id: &str) -> StoreResult<u64> {
+        with_pool!(self, |pool| sqlx::query(
+            "UPDATE scheduled_posts SET acknowledged = 1 WHERE user_id = $1 AND acknowledged = 0"
+        )
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(Into::into)
+    }
+
+    /// Deletes a draft or cancelled post of the user.
+    pub async fn delete_planned_post(&self, id: &str, user_id: &str) -> StoreResult<bool> {
+        let done = with_pool!(self, |pool| {
+            sqlx::query(
+            "DELETE FROM scheduled_posts WHERE id = $1 AND user_id = $2 AND state IN ('draft', 'cancelled', 'failed')"
+        )
+        .bind(id)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// Appends a ledger entry.
+    pub async fn add_publish_event(
+        &self,
+        post_id: &str,
+        at_ms: i64,
+        kind: &str,
+        message: &str,
+    ) -> StoreResult<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO publish_events (id, post_id, at_ms, kind, message) VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(post_id)
+        .bind(at_ms)
+        .bind(kind)
+        .bind(message)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// A post's ledger, oldest first: (time in ms, kind, message).
+    pub async fn publish_events(&self, post_id: &str) -> StoreResult<Vec<(i64, String, String)>> {
+        with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT at_ms, kind, message FROM publish_events WHERE post_id = $1 ORDER BY at_ms, id",
+            )
+            .bind(post_id)
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(Into::into)
+        })
+    }
+}
+
+impl Store {
+    /// Posts waiting for the publisher that are due before `before` (UTC seconds).
+    pub async fn due_planned_posts(&self, before: i64) -> StoreResult<Vec<PostRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM scheduled_posts WHERE state IN ('scheduled', 'container_created', 'ready') AND scheduled_at < $1 ORDER BY scheduled_at LIMIT 5000"
+        ));
+        let list = with_pool!(self, |pool| async {
+            let rows = sqlx::query(sql).bind(before).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                out.push(post_from_row!(row));
+            }
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await)?;
+        Ok(list)
+    }
+}

@@ -1,0 +1,108 @@
+//! Benchmark (run by hand, in release mode): 1,000 posts due in the same minute over 100 sandbox
+//! profiles, every Threads call answered after 50 ms. Reports publish lateness and duplicates.
+//!
+//! `cargo test --release -p thredops --test api publishing::bench -- --ignored --nocapture`
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use threads_sandbox::FaultConfig;
+use thredops::with_pool;
+
+use crate::connect::{PASSWORD, connect, creator, sandbox, truth, wait_for_backfill};
+use crate::helpers::{Backend, TestApp};
+
+const PROFILES: usize = 100;
+const POSTS_PER_PROFILE: usize = 10;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "benchmark: run by hand in release mode"]
+async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
+    let backend = match std::env::var("BENCH_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "64".into());
+    let app = TestApp::spawn_with(backend, |raw| raw.set("job_workers", workers.clone()))
+        .await
+        .expect("backend configured");
+    app.signup("bench@example.com", PASSWORD).await;
+    let mut profiles = Vec::new();
+    for n in 0..PROFILES {
+        let c = creator(&app, &format!("bench_{n}"), 3, 200);
+        profiles.push((connect(&app, c.user_id).await, c.user_id));
+    }
+    for (id, _) in &profiles {
+        wait_for_backfill(&app, id).await;
+    }
+    sandbox(&app).set_faults(FaultConfig {
+        latency_ms: 50,
+        ..FaultConfig::default()
+    });
+    // Everything is due at the start of the next minute that leaves time to schedule.
+    let now = chrono::Utc::now();
+    let due = now + chrono::Duration::seconds(120 - i64::from(chrono::Timelike::second(&now)));
+    let local = due.format("%Y-%m-%dT%H:%M").to_string();
+    let mut expected = HashMap::new();
+    for (profile, user_id) in &profiles {
+        for k in 0..POSTS_PER_PROFILE {
+            let text = format!("Bench post {k} of {profile}");
+            let r = app
+                .post_json("/api/v1/publishing/posts", &json!({"profile_id": profile, "content": {"parts": [{"text": text}]}, "action": "schedule", "local_time": local}))
+                .await;
+            assert_eq!(r.status(), 201);
+            expected.insert(text, *user_id);
+        }
+    }
+    let due_ms = chrono::NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M")
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    let started = std::time::Instant::now();
+    loop {
+        let pending: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
+            "SELECT count(*) FROM scheduled_posts WHERE state <> 'published'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(600),
+            "{pending} posts still unpublished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let published: Vec<i64> = with_pool!(app.state.store, |p| sqlx::query_scalar(
+        "SELECT at_ms FROM publish_events WHERE kind = 'published' ORDER BY at_ms"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    let mut lateness: Vec<i64> = published.iter().map(|at| at - due_ms).collect();
+    lateness.sort_unstable();
+    let pct = |q: f64| lateness[((lateness.len() as f64 - 1.0) * q).round() as usize];
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (_, user_id) in &profiles {
+        let t: Value = truth(&app, *user_id).await;
+        for post in t["posts"].as_array().unwrap() {
+            if let Some(text) = post["text"].as_str().filter(|s| expected.contains_key(*s)) {
+                *seen.entry(text.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let duplicates: usize = seen.values().map(|n| n.saturating_sub(1)).sum();
+    let missing = expected.len() - seen.len();
+    println!(
+        "backend={backend:?} workers={workers} posts={} published={} lateness_ms p50={} p90={} p99={} max={} duplicates={duplicates} missing={missing}",
+        expected.len(),
+        published.len(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        lateness.last().unwrap()
+    );
+    assert_eq!((duplicates, missing), (0, 0));
+}

@@ -1,0 +1,248 @@
+//! Preflight rules and isolation between users.
+
+use serde_json::{Value, json};
+
+use super::support::*;
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    preflight_rejects_each_rule_breach_in_plain_words,
+    other_users_posts_uploads_and_slots_are_not_found,
+);
+
+async fn preflight_rejects_each_rule_breach_in_plain_words(app: TestApp) {
+    let (profile, _) = setup(&app, "rules").await;
+    let check = |content: Value| {
+        let app = &app;
+        async move {
+            app.post_json("/api/v1/publishing/preflight", &content)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let ok = check(json!({"parts": [{"text": "héllo 😀"}]})).await;
+    assert_eq!(
+        (ok["ok"].clone(), ok["counts"][0]["length"].clone()),
+        (json!(true), json!(10))
+    );
+    let cases = [
+        (
+            json!({"parts": [{"text": "a".repeat(501)}]}),
+            "parts[0].text",
+            "500 characters",
+        ),
+        (
+            json!({"parts": [{"text": "x".repeat(497) + "😀"}]}),
+            "parts[0].text",
+            "counts emoji",
+        ),
+        (
+            json!({"parts": [{"text": "https://a.io https://b.io https://c.io https://d.io https://e.io https://f.io"}]}),
+            "parts[0].text",
+            "at most 5 different links",
+        ),
+        (
+            json!({"parts": [{"text": "hi"}], "topic_tag": "R&D"}),
+            "topic_tag",
+            "cannot contain \"&\"",
+        ),
+        (
+            json!({"parts": [{"text": "hi"}], "topic_tag": "v1.0"}),
+            "topic_tag",
+            "cannot contain \".\"",
+        ),
+        (
+            json!({"parts": [{"text": "hi", "poll_options": ["one"]}]}),
+            "parts[0].poll_options",
+            "2 to 4 options",
+        ),
+        (
+            json!({"parts": [{"text": "hi", "poll_options": ["a", "b", "c", "d", "e"]}]}),
+            "parts[0].poll_options",
+            "2 to 4 options",
+        ),
+        (
+            json!({"parts": [{"text": "hi", "poll_options": ["a", "an option much longer than 25"]}]}),
+            "parts[0].poll_options",
+            "at most 25",
+        ),
+        (
+            json!({"parts": [{"text": "hi", "link_attachment": "not a url"}]}),
+            "parts[0].link_attachment",
+            "https://",
+        ),
+        (
+            json!({"parts": [{"text": "hi"}, {"text": "  "}]}),
+            "parts[1].text",
+            "Post 2 of the chain is empty",
+        ),
+        (
+            json!({"parts": [{"text": "hi", "media": [{"id": "nope"}]}]}),
+            "parts[0].media[0]",
+            "Upload the file again",
+        ),
+        (
+            json!({"parts": [{"text": "hi"}], "reply_control": "nobody"}),
+            "reply_control",
+            "Choose who can reply",
+        ),
+        (json!({"parts": []}), "parts", "Write something"),
+    ];
+    for (content, field, words) in &cases {
+        let r = check(content.clone()).await;
+        assert_eq!(r["ok"], false, "{content}");
+        let message = r["problems"][field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} not in {r}"));
+        assert!(message.contains(words), "{field}: {message}");
+        let created = app
+            .post_json("/api/v1/publishing/posts", &json!({"profile_id": profile, "content": content, "action": "schedule", "local_time": now_local()}))
+            .await;
+        assert_eq!(created.status(), 422);
+        let body: Value = created.json().await.unwrap();
+        assert!(body["error"]["fields"][field].is_string(), "{body}");
+    }
+    // A carousel of 21 and one of 1 item (1 is a single image, so only 21 breaks the rule).
+    let img = upload_png(&app, "p.png", 400, 400).await;
+    let many: Vec<Value> = (0..21).map(|_| json!({"id": img})).collect();
+    let r = check(json!({"parts": [{"text": "album", "media": many}]})).await;
+    assert!(
+        r["problems"]["parts[0].media"]
+            .as_str()
+            .unwrap()
+            .contains("2 to 20")
+    );
+    let listed: Vec<Value> = app
+        .get("/api/v1/publishing/posts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "nothing was scheduled: {listed:?}");
+    // Uploads are checked for type and shape.
+    let gif = app
+        .client
+        .post(app.url("/api/v1/publishing/media?filename=x.gif"))
+        .body(b"GIF89a....".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gif.status(), 422);
+    let thin = app
+        .client
+        .post(app.url("/api/v1/publishing/media?filename=thin.png"))
+        .body(png(1100, 100))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = thin.json().await.unwrap();
+    assert!(
+        body["error"]["fields"]["file"]
+            .as_str()
+            .unwrap()
+            .contains("10:1"),
+        "{body}"
+    );
+}
+
+async fn other_users_posts_uploads_and_slots_are_not_found(app: TestApp) {
+    let (profile, _) = setup(&app, "owner").await;
+    let img = upload_png(&app, "mine.png", 500, 500).await;
+    let post = app
+        .post_json(
+            "/api/v1/publishing/posts",
+            &json!({"profile_id": profile, "content": {"parts": [{"text": "Mine"}]}}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = crate::helpers::client();
+    other
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"email": "eve@example.com", "password": crate::connect::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let body = json!({"profile_id": profile, "content": {"parts": [{"text": "x"}]}});
+    let calls = [
+        ("GET", format!("/api/v1/publishing/posts/{post}"), None),
+        (
+            "PUT",
+            format!("/api/v1/publishing/posts/{post}"),
+            Some(body.clone()),
+        ),
+        ("DELETE", format!("/api/v1/publishing/posts/{post}"), None),
+        (
+            "POST",
+            format!("/api/v1/publishing/posts/{post}/cancel"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/publishing/posts/{post}/duplicate"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/publishing/posts/{post}/retry"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/publishing/posts/{post}/schedule"),
+            Some(json!({"action": "queue"})),
+        ),
+        ("GET", format!("/api/v1/publishing/media/{img}"), None),
+        (
+            "GET",
+            format!("/api/v1/publishing/profiles/{profile}/slots"),
+            None,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/publishing/profiles/{profile}/slots"),
+            Some(json!([])),
+        ),
+        (
+            "GET",
+            format!("/api/v1/publishing/profiles/{profile}/quota"),
+            None,
+        ),
+        ("GET", format!("/app/schedule/posts/{post}"), None),
+    ];
+    for (method, path, body) in calls {
+        let mut r = other.request(method.parse().unwrap(), app.url(&path));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        assert_eq!(r.send().await.unwrap().status(), 404, "{method} {path}");
+    }
+    let listed: Vec<Value> = other
+        .get(app.url("/api/v1/publishing/posts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+    let stolen = other
+        .post(app.url("/api/v1/publishing/posts"))
+        .json(&json!({"profile_id": profile, "content": {"parts": [{"text": "x", "media": [{"id": img}]}]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stolen.status(),
+        422,
+        "someone else's profile and upload are not usable"
+    );
+    assert_eq!(get_post(&app, &post).await["state"], "draft", "untouched");
+}
