@@ -73,7 +73,7 @@ pub struct CustomerSummary {
     pub kind: &'static str,
     /// Account email, or the email a visitor left.
     pub email: Option<String>,
-    /// The plan, once the billing area provides it.
+    /// The plan and subscription status (from billing).
     pub plan: Option<String>,
     /// `active` or `deleted`.
     pub account_status: &'static str,
@@ -109,10 +109,16 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
     .fetch_one(p)
     .await)
     .map_err(crate::store::StoreError::from)?;
+    let entitlement =
+        crate::billing::entitlements::of_user(state, user_id, crate::store::now_unix()).await?;
+    let plan = match entitlement.subscription_status.as_deref() {
+        Some(status) => format!("{} ({status})", entitlement.plan.name),
+        None => entitlement.plan.name.to_owned(),
+    };
     Ok(CustomerSummary {
         kind: "Signed-in customer",
         email: user.as_ref().map(|u| u.email.clone()),
-        plan: None,
+        plan: Some(plan),
         account_status: if user.is_some() { "active" } else { "deleted" },
         member_since: user.as_ref().map(|u| u.created_at),
         last_active_at: user.as_ref().map(|u| u.last_active_at),

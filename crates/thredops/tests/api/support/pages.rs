@@ -147,6 +147,11 @@ async fn agents_work_the_console_and_creators_cannot_open_it(app: TestApp) {
         .await
         .unwrap();
     assert!(html.contains("How do I export?") && html.contains("creator@example.com"));
+    // The customer's plan sits beside the conversation (no billing configured: self-hosted).
+    assert!(
+        html.contains("<dt>Plan</dt><dd>Self-hosted</dd>"),
+        "plan missing from the console"
+    );
     assert!(
         !html.contains("data-support-widget"),
         "agents do not get the customer widget here"
