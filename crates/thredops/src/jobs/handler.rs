@@ -55,6 +55,13 @@ impl JobError {
 }
 
 /// Unclassified errors (anything `?` brings up) are assumed transient.
+/// Storage trouble is transient from a job's point of view: retry with backoff.
+impl From<crate::store::StoreError> for JobError {
+    fn from(e: crate::store::StoreError) -> Self {
+        JobError::retry(e.to_string())
+    }
+}
+
 impl From<anyhow::Error> for JobError {
     fn from(e: anyhow::Error) -> Self {
         JobError::retry(format!("{e:#}"))

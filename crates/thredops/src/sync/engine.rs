@@ -59,12 +59,7 @@ pub struct SyncRun {
 impl SyncRun {
     /// Opens a run; `None` when the profile is gone, disconnected or needs reconnecting.
     pub async fn open(state: &AppState, profile_id: &str) -> Result<Option<Self>, JobError> {
-        let Some(profile) = state
-            .store
-            .profile(profile_id)
-            .await
-            .map_err(|e| JobError::retry(e.to_string()))?
-        else {
+        let Some(profile) = state.store.profile(profile_id).await? else {
             return Ok(None);
         };
         if profile.status != "active" {
@@ -194,16 +189,12 @@ impl SyncRun {
                 carousel_size: f.carousel_size,
             };
             let store = &self.state.store;
-            store
-                .insert_post(&self.profile.id, &row, now)
-                .await
-                .map_err(|e| JobError::retry(e.to_string()))?;
+            store.insert_post(&self.profile.id, &row, now).await?;
             if media.media_type == Some(MediaType::RepostFacade) {
                 // A repost has no metrics of its own (Meta answers an empty list): never refresh it.
                 store
                     .set_next_refresh(&self.profile.id, &media_id, i64::MAX)
-                    .await
-                    .map_err(|e| JobError::retry(e.to_string()))?;
+                    .await?;
             } else {
                 to_measure.push((media_id, posted_at));
             }
@@ -258,8 +249,7 @@ impl SyncRun {
         self.state
             .store
             .record_post_metrics(&self.profile.id, &measured)
-            .await
-            .map_err(|e| JobError::retry(e.to_string()))?;
+            .await?;
         match first_error {
             Some(e) => Err(e),
             None => Ok(measured.len()),
@@ -296,8 +286,7 @@ impl SyncRun {
                         .state
                         .store
                         .has_post(&self.profile.id, media.id.as_str())
-                        .await
-                        .map_err(|e| JobError::retry(e.to_string()))?
+                        .await?
                 {
                     reached_known = true;
                     continue;
@@ -333,8 +322,7 @@ impl SyncRun {
             .state
             .store
             .posts_due(&self.profile.id, self.now().timestamp(), limit)
-            .await
-            .map_err(|e| JobError::retry(e.to_string()))?;
+            .await?;
         self.measure(due.into_iter().map(|d| (d.media_id, d.posted_at)).collect())
             .await
     }
@@ -361,8 +349,7 @@ impl SyncRun {
                     self.state
                         .store
                         .upsert_daily_views(&self.profile.id, &day, v.value as i64, now.timestamp())
-                        .await
-                        .map_err(|e| JobError::retry(e.to_string()))?;
+                        .await?;
                 }
             }
             from = to;
@@ -412,8 +399,7 @@ impl SyncRun {
                     get("clicks"),
                 ],
             )
-            .await
-            .map_err(|e| JobError::retry(e.to_string()))?;
+            .await?;
         if followers >= 100 {
             for breakdown in DemographicBreakdown::ALL {
                 let demographics = match self.session.follower_demographics(breakdown).await {
@@ -440,8 +426,7 @@ impl SyncRun {
                         now.timestamp(),
                         &sealed,
                     )
-                    .await
-                    .map_err(|e| JobError::retry(e.to_string()))?;
+                    .await?;
             }
         }
         Ok(followers)

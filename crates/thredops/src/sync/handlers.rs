@@ -49,8 +49,7 @@ async fn within_budget(run: &SyncRun) -> Result<(), JobError> {
         .state
         .store
         .api_calls_since(&run.profile.id, since)
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+        .await?;
     if used >= DAILY_CALL_BUDGET {
         return Err(JobError::retry_after(
             format!(
@@ -81,8 +80,7 @@ impl AsyncPageHook for BackfillProgress<'_> {
             .state
             .store
             .set_backfill_cursor(&self.run.profile.id, after.as_deref())
-            .await
-            .map_err(|e| JobError::retry(e.to_string()))?;
+            .await?;
         let elapsed = self.started.elapsed().as_secs_f64();
         self.ctx
             .report_progress(&json!({
@@ -132,11 +130,7 @@ async fn backfill(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     .await;
     run.record_usage().await;
     let followers = account?;
-    let newest = state
-        .store
-        .newest_post_at(&run.profile.id)
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+    let newest = state.store.newest_post_at(&run.profile.id).await?;
     state
         .store
         .mark_synced(
@@ -146,13 +140,11 @@ async fn backfill(state: AppState, ctx: JobContext) -> Result<(), JobError> {
             Some(followers),
             true,
         )
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+        .await?;
     state
         .store
         .set_backfill_cursor(&run.profile.id, None)
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+        .await?;
     tracing::info!(profile_id = %run.profile.id, posts = walked.0, calls = run.calls(), "backfill finished");
     Ok(())
 }
@@ -185,16 +177,11 @@ async fn incremental(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     .await;
     run.record_usage().await;
     let (new_posts, refreshed) = work?;
-    let newest = state
-        .store
-        .newest_post_at(&run.profile.id)
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+    let newest = state.store.newest_post_at(&run.profile.id).await?;
     state
         .store
         .mark_synced(&run.profile.id, run.now().timestamp(), newest, None, false)
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+        .await?;
     tracing::info!(profile_id = %run.profile.id, new_posts, refreshed, calls = run.calls(), "incremental sync finished");
     Ok(())
 }
@@ -222,8 +209,7 @@ async fn snapshot(state: AppState, ctx: JobContext) -> Result<(), JobError> {
             Some(followers),
             false,
         )
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+        .await?;
     Ok(())
 }
 
@@ -273,8 +259,7 @@ async fn refresh_token(state: AppState, ctx: JobContext) -> Result<(), JobError>
             now,
             refreshed.expires_at.timestamp(),
         )
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
+        .await?;
     tracing::info!(profile_id = %run.profile.id, "access token refreshed");
     Ok(())
 }
