@@ -24,7 +24,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use error::AppError;
 use state::AppState;
@@ -50,7 +50,10 @@ pub fn router(state: AppState) -> Router {
         let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
         // The path only: query strings can carry OAuth codes and states.
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
-    });
+    })
+    // Our own failures are logged with their cause by AppError; the sandbox's 5xx are mostly
+    // injected faults. A second, causeless ERROR line per 5xx would only bury the real ones.
+    .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG));
 
     routes
         .layer(

@@ -112,7 +112,8 @@ pub async fn start_audit(
     {
         return audit_view(state, active, false).await;
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered ids: two audits started within the same second still list newest first.
+    let id = uuid::Uuid::now_v7().to_string();
     st.insert_audit(&id, profile_id, &auth.user.id, now_unix())
         .await?;
     let job = NewJob::new(AUDIT_JOB, json!({"audit_id": id}))
@@ -180,7 +181,8 @@ pub async fn start_experiment(
     let audience = super::audience::of(&data);
     let now = state.threads.now().timestamp();
     let (spec, starts_at) = experiments::parse(input, &audience.timezone, now)?;
-    let id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered, as for audits: the list tie-breaks on id within a second.
+    let id = uuid::Uuid::now_v7().to_string();
     let key = state
         .vault
         .data_key(&auth.user.id)
