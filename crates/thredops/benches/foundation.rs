@@ -84,6 +84,12 @@ async fn main() {
         .send()
         .await
         .unwrap();
+    assert!(
+        r.status().is_success(),
+        "signup answered {}: {}",
+        r.status(),
+        r.text().await.unwrap_or_default()
+    );
     let cookie = r.headers()["set-cookie"]
         .to_str()
         .unwrap()

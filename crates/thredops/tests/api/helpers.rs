@@ -99,6 +99,13 @@ impl TestApp {
         })
     }
 
+    /// The PostgreSQL database of this app, when it runs on PostgreSQL.
+    pub fn database_url(&self) -> Option<String> {
+        self.postgres
+            .as_ref()
+            .map(|(admin, name)| db_url_with_name(admin, name))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

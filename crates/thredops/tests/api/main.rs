@@ -13,6 +13,7 @@ mod pages;
 mod privacy;
 mod profiles;
 mod publishing;
+mod resume;
 mod strategy;
 mod support;
 mod sync;

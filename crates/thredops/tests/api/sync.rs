@@ -24,7 +24,7 @@ on_both_backends!(
 );
 
 /// Every stored post and its latest metrics equal the sandbox's ground truth.
-async fn assert_matches_truth(app: &TestApp, profile_id: &str, user_id: u64) {
+pub async fn assert_matches_truth(app: &TestApp, profile_id: &str, user_id: u64) {
     let truth = truth(app, user_id).await;
     let expected: HashMap<String, &Value> = truth["posts"]
         .as_array()
