@@ -8,6 +8,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::session::AuthUser;
 use crate::http::state::AppState;
 use crate::store::now_unix;
+use crate::store::users::UserRecord;
 
 /// What a staff member may see of an account. Support agents and admins see the account facts
 /// support needs; admins also see each profile's last sync error. Neither ever sees Meta content
@@ -35,18 +36,14 @@ pub async fn view_account(
         .user_by_id(user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    state
-        .store
-        .log_staff_access(
-            &target.id,
-            &staff.user.id,
-            staff.user.role.as_str(),
-            "viewed the account summary",
-            reason,
-            now_unix(),
-        )
-        .await?;
-    tracing::info!(staff_id = %staff.user.id, user_id = %target.id, "staff viewed an account");
+    record_access(
+        state,
+        &staff.user,
+        &target.id,
+        "viewed the account summary",
+        reason,
+    )
+    .await?;
     let admin = staff.user.role == Role::Admin;
     let profiles: Vec<Value> = state
         .store
@@ -69,6 +66,30 @@ pub async fn view_account(
         "last_active_at": target.last_active_at,
         "profiles": profiles,
     }))
+}
+
+/// Records in `user_id`'s access log that `staff` saw part of their data, with what and why.
+/// Every staff view of a user's data goes through here, before the data is read.
+pub async fn record_access(
+    state: &AppState,
+    staff: &UserRecord,
+    user_id: &str,
+    action: &str,
+    reason: &str,
+) -> AppResult<()> {
+    state
+        .store
+        .log_staff_access(
+            user_id,
+            &staff.id,
+            staff.role.as_str(),
+            action,
+            reason,
+            now_unix(),
+        )
+        .await?;
+    tracing::info!(staff_id = %staff.id, user_id, action, "staff access recorded");
+    Ok(())
 }
 
 /// Grants `role` to the account with `email` (the `thredops admin grant` command).

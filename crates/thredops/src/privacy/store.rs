@@ -24,6 +24,8 @@ pub struct ReceiptRecord {
 pub struct AccessRecord {
     /// The staff member's role at the time.
     pub staff_role: String,
+    /// The name they go by in the support chat, while their account exists.
+    pub staff_name: Option<String>,
     /// What they looked at.
     pub action: String,
     /// Why, as they stated it.
@@ -182,10 +184,11 @@ impl Store {
     pub async fn staff_access_of(&self, user_id: &str) -> StoreResult<Vec<AccessRecord>> {
         let rows = with_pool!(self, |p| {
             async {
-            let rows = sqlx::query("SELECT staff_role, action, reason, at FROM staff_access_log WHERE user_id = $1 ORDER BY at DESC, id")
+            let rows = sqlx::query("SELECT l.staff_role, l.action, l.reason, l.at, u.email FROM staff_access_log l LEFT JOIN users u ON u.id = l.staff_user_id WHERE l.user_id = $1 ORDER BY l.at DESC, l.id")
                 .bind(user_id).fetch_all(p).await?;
             rows.iter().map(|r| Ok::<_, sqlx::Error>(AccessRecord {
                 staff_role: r.try_get(0)?,
+                staff_name: r.try_get::<Option<String>, _>(4)?.map(|e| crate::support::store::display_name(&e)),
                 action: r.try_get(1)?,
                 reason: r.try_get(2)?,
                 at: r.try_get(3)?,

@@ -340,13 +340,19 @@ pub fn view(
 
 /// The user's profiles, opened.
 pub async fn list(state: &AppState, auth: &AuthUser) -> AppResult<Vec<ProfileView>> {
+    list_of(state, &auth.user.id).await
+}
+
+/// Every profile of the account `user_id`, opened with that account's key. Callers other than
+/// the owner must record the access first (see `privacy::staff::record_access`).
+pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileView>> {
     let key = state
         .vault
-        .existing_key(&auth.user.id)
+        .existing_key(user_id)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let mut out = Vec::new();
-    for p in state.store.profiles_of(&auth.user.id).await? {
+    for p in state.store.profiles_of(user_id).await? {
         let progress = crate::sync::progress(state, &p.id).await?;
         let calls = api_calls_24h(state, &p.id).await?;
         out.push(view(key.as_ref(), &p, progress, calls));

@@ -14,6 +14,7 @@ mod socket_guard;
 pub mod store;
 pub mod store_desk;
 pub mod store_post;
+pub mod threads_data;
 pub mod tickets;
 pub mod workflow;
 

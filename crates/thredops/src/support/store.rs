@@ -269,6 +269,20 @@ impl Store {
         })?)
     }
 
+    /// Whether the customer has written in the conversation (a conversation opened but never
+    /// written in is not a request for help).
+    pub async fn support_customer_wrote(&self, conversation_id: &str) -> StoreResult<bool> {
+        let n: i64 = with_pool!(self, |p| {
+            sqlx::query_scalar(
+            "SELECT count(*) FROM support_messages WHERE conversation_id = $1 AND author = 'customer'"
+        )
+        .bind(conversation_id)
+        .fetch_one(p)
+        .await
+        })?;
+        Ok(n > 0)
+    }
+
     /// Moves a read marker forward (never back). `side` is "customer" or "agent".
     pub async fn support_mark_read(
         &self,

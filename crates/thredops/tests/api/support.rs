@@ -3,6 +3,7 @@
 mod bench;
 mod harness;
 mod pages;
+mod threads_data;
 mod workflow;
 
 use serde_json::json;

@@ -8,6 +8,7 @@
 mod helpers;
 
 mod driver;
+mod support;
 
 use std::time::Duration;
 

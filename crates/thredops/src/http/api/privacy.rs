@@ -30,7 +30,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::GET, "/api/v1/privacy/access-log", "Every staff view of your account", access_log)
             .tag("privacy")
             .authenticated()
-            .response(200, "Newest first", Some(json!({"type": "array", "items": object(&[("staff_role", string()), ("action", string()), ("reason", string()), ("at", integer())], &["staff_role", "action", "reason", "at"])}))),
+            .response(200, "Newest first", Some(json!({"type": "array", "items": object(&[("staff_role", string()), ("staff_name", json!({"type": ["string", "null"]})), ("action", string()), ("reason", string()), ("at", integer())], &["staff_role", "action", "reason", "at"])}))),
         Endpoint::new(Method::GET, "/api/v1/staff/users/{id}", "Staff: an account's summary (recorded in that user's access log)", staff_view)
             .tag("privacy")
             .authenticated()

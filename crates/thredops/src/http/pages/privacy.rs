@@ -102,7 +102,7 @@ async fn render(state: &AppState, auth: &AuthUser, extra: Value) -> AppResult<St
         .staff_access_of(&auth.user.id)
         .await?
         .into_iter()
-        .map(|a| json!({"role": a.staff_role, "action": a.action, "reason": a.reason, "at": when(a.at)}))
+        .map(|a| json!({"role": a.staff_role, "name": a.staff_name, "action": a.action, "reason": a.reason, "at": when(a.at)}))
         .collect();
     let notices: Vec<Value> = state
         .store

@@ -32,6 +32,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         agent(Endpoint::new(Method::GET, "/api/v1/support/conversations/{id}", "A conversation with notes and the customer's account facts", conversation))
             .response(200, "The conversation", Some(schema::detail()))
             .response(404, "No such conversation", None),
+        agent(Endpoint::new(Method::POST, "/api/v1/support/conversations/{id}/threads-data", "Opens the customer's Threads profiles (username, status, last sync, followers, posts); recorded in the customer's access log with the conversation as the reason", threads_data))
+            .response(200, "The profiles", Some(schema::threads_data()))
+            .response(403, "Not an agent, a visitor's conversation, or the customer has not written in it", None)
+            .response(404, "No such conversation", None),
         agent(Endpoint::new(Method::POST, "/api/v1/support/conversations/{id}/messages", "Replies (or adds a private note with private=true); a body of exactly /shortcut sends that canned response", reply))
             .body(object(&[("body", string()), ("private", boolean()), ("client_id", string())], &["body"]))
             .response(201, "Stored", Some(schema::message()))
@@ -113,6 +117,17 @@ async fn conversation(
     Ok(Json(
         json!({"conversation": c, "messages": messages, "customer": customer}),
     ))
+}
+
+async fn threads_data(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let agent = require_agent(&auth)?;
+    Ok(Json(json!(
+        crate::support::threads_data::open(&state, agent, &id).await?
+    )))
 }
 
 #[derive(Deserialize)]

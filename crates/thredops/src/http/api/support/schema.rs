@@ -99,3 +99,24 @@ pub fn detail() -> Value {
         &["conversation", "messages", "customer"],
     )
 }
+
+/// The customer's Threads profiles, opened by an agent.
+pub fn threads_data() -> Value {
+    let profile = object(
+        &[
+            ("username", string()),
+            ("status", string()),
+            ("last_sync_at", nullable("integer")),
+            ("followers_count", nullable("integer")),
+            ("posts", integer()),
+        ],
+        &["username", "status", "posts"],
+    );
+    object(
+        &[
+            ("conversation_id", string()),
+            ("profiles", json!({"type": "array", "items": profile})),
+        ],
+        &["conversation_id", "profiles"],
+    )
+}

@@ -16,7 +16,7 @@ use crate::http::pages::app::{base, merge};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::AppState;
 use crate::store::now_unix;
-use crate::support::{desk, workflow};
+use crate::support::{desk, threads_data as meta_data, workflow};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/support/console/{id}/reply", post(reply))
         .route("/app/support/console/{id}/status", post(status))
         .route("/app/support/console/{id}/assign", post(assign))
+        .route("/app/support/console/{id}/threads-data", post(threads_data))
         .route("/app/support/console/canned", post(add_canned))
         .route(
             "/app/support/console/canned/{id}/delete",
@@ -94,7 +95,10 @@ async fn context(state: &AppState, auth: &AuthUser, view: &View) -> AppResult<Va
             .support_messages_after(id, 0, true, 2000)
             .await?;
         let customer = crate::support::tickets::customer_summary(state, &c).await?;
+        let may_open_threads_data =
+            c.user_id.is_some() && state.store.support_customer_wrote(&c.id).await?;
         selected = json!({
+            "may_open_threads_data": may_open_threads_data,
             "conversation": c,
             "category_label": category_label(c.category.as_deref()),
             "messages": messages,
@@ -287,4 +291,28 @@ async fn delete_canned(
         return Err(AppError::NotFound);
     }
     Ok(see_other("/app/support/console"))
+}
+
+/// "Show Threads data": the console again, with the customer's profiles beside the
+/// conversation. Recorded in the customer's access log; never kept on the page afterwards.
+async fn threads_data(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> AppResult<Response> {
+    require_session_csrf(&state, &auth, &form.csrf)?;
+    let Ok(agent) = desk::require_agent(&auth) else {
+        return forbidden(&state);
+    };
+    let view = View {
+        c: Some(id.clone()),
+        ..View::default()
+    };
+    let (status, extra) = match meta_data::open(&state, agent, &id).await {
+        Ok(data) => (StatusCode::OK, json!({"threads_data": data})),
+        Err(AppError::Forbidden(message)) => (StatusCode::FORBIDDEN, json!({"error": message})),
+        Err(other) => return Err(other),
+    };
+    render(&state, &auth, &view, status, extra).await
 }
