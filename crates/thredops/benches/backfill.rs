@@ -75,7 +75,7 @@ async fn main() {
     client
         .post(format!("{base}/api/v1/auth/signup"))
         .json(
-            &serde_json::json!({"email": "bench@example.com", "password": "bench-passphrase-long"}),
+            &serde_json::json!({"email": "bench@example.com", "password": "lantern-harbour-quietly-9"}),
         )
         .send()
         .await

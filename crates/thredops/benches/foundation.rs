@@ -29,20 +29,33 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     }
 }
 
-fn start(dir: &std::path::Path, port: u16) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_thredops"))
-        .arg("serve")
-        .env("THREDOPS_DATA_DIR", dir)
-        .env("THREDOPS_BIND", format!("127.0.0.1:{port}"))
-        .env("THREDOPS_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start thredops")
+/// The server under test; stopped (SIGTERM, then waited for) when dropped, also on a panic.
+struct Server(std::process::Child);
+
+impl Server {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
 }
 
-fn stop(mut child: std::process::Child) {
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let _ = child.wait();
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(dir: &std::path::Path, port: u16) -> Server {
+    Server(
+        Command::new(env!("CARGO_BIN_EXE_thredops"))
+            .arg("serve")
+            .env("THREDOPS_DATA_DIR", dir)
+            .env("THREDOPS_BIND", format!("127.0.0.1:{port}"))
+            .env("THREDOPS_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start thredops"),
+    )
 }
 
 #[tokio::main]
@@ -67,7 +80,7 @@ async fn main() {
     let child = start(&dir, port);
     wait_ready(&client, &base).await;
     let first_start = t.elapsed();
-    stop(child);
+    drop(child);
 
     let t = Instant::now();
     let child = start(&dir, port);
@@ -79,7 +92,7 @@ async fn main() {
     let r = client
         .post(format!("{base}/api/v1/auth/signup"))
         .json(
-            &serde_json::json!({"email": "bench@example.com", "password": "bench-passphrase-long"}),
+            &serde_json::json!({"email": "bench@example.com", "password": "lantern-harbour-quietly-9"}),
         )
         .send()
         .await
@@ -108,7 +121,7 @@ async fn main() {
     )
     .await;
     let loaded_rss = common::rss_mib(child.id());
-    stop(child);
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 
     println!("workers: {workers}, seconds per scenario: {seconds}");

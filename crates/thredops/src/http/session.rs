@@ -36,14 +36,9 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Auth
         .map_err(|_| AppError::Unauthorized)?;
     let now = now_unix();
     let idle = state.settings.session_idle.as_secs() as i64;
-    let session = state
+    let (session, user) = state
         .store
         .live_session(&claims.sid, &claims.sub, now, idle)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let user = state
-        .store
-        .user_by_id(&claims.sub)
         .await?
         .ok_or(AppError::Unauthorized)?;
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {

@@ -2,7 +2,9 @@
 
 use sqlx::Row;
 
+use super::users::UserRecord;
 use super::{Store, StoreResult, with_pool};
+use crate::domain::Role;
 
 /// A stored session.
 #[derive(Debug, Clone)]
@@ -84,31 +86,48 @@ impl Store {
         Ok(())
     }
 
-    /// The session if it is live: not revoked, not past its absolute end, used within `idle_secs`.
+    /// The live session `id` of `user_id` (not revoked, not past its absolute end, used within
+    /// `idle_secs`) together with its account, in one query: every authenticated request asks.
     pub async fn live_session(
         &self,
         id: &str,
         user_id: &str,
         now: i64,
         idle_secs: i64,
-    ) -> StoreResult<Option<SessionRecord>> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND last_seen_at > $4"
-        ));
-        let found = with_pool!(self, |p| async {
-            match sqlx::query(sql)
-                .bind(id)
-                .bind(user_id)
-                .bind(now)
-                .bind(now - idle_secs)
-                .fetch_optional(p)
-                .await?
+    ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
+        let found = with_pool!(self, |p| {
+            async {
+            match sqlx::query(
+                "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.ip, \
+                 u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4",
+            )
+            .bind(id)
+            .bind(user_id)
+            .bind(now)
+            .bind(now - idle_secs)
+            .fetch_optional(p)
+            .await?
             {
-                Some(row) => Ok::<_, sqlx::Error>(Some(session_from_row!(row))),
+                Some(row) => {
+                    let role: String = row.try_get("role")?;
+                    let user = UserRecord {
+                        id: row.try_get("user_id")?,
+                        email: row.try_get("email")?,
+                        password_hash: row.try_get("password_hash")?,
+                        role: Role::parse(&role).unwrap_or(Role::User),
+                        timezone: row.try_get("timezone")?,
+                        created_at: row.try_get("user_created_at")?,
+                        last_active_at: row.try_get("last_active_at")?,
+                    };
+                    Ok::<_, sqlx::Error>(Some((session_from_row!(row), user)))
+                }
                 None => Ok(None),
             }
         }
-        .await)?;
+        .await
+        })?;
         Ok(found)
     }
 

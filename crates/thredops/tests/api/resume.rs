@@ -173,16 +173,15 @@ async fn a_backfill_killed_midway_resumes_on_another_worker(backend: Backend) {
     let _second = Worker::start(&web);
     wait_for_backfill(&web, &id).await;
     assert_matches_truth(&web, &id, c.user_id).await;
-    let attempts: i64 =
-        with_pool!(web.state.store, |p| {
-            sqlx::query_scalar(
+    let attempts: i64 = with_pool!(web.state.store, |p| {
+        sqlx::query_scalar(
         "SELECT CAST(attempts AS BIGINT) FROM jobs WHERE kind = 'threads.backfill' AND subject = $1"
     )
     .bind(&id)
     .fetch_one(p)
     .await
-        })
-        .unwrap();
+    })
+    .unwrap();
     assert_eq!(attempts, 2, "the takeover is the second attempt");
     // Only the finished run records its calls: it fetched what was left (plus at most the page
     // whose cursor the killed worker had not saved yet), not the whole history again.
