@@ -1,5 +1,5 @@
-//! The plan limits other areas ask about: the strategist switch and deep audits per calendar
-//! month (UTC).
+//! The plan limits other areas ask about: the strategist switch, deep audits per calendar month
+//! (UTC) and how many days of history analytics show.
 //!
 //! Each answer costs one query when billing is on (the audit count one more) and none when it
 //! is off, where every limit is open.
@@ -93,6 +93,46 @@ pub async fn require_audit(state: &AppState, user_id: &str) -> AppResult<()> {
         Some(a) if a.reached() => Err(refusal("audits", &a.plan, a.message())),
         _ => Ok(()),
     }
+}
+
+/// How far back analytics show under the user's plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryLimit {
+    /// Days shown, today included.
+    pub days: u32,
+    /// The plan in force.
+    pub plan: String,
+}
+
+impl HistoryLimit {
+    /// What the pages say when a period was shortened.
+    pub fn note(&self) -> String {
+        format!(
+            "Your {} plan shows the last {} days of history. Older data is kept and shows again when you upgrade on the Billing page.",
+            self.plan, self.days
+        )
+    }
+
+    /// The refusal of something entirely older than the limit (one old post).
+    pub fn refusal(&self) -> AppError {
+        refusal(
+            "history_days",
+            &self.plan,
+            format!(
+                "Your {} plan shows the last {} days of history and this is older. It is kept: upgrade on the Billing page ({UPGRADE_URL}) to see it.",
+                self.plan, self.days
+            ),
+        )
+    }
+}
+
+/// The user's history limit; `None` when the plan shows all of it.
+pub async fn history_limit(state: &AppState, user_id: &str) -> AppResult<Option<HistoryLimit>> {
+    let entitlement = entitlements::of_user(state, user_id, now_unix()).await?;
+    Ok(entitlement.limits().history_days.map(|days| HistoryLimit {
+        days,
+        plan: entitlement.plan.name.to_owned(),
+    }))
 }
 
 /// The first second (UTC) of the calendar month holding `now`, and of the next month.

@@ -67,7 +67,7 @@ async fn enforce_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         .map_err(|e| JobError::retry(e.to_string()))
 }
 
-/// The limits in force for a user now. The strategist and audit areas check them
+/// The limits in force for a user now. The strategist, audit and analytics areas check them
 /// through [`gate`].
 pub async fn limits_for(state: &AppState, user_id: &str) -> AppResult<Limits> {
     Ok(entitlements::of_user(state, user_id, now_unix())

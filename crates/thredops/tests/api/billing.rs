@@ -3,6 +3,7 @@
 
 mod fake;
 mod flows;
+mod history;
 mod limits;
 
 use reqwest::StatusCode;
