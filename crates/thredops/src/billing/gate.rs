@@ -1,5 +1,5 @@
 //! The plan limits other areas ask about: the strategist switch, deep audits per calendar month
-//! (UTC) and how many days of history analytics show.
+//! (UTC), how many days of history analytics show, and the past-due notice of the app pages.
 //!
 //! Each answer costs one query when billing is on (the audit count one more) and none when it
 //! is off, where every limit is open.
@@ -7,12 +7,13 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::entitlements;
+use super::entitlements::{self, Standing};
 use super::notify::local_date;
 use super::store;
 use crate::http::error::{AppError, AppResult, UPGRADE_URL};
 use crate::http::state::AppState;
 use crate::store::now_unix;
+use crate::store::users::UserRecord;
 
 fn refusal(limit: &'static str, plan: &str, message: String) -> AppError {
     AppError::PlanLimit {
@@ -133,6 +134,31 @@ pub async fn history_limit(state: &AppState, user_id: &str) -> AppResult<Option<
         days,
         plan: entitlement.plan.name.to_owned(),
     }))
+}
+
+/// The warning the app pages show while a payment has failed and the plan holds for its grace
+/// period.
+#[derive(Debug, Clone, Serialize)]
+pub struct PastDueNotice {
+    /// The plan kept until then.
+    pub plan: String,
+    /// The day the grace period ends, in the user's time zone.
+    pub until: String,
+}
+
+/// The past-due notice of `user`, if their subscription is in its grace period.
+pub async fn past_due_notice(
+    state: &AppState,
+    user: &UserRecord,
+) -> AppResult<Option<PastDueNotice>> {
+    let entitlement = entitlements::of_user(state, &user.id, now_unix()).await?;
+    Ok(match (entitlement.standing, entitlement.grace_until) {
+        (Standing::Grace, Some(until)) => Some(PastDueNotice {
+            plan: entitlement.plan.name.to_owned(),
+            until: local_date(until, user.timezone.as_deref()),
+        }),
+        _ => None,
+    })
 }
 
 /// The first second (UTC) of the calendar month holding `now`, and of the next month.

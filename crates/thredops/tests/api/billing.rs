@@ -5,6 +5,7 @@ mod fake;
 mod flows;
 mod history;
 mod limits;
+mod past_due;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
