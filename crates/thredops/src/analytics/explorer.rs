@@ -343,12 +343,14 @@ pub struct PostDetail {
     pub history: Table,
 }
 
-/// One post of the scope's profile (404 when it is not there).
+/// One post of the scope's profile (404 when it is not there; refused when it is older than the
+/// plan shows).
 pub async fn post_detail(scope: &Scope, media_id: &str) -> AppResult<PostDetail> {
     let store = &scope.state.store;
     let p = queries::post(store, scope.id(), media_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    scope.check_shown(p.posted_at)?;
     let mut history = Table::new(&[
         "taken_at",
         "taken_local",

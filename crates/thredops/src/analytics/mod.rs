@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use crate::billing::gate::{self, HistoryLimit};
 use crate::crypto::DataKey;
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::AuthUser;
@@ -43,6 +44,8 @@ pub struct Scope {
     pub key: Option<DataKey>,
     /// "Now" on the Threads side (the sandbox clock in sandbox mode).
     pub now: i64,
+    /// How far back the user's plan shows history (none: all of it).
+    pub history: Option<HistoryLimit>,
 }
 
 impl Scope {
@@ -64,6 +67,7 @@ impl Scope {
             tz: period::parse_tz(auth.user.timezone.as_deref()),
             key,
             now: state.threads.now().timestamp(),
+            history: gate::history_limit(state, &auth.user.id).await?,
         })
     }
 
@@ -72,14 +76,36 @@ impl Scope {
         &self.profile.id
     }
 
-    /// Resolves a period query; "all time" starts where the stored history does.
+    /// Resolves a period query; "all time" starts where the stored history does. The plan's
+    /// history limit shortens it (and says so in the period).
     pub async fn period(&self, q: &PeriodQuery) -> AppResult<Period> {
         let first = if q.period.as_deref() == Some("all") {
             self.history_start().await?
         } else {
             None
         };
-        q.resolve(self.tz, self.now, first)
+        let period = q.resolve(self.tz, self.now, first)?;
+        Ok(match &self.history {
+            Some(limit) => period.limit_history(limit.days, self.today()),
+            None => period,
+        })
+    }
+
+    /// Today in the user's time zone.
+    pub fn today(&self) -> NaiveDate {
+        period::local_date(self.tz, self.now)
+    }
+
+    /// Refuses what happened before the first day the plan shows (e.g. one old post).
+    pub fn check_shown(&self, unix: i64) -> AppResult<()> {
+        let Some(limit) = &self.history else {
+            return Ok(());
+        };
+        let first = period::first_shown(limit.days, self.today());
+        if unix < period::local_midnight(self.tz, first) {
+            return Err(limit.refusal());
+        }
+        Ok(())
     }
 
     /// The first local date with any stored data (first post, snapshot or daily views).

@@ -80,10 +80,40 @@ pub struct Period {
     pub current: Window,
     /// The same number of days just before it (none for all time).
     pub previous: Option<Window>,
+    /// Set when the plan's history limit shortened the period or dropped its comparison: the
+    /// number of days the plan shows (null when nothing was cut).
+    pub history_limited_to_days: Option<u32>,
+}
+
+impl Period {
+    /// Keeps the period within the last `days` local days up to `today` (today included): the
+    /// period shown starts no earlier, and a comparison period reaching further back is dropped.
+    /// Older data stays stored; it is only not shown.
+    pub fn limit_history(mut self, days: u32, today: NaiveDate) -> Self {
+        let first = first_shown(days, today);
+        let mut cut = false;
+        if self.current.from < first {
+            self.current = Window::new(self.tz, first, self.current.to.max(first));
+            cut = true;
+        }
+        if self.previous.is_some_and(|w| w.from < first) {
+            self.previous = None;
+            cut = true;
+        }
+        if cut {
+            self.history_limited_to_days = Some(days);
+        }
+        self
+    }
 }
 
 fn tz_name<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(tz.name())
+}
+
+/// The first local date of the last `days` days up to `today` (at least today itself).
+pub fn first_shown(days: u32, today: NaiveDate) -> NaiveDate {
+    today - Duration::days(i64::from(days.max(1)) - 1)
 }
 
 /// Local midnight of `date` in `tz`; where a DST jump skips midnight, the first instant of the day.
@@ -179,6 +209,7 @@ impl PeriodQuery {
             tz,
             current,
             previous,
+            history_limited_to_days: None,
         })
     }
 }
@@ -295,6 +326,46 @@ mod tests {
                     .unwrap_err()
             ),
             "to"
+        );
+    }
+
+    #[test]
+    fn a_history_limit_shortens_the_period_and_drops_a_comparison_beyond_it() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 6, 30, 12, 0, 0)
+            .unwrap()
+            .timestamp();
+        let today = date("2026-06-30");
+        let last = |key: &str| {
+            PeriodQuery {
+                period: Some(key.into()),
+                ..Default::default()
+            }
+            .resolve(Tz::UTC, now, Some(date("2024-01-01")))
+            .unwrap()
+        };
+        let within = last("30d").limit_history(90, today);
+        assert_eq!(within.history_limited_to_days, None);
+        assert!(within.previous.is_some(), "days 31-60 ago are within 90");
+        let year = last("365d").limit_history(90, today);
+        assert_eq!(
+            (year.current.from, year.current.to),
+            (date("2026-04-02"), today)
+        );
+        assert_eq!(year.current.days(), 90);
+        assert!(year.previous.is_none());
+        assert_eq!(year.history_limited_to_days, Some(90));
+        let quarter = last("90d").limit_history(90, today);
+        assert_eq!(quarter.current.days(), 90, "the period itself fits");
+        assert!(quarter.previous.is_none(), "its comparison does not");
+        assert_eq!(quarter.history_limited_to_days, Some(90));
+        let old = q("custom", "2025-01-01", "2025-01-31")
+            .resolve(Tz::UTC, now, None)
+            .unwrap()
+            .limit_history(90, today);
+        assert_eq!(
+            (old.current.from, old.current.to),
+            (date("2026-04-02"), date("2026-04-02"))
         );
     }
 

@@ -5,6 +5,7 @@
 
 mod config;
 pub mod entitlements;
+pub mod gate;
 pub mod notify;
 pub mod signature;
 mod store;
@@ -66,8 +67,8 @@ async fn enforce_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         .map_err(|e| JobError::retry(e.to_string()))
 }
 
-/// The limits in force for a user now (other areas gate the strategist, audits and history on
-/// this).
+/// The limits in force for a user now. The strategist, audit and analytics areas check them
+/// through [`gate`].
 pub async fn limits_for(state: &AppState, user_id: &str) -> AppResult<Limits> {
     Ok(entitlements::of_user(state, user_id, now_unix())
         .await?

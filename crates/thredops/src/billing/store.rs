@@ -232,3 +232,18 @@ pub async fn set_profile_status(
     .map(|r| r.rows_affected()))?;
     Ok(affected > 0)
 }
+
+/// Deep audits a user started since `since` that count against the plan (failed ones do not).
+/// Going through the user's profiles lets the count use the audits' profile index.
+pub async fn audits_started_since(store: &Store, user_id: &str, since: i64) -> StoreResult<i64> {
+    Ok(with_pool!(store, |p| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM strategy_audits WHERE user_id = $1 AND created_at >= $2 AND status <> 'failed' \
+         AND profile_id IN (SELECT id FROM threads_profiles WHERE user_id = $1)"
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_one(p)
+    .await
+    })?)
+}

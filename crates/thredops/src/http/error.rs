@@ -9,6 +9,9 @@ use serde_json::json;
 
 use crate::store::StoreError;
 
+/// Where a user raises their plan's limits.
+pub const UPGRADE_URL: &str = "/app/billing";
+
 /// Everything a handler can fail with; each variant maps to one status.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -27,6 +30,17 @@ pub enum AppError {
     /// 404: nothing here (also for other users' resources).
     #[error("Not found.")]
     NotFound,
+    /// 402: the user's plan does not include this; the body names the limit, the plan and where
+    /// to upgrade.
+    #[error("{message}")]
+    PlanLimit {
+        /// The limit reached: `strategist`, `audits` or `history_days`.
+        limit: &'static str,
+        /// The name of the plan in force.
+        plan: String,
+        /// What is refused and the way out.
+        message: String,
+    },
     /// 409: conflicts with existing state.
     #[error("{0}")]
     Conflict(String),
@@ -72,6 +86,7 @@ impl AppError {
             AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::PlanLimit { .. } => StatusCode::PAYMENT_REQUIRED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -92,6 +107,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound | AppError::Store(StoreError::NotFound) => "not_found",
+            AppError::PlanLimit { .. } => "plan_limit",
             AppError::Conflict(_) | AppError::Store(StoreError::Conflict) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -122,8 +138,14 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?self, "request failed");
         }
         let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
-        if let AppError::Validation { fields, .. } = &self {
-            body["error"]["fields"] = json!(fields);
+        match &self {
+            AppError::Validation { fields, .. } => body["error"]["fields"] = json!(fields),
+            AppError::PlanLimit { limit, plan, .. } => {
+                body["error"]["limit"] = json!(limit);
+                body["error"]["plan"] = json!(plan);
+                body["error"]["upgrade_url"] = json!(UPGRADE_URL);
+            }
+            _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();
         if let AppError::RateLimited(wait) = &self {

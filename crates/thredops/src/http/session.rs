@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::cookies;
 use super::error::AppError;
 use super::state::AppState;
+use crate::billing::gate::{self, PastDueNotice};
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
 
@@ -22,6 +23,9 @@ pub struct AuthUser {
     pub user: UserRecord,
     /// The session the request came with.
     pub session_id: String,
+    /// The warning the app pages show while a payment has failed; read for [`PageUser`] only
+    /// (one query when billing is on), always `None` for the API.
+    pub past_due: Option<PastDueNotice>,
 }
 
 /// Checks the session cookie: `Ok(None)` without one; an invalid, expired or revoked one is an
@@ -52,6 +56,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Auth
     Ok(Some(AuthUser {
         user,
         session_id: session.id,
+        past_due: None,
     }))
 }
 
@@ -68,7 +73,8 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-/// A signed-in user for HTML pages: without a valid session, redirect to the sign-in page.
+/// A signed-in user for HTML pages: without a valid session, redirect to the sign-in page. Also
+/// reads the past-due notice every app page shows.
 #[derive(Debug, Clone)]
 pub struct PageUser(pub AuthUser);
 
@@ -104,7 +110,12 @@ impl FromRequestParts<AppState> for PageUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         match authenticate(state, parts).await {
-            Ok(Some(user)) => Ok(PageUser(user)),
+            Ok(Some(mut user)) => {
+                user.past_due = gate::past_due_notice(state, &user.user)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                Ok(PageUser(user))
+            }
             Ok(None) => Err(ToSignIn {
                 expired: false,
                 clear_cookie: None,

@@ -1,5 +1,7 @@
 //! What the API and the pages call: each function checks ownership first (another user's
-//! profile, audit or experiment is a 404) and then delegates to the pure analyses.
+//! profile, audit or experiment is a 404) and then delegates to the pure analyses. The
+//! strategist's functions are refused when the user's plan has no strategist, and starting an
+//! audit beyond the plan's monthly allowance is refused (see [`gate`]).
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -9,6 +11,7 @@ use super::experiments::{self, ExperimentInput, Spec};
 use super::report::{self, StrategyReport};
 use super::store::{AuditRow, ExperimentRow, StrategyStore};
 use super::{AUDIT_JOB, AUDIT_PURPOSE, EXPERIMENT_PURPOSE, audit, llm};
+use crate::billing::gate;
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::AuthUser;
 use crate::http::state::AppState;
@@ -32,12 +35,14 @@ pub async fn strategy(
     auth: &AuthUser,
     profile_id: &str,
 ) -> AppResult<StrategyReport> {
+    gate::require_strategist(state, &auth.user.id).await?;
     let data = dataset(state, auth, profile_id).await?;
     Ok(report::build(&data))
 }
 
 /// Next week's plan.
 pub async fn plan(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Value> {
+    gate::require_strategist(state, &auth.user.id).await?;
     let data = dataset(state, auth, profile_id).await?;
     let report = report::build(&data);
     Ok(report::weekly_plan(
@@ -112,6 +117,7 @@ pub async fn start_audit(
     {
         return audit_view(state, active, false).await;
     }
+    gate::require_audit(state, &auth.user.id).await?;
     // Time-ordered ids: two audits started within the same second still list newest first.
     let id = uuid::Uuid::now_v7().to_string();
     st.insert_audit(&id, profile_id, &auth.user.id, now_unix())
@@ -177,6 +183,7 @@ pub async fn start_experiment(
     profile_id: &str,
     input: &ExperimentInput,
 ) -> AppResult<ExperimentView> {
+    gate::require_strategist(state, &auth.user.id).await?;
     let data = dataset(state, auth, profile_id).await?;
     let audience = super::audience::of(&data);
     let now = state.threads.now().timestamp();
@@ -219,6 +226,7 @@ pub async fn experiments(
     auth: &AuthUser,
     profile_id: &str,
 ) -> AppResult<Vec<ExperimentView>> {
+    gate::require_strategist(state, &auth.user.id).await?;
     let data = dataset(state, auth, profile_id).await?;
     let rows = StrategyStore(&state.store)
         .experiments_of(profile_id)
@@ -233,6 +241,7 @@ pub async fn cancel_experiment(
     profile_id: &str,
     id: &str,
 ) -> AppResult<()> {
+    gate::require_strategist(state, &auth.user.id).await?;
     data::owned_profile(state, &auth.user.id, profile_id).await?;
     let st = StrategyStore(&state.store);
     let row = st
@@ -334,6 +343,7 @@ pub async fn set_preferences(
 
 /// The findings phrased by the language model, for users who opted in.
 pub async fn narrative(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Value> {
+    gate::require_strategist(state, &auth.user.id).await?;
     if state.settings.llm.is_none() {
         return Err(AppError::Conflict(
             "No language model is configured on this server.".into(),

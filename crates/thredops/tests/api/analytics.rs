@@ -2,7 +2,7 @@
 
 mod bench;
 mod explorer;
-mod fixtures;
+pub(crate) mod fixtures;
 mod pages;
 
 use std::collections::HashMap;

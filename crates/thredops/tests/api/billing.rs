@@ -3,6 +3,9 @@
 
 mod fake;
 mod flows;
+mod history;
+mod limits;
+mod past_due;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -120,6 +123,39 @@ pub async fn deliver_signed(app: &TestApp, body: &str) {
     let r = deliver(app, body, Some(signed(SECRET, now(), body))).await;
     assert_eq!(r.status(), StatusCode::OK);
     connect::run_due_now(app, thredops::billing::kind::EVENT).await;
+}
+
+/// Tells the app, through a signed webhook, that `customer` has `status` on `price` now.
+pub async fn set_subscription(app: &TestApp, customer: &str, status: &str, price: &str) {
+    let sub = subscription(customer, status, price, now() + 30 * 86_400);
+    let id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+    deliver_signed(
+        app,
+        &event(&id, "customer.subscription.updated", now(), sub),
+    )
+    .await;
+}
+
+/// Checks a plan-limit refusal: 402 naming the limit, the plan and the billing page; returns
+/// the message.
+pub async fn assert_plan_limit(r: reqwest::Response, limit: &str, plan: &str) -> String {
+    assert_eq!(r.status(), StatusCode::PAYMENT_REQUIRED);
+    let body: Value = r.json().await.unwrap();
+    let error = &body["error"];
+    assert_eq!(error["code"], "plan_limit", "{body}");
+    assert_eq!(error["limit"], limit, "{body}");
+    assert_eq!(error["plan"], plan, "{body}");
+    assert_eq!(error["upgrade_url"], "/app/billing", "{body}");
+    let message = error["message"].as_str().unwrap().to_owned();
+    assert!(message.contains(&format!("{plan} plan")), "{message}");
+    assert!(message.contains("/app/billing"), "{message}");
+    message
+}
+
+/// A page's status and HTML.
+pub async fn html(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let r = app.get(path).await;
+    (r.status(), r.text().await.unwrap())
 }
 
 pub async fn overview(app: &TestApp) -> Value {

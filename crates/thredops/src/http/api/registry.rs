@@ -85,6 +85,11 @@ impl Endpoint {
         self.responses.push((status, description, schema));
         self
     }
+
+    /// Documents the 402 answered when the user's plan does not allow `what`.
+    pub fn plan_limited(self, what: &'static str) -> Self {
+        self.response(402, what, Some(error_schema()))
+    }
 }
 
 /// The error body every failure uses.
@@ -154,11 +159,11 @@ pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "ThredOps API", "version": version, "description": "JSON API of ThredOps. Authenticate with the session cookie set by /api/v1/auth/login. Errors are {\"error\":{\"code\",\"message\",\"fields\"?}}."},
+        "info": {"title": "ThredOps API", "version": version, "description": "JSON API of ThredOps. Authenticate with the session cookie set by /api/v1/auth/login. Errors are {\"error\":{\"code\",\"message\",\"fields\"?}}; a plan limit (402, code plan_limit) also names the limit, the plan and upgrade_url."},
         "paths": paths,
         "components": {
             "securitySchemes": {"sessionCookie": {"type": "apiKey", "in": "cookie", "name": "thredops_session", "description": "Named __Host-thredops_session when served over https."}},
-            "schemas": {"Error": object(&[("error", object(&[("code", string()), ("message", string()), ("fields", json!({"type": "object", "additionalProperties": {"type": "string"}}))], &["code", "message"]))], &["error"])}
+            "schemas": {"Error": object(&[("error", object(&[("code", string()), ("message", string()), ("fields", json!({"type": "object", "additionalProperties": {"type": "string"}})), ("limit", string()), ("plan", string()), ("upgrade_url", string())], &["code", "message"]))], &["error"])}
         }
     })
 }

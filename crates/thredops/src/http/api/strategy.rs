@@ -73,23 +73,23 @@ fn audit_schema() -> Value {
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(Method::GET, "/api/v1/profiles/{id}/strategy", "Recommendations with evidence, sample size and confidence", get_strategy)
-            .tag("strategy").authenticated()
+            .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
             .response(200, "The strategist's report; enough_data=false with a message below the thresholds", Some(any_object()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::GET, "/api/v1/profiles/{id}/strategy/plan", "Suggested slots and content mix for next week (composer pre-fill)", get_plan)
-            .tag("strategy").authenticated()
+            .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
             .response(200, "week_start, timezone, posts, mix, slots[], composer_prefill[]", Some(any_object()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::GET, "/api/v1/profiles/{id}/strategy/experiments", "Experiments with tracking and measured results", list_experiments)
-            .tag("strategy").authenticated()
+            .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
             .response(200, "Experiments, newest first", Some(list_of(any_object())))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/strategy/experiments", "Start an experiment", create_experiment)
-            .tag("strategy").authenticated().body(experiment_body())
+            .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist").body(experiment_body())
             .response(201, "The experiment with its first tracking", Some(any_object()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/strategy/experiments/{experiment_id}/cancel", "Cancel a running experiment", cancel_experiment)
-            .tag("strategy").authenticated()
+            .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
             .response(204, "Cancelled", None)
             .response(404, "No such experiment of yours", None)
             .response(409, "Not running", None),
@@ -100,12 +100,12 @@ pub fn endpoints() -> Vec<Endpoint> {
             .tag("strategy").authenticated().body(object(&[("llm_opt_in", boolean())], &["llm_opt_in"]))
             .response(200, "The saved preference", Some(any_object())),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/strategy/narrative", "Findings phrased and post ideas drafted by the configured language model (aggregates only)", post_narrative)
-            .tag("strategy").authenticated()
+            .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
             .response(200, "text, model, and exactly what was sent", Some(any_object()))
             .response(403, "Not opted in", None)
             .response(409, "No model configured, not enough data, or the model did not answer", None),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/audits", "Run a Deep Audit (a job; poll the audit for progress)", post_audit)
-            .tag("audit").authenticated()
+            .tag("audit").authenticated().plan_limited("The plan's deep audits for this calendar month (UTC) are used up")
             .response(202, "The queued (or already running) audit", Some(audit_schema()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::GET, "/api/v1/profiles/{id}/audits", "A profile's audits, newest first", list_audits)

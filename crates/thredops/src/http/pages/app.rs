@@ -97,7 +97,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/sessions/{id}/revoke", post(revoke_session))
 }
 
-/// The context every app page shares.
+/// The context every app page shares (the layout shows the past-due banner from it).
 pub fn base(state: &AppState, auth: &AuthUser, active: &str) -> Value {
     json!({
         "user": auth.user.email,
@@ -105,6 +105,7 @@ pub fn base(state: &AppState, auth: &AuthUser, active: &str) -> Value {
         "nav": NAV,
         "active": active,
         "sandbox": state.threads.sandbox.is_some(),
+        "past_due": auth.past_due,
     })
 }
 

@@ -4,6 +4,7 @@ mod account;
 mod analytics;
 mod app;
 mod billing;
+mod plan_limit;
 mod privacy;
 mod profiles;
 mod public;
@@ -37,5 +38,6 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     privacy::TEMPLATES,
     strategy::TEMPLATES,
     billing::TEMPLATES,
+    plan_limit::TEMPLATES,
     support::TEMPLATES,
 ];

@@ -1,5 +1,6 @@
 //! Strategist and Deep Audit pages: per-profile advice, plan and experiments; audits with live
-//! progress and a printable report.
+//! progress and a printable report. Without the strategist in the plan, or with the month's
+//! audits used up, the pages explain the limit and link to the billing page instead.
 
 use std::collections::BTreeMap;
 
@@ -13,10 +14,13 @@ use serde_json::{Value, json};
 
 use super::account::{CsrfForm, require_session_csrf};
 use super::app::{base, merge};
+use super::plan_limit::explain;
+use crate::billing::gate;
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::AppState;
 use crate::services::profiles;
+use crate::store::now_unix;
 use crate::strategy::data::user_tz;
 use crate::strategy::experiments::ExperimentInput;
 use crate::strategy::service;
@@ -109,16 +113,21 @@ async fn index(
 async fn strategist_index(
     State(state): State<AppState>,
     PageUser(auth): PageUser,
-) -> AppResult<Html<String>> {
-    index(
-        &state,
-        &auth,
-        "strategist",
-        "Strategist",
-        "What to post, when and why, from your own data. Choose a profile.",
-        "strategist",
-    )
-    .await
+) -> AppResult<Response> {
+    let page = async {
+        gate::require_strategist(&state, &auth.user.id).await?;
+        index(
+            &state,
+            &auth,
+            "strategist",
+            "Strategist",
+            "What to post, when and why, from your own data. Choose a profile.",
+            "strategist",
+        )
+        .await
+    }
+    .await;
+    explain(&state, &auth, "strategist", page)
 }
 
 async fn audit_index(
@@ -148,6 +157,7 @@ async fn render_strategist(
     id: &str,
     extra: Value,
 ) -> AppResult<Html<String>> {
+    gate::require_strategist(state, &auth.user.id).await?;
     let profile = profiles::get(state, auth, id).await?;
     let data = service::dataset(state, auth, id).await?;
     let report = crate::strategy::report::build(&data);
@@ -178,7 +188,7 @@ async fn strategist(
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     Query(q): Query<Notice>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     let notice = match q.done.as_deref() {
         Some("experiment") => {
             Some("The experiment started. ThredOps tracks your posts against it.")
@@ -187,7 +197,8 @@ async fn strategist(
         Some("preferences") => Some("Your language-model choice was saved."),
         _ => None,
     };
-    render_strategist(&state, &auth, &id, json!({"notice": notice})).await
+    let page = render_strategist(&state, &auth, &id, json!({"notice": notice})).await;
+    explain(&state, &auth, "strategist", page)
 }
 
 #[derive(Deserialize, Default)]
@@ -219,7 +230,7 @@ async fn start_experiment(
             .await
             .map(|_| ()),
     };
-    match result {
+    let page = match result {
         Ok(()) => Ok(see_other(format!("/app/strategist/{id}?done=experiment"))),
         Err(AppError::Validation { message, fields }) => {
             let extra = json!({"error": message, "fields": fields, "form": {"kind": form.kind, "value": form.value, "days": form.days}});
@@ -227,7 +238,8 @@ async fn start_experiment(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e),
-    }
+    };
+    explain(&state, &auth, "strategist", page)
 }
 
 async fn cancel_experiment(
@@ -237,8 +249,10 @@ async fn cancel_experiment(
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
-    service::cancel_experiment(&state, &auth, &id, &eid).await?;
-    Ok(see_other(format!("/app/strategist/{id}?done=cancelled")))
+    let done = service::cancel_experiment(&state, &auth, &id, &eid)
+        .await
+        .map(|()| see_other(format!("/app/strategist/{id}?done=cancelled")));
+    explain(&state, &auth, "strategist", done)
 }
 
 #[derive(Deserialize, Default)]
@@ -276,11 +290,10 @@ async fn narrative(
         Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
             json!({"error": e.public_message()})
         }
-        Err(e) => return Err(e),
+        Err(e) => return explain(&state, &auth, "strategist", Err::<Response, _>(e)),
     };
-    Ok(render_strategist(&state, &auth, &id, extra)
-        .await?
-        .into_response())
+    let page = render_strategist(&state, &auth, &id, extra).await;
+    explain(&state, &auth, "strategist", page)
 }
 
 async fn audit_page(
@@ -305,8 +318,14 @@ async fn audit_page(
     let active = audits
         .iter()
         .find(|a| matches!(a.status.as_str(), "queued" | "running"));
+    let allowance = gate::audit_allowance(&state, &auth.user.id, now_unix()).await?;
+    let limit_message = allowance
+        .as_ref()
+        .filter(|a| a.reached())
+        .map(|a| a.message());
     let ctx = json!({"profile": profile, "audits": history, "latest": latest, "active": active,
-        "latest_when": latest.as_ref().map(|a| local(&auth, a.created_at))});
+        "latest_when": latest.as_ref().map(|a| local(&auth, a.created_at)),
+        "allowance": allowance, "limit_message": limit_message});
     state.templates.render(
         "strategy/audit.html",
         merge(base(&state, &auth, "audit"), ctx),
@@ -320,8 +339,10 @@ async fn run_audit(
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
-    service::start_audit(&state, &auth, &id).await?;
-    Ok(see_other(format!("/app/audit/{id}")))
+    let started = service::start_audit(&state, &auth, &id)
+        .await
+        .map(|_| see_other(format!("/app/audit/{id}")));
+    explain(&state, &auth, "audit", started)
 }
 
 async fn printable(

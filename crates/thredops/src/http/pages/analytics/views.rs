@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::app::{base, merge};
+use super::super::plan_limit::explain;
 use crate::analytics::explorer::{self, ExplorerQuery, FORMATS};
 use crate::analytics::period::{Period, PeriodQuery};
 use crate::analytics::svg::{self, Spec};
@@ -49,6 +50,12 @@ async fn page_base(
 ) -> AppResult<Value> {
     let profile = profiles::get(state, auth, scope.id()).await?;
     let history = scope.history_start().await?;
+    // Said only when the plan actually shortened what is shown.
+    let history_note = scope
+        .history
+        .as_ref()
+        .filter(|_| period.history_limited_to_days.is_some())
+        .map(|limit| limit.note());
     Ok(merge(
         base(state, auth, active),
         json!({
@@ -59,6 +66,7 @@ async fn page_base(
             "history_starts": history.map(|d| d.to_string()),
             "connected_on": crate::analytics::period::local_date(scope.tz, scope.profile.connected_at).to_string(),
             "period_errors": errors,
+            "history_note": history_note,
             "engagement_rate_definition": an::ENGAGEMENT_RATE,
             "post_metrics_definition": an::POST_METRICS,
         }),
@@ -269,7 +277,10 @@ pub async fn post(
     Path((id, media_id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
-    let detail = explorer::post_detail(&scope, &media_id).await?;
+    let detail = match explorer::post_detail(&scope, &media_id).await {
+        Ok(d) => d,
+        Err(e) => return explain(&state, &auth, "posts", Err::<Response, _>(e)),
+    };
     let history = &detail.history;
     let curve: Vec<(String, Option<f64>)> = history
         .rows

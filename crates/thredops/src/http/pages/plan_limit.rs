@@ -1,0 +1,42 @@
+//! The page shown instead of something the user's plan does not include: what is refused, under
+//! which plan, and a link to upgrade.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::app::{base, merge};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::AuthUser;
+use crate::http::state::AppState;
+
+/// Templates of this page, embedded in the binary.
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "plan_limit.html",
+    include_str!("../../../web/templates/plan_limit.html"),
+)];
+
+/// Turns a plan-limit refusal into the explanation page (402) under the `active` navigation
+/// entry; anything else passes through.
+pub fn explain<T: IntoResponse>(
+    state: &AppState,
+    auth: &AuthUser,
+    active: &str,
+    result: AppResult<T>,
+) -> AppResult<Response> {
+    match result {
+        Ok(page) => Ok(page.into_response()),
+        Err(AppError::PlanLimit {
+            limit,
+            plan,
+            message,
+        }) => {
+            let ctx = json!({"limit": limit, "plan": plan, "message": message});
+            let html = state
+                .templates
+                .render("plan_limit.html", merge(base(state, auth, active), ctx))?;
+            Ok((StatusCode::PAYMENT_REQUIRED, html).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
