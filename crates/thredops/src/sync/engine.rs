@@ -342,10 +342,7 @@ impl SyncRun {
             if let Some(values) = insights.metric("views").and_then(|m| m.values.as_ref()) {
                 for v in values {
                     let Some(end) = v.end_time else { continue };
-                    // Meta stamps a day's value at the end of that day.
-                    let day = (end - ChronoDuration::seconds(1))
-                        .format("%Y-%m-%d")
-                        .to_string();
+                    let day = views_day(end);
                     self.state
                         .store
                         .upsert_daily_views(&self.profile.id, &day, v.value as i64, now.timestamp())
@@ -443,4 +440,26 @@ pub trait AsyncPageHook {
         stored: usize,
         reached: Option<DateTime<Utc>>,
     ) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// The day a daily value stamped `end_time` counts for. Meta stamps a day's value at the end of
+/// that day, and its days end at Pacific midnight (08:00 or 07:00 UTC): the day is the one that
+/// began 24 hours before the stamp, not the UTC date of the stamp.
+fn views_day(end: DateTime<Utc>) -> String {
+    (end - ChronoDuration::days(1))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[cfg(test)]
+mod views_day_tests {
+    use super::*;
+
+    #[test]
+    fn a_value_stamped_at_pacific_midnight_counts_for_the_day_before() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(views_day(at("2026-11-30T08:00:00Z")), "2026-11-29");
+        assert_eq!(views_day(at("2026-07-12T07:00:00Z")), "2026-07-11");
+        assert_eq!(views_day(at("2026-11-30T00:00:00Z")), "2026-11-29");
+    }
 }
