@@ -7,6 +7,9 @@ use sqlx::Row;
 
 use super::{Store, StoreResult, with_pool};
 
+/// Rows per statement in batched writes (10 parameters each).
+const WRITE_CHUNK: usize = 500;
+
 /// One post as the sync engine stores it.
 #[derive(Debug, Clone)]
 pub struct PostRow {
@@ -104,7 +107,8 @@ impl Store {
     }
 
     /// Appends one metrics snapshot per post and updates each post's latest values and next
-    /// refresh time, all in one transaction. A snapshot at the same second is not written twice.
+    /// refresh time, in one transaction per [`WRITE_CHUNK`] posts. A snapshot at the same second
+    /// is not written twice, and an older snapshot never overwrites a post's newer values.
     pub async fn record_post_metrics(
         &self,
         profile_id: &str,
@@ -113,48 +117,55 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        with_pool!(self, |pool| {
-            async {
-            let mut tx = pool.begin().await?;
-            for x in batch {
-                let m = x.metrics;
-                sqlx::query(
-                    "INSERT INTO post_metric_snapshots (profile_id, media_id, taken_at, age_seconds, views, likes, replies, reposts, quotes, shares) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-                )
-                .bind(profile_id)
-                .bind(&x.media_id)
-                .bind(x.taken_at)
-                .bind((x.taken_at - x.posted_at).max(0))
-                .bind(m.views)
-                .bind(m.likes)
-                .bind(m.replies)
-                .bind(m.reposts)
-                .bind(m.quotes)
-                .bind(m.shares)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE posts SET views = $1, likes = $2, replies = $3, reposts = $4, quotes = $5, shares = $6, metrics_at = $7, next_refresh_at = $8 \
-                     WHERE profile_id = $9 AND media_id = $10 AND (metrics_at IS NULL OR metrics_at <= $7)",
-                )
-                .bind(m.views)
-                .bind(m.likes)
-                .bind(m.replies)
-                .bind(m.reposts)
-                .bind(m.quotes)
-                .bind(m.shares)
-                .bind(x.taken_at)
-                .bind(x.next_refresh_at)
-                .bind(profile_id)
-                .bind(&x.media_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await
+        // Two statements per batch, not two per post: a round trip costs more than the row.
+        // Chunks keep the bound parameters far under SQLite's limit (32,766).
+        for chunk in batch.chunks(WRITE_CHUNK) {
+            with_pool!(self, |pool| {
+                async {
+                    let mut tx = pool.begin().await?;
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO post_metric_snapshots (profile_id, media_id, taken_at, age_seconds, views, likes, replies, reposts, quotes, shares) ",
+                    );
+                    insert.push_values(chunk, |mut row, x| {
+                        let m = x.metrics;
+                        row.push_bind(profile_id)
+                            .push_bind(&x.media_id)
+                            .push_bind(x.taken_at)
+                            .push_bind((x.taken_at - x.posted_at).max(0))
+                            .push_bind(m.views)
+                            .push_bind(m.likes)
+                            .push_bind(m.replies)
+                            .push_bind(m.reposts)
+                            .push_bind(m.quotes)
+                            .push_bind(m.shares);
+                    });
+                    insert.push(" ON CONFLICT DO NOTHING");
+                    insert.build().execute(&mut *tx).await?;
+                    // VALUES columns are column1..column9 on both backends; the casts give
+                    // PostgreSQL the types its parameters in VALUES cannot infer.
+                    let mut update = sqlx::QueryBuilder::new(
+                        "UPDATE posts SET views = v.column2, likes = v.column3, replies = v.column4, reposts = v.column5, \
+                         quotes = v.column6, shares = v.column7, metrics_at = v.column8, next_refresh_at = v.column9 FROM (",
+                    );
+                    update.push_values(chunk, |mut row, x| {
+                        let m = x.metrics;
+                        row.push_bind(&x.media_id);
+                        for v in [m.views, m.likes, m.replies, m.reposts, m.quotes, m.shares, x.taken_at, x.next_refresh_at] {
+                            row.push_unseparated(", CAST(")
+                                .push_bind_unseparated(v)
+                                .push_unseparated(" AS BIGINT)");
+                        }
+                    });
+                    update
+                        .push(") AS v WHERE posts.profile_id = ")
+                        .push_bind(profile_id)
+                        .push(" AND posts.media_id = v.column1 AND (posts.metrics_at IS NULL OR posts.metrics_at <= v.column8)");
+                    update.build().execute(&mut *tx).await?;
+                    tx.commit().await
+                }
+                .await
+            })?;
         }
-        .await
-        })?;
         Ok(())
     }
 
