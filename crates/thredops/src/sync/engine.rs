@@ -272,8 +272,9 @@ impl SyncRun {
         let mut pages = self.session.posts_pages(&query);
         let mut stored = 0;
         let mut newest = None;
+        let mut next = pages.try_next().await;
         loop {
-            let page = match pages.try_next().await {
+            let page = match next {
                 Ok(Some(page)) => page,
                 Ok(None) => break,
                 Err(e) => return Err(self.api_error(e).await),
@@ -300,7 +301,17 @@ impl SyncRun {
                     .max(),
             );
             let to_measure = self.store_posts(&fresh).await?;
-            self.measure(to_measure).await?;
+            // The listing walks a cursor one page at a time, the insights do not: fetch the next
+            // page while this one's posts are measured. Its error, if any, surfaces after this
+            // page is checkpointed.
+            let fetched = if reached_known {
+                self.measure(to_measure).await?;
+                None
+            } else {
+                let (measured, fetched) = tokio::join!(self.measure(to_measure), pages.try_next());
+                measured?;
+                Some(fetched)
+            };
             stored += fresh.len();
             on_page
                 .page_done(
@@ -309,8 +320,9 @@ impl SyncRun {
                     page.data.last().and_then(|m| m.timestamp),
                 )
                 .await?;
-            if reached_known {
-                break;
+            match fetched {
+                Some(fetched) => next = fetched,
+                None => break,
             }
         }
         Ok((stored, newest))
