@@ -8,149 +8,69 @@
 mod helpers;
 
 mod driver;
-
-use std::time::Duration;
+mod setup;
 
 use driver::Browser;
-use fantoccini::Locator;
 use helpers::{Backend, TestApp};
-use threads_sandbox::CreatorTraits;
-
-const PASSWORD: &str = "journey-passphrase-9";
+use setup::{Journey, creator};
 
 #[tokio::test]
 async fn a_creator_signs_up_connects_watches_the_sync_and_disconnects() {
-    let Some(browser) = Browser::start("signup-connect").await else {
+    let Some(j) = Journey::start("signup-connect").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let sandbox = app.state.threads.sandbox.clone().unwrap();
-    let creator = sandbox
-        .create_creator(CreatorTraits {
-            username: Some("journey_creator".into()),
-            posts: Some(300),
-            followers: Some(4_200),
-            ..Default::default()
-        })
-        .unwrap();
-    let c = &browser.client;
-
-    // Landing page, then sign up.
-    c.goto(&app.url("/")).await.unwrap();
-    browser.step("landing").await;
-    c.find(Locator::LinkText("Start free"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Create your account").await;
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("maya.lopez@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    browser.step("signup-filled").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Welcome to ThredOps").await;
-    browser.step("dashboard").await;
-    assert!(
-        browser.text().await.contains("Sandbox mode"),
-        "the sandbox banner is shown"
-    );
-
-    // Connect a sandbox creator through the consent page.
-    c.find(Locator::LinkText("Profiles"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Connect a Threads profile").await;
-    browser.step("profiles-empty").await;
-    c.find(Locator::Css("form[action='/app/profiles/connect'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Authorize").await;
-    browser.step("consent").await;
-    c.find(Locator::Css(&format!(
-        "input[name=user_id][value='{}']",
-        creator.user_id
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Css("button[value=allow]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("@journey_creator").await;
-    browser.step("profile-syncing").await;
-
-    // The page follows the sync live and shows the finished history.
-    browser
-        .wait_until(Duration::from_secs(90), |text| {
-            text.contains("4200") && !text.contains("not yet")
-        })
-        .await;
-    browser.step("profile-synced").await;
+    j.sign_up("maya.lopez@example.com").await;
+    j.connect(creator("journey_creator", 300, 4_200)).await;
 
     // Disconnect, keeping the history.
-    c.find(Locator::Css("input[name=history][value=keep]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[action$='/disconnect'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait_for_text("Its access token was destroyed")
-        .await;
-    browser.step("disconnected").await;
+    j.click("input[name=history][value=keep]").await;
+    j.click("form[action$='/disconnect'] button").await;
+    j.wait_for_text("Its access token was destroyed").await;
+    j.step("disconnected").await;
 
     // Settings, then sign out.
-    c.find(Locator::LinkText("Settings"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Signed-in devices").await;
-    browser.step("settings").await;
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait_for_text("Know what grows your Threads audience")
+    j.click_link("Settings").await;
+    j.wait_for_text("Signed-in devices").await;
+    j.step("settings").await;
+    j.click("form[action='/logout'] button").await;
+    j.wait_for_text("Know what grows your Threads audience")
         .await;
-    browser.finish().await;
+    j.finish().await;
+}
+
+#[tokio::test]
+async fn the_journeys_fail_on_console_errors_and_csp_violations() {
+    let Some(j) = Journey::start("driver-check").await else {
+        return;
+    };
+    j.open("/").await;
+    assert!(
+        j.console_errors().await.is_empty(),
+        "the landing page is clean"
+    );
+    j.client
+        .execute("console.error('a broken page');", vec![])
+        .await
+        .unwrap();
+    let errors = j.console_errors().await;
+    assert!(
+        errors.iter().any(|e| e.contains("a broken page")),
+        "console errors are caught: {errors:?}"
+    );
+    // An inline script is refused by the Content Security Policy, and that is caught too.
+    j.client
+        .execute(
+            "var s = document.createElement('script'); s.textContent = 'window.ran = 1'; document.body.appendChild(s);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let errors = j.console_errors().await;
+    assert!(
+        errors.iter().any(|e| e.contains("Content Security Policy")),
+        "CSP violations are caught: {errors:?}"
+    );
+    j.finish().await;
 }
 
 #[tokio::test]
