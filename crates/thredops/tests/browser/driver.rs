@@ -8,6 +8,9 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+/// Lists what makes the page scroll sideways (empty when it does not).
+const FITS: &str = include_str!("fits.js");
+
 /// A browser session; chromedriver is stopped when it is dropped.
 pub struct Browser {
     pub client: Client,
@@ -102,9 +105,18 @@ impl Browser {
             args.push("--force-dark-mode".into());
             args.push("--blink-settings=preferredColorScheme=0".into());
         }
+        let mut options = json!({
+            "binary": chromium,
+            "args": args,
+        });
+        // A desktop window cannot be narrower than about 500 pixels: phones are emulated.
+        if width < 500 {
+            options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}});
+        }
         let caps = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:chromeOptions": options,
             "goog:loggingPrefs": {"browser": "ALL"},
         });
         let caps = match caps {
@@ -219,13 +231,23 @@ impl Browser {
         }
     }
 
-    /// Saves a screenshot and fails on console errors or CSP violations so far.
+    /// Saves a screenshot and fails on console errors or CSP violations so far, or when the
+    /// page scrolls sideways (wide content belongs in its own scrolling box).
     pub async fn step(&self, name: &str) {
         self.screenshot(name).await;
         let errors = self.console_errors().await;
         assert!(
             errors.is_empty(),
             "console errors at step '{name}': {errors:#?}"
+        );
+        self.assert_fits(name).await;
+    }
+
+    async fn assert_fits(&self, name: &str) {
+        let culprits = self.client.execute(FITS, vec![]).await.unwrap();
+        assert!(
+            culprits.as_array().is_some_and(|c| c.is_empty()),
+            "the page scrolls sideways at step '{name}'; what sticks out: {culprits}"
         );
     }
 

@@ -42,6 +42,11 @@ impl Journey {
         Some(Self::with(Browser::start(name).await?).await)
     }
 
+    /// A fresh app and a phone-sized browser that prefers dark mode.
+    pub async fn start_on_a_phone(name: &str) -> Option<Self> {
+        Some(Self::with(Browser::start_with(name, 390, 844, true).await?).await)
+    }
+
     async fn with(browser: Browser) -> Self {
         let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
         Self { browser, app }
