@@ -222,6 +222,23 @@ impl Browser {
             .unwrap_or_else(|e| panic!("nothing matches {css:?}: {e}"))
     }
 
+    /// Scrolls the element `css` matches to the middle of the window, for the screenshot.
+    pub async fn show(&self, css: &str) {
+        let element = self.element(css).await;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(element).unwrap()],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// How many elements `css` matches.
+    pub async fn count(&self, css: &str) -> usize {
+        self.client.find_all(Locator::Css(css)).await.unwrap().len()
+    }
+
     /// The path and query of the current page.
     pub async fn path(&self) -> String {
         let url = self.client.current_url().await.unwrap();

@@ -1,7 +1,12 @@
 //! Browser journeys: a real headless Chromium, driven through chromedriver, using ThredOps as a
-//! person would. Each step saves a screenshot, and any console error or CSP violation fails the
-//! journey. Without Chromium the journeys are skipped (and say so), unless
-//! `THREDOPS_REQUIRE_BROWSER=1` (set by CI) makes a missing browser a failure.
+//! person would. Each step saves a screenshot (under the target's `tmp/browser-journeys`), and
+//! any console error, CSP violation or sideways-scrolling page fails the journey. Without
+//! Chromium the journeys are skipped (and say so), unless `THREDOPS_REQUIRE_BROWSER=1` (set by
+//! CI) makes a missing browser a failure.
+//!
+//! Every journey starts its own app and browser from `setup` (sign up, connect a sandbox creator
+//! and watch its history sync), then follows one product area in its module; jobs that would run
+//! later (the publisher, an audit) are made due at once the way the API tests do.
 
 #[path = "../api/helpers.rs"]
 #[expect(dead_code, reason = "the journeys use only part of the shared helpers")]
@@ -9,6 +14,8 @@ mod helpers;
 
 mod driver;
 mod setup;
+
+mod analytics;
 
 use setup::{Journey, creator};
 
