@@ -98,6 +98,8 @@ impl Browser {
             "--disable-background-networking".into(),
             "--disable-component-update".into(),
             "--disable-sync".into(),
+            // Date and time fields take keys in the order of this locale.
+            "--lang=en-US".into(),
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.display()),
         ];

@@ -12,10 +12,22 @@
 #[expect(dead_code, reason = "the journeys use only part of the shared helpers")]
 mod helpers;
 
+#[path = "../api/connect.rs"]
+#[expect(
+    dead_code,
+    reason = "the journeys use only part of the connect helpers"
+)]
+mod connect;
+
+#[path = "../api/publishing/support.rs"]
+#[expect(dead_code, reason = "the journeys use only the publisher helper")]
+mod publishing_support;
+
 mod driver;
 mod setup;
 
 mod analytics;
+mod publishing;
 
 use setup::{Journey, creator};
 
