@@ -28,6 +28,7 @@ mod setup;
 
 mod analytics;
 mod publishing;
+mod strategy;
 
 use setup::{Journey, creator};
 
