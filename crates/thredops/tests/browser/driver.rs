@@ -16,6 +16,8 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     shots: PathBuf,
+    /// Where Chromium saves downloads, one folder per session.
+    downloads: PathBuf,
     profile: PathBuf,
     /// chromedriver's port and the session, to end it if the journey fails.
     port: u16,
@@ -88,6 +90,7 @@ impl Browser {
             .expect("start chromedriver");
         let profile =
             std::env::temp_dir().join(format!("thredops-chromium-{}", uuid::Uuid::new_v4()));
+        let downloads = profile.join("downloads");
         let mut args = vec![
             "--headless=new".to_owned(),
             "--no-sandbox".into(),
@@ -110,6 +113,10 @@ impl Browser {
         let mut options = json!({
             "binary": chromium,
             "args": args,
+            "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+            },
         });
         // A desktop window cannot be narrower than about 500 pixels: phones are emulated.
         if width < 500 {
@@ -152,6 +159,7 @@ impl Browser {
             client,
             driver,
             shots,
+            downloads,
             profile,
             port,
             session,
@@ -270,6 +278,24 @@ impl Browser {
         );
     }
 
+    /// Like [`Browser::step`] after a form the server refused with `status` (a 4xx page that
+    /// re-renders the form): Chromium logs that status as an error, and only that is allowed.
+    pub async fn step_refused(&self, name: &str, status: u16) {
+        self.screenshot(name).await;
+        let expected = format!("the server responded with a status of {status}");
+        let (refusals, errors): (Vec<String>, Vec<String>) = self
+            .console_errors()
+            .await
+            .into_iter()
+            .partition(|e| e.contains(&expected));
+        assert!(
+            errors.is_empty(),
+            "console errors at step '{name}': {errors:#?}"
+        );
+        assert_eq!(refusals.len(), 1, "the page answered {status}");
+        self.assert_fits(name).await;
+    }
+
     async fn screenshot(&self, name: &str) -> PathBuf {
         let n = self.step.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let path = self.shots.join(format!("{n:02}-{name}.png"));
@@ -298,6 +324,30 @@ impl Browser {
             })
             .map(|e| e["message"].as_str().unwrap_or("").to_owned())
             .collect()
+    }
+
+    /// Waits (bounded) for a finished download whose name starts with `prefix`.
+    pub async fn downloaded(&self, prefix: &str) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let done = std::fs::read_dir(&self.downloads)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    let name = p.file_name().unwrap_or_default().to_string_lossy();
+                    name.starts_with(prefix) && !name.ends_with(".crdownload")
+                });
+            if let Some(path) = done {
+                return std::fs::read(path).unwrap();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no download named {prefix}* arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Fails on errors logged since the last step, then ends the session.

@@ -27,6 +27,7 @@ mod driver;
 mod setup;
 
 mod analytics;
+mod privacy;
 mod publishing;
 mod strategy;
 
