@@ -111,8 +111,12 @@ impl Journey {
             .to_owned()
     }
 
-    /// Checks the console one last time and closes the browser.
+    /// Checks the console one last time, closes the browser, then the app's database.
     pub async fn finish(self) {
         self.browser.finish().await;
+        // SQLite connections dropped with the test close later on their own threads; if the
+        // process exits meanwhile, SQLCipher's exit handler frees what they still use and the
+        // test binary crashes after every test passed. Closing waits until they are closed.
+        self.app.state.store.close().await;
     }
 }
