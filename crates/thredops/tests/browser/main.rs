@@ -1,166 +1,104 @@
 //! Browser journeys: a real headless Chromium, driven through chromedriver, using ThredOps as a
-//! person would. Each step saves a screenshot, and any console error or CSP violation fails the
-//! journey. Without Chromium the journeys are skipped (and say so), unless
-//! `THREDOPS_REQUIRE_BROWSER=1` (set by CI) makes a missing browser a failure.
+//! person would. Each step saves a screenshot (under the target's `tmp/browser-journeys`), and
+//! any console error, CSP violation or sideways-scrolling page fails the journey. Without
+//! Chromium the journeys are skipped (and say so), unless `THREDOPS_REQUIRE_BROWSER=1` (set by
+//! CI) makes a missing browser a failure.
+//!
+//! Every journey starts its own app and browser from `setup` (sign up, connect a sandbox creator
+//! and watch its history sync), then follows one product area in its module; jobs that would run
+//! later (the publisher, an audit) are made due at once the way the API tests do.
 
 #[path = "../api/helpers.rs"]
 #[expect(dead_code, reason = "the journeys use only part of the shared helpers")]
 mod helpers;
 
+#[path = "../api/connect.rs"]
+#[expect(
+    dead_code,
+    reason = "the journeys use only part of the connect helpers"
+)]
+mod connect;
+
+#[path = "../api/publishing/support.rs"]
+#[expect(dead_code, reason = "the journeys use only the publisher helper")]
+mod publishing_support;
+
 mod driver;
+mod setup;
+
+mod analytics;
+mod privacy;
+mod publishing;
+mod strategy;
 mod support;
 
-use std::time::Duration;
-
-use driver::Browser;
-use fantoccini::Locator;
-use helpers::{Backend, TestApp};
-use threads_sandbox::CreatorTraits;
-
-const PASSWORD: &str = "journey-passphrase-9";
+use setup::{Journey, creator};
 
 #[tokio::test]
 async fn a_creator_signs_up_connects_watches_the_sync_and_disconnects() {
-    let Some(browser) = Browser::start("signup-connect").await else {
+    let Some(j) = Journey::start("signup-connect").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let sandbox = app.state.threads.sandbox.clone().unwrap();
-    let creator = sandbox
-        .create_creator(CreatorTraits {
-            username: Some("journey_creator".into()),
-            posts: Some(300),
-            followers: Some(4_200),
-            ..Default::default()
-        })
-        .unwrap();
-    let c = &browser.client;
-
-    // Landing page, then sign up.
-    c.goto(&app.url("/")).await.unwrap();
-    browser.step("landing").await;
-    c.find(Locator::LinkText("Start free"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Create your account").await;
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("maya.lopez@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    browser.step("signup-filled").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Welcome to ThredOps").await;
-    browser.step("dashboard").await;
-    assert!(
-        browser.text().await.contains("Sandbox mode"),
-        "the sandbox banner is shown"
-    );
-
-    // Connect a sandbox creator through the consent page.
-    c.find(Locator::LinkText("Profiles"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Connect a Threads profile").await;
-    browser.step("profiles-empty").await;
-    c.find(Locator::Css("form[action='/app/profiles/connect'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Authorize").await;
-    browser.step("consent").await;
-    c.find(Locator::Css(&format!(
-        "input[name=user_id][value='{}']",
-        creator.user_id
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Css("button[value=allow]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("@journey_creator").await;
-    browser.step("profile-syncing").await;
-
-    // The page follows the sync live and shows the finished history.
-    browser
-        .wait_until(Duration::from_secs(90), |text| {
-            text.contains("4200") && !text.contains("not yet")
-        })
-        .await;
-    browser.step("profile-synced").await;
+    j.sign_up("maya.lopez@example.com").await;
+    j.connect(creator("journey_creator", 300, 4_200)).await;
 
     // Disconnect, keeping the history.
-    c.find(Locator::Css("input[name=history][value=keep]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[action$='/disconnect'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait_for_text("Its access token was destroyed")
-        .await;
-    browser.step("disconnected").await;
+    j.click("input[name=history][value=keep]").await;
+    j.click("form[action$='/disconnect'] button").await;
+    j.wait_for_text("Its access token was destroyed").await;
+    j.step("disconnected").await;
 
     // Settings, then sign out.
-    c.find(Locator::LinkText("Settings"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_text("Signed-in devices").await;
-    browser.step("settings").await;
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait_for_text("Know what grows your Threads audience")
+    j.click_link("Settings").await;
+    j.wait_for_text("Signed-in devices").await;
+    j.step("settings").await;
+    j.click("form[action='/logout'] button").await;
+    j.wait_for_text("Know what grows your Threads audience")
         .await;
-    browser.finish().await;
+    j.finish().await;
+}
+
+#[tokio::test]
+async fn the_journeys_fail_on_console_errors_and_csp_violations() {
+    let Some(j) = Journey::start("driver-check").await else {
+        return;
+    };
+    j.open("/").await;
+    assert!(
+        j.console_errors().await.is_empty(),
+        "the landing page is clean"
+    );
+    j.client
+        .execute("console.error('a broken page');", vec![])
+        .await
+        .unwrap();
+    let errors = j.console_errors().await;
+    assert!(
+        errors.iter().any(|e| e.contains("a broken page")),
+        "console errors are caught: {errors:?}"
+    );
+    // An inline script is refused by the Content Security Policy, and that is caught too.
+    j.client
+        .execute(
+            "var s = document.createElement('script'); s.textContent = 'window.ran = 1'; document.body.appendChild(s);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let errors = j.console_errors().await;
+    assert!(
+        errors.iter().any(|e| e.contains("Content Security Policy")),
+        "CSP violations are caught: {errors:?}"
+    );
+    j.finish().await;
 }
 
 #[tokio::test]
 async fn the_pages_work_at_phone_width_and_in_dark_mode() {
-    let Some(browser) = Browser::start_with("phone-dark", 390, 844, true).await else {
+    let Some(j) = Journey::start_on_a_phone("phone-dark").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let c = &browser.client;
+    // Each step fails if the page scrolls sideways.
     for (path, name) in [
         ("/", "landing"),
         ("/signup", "signup"),
@@ -168,18 +106,24 @@ async fn the_pages_work_at_phone_width_and_in_dark_mode() {
         ("/privacy", "privacy"),
         ("/cookies", "cookies"),
     ] {
-        c.goto(&app.url(path)).await.unwrap();
-        browser.step(name).await;
-        let overflow: bool = serde_json::from_value(
-            c.execute(
-                "return document.documentElement.scrollWidth > window.innerWidth + 1;",
-                vec![],
-            )
-            .await
-            .unwrap(),
-        )
-        .unwrap();
-        assert!(!overflow, "{path} scrolls sideways at phone width");
+        j.open(path).await;
+        j.step(name).await;
     }
-    browser.finish().await;
+    j.sign_up("phone.user@example.com").await;
+    let id = j.connect(creator("pocket_creator", 120, 1_500)).await;
+    for (path, name) in [
+        ("/app".to_owned(), "app-dashboard"),
+        (format!("/app/profiles/{id}/analytics"), "app-analytics"),
+        (format!("/app/profiles/{id}/posts"), "app-posts"),
+        ("/app/schedule".to_owned(), "app-schedule"),
+        ("/app/schedule/new".to_owned(), "app-composer"),
+        (format!("/app/strategist/{id}"), "app-strategist"),
+        (format!("/app/audit/{id}"), "app-audit"),
+        ("/settings".to_owned(), "app-settings"),
+        ("/settings/privacy".to_owned(), "app-privacy"),
+    ] {
+        j.open(&path).await;
+        j.step(name).await;
+    }
+    j.finish().await;
 }

@@ -179,4 +179,6 @@ async fn a_visitor_chats_with_an_agent_from_the_landing_page_and_finds_it_after_
     assert!(text.contains("My sync is stuck at 40%"), "{text}");
     browser.step("after-reload").await;
     browser.finish().await;
+    // As in `setup::Journey::finish`: close SQLite before the process can exit.
+    app.state.store.close().await;
 }
