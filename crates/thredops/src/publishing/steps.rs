@@ -10,6 +10,7 @@ use super::media;
 use super::progress::PartProgress;
 use super::publisher::{POLL_EVERY, Run};
 use super::recover::{self, Outcome};
+use super::store::{PublisherWrite, QuotaOp, Written};
 use crate::jobs::JobError;
 
 impl Run<'_> {
@@ -29,11 +30,14 @@ impl Run<'_> {
         .auto_publish_text()
         .build()
         .map_err(|e| JobError::permanent(e.to_string()))?;
-        self.mark_started(i);
-        if !self.save(&self.post.state.clone(), None).await? {
-            return Ok(Outcome::Lost);
+        if let Some(stop) = self.mark_started(i, &self.post.state.clone()).await? {
+            return Ok(stop);
         }
-        match self.session.create_container(&container).await {
+        let created = self.session.create_container(&container).await;
+        if !matches!(created, Ok(Created::Published(_))) {
+            self.call_returned().await;
+        }
+        match created {
             Ok(Created::Published(media)) => self.adopt(i, media.as_str()).await,
             Ok(Created::Container(_)) => Err(JobError::permanent(
                 "Threads did not publish the text post at once",
@@ -167,27 +171,39 @@ impl Run<'_> {
             }
             _ => return recover::after_interruption(self, i).await,
         }
-        if self.post.state != "ready" {
+        let was_ready = self.post.state == "ready";
+        if let Some(stop) = self.mark_started(i, "ready").await? {
+            return Ok(stop);
+        }
+        if !was_ready {
             self.event("ready", "Threads finished processing the media.")
                 .await;
         }
-        self.mark_started(i);
-        if !self.save("ready", None).await? {
-            return Ok(Outcome::Lost);
-        }
         match self.session.publish(&id).await {
             Ok(media) => self.adopt(i, media.as_str()).await,
-            Err(e) => recover::api_error(self, e).await,
+            Err(e) => {
+                self.call_returned().await;
+                recover::api_error(self, e).await
+            }
         }
     }
 
-    /// Records a media id Threads gave (or that recovery found).
+    /// Records a media id Threads gave (or that recovery found), and that the reserved call
+    /// returned.
     pub(super) async fn adopt(&mut self, i: usize, media_id: &str) -> Result<Outcome, JobError> {
         self.progress.parts[i].media_id = Some(media_id.to_owned());
-        let current = self.post.state.clone();
-        if !self.save(&current, None).await? {
+        let settle = self.quota_held.then(|| QuotaOp::Settle {
+            profile_id: self.post.profile_id.clone(),
+        });
+        let w = PublisherWrite {
+            quota: settle,
+            ..self.write()
+        };
+        if self.apply(w).await? != Written::Done {
+            self.call_returned().await;
             return Ok(Outcome::Lost);
         }
+        self.quota_held = false;
         Ok(Outcome::Published)
     }
 }
