@@ -102,7 +102,10 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
     };
     match run.publish_all().await {
         Ok(outcome) => run.settle(outcome).await,
-        Err(e) => Err(e),
+        Err(e) => {
+            run.call_returned().await;
+            Err(e)
+        }
     }
 }
 
@@ -362,6 +365,9 @@ impl Run<'_> {
     }
 
     async fn settle(&mut self, outcome: Outcome) -> Result<(), JobError> {
+        if outcome != Outcome::Published {
+            self.call_returned().await;
+        }
         match outcome {
             Outcome::Published => self.finish().await,
             Outcome::Wait(d) => {
@@ -395,15 +401,22 @@ impl Run<'_> {
             "Published on Threads: {}",
             root.permalink.clone().unwrap_or_default()
         );
+        // The reserved call returned long ago; recording it here saves a write per post.
+        let settle = std::mem::take(&mut self.quota_held).then(|| QuotaOp::Settle {
+            profile_id: self.post.profile_id.clone(),
+        });
         let w = PublisherWrite {
             state: "published".into(),
             media_id: root.media_id,
             permalink: root.permalink,
             published_at: Some(now_unix()),
             event: Some(("published".into(), message)),
+            quota: settle.clone(),
             ..self.write()
         };
         if self.apply(w).await? != Written::Done {
+            self.quota_held = settle.is_some();
+            self.call_returned().await;
             return Ok(());
         }
         for item in self.content.parts.iter().flat_map(|p| &p.media) {

@@ -101,6 +101,11 @@ impl Store {
     /// The profile's quota row (created empty, i.e. never read, when missing).
     pub async fn quota_row(&self, profile_id: &str) -> StoreResult<QuotaRow> {
         with_pool!(self, |p| async {
+            // Read first: the row exists after the profile's first post, and a write per post
+            // would queue every worker behind SQLite's single writer.
+            if let Some(row) = sqlx::query(ROW).bind(profile_id).fetch_optional(p).await? {
+                return Ok(quota_from_row!(&row));
+            }
             sqlx::query(
                 "INSERT INTO publishing_quota (profile_id) VALUES ($1) ON CONFLICT DO NOTHING",
             )

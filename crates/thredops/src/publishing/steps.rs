@@ -10,7 +10,6 @@ use super::media;
 use super::progress::PartProgress;
 use super::publisher::{POLL_EVERY, Run};
 use super::recover::{self, Outcome};
-use super::store::{PublisherWrite, QuotaOp, Written};
 use crate::jobs::JobError;
 
 impl Run<'_> {
@@ -188,22 +187,13 @@ impl Run<'_> {
         }
     }
 
-    /// Records a media id Threads gave (or that recovery found), and that the reserved call
-    /// returned.
+    /// Records a media id Threads gave (or that recovery found).
     pub(super) async fn adopt(&mut self, i: usize, media_id: &str) -> Result<Outcome, JobError> {
         self.progress.parts[i].media_id = Some(media_id.to_owned());
-        let settle = self.quota_held.then(|| QuotaOp::Settle {
-            profile_id: self.post.profile_id.clone(),
-        });
-        let w = PublisherWrite {
-            quota: settle,
-            ..self.write()
-        };
-        if self.apply(w).await? != Written::Done {
-            self.call_returned().await;
+        let current = self.post.state.clone();
+        if !self.save(&current, None).await? {
             return Ok(Outcome::Lost);
         }
-        self.quota_held = false;
         Ok(Outcome::Published)
     }
 }

@@ -83,6 +83,30 @@ macro_rules! post_from_row {
     }};
 }
 
+/// The publisher's compare-and-set update of a post, on a pool or a transaction's connection.
+macro_rules! post_update {
+    ($executor:expr, $w:expr, $now:expr, $id:expr, $version:expr) => {
+        sqlx::query(
+            "UPDATE scheduled_posts SET state = $1, progress = $2, media_id = COALESCE($3, media_id), permalink = COALESCE($4, permalink), note = $5, failure = $6, attempts = $7, published_at = COALESCE($8, published_at), acknowledged = CASE WHEN $1 = 'failed' THEN 0 ELSE acknowledged END, version = version + 1, updated_at = $9 \
+             WHERE id = $10 AND version = $11",
+        )
+        .bind(&$w.state)
+        .bind(&$w.progress)
+        .bind(&$w.media_id)
+        .bind(&$w.permalink)
+        .bind(&$w.note)
+        .bind(&$w.failure)
+        .bind($w.attempts)
+        .bind($w.published_at)
+        .bind($now)
+        .bind($id)
+        .bind($version)
+        .execute($executor)
+        .await
+        .map(|r| r.rows_affected())
+    };
+}
+
 /// What the publisher changes in one compare-and-set write.
 #[derive(Debug, Clone, Default)]
 pub struct PublisherWrite {
@@ -246,6 +270,15 @@ impl Store {
         w: &PublisherWrite,
         now: i64,
     ) -> StoreResult<Written> {
+        if w.quota.is_none() && w.event.is_none() {
+            // One statement needs no transaction (and a transaction costs round trips).
+            let done = with_pool!(self, |p| post_update!(p, w, now, id, version))?;
+            return Ok(if done == 1 {
+                Written::Done
+            } else {
+                Written::Lost
+            });
+        }
         let mut tx = self.begin().await?;
         let reserved = match &w.quota {
             Some(QuotaOp::Reserve { profile_id, ask }) => {
@@ -261,26 +294,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(Written::NoQuota);
         }
-        let done = with_tx!(&mut tx, |c| {
-            sqlx::query(
-            "UPDATE scheduled_posts SET state = $1, progress = $2, media_id = COALESCE($3, media_id), permalink = COALESCE($4, permalink), note = $5, failure = $6, attempts = $7, published_at = COALESCE($8, published_at), acknowledged = CASE WHEN $1 = 'failed' THEN 0 ELSE acknowledged END, version = version + 1, updated_at = $9 \
-             WHERE id = $10 AND version = $11"
-        )
-        .bind(&w.state)
-        .bind(&w.progress)
-        .bind(&w.media_id)
-        .bind(&w.permalink)
-        .bind(&w.note)
-        .bind(&w.failure)
-        .bind(w.attempts)
-        .bind(w.published_at)
-        .bind(now)
-        .bind(id)
-        .bind(version)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
+        let done = with_tx!(&mut tx, |c| post_update!(c, w, now, id, version))?;
         if done != 1 {
             tx.rollback().await?;
             return Ok(Written::Lost);
