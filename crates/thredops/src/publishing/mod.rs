@@ -13,6 +13,7 @@ pub mod service;
 mod slots;
 mod steps;
 pub mod store;
+pub mod suggest;
 pub mod when;
 
 use std::sync::Arc;

@@ -6,6 +6,7 @@ mod bench;
 mod pages;
 mod recovery;
 mod rules;
+mod suggest;
 mod support;
 mod timing;
 
