@@ -11,6 +11,7 @@ pub mod quota_store;
 mod recover;
 pub mod service;
 mod slots;
+mod start;
 mod steps;
 pub mod store;
 pub mod suggest;

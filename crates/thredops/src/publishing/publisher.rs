@@ -16,6 +16,7 @@ use threads_api::{MediaId, Session};
 use super::compose::Composition;
 pub use super::progress::{PartProgress, Progress};
 use super::quota::{self, Gate};
+use super::quota_store::QuotaRow;
 use super::recover::{self, Outcome};
 use super::store::{PostRecord, PublisherWrite, QuotaOp, Written};
 use super::{media, service, when};
@@ -47,6 +48,8 @@ pub(super) struct Run<'a> {
     pub(super) progress: Progress,
     pub(super) session: Session,
     pub(super) quota: &'a Gate,
+    /// The profile's quota reading as the run found it.
+    pub(super) first_reading: Option<QuotaRow>,
     /// A quota reservation is held for a publishing call that has not returned yet.
     pub(super) quota_held: bool,
 }
@@ -54,11 +57,10 @@ pub(super) struct Run<'a> {
 /// The job handler; `quota` is shared by the runs of this process.
 pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<(), JobError> {
     let payload: Payload = ctx.payload_as()?;
-    let store = &state.store;
-    let retry = |e: crate::store::StoreError| JobError::retry(e.to_string());
-    let Some(post) = store.planned_post(&payload.post_id).await.map_err(retry)? else {
+    let Some(start) = state.store.publisher_start(&payload.post_id).await? else {
         return Ok(());
     };
+    let post = start.post.clone();
     if !matches!(
         post.state.as_str(),
         "scheduled" | "container_created" | "ready"
@@ -72,10 +74,11 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
     if key_time.is_some() && key_time != post.scheduled_at {
         return Ok(());
     }
-    if post.state == "scheduled" && retimed(&state, &post).await? {
+    if post.state == "scheduled" && retimed(&state, &post, start.owner_timezone.as_deref()).await? {
         return Ok(());
     }
-    let Some(session) = recover::session(&state, &post).await? else {
+    let (session, content) = super::start::open(&state, &start).await?;
+    let Some(session) = session else {
         return fail(
             &state,
             &post,
@@ -83,9 +86,6 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
         )
         .await;
     };
-    let content = service::open(&state, &post)
-        .await
-        .map_err(|e| JobError::permanent(format!("content unreadable: {e}")))?;
     let mut progress = Progress::parse(&post.progress);
     progress
         .parts
@@ -98,6 +98,7 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
         progress,
         session,
         quota,
+        first_reading: start.quota,
         quota_held: false,
     };
     match run.publish_all().await {
@@ -111,16 +112,15 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
 
 /// When the user's zone changed since scheduling, keeps the wall-clock time and moves the
 /// instant (09:00 stays 09:00 local); true when the post was moved to a new run.
-async fn retimed(state: &AppState, post: &PostRecord) -> Result<bool, JobError> {
+async fn retimed(
+    state: &AppState,
+    post: &PostRecord,
+    owner_timezone: Option<&str>,
+) -> Result<bool, JobError> {
     let (Some(local), Some(old_zone)) = (&post.local_time, &post.timezone) else {
         return Ok(false);
     };
-    let user = state
-        .store
-        .user_by_id(&post.user_id)
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
-    let zone = when::zone(user.and_then(|u| u.timezone).as_deref());
+    let zone = when::zone(owner_timezone);
     if zone.name() == old_zone {
         return Ok(false);
     }

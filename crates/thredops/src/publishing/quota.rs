@@ -79,7 +79,7 @@ pub(super) fn fresh(asked: i64) -> Ask {
 /// has a recent reading, and defers the post when that reading leaves nothing.
 pub(super) async fn check(run: &Run<'_>) -> Result<Option<Outcome>, JobError> {
     let asked = now_ms();
-    let row = run.state.store.quota_row(&run.post.profile_id).await?;
+    let row = run.first_reading.unwrap_or_default();
     if row.read_at_ms >= cached(asked).read_after_ms && row.remaining > 0 {
         return Ok(None);
     }

@@ -1,14 +1,12 @@
-//! The publisher's careful paths: picking up after an interrupted publish, the quota check,
-//! permalinks, and API errors in plain words.
+//! The publisher's careful paths: picking up after an interrupted publish, permalinks, and API
+//! errors in plain words.
 
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use threads_api::{ContainerId, ContainerState, ErrorClass, ListQuery, MediaId, Session};
+use threads_api::{ContainerId, ContainerState, ErrorClass, ListQuery, MediaId};
 
 use super::publisher::{PartProgress, Run};
-use super::store::PostRecord;
-use crate::http::state::AppState;
 use crate::jobs::JobError;
 
 /// Where one step of the publisher left the post.
@@ -26,26 +24,6 @@ pub enum Outcome {
     Retry,
     /// Another worker wrote meanwhile; it carries on.
     Lost,
-}
-
-/// A session with the profile's token; None when the profile cannot publish.
-pub async fn session(state: &AppState, post: &PostRecord) -> Result<Option<Session>, JobError> {
-    let retry = |e: String| JobError::retry(e);
-    let Some(profile) = state
-        .store
-        .profile(&post.profile_id)
-        .await
-        .map_err(|e| retry(e.to_string()))?
-    else {
-        return Ok(None);
-    };
-    if profile.status != "active" {
-        return Ok(None);
-    }
-    let token = crate::services::profiles::access_token(state, &profile)
-        .await
-        .map_err(|e| retry(e.to_string()))?;
-    Ok(token.map(|t| state.threads.client.session(t)))
 }
 
 /// A publishing call for part `i` started but its result was never stored: find out what

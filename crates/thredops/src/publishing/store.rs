@@ -53,7 +53,8 @@ pub struct PostRecord {
     pub published_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, media_id, permalink, note, failure, attempts, acknowledged, version, created_at, updated_at, published_at";
+/// The columns of a [`PostRecord`], in the order `post_from_row!` reads them by name.
+pub(super) const COLUMNS: &str = "id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, media_id, permalink, note, failure, attempts, acknowledged, version, created_at, updated_at, published_at";
 
 macro_rules! post_from_row {
     ($row:expr) => {{
@@ -82,6 +83,7 @@ macro_rules! post_from_row {
         }
     }};
 }
+pub(super) use post_from_row;
 
 /// The publisher's compare-and-set update of a post, on a pool or a transaction's connection.
 macro_rules! post_update {

@@ -15,7 +15,8 @@ use crate::helpers::{Backend, TestApp};
 const PROFILES: usize = 100;
 const POSTS_PER_PROFILE: usize = 10;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+// One runtime thread per core, as `thredops serve` runs.
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "benchmark: run by hand in release mode"]
 async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
     let backend = match std::env::var("BENCH_BACKEND").as_deref() {
@@ -23,9 +24,13 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         _ => Backend::Sqlite,
     };
     let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "64".into());
-    let app = TestApp::spawn_with(backend, |raw| raw.set("job_workers", workers.clone()))
-        .await
-        .expect("backend configured");
+    let connections = std::env::var("BENCH_DB_CONNECTIONS").unwrap_or_else(|_| "10".into());
+    let app = TestApp::spawn_with(backend, |raw| {
+        raw.set("job_workers", workers.clone());
+        raw.set("database_max_connections", connections.clone());
+    })
+    .await
+    .expect("backend configured");
     app.signup("bench@example.com", PASSWORD).await;
     let mut profiles = Vec::new();
     for n in 0..PROFILES {
@@ -35,8 +40,12 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
     for (id, _) in &profiles {
         wait_for_backfill(&app, id).await;
     }
+    let latency: u64 = std::env::var("BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     sandbox(&app).set_faults(FaultConfig {
-        latency_ms: 50,
+        latency_ms: latency,
         ..FaultConfig::default()
     });
     // Everything is due at the start of the next minute that leaves time to schedule.
@@ -83,6 +92,15 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         (Some(a), Some(b)) => format!("{:.2}", (b - a) as f64 / expected.len() as f64),
         _ => "n/a".to_owned(),
     };
+    let ended_ms = chrono::Utc::now().timestamp_millis();
+    let other_jobs: Vec<(String, i64)> = with_pool!(app.state.store, |p| sqlx::query_as(
+        "SELECT kind, count(*) FROM jobs WHERE kind <> 'publish_post' AND finished_at >= $1 AND finished_at <= $2 GROUP BY kind ORDER BY kind"
+    )
+    .bind(due_ms - 10_000)
+    .bind(ended_ms)
+    .fetch_all(p)
+    .await)
+    .unwrap();
     let published: Vec<i64> = with_pool!(app.state.store, |p| sqlx::query_scalar(
         "SELECT at_ms FROM publish_events WHERE kind = 'published' ORDER BY at_ms"
     )
@@ -104,7 +122,7 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
     let duplicates: usize = seen.values().map(|n| n.saturating_sub(1)).sum();
     let missing = expected.len() - seen.len();
     println!(
-        "backend={backend:?} workers={workers} posts={} published={} lateness_ms p50={} p90={} p99={} max={} duplicates={duplicates} missing={missing} process_cpu_ms_per_post={cpu_per_post} load={}",
+        "backend={backend:?} latency_ms={latency} workers={workers} connections={connections} posts={} published={} lateness_ms p50={} p90={} p99={} max={} duplicates={duplicates} missing={missing} process_cpu_ms_per_post={cpu_per_post} other_jobs={other_jobs:?} load={}",
         expected.len(),
         published.len(),
         pct(0.5),
