@@ -13,6 +13,23 @@ use tokio::sync::Notify;
 use super::{Backoff, FailOutcome, JobError, Lease, NewJob, now_ms};
 use crate::store::{Store, StoreError, StoreResult, Tx, with_pool, with_tx};
 
+/// Marks a leased run succeeded, on a pool or a transaction's connection: rows changed.
+macro_rules! complete_statement {
+    ($executor:expr, $lease:expr) => {
+        sqlx::query(
+            "UPDATE jobs SET state = 'succeeded', lease_expires_at = NULL, finished_at = $4, updated_at = $4 \
+             WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'running'",
+        )
+        .bind(&$lease.job_id)
+        .bind(&$lease.owner)
+        .bind($lease.attempt)
+        .bind(now_ms())
+        .execute($executor)
+        .await
+        .map(|r| r.rows_affected())
+    };
+}
+
 /// Longest `last_error` kept; handler messages are for humans, not logs of record.
 const MAX_ERROR_CHARS: usize = 2_000;
 
@@ -131,10 +148,9 @@ impl Queue {
 
     /// Marks the leased run succeeded. False when the lease is no longer ours.
     pub async fn complete(&self, lease: &Lease) -> StoreResult<bool> {
-        let mut tx = self.store.begin().await?;
-        let done = complete_in(&mut tx, lease).await?;
-        tx.commit().await?;
-        Ok(done)
+        // One statement: no transaction (its BEGIN and COMMIT would cost two round trips).
+        let n = with_pool!(self.store, |p| complete_statement!(p, lease))?;
+        Ok(n == 1)
     }
 
     /// Marks the leased run succeeded and enqueues `next` in the same transaction, so a recurring
@@ -271,20 +287,7 @@ impl Queue {
 }
 
 async fn complete_in(tx: &mut Tx, lease: &Lease) -> StoreResult<bool> {
-    let now = now_ms();
-    let n = with_tx!(tx, |c| {
-        sqlx::query(
-        "UPDATE jobs SET state = 'succeeded', lease_expires_at = NULL, finished_at = $4, updated_at = $4 \
-         WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND state = 'running'"
-    )
-    .bind(&lease.job_id)
-    .bind(&lease.owner)
-    .bind(lease.attempt)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    let n = with_tx!(tx, |c| complete_statement!(c, lease))?;
     Ok(n == 1)
 }
 

@@ -6,13 +6,18 @@ pub mod media;
 mod plan;
 pub mod progress;
 pub mod publisher;
+pub mod quota;
+pub mod quota_store;
 mod recover;
 pub mod service;
 mod slots;
+mod start;
 mod steps;
 pub mod store;
+pub mod suggest;
 pub mod when;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -32,6 +37,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Registers the publisher and the sweep, and makes sure the sweep is pending.
 pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let publish_state = state.clone();
+    let gate = Arc::new(quota::Gate::default());
     let sweep_state = state.clone();
     let queue = state.jobs.clone();
     tokio::spawn(async move {
@@ -45,7 +51,10 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     runner
         .register(
             publisher::KIND,
-            handler_fn(move |ctx| publisher::handle(publish_state.clone(), ctx)),
+            handler_fn(move |ctx| {
+                let (state, gate) = (publish_state.clone(), gate.clone());
+                async move { publisher::handle(state, &gate, ctx).await }
+            }),
         )
         .register(
             SWEEP,

@@ -91,11 +91,11 @@ pub(super) async fn enqueue_if_scheduled(state: &AppState, p: &PostRecord) -> Ap
     Ok(())
 }
 
-/// The publisher job of a post due at `at`; the key carries the time so a rescheduled post gets
-/// its own run, and a stale run finds nothing to do.
+/// The publisher job of a post due at `at`, runnable [`publisher::LEAD`] before it; the key
+/// carries the time so a rescheduled post gets its own run, and a stale run finds nothing to do.
 pub fn publish_job(p: &PostRecord, at: i64) -> NewJob {
     NewJob::new(publisher::KIND, json!({"post_id": p.id}))
-        .run_at(at * 1000)
+        .run_at(at * 1000 - publisher::LEAD.as_millis() as i64)
         .dedup_key(format!("publish:{}:{at}", p.id))
         .user(p.user_id.clone())
         .subject(p.profile_id.clone())

@@ -15,11 +15,13 @@ use threads_api::{MediaId, Session};
 
 use super::compose::Composition;
 pub use super::progress::{PartProgress, Progress};
+use super::quota::{self, Gate};
+use super::quota_store::QuotaRow;
 use super::recover::{self, Outcome};
-use super::store::{PostRecord, PublisherWrite};
+use super::store::{PostRecord, PublisherWrite, QuotaOp, Written};
 use super::{media, service, when};
 use crate::http::state::AppState;
-use crate::jobs::{JobContext, JobError};
+use crate::jobs::{JobContext, JobError, now_ms};
 use crate::store::now_unix;
 
 /// Job kind of the publisher.
@@ -28,6 +30,9 @@ pub const KIND: &str = "publish_post";
 pub(super) const POLL_EVERY: Duration = Duration::from_secs(3);
 /// How long a publish waits when the profile's daily quota is used up.
 const QUOTA_WAIT: Duration = Duration::from_secs(3600);
+/// How long before its time a post's run starts: it reads what it needs (post, profile, quota)
+/// and then waits for the exact second, so the first call goes out on time.
+pub const LEAD: Duration = Duration::from_secs(5);
 
 #[derive(Deserialize)]
 struct Payload {
@@ -42,16 +47,20 @@ pub(super) struct Run<'a> {
     pub(super) content: Composition,
     pub(super) progress: Progress,
     pub(super) session: Session,
+    pub(super) quota: &'a Gate,
+    /// The profile's quota reading as the run found it.
+    pub(super) first_reading: Option<QuotaRow>,
+    /// A quota reservation is held for a publishing call that has not returned yet.
+    pub(super) quota_held: bool,
 }
 
-/// The job handler.
-pub async fn handle(state: AppState, ctx: JobContext) -> Result<(), JobError> {
+/// The job handler; `quota` is shared by the runs of this process.
+pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<(), JobError> {
     let payload: Payload = ctx.payload_as()?;
-    let store = &state.store;
-    let retry = |e: crate::store::StoreError| JobError::retry(e.to_string());
-    let Some(post) = store.planned_post(&payload.post_id).await.map_err(retry)? else {
+    let Some(start) = state.store.publisher_start(&payload.post_id).await? else {
         return Ok(());
     };
+    let post = start.post.clone();
     if !matches!(
         post.state.as_str(),
         "scheduled" | "container_created" | "ready"
@@ -65,10 +74,11 @@ pub async fn handle(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if key_time.is_some() && key_time != post.scheduled_at {
         return Ok(());
     }
-    if post.state == "scheduled" && retimed(&state, &post).await? {
+    if post.state == "scheduled" && retimed(&state, &post, start.owner_timezone.as_deref()).await? {
         return Ok(());
     }
-    let Some(session) = recover::session(&state, &post).await? else {
+    let (session, content) = super::start::open(&state, &start).await?;
+    let Some(session) = session else {
         return fail(
             &state,
             &post,
@@ -76,9 +86,6 @@ pub async fn handle(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         )
         .await;
     };
-    let content = service::open(&state, &post)
-        .await
-        .map_err(|e| JobError::permanent(format!("content unreadable: {e}")))?;
     let mut progress = Progress::parse(&post.progress);
     progress
         .parts
@@ -90,25 +97,30 @@ pub async fn handle(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         content,
         progress,
         session,
+        quota,
+        first_reading: start.quota,
+        quota_held: false,
     };
     match run.publish_all().await {
         Ok(outcome) => run.settle(outcome).await,
-        Err(e) => Err(e),
+        Err(e) => {
+            run.call_returned().await;
+            Err(e)
+        }
     }
 }
 
 /// When the user's zone changed since scheduling, keeps the wall-clock time and moves the
 /// instant (09:00 stays 09:00 local); true when the post was moved to a new run.
-async fn retimed(state: &AppState, post: &PostRecord) -> Result<bool, JobError> {
+async fn retimed(
+    state: &AppState,
+    post: &PostRecord,
+    owner_timezone: Option<&str>,
+) -> Result<bool, JobError> {
     let (Some(local), Some(old_zone)) = (&post.local_time, &post.timezone) else {
         return Ok(false);
     };
-    let user = state
-        .store
-        .user_by_id(&post.user_id)
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
-    let zone = when::zone(user.and_then(|u| u.timezone).as_deref());
+    let zone = when::zone(owner_timezone);
     if zone.name() == old_zone {
         return Ok(false);
     }
@@ -146,25 +158,23 @@ async fn retimed(state: &AppState, post: &PostRecord) -> Result<bool, JobError> 
     Ok(true)
 }
 
+fn lost_unless(written: Written) -> Option<Outcome> {
+    (written != Written::Done).then_some(Outcome::Lost)
+}
+
 async fn fail(state: &AppState, post: &PostRecord, reason: &str) -> Result<(), JobError> {
     let w = PublisherWrite {
         state: "failed".into(),
         progress: post.progress.clone(),
         failure: Some(reason.to_owned()),
         attempts: post.attempts,
+        event: Some(("failed".into(), reason.to_owned())),
         ..PublisherWrite::default()
     };
-    if state
+    state
         .store
         .publisher_write(&post.id, post.version, &w, now_unix())
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?
-    {
-        let _ = state
-            .store
-            .add_publish_event(&post.id, crate::jobs::now_ms(), "failed", reason)
-            .await;
-    }
+        .await?;
     Ok(())
 }
 
@@ -177,28 +187,109 @@ impl Run<'_> {
     ) -> Result<bool, JobError> {
         let w = PublisherWrite {
             state: new_state.to_owned(),
-            progress: self.progress.to_json(),
             note,
+            ..self.write()
+        };
+        Ok(self.apply(w).await? == Written::Done)
+    }
+
+    /// The write of the current progress, state and attempts.
+    pub(super) fn write(&self) -> PublisherWrite {
+        PublisherWrite {
+            state: self.post.state.clone(),
+            progress: self.progress.to_json(),
             attempts: self.post.attempts,
             ..PublisherWrite::default()
-        };
-        let ok = self
+        }
+    }
+
+    /// Applies a write; on success the run's copy of the post follows it.
+    pub(super) async fn apply(&mut self, w: PublisherWrite) -> Result<Written, JobError> {
+        let written = self
             .state
             .store
             .publisher_write(&self.post.id, self.post.version, &w, now_unix())
-            .await
-            .map_err(|e| JobError::retry(e.to_string()))?;
-        if ok {
+            .await?;
+        if written == Written::Done {
             self.post.version += 1;
-            self.post.state = new_state.to_owned();
+            self.post.state = w.state;
         }
-        Ok(ok)
+        Ok(written)
     }
 
-    /// Notes that a publishing call is about to be made (stored before the call).
-    pub(super) fn mark_started(&mut self, i: usize) {
+    /// Stores that the publishing call of part `i` is about to be made; for the top-level part
+    /// also reserves one post of the profile's quota in the same write (see `quota`). `Some`
+    /// when the call must not be made.
+    pub(super) async fn mark_started(
+        &mut self,
+        i: usize,
+        new_state: &str,
+    ) -> Result<Option<Outcome>, JobError> {
+        let before = (self.progress.parts[i].publish_started, self.post.attempts);
         self.progress.parts[i].publish_started = Some(self.state.threads.now().timestamp());
         self.post.attempts += 1;
+        let w = PublisherWrite {
+            state: new_state.to_owned(),
+            ..self.write()
+        };
+        let stop = if i == 0 {
+            self.mark_reserving(w).await?
+        } else {
+            lost_unless(self.apply(w).await?)
+        };
+        if matches!(stop, Some(Outcome::Defer(_))) {
+            (self.progress.parts[i].publish_started, self.post.attempts) = before;
+        }
+        Ok(stop)
+    }
+
+    async fn mark_reserving(&mut self, w: PublisherWrite) -> Result<Option<Outcome>, JobError> {
+        let asked = now_ms();
+        let profile_id = self.post.profile_id.clone();
+        let reserve = move |ask| {
+            Some(QuotaOp::Reserve {
+                profile_id: profile_id.clone(),
+                ask,
+            })
+        };
+        let mut written = self
+            .apply(PublisherWrite {
+                quota: reserve(quota::cached(asked)),
+                ..w.clone()
+            })
+            .await?;
+        if written == Written::NoQuota {
+            // The reading is old or nearly used up: read again (or use a reading another worker
+            // took meanwhile) and reserve against that reading only.
+            let Some(row) = quota::read(self, asked).await? else {
+                // Threads does not say; the publish itself will tell if the quota is used up.
+                return Ok(lost_unless(self.apply(w).await?));
+            };
+            written = self
+                .apply(PublisherWrite {
+                    quota: reserve(quota::fresh(asked)),
+                    ..w
+                })
+                .await?;
+            if written == Written::NoQuota {
+                return Ok(Some(quota::used_up(&row)));
+            }
+        }
+        self.quota_held = written == Written::Done;
+        Ok(lost_unless(written))
+    }
+
+    /// Records that the reserved publishing call returned (whatever it answered).
+    pub(super) async fn call_returned(&mut self) {
+        if std::mem::take(&mut self.quota_held)
+            && let Err(e) = self
+                .state
+                .store
+                .settle_post_quota(&self.post.profile_id)
+                .await
+        {
+            tracing::warn!(error = %e, "could not record a returned publishing call");
+        }
     }
 
     /// Appends to the ledger.
@@ -213,7 +304,10 @@ impl Run<'_> {
     async fn publish_all(&mut self) -> Result<Outcome, JobError> {
         let untouched = self.progress.parts[0].media_id.is_none()
             && self.progress.parts[0].publish_started.is_none();
-        if untouched && let Some(outcome) = recover::quota_check(self).await? {
+        if untouched && let Some(outcome) = quota::check(self).await? {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.wait_until_due().await {
             return Ok(outcome);
         }
         for i in 0..self.content.parts.len() {
@@ -257,7 +351,23 @@ impl Run<'_> {
         recover::fetch_permalink(self, i).await
     }
 
+    /// Runs start up to [`LEAD`] early; nothing is sent to Threads before the post's time. A run
+    /// that started earlier than that (e.g. an operator ran it by hand) comes back later.
+    async fn wait_until_due(&self) -> Option<Outcome> {
+        let due_ms = self.post.scheduled_at.unwrap_or(0).saturating_mul(1000);
+        let early = u64::try_from(due_ms - now_ms()).ok()?;
+        let early = Duration::from_millis(early);
+        if early > LEAD * 2 {
+            return Some(Outcome::Wait(early - LEAD));
+        }
+        tokio::time::sleep(early).await;
+        None
+    }
+
     async fn settle(&mut self, outcome: Outcome) -> Result<(), JobError> {
+        if outcome != Outcome::Published {
+            self.call_returned().await;
+        }
         match outcome {
             Outcome::Published => self.finish().await,
             Outcome::Wait(d) => {
@@ -287,32 +397,28 @@ impl Run<'_> {
 
     async fn finish(&mut self) -> Result<(), JobError> {
         let root = self.progress.parts[0].clone();
+        let message = format!(
+            "Published on Threads: {}",
+            root.permalink.clone().unwrap_or_default()
+        );
+        // The reserved call returned long ago; recording it here saves a write per post.
+        let settle = std::mem::take(&mut self.quota_held).then(|| QuotaOp::Settle {
+            profile_id: self.post.profile_id.clone(),
+        });
         let w = PublisherWrite {
             state: "published".into(),
-            progress: self.progress.to_json(),
-            media_id: root.media_id.clone(),
-            permalink: root.permalink.clone(),
-            attempts: self.post.attempts,
+            media_id: root.media_id,
+            permalink: root.permalink,
             published_at: Some(now_unix()),
-            ..PublisherWrite::default()
+            event: Some(("published".into(), message)),
+            quota: settle.clone(),
+            ..self.write()
         };
-        if !self
-            .state
-            .store
-            .publisher_write(&self.post.id, self.post.version, &w, now_unix())
-            .await
-            .map_err(|e| JobError::retry(e.to_string()))?
-        {
+        if self.apply(w).await? != Written::Done {
+            self.quota_held = settle.is_some();
+            self.call_returned().await;
             return Ok(());
         }
-        self.event(
-            "published",
-            &format!(
-                "Published on Threads: {}",
-                root.permalink.unwrap_or_default()
-            ),
-        )
-        .await;
         for item in self.content.parts.iter().flat_map(|p| &p.media) {
             if let Ok(Some(u)) = media::get(self.state, &self.post.user_id, &item.id).await {
                 let _ = media::delete(self.state, &u).await;

@@ -1,14 +1,12 @@
-//! The publisher's careful paths: picking up after an interrupted publish, the quota check,
-//! permalinks, and API errors in plain words.
+//! The publisher's careful paths: picking up after an interrupted publish, permalinks, and API
+//! errors in plain words.
 
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use threads_api::{ContainerId, ContainerState, ErrorClass, ListQuery, MediaId, Session};
+use threads_api::{ContainerId, ContainerState, ErrorClass, ListQuery, MediaId};
 
 use super::publisher::{PartProgress, Run};
-use super::store::PostRecord;
-use crate::http::state::AppState;
 use crate::jobs::JobError;
 
 /// Where one step of the publisher left the post.
@@ -26,49 +24,6 @@ pub enum Outcome {
     Retry,
     /// Another worker wrote meanwhile; it carries on.
     Lost,
-}
-
-/// A session with the profile's token; None when the profile cannot publish.
-pub async fn session(state: &AppState, post: &PostRecord) -> Result<Option<Session>, JobError> {
-    let retry = |e: String| JobError::retry(e);
-    let Some(profile) = state
-        .store
-        .profile(&post.profile_id)
-        .await
-        .map_err(|e| retry(e.to_string()))?
-    else {
-        return Ok(None);
-    };
-    if profile.status != "active" {
-        return Ok(None);
-    }
-    let token = crate::services::profiles::access_token(state, &profile)
-        .await
-        .map_err(|e| retry(e.to_string()))?;
-    Ok(token.map(|t| state.threads.client.session(t)))
-}
-
-/// Reads the profile's publishing quota; defers when no post is left in the 24 h window.
-pub async fn quota_check(run: &mut Run<'_>) -> Result<Option<Outcome>, JobError> {
-    let limit = match run
-        .session
-        .publishing_limit_fields(&["quota_usage", "config"])
-        .await
-    {
-        Ok(l) => l,
-        // The check is a courtesy: if it cannot be read, publishing itself will tell.
-        Err(e) if matches!(e.class(), ErrorClass::RetryLater { .. }) => {
-            return Err(JobError::retry(e.to_string()));
-        }
-        Err(_) => return Ok(None),
-    };
-    if limit.posts_remaining() == Some(0) {
-        let total = limit.config.map_or(250, |c| c.quota_total);
-        return Ok(Some(Outcome::Defer(format!(
-            "Threads allows {total} posts per 24 hours and this profile has used them all. ThredOps will try again in an hour, as posts from a day ago drop out of the count."
-        ))));
-    }
-    Ok(None)
 }
 
 /// A publishing call for part `i` started but its result was never stored: find out what
@@ -149,8 +104,10 @@ pub async fn fetch_permalink(run: &mut Run<'_>, i: usize) -> Result<Outcome, Job
         Ok(m) => match m.permalink {
             Some(link) => {
                 run.progress.parts[i].permalink = Some(link);
+                // The last part's permalink is stored with the post's publication.
+                let last = i + 1 == run.progress.parts.len();
                 let state = run.post.state.clone();
-                if !run.save(&state, None).await? {
+                if !last && !run.save(&state, None).await? {
                     return Ok(Outcome::Lost);
                 }
                 Ok(Outcome::Published)
@@ -174,9 +131,13 @@ pub async fn api_error(run: &mut Run<'_>, e: threads_api::Error) -> Result<Outco
             }
         }
         ErrorClass::NotReady => Outcome::Wait(Duration::from_secs(3)),
-        ErrorClass::QuotaExhausted => Outcome::Defer(
-            "Threads' daily limit for this profile is reached. ThredOps will try again in an hour.".into(),
-        ),
+        ErrorClass::QuotaExhausted => {
+            // Threads knows better than the stored reading: the next post reads again.
+            run.state.store.quota_used_up(&run.post.profile_id).await?;
+            Outcome::Defer(
+                "Threads' daily limit for this profile is reached. ThredOps will try again in an hour.".into(),
+            )
+        }
         ErrorClass::Reauth => Outcome::Failed(
             "Threads no longer accepts ThredOps' access to this profile. Reconnect the profile, then press Retry.".into(),
         ),

@@ -29,11 +29,14 @@ impl Run<'_> {
         .auto_publish_text()
         .build()
         .map_err(|e| JobError::permanent(e.to_string()))?;
-        self.mark_started(i);
-        if !self.save(&self.post.state.clone(), None).await? {
-            return Ok(Outcome::Lost);
+        if let Some(stop) = self.mark_started(i, &self.post.state.clone()).await? {
+            return Ok(stop);
         }
-        match self.session.create_container(&container).await {
+        let created = self.session.create_container(&container).await;
+        if !matches!(created, Ok(Created::Published(_))) {
+            self.call_returned().await;
+        }
+        match created {
             Ok(Created::Published(media)) => self.adopt(i, media.as_str()).await,
             Ok(Created::Container(_)) => Err(JobError::permanent(
                 "Threads did not publish the text post at once",
@@ -167,17 +170,20 @@ impl Run<'_> {
             }
             _ => return recover::after_interruption(self, i).await,
         }
-        if self.post.state != "ready" {
+        let was_ready = self.post.state == "ready";
+        if let Some(stop) = self.mark_started(i, "ready").await? {
+            return Ok(stop);
+        }
+        if !was_ready {
             self.event("ready", "Threads finished processing the media.")
                 .await;
         }
-        self.mark_started(i);
-        if !self.save("ready", None).await? {
-            return Ok(Outcome::Lost);
-        }
         match self.session.publish(&id).await {
             Ok(media) => self.adopt(i, media.as_str()).await,
-            Err(e) => recover::api_error(self, e).await,
+            Err(e) => {
+                self.call_returned().await;
+                recover::api_error(self, e).await
+            }
         }
     }
 

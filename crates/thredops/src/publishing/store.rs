@@ -5,7 +5,8 @@
 
 use sqlx::Row;
 
-use crate::store::{Store, StoreResult, with_pool};
+use super::quota_store::{Ask, reserve_in, settle_in};
+use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
 
 /// One planned post as stored.
 #[derive(Debug, Clone)]
@@ -52,7 +53,8 @@ pub struct PostRecord {
     pub published_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, media_id, permalink, note, failure, attempts, acknowledged, version, created_at, updated_at, published_at";
+/// The columns of a [`PostRecord`], in the order `post_from_row!` reads them by name.
+pub(super) const COLUMNS: &str = "id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, media_id, permalink, note, failure, attempts, acknowledged, version, created_at, updated_at, published_at";
 
 macro_rules! post_from_row {
     ($row:expr) => {{
@@ -81,6 +83,31 @@ macro_rules! post_from_row {
         }
     }};
 }
+pub(super) use post_from_row;
+
+/// The publisher's compare-and-set update of a post, on a pool or a transaction's connection.
+macro_rules! post_update {
+    ($executor:expr, $w:expr, $now:expr, $id:expr, $version:expr) => {
+        sqlx::query(
+            "UPDATE scheduled_posts SET state = $1, progress = $2, media_id = COALESCE($3, media_id), permalink = COALESCE($4, permalink), note = $5, failure = $6, attempts = $7, published_at = COALESCE($8, published_at), acknowledged = CASE WHEN $1 = 'failed' THEN 0 ELSE acknowledged END, version = version + 1, updated_at = $9 \
+             WHERE id = $10 AND version = $11",
+        )
+        .bind(&$w.state)
+        .bind(&$w.progress)
+        .bind(&$w.media_id)
+        .bind(&$w.permalink)
+        .bind(&$w.note)
+        .bind(&$w.failure)
+        .bind($w.attempts)
+        .bind($w.published_at)
+        .bind($now)
+        .bind($id)
+        .bind($version)
+        .execute($executor)
+        .await
+        .map(|r| r.rows_affected())
+    };
+}
 
 /// What the publisher changes in one compare-and-set write.
 #[derive(Debug, Clone, Default)]
@@ -101,6 +128,38 @@ pub struct PublisherWrite {
     pub attempts: i64,
     /// Publication time, once published.
     pub published_at: Option<i64>,
+    /// A ledger entry (kind, message) written with the change.
+    pub event: Option<(String, String)>,
+    /// A change to the profile's quota made in the same transaction.
+    pub quota: Option<QuotaOp>,
+}
+
+/// What a publisher write does to the profile's quota (see `publishing::quota`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuotaOp {
+    /// Takes one post of the profile's quota for the publishing call about to be made.
+    Reserve {
+        /// The profile.
+        profile_id: String,
+        /// Which readings may be relied on.
+        ask: Ask,
+    },
+    /// The reserved call returned.
+    Settle {
+        /// The profile.
+        profile_id: String,
+    },
+}
+
+/// How a publisher write went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Applied.
+    Done,
+    /// Someone else wrote since the version we hold: nothing was changed.
+    Lost,
+    /// The reservation was refused: nothing was changed.
+    NoQuota,
 }
 
 impl Store {
@@ -204,35 +263,49 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// The publisher's compare-and-set write: applies only if nobody wrote since `version`.
+    /// The publisher's compare-and-set write: applies only if nobody wrote since `version`,
+    /// together with its ledger entry and quota change, in one transaction.
     pub async fn publisher_write(
         &self,
         id: &str,
         version: i64,
         w: &PublisherWrite,
         now: i64,
-    ) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| {
-            sqlx::query(
-            "UPDATE scheduled_posts SET state = $1, progress = $2, media_id = COALESCE($3, media_id), permalink = COALESCE($4, permalink), note = $5, failure = $6, attempts = $7, published_at = COALESCE($8, published_at), acknowledged = CASE WHEN $1 = 'failed' THEN 0 ELSE acknowledged END, version = version + 1, updated_at = $9 \
-             WHERE id = $10 AND version = $11"
-        )
-        .bind(&w.state)
-        .bind(&w.progress)
-        .bind(&w.media_id)
-        .bind(&w.permalink)
-        .bind(&w.note)
-        .bind(&w.failure)
-        .bind(w.attempts)
-        .bind(w.published_at)
-        .bind(now)
-        .bind(id)
-        .bind(version)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
+    ) -> StoreResult<Written> {
+        if w.quota.is_none() && w.event.is_none() {
+            // One statement needs no transaction (and a transaction costs round trips).
+            let done = with_pool!(self, |p| post_update!(p, w, now, id, version))?;
+            return Ok(if done == 1 {
+                Written::Done
+            } else {
+                Written::Lost
+            });
+        }
+        let mut tx = self.begin().await?;
+        let reserved = match &w.quota {
+            Some(QuotaOp::Reserve { profile_id, ask }) => {
+                reserve_in(&mut tx, profile_id, crate::jobs::now_ms(), *ask).await?
+            }
+            Some(QuotaOp::Settle { profile_id }) => {
+                settle_in(&mut tx, profile_id).await?;
+                true
+            }
+            None => true,
+        };
+        if !reserved {
+            tx.rollback().await?;
+            return Ok(Written::NoQuota);
+        }
+        let done = with_tx!(&mut tx, |c| post_update!(c, w, now, id, version))?;
+        if done != 1 {
+            tx.rollback().await?;
+            return Ok(Written::Lost);
+        }
+        if let Some((kind, message)) = &w.event {
+            insert_event_in(&mut tx, id, crate::jobs::now_ms(), kind, message).await?;
+        }
+        tx.commit().await?;
+        Ok(Written::Done)
     }
 
     /// Re-derives the UTC time of a post after its zone changed.
@@ -293,20 +366,9 @@ impl Store {
         kind: &str,
         message: &str,
     ) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            sqlx::query(
-            "INSERT INTO publish_events (id, post_id, at_ms, kind, message) VALUES ($1, $2, $3, $4, $5)"
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(post_id)
-        .bind(at_ms)
-        .bind(kind)
-        .bind(message)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        insert_event_in(&mut tx, post_id, at_ms, kind, message).await?;
+        tx.commit().await
     }
 
     /// A post's ledger, oldest first: (time in ms, kind, message).
@@ -343,4 +405,25 @@ impl Store {
         .await)?;
         Ok(list)
     }
+}
+
+async fn insert_event_in(
+    tx: &mut Tx,
+    post_id: &str,
+    at_ms: i64,
+    kind: &str,
+    message: &str,
+) -> StoreResult<()> {
+    with_tx!(tx, |c| sqlx::query(
+        "INSERT INTO publish_events (id, post_id, at_ms, kind, message) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(post_id)
+    .bind(at_ms)
+    .bind(kind)
+    .bind(message)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
 }

@@ -6,10 +6,11 @@ mod bench;
 mod pages;
 mod recovery;
 mod rules;
+mod suggest;
 mod support;
 mod timing;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use thredops::publishing::publisher::KIND;
 
 use crate::connect::{run_due_now, sandbox, truth};
@@ -22,6 +23,7 @@ on_both_backends!(
     a_container_still_processing_waits_then_publishes,
     a_processing_error_fails_with_the_reason_and_can_be_retried,
     an_exhausted_quota_defers_with_an_explanation,
+    posts_due_together_never_exceed_the_quota_left,
 );
 
 async fn every_post_kind_is_published_once_with_its_fields(app: TestApp) {
@@ -190,18 +192,8 @@ async fn a_processing_error_fails_with_the_reason_and_can_be_retried(app: TestAp
 
 async fn an_exhausted_quota_defers_with_an_explanation(app: TestApp) {
     let (profile, user_id) = setup(&app, "busy").await;
-    let session = sandbox_session(&app, user_id);
-    for n in 0..250 {
-        auto_publish(&session, &format!("Filler {n}")).await;
-    }
+    leave_quota(&app, &profile, user_id, 0).await;
     let before = truth(&app, user_id).await["posts_count"].as_i64().unwrap();
-    let quota: Value = app
-        .get(&format!("/api/v1/publishing/profiles/{profile}/quota"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(quota["posts_remaining"], 0);
     let id = schedule_now(
         &app,
         &profile,
@@ -212,15 +204,7 @@ async fn an_exhausted_quota_defers_with_an_explanation(app: TestApp) {
         .unwrap()
         .to_owned();
     run_due_now(&app, KIND).await;
-    let p = get_post(&app, &id).await;
-    assert_eq!(p["state"], "scheduled");
-    assert!(
-        p["note"]
-            .as_str()
-            .unwrap()
-            .contains("250 posts per 24 hours"),
-        "{p}"
-    );
+    assert_deferred(&get_post(&app, &id).await);
     assert_eq!(
         truth(&app, user_id).await["posts_count"].as_i64().unwrap(),
         before
@@ -236,4 +220,42 @@ async fn an_exhausted_quota_defers_with_an_explanation(app: TestApp) {
         truth(&app, user_id).await["posts_count"].as_i64().unwrap(),
         before + 1
     );
+}
+
+async fn posts_due_together_never_exceed_the_quota_left(app: TestApp) {
+    let (profile, user_id) = setup(&app, "crowded").await;
+    leave_quota(&app, &profile, user_id, 5).await;
+    let before = truth(&app, user_id).await["posts_count"].as_i64().unwrap();
+    let texts: Vec<String> = (0..8).map(|n| format!("Due together {n}")).collect();
+    let mut ids = Vec::new();
+    for text in &texts {
+        let post = schedule_now(&app, &profile, &json!({"parts": [{"text": text}]})).await;
+        ids.push(post["id"].as_str().unwrap().to_owned());
+    }
+    run_due_now(&app, KIND).await;
+    let mut published = 0;
+    for id in &ids {
+        let p = get_post(&app, id).await;
+        match p["state"].as_str().unwrap() {
+            "published" => published += 1,
+            "scheduled" => assert_deferred(&p),
+            other => panic!("unexpected state {other}: {p}"),
+        }
+    }
+    assert_eq!(published, 5, "exactly the quota left is used");
+    assert_eq!(
+        truth(&app, user_id).await["posts_count"].as_i64().unwrap(),
+        before + 5
+    );
+    // A day later the window has room again and the three deferred posts go out, once each.
+    sandbox(&app)
+        .clock()
+        .advance(chrono::Duration::hours(25))
+        .unwrap();
+    run_due_now(&app, KIND).await;
+    let t = truth(&app, user_id).await;
+    for (id, text) in ids.iter().zip(&texts) {
+        assert_eq!(get_post(&app, id).await["state"], "published");
+        once(&t["posts"], text);
+    }
 }

@@ -15,13 +15,15 @@ use crate::http::session::AuthUser;
 use crate::http::state::AppState;
 use crate::publishing::compose::Composition;
 use crate::publishing::service::{self, PostInput, PostView};
-use crate::publishing::{media, when};
+use crate::publishing::{media, suggest, when};
 
 const TAG: &str = "publishing";
 
 #[path = "publishing_schemas.rs"]
 mod schemas;
-use schemas::{composition_schema, input_schema, post_schema, slots_schema, upload_schema};
+use schemas::{
+    composition_schema, input_schema, post_schema, slots_schema, suggestions_schema, upload_schema,
+};
 
 pub fn endpoints() -> Vec<Endpoint> {
     let post = || Some(post_schema());
@@ -75,6 +77,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         h_route(Method::PUT, "/api/v1/publishing/profiles/{id}/slots", "Replaces a profile's posting slots, e.g. [{\"day\":\"mon\",\"time\":\"09:00\"}]", put_slots)
             .body(slots_schema())
             .response(200, "Slots", Some(slots_schema())),
+        h_route(Method::GET, "/api/v1/profiles/{id}/suggested-times", "The next free times at the profile's best weekday and hour (from its stored history, in the user's zone), or its posting slots when the history is too thin; ?count=1-20 (default 5)", get_suggested_times)
+            .response(200, "Suggested times, soonest first, and where they come from", Some(suggestions_schema())),
         h_route(Method::GET, "/api/v1/publishing/profiles/{id}/quota", "Posts and replies left in the profile's 24-hour Threads quota", get_quota)
             .response(200, "Remaining quota", Some(object(&[("posts_remaining", json!({"type": ["integer", "null"]})), ("posts_total", json!({"type": ["integer", "null"]})), ("replies_remaining", json!({"type": ["integer", "null"]}))], &[]))),
     ]
@@ -310,6 +314,26 @@ async fn put_slots(
     Ok(Json(slots_json(
         &crate::publishing::slots(&state, &id).await?,
     )))
+}
+
+#[derive(Deserialize)]
+struct CountQuery {
+    count: Option<usize>,
+}
+
+async fn get_suggested_times(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<CountQuery>,
+) -> AppResult<Json<suggest::Suggestions>> {
+    let count = q.count.unwrap_or(5);
+    if !(1..=20).contains(&count) {
+        return Err(AppError::field("count", "Ask for 1 to 20 times."));
+    }
+    Ok(Json(
+        suggest::suggested_times(&state, &auth, &id, count).await?,
+    ))
 }
 
 async fn get_quota(

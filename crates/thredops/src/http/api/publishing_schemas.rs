@@ -99,3 +99,43 @@ pub(super) fn upload_schema() -> Value {
 pub(super) fn slots_schema() -> Value {
     json!({"type": "array", "items": object(&[("day", string()), ("time", string())], &["day", "time"])})
 }
+
+pub(super) fn suggestions_schema() -> Value {
+    let cell = object(
+        &[
+            ("weekday", integer()),
+            ("hour", integer()),
+            ("posts", integer()),
+            ("views_vs_typical", json!({"type": "number"})),
+        ],
+        &["weekday", "hour", "posts", "views_vs_typical"],
+    );
+    let suggestion = object(
+        &[
+            (
+                "local_time",
+                json!({"type": "string", "description": "Wall-clock time in your timezone, as local_time of a post takes it"}),
+            ),
+            ("scheduled_at", integer()),
+            ("display", string()),
+            ("why", string()),
+            ("cell", json!({"oneOf": [cell, {"type": "null"}]})),
+        ],
+        &["local_time", "scheduled_at", "display", "why"],
+    );
+    object(
+        &[
+            ("profile_id", string()),
+            ("timezone", string()),
+            (
+                "source",
+                json!({"type": "string", "enum": ["best_times", "posting_slots", "none"]}),
+            ),
+            ("enough_data", json!({"type": "boolean"})),
+            ("posts_analysed", integer()),
+            ("message", string()),
+            ("suggestions", json!({"type": "array", "items": suggestion})),
+        ],
+        &["source", "enough_data", "message", "suggestions"],
+    )
+}

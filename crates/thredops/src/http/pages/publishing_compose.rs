@@ -14,10 +14,14 @@ use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::AppState;
 use crate::publishing::compose::{Composition, MediaItem, Part};
 use crate::publishing::service::{self, PostInput, user_zone};
-use crate::publishing::when;
+use crate::publishing::{suggest, when};
 
 /// Parts the form offers (the API accepts up to 20).
 const FORM_PARTS: usize = 4;
+/// Suggested times the form lists.
+const SUGGESTIONS: usize = 5;
+/// The submit button that lists suggested times for the chosen profile instead of saving.
+const SUGGEST: &str = "suggest";
 
 /// The composer's fields, as posted and as shown again.
 #[derive(Deserialize, Serialize, Default, Clone)]
@@ -37,6 +41,8 @@ pub(super) struct ComposeForm {
     reply_control: String,
     quote_post_id: String,
     local_time: String,
+    /// A suggested time picked from the list (empty: the `local_time` field counts).
+    suggested_time: String,
     action: String,
 }
 
@@ -114,7 +120,7 @@ impl ComposeForm {
             profile_id: self.profile_id.clone(),
             content: self.composition(),
             action: non_empty(&self.action),
-            local_time: non_empty(&self.local_time),
+            local_time: non_empty(&self.suggested_time).or_else(|| non_empty(&self.local_time)),
         }
     }
 }
@@ -128,13 +134,25 @@ async fn render(
     extra: Value,
 ) -> AppResult<Response> {
     let mut profiles = Vec::new();
+    let mut shown = None;
     for p in crate::services::profiles::list(state, auth).await? {
-        profiles
-            .push(json!({"id": p.id, "username": p.username, "selected": p.id == form.profile_id}));
+        let selected = p.id == form.profile_id;
+        if selected || shown.is_none() {
+            shown = Some((p.id.clone(), p.username.clone()));
+        }
+        profiles.push(json!({"id": p.id, "username": p.username, "selected": selected}));
     }
+    let suggestions = match &shown {
+        Some((id, username)) => {
+            let s = suggest::suggested_times(state, auth, id, SUGGESTIONS).await?;
+            json!({"username": username, "list": s})
+        }
+        None => Value::Null,
+    };
     let tz = user_zone(auth);
     let ctx = json!({
         "form": form, "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
+        "suggestions": suggestions,
         "now_value": when::local_value(chrono::Utc::now() + chrono::Duration::hours(1), tz),
         "extra_parts": [("text2", &form.text2), ("text3", &form.text3), ("text4", &form.text4)],
         "form_parts": FORM_PARTS,
@@ -233,6 +251,9 @@ pub(super) async fn create(
     Form(form): Form<ComposeForm>,
 ) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
+    if form.action == SUGGEST {
+        return render(&state, &auth, StatusCode::OK, &form, None, json!({})).await;
+    }
     let result = service::create(&state, &auth, form.input()).await;
     outcome(&state, &auth, &form, None, result).await
 }
@@ -244,6 +265,9 @@ pub(super) async fn update(
     Form(form): Form<ComposeForm>,
 ) -> AppResult<Response> {
     require_session_csrf(&state, &auth, &form.csrf)?;
+    if form.action == SUGGEST {
+        return render(&state, &auth, StatusCode::OK, &form, Some(&id), json!({})).await;
+    }
     let result = service::update(&state, &auth, &id, form.input()).await;
     outcome(&state, &auth, &form, Some(&id), result).await
 }

@@ -15,7 +15,8 @@ use crate::helpers::{Backend, TestApp};
 const PROFILES: usize = 100;
 const POSTS_PER_PROFILE: usize = 10;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+// One runtime thread per core, as `thredops serve` runs.
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "benchmark: run by hand in release mode"]
 async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
     let backend = match std::env::var("BENCH_BACKEND").as_deref() {
@@ -23,9 +24,13 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         _ => Backend::Sqlite,
     };
     let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "64".into());
-    let app = TestApp::spawn_with(backend, |raw| raw.set("job_workers", workers.clone()))
-        .await
-        .expect("backend configured");
+    let connections = std::env::var("BENCH_DB_CONNECTIONS").unwrap_or_else(|_| "10".into());
+    let app = TestApp::spawn_with(backend, |raw| {
+        raw.set("job_workers", workers.clone());
+        raw.set("database_max_connections", connections.clone());
+    })
+    .await
+    .expect("backend configured");
     app.signup("bench@example.com", PASSWORD).await;
     let mut profiles = Vec::new();
     for n in 0..PROFILES {
@@ -35,8 +40,12 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
     for (id, _) in &profiles {
         wait_for_backfill(&app, id).await;
     }
+    let latency: u64 = std::env::var("BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     sandbox(&app).set_faults(FaultConfig {
-        latency_ms: 50,
+        latency_ms: latency,
         ..FaultConfig::default()
     });
     // Everything is due at the start of the next minute that leaves time to schedule.
@@ -59,7 +68,11 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         .and_utc()
         .timestamp_millis();
     let started = std::time::Instant::now();
+    let mut cpu_from = None;
     loop {
+        if cpu_from.is_none() && chrono::Utc::now().timestamp_millis() >= due_ms {
+            cpu_from = cpu_ms();
+        }
         let pending: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
             "SELECT count(*) FROM scheduled_posts WHERE state <> 'published'"
         )
@@ -75,6 +88,19 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    let cpu_per_post = match (cpu_from, cpu_ms()) {
+        (Some(a), Some(b)) => format!("{:.2}", (b - a) as f64 / expected.len() as f64),
+        _ => "n/a".to_owned(),
+    };
+    let ended_ms = chrono::Utc::now().timestamp_millis();
+    let other_jobs: Vec<(String, i64)> = with_pool!(app.state.store, |p| sqlx::query_as(
+        "SELECT kind, count(*) FROM jobs WHERE kind <> 'publish_post' AND finished_at >= $1 AND finished_at <= $2 GROUP BY kind ORDER BY kind"
+    )
+    .bind(due_ms - 10_000)
+    .bind(ended_ms)
+    .fetch_all(p)
+    .await)
+    .unwrap();
     let published: Vec<i64> = with_pool!(app.state.store, |p| sqlx::query_scalar(
         "SELECT at_ms FROM publish_events WHERE kind = 'published' ORDER BY at_ms"
     )
@@ -96,13 +122,26 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
     let duplicates: usize = seen.values().map(|n| n.saturating_sub(1)).sum();
     let missing = expected.len() - seen.len();
     println!(
-        "backend={backend:?} workers={workers} posts={} published={} lateness_ms p50={} p90={} p99={} max={} duplicates={duplicates} missing={missing}",
+        "backend={backend:?} latency_ms={latency} workers={workers} connections={connections} posts={} published={} lateness_ms p50={} p90={} p99={} max={} duplicates={duplicates} missing={missing} process_cpu_ms_per_post={cpu_per_post} other_jobs={other_jobs:?} load={}",
         expected.len(),
         published.len(),
         pct(0.5),
         pct(0.9),
         pct(0.99),
-        lateness.last().unwrap()
+        lateness.last().unwrap(),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     assert_eq!((duplicates, missing), (0, 0));
+}
+
+/// CPU time this process (server, job runner and in-process sandbox) has used, in ms (Linux).
+fn cpu_ms() -> Option<i64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime and stime are 14 and 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: i64 = fields.get(11)?.parse::<i64>().ok()? + fields.get(12)?.parse::<i64>().ok()?;
+    // The kernel reports in clock ticks of 10 ms (USER_HZ = 100 on Linux).
+    Some(ticks * 10)
 }

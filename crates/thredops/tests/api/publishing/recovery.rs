@@ -42,7 +42,8 @@ async fn a_worker_killed_after_publishing_never_publishes_twice(app: TestApp) {
         .await
         .unwrap();
     // 2. A text post whose auto-published create call went through but whose answer was lost.
-    // (Scheduled for tomorrow so that no worker picks it up while the test plays the dead one.)
+    // (Scheduled for tomorrow so that no worker picks it up while the test plays the dead one,
+    // then made due: the publisher never publishes before a post's time.)
     let text_post = schedule_tomorrow(
         &app,
         &profile,
@@ -54,6 +55,7 @@ async fn a_worker_killed_after_publishing_never_publishes_twice(app: TestApp) {
         .to_owned();
     assert!(mark_publish_started(&app, &text_post).await.is_none());
     auto_publish(&session, "Crash during create").await;
+    make_due_now(&app, &text_post).await;
     // 3. A media post killed after creating its container, before publishing: published once.
     let img2 = upload_png(&app, "crash2.png", 500, 500).await;
     let unpublished = schedule_now(

@@ -215,6 +215,11 @@ async fn other_users_posts_uploads_and_slots_are_not_found(app: TestApp) {
             format!("/api/v1/publishing/profiles/{profile}/quota"),
             None,
         ),
+        (
+            "GET",
+            format!("/api/v1/profiles/{profile}/suggested-times"),
+            None,
+        ),
         ("GET", format!("/app/schedule/posts/{post}"), None),
     ];
     for (method, path, body) in calls {

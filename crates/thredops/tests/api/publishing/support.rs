@@ -158,6 +158,36 @@ pub async fn auto_publish(session: &Session, text: &str) -> String {
     }
 }
 
+/// Publishes fillers directly until the profile has `left` posts of its 24-hour quota left.
+pub async fn leave_quota(app: &TestApp, profile: &str, user_id: u64, left: u64) {
+    let session = sandbox_session(app, user_id);
+    for n in left..250 {
+        auto_publish(&session, &format!("Filler {n}")).await;
+    }
+    let quota: Value = app
+        .get(&format!("/api/v1/publishing/profiles/{profile}/quota"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(quota["posts_remaining"], left);
+}
+
+/// The post waits for the quota and says why, in its note and its ledger.
+pub fn assert_deferred(p: &Value) {
+    assert_eq!(p["state"], "scheduled", "{p}");
+    let note = p["note"].as_str().unwrap_or_default();
+    assert!(note.contains("250 posts per 24 hours"), "{p}");
+    assert!(
+        p["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "deferred"),
+        "{p}"
+    );
+}
+
 /// A media object's fields as Threads returns them.
 pub async fn read_media(app: &TestApp, user_id: u64, id: &str) -> Value {
     let m = sandbox_session(app, user_id)
@@ -195,6 +225,26 @@ pub async fn mark_publish_started(app: &TestApp, post_id: &str) -> Option<String
     .map(|r| r.rows_affected()))
     .unwrap();
     container
+}
+
+/// Moves a scheduled post and its publisher run to now, as if its time had come.
+pub async fn make_due_now(app: &TestApp, post_id: &str) {
+    let now = chrono::Utc::now().timestamp();
+    with_pool!(app.state.store, |p| async {
+        sqlx::query("UPDATE scheduled_posts SET scheduled_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(post_id)
+            .execute(p)
+            .await?;
+        sqlx::query("UPDATE jobs SET dedup_key = $1 WHERE state = 'queued' AND dedup_key LIKE $2")
+            .bind(format!("publish:{post_id}:{now}"))
+            .bind(format!("publish:{post_id}:%"))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+    }
+    .await)
+    .unwrap();
 }
 
 /// A second job runner on the same database, as another instance would have. Stops on drop.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use thredops::publishing::publisher::KIND;
 use thredops::with_pool;
 
-use super::support::{get_post, setup};
+use super::support::{get_post, schedule_tomorrow, setup};
 use crate::connect::run_due_now;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
@@ -13,6 +13,7 @@ use crate::on_both_backends;
 on_both_backends!(
     nine_local_stays_nine_local_across_dst_and_timezone_changes,
     slots_queue_posts_and_posts_can_be_rescheduled_cancelled_and_duplicated,
+    a_post_goes_out_at_its_time_and_never_before,
 );
 
 async fn set_zone(app: &TestApp, zone: &str) {
@@ -248,5 +249,62 @@ async fn slots_queue_posts_and_posts_can_be_rescheduled_cancelled_and_duplicated
         busy.status(),
         409,
         "scheduled posts are cancelled before deletion"
+    );
+}
+
+async fn a_post_goes_out_at_its_time_and_never_before(app: TestApp) {
+    let (profile, _) = setup(&app, "punctual").await;
+    // A run forced long before its time does nothing and comes back shortly before it.
+    let later = schedule_tomorrow(&app, &profile, &json!({"parts": [{"text": "Tomorrow"}]})).await;
+    let later_id = later["id"].as_str().unwrap();
+    run_due_now(&app, KIND).await;
+    assert_eq!(get_post(&app, later_id).await["state"], "scheduled");
+    let run_at: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
+        "SELECT run_at FROM jobs WHERE kind = $1 AND state = 'queued'"
+    )
+    .bind(KIND)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let due_ms = later["scheduled_at"].as_i64().unwrap() * 1000;
+    assert!(
+        (due_ms - 6_000..due_ms).contains(&run_at),
+        "the run starts a few seconds early: {run_at} for {due_ms}"
+    );
+    // A post due at the next full minute (at least 8 s away) goes out within moments of it.
+    let now = chrono::Utc::now();
+    let mut due = now + chrono::Duration::seconds(60 - i64::from(chrono::Timelike::second(&now)));
+    if due - now < chrono::Duration::seconds(8) {
+        due += chrono::Duration::minutes(1);
+    }
+    let local = due.format("%Y-%m-%dT%H:%M").to_string();
+    let r = app
+        .post_json("/api/v1/publishing/posts", &json!({"profile_id": profile, "content": {"parts": [{"text": "On the minute"}]}, "action": "schedule", "local_time": local}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let p = get_post(&app, &id).await;
+        if p["state"] == "published" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not published: {p}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let at_ms: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
+        "SELECT at_ms FROM publish_events WHERE post_id = $1 AND kind = 'published'"
+    )
+    .bind(&id)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let late = at_ms - due.timestamp() * 1000;
+    assert!(
+        (0..3_000).contains(&late),
+        "published {late} ms after its time"
     );
 }
