@@ -18,6 +18,12 @@ pub async fn connect(
 ) -> Result<Store, StoreError> {
     let pool = match target {
         DatabaseTarget::Sqlite(path) => {
+            // SQLCipher encrypts through OpenSSL, whose default initialisation registers an
+            // exit-time cleanup. A connection still closing on its own thread when the process
+            // exits then touches freed OpenSSL state and the process dies with SIGSEGV after
+            // everything else succeeded. Initialising OpenSSL first, without that cleanup, leaves
+            // the teardown to the operating system.
+            openssl_sys::init();
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
             }
