@@ -25,9 +25,7 @@ async fn main() -> ExitCode {
             print!("{}", raw.describe());
             Ok(())
         }
-        Command::Migrate => open_store(&settings).await.map(|(_, store)| {
-            println!("migrations applied ({} backend)", store.backend());
-        }),
+        Command::Migrate => migrate(&settings).await,
         Command::Keys {
             command: KeysCommand::RotateSigning,
         } => rotate_signing(&settings).await,
@@ -82,10 +80,22 @@ async fn serve(settings: thredops::config::Settings) -> anyhow::Result<()> {
     app.run_until_stopped(shutdown_signal()).await
 }
 
+async fn migrate(settings: &thredops::config::Settings) -> anyhow::Result<()> {
+    let (_, store) = open_store(settings).await?;
+    println!("migrations applied ({} backend)", store.backend());
+    store.close().await;
+    Ok(())
+}
+
 async fn rotate_signing(settings: &thredops::config::Settings) -> anyhow::Result<()> {
     let (master, store) = open_store(settings).await?;
-    let kid = thredops::auth::Keyring::rotate(&store, &master, thredops::store::now_unix()).await?;
-    println!("new signing key {kid} is current; restart the servers to sign with it");
+    let rotated =
+        thredops::auth::Keyring::rotate(&store, &master, thredops::store::now_unix()).await;
+    store.close().await;
+    println!(
+        "new signing key {} is current; restart the servers to sign with it",
+        rotated?
+    );
     Ok(())
 }
 
@@ -95,7 +105,9 @@ async fn grant(
     role: &str,
 ) -> anyhow::Result<()> {
     let (_, store) = open_store(settings).await?;
-    thredops::privacy::staff::grant(&store, email, role).await?;
+    let granted = thredops::privacy::staff::grant(&store, email, role).await;
+    store.close().await;
+    granted?;
     println!("{email} now has the role {role}");
     Ok(())
 }

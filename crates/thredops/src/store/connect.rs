@@ -29,7 +29,8 @@ pub async fn connect(
             }
             let options = sqlite_options(master_key)
                 .filename(path)
-                .create_if_missing(true);
+                .create_if_missing(true)
+                .thread_name(super::sqlite_exit::worker_thread_name);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
@@ -39,6 +40,7 @@ pub async fn connect(
             sqlx::query("SELECT count(*) FROM sqlite_master")
                 .execute(&pool)
                 .await?;
+            super::sqlite_exit::wait_for_workers_at_exit();
             Pool::Sqlite(pool)
         }
         DatabaseTarget::Postgres(url) => {

@@ -10,6 +10,7 @@ mod migrations;
 pub mod profiles;
 pub mod sessions;
 pub mod signing_keys;
+mod sqlite_exit;
 pub mod synced;
 pub mod users;
 
