@@ -139,7 +139,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         "THREDOPS_REQUEST_TIMEOUT_SECONDS",
         Some("30"),
         false,
-        "Longest time one HTTP request may take before it is answered 408.",
+        "Longest time one HTTP request may take before it is answered 408; uploads instead fail when no data arrives for this long.",
     ),
     spec(
         "max_body_bytes",

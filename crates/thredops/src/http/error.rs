@@ -69,6 +69,23 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// A request body that broke off: the client went away or sent something unreadable.
+impl From<axum::Error> for AppError {
+    fn from(_: axum::Error) -> Self {
+        AppError::BadRequest("The upload was interrupted before it finished. Try again.".into())
+    }
+}
+
+impl From<axum::extract::multipart::MultipartError> for AppError {
+    fn from(e: axum::extract::multipart::MultipartError) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest(format!("The form could not be read: {}", e.body_text()))
+        }
+    }
+}
+
 impl AppError {
     /// A validation error about one field.
     pub fn field(name: &str, message: impl Into<String>) -> Self {

@@ -3,6 +3,7 @@
 pub mod api;
 mod assets;
 pub mod cookies;
+mod deadline;
 pub mod error;
 pub mod json;
 pub mod metrics;
@@ -23,7 +24,6 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use error::AppError;
@@ -63,10 +63,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(from_fn_with_state(state.clone(), security::headers))
                 .layer(CatchPanicLayer::custom(panic_response))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    state.settings.request_timeout,
-                ))
+                .layer(from_fn_with_state(state.clone(), deadline::enforce))
                 .layer(from_fn_with_state(
                     state.clone(),
                     security::same_origin_writes,

@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use axum::body::Bytes;
+use futures_util::{Stream, StreamExt};
 use sqlx::Row;
+use tokio::io::AsyncWriteExt;
 
 use crate::http::error::{AppError, AppResult};
 use crate::http::state::AppState;
@@ -109,35 +112,31 @@ pub fn clean_name(name: &str, content_type: &str) -> String {
     }
 }
 
-/// Checks a complete upload against the media specs; returns (kind, MIME type, width, height).
-pub fn check(bytes: &[u8]) -> AppResult<(&'static str, &'static str, Option<i64>, Option<i64>)> {
-    let (kind, mime) = sniff(bytes).ok_or_else(|| {
-        AppError::field(
-            "file",
-            "Threads accepts JPEG or PNG images and MP4 or MOV videos; this file is none of those.",
-        )
-    })?;
-    let size = bytes.len() as u64;
-    let max = if kind == "image" {
+/// The reason a file that is not JPEG, PNG, MP4 or MOV is refused.
+const NOT_ACCEPTED: &str =
+    "Threads accepts JPEG or PNG images and MP4 or MOV videos; this file is none of those.";
+
+/// Largest file of a kind.
+fn max_bytes(kind: &str) -> u64 {
+    if kind == "image" {
         MAX_IMAGE_BYTES
     } else {
         MAX_VIDEO_BYTES
-    };
-    if size > max {
-        return Err(AppError::field(
-            "file",
-            format!(
-                "Threads accepts {kind}s up to {} MB; this one is {:.1} MB.",
-                max / 1024 / 1024,
-                size as f64 / 1024.0 / 1024.0
-            ),
-        ));
     }
-    if kind == "video" {
-        // Duration, frame rate and codecs are checked by Threads while processing; a failure
-        // there is reported on the post with Threads' reason.
-        return Ok((kind, mime, None, None));
-    }
+}
+
+fn too_large(kind: &str) -> AppError {
+    AppError::field(
+        "file",
+        format!(
+            "Threads accepts {kind}s up to {} MB; this one is larger.",
+            max_bytes(kind) / 1024 / 1024
+        ),
+    )
+}
+
+/// Pixel size of a complete image, refusing shapes Threads does not accept.
+fn image_dimensions(bytes: &[u8]) -> AppResult<(i64, i64)> {
     let dim = imagesize::blob_size(bytes).map_err(|_| {
         AppError::field(
             "file",
@@ -157,6 +156,21 @@ pub fn check(bytes: &[u8]) -> AppResult<(&'static str, &'static str, Option<i64>
             ),
         ));
     }
+    Ok((w, h))
+}
+
+/// Checks a complete upload against the media specs; returns (kind, MIME type, width, height).
+pub fn check(bytes: &[u8]) -> AppResult<(&'static str, &'static str, Option<i64>, Option<i64>)> {
+    let (kind, mime) = sniff(bytes).ok_or_else(|| AppError::field("file", NOT_ACCEPTED))?;
+    if bytes.len() as u64 > max_bytes(kind) {
+        return Err(too_large(kind));
+    }
+    if kind == "video" {
+        // Duration, frame rate and codecs are checked by Threads while processing; a failure
+        // there is reported on the post with Threads' reason.
+        return Ok((kind, mime, None, None));
+    }
+    let (w, h) = image_dimensions(bytes)?;
     Ok((kind, mime, Some(w), Some(h)))
 }
 
@@ -169,30 +183,114 @@ fn secret_token() -> String {
     hex::encode(buf)
 }
 
-/// Stores a checked upload for the user.
-pub async fn store(state: &AppState, user_id: &str, name: &str, bytes: &[u8]) -> AppResult<Upload> {
-    let (kind, mime, width, height) = check(bytes)?;
+/// Bytes [`sniff`] needs to recognise a file.
+const SNIFF_BYTES: usize = 12;
+
+/// Removes a partly written upload unless it was kept: a refused file, a failed write or a
+/// client that goes away mid-upload (the future is dropped) leave nothing behind.
+struct Incoming {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Streams an upload to the user's media directory, checking it as it arrives: the type from
+/// the first bytes, the size limit at every chunk (a 1 GB video never sits in memory), the
+/// image shape once complete. A refused or interrupted upload leaves no file.
+pub async fn store_stream<S, E>(
+    state: &AppState,
+    user_id: &str,
+    name: &str,
+    body: S,
+) -> AppResult<Upload>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: Into<AppError>,
+{
+    let mut body = std::pin::pin!(body);
+    let dir = user_dir(state, user_id);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .context("creating the media directory")?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut incoming = Incoming {
+        path: dir.join(format!(".incoming-{id}")),
+        kept: false,
+    };
+    let mut file = tokio::fs::File::create(&incoming.path)
+        .await
+        .context("creating an upload")?;
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let mut kind_mime = None;
+    let mut size: u64 = 0;
+    // Uploads are exempt from the request deadline; a stalled one ends here instead.
+    let idle = state.settings.request_timeout;
+    loop {
+        let Ok(next) = tokio::time::timeout(idle, body.next()).await else {
+            return Err(AppError::BadRequest(format!(
+                "No data arrived for {} seconds, so the upload was stopped. Try again.",
+                idle.as_secs()
+            )));
+        };
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(Into::into)?;
+        size += chunk.len() as u64;
+        if kind_mime.is_none() {
+            head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
+            if head.len() == SNIFF_BYTES {
+                kind_mime =
+                    Some(sniff(&head).ok_or_else(|| AppError::field("file", NOT_ACCEPTED))?);
+            }
+        }
+        if let Some((kind, _)) = kind_mime
+            && size > max_bytes(kind)
+        {
+            return Err(too_large(kind));
+        }
+        file.write_all(&chunk).await.context("writing an upload")?;
+    }
+    file.flush().await.context("writing an upload")?;
+    drop(file);
+    let (kind, mime) = match kind_mime {
+        Some(found) => found,
+        None => sniff(&head).ok_or_else(|| AppError::field("file", NOT_ACCEPTED))?,
+    };
+    let (width, height) = if kind == "image" {
+        // At most 8 MB, and the dimensions can sit anywhere in a JPEG's header segments.
+        let bytes = tokio::fs::read(&incoming.path)
+            .await
+            .context("reading an upload back")?;
+        let (w, h) = image_dimensions(&bytes)?;
+        (Some(w), Some(h))
+    } else {
+        (None, None)
+    };
     let upload = Upload {
-        id: uuid::Uuid::new_v4().simple().to_string(),
+        id,
         user_id: user_id.to_owned(),
         token: secret_token(),
         kind: kind.to_owned(),
         content_type: mime.to_owned(),
         file_name: clean_name(name, mime),
-        bytes: bytes.len() as i64,
+        bytes: size as i64,
         width,
         height,
         expires_at: None,
         deleted_at: None,
     };
-    let dir = user_dir(state, user_id);
-    tokio::fs::create_dir_all(&dir)
+    tokio::fs::rename(&incoming.path, path_of(state, &upload))
         .await
-        .context("creating the media directory")?;
-    tokio::fs::write(path_of(state, &upload), bytes)
-        .await
-        .context("writing an upload")?;
-    with_pool!(state.store, |pool| sqlx::query(
+        .context("keeping an upload")?;
+    incoming.kept = true;
+    let recorded = with_pool!(state.store, |pool| {
+        sqlx::query(
         "INSERT INTO media_uploads (id, user_id, token, kind, content_type, file_name, bytes, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     )
     .bind(&upload.id)
@@ -207,8 +305,12 @@ pub async fn store(state: &AppState, user_id: &str, name: &str, bytes: &[u8]) ->
     .bind(now_unix())
     .execute(pool)
     .await
-    .map(|r| r.rows_affected()))
-    .map_err(crate::store::StoreError::from)?;
+    .map(|r| r.rows_affected())
+    });
+    if let Err(e) = recorded {
+        let _ = tokio::fs::remove_file(path_of(state, &upload)).await;
+        return Err(crate::store::StoreError::from(e).into());
+    }
     Ok(upload)
 }
 
@@ -267,8 +369,18 @@ pub async fn publish_url(state: &AppState, u: &Upload) -> StoreResult<String> {
     Ok(public_url(state, u))
 }
 
-/// The file behind a public URL, if it is public right now: (content type, bytes).
-pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+/// A file that is public right now, opened for streaming.
+pub struct Hosted {
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// The open file.
+    pub file: tokio::fs::File,
+}
+
+/// The file behind a public URL, if it is public right now.
+pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<Hosted>> {
     let Some(u) = find(state, "token", token).await? else {
         return Ok(None);
     };
@@ -276,8 +388,19 @@ pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<(Stri
     if !live {
         return Ok(None);
     }
-    let bytes = tokio::fs::read(path_of(state, &u)).await.ok();
-    Ok(bytes.map(|b| (u.content_type, b)))
+    let Ok(file) = tokio::fs::File::open(path_of(state, &u)).await else {
+        return Ok(None);
+    };
+    let bytes = file
+        .metadata()
+        .await
+        .context("reading an upload's size")?
+        .len();
+    Ok(Some(Hosted {
+        content_type: u.content_type,
+        bytes,
+        file,
+    }))
 }
 
 /// Deletes an upload's file and marks it deleted (after its post was published).

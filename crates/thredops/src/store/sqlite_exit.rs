@@ -30,7 +30,10 @@ pub(super) fn wait_for_workers_at_exit() {
     REGISTER.call_once(|| {
         // SAFETY: `atexit` only records a function pointer; the handler is a plain `extern "C"`
         // function that neither unwinds nor calls `exit`.
-        #[expect(unsafe_code, reason = "libc has no safe way to register an exit handler")]
+        #[expect(
+            unsafe_code,
+            reason = "libc has no safe way to register an exit handler"
+        )]
         unsafe {
             libc::atexit(wait_for_workers);
         }

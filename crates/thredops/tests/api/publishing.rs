@@ -9,6 +9,7 @@ mod rules;
 mod suggest;
 mod support;
 mod timing;
+mod uploads;
 
 use serde_json::json;
 use thredops::publishing::publisher::KIND;

@@ -66,9 +66,12 @@
           });
         });
       }, Promise.resolve()).then(function () {
+        // Uploaded already: the form must not send the same files again.
+        input.value = "";
         target.value = ids.join(",");
         status.textContent = ids.length + " file(s) attached.";
       }).catch(function (e) {
+        input.value = "";
         target.value = ids.join(",");
         status.textContent = e.message;
       });

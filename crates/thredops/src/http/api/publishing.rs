@@ -2,8 +2,8 @@
 //! uploads, posting slots and the publishing quota.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,14 +27,6 @@ use schemas::{
 
 pub fn endpoints() -> Vec<Endpoint> {
     let post = || Some(post_schema());
-    let mut upload = Endpoint::new(Method::POST, "/api/v1/publishing/media", "Uploads an image (JPEG/PNG, 8 MB) or video (MP4/MOV, 1 GB) as the raw body; ?filename= names it", upload_media)
-        .tag(TAG)
-        .authenticated()
-        .response(201, "The stored upload", Some(upload_schema()))
-        .response(422, "Not a file Threads accepts, with the reason", None);
-    upload.handler = upload
-        .handler
-        .layer(DefaultBodyLimit::max(media::MAX_VIDEO_BYTES as usize + 1));
     vec![
         Endpoint::new(Method::POST, "/api/v1/publishing/preflight", "Checks a post against every Threads rule and counts characters as Threads does", preflight)
             .tag(TAG)
@@ -69,7 +61,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         h_route(Method::POST, "/api/v1/publishing/posts/{id}/retry", "Tries a failed post again now", retry_post)
             .response(200, "The post", post())
             .response(409, "The post has not failed", None),
-        upload,
+        Endpoint::new(Method::POST, "/api/v1/publishing/media", "Uploads an image (JPEG/PNG, 8 MB) or video (MP4/MOV, 1 GB) as the raw body, streamed to disk; ?filename= names it", upload_media)
+            .tag(TAG)
+            .authenticated()
+            .response(201, "The stored upload", Some(upload_schema()))
+            .response(422, "Not a file Threads accepts, or over its size limit, with the reason", None),
         h_route(Method::GET, "/api/v1/publishing/media/{id}", "One upload", get_media)
             .response(200, "The upload", Some(upload_schema())),
         h_route(Method::GET, "/api/v1/publishing/profiles/{id}/slots", "A profile's weekly posting slots (local time)", get_slots)
@@ -231,12 +227,15 @@ async fn upload_media(
     State(state): State<AppState>,
     auth: AuthUser,
     Query(q): Query<UploadQuery>,
-    body: Bytes,
+    body: Body,
 ) -> AppResult<(StatusCode, Json<media::Upload>)> {
+    // A raw body is not held to the default body limit: the size is checked per kind while
+    // the file streams to disk.
     let name = q.filename.unwrap_or_default();
+    let stream = body.into_data_stream();
     Ok((
         StatusCode::CREATED,
-        Json(media::store(&state, &auth.user.id, &name, &body).await?),
+        Json(media::store_stream(&state, &auth.user.id, &name, stream).await?),
     ))
 }
 

@@ -1,7 +1,8 @@
 //! Schedule pages: the month and week calendar, the composer, a post with its ledger and
 //! actions, posting slots, the hosted media URLs and the page script.
 
-use axum::extract::{Path, Query, State};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,6 +18,7 @@ use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::AppState;
 use crate::publishing::service::{self, user_zone};
 use crate::publishing::{media, when};
+use tokio_util::io::ReaderStream;
 
 #[path = "publishing_compose.rs"]
 mod compose;
@@ -44,14 +46,19 @@ pub fn router() -> Router<AppState> {
         .route("/app/schedule", get(calendar))
         .route("/app/schedule/acknowledge", post(acknowledge))
         .route("/app/schedule/slots/{profile}", post(save_slots))
+        // Composer posts may carry files (streamed to disk, each held to its own limit).
         .route(
             "/app/schedule/new",
-            get(compose::new_form).post(compose::create),
+            get(compose::new_form)
+                .post(compose::create)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/app/schedule/posts/{id}", get(detail))
         .route(
             "/app/schedule/posts/{id}/edit",
-            get(compose::edit_form).post(compose::update),
+            get(compose::edit_form)
+                .post(compose::update)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/app/schedule/posts/{id}/{action}", post(act))
         .route("/media/{token}/{name}", get(hosted_media))
@@ -76,12 +83,13 @@ async fn hosted_media(
 ) -> AppResult<Response> {
     let token: String = token.chars().take(64).collect();
     match media::serve(&state, &token).await? {
-        Some((content_type, bytes)) => Ok((
+        Some(hosted) => Ok((
             [
-                (header::CONTENT_TYPE, content_type),
+                (header::CONTENT_TYPE, hosted.content_type),
+                (header::CONTENT_LENGTH, hosted.bytes.to_string()),
                 (header::CACHE_CONTROL, "private, no-store".into()),
             ],
-            bytes,
+            Body::from_stream(ReaderStream::new(hosted.file)),
         )
             .into_response()),
         None => Ok((StatusCode::NOT_FOUND, "Not found").into_response()),

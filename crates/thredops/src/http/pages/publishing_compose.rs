@@ -1,13 +1,11 @@
 //! The composer form: new posts and edits, re-rendered with every problem beside its field.
 
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::super::account::require_session_csrf;
 use super::super::app::{base, merge};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
@@ -15,6 +13,10 @@ use crate::http::state::AppState;
 use crate::publishing::compose::{Composition, MediaItem, Part};
 use crate::publishing::service::{self, PostInput, user_zone};
 use crate::publishing::{suggest, when};
+
+#[path = "publishing_submission.rs"]
+mod submission;
+use submission::Submission;
 
 /// Parts the form offers (the API accepts up to 20).
 const FORM_PARTS: usize = 4;
@@ -151,7 +153,8 @@ async fn render(
     };
     let tz = user_zone(auth);
     let ctx = json!({
-        "form": form, "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
+        "form": form, "media_count": form.media.split(',').filter(|id| !id.trim().is_empty()).count(),
+        "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
         "suggestions": suggestions,
         "now_value": when::local_value(chrono::Utc::now() + chrono::Duration::hours(1), tz),
         "extra_parts": [("text2", &form.text2), ("text3", &form.text3), ("text4", &form.text4)],
@@ -245,12 +248,40 @@ async fn outcome(
     }
 }
 
+/// Shows the form again when a chosen file was refused: the files that were accepted stay
+/// attached and nothing typed is lost.
+async fn refused_files(
+    state: &AppState,
+    auth: &AuthUser,
+    form: &ComposeForm,
+    post_id: Option<&str>,
+    refused: &[String],
+) -> AppResult<Response> {
+    let message = refused.join(" ");
+    let extra = json!({
+        "error": "A file could not be attached; nothing was saved yet.",
+        "fields": {"media": message},
+    });
+    render(
+        state,
+        auth,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        form,
+        post_id,
+        extra,
+    )
+    .await
+}
+
 pub(super) async fn create(
     State(state): State<AppState>,
     PageUser(auth): PageUser,
-    Form(form): Form<ComposeForm>,
+    request: Request,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
+    let Submission { form, refused } = submission::read(&state, &auth, request).await?;
+    if !refused.is_empty() {
+        return refused_files(&state, &auth, &form, None, &refused).await;
+    }
     if form.action == SUGGEST {
         return render(&state, &auth, StatusCode::OK, &form, None, json!({})).await;
     }
@@ -262,9 +293,12 @@ pub(super) async fn update(
     State(state): State<AppState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
-    Form(form): Form<ComposeForm>,
+    request: Request,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
+    let Submission { form, refused } = submission::read(&state, &auth, request).await?;
+    if !refused.is_empty() {
+        return refused_files(&state, &auth, &form, Some(&id), &refused).await;
+    }
     if form.action == SUGGEST {
         return render(&state, &auth, StatusCode::OK, &form, Some(&id), json!({})).await;
     }
