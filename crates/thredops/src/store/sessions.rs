@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::users::UserRecord;
+use super::users::{UserRecord, user_from_row};
 use super::{Store, StoreResult, with_pool};
 use crate::domain::Role;
 
@@ -111,16 +111,7 @@ impl Store {
             .await?
             {
                 Some(row) => {
-                    let role: String = row.try_get("role")?;
-                    let user = UserRecord {
-                        id: row.try_get("user_id")?,
-                        email: row.try_get("email")?,
-                        password_hash: row.try_get("password_hash")?,
-                        role: Role::parse(&role).unwrap_or(Role::User),
-                        timezone: row.try_get("timezone")?,
-                        created_at: row.try_get("user_created_at")?,
-                        last_active_at: row.try_get("last_active_at")?,
-                    };
+                    let user = user_from_row!(&row, id = "user_id", created_at = "user_created_at");
                     Ok::<_, sqlx::Error>(Some((session_from_row!(row), user)))
                 }
                 None => Ok(None),

@@ -26,21 +26,28 @@ pub struct UserRecord {
 
 const COLUMNS: &str = "id, email, password_hash, role, timezone, created_at, last_active_at";
 
+/// A `UserRecord` from a row; the second form names the `id` and `created_at` columns, for
+/// joins where another table's columns carry those names.
 macro_rules! user_from_row {
-    ($row:expr) => {{
+    ($row:expr) => {
+        user_from_row!($row, id = "id", created_at = "created_at")
+    };
+    ($row:expr, id = $id:literal, created_at = $created_at:literal) => {{
         let row = $row;
         let role: String = row.try_get("role")?;
         UserRecord {
-            id: row.try_get("id")?,
+            id: row.try_get($id)?,
             email: row.try_get("email")?,
             password_hash: row.try_get("password_hash")?,
             role: Role::parse(&role).unwrap_or(Role::User),
             timezone: row.try_get("timezone")?,
-            created_at: row.try_get("created_at")?,
+            created_at: row.try_get($created_at)?,
             last_active_at: row.try_get("last_active_at")?,
         }
     }};
 }
+
+pub(super) use user_from_row;
 
 impl Store {
     /// Creates an account; [`StoreError::Conflict`] if the email is taken.

@@ -68,7 +68,10 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         .and_utc()
         .timestamp_millis();
     // For attaching a profiler to the publishing window only.
-    eprintln!("bench: 1,000 posts due at {due_ms} ms since the epoch (pid {})", std::process::id());
+    eprintln!(
+        "bench: 1,000 posts due at {due_ms} ms since the epoch (pid {})",
+        std::process::id()
+    );
     let started = std::time::Instant::now();
     let mut cpu_from = None;
     loop {
