@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{Timelike, Utc};
 
-use crate::publishing_support::{make_due_now, publish_everything};
+use crate::publishing_support::{make_due_now, png, publish_everything};
 use crate::setup::{Journey, creator};
 
 const TEXT: &str = "Shipping browser journeys today. What do you test in a real browser?";
@@ -55,6 +55,16 @@ async fn a_creator_composes_a_post_schedules_it_and_sees_it_published() {
     j.fill("#text", TEXT).await;
     j.wait_for_text(&format!("{} / 500 characters", TEXT.len()))
         .await;
+    // A photo picked in the file chooser is uploaded by the script at once, and only once.
+    let photo = std::env::temp_dir().join(format!("thredops-photo-{}.png", uuid::Uuid::new_v4()));
+    std::fs::write(&photo, png(1080, 1350)).unwrap();
+    j.element("#media-file")
+        .await
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    j.wait_for_text("1 file(s) attached.").await;
+    std::fs::remove_file(&photo).unwrap();
     j.click("details summary").await;
     j.fill("#topic_tag", "Testing").await;
     let at = (Utc::now() + chrono::Duration::minutes(2))
@@ -67,6 +77,11 @@ async fn a_creator_composes_a_post_schedules_it_and_sees_it_published() {
     let post_page = j.path().await;
     let text = j.text().await;
     assert!(text.contains("scheduled") && text.contains(TEXT), "{text}");
+    assert_eq!(
+        j.element(".pub-state + .badge").await.text().await.unwrap(),
+        "image",
+        "the photo went with the post"
+    );
     assert!(
         text.contains(&at.format("%H:%M UTC").to_string()),
         "the chosen time: {text}"
