@@ -33,6 +33,10 @@ pub async fn connect(
                 .thread_name(super::sqlite_exit::worker_thread_name);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                // A local file cannot drop a connection the way a network can, and the ping
+                // sqlx sends before handing one out is a round trip through the connection's
+                // worker thread: about as costly as the session query of every request.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
