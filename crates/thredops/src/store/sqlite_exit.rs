@@ -69,13 +69,24 @@ mod tests {
         // A prefix of its own: other tests in this binary open SQLite workers concurrently.
         let prefix = "exit-count-";
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
         let worker = std::thread::Builder::new()
             .name(format!("{prefix}1"))
-            .spawn(move || stopped.recv().ok())
+            .spawn(move || {
+                // A thread names itself as it starts, before running this.
+                started.send(()).unwrap();
+                stopped.recv().ok()
+            })
             .unwrap();
+        running.recv().unwrap();
         assert_eq!(threads_named(prefix), 1);
         stop.send(()).unwrap();
         worker.join().unwrap();
+        // The kernel drops an exited thread's entry just after `join` can return.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while threads_named(prefix) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         assert_eq!(threads_named(prefix), 0);
     }
 
