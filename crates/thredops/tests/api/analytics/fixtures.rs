@@ -165,6 +165,16 @@ pub async fn add_views(app: &TestApp, profile: &str, days: &[(&str, i64)]) {
     .await
     .map(|r| r.rows_affected()))
     .unwrap();
+    // Written behind the store's back: say the analytics data changed, as every store write does,
+    // or an overview computed before would still be served.
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE threads_profiles SET data_version = data_version + 1 WHERE id = $1"
+    )
+    .bind(profile)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
     for (day, views) in days {
         app.state
             .store
