@@ -1,6 +1,7 @@
 //! Analytics throughput benchmark (ignored by default; run in release mode, see
-//! docs/bench-analytics.md): a profile with 1k, 10k and 50k posts over two years and two years of
-//! daily snapshots; overview and explorer throughput as a ratio of `GET /healthz` in the same run.
+//! docs/benchmarks.md): a profile with 1k, 10k and 50k posts over two years and two years of
+//! daily snapshots; overview and explorer throughput as a ratio of `GET /healthz` in the same run,
+//! the overview both as served from its cache and right after a write invalidated it.
 
 use std::time::{Duration, Instant};
 
@@ -38,23 +39,26 @@ async fn run(backend: Backend) {
     for total in [1_000, 10_000, 50_000] {
         posts(&app, &id, &user, now, stored, total).await;
         stored = total;
-        let health = measure(&app, "/healthz").await;
+        let health = measure(&app, "/healthz", None).await;
+        let overview = |p: &str| format!("/api/v1/profiles/{id}/analytics/overview?period={p}");
         let cases = [
+            ("overview 30d", overview("30d"), Cache::Warm),
+            ("overview 365d", overview("365d"), Cache::Warm),
+            ("overview 30d, after a write", overview("30d"), Cache::Cold),
             (
-                "overview 30d",
-                format!("/api/v1/profiles/{id}/analytics/overview?period=30d"),
-            ),
-            (
-                "overview 365d",
-                format!("/api/v1/profiles/{id}/analytics/overview?period=365d"),
+                "overview 365d, after a write",
+                overview("365d"),
+                Cache::Cold,
             ),
             (
                 "explorer 30d by views",
                 format!("/api/v1/profiles/{id}/analytics/posts?period=30d&sort=views"),
+                Cache::Warm,
             ),
             (
                 "explorer all time by views",
                 format!("/api/v1/profiles/{id}/analytics/posts?period=all&sort=views"),
+                Cache::Warm,
             ),
         ];
         let name = format!("{backend:?}");
@@ -62,8 +66,8 @@ async fn run(backend: Backend) {
             "| {name} | {total} | /healthz | {:.0} | 1.00 | {:.1} | {:.1} |",
             health.0, health.1, health.2
         );
-        for (label, path) in cases {
-            let r = measure(&app, &path).await;
+        for (label, path, cache) in cases {
+            let r = measure(&app, &path, (cache == Cache::Cold).then_some(id.as_str())).await;
             println!(
                 "| {name} | {total} | {label} | {:.0} | {:.2} | {:.1} | {:.1} |",
                 r.0,
@@ -75,16 +79,30 @@ async fn run(backend: Backend) {
     }
 }
 
-/// (requests per second, p50 ms, p95 ms) of `path` with [`CLIENTS`] concurrent clients.
-async fn measure(app: &TestApp, path: &str) -> (f64, f64, f64) {
+/// Whether the overview cache may answer: the same request again (warm), or each request
+/// right after a write to the profile's data (cold: what the first look after a sync costs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cache {
+    Warm,
+    Cold,
+}
+
+/// (requests per second, p50 ms, p95 ms) of `path` with [`CLIENTS`] concurrent clients. With
+/// `invalidate`, each request is preceded by a bump of that profile's data version (as a sync
+/// write does), outside the timed part.
+async fn measure(app: &TestApp, path: &str, invalidate: Option<&str>) -> (f64, f64, f64) {
     let url = app.url(path);
     let started = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
             let (client, url) = (app.client.clone(), url.clone());
+            let (store, invalidate) = (app.state.store.clone(), invalidate.map(str::to_owned));
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while started.elapsed() < RUN_FOR {
+                    if let Some(profile) = &invalidate {
+                        bump_data_version(&store, profile).await;
+                    }
                     let t = Instant::now();
                     let r = client.get(&url).send().await.unwrap();
                     assert!(r.status().is_success(), "{url}: {}", r.status());
@@ -103,6 +121,17 @@ async fn measure(app: &TestApp, path: &str) -> (f64, f64, f64) {
     all.sort_by(f64::total_cmp);
     let pick = |q: f64| all[((all.len() as f64 - 1.0) * q) as usize];
     (all.len() as f64 / secs, pick(0.5), pick(0.95))
+}
+
+async fn bump_data_version(store: &thredops::store::Store, profile: &str) {
+    thredops::with_pool!(store, |p| sqlx::query(
+        "UPDATE threads_profiles SET data_version = data_version + 1 WHERE id = $1"
+    )
+    .bind(profile)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
 }
 
 /// Two years of daily account snapshots and daily views.
