@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::synced::{BUMP_DATA_VERSION, WRITE_CHUNK};
+use super::synced::{WRITE_CHUNK, bump_and_commit};
 use super::{Store, StoreResult, with_pool};
 
 impl Store {
@@ -35,13 +35,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                if n > 0 {
-                    sqlx::query(BUMP_DATA_VERSION)
-                        .bind(profile_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
+                bump_and_commit!(tx, profile_id, n > 0)?;
                 Ok::<_, sqlx::Error>(n)
             }
             .await
@@ -105,11 +99,7 @@ impl Store {
                         " ON CONFLICT (profile_id, day) DO UPDATE SET views = excluded.views, fetched_at = excluded.fetched_at",
                     );
                     upsert.build().execute(&mut *tx).await?;
-                    sqlx::query(BUMP_DATA_VERSION)
-                        .bind(profile_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await
+                    bump_and_commit!(tx, profile_id, true)
                 }
                 .await
             })?;

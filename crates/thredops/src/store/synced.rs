@@ -17,6 +17,22 @@ pub(super) const WRITE_CHUNK: usize = 500;
 pub(super) const BUMP_DATA_VERSION: &str =
     "UPDATE threads_profiles SET data_version = data_version + 1 WHERE id = $1";
 
+/// Ends a write transaction on analytics data: bumps the profile's data version when `$changed`
+/// (after the data, see [`BUMP_DATA_VERSION`]), then commits. A macro so it runs on either
+/// backend's transaction inside `with_pool!`.
+macro_rules! bump_and_commit {
+    ($tx:ident, $profile_id:expr, $changed:expr) => {{
+        if $changed {
+            sqlx::query($crate::store::synced::BUMP_DATA_VERSION)
+                .bind($profile_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        $tx.commit().await
+    }};
+}
+pub(super) use bump_and_commit;
+
 /// One post as the sync engine stores it.
 #[derive(Debug, Clone)]
 pub struct PostRow {
@@ -129,13 +145,7 @@ impl Store {
                     });
                     insert.push(" ON CONFLICT (profile_id, media_id) DO NOTHING");
                     let n = insert.build().execute(&mut *tx).await?.rows_affected();
-                    if n > 0 {
-                        sqlx::query(BUMP_DATA_VERSION)
-                            .bind(profile_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    tx.commit().await?;
+                    bump_and_commit!(tx, profile_id, n > 0)?;
                     Ok::<_, sqlx::Error>(n)
                 }
                 .await
@@ -199,13 +209,7 @@ impl Store {
                         .push_bind(profile_id)
                         .push(" AND posts.media_id = v.column1 AND (posts.metrics_at IS NULL OR posts.metrics_at <= v.column8)");
                     let updated = update.build().execute(&mut *tx).await?.rows_affected();
-                    if snapshots + updated > 0 {
-                        sqlx::query(BUMP_DATA_VERSION)
-                            .bind(profile_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    tx.commit().await
+                    bump_and_commit!(tx, profile_id, snapshots + updated > 0)
                 }
                 .await
             })?;
