@@ -86,6 +86,9 @@ impl Application {
         let state = AppState(Arc::new(App {
             stripe,
             support: crate::support::Hub::start(&store),
+            overview_cache: crate::analytics::overview::OverviewCache::new(
+                crate::analytics::overview::CACHE_CAPACITY,
+            ),
             vault: Vault::new(master.clone(), store.clone()),
             jobs: Queue::new(store.clone()),
             job_metrics: Arc::new(jobs::Metrics::default()),

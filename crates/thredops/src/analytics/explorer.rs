@@ -283,7 +283,7 @@ pub async fn explore_with(
         .fetch_all(p)
         .await)
         .map_err(crate::store::StoreError::from)?;
-        queries::posts_by_ids(store, id, &ids).await?
+        queries::posts_by_ids(store, id, (w.start, w.end), &ids).await?
     };
     let (views, total) = if sealed_filter {
         let matching: Vec<PostRowView> = rows

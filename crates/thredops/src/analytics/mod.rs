@@ -3,6 +3,7 @@
 //! Web -> [`Scope`] (ownership, time zone, data key) -> compute modules -> [`queries`] (SQL).
 
 pub mod attribution;
+pub mod cache;
 pub mod content;
 pub mod demographics;
 pub mod explorer;
@@ -51,21 +52,33 @@ pub struct Scope {
 impl Scope {
     /// Opens `profile_id` for `auth`: another user's profile is a 404.
     pub async fn open(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Self> {
+        let mut scope = Self::open_for_numbers(state, auth, profile_id).await?;
+        scope.key = state
+            .vault
+            .existing_key(&auth.user.id)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(scope)
+    }
+
+    /// Opens `profile_id` like [`Scope::open`] but without reading the data key, for reads that
+    /// open no sealed content (the overview): content then reads as unavailable. Saves a query
+    /// and a key unwrap on the hottest read.
+    pub async fn open_for_numbers(
+        state: &AppState,
+        auth: &AuthUser,
+        profile_id: &str,
+    ) -> AppResult<Self> {
         let profile = state
             .store
             .profile_of(&auth.user.id, profile_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let key = state
-            .vault
-            .existing_key(&auth.user.id)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
         Ok(Self {
             state: state.clone(),
             profile,
             tz: period::parse_tz(auth.user.timezone.as_deref()),
-            key,
+            key: None,
             now: state.threads.now().timestamp(),
             history: gate::history_limit(state, &auth.user.id).await?,
         })

@@ -1,15 +1,19 @@
 //! The overview (period totals against the previous period) and the daily series behind the charts.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
+use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::period::{Period, Window, local_date};
+use super::cache::VersionedCache;
+use super::period::{Period, PeriodQuery, Window, local_date};
 use super::queries::{self, PostTotals};
 use super::table::Table;
 use super::{Scope, engagement_rate, round2};
+use crate::http::error::AppResult;
 use crate::store::StoreResult;
 
 /// Every number of one window.
@@ -150,6 +154,64 @@ pub async fn overview(scope: &Scope, period: Period) -> StoreResult<Overview> {
         })
         .collect();
     Ok(Overview { period, metrics })
+}
+
+/// The overview as the API serves it: the numbers and where the stored history starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverviewReport {
+    /// The overview.
+    pub overview: Overview,
+    /// The first local date with stored data.
+    pub history_starts: Option<NaiveDate>,
+}
+
+/// Overview reports kept per process: about 2 KB each, so at most a few MB.
+pub const CACHE_CAPACITY: usize = 2048;
+
+/// Computed overview reports, valid while their profile's data version is unchanged.
+pub type OverviewCache = VersionedCache<OverviewKey, OverviewReport>;
+
+/// Everything besides the stored data that an overview report depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OverviewKey {
+    // The owner too, so an entry can never answer anyone else even if ownership changed hands.
+    user_id: String,
+    profile_id: String,
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    tz: Tz,
+    history_days: Option<u32>,
+    // Periods end today: a new local day is a new report even without new data.
+    today: NaiveDate,
+}
+
+/// The overview report of the period `q`, reused while the profile's analytics data, the user's
+/// time zone, the plan's history limit and the local day stay the same.
+pub async fn report(scope: &Scope, q: &PeriodQuery) -> AppResult<Arc<OverviewReport>> {
+    let key = OverviewKey {
+        user_id: scope.profile.user_id.clone(),
+        profile_id: scope.profile.id.clone(),
+        period: q.period.clone(),
+        from: q.from.clone(),
+        to: q.to.clone(),
+        tz: scope.tz,
+        history_days: scope.history.as_ref().map(|h| h.days),
+        today: scope.today(),
+    };
+    // Read with the profile row, before any data: see analytics/cache.rs for why.
+    let version = scope.profile.data_version;
+    let cache = &scope.state.overview_cache;
+    if let Some(hit) = cache.get(&key, version) {
+        return Ok(hit);
+    }
+    let period = scope.period(q).await?;
+    let report = Arc::new(OverviewReport {
+        overview: overview(scope, period).await?,
+        history_starts: scope.history_start().await?,
+    });
+    cache.insert(key, version, report.clone());
+    Ok(report)
 }
 
 impl Overview {

@@ -47,6 +47,8 @@ pub struct App {
     pub stripe: Option<crate::billing::StripeClient>,
     /// Live support chat fan-out (across instances on PostgreSQL).
     pub support: crate::support::Hub,
+    /// Computed analytics overviews, checked against each profile's data version.
+    pub overview_cache: crate::analytics::overview::OverviewCache,
 }
 
 /// Cheap-to-clone handle on [`App`].

@@ -45,9 +45,11 @@ pub struct ProfileRecord {
     pub newest_post_at: Option<i64>,
     /// Where an interrupted backfill resumes (a paging cursor).
     pub backfill_cursor: Option<String>,
+    /// Bumped by every write to the profile's analytics data (see [`Store::bump_data_version`]).
+    pub data_version: i64,
 }
 
-const COLUMNS: &str = "id, user_id, threads_user_id, username_enc, profile_enc, status, scopes, connected_at, token_enc, token_issued_at, token_expires_at, last_refresh_at, last_error, last_error_at, last_sync_at, backfill_done_at, followers_count, newest_post_at, backfill_cursor";
+const COLUMNS: &str = "id, user_id, threads_user_id, username_enc, profile_enc, status, scopes, connected_at, token_enc, token_issued_at, token_expires_at, last_refresh_at, last_error, last_error_at, last_sync_at, backfill_done_at, followers_count, newest_post_at, backfill_cursor, data_version";
 
 macro_rules! profile_from_row {
     ($row:expr) => {{
@@ -72,6 +74,7 @@ macro_rules! profile_from_row {
             followers_count: row.try_get("followers_count")?,
             newest_post_at: row.try_get("newest_post_at")?,
             backfill_cursor: row.try_get("backfill_cursor")?,
+            data_version: row.try_get("data_version")?,
         }
     }};
 }

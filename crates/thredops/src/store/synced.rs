@@ -1,4 +1,5 @@
-//! Data synced from the Threads API: posts, metric snapshots, account snapshots, API usage.
+//! Data synced from the Threads API: posts, metric snapshots, API usage (account-level data is
+//! in `account_synced.rs`).
 //!
 //! Every write is idempotent: re-running a sync step inserts nothing twice. Snapshots are
 //! append-only (`ON CONFLICT DO NOTHING`), so history is never overwritten.
@@ -7,8 +8,30 @@ use sqlx::Row;
 
 use super::{Store, StoreResult, with_pool};
 
-/// Rows per statement in batched writes (10 parameters each).
-const WRITE_CHUNK: usize = 500;
+/// Rows per statement in batched writes (at most 14 parameters each, far under SQLite's 32,766).
+pub(super) const WRITE_CHUNK: usize = 500;
+
+/// Marks a profile's analytics data as changed: the overview cache (analytics/cache.rs) reuses
+/// a result only while this counter stays put. Every write below runs it in its own transaction,
+/// after the data, so no reader can see the new version together with the old data.
+pub(super) const BUMP_DATA_VERSION: &str =
+    "UPDATE threads_profiles SET data_version = data_version + 1 WHERE id = $1";
+
+/// Ends a write transaction on analytics data: bumps the profile's data version when `$changed`
+/// (after the data, see [`BUMP_DATA_VERSION`]), then commits. A macro so it runs on either
+/// backend's transaction inside `with_pool!`.
+macro_rules! bump_and_commit {
+    ($tx:ident, $profile_id:expr, $changed:expr) => {{
+        if $changed {
+            sqlx::query($crate::store::synced::BUMP_DATA_VERSION)
+                .bind($profile_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        $tx.commit().await
+    }};
+}
+pub(super) use bump_and_commit;
 
 /// One post as the sync engine stores it.
 #[derive(Debug, Clone)]
@@ -81,29 +104,54 @@ pub struct DuePost {
 impl Store {
     /// Inserts a post unless it is already stored; true when it was new.
     pub async fn insert_post(&self, profile_id: &str, p: &PostRow, now: i64) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| {
-            sqlx::query(
-            "INSERT INTO posts (profile_id, media_id, media_type, posted_at, content_enc, text_len, link_count, has_question, has_poll, is_quote, is_repost, carousel_size, next_refresh_at, first_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT (profile_id, media_id) DO NOTHING"
-        )
-        .bind(profile_id)
-        .bind(&p.media_id)
-        .bind(&p.media_type)
-        .bind(p.posted_at)
-        .bind(&p.content_enc)
-        .bind(p.text_len)
-        .bind(p.link_count)
-        .bind(p.has_question)
-        .bind(p.has_poll)
-        .bind(p.is_quote)
-        .bind(p.is_repost)
-        .bind(p.carousel_size)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
+        Ok(self
+            .insert_posts(profile_id, std::slice::from_ref(p), now)
+            .await?
+            == 1)
+    }
+
+    /// Inserts the posts not already stored, one statement and transaction per [`WRITE_CHUNK`]
+    /// posts (a page of the history is one round trip, not one per post); returns how many
+    /// were new.
+    pub async fn insert_posts(
+        &self,
+        profile_id: &str,
+        posts: &[PostRow],
+        now: i64,
+    ) -> StoreResult<u64> {
+        let mut inserted = 0;
+        for chunk in posts.chunks(WRITE_CHUNK) {
+            inserted += with_pool!(self, |pool| {
+                async {
+                    let mut tx = pool.begin().await?;
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO posts (profile_id, media_id, media_type, posted_at, content_enc, text_len, link_count, has_question, has_poll, is_quote, is_repost, carousel_size, next_refresh_at, first_seen_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, p| {
+                        row.push_bind(profile_id)
+                            .push_bind(&p.media_id)
+                            .push_bind(&p.media_type)
+                            .push_bind(p.posted_at)
+                            .push_bind(&p.content_enc)
+                            .push_bind(p.text_len)
+                            .push_bind(p.link_count)
+                            .push_bind(p.has_question)
+                            .push_bind(p.has_poll)
+                            .push_bind(p.is_quote)
+                            .push_bind(p.is_repost)
+                            .push_bind(p.carousel_size)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    insert.push(" ON CONFLICT (profile_id, media_id) DO NOTHING");
+                    let n = insert.build().execute(&mut *tx).await?.rows_affected();
+                    bump_and_commit!(tx, profile_id, n > 0)?;
+                    Ok::<_, sqlx::Error>(n)
+                }
+                .await
+            })?;
+        }
+        Ok(inserted)
     }
 
     /// Appends one metrics snapshot per post and updates each post's latest values and next
@@ -140,7 +188,7 @@ impl Store {
                             .push_bind(m.shares);
                     });
                     insert.push(" ON CONFLICT DO NOTHING");
-                    insert.build().execute(&mut *tx).await?;
+                    let snapshots = insert.build().execute(&mut *tx).await?.rows_affected();
                     // VALUES columns are column1..column9 on both backends; the casts give
                     // PostgreSQL the types its parameters in VALUES cannot infer.
                     let mut update = sqlx::QueryBuilder::new(
@@ -160,8 +208,8 @@ impl Store {
                         .push(") AS v WHERE posts.profile_id = ")
                         .push_bind(profile_id)
                         .push(" AND posts.media_id = v.column1 AND (posts.metrics_at IS NULL OR posts.metrics_at <= v.column8)");
-                    update.build().execute(&mut *tx).await?;
-                    tx.commit().await
+                    let updated = update.build().execute(&mut *tx).await?.rows_affected();
+                    bump_and_commit!(tx, profile_id, snapshots + updated > 0)
                 }
                 .await
             })?;
@@ -280,99 +328,6 @@ impl Store {
         .fetch_one(pool)
         .await)?;
         Ok(n)
-    }
-
-    /// Records the day's account snapshot unless that day already has one.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn insert_account_snapshot(
-        &self,
-        profile_id: &str,
-        day: &str,
-        taken_at: i64,
-        followers: i64,
-        totals: [Option<i64>; 5],
-    ) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| {
-            sqlx::query(
-            "INSERT INTO account_snapshots (profile_id, day, taken_at, followers_count, likes, replies, reposts, quotes, clicks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
-        )
-        .bind(profile_id)
-        .bind(day)
-        .bind(taken_at)
-        .bind(followers)
-        .bind(totals[0])
-        .bind(totals[1])
-        .bind(totals[2])
-        .bind(totals[3])
-        .bind(totals[4])
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
-    }
-
-    /// Number of daily account snapshots.
-    pub async fn account_snapshot_days(&self, profile_id: &str) -> StoreResult<Vec<(String, i64)>> {
-        let rows = with_pool!(self, |pool| {
-            async {
-            let rows = sqlx::query("SELECT day, followers_count FROM account_snapshots WHERE profile_id = $1 ORDER BY day")
-                .bind(profile_id)
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await
-        })?;
-        Ok(rows)
-    }
-
-    /// Stores Meta's daily profile views (Meta's own series: the latest value for a day wins).
-    pub async fn upsert_daily_views(
-        &self,
-        profile_id: &str,
-        day: &str,
-        views: i64,
-        fetched_at: i64,
-    ) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            sqlx::query(
-            "INSERT INTO daily_views (profile_id, day, views, fetched_at) VALUES ($1, $2, $3, $4) ON CONFLICT (profile_id, day) DO UPDATE SET views = excluded.views, fetched_at = excluded.fetched_at"
-        )
-        .bind(profile_id)
-        .bind(day)
-        .bind(views)
-        .bind(fetched_at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-
-    /// Records a demographics snapshot for one breakdown unless that day already has one.
-    pub async fn insert_demographics(
-        &self,
-        profile_id: &str,
-        day: &str,
-        breakdown: &str,
-        taken_at: i64,
-        payload_enc: &[u8],
-    ) -> StoreResult<bool> {
-        let done = with_pool!(self, |pool| {
-            sqlx::query(
-            "INSERT INTO demographic_snapshots (profile_id, day, breakdown, taken_at, payload_enc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
-        )
-        .bind(profile_id)
-        .bind(day)
-        .bind(breakdown)
-        .bind(taken_at)
-        .bind(payload_enc)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
     }
 
     /// Counts API calls made for a profile in the hour containing `at`.

@@ -155,6 +155,8 @@ impl SyncRun {
     /// Stores new posts of a page; returns the ones whose metrics should be read now.
     pub async fn store_posts(&self, page: &[Media]) -> Result<Vec<(String, i64)>, JobError> {
         let now = self.now().timestamp();
+        let mut rows = Vec::with_capacity(page.len());
+        let mut reposts = Vec::new();
         let mut to_measure = Vec::new();
         for media in page {
             let posted_at = media.timestamp.map_or(now, |t| t.timestamp());
@@ -188,16 +190,20 @@ impl SyncRun {
                 is_repost: f.is_repost,
                 carousel_size: f.carousel_size,
             };
-            let store = &self.state.store;
-            store.insert_post(&self.profile.id, &row, now).await?;
+            rows.push(row);
             if media.media_type == Some(MediaType::RepostFacade) {
-                // A repost has no metrics of its own (Meta answers an empty list): never refresh it.
-                store
-                    .set_next_refresh(&self.profile.id, &media_id, i64::MAX)
-                    .await?;
+                reposts.push(media_id);
             } else {
                 to_measure.push((media_id, posted_at));
             }
+        }
+        let store = &self.state.store;
+        store.insert_posts(&self.profile.id, &rows, now).await?;
+        for media_id in reposts {
+            // A repost has no metrics of its own (Meta answers an empty list): never refresh it.
+            store
+                .set_next_refresh(&self.profile.id, &media_id, i64::MAX)
+                .await?;
         }
         Ok(to_measure)
     }
@@ -352,14 +358,14 @@ impl SyncRun {
                 Err(e) => return Err(self.api_error(e).await),
             };
             if let Some(values) = insights.metric("views").and_then(|m| m.values.as_ref()) {
-                for v in values {
-                    let Some(end) = v.end_time else { continue };
-                    let day = views_day(end);
-                    self.state
-                        .store
-                        .upsert_daily_views(&self.profile.id, &day, v.value as i64, now.timestamp())
-                        .await?;
-                }
+                let days: Vec<(String, i64)> = values
+                    .iter()
+                    .filter_map(|v| Some((views_day(v.end_time?), v.value as i64)))
+                    .collect();
+                self.state
+                    .store
+                    .upsert_daily_views_many(&self.profile.id, &days, now.timestamp())
+                    .await?;
             }
             from = to;
         }

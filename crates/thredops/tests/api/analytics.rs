@@ -1,6 +1,7 @@
 //! Analytics black-box tests: numbers checked against stored snapshots and hand-computed fixtures.
 
 mod bench;
+mod cache;
 mod explorer;
 pub(crate) mod fixtures;
 mod pages;

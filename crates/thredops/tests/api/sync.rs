@@ -85,7 +85,8 @@ async fn backfill_of_thousands_of_posts_equals_the_sandbox_truth(app: TestApp) {
     );
 }
 
-async fn publish_now(app: &TestApp, user_id: u64, text: &str) -> String {
+/// Publishes a text post straight on the sandbox, as the creator would in the Threads app.
+pub(crate) async fn publish_now(app: &TestApp, user_id: u64, text: &str) -> String {
     let sb = sandbox(app);
     let token = sb.mint_token(user_id, &["threads_basic", "threads_content_publish"]);
     let client = ThreadsClient::builder()

@@ -116,12 +116,10 @@ async fn overview_json(
     Path(id): Path<String>,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = scope_of(&state, &auth, &id).await?;
-    let period = scope.period(&q).await?;
-    let o = overview::overview(&scope, period).await?;
-    let history_starts = scope.history_start().await?;
+    let scope = Scope::open_for_numbers(&state, &auth, &id).await?;
+    let r = overview::report(&scope, &q).await?;
     Ok(Json(json!({
-        "period": o.period, "metrics": o.metrics, "history_starts": history_starts,
+        "period": r.overview.period, "metrics": r.overview.metrics, "history_starts": r.history_starts,
         "definitions": {"engagement_rate": an::ENGAGEMENT_RATE, "post_metrics": an::POST_METRICS},
     })))
 }
