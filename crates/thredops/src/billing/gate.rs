@@ -88,12 +88,28 @@ pub async fn audit_allowance(
     }))
 }
 
-/// Refuses to start a deep audit beyond the month's allowance.
-pub async fn require_audit(state: &AppState, user_id: &str) -> AppResult<()> {
-    match audit_allowance(state, user_id, now_unix()).await? {
-        Some(a) if a.reached() => Err(refusal("audits", &a.plan, a.message())),
-        _ => Ok(()),
+/// Counts audit `audit_id` against the month's allowance, or refuses it when none is left. The
+/// check and the count are one step: two audits started at once cannot both take the last one.
+/// Every audit is counted, even on plans without a limit, so a later downgrade in the same
+/// month sees what was used.
+pub async fn count_audit(state: &AppState, user_id: &str, audit_id: &str) -> AppResult<()> {
+    let now = now_unix();
+    let entitlement = entitlements::of_user(state, user_id, now).await?;
+    let limit = entitlement.limits().audits_per_month;
+    let (start, _) = month_bounds(now);
+    if store::count_audit(&state.store, audit_id, user_id, now, start, limit).await? {
+        return Ok(());
     }
+    match audit_allowance(state, user_id, now).await? {
+        Some(a) => Err(refusal("audits", &a.plan, a.message())),
+        // The plan changed in between: the next start counts under the new plan.
+        None => Err(AppError::Conflict("Your plan just changed. Try again.".into())),
+    }
+}
+
+/// Gives back an audit counted by [`count_audit`] (it failed, or never started).
+pub async fn uncount_audit(state: &AppState, audit_id: &str) -> AppResult<()> {
+    Ok(store::uncount_audit(&state.store, audit_id).await?)
 }
 
 /// How far back analytics show under the user's plan.

@@ -233,17 +233,74 @@ pub async fn set_profile_status(
     Ok(affected > 0)
 }
 
-/// Deep audits a user started since `since` that count against the plan (failed ones do not).
-/// Going through the user's profiles lets the count use the audits' profile index.
+/// Deep audits a user started since `since` that count against the plan (failed ones do not;
+/// audits of profiles deleted since still do).
 pub async fn audits_started_since(store: &Store, user_id: &str, since: i64) -> StoreResult<i64> {
     Ok(with_pool!(store, |p| {
-        sqlx::query_scalar(
-        "SELECT COUNT(*) FROM strategy_audits WHERE user_id = $1 AND created_at >= $2 AND status <> 'failed' \
-         AND profile_id IN (SELECT id FROM threads_profiles WHERE user_id = $1)"
-    )
-    .bind(user_id)
-    .bind(since)
-    .fetch_one(p)
-    .await
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2")
+            .bind(user_id)
+            .bind(since)
+            .fetch_one(p)
+            .await
     })?)
+}
+
+/// Counts audit `audit_id` against the user's allowance, unless `limit` audits were already
+/// counted since `since` (false then). The check and the insert run while holding the account
+/// (a row lock on PostgreSQL, the write lock on SQLite), so two simultaneous starts cannot
+/// both take the last audit of the month.
+pub async fn count_audit(
+    store: &Store,
+    audit_id: &str,
+    user_id: &str,
+    now: i64,
+    since: i64,
+    limit: Option<u32>,
+) -> StoreResult<bool> {
+    let postgres = store.backend() == "postgres";
+    Ok(with_pool!(store, |p| async {
+        let mut tx = if postgres {
+            p.begin().await?
+        } else {
+            // Deferred transactions read first and could both see the last audit free.
+            p.begin_with("BEGIN IMMEDIATE").await?
+        };
+        if postgres {
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(limit) = limit {
+            let used: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2",
+            )
+            .bind(user_id)
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await?;
+            if used >= i64::from(limit) {
+                return Ok::<_, sqlx::Error>(false);
+            }
+        }
+        sqlx::query("INSERT INTO audit_usage (audit_id, user_id, started_at) VALUES ($1, $2, $3)")
+            .bind(audit_id)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)?)
+}
+
+/// Gives a counted audit back (it failed, or never started).
+pub async fn uncount_audit(store: &Store, audit_id: &str) -> StoreResult<()> {
+    with_pool!(store, |p| sqlx::query("DELETE FROM audit_usage WHERE audit_id = $1")
+        .bind(audit_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }

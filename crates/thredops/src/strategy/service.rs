@@ -117,11 +117,16 @@ pub async fn start_audit(
     {
         return audit_view(state, active, false).await;
     }
-    gate::require_audit(state, &auth.user.id).await?;
     // Time-ordered ids: two audits started within the same second still list newest first.
     let id = uuid::Uuid::now_v7().to_string();
-    st.insert_audit(&id, profile_id, &auth.user.id, now_unix())
-        .await?;
+    gate::count_audit(state, &auth.user.id, &id).await?;
+    if let Err(e) = st
+        .insert_audit(&id, profile_id, &auth.user.id, now_unix())
+        .await
+    {
+        gate::uncount_audit(state, &id).await?;
+        return Err(e.into());
+    }
     let job = NewJob::new(AUDIT_JOB, json!({"audit_id": id}))
         .dedup_key(format!("{AUDIT_JOB}:{id}"))
         .max_attempts(3)

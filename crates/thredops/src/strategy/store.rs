@@ -123,13 +123,20 @@ impl StrategyStore<'_> {
         Ok(())
     }
 
-    /// Marks an audit failed with a reason the owner can read.
+    /// Marks an audit failed with a reason the owner can read; a failed audit does not count
+    /// against the plan's allowance, so its count goes with it.
     pub async fn fail_audit(&self, id: &str, error: &str, now: i64) -> StoreResult<()> {
-        with_pool!(self.0, |p| {
+        with_pool!(self.0, |p| async {
+            let mut tx = p.begin().await?;
             sqlx::query("UPDATE strategy_audits SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3")
-            .bind(error).bind(now).bind(id)
-            .execute(p).await.map(|r| r.rows_affected())
-        })?;
+                .bind(error).bind(now).bind(id)
+                .execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM audit_usage WHERE audit_id = $1")
+                .bind(id)
+                .execute(&mut *tx).await?;
+            tx.commit().await
+        }
+        .await)?;
         Ok(())
     }
 

@@ -17,6 +17,8 @@ use crate::on_both_backends;
 billing_tests!(
     without_the_strategist_in_the_plan_its_api_is_refused_and_its_page_explains,
     deep_audits_beyond_the_month_are_refused_until_next_month_or_an_upgrade,
+    deleting_a_profile_with_its_history_does_not_give_its_audits_back,
+    two_audits_started_at_once_cannot_both_take_the_last_one,
 );
 
 on_both_backends!(without_billing_the_strategist_and_audits_are_not_limited);
@@ -103,18 +105,80 @@ async fn audit_page(app: &TestApp, id: &str) -> String {
     html(app, &format!("/app/audit/{id}")).await.1
 }
 
-/// Moves every audit of the profile to the last second of the previous month (UTC).
+/// Moves every audit of the profile, and its count, to the last second of the previous month
+/// (UTC).
 async fn age_audits_into_last_month(app: &TestApp, id: &str) {
     let (month_start, _) = thredops::billing::gate::month_bounds(super::now());
-    with_pool!(app.state.store, |p| sqlx::query(
-        "UPDATE strategy_audits SET created_at = $1 WHERE profile_id = $2"
-    )
-    .bind(month_start - 1)
-    .bind(id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))
-    .unwrap();
+    for sql in [
+        "UPDATE audit_usage SET started_at = $1 WHERE audit_id IN (SELECT id FROM strategy_audits WHERE profile_id = $2)",
+        "UPDATE strategy_audits SET created_at = $1 WHERE profile_id = $2",
+    ] {
+        with_pool!(app.state.store, |p| sqlx::query(sql)
+            .bind(month_start - 1)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))
+        .unwrap();
+    }
+}
+
+async fn deleting_a_profile_with_its_history_does_not_give_its_audits_back(
+    app: TestApp,
+    _fake: Fake,
+) {
+    let id = customer_with_profile(&app, "recycle@example.com", "cus_recycle").await;
+    run_audit(&app, &id).await;
+    let page = app.get("/app/profiles").await.text().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/app/profiles/{id}/disconnect")))
+        .form(&[("csrf", csrf_in(&page).as_str()), ("history", "delete")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/api/v1/profiles/{id}")).await.status(),
+        StatusCode::NOT_FOUND,
+        "the profile and its audits are gone"
+    );
+    // The same creator connected again is a new profile, but the month's audit is spent.
+    let c = connect::creator(&app, "recycled", 40, 300);
+    let again = connect::connect(&app, c.user_id).await;
+    connect::wait_for_backfill(&app, &again).await;
+    let message = assert_plan_limit(start_audit(&app, &again).await, "audits", "Free").await;
+    assert!(message.contains("you have run 1 this month"), "{message}");
+}
+
+async fn two_audits_started_at_once_cannot_both_take_the_last_one(app: TestApp, _fake: Fake) {
+    let first = customer_with_profile(&app, "twice@example.com", "cus_twice").await;
+    let c = connect::creator(&app, "twice_second", 40, 300);
+    let second = connect::connect(&app, c.user_id).await;
+    connect::wait_for_backfill(&app, &second).await;
+    // Free includes one audit a month; both profiles ask for it at the same moment.
+    let (a, b) = tokio::join!(start_audit(&app, &first), start_audit(&app, &second));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::PAYMENT_REQUIRED, StatusCode::ACCEPTED],
+        "exactly one audit starts"
+    );
+    // A failed audit does not count: once it fails, the month's audit is free again.
+    let started = if a.status() == StatusCode::ACCEPTED { &first } else { &second };
+    let accepted = if a.status() == StatusCode::ACCEPTED { a } else { b };
+    let audit: serde_json::Value = accepted.json().await.unwrap();
+    let audit_id = audit["id"].as_str().unwrap();
+    thredops::strategy::store::StrategyStore(&app.state.store)
+        .fail_audit(audit_id, "the test stopped it", super::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        start_audit(&app, started).await.status(),
+        StatusCode::ACCEPTED,
+        "the failed audit was given back"
+    );
 }
 
 async fn deep_audits_beyond_the_month_are_refused_until_next_month_or_an_upgrade(
