@@ -103,7 +103,9 @@ pub async fn count_audit(state: &AppState, user_id: &str, audit_id: &str) -> App
     match audit_allowance(state, user_id, now).await? {
         Some(a) => Err(refusal("audits", &a.plan, a.message())),
         // The plan changed in between: the next start counts under the new plan.
-        None => Err(AppError::Conflict("Your plan just changed. Try again.".into())),
+        None => Err(AppError::Conflict(
+            "Your plan just changed. Try again.".into(),
+        )),
     }
 }
 

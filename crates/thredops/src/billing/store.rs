@@ -237,11 +237,13 @@ pub async fn set_profile_status(
 /// audits of profiles deleted since still do).
 pub async fn audits_started_since(store: &Store, user_id: &str, since: i64) -> StoreResult<i64> {
     Ok(with_pool!(store, |p| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2")
-            .bind(user_id)
-            .bind(since)
-            .fetch_one(p)
-            .await
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2",
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_one(p)
+        .await
     })?)
 }
 
@@ -297,10 +299,12 @@ pub async fn count_audit(
 
 /// Gives a counted audit back (it failed, or never started).
 pub async fn uncount_audit(store: &Store, audit_id: &str) -> StoreResult<()> {
-    with_pool!(store, |p| sqlx::query("DELETE FROM audit_usage WHERE audit_id = $1")
-        .bind(audit_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+    with_pool!(store, |p| sqlx::query(
+        "DELETE FROM audit_usage WHERE audit_id = $1"
+    )
+    .bind(audit_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }

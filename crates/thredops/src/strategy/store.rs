@@ -126,7 +126,8 @@ impl StrategyStore<'_> {
     /// Marks an audit failed with a reason the owner can read; a failed audit does not count
     /// against the plan's allowance, so its count goes with it.
     pub async fn fail_audit(&self, id: &str, error: &str, now: i64) -> StoreResult<()> {
-        with_pool!(self.0, |p| async {
+        with_pool!(self.0, |p| {
+            async {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE strategy_audits SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3")
                 .bind(error).bind(now).bind(id)
@@ -136,7 +137,8 @@ impl StrategyStore<'_> {
                 .execute(&mut *tx).await?;
             tx.commit().await
         }
-        .await)?;
+        .await
+        })?;
         Ok(())
     }
 

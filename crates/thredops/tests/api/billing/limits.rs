@@ -153,21 +153,51 @@ async fn deleting_a_profile_with_its_history_does_not_give_its_audits_back(
 
 async fn two_audits_started_at_once_cannot_both_take_the_last_one(app: TestApp, _fake: Fake) {
     let first = customer_with_profile(&app, "twice@example.com", "cus_twice").await;
+    // Pro includes two profiles and ten audits a month; nine are used already.
+    set_subscription(&app, "cus_twice", "active", "price_thredops_pro").await;
     let c = connect::creator(&app, "twice_second", 40, 300);
     let second = connect::connect(&app, c.user_id).await;
     connect::wait_for_backfill(&app, &second).await;
-    // Free includes one audit a month; both profiles ask for it at the same moment.
+    let user = app
+        .state
+        .store
+        .profile(&first)
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    for n in 0..9 {
+        with_pool!(app.state.store, |p| sqlx::query(
+            "INSERT INTO audit_usage (audit_id, user_id, started_at) VALUES ($1, $2, $3)"
+        )
+        .bind(format!("earlier-{n}"))
+        .bind(&user)
+        .bind(super::now() - 60)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+        .unwrap();
+    }
+    // Both profiles ask for the month's last audit at the same moment.
     let (a, b) = tokio::join!(start_audit(&app, &first), start_audit(&app, &second));
     let mut statuses = [a.status(), b.status()];
     statuses.sort();
     assert_eq!(
         statuses,
-        [StatusCode::PAYMENT_REQUIRED, StatusCode::ACCEPTED],
+        [StatusCode::ACCEPTED, StatusCode::PAYMENT_REQUIRED],
         "exactly one audit starts"
     );
     // A failed audit does not count: once it fails, the month's audit is free again.
-    let started = if a.status() == StatusCode::ACCEPTED { &first } else { &second };
-    let accepted = if a.status() == StatusCode::ACCEPTED { a } else { b };
+    let started = if a.status() == StatusCode::ACCEPTED {
+        &first
+    } else {
+        &second
+    };
+    let accepted = if a.status() == StatusCode::ACCEPTED {
+        a
+    } else {
+        b
+    };
     let audit: serde_json::Value = accepted.json().await.unwrap();
     let audit_id = audit["id"].as_str().unwrap();
     thredops::strategy::store::StrategyStore(&app.state.store)
