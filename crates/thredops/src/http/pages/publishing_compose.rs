@@ -248,29 +248,31 @@ async fn outcome(
     }
 }
 
-/// Shows the form again when a chosen file was refused: the files that were accepted stay
-/// attached and nothing typed is lost.
-async fn refused_files(
+/// Saves a submitted form (a new post when `post_id` is None), or shows it again with the
+/// problems beside their fields. A refused file is one of those problems: the files that were
+/// accepted stay attached and nothing typed is lost.
+async fn submit(
     state: &AppState,
     auth: &AuthUser,
-    form: &ComposeForm,
+    request: Request,
     post_id: Option<&str>,
-    refused: &[String],
 ) -> AppResult<Response> {
-    let message = refused.join(" ");
-    let extra = json!({
-        "error": "A file could not be attached; nothing was saved yet.",
-        "fields": {"media": message},
-    });
-    render(
-        state,
-        auth,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        form,
-        post_id,
-        extra,
-    )
-    .await
+    let Submission { form, refused } = submission::read(state, auth, request).await?;
+    if !refused.is_empty() {
+        let problem = AppError::Validation {
+            message: "A file could not be attached; nothing was saved yet.".into(),
+            fields: [("media".to_owned(), refused.join(" "))].into(),
+        };
+        return outcome(state, auth, &form, post_id, Err(problem)).await;
+    }
+    if form.action == SUGGEST {
+        return render(state, auth, StatusCode::OK, &form, post_id, json!({})).await;
+    }
+    let result = match post_id {
+        None => service::create(state, auth, form.input()).await,
+        Some(id) => service::update(state, auth, id, form.input()).await,
+    };
+    outcome(state, auth, &form, post_id, result).await
 }
 
 pub(super) async fn create(
@@ -278,15 +280,7 @@ pub(super) async fn create(
     PageUser(auth): PageUser,
     request: Request,
 ) -> AppResult<Response> {
-    let Submission { form, refused } = submission::read(&state, &auth, request).await?;
-    if !refused.is_empty() {
-        return refused_files(&state, &auth, &form, None, &refused).await;
-    }
-    if form.action == SUGGEST {
-        return render(&state, &auth, StatusCode::OK, &form, None, json!({})).await;
-    }
-    let result = service::create(&state, &auth, form.input()).await;
-    outcome(&state, &auth, &form, None, result).await
+    submit(&state, &auth, request, None).await
 }
 
 pub(super) async fn update(
@@ -295,13 +289,5 @@ pub(super) async fn update(
     Path(id): Path<String>,
     request: Request,
 ) -> AppResult<Response> {
-    let Submission { form, refused } = submission::read(&state, &auth, request).await?;
-    if !refused.is_empty() {
-        return refused_files(&state, &auth, &form, Some(&id), &refused).await;
-    }
-    if form.action == SUGGEST {
-        return render(&state, &auth, StatusCode::OK, &form, Some(&id), json!({})).await;
-    }
-    let result = service::update(&state, &auth, &id, form.input()).await;
-    outcome(&state, &auth, &form, Some(&id), result).await
+    submit(&state, &auth, request, Some(&id)).await
 }
