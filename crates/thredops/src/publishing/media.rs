@@ -159,21 +159,6 @@ fn image_dimensions(bytes: &[u8]) -> AppResult<(i64, i64)> {
     Ok((w, h))
 }
 
-/// Checks a complete upload against the media specs; returns (kind, MIME type, width, height).
-pub fn check(bytes: &[u8]) -> AppResult<(&'static str, &'static str, Option<i64>, Option<i64>)> {
-    let (kind, mime) = sniff(bytes).ok_or_else(|| AppError::field("file", NOT_ACCEPTED))?;
-    if bytes.len() as u64 > max_bytes(kind) {
-        return Err(too_large(kind));
-    }
-    if kind == "video" {
-        // Duration, frame rate and codecs are checked by Threads while processing; a failure
-        // there is reported on the post with Threads' reason.
-        return Ok((kind, mime, None, None));
-    }
-    let (w, h) = image_dimensions(bytes)?;
-    Ok((kind, mime, Some(w), Some(h)))
-}
-
 /// 256 random bits in hex: unguessable, and (having no letters past `f`) never spelling a word
 /// that a downstream service might react to.
 fn secret_token() -> String {

@@ -54,11 +54,22 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 impl ComposeForm {
+    /// The attached uploads' ids (the `media` field holds them comma-separated).
+    fn media_ids(&self) -> Vec<String> {
+        self.media.split(',').filter_map(non_empty).collect()
+    }
+
+    /// Attaches more uploads after those already attached.
+    fn attach(&mut self, ids: Vec<String>) {
+        let mut all = self.media_ids();
+        all.extend(ids);
+        self.media = all.join(",");
+    }
+
     fn composition(&self) -> Composition {
         let media: Vec<MediaItem> = self
-            .media
-            .split(',')
-            .filter_map(non_empty)
+            .media_ids()
+            .into_iter()
             .map(|id| MediaItem {
                 id,
                 alt_text: non_empty(&self.alt_text),
@@ -153,7 +164,7 @@ async fn render(
     };
     let tz = user_zone(auth);
     let ctx = json!({
-        "form": form, "media_count": form.media.split(',').filter(|id| !id.trim().is_empty()).count(),
+        "form": form, "media_count": form.media_ids().len(),
         "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
         "suggestions": suggestions,
         "now_value": when::local_value(chrono::Utc::now() + chrono::Duration::hours(1), tz),

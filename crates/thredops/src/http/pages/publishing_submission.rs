@@ -110,15 +110,7 @@ async fn read_multipart(
     if !csrf_checked {
         require_session_csrf(state, auth, &form.csrf)?;
     }
-    let mut media: Vec<String> = form
-        .media
-        .split(',')
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .collect();
-    media.extend(stored);
-    form.media = media.join(",");
+    form.attach(stored);
     Ok(Submission { form, refused })
 }
 

@@ -110,13 +110,18 @@ async fn an_upload_that_breaks_off_leaves_no_file(app: TestApp) {
         "a broken-off upload is not stored"
     );
     assert!(settle(&dir, 0).await.is_empty(), "no partial file left");
+    assert!(planned_posts(&app).await.is_empty());
+}
+
+/// The user's planned posts, through the API.
+async fn planned_posts(app: &TestApp) -> Vec<Value> {
     let listed: Value = app
         .get("/api/v1/publishing/posts")
         .await
         .json()
         .await
         .unwrap();
-    assert!(listed.as_array().unwrap().is_empty());
+    listed.as_array().unwrap().clone()
 }
 
 fn bytes_chunk(head: &[u8], len: usize) -> Vec<u8> {
@@ -218,14 +223,8 @@ async fn a_refused_file_in_the_form_keeps_the_accepted_ones_and_the_text(app: Te
         html.contains("1 file(s) attached."),
         "the good file is kept"
     );
-    let listed: Value = app
-        .get("/api/v1/publishing/posts")
-        .await
-        .json()
-        .await
-        .unwrap();
     assert!(
-        listed.as_array().unwrap().is_empty(),
+        planned_posts(&app).await.is_empty(),
         "nothing scheduled yet"
     );
     // Sending the form again as shown (the kept file in `media`, no new files) schedules it.
