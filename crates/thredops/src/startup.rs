@@ -145,7 +145,15 @@ impl Application {
             };
             let runner =
                 Runner::new(state.jobs.clone(), config).with_metrics(state.job_metrics.clone());
-            tokio::spawn(register_jobs(runner, &state).run_until_stopped(stopped()))
+            let mut runner = register_jobs(runner, &state);
+            let publishing = runner.split_off(
+                &[crate::publishing::publisher::KIND],
+                state.settings.publish_workers,
+            );
+            (
+                tokio::spawn(runner.run_until_stopped(stopped())),
+                tokio::spawn(publishing.run_until_stopped(stopped())),
+            )
         });
         let app: Router = crate::http::router(state.clone());
         let result = match state.settings.tls.clone() {
@@ -158,8 +166,8 @@ impl Application {
             .context("HTTP server failed"),
             Some((cert, key)) => serve_tls(self.listener, app, &cert, &key, stopped()).await,
         };
-        if let Some(workers) = workers {
-            let _ = workers.await;
+        if let Some((background, publishing)) = workers {
+            let _ = tokio::join!(background, publishing);
         }
         maintenance.abort();
         state.store.close().await;

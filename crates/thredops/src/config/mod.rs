@@ -102,8 +102,10 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Timeout of one Threads API request.
     pub threads_timeout: Duration,
-    /// Job workers in this instance.
+    /// Background job workers in this instance.
     pub job_workers: usize,
+    /// Publishing workers in this instance (a lane of their own).
+    pub publish_workers: usize,
     /// Real Threads API or the sandbox.
     pub threads: ThreadsMode,
     /// OAuth redirect URI, when set explicitly (else derived from the public URL).
@@ -292,6 +294,7 @@ impl RawSettings {
             )?),
             max_body_bytes: self.parse_number("max_body_bytes", 1024, 1 << 30)? as usize,
             job_workers: self.parse_number("job_workers", 0, 256)? as usize,
+            publish_workers: self.parse_number("publish_workers", 1, 4096)? as usize,
             threads_timeout: Duration::from_secs(self.parse_number(
                 "threads_timeout_seconds",
                 1,

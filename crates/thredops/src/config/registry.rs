@@ -153,7 +153,14 @@ pub const SETTINGS: &[SettingSpec] = &[
         "THREDOPS_JOB_WORKERS",
         Some("4"),
         false,
-        "Background job workers in this instance (sync, publishing, purges). 0 runs no jobs here.",
+        "Background job workers in this instance (sync, analytics, audits, purges). 0 runs no jobs here, publishing included.",
+    ),
+    spec(
+        "publish_workers",
+        "THREDOPS_PUBLISH_WORKERS",
+        Some("1024"),
+        false,
+        "Publishing workers in this instance, apart from the background ones so a long sync never delays a scheduled post. They are the posts published at once; a post waiting on Threads costs little, and an idle worker nothing.",
     ),
     spec(
         "threads_app_id",

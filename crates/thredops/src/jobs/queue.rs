@@ -38,7 +38,18 @@ const MAX_ERROR_CHARS: usize = 2_000;
 pub struct Queue {
     pub(super) store: Store,
     pub(super) backoff: Backoff,
-    wake: Arc<Notify>,
+    lanes: Arc<Lanes>,
+}
+
+/// The wake-up signals of this process's runners: each runner's idle workers wait on their own
+/// lane, so an enqueue wakes one worker in every lane rather than one that may not run its kind.
+#[derive(Debug, Default)]
+struct Lanes(std::sync::Mutex<Vec<Arc<Notify>>>);
+
+impl Lanes {
+    fn all(&self) -> Vec<Arc<Notify>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Enqueues `job` inside the caller's transaction, so it exists only if the business change
@@ -96,7 +107,7 @@ impl Queue {
         Self {
             store,
             backoff: Backoff::default(),
-            wake: Arc::new(Notify::new()),
+            lanes: Arc::default(),
         }
     }
 
@@ -111,13 +122,23 @@ impl Queue {
         &self.store
     }
 
-    /// Wakes one idle worker of this process (other instances find the job on their next poll).
+    /// Wakes one idle worker of each runner in this process (other instances find the job on
+    /// their next poll).
     pub fn notify(&self) {
-        self.wake.notify_one();
+        for lane in self.lanes.all() {
+            lane.notify_one();
+        }
     }
 
-    pub(super) fn wake_signal(&self) -> &Notify {
-        &self.wake
+    /// A new lane: the signal a runner's idle workers wait on.
+    pub(super) fn add_lane(&self) -> Arc<Notify> {
+        let lane = Arc::new(Notify::new());
+        self.lanes
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(lane.clone());
+        lane
     }
 
     /// Enqueues `job` in its own transaction; see [`enqueue`] for the dedup rule.
@@ -262,6 +283,24 @@ impl Queue {
              WHERE lease_owner = $1 AND state = 'running'"
         )
         .bind(owner)
+        .bind(now_ms())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?)
+    }
+
+    /// [`release`](Self::release) for every worker of runner `instance` (worker ids are
+    /// `<instance>/<n>`) in one statement.
+    pub async fn release_instance(&self, instance: &str) -> StoreResult<u64> {
+        let pattern = format!("{instance}/%");
+        Ok(with_pool!(self.store, |p| {
+            sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
+             WHERE lease_owner LIKE $1 AND state = 'running'"
+        )
+        .bind(&pattern)
         .bind(now_ms())
         .execute(p)
         .await

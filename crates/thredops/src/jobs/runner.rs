@@ -1,12 +1,15 @@
-//! The runner: N worker tasks per instance claim jobs, run their handlers under a heartbeat and
-//! record the outcome; a housekeeping task reaps dead leases, trims history and refreshes gauges.
+//! The runner: one dispatcher per runner claims jobs while it has a free slot and runs each in a
+//! task of its own, under a heartbeat, recording the outcome; a housekeeping task reaps dead
+//! leases, trims history and refreshes gauges. Slots cost nothing until a job fills them, so a
+//! runner can allow a thousand jobs at once (publishing mostly waits on Threads) and stay small
+//! when idle.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 
@@ -17,9 +20,10 @@ use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Lease, Que
 /// Runner settings. The defaults suit production; tests shorten the intervals.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
-    /// Worker tasks in this instance (jobs run at once).
+    /// Jobs this runner runs at once (its slots, or workers).
     pub concurrency: usize,
-    /// How often an idle worker looks for due jobs (an in-process enqueue wakes it sooner).
+    /// How often one idle worker looks for due jobs (an in-process enqueue wakes one sooner).
+    /// One per runner, not one per worker, so idle workers cost the database nothing.
     pub poll_interval: Duration,
     /// How long a claim holds a job before another worker may take it over.
     pub lease_duration: Duration,
@@ -33,6 +37,8 @@ pub struct RunnerConfig {
     pub housekeeping_interval: Duration,
     /// How long succeeded and cancelled jobs are kept.
     pub retain_finished: Duration,
+    /// Whether this runner does the housekeeping; one runner per process is enough.
+    pub housekeeping: bool,
 }
 
 impl Default for RunnerConfig {
@@ -46,6 +52,7 @@ impl Default for RunnerConfig {
             shutdown_grace: Duration::from_secs(30),
             housekeeping_interval: Duration::from_secs(30),
             retain_finished: Duration::from_secs(7 * 24 * 60 * 60),
+            housekeeping: true,
         }
     }
 }
@@ -58,6 +65,8 @@ pub struct Runner {
     kinds: Vec<String>,
     metrics: Arc<Metrics>,
     instance: String,
+    /// What this runner's idle workers wait on.
+    lane: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -93,6 +102,7 @@ impl Runner {
         }
         let short = uuid::Uuid::new_v4().simple().to_string();
         Self {
+            lane: queue.add_lane(),
             queue: queue.with_backoff(config.backoff),
             config,
             handlers: HashMap::new(),
@@ -100,6 +110,25 @@ impl Runner {
             metrics: Arc::default(),
             instance: format!("runner-{}", &short[..12]),
         }
+    }
+
+    /// Moves the handlers of `kinds` to a runner of their own with `concurrency` workers and no
+    /// housekeeping, sharing this runner's queue and metrics: jobs that must start on time (a
+    /// scheduled post) then never wait behind long ones (a backfill) for a free worker.
+    pub fn split_off(&mut self, kinds: &[&str], concurrency: usize) -> Runner {
+        let config = RunnerConfig {
+            concurrency,
+            housekeeping: false,
+            ..self.config.clone()
+        };
+        let mut lane = Runner::new(self.queue.clone(), config).with_metrics(self.metrics.clone());
+        for kind in kinds {
+            if let Some(handler) = self.handlers.remove(*kind) {
+                self.kinds.retain(|k| k != kind);
+                lane = lane.register(*kind, handler);
+            }
+        }
+        lane
     }
 
     /// Runs jobs of `kind` with `handler` (replacing any earlier one for that kind).
@@ -127,13 +156,9 @@ impl Runner {
         &self.queue
     }
 
-    /// This instance's name; worker ids are `<instance>/<n>`.
+    /// This instance's name; each claim is made as `<instance>/<claim number>`.
     pub fn instance(&self) -> &str {
         &self.instance
-    }
-
-    fn worker_id(&self, n: usize) -> String {
-        format!("{}/{n}", self.instance)
     }
 
     /// Runs jobs until `shutdown` resolves; then stops claiming, waits up to the grace period for
@@ -141,35 +166,41 @@ impl Runner {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let runner = Arc::new(self);
         let (stop, stopped) = watch::channel(false);
-        let mut workers = JoinSet::new();
-        for n in 0..runner.config.concurrency.max(1) {
-            workers.spawn(runner.clone().work(runner.worker_id(n), stopped.clone()));
-        }
-        let housekeeping = tokio::spawn(runner.clone().housekeep(stopped.clone()));
+        let dispatcher = tokio::spawn(runner.clone().dispatch(stopped.clone()));
+        let poller = AbortOnDrop(tokio::spawn(poll(
+            runner.lane.clone(),
+            runner.config.poll_interval,
+        )));
+        let housekeeping = runner
+            .config
+            .housekeeping
+            .then(|| tokio::spawn(runner.clone().housekeep(stopped.clone())));
         tracing::info!(instance = %runner.instance, kinds = ?runner.kinds, "job runner started");
 
         shutdown.await;
         tracing::info!(instance = %runner.instance, "job runner stopping");
         let _ = stop.send(true);
+        let mut running = dispatcher.await.unwrap_or_default();
         let finished = tokio::time::timeout(runner.config.shutdown_grace, async {
-            while workers.join_next().await.is_some() {}
+            while running.join_next().await.is_some() {}
         })
         .await;
         if finished.is_err() {
             tracing::warn!("job handlers still running after the grace period; aborting them");
-            workers.abort_all();
-            while workers.join_next().await.is_some() {}
+            running.abort_all();
+            while running.join_next().await.is_some() {}
         }
-        housekeeping.abort();
-        let mut released = 0;
-        for n in 0..runner.config.concurrency.max(1) {
-            match runner.queue.release(&runner.worker_id(n)).await {
-                Ok(count) => released += count,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot release a job lease; it will be reclaimed when the lease expires")
-                }
+        drop(poller);
+        if let Some(housekeeping) = housekeeping {
+            housekeeping.abort();
+        }
+        let released = match runner.queue.release_instance(&runner.instance).await {
+            Ok(count) => count,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot release job leases; they will be reclaimed when they expire");
+                0
             }
-        }
+        };
         tracing::info!(released, "job runner stopped");
     }
 
@@ -189,8 +220,21 @@ impl Runner {
         Ok(runs)
     }
 
-    async fn work(self: Arc<Self>, worker_id: String, mut stopped: watch::Receiver<bool>) {
+    /// Claims jobs while a slot is free and runs each in its own task; waits for a wake-up when
+    /// nothing is runnable. Returns the jobs still running once told to stop.
+    async fn dispatch(self: Arc<Self>, mut stopped: watch::Receiver<bool>) -> JoinSet<()> {
+        let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let mut running = JoinSet::new();
+        let mut claims = 0_u64;
         while !*stopped.borrow() {
+            while running.try_join_next().is_some() {}
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot,
+                _ = stopped.changed() => continue,
+            };
+            let Ok(slot) = slot else { break };
+            claims += 1;
+            let worker_id = format!("{}/{claims}", self.instance);
             let claimed = self
                 .queue
                 .claim(
@@ -202,20 +246,27 @@ impl Runner {
                 .await;
             match claimed {
                 Ok(Some(job)) => {
-                    // More may be waiting: let an idle sibling look too instead of its next poll.
-                    self.queue.notify();
-                    self.execute(job).await;
+                    let runner = self.clone();
+                    running.spawn(
+                        async move {
+                            runner.execute(job).await;
+                            drop(slot);
+                        }
+                        .in_current_span(),
+                    );
+                    // More may be runnable: claim again at once rather than at the next poll.
                     continue;
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(worker = %worker_id, error = %e, "cannot claim a job"),
             }
+            drop(slot);
             tokio::select! {
-                _ = self.queue.wake_signal().notified() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = self.lane.notified() => {}
                 _ = stopped.changed() => {}
             }
         }
+        running
     }
 
     async fn housekeep(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
@@ -383,6 +434,17 @@ impl Runner {
                 RunOutcome::LeaseLost
             }
         }
+    }
+}
+
+/// Wakes one idle worker of the lane every `every`, for jobs that became due or were enqueued
+/// by another instance; a worker that claims one wakes a sibling in turn.
+async fn poll(lane: Arc<Notify>, every: Duration) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        lane.notify_one();
     }
 }
 

@@ -1,9 +1,9 @@
 //! The publisher: a durable job per due post that walks the state machine
 //! `scheduled -> container_created -> ready -> published` (or `failed`, with the reason).
 //!
-//! Exactly once: every id Threads gives us (child containers, the container, the media) is
-//! stored before the next call, and the moment a publishing call starts is stored before it is
-//! made. A run that finds such a mark without a media id (a crash, a timeout, a second instance)
+//! Exactly once: every id Threads gives us (child containers, the container, the media of a
+//! chain's earlier parts) is stored before the next call, and the moment a publishing call starts
+//! is stored before it is made; the last media id is stored with the publication itself. A run that finds such a mark without a media id (a crash, a timeout, a second instance)
 //! never calls publish blindly: it asks Threads for the container's status, and if the post
 //! exists it adopts its media id. Every write is a compare-and-set on the post's version, so of
 //! two workers on one post only one proceeds.
@@ -52,6 +52,8 @@ pub(super) struct Run<'a> {
     pub(super) first_reading: Option<QuotaRow>,
     /// A quota reservation is held for a publishing call that has not returned yet.
     pub(super) quota_held: bool,
+    /// The last part's media id is known but not yet stored (see [`Run::adopt`]).
+    pub(super) media_id_unsaved: bool,
 }
 
 /// The job handler; `quota` is shared by the runs of this process.
@@ -100,6 +102,7 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
         quota,
         first_reading: start.quota,
         quota_held: false,
+        media_id_unsaved: false,
     };
     match run.publish_all().await {
         Ok(outcome) => run.settle(outcome).await,
@@ -348,7 +351,11 @@ impl Run<'_> {
                 return Ok(outcome);
             }
         }
-        recover::fetch_permalink(self, i).await
+        let fetched = recover::fetch_permalink(self, i).await;
+        if !matches!(fetched, Ok(Outcome::Published)) && !self.keep_media_id().await? {
+            return Ok(Outcome::Lost);
+        }
+        fetched
     }
 
     /// Runs start up to [`LEAD`] early; nothing is sent to Threads before the post's time. A run

@@ -187,13 +187,30 @@ impl Run<'_> {
         }
     }
 
-    /// Records a media id Threads gave (or that recovery found).
+    /// Records a media id Threads gave (or that recovery found). The last part's id is written
+    /// with the post's publication, right after its permalink read, saving a write per post; a
+    /// crash in between is recovered like one before the id came back (see `recover`), and a
+    /// permalink read that does not succeed stores the id first ([`Run::keep_media_id`]).
     pub(super) async fn adopt(&mut self, i: usize, media_id: &str) -> Result<Outcome, JobError> {
         self.progress.parts[i].media_id = Some(media_id.to_owned());
+        if i + 1 == self.progress.parts.len() {
+            self.media_id_unsaved = true;
+            return Ok(Outcome::Published);
+        }
         let current = self.post.state.clone();
         if !self.save(&current, None).await? {
             return Ok(Outcome::Lost);
         }
         Ok(Outcome::Published)
+    }
+
+    /// Stores a media id [`Run::adopt`] left for the publication write, when that write is not
+    /// coming now. False when another worker wrote meanwhile.
+    pub(super) async fn keep_media_id(&mut self) -> Result<bool, JobError> {
+        if !std::mem::take(&mut self.media_id_unsaved) {
+            return Ok(true);
+        }
+        let current = self.post.state.clone();
+        self.save(&current, None).await
     }
 }

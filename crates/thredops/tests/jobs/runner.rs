@@ -18,6 +18,7 @@ on_both_backends!(
     a_permanent_error_is_not_retried,
     a_panicking_handler_fails_the_job_but_not_the_runner,
     an_enqueue_in_this_process_wakes_an_idle_worker,
+    a_split_off_lane_runs_its_jobs_while_long_jobs_hold_every_other_worker,
     progress_reported_by_a_running_handler_is_visible,
     drain_runs_every_due_job_and_metrics_count_the_runs,
 );
@@ -151,6 +152,54 @@ async fn an_enqueue_in_this_process_wakes_an_idle_worker(db: TestDb) {
     queue.notify();
     state_becomes(&queue, &id, JobState::Succeeded).await;
     running.stop().await;
+}
+
+async fn a_split_off_lane_runs_its_jobs_while_long_jobs_hold_every_other_worker(db: TestDb) {
+    let queue = Queue::new(db.store.clone());
+    let release = Arc::new(Notify::new());
+    let held = release.clone();
+    let config = RunnerConfig {
+        concurrency: 1,
+        // An hour-long poll: only a wake-up that reaches the lane's own workers runs its job.
+        poll_interval: Duration::from_secs(3600),
+        ..fast_config()
+    };
+    let mut runner = Runner::new(queue.clone(), config)
+        .register(
+            "backfill",
+            handler_fn(move |_ctx| {
+                let held = held.clone();
+                async move {
+                    held.notified().await;
+                    Ok(())
+                }
+            }),
+        )
+        .register("publish", handler_fn(|_ctx| async { Ok(()) }));
+    let lane = runner.split_off(&["publish"], 2);
+    let (background, publishing) = (Running::start(runner), Running::start(lane));
+
+    let long = queue
+        .enqueue(NewJob::new("backfill", json!({})))
+        .await
+        .unwrap();
+    state_becomes(&queue, &long, JobState::Running).await;
+    for _ in 0..3 {
+        let id = queue
+            .enqueue(NewJob::new("publish", json!({})))
+            .await
+            .unwrap();
+        state_becomes(&queue, &id, JobState::Succeeded).await;
+    }
+    // The background worker never runs the lane's kind, and the lane never runs the backfill.
+    assert_eq!(
+        queue.get(&long).await.unwrap().unwrap().state,
+        JobState::Running
+    );
+    release.notify_one();
+    state_becomes(&queue, &long, JobState::Succeeded).await;
+    background.stop().await;
+    publishing.stop().await;
 }
 
 async fn progress_reported_by_a_running_handler_is_visible(db: TestDb) {

@@ -23,10 +23,11 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         Ok("postgres") => Backend::Postgres,
         _ => Backend::Sqlite,
     };
-    let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "64".into());
+    // Publishing workers (their own lane); the background workers keep their default.
+    let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "1024".into());
     let connections = std::env::var("BENCH_DB_CONNECTIONS").unwrap_or_else(|_| "10".into());
     let app = TestApp::spawn_with(backend, |raw| {
-        raw.set("job_workers", workers.clone());
+        raw.set("publish_workers", workers.clone());
         raw.set("database_max_connections", connections.clone());
     })
     .await
