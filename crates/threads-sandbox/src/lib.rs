@@ -26,6 +26,7 @@ mod routes;
 pub mod tokens;
 pub mod world;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
@@ -55,6 +56,9 @@ struct Inner {
     start: DateTime<Utc>,
     clock: SandboxClock,
     world: RwLock<World>,
+    /// The default creators are still to be generated: that happens on the world's first use,
+    /// so a process that never calls the sandbox does not hold their years of posts.
+    defaults_pending: AtomicBool,
     tokens: Mutex<TokenStore>,
     budget: Mutex<Budget>,
     faults: Mutex<FaultState>,
@@ -94,12 +98,12 @@ impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
         let clock = SandboxClock::new(config.start_time, config.frozen_clock);
         let start = clock.now();
-        let world = Self::initial_world(&config, start);
         Self {
             inner: Arc::new(Inner {
                 faults: Mutex::new(FaultState::new(config.faults.clone())),
                 base_url: RwLock::new(config.public_base_url.clone()),
-                world: RwLock::new(world),
+                world: RwLock::new(Self::empty_world(&config)),
+                defaults_pending: AtomicBool::new(config.default_creators),
                 tokens: Mutex::new(TokenStore::new(config.seed, &config.app_secret)),
                 budget: Mutex::default(),
                 clock,
@@ -109,19 +113,24 @@ impl Sandbox {
         }
     }
 
-    fn initial_world(config: &SandboxConfig, start: DateTime<Utc>) -> World {
-        let mut world = World {
+    fn empty_world(config: &SandboxConfig) -> World {
+        World {
             seed: config.seed,
             ..World::default()
-        };
-        if config.default_creators {
-            // Anchor history on the hour so sandboxes built moments apart agree.
-            let anchor = start.timestamp() - start.timestamp().rem_euclid(3_600);
-            for i in 0..world::generate::DEFAULT_FOLLOWERS.len() {
-                let _ = world.add_creator(world::generate::default_traits(i), anchor);
-            }
         }
-        world
+    }
+
+    /// Generates the default creators into `world` if they are still pending.
+    fn add_pending_defaults(&self, world: &mut World) {
+        if !self.inner.defaults_pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // Anchor history on the hour so sandboxes built moments apart agree.
+        let start = self.inner.start.timestamp();
+        let anchor = start - start.rem_euclid(3_600);
+        for i in 0..world::generate::DEFAULT_FOLLOWERS.len() {
+            let _ = world.add_creator(world::generate::default_traits(i), anchor);
+        }
     }
 
     /// The axum router with all endpoints (Graph, OAuth and `/_sandbox` admin).
@@ -216,7 +225,12 @@ impl Sandbox {
     pub fn reset(&self) {
         let cfg = &self.inner.config;
         self.clock().reset(self.inner.start, cfg.frozen_clock);
-        *self.world_mut() = Self::initial_world(cfg, self.inner.start);
+        let mut world = self.write_world();
+        *world = Self::empty_world(cfg);
+        self.inner
+            .defaults_pending
+            .store(cfg.default_creators, Ordering::Release);
+        drop(world);
         *lock(&self.inner.tokens) =
             TokenStore::new(self.inner.config.seed, &self.inner.config.app_secret);
         lock(&self.inner.budget).clear();
@@ -232,6 +246,11 @@ impl Sandbox {
     }
 
     pub(crate) fn world(&self) -> RwLockReadGuard<'_, World> {
+        if self.inner.defaults_pending.load(Ordering::Acquire) {
+            // The flag is cleared under the write lock, so a reader that sees it cleared waits
+            // on the lock until the defaults are in.
+            drop(self.world_mut());
+        }
         self.inner
             .world
             .read()
@@ -239,6 +258,12 @@ impl Sandbox {
     }
 
     pub(crate) fn world_mut(&self) -> RwLockWriteGuard<'_, World> {
+        let mut world = self.write_world();
+        self.add_pending_defaults(&mut world);
+        world
+    }
+
+    fn write_world(&self) -> RwLockWriteGuard<'_, World> {
         self.inner
             .world
             .write()
