@@ -18,8 +18,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
+/// Waits for the first 200 on `/readyz`; panics if the server exits first (e.g. a PostgreSQL
+/// database left by an earlier run, sealed with another master key).
+async fn wait_ready(client: &reqwest::Client, base: &str, server: &mut Server) {
     loop {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("thredops exited before it was ready ({status}); see its message above");
+        }
         if let Ok(r) = client.get(format!("{base}/readyz")).send().await
             && r.status().is_success()
         {
@@ -77,14 +82,14 @@ async fn main() {
         .unwrap();
 
     let t = Instant::now();
-    let child = start(&dir, port);
-    wait_ready(&client, &base).await;
+    let mut child = start(&dir, port);
+    wait_ready(&client, &base, &mut child).await;
     let first_start = t.elapsed();
     drop(child);
 
     let t = Instant::now();
-    let child = start(&dir, port);
-    wait_ready(&client, &base).await;
+    let mut child = start(&dir, port);
+    wait_ready(&client, &base, &mut child).await;
     let warm_start = t.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss = common::rss_mib(child.id());

@@ -67,6 +67,8 @@ pub struct Runner {
     instance: String,
     /// What this runner's idle workers wait on.
     lane: Arc<Notify>,
+    /// Recurring kinds this runner makes sure are pending when it starts: (kind, first run after).
+    recurring: Vec<(String, Duration)>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -109,7 +111,16 @@ impl Runner {
             kinds: Vec::new(),
             metrics: Arc::default(),
             instance: format!("runner-{}", &short[..12]),
+            recurring: Vec::new(),
         }
+    }
+
+    /// Makes sure one run of recurring `kind` (dedup key: the kind) is pending when the runner
+    /// starts, first `after` from then; the handler keeps the chain going. Every instance asks,
+    /// one after the other in the runner's start-up rather than in tasks of their own.
+    pub fn recurring(mut self, kind: impl Into<String>, after: Duration) -> Self {
+        self.recurring.push((kind.into(), after));
+        self
     }
 
     /// Moves the handlers of `kinds` to a runner of their own with `concurrency` workers and no
@@ -164,6 +175,12 @@ impl Runner {
     /// Runs jobs until `shutdown` resolves; then stops claiming, waits up to the grace period for
     /// running handlers, aborts the rest and puts their jobs back without counting the attempt.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        for (kind, after) in &self.recurring {
+            let first = now_ms().saturating_add(millis(*after));
+            if let Err(e) = self.queue.ensure_recurring(kind, kind, first).await {
+                tracing::warn!(kind = %kind, error = %e, "could not schedule a recurring job");
+            }
+        }
         let runner = Arc::new(self);
         let (stop, stopped) = watch::channel(false);
         let dispatcher = tokio::spawn(runner.clone().dispatch(stopped.clone()));

@@ -15,16 +15,11 @@ use crate::jobs::{JobContext, Runner, handler_fn};
 
 /// Registers this feature's job handlers and makes sure the daily retention sweep is scheduled.
 pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
-    let scheduler = state.clone();
-    // Every instance asks; the dedup key keeps exactly one pending run.
-    tokio::spawn(async move {
-        if let Err(e) = retention::ensure_scheduled(&scheduler).await {
-            tracing::warn!(error = %e, "could not schedule the retention sweep");
-        }
-    });
     let state = state.clone();
-    runner.register(
-        retention::KIND,
-        handler_fn(move |ctx: JobContext| retention::run_job(state.clone(), ctx)),
-    )
+    runner
+        .register(
+            retention::KIND,
+            handler_fn(move |ctx: JobContext| retention::run_job(state.clone(), ctx)),
+        )
+        .recurring(retention::KIND, retention::FIRST_RUN_AFTER)
 }

@@ -22,12 +22,14 @@ pub struct Sweep {
     pub purged: usize,
 }
 
-/// Makes sure the daily sweep is scheduled (idempotent across instances).
+/// How long after start-up the first sweep runs.
+pub const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Makes sure the daily sweep is scheduled (idempotent across instances; the job runner does
+/// this at start).
 pub async fn ensure_scheduled(state: &AppState) -> crate::store::StoreResult<String> {
-    state
-        .jobs
-        .ensure_recurring(KIND, KIND, jobs::now_ms() + 60_000)
-        .await
+    let first = jobs::now_ms() + FIRST_RUN_AFTER.as_millis() as i64;
+    state.jobs.ensure_recurring(KIND, KIND, first).await
 }
 
 /// The job handler: one sweep at the current time, then the next run a day later.

@@ -39,16 +39,8 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let publish_state = state.clone();
     let gate = Arc::new(quota::Gate::default());
     let sweep_state = state.clone();
-    let queue = state.jobs.clone();
-    tokio::spawn(async move {
-        if let Err(e) = queue
-            .ensure_recurring(SWEEP, SWEEP, crate::jobs::now_ms() + 1_000)
-            .await
-        {
-            tracing::warn!(error = %e, "could not start the publishing sweep");
-        }
-    });
     runner
+        .recurring(SWEEP, std::time::Duration::from_secs(1))
         .register(
             publisher::KIND,
             handler_fn(move |ctx| {

@@ -10,6 +10,9 @@ use super::{Pool, Store, StoreError};
 use crate::config::DatabaseTarget;
 use crate::crypto::MasterKey;
 
+/// How long a PostgreSQL connection may sit idle before it is pinged on its next use.
+const PING_AFTER_IDLE: Duration = Duration::from_millis(500);
+
 /// Opens (creating if needed) the database and returns a store; migrations are not applied here.
 pub async fn connect(
     target: &DatabaseTarget,
@@ -52,6 +55,20 @@ pub async fn connect(
             let options = PgConnectOptions::from_str(url.expose())?;
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
+                // Ping only a connection that sat idle: one used moments ago was working
+                // moments ago, and a ping per query doubles the round trips of every request.
+                // After a restart or failover, a connection that served a query within the last
+                // half second can still fail once (as an in-flight query would), and sqlx then
+                // replaces it. HikariCP makes the same trade (`aliveBypassWindowMs`, 500 ms).
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;

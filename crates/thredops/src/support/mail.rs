@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::kind;
 use super::{desk, workflow};
 use crate::http::state::AppState;
-use crate::jobs::{self, JobContext, JobError, NewJob, Runner, handler_fn};
+use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
 use crate::store::{now_unix, with_pool};
 
@@ -18,15 +18,8 @@ const HOUSEKEEPING_EVERY_MS: i64 = 60 * 1000;
 pub fn register(runner: Runner, state: &AppState) -> Runner {
     let s1 = state.clone();
     let s2 = state.clone();
-    let seed = state.clone();
-    tokio::spawn(async move {
-        let mut job = NewJob::new(kind::HOUSEKEEPING, serde_json::json!({}));
-        job.dedup_key = Some(kind::HOUSEKEEPING.to_owned());
-        if let Err(e) = seed.jobs.enqueue(job).await {
-            tracing::warn!(error = %e, "support housekeeping not scheduled");
-        }
-    });
     runner
+        .recurring(kind::HOUSEKEEPING, std::time::Duration::ZERO)
         .register(
             kind::EMAIL_REPLY,
             handler_fn(move |ctx| email_reply(s1.clone(), ctx)),
