@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::billing::gate::{self, HistoryLimit};
 use crate::crypto::DataKey;
 use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
+use crate::http::session::{AuthUser, OwnProfile};
 use crate::http::state::AppState;
 use crate::jobs::Runner;
 use crate::store::profiles::ProfileRecord;
@@ -52,13 +52,8 @@ pub struct Scope {
 impl Scope {
     /// Opens `profile_id` for `auth`: another user's profile is a 404.
     pub async fn open(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Self> {
-        let mut scope = Self::open_for_numbers(state, auth, profile_id).await?;
-        scope.key = state
-            .vault
-            .existing_key(&auth.user.id)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        Ok(scope)
+        let scope = Self::open_for_numbers(state, auth, profile_id).await?;
+        scope.with_key(auth).await
     }
 
     /// Opens `profile_id` like [`Scope::open`] but without reading the data key, for reads that
@@ -74,6 +69,22 @@ impl Scope {
             .profile_of(&auth.user.id, profile_id)
             .await?
             .ok_or(AppError::NotFound)?;
+        Self::of(state, auth, profile).await
+    }
+
+    /// [`Scope::open`] for a profile the request's extractor already read and checked.
+    pub async fn own(state: &AppState, own: OwnProfile) -> AppResult<Self> {
+        let scope = Self::of(state, &own.auth, own.profile).await?;
+        scope.with_key(&own.auth).await
+    }
+
+    /// [`Scope::open_for_numbers`] for a profile the request's extractor already read and
+    /// checked: the overview's whole authorisation is then one query.
+    pub async fn own_for_numbers(state: &AppState, own: OwnProfile) -> AppResult<Self> {
+        Self::of(state, &own.auth, own.profile).await
+    }
+
+    async fn of(state: &AppState, auth: &AuthUser, profile: ProfileRecord) -> AppResult<Self> {
         Ok(Self {
             state: state.clone(),
             profile,
@@ -82,6 +93,16 @@ impl Scope {
             now: state.threads.now().timestamp(),
             history: gate::history_limit(state, &auth.user.id).await?,
         })
+    }
+
+    async fn with_key(mut self, auth: &AuthUser) -> AppResult<Self> {
+        self.key = self
+            .state
+            .vault
+            .existing_key(&auth.user.id)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(self)
     }
 
     /// The profile id.

@@ -1,8 +1,9 @@
 //! Who is asking: the session cookie checked against its server-side row on every request.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -11,6 +12,7 @@ use super::error::AppError;
 use super::state::AppState;
 use crate::billing::gate::{self, PastDueNotice};
 use crate::store::now_unix;
+use crate::store::profiles::ProfileRecord;
 use crate::store::users::UserRecord;
 
 /// Sessions are marked as used at most this often, so reads stay reads.
@@ -31,6 +33,16 @@ pub struct AuthUser {
 /// Checks the session cookie: `Ok(None)` without one; an invalid, expired or revoked one is an
 /// error, never silently anonymous.
 pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<AuthUser>, AppError> {
+    Ok(check(state, parts, None).await?.map(|(auth, _)| auth))
+}
+
+/// [`authenticate`], reading profile `profile_id` of the account in the same query when given
+/// (`None` in the pair when the profile is not theirs).
+async fn check(
+    state: &AppState,
+    parts: &Parts,
+    profile_id: Option<&str>,
+) -> Result<Option<(AuthUser, Option<ProfileRecord>)>, AppError> {
     let Some(token) = state.cookies.read(&parts.headers, &cookies::SESSION) else {
         return Ok(None);
     };
@@ -40,24 +52,61 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<Auth
         .map_err(|_| AppError::Unauthorized)?;
     let now = now_unix();
     let idle = state.settings.session_idle.as_secs() as i64;
-    let (session, user) = state
-        .store
-        .live_session(&claims.sid, &claims.sub, now, idle)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let store = &state.store;
+    let found = match profile_id {
+        None => store
+            .live_session(&claims.sid, &claims.sub, now, idle)
+            .await?
+            .map(|(session, user)| (session, user, None)),
+        Some(profile_id) => {
+            store
+                .live_session_with_profile(&claims.sid, &claims.sub, now, idle, profile_id)
+                .await?
+        }
+    };
+    let (session, user, profile) = found.ok_or(AppError::Unauthorized)?;
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
-        state
-            .store
-            .touch_session(&session.id, &user.id, now)
-            .await?;
+        store.touch_session(&session.id, &user.id, now).await?;
         // Use of the account keeps it out of the inactivity purge.
-        state.store.touch_user(&user.id, now).await?;
+        store.touch_user(&user.id, now).await?;
     }
-    Ok(Some(AuthUser {
+    let auth = AuthUser {
         user,
         session_id: session.id,
         past_due: None,
-    }))
+    };
+    Ok(Some((auth, profile)))
+}
+
+/// A signed-in user and their profile named by the path's `{id}`, checked and read in one
+/// query. Rejects with 401 without a live session and 404 when the profile is not theirs.
+#[derive(Debug, Clone)]
+pub struct OwnProfile {
+    /// The signed-in user.
+    pub auth: AuthUser,
+    /// Their profile.
+    pub profile: ProfileRecord,
+}
+
+impl FromRequestParts<AppState> for OwnProfile {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let id = params.get("id").ok_or(AppError::NotFound)?;
+        let (auth, profile) = check(state, parts, Some(id))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(Self {
+            auth,
+            profile: profile.ok_or(AppError::NotFound)?,
+        })
+    }
 }
 
 impl FromRequestParts<AppState> for AuthUser {

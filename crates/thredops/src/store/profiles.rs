@@ -49,7 +49,7 @@ pub struct ProfileRecord {
     pub data_version: i64,
 }
 
-const COLUMNS: &str = "id, user_id, threads_user_id, username_enc, profile_enc, status, scopes, connected_at, token_enc, token_issued_at, token_expires_at, last_refresh_at, last_error, last_error_at, last_sync_at, backfill_done_at, followers_count, newest_post_at, backfill_cursor, data_version";
+pub(super) const COLUMNS: &str = "id, user_id, threads_user_id, username_enc, profile_enc, status, scopes, connected_at, token_enc, token_issued_at, token_expires_at, last_refresh_at, last_error, last_error_at, last_sync_at, backfill_done_at, followers_count, newest_post_at, backfill_cursor, data_version";
 
 macro_rules! profile_from_row {
     ($row:expr) => {{
@@ -78,6 +78,8 @@ macro_rules! profile_from_row {
         }
     }};
 }
+
+pub(super) use profile_from_row;
 
 /// What a completed OAuth connection stores.
 #[derive(Debug)]

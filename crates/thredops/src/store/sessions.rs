@@ -2,6 +2,9 @@
 
 use sqlx::Row;
 
+use std::sync::LazyLock;
+
+use super::profiles::{self, ProfileRecord, profile_from_row};
 use super::users::{UserRecord, user_from_row};
 use super::{Store, StoreResult, with_pool};
 use crate::domain::Role;
@@ -44,12 +47,17 @@ pub struct NewSession<'a> {
 
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, expires_at, user_agent, ip";
 
+/// A `SessionRecord` from a row; the second form names the `id` and `user_id` columns, for
+/// joins where another table's columns carry those names.
 macro_rules! session_from_row {
-    ($row:expr) => {{
+    ($row:expr) => {
+        session_from_row!($row, id = "id", user_id = "user_id")
+    };
+    ($row:expr, id = $id:literal, user_id = $user_id:literal) => {{
         let row = $row;
         SessionRecord {
-            id: row.try_get("id")?,
-            user_id: row.try_get("user_id")?,
+            id: row.try_get($id)?,
+            user_id: row.try_get($user_id)?,
             created_at: row.try_get("created_at")?,
             last_seen_at: row.try_get("last_seen_at")?,
             expires_at: row.try_get("expires_at")?,
@@ -118,6 +126,60 @@ impl Store {
             }
         }
         .await
+        })?;
+        Ok(found)
+    }
+
+    /// [`live_session`](Self::live_session) and, in the same query, the account's profile
+    /// `profile_id` (`None` when it is not theirs): a profile page's whole authorisation in one
+    /// round trip.
+    pub async fn live_session_with_profile(
+        &self,
+        id: &str,
+        user_id: &str,
+        now: i64,
+        idle_secs: i64,
+        profile_id: &str,
+    ) -> StoreResult<Option<(SessionRecord, UserRecord, Option<ProfileRecord>)>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            let profile: Vec<String> = profiles::COLUMNS
+                .split(", ")
+                .map(|c| format!("p.{c}"))
+                .collect();
+            format!(
+                "SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
+                 s.expires_at, s.user_agent, s.ip, \
+                 u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {} \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 LEFT JOIN threads_profiles p ON p.id = $5 AND p.user_id = s.user_id \
+                 WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4",
+                profile.join(", ")
+            )
+        });
+        let found = with_pool!(self, |p| {
+            async {
+                let Some(row) = sqlx::query(SQL.as_str())
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(now - idle_secs)
+                    .bind(profile_id)
+                    .fetch_optional(p)
+                    .await?
+                else {
+                    return Ok::<_, sqlx::Error>(None);
+                };
+                let session =
+                    session_from_row!(&row, id = "session_id", user_id = "session_user_id");
+                let user =
+                    user_from_row!(&row, id = "session_user_id", created_at = "user_created_at");
+                let profile = match row.try_get::<Option<String>, _>("id")? {
+                    Some(_) => Some(profile_from_row!(&row)),
+                    None => None,
+                };
+                Ok(Some((session, user, profile)))
+            }
+            .await
         })?;
         Ok(found)
     }

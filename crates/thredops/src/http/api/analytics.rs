@@ -15,7 +15,7 @@ use crate::analytics::period::PeriodQuery;
 use crate::analytics::{self as an, Scope, attribution, content, demographics, overview, queries};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
-use crate::http::session::AuthUser;
+use crate::http::session::{AuthUser, OwnProfile};
 use crate::http::state::AppState;
 
 const TAG: &str = "analytics";
@@ -106,17 +106,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-async fn scope_of(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Scope> {
-    Scope::open(state, auth, id).await
-}
-
 async fn overview_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
+    own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = Scope::open_for_numbers(&state, &auth, &id).await?;
+    let scope = Scope::own_for_numbers(&state, own).await?;
     let r = overview::report(&scope, &q).await?;
     Ok(Json(json!({
         "period": r.overview.period, "metrics": r.overview.metrics, "history_starts": r.history_starts,
@@ -126,11 +121,10 @@ async fn overview_json(
 
 async fn series_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
+    own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     let period = scope.period(&q).await?;
     let points = overview::series(&scope, &period.current).await?;
     Ok(Json(
@@ -140,11 +134,10 @@ async fn series_json(
 
 async fn heatmap_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
+    own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     let period = scope.period(&q).await?;
     let posts = queries::posts_in(
         &state.store,
@@ -161,11 +154,10 @@ async fn heatmap_json(
 
 async fn breakdown_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
+    own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     let period = scope.period(&q).await?;
     let posts = queries::posts_in(
         &state.store,
@@ -180,11 +172,10 @@ async fn breakdown_json(
 
 async fn demographics_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
+    own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     let period = scope.period(&q).await?;
     let d = demographics::demographics(&scope, &period.current).await?;
     Ok(Json(json!({"period": period, "demographics": d})))
@@ -192,11 +183,10 @@ async fn demographics_json(
 
 async fn attribution_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
+    own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     let period = scope.period(&q).await?;
     let a = attribution::attribution(&scope, &period.current).await?;
     Ok(Json(json!({"period": period, "attribution": a})))
@@ -204,20 +194,19 @@ async fn attribution_json(
 
 async fn posts_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<String>,
+    own: OwnProfile,
     Query(q): Query<ExplorerQuery>,
 ) -> AppResult<Json<explorer::Explorer>> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     Ok(Json(explorer::explore(&scope, &q).await?))
 }
 
 async fn post_json(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path((id, media_id)): Path<(String, String)>,
+    own: OwnProfile,
+    Path((_, media_id)): Path<(String, String)>,
 ) -> AppResult<Json<Value>> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     let d = explorer::post_detail(&scope, &media_id).await?;
     Ok(Json(
         json!({"post": d.post, "history": d.history.to_json()}),
@@ -226,11 +215,11 @@ async fn post_json(
 
 async fn export(
     State(state): State<AppState>,
-    auth: AuthUser,
-    Path((id, table)): Path<(String, String)>,
+    own: OwnProfile,
+    Path((_, table)): Path<(String, String)>,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let scope = scope_of(&state, &auth, &id).await?;
+    let scope = Scope::own(&state, own).await?;
     let format = match q.format.as_deref().unwrap_or("csv") {
         "csv" | "" => "csv",
         "json" => "json",

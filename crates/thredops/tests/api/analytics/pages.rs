@@ -76,6 +76,47 @@ async fn another_users_profile_is_404_on_every_route(app: TestApp) {
             "{path} needs a session"
         );
     }
+    // A second sign-in of the owner reads the profile until the owner signs that device out:
+    // the session and the profile are checked together, and revocation bites at once.
+    let laptop = client();
+    let r = laptop
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "owner@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let overview = app.url(&format!("/api/v1/profiles/{id}/analytics/overview"));
+    assert_eq!(
+        laptop.get(&overview).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let sessions: Vec<serde_json::Value> =
+        app.get("/api/v1/auth/sessions").await.json().await.unwrap();
+    let laptop_session = sessions
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the laptop's session");
+    let r = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/auth/sessions/{}",
+            laptop_session["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        laptop.get(&overview).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/profiles/{id}/analytics/overview"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     // The routes are in the OpenAPI document.
     let doc: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
     for p in [
