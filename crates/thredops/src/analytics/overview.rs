@@ -1,8 +1,9 @@
 //! The overview (period totals against the previous period) and the daily series behind the charts.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use axum::body::Bytes;
 use chrono::{Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -12,7 +13,7 @@ use super::cache::VersionedCache;
 use super::period::{Period, PeriodQuery, Window, local_date};
 use super::queries::{self, PostTotals};
 use super::table::Table;
-use super::{Scope, engagement_rate, round2};
+use super::{ENGAGEMENT_RATE, POST_METRICS, Scope, engagement_rate, round2};
 use crate::http::error::AppResult;
 use crate::store::StoreResult;
 
@@ -163,6 +164,27 @@ pub struct OverviewReport {
     pub overview: Overview,
     /// The first local date with stored data.
     pub history_starts: Option<NaiveDate>,
+    /// The API's JSON of this report, rendered on its first request: the cache then serves
+    /// the bytes themselves.
+    #[serde(skip)]
+    api_json: OnceLock<Bytes>,
+}
+
+impl OverviewReport {
+    /// The report as `GET .../analytics/overview` answers it.
+    pub fn api_json(&self) -> Bytes {
+        self.api_json
+            .get_or_init(|| {
+                let body = json!({
+                    "period": self.overview.period,
+                    "metrics": self.overview.metrics,
+                    "history_starts": self.history_starts,
+                    "definitions": {"engagement_rate": ENGAGEMENT_RATE, "post_metrics": POST_METRICS},
+                });
+                Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+            })
+            .clone()
+    }
 }
 
 /// Overview reports kept per process: about 2 KB each, so at most a few MB.
@@ -209,6 +231,7 @@ pub async fn report(scope: &Scope, q: &PeriodQuery) -> AppResult<Arc<OverviewRep
     let report = Arc::new(OverviewReport {
         overview: overview(scope, period).await?,
         history_starts: scope.history_start().await?,
+        api_json: OnceLock::new(),
     });
     cache.insert(key, version, report.clone());
     Ok(report)

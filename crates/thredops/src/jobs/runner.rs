@@ -132,14 +132,14 @@ impl Runner {
             housekeeping: false,
             ..self.config.clone()
         };
-        let mut lane = Runner::new(self.queue.clone(), config).with_metrics(self.metrics.clone());
+        let mut split = Runner::new(self.queue.clone(), config).with_metrics(self.metrics.clone());
         for kind in kinds {
             if let Some(handler) = self.handlers.remove(*kind) {
                 self.kinds.retain(|k| k != kind);
-                lane = lane.register(*kind, handler);
+                split = split.register(*kind, handler);
             }
         }
-        lane
+        split
     }
 
     /// Runs jobs of `kind` with `handler` (replacing any earlier one for that kind).

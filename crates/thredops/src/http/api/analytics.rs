@@ -110,13 +110,10 @@ async fn overview_json(
     State(state): State<AppState>,
     own: OwnProfile,
     Query(q): Query<PeriodQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     let scope = Scope::own_for_numbers(&state, own).await?;
     let r = overview::report(&scope, &q).await?;
-    Ok(Json(json!({
-        "period": r.overview.period, "metrics": r.overview.metrics, "history_starts": r.history_starts,
-        "definitions": {"engagement_rate": an::ENGAGEMENT_RATE, "post_metrics": an::POST_METRICS},
-    })))
+    Ok(([(header::CONTENT_TYPE, "application/json")], r.api_json()).into_response())
 }
 
 async fn series_json(
