@@ -4,7 +4,7 @@
 //! `state = 'running'`, so a worker whose lease lapsed, was reclaimed or was cancelled changes
 //! nothing.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sqlx::Row;
@@ -41,21 +41,22 @@ pub struct Queue {
     lanes: Arc<Lanes>,
 }
 
-/// The wake-up signals of this process's runners: each runner's idle workers wait on their own
-/// lane, so an enqueue wakes one worker in every lane rather than one that may not run its kind.
+/// The wake-up signals of this process's runners (weak: a dropped runner's signal goes away).
+/// Each runner's dispatcher waits on its own lane, so an enqueue wakes every runner rather than
+/// one that may not run the job's kind.
 #[derive(Debug, Default)]
-struct Lanes(std::sync::Mutex<Vec<Arc<Notify>>>);
+struct Lanes(std::sync::Mutex<Vec<Weak<Notify>>>);
 
 impl Lanes {
-    fn all(&self) -> Vec<Arc<Notify>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Weak<Notify>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 /// Enqueues `job` inside the caller's transaction, so it exists only if the business change
 /// commits. Returns the new job's id, or the live job's id when its dedup key is taken.
 ///
-/// Call [`Queue::notify`] after committing to wake an idle worker in this process at once.
+/// Call [`Queue::notify`] after committing to wake this process's runners at once.
 pub async fn enqueue(tx: &mut Tx, job: &NewJob) -> StoreResult<String> {
     let payload = job.payload.to_string();
     let now = now_ms();
@@ -122,22 +123,20 @@ impl Queue {
         &self.store
     }
 
-    /// Wakes one idle worker of each runner in this process (other instances find the job on
-    /// their next poll).
+    /// Wakes each runner of this process that is waiting for work (other instances find the
+    /// job on their next poll).
     pub fn notify(&self) {
-        for lane in self.lanes.all() {
+        for lane in self.lanes.lock().iter().filter_map(Weak::upgrade) {
             lane.notify_one();
         }
     }
 
-    /// A new lane: the signal a runner's idle workers wait on.
+    /// A new lane: the signal a runner waits on for work. The runner owns it.
     pub(super) fn add_lane(&self) -> Arc<Notify> {
         let lane = Arc::new(Notify::new());
-        self.lanes
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(lane.clone());
+        let mut lanes = self.lanes.lock();
+        lanes.retain(|l| l.strong_count() > 0);
+        lanes.push(Arc::downgrade(&lane));
         lane
     }
 
@@ -290,8 +289,8 @@ impl Queue {
         })?)
     }
 
-    /// [`release`](Self::release) for every worker of runner `instance` (worker ids are
-    /// `<instance>/<n>`) in one statement.
+    /// [`release`](Self::release) for every claim of runner `instance` (claims are made as
+    /// `<instance>/<claim number>`) in one statement.
     pub async fn release_instance(&self, instance: &str) -> StoreResult<u64> {
         let pattern = format!("{instance}/%");
         Ok(with_pool!(self.store, |p| {

@@ -22,8 +22,8 @@ use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Lease, Que
 pub struct RunnerConfig {
     /// Jobs this runner runs at once (its slots, or workers).
     pub concurrency: usize,
-    /// How often one idle worker looks for due jobs (an in-process enqueue wakes one sooner).
-    /// One per runner, not one per worker, so idle workers cost the database nothing.
+    /// How often an idle runner looks for due jobs (an in-process enqueue wakes it sooner): one
+    /// query per runner, whatever its concurrency, so idle slots cost the database nothing.
     pub poll_interval: Duration,
     /// How long a claim holds a job before another worker may take it over.
     pub lease_duration: Duration,
@@ -65,7 +65,7 @@ pub struct Runner {
     kinds: Vec<String>,
     metrics: Arc<Metrics>,
     instance: String,
-    /// What this runner's idle workers wait on.
+    /// What this runner's dispatcher waits on when nothing is runnable.
     lane: Arc<Notify>,
     /// Recurring kinds this runner makes sure are pending when it starts: (kind, first run after).
     recurring: Vec<(String, Duration)>,
@@ -454,8 +454,8 @@ impl Runner {
     }
 }
 
-/// Wakes one idle worker of the lane every `every`, for jobs that became due or were enqueued
-/// by another instance; a worker that claims one wakes a sibling in turn.
+/// Wakes the runner's dispatcher every `every`, for jobs that became due or were enqueued by
+/// another instance; once awake it claims until nothing is runnable or every slot is taken.
 async fn poll(lane: Arc<Notify>, every: Duration) {
     let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
