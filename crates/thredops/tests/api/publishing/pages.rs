@@ -1,8 +1,6 @@
 //! The schedule pages: composer form, calendar and post page.
 
-use serde_json::Value;
-
-use super::support::setup;
+use super::support::{get_post, setup};
 use crate::connect::csrf_in;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
@@ -62,12 +60,7 @@ async fn the_composer_form_schedules_and_shows_problems_beside_fields(app: TestA
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     let id = location.rsplit('/').next().unwrap().to_owned();
-    let post: Value = app
-        .get(&format!("/api/v1/publishing/posts/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let post = get_post(&app, &id).await;
     assert_eq!(post["kind"], "text chain");
     assert_eq!(post["local_time"], "2030-05-06T09:30");
     let calendar = app

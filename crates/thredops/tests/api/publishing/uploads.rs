@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-use super::support::{png, setup};
+use super::support::{get_post, png, setup};
 use crate::connect::csrf_in;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
@@ -176,12 +176,7 @@ async fn the_composer_attaches_files_without_javascript(app: TestApp) {
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     let id = location.rsplit('/').next().unwrap();
-    let post: Value = app
-        .get(&format!("/api/v1/publishing/posts/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let post = get_post(&app, id).await;
     assert_eq!(post["kind"], "carousel", "{post}");
     let media = post["content"]["parts"][0]["media"].as_array().unwrap();
     assert_eq!(media.len(), 2);
