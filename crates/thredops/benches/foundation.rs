@@ -116,7 +116,10 @@ async fn main() {
         .unwrap()
         .to_owned();
 
+    let cpu_before = common::cpu_seconds(child.id());
     let health = common::load(&client, &format!("{base}/healthz"), None, workers, seconds).await;
+    let cpu_health = common::cpu_seconds(child.id()) - cpu_before;
+    let cpu_before = common::cpu_seconds(child.id());
     let me = common::load(
         &client,
         &format!("{base}/api/v1/me"),
@@ -125,6 +128,7 @@ async fn main() {
         seconds,
     )
     .await;
+    let cpu_me = common::cpu_seconds(child.id()) - cpu_before;
     let loaded_rss = common::rss_mib(child.id());
     drop(child);
     let _ = std::fs::remove_dir_all(&dir);
@@ -136,13 +140,17 @@ async fn main() {
         warm_start.as_secs_f64() * 1e3
     );
     println!("idle RSS: {idle_rss:.1} MiB; RSS after load: {loaded_rss:.1} MiB");
-    for (name, r) in [("GET /healthz", &health), ("GET /api/v1/me", &me)] {
+    for (name, r, cpu) in [
+        ("GET /healthz", &health, cpu_health),
+        ("GET /api/v1/me", &me, cpu_me),
+    ] {
         println!(
-            "{name}: {:.0} req/s ({} requests), p50 {:.2} ms, p99 {:.2} ms",
+            "{name}: {:.0} req/s ({} requests), p50 {:.2} ms, p99 {:.2} ms, server CPU {:.0} us/request",
             r.per_second,
             r.requests,
             r.p50.as_secs_f64() * 1e3,
-            r.p99.as_secs_f64() * 1e3
+            r.p99.as_secs_f64() * 1e3,
+            cpu * 1e6 / r.requests as f64
         );
     }
     println!(

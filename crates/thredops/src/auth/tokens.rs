@@ -55,6 +55,8 @@ struct KeyringInner {
     current: (String, EncodingKey),
     verify: HashMap<String, DecodingKey>,
     issuer: String,
+    /// What every token must satisfy; built once, as it is the same for every request.
+    validation: Validation,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -103,6 +105,7 @@ impl Keyring {
                 current,
                 verify,
                 issuer: issuer.to_owned(),
+                validation: validation(issuer),
             }),
         })
     }
@@ -154,14 +157,19 @@ impl Keyring {
         }
         let kid = header.kid.ok_or(TokenError::Invalid)?;
         let key = self.inner.verify.get(&kid).ok_or(TokenError::Invalid)?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
-        validation.validate_nbf = true;
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[self.inner.issuer.as_str()]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
+        jsonwebtoken::decode::<Claims>(token, key, &self.inner.validation)
             .map(|data| data.claims)
             .map_err(|_| TokenError::Invalid)
     }
+}
+
+/// HS256 only, issuer and audience ours, every time claim required and checked (5 s leeway).
+fn validation(issuer: &str) -> Validation {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 5;
+    validation.validate_nbf = true;
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+    validation
 }

@@ -19,6 +19,7 @@ pub async fn connect(
     master_key: &MasterKey,
     max_connections: u32,
 ) -> Result<Store, StoreError> {
+    let mut inline = None;
     let pool = match target {
         DatabaseTarget::Sqlite(path) => {
             // SQLCipher encrypts through OpenSSL, whose default initialisation registers an
@@ -48,6 +49,10 @@ pub async fn connect(
                 .execute(&pool)
                 .await?;
             super::sqlite_exit::wait_for_workers_at_exit();
+            inline = Some(std::sync::Arc::new(super::inline::InlineReader::new(
+                path.clone(),
+                &sqlcipher_key(master_key),
+            )));
             Pool::Sqlite(pool)
         }
         DatabaseTarget::Postgres(url) => {
@@ -75,12 +80,14 @@ pub async fn connect(
             Pool::Postgres(pool)
         }
     };
-    Ok(Store::new(pool))
+    let mut store = Store::new(pool);
+    store.inline = inline;
+    Ok(store)
 }
 
 /// SQLCipher with a raw 256-bit key derived from the master key, WAL, foreign keys, busy timeout.
 fn sqlite_options(master_key: &MasterKey) -> SqliteConnectOptions {
-    let key = hex::encode(master_key.derive("sqlcipher"));
+    let key = sqlcipher_key(master_key);
     SqliteConnectOptions::new()
         // sqlx keeps `key` as the first pragma, as SQLCipher requires.
         .pragma("key", format!("\"x'{key}'\""))
@@ -88,6 +95,11 @@ fn sqlite_options(master_key: &MasterKey) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
+}
+
+/// The raw SQLCipher key, hex-encoded.
+fn sqlcipher_key(master_key: &MasterKey) -> String {
+    hex::encode(master_key.derive("sqlcipher"))
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@
 mod account_synced;
 mod connect;
 mod data_keys;
+mod inline;
 mod migrations;
 pub mod profiles;
+mod session_batch;
 pub mod sessions;
 pub mod signing_keys;
 mod sqlite_exit;
@@ -62,6 +64,10 @@ pub enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// SQLite only: the session check's reads on the calling thread (see `inline`).
+    inline: Option<std::sync::Arc<inline::InlineReader>>,
+    /// PostgreSQL only: concurrent session checks read together (see `session_batch`).
+    session_batcher: Option<std::sync::Arc<session_batch::SessionBatcher>>,
 }
 
 /// Runs the same code on whichever pool the store holds; `$p` is bound to the concrete pool.
@@ -137,9 +143,20 @@ impl Store {
         })
     }
 
-    /// Wraps an open pool.
+    /// Wraps an open pool. Call within a Tokio runtime: on PostgreSQL this starts the task that
+    /// batches session checks, which ends with the last clone of the store.
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        let session_batcher = match &pool {
+            Pool::Postgres(p) => Some(std::sync::Arc::new(session_batch::SessionBatcher::start(
+                p.clone(),
+            ))),
+            Pool::Sqlite(_) => None,
+        };
+        Self {
+            pool,
+            inline: None,
+            session_batcher,
+        }
     }
 
     /// The underlying pool.
@@ -180,6 +197,9 @@ impl Store {
 
     /// Closes every connection.
     pub async fn close(&self) {
+        if let Some(inline) = &self.inline {
+            inline.close();
+        }
         with_pool!(self, |p| p.close().await)
     }
 

@@ -5,6 +5,7 @@ use sqlx::Row;
 use std::sync::LazyLock;
 
 use super::profiles::{self, ProfileRecord, profile_from_row};
+use super::session_batch::{Check, Found};
 use super::users::{UserRecord, user_from_row};
 use super::{Store, StoreResult, with_pool};
 use crate::domain::Role;
@@ -47,6 +48,30 @@ pub struct NewSession<'a> {
 
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, expires_at, user_agent, ip";
 
+/// A live session and its account (`$1` session, `$2` user, `$3` now, `$4` idle since).
+const SESSION_SQL: &str = "SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, \
+     s.last_seen_at, s.expires_at, s.user_agent, s.ip, \
+     u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4";
+
+/// [`SESSION_SQL`] and the account's profile `$5`, if it is theirs.
+static SESSION_WITH_PROFILE_SQL: LazyLock<String> = LazyLock::new(|| {
+    let profile: Vec<String> = profiles::COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect();
+    format!(
+        "SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
+         s.expires_at, s.user_agent, s.ip, \
+         u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {} \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN threads_profiles p ON p.id = $5 AND p.user_id = s.user_id \
+         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4",
+        profile.join(", ")
+    )
+});
+
 /// A `SessionRecord` from a row; the second form names the `id` and `user_id` columns, for
 /// joins where another table's columns carry those names.
 macro_rules! session_from_row {
@@ -66,6 +91,8 @@ macro_rules! session_from_row {
         }
     }};
 }
+
+pub(super) use session_from_row;
 
 impl Store {
     /// Records a new session and the sign-in as account activity.
@@ -103,31 +130,10 @@ impl Store {
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
-        let found = with_pool!(self, |p| {
-            async {
-            match sqlx::query(
-                "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.ip, \
-                 u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4",
-            )
-            .bind(id)
-            .bind(user_id)
-            .bind(now)
-            .bind(now - idle_secs)
-            .fetch_optional(p)
-            .await?
-            {
-                Some(row) => {
-                    let user = user_from_row!(&row, id = "user_id", created_at = "user_created_at");
-                    Ok::<_, sqlx::Error>(Some((session_from_row!(row), user)))
-                }
-                None => Ok(None),
-            }
-        }
-        .await
-        })?;
-        Ok(found)
+        let found = self
+            .session_check(id, user_id, None, now, idle_secs)
+            .await?;
+        Ok(found.map(|(session, user, _)| (session, user)))
     }
 
     /// [`live_session`](Self::live_session) and, in the same query, the account's profile
@@ -141,43 +147,84 @@ impl Store {
         idle_secs: i64,
         profile_id: &str,
     ) -> StoreResult<Option<(SessionRecord, UserRecord, Option<ProfileRecord>)>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            let profile: Vec<String> = profiles::COLUMNS
-                .split(", ")
-                .map(|c| format!("p.{c}"))
-                .collect();
-            format!(
-                "SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
-                 s.expires_at, s.user_agent, s.ip, \
-                 u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {} \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 LEFT JOIN threads_profiles p ON p.id = $5 AND p.user_id = s.user_id \
-                 WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4",
-                profile.join(", ")
-            )
-        });
+        self.session_check(id, user_id, Some(profile_id), now, idle_secs)
+            .await
+    }
+
+    /// The session check. SQLite reads on the calling thread (`inline`), PostgreSQL together
+    /// with concurrent checks (`session_batch`); the pool answers when neither can.
+    async fn session_check(
+        &self,
+        id: &str,
+        user_id: &str,
+        profile_id: Option<&str>,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Option<Found>> {
+        let idle_since = now - idle_secs;
+        if let Some(batcher) = &self.session_batcher {
+            let check = Check {
+                session_id: id.to_owned(),
+                user_id: user_id.to_owned(),
+                profile_id: profile_id.map(str::to_owned),
+                now,
+                idle_since,
+            };
+            return Ok(batcher.check(check).await?);
+        }
+        let sql = match profile_id {
+            None => SESSION_SQL,
+            Some(_) => SESSION_WITH_PROFILE_SQL.as_str(),
+        };
+        // Reads the columns of either query from either driver's row.
+        macro_rules! found_from_row {
+            ($row:expr) => {{
+                let row = $row;
+                let session =
+                    session_from_row!(row, id = "session_id", user_id = "session_user_id");
+                let user =
+                    user_from_row!(row, id = "session_user_id", created_at = "user_created_at");
+                let profile = match profile_id {
+                    None => None,
+                    Some(_) => {
+                        let found: Option<String> = row.try_get("id")?;
+                        match found {
+                            Some(_) => Some(profile_from_row!(row)),
+                            None => None,
+                        }
+                    }
+                };
+                (session, user, profile)
+            }};
+        }
+        let inline = {
+            let params: [(&str, &dyn rusqlite::ToSql); 5] = [
+                ("$1", &id),
+                ("$2", &user_id),
+                ("$3", &now),
+                ("$4", &idle_since),
+                ("$5", &profile_id),
+            ];
+            let used = if profile_id.is_some() { 5 } else { 4 };
+            self.read_inline(sql, &params[..used], |row| Ok(found_from_row!(&row)))
+        };
+        if let Some(found) = inline {
+            return Ok(found);
+        }
         let found = with_pool!(self, |p| {
             async {
-                let Some(row) = sqlx::query(SQL.as_str())
+                let mut query = sqlx::query(sql)
                     .bind(id)
                     .bind(user_id)
                     .bind(now)
-                    .bind(now - idle_secs)
-                    .bind(profile_id)
-                    .fetch_optional(p)
-                    .await?
-                else {
+                    .bind(idle_since);
+                if let Some(profile_id) = profile_id {
+                    query = query.bind(profile_id);
+                }
+                let Some(row) = query.fetch_optional(p).await? else {
                     return Ok::<_, sqlx::Error>(None);
                 };
-                let session =
-                    session_from_row!(&row, id = "session_id", user_id = "session_user_id");
-                let user =
-                    user_from_row!(&row, id = "session_user_id", created_at = "user_created_at");
-                let profile = match row.try_get::<Option<String>, _>("id")? {
-                    Some(_) => Some(profile_from_row!(&row)),
-                    None => None,
-                };
-                Ok(Some((session, user, profile)))
+                Ok(Some(found_from_row!(&row)))
             }
             .await
         })?;

@@ -17,6 +17,7 @@ on_both_backends!(
     repeated_failed_logins_are_throttled,
     password_change_requires_the_current_one_and_signs_out_other_devices,
     a_user_can_sign_out_another_device,
+    requests_at_once_are_each_answered_for_their_own_session,
 );
 
 async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
@@ -348,4 +349,67 @@ async fn a_user_can_sign_out_another_device(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/v1/me").await.status(), StatusCode::OK);
+}
+
+/// The `name=value` part of a response's session cookie.
+fn session_cookie(r: &reqwest::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn requests_at_once_are_each_answered_for_their_own_session(app: TestApp) {
+    let client = reqwest::Client::new();
+    let mut callers = Vec::new();
+    for n in 0..5 {
+        let email = format!("member{n}@example.com");
+        let r = app.signup(&email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        callers.push((session_cookie(&r), Some(email)));
+    }
+    // A device signed out keeps sending its old cookie.
+    let r = app.login("member0@example.com", PASSWORD).await;
+    let signed_out = session_cookie(&r);
+    let r = client
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", &signed_out)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    callers.push((signed_out, None));
+
+    let requests = (0..120).map(|i| {
+        let (cookie, email) = &callers[i % callers.len()];
+        let client = &client;
+        let url = app.url("/api/v1/me");
+        async move {
+            let r = client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body: Value = r.json().await.unwrap();
+            (status, body, email.clone())
+        }
+    });
+    for (status, body, email) in futures_util::future::join_all(requests).await {
+        match email {
+            Some(email) => {
+                assert_eq!(status, StatusCode::OK);
+                assert_eq!(
+                    body["email"],
+                    email.as_str(),
+                    "answered for another session"
+                );
+            }
+            None => assert_eq!(status, StatusCode::UNAUTHORIZED, "signed out: {body}"),
+        }
+    }
 }

@@ -117,6 +117,27 @@ async fn another_users_profile_is_404_on_every_route(app: TestApp) {
             .status(),
         StatusCode::OK
     );
+    // Many at once from the owner, the intruder and the signed-out laptop: each request is
+    // answered for its own session (on PostgreSQL, checks that arrive together are read in one
+    // query).
+    let callers = [
+        (&app.client, StatusCode::OK),
+        (&other, StatusCode::NOT_FOUND),
+        (&laptop, StatusCode::UNAUTHORIZED),
+    ];
+    let requests = (0..60).map(|i| {
+        let (caller, expected) = callers[i % callers.len()];
+        let overview = &overview;
+        async move {
+            (
+                caller.get(overview).send().await.unwrap().status(),
+                expected,
+            )
+        }
+    });
+    for (status, expected) in futures_util::future::join_all(requests).await {
+        assert_eq!(status, expected);
+    }
     // The routes are in the OpenAPI document.
     let doc: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
     for p in [

@@ -1,0 +1,202 @@
+//! PostgreSQL: the session checks of concurrent requests read together, in one query.
+//!
+//! Every authenticated request reads its session row (revocation must bite at once). On
+//! PostgreSQL each read is a network round trip whose fixed cost (the protocol exchange, waking
+//! the server process and this one) is many times the lookup itself. Checks that arrive while
+//! others are being read wait for the next query and are read together, one row of parameters
+//! per check: a request still sees every commit made before its check was sent, while the
+//! database answers one query for a whole batch. When nothing else is waiting, a
+//! check is sent at once, alone.
+//!
+//! A batch that fails (a dropped connection, a failover) is retried check by check, so each
+//! request gets its own answer or its own error.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use sqlx::{PgPool, Row};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::profiles::{self, ProfileRecord, profile_from_row};
+use super::sessions::{SessionRecord, session_from_row};
+use super::users::{UserRecord, user_from_row};
+use crate::domain::Role;
+
+/// Batch queries in flight at once; a check that finds them all busy waits for the next one.
+const IN_FLIGHT: usize = 2;
+
+/// Most checks read by one query.
+const MAX_BATCH: usize = 64;
+
+/// What one check asks: the session of a user, live at `now`, and optionally one of their
+/// profiles.
+#[derive(Debug, Clone)]
+pub(super) struct Check {
+    pub(super) session_id: String,
+    pub(super) user_id: String,
+    pub(super) profile_id: Option<String>,
+    pub(super) now: i64,
+    pub(super) idle_since: i64,
+}
+
+/// A live session, its account and the asked-for profile if it is theirs.
+pub(super) type Found = (SessionRecord, UserRecord, Option<ProfileRecord>);
+
+struct Pending {
+    check: Check,
+    reply: oneshot::Sender<Result<Option<Found>, sqlx::Error>>,
+}
+
+/// Queues checks for the batching task, which ends when the last store clone is dropped.
+#[derive(Debug)]
+pub(super) struct SessionBatcher {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl SessionBatcher {
+    /// Starts the batching task on the current runtime.
+    pub(super) fn start(pool: PgPool) -> Self {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        tokio::spawn(run(pool, waiting));
+        Self { queue }
+    }
+
+    /// Reads one check, together with whatever others are waiting.
+    pub(super) async fn check(&self, check: Check) -> Result<Option<Found>, sqlx::Error> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { check, reply })
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+}
+
+async fn run(pool: PgPool, mut waiting: mpsc::UnboundedReceiver<Pending>) {
+    let slots = std::sync::Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        if waiting.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
+        let pending = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            answer(&pool, pending).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn answer(pool: &PgPool, pending: Vec<Pending>) {
+    let checks: Vec<&Check> = pending.iter().map(|p| &p.check).collect();
+    match read_batch(pool, &checks).await {
+        Ok(mut found) => {
+            for (index, p) in pending.into_iter().enumerate() {
+                // A requester that went away (its request was cancelled) needs no answer.
+                let _ = p.reply.send(Ok(found.remove(&index)));
+            }
+        }
+        Err(_) => {
+            for p in pending {
+                let _ = p.reply.send(
+                    read_batch(pool, &[&p.check])
+                        .await
+                        .map(|mut found| found.remove(&0)),
+                );
+            }
+        }
+    }
+}
+
+/// The batch query for `size` checks: one `VALUES` row of parameters per check, each looked
+/// up by its own index scans. A `VALUES` list (rather than arrays unnested) tells the planner
+/// how many rows come, so PostgreSQL keeps one generic plan per size instead of planning every
+/// batch anew; sizes are powers of two, so a connection prepares at most seven of these.
+fn batch_sql(size: usize) -> String {
+    let profile: Vec<String> = profiles::COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect();
+    let rows: Vec<String> = (0..size)
+        .map(|i| {
+            let p = i * 5;
+            format!(
+                "({i}, ${}::text, ${}::text, ${}::text, ${}::int8, ${}::int8)",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            )
+        })
+        .collect();
+    format!(
+        "SELECT q.n, f.* FROM (VALUES {}) AS q(n, session_id, user_id, profile_id, now, idle_since) \
+         CROSS JOIN LATERAL (\
+           SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
+             s.expires_at, s.user_agent, s.ip, \
+             u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {} \
+           FROM sessions s JOIN users u ON u.id = s.user_id \
+           LEFT JOIN threads_profiles p ON p.id = q.profile_id AND p.user_id = s.user_id \
+           WHERE s.id = q.session_id AND s.user_id = q.user_id AND s.revoked_at IS NULL \
+             AND s.expires_at > q.now AND s.last_seen_at > q.idle_since\
+         ) f",
+        rows.join(", "),
+        profile.join(", ")
+    )
+}
+
+/// Batch sizes a query is prepared for.
+const SIZES: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+const _: () = assert!(SIZES[SIZES.len() - 1] == MAX_BATCH);
+
+/// Reads `checks` (at most [`MAX_BATCH`]) in one query; the answer maps a check's index to
+/// what it found.
+async fn read_batch(
+    pool: &PgPool,
+    checks: &[&Check],
+) -> Result<HashMap<usize, Found>, sqlx::Error> {
+    static SQL: LazyLock<Vec<String>> =
+        LazyLock::new(|| SIZES.iter().map(|&n| batch_sql(n)).collect());
+    let (slot, size) = SIZES
+        .iter()
+        .enumerate()
+        .find(|(_, size)| **size >= checks.len())
+        .map(|(slot, size)| (slot, *size))
+        .expect("a batch is at most MAX_BATCH checks");
+    let mut query = sqlx::query(SQL[slot].as_str());
+    for check in checks {
+        query = query
+            .bind(check.session_id.as_str())
+            .bind(check.user_id.as_str())
+            .bind(check.profile_id.as_deref())
+            .bind(check.now)
+            .bind(check.idle_since);
+    }
+    // Padding rows match no session.
+    for _ in checks.len()..size {
+        query = query
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(None::<&str>)
+            .bind(0_i64)
+            .bind(0_i64);
+    }
+    let rows = query.fetch_all(pool).await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let n: i32 = row.try_get("n")?;
+        let session = session_from_row!(row, id = "session_id", user_id = "session_user_id");
+        let user = user_from_row!(row, id = "session_user_id", created_at = "user_created_at");
+        let profile_id: Option<String> = row.try_get("id")?;
+        let profile = match profile_id {
+            Some(_) => Some(profile_from_row!(row)),
+            None => None,
+        };
+        found.insert(n as usize, (session, user, profile));
+    }
+    Ok(found)
+}
