@@ -17,8 +17,8 @@ use std::sync::LazyLock;
 use sqlx::{PgPool, Row};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::profiles::{self, ProfileRecord, profile_from_row};
-use super::sessions::{SessionRecord, session_from_row};
+use super::profiles::{ProfileRecord, profile_from_row};
+use super::sessions::{CHECK_COLUMNS, SessionRecord, found_from_row, session_from_row};
 use super::users::{UserRecord, user_from_row};
 use crate::domain::Role;
 
@@ -116,10 +116,6 @@ async fn answer(pool: &PgPool, pending: Vec<Pending>) {
 /// how many rows come, so PostgreSQL keeps one generic plan per size instead of planning every
 /// batch anew; sizes are powers of two, so a connection prepares at most seven of these.
 fn batch_sql(size: usize) -> String {
-    let profile: Vec<String> = profiles::COLUMNS
-        .split(", ")
-        .map(|c| format!("p.{c}"))
-        .collect();
     let rows: Vec<String> = (0..size)
         .map(|i| {
             let p = i * 5;
@@ -136,16 +132,13 @@ fn batch_sql(size: usize) -> String {
     format!(
         "SELECT q.n, f.* FROM (VALUES {}) AS q(n, session_id, user_id, profile_id, now, idle_since) \
          CROSS JOIN LATERAL (\
-           SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
-             s.expires_at, s.user_agent, s.ip, \
-             u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {} \
-           FROM sessions s JOIN users u ON u.id = s.user_id \
+           SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
            LEFT JOIN threads_profiles p ON p.id = q.profile_id AND p.user_id = s.user_id \
            WHERE s.id = q.session_id AND s.user_id = q.user_id AND s.revoked_at IS NULL \
              AND s.expires_at > q.now AND s.last_seen_at > q.idle_since\
          ) f",
         rows.join(", "),
-        profile.join(", ")
+        CHECK_COLUMNS.as_str()
     )
 }
 
@@ -189,14 +182,7 @@ async fn read_batch(
     let mut found = HashMap::with_capacity(rows.len());
     for row in &rows {
         let n: i32 = row.try_get("n")?;
-        let session = session_from_row!(row, id = "session_id", user_id = "session_user_id");
-        let user = user_from_row!(row, id = "session_user_id", created_at = "user_created_at");
-        let profile_id: Option<String> = row.try_get("id")?;
-        let profile = match profile_id {
-            Some(_) => Some(profile_from_row!(row)),
-            None => None,
-        };
-        found.insert(n as usize, (session, user, profile));
+        found.insert(n as usize, found_from_row!(row, true));
     }
     Ok(found)
 }

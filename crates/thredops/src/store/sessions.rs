@@ -55,20 +55,27 @@ const SESSION_SQL: &str = "SELECT s.id AS session_id, s.user_id AS session_user_
      FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4";
 
-/// [`SESSION_SQL`] and the account's profile `$5`, if it is theirs.
-static SESSION_WITH_PROFILE_SQL: LazyLock<String> = LazyLock::new(|| {
+/// What a session check with a profile returns: the session, its account and profile `p`.
+pub(super) static CHECK_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     let profile: Vec<String> = profiles::COLUMNS
         .split(", ")
         .map(|c| format!("p.{c}"))
         .collect();
     format!(
-        "SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
+        "s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
          s.expires_at, s.user_agent, s.ip, \
-         u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {} \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
+         u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {}",
+        profile.join(", ")
+    )
+});
+
+/// [`SESSION_SQL`] and the account's profile `$5`, if it is theirs.
+static SESSION_WITH_PROFILE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
          LEFT JOIN threads_profiles p ON p.id = $5 AND p.user_id = s.user_id \
          WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4",
-        profile.join(", ")
+        CHECK_COLUMNS.as_str()
     )
 });
 
@@ -93,6 +100,28 @@ macro_rules! session_from_row {
 }
 
 pub(super) use session_from_row;
+
+/// A session check's answer (session, account, profile) from a row of either driver: a row of
+/// [`CHECK_COLUMNS`], or of [`SESSION_SQL`] when `$with_profile` is false.
+macro_rules! found_from_row {
+    ($row:expr, $with_profile:expr) => {{
+        let row = $row;
+        let session = session_from_row!(row, id = "session_id", user_id = "session_user_id");
+        let user = user_from_row!(row, id = "session_user_id", created_at = "user_created_at");
+        let profile = if $with_profile {
+            let profile_id: Option<String> = row.try_get("id")?;
+            match profile_id {
+                Some(_) => Some(profile_from_row!(row)),
+                None => None,
+            }
+        } else {
+            None
+        };
+        (session, user, profile)
+    }};
+}
+
+pub(super) use found_from_row;
 
 impl Store {
     /// Records a new session and the sign-in as account activity.
@@ -176,27 +205,6 @@ impl Store {
             None => SESSION_SQL,
             Some(_) => SESSION_WITH_PROFILE_SQL.as_str(),
         };
-        // Reads the columns of either query from either driver's row.
-        macro_rules! found_from_row {
-            ($row:expr) => {{
-                let row = $row;
-                let session =
-                    session_from_row!(row, id = "session_id", user_id = "session_user_id");
-                let user =
-                    user_from_row!(row, id = "session_user_id", created_at = "user_created_at");
-                let profile = match profile_id {
-                    None => None,
-                    Some(_) => {
-                        let found: Option<String> = row.try_get("id")?;
-                        match found {
-                            Some(_) => Some(profile_from_row!(row)),
-                            None => None,
-                        }
-                    }
-                };
-                (session, user, profile)
-            }};
-        }
         let inline = {
             let params: [(&str, &dyn rusqlite::ToSql); 5] = [
                 ("$1", &id),
@@ -206,7 +214,9 @@ impl Store {
                 ("$5", &profile_id),
             ];
             let used = if profile_id.is_some() { 5 } else { 4 };
-            self.read_inline(sql, &params[..used], |row| Ok(found_from_row!(&row)))
+            self.read_inline(sql, &params[..used], |row| {
+                Ok(found_from_row!(&row, profile_id.is_some()))
+            })
         };
         if let Some(found) = inline {
             return Ok(found);
@@ -224,7 +234,7 @@ impl Store {
                 let Some(row) = query.fetch_optional(p).await? else {
                     return Ok::<_, sqlx::Error>(None);
                 };
-                Ok(Some(found_from_row!(&row)))
+                Ok(Some(found_from_row!(&row, profile_id.is_some())))
             }
             .await
         })?;
