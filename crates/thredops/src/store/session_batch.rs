@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use sqlx::{PgPool, Row};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use sqlx::{Connection, PgConnection, PgPool, Row};
+use tokio::sync::{mpsc, oneshot};
 
 use super::profiles::{ProfileRecord, profile_from_row};
 use super::sessions::{CHECK_COLUMNS, SessionRecord, found_from_row, session_from_row};
@@ -72,34 +72,67 @@ impl SessionBatcher {
 }
 
 async fn run(pool: PgPool, mut waiting: mpsc::UnboundedReceiver<Pending>) {
-    let slots = std::sync::Arc::new(Semaphore::new(IN_FLIGHT));
+    // Each slot carries its connection, opened on first use and kept while it works.
+    let (free, mut slots) = mpsc::channel::<Option<PgConnection>>(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        free.try_send(None).expect("the channel holds every slot");
+    }
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
+        let Some(connection) = slots.recv().await else {
             return;
         };
         if waiting.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            return;
+            break;
         }
         let pending = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
-        let pool = pool.clone();
+        let (pool, free) = (pool.clone(), free.clone());
         tokio::spawn(async move {
-            answer(&pool, pending).await;
-            drop(slot);
+            let connection = answer(&pool, connection, pending).await;
+            let _ = free.send(connection).await;
         });
+    }
+    // The store is gone: say goodbye to PostgreSQL on the connections not in use.
+    while let Ok(connection) = slots.try_recv() {
+        if let Some(connection) = connection {
+            let _ = connection.close().await;
+        }
     }
 }
 
-async fn answer(pool: &PgPool, pending: Vec<Pending>) {
+/// Answers a batch on the slot's connection (opening one if the slot has none) and gives back
+/// the connection to keep, if it still works.
+///
+/// The slot's connection is its own, not the pool's: sqlx sends a round trip to PostgreSQL
+/// each time a connection goes back to its pool, as much work as the batch query itself.
+async fn answer(
+    pool: &PgPool,
+    connection: Option<PgConnection>,
+    pending: Vec<Pending>,
+) -> Option<PgConnection> {
     let checks: Vec<&Check> = pending.iter().map(|p| &p.check).collect();
-    match read_batch(pool, &checks).await {
+    let mut connection = match connection {
+        Some(connection) => Some(connection),
+        None if pool.is_closed() => None,
+        None => PgConnection::connect_with(&pool.connect_options())
+            .await
+            .ok(),
+    };
+    let read = match connection.as_mut() {
+        Some(connection) => read_batch(connection, &checks).await,
+        None => read_batch(pool, &checks).await,
+    };
+    match read {
         Ok(mut found) => {
             for (index, p) in pending.into_iter().enumerate() {
                 // A requester that went away (its request was cancelled) needs no answer.
                 let _ = p.reply.send(Ok(found.remove(&index)));
             }
+            connection.filter(|_| !pool.is_closed())
         }
         Err(_) => {
+            // The connection may be dead (a restart, a failover): the pool, which checks the
+            // connections it hands out, answers each check on its own.
             for p in pending {
                 let _ = p.reply.send(
                     read_batch(pool, &[&p.check])
@@ -107,6 +140,7 @@ async fn answer(pool: &PgPool, pending: Vec<Pending>) {
                         .map(|mut found| found.remove(&0)),
                 );
             }
+            None
         }
     }
 }
@@ -148,8 +182,8 @@ const _: () = assert!(SIZES[SIZES.len() - 1] == MAX_BATCH);
 
 /// Reads `checks` (at most [`MAX_BATCH`]) in one query; the answer maps a check's index to
 /// what it found.
-async fn read_batch(
-    pool: &PgPool,
+async fn read_batch<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
     checks: &[&Check],
 ) -> Result<HashMap<usize, Found>, sqlx::Error> {
     static SQL: LazyLock<Vec<String>> =
@@ -178,7 +212,7 @@ async fn read_batch(
             .bind(0_i64)
             .bind(0_i64);
     }
-    let rows = query.fetch_all(pool).await?;
+    let rows = query.fetch_all(executor).await?;
     let mut found = HashMap::with_capacity(rows.len());
     for row in &rows {
         let n: i32 = row.try_get("n")?;

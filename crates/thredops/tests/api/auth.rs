@@ -413,3 +413,46 @@ async fn requests_at_once_are_each_answered_for_their_own_session(app: TestApp) 
         }
     }
 }
+
+/// PostgreSQL restarted (every connection cut): the next session checks are still answered,
+/// not refused and not failed.
+#[tokio::test]
+async fn session_checks_survive_postgresql_cutting_every_connection() {
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else {
+        eprintln!("skipped: THREDOPS_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let r = app.signup("restart@example.com", PASSWORD).await;
+    let cookie = session_cookie(&r);
+    let client = reqwest::Client::new();
+    let me = || {
+        client
+            .get(app.url("/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+    };
+    assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&app.database_url().unwrap())
+        .await
+        .unwrap();
+    let cut: i64 = sqlx::query_scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(cut > 0, "the app had connections to cut");
+    // Connections idle this long are checked before the pool hands them out again.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+
+    for _ in 0..3 {
+        let r = me().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["email"], "restart@example.com");
+    }
+    admin.close().await.unwrap();
+}
