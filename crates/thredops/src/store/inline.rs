@@ -139,7 +139,8 @@ impl InlineReader {
         found
     }
 
-    /// Closes the kept connections (a read in progress closes its own when done).
+    /// Closes the kept connections; one in use by a read now is kept until the store is
+    /// dropped.
     pub(super) fn close(&self) {
         self.lock().clear();
     }

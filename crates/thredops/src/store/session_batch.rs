@@ -30,7 +30,7 @@ const MAX_BATCH: usize = 64;
 
 /// What one check asks: the session of a user, live at `now`, and optionally one of their
 /// profiles.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct Check {
     pub(super) session_id: String,
     pub(super) user_id: String,
