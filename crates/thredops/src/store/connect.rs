@@ -98,7 +98,7 @@ fn sqlite_options(master_key: &MasterKey) -> SqliteConnectOptions {
 }
 
 /// The raw SQLCipher key, hex-encoded.
-fn sqlcipher_key(master_key: &MasterKey) -> String {
+pub(super) fn sqlcipher_key(master_key: &MasterKey) -> String {
     hex::encode(master_key.derive("sqlcipher"))
 }
 

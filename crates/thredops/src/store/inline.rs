@@ -213,7 +213,7 @@ mod tests {
         // crash, a checkpoint resetting the log); a rollback-journal file shows it on demand,
         // as a writer's exclusive lock keeps every reader out.
         let path = dir.join("journal.db");
-        let sql_key = hex::encode(key.derive("sqlcipher"));
+        let sql_key = super::super::connect::sqlcipher_key(&key);
         let writer = rusqlite::Connection::open(&path).unwrap();
         writer
             .pragma_update(None, "key", format!("x'{sql_key}'"))
