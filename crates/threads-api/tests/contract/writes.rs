@@ -38,11 +38,20 @@ async fn process_and_publish(h: &Harness, session: &Session, id: &ContainerId) -
         .unwrap();
     assert_eq!(status.status, ContainerState::Finished);
     let media = session.publish(id).await.unwrap();
-    let err = session.container_status(id).await.unwrap_err();
+    let status = session.container_status(id).await.unwrap();
+    assert_eq!(
+        status.status,
+        ContainerState::Published,
+        "the container keeps answering after publishing"
+    );
+    let err = session
+        .container_status(&ContainerId::new(media.as_str().to_owned()))
+        .await
+        .unwrap_err();
     assert_class(&err, &invalid());
     assert!(
         err.to_string().contains("nonexisting field (status)"),
-        "a published container is media, without status: {err}"
+        "the published post's own id has no status: {err}"
     );
     media
 }

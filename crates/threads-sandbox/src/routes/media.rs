@@ -62,10 +62,8 @@ fn container(
         .filter(|c| c.owner == owner)
         .ok_or_else(|| ApiError::unknown_object(&id))?;
     let status = c.status(now_ms);
-    if status == "PUBLISHED" && fields.iter().any(|f| f == "status") {
-        // Once published, the id behaves like media, which has no `status` field.
-        return Err(nonexisting("status"));
-    }
+    // The container id keeps answering after publishing, with `PUBLISHED` (Meta's
+    // troubleshooting guide); only the published post's own media id lacks `status`.
     let mut out = Map::new();
     for f in fields {
         match f.as_str() {

@@ -187,9 +187,19 @@ async fn a_container_publishes_only_when_finished_and_appears_once() {
     let media_id = media["id"].as_str().unwrap();
     let (code, body) = publish(&app, &t, &id).await;
     assert_graph_error(code, &body, 100, None);
+    // The container keeps answering, with PUBLISHED; the published post's own id has no status.
     let (code, body) = app
         .get(
             &format!("/{id}"),
+            &[("access_token", &t), ("fields", "id,status,error_message")],
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "PUBLISHED");
+    assert_eq!(body["id"], id.as_str());
+    let (code, body) = app
+        .get(
+            &format!("/{media_id}"),
             &[("access_token", &t), ("fields", "id,status")],
         )
         .await;
