@@ -1,4 +1,4 @@
-//! Benchmark (ignored by default; run in release mode, see docs/bench-support.md): 1,000
+//! Benchmark (ignored by default; run in release mode, see docs/benchmarks.md): 1,000
 //! concurrent chat connections on loopback, delivery latency both ways, and memory.
 
 use std::collections::HashMap;
@@ -199,7 +199,7 @@ async fn bench_on(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: run in release mode, see docs/bench-support.md"]
+#[ignore = "benchmark: run in release mode, see docs/benchmarks.md"]
 async fn bench_a_thousand_concurrent_chat_connections() {
     bench_on(Backend::Sqlite).await;
     bench_on(Backend::Postgres).await;
