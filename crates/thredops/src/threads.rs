@@ -27,6 +27,10 @@ pub const SCOPES: &[(Scope, &str)] = &[
         Scope::ContentPublish,
         "Publish the posts you schedule in ThredOps, and read your remaining publishing quota.",
     ),
+    (
+        Scope::ReadReplies,
+        "Find the replies of a thread you schedule after an interruption (a restart, a network cut), so each is published exactly once.",
+    ),
 ];
 
 /// Everything needed to call the Threads API for this deployment.
@@ -77,12 +81,17 @@ impl ThreadsGateway {
             ),
             ThreadsMode::Sandbox { seed, frozen_clock } => {
                 let mounted = format!("{base}{SANDBOX_PREFIX}");
-                let config = SandboxConfig {
+                let mut config = SandboxConfig {
                     seed: *seed,
                     frozen_clock: *frozen_clock,
                     public_base_url: Some(mounted.clone()),
                     ..SandboxConfig::default()
                 };
+                if *frozen_clock {
+                    // A frozen clock never lets the second a text container takes pass; with
+                    // it frozen, text is ready at once (media still wait for the clock to move).
+                    config.processing.text_ms = 0;
+                }
                 let app = AppCredentials {
                     client_id: config.app_id.clone(),
                     client_secret: ClientSecret::new(config.app_secret.clone()),

@@ -38,15 +38,33 @@ impl Progress {
     }
 
     /// Keeps the parts already on Threads and forgets everything after them, so a retried or
-    /// edited chain continues where it stopped instead of publishing its first parts again.
+    /// edited chain continues where it stopped instead of publishing its first parts again. A
+    /// part whose publishing call started but whose answer never came is kept with its
+    /// container: only asking Threads about that container can tell whether it went out.
     pub fn keep_published(mut self) -> Self {
         let done = self
             .parts
             .iter()
             .take_while(|p| p.media_id.is_some())
             .count();
-        self.parts.truncate(done);
+        let unknown = self
+            .parts
+            .get(done)
+            .is_some_and(PartProgress::outcome_unknown);
+        self.parts.truncate(done + usize::from(unknown));
         self
+    }
+
+    /// The first part whose publishing call started without an answer, if any.
+    pub fn unresolved(&self) -> Option<usize> {
+        self.parts.iter().position(PartProgress::outcome_unknown)
+    }
+}
+
+impl PartProgress {
+    /// Its publishing call started and no media id came back: it may or may not be on Threads.
+    pub fn outcome_unknown(&self) -> bool {
+        self.publish_started.is_some() && self.media_id.is_none()
     }
 }
 
@@ -68,5 +86,28 @@ mod tests {
         assert_eq!(kept.parts.len(), 1);
         assert_eq!(kept.parts[0].media_id.as_deref(), Some("1"));
         assert!(Progress::parse("not json").parts.is_empty());
+    }
+
+    #[test]
+    fn a_part_that_may_be_on_threads_keeps_its_container() {
+        let interrupted = PartProgress {
+            container_id: Some("c2".into()),
+            publish_started: Some(100),
+            ..PartProgress::default()
+        };
+        let p = Progress {
+            parts: vec![
+                PartProgress {
+                    media_id: Some("1".into()),
+                    ..PartProgress::default()
+                },
+                interrupted,
+                PartProgress::default(),
+            ],
+        };
+        assert_eq!(p.unresolved(), Some(1));
+        let kept = p.keep_published();
+        assert_eq!(kept.parts.len(), 2);
+        assert_eq!(kept.parts[1].container_id.as_deref(), Some("c2"));
     }
 }

@@ -1,12 +1,15 @@
 //! The publisher: a durable job per due post that walks the state machine
 //! `scheduled -> container_created -> ready -> published` (or `failed`, with the reason).
 //!
-//! Exactly once: every id Threads gives us (child containers, the container, the media of a
-//! chain's earlier parts) is stored before the next call, and the moment a publishing call starts
-//! is stored before it is made; the last media id is stored with the publication itself. A run that finds such a mark without a media id (a crash, a timeout, a second instance)
-//! never calls publish blindly: it asks Threads for the container's status, and if the post
-//! exists it adopts its media id. Every write is a compare-and-set on the post's version, so of
-//! two workers on one post only one proceeds.
+//! Exactly once: every part, text included, is published from a container; every id Threads
+//! gives us (child containers, the container, each part's media id) is stored before the next
+//! call, and the moment a publishing call starts is stored before it is made. A run that finds
+//! such a mark without a media id (a crash, a timeout, a second instance) never calls publish
+//! blindly: it asks Threads for the container's status. `FINISHED` means nothing was published
+//! (and Threads publishes a container at most once, so even a call still in flight cannot make
+//! a second copy); `PUBLISHED` means the post is on Threads, and the run adopts it from the
+//! profile's posts, never publishing again. Every write is a compare-and-set on the post's
+//! version, so of two workers on one post only one proceeds.
 
 use std::time::Duration;
 
@@ -52,8 +55,6 @@ pub(super) struct Run<'a> {
     pub(super) first_reading: Option<QuotaRow>,
     /// A quota reservation is held for a publishing call that has not returned yet.
     pub(super) quota_held: bool,
-    /// The last part's media id is known but not yet stored (see [`Run::adopt`]).
-    pub(super) media_id_unsaved: bool,
 }
 
 /// The job handler; `quota` is shared by the runs of this process.
@@ -102,7 +103,6 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
         quota,
         first_reading: start.quota,
         quota_held: false,
-        media_id_unsaved: false,
     };
     match run.publish_all().await {
         Ok(outcome) => run.settle(outcome).await,
@@ -310,9 +310,16 @@ impl Run<'_> {
         if untouched && let Some(outcome) = quota::check(self).await? {
             return Ok(outcome);
         }
-        if let Some(outcome) = self.wait_until_due().await {
+        let early = self.early();
+        if early > LEAD * 2 {
+            return Ok(Outcome::Wait(early - LEAD));
+        }
+        // The first part's container publishes nothing: prepare it in the seconds before the
+        // post's time, so that at the time only the publishing call remains.
+        if untouched && let Some(outcome) = self.prepare(0, None).await? {
             return Ok(outcome);
         }
+        tokio::time::sleep(self.early()).await;
         for i in 0..self.content.parts.len() {
             if self.progress.parts[i].permalink.is_some() {
                 continue;
@@ -342,33 +349,23 @@ impl Run<'_> {
             }
         }
         if self.progress.parts[i].media_id.is_none() {
-            let outcome = if self.content.parts[i].media.is_empty() {
-                self.publish_text(i, reply_to).await?
-            } else {
-                self.publish_media(i, reply_to).await?
-            };
+            if let Some(outcome) = self.prepare(i, reply_to).await? {
+                return Ok(outcome);
+            }
+            let outcome = self.publish_container(i).await?;
             if !matches!(outcome, Outcome::Published) {
                 return Ok(outcome);
             }
         }
-        let fetched = recover::fetch_permalink(self, i).await;
-        if !matches!(fetched, Ok(Outcome::Published)) && !self.keep_media_id().await? {
-            return Ok(Outcome::Lost);
-        }
-        fetched
+        recover::fetch_permalink(self, i).await
     }
 
-    /// Runs start up to [`LEAD`] early; nothing is sent to Threads before the post's time. A run
-    /// that started earlier than that (e.g. an operator ran it by hand) comes back later.
-    async fn wait_until_due(&self) -> Option<Outcome> {
+    /// How long until the post's time. Runs start up to [`LEAD`] early and send nothing that
+    /// publishes before it; a run that started earlier than that (e.g. an operator ran it by
+    /// hand) comes back later.
+    fn early(&self) -> Duration {
         let due_ms = self.post.scheduled_at.unwrap_or(0).saturating_mul(1000);
-        let early = u64::try_from(due_ms - now_ms()).ok()?;
-        let early = Duration::from_millis(early);
-        if early > LEAD * 2 {
-            return Some(Outcome::Wait(early - LEAD));
-        }
-        tokio::time::sleep(early).await;
-        None
+        Duration::from_millis(u64::try_from(due_ms - now_ms()).unwrap_or(0))
     }
 
     async fn settle(&mut self, outcome: Outcome) -> Result<(), JobError> {
@@ -383,6 +380,14 @@ impl Run<'_> {
                 Ok(())
             }
             Outcome::Defer(note) => {
+                // Back to plain "scheduled" (editable while it waits): a prepared container
+                // whose publishing never started is dropped, and made again when the post goes.
+                let unstarted =
+                    |p: &PartProgress| p.media_id.is_none() && p.publish_started.is_none();
+                if self.progress.parts.first().is_some_and(unstarted) {
+                    self.progress.parts[0] = PartProgress::default();
+                    self.post.state = "scheduled".into();
+                }
                 self.save(&self.post.state.clone(), Some(note.clone()))
                     .await?;
                 self.event("deferred", &note).await;

@@ -26,44 +26,83 @@ pub enum Outcome {
     Lost,
 }
 
+/// How long after its publishing call a part that Threads reports published may go unfound
+/// among the profile's posts before the user is told (it is never published again).
+const FIND_FOR: Duration = Duration::from_secs(3600);
+/// How far before the publishing call's start a post it made may be dated (clock skew).
+const SKEW: i64 = 300;
+
 /// A publishing call for part `i` started but its result was never stored: find out what
 /// happened instead of publishing again.
 pub async fn after_interruption(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobError> {
     let part = run.progress.parts[i].clone();
-    if let Some(container) = &part.container_id {
-        match run
-            .session
-            .container_status(&ContainerId::new(container.clone()))
-            .await
-        {
-            Ok(s) if s.status == ContainerState::Finished => return Ok(Outcome::Retry),
-            Ok(s) if s.status == ContainerState::InProgress => {
-                return Ok(Outcome::Wait(Duration::from_secs(3)));
-            }
-            Ok(s) if s.status == ContainerState::Error => {
-                return Ok(Outcome::Failed(processing_error(
-                    s.error_message.as_deref(),
-                )));
-            }
-            Ok(s) if s.status == ContainerState::Expired => {
-                run.progress.parts[i] = PartProgress::default();
-                run.save("scheduled", None).await?;
-                return Ok(Outcome::Retry);
-            }
-            // PUBLISHED, or Meta's "nonexisting field (status)" for an id that became media.
-            Ok(_) => {}
-            Err(e) if e.to_string().contains("nonexisting field") => {}
-            Err(e) => return api_error(run, e).await,
+    let Some(container) = &part.container_id else {
+        return after_auto_publish(run, i).await;
+    };
+    let status = match run
+        .session
+        .container_status(&ContainerId::new(container.clone()))
+        .await
+    {
+        Ok(s) => s,
+        // Older Graph versions answer a published container like the media it became.
+        Err(e) if e.to_string().contains("nonexisting field") => return on_threads(run, i).await,
+        Err(e) => return api_error(run, e).await,
+    };
+    match status.status {
+        // Not published: publishing it is safe, as Threads publishes a container at most once.
+        ContainerState::Finished => Ok(Outcome::Retry),
+        ContainerState::InProgress => Ok(Outcome::Wait(Duration::from_secs(3))),
+        ContainerState::Error => Ok(Outcome::Failed(processing_error(
+            status.error_message.as_deref(),
+        ))),
+        ContainerState::Expired => {
+            run.progress.parts[i] = PartProgress::default();
+            run.save("scheduled", None).await?;
+            Ok(Outcome::Retry)
         }
+        _ => on_threads(run, i).await,
     }
-    match find_published(run, i, part.publish_started.unwrap_or(0)).await? {
-        Some(media) => {
+}
+
+/// Part `i`'s container is published: adopts the post Threads made of it, never publishing again.
+pub async fn on_threads(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobError> {
+    let started = run.progress.parts[i]
+        .publish_started
+        .unwrap_or_else(|| run.state.threads.now().timestamp());
+    match find_published(run, i, started).await? {
+        Ok(Some(media)) => {
             run.event("recovered", &format!("Found post {} already on Threads after an interruption; it was not published again.", i + 1)).await;
             run.adopt(i, &media).await
         }
-        None if part.container_id.is_some() => Ok(Outcome::Wait(Duration::from_secs(10))),
-        None => {
-            // The auto-published text never arrived: clear the mark and publish it.
+        Ok(None) if run.state.threads.now().timestamp() - started > FIND_FOR.as_secs() as i64 => {
+            Ok(Outcome::Failed(format!(
+                "Threads reports post {} as published, but ThredOps could not find it among the profile's posts for an hour. It will not be published again; check the profile on Threads, then press Retry to look again.",
+                i + 1
+            )))
+        }
+        Ok(None) => Ok(Outcome::Wait(Duration::from_secs(10))),
+        Err(e) if i > 0 && matches!(e.class(), ErrorClass::Permission) => {
+            Ok(Outcome::Failed(format!(
+                "Post {} of this chain reached Threads, but finding it needs permission to read your replies, which this profile has not granted. Reconnect the profile, then press Retry; nothing will be published twice.",
+                i + 1
+            )))
+        }
+        Err(e) => api_error(run, e).await,
+    }
+}
+
+/// A text part published with `auto_publish_text` (before every part had a container): its
+/// answer was lost, so only the profile's posts can tell whether it went out.
+async fn after_auto_publish(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobError> {
+    let started = run.progress.parts[i].publish_started.unwrap_or(0);
+    match find_published(run, i, started).await? {
+        Ok(Some(media)) => {
+            run.event("recovered", &format!("Found post {} already on Threads after an interruption; it was not published again.", i + 1)).await;
+            run.adopt(i, &media).await
+        }
+        Ok(None) => {
+            // The call never arrived: clear the mark and publish (from a container this time).
             run.progress.parts[i].publish_started = None;
             let state = run.post.state.clone();
             if !run.save(&state, None).await? {
@@ -71,30 +110,63 @@ pub async fn after_interruption(run: &mut Run<'_>, i: usize) -> Result<Outcome, 
             }
             Ok(Outcome::Retry)
         }
+        Err(e) => api_error(run, e).await,
     }
 }
 
-/// The newest of the profile's posts (or replies, for later parts of a chain) published since
-/// `since` with this part's text.
-async fn find_published(run: &Run<'_>, i: usize, since: i64) -> Result<Option<String>, JobError> {
-    let since = chrono::DateTime::from_timestamp(since - 60, 0).unwrap_or_default();
-    let query = ListQuery::new().since(since).limit(50);
+/// The post (or, for later parts of a chain, the reply) with this part's text that the
+/// profile published around `started`, among every page since then, leaving out posts that
+/// other planned posts of the profile already hold: with identical texts, each post adopts a
+/// different copy. The copy dated nearest `started` wins.
+async fn find_published(
+    run: &Run<'_>,
+    i: usize,
+    started: i64,
+) -> Result<Result<Option<String>, threads_api::Error>, JobError> {
+    // Read first: adopting a copy another post holds would leave one of the two unpublished.
+    let held = run
+        .state
+        .store
+        .media_held_by_other_posts(&run.post.profile_id, &run.post.id)
+        .await?;
+    let since = started - SKEW;
+    let query = ListQuery::new()
+        .since(chrono::DateTime::from_timestamp(since, 0).unwrap_or_default())
+        .limit(100)
+        .fields(&["id", "text", "timestamp", "replied_to"]);
     let mut pages = if i == 0 {
         run.session.posts_pages(&query)
     } else {
         run.session.user_replies_pages(&query)
     };
     let text = run.content.parts[i].text.trim().to_owned();
-    let page = pages
-        .try_next()
-        .await
-        .map_err(|e| JobError::retry(format!("listing posts: {e}")))?;
-    Ok(page.and_then(|p| {
-        p.data
-            .into_iter()
-            .find(|m| m.text.as_deref().unwrap_or("").trim() == text)
-            .map(|m| m.id.as_str().to_owned())
-    }))
+    let parent = i
+        .checked_sub(1)
+        .and_then(|p| run.progress.parts[p].media_id.clone());
+    let mut candidates = Vec::new();
+    loop {
+        let page = match pages.try_next().await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(e) => return Ok(Err(e)),
+        };
+        for m in page.data {
+            let same_text = m.text.as_deref().unwrap_or("").trim() == text;
+            let same_parent = match (&parent, &m.replied_to) {
+                (Some(p), Some(r)) => r.id.as_str() == p,
+                _ => true,
+            };
+            let at = m.timestamp.map_or(started, |t| t.timestamp());
+            if same_text && same_parent && at >= since {
+                candidates.push((m.id.as_str().to_owned(), at));
+            }
+        }
+    }
+    Ok(Ok(candidates
+        .into_iter()
+        .filter(|(id, _)| !held.contains(id))
+        .min_by_key(|(_, at)| (at - started).abs())
+        .map(|(id, _)| id)))
 }
 
 /// Reads the permalink of a published part; a post counts as published only with it.

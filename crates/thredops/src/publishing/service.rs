@@ -231,6 +231,13 @@ pub async fn update(
 ) -> AppResult<PostView> {
     let mut record = owned(state, auth, id).await?;
     editable(&record)?;
+    if let Some(part) = publisher::Progress::parse(&record.progress).unresolved() {
+        // Its container holds the old content; publishing the new one could post it twice.
+        return Err(AppError::Conflict(format!(
+            "Post {} of this thread may already be on Threads: its publishing was interrupted. Press Retry so ThredOps can check with Threads first; edit it afterwards.",
+            part + 1
+        )));
+    }
     owned_profile(state, auth, &input.profile_id).await?;
     let (check, kind) = preflight(state, auth, &input.content).await?;
     let action = input.action.as_deref();

@@ -1,55 +1,41 @@
-//! The publisher's calls for one part: the `auto_publish_text` fast path, media containers
-//! (carousel items one by one), waiting for `FINISHED`, and publishing.
+//! The publisher's calls for one part: its container (carousel items one by one), waiting for
+//! `FINISHED`, and publishing.
+//!
+//! Every part, text included, is published from a container whose id is stored before the
+//! publishing call: Threads publishes a container at most once, and keeps answering its status
+//! (`PUBLISHED`) afterwards, so a run that lost the answer of a publishing call can always tell
+//! whether the post is on Threads. (`auto_publish_text` would save a call but leaves nothing to
+//! ask about when its answer is lost.)
 
 use std::time::Duration;
 
-use threads_api::{ContainerBuilder, ContainerId, ContainerState, Created, MediaId};
+use threads_api::{ContainerBuilder, ContainerId, ContainerState, Created, ErrorClass, MediaId};
 
 use super::compose::builder_for;
 use super::media;
 use super::progress::PartProgress;
 use super::publisher::{POLL_EVERY, Run};
 use super::recover::{self, Outcome};
+use super::store::{PublisherWrite, QuotaOp, Written};
 use crate::jobs::JobError;
 
-impl Run<'_> {
-    /// The `auto_publish_text` fast path: one call creates and publishes.
-    pub(super) async fn publish_text(
-        &mut self,
-        i: usize,
-        reply_to: Option<MediaId>,
-    ) -> Result<Outcome, JobError> {
-        let container = builder_for(
-            &self.content,
-            i,
-            &|_| (String::new(), false),
-            Vec::new(),
-            reply_to,
-        )
-        .auto_publish_text()
-        .build()
-        .map_err(|e| JobError::permanent(e.to_string()))?;
-        if let Some(stop) = self.mark_started(i, &self.post.state.clone()).await? {
-            return Ok(stop);
-        }
-        let created = self.session.create_container(&container).await;
-        if !matches!(created, Ok(Created::Published(_))) {
-            self.call_returned().await;
-        }
-        match created {
-            Ok(Created::Published(media)) => self.adopt(i, media.as_str()).await,
-            Ok(Created::Container(_)) => Err(JobError::permanent(
-                "Threads did not publish the text post at once",
-            )),
-            Err(e) => recover::api_error(self, e).await,
-        }
-    }
+/// How often a text container is asked about while Threads prepares it (about a second).
+const TEXT_POLL_EVERY: Duration = Duration::from_secs(1);
+/// How long a run waits in place for a text container before handing back to the queue.
+const TEXT_POLL_FOR: Duration = Duration::from_secs(30);
 
-    pub(super) async fn publish_media(
+impl Run<'_> {
+    /// Creates part `i`'s container (after its carousel items) unless one is stored, and stores
+    /// its id before anything else is asked. Creating a container publishes nothing, so the
+    /// first part's runs do this before the post's time. `Some` when the run stops here.
+    pub(super) async fn prepare(
         &mut self,
         i: usize,
         reply_to: Option<MediaId>,
-    ) -> Result<Outcome, JobError> {
+    ) -> Result<Option<Outcome>, JobError> {
+        if self.progress.parts[i].container_id.is_some() {
+            return Ok(None);
+        }
         let items = self.content.parts[i].media.clone();
         let mut urls = Vec::new();
         for item in &items {
@@ -57,7 +43,7 @@ impl Run<'_> {
                 .await
                 .map_err(|e| JobError::retry(e.to_string()))?;
             let Some(upload) = upload else {
-                return Ok(Outcome::Failed("An image or video of this post was deleted before publishing. Upload it again, then press Retry.".into()));
+                return Ok(Some(Outcome::Failed("An image or video of this post was deleted before publishing. Upload it again, then press Retry.".into())));
             };
             let url = media::publish_url(self.state, &upload)
                 .await
@@ -84,7 +70,7 @@ impl Run<'_> {
                     Ok(Created::Container(id)) => {
                         self.progress.parts[i].children.push(id.as_str().to_owned());
                         if !self.save(&self.post.state.clone(), None).await? {
-                            return Ok(Outcome::Lost);
+                            return Ok(Some(Outcome::Lost));
                         }
                     }
                     Ok(Created::Published(_)) => {
@@ -92,31 +78,31 @@ impl Run<'_> {
                             "a carousel item was published on its own",
                         ));
                     }
-                    Err(e) => return recover::api_error(self, e).await,
+                    Err(e) => return recover::api_error(self, e).await.map(Some),
                 }
             }
         }
-        if self.progress.parts[i].container_id.is_none() {
-            let children = self.progress.parts[i]
-                .children
-                .iter()
-                .map(|c| ContainerId::new(c.clone()))
-                .collect();
-            let url_of = |item: &super::compose::MediaItem| {
-                urls.iter()
-                    .find(|(m, _, _)| m.id == item.id)
-                    .map(|(_, u, v)| (u.clone(), *v))
-                    .unwrap_or_default()
-            };
-            let container = builder_for(&self.content, i, &url_of, children, reply_to)
-                .build()
-                .map_err(|e| JobError::permanent(e.to_string()))?;
-            match self.session.create_container(&container).await {
-                Ok(Created::Container(id)) => {
-                    self.progress.parts[i].container_id = Some(id.as_str().to_owned());
-                    if !self.save("container_created", None).await? {
-                        return Ok(Outcome::Lost);
-                    }
+        let children = self.progress.parts[i]
+            .children
+            .iter()
+            .map(|c| ContainerId::new(c.clone()))
+            .collect();
+        let url_of = |item: &super::compose::MediaItem| {
+            urls.iter()
+                .find(|(m, _, _)| m.id == item.id)
+                .map(|(_, u, v)| (u.clone(), *v))
+                .unwrap_or_default()
+        };
+        let container = builder_for(&self.content, i, &url_of, children, reply_to)
+            .build()
+            .map_err(|e| JobError::permanent(e.to_string()))?;
+        match self.session.create_container(&container).await {
+            Ok(Created::Container(id)) => {
+                self.progress.parts[i].container_id = Some(id.as_str().to_owned());
+                if !self.save("container_created", None).await? {
+                    return Ok(Some(Outcome::Lost));
+                }
+                if !items.is_empty() {
                     self.event(
                         "container_created",
                         &format!(
@@ -127,18 +113,24 @@ impl Run<'_> {
                     )
                     .await;
                 }
-                Ok(Created::Published(_)) => {
-                    return Err(JobError::permanent(
-                        "a media container was published at once",
-                    ));
-                }
-                Err(e) => return recover::api_error(self, e).await,
+                Ok(None)
             }
+            Ok(Created::Published(_)) => Err(JobError::permanent(
+                "a container was published at once without being asked to",
+            )),
+            Err(e) => recover::api_error(self, e).await.map(Some),
         }
-        self.publish_container(i).await
     }
 
-    /// Publishes a part's container once Threads reports it `FINISHED`.
+    /// Whether part `i` is text only (its container is ready within about a second).
+    fn is_text(&self, i: usize) -> bool {
+        self.content.parts[i].media.is_empty()
+    }
+
+    /// Publishes a part's container once Threads reports it `FINISHED`. Media take seconds to
+    /// minutes, so their status is asked first; a text container is ready about a second after
+    /// its creation (usually before the post's time), so it is published at once and asked
+    /// about only when Threads says it is not ready yet.
     pub(super) async fn publish_container(&mut self, i: usize) -> Result<Outcome, JobError> {
         let id = ContainerId::new(
             self.progress.parts[i]
@@ -146,71 +138,104 @@ impl Run<'_> {
                 .clone()
                 .unwrap_or_default(),
         );
-        let status = match self.session.container_status(&id).await {
-            Ok(s) => s,
-            Err(e) => return recover::api_error(self, e).await,
-        };
-        match status.status {
-            ContainerState::Finished => {}
-            ContainerState::InProgress => return Ok(Outcome::Wait(POLL_EVERY)),
+        if !self.is_text(i) {
+            let status = match self.session.container_status(&id).await {
+                Ok(s) => s,
+                Err(e) => return recover::api_error(self, e).await,
+            };
+            if let Some(outcome) = self.unless_finished(i, status).await? {
+                return Ok(outcome);
+            }
+        }
+        let mut polled = false;
+        loop {
+            let was_ready = self.post.state == "ready";
+            if let Some(stop) = self.mark_started(i, "ready").await? {
+                return Ok(stop);
+            }
+            if !was_ready && !self.is_text(i) {
+                self.event("ready", "Threads finished processing the media.")
+                    .await;
+            }
+            let refused = match self.session.publish(&id).await {
+                Ok(media) => return self.adopt(i, media.as_str()).await,
+                Err(e) => {
+                    self.call_returned().await;
+                    e
+                }
+            };
+            if matches!(refused.class(), ErrorClass::RetryLater { .. }) {
+                // Nothing is proven either way; the stored mark makes the next run ask first.
+                return recover::api_error(self, refused).await;
+            }
+            // Whatever Threads refused (not ready, already published by a call whose answer
+            // was lost, ...), the container's status says where the post stands.
+            let wait_in_place =
+                self.is_text(i) && !polled && matches!(refused.class(), ErrorClass::NotReady);
+            let status = if wait_in_place {
+                polled = true;
+                self.session
+                    .wait_for_container(&id, TEXT_POLL_EVERY, TEXT_POLL_FOR)
+                    .await
+            } else {
+                self.session.container_status(&id).await
+            };
+            let status = match status {
+                Ok(s) => s,
+                Err(e) => return recover::api_error(self, e).await,
+            };
+            match self.unless_finished(i, status).await? {
+                Some(outcome) => return Ok(outcome),
+                None if wait_in_place => continue,
+                None => return recover::api_error(self, refused).await,
+            }
+        }
+    }
+
+    /// What a container status other than `FINISHED` means for part `i`; `None` for
+    /// `FINISHED` (publish it).
+    async fn unless_finished(
+        &mut self,
+        i: usize,
+        status: threads_api::ContainerStatus,
+    ) -> Result<Option<Outcome>, JobError> {
+        Ok(Some(match status.status {
+            ContainerState::Finished => return Ok(None),
+            ContainerState::InProgress => Outcome::Wait(POLL_EVERY),
             ContainerState::Error => {
-                return Ok(Outcome::Failed(recover::processing_error(
-                    status.error_message.as_deref(),
-                )));
+                Outcome::Failed(recover::processing_error(status.error_message.as_deref()))
             }
             ContainerState::Expired => {
                 self.progress.parts[i] = PartProgress::default();
                 self.save("scheduled", None).await?;
                 self.event(
                     "expired",
-                    "Threads discarded the prepared media after 24 hours; preparing it again.",
+                    "Threads discarded the prepared post after 24 hours; preparing it again.",
                 )
                 .await;
-                return Ok(Outcome::Wait(Duration::ZERO));
+                Outcome::Wait(Duration::ZERO)
             }
-            _ => return recover::after_interruption(self, i).await,
-        }
-        let was_ready = self.post.state == "ready";
-        if let Some(stop) = self.mark_started(i, "ready").await? {
-            return Ok(stop);
-        }
-        if !was_ready {
-            self.event("ready", "Threads finished processing the media.")
-                .await;
-        }
-        match self.session.publish(&id).await {
-            Ok(media) => self.adopt(i, media.as_str()).await,
-            Err(e) => {
-                self.call_returned().await;
-                recover::api_error(self, e).await
-            }
-        }
+            _ => recover::on_threads(self, i).await?,
+        }))
     }
 
-    /// Records a media id Threads gave (or that recovery found). The last part's id is written
-    /// with the post's publication, right after its permalink read, saving a write per post; a
-    /// crash in between is recovered like one before the id came back (see `recover`), and a
-    /// permalink read that does not succeed stores the id first ([`Run::keep_media_id`]).
+    /// Records a media id Threads gave (or that recovery found), before any other call: a run
+    /// that dies after this write finds the id, never a post it has to look for. The quota
+    /// call held for a first part is recorded as returned in the same write.
     pub(super) async fn adopt(&mut self, i: usize, media_id: &str) -> Result<Outcome, JobError> {
         self.progress.parts[i].media_id = Some(media_id.to_owned());
-        if i + 1 == self.progress.parts.len() {
-            self.media_id_unsaved = true;
-            return Ok(Outcome::Published);
-        }
-        let current = self.post.state.clone();
-        if !self.save(&current, None).await? {
+        let settle = std::mem::take(&mut self.quota_held).then(|| QuotaOp::Settle {
+            profile_id: self.post.profile_id.clone(),
+        });
+        let w = PublisherWrite {
+            quota: settle.clone(),
+            ..self.write()
+        };
+        if self.apply(w).await? != Written::Done {
+            self.quota_held = settle.is_some();
+            self.call_returned().await;
             return Ok(Outcome::Lost);
         }
         Ok(Outcome::Published)
-    }
-
-    /// Stores a media id [`Run::adopt`] left for the publication write, when that write is not
-    /// coming now. False when another worker wrote meanwhile.
-    pub(super) async fn keep_media_id(&mut self) -> Result<bool, JobError> {
-        if !std::mem::take(&mut self.media_id_unsaved) {
-            return Ok(true);
-        }
-        let current = self.post.state.clone();
-        self.save(&current, None).await
     }
 }

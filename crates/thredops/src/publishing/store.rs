@@ -6,7 +6,7 @@
 use sqlx::Row;
 
 use super::quota_store::{Ask, reserve_in, settle_in};
-use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
+use crate::store::{Store, StoreResult, Tx, now_unix, with_pool, with_tx};
 
 /// One planned post as stored.
 #[derive(Debug, Clone)]
@@ -389,6 +389,35 @@ impl Store {
 }
 
 impl Store {
+    /// The media ids that the profile's other planned posts (changed in the last two days)
+    /// hold, in any part: recovery never adopts one of them for another post.
+    pub async fn media_held_by_other_posts(
+        &self,
+        profile_id: &str,
+        except_post: &str,
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        let since = now_unix() - 2 * 86_400;
+        let rows: Vec<(Option<String>, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT media_id, progress FROM scheduled_posts \
+                 WHERE profile_id = $1 AND id <> $2 AND updated_at >= $3",
+            )
+            .bind(profile_id)
+            .bind(except_post)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .flat_map(|(root, progress)| {
+                let parts = super::progress::Progress::parse(&progress).parts;
+                root.into_iter()
+                    .chain(parts.into_iter().filter_map(|p| p.media_id))
+            })
+            .collect())
+    }
+
     /// Posts waiting for the publisher that are due before `before` (UTC seconds).
     pub async fn due_planned_posts(&self, before: i64) -> StoreResult<Vec<PostRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(

@@ -44,7 +44,8 @@ async fn allowing_connects_the_profile_and_fetches_its_history(app: TestApp) {
         [
             "threads_basic",
             "threads_manage_insights",
-            "threads_content_publish"
+            "threads_content_publish",
+            "threads_read_replies"
         ],
         "only the scopes the features need"
     );

@@ -1,7 +1,12 @@
 //! Exactly once under crashes and a second instance; hosted media URLs.
 
+use std::time::{Duration, Instant};
+
 use serde_json::json;
+use threads_api::{ContainerBuilder, ContainerId, Created};
+use threads_sandbox::{FaultConfig, FaultRule};
 use thredops::publishing::publisher::KIND;
+use thredops::with_pool;
 
 use super::support::*;
 use crate::connect::{run_due_now, sandbox, truth};
@@ -10,6 +15,9 @@ use crate::on_both_backends;
 
 on_both_backends!(
     a_worker_killed_after_publishing_never_publishes_twice,
+    the_media_id_is_stored_before_the_next_call,
+    recovery_finds_the_post_among_many_published_since,
+    a_chain_reply_interrupted_after_publishing_is_found_not_posted_again,
     two_runner_instances_publish_each_post_once,
     media_urls_are_unguessable_and_expire_after_publication,
 );
@@ -149,4 +157,168 @@ async fn media_urls_are_unguessable_and_expire_after_publication(app: TestApp) {
     assert_eq!(get_post(&app, &id).await["state"], "published");
     assert_eq!(app.get(&url).await.status(), 404, "gone after publication");
     assert!(!path.exists(), "the file is deleted after publication");
+}
+
+/// A kill right after the publishing call returns must leave the media id stored: the id is
+/// written before the next call (the permalink read), which here hangs as a dying worker would.
+async fn the_media_id_is_stored_before_the_next_call(app: TestApp) {
+    let (profile, user_id) = setup(&app, "stored").await;
+    let id =
+        schedule_tomorrow(&app, &profile, &json!({"parts": [{"text": "Id first"}]})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    sandbox(&app).set_faults(FaultConfig {
+        rules: vec![FaultRule {
+            route: "/{id}".into(),
+            method: Some("GET".into()),
+            slow: 1.0,
+            slow_ms: 8_000,
+            ..FaultRule::default()
+        }],
+        ..FaultConfig::default()
+    });
+    make_due_now(&app, &id).await;
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE jobs SET run_at = 0 WHERE kind = $1 AND state = 'queued'"
+    )
+    .bind(KIND)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    app.state.jobs.notify();
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let on_threads = loop {
+        let t = truth(&app, user_id).await;
+        let found = t["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["text"] == "Id first")
+            .map(|p| p["id"].as_str().unwrap().to_owned());
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "never published");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // The permalink read is still hanging: whatever the worker knows must be in the database.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let progress: String = with_pool!(app.state.store, |p| sqlx::query_scalar(
+            "SELECT progress FROM scheduled_posts WHERE id = $1"
+        )
+        .bind(&id)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let progress: serde_json::Value = serde_json::from_str(&progress).unwrap();
+        if progress["parts"][0]["media_id"] == on_threads.as_str() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the media id was not stored while the next call was in flight: {progress}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sandbox(&app).set_faults(FaultConfig::default());
+    publish_everything(&app).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["state"], "published", "{p}");
+    assert_eq!(p["media_id"], on_threads.as_str());
+    once(&truth(&app, user_id).await["posts"], "Id first");
+}
+
+/// A worker published from its container and died; more than a page of other posts followed.
+/// Threads says the container is published, so the run finds that copy and never posts again.
+async fn recovery_finds_the_post_among_many_published_since(app: TestApp) {
+    let (profile, user_id) = setup(&app, "needle").await;
+    let session = sandbox_session(&app, user_id);
+    let id = schedule_tomorrow(&app, &profile, &json!({"parts": [{"text": "Needle"}]})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let container = match session
+        .create_container(&ContainerBuilder::text("Needle").build().unwrap())
+        .await
+        .unwrap()
+    {
+        Created::Container(c) => c,
+        Created::Published(_) => panic!("published at once"),
+    };
+    set_first_part(&app, &id, container.as_str()).await;
+    session.publish(&container).await.unwrap();
+    for n in 0..120 {
+        auto_publish(&session, &format!("Later post {n}")).await;
+    }
+    make_due_now(&app, &id).await;
+    publish_everything(&app).await;
+    let t = truth(&app, user_id).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["state"], "published", "{p}");
+    assert_eq!(p["media_id"], once(&t["posts"], "Needle")["id"]);
+}
+
+/// A chain's second part was published from its container by a worker that died before storing
+/// the id: the run finds the reply among the profile's replies and goes on with the third.
+async fn a_chain_reply_interrupted_after_publishing_is_found_not_posted_again(app: TestApp) {
+    let (profile, user_id) = setup(&app, "chain").await;
+    let session = sandbox_session(&app, user_id);
+    let id = schedule_tomorrow(
+        &app,
+        &profile,
+        &json!({"parts": [{"text": "Root"}, {"text": "Second"}, {"text": "Third"}]}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root = auto_publish(&session, "Root").await;
+    let reply = ContainerBuilder::text("Second")
+        .reply_to(threads_api::MediaId::new(root.clone()))
+        .build()
+        .unwrap();
+    let Created::Container(container) = session.create_container(&reply).await.unwrap() else {
+        panic!("published at once");
+    };
+    let progress = json!({"parts": [
+        {"children": [], "media_id": root, "container_id": null, "publish_started": sandbox(&app).clock().now_ts(), "permalink": null},
+        {"children": [], "container_id": container.as_str(), "publish_started": sandbox(&app).clock().now_ts(), "media_id": null, "permalink": null},
+    ]});
+    write_progress(&app, &id, &progress).await;
+    session
+        .publish(&ContainerId::new(container.as_str()))
+        .await
+        .unwrap();
+    make_due_now(&app, &id).await;
+    publish_everything(&app).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["state"], "published", "{p}");
+    let t = truth(&app, user_id).await;
+    once(&t["posts"], "Root");
+    once(&t["replies"], "Second");
+    once(&t["replies"], "Third");
+}
+
+/// Plays a worker that created the first part's container, marked the publishing call and died.
+async fn set_first_part(app: &TestApp, post_id: &str, container: &str) {
+    let progress = json!({"parts": [{
+        "children": [], "container_id": container,
+        "publish_started": sandbox(app).clock().now_ts(), "media_id": null, "permalink": null,
+    }]});
+    write_progress(app, post_id, &progress).await;
+}
+
+async fn write_progress(app: &TestApp, post_id: &str, progress: &serde_json::Value) {
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE scheduled_posts SET progress = $1, state = 'ready', version = version + 1 WHERE id = $2"
+    )
+    .bind(progress.to_string())
+    .bind(post_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
 }
