@@ -90,13 +90,6 @@ pub fn bad(message: &str) -> ApiError {
     ApiError::invalid_param(message.to_owned())
 }
 
-/// Whether a boolean parameter is true.
-pub fn flag(params: &Params, name: &str) -> bool {
-    params
-        .get(name)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 /// One topic tag of 1-50 characters without `.` or `&`.
 pub fn topic(params: &Params) -> ApiResult<Option<String>> {
     if params.count("topic_tag") > 1 {
