@@ -23,6 +23,7 @@ pub mod faults;
 pub mod ids;
 pub mod params;
 mod routes;
+pub mod strtotime;
 pub mod tokens;
 pub mod world;
 
