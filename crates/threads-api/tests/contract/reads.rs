@@ -360,3 +360,33 @@ async fn an_unknown_media_id_is_invalid_not_retried() {
     assert_eq!(session.client().calls_made(), 1);
     assert!(!matches!(err.class(), ErrorClass::RetryLater { .. }));
 }
+
+#[tokio::test]
+async fn an_until_past_the_servers_clock_is_invalid_not_clamped() {
+    let h = spawn().await;
+    let session = h.session(h.creator(2));
+    // The client checks `until` against its own clock; the sandbox's frozen clock stands
+    // earlier, as a server's can when clocks disagree, and Meta refuses `until > now`.
+    let until = h.now() + chrono::Duration::hours(1);
+    assert!(
+        until < chrono::Utc::now(),
+        "the sandbox clock is in the past"
+    );
+    let err = session
+        .posts(&ListQuery::new().until(until))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_class(&err, &invalid());
+    assert_eq!(err.api_error().and_then(|e| e.code), Some(100));
+    let within = session
+        .posts(
+            &ListQuery::new()
+                .since(h.now() - chrono::Duration::days(30))
+                .until(h.now()),
+        )
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert!(!within.is_empty());
+}
