@@ -284,3 +284,18 @@ async fn a_bad_parameter_is_invalid() {
     assert_class(&err, &invalid());
     assert_eq!(session.client().calls_made(), 2, "neither was retried");
 }
+
+#[tokio::test]
+async fn an_unknown_api_version_is_a_graph_error_not_an_empty_404() {
+    let h = spawn().await;
+    let client = h.builder().api_version(Some("v9.9")).build().unwrap();
+    let session = h.session_with(&client, h.creator(1), threads_sandbox::tokens::ALL_SCOPES);
+    let err = session.profile().await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let api = err.api_error().expect("Graph's error envelope");
+    assert_eq!((api.code, api.subcode), (Some(100), Some(33)));
+    assert_eq!(api.kind.as_deref(), Some("THApiException"));
+    assert!(api.message.starts_with("Unsupported get request."), "{api}");
+    assert_class(&err, &invalid());
+    assert_eq!(client.calls_made(), 1, "not retried");
+}

@@ -2,6 +2,7 @@
 
 mod admin;
 mod consent;
+mod fallback;
 mod insights;
 mod media;
 mod oauth;
@@ -41,6 +42,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/{id}/conversation", get(replies::conversation))
         .route("/{id}/manage_reply", post(replies::manage_reply))
         .route("/{id}/repost", post(publish::repost))
+        .method_not_allowed_fallback(fallback::wrong_method)
         .route_layer(from_fn_with_state(
             sandbox.clone(),
             crate::faults::middleware,
@@ -51,6 +53,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/oauth/authorize", get(consent::show).post(consent::decide))
         .route("/oauth/consent.css", get(consent::stylesheet))
         .nest("/_sandbox", admin::router())
+        .fallback(fallback::unknown_path)
         .with_state(sandbox)
 }
 
