@@ -299,3 +299,67 @@ async fn an_unknown_api_version_is_a_graph_error_not_an_empty_404() {
     assert_class(&err, &invalid());
     assert_eq!(client.calls_made(), 1, "not retried");
 }
+
+#[tokio::test]
+async fn generic_messages_carry_the_code_prefix_and_quoted_ones_stay_verbatim() {
+    let h = spawn().await;
+    let session = no_retry(&h, Duration::from_secs(5));
+    let message = |err: &Error| err.api_error().expect("envelope").message.clone();
+
+    let cursor = first_page_after(&session, "not-a-cursor")
+        .await
+        .unwrap_err();
+    assert_eq!(message(&cursor), "(#100) Invalid cursor");
+    let basic = h.session_with(session.client(), h.creator(1), &["threads_basic"]);
+    let post = crate::helpers::all_posts(&basic).await[0].id.clone();
+    let scope = basic.media_insights(&post).await.unwrap_err();
+    assert!(message(&scope).starts_with("(#10) "), "{scope}");
+    let throttled = always(
+        &h,
+        FaultRule {
+            throttle: 1.0,
+            ..rule(LISTING)
+        },
+    )
+    .await;
+    let code = throttled.api_error().and_then(|e| e.code).expect("code");
+    assert!(
+        message(&throttled).starts_with(&format!("(#{code}) ")),
+        "{throttled}"
+    );
+
+    let field = session
+        .posts(&ListQuery::new().fields(&["id", "no_such_field"]))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        message(&field),
+        "Tried accessing nonexisting field (no_such_field)"
+    );
+    let unknown = session
+        .media(&MediaId::new("18999999999999999"))
+        .await
+        .unwrap_err();
+    assert!(
+        message(&unknown)
+            .starts_with("Unsupported get request. Object with ID '18999999999999999'"),
+        "{unknown}"
+    );
+    let container = ContainerBuilder::text("too early").build().unwrap();
+    let threads_api::Created::Container(id) = session.create_container(&container).await.unwrap()
+    else {
+        panic!("a text container is not published at once");
+    };
+    let early = session.publish(&id).await.unwrap_err();
+    assert_eq!(message(&early), "The requested resource does not exist");
+}
+
+/// The first page after `cursor`.
+async fn first_page_after(session: &Session, cursor: &str) -> Result<(), Error> {
+    session
+        .posts_pages(&ListQuery::new().after(cursor))
+        .try_next()
+        .await
+        .map(|_| ())
+}

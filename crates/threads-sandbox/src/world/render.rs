@@ -79,7 +79,7 @@ pub fn parse_fields(param: Option<&str>) -> Vec<String> {
 
 /// Fails with code 100 when a field is unknown.
 pub fn nonexisting(field: &str) -> ApiError {
-    ApiError::invalid_param(format!("Tried accessing nonexisting field ({field})"))
+    ApiError::nonexisting_field(field)
 }
 
 /// Graph timestamp format, e.g. `2023-10-17T05:42:03+0000`.

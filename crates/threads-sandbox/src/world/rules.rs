@@ -87,7 +87,7 @@ pub fn is_url(text: &str) -> bool {
 
 /// A code 100 parameter error.
 pub fn bad(message: &str) -> ApiError {
-    ApiError::invalid_param(message.to_owned())
+    ApiError::invalid_param(message)
 }
 
 /// One topic tag of 1-50 characters without `.` or `&`.
