@@ -8,19 +8,21 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use serde_json::Value;
 
 use crate::errors::{ApiError, ApiResult};
+use crate::usage::Usage;
 
-/// Where the auth step leaves the `X-App-Usage` value for the middleware to emit.
+/// Where the auth step leaves the caller's budget usage for the middleware to emit as
+/// `X-App-Usage` and `X-Business-Use-Case-Usage`.
 #[derive(Debug, Clone, Default)]
-pub struct UsageSlot(pub Arc<Mutex<Option<String>>>);
+pub struct UsageSlot(pub Arc<Mutex<Option<Usage>>>);
 
 impl UsageSlot {
-    /// Stores the header value.
-    pub fn set(&self, value: String) {
+    /// Stores the usage.
+    pub fn set(&self, value: Usage) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
     }
 
-    /// Takes the header value.
-    pub fn take(&self) -> Option<String> {
+    /// Takes the usage.
+    pub fn take(&self) -> Option<Usage> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
