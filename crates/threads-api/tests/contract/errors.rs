@@ -363,3 +363,35 @@ async fn first_page_after(session: &Session, cursor: &str) -> Result<(), Error> 
         .await
         .map(|_| ())
 }
+
+#[tokio::test]
+async fn the_client_reports_the_budget_usage_the_server_sends() {
+    let mut config = crate::helpers::config();
+    config.rate_limit.calls_per_impression = 1;
+    let h = crate::helpers::spawn_with(config, "").await;
+    // A tiny creator: the floor of 10 impressions gives a budget of 10 calls.
+    let user = h.add_creator(threads_sandbox::CreatorTraits {
+        followers: Some(5),
+        posts: Some(3),
+        ..Default::default()
+    });
+    let client = h.builder().retry(RetryPolicy::none()).build().unwrap();
+    let session = h.session_with(&client, user, &["threads_basic"]);
+    assert_eq!(
+        client.app_usage(),
+        None,
+        "nothing seen before the first call"
+    );
+    session.profile().await.unwrap();
+    let first = client.app_usage().expect("usage after a call");
+    assert_eq!(first.call_count, 10);
+    assert!(first.total_cputime <= first.call_count && first.total_time <= first.call_count);
+    for _ in 0..9 {
+        session.profile().await.unwrap();
+    }
+    assert_eq!(client.app_usage().map(|u| u.call_count), Some(100));
+    let err = session.profile().await.unwrap_err();
+    assert_class(&err, &retry_later());
+    assert_eq!(err.api_error().and_then(|e| e.code), Some(4));
+    assert_eq!(client.app_usage().map(|u| u.highest()), Some(100));
+}
