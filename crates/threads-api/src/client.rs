@@ -1,7 +1,7 @@
 //! The HTTP core: one reqwest client, URL building, the retry loop and the call counter.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
@@ -14,6 +14,7 @@ use crate::ids::UserId;
 use crate::retry::{Idempotency, Retrier};
 use crate::secret::AccessToken;
 use crate::session::Session;
+use crate::usage::AppUsage;
 
 /// A Threads API client. Cheap to clone; clones share the connection pool and call counter.
 #[derive(Clone, Debug)]
@@ -26,6 +27,8 @@ struct Inner {
     http: reqwest::Client,
     config: ClientConfig,
     calls: AtomicU64,
+    /// The newest `X-App-Usage` any response carried.
+    usage: Mutex<Option<AppUsage>>,
 }
 
 impl ThreadsClient {
@@ -53,6 +56,7 @@ impl ThreadsClient {
                 http,
                 config,
                 calls: AtomicU64::new(0),
+                usage: Mutex::new(None),
             }),
         })
     }
@@ -65,6 +69,16 @@ impl ThreadsClient {
     /// HTTP attempts made so far, retries included, for budgeting against Meta's call limits.
     pub fn calls_made(&self) -> u64 {
         self.inner.calls.load(Ordering::Relaxed)
+    }
+
+    /// The usage of the call budget Meta reported last (`X-App-Usage`), from any response,
+    /// errors and throttling answers included; `None` until a response carried it.
+    pub fn app_usage(&self) -> Option<AppUsage> {
+        *self
+            .inner
+            .usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A handle for calls made with a user's token, acting as `me`.
@@ -140,12 +154,29 @@ impl ThreadsClient {
             .map_err(|e| TransportError::from_reqwest(e, path))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
+        self.note_usage(response.headers());
         let body = response
             .bytes()
             .await
             .map_err(|e| TransportError::from_reqwest(e, path))?;
         tracing::debug!(method = %call.method, path, status = status.as_u16(), "Threads API response");
         decode(status, &body, retry_after)
+    }
+}
+
+impl ThreadsClient {
+    fn note_usage(&self, headers: &header::HeaderMap) {
+        let usage = headers
+            .get("x-app-usage")
+            .and_then(|v| v.to_str().ok())
+            .and_then(AppUsage::from_header);
+        if let Some(usage) = usage {
+            *self
+                .inner
+                .usage
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(usage);
+        }
     }
 }
 

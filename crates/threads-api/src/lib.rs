@@ -1,7 +1,8 @@
 //! Typed async client for Meta's Threads Graph API (`graph.threads.net`).
 //!
 //! - [`ThreadsClient`] holds the HTTP pool, base URLs, timeouts, [`RetryPolicy`] and a call
-//!   counter ([`ThreadsClient::calls_made`]). It runs the OAuth token calls.
+//!   counter ([`ThreadsClient::calls_made`]), and the last `X-App-Usage` Meta reported
+//!   ([`ThreadsClient::app_usage`]). It runs the OAuth token calls.
 //! - [`Session`] binds a client to one user's [`AccessToken`] for reads, insights and publishing.
 //! - [`ContainerBuilder`] checks every documented limit before a post is sent.
 //! - [`Error::class`] tells the caller what to do: retry later, re-authorise, wait for a
@@ -35,6 +36,7 @@ pub mod retry;
 mod secret;
 mod session;
 pub mod time;
+mod usage;
 pub mod validation;
 
 pub use auth::{
@@ -54,4 +56,5 @@ pub use paging::{Cursors, ItemStream, ListQuery, Page, PageStream, Paging};
 pub use retry::{Idempotency, RetryPolicy};
 pub use secret::{AccessToken, ClientSecret, redact};
 pub use session::Session;
+pub use usage::AppUsage;
 pub use validation::ValidationError;

@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use axum::http::StatusCode;
 
 use crate::errors::ApiError;
+use crate::usage::Usage;
 
 /// Minimum impressions the budget assumes.
 const MIN_IMPRESSIONS: u64 = 10;
@@ -16,6 +17,19 @@ struct UserCalls {
     impressions: Option<(i64, u64)>,
 }
 
+/// A call refused because the user's budget is spent, with where the budget stands.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttled {
+    /// The spent budget, for the usage headers of the refusal.
+    pub usage: Usage,
+}
+
+impl From<Throttled> for ApiError {
+    fn from(_: Throttled) -> Self {
+        ApiError::throttled(4, StatusCode::BAD_REQUEST)
+    }
+}
+
 /// Call counters per user (the sandbox has a single app).
 #[derive(Debug, Default)]
 pub struct Budget {
@@ -24,14 +38,15 @@ pub struct Budget {
 
 impl Budget {
     /// Records one call by `user` at `now`. `impressions` is consulted at most once a minute.
-    /// Returns the `X-App-Usage` value, or the throttling error once the budget is spent.
+    /// Returns where the budget stands after the call, or [`Throttled`] (the call not counted)
+    /// once the budget is spent.
     pub fn record(
         &mut self,
         user: u64,
         now: i64,
         per_impression: u64,
         impressions: impl FnOnce() -> u64,
-    ) -> Result<String, ApiError> {
+    ) -> Result<Usage, Throttled> {
         let minute = now.div_euclid(60);
         let calls = self.users.entry(user).or_default();
         while let Some((m, n)) = calls.buckets.front().copied() {
@@ -50,20 +65,25 @@ impl Budget {
             }
         };
         let limit = per_impression.saturating_mul(impressions.max(MIN_IMPRESSIONS));
+        let mut usage = Usage {
+            user_id: Some(user),
+            calls: calls.total,
+            limit,
+            regain_minutes: 0,
+        };
         if calls.total >= limit {
-            return Err(ApiError::throttled(4, StatusCode::BAD_REQUEST));
+            // The oldest minute's calls leave the window first.
+            let oldest = calls.buckets.front().map_or(minute, |(m, _)| *m);
+            usage.regain_minutes = (oldest + 1_440 - minute).max(1);
+            return Err(Throttled { usage });
         }
         match calls.buckets.back_mut() {
             Some((m, n)) if *m == minute => *n += 1,
             _ => calls.buckets.push_back((minute, 1)),
         }
         calls.total += 1;
-        let pct = (calls.total * 100 / limit.max(1)).min(100);
-        Ok(format!(
-            "{{\"call_count\":{pct},\"total_cputime\":{},\"total_time\":{}}}",
-            pct / 2,
-            pct / 2
-        ))
+        usage.calls = calls.total;
+        Ok(usage)
     }
 
     /// Forgets all counters.
@@ -82,8 +102,12 @@ mod tests {
         for _ in 0..10 {
             assert!(b.record(1, 0, 1, || 0).is_ok());
         }
-        let err = b.record(1, 0, 1, || 0).unwrap_err();
+        let throttled = b.record(1, 0, 1, || 0).unwrap_err();
+        assert_eq!(throttled.usage.percentages().0, 100);
+        assert_eq!(throttled.usage.regain_minutes, 1_440);
+        let err = ApiError::from(throttled);
         assert_eq!((err.code, err.is_transient), (4, Some(true)));
-        assert!(b.record(1, 86_400, 1, || 0).is_ok());
+        let usage = b.record(1, 86_400, 1, || 0).unwrap();
+        assert_eq!((usage.calls, usage.limit), (1, 10));
     }
 }

@@ -1,4 +1,12 @@
 //! Graph API error responses, in the envelopes Threads uses (§6.1 of the reference).
+//!
+//! Messages follow Meta's two habits. Graph's generic exceptions (parameter errors, missing
+//! permissions, throttling) prefix the message with the code, as in
+//! `(#100) Param limit must be a positive integer`; [`ApiError::graph_generic`] builds those.
+//! Messages the reference quotes from real Threads answers keep exactly the quoted text, with
+//! no prefix: "Unsupported get request. ..." (100/33), "Tried accessing nonexisting field (..)"
+//! (observed THApiException), "The requested resource does not exist" (24/4279009),
+//! "Error validating access token: ..." (190), and the flat code-exchange error.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -44,9 +52,24 @@ impl ApiError {
         }
     }
 
-    /// Code 100: bad parameter or field.
-    pub fn invalid_param(message: impl Into<String>) -> Self {
-        Self::new(100, "THApiException", message)
+    /// A Graph generic exception: the message carries Graph's `(#code) ` prefix.
+    pub fn graph_generic(code: u32, kind: &'static str, message: impl AsRef<str>) -> Self {
+        Self::new(code, kind, format!("(#{code}) {}", message.as_ref()))
+    }
+
+    /// Code 100: bad parameter, as `(#100) <message>`.
+    pub fn invalid_param(message: impl AsRef<str>) -> Self {
+        Self::graph_generic(100, "THApiException", message)
+    }
+
+    /// Code 100 for a field the object does not have, verbatim as observed from Threads
+    /// (no prefix), e.g. `status` on a published post's media id.
+    pub fn nonexisting_field(field: &str) -> Self {
+        Self::new(
+            100,
+            "THApiException",
+            format!("Tried accessing nonexisting field ({field})"),
+        )
     }
 
     /// Code 100 / 33: unknown id, missing permission or unsupported operation.
@@ -71,7 +94,7 @@ impl ApiError {
 
     /// Code 10: the token lacks the scope this endpoint needs (Graph generic).
     pub fn missing_scope(scope: &str) -> Self {
-        Self::new(
+        Self::graph_generic(
             10,
             "OAuthException",
             format!("Application does not have permission for this action (requires {scope})"),
@@ -141,10 +164,16 @@ impl ApiError {
             613 => "Calls to this api have exceeded the rate limit.",
             _ => "Application request limit reached",
         };
-        let mut e = Self::new(code, "OAuthException", message);
+        let mut e = Self::graph_generic(code, "OAuthException", message);
         e.status = status;
         e.is_transient = Some(true);
         e
+    }
+
+    /// Replaces the message of a Graph generic error, keeping its `(#code) ` prefix.
+    pub fn with_generic_message(mut self, message: &str) -> Self {
+        self.message = format!("(#{}) {message}", self.code);
+        self
     }
 
     /// A transient server error (Graph code 2).
@@ -220,5 +249,57 @@ fn fbtrace_id() -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_exceptions_carry_the_code_prefix() {
+        assert_eq!(
+            ApiError::invalid_param("Param limit must be a positive integer").message,
+            "(#100) Param limit must be a positive integer"
+        );
+        assert!(
+            ApiError::missing_scope("threads_delete")
+                .message
+                .starts_with("(#10) ")
+        );
+        for code in [4, 17, 613] {
+            let e = ApiError::throttled(code, StatusCode::BAD_REQUEST);
+            assert!(
+                e.message.starts_with(&format!("(#{code}) ")),
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_messages_stay_verbatim() {
+        assert_eq!(
+            ApiError::nonexisting_field("status").message,
+            "Tried accessing nonexisting field (status)"
+        );
+        assert_eq!(
+            ApiError::media_not_found("1").message,
+            "The requested resource does not exist"
+        );
+        assert!(
+            ApiError::unknown_object("zuck")
+                .message
+                .starts_with("Unsupported get request. Object with ID 'zuck'")
+        );
+        assert!(
+            ApiError::expired_token()
+                .message
+                .starts_with("Error validating access token")
+        );
+        assert_eq!(
+            ApiError::code_not_found().message,
+            "Matching code was not found or was already used"
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::{Rng, SeedableRng};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::Sandbox;
 use crate::errors::ApiError;
 use crate::params::UsageSlot;
+use crate::usage::Usage;
 
 /// Fault settings: a latency for every API call and per-route fault probabilities.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -179,14 +180,14 @@ pub async fn middleware(State(sandbox): State<Sandbox>, mut req: Request, next: 
     }
     let usage = UsageSlot::default();
     req.extensions_mut().insert(usage.clone());
+    let emit_usage = sandbox.config().rate_limit.emit_app_usage;
     let mut response = match fault {
         Some(Fault::Http429) => {
-            let mut e = ApiError::throttled(4, StatusCode::TOO_MANY_REQUESTS);
-            e.status = StatusCode::TOO_MANY_REQUESTS;
-            return e.into_response();
+            let e = ApiError::throttled(4, StatusCode::TOO_MANY_REQUESTS);
+            return throttled(e, emit_usage);
         }
         Some(Fault::Throttle(code, status)) => {
-            return ApiError::throttled(code, status).into_response();
+            return throttled(ApiError::throttled(code, status), emit_usage);
         }
         Some(Fault::ServerError(status)) => return ApiError::server_error(status).into_response(),
         Some(Fault::Expired) => return ApiError::expired_token().into_response(),
@@ -202,8 +203,18 @@ pub async fn middleware(State(sandbox): State<Sandbox>, mut req: Request, next: 
         Some(Fault::Malformed) => return malformed(next.run(req).await).await,
         None => next.run(req).await,
     };
-    if let Some(value) = usage.take().and_then(|v| HeaderValue::from_str(&v).ok()) {
-        response.headers_mut().insert("x-app-usage", value);
+    if let Some(usage) = usage.take() {
+        usage.write(response.headers_mut());
+    }
+    response
+}
+
+/// An injected throttling answer. It stands for a spent budget, so its `X-App-Usage` says so
+/// (the caller is not known before authentication, so there is no per-user header).
+fn throttled(error: ApiError, emit_usage: bool) -> Response {
+    let mut response = error.into_response();
+    if emit_usage {
+        Usage::spent().write(response.headers_mut());
     }
     response
 }

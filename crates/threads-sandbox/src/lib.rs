@@ -23,7 +23,9 @@ pub mod faults;
 pub mod ids;
 pub mod params;
 mod routes;
+pub mod strtotime;
 pub mod tokens;
+pub mod usage;
 pub mod world;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -284,15 +286,15 @@ impl Sandbox {
         let rl = &self.inner.config.rate_limit;
         if rl.enabled {
             let ts = now.timestamp();
-            let usage = lock(&self.inner.budget).record(
-                info.user_id,
-                ts,
-                rl.calls_per_impression,
-                || self.world().creators[creator].views_between(ts - 86_400, ts),
-            )?;
+            let recorded =
+                lock(&self.inner.budget).record(info.user_id, ts, rl.calls_per_impression, || {
+                    self.world().creators[creator].views_between(ts - 86_400, ts)
+                });
+            // A throttled answer carries the headers too: they say how long to back off.
             if rl.emit_app_usage {
-                params.usage.set(usage);
+                params.usage.set(recorded.unwrap_or_else(|t| t.usage));
             }
+            recorded?;
         }
         info.require("threads_basic")?;
         info.require(scope)?;

@@ -7,20 +7,22 @@ use axum::extract::{FromRequest, OriginalUri, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use serde_json::Value;
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ApiResult};
+use crate::usage::Usage;
 
-/// Where the auth step leaves the `X-App-Usage` value for the middleware to emit.
+/// Where the auth step leaves the caller's budget usage for the middleware to emit as
+/// `X-App-Usage` and `X-Business-Use-Case-Usage`.
 #[derive(Debug, Clone, Default)]
-pub struct UsageSlot(pub Arc<Mutex<Option<String>>>);
+pub struct UsageSlot(pub Arc<Mutex<Option<Usage>>>);
 
 impl UsageSlot {
-    /// Stores the header value.
-    pub fn set(&self, value: String) {
+    /// Stores the usage.
+    pub fn set(&self, value: Usage) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
     }
 
-    /// Takes the header value.
-    pub fn take(&self) -> Option<String> {
+    /// Takes the usage.
+    pub fn take(&self) -> Option<Usage> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
@@ -44,6 +46,29 @@ impl Params {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A boolean parameter, read as Graph reads every boolean: `true`/`false` in any case, or
+    /// `1`/`0`. `None` when absent; anything else is a code 100 error rather than a silent
+    /// `false`, so a typo never flips what a call does.
+    pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
+        let Some(raw) = self.get(name) else {
+            return Ok(None);
+        };
+        match raw.trim() {
+            "1" => Ok(Some(true)),
+            "0" => Ok(Some(false)),
+            v if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            v if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            _ => Err(ApiError::invalid_param(format!(
+                "Param {name} must be a boolean"
+            ))),
+        }
+    }
+
+    /// An optional boolean parameter that defaults to `false`.
+    pub fn flag(&self, name: &str) -> ApiResult<bool> {
+        Ok(self.bool(name)?.unwrap_or(false))
     }
 
     /// How often `name` was given.
@@ -140,5 +165,43 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             request_base,
             usage,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> Params {
+        Params::from_pairs(vec![("hide".to_owned(), value.to_owned())])
+    }
+
+    #[test]
+    fn booleans_accept_any_case_and_digits() {
+        for (raw, expected) in [
+            ("true", true),
+            ("TRUE", true),
+            ("True", true),
+            ("1", true),
+            ("false", false),
+            ("False", false),
+            ("0", false),
+        ] {
+            assert_eq!(with(raw).bool("hide").unwrap(), Some(expected), "{raw}");
+        }
+        assert_eq!(Params::default().bool("hide").unwrap(), None);
+        assert!(!Params::default().flag("hide").unwrap());
+    }
+
+    #[test]
+    fn anything_else_is_a_parameter_error() {
+        for raw in ["yes", "", "2", "tru"] {
+            let err = with(raw).bool("hide").unwrap_err();
+            assert_eq!(err.code, 100, "{raw}");
+            assert!(
+                err.message.contains("Param hide must be a boolean"),
+                "{raw}"
+            );
+        }
     }
 }

@@ -139,6 +139,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_documented_read_value_is_a_variant() {
+        // §3.1 and §3.2 of the reference.
+        for wire in [
+            "TEXT_POST",
+            "IMAGE",
+            "VIDEO",
+            "CAROUSEL_ALBUM",
+            "AUDIO",
+            "REPOST_FACADE",
+        ] {
+            let t = MediaType::from_wire(wire);
+            assert!(!matches!(t, MediaType::Other(_)), "{wire}");
+            assert_eq!(t.as_str(), wire);
+        }
+        for wire in [
+            "EVERYONE",
+            "ACCOUNTS_YOU_FOLLOW",
+            "MENTIONED_ONLY",
+            "PARENT_POST_AUTHOR_ONLY",
+            "FOLLOWERS_ONLY",
+        ] {
+            let a = ReplyAudience::from_wire(wire);
+            assert!(!matches!(a, ReplyAudience::Other(_)), "{wire}");
+            assert_eq!(a.as_str(), wire);
+        }
+    }
+
+    #[test]
     fn unknown_values_are_kept() {
         let t: MediaType = serde_json::from_str("\"HOLOGRAM\"").unwrap();
         assert_eq!(t, MediaType::Other("HOLOGRAM".into()));

@@ -284,3 +284,114 @@ async fn a_bad_parameter_is_invalid() {
     assert_class(&err, &invalid());
     assert_eq!(session.client().calls_made(), 2, "neither was retried");
 }
+
+#[tokio::test]
+async fn an_unknown_api_version_is_a_graph_error_not_an_empty_404() {
+    let h = spawn().await;
+    let client = h.builder().api_version(Some("v9.9")).build().unwrap();
+    let session = h.session_with(&client, h.creator(1), threads_sandbox::tokens::ALL_SCOPES);
+    let err = session.profile().await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let api = err.api_error().expect("Graph's error envelope");
+    assert_eq!((api.code, api.subcode), (Some(100), Some(33)));
+    assert_eq!(api.kind.as_deref(), Some("THApiException"));
+    assert!(api.message.starts_with("Unsupported get request."), "{api}");
+    assert_class(&err, &invalid());
+    assert_eq!(client.calls_made(), 1, "not retried");
+}
+
+#[tokio::test]
+async fn generic_messages_carry_the_code_prefix_and_quoted_ones_stay_verbatim() {
+    let h = spawn().await;
+    let session = no_retry(&h, Duration::from_secs(5));
+    let message = |err: &Error| err.api_error().expect("envelope").message.clone();
+
+    let cursor = first_page_after(&session, "not-a-cursor")
+        .await
+        .unwrap_err();
+    assert_eq!(message(&cursor), "(#100) Invalid cursor");
+    let basic = h.session_with(session.client(), h.creator(1), &["threads_basic"]);
+    let post = crate::helpers::all_posts(&basic).await[0].id.clone();
+    let scope = basic.media_insights(&post).await.unwrap_err();
+    assert!(message(&scope).starts_with("(#10) "), "{scope}");
+    let throttled = always(
+        &h,
+        FaultRule {
+            throttle: 1.0,
+            ..rule(LISTING)
+        },
+    )
+    .await;
+    let code = throttled.api_error().and_then(|e| e.code).expect("code");
+    assert!(
+        message(&throttled).starts_with(&format!("(#{code}) ")),
+        "{throttled}"
+    );
+
+    let field = session
+        .posts(&ListQuery::new().fields(&["id", "no_such_field"]))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        message(&field),
+        "Tried accessing nonexisting field (no_such_field)"
+    );
+    let unknown = session
+        .media(&MediaId::new("18999999999999999"))
+        .await
+        .unwrap_err();
+    assert!(
+        message(&unknown)
+            .starts_with("Unsupported get request. Object with ID '18999999999999999'"),
+        "{unknown}"
+    );
+    let container = ContainerBuilder::text("too early").build().unwrap();
+    let threads_api::Created::Container(id) = session.create_container(&container).await.unwrap()
+    else {
+        panic!("a text container is not published at once");
+    };
+    let early = session.publish(&id).await.unwrap_err();
+    assert_eq!(message(&early), "The requested resource does not exist");
+}
+
+/// The first page after `cursor`.
+async fn first_page_after(session: &Session, cursor: &str) -> Result<(), Error> {
+    session
+        .posts_pages(&ListQuery::new().after(cursor))
+        .try_next()
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn the_client_reports_the_budget_usage_the_server_sends() {
+    let mut config = crate::helpers::config();
+    config.rate_limit.calls_per_impression = 1;
+    let h = crate::helpers::spawn_with(config, "").await;
+    // A tiny creator: the floor of 10 impressions gives a budget of 10 calls.
+    let user = h.add_creator(threads_sandbox::CreatorTraits {
+        followers: Some(5),
+        posts: Some(3),
+        ..Default::default()
+    });
+    let client = h.builder().retry(RetryPolicy::none()).build().unwrap();
+    let session = h.session_with(&client, user, &["threads_basic"]);
+    assert_eq!(
+        client.app_usage(),
+        None,
+        "nothing seen before the first call"
+    );
+    session.profile().await.unwrap();
+    let first = client.app_usage().expect("usage after a call");
+    assert_eq!(first.call_count, 10);
+    assert!(first.total_cputime <= first.call_count && first.total_time <= first.call_count);
+    for _ in 0..9 {
+        session.profile().await.unwrap();
+    }
+    assert_eq!(client.app_usage().map(|u| u.call_count), Some(100));
+    let err = session.profile().await.unwrap_err();
+    assert_class(&err, &retry_later());
+    assert_eq!(err.api_error().and_then(|e| e.code), Some(4));
+    assert_eq!(client.app_usage().map(|u| u.highest()), Some(100));
+}

@@ -182,6 +182,8 @@ pub const TRUTH_FIELDS: &[&str] = &[
     "reposted_post",
     "children",
     "poll_attachment",
+    "gif_url",
+    "reply_audience",
     "root_post",
     "replied_to",
 ];

@@ -1,12 +1,13 @@
 //! Every read endpoint against the sandbox's ground truth.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use threads_api::{
-    DemographicBreakdown, ErrorClass, ListQuery, MediaId, MediaType, UserInsightsQuery, UserMetric,
+    DemographicBreakdown, ErrorClass, ListQuery, Media, MediaId, MediaType, ReplyAudience,
+    UserInsightsQuery, UserMetric,
 };
 use threads_sandbox::CreatorTraits;
 
@@ -53,12 +54,36 @@ async fn paging_every_post_with_limit_100_returns_exactly_the_truth() {
         MediaType::Image,
         MediaType::Video,
         MediaType::CarouselAlbum,
+        MediaType::Audio,
         MediaType::RepostFacade,
     ] {
         assert!(has(t.clone()), "no {t} post");
     }
     assert!(posts.iter().any(|p| p.quoted_post.is_some()));
     assert!(posts.iter().any(|p| p.poll_attachment.is_some()));
+    // GIF and poll posts read back as TEXT_POST (§3.1).
+    let gifs: Vec<&Media> = posts.iter().filter(|p| p.gif_url.is_some()).collect();
+    assert!(!gifs.is_empty(), "no GIF post");
+    assert!(
+        gifs.iter()
+            .all(|p| p.media_type == Some(MediaType::TextPost))
+    );
+    assert!(
+        posts
+            .iter()
+            .filter(|p| p.poll_attachment.is_some())
+            .all(|p| p.media_type == Some(MediaType::TextPost))
+    );
+    // Every reply audience is known to the client, none falls back to `Other`.
+    let audiences: BTreeSet<&str> = posts
+        .iter()
+        .filter_map(|p| p.reply_audience.as_ref())
+        .map(|a| {
+            assert!(!matches!(a, ReplyAudience::Other(_)), "unknown {a}");
+            a.as_str()
+        })
+        .collect();
+    assert_eq!(audiences.len(), 5, "{audiences:?}");
     assert!(posts.iter().any(|p| p.topic_tag.is_some()));
     assert!(posts.iter().any(|p| p.link_attachment_url.is_some()));
     // Pages were full until the last one: ceil(n / 100) calls.
@@ -83,6 +108,8 @@ async fn single_media_objects_read_back_as_in_the_listing() {
         pick(&|p| p["poll_attachment"].is_object()),
         pick(&|p| p["link_attachment_url"].is_string()),
         pick(&|p| p["media_type"] == "VIDEO"),
+        pick(&|p| p["media_type"] == "AUDIO"),
+        pick(&|p| p["gif_url"].is_string()),
     ];
     for expected in samples {
         let media = session.media(&id_of(expected)).await.unwrap();
@@ -100,6 +127,20 @@ async fn single_media_objects_read_back_as_in_the_listing() {
     }
     let video = session.media(&id_of(samples[5])).await.unwrap();
     assert!(video.thumbnail_url.is_some() && video.media_url.is_some());
+    let audio = session.media(&id_of(samples[6])).await.unwrap();
+    assert_eq!(audio.media_type, Some(MediaType::Audio));
+    assert!(audio.media_url.is_some());
+    let poll = session.media(&id_of(samples[3])).await.unwrap();
+    let results = poll.poll_attachment.expect("poll results");
+    assert!(results.option_a.is_some() && results.option_b.is_some());
+    let shares = [
+        results.option_a_votes_percentage,
+        results.option_b_votes_percentage,
+        results.option_c_votes_percentage,
+        results.option_d_votes_percentage,
+    ];
+    assert!(shares.iter().flatten().all(|s| (0.0..=1.0).contains(s)));
+    assert!(results.total_votes.is_some() && results.expiration_timestamp.is_some());
 }
 
 #[tokio::test]
@@ -359,4 +400,34 @@ async fn an_unknown_media_id_is_invalid_not_retried() {
     assert_eq!(err.api_error().and_then(|e| e.subcode), Some(33));
     assert_eq!(session.client().calls_made(), 1);
     assert!(!matches!(err.class(), ErrorClass::RetryLater { .. }));
+}
+
+#[tokio::test]
+async fn an_until_past_the_servers_clock_is_invalid_not_clamped() {
+    let h = spawn().await;
+    let session = h.session(h.creator(2));
+    // The client checks `until` against its own clock; the sandbox's frozen clock stands
+    // earlier, as a server's can when clocks disagree, and Meta refuses `until > now`.
+    let until = h.now() + chrono::Duration::hours(1);
+    assert!(
+        until < chrono::Utc::now(),
+        "the sandbox clock is in the past"
+    );
+    let err = session
+        .posts(&ListQuery::new().until(until))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_class(&err, &invalid());
+    assert_eq!(err.api_error().and_then(|e| e.code), Some(100));
+    let within = session
+        .posts(
+            &ListQuery::new()
+                .since(h.now() - chrono::Duration::days(30))
+                .until(h.now()),
+        )
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert!(!within.is_empty());
 }

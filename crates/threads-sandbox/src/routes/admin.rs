@@ -163,6 +163,8 @@ const TRUTH_FIELDS: &[&str] = &[
     "reposted_post",
     "children",
     "poll_attachment",
+    "gif_url",
+    "reply_audience",
     "root_post",
     "replied_to",
 ];

@@ -62,7 +62,8 @@ pub async fn user_insights(
     let caller = sb.authorize(&params, "threads_manage_insights")?;
     own_user(&caller, &id)?;
     let names = metrics(&params, USER_METRICS)?;
-    let (since, until) = time_range(&params)?;
+    let now = sb.clock().now_ts();
+    let (since, until) = time_range(&params, now)?;
     if since.or(until).is_some_and(|t| t < INSIGHTS_SINCE_FLOOR) {
         return Err(ApiError::invalid_param(format!(
             "Param since must be at or after {INSIGHTS_SINCE_FLOOR}"
@@ -87,7 +88,6 @@ pub async fn user_insights(
             }
         }
     }
-    let now = sb.clock().now_ts();
     let world = sb.world();
     let creator = &world.creators[caller.creator];
     if names.iter().any(|n| n == "follower_demographics") && creator.followers_at(now) < 100 {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Map, Value, json};
 
-use super::{LIST_SINCE_FLOOR, cursors, own_user, paging, parse_limit, time_range};
+use super::{cursors, list_range, own_user, paging, parse_limit};
 use crate::Sandbox;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::{ObjectRef, decode_cursor};
@@ -130,12 +130,8 @@ pub async fn list_threads(
     let caller = sb.authorize(&params, "threads_basic")?;
     own_user(&caller, &id)?;
     let limit = parse_limit(&params)?;
-    let (since, until) = time_range(&params)?;
-    if since.is_some_and(|s| s < LIST_SINCE_FLOOR) {
-        return Err(ApiError::invalid_param(format!(
-            "Param since must be at or after {LIST_SINCE_FLOOR}"
-        )));
-    }
+    let now = sb.clock().now_ts();
+    let (since, until) = list_range(&params, now)?;
     let (before, after) = cursors(&params)?;
     let decode = |c: Option<String>| -> ApiResult<Option<usize>> {
         c.map(|c| decode_cursor(&c).ok_or_else(|| ApiError::invalid_param("Invalid cursor")))
@@ -143,12 +139,10 @@ pub async fn list_threads(
     };
     let (before, after) = (decode(before)?, decode(after)?);
     let fields = parse_fields(params.get("fields"));
-    let now = sb.clock().now_ts();
     let world = sb.world();
     let creator = &world.creators[caller.creator];
     let posts = &creator.posts;
-    // `until` later than now is clamped rather than refused: clients send "now" with skew.
-    let hi = creator.visible_end(until.map_or(now, |u| u.min(now)));
+    let hi = creator.visible_end(until.unwrap_or(now));
     let lo = since.map_or(0, |s| posts[..hi].partition_point(|p| p.ts < s));
     let live = |i: &usize| !posts[*i].deleted;
     let page: Vec<usize> = match before {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod consent;
+mod fallback;
 mod insights;
 mod media;
 mod oauth;
@@ -11,7 +12,6 @@ mod replies;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate};
 
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::encode_cursor;
@@ -42,6 +42,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/{id}/conversation", get(replies::conversation))
         .route("/{id}/manage_reply", post(replies::manage_reply))
         .route("/{id}/repost", post(publish::repost))
+        .method_not_allowed_fallback(fallback::wrong_method)
         .route_layer(from_fn_with_state(
             sandbox.clone(),
             crate::faults::middleware,
@@ -52,6 +53,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/oauth/authorize", get(consent::show).post(consent::decide))
         .route("/oauth/consent.css", get(consent::stylesheet))
         .nest("/_sandbox", admin::router())
+        .fallback(fallback::unknown_path)
         .with_state(sandbox)
 }
 
@@ -80,39 +82,53 @@ fn parse_limit(params: &Params) -> ApiResult<usize> {
     }
 }
 
-/// A Unix timestamp, a date (`2024-05-01`) or an RFC 3339 time.
-fn parse_time(name: &str, raw: &str) -> ApiResult<i64> {
-    if let Ok(ts) = raw.parse::<i64>() {
-        return Ok(ts);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.timestamp());
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(t.and_utc().timestamp());
-    }
-    Err(ApiError::invalid_param(format!(
-        "Param {name} must be a valid timestamp"
-    )))
+/// A `since`/`until` value: anything [`strtotime`](crate::strtotime) reads.
+fn parse_time(name: &str, raw: &str, now: i64) -> ApiResult<i64> {
+    crate::strtotime::parse(raw, now).ok_or_else(|| {
+        ApiError::invalid_param(format!(
+            "Param {name} must be a unix timestamp or a strtotime-parseable time"
+        ))
+    })
 }
 
-/// The optional `since`/`until` pair.
-fn time_range(params: &Params) -> ApiResult<(Option<i64>, Option<i64>)> {
+/// The optional `since`/`until` pair, with `since < until` when both are given.
+fn time_range(params: &Params, now: i64) -> ApiResult<(Option<i64>, Option<i64>)> {
     let since = params
         .get("since")
-        .map(|s| parse_time("since", s))
+        .map(|s| parse_time("since", s, now))
         .transpose()?;
     let until = params
         .get("until")
-        .map(|s| parse_time("until", s))
+        .map(|s| parse_time("until", s, now))
         .transpose()?;
     if let (Some(s), Some(u)) = (since, until)
         && s >= u
     {
         return Err(ApiError::invalid_param(
             "Param since must be earlier than until",
+        ));
+    }
+    Ok((since, until))
+}
+
+/// `since`/`until` on listings, held to the reference's bound
+/// `1688540400 <= since < until <= now`; a missing `until` stands for now. A future `until`
+/// is refused as Meta refuses it, not clamped, so a client that sends one finds out here.
+fn list_range(params: &Params, now: i64) -> ApiResult<(Option<i64>, Option<i64>)> {
+    let (since, until) = time_range(params, now)?;
+    if since.is_some_and(|s| s < LIST_SINCE_FLOOR) {
+        return Err(ApiError::invalid_param(format!(
+            "Param since must be at or after {LIST_SINCE_FLOOR}"
+        )));
+    }
+    if until.is_some_and(|u| u > now) {
+        return Err(ApiError::invalid_param(
+            "Param until must not be later than the current time",
+        ));
+    }
+    if since.is_some_and(|s| s >= until.unwrap_or(now)) {
+        return Err(ApiError::invalid_param(
+            "Param since must be earlier than until and the current time",
         ));
     }
     Ok((since, until))

@@ -34,7 +34,7 @@ pub async fn create_container(
         now_ms,
         &sb.config().processing,
     )?;
-    let auto = params.get("auto_publish_text") == Some("true");
+    let auto = params.flag("auto_publish_text")?;
     if auto {
         // Auto-published text skips processing entirely.
         container.ready_ms = now_ms;

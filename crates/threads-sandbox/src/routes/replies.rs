@@ -25,7 +25,8 @@ fn page_of(
     let decode =
         |c: &str| decode_cursor(c).ok_or_else(|| ApiError::invalid_param("Invalid cursor"));
     let mut entries = entries;
-    if params.get("reverse") == Some("false") {
+    // `reverse` defaults to true (newest first).
+    if !params.bool("reverse")?.unwrap_or(true) {
         entries.reverse();
     }
     let (start, end) = match (before, after) {
@@ -144,11 +145,9 @@ pub async fn manage_reply(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let caller = sb.authorize(&params, "threads_manage_replies")?;
-    let hide = match params.get("hide") {
-        Some("true") => true,
-        Some("false") => false,
-        _ => return Err(ApiError::invalid_param("Param hide must be true or false")),
-    };
+    let hide = params
+        .bool("hide")?
+        .ok_or_else(|| ApiError::invalid_param("The parameter hide is required"))?;
     let r = ObjectRef::parse(&id).ok_or_else(|| ApiError::unknown_object(&id))?;
     sb.world_mut()
         .hide_reply(caller.creator, r, hide, sb.clock().now_ts())?;

@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use super::World;
-use super::rules::{bad, flag, is_url, poll, threads_len, topic, unique_links};
+use super::rules::{bad, is_url, poll, threads_len, topic, unique_links};
 use crate::config::ProcessingConfig;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::ObjectRef;
@@ -105,7 +105,7 @@ pub fn validate(
         None => return Err(bad("The parameter media_type is required")),
     };
     let is_text = media_type == CreateType::Text;
-    let is_carousel_item = flag(params, "is_carousel_item");
+    let is_carousel_item = params.flag("is_carousel_item")?;
     if is_carousel_item && !matches!(media_type, CreateType::Image | CreateType::Video) {
         return Err(bad(
             "Param is_carousel_item is only allowed for IMAGE or VIDEO",
@@ -195,7 +195,7 @@ pub fn validate(
             "THREADS_API__GEO_GATING_INVALID_COUNTRY_CODES: invalid country codes",
         ));
     }
-    if flag(params, "auto_publish_text") && !is_text {
+    if params.flag("auto_publish_text")? && !is_text {
         return Err(bad(
             "Param auto_publish_text is only allowed for media_type TEXT",
         ));

@@ -10,6 +10,7 @@ pub mod replies;
 pub mod rules;
 pub mod text;
 pub mod traits;
+pub mod variety;
 
 use std::collections::{HashMap, HashSet};
 

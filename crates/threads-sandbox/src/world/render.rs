@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::replies::incoming_ts;
 use super::text;
 use super::traits::Format;
+use super::variety::{self, Attachment};
 use super::{Creator, Post, World};
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::{ObjectRef, shortcode};
@@ -79,7 +80,7 @@ pub fn parse_fields(param: Option<&str>) -> Vec<String> {
 
 /// Fails with code 100 when a field is unknown.
 pub fn nonexisting(field: &str) -> ApiError {
-    ApiError::invalid_param(format!("Tried accessing nonexisting field ({field})"))
+    ApiError::nonexisting_field(field)
 }
 
 /// Graph timestamp format, e.g. `2023-10-17T05:42:03+0000`.
@@ -114,7 +115,7 @@ pub fn post(
         let v = match f.as_str() {
             "id" => json!(id.to_string()),
             "media_product_type" => json!("THREADS"),
-            "media_type" => json!(p.format.media_type()),
+            "media_type" => json!(variety::media_type(p)),
             "media_url" => match (p.format, live) {
                 (Format::Image | Format::Video, Some(l)) => json!(l.media_url),
                 (Format::Image, None) => {
@@ -123,8 +124,14 @@ pub fn post(
                 (Format::Video, None) => {
                     json!(format!("https://cdn.sandbox.threads.local/{id}.mp4"))
                 }
+                _ if variety::attachment(p) == Attachment::Audio => {
+                    json!(format!("https://cdn.sandbox.threads.local/{id}.m4a"))
+                }
                 _ => continue,
             },
+            "gif_url" if variety::attachment(p) == Attachment::Gif => {
+                json!(format!("https://cdn.sandbox.threads.local/gif/{id}.gif"))
+            }
             "thumbnail_url" if p.format == Format::Video => {
                 json!(format!("https://cdn.sandbox.threads.local/{id}_thumb.jpg"))
             }
@@ -158,10 +165,10 @@ pub fn post(
                 None => json!(text::link(p.seed)),
             },
             "has_replies" => json!(m.replies > 0),
-            "reply_audience" => json!(
-                live.and_then(|l| l.reply_audience.clone())
-                    .unwrap_or_else(|| "EVERYONE".to_owned())
-            ),
+            "reply_audience" => match live.and_then(|l| l.reply_audience.as_deref()) {
+                Some(audience) => json!(audience),
+                None => json!(variety::reply_audience(p).unwrap_or("EVERYONE")),
+            },
             "poll_attachment" if p.has_poll => poll(p, m.likes, now),
             "topic_tag" if p.has_topic => match live.and_then(|l| l.topic_tag.clone()) {
                 Some(t) => json!(t),

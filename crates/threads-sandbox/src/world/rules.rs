@@ -87,14 +87,7 @@ pub fn is_url(text: &str) -> bool {
 
 /// A code 100 parameter error.
 pub fn bad(message: &str) -> ApiError {
-    ApiError::invalid_param(message.to_owned())
-}
-
-/// Whether a boolean parameter is true.
-pub fn flag(params: &Params, name: &str) -> bool {
-    params
-        .get(name)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+    ApiError::invalid_param(message)
 }
 
 /// One topic tag of 1-50 characters without `.` or `&`.

@@ -192,3 +192,62 @@ async fn the_admin_api_mints_tokens_moves_the_clock_and_resets() {
     assert_eq!(again, creators);
     assert_eq!(app.get("/_sandbox/clock", &[]).await.1, before);
 }
+
+/// The `X-App-Usage` and `X-Business-Use-Case-Usage` headers of `res`, parsed.
+fn usage_headers(res: &reqwest::Response) -> (Value, Option<Value>) {
+    let parse = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| serde_json::from_str::<Value>(v).expect("JSON header"))
+    };
+    (
+        parse("x-app-usage").expect("X-App-Usage"),
+        parse("x-business-use-case-usage"),
+    )
+}
+
+#[tokio::test]
+async fn usage_headers_count_the_budget_and_stay_on_throttled_answers() {
+    let mut config = test_config();
+    config.rate_limit.calls_per_impression = 1;
+    let app = spawn_with(config).await;
+    let (_, c) = app
+        .admin("/creators", json!({"followers": 5, "posts": 3}))
+        .await;
+    let user = c["user_id"].as_u64().unwrap();
+    let t = app.sandbox.mint_token(user, &["threads_basic"]);
+    // A budget of 10 calls: each call is 10 % of it.
+    for n in 1..=10u64 {
+        let res = me(&app, &t).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let (app_usage, buc) = usage_headers(&res);
+        assert_eq!(app_usage["call_count"], n * 10, "{app_usage}");
+        let (cpu, time) = (
+            app_usage["total_cputime"].as_u64().unwrap(),
+            app_usage["total_time"].as_u64().unwrap(),
+        );
+        assert!(cpu <= n * 10 && time <= n * 10, "{app_usage}");
+        let entry = &buc.expect("business use-case header")[user.to_string()][0];
+        assert_eq!(entry["call_count"], n * 10);
+        assert_eq!(entry["estimated_time_to_regain_access"], 0);
+    }
+    let res = me(&app, &t).await;
+    let (app_usage, buc) = usage_headers(&res);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 4, "{body}");
+    assert_eq!(app_usage["call_count"], 100);
+    let entry = &buc.expect("business use-case header")[user.to_string()][0];
+    assert_eq!(entry["estimated_time_to_regain_access"], 1_440);
+
+    // An injected throttle stands for a spent budget too.
+    let other = app.full_token(1);
+    set_faults(
+        &app,
+        json!({"seed": 1, "rules": [{"route": "/{id}/threads", "throttle": 1.0}]}),
+    )
+    .await;
+    let res = me(&app, &other).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(usage_headers(&res).0["call_count"], 100);
+}

@@ -222,3 +222,94 @@ async fn a_creator_with_ten_thousand_posts_is_created_with_known_traits() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "usernames are unique");
     let _: Value = truth;
 }
+
+/// Ids listed with `since`/`until` given as `since`/`until` strings.
+async fn listed(app: &TestApp, token: &str, since: &str, until: &str) -> Vec<String> {
+    backfill(app, token, &[("since", since), ("until", until)]).await
+}
+
+#[tokio::test]
+async fn since_and_until_accept_the_strtotime_forms_meta_reads() {
+    let app = spawn().await;
+    let token = app.full_token(3);
+    // The sandbox clock stands at 2026-01-15T12:00:00Z.
+    let expected = listed(&app, &token, "1764547200", "1767225600").await;
+    assert!(!expected.is_empty());
+    for (since, until) in [
+        ("2025-12-01", "2026-01-01"),
+        ("2025-12-01T00:00:00+0000", "2026-01-01T00:00:00+0000"),
+        ("2025-12-01T00:00:00+00:00", "2026-01-01T00:00:00Z"),
+        ("2025-12-01 00:00:00", "2025-12-31T17:00:00-07:00"),
+    ] {
+        assert_eq!(
+            listed(&app, &token, since, until).await,
+            expected,
+            "{since} .. {until}"
+        );
+    }
+    let now = app.sandbox.clock().now_ts();
+    let week = listed(
+        &app,
+        &token,
+        &(now - 7 * 86_400).to_string(),
+        &now.to_string(),
+    )
+    .await;
+    assert_eq!(listed(&app, &token, "-7 days", "now").await, week);
+    let day_start = now - now.rem_euclid(86_400);
+    let yesterday = listed(
+        &app,
+        &token,
+        &(day_start - 86_400).to_string(),
+        &day_start.to_string(),
+    )
+    .await;
+    assert_eq!(listed(&app, &token, "yesterday", "today").await, yesterday);
+    let hours = listed(&app, &token, &(now - 36 * 3_600).to_string(), "now").await;
+    assert_eq!(listed(&app, &token, "-36 hours", "now").await, hours);
+    for garbage in [
+        "soon",
+        "2025-13-01",
+        "2025-12-01T00:00:00+99",
+        "-3 fortnights",
+    ] {
+        let (status, body) = app
+            .get(
+                "/me/threads",
+                &[("access_token", &token), ("since", garbage)],
+            )
+            .await;
+        assert_graph_error(status, &body, 100, None);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{garbage}");
+    }
+}
+
+#[tokio::test]
+async fn until_in_the_future_is_refused_not_clamped() {
+    let app = spawn().await;
+    let token = app.full_token(3);
+    let now = app.sandbox.clock().now_ts();
+    let refused = [
+        vec![("until", (now + 60).to_string())],
+        vec![("until", "+1 hour".to_owned())],
+        vec![("until", "tomorrow".to_owned())],
+        vec![("since", (now + 60).to_string())],
+        vec![("since", now.to_string())],
+    ];
+    for range in refused {
+        let mut query = vec![("access_token", token.clone())];
+        query.extend(range.iter().map(|(k, v)| (*k, v.clone())));
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = app.get("/me/threads", &query).await;
+        assert_graph_error(status, &body, 100, None);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{range:?}");
+    }
+    // The bound is inclusive: until = now is the newest allowed range.
+    let (status, page) = app
+        .get(
+            "/me/threads",
+            &[("access_token", &token), ("until", &now.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+}

@@ -7,3 +7,4 @@ mod listing;
 mod oauth;
 mod publish;
 mod replies;
+mod routing;

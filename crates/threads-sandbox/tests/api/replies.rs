@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_graph_error, spawn};
+use crate::helpers::{TestApp, assert_graph_error, spawn};
 use crate::publish::{create, publish};
 
 #[tokio::test]
@@ -140,4 +140,65 @@ async fn replies_reposts_hiding_and_deleting_work_on_own_posts() {
     )
     .await;
     assert_graph_error(code, &body, 10, None);
+}
+
+#[tokio::test]
+async fn hide_reads_booleans_like_every_other_parameter() {
+    let app = spawn().await;
+    let t = app.full_token(3);
+    let (_, created) = create(
+        &app,
+        &t,
+        &[
+            ("media_type", "TEXT"),
+            ("text", "root"),
+            ("auto_publish_text", "TRUE"),
+        ],
+    )
+    .await;
+    let root = created["id"].as_str().expect("auto-published media id");
+    app.advance(2 * 86_400).await;
+    let (_, replies) = app
+        .get(&format!("/{root}/replies"), &[("access_token", &t)])
+        .await;
+    let first = replies["data"][0]["id"].as_str().expect("a reply");
+    assert_eq!(hide_status(&app, &t, first, "TRUE").await, "HIDDEN");
+    assert_eq!(hide_status(&app, &t, first, "False").await, "NOT_HUSHED");
+    assert_eq!(hide_status(&app, &t, first, "1").await, "HIDDEN");
+    assert_eq!(hide_status(&app, &t, first, "0").await, "NOT_HUSHED");
+    let (code, body) = app
+        .post_form(
+            &format!("/{first}/manage_reply"),
+            &[("hide", "yes"), ("access_token", &t)],
+        )
+        .await;
+    assert_graph_error(code, &body, 100, None);
+    // `reverse` is read the same way: FALSE gives oldest first.
+    let (_, oldest_first) = app
+        .get(
+            &format!("/{root}/replies"),
+            &[("access_token", &t), ("reverse", "FALSE")],
+        )
+        .await;
+    let n = replies["data"].as_array().map_or(0, Vec::len);
+    assert!(n > 1, "{replies}");
+    assert_ne!(oldest_first["data"][0]["id"], replies["data"][0]["id"]);
+}
+
+/// Sets `hide` to `value` on `reply` and reads back its `hide_status`.
+async fn hide_status(app: &TestApp, t: &str, reply: &str, value: &str) -> String {
+    let (code, body) = app
+        .post_form(
+            &format!("/{reply}/manage_reply"),
+            &[("hide", value), ("access_token", t)],
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "hide={value}: {body}");
+    let (_, read) = app
+        .get(
+            &format!("/{reply}"),
+            &[("access_token", t), ("fields", "hide_status")],
+        )
+        .await;
+    read["hide_status"].as_str().unwrap_or_default().to_owned()
 }
