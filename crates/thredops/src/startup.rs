@@ -19,6 +19,9 @@ use crate::jobs::{self, Queue, Runner, RunnerConfig};
 use crate::store::{self, Store, now_unix};
 use crate::threads::ThreadsGateway;
 
+/// Longest the HTTP server waits for open connections to finish once stopping.
+const HTTP_DRAIN: Duration = Duration::from_secs(10);
+
 /// Opens the key and the database, applying migrations. Shared by `serve` and the admin commands.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<(MasterKey, Store)> {
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
@@ -86,6 +89,7 @@ impl Application {
         let state = AppState(Arc::new(App {
             stripe,
             support: crate::support::Hub::start(&store),
+            stopping: tokio::sync::watch::Sender::new(false),
             overview_cache: crate::analytics::overview::OverviewCache::new(
                 crate::analytics::overview::CACHE_CAPACITY,
             ),
@@ -126,10 +130,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stop_tx = state.stopping.clone();
+        let stop_rx = stop_tx.subscribe();
         tokio::spawn(async move {
             shutdown.await;
-            let _ = stop_tx.send(true);
+            stop_tx.send_replace(true);
         });
         let stopped = move || {
             let mut rx = stop_rx.clone();
@@ -156,15 +161,28 @@ impl Application {
             )
         });
         let app: Router = crate::http::router(state.clone());
-        let result = match state.settings.tls.clone() {
-            None => axum::serve(
-                self.listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stopped())
-            .await
-            .context("HTTP server failed"),
-            Some((cert, key)) => serve_tls(self.listener, app, &cert, &key, stopped()).await,
+        let serving = async {
+            match state.settings.tls.clone() {
+                None => axum::serve(
+                    self.listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stopped())
+                .await
+                .context("HTTP server failed"),
+                Some((cert, key)) => serve_tls(self.listener, app, &cert, &key, stopped()).await,
+            }
+        };
+        // Draining waits for open connections; a chat socket or a stream that does not end
+        // must not keep the process from stopping.
+        let drain_limit = async {
+            stopped().await;
+            tokio::time::sleep(HTTP_DRAIN).await;
+            tracing::warn!("connections still open after the drain period; closing them");
+        };
+        let result = tokio::select! {
+            result = serving => result,
+            () = drain_limit => Ok(()),
         };
         if let Some((background, publishing)) = workers {
             let _ = tokio::join!(background, publishing);

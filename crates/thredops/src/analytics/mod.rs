@@ -211,6 +211,9 @@ pub fn parse_timezone(name: &str) -> AppResult<Tz> {
 pub async fn set_timezone(state: &AppState, auth: &AuthUser, name: &str) -> AppResult<Tz> {
     let tz = parse_timezone(name)?;
     queries::set_timezone(&state.store, &auth.user.id, tz.name()).await?;
+    // Planned posts keep their wall-clock time in the new zone, from now on (not at their run,
+    // which for a zone ahead would already be late).
+    crate::publishing::retime_all(state, &auth.user.id, tz).await?;
     Ok(tz)
 }
 

@@ -49,6 +49,9 @@ pub struct App {
     pub support: crate::support::Hub,
     /// Computed analytics overviews, checked against each profile's data version.
     pub overview_cache: crate::analytics::overview::OverviewCache,
+    /// Turns true when the process starts stopping: long-lived responses (progress streams)
+    /// end so the server can drain.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Cheap-to-clone handle on [`App`].

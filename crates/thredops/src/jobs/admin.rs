@@ -68,6 +68,22 @@ impl Queue {
         .map(|r| r.rows_affected()))?)
     }
 
+    /// When the newest job under `dedup_key` is dead (its attempts used up), its last error.
+    pub async fn died_under(&self, dedup_key: &str) -> StoreResult<Option<String>> {
+        let newest: Option<(String, Option<String>)> = with_pool!(self.store, |p| {
+            sqlx::query_as(
+                "SELECT state, last_error FROM jobs WHERE dedup_key = $1 \
+                 ORDER BY created_at DESC, id DESC LIMIT 1",
+            )
+            .bind(dedup_key)
+            .fetch_optional(p)
+            .await
+        })?;
+        Ok(newest
+            .filter(|(state, _)| state == "dead")
+            .map(|(_, error)| error.unwrap_or_default()))
+    }
+
     /// The dead-letter list, most recent first, with `last_error`, for an admin view.
     pub async fn dead_jobs(&self, limit: i64) -> StoreResult<Vec<Job>> {
         let sql = concat!(

@@ -41,6 +41,7 @@ mod admin;
 mod backoff;
 mod claim;
 mod handler;
+mod instances;
 mod metrics;
 mod model;
 mod queue;

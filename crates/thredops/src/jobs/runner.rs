@@ -181,8 +181,13 @@ impl Runner {
                 tracing::warn!(kind = %kind, error = %e, "could not schedule a recurring job");
             }
         }
+        if let Err(e) = self.queue.register_instance(&self.instance, now_ms()).await {
+            tracing::warn!(error = %e, "could not register this runner; a crash will free its jobs only when their leases lapse");
+        }
         let runner = Arc::new(self);
         let (stop, stopped) = watch::channel(false);
+        // At once (a restart after a crash frees the dead process's jobs now), then each beat.
+        let beats = AbortOnDrop(tokio::spawn(runner.clone().beat()));
         let dispatcher = tokio::spawn(runner.clone().dispatch(stopped.clone()));
         let poller = AbortOnDrop(tokio::spawn(poll(
             runner.lane.clone(),
@@ -208,6 +213,7 @@ impl Runner {
             while running.join_next().await.is_some() {}
         }
         drop(poller);
+        drop(beats);
         if let Some(housekeeping) = housekeeping {
             housekeeping.abort();
         }
@@ -218,7 +224,29 @@ impl Runner {
                 0
             }
         };
+        if let Err(e) = runner.queue.unregister_instance(&runner.instance).await {
+            tracing::warn!(error = %e, "cannot unregister this runner; others will forget it shortly");
+        }
         tracing::info!(released, "job runner stopped");
+    }
+
+    /// Beats while the runner runs, and frees the jobs of instances found dead (see
+    /// [`super::instances`]).
+    async fn beat(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(super::instances::BEAT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = now_ms();
+            if let Err(e) = self.queue.beat(&self.instance, now).await {
+                tracing::warn!(error = %e, "cannot record this runner's beat");
+            }
+            match self.queue.reclaim_dead(&self.instance, now).await {
+                Ok(0) => {}
+                Ok(_) => self.queue.notify(),
+                Err(e) => tracing::warn!(error = %e, "cannot look for dead runner instances"),
+            }
+        }
     }
 
     /// Runs due jobs one at a time in the calling task until none is runnable; returns how many

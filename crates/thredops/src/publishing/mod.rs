@@ -8,6 +8,7 @@ pub mod progress;
 pub mod publisher;
 pub mod quota;
 pub mod quota_store;
+mod reconnect;
 mod recover;
 pub mod service;
 mod slots;
@@ -16,6 +17,8 @@ mod steps;
 pub mod store;
 pub mod suggest;
 pub mod when;
+
+pub use plan::retime_all;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,11 +82,30 @@ async fn sweep(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         .map_err(|e| JobError::retry(e.to_string()))?;
     for post in due {
         let at = post.scheduled_at.unwrap_or_else(now_unix);
-        state
+        let job = service::publish_job(&post, at);
+        let key = job.dedup_key.clone().unwrap_or_default();
+        let died = state
             .jobs
-            .enqueue(service::publish_job(&post, at))
+            .died_under(&key)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?;
+        if let Some(error) = died {
+            // Its run used up its attempts: the user is told, never left with "scheduled".
+            let reason = format!(
+                "ThredOps could not publish this post after several tries ({}). Press Retry to try again; anything already on Threads is checked first, never posted twice.",
+                error.trim_end_matches('.')
+            );
+            publisher::fail(&state, &post, &reason).await?;
+            continue;
+        }
+        state
+            .jobs
+            .enqueue(job)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+    }
+    if let Err(e) = reconnect::warn_due_soon(&state).await {
+        tracing::warn!(error = %format!("{e:#}"), "could not warn about posts on profiles that need reconnecting");
     }
     if let Err(e) = media::sweep_orphans(&state).await {
         tracing::warn!(error = %e, "could not sweep media of deleted accounts");

@@ -136,3 +136,60 @@ pub async fn timeline(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<
         })
         .collect())
 }
+
+/// Keeps a scheduled post's wall-clock time in `zone` (09:00 stays 09:00 local) when its zone
+/// is another: moves the instant, records the move in its ledger and gives it a run at the new
+/// time (the old run finds the time changed and does nothing). The new instant, or `None` when
+/// nothing moved (same zone, no local time, or the post changed meanwhile).
+pub(super) async fn retime(
+    state: &AppState,
+    post: &PostRecord,
+    zone: chrono_tz::Tz,
+) -> crate::store::StoreResult<Option<i64>> {
+    let (Some(local), Some(old_zone)) = (&post.local_time, &post.timezone) else {
+        return Ok(None);
+    };
+    if post.state != "scheduled" || zone.name() == old_zone {
+        return Ok(None);
+    }
+    let Some(naive) = when::parse_local(local) else {
+        return Ok(None);
+    };
+    let at = when::to_utc(naive, zone).timestamp();
+    if !state
+        .store
+        .retime_planned_post(&post.id, post.version, zone.name(), at)
+        .await?
+    {
+        return Ok(None);
+    }
+    let message = format!(
+        "Your time zone changed from {old_zone} to {}; still publishing at {local} local time, now {}.",
+        zone.name(),
+        when::show(DateTime::from_timestamp(at, 0).unwrap_or_default(), zone)
+    );
+    let _ = state
+        .store
+        .add_publish_event(&post.id, crate::jobs::now_ms(), "retimed", &message)
+        .await;
+    let mut moved = post.clone();
+    moved.scheduled_at = Some(at);
+    state.jobs.enqueue(publish_job(&moved, at)).await?;
+    Ok(Some(at))
+}
+
+/// Re-times every scheduled post of the user to `zone` at once (see [`retime`]), so a post is
+/// neither early nor late after the zone changes. Returns how many moved.
+pub async fn retime_all(
+    state: &AppState,
+    user_id: &str,
+    zone: chrono_tz::Tz,
+) -> crate::store::StoreResult<usize> {
+    let mut moved = 0;
+    for post in state.store.planned_posts_of(user_id, None).await? {
+        if retime(state, &post, zone).await?.is_some() {
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}

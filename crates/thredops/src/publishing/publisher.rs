@@ -22,7 +22,7 @@ use super::quota::{self, Gate};
 use super::quota_store::QuotaRow;
 use super::recover::{self, Outcome};
 use super::store::{PostRecord, PublisherWrite, QuotaOp, Written};
-use super::{media, service, when};
+use super::{media, when};
 use crate::http::state::AppState;
 use crate::jobs::{JobContext, JobError, now_ms};
 use crate::store::now_unix;
@@ -113,59 +113,30 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
     }
 }
 
-/// When the user's zone changed since scheduling, keeps the wall-clock time and moves the
-/// instant (09:00 stays 09:00 local); true when the post was moved to a new run.
+/// When the user's zone changed since scheduling (and the change did not re-time it, e.g. it
+/// was made by an older version), keeps the wall-clock time and moves the instant; true when
+/// the post was moved to a new run.
 async fn retimed(
     state: &AppState,
     post: &PostRecord,
     owner_timezone: Option<&str>,
 ) -> Result<bool, JobError> {
-    let (Some(local), Some(old_zone)) = (&post.local_time, &post.timezone) else {
-        return Ok(false);
-    };
     let zone = when::zone(owner_timezone);
-    if zone.name() == old_zone {
-        return Ok(false);
-    }
-    let Some(naive) = when::parse_local(local) else {
-        return Ok(false);
-    };
-    let at = when::to_utc(naive, zone).timestamp();
-    if !state
-        .store
-        .retime_planned_post(&post.id, post.version, zone.name(), at)
+    super::plan::retime(state, post, zone)
         .await
-        .map_err(|e| JobError::retry(e.to_string()))?
-    {
-        return Ok(true);
-    }
-    let message = format!(
-        "Your timezone changed to {}; still publishing at {local} local time, {}.",
-        zone.name(),
-        when::show(
-            chrono::DateTime::from_timestamp(at, 0).unwrap_or_default(),
-            zone
-        )
-    );
-    let _ = state
-        .store
-        .add_publish_event(&post.id, crate::jobs::now_ms(), "retimed", &message)
-        .await;
-    let mut moved = post.clone();
-    moved.scheduled_at = Some(at);
-    state
-        .jobs
-        .enqueue(service::publish_job(&moved, at))
-        .await
-        .map_err(|e| JobError::retry(e.to_string()))?;
-    Ok(true)
+        .map(|moved| moved.is_some())
+        .map_err(|e| JobError::retry(e.to_string()))
 }
 
 fn lost_unless(written: Written) -> Option<Outcome> {
     (written != Written::Done).then_some(Outcome::Lost)
 }
 
-async fn fail(state: &AppState, post: &PostRecord, reason: &str) -> Result<(), JobError> {
+pub(super) async fn fail(
+    state: &AppState,
+    post: &PostRecord,
+    reason: &str,
+) -> Result<(), JobError> {
     let w = PublisherWrite {
         state: "failed".into(),
         progress: post.progress.clone(),

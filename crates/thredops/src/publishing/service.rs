@@ -216,6 +216,8 @@ pub async fn create(state: &AppState, auth: &AuthUser, input: PostInput) -> AppR
         updated_at: now,
         published_at: None,
     };
+    let mut record = record;
+    record.note = super::reconnect::note_for(state, &record).await?;
     state.store.insert_planned_post(&record).await?;
     ledger(state, &record, "created").await;
     enqueue_if_scheduled(state, &record).await?;
@@ -282,7 +284,7 @@ async fn save(state: &AppState, record: &PostRecord, event: &str) -> AppResult<(
     record.progress = publisher::Progress::parse(&record.progress)
         .keep_published()
         .to_json();
-    record.note = None;
+    record.note = super::reconnect::note_for(state, &record).await?;
     record.failure = None;
     if !state.store.update_planned_post(&record, now_unix()).await? {
         return Err(AppError::Conflict(

@@ -167,8 +167,8 @@ impl Store {
     pub async fn insert_planned_post(&self, p: &PostRecord) -> StoreResult<()> {
         with_pool!(self, |pool| {
             sqlx::query(
-            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, attempts, acknowledged, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 1, 0, $11, $11)"
+            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, note, attempts, acknowledged, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, 0, 1, 0, $11, $11)"
         )
         .bind(&p.id)
         .bind(&p.user_id)
@@ -181,6 +181,7 @@ impl Store {
         .bind(p.scheduled_at)
         .bind(&p.progress)
         .bind(p.created_at)
+        .bind(&p.note)
         .execute(pool)
         .await
         .map(|r| r.rows_affected())

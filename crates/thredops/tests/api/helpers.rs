@@ -22,7 +22,8 @@ pub struct TestApp {
     pub state: AppState,
     pub data_dir: PathBuf,
     postgres: Option<(String, String)>,
-    _stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 /// The PostgreSQL server for tests, if configured.
@@ -86,7 +87,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until_stopped(async move {
+        let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
         }));
         Some(TestApp {
@@ -95,7 +96,8 @@ impl TestApp {
             state,
             data_dir,
             postgres,
-            _stop: stop,
+            stop: Some(stop),
+            server: Some(server),
         })
     }
 
@@ -155,6 +157,21 @@ pub fn client() -> reqwest::Client {
         .redirect(Policy::none())
         .build()
         .unwrap()
+}
+
+impl TestApp {
+    /// Tells the server to stop, as SIGTERM would.
+    pub fn begin_stop(&mut self) {
+        drop(self.stop.take());
+    }
+
+    /// Waits (at most `limit`) until the server has stopped; false if it still runs.
+    pub async fn stopped_within(&mut self, limit: std::time::Duration) -> bool {
+        let Some(server) = self.server.take() else {
+            return false;
+        };
+        matches!(tokio::time::timeout(limit, server).await, Ok(Ok(Ok(()))))
+    }
 }
 
 impl Drop for TestApp {

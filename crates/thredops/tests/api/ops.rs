@@ -11,6 +11,7 @@ on_both_backends!(
     metrics_count_requests_by_route,
     every_kind_of_response_carries_the_security_headers,
     openapi_documents_every_api_route,
+    stopping_ends_open_progress_streams,
 );
 
 async fn health_and_readiness_answer(app: TestApp) {
@@ -144,4 +145,48 @@ async fn openapi_documents_every_api_route(app: TestApp) {
     // Routes served under /api/v1 are all in the document (no undocumented handlers).
     let r = app.get("/api/v1/not-a-route").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// SIGTERM while a browser watches a sync's progress stream: the stream ends and the server
+/// stops in moments, not when the sync ends (nor never).
+async fn stopping_ends_open_progress_streams(mut app: TestApp) {
+    use threads_sandbox::FaultConfig;
+    app.signup("streams@example.com", "Tq8 vivid harness Kx2v")
+        .await;
+    let creator = crate::connect::creator(&app, "streamer", 400, 500);
+    crate::connect::sandbox(&app).set_faults(FaultConfig {
+        latency_ms: 300,
+        ..FaultConfig::default()
+    });
+    let profile = crate::connect::connect(&app, creator.user_id).await;
+    let mut stream = app
+        .client
+        .get(app.url(&format!("/app/profiles/{profile}/events")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+        .await
+        .expect("a progress event within seconds")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&first).contains("event: progress"),
+        "the sync is still running: {first:?}"
+    );
+    app.begin_stop();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the progress stream was still open 5 s after stopping began"
+    );
+    // Running jobs get their grace period (30 s), connections their drain (10 s).
+    assert!(
+        app.stopped_within(std::time::Duration::from_secs(45)).await,
+        "the server did not stop"
+    );
 }

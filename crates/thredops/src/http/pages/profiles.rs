@@ -164,7 +164,12 @@ async fn events(
     profiles::get(&state, &auth, &id).await?;
     let stream = futures_util::stream::unfold(Some((state, auth, id)), |ctx| async move {
         let (state, auth, id) = ctx?;
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // The stream ends when the server stops, so it never holds up a shutdown.
+        let mut stopping = state.stopping.subscribe();
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stopping.wait_for(|stop| *stop) => return None,
+        }
         let view = profiles::get(&state, &auth, &id).await.ok()?;
         let done = view.sync.progress.is_none() && view.sync.backfill_done_at.is_some();
         let event = Event::default()

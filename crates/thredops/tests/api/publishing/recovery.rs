@@ -18,6 +18,7 @@ on_both_backends!(
     the_media_id_is_stored_before_the_next_call,
     recovery_finds_the_post_among_many_published_since,
     a_chain_reply_interrupted_after_publishing_is_found_not_posted_again,
+    a_post_whose_run_used_up_its_attempts_fails_with_the_reason,
     two_runner_instances_publish_each_post_once,
     media_urls_are_unguessable_and_expire_after_publication,
 );
@@ -321,4 +322,38 @@ async fn write_progress(app: &TestApp, post_id: &str, progress: &serde_json::Val
     .await
     .map(|r| r.rows_affected()))
     .unwrap();
+}
+
+/// A run that used up its attempts leaves the post failed with the reason (and a Retry), not
+/// "scheduled" with a new run every minute.
+async fn a_post_whose_run_used_up_its_attempts_fails_with_the_reason(app: TestApp) {
+    let (profile, _) = setup(&app, "doomed").await;
+    let id = schedule_tomorrow(&app, &profile, &json!({"parts": [{"text": "Doomed"}]})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    make_due_now(&app, &id).await;
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE jobs SET state = 'dead', last_error = 'listing posts: connection reset' WHERE dedup_key LIKE $1"
+    )
+    .bind(format!("publish:{id}:%"))
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    crate::connect::run_due_now(&app, thredops::publishing::SWEEP).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["state"], "failed", "{p}");
+    assert!(
+        p["failure"].as_str().unwrap().contains("connection reset"),
+        "{p}"
+    );
+    let queued: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE dedup_key LIKE $1 AND state = 'queued'"
+    )
+    .bind(format!("publish:{id}:%"))
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert_eq!(queued, 0, "no new run for a failed post");
 }

@@ -9,6 +9,7 @@ use crate::on_both_backends;
 on_both_backends!(
     preflight_rejects_each_rule_breach_in_plain_words,
     other_users_posts_uploads_and_slots_are_not_found,
+    a_post_on_a_profile_that_needs_reconnecting_is_flagged_and_warned_once,
 );
 
 async fn preflight_rejects_each_rule_breach_in_plain_words(app: TestApp) {
@@ -250,4 +251,43 @@ async fn other_users_posts_uploads_and_slots_are_not_found(app: TestApp) {
         "someone else's profile and upload are not usable"
     );
     assert_eq!(get_post(&app, &post).await["state"], "draft", "untouched");
+}
+
+/// Scheduling on a profile that cannot publish says so at once, and the day before the post is
+/// due its owner gets one email and one ledger entry (not one a minute).
+async fn a_post_on_a_profile_that_needs_reconnecting_is_flagged_and_warned_once(app: TestApp) {
+    use thredops::with_pool;
+    let (profile, _) = setup(&app, "lapsed").await;
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE threads_profiles SET status = 'needs_reconnect' WHERE id = $1"
+    )
+    .bind(&profile)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let post = schedule_tomorrow(&app, &profile, &json!({"parts": [{"text": "Tomorrow"}]})).await;
+    assert_eq!(post["state"], "scheduled");
+    let note = post["note"].as_str().unwrap_or_default();
+    assert!(note.contains("needs reconnecting"), "{post}");
+    let id = post["id"].as_str().unwrap();
+    let mails_before = app.state.mailer.outbox_messages().len();
+    for _ in 0..2 {
+        crate::connect::run_due_now(&app, thredops::publishing::SWEEP).await;
+    }
+    let mails = app.state.mailer.outbox_messages();
+    assert_eq!(mails.len(), mails_before + 1, "one warning email");
+    assert!(mails.last().unwrap().contains("lapsed@example.com"));
+    let p = get_post(&app, id).await;
+    let warned = p["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "reconnect_warned")
+        .count();
+    assert_eq!(warned, 1, "{p}");
+    // A post on an active profile gets neither.
+    let (active, _) = setup(&app, "active").await;
+    let fine = schedule_tomorrow(&app, &active, &json!({"parts": [{"text": "Fine"}]})).await;
+    assert!(fine["note"].is_null(), "{fine}");
 }

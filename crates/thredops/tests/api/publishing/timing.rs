@@ -14,6 +14,7 @@ on_both_backends!(
     nine_local_stays_nine_local_across_dst_and_timezone_changes,
     slots_queue_posts_and_posts_can_be_rescheduled_cancelled_and_duplicated,
     a_post_goes_out_at_its_time_and_never_before,
+    changing_the_time_zone_retimes_planned_posts_at_once,
 );
 
 async fn set_zone(app: &TestApp, zone: &str) {
@@ -306,5 +307,67 @@ async fn a_post_goes_out_at_its_time_and_never_before(app: TestApp) {
     assert!(
         (0..3_000).contains(&late),
         "published {late} ms after its time"
+    );
+}
+
+/// Kolkata (UTC+5:30) to Kathmandu (UTC+5:45): 09:00 local comes 15 minutes sooner. The post
+/// moves when the zone changes, shows its new time at once and says so in its ledger, and its
+/// new run is due at the new time (no job had to run for any of it).
+async fn changing_the_time_zone_retimes_planned_posts_at_once(app: TestApp) {
+    let (profile, _) = setup(&app, "nomad").await;
+    set_zone(&app, "Asia/Kolkata").await;
+    let id = draft(&app, &profile, "Namaste").await;
+    let p = schedule(
+        &app,
+        &id,
+        json!({"action": "schedule", "local_time": "2027-11-02T09:00"}),
+    )
+    .await;
+    assert_eq!(
+        p["scheduled_at"].as_i64().unwrap(),
+        utc("2027-11-02T03:30:00Z")
+    );
+    let r = app
+        .client
+        .put(app.url("/api/v1/me/timezone"))
+        .json(&json!({"timezone": "Asia/Kathmandu"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let moved = get_post(&app, &id).await;
+    assert_eq!(
+        moved["scheduled_at"].as_i64().unwrap(),
+        utc("2027-11-02T03:15:00Z"),
+        "{moved}"
+    );
+    assert_eq!(moved["timezone"], "Asia/Kathmandu");
+    assert!(
+        moved["scheduled_display"]
+            .as_str()
+            .unwrap()
+            .contains("09:00"),
+        "{moved}"
+    );
+    let note = moved["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "retimed")
+        .expect("the move is in the ledger");
+    assert!(
+        note["message"].as_str().unwrap().contains("Asia/Kathmandu"),
+        "{note}"
+    );
+    let run_at: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
+        "SELECT MIN(run_at) FROM jobs WHERE kind = $1 AND state = 'queued'"
+    )
+    .bind(KIND)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert!(
+        run_at <= utc("2027-11-02T03:15:00Z") * 1000,
+        "a run is due by the new time: {run_at}"
     );
 }
