@@ -462,17 +462,26 @@ struct Report {
     duplicates: usize,
     lost: usize,
     mismatches: usize,
-    late_ms: Vec<i64>,
+    /// Lateness of single posts and of threads (three parts, each waiting for the one before).
+    late_single_ms: Vec<i64>,
+    late_thread_ms: Vec<i64>,
     after_kills_ms: Vec<i64>,
 }
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut late: Vec<Duration> = self
-            .late_ms
-            .iter()
-            .map(|ms| Duration::from_millis((*ms).max(0) as u64))
-            .collect();
+        let spread = |ms: &[i64]| {
+            let mut late: Vec<Duration> = ms
+                .iter()
+                .map(|ms| Duration::from_millis((*ms).max(0) as u64))
+                .collect();
+            format!(
+                "p50 {:.0} s, p99 {:.0} s, max {:.0} s",
+                percentile(&mut late, 0.5).as_secs_f64(),
+                percentile(&mut late, 0.99).as_secs_f64(),
+                percentile(&mut late, 1.0).as_secs_f64()
+            )
+        };
         let tail = self.after_kills_ms.iter().max().copied().unwrap_or(0);
         let tail = if tail < 0 {
             format!(
@@ -487,15 +496,14 @@ impl std::fmt::Display for Report {
         };
         write!(
             f,
-            "published {}, failed {}, duplicates {}, lost {}, mismatches {}; lateness p50 {:.1} s, p99 {:.1} s, max {:.1} s; {tail}",
+            "published {}, failed {}, duplicates {}, lost {}, mismatches {}; lateness of single posts {}, of threads {}; {tail}",
             self.published,
             self.failed,
             self.duplicates,
             self.lost,
             self.mismatches,
-            percentile(&mut late, 0.5).as_secs_f64(),
-            percentile(&mut late, 0.99).as_secs_f64(),
-            percentile(&mut late, 1.0).as_secs_f64(),
+            spread(&self.late_single_ms),
+            spread(&self.late_thread_ms),
         )
     }
 }
@@ -525,7 +533,12 @@ fn compare(
                     r.mismatches += 1;
                 }
                 if let Some(at) = published_at_ms(v) {
-                    r.late_ms.push(at - p.due * 1000);
+                    let late = if p.parts.len() > 1 {
+                        &mut r.late_thread_ms
+                    } else {
+                        &mut r.late_single_ms
+                    };
+                    late.push(at - p.due * 1000);
                     r.after_kills_ms.push(at - killed_until * 1000);
                 }
             }

@@ -18,6 +18,7 @@ on_both_backends!(
     a_lapsed_last_attempt_is_reaped_as_dead,
     releasing_puts_a_workers_jobs_back_without_counting_the_attempt,
     progress_is_visible_while_the_lease_is_held,
+    a_dead_instances_jobs_are_free_at_once_and_a_live_ones_are_not,
 );
 
 async fn a_failed_attempt_is_requeued_no_sooner_than_the_retry_hint(db: TestDb) {
@@ -334,4 +335,58 @@ async fn progress_is_visible_while_the_lease_is_held(db: TestDb) {
     );
     let job = queue.get(&id).await.unwrap().unwrap();
     assert!(job.lease_expires_at.unwrap() >= now_ms() + 100_000);
+}
+
+/// Instances beat; one whose beat is stale, or whose process is gone from this machine, has its
+/// running jobs freed at once (attempt not counted), while a live instance keeps its own.
+async fn a_dead_instances_jobs_are_free_at_once_and_a_live_ones_are_not(db: TestDb) {
+    use thredops::with_pool;
+    let queue = Queue::new(db.store.clone());
+    let now = now_ms();
+    let mut ids = Vec::new();
+    for owner in ["stale", "live", "crashed"] {
+        let id = queue
+            .enqueue(NewJob::new(format!("{owner}-kind"), json!({})))
+            .await
+            .unwrap();
+        let kind = format!("{owner}-kind");
+        let job = queue
+            .claim(&format!("{owner}/1"), &[kind.as_str()], LEASE, now_ms())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.id, id);
+        ids.push((id, kind));
+    }
+    queue
+        .register_instance("stale", now - 60_000)
+        .await
+        .unwrap();
+    queue.register_instance("live", now).await.unwrap();
+    queue.register_instance("crashed", now).await.unwrap();
+    // The crashed instance beat a moment ago, but its process no longer exists here.
+    with_pool!(db.store, |p| sqlx::query(
+        "UPDATE job_instances SET process = '999999999:1' WHERE instance = 'crashed'"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let freed = queue.reclaim_dead("me", now).await.unwrap();
+    assert_eq!(freed, 2, "the stale and the crashed instance's jobs");
+    for (owner, (id, kind)) in ["stale", "live", "crashed"].iter().zip(&ids) {
+        let claimed = queue
+            .claim("me/1", &[kind.as_str()], LEASE, now_ms())
+            .await
+            .unwrap();
+        if *owner == "live" {
+            assert!(claimed.is_none(), "a live instance keeps its job");
+        } else {
+            let job = claimed.unwrap_or_else(|| panic!("{owner}'s job is free"));
+            assert_eq!(&job.id, id);
+            assert_eq!(job.attempts, 1, "the interrupted attempt is not counted");
+        }
+    }
+    // Dead instances are forgotten; a second look frees nothing more.
+    assert_eq!(queue.reclaim_dead("me", now_ms()).await.unwrap(), 0);
 }

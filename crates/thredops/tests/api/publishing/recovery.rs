@@ -19,6 +19,7 @@ on_both_backends!(
     recovery_finds_the_post_among_many_published_since,
     a_chain_reply_interrupted_after_publishing_is_found_not_posted_again,
     a_post_whose_run_used_up_its_attempts_fails_with_the_reason,
+    a_chain_reply_that_cannot_be_looked_up_fails_with_a_reconnect_request,
     two_runner_instances_publish_each_post_once,
     media_urls_are_unguessable_and_expire_after_publication,
 );
@@ -356,4 +357,73 @@ async fn a_post_whose_run_used_up_its_attempts_fails_with_the_reason(app: TestAp
     .await)
     .unwrap();
     assert_eq!(queued, 0, "no new run for a failed post");
+}
+
+/// As above, on a profile whose owner did not grant reading replies: the reply cannot be looked
+/// up, so the post fails at once with what to do, never retried forever or posted again.
+async fn a_chain_reply_that_cannot_be_looked_up_fails_with_a_reconnect_request(app: TestApp) {
+    use crate::connect::{PASSWORD, creator, decide, start_connect, wait_for_backfill};
+    app.signup("noreplies@example.com", PASSWORD).await;
+    let c = creator(&app, "noreplies", 5, 500);
+    let (_, consent) = start_connect(&app, &app.client).await;
+    // The owner unticks "read replies" on Meta's consent screen.
+    let consent = consent.replace(",threads_read_replies", "");
+    let callback = decide(&app, &app.client, &consent, c.user_id, "allow").await;
+    let r = app.client.get(callback).send().await.unwrap();
+    let profile = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/app/profiles/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    wait_for_backfill(&app, &profile).await;
+    let session = sandbox_session(&app, c.user_id);
+    let id = schedule_tomorrow(
+        &app,
+        &profile,
+        &json!({"parts": [{"text": "Root two"}, {"text": "Second two"}, {"text": "Third two"}]}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root = auto_publish(&session, "Root two").await;
+    let reply = ContainerBuilder::text("Second two")
+        .reply_to(threads_api::MediaId::new(root.clone()))
+        .build()
+        .unwrap();
+    let Created::Container(container) = session.create_container(&reply).await.unwrap() else {
+        panic!("published at once");
+    };
+    let now = sandbox(&app).clock().now_ts();
+    write_progress(
+        &app,
+        &id,
+        &json!({"parts": [
+            {"children": [], "media_id": root, "container_id": null, "publish_started": now, "permalink": null},
+            {"children": [], "container_id": container.as_str(), "publish_started": now, "media_id": null, "permalink": null},
+        ]}),
+    )
+    .await;
+    session.publish(&container).await.unwrap();
+    make_due_now(&app, &id).await;
+    publish_everything(&app).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["state"], "failed", "{p}");
+    assert!(
+        p["failure"].as_str().unwrap().contains("read your replies"),
+        "{p}"
+    );
+    let t = truth(&app, c.user_id).await;
+    once(&t["replies"], "Second two");
+    assert!(
+        !t["replies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["text"] == "Third two"),
+        "nothing after the unknown part is published"
+    );
 }
