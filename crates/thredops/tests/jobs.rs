@@ -13,5 +13,7 @@ mod leases;
 mod queue;
 #[path = "jobs/runner.rs"]
 mod runner;
+#[path = "jobs/schema.rs"]
+mod schema;
 #[path = "jobs/supervision.rs"]
 mod supervision;

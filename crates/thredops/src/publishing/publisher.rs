@@ -232,7 +232,9 @@ impl Run<'_> {
                 ..w.clone()
             })
             .await?;
-        if written == Written::NoQuota {
+        let mut asked = asked;
+        let mut tries = 0;
+        while written == Written::NoQuota {
             // The reading is old or nearly used up: read again (or use a reading another worker
             // took meanwhile) and reserve against that reading only.
             let Some(row) = quota::read(self, asked).await? else {
@@ -242,11 +244,19 @@ impl Run<'_> {
             written = self
                 .apply(PublisherWrite {
                     quota: reserve(quota::fresh(asked)),
-                    ..w
+                    ..w.clone()
                 })
                 .await?;
             if written == Written::NoQuota {
-                return Ok(Some(quota::used_up(&row)));
+                if tries == quota::SETTLE_TRIES {
+                    return Ok(Some(quota::used_up(&row)));
+                }
+                // A call that returned (Meta counted it) but whose return is not recorded yet
+                // is subtracted twice from a reading: let it settle, then read once more before
+                // making the post wait an hour.
+                tries += 1;
+                tokio::time::sleep(quota::SETTLE_WAIT).await;
+                asked = now_ms();
             }
         }
         self.quota_held = written == Written::Done;

@@ -44,6 +44,12 @@ pub const MARGIN: i64 = 10;
 /// request timeout, backoff and `Retry-After` included).
 pub const QUIET: Duration = Duration::from_secs(300);
 
+/// Readings taken again, [`SETTLE_WAIT`] apart, before a post is deferred for want of quota: a
+/// call whose return is not yet recorded makes a reading leave one post too few.
+pub const SETTLE_TRIES: u32 = 2;
+/// How long calls in flight are given to settle between those readings.
+pub const SETTLE_WAIT: Duration = Duration::from_millis(500);
+
 /// One reader of `threads_publishing_limit` per profile at a time in this process, so a burst of
 /// due posts reads a profile's quota once, not once per worker.
 #[derive(Debug, Default)]

@@ -35,6 +35,10 @@ pub async fn start_connect(state: &AppState, auth: &AuthUser) -> AppResult<Strin
     crate::billing::check_can_connect(state, auth).await?;
     let token = crate::crypto::random_token(32);
     let now = now_unix();
+    // Abandoned attempts (the consent window closed) would otherwise stay forever.
+    if let Err(e) = state.store.prune_oauth_states(now).await {
+        tracing::warn!(error = %e, "could not remove expired connection states");
+    }
     state
         .store
         .create_oauth_state(

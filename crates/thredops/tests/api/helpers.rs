@@ -28,9 +28,16 @@ pub struct TestApp {
 
 /// The PostgreSQL server for tests, if configured.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("THREDOPS_TEST_DATABASE_URL")
+    let url = std::env::var("THREDOPS_TEST_DATABASE_URL")
         .ok()
-        .filter(|v| !v.is_empty())
+        .filter(|v| !v.is_empty());
+    // CI sets this so that the PostgreSQL half of the suite can never be skipped silently.
+    let required = std::env::var("THREDOPS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    assert!(
+        url.is_some() || !required,
+        "THREDOPS_REQUIRE_POSTGRES=1 but THREDOPS_TEST_DATABASE_URL is not set"
+    );
+    url
 }
 
 fn db_url_with_name(admin: &str, name: &str) -> String {

@@ -155,6 +155,22 @@ async fn a_forged_reused_or_expired_state_is_refused_before_any_exchange(app: Te
     );
     let list: Vec<Value> = app.get("/api/v1/profiles").await.json().await.unwrap();
     assert_eq!(list.len(), 1, "only the one good connection exists");
+    // Expired attempts do not stay in the database: the next attempt clears them.
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE oauth_states SET expires_at = 1"
+    )
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    start_connect(&app, &app.client).await;
+    let left: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
+        "SELECT count(*) FROM oauth_states"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert_eq!(left, 1, "only the attempt just started is kept");
 }
 
 async fn one_threads_profile_cannot_join_two_accounts(app: TestApp) {
