@@ -175,9 +175,8 @@ pub async fn truth(app: &TestApp, user_id: u64) -> Value {
         .unwrap()
 }
 
-/// Makes every queued job of `kind` due now (the queue's clock is real time; the sandbox's is
-/// simulated) and waits until none of them is queued or running.
-pub async fn run_due_now(app: &TestApp, kind: &str) {
+/// Makes every queued job of `kind` due now and wakes the runners, without waiting for them.
+pub async fn start_due_runs(app: &TestApp, kind: &str) {
     use thredops::with_pool;
     with_pool!(app.state.store, |p| sqlx::query(
         "UPDATE jobs SET run_at = 0 WHERE kind = $1 AND state = 'queued'"
@@ -188,6 +187,13 @@ pub async fn run_due_now(app: &TestApp, kind: &str) {
     .map(|r| r.rows_affected()))
     .unwrap();
     app.state.jobs.notify();
+}
+
+/// Makes every queued job of `kind` due now (the queue's clock is real time; the sandbox's is
+/// simulated) and waits until none of them is queued or running.
+pub async fn run_due_now(app: &TestApp, kind: &str) {
+    use thredops::with_pool;
+    start_due_runs(app, kind).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let pending: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(

@@ -9,7 +9,7 @@ use thredops::publishing::publisher::KIND;
 use thredops::with_pool;
 
 use super::support::*;
-use crate::connect::{run_due_now, sandbox, truth};
+use crate::connect::{run_due_now, sandbox, start_due_runs, truth};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
@@ -181,15 +181,8 @@ async fn the_media_id_is_stored_before_the_next_call(app: TestApp) {
         ..FaultConfig::default()
     });
     make_due_now(&app, &id).await;
-    with_pool!(app.state.store, |p| sqlx::query(
-        "UPDATE jobs SET run_at = 0 WHERE kind = $1 AND state = 'queued'"
-    )
-    .bind(KIND)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))
-    .unwrap();
-    app.state.jobs.notify();
+    // Started, not awaited: the test watches the run while its permalink read hangs.
+    start_due_runs(&app, KIND).await;
     let deadline = Instant::now() + Duration::from_secs(6);
     let on_threads = loop {
         let t = truth(&app, user_id).await;
@@ -268,33 +261,8 @@ async fn recovery_finds_the_post_among_many_published_since(app: TestApp) {
 async fn a_chain_reply_interrupted_after_publishing_is_found_not_posted_again(app: TestApp) {
     let (profile, user_id) = setup(&app, "chain").await;
     let session = sandbox_session(&app, user_id);
-    let id = schedule_tomorrow(
-        &app,
-        &profile,
-        &json!({"parts": [{"text": "Root"}, {"text": "Second"}, {"text": "Third"}]}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let root = auto_publish(&session, "Root").await;
-    let reply = ContainerBuilder::text("Second")
-        .reply_to(threads_api::MediaId::new(root.clone()))
-        .build()
-        .unwrap();
-    let Created::Container(container) = session.create_container(&reply).await.unwrap() else {
-        panic!("published at once");
-    };
-    let progress = json!({"parts": [
-        {"children": [], "media_id": root, "container_id": null, "publish_started": sandbox(&app).clock().now_ts(), "permalink": null},
-        {"children": [], "container_id": container.as_str(), "publish_started": sandbox(&app).clock().now_ts(), "media_id": null, "permalink": null},
-    ]});
-    write_progress(&app, &id, &progress).await;
-    session
-        .publish(&ContainerId::new(container.as_str()))
-        .await
-        .unwrap();
-    make_due_now(&app, &id).await;
+    let id = thread_interrupted_at_its_reply(&app, &session, &profile, ["Root", "Second", "Third"])
+        .await;
     publish_everything(&app).await;
     let p = get_post(&app, &id).await;
     assert_eq!(p["state"], "published", "{p}");
@@ -380,35 +348,13 @@ async fn a_chain_reply_that_cannot_be_looked_up_fails_with_a_reconnect_request(a
         .to_owned();
     wait_for_backfill(&app, &profile).await;
     let session = sandbox_session(&app, c.user_id);
-    let id = schedule_tomorrow(
+    let id = thread_interrupted_at_its_reply(
         &app,
+        &session,
         &profile,
-        &json!({"parts": [{"text": "Root two"}, {"text": "Second two"}, {"text": "Third two"}]}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let root = auto_publish(&session, "Root two").await;
-    let reply = ContainerBuilder::text("Second two")
-        .reply_to(threads_api::MediaId::new(root.clone()))
-        .build()
-        .unwrap();
-    let Created::Container(container) = session.create_container(&reply).await.unwrap() else {
-        panic!("published at once");
-    };
-    let now = sandbox(&app).clock().now_ts();
-    write_progress(
-        &app,
-        &id,
-        &json!({"parts": [
-            {"children": [], "media_id": root, "container_id": null, "publish_started": now, "permalink": null},
-            {"children": [], "container_id": container.as_str(), "publish_started": now, "media_id": null, "permalink": null},
-        ]}),
+        ["Root two", "Second two", "Third two"],
     )
     .await;
-    session.publish(&container).await.unwrap();
-    make_due_now(&app, &id).await;
     publish_everything(&app).await;
     let p = get_post(&app, &id).await;
     assert_eq!(p["state"], "failed", "{p}");
@@ -426,4 +372,44 @@ async fn a_chain_reply_that_cannot_be_looked_up_fails_with_a_reconnect_request(a
             .any(|r| r["text"] == "Third two"),
         "nothing after the unknown part is published"
     );
+}
+
+/// Schedules a three-part thread for tomorrow and plays a worker that published its first part,
+/// then published the second from its container and died before storing that reply's id. The
+/// post is then made due. Returns the post's id.
+async fn thread_interrupted_at_its_reply(
+    app: &TestApp,
+    session: &threads_api::Session,
+    profile: &str,
+    texts: [&str; 3],
+) -> String {
+    let parts: Vec<_> = texts.iter().map(|t| json!({"text": t})).collect();
+    let id = schedule_tomorrow(app, profile, &json!({"parts": parts})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root = auto_publish(session, texts[0]).await;
+    let reply = ContainerBuilder::text(texts[1])
+        .reply_to(threads_api::MediaId::new(root.clone()))
+        .build()
+        .unwrap();
+    let Created::Container(container) = session.create_container(&reply).await.unwrap() else {
+        panic!("published at once");
+    };
+    let now = sandbox(app).clock().now_ts();
+    write_progress(
+        app,
+        &id,
+        &json!({"parts": [
+            {"children": [], "media_id": root, "container_id": null, "publish_started": now, "permalink": null},
+            {"children": [], "container_id": container.as_str(), "publish_started": now, "media_id": null, "permalink": null},
+        ]}),
+    )
+    .await;
+    session
+        .publish(&ContainerId::new(container.as_str()))
+        .await
+        .unwrap();
+    make_due_now(app, &id).await;
+    id
 }
