@@ -1,6 +1,7 @@
 //! Privacy: the deletion paths (account, Meta callbacks, support requests), the inactivity purge,
 //! the data export and the staff access log that keep the privacy policy's promises.
 
+pub mod callbacks;
 pub mod export;
 pub mod purge;
 pub mod requests;

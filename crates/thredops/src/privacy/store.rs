@@ -299,3 +299,46 @@ impl Store {
         .map(|r| r.rows_affected()))?)
     }
 }
+
+impl Store {
+    /// The answer given to an already applied Meta callback with this request hash.
+    pub async fn applied_meta_callback(&self, request_hash: &str) -> StoreResult<Option<String>> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar("SELECT response FROM meta_callbacks WHERE request_hash = $1")
+                .bind(request_hash)
+                .fetch_optional(p)
+                .await
+        })?)
+    }
+
+    /// Remembers an applied Meta callback and its answer (the first answer wins), and forgets
+    /// those older than `forget_before`, which their freshness check refuses anyway.
+    pub async fn record_meta_callback(
+        &self,
+        request_hash: &str,
+        kind: &str,
+        response: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| async {
+            sqlx::query("DELETE FROM meta_callbacks WHERE applied_at < $1")
+                .bind(forget_before)
+                .execute(p)
+                .await?;
+            sqlx::query(
+                "INSERT INTO meta_callbacks (request_hash, kind, response, applied_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (request_hash) DO NOTHING",
+            )
+            .bind(request_hash)
+            .bind(kind)
+            .bind(response)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        }
+        .await)?;
+        Ok(())
+    }
+}

@@ -16,8 +16,9 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::session::Visitor;
 use crate::http::state::AppState;
 use crate::privacy::purge::{self, code_hash};
-use crate::privacy::{requests, signed_request};
+use crate::privacy::{callbacks, requests, signed_request};
 use crate::store::now_unix;
+use sha2::{Digest, Sha256};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -190,9 +191,16 @@ fn shown_status(r: &crate::privacy::store::ReceiptRecord) -> &str {
     }
 }
 
+/// A Meta callback whose signature checked out.
+struct Callback {
+    request: signed_request::SignedRequest,
+    /// SHA-256 of the raw `signed_request`, to recognise it if it comes again.
+    hash: String,
+}
+
 /// Verifies the `signed_request` field of a Meta callback body. Nothing is parsed or done before
 /// the signature checks out.
-fn verified(state: &AppState, body: &Bytes) -> AppResult<signed_request::SignedRequest> {
+fn verified(state: &AppState, body: &Bytes) -> AppResult<Callback> {
     #[derive(Deserialize)]
     struct CallbackForm {
         signed_request: String,
@@ -200,28 +208,38 @@ fn verified(state: &AppState, body: &Bytes) -> AppResult<signed_request::SignedR
     let form: CallbackForm = serde_urlencoded::from_bytes(body)
         .map_err(|_| AppError::BadRequest("Expected a form body with signed_request.".into()))?;
     let secret = state.threads.app.client_secret.expose();
-    signed_request::parse(&form.signed_request, secret, now_unix()).map_err(|e| {
+    let request = signed_request::parse(&form.signed_request, secret, now_unix()).map_err(|e| {
         tracing::warn!(reason = %e, "Meta callback refused");
         AppError::BadRequest(e.to_string())
-    })
+    })?;
+    let hash = hex::encode(Sha256::digest(form.signed_request.as_bytes()));
+    Ok(Callback { request, hash })
 }
 
 async fn deauthorize(
     State(state): State<AppState>,
     body: Bytes,
 ) -> AppResult<Json<serde_json::Value>> {
-    let request = verified(&state, &body)?;
-    let found = purge::deauthorize_threads_user(&state, &request.user_id).await?;
-    Ok(Json(json!({"status": "ok", "profile_found": found})))
+    let callback = verified(&state, &body)?;
+    let user = callback.request.user_id.clone();
+    callbacks::apply_once(&state, "deauthorize", &callback.hash, || async {
+        let found = purge::deauthorize_threads_user(&state, &user).await?;
+        Ok(json!({"status": "ok", "profile_found": found}))
+    })
+    .await
+    .map(Json)
 }
 
 async fn data_deletion(
     State(state): State<AppState>,
     body: Bytes,
 ) -> AppResult<Json<serde_json::Value>> {
-    let request = verified(&state, &body)?;
-    let receipt = purge::purge_threads_user(&state, &request.user_id).await?;
-    Ok(Json(
-        json!({"url": receipt.url, "confirmation_code": receipt.confirmation_code}),
-    ))
+    let callback = verified(&state, &body)?;
+    let user = callback.request.user_id.clone();
+    callbacks::apply_once(&state, "data_deletion", &callback.hash, || async {
+        let receipt = purge::purge_threads_user(&state, &user).await?;
+        Ok(json!({"url": receipt.url, "confirmation_code": receipt.confirmation_code}))
+    })
+    .await
+    .map(Json)
 }

@@ -12,6 +12,7 @@ on_both_backends!(
     meta_deletion_callback_returns_status_url_and_code,
     meta_deauthorize_callback_destroys_tokens_and_disconnects,
     bad_meta_callbacks_are_refused_without_effect,
+    a_replayed_meta_callback_changes_nothing_and_gets_the_first_answer,
 );
 
 async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
@@ -65,7 +66,7 @@ async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
     let again: Value = meta_callback(
         &app,
         "delete",
-        &signed(&threads_id, chrono::Utc::now().timestamp()),
+        &signed(&threads_id, chrono::Utc::now().timestamp() - 1),
     )
     .await
     .json()
@@ -153,4 +154,40 @@ async fn bad_meta_callbacks_are_refused_without_effect(app: TestApp) {
         (Some("active"), Some(true))
     );
     assert_eq!(app.state.store.post_count(&profile).await.unwrap(), 5);
+}
+
+/// A captured data-deletion request sent again, after the person connected the profile again:
+/// the same answer as the first time (same receipt), and the new connection stays.
+async fn a_replayed_meta_callback_changes_nothing_and_gets_the_first_answer(app: TestApp) {
+    let (_, profile, threads_id) =
+        creator_account(&app, "replay@example.com", "replay_posts", 6).await;
+    let captured = signed(&threads_id, chrono::Utc::now().timestamp());
+    let first: Value = meta_callback(&app, "delete", &captured)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let gone: Value = app.get("/api/v1/profiles").await.json().await.unwrap();
+    assert!(gone.as_array().unwrap().is_empty(), "{gone}");
+    // The person connects the same Threads account again.
+    let user: u64 = threads_id.parse().unwrap();
+    let again = crate::connect::connect(&app, user).await;
+    crate::connect::wait_for_backfill(&app, &again).await;
+    assert_ne!(again, profile);
+    for hook in ["delete", "deauthorize"] {
+        let r = meta_callback(&app, hook, &captured).await;
+        assert_eq!(r.status(), StatusCode::OK, "{hook}");
+        if hook == "delete" {
+            let replayed: Value = r.json().await.unwrap();
+            assert_eq!(replayed, first, "the first receipt, not a new deletion");
+        }
+    }
+    let p: Value = app
+        .get(&format!("/api/v1/profiles/{again}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["status"], "active", "{p}");
+    assert!(app.state.store.post_count(&again).await.unwrap() > 0);
 }
