@@ -95,6 +95,29 @@ pub async fn preflight(
     Ok((compose::preflight(c, &lookup), compose::kind_of(c, &lookup)))
 }
 
+/// Every attached file must be one of the user's live uploads, drafts included: a draft must
+/// not hold another user's (or a made-up) upload id.
+async fn own_uploads_only(state: &AppState, auth: &AuthUser, c: &Composition) -> AppResult<()> {
+    let mut fields = std::collections::BTreeMap::new();
+    for (i, part) in c.parts.iter().enumerate() {
+        for (m, item) in part.media.iter().enumerate() {
+            if media::get(state, &auth.user.id, &item.id).await?.is_none() {
+                fields.insert(
+                    format!("parts[{i}].media[{m}]"),
+                    "This file is not one of your uploads (it may have been deleted). Upload it again.".to_owned(),
+                );
+            }
+        }
+    }
+    if fields.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Validation {
+        message: "This post refers to files that are not among your uploads.".into(),
+        fields,
+    })
+}
+
 fn rejected(p: Preflight) -> AppError {
     let first = p.problems.values().next().cloned().unwrap_or_default();
     AppError::Validation {
@@ -179,6 +202,7 @@ async fn owned_profile(state: &AppState, auth: &AuthUser, profile_id: &str) -> A
 /// Creates a draft or scheduled post.
 pub async fn create(state: &AppState, auth: &AuthUser, input: PostInput) -> AppResult<PostView> {
     owned_profile(state, auth, &input.profile_id).await?;
+    own_uploads_only(state, auth, &input.content).await?;
     let (check, kind) = preflight(state, auth, &input.content).await?;
     let action = input.action.as_deref();
     if !check.ok() && action.unwrap_or("draft") != "draft" {
@@ -241,6 +265,7 @@ pub async fn update(
         )));
     }
     owned_profile(state, auth, &input.profile_id).await?;
+    own_uploads_only(state, auth, &input.content).await?;
     let (check, kind) = preflight(state, auth, &input.content).await?;
     let action = input.action.as_deref();
     if !check.ok() && action.unwrap_or("draft") != "draft" {
@@ -339,10 +364,20 @@ pub async fn cancel(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Po
     view(state, auth, &record).await
 }
 
-/// Copies a post as a new draft.
+/// Copies a post as a new draft, with the files that are still among the user's uploads (a
+/// published post's files are removed once Threads has them).
 pub async fn duplicate(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<PostView> {
     let record = owned(state, auth, id).await?;
-    let content = open(state, &record).await?;
+    let mut content = open(state, &record).await?;
+    for part in &mut content.parts {
+        let mut kept = Vec::with_capacity(part.media.len());
+        for item in part.media.drain(..) {
+            if media::get(state, &auth.user.id, &item.id).await?.is_some() {
+                kept.push(item);
+            }
+        }
+        part.media = kept;
+    }
     create(
         state,
         auth,

@@ -251,6 +251,33 @@ async fn other_users_posts_uploads_and_slots_are_not_found(app: TestApp) {
         "someone else's profile and upload are not usable"
     );
     assert_eq!(get_post(&app, &post).await["state"], "draft", "untouched");
+    // Not even a draft may hold a file that is not one of the user's uploads.
+    let made_up = json!({"profile_id": profile, "content": {"parts": [{"text": "x", "media": [{"id": "00000000-0000-4000-8000-000000000000"}]}]}});
+    let r = app.post_json("/api/v1/publishing/posts", &made_up).await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["fields"]["parts[0].media[0]"]
+            .as_str()
+            .is_some_and(|m| m.contains("not one of your uploads")),
+        "{body}"
+    );
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/publishing/posts/{post}")))
+        .json(&made_up)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "nor an edited one");
+    let with_mine = json!({"profile_id": profile, "content": {"parts": [{"text": "x", "media": [{"id": img}]}]}});
+    assert_eq!(
+        app.post_json("/api/v1/publishing/posts", &with_mine)
+            .await
+            .status(),
+        201,
+        "the user's own upload is fine in a draft"
+    );
 }
 
 /// Scheduling on a profile that cannot publish says so at once, and the day before the post is
