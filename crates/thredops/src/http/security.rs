@@ -71,25 +71,39 @@ pub async fn same_origin_writes(
     next.run(request).await
 }
 
+/// A browser write is same-origin only when its `Origin` is the configured public origin (or,
+/// when that is a loopback address, the same scheme and port under another loopback name).
+/// Neither the `Host` header nor a scheme the deployment does not use are trusted: a page on a
+/// domain that resolves to this server (DNS rebinding) sends its own name as both `Origin` and
+/// `Host`, and `Sec-Fetch-Site: same-origin` with them.
 fn is_cross_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        return !same_origin(origin, public_origin);
+    }
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return !matches!(site, "same-origin" | "none");
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // No browser hint: a non-browser client, which cannot ride on a victim's cookies.
+    // No browser hint: a non-browser client, which cannot ride on a victim's cookies.
+    false
+}
+
+const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
+fn same_origin(origin: &str, public_origin: &str) -> bool {
+    if origin == public_origin {
+        return true;
+    }
+    let (Ok(origin), Ok(public)) = (url::Url::parse(origin), url::Url::parse(public_origin)) else {
         return false;
     };
-    if origin == public_origin {
-        return false;
-    }
-    // Also accept the origin the browser actually used (e.g. localhost vs 127.0.0.1).
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let host_origin_http = format!("http://{host}");
-    let host_origin_https = format!("https://{host}");
-    !(origin == host_origin_http || origin == host_origin_https)
+    let loopback = |u: &url::Url| {
+        u.host_str()
+            .is_some_and(|h| LOOPBACK_NAMES.contains(&h) || h == "::1")
+    };
+    loopback(&public)
+        && loopback(&origin)
+        && origin.scheme() == public.scheme()
+        && origin.port_or_known_default() == public.port_or_known_default()
 }
 
 #[cfg(test)]
@@ -138,5 +152,39 @@ mod tests {
             "http://127.0.0.1:8080"
         ));
         assert!(!is_cross_origin(&h(&[]), "https://a.example"));
+    }
+
+    #[test]
+    fn only_the_configured_origin_counts_not_the_host_header() {
+        // DNS rebinding: a foreign name that resolves here, sent as Origin and Host alike.
+        assert!(is_cross_origin(
+            &h(&[
+                ("origin", "http://rebind.example:8080"),
+                ("host", "rebind.example:8080"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            "http://127.0.0.1:8080"
+        ));
+        // The https scheme on an http deployment, and another port, are other origins.
+        assert!(is_cross_origin(
+            &h(&[
+                ("origin", "https://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ]),
+            "http://127.0.0.1:8080"
+        ));
+        assert!(is_cross_origin(
+            &h(&[("origin", "http://localhost:9090")]),
+            "http://127.0.0.1:8080"
+        ));
+        // A public deployment accepts no loopback alias.
+        assert!(is_cross_origin(
+            &h(&[("origin", "http://localhost:8080")]),
+            "https://a.example"
+        ));
+        assert!(!is_cross_origin(
+            &h(&[("origin", "http://[::1]:8080")]),
+            "http://127.0.0.1:8080"
+        ));
     }
 }
