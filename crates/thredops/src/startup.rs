@@ -74,7 +74,8 @@ impl Application {
         }
         let issuer = settings.public_url.origin().ascii_serialization();
         let keyring = Keyring::load(&store, &master, &issuer, now_unix()).await?;
-        let threads = ThreadsGateway::build(&settings, &settings.public_url)?;
+        let sandbox_secret = hex::encode(master.derive("sandbox-app-secret"));
+        let threads = ThreadsGateway::build(&settings, &settings.public_url, &sandbox_secret)?;
         let stripe = crate::billing::client(&settings.billing)?;
         let mailer = match &settings.privacy.smtp_url {
             Some(url) => crate::mail::Mailer::smtp(

@@ -44,6 +44,8 @@ pub struct ThreadsGateway {
     pub redirect_uri: String,
     /// The in-process simulator, in sandbox mode.
     pub sandbox: Option<Sandbox>,
+    /// Anyone may use the sandbox's admin API (`THREDOPS_SANDBOX_ADMIN=open`).
+    pub sandbox_admin_open: bool,
 }
 
 impl std::fmt::Debug for ThreadsGateway {
@@ -57,7 +59,13 @@ impl std::fmt::Debug for ThreadsGateway {
 
 impl ThreadsGateway {
     /// Builds the gateway for the configured mode; `public_url` is where this server is reached.
-    pub fn build(settings: &Settings, public_url: &Url) -> anyhow::Result<Self> {
+    /// `sandbox_secret` is the app secret of the built-in sandbox, unique to this installation.
+    pub fn build(
+        settings: &Settings,
+        public_url: &Url,
+        sandbox_secret: &str,
+    ) -> anyhow::Result<Self> {
+        let mut sandbox_admin_open = false;
         let base = public_url.as_str().trim_end_matches('/').to_owned();
         let redirect_uri = settings
             .threads_redirect_uri
@@ -79,14 +87,22 @@ impl ThreadsGateway {
                 },
                 None,
             ),
-            ThreadsMode::Sandbox { seed, frozen_clock } => {
+            ThreadsMode::Sandbox {
+                seed,
+                frozen_clock,
+                admin_open,
+            } => {
                 let mounted = format!("{base}{SANDBOX_PREFIX}");
                 let mut config = SandboxConfig {
                     seed: *seed,
                     frozen_clock: *frozen_clock,
                     public_base_url: Some(mounted.clone()),
+                    // Per install: Meta callbacks signed with a public default would let anyone
+                    // remove another user's sandbox profiles.
+                    app_secret: sandbox_secret.to_owned(),
                     ..SandboxConfig::default()
                 };
+                sandbox_admin_open = *admin_open;
                 if *frozen_clock {
                     // A frozen clock never lets the second a text container takes pass; with
                     // it frozen, text is ready at once (media still wait for the clock to move).
@@ -113,6 +129,7 @@ impl ThreadsGateway {
             app,
             redirect_uri,
             sandbox,
+            sandbox_admin_open,
         })
     }
 

@@ -80,7 +80,7 @@ async fn tokens_never_appear_in_logs_even_at_trace_level() {
         "a password appears in the logs"
     );
     assert!(
-        !logs.contains("sandbox-secret"),
+        !logs.contains(app.state.threads.app.client_secret.expose()),
         "the app secret appears in the logs"
     );
 }

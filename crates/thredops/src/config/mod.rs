@@ -64,6 +64,8 @@ pub enum ThreadsMode {
         seed: u64,
         /// Whether the simulated clock stands still.
         frozen_clock: bool,
+        /// Whether anyone may use the sandbox's admin API (else loopback clients and admins).
+        admin_open: bool,
     },
 }
 
@@ -312,7 +314,21 @@ impl RawSettings {
         if sandbox {
             let seed = self.parse_number("sandbox_seed", 0, u64::MAX)?;
             let frozen_clock = self.parse_with("sandbox_frozen_clock", parse_bool)?;
-            return Ok(ThreadsMode::Sandbox { seed, frozen_clock });
+            let admin_open = match self.require("sandbox_admin")? {
+                "local" => false,
+                "open" => true,
+                other => {
+                    return Err(invalid(
+                        "sandbox_admin",
+                        format!("expected local or open, got {other:?}"),
+                    ));
+                }
+            };
+            return Ok(ThreadsMode::Sandbox {
+                seed,
+                frozen_clock,
+                admin_open,
+            });
         }
         let (Some(app_id), Some(secret)) = app else {
             return Err(match app.0 {

@@ -212,6 +212,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         "Freeze the sandbox's clock (metrics stop growing unless the clock is advanced through its admin API); for tests and reproducible demos.",
     ),
     spec(
+        "sandbox_admin",
+        "THREDOPS_SANDBOX_ADMIN",
+        Some("local"),
+        false,
+        "Who may use the sandbox's admin API (clock, faults, creators, tokens, ground truth) under /sandbox/_sandbox: local (clients on this machine and signed-in admins) or open (anyone).",
+    ),
+    spec(
         "threads_timeout_seconds",
         "THREDOPS_THREADS_TIMEOUT_SECONDS",
         Some("30"),

@@ -128,7 +128,8 @@ fn sandbox_is_on_without_a_threads_app_and_off_with_one() {
         load(&[]).unwrap().threads,
         ThreadsMode::Sandbox {
             seed: 42,
-            frozen_clock: false
+            frozen_clock: false,
+            admin_open: false
         }
     ));
     let real = load(&[

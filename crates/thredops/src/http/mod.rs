@@ -42,7 +42,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found);
     // The built-in Threads sandbox answers in this process, under /sandbox, in sandbox mode.
     let routes = match &state.threads.sandbox {
-        Some(sandbox) => routes.nest_service(crate::threads::SANDBOX_PREFIX, sandbox.router()),
+        Some(sandbox) => routes.nest_service(
+            crate::threads::SANDBOX_PREFIX,
+            sandbox.router().layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                security::sandbox_admin_only_locally,
+            )),
+        ),
         None => routes,
     };
 

@@ -1,5 +1,6 @@
 //! Security headers on every response, and refusal of cross-origin state changes.
 
+use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -69,6 +70,37 @@ pub async fn same_origin_writes(
         return AppError::Forbidden("Requests from other sites are not allowed.").into_response();
     }
     next.run(request).await
+}
+
+/// The sandbox's admin API (its clock, faults, creators, minted tokens and ground truth) answers
+/// clients on this machine and signed-in admins only, unless `THREDOPS_SANDBOX_ADMIN=open`.
+/// Everything else under `/sandbox` is the simulated Graph API, open as Meta's is.
+pub async fn sandbox_admin_only_locally(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let admin_api = path.starts_with("/_sandbox") || path.contains("/sandbox/_sandbox");
+    if !admin_api || state.threads.sandbox_admin_open {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let local = crate::http::session::ClientInfo::from_request_parts(&mut parts, &state)
+        .await
+        .is_ok_and(|c| c.ip.is_loopback());
+    let admin = local
+        || crate::http::session::AuthUser::from_request_parts(&mut parts, &state)
+            .await
+            .is_ok_and(|u| u.user.role == crate::domain::Role::Admin);
+    if !admin {
+        tracing::warn!(%path, "refused the sandbox admin API to a remote client");
+        return AppError::Forbidden(
+            "The sandbox's admin API answers this machine and administrators only.",
+        )
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// A browser write is same-origin only when its `Origin` is the configured public origin (or,

@@ -190,3 +190,45 @@ async fn stopping_ends_open_progress_streams(mut app: TestApp) {
         "the server did not stop"
     );
 }
+
+/// Sandbox mode on a server others can reach: the admin API (clock, faults, creators, tokens,
+/// ground truth) answers only clients on this machine (and admins); the simulated Graph API
+/// stays open; Meta callbacks signed with the sandbox's well-known default secret are refused.
+#[tokio::test]
+async fn the_sandbox_admin_api_answers_this_machine_only() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |raw| {
+        raw.set("trust_forwarded_for", "true")
+    })
+    .await
+    .unwrap();
+    let remote = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("x-forwarded-for", "203.0.113.7")
+    };
+    let r = remote("/sandbox/_sandbox/creators").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = remote("/sandbox/_sandbox/truth/1").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let local = app.get("/sandbox/_sandbox/creators").await;
+    assert_eq!(local.status(), StatusCode::OK);
+    // The Graph API itself answers anyone, with Graph errors.
+    let graph = remote("/sandbox/v1.0/me").send().await.unwrap();
+    assert_ne!(graph.status(), StatusCode::FORBIDDEN);
+    // The sandbox's app secret is this installation's own.
+    let forged = thredops::privacy::signed_request::encode(
+        "sandbox-secret",
+        &serde_json::json!({"algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp(), "user_id": "1"}),
+    );
+    let r = reqwest::Client::new()
+        .post(app.url("/hooks/threads/delete"))
+        .form(&[("signed_request", forged)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_ne!(
+        app.state.threads.app.client_secret.expose(),
+        "sandbox-secret"
+    );
+}

@@ -109,9 +109,9 @@ pub fn outbox(app: &TestApp) -> Vec<String> {
 }
 
 /// A signed request as Meta makes it for the sandbox app.
-pub fn signed(threads_user_id: &str, issued_at: i64) -> String {
+pub fn signed(app: &TestApp, threads_user_id: &str, issued_at: i64) -> String {
     thredops::privacy::signed_request::encode(
-        "sandbox-secret",
+        app.state.threads.app.client_secret.expose(),
         &serde_json::json!({"algorithm": "HMAC-SHA256", "issued_at": issued_at, "user_id": threads_user_id}),
     )
 }

@@ -53,7 +53,10 @@ impl Worker {
         // The web instance's sandbox is "Meta" for this instance.
         raw.set("sandbox", "off");
         raw.set("threads_app_id", "sandbox-app");
-        raw.set("threads_app_secret", "sandbox-secret");
+        raw.set(
+            "threads_app_secret",
+            web.state.threads.app.client_secret.expose().to_owned(),
+        );
         raw.set("threads_graph_url", web.url("/sandbox"));
         raw.set("threads_authorize_url", web.url("/sandbox"));
         let settings = raw.parse().expect("worker settings parse");

@@ -21,7 +21,7 @@ async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
     let r = meta_callback(
         &app,
         "delete",
-        &signed(&threads_id, chrono::Utc::now().timestamp()),
+        &signed(&app, &threads_id, chrono::Utc::now().timestamp()),
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -66,7 +66,7 @@ async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
     let again: Value = meta_callback(
         &app,
         "delete",
-        &signed(&threads_id, chrono::Utc::now().timestamp() - 1),
+        &signed(&app, &threads_id, chrono::Utc::now().timestamp() - 1),
     )
     .await
     .json()
@@ -87,7 +87,7 @@ async fn meta_deauthorize_callback_destroys_tokens_and_disconnects(app: TestApp)
     let r = meta_callback(
         &app,
         "deauthorize",
-        &signed(&threads_id, chrono::Utc::now().timestamp()),
+        &signed(&app, &threads_id, chrono::Utc::now().timestamp()),
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -112,14 +112,14 @@ async fn meta_deauthorize_callback_destroys_tokens_and_disconnects(app: TestApp)
 async fn bad_meta_callbacks_are_refused_without_effect(app: TestApp) {
     let (_, profile, threads_id) = creator_account(&app, "bad@example.com", "bad_posts", 5).await;
     let now = chrono::Utc::now().timestamp();
-    let good = signed(&threads_id, now);
+    let good = signed(&app, &threads_id, now);
     let (sig, payload) = good.split_once('.').unwrap();
     let wrong_secret = thredops::privacy::signed_request::encode(
         "not-our-secret",
         &serde_json::json!({"algorithm": "HMAC-SHA256", "issued_at": now, "user_id": threads_id}),
     );
     let wrong_alg = thredops::privacy::signed_request::encode(
-        "sandbox-secret",
+        app.state.threads.app.client_secret.expose(),
         &serde_json::json!({"algorithm": "none", "issued_at": now, "user_id": threads_id}),
     );
     let tampered = format!("{sig}.{}", &payload[..payload.len() - 2]);
@@ -127,7 +127,7 @@ async fn bad_meta_callbacks_are_refused_without_effect(app: TestApp) {
         ("tampered", tampered),
         ("wrong secret", wrong_secret),
         ("wrong algorithm", wrong_alg),
-        ("stale", signed(&threads_id, now - 7200)),
+        ("stale", signed(&app, &threads_id, now - 7200)),
         ("no signature", payload.to_owned()),
         ("empty", String::new()),
     ] {
@@ -161,7 +161,7 @@ async fn bad_meta_callbacks_are_refused_without_effect(app: TestApp) {
 async fn a_replayed_meta_callback_changes_nothing_and_gets_the_first_answer(app: TestApp) {
     let (_, profile, threads_id) =
         creator_account(&app, "replay@example.com", "replay_posts", 6).await;
-    let captured = signed(&threads_id, chrono::Utc::now().timestamp());
+    let captured = signed(&app, &threads_id, chrono::Utc::now().timestamp());
     let first: Value = meta_callback(&app, "delete", &captured)
         .await
         .json()
