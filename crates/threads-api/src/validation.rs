@@ -117,6 +117,9 @@ pub enum ValidationError {
     /// A time range that the endpoint rejects.
     #[error("invalid time range: {0}")]
     TimeRange(&'static str),
+    /// A required parameter is missing or blank, e.g. the `q` of a keyword search.
+    #[error("{0} is required")]
+    MissingParam(&'static str),
 }
 
 /// Weighted length of text as described in the module docs.

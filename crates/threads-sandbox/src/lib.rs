@@ -22,6 +22,7 @@ pub mod errors;
 pub mod faults;
 pub mod ids;
 pub mod params;
+pub mod public;
 mod routes;
 pub mod strtotime;
 pub mod tokens;
@@ -44,6 +45,8 @@ use budget::Budget;
 use errors::{ApiError, ApiResult};
 use faults::FaultState;
 use params::Params;
+use public::PublicWorld;
+use public::quota::QuotaLog;
 use tokens::{TokenInfo, TokenStore};
 use world::World;
 
@@ -65,6 +68,10 @@ struct Inner {
     budget: Mutex<Budget>,
     faults: Mutex<FaultState>,
     base_url: RwLock<Option<String>>,
+    /// Other people's public profiles, built on first use (see [`public`]).
+    public: Mutex<Option<Arc<PublicWorld>>>,
+    /// Keyword-search, profile-discovery and location-search usage.
+    discovery_quota: Mutex<QuotaLog>,
 }
 
 /// A creator as listed by [`Sandbox::creators`] and the admin API.
@@ -108,6 +115,8 @@ impl Sandbox {
                 defaults_pending: AtomicBool::new(config.default_creators),
                 tokens: Mutex::new(TokenStore::new(config.seed, &config.app_secret)),
                 budget: Mutex::default(),
+                public: Mutex::default(),
+                discovery_quota: Mutex::default(),
                 clock,
                 start,
                 config,
@@ -236,7 +245,38 @@ impl Sandbox {
         *lock(&self.inner.tokens) =
             TokenStore::new(self.inner.config.seed, &self.inner.config.app_secret);
         lock(&self.inner.budget).clear();
+        *lock(&self.inner.public) = None;
+        lock(&self.inner.discovery_quota).clear();
         self.set_faults(cfg.faults.clone());
+    }
+
+    /// The public profiles and posts. Built on first use from the seed, with history ending
+    /// at the same hour-anchored start as the default creators, and mentioning the creators
+    /// that exist then (the default ones, in a default sandbox), so equal seeds agree.
+    pub(crate) fn public_world(&self) -> Arc<PublicWorld> {
+        let mut slot = lock(&self.inner.public);
+        if let Some(w) = slot.as_ref() {
+            return w.clone();
+        }
+        let usernames: Vec<String> = self
+            .world()
+            .creators
+            .iter()
+            .map(|c| c.username.clone())
+            .collect();
+        let start = self.inner.start.timestamp();
+        let anchor = start - start.rem_euclid(3_600);
+        let w = Arc::new(public::generate::public_world(
+            self.inner.config.seed,
+            &usernames,
+            anchor,
+        ));
+        *slot = Some(w.clone());
+        w
+    }
+
+    pub(crate) fn discovery_quota(&self) -> MutexGuard<'_, QuotaLog> {
+        lock(&self.inner.discovery_quota)
     }
 
     pub(crate) fn faults_lock(&self) -> MutexGuard<'_, FaultState> {

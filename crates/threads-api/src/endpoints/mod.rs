@@ -5,3 +5,4 @@ pub mod insights;
 pub mod oauth;
 pub mod publish;
 pub mod read;
+pub mod search;

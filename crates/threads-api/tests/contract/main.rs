@@ -5,6 +5,7 @@
 //! Fault tests use fixed seeds; time moves only when a test advances the sandbox clock.
 
 mod clock;
+mod discovery;
 mod errors;
 mod faults;
 mod helpers;

@@ -8,6 +8,7 @@ mod media;
 mod oauth;
 mod publish;
 mod replies;
+mod search;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -26,6 +27,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/oauth/access_token", post(oauth::exchange_code))
         .route("/access_token", get(oauth::exchange_long_lived))
         .route("/refresh_access_token", get(oauth::refresh))
+        .route("/keyword_search", get(search::keyword_search))
         .route("/{id}", get(media::get_object).delete(media::delete_object))
         .route(
             "/{id}/threads",
