@@ -1,7 +1,9 @@
-//! Discovery endpoints against the sandbox's public profiles: keyword search.
+//! Discovery endpoints against the sandbox's public profiles: keyword search and mentions.
+
+use futures_util::TryStreamExt;
 
 use threads_api::{
-    ErrorClass, KeywordSearchQuery, MediaType, SearchMediaType, SearchMode, SearchType,
+    ErrorClass, KeywordSearchQuery, ListQuery, MediaType, SearchMediaType, SearchMode, SearchType,
 };
 
 use crate::helpers::{assert_class, invalid, spawn};
@@ -155,4 +157,60 @@ async fn keyword_search_allows_2200_queries_a_day_and_empty_ones_are_free() {
     assert_class(&err, &ErrorClass::QuotaExhausted);
     h.advance(std::time::Duration::from_secs(86_401));
     me.keyword_search(&hit).await.unwrap();
+}
+
+/// The creator the most public posts mention, with those posts (one page of 100).
+async fn most_mentioned(h: &crate::helpers::Harness) -> (usize, Vec<threads_api::Media>) {
+    let mut best = (0, Vec::new());
+    for i in 0..h.sandbox.creators().len() {
+        let page: Vec<_> = h
+            .session(h.creator(i))
+            .mentions(&ListQuery::new().limit(100))
+            .try_collect()
+            .await
+            .unwrap();
+        if page.len() > best.1.len() {
+            best = (i, page);
+        }
+    }
+    best
+}
+
+#[tokio::test]
+async fn mentions_are_public_posts_naming_the_user_newest_first_across_pages() {
+    let h = spawn().await;
+    let (index, all) = most_mentioned(&h).await;
+    assert!(all.len() > 3, "only {} mentions", all.len());
+    let username = h.sandbox.creators()[index].username.clone();
+    for m in &all {
+        let text = m.text.as_deref().expect("text");
+        assert!(text.contains(&format!("@{username}")), "{text}");
+        assert_ne!(m.username.as_deref(), Some(username.as_str()));
+    }
+    let times: Vec<_> = all
+        .iter()
+        .map(|m| m.timestamp.expect("timestamp"))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // Walking two at a time gives the same posts in the same order.
+    let paged: Vec<_> = h
+        .session(h.creator(index))
+        .mentions(&ListQuery::new().limit(2))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids = |v: &[threads_api::Media]| v.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&paged), ids(&all));
+}
+
+#[tokio::test]
+async fn mentions_need_their_scope() {
+    let h = spawn().await;
+    let basic = h.session_with(&h.client(), h.creator(0), &["threads_basic"]);
+    let err = basic
+        .mentions(&ListQuery::new())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_class(&err, &ErrorClass::Permission);
 }

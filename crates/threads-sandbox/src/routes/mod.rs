@@ -5,6 +5,7 @@ mod consent;
 mod fallback;
 mod insights;
 mod media;
+mod mentions;
 mod oauth;
 mod publish;
 mod replies;
@@ -41,6 +42,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/{id}/threads_insights", get(insights::user_insights))
         .route("/{id}/insights", get(insights::media_insights))
         .route("/{id}/replies", get(replies::list_replies))
+        .route("/{id}/mentions", get(mentions::list_mentions))
         .route("/{id}/conversation", get(replies::conversation))
         .route("/{id}/manage_reply", post(replies::manage_reply))
         .route("/{id}/repost", post(publish::repost))
