@@ -91,6 +91,24 @@ pub struct CreatorSummary {
     pub posts_count: usize,
 }
 
+/// One of the other people's public profiles, as listed by [`Sandbox::public_profiles`]:
+/// the ground truth for the discovery endpoints. These are never creators.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicProfileSummary {
+    /// Threads user id.
+    pub user_id: u64,
+    /// Handle.
+    pub username: String,
+    /// Followers (fixed).
+    pub followers_count: u64,
+    /// Aged 18 or over.
+    pub adult: bool,
+    /// Whether `/profile_lookup` finds it (adult with 1,000+ followers).
+    pub discoverable: bool,
+    /// Posts published by now.
+    pub posts_count: usize,
+}
+
 /// Who a request acts for.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
@@ -211,6 +229,24 @@ impl Sandbox {
                     .iter()
                     .filter(|p| !p.deleted)
                     .count(),
+            })
+            .collect()
+    }
+
+    /// Other people's public profiles (behind keyword search, mentions and profile discovery),
+    /// kept apart from [`Self::creators`].
+    pub fn public_profiles(&self) -> Vec<PublicProfileSummary> {
+        let now = self.clock().now_ts();
+        self.public_world()
+            .profiles
+            .iter()
+            .map(|p| PublicProfileSummary {
+                user_id: p.user_id,
+                username: p.username.clone(),
+                followers_count: p.followers,
+                adult: p.adult,
+                discoverable: p.is_discoverable(),
+                posts_count: p.posts.iter().filter(|x| x.ts <= now).count(),
             })
             .collect()
     }

@@ -3,6 +3,7 @@
 
 pub mod insights;
 pub mod oauth;
+pub mod profiles;
 pub mod publish;
 pub mod read;
 pub mod search;

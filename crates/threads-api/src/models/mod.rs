@@ -4,6 +4,7 @@ mod enums;
 mod insights;
 mod media;
 mod profile;
+mod public_profile;
 mod publishing;
 
 pub use enums::{ContainerState, HideStatus, MediaType, ReplyAudience, ReplyControl};
@@ -13,6 +14,7 @@ pub use insights::{
 };
 pub use media::{Children, MEDIA_FIELDS, Media, MediaRef, PollResults, UserRef};
 pub use profile::{PROFILE_FIELDS, Profile, SearchedKeyword};
+pub use public_profile::PublicProfile;
 pub use publishing::{
     ContainerStatus, Created, Deleted, PublishingLimit, QUOTA_FIELDS, QuotaConfig, Success,
 };

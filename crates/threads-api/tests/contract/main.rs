@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod helpers;
 mod oauth;
+mod profiles;
 mod props;
 mod reads;
 mod writes;

@@ -31,6 +31,16 @@ pub struct PublicProfile {
     pub posts: Vec<PublicPost>,
 }
 
+/// Profile discovery finds only profiles aged 18+ with at least this many followers.
+pub const DISCOVERY_MIN_FOLLOWERS: u64 = 1_000;
+
+impl PublicProfile {
+    /// Whether `/profile_lookup` and `/profile_posts` find this profile.
+    pub fn is_discoverable(&self) -> bool {
+        self.adult && self.followers >= DISCOVERY_MIN_FOLLOWERS
+    }
+}
+
 /// A public post by a [`PublicProfile`].
 #[derive(Debug, Clone)]
 pub struct PublicPost {

@@ -61,3 +61,59 @@ pub fn picture(p: &PublicProfile) -> String {
         p.user_id
     )
 }
+
+/// Fields of a looked-up profile (§2), all given when `fields` is absent.
+pub const PROFILE_FIELDS: &[&str] = &[
+    "username",
+    "name",
+    "profile_picture_url",
+    "biography",
+    "is_verified",
+    "follower_count",
+    "likes_count",
+    "quotes_count",
+    "replies_count",
+    "reposts_count",
+    "views_count",
+];
+
+/// Seconds in the 7-day window of the profile counts.
+const WEEK: i64 = 7 * 86_400;
+
+/// Renders a looked-up profile. The 7-day counts sum the posts of the last 7 days; the posts
+/// carry only likes, so the other counts are fixed fractions and multiples of them.
+pub fn profile(p: &PublicProfile, fields: Option<&str>, now: i64) -> ApiResult<Map<String, Value>> {
+    let wanted: Vec<&str> = match fields {
+        Some(f) => f
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect(),
+        None => PROFILE_FIELDS.to_vec(),
+    };
+    let likes: u64 = p
+        .posts
+        .iter()
+        .filter(|x| x.ts <= now && x.ts > now - WEEK)
+        .map(|x| x.likes)
+        .sum();
+    let mut out = Map::new();
+    for f in wanted {
+        let v = match f {
+            "username" => json!(p.username),
+            "name" => json!(p.name),
+            "profile_picture_url" => json!(picture(p)),
+            "biography" => json!(p.biography),
+            "is_verified" => json!(p.is_verified),
+            "follower_count" => json!(p.followers),
+            "likes_count" => json!(likes),
+            "quotes_count" => json!(likes / 40),
+            "replies_count" => json!(likes / 10),
+            "reposts_count" => json!(likes / 20),
+            "views_count" => json!(likes * 12),
+            other => return Err(ApiError::nonexisting_field(other)),
+        };
+        out.insert(f.to_owned(), v);
+    }
+    Ok(out)
+}

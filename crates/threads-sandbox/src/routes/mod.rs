@@ -7,6 +7,8 @@ mod insights;
 mod media;
 mod mentions;
 mod oauth;
+mod profiles;
+mod public_list;
 mod publish;
 mod replies;
 mod search;
@@ -29,6 +31,8 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/access_token", get(oauth::exchange_long_lived))
         .route("/refresh_access_token", get(oauth::refresh))
         .route("/keyword_search", get(search::keyword_search))
+        .route("/profile_lookup", get(profiles::profile_lookup))
+        .route("/profile_posts", get(profiles::profile_posts))
         .route("/{id}", get(media::get_object).delete(media::delete_object))
         .route(
             "/{id}/threads",
