@@ -120,6 +120,9 @@ pub enum ValidationError {
     /// A required parameter is missing or blank, e.g. the `q` of a keyword search.
     #[error("{0} is required")]
     MissingParam(&'static str),
+    /// A number outside its documented range, e.g. a latitude beyond ±90.
+    #[error("{0} is out of range")]
+    OutOfRange(&'static str),
 }
 
 /// Weighted length of text as described in the module docs.

@@ -2,6 +2,7 @@
 
 mod enums;
 mod insights;
+mod location;
 mod media;
 mod profile;
 mod public_profile;
@@ -12,6 +13,7 @@ pub use insights::{
     Breakdown, BreakdownResult, DemographicBreakdown, Demographics, InsightMetric, InsightValue,
     Insights, LinkTotal, MEDIA_METRICS, MediaMetrics, TotalValue,
 };
+pub use location::{LOCATION_FIELDS, Location};
 pub use media::{Children, MEDIA_FIELDS, Media, MediaRef, PollResults, UserRef};
 pub use profile::{PROFILE_FIELDS, Profile, SearchedKeyword};
 pub use public_profile::PublicProfile;

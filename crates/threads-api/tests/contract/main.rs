@@ -9,6 +9,7 @@ mod discovery;
 mod errors;
 mod faults;
 mod helpers;
+mod locations;
 mod oauth;
 mod profiles;
 mod props;

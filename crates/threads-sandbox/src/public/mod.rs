@@ -7,6 +7,7 @@
 //! gives the same profiles, posts and search answers.
 
 pub mod generate;
+pub mod locations;
 pub mod quota;
 pub mod render;
 

@@ -4,6 +4,7 @@ mod admin;
 mod consent;
 mod fallback;
 mod insights;
+mod locations;
 mod media;
 mod mentions;
 mod oauth;
@@ -31,6 +32,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/access_token", get(oauth::exchange_long_lived))
         .route("/refresh_access_token", get(oauth::refresh))
         .route("/keyword_search", get(search::keyword_search))
+        .route("/location_search", get(locations::location_search))
         .route("/profile_lookup", get(profiles::profile_lookup))
         .route("/profile_posts", get(profiles::profile_posts))
         .route("/{id}", get(media::get_object).delete(media::delete_object))

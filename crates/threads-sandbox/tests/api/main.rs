@@ -1,5 +1,6 @@
 //! Black-box tests over real HTTP on 127.0.0.1:0.
 
+mod discovery;
 mod faults;
 mod helpers;
 mod insights;
