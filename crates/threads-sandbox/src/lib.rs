@@ -27,6 +27,7 @@ mod routes;
 pub mod strtotime;
 pub mod tokens;
 pub mod usage;
+pub mod webhooks;
 pub mod world;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +73,8 @@ struct Inner {
     public: Mutex<Option<Arc<PublicWorld>>>,
     /// Keyword-search, profile-discovery and location-search usage.
     discovery_quota: Mutex<QuotaLog>,
+    /// Sandbox time up to which webhook events have been delivered; `None` means the start.
+    webhook_cursor: Mutex<Option<i64>>,
 }
 
 /// A creator as listed by [`Sandbox::creators`] and the admin API.
@@ -135,6 +138,7 @@ impl Sandbox {
                 budget: Mutex::default(),
                 public: Mutex::default(),
                 discovery_quota: Mutex::default(),
+                webhook_cursor: Mutex::default(),
                 clock,
                 start,
                 config,
@@ -283,6 +287,7 @@ impl Sandbox {
         lock(&self.inner.budget).clear();
         *lock(&self.inner.public) = None;
         lock(&self.inner.discovery_quota).clear();
+        *lock(&self.inner.webhook_cursor) = None;
         self.set_faults(cfg.faults.clone());
     }
 
@@ -309,6 +314,15 @@ impl Sandbox {
         ));
         *slot = Some(w.clone());
         w
+    }
+
+    /// Where the next webhook run starts: after the last delivered instant, or at the start.
+    pub(crate) fn webhook_cursor(&self, now: i64) -> i64 {
+        lock(&self.inner.webhook_cursor).unwrap_or_else(|| self.inner.start.timestamp().min(now))
+    }
+
+    pub(crate) fn set_webhook_cursor(&self, to: i64) {
+        *lock(&self.inner.webhook_cursor) = Some(to);
     }
 
     pub(crate) fn discovery_quota(&self) -> MutexGuard<'_, QuotaLog> {

@@ -7,8 +7,11 @@ use super::{PublicPost, PublicProfile, PublicWorld};
 
 /// How many public profiles a world has.
 pub const PROFILE_COUNT: usize = 12;
-/// Posts per profile.
+/// Posts per profile written before the sandbox starts.
 pub const POSTS_PER_PROFILE: usize = 30;
+/// Posts per profile still to come after the start, one every few hours, so mentions (and
+/// their webhooks) keep arriving as the clock moves.
+pub const FUTURE_POSTS: usize = 4;
 /// Public user ids start here, above every creator id (creators stay below
 /// 17_841_401_000_000_000), so the two ranges never meet.
 const USER_ID_BASE: u64 = 17_841_500_000_000_000;
@@ -44,7 +47,7 @@ const OPENERS: &[&str] = &[
 ];
 
 /// Builds the public world. `creators` are the creator usernames posts may mention; `anchor`
-/// is the newest post time (history runs back from it).
+/// is where the history ends; a few posts per profile follow it.
 pub fn public_world(seed: u64, creators: &[String], anchor: i64) -> PublicWorld {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ SALT);
     let profiles = (0..PROFILE_COUNT)
@@ -64,7 +67,7 @@ fn profile(rng: &mut ChaCha8Rng, i: usize, creators: &[String], anchor: i64) -> 
         rng.random_range(1_000..250_000)
     };
     let user_id = USER_ID_BASE + i as u64 * 1_000;
-    let posts = (0..POSTS_PER_PROFILE)
+    let posts = (0..POSTS_PER_PROFILE + FUTURE_POSTS)
         .map(|n| post(rng, i, n, creators, anchor))
         .collect();
     PublicProfile {
@@ -80,8 +83,9 @@ fn profile(rng: &mut ChaCha8Rng, i: usize, creators: &[String], anchor: i64) -> 
 }
 
 fn post(rng: &mut ChaCha8Rng, i: usize, n: usize, creators: &[String], anchor: i64) -> PublicPost {
-    // Oldest first: post n of POSTS_PER_PROFILE sits (POSTS - n) steps of up to 12 h back.
-    let back = (POSTS_PER_PROFILE - n) as i64 * 43_200 - rng.random_range(0..43_200);
+    // Oldest first: post n sits (POSTS_PER_PROFILE - n) steps of 12 h from the anchor, less
+    // up to a step, so the history ends at the anchor and the future posts follow it.
+    let back = (POSTS_PER_PROFILE as i64 - n as i64) * 43_200 - rng.random_range(0..43_200);
     let topic = TOPICS[rng.random_range(0..TOPICS.len())];
     let opener = OPENERS[rng.random_range(0..OPENERS.len())];
     let mention = (!creators.is_empty() && rng.random::<f64>() < 0.3)
@@ -143,6 +147,7 @@ mod tests {
         assert!(w.profiles.iter().any(|p| p.followers < 1_000));
         assert!(w.profiles.iter().any(|p| !p.adult));
         assert!(w.posts_at(i64::MAX).any(|(_, p)| !p.mentions.is_empty()));
-        assert!(w.posts_at(i64::MAX).all(|(_, p)| p.ts <= 1_750_000_000));
+        assert!(w.posts_at(1_750_000_000).count() >= PROFILE_COUNT * (POSTS_PER_PROFILE - 1));
+        assert!(w.posts_at(i64::MAX).any(|(_, p)| p.ts > 1_750_000_000));
     }
 }

@@ -9,3 +9,4 @@ mod oauth;
 mod publish;
 mod replies;
 mod routing;
+mod webhooks;
