@@ -292,17 +292,26 @@ impl Sandbox {
     }
 
     /// The public profiles and posts. Built on first use from the seed, with history ending
-    /// at the same hour-anchored start as the default creators, and mentioning the creators
-    /// that exist then (the default ones, in a default sandbox), so equal seeds agree.
+    /// at the same hour-anchored start as the default creators, and mentioning the default
+    /// creators (or, in a sandbox without them, the creators that exist then), so equal
+    /// seeds agree.
     pub(crate) fn public_world(&self) -> Arc<PublicWorld> {
         let mut slot = lock(&self.inner.public);
         if let Some(w) = slot.as_ref() {
             return w.clone();
         }
+        // With default creators only they are mentioned, so creators added through the API
+        // before or after the first discovery call never change the answers.
+        let mentionable = if self.inner.config.default_creators {
+            world::generate::DEFAULT_FOLLOWERS.len()
+        } else {
+            usize::MAX
+        };
         let usernames: Vec<String> = self
             .world()
             .creators
             .iter()
+            .take(mentionable)
             .map(|c| c.username.clone())
             .collect();
         let start = self.inner.start.timestamp();

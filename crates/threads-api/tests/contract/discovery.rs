@@ -214,3 +214,28 @@ async fn mentions_need_their_scope() {
         .unwrap_err();
     assert_class(&err, &ErrorClass::Permission);
 }
+
+#[tokio::test]
+async fn creators_added_before_the_first_search_do_not_change_the_answers() {
+    let (a, b) = (spawn().await, spawn().await);
+    a.add_creator(threads_sandbox::CreatorTraits {
+        username: Some("late.arrival".to_owned()),
+        ..Default::default()
+    });
+    let query = KeywordSearchQuery::new("Inspired by").limit(100);
+    let texts = |v: Vec<threads_api::Media>| v.into_iter().map(|m| m.text).collect::<Vec<_>>();
+    let from_a = texts(
+        a.session(a.creator(0))
+            .keyword_search(&query)
+            .await
+            .unwrap(),
+    );
+    let from_b = texts(
+        b.session(b.creator(0))
+            .keyword_search(&query)
+            .await
+            .unwrap(),
+    );
+    assert!(!from_a.is_empty());
+    assert_eq!(from_a, from_b);
+}
