@@ -239,3 +239,19 @@ async fn creators_added_before_the_first_search_do_not_change_the_answers() {
     assert!(!from_a.is_empty());
     assert_eq!(from_a, from_b);
 }
+
+#[tokio::test]
+async fn a_search_result_reads_back_by_its_id() {
+    let h = spawn().await;
+    let me = h.session(h.creator(0));
+    let hit = me
+        .keyword_search(&KeywordSearchQuery::new("coffee").limit(1))
+        .await
+        .unwrap()
+        .remove(0);
+    let media = me.media(&hit.id).await.unwrap();
+    assert_eq!(media.text, hit.text);
+    assert_eq!(media.username, hit.username);
+    assert_eq!(media.permalink, hit.permalink);
+    assert!(media.owner.is_none());
+}

@@ -18,7 +18,7 @@ const USER_ID_BASE: u64 = 17_841_500_000_000_000;
 /// Public media ids start here, above every creator, reply, container and carousel-item range.
 pub const MEDIA_ID_BASE: u64 = 22_000_000_000_000_000;
 /// Media ids per profile.
-const MEDIA_STRIDE: u64 = 1_000_000;
+pub const MEDIA_STRIDE: u64 = 1_000_000;
 /// Salt so this stream never repeats the creators' random stream for the same seed.
 const SALT: u64 = 0x7075_626c_6963;
 

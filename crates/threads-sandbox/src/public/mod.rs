@@ -69,6 +69,18 @@ pub struct PublicWorld {
 }
 
 impl PublicWorld {
+    /// The post with media id `id`, if it is one of these and published by `now`.
+    pub fn post_at(&self, id: u64, now: i64) -> Option<(&PublicProfile, &PublicPost)> {
+        let offset = id.checked_sub(generate::MEDIA_ID_BASE)?;
+        let profile = self
+            .profiles
+            .get(usize::try_from(offset / generate::MEDIA_STRIDE).ok()?)?;
+        let post = profile
+            .posts
+            .get(usize::try_from(offset % generate::MEDIA_STRIDE).ok()?)?;
+        (post.id == id && post.ts <= now).then_some((profile, post))
+    }
+
     /// Every post visible at `now` with its author.
     pub fn posts_at(&self, now: i64) -> impl Iterator<Item = (&PublicProfile, &PublicPost)> {
         self.profiles
