@@ -49,6 +49,8 @@ pub use config::{
 };
 pub use container::{Container, ContainerBuilder};
 pub use endpoints::insights::{UserInsightsQuery, UserMetric};
+pub use endpoints::locations::LocationQuery;
+pub use endpoints::search::{KeywordSearchQuery, SearchMediaType, SearchMode, SearchType};
 pub use error::{ApiError, Error, ErrorClass, Result, TransportError, TransportKind};
 pub use ids::{ContainerId, LocationId, MediaId, UserId};
 pub use models::*;

@@ -117,6 +117,12 @@ pub enum ValidationError {
     /// A time range that the endpoint rejects.
     #[error("invalid time range: {0}")]
     TimeRange(&'static str),
+    /// A required parameter is missing or blank, e.g. the `q` of a keyword search.
+    #[error("{0} is required")]
+    MissingParam(&'static str),
+    /// A number outside its documented range, e.g. a latitude beyond ±90.
+    #[error("{0} is out of range")]
+    OutOfRange(&'static str),
 }
 
 /// Weighted length of text as described in the module docs.

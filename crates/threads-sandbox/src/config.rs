@@ -33,6 +33,8 @@ pub struct SandboxConfig {
     pub rate_limit: RateLimitConfig,
     /// Injected faults and simulated latency.
     pub faults: FaultConfig,
+    /// Callback URL for reply and mention webhooks (§8.1); `None` sends none.
+    pub webhook_url: Option<String>,
 }
 
 impl Default for SandboxConfig {
@@ -49,6 +51,7 @@ impl Default for SandboxConfig {
             processing: ProcessingConfig::default(),
             rate_limit: RateLimitConfig::default(),
             faults: FaultConfig::default(),
+            webhook_url: None,
         }
     }
 }

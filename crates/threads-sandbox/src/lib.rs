@@ -22,10 +22,12 @@ pub mod errors;
 pub mod faults;
 pub mod ids;
 pub mod params;
+pub mod public;
 mod routes;
 pub mod strtotime;
 pub mod tokens;
 pub mod usage;
+pub mod webhooks;
 pub mod world;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +46,8 @@ use budget::Budget;
 use errors::{ApiError, ApiResult};
 use faults::FaultState;
 use params::Params;
+use public::PublicWorld;
+use public::quota::QuotaLog;
 use tokens::{TokenInfo, TokenStore};
 use world::World;
 
@@ -65,6 +69,12 @@ struct Inner {
     budget: Mutex<Budget>,
     faults: Mutex<FaultState>,
     base_url: RwLock<Option<String>>,
+    /// Other people's public profiles, built on first use (see [`public`]).
+    public: Mutex<Option<Arc<PublicWorld>>>,
+    /// Keyword-search, profile-discovery and location-search usage.
+    discovery_quota: Mutex<QuotaLog>,
+    /// Sandbox time up to which webhook events have been delivered; `None` means the start.
+    webhook_cursor: Mutex<Option<i64>>,
 }
 
 /// A creator as listed by [`Sandbox::creators`] and the admin API.
@@ -81,6 +91,24 @@ pub struct CreatorSummary {
     /// Followers now.
     pub followers_count: u64,
     /// Top-level posts (including reposts) visible now.
+    pub posts_count: usize,
+}
+
+/// One of the other people's public profiles, as listed by [`Sandbox::public_profiles`]:
+/// the ground truth for the discovery endpoints. These are never creators.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicProfileSummary {
+    /// Threads user id.
+    pub user_id: u64,
+    /// Handle.
+    pub username: String,
+    /// Followers (fixed).
+    pub followers_count: u64,
+    /// Aged 18 or over.
+    pub adult: bool,
+    /// Whether `/profile_lookup` finds it (adult with 1,000+ followers).
+    pub discoverable: bool,
+    /// Posts published by now.
     pub posts_count: usize,
 }
 
@@ -108,6 +136,9 @@ impl Sandbox {
                 defaults_pending: AtomicBool::new(config.default_creators),
                 tokens: Mutex::new(TokenStore::new(config.seed, &config.app_secret)),
                 budget: Mutex::default(),
+                public: Mutex::default(),
+                discovery_quota: Mutex::default(),
+                webhook_cursor: Mutex::default(),
                 clock,
                 start,
                 config,
@@ -206,6 +237,24 @@ impl Sandbox {
             .collect()
     }
 
+    /// Other people's public profiles (behind keyword search, mentions and profile discovery),
+    /// kept apart from [`Self::creators`].
+    pub fn public_profiles(&self) -> Vec<PublicProfileSummary> {
+        let now = self.clock().now_ts();
+        self.public_world()
+            .profiles
+            .iter()
+            .map(|p| PublicProfileSummary {
+                user_id: p.user_id,
+                username: p.username.clone(),
+                followers_count: p.followers,
+                adult: p.adult,
+                discoverable: p.is_discoverable(),
+                posts_count: p.posts.iter().filter(|x| x.ts <= now).count(),
+            })
+            .collect()
+    }
+
     /// Creates a creator with the given traits; history ends at the current sandbox time.
     pub fn create_creator(&self, traits: CreatorTraits) -> Result<CreatorSummary, String> {
         let now = self.clock().now_ts();
@@ -236,7 +285,57 @@ impl Sandbox {
         *lock(&self.inner.tokens) =
             TokenStore::new(self.inner.config.seed, &self.inner.config.app_secret);
         lock(&self.inner.budget).clear();
+        *lock(&self.inner.public) = None;
+        lock(&self.inner.discovery_quota).clear();
+        *lock(&self.inner.webhook_cursor) = None;
         self.set_faults(cfg.faults.clone());
+    }
+
+    /// The public profiles and posts. Built on first use from the seed, with history ending
+    /// at the same hour-anchored start as the default creators, and mentioning the default
+    /// creators (or, in a sandbox without them, the creators that exist then), so equal
+    /// seeds agree.
+    pub(crate) fn public_world(&self) -> Arc<PublicWorld> {
+        let mut slot = lock(&self.inner.public);
+        if let Some(w) = slot.as_ref() {
+            return w.clone();
+        }
+        // With default creators only they are mentioned, so creators added through the API
+        // before or after the first discovery call never change the answers.
+        let mentionable = if self.inner.config.default_creators {
+            world::generate::DEFAULT_FOLLOWERS.len()
+        } else {
+            usize::MAX
+        };
+        let usernames: Vec<String> = self
+            .world()
+            .creators
+            .iter()
+            .take(mentionable)
+            .map(|c| c.username.clone())
+            .collect();
+        let start = self.inner.start.timestamp();
+        let anchor = start - start.rem_euclid(3_600);
+        let w = Arc::new(public::generate::public_world(
+            self.inner.config.seed,
+            &usernames,
+            anchor,
+        ));
+        *slot = Some(w.clone());
+        w
+    }
+
+    /// Where the next webhook run starts: after the last delivered instant, or at the start.
+    pub(crate) fn webhook_cursor(&self, now: i64) -> i64 {
+        lock(&self.inner.webhook_cursor).unwrap_or_else(|| self.inner.start.timestamp().min(now))
+    }
+
+    pub(crate) fn set_webhook_cursor(&self, to: i64) {
+        *lock(&self.inner.webhook_cursor) = Some(to);
+    }
+
+    pub(crate) fn discovery_quota(&self) -> MutexGuard<'_, QuotaLog> {
+        lock(&self.inner.discovery_quota)
     }
 
     pub(crate) fn faults_lock(&self) -> MutexGuard<'_, FaultState> {

@@ -33,6 +33,17 @@ impl Session {
         self.list(&[self.user_id().as_str(), "replies"], query)
     }
 
+    /// `GET /{user-id}/mentions`: public posts by others that mention the user, newest first,
+    /// page by page. Needs `threads_manage_mentions`.
+    pub fn mentions_pages(&self, query: &ListQuery) -> PageStream<Media> {
+        self.list(&[self.user_id().as_str(), "mentions"], query)
+    }
+
+    /// The user's mentions as one stream of items across pages.
+    pub fn mentions(&self, query: &ListQuery) -> ItemStream<Media> {
+        paging::items(self.mentions_pages(query))
+    }
+
     /// `GET /{media-id}/replies`: top-level replies to a post, page by page.
     pub fn replies_pages(&self, media: &MediaId, query: &ListQuery) -> PageStream<Media> {
         self.list(&[media.as_str(), "replies"], query)

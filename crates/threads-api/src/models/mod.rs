@@ -2,8 +2,10 @@
 
 mod enums;
 mod insights;
+mod location;
 mod media;
 mod profile;
+mod public_profile;
 mod publishing;
 
 pub use enums::{ContainerState, HideStatus, MediaType, ReplyAudience, ReplyControl};
@@ -11,8 +13,10 @@ pub use insights::{
     Breakdown, BreakdownResult, DemographicBreakdown, Demographics, InsightMetric, InsightValue,
     Insights, LinkTotal, MEDIA_METRICS, MediaMetrics, TotalValue,
 };
+pub use location::{LOCATION_FIELDS, Location};
 pub use media::{Children, MEDIA_FIELDS, Media, MediaRef, PollResults, UserRef};
 pub use profile::{PROFILE_FIELDS, Profile, SearchedKeyword};
+pub use public_profile::PublicProfile;
 pub use publishing::{
     ContainerStatus, Created, Deleted, PublishingLimit, QUOTA_FIELDS, QuotaConfig, Success,
 };

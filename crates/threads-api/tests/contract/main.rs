@@ -5,10 +5,13 @@
 //! Fault tests use fixed seeds; time moves only when a test advances the sandbox clock.
 
 mod clock;
+mod discovery;
 mod errors;
 mod faults;
 mod helpers;
+mod locations;
 mod oauth;
+mod profiles;
 mod props;
 mod reads;
 mod writes;

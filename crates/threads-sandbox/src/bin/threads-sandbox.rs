@@ -97,6 +97,12 @@ async fn main() -> ExitCode {
         .local_addr()
         .map_or_else(|_| args.bind.clone(), |a| a.to_string());
     println!("threads-sandbox listening on http://{addr}");
+    // Webhooks go out once a second: often enough that a receiver sees replies and mentions
+    // soon after the clock passes them, rare enough to batch a fast-forwarded clock.
+    if let Some(url) = &sandbox.config().webhook_url {
+        println!("webhooks to {url}");
+        sandbox.spawn_webhook_delivery(std::time::Duration::from_secs(1));
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -88,6 +88,15 @@ pub async fn get_object(
     let caller = sb.authorize(&params, "threads_basic")?;
     let fields = parse_fields(params.get("fields"));
     let now = sb.clock().now();
+    // Public posts (search results, mentions) read like any media object. Looked up before
+    // the world lock is taken: building the public world the first time reads the world too.
+    if let Ok(public_id) = id.parse::<u64>() {
+        let public = sb.public_world();
+        if let Some((author, post)) = public.post_at(public_id, now.timestamp()) {
+            let body = crate::public::render::post(author, post, &fields)?;
+            return Ok(Json(Value::Object(body)));
+        }
+    }
     let world = sb.world();
     if own_user(&caller, &id).is_ok() {
         return Ok(Json(Value::Object(profile(

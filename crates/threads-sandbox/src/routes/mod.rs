@@ -4,10 +4,15 @@ mod admin;
 mod consent;
 mod fallback;
 mod insights;
+mod locations;
 mod media;
+mod mentions;
 mod oauth;
+mod profiles;
+mod public_list;
 mod publish;
 mod replies;
+mod search;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -26,6 +31,10 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/oauth/access_token", post(oauth::exchange_code))
         .route("/access_token", get(oauth::exchange_long_lived))
         .route("/refresh_access_token", get(oauth::refresh))
+        .route("/keyword_search", get(search::keyword_search))
+        .route("/location_search", get(locations::location_search))
+        .route("/profile_lookup", get(profiles::profile_lookup))
+        .route("/profile_posts", get(profiles::profile_posts))
         .route("/{id}", get(media::get_object).delete(media::delete_object))
         .route(
             "/{id}/threads",
@@ -39,6 +48,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/{id}/threads_insights", get(insights::user_insights))
         .route("/{id}/insights", get(insights::media_insights))
         .route("/{id}/replies", get(replies::list_replies))
+        .route("/{id}/mentions", get(mentions::list_mentions))
         .route("/{id}/conversation", get(replies::conversation))
         .route("/{id}/manage_reply", post(replies::manage_reply))
         .route("/{id}/repost", post(publish::repost))

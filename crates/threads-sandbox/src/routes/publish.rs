@@ -9,6 +9,7 @@ use crate::Sandbox;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::ObjectRef;
 use crate::params::Params;
+use crate::public::quota::{Action, LOCATION_SEARCHES};
 use crate::world::containers::validate;
 use crate::world::publish::{DELETE_QUOTA, POST_QUOTA, REPLY_QUOTA};
 use crate::world::{in_last_day, render::nonexisting};
@@ -115,8 +116,12 @@ pub async fn publishing_limit(
                 json!(in_last_day(&log.deletes, now))
             }
             "delete_config" => config(DELETE_QUOTA),
-            "location_search_quota_usage" => json!(0),
-            "location_search_config" => config(500),
+            "location_search_quota_usage" => json!(sb.discovery_quota().used(
+                caller.token.user_id,
+                Action::LocationSearch,
+                now
+            )),
+            "location_search_config" => config(LOCATION_SEARCHES as u64),
             other => return Err(nonexisting(other)),
         };
         entry.insert(f.to_owned(), v);

@@ -15,7 +15,7 @@ pub const REPLY_QUOTA: u64 = 1_000;
 pub const DELETE_QUOTA: u64 = 100;
 
 /// The exact quota error is unconfirmed; Graph's generic custom-limit code 613 is used.
-fn quota_error(what: &str, total: u64) -> ApiError {
+pub(crate) fn quota_error(what: &str, total: u64) -> ApiError {
     let mut e = ApiError::throttled(613, axum::http::StatusCode::BAD_REQUEST)
         .with_generic_message(&format!("{what} limit of {total} per 24 hours reached"));
     e.is_transient = Some(false);

@@ -12,7 +12,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::ids::{ObjectRef, shortcode};
 
 /// Media fields the sandbox knows; anything else is "nonexisting".
-const MEDIA_FIELDS: &[&str] = &[
+pub(crate) const MEDIA_FIELDS: &[&str] = &[
     "id",
     "media_product_type",
     "media_type",

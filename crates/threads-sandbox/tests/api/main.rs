@@ -1,5 +1,6 @@
 //! Black-box tests over real HTTP on 127.0.0.1:0.
 
+mod discovery;
 mod faults;
 mod helpers;
 mod insights;
@@ -8,3 +9,4 @@ mod oauth;
 mod publish;
 mod replies;
 mod routing;
+mod webhooks;
