@@ -124,27 +124,7 @@ impl ListQuery {
         default_fields: &[&str],
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, String)>, ValidationError> {
-        if let Some(n) = self.limit
-            && !(1..=MAX_PAGE_LIMIT).contains(&n)
-        {
-            return Err(ValidationError::PageLimit(n));
-        }
-        if self
-            .since
-            .is_some_and(|s| s.timestamp() < EARLIEST_LIST_SINCE)
-        {
-            return Err(ValidationError::TimeRange("since is before 2023-07-05"));
-        }
-        if let (Some(s), Some(u)) = (self.since, self.until)
-            && s >= u
-        {
-            return Err(ValidationError::TimeRange("since must be before until"));
-        }
-        if self.until.is_some_and(|u| u > now) || self.since.is_some_and(|s| s > now) {
-            return Err(ValidationError::TimeRange(
-                "since/until must not be in the future",
-            ));
-        }
+        check_bounds(self.limit, self.since, self.until, now)?;
         let fields = match &self.fields {
             Some(f) => f.join(","),
             None => default_fields.join(","),
@@ -162,6 +142,35 @@ impl ListQuery {
         push("reverse", self.reverse.map(|r| r.to_string()));
         Ok(pairs)
     }
+}
+
+/// The documented list bounds (§3), shared by every endpoint that takes them: `limit` 1 to 100
+/// and `1688540400 <= since < until <= now`.
+pub(crate) fn check_bounds(
+    limit: Option<u32>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), ValidationError> {
+    if let Some(n) = limit
+        && !(1..=MAX_PAGE_LIMIT).contains(&n)
+    {
+        return Err(ValidationError::PageLimit(n));
+    }
+    if since.is_some_and(|s| s.timestamp() < EARLIEST_LIST_SINCE) {
+        return Err(ValidationError::TimeRange("since is before 2023-07-05"));
+    }
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        return Err(ValidationError::TimeRange("since must be before until"));
+    }
+    if until.is_some_and(|u| u > now) || since.is_some_and(|s| s > now) {
+        return Err(ValidationError::TimeRange(
+            "since/until must not be in the future",
+        ));
+    }
+    Ok(())
 }
 
 enum Next {

@@ -10,10 +10,7 @@ use crate::error::Result;
 use crate::models::Media;
 use crate::paging::Page;
 use crate::session::Session;
-use crate::validation::{MAX_PAGE_LIMIT, ValidationError};
-
-/// Earliest `since` Meta accepts on list endpoints (2023-07-05).
-const EARLIEST_SINCE: i64 = 1_688_540_400;
+use crate::validation::ValidationError;
 
 /// Fields asked for by default: what a public post by someone else can carry (`owner` is
 /// given on one's own posts only, and reply fields do not apply).
@@ -174,24 +171,7 @@ impl KeywordSearchQuery {
         if self.q.trim().is_empty() {
             return Err(ValidationError::MissingParam("q"));
         }
-        if let Some(n) = self.limit
-            && !(1..=MAX_PAGE_LIMIT).contains(&n)
-        {
-            return Err(ValidationError::PageLimit(n));
-        }
-        if self.since.is_some_and(|s| s.timestamp() < EARLIEST_SINCE) {
-            return Err(ValidationError::TimeRange("since is before 2023-07-05"));
-        }
-        if let (Some(s), Some(u)) = (self.since, self.until)
-            && s >= u
-        {
-            return Err(ValidationError::TimeRange("since must be before until"));
-        }
-        if self.until.is_some_and(|u| u > now) || self.since.is_some_and(|s| s > now) {
-            return Err(ValidationError::TimeRange(
-                "since/until must not be in the future",
-            ));
-        }
+        crate::paging::check_bounds(self.limit, self.since, self.until, now)?;
         let fields = match &self.fields {
             Some(f) => f.join(","),
             None => SEARCH_FIELDS.join(","),

@@ -156,6 +156,44 @@ fn cursors(params: &Params) -> ApiResult<(Option<String>, Option<String>)> {
     Ok((before, after))
 }
 
+/// For a list the client pages by position (replies, public posts): the items `start..end` of
+/// `len` that `limit` and the `before`/`after` cursors select.
+fn window(params: &Params, len: usize) -> ApiResult<(usize, usize)> {
+    let limit = parse_limit(params)?;
+    let (before, after) = cursors(params)?;
+    let decode = |c: &str| {
+        crate::ids::decode_cursor(c).ok_or_else(|| ApiError::invalid_param("Invalid cursor"))
+    };
+    Ok(match (before, after) {
+        (Some(b), _) => {
+            let b = decode(&b)?.min(len);
+            (b.saturating_sub(limit), b)
+        }
+        (_, Some(a)) => {
+            let a = (decode(&a)? + 1).min(len);
+            (a, (a + limit).min(len))
+        }
+        _ => (0, limit.min(len)),
+    })
+}
+
+/// The answer for the rendered items `start..end` of a `len`-item list paged by position:
+/// `data`, with `paging` unless the page is empty.
+fn positional_page(
+    sandbox: &Sandbox,
+    params: &Params,
+    path: &str,
+    data: Vec<serde_json::Value>,
+    (start, end): (usize, usize),
+    len: usize,
+) -> axum::Json<serde_json::Value> {
+    if data.is_empty() {
+        return axum::Json(serde_json::json!({"data": []}));
+    }
+    let paging = paging(sandbox, params, path, start, end - 1, end < len, start > 0);
+    axum::Json(serde_json::json!({"data": data, "paging": paging}))
+}
+
 /// Builds `paging` for a page whose first and last items have cursor positions
 /// `first`/`last`; `next`/`previous` are omitted when there is nothing in that direction.
 fn paging(

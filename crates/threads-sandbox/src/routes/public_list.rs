@@ -1,12 +1,11 @@
 //! Paging shared by the listings of public posts (mentions, profile posts).
 
 use axum::Json;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{cursors, list_range, paging, parse_limit};
+use super::{list_range, positional_page, window};
 use crate::Sandbox;
 use crate::errors::{ApiError, ApiResult};
-use crate::ids::decode_cursor;
 use crate::params::Params;
 use crate::public::{PublicPost, PublicProfile, render};
 use crate::world::render::{MEDIA_FIELDS, parse_fields};
@@ -21,8 +20,6 @@ pub fn page(
 ) -> ApiResult<Json<Value>> {
     let now = sb.clock().now_ts();
     let (since, until) = list_range(params, now)?;
-    let limit = parse_limit(params)?;
-    let (before, after) = cursors(params)?;
     let fields = parse_fields(params.get("fields"));
     if let Some(bad) = fields.iter().find(|f| !MEDIA_FIELDS.contains(&f.as_str())) {
         return Err(ApiError::nonexisting_field(bad));
@@ -33,34 +30,17 @@ pub fn page(
         .filter(|(_, p)| since.is_none_or(|s| p.ts >= s) && until.is_none_or(|u| p.ts < u))
         .collect();
     entries.sort_by_key(|(_, p)| (std::cmp::Reverse(p.ts), p.id));
-    let decode =
-        |c: &str| decode_cursor(c).ok_or_else(|| ApiError::invalid_param("Invalid cursor"));
-    let (start, end) = match (before, after) {
-        (Some(b), _) => {
-            let b = decode(&b)?.min(entries.len());
-            (b.saturating_sub(limit), b)
-        }
-        (_, Some(a)) => {
-            let a = (decode(&a)? + 1).min(entries.len());
-            (a, (a + limit).min(entries.len()))
-        }
-        _ => (0, limit.min(entries.len())),
-    };
+    let (start, end) = window(params, entries.len())?;
     let data = entries[start..end]
         .iter()
         .map(|(a, p)| render::post(a, p, &fields).map(Value::Object))
         .collect::<ApiResult<Vec<_>>>()?;
-    if data.is_empty() {
-        return Ok(Json(json!({"data": []})));
-    }
-    let paging = paging(
+    Ok(positional_page(
         sb,
         params,
         path,
-        start,
-        end - 1,
-        end < entries.len(),
-        start > 0,
-    );
-    Ok(Json(json!({"data": data, "paging": paging})))
+        data,
+        (start, end),
+        entries.len(),
+    ))
 }

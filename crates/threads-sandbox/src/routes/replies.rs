@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use super::{cursors, own_user, paging, parse_limit};
+use super::{own_user, positional_page, window};
 use crate::errors::{ApiError, ApiResult};
-use crate::ids::{ObjectRef, decode_cursor};
+use crate::ids::ObjectRef;
 use crate::params::Params;
 use crate::world::render::{self, parse_fields};
 use crate::world::replies::{self, ReplyEntry};
@@ -20,26 +20,12 @@ fn page_of(
     path: &str,
     entries: Vec<ReplyEntry>,
 ) -> ApiResult<Json<Value>> {
-    let limit = parse_limit(params)?;
-    let (before, after) = cursors(params)?;
-    let decode =
-        |c: &str| decode_cursor(c).ok_or_else(|| ApiError::invalid_param("Invalid cursor"));
     let mut entries = entries;
     // `reverse` defaults to true (newest first).
     if !params.bool("reverse")?.unwrap_or(true) {
         entries.reverse();
     }
-    let (start, end) = match (before, after) {
-        (Some(b), _) => {
-            let b = decode(&b)?.min(entries.len());
-            (b.saturating_sub(limit), b)
-        }
-        (_, Some(a)) => {
-            let a = (decode(&a)? + 1).min(entries.len());
-            (a, (a + limit).min(entries.len()))
-        }
-        _ => (0, limit.min(entries.len())),
-    };
+    let (start, end) = window(params, entries.len())?;
     let fields = parse_fields(params.get("fields"));
     let now = sb.clock().now_ts();
     let world = sb.world();
@@ -49,19 +35,14 @@ fn page_of(
             render::any(&world, e.reply, &fields, now, caller.token.user_id).map(Value::Object)
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    if data.is_empty() {
-        return Ok(Json(json!({"data": []})));
-    }
-    let paging = paging(
+    Ok(positional_page(
         sb,
         params,
         path,
-        start,
-        end - 1,
-        end < entries.len(),
-        start > 0,
-    );
-    Ok(Json(json!({"data": data, "paging": paging})))
+        data,
+        (start, end),
+        entries.len(),
+    ))
 }
 
 /// `GET /{id}/replies`: a user's own replies, or the top-level replies under a media object.
