@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::auth::ClientInfo;
 use crate::config::{Settings, ThreadsMode};
-use crate::http::error::AppError;
-use crate::http::session::ClientInfo;
+use crate::error::AppError;
 use crate::services::{accounts, profiles};
 use crate::startup::Application;
 use crate::store::profiles::Connected;

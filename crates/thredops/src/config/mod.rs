@@ -1,5 +1,6 @@
 //! Layered configuration: built-in defaults, then an optional TOML file, then `THREDOPS_*` variables.
 
+pub mod billing;
 mod registry;
 mod secret;
 
@@ -113,7 +114,7 @@ pub struct Settings {
     /// OAuth redirect URI, when set explicitly (else derived from the public URL).
     pub threads_redirect_uri: Option<Url>,
     /// Stripe billing and plans (off without a Stripe key).
-    pub billing: crate::billing::BillingSettings,
+    pub billing: billing::BillingSettings,
     /// Operator identity, retention periods and mail delivery.
     pub privacy: PrivacySettings,
     /// Optional language model for the strategist: (base URL, model, API key).
@@ -262,7 +263,7 @@ impl RawSettings {
                 self.get("llm_api_key").map(Secret::new),
             )),
         };
-        let billing = crate::billing::BillingSettings::parse(|k| self.get(k))
+        let billing = billing::BillingSettings::parse(|k| self.get(k))
             .map_err(|(key, reason)| invalid(key, reason))?;
         let privacy = self.parse_privacy()?;
         Ok(Settings {

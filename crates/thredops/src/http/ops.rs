@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::error::AppError;
-use super::state::AppState;
+use super::state::WebState;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -22,7 +22,7 @@ async fn healthz() -> &'static str {
 }
 
 /// The database answers; a load balancer sends traffic only when this is 200.
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<WebState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
@@ -32,7 +32,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<WebState>) -> Response {
     let mut body = state.metrics.render(state.store.pool_stats());
     // Both registries end with "# EOF"; keep one, at the very end.
     if let Some(stripped) = body.strip_suffix("# EOF\n") {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Deref;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -9,37 +10,45 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
 use super::error::AppError;
-use super::state::AppState;
+use super::state::WebState;
+pub use crate::auth::ClientInfo;
+use crate::auth::CurrentUser;
 use crate::billing::gate::{self, PastDueNotice};
 use crate::store::now_unix;
 use crate::store::profiles::ProfileRecord;
-use crate::store::users::UserRecord;
 
 /// Sessions are marked as used at most this often, so reads stay reads.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// A signed-in user with a live session. Rejects with 401 (JSON).
+/// A signed-in user with a live session, as the web layer sees it: the plain
+/// [`CurrentUser`] the product areas take, plus what only pages show. Rejects with 401 (JSON).
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    /// The account.
-    pub user: UserRecord,
-    /// The session the request came with.
-    pub session_id: String,
+    /// Who is asking; `&AuthUser` passes where an area asks for `&CurrentUser`.
+    pub current: CurrentUser,
     /// The warning the app pages show while a payment has failed; read for [`PageUser`] only
     /// (one query when billing is on), always `None` for the API.
     pub past_due: Option<PastDueNotice>,
 }
 
+impl Deref for AuthUser {
+    type Target = CurrentUser;
+
+    fn deref(&self) -> &CurrentUser {
+        &self.current
+    }
+}
+
 /// Checks the session cookie: `Ok(None)` without one; an invalid, expired or revoked one is an
 /// error, never silently anonymous.
-pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<AuthUser>, AppError> {
+pub async fn authenticate(state: &WebState, parts: &Parts) -> Result<Option<AuthUser>, AppError> {
     Ok(check(state, parts, None).await?.map(|(auth, _)| auth))
 }
 
 /// [`authenticate`], reading profile `profile_id` of the account in the same query when given
 /// (`None` in the pair when the profile is not theirs).
 async fn check(
-    state: &AppState,
+    state: &WebState,
     parts: &Parts,
     profile_id: Option<&str>,
 ) -> Result<Option<(AuthUser, Option<ProfileRecord>)>, AppError> {
@@ -71,8 +80,10 @@ async fn check(
         store.touch_user(&user.id, now).await?;
     }
     let auth = AuthUser {
-        user,
-        session_id: session.id,
+        current: CurrentUser {
+            user,
+            session_id: session.id,
+        },
         past_due: None,
     };
     Ok(Some((auth, profile)))
@@ -88,12 +99,12 @@ pub struct OwnProfile {
     pub profile: ProfileRecord,
 }
 
-impl FromRequestParts<AppState> for OwnProfile {
+impl FromRequestParts<WebState> for OwnProfile {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
@@ -109,12 +120,12 @@ impl FromRequestParts<AppState> for OwnProfile {
     }
 }
 
-impl FromRequestParts<AppState> for AuthUser {
+impl FromRequestParts<WebState> for AuthUser {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         authenticate(state, parts)
             .await?
@@ -151,12 +162,12 @@ impl IntoResponse for ToSignIn {
     }
 }
 
-impl FromRequestParts<AppState> for PageUser {
+impl FromRequestParts<WebState> for PageUser {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         match authenticate(state, parts).await {
             Ok(Some(mut user)) => {
@@ -184,12 +195,12 @@ impl FromRequestParts<AppState> for PageUser {
 #[derive(Debug, Clone)]
 pub struct Visitor(pub Option<AuthUser>);
 
-impl FromRequestParts<AppState> for Visitor {
+impl FromRequestParts<WebState> for Visitor {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         match authenticate(state, parts).await {
             Ok(user) => Ok(Visitor(user)),
@@ -200,20 +211,12 @@ impl FromRequestParts<AppState> for Visitor {
 }
 
 /// The client's address (from `X-Forwarded-For` only when configured to trust it) and browser.
-#[derive(Debug, Clone)]
-pub struct ClientInfo {
-    /// Address used for throttling and the sessions list.
-    pub ip: IpAddr,
-    /// User-Agent, truncated.
-    pub user_agent: String,
-}
-
-impl FromRequestParts<AppState> for ClientInfo {
+impl FromRequestParts<WebState> for ClientInfo {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
@@ -241,4 +244,31 @@ impl FromRequestParts<AppState> for ClientInfo {
             user_agent,
         })
     }
+}
+
+/// The `Set-Cookie` that hands a new session to the browser.
+pub fn session_cookie(state: &WebState, signed_in: &crate::services::accounts::SignedIn) -> String {
+    state.cookies.set(
+        &cookies::SESSION,
+        &signed_in.token,
+        Some(signed_in.lifetime),
+    )
+}
+
+/// The `Set-Cookie` that ends the session in the browser.
+pub fn clear_session_cookie(state: &WebState) -> String {
+    state.cookies.clear(&cookies::SESSION)
+}
+
+/// The support chat's continuity token from its cookie, if the browser sent one.
+pub fn chat_token(state: &WebState, headers: &axum::http::HeaderMap) -> Option<String> {
+    state.cookies.read(headers, &cookies::SUPPORT_CHAT)
+}
+
+/// The `Set-Cookie` that keeps (or refreshes) the support chat's continuity token.
+pub fn chat_cookie(state: &WebState, token: &str) -> String {
+    let max_age = std::time::Duration::from_secs(crate::support::desk::VISITOR_TTL_SECS as u64);
+    state
+        .cookies
+        .set(&cookies::SUPPORT_CHAT, token, Some(max_age))
 }

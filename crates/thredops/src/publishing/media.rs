@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use axum::body::Bytes;
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
 use crate::store::{StoreResult, now_unix, with_pool};
 
 /// Largest image Threads accepts (§5.5: 8 MB).

@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::http::error::AppResult;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::store::now_unix;
 
@@ -122,7 +122,7 @@ pub async fn quota(
 ) -> AppResult<serde_json::Value> {
     let token = crate::services::profiles::access_token(state, profile).await?;
     let Some(token) = token.filter(|_| profile.status == "active") else {
-        return Err(crate::http::error::AppError::Conflict(
+        return Err(crate::error::AppError::Conflict(
             "This profile needs reconnecting before its quota can be read.".into(),
         ));
     };

@@ -23,7 +23,7 @@ use super::quota_store::QuotaRow;
 use super::recover::{self, Outcome};
 use super::store::{PostRecord, PublisherWrite, QuotaOp, Written};
 use super::{media, when};
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::{JobContext, JobError, now_ms};
 use crate::store::now_unix;
 

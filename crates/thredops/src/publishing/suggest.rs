@@ -16,9 +16,9 @@ use serde::Serialize;
 use super::when;
 use crate::analytics::content::WEEKDAYS;
 use crate::analytics::{period, queries};
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
 
 /// Posts with settled metrics needed before best times are suggested.
 pub const MIN_POSTS: usize = 30;
@@ -139,7 +139,7 @@ pub struct Suggestions {
 /// The next `count` free suggested times of one of the user's profiles (404 for anyone else's).
 pub async fn suggested_times(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
     count: usize,
 ) -> AppResult<Suggestions> {

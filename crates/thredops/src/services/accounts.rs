@@ -1,11 +1,10 @@
 //! Sign-up, sign-in, sign-out and password changes.
 
+use crate::app::AppState;
 use crate::auth::password;
+use crate::auth::{ClientInfo, CurrentUser};
 use crate::domain::{Email, NewPassword};
-use crate::http::cookies;
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::{AuthUser, ClientInfo};
-use crate::http::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::store::sessions::NewSession;
 use crate::store::users::UserRecord;
 use crate::store::{StoreError, now_unix};
@@ -17,8 +16,10 @@ pub struct SignedIn {
     pub user: UserRecord,
     /// The new session id.
     pub session_id: String,
-    /// `Set-Cookie` header value.
-    pub set_cookie: String,
+    /// The signed session token the client keeps (the web layer puts it in a cookie).
+    pub token: String,
+    /// How long the token is valid.
+    pub lifetime: std::time::Duration,
 }
 
 fn parse_email(input: &str) -> AppResult<Email> {
@@ -104,27 +105,27 @@ async fn start_session(
     // A sign-in is activity: it resets the inactivity purge clock.
     state.store.touch_user(&user.id, now).await?;
     let token = state.keyring.issue(&user.id, &session_id, now, expires_at);
-    let set_cookie = state.cookies.set(&cookies::SESSION, &token, Some(lifetime));
     Ok(SignedIn {
         user,
         session_id,
-        set_cookie,
+        token,
+        lifetime,
     })
 }
 
-/// Ends the current session at once; returns the `Set-Cookie` that clears the cookie.
-pub async fn sign_out(state: &AppState, auth: &AuthUser) -> AppResult<String> {
+/// Ends the current session at once (the web layer clears the cookie).
+pub async fn sign_out(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
     state
         .store
         .revoke_session(&auth.session_id, &auth.user.id, now_unix())
         .await?;
-    Ok(state.cookies.clear(&cookies::SESSION))
+    Ok(())
 }
 
 /// Changes the password after checking the current one; every other session is signed out.
 pub async fn change_password(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     current: &str,
     new: &str,
 ) -> AppResult<()> {

@@ -20,7 +20,7 @@ pub mod workflow;
 
 pub use hub::Hub;
 
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::Runner;
 use crate::store::{Store, StoreResult};
 

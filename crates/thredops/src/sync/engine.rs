@@ -9,8 +9,8 @@ use threads_api::{
 };
 
 use super::{decay, features};
+use crate::app::AppState;
 use crate::crypto::DataKey;
-use crate::http::state::AppState;
 use crate::jobs::JobError;
 use crate::services::profiles::access_token;
 use crate::store::profiles::ProfileRecord;

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use reqwest::redirect::Policy;
+use thredops::app::AppState;
 use thredops::config::RawSettings;
-use thredops::http::state::AppState;
 use thredops::startup::Application;
 use tokio::sync::oneshot;
 

@@ -4,6 +4,7 @@ mod connect;
 mod helpers;
 
 mod analytics;
+mod architecture;
 mod auth;
 mod billing;
 mod cli;

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::registry::{Endpoint, boolean, integer, object, string};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
-use crate::http::session::{AuthUser, ClientInfo};
-use crate::http::state::AppState;
+use crate::http::session::{AuthUser, ClientInfo, clear_session_cookie, session_cookie};
+use crate::http::state::WebState;
 use crate::services::accounts;
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
@@ -170,34 +170,38 @@ fn with_cookie(status: StatusCode, cookie: String, body: impl IntoResponse) -> R
 }
 
 async fn signup(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     client: ClientInfo,
     ApiJson(body): ApiJson<Credentials>,
 ) -> AppResult<Response> {
     let signed_in = accounts::sign_up(&state, &body.email, &body.password, &client).await?;
     Ok(with_cookie(
         StatusCode::CREATED,
-        signed_in.set_cookie,
+        session_cookie(&state, &signed_in),
         Json(UserView::from(&signed_in.user)),
     ))
 }
 
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     client: ClientInfo,
     ApiJson(body): ApiJson<Credentials>,
 ) -> AppResult<Response> {
     let signed_in = accounts::sign_in(&state, &body.email, &body.password, &client).await?;
     Ok(with_cookie(
         StatusCode::OK,
-        signed_in.set_cookie,
+        session_cookie(&state, &signed_in),
         Json(UserView::from(&signed_in.user)),
     ))
 }
 
-async fn logout(State(state): State<AppState>, auth: AuthUser) -> AppResult<Response> {
-    let clear = accounts::sign_out(&state, &auth).await?;
-    Ok(with_cookie(StatusCode::NO_CONTENT, clear, ()))
+async fn logout(State(state): State<WebState>, auth: AuthUser) -> AppResult<Response> {
+    accounts::sign_out(&state, &auth).await?;
+    Ok(with_cookie(
+        StatusCode::NO_CONTENT,
+        clear_session_cookie(&state),
+        (),
+    ))
 }
 
 async fn me(auth: AuthUser) -> Json<UserView> {
@@ -205,7 +209,7 @@ async fn me(auth: AuthUser) -> Json<UserView> {
 }
 
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> AppResult<StatusCode> {
@@ -225,7 +229,7 @@ struct SessionView {
 }
 
 async fn list_sessions(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
 ) -> AppResult<Json<Vec<SessionView>>> {
     let now = now_unix();
@@ -248,7 +252,7 @@ async fn list_sessions(
 }
 
 async fn delete_session(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {

@@ -14,7 +14,7 @@ mod support;
 
 use axum::Router;
 
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 pub use registry::Endpoint;
 
 /// Every API operation, in the order they appear in the OpenAPI document.
@@ -33,7 +33,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// The API router, built from [`endpoints`].
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     endpoints()
         .into_iter()
         .fold(Router::new(), |router, e| router.route(e.path, e.handler))

@@ -14,10 +14,10 @@ mod support;
 
 use axum::Router;
 
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// Every HTML page route.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .merge(public::router())
         .merge(account::router())
