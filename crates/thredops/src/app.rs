@@ -38,6 +38,8 @@ pub struct App {
     pub stripe: Option<crate::billing::StripeClient>,
     /// Live support chat fan-out (across instances on PostgreSQL).
     pub support: crate::support::Hub,
+    /// Budgets of the chat paths anyone can reach.
+    pub chat_throttle: crate::support::ChatThrottle,
     /// Computed analytics overviews, checked against each profile's data version.
     pub overview_cache: crate::analytics::overview::OverviewCache,
     /// Turns true when the process starts stopping: long-lived responses (progress streams)

@@ -100,6 +100,7 @@ impl Application {
             threads,
             csrf: Csrf::new(master.derive("csrf")),
             throttle: Throttle::default(),
+            chat_throttle: Default::default(),
             keyring,
             store,
             settings,
@@ -237,6 +238,7 @@ async fn maintenance(state: AppState) {
     loop {
         tick.tick().await;
         state.throttle.shrink();
+        state.chat_throttle.shrink();
     }
 }
 

@@ -86,10 +86,7 @@ pub async fn sandbox_admin_only_locally(
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let local = crate::http::session::ClientInfo::from_request_parts(&mut parts, &state)
-        .await
-        .is_ok_and(|c| c.ip.is_loopback());
-    let admin = local
+    let admin = is_local(&parts)
         || crate::http::session::AuthUser::from_request_parts(&mut parts, &state)
             .await
             .is_ok_and(|u| u.user.role == crate::domain::Role::Admin);
@@ -101,6 +98,19 @@ pub async fn sandbox_admin_only_locally(
         .into_response();
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// Whether the request comes from this machine itself: a loopback peer that forwards nobody
+/// else's request (a reverse proxy on the same machine is a loopback peer too, but it adds
+/// `X-Forwarded-For` or `Forwarded`).
+pub fn is_local(parts: &axum::http::request::Parts) -> bool {
+    let peer_is_loopback = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    let forwarded = parts.headers.contains_key("x-forwarded-for")
+        || parts.headers.contains_key(header::FORWARDED);
+    peer_is_loopback && !forwarded
 }
 
 /// A browser write is same-origin only when its `Origin` is the configured public origin (or,

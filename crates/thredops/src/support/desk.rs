@@ -36,13 +36,14 @@ fn hash_token(token: &str) -> String {
 }
 
 /// Works out who is chatting: the signed-in account, else the visitor of the continuity cookie.
-/// With `mint`, a visitor without a valid cookie gets a fresh identity (and never someone
-/// else's: an unknown token is simply not found).
+/// With `mint` (the client's address), a visitor without a valid cookie gets a fresh identity
+/// (and never someone else's: an unknown token is simply not found), within the address's
+/// budget of new chats.
 pub async fn identify(
     state: &AppState,
     chat_token: Option<&str>,
     auth: Option<&CurrentUser>,
-    mint: bool,
+    mint: Option<std::net::IpAddr>,
 ) -> AppResult<Option<Who>> {
     if let Some(auth) = auth {
         return Ok(Some(Who {
@@ -56,12 +57,16 @@ pub async fn identify(
     {
         return Ok(Some(Who {
             customer: Customer::Visitor(id),
-            keep_token: mint.then(|| token.to_owned()),
+            keep_token: mint.map(|_| token.to_owned()),
         }));
     }
-    if !mint {
+    let Some(ip) = mint else {
         return Ok(None);
-    }
+    };
+    state
+        .chat_throttle
+        .new_visitor(ip)
+        .map_err(AppError::RateLimited)?;
     let token = crate::crypto::random_token(32);
     let id = uuid::Uuid::new_v4().to_string();
     state
@@ -135,6 +140,10 @@ pub async fn post_customer(
     body: &str,
     client_id: Option<&str>,
 ) -> AppResult<Posted> {
+    state
+        .chat_throttle
+        .send(conversation_id)
+        .map_err(AppError::RateLimited)?;
     let text = MessageText::parse(body).map_err(|m| AppError::field("body", m))?;
     let new = NewMessage {
         conversation_id,

@@ -15,10 +15,12 @@ pub mod store;
 pub mod store_desk;
 pub mod store_post;
 pub mod threads_data;
+mod throttle;
 pub mod tickets;
 pub mod workflow;
 
 pub use hub::Hub;
+pub use throttle::ChatThrottle;
 
 use crate::app::AppState;
 use crate::jobs::Runner;

@@ -16,7 +16,7 @@ use super::registry::{Endpoint, object, string};
 use crate::domain::Email;
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
-use crate::http::session::{AuthUser, Visitor, chat_cookie, chat_token};
+use crate::http::session::{AuthUser, ClientInfo, Visitor, chat_cookie, chat_token};
 use crate::http::state::WebState;
 use crate::store::now_unix;
 use crate::support::desk;
@@ -90,7 +90,7 @@ async fn current_chat(
         state,
         chat_token(state, headers).as_deref(),
         visitor.0.as_deref(),
-        false,
+        None,
     )
     .await?
     .ok_or(AppError::NotFound)?;
@@ -99,6 +99,7 @@ async fn current_chat(
 
 async fn open_chat(
     State(state): State<WebState>,
+    client: ClientInfo,
     visitor: Visitor,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -106,7 +107,7 @@ async fn open_chat(
         &state,
         chat_token(&state, &headers).as_deref(),
         visitor.0.as_deref(),
-        true,
+        Some(client.ip),
     )
     .await?
     .ok_or(AppError::NotFound)?;
@@ -184,7 +185,7 @@ async fn set_email(
         &state,
         chat_token(&state, &headers).as_deref(),
         visitor.0.as_deref(),
-        false,
+        None,
     )
     .await?
     .ok_or(AppError::NotFound)?;
