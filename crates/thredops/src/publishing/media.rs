@@ -293,7 +293,9 @@ where
     .map(|r| r.rows_affected())
     });
     if let Err(e) = recorded {
-        let _ = tokio::fs::remove_file(path_of(state, &upload)).await;
+        if let Err(fs) = tokio::fs::remove_file(path_of(state, &upload)).await {
+            tracing::warn!(error = %fs, "could not remove an upload whose record failed");
+        }
         return Err(crate::store::StoreError::from(e).into());
     }
     Ok(upload)

@@ -110,7 +110,9 @@ async fn sweep(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if let Err(e) = media::sweep_orphans(&state).await {
         tracing::warn!(error = %e, "could not sweep media of deleted accounts");
     }
-    ctx.report_progress(&json!({"at": now_unix()})).await.ok();
+    if let Err(e) = ctx.report_progress(&json!({"at": now_unix()})).await {
+        tracing::debug!(error = %e, "sweep progress not recorded");
+    }
     ctx.schedule_next(crate::jobs::now_ms() + SWEEP_EVERY.as_millis() as i64);
     Ok(())
 }
