@@ -20,6 +20,21 @@ pub enum Standing {
     Active,
     /// Past due, inside the grace period: the plan's limits, with a warning.
     Grace,
+    /// Past due beyond the grace period, or unpaid: Free limits, while the subscription is still
+    /// open at Stripe and its invoice can still be paid (or the subscription cancelled) there.
+    Overdue,
+    /// The first payment has not gone through yet (`incomplete`): Free limits until it does.
+    Pending,
+}
+
+impl Standing {
+    /// Whether a subscription is open at Stripe, so a new Checkout would charge twice.
+    pub fn has_open_subscription(self) -> bool {
+        matches!(
+            self,
+            Standing::Active | Standing::Grace | Standing::Overdue | Standing::Pending
+        )
+    }
 }
 
 /// The effective plan of a user.
@@ -37,6 +52,8 @@ pub struct Entitlement {
     pub cancel_at_period_end: bool,
     /// When the grace period ends (past due only).
     pub grace_until: Option<i64>,
+    /// The plan of the open subscription when Free limits apply meanwhile (overdue or pending).
+    pub subscribed_plan: Option<String>,
 }
 
 impl Entitlement {
@@ -53,6 +70,8 @@ fn self_hosted() -> Plan {
         price_id: None,
         price_label: "No billing".into(),
         limits: Limits::UNLIMITED,
+        trial_days: None,
+        promotion_codes: false,
     }
 }
 
@@ -67,6 +86,7 @@ pub async fn of_user(state: &AppState, user_id: &str, now: i64) -> StoreResult<E
             next_invoice_at: None,
             cancel_at_period_end: false,
             grace_until: None,
+            subscribed_plan: None,
         });
     }
     let subs = store::subscriptions_of(&state.store, user_id).await?;
@@ -83,12 +103,17 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
         next_invoice_at: None,
         cancel_at_period_end: false,
         grace_until: None,
+        subscribed_plan: None,
     };
-    // A live subscription wins over an ended one (a user may have cancelled and re-subscribed).
+    // A live subscription wins over an ended one (a user may have cancelled and re-subscribed);
+    // among open ones, the one that gives the most.
+    let by_status = |status: &str| subs.iter().find(|s| s.status == status);
     let live = subs
         .iter()
         .find(|s| matches!(s.status.as_str(), "active" | "trialing"))
-        .or_else(|| subs.iter().find(|s| s.status == "past_due"));
+        .or_else(|| by_status("past_due"))
+        .or_else(|| by_status("unpaid"))
+        .or_else(|| by_status("incomplete"));
     let Some(sub) = live else {
         return free(subs.first());
     };
@@ -103,14 +128,24 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
         );
         return free(Some(sub));
     };
-    let (standing, grace_until) = if sub.status == "past_due" {
-        let until = sub.past_due_since.unwrap_or(now) + grace;
-        if now >= until {
-            return free(Some(sub));
+    // Free limits apply, but the subscription is still open at Stripe: say so.
+    let held = |standing: Standing| Entitlement {
+        standing,
+        subscribed_plan: Some(plan.name.to_owned()),
+        next_invoice_at: sub.current_period_end,
+        ..free(Some(sub))
+    };
+    let (standing, grace_until) = match sub.status.as_str() {
+        "past_due" => {
+            let until = sub.past_due_since.unwrap_or(now) + grace;
+            if now >= until {
+                return held(Standing::Overdue);
+            }
+            (Standing::Grace, Some(until))
         }
-        (Standing::Grace, Some(until))
-    } else {
-        (Standing::Active, None)
+        "unpaid" => return held(Standing::Overdue),
+        "incomplete" => return held(Standing::Pending),
+        _ => (Standing::Active, None),
     };
     Entitlement {
         plan: plan.clone(),
@@ -119,6 +154,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
         next_invoice_at: sub.current_period_end,
         cancel_at_period_end: sub.cancel_at_period_end,
         grace_until,
+        subscribed_plan: None,
     }
 }
 

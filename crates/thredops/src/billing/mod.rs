@@ -6,6 +6,7 @@
 pub mod entitlements;
 pub mod gate;
 pub mod notify;
+pub mod reconcile;
 pub mod signature;
 mod store;
 pub mod stripe;
@@ -29,6 +30,10 @@ pub mod kind {
     pub const EVENT: &str = "billing.event";
     /// Re-applies a user's limits (e.g. when a grace period ends).
     pub const ENFORCE: &str = "billing.enforce";
+    /// Re-reads every customer's subscriptions from Stripe (recurring).
+    pub const RECONCILE: &str = "billing.reconcile";
+    /// Cancels a deleted account's subscriptions and deletes its Stripe customer.
+    pub const CLOSE_CUSTOMER: &str = "billing.close_customer";
 }
 
 /// Builds the Stripe client when billing is configured.
@@ -46,12 +51,25 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
         let state = state.clone();
         handler_fn(move |ctx| f(state.clone(), ctx))
     };
-    runner
+    let runner = runner
         .register(
             kind::EVENT,
             handler(|s, c| Box::pin(webhook::process(s, c))),
         )
         .register(kind::ENFORCE, handler(|s, c| Box::pin(enforce_job(s, c))))
+        .register(
+            kind::RECONCILE,
+            handler(|s, c| Box::pin(reconcile::reconcile_job(s, c))),
+        )
+        .register(
+            kind::CLOSE_CUSTOMER,
+            handler(|s, c| Box::pin(reconcile::close_customer_job(s, c))),
+        );
+    if state.stripe.is_some() {
+        runner.recurring(kind::RECONCILE, reconcile::EVERY)
+    } else {
+        runner
+    }
 }
 
 #[derive(Deserialize)]
@@ -104,23 +122,10 @@ pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResul
     )))
 }
 
-/// Cancels every live subscription of an account being deleted, so it is never charged again.
-pub async fn cancel_for_deleted_account(state: &AppState, user_id: &str) -> anyhow::Result<()> {
-    let Some(client) = &state.stripe else {
-        return Ok(());
-    };
-    for sub in store::subscriptions_of(&state.store, user_id).await? {
-        if matches!(sub.status.as_str(), "canceled" | "incomplete_expired") {
-            continue;
-        }
-        match client.cancel_subscription(&sub.subscription_id).await {
-            Ok(_) => {}
-            // Already gone at Stripe: nothing left to cancel.
-            Err(stripe::StripeError::Api { status: 404, .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+/// Makes sure a deleted account is never charged again: a durable job cancels its
+/// subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
+pub async fn close_for_deleted_account(state: &AppState, user_id: &str) -> AppResult<()> {
+    Ok(reconcile::close_for_deleted_account(state, user_id).await?)
 }
 
 /// Usage of a limited resource.
@@ -145,6 +150,17 @@ pub struct Overview {
     pub plans: Vec<Plan>,
     /// Whether the user has a Stripe customer (the portal needs one).
     pub can_manage: bool,
+    /// Every open subscription when there is more than one (the user is charged for each).
+    pub extra_subscriptions: Vec<OpenSubscription>,
+}
+
+/// An open subscription, as the duplicate warning lists it.
+#[derive(Debug, Serialize)]
+pub struct OpenSubscription {
+    /// The plan's name (or the price when no plan has it).
+    pub plan: String,
+    /// Stripe status.
+    pub status: String,
 }
 
 /// The user's plan, usage and the plans on offer.
@@ -160,6 +176,22 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
         paused_profiles: profiles.iter().filter(|p| p.status == "paused").count(),
     };
     let enabled = state.settings.billing.enabled();
+    let open: Vec<OpenSubscription> = store::subscriptions_of(&state.store, user_id)
+        .await?
+        .into_iter()
+        .filter(|s| store::is_open(&s.status))
+        .map(|s| OpenSubscription {
+            plan: s
+                .price_id
+                .as_deref()
+                .and_then(|p| state.settings.billing.plan_for_price(p))
+                .map_or_else(
+                    || s.price_id.clone().unwrap_or_default(),
+                    |p| p.name.to_owned(),
+                ),
+            status: s.status,
+        })
+        .collect();
     Ok(Overview {
         enabled,
         current,
@@ -170,6 +202,7 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
             Vec::new()
         },
         can_manage: store::customer_of(&state.store, user_id).await?.is_some(),
+        extra_subscriptions: if open.len() > 1 { open } else { Vec::new() },
     })
 }
 
@@ -184,7 +217,14 @@ fn stripe_failed(e: stripe::StripeError) -> AppError {
     AppError::Internal(anyhow::Error::new(e).context("Stripe call failed"))
 }
 
+/// Why a checkout was refused: the user has a subscription to manage in the portal instead.
+pub const HAS_SUBSCRIPTION: &str = "You already have a subscription. Change plans, pay an open invoice or cancel in the billing portal (Manage billing); a second checkout would charge you twice.";
+
 /// Starts a hosted Checkout for `plan_key`; returns the Stripe URL to send the browser to.
+///
+/// Refused while the user has an open subscription (active, trialing, past due, unpaid or
+/// incomplete), as read from Stripe itself so a missed webhook cannot let a second one through.
+/// A newer checkout expires the user's older open sessions, so only one can ever be paid.
 pub async fn start_checkout(
     state: &AppState,
     auth: &CurrentUser,
@@ -197,29 +237,85 @@ pub async fn start_checkout(
         .plan(plan_key.trim())
         .filter(|p| p.price_id.is_some())
         .ok_or_else(|| AppError::field("plan", "Choose one of the paid plans on offer."))?;
-    let current = entitlements::of_user(state, &auth.user.id, now_unix()).await?;
-    if matches!(current.standing, Standing::Active | Standing::Grace) {
-        return Err(AppError::Conflict(
-            "You already have a subscription. Change plans or update your card in the billing portal (Manage billing).".into(),
-        ));
+    let user_id = &auth.user.id;
+    let has_subscription = || AppError::Conflict(HAS_SUBSCRIPTION.into());
+    let current = entitlements::of_user(state, user_id, now_unix()).await?;
+    if current.standing.has_open_subscription() {
+        return Err(has_subscription());
     }
     let customer = customer_for(state, client, auth).await?;
+    let at_stripe = reconcile::sync_customer(state, client, user_id, &customer)
+        .await
+        .map_err(|e| AppError::Internal(e.context("reading subscriptions from Stripe")))?;
+    if at_stripe.iter().any(|s| store::is_open(&s.status)) {
+        return Err(has_subscription());
+    }
     let origin = state.public_origin();
     let success = format!("{origin}/app/billing?checkout=success");
     let cancel = format!("{origin}/app/billing?checkout=cancelled");
     let request = stripe::CheckoutRequest {
-        user_id: &auth.user.id,
+        user_id,
         customer_id: &customer,
         price_id: plan.price_id.as_deref().unwrap_or_default(),
         success_url: &success,
         cancel_url: &cancel,
+        // Stripe's shortest allowed lifetime: an abandoned session cannot be paid much later.
+        expires_at: now_unix() + 31 * 60,
+        allow_promotion_codes: plan.promotion_codes,
+        trial_days: plan.trial_days,
     };
     let key = format!("checkout-{}", uuid::Uuid::new_v4());
     let session = client
         .create_checkout_session(&request, &key)
         .await
         .map_err(stripe_failed)?;
+    store::save_checkout(&state.store, &session.id, user_id, now_unix()).await?;
+    if expire_older_checkouts(state, client, user_id, &session.id).await? {
+        // An older session was paid meanwhile: this one must not be.
+        let _ = client.expire_checkout_session(&session.id).await;
+        store::forget_checkout(&state.store, &session.id).await?;
+        return Err(has_subscription());
+    }
     Ok(session.url)
+}
+
+/// Expires the user's other open Checkout Sessions; true when one of them was already paid.
+async fn expire_older_checkouts(
+    state: &AppState,
+    client: &StripeClient,
+    user_id: &str,
+    keep: &str,
+) -> AppResult<bool> {
+    let mut paid = false;
+    for old in store::checkouts_of(&state.store, user_id, keep).await? {
+        match client.expire_checkout_session(&old).await {
+            Ok(_) | Err(stripe::StripeError::Api { status: 404, .. }) => {}
+            // Stripe refuses to expire a session that is no longer open: was it paid?
+            Err(stripe::StripeError::Api { .. }) => {
+                let session = client
+                    .get_checkout_session(&old)
+                    .await
+                    .map_err(stripe_failed)?;
+                paid |= session.status.as_deref() == Some("complete");
+            }
+            Err(e) => return Err(stripe_failed(e)),
+        }
+        store::forget_checkout(&state.store, &old).await?;
+    }
+    Ok(paid)
+}
+
+/// What Stripe says after the browser comes back from Checkout: the user's subscriptions are
+/// re-read at once (no waiting for the webhook) and the resulting entitlement returned.
+pub async fn after_checkout(state: &AppState, auth: &CurrentUser) -> AppResult<Entitlement> {
+    if let (Some(client), Some(customer)) = (
+        state.stripe.as_ref(),
+        store::customer_of(&state.store, &auth.user.id).await?,
+    ) && let Err(e) = reconcile::sync_customer(state, client, &auth.user.id, &customer).await
+    {
+        tracing::warn!(error = %format!("{e:#}"), "could not read the subscription back from Stripe");
+    }
+    Ok(entitlements::of_user(state, &auth.user.id, now_unix()).await?)
 }
 
 /// Opens the Billing Portal; returns the Stripe URL.

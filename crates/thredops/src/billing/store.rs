@@ -308,3 +308,97 @@ pub async fn uncount_audit(store: &Store, audit_id: &str) -> StoreResult<()> {
     .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Subscription statuses that can still charge the customer.
+pub const OPEN_STATUSES: &[&str] = &["active", "trialing", "past_due", "unpaid", "incomplete"];
+
+/// Whether a subscription status can still charge the customer.
+pub fn is_open(status: &str) -> bool {
+    OPEN_STATUSES.contains(&status)
+}
+
+/// Every (user, customer) pair after `after` (by user id), `limit` at a time.
+pub async fn customers_after(
+    store: &Store,
+    after: &str,
+    limit: i64,
+) -> StoreResult<Vec<(String, String)>> {
+    let rows = with_pool!(store, |p| {
+        sqlx::query(
+            "SELECT user_id, customer_id FROM billing_customers WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(rows)
+}
+
+/// Remembers an open Checkout Session of a user.
+pub async fn save_checkout(
+    store: &Store,
+    session_id: &str,
+    user_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    with_pool!(store, |p| {
+        sqlx::query(
+        "INSERT INTO billing_checkouts (session_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    )
+    .bind(session_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// The user's remembered Checkout Sessions other than `except`, oldest first.
+pub async fn checkouts_of(store: &Store, user_id: &str, except: &str) -> StoreResult<Vec<String>> {
+    Ok(with_pool!(store, |p| {
+        sqlx::query_scalar(
+        "SELECT session_id FROM billing_checkouts WHERE user_id = $1 AND session_id <> $2 ORDER BY created_at, session_id"
+    )
+    .bind(user_id)
+    .bind(except)
+    .fetch_all(p)
+    .await
+    })?)
+}
+
+/// Forgets a Checkout Session (paid, expired, or replaced).
+pub async fn forget_checkout(store: &Store, session_id: &str) -> StoreResult<()> {
+    with_pool!(store, |p| sqlx::query(
+        "DELETE FROM billing_checkouts WHERE session_id = $1"
+    )
+    .bind(session_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Marks the subscriptions in `ids` as reported for being one too many; returns how many were
+/// not reported before.
+pub async fn mark_duplicates_reported(store: &Store, ids: &[String], now: i64) -> StoreResult<u64> {
+    let mut fresh = 0;
+    for id in ids {
+        fresh += with_pool!(store, |p| {
+            sqlx::query(
+            "UPDATE billing_subscriptions SET duplicate_reported_at = $1 WHERE subscription_id = $2 AND duplicate_reported_at IS NULL"
+        )
+        .bind(now)
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(fresh)
+}

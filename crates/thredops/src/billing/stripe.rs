@@ -52,6 +52,54 @@ pub struct HostedSession {
     pub url: String,
 }
 
+/// A page of a Stripe list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct List<T> {
+    /// The items on this page.
+    pub data: Vec<T>,
+    /// Whether more follow.
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// A Checkout Session as read back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckoutSession {
+    /// `cs_...`
+    pub id: String,
+    /// `open`, `complete` or `expired`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// An invoice as the billing page lists it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct Invoice {
+    /// `in_...`
+    pub id: String,
+    /// Invoice number shown to the customer.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// `draft`, `open`, `paid`, `void`, `uncollectible`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Amount due, in the currency's smallest unit.
+    #[serde(default)]
+    pub amount_due: i64,
+    /// Amount paid.
+    #[serde(default)]
+    pub amount_paid: i64,
+    /// ISO currency code.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// When it was created (Unix seconds).
+    #[serde(default)]
+    pub created: Option<i64>,
+    /// Stripe-hosted page of the invoice.
+    #[serde(default)]
+    pub hosted_invoice_url: Option<String>,
+}
+
 /// A subscription as far as entitlements need it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Subscription {
@@ -136,6 +184,12 @@ pub struct CheckoutRequest<'a> {
     pub success_url: &'a str,
     /// Where Stripe sends the browser on "back".
     pub cancel_url: &'a str,
+    /// Unix time after which the session can no longer be paid.
+    pub expires_at: i64,
+    /// Let the customer enter a promotion code.
+    pub allow_promotion_codes: bool,
+    /// Free trial days, if the plan has a trial.
+    pub trial_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -176,7 +230,9 @@ impl StripeClient {
         request: &CheckoutRequest<'_>,
         idempotency_key: &str,
     ) -> Result<HostedSession, StripeError> {
-        let form = [
+        let expires_at = request.expires_at.to_string();
+        let trial = request.trial_days.map(|d| d.to_string());
+        let mut form = vec![
             ("mode", "subscription"),
             ("customer", request.customer_id),
             ("client_reference_id", request.user_id),
@@ -184,10 +240,68 @@ impl StripeClient {
             ("line_items[0][quantity]", "1"),
             ("success_url", request.success_url),
             ("cancel_url", request.cancel_url),
+            ("expires_at", expires_at.as_str()),
             ("subscription_data[metadata][user_id]", request.user_id),
         ];
+        if request.allow_promotion_codes {
+            form.push(("allow_promotion_codes", "true"));
+        }
+        if let Some(days) = &trial {
+            form.push(("subscription_data[trial_period_days]", days.as_str()));
+        }
         self.post("/v1/checkout/sessions", &form, idempotency_key)
             .await
+    }
+
+    /// Reads a Checkout Session.
+    pub async fn get_checkout_session(&self, id: &str) -> Result<CheckoutSession, StripeError> {
+        let request = self
+            .http
+            .get(self.url(&format!("/v1/checkout/sessions/{id}"))?);
+        self.send(request).await
+    }
+
+    /// Expires an open Checkout Session, so it can no longer be paid.
+    pub async fn expire_checkout_session(&self, id: &str) -> Result<CheckoutSession, StripeError> {
+        let key = format!("expire-{id}");
+        self.post(&format!("/v1/checkout/sessions/{id}/expire"), &[], &key)
+            .await
+    }
+
+    /// Every subscription of a customer, whatever its status (newest first, up to 100).
+    pub async fn subscriptions_of_customer(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<Subscription>, StripeError> {
+        let request = self.http.get(self.url("/v1/subscriptions")?).query(&[
+            ("customer", customer_id),
+            ("status", "all"),
+            ("limit", "100"),
+        ]);
+        let list: List<Subscription> = self.send(request).await?;
+        Ok(list.data)
+    }
+
+    /// A customer's most recent invoices (up to `limit`).
+    pub async fn invoices_of_customer(
+        &self,
+        customer_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Invoice>, StripeError> {
+        let limit = limit.to_string();
+        let request = self
+            .http
+            .get(self.url("/v1/invoices")?)
+            .query(&[("customer", customer_id), ("limit", limit.as_str())]);
+        let list: List<Invoice> = self.send(request).await?;
+        Ok(list.data)
+    }
+
+    /// Deletes a customer (Stripe keeps no email or card for it afterwards).
+    pub async fn delete_customer(&self, id: &str) -> Result<(), StripeError> {
+        let request = self.http.delete(self.url(&format!("/v1/customers/{id}"))?);
+        let _: serde_json::Value = self.send(request).await?;
+        Ok(())
     }
 
     /// Creates a Billing Portal session for `customer_id`.

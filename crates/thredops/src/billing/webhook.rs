@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::store::{self, SubscriptionRow};
 use super::stripe::Subscription;
-use super::{entitlements, kind, notify};
+use super::{entitlements, kind, notify, reconcile};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, NewJob};
@@ -101,6 +101,9 @@ pub async fn process(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         entitlements::enforce(&state, user_id, now_unix())
             .await
             .map_err(|e| retry(&e))?;
+        reconcile::report_extra_subscriptions(&state, user_id)
+            .await
+            .map_err(|e| retry(&e))?;
     }
     store::finish_event(&state.store, &event.id, user.as_deref(), now_unix())
         .await
@@ -139,7 +142,11 @@ async fn apply(
             if let Some(id) = text("subscription") {
                 refresh(state, &user_id, &id, created).await?;
             }
+            if event_type == "checkout.session.completed" {
+                forget_checkout(state, text("id")).await?;
+            }
         }
+        "checkout.session.expired" => forget_checkout(state, text("id")).await?,
         "invoice.payment_failed" | "invoice.payment_action_required" => {
             if let Some(id) = text("subscription") {
                 refresh(state, &user_id, &id, created).await?;
@@ -151,6 +158,15 @@ async fn apply(
         _ => {}
     }
     Ok(Some(user_id))
+}
+
+async fn forget_checkout(state: &AppState, session: Option<String>) -> Result<(), JobError> {
+    if let Some(id) = session {
+        store::forget_checkout(&state.store, &id)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Re-reads a subscription from Stripe (events that carry no subscription state).
@@ -172,6 +188,19 @@ async fn save(
     sub: &Subscription,
     version: i64,
 ) -> Result<(), JobError> {
+    store_subscription(state, user_id, sub, version)
+        .await
+        .map_err(|e| JobError::retry(e.to_string()))
+}
+
+/// Stores a subscription state read at `version` (an event's `created`, or the time it was read
+/// from Stripe) unless newer state is stored; schedules the end of a grace period.
+pub(super) async fn store_subscription(
+    state: &AppState,
+    user_id: &str,
+    sub: &Subscription,
+    version: i64,
+) -> Result<(), crate::store::StoreError> {
     let now = now_unix();
     let row = SubscriptionRow {
         subscription_id: sub.id.clone(),
@@ -183,11 +212,8 @@ async fn save(
         past_due_since: (sub.status == "past_due").then_some(now),
         version,
     };
-    let retry = |e: crate::store::StoreError| JobError::retry(e.to_string());
-    let mut tx = state.store.begin().await.map_err(retry)?;
-    let applied = store::apply_subscription(&mut tx, &row, now)
-        .await
-        .map_err(retry)?;
+    let mut tx = state.store.begin().await?;
+    let applied = store::apply_subscription(&mut tx, &row, now).await?;
     if applied && sub.status == "past_due" {
         // When the grace period ends the limits drop to Free: re-enforce then.
         let grace_ms = i64::from(state.settings.billing.grace_days) * 86_400_000;
@@ -195,9 +221,9 @@ async fn save(
             .run_at(jobs::now_ms() + grace_ms + 1_000)
             .dedup_key(format!("{}:{user_id}", kind::ENFORCE))
             .user(user_id);
-        jobs::enqueue(&mut tx, &job).await.map_err(retry)?;
+        jobs::enqueue(&mut tx, &job).await?;
     }
-    tx.commit().await.map_err(retry)?;
+    tx.commit().await?;
     if !applied {
         tracing::info!(subscription = %sub.id, version, "ignored an event older than the stored state");
     }

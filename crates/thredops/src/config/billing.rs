@@ -86,6 +86,10 @@ pub struct Plan {
     pub price_label: String,
     /// What it allows.
     pub limits: Limits,
+    /// Free trial days Checkout grants before the first charge (paid plans only).
+    pub trial_days: Option<u32>,
+    /// Whether Checkout lets the customer enter a promotion code.
+    pub promotion_codes: bool,
 }
 
 /// Connection to Stripe.
@@ -125,14 +129,27 @@ impl BillingSettings {
             price_id: None,
             price_label: "Free".into(),
             limits: limits("billing_free_limits")?,
+            trial_days: None,
+            promotion_codes: false,
         }];
-        for (key, name, price, label, limit_key) in [
+        let promotion_codes = match get("billing_promotion_codes").unwrap_or("off").trim() {
+            "on" | "true" | "yes" => true,
+            "off" | "false" | "no" | "" => false,
+            other => {
+                return Err((
+                    "billing_promotion_codes",
+                    format!("must be on or off, got {other:?}"),
+                ));
+            }
+        };
+        for (key, name, price, label, limit_key, trial_key) in [
             (
                 "pro",
                 "Pro",
                 "billing_pro_price_id",
                 "billing_pro_price_label",
                 "billing_pro_limits",
+                "billing_pro_trial_days",
             ),
             (
                 "agency",
@@ -140,8 +157,18 @@ impl BillingSettings {
                 "billing_agency_price_id",
                 "billing_agency_price_label",
                 "billing_agency_limits",
+                "billing_agency_trial_days",
             ),
         ] {
+            let trial_days = match get(trial_key).map(str::trim).filter(|v| !v.is_empty()) {
+                None | Some("0") => None,
+                Some(v) => Some(
+                    v.parse::<u32>()
+                        .ok()
+                        .filter(|d| (1..=730).contains(d))
+                        .ok_or((trial_key, "must be a whole number of days 0..=730".into()))?,
+                ),
+            };
             if let Some(price_id) = get(price).map(str::trim).filter(|v| !v.is_empty()) {
                 plans.push(Plan {
                     key,
@@ -149,6 +176,8 @@ impl BillingSettings {
                     price_id: Some(price_id.to_owned()),
                     price_label: get(label).unwrap_or_default().to_owned(),
                     limits: limits(limit_key)?,
+                    trial_days,
+                    promotion_codes,
                 });
             }
         }

@@ -317,6 +317,27 @@ pub const SETTINGS: &[SettingSpec] = &[
         "Limits of the Agency plan (same syntax as THREDOPS_BILLING_FREE_LIMITS).",
     ),
     spec(
+        "billing_pro_trial_days",
+        "THREDOPS_BILLING_PRO_TRIAL_DAYS",
+        Some("0"),
+        false,
+        "Free trial days of the Pro plan before the first charge (0: no trial).",
+    ),
+    spec(
+        "billing_agency_trial_days",
+        "THREDOPS_BILLING_AGENCY_TRIAL_DAYS",
+        Some("0"),
+        false,
+        "Free trial days of the Agency plan before the first charge (0: no trial).",
+    ),
+    spec(
+        "billing_promotion_codes",
+        "THREDOPS_BILLING_PROMOTION_CODES",
+        Some("off"),
+        false,
+        "on: Checkout offers a promotion code field (codes are created in the Stripe dashboard).",
+    ),
+    spec(
         "operator_name",
         "THREDOPS_OPERATOR_NAME",
         Some("ThredOps"),

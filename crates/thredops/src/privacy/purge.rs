@@ -123,11 +123,9 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
         .context("account already deleted")?;
     let profiles = state.store.profiles_of(user_id).await?;
     state.jobs.cancel_for_user(user_id).await?;
-    // Deleting the account must not wait on Stripe: if it cannot be reached the purge goes on and
-    // the failure is logged for the operator to cancel the subscription by hand.
-    if let Err(e) = crate::billing::cancel_for_deleted_account(state, user_id).await {
-        tracing::error!(error = %e, "could not cancel the Stripe subscription of a deleted account");
-    }
+    // Deleting the account never waits on Stripe: a job that outlives the account cancels its
+    // subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
+    crate::billing::close_for_deleted_account(state, user_id).await?;
     for p in &profiles {
         remove_profile(state, &p.id).await?;
     }

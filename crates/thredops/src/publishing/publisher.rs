@@ -413,11 +413,11 @@ impl Run<'_> {
             return Ok(());
         }
         for item in self.content.parts.iter().flat_map(|p| &p.media) {
-            if let Ok(Some(u)) = media::get(self.state, &self.post.user_id, &item.id).await {
-                if let Err(e) = media::delete(self.state, &u).await {
-                    // The media sweep removes it later; the post itself is published.
-                    tracing::warn!(error = %e, upload_id = %u.id, "could not delete a published upload");
-                }
+            if let Ok(Some(u)) = media::get(self.state, &self.post.user_id, &item.id).await
+                && let Err(e) = media::delete(self.state, &u).await
+            {
+                // The media sweep removes it later; the post itself is published.
+                tracing::warn!(error = %e, upload_id = %u.id, "could not delete a published upload");
             }
         }
         Ok(())

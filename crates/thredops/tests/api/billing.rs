@@ -6,6 +6,7 @@ mod flows;
 mod history;
 mod limits;
 mod past_due;
+mod safety;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

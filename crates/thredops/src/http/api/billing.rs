@@ -101,7 +101,7 @@ fn overview_schema() -> Value {
                         ("plan", plan_schema()),
                         (
                             "standing",
-                            json!({"type": "string", "enum": ["unbilled", "free", "active", "grace"]}),
+                            json!({"type": "string", "enum": ["unbilled", "free", "active", "grace", "overdue", "pending"]}),
                         ),
                         ("subscription_status", json!({"type": ["string", "null"]})),
                         ("next_invoice_at", time.clone()),

@@ -65,14 +65,44 @@ async fn billing_page(
     PageUser(auth): PageUser,
     Query(q): Query<Notice>,
 ) -> AppResult<Html<String>> {
-    let notice = match q.checkout.as_deref() {
-        Some("success") => Some(
-            "Thank you! Your payment went through; your new plan applies as soon as Stripe confirms it (usually within seconds).",
+    let (notice, warning) = match q.checkout.as_deref() {
+        Some("success") => checkout_outcome(&state, &auth).await?,
+        Some("cancelled") => (
+            Some("Checkout was cancelled. Nothing was charged.".to_owned()),
+            None,
         ),
-        Some("cancelled") => Some("Checkout was cancelled. Nothing was charged."),
-        _ => None,
+        _ => (None, None),
     };
-    render(&state, &auth, json!({"notice": notice})).await
+    render(&state, &auth, json!({"notice": notice, "warning": warning})).await
+}
+
+/// What Stripe says about the subscription once the browser is back from Checkout: a success
+/// message only when Stripe has an active (or trialing) subscription.
+async fn checkout_outcome(
+    state: &WebState,
+    auth: &AuthUser,
+) -> AppResult<(Option<String>, Option<String>)> {
+    use billing::Standing;
+    let now = billing::after_checkout(state, auth).await?;
+    let plan = now.subscribed_plan.as_deref().unwrap_or(now.plan.name);
+    Ok(match now.standing {
+        Standing::Active if now.subscription_status.as_deref() == Some("trialing") => (
+            Some(format!("Your {plan} trial has started. Stripe will charge your card when it ends.")),
+            None,
+        ),
+        Standing::Active => (
+            Some(format!("Thank you! Stripe confirmed your payment: your {plan} plan is active.")),
+            None,
+        ),
+        Standing::Pending => (
+            None,
+            Some(format!("Stripe has not confirmed the first payment for {plan} yet. Nothing changes until it does; if your bank asks you to confirm the payment, finish that in Manage billing.")),
+        ),
+        _ => (
+            None,
+            Some("Stripe has not confirmed a payment yet, so your plan has not changed. If you completed the payment, this page shows your new plan as soon as Stripe confirms it.".to_owned()),
+        ),
+    })
 }
 
 async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<Html<String>> {
@@ -139,8 +169,15 @@ async fn checkout(
     headers: HeaderMap,
     SignedForm { auth, form }: SignedForm<PlanForm>,
 ) -> AppResult<Response> {
-    let result = billing::start_checkout(&state, &auth, &form.plan).await;
-    leave_for_stripe(&state, &auth, &headers, result, "checkout").await
+    match billing::start_checkout(&state, &auth, &form.plan).await {
+        // A subscription already exists: changing it happens in the portal, never in a second
+        // checkout.
+        Err(AppError::Conflict(m)) if m == billing::HAS_SUBSCRIPTION => {
+            let result = billing::start_portal(&state, &auth).await;
+            leave_for_stripe(&state, &auth, &headers, result, "portal").await
+        }
+        result => leave_for_stripe(&state, &auth, &headers, result, "checkout").await,
+    }
 }
 
 async fn portal(

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 
 pub const LOCALSTRIPE: &str = "http://127.0.0.1:8420";
@@ -24,21 +24,42 @@ pub struct SeenRequest {
 #[derive(Clone, Default)]
 pub struct Fake {
     pub seen: Arc<Mutex<Vec<SeenRequest>>>,
+    /// Checkout Sessions by id: `open`, `complete` or `expired`.
+    pub sessions: Arc<Mutex<HashMap<String, String>>>,
     pub base: String,
 }
 
 impl Fake {
     pub async fn start() -> Fake {
+        Self::start_at("127.0.0.1:0").await
+    }
+
+    /// Starts the fake on a given address (e.g. a port the app was told Stripe is on).
+    pub async fn start_at(address: &str) -> Fake {
         let mut fake = Fake::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
         fake.base = format!("http://{}", listener.local_addr().unwrap());
         let app = Router::new()
             .route("/v1/checkout/sessions", post(checkout))
+            .route("/v1/checkout/sessions/{id}", get(session))
+            .route("/v1/checkout/sessions/{id}/expire", post(expire))
             .route("/v1/billing_portal/sessions", post(portal))
             .fallback(proxy)
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake
+    }
+
+    /// The customer paid this session (as Stripe's hosted page would record it).
+    pub fn complete(&self, id: &str) {
+        self.sessions
+            .lock()
+            .unwrap()
+            .insert(id.to_owned(), "complete".into());
+    }
+
+    pub fn session_status(&self, id: &str) -> Option<String> {
+        self.sessions.lock().unwrap().get(id).cloned()
     }
 
     pub fn seen(&self, path: &str) -> Vec<SeenRequest> {
@@ -75,8 +96,35 @@ async fn checkout(State(fake): State<Fake>, headers: HeaderMap, body: Bytes) -> 
             .into_response();
     }
     let id = format!("cs_test_{}", uuid::Uuid::new_v4().simple());
+    fake.sessions
+        .lock()
+        .unwrap()
+        .insert(id.clone(), "open".into());
     Json(serde_json::json!({"id": id, "url": format!("https://checkout.stripe.test/c/pay/{id}")}))
         .into_response()
+}
+
+async fn session(State(fake): State<Fake>, Path(id): Path<String>) -> Response {
+    match fake.session_status(&id) {
+        Some(status) => Json(serde_json::json!({"id": id, "status": status})).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn expire(State(fake): State<Fake>, Path(id): Path<String>) -> Response {
+    let mut sessions = fake.sessions.lock().unwrap();
+    match sessions.get(&id).map(String::as_str) {
+        None => StatusCode::NOT_FOUND.into_response(),
+        Some("open") => {
+            sessions.insert(id.clone(), "expired".into());
+            Json(serde_json::json!({"id": id, "status": "expired"})).into_response()
+        }
+        Some(_) => (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"error": {"message": "Only Checkout Sessions with a status of open can be expired."}})),
+        )
+            .into_response(),
+    }
 }
 
 async fn portal(State(fake): State<Fake>, headers: HeaderMap, body: Bytes) -> Response {

@@ -312,10 +312,15 @@ async fn a_subscription_made_in_stripe_reaches_the_account_through_signed_webhoo
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 
-    // Deleting the account cancels the subscription at Stripe.
-    thredops::billing::cancel_for_deleted_account(&app.state, &user)
-        .await
-        .unwrap();
+    // Deleting the account cancels the subscription at Stripe (through a durable job).
+    let r = app
+        .post_json(
+            "/api/v1/privacy/delete-account",
+            &json!({"password": crate::connect::PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    connect::run_due_now(&app, thredops::billing::kind::CLOSE_CUSTOMER).await;
     let after: serde_json::Value = reqwest::Client::new()
         .get(format!(
             "{}/v1/subscriptions/{}",
