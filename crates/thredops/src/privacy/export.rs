@@ -53,8 +53,14 @@ pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
         serde_json::to_vec_pretty(&opened)?.as_slice(),
         now,
     );
+    let content = super::export_content::content(state, user_id, key.as_ref()).await?;
+    tar.add(
+        "thredops-export/content.json",
+        serde_json::to_vec_pretty(&content)?.as_slice(),
+        now,
+    );
     let readme = format!(
-        "Everything {} holds about your account, exported {}.\n\ntables/*.csv: every stored row that belongs to you, one file per table. Encrypted columns appear as [encrypted]; their readable content is in threads-data.json. Password hashes, access tokens and key material are withheld: they protect your account and are useless outside it.\nthreads-data.json: your Threads profiles, post contents and audience demographics, decrypted.\n\nFiles:\n{}\n",
+        "Everything {} holds about your account, exported {}.\n\ntables/*.csv: every stored row that belongs to you, one file per table. Encrypted columns appear as [encrypted]; their readable content is in threads-data.json and content.json. Password hashes, access tokens and key material are withheld: they protect your account and are useless outside it.\nthreads-data.json: your Threads profiles, post contents and audience demographics, decrypted.\ncontent.json: your drafts and scheduled posts, audit reports and experiments, decrypted, and your support tickets and chats with every message.\n\nFiles:\n{}\n",
         state.settings.privacy.operator_name,
         file_name(now)
             .trim_start_matches("thredops-export-")

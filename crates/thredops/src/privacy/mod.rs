@@ -3,6 +3,7 @@
 
 pub mod callbacks;
 pub mod export;
+mod export_content;
 pub mod purge;
 pub mod requests;
 pub mod retention;

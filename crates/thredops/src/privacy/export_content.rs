@@ -1,0 +1,212 @@
+//! The readable side of the export for what the user wrote or asked for: planned posts (drafts
+//! and scheduled), audit reports and experiments opened with the user's data key as the app
+//! opens them, and the user's support tickets and chats with every message.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::crypto::DataKey;
+use crate::store::with_pool;
+
+type Sealed = Option<Vec<u8>>;
+type PlannedRow = (String, String, String, Sealed, Option<i64>, Option<String>);
+
+/// Opens a sealed JSON (or text) value; `null` when there is no key or it does not open.
+fn open(key: Option<&DataKey>, purpose: &str, subject: &str, sealed: Option<&[u8]>) -> Value {
+    let Some(text) = key
+        .zip(sealed)
+        .and_then(|(k, s)| k.open_string(purpose, subject, s).ok())
+    else {
+        return Value::Null;
+    };
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// Everything readable, as one JSON document.
+pub async fn content(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Value> {
+    Ok(json!({
+        "planned_posts": planned_posts(state, user_id, key).await?,
+        "audits": audits(state, user_id, key).await?,
+        "experiments": experiments(state, user_id, key).await?,
+        "support_conversations": support(state, user_id).await?,
+    }))
+}
+
+async fn planned_posts(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Vec<Value>> {
+    let rows: Vec<PlannedRow> = with_pool!(state.store, |p| {
+        async {
+            sqlx::query(
+                "SELECT id, profile_id, state, content_enc, scheduled_at, permalink FROM scheduled_posts WHERE user_id = $1 ORDER BY created_at",
+            )
+            .bind(user_id)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok::<_, sqlx::Error>((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()
+        }
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, profile_id, post_state, sealed, scheduled_at, permalink)| {
+                let content = open(key, crate::publishing::PURPOSE, &id, sealed.as_deref());
+                json!({"id": id, "profile_id": profile_id, "state": post_state,
+                "scheduled_at": scheduled_at, "permalink": permalink, "content": content})
+            },
+        )
+        .collect())
+}
+
+async fn audits(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Vec<Value>> {
+    let rows: Vec<(String, String, String, Option<i64>, Sealed, i64)> = with_pool!(
+        state.store,
+        |p| {
+            async {
+            sqlx::query(
+                "SELECT id, profile_id, status, score, report_enc, created_at FROM strategy_audits WHERE user_id = $1 ORDER BY created_at",
+            )
+            .bind(user_id)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok::<_, sqlx::Error>((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()
+        }
+        .await
+        }
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, profile_id, status, score, sealed, created_at)| {
+            let report = open(key, crate::strategy::AUDIT_PURPOSE, &id, sealed.as_deref());
+            json!({"id": id, "profile_id": profile_id, "status": status, "score": score,
+                "created_at": created_at, "report": report})
+        })
+        .collect())
+}
+
+async fn experiments(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Vec<Value>> {
+    let rows: Vec<(String, String, String, Vec<u8>, Sealed)> = with_pool!(state.store, |p| {
+        async {
+            sqlx::query(
+                "SELECT id, profile_id, status, spec_enc, result_enc FROM strategy_experiments WHERE user_id = $1 ORDER BY created_at",
+            )
+            .bind(user_id)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok::<_, sqlx::Error>((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()
+        }
+        .await
+    })?;
+    let purpose = crate::strategy::EXPERIMENT_PURPOSE;
+    Ok(rows
+        .into_iter()
+        .map(|(id, profile_id, status, spec, result)| {
+            let spec = open(key, purpose, &id, Some(&spec));
+            let result = open(key, purpose, &format!("{id}/result"), result.as_deref());
+            json!({"id": id, "profile_id": profile_id, "status": status, "spec": spec, "result": result})
+        })
+        .collect())
+}
+
+/// The user's tickets and chats, each with its messages (internal staff notes left out: they
+/// are the team's working notes, not the user's data).
+async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
+    type Conversation = (String, String, Option<String>, String, String, i64);
+    let conversations: Vec<Conversation> = with_pool!(state.store, |p| {
+        async {
+        sqlx::query(
+            "SELECT id, kind, category, subject, status, created_at FROM support_conversations WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok::<_, sqlx::Error>((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()
+    }
+    .await
+    })?;
+    let mut out = Vec::new();
+    for (id, kind, category, subject, status, created_at) in conversations {
+        let messages: Vec<(String, String, i64)> = with_pool!(state.store, |p| {
+            async {
+            sqlx::query(
+                "SELECT author, body, created_at FROM support_messages WHERE conversation_id = $1 AND author <> 'note' ORDER BY id",
+            )
+            .bind(&id)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, _>>()
+        }
+        .await
+        })?;
+        let messages: Vec<Value> = messages
+            .into_iter()
+            .map(|(author, body, at)| json!({"author": author, "body": body, "created_at": at}))
+            .collect();
+        out.push(
+            json!({"id": id, "kind": kind, "category": category, "subject": subject,
+            "status": status, "created_at": created_at, "messages": messages}),
+        );
+    }
+    Ok(out)
+}
