@@ -11,6 +11,7 @@ pub mod signed_request;
 pub mod staff;
 pub mod store;
 mod tar;
+pub mod ticket_requests;
 
 use crate::app::AppState;
 use crate::jobs::{JobContext, Runner, handler_fn};

@@ -195,6 +195,23 @@ pub async fn post_agent(
     Ok(posted)
 }
 
+/// Stores a system message (e.g. where a deletion request stands), seen by customer and agents.
+pub async fn post_system(state: &AppState, conversation_id: &str, body: &str) -> AppResult<()> {
+    let new = NewMessage {
+        conversation_id,
+        author: Author::System,
+        agent_id: None,
+        client_id: None,
+        body,
+    };
+    let posted = state
+        .store
+        .support_post(&new, now_unix(), EMAIL_DELAY_MS)
+        .await?;
+    announce(state, &posted).await;
+    Ok(())
+}
+
 async fn expand_canned(state: &AppState, body: &str) -> AppResult<String> {
     let trimmed = body.trim();
     let Some(shortcut) = trimmed.strip_prefix('/') else {

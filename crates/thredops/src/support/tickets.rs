@@ -53,6 +53,9 @@ pub async fn open(
         )
         .await?;
     desk::post_customer(state, &id, body, None).await?;
+    if category == Category::DataDeletion {
+        crate::privacy::ticket_requests::start(state, &auth.user.id, &auth.user.email, &id).await?;
+    }
     own(state, auth, &id).await
 }
 

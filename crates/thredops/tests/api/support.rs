@@ -1,6 +1,7 @@
 //! Support desk black-box tests: real WebSocket connections between visitors and agents.
 
 mod bench;
+mod deletion;
 mod harness;
 mod pages;
 mod threads_data;

@@ -44,6 +44,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "privacy/confirm.html",
         include_str!("../../../web/templates/privacy/confirm.html"),
     ),
+    (
+        "privacy/ticket_confirm.html",
+        include_str!("../../../web/templates/privacy/ticket_confirm.html"),
+    ),
 ];
 
 pub fn router() -> Router<WebState> {

@@ -16,7 +16,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::session::Visitor;
 use crate::http::state::WebState;
 use crate::privacy::purge::{self, code_hash};
-use crate::privacy::{callbacks, requests, signed_request};
+use crate::privacy::{callbacks, requests, signed_request, ticket_requests};
 use crate::store::now_unix;
 use sha2::{Digest, Sha256};
 
@@ -29,6 +29,10 @@ pub fn router() -> Router<WebState> {
         .route(
             "/privacy/deletion-request/confirm",
             get(confirm_form).post(confirm_submit),
+        )
+        .route(
+            "/privacy/deletion-request/ticket",
+            get(ticket_confirm_form).post(ticket_confirm_submit),
         )
         .route("/privacy/deletion/{code}", get(status_page))
         .route("/hooks/threads/deauthorize", post(deauthorize))
@@ -147,6 +151,58 @@ async fn confirm_submit(
     requests::confirm(&state, &form.token, &form.code).await?;
     let location = format!("/privacy/deletion/{}", form.code);
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TicketConfirm {
+    token: String,
+    csrf: String,
+}
+
+/// The link from a deletion ticket's email: a button, never a change on GET.
+async fn ticket_confirm_form(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<TicketConfirm>,
+) -> AppResult<Response> {
+    let pending = ticket_requests::awaiting(&state, &q.token).await?.is_some();
+    let status = if pending {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    render_form(
+        &state,
+        &headers,
+        status,
+        "privacy/ticket_confirm.html",
+        json!({"pending": pending, "token": q.token}),
+    )
+}
+
+async fn ticket_confirm_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<TicketConfirm>,
+) -> AppResult<Response> {
+    if !csrf_ok(&state, &headers, &form.csrf) {
+        return render_form(
+            &state,
+            &headers,
+            StatusCode::FORBIDDEN,
+            "privacy/ticket_confirm.html",
+            json!({"pending": true, "token": form.token, "error": "This form expired. Please try again."}),
+        );
+    }
+    let request = ticket_requests::confirm(&state, &form.token).await?;
+    render_form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        "privacy/ticket_confirm.html",
+        json!({"confirmed": true, "deadline": when(request.deadline_at)}),
+    )
 }
 
 async fn status_page(

@@ -13,6 +13,7 @@ use super::{categories, category_label, see_other};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::pages::app::{base, merge};
+use crate::http::pages::privacy::when;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::store::now_unix;
@@ -25,6 +26,7 @@ pub fn router() -> Router<WebState> {
         .route("/app/support/console/{id}/status", post(status))
         .route("/app/support/console/{id}/assign", post(assign))
         .route("/app/support/console/{id}/threads-data", post(threads_data))
+        .route("/app/support/console/{id}/erase", post(erase_account))
         .route("/app/support/console/canned", post(add_canned))
         .route(
             "/app/support/console/canned/{id}/delete",
@@ -97,7 +99,15 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
         let customer = crate::support::tickets::customer_summary(state, &c).await?;
         let may_open_threads_data =
             c.user_id.is_some() && state.store.support_customer_wrote(&c.id).await?;
+        let deletion = crate::privacy::ticket_requests::of_ticket(state, &c.id)
+            .await?
+            .map(|r| {
+                let days_left = (r.deadline_at - now_unix()).div_euclid(86_400);
+                json!({"confirmed_at": r.confirmed_at.map(when), "requested_at": when(r.requested_at),
+                    "deadline": when(r.deadline_at), "days_left": days_left, "overdue": days_left < 0})
+            });
         selected = json!({
+            "deletion": deletion,
             "may_open_threads_data": may_open_threads_data,
             "conversation": c,
             "category_label": category_label(c.category.as_deref()),
@@ -303,4 +313,40 @@ async fn threads_data(
         Err(other) => return Err(other),
     };
     render(&state, &auth, &view, status, extra).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EraseForm {
+    csrf: String,
+}
+
+/// Carries out a confirmed data deletion request: the account-deletion purge with a receipt.
+async fn erase_account(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    SignedForm { auth, form: _ }: SignedForm<EraseForm>,
+) -> AppResult<Response> {
+    if !desk::is_agent(&auth.user) {
+        return forbidden(&state);
+    }
+    match crate::privacy::ticket_requests::carry_out(&state, &id).await {
+        Ok(receipt) => {
+            let notice = format!(
+                "The account was deleted with everything it held, and the receipt was emailed to its address. Receipt: {} ({} Threads profiles removed).",
+                receipt.url, receipt.profiles_purged
+            );
+            let extra = json!({"notice": notice, "erased": receipt.url});
+            render(&state, &auth, &View::default(), StatusCode::OK, extra).await
+        }
+        Err(AppError::Conflict(message)) => {
+            let view = View {
+                c: Some(id),
+                ..View::default()
+            };
+            let extra = json!({"error": message});
+            render(&state, &auth, &view, StatusCode::CONFLICT, extra).await
+        }
+        Err(e) => Err(e),
+    }
 }
