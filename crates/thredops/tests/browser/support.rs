@@ -182,3 +182,99 @@ async fn a_visitor_chats_with_an_agent_from_the_landing_page_and_finds_it_after_
     // As in `setup::Journey::finish`: close SQLite before the process can exit.
     app.state.store.close().await;
 }
+
+/// A creator asks for deletion through a support ticket, confirms through the emailed link, and a
+/// support agent carries it out from the console, which shows the deadline and then the receipt.
+#[tokio::test]
+async fn a_deletion_request_ticket_is_confirmed_by_email_and_carried_out_from_the_console() {
+    let Some(j) = crate::setup::Journey::start("support-deletion").await else {
+        return;
+    };
+    let email = "ines.moreau@example.com";
+    j.sign_up(email).await;
+    let agent = "noor@support.example";
+    let r = reqwest::Client::new()
+        .post(j.app.url("/api/v1/auth/signup"))
+        .json(&json!({"email": agent, "password": crate::setup::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    j.app
+        .state
+        .store
+        .set_role(&Email::parse(agent).unwrap(), Role::Support)
+        .await
+        .unwrap();
+
+    // The ticket form starts at a neutral category; the creator picks the deletion request.
+    j.open("/app/support").await;
+    j.wait_for_text("Open a ticket").await;
+    let category = j.element("#category").await;
+    assert_eq!(
+        category.prop("value").await.unwrap().as_deref(),
+        Some("other")
+    );
+    category.select_by_value("data_deletion").await.unwrap();
+    j.fill("#subject", "Please delete my account").await;
+    j.fill("#body", "I am leaving ThredOps; erase everything.")
+        .await;
+    j.step("deletion-ticket-filled").await;
+    j.click("form[action='/app/support/tickets'] button[type=submit]")
+        .await;
+    j.wait_for_text("We emailed a confirmation link").await;
+    j.step("deletion-ticket-opened").await;
+    let ticket = j.path().await;
+    let id = ticket
+        .trim_start_matches("/app/support/tickets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // The link in the email, opened in the browser: a page with a button.
+    let mail = j.app.state.mailer.outbox_messages().join("\n");
+    let marker = "/privacy/deletion-request/ticket?token=";
+    let at = mail.find(marker).expect("a confirmation link was emailed");
+    let link: String = mail[at..].split_whitespace().next().unwrap().to_owned();
+    j.open(&link).await;
+    j.wait_for_text("Confirm your deletion request").await;
+    j.step("deletion-confirm").await;
+    j.click("form[action='/privacy/deletion-request/ticket'] button")
+        .await;
+    j.wait_for_text("your request is confirmed").await;
+    j.step("deletion-confirmed").await;
+
+    // The agent signs in on this browser and finds the request with its deadline.
+    j.open("/app/support").await;
+    j.click("form[action='/logout'] button").await;
+    j.wait_for_text("Know what grows your Threads audience")
+        .await;
+    j.open("/login").await;
+    j.fill("#email", agent).await;
+    j.fill("#password", crate::setup::PASSWORD).await;
+    j.click("form button[type=submit]").await;
+    j.wait_for_text("Welcome to ThredOps").await;
+    j.open(&format!("/app/support/console?c={id}")).await;
+    j.wait_for_text("Data deletion request").await;
+    let panel = j.element("#deletion-request").await.text().await.unwrap();
+    assert!(panel.contains("days left"), "{panel}");
+    assert!(panel.contains("confirmed by the emailed link"), "{panel}");
+    j.step("console-deletion-request").await;
+    j.click("form[action$='/erase'] button").await;
+    j.wait_for_text("The account was deleted").await;
+    let notice = j.element("#console-notice").await.text().await.unwrap();
+    assert!(notice.contains("/privacy/deletion/"), "{notice}");
+    j.step("console-deleted").await;
+    assert!(
+        j.app
+            .state
+            .store
+            .user_by_email(&Email::parse(email).unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "the account is gone"
+    );
+    j.finish().await;
+}
