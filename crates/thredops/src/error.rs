@@ -31,7 +31,7 @@ pub enum AppError {
     /// to upgrade.
     #[error("{message}")]
     PlanLimit {
-        /// The limit reached: `strategist`, `audits` or `history_days`.
+        /// The limit reached: `profiles`, `strategist`, `audits` or `history_days`.
         limit: &'static str,
         /// The name of the plan in force.
         plan: String,

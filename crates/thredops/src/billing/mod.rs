@@ -116,10 +116,14 @@ pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResul
         return Ok(());
     }
     let noun = if limit == 1 { "profile" } else { "profiles" };
-    Err(AppError::Conflict(format!(
-        "Your {} plan includes {limit} connected {noun}, and you have {used}. Upgrade your plan on the Billing page (/app/billing) to connect more, or disconnect one first.",
-        entitlement.plan.name
-    )))
+    Err(AppError::PlanLimit {
+        limit: "profiles",
+        plan: entitlement.plan.name.to_owned(),
+        message: format!(
+            "Your {} plan includes {limit} connected {noun}, and you have {used}. Upgrade your plan on the Billing page (/app/billing) to connect more, or disconnect one first.",
+            entitlement.plan.name
+        ),
+    })
 }
 
 /// Makes sure a deleted account is never charged again: a durable job cancels its

@@ -77,8 +77,11 @@ async fn connect(
     State(state): State<WebState>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    let url = profiles::start_connect(&state, &auth).await?;
-    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response())
+    // Over the plan's limit: the explanation page with the limit and the way to upgrade.
+    let started = profiles::start_connect(&state, &auth)
+        .await
+        .map(|url| (StatusCode::SEE_OTHER, [(header::LOCATION, url)]));
+    super::plan_limit::explain(&state, &auth, "profiles", started)
 }
 
 async fn callback(

@@ -44,16 +44,17 @@ async fn connecting_beyond_the_plan_is_refused_and_downgrades_pause_while_upgrad
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CONFLICT);
-    let message = r.json::<serde_json::Value>().await.unwrap()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // The page explains it in HTML, not raw JSON.
+    assert_eq!(r.status(), StatusCode::PAYMENT_REQUIRED);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"plan-limit\"") && html.contains("data-limit=\"profiles\""), "{html}");
+    assert!(html.contains("Your Free plan&#x27;s profiles are all connected") || html.contains("Your Free plan's profiles are all connected"), "{html}");
     assert!(
-        message.contains("Free plan includes 1 connected profile, and you have 1"),
-        "{message}"
+        html.contains("Free plan includes 1 connected profile, and you have 1"),
+        "{html}"
     );
-    assert!(message.contains("/app/billing"), "{message}");
+    assert!(html.contains("href=\"/app/billing\""), "{html}");
 
     // Pro allows five: the second profile connects.
     let t = now();
