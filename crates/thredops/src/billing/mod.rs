@@ -322,6 +322,60 @@ pub async fn after_checkout(state: &AppState, auth: &CurrentUser) -> AppResult<E
     Ok(entitlements::of_user(state, &auth.user.id, now_unix()).await?)
 }
 
+/// One invoice as the billing page lists it.
+#[derive(Debug, Serialize)]
+pub struct InvoiceLine {
+    /// Invoice number (or Stripe id when it has none yet).
+    pub number: String,
+    /// When it was issued (Unix seconds).
+    pub created: Option<i64>,
+    /// Amount with its currency, e.g. `USD 12.00`.
+    pub amount: String,
+    /// `paid`, `open`, `void`, ...
+    pub status: String,
+    /// Stripe's page for it (view, pay, download).
+    pub url: Option<String>,
+}
+
+/// The user's latest invoices from Stripe; `None` without a billing account.
+pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<Vec<InvoiceLine>>> {
+    let (Some(client), Some(customer)) = (
+        state.stripe.as_ref(),
+        store::customer_of(&state.store, &auth.user.id).await?,
+    ) else {
+        return Ok(None);
+    };
+    let list = match client.invoices_of_customer(&customer, 24).await {
+        Ok(list) => list,
+        Err(stripe::StripeError::Api { status: 404, .. }) => Vec::new(),
+        Err(e) => return Err(stripe_failed(e)),
+    };
+    Ok(Some(
+        list.into_iter()
+            .filter(|i| i.status.as_deref() != Some("draft"))
+            .map(|i| {
+                let cents = if i.amount_paid > 0 {
+                    i.amount_paid
+                } else {
+                    i.amount_due
+                };
+                InvoiceLine {
+                    number: i.number.unwrap_or(i.id),
+                    created: i.created,
+                    amount: format!(
+                        "{} {}.{:02}",
+                        i.currency.unwrap_or_default().to_uppercase(),
+                        cents / 100,
+                        cents % 100
+                    ),
+                    status: i.status.unwrap_or_default(),
+                    url: i.hosted_invoice_url,
+                }
+            })
+            .collect(),
+    ))
+}
+
 /// Opens the Billing Portal; returns the Stripe URL.
 pub async fn start_portal(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     let client = stripe_client(state)?;

@@ -6,6 +6,7 @@ mod flows;
 mod history;
 mod limits;
 mod past_due;
+mod pricing;
 mod safety;
 
 use reqwest::StatusCode;

@@ -18,7 +18,7 @@ use super::app::{base, merge};
 use crate::billing::{self, notify::local_date};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
-use crate::http::session::{AuthUser, PageUser};
+use crate::http::session::{AuthUser, PageUser, Visitor};
 use crate::http::state::WebState;
 
 /// Templates of these pages, embedded in the binary.
@@ -31,6 +31,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "billing/redirect.html",
         include_str!("../../../web/templates/billing/redirect.html"),
     ),
+    (
+        "billing/pricing.html",
+        include_str!("../../../web/templates/billing/pricing.html"),
+    ),
 ];
 
 const SCRIPT: &str = include_str!("../../../web/static/billing.js");
@@ -38,6 +42,7 @@ const SCRIPT: &str = include_str!("../../../web/static/billing.js");
 /// Routes of the billing page.
 pub fn router() -> Router<WebState> {
     Router::new()
+        .route("/pricing", get(pricing))
         .route("/app/billing", get(billing_page))
         .route("/app/billing/checkout", post(checkout))
         .route("/app/billing/portal", post(portal))
@@ -105,15 +110,53 @@ async fn checkout_outcome(
     })
 }
 
+/// The public price list, generated from the plan configuration.
+async fn pricing(
+    State(state): State<WebState>,
+    Visitor(visitor): Visitor,
+) -> AppResult<Html<String>> {
+    let billing = &state.settings.billing;
+    let plans: Vec<Value> = billing
+        .plans
+        .iter()
+        .map(|p| json!({"plan": p, "paid": p.price_id.is_some()}))
+        .collect();
+    state.templates.render(
+        "billing/pricing.html",
+        json!({
+            "user": visitor.map(|v| v.current.user.email),
+            "enabled": billing.enabled(),
+            "plans": plans,
+            "promotion_codes": billing.plans.iter().any(|p| p.promotion_codes),
+            "grace_days": billing.grace_days,
+        }),
+    )
+}
+
 async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<Html<String>> {
     let overview = billing::overview(state, auth).await?;
     let tz = auth.user.timezone.as_deref();
     let date = |t: Option<i64>| t.map(|t| local_date(t, tz));
+    // Invoices come from Stripe; the page still works when it cannot be reached.
+    let (invoices, invoices_unavailable) = match billing::invoices(state, auth).await {
+        Ok(list) => (list, false),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list invoices");
+            (None, true)
+        }
+    };
+    let invoices: Option<Vec<Value>> = invoices.map(|list| {
+        list.into_iter()
+            .map(|i| json!({"number": i.number, "date": date(i.created), "amount": i.amount, "status": i.status, "url": i.url}))
+            .collect()
+    });
     let ctx = json!({
         "billing": overview,
         "next_invoice": date(overview.current.next_invoice_at),
         "grace_until": date(overview.current.grace_until),
         "timezone": tz.unwrap_or("UTC"),
+        "invoices": invoices,
+        "invoices_unavailable": invoices_unavailable,
     });
     state.templates.render(
         "billing/billing.html",

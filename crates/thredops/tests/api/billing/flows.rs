@@ -46,10 +46,22 @@ async fn connecting_beyond_the_plan_is_refused_and_downgrades_pause_while_upgrad
         .unwrap();
     // The page explains it in HTML, not raw JSON.
     assert_eq!(r.status(), StatusCode::PAYMENT_REQUIRED);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = r.text().await.unwrap();
-    assert!(html.contains("id=\"plan-limit\"") && html.contains("data-limit=\"profiles\""), "{html}");
-    assert!(html.contains("Your Free plan&#x27;s profiles are all connected") || html.contains("Your Free plan's profiles are all connected"), "{html}");
+    assert!(
+        html.contains("id=\"plan-limit\"") && html.contains("data-limit=\"profiles\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("Your Free plan&#x27;s profiles are all connected")
+            || html.contains("Your Free plan's profiles are all connected"),
+        "{html}"
+    );
     assert!(
         html.contains("Free plan includes 1 connected profile, and you have 1"),
         "{html}"

@@ -23,7 +23,7 @@ billing_tests!(
 );
 
 /// The Pro and Agency prices exist in localstripe (creating them twice is harmless).
-async fn ensure_plans() {
+pub async fn ensure_plans() {
     for (product, price, amount) in [
         ("prod_thredops_pro", "price_thredops_pro", "1200"),
         ("prod_thredops_agency", "price_thredops_agency", "4900"),
@@ -44,7 +44,7 @@ async fn ensure_plans() {
 }
 
 /// The customer pays for `price` at Stripe (a card and a subscription, as Checkout makes them).
-async fn pay(customer: &str, price: &str) -> Value {
+pub async fn pay(customer: &str, price: &str) -> Value {
     let pm = fake::ls(
         "/v1/payment_methods",
         &[
@@ -87,7 +87,7 @@ async fn ls_get(path: &str) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn customer_of(app: &TestApp, user: &str) -> String {
+pub async fn customer_of(app: &TestApp, user: &str) -> String {
     with_pool!(app.state.store, |p| sqlx::query_scalar::<_, String>(
         "SELECT customer_id FROM billing_customers WHERE user_id = $1"
     )
