@@ -278,3 +278,94 @@ async fn a_deletion_request_ticket_is_confirmed_by_email_and_carried_out_from_th
     );
     j.finish().await;
 }
+
+/// At the console, a reply the server refuses (an unknown canned shortcut) shows the reason and
+/// keeps the text in the box; a valid reply then goes through and the box empties.
+#[tokio::test]
+async fn a_refused_console_reply_shows_why_and_keeps_the_text() {
+    let Some(j) = crate::setup::Journey::start("support-refused-reply").await else {
+        return;
+    };
+    let creator = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = creator
+        .post(j.app.url("/api/v1/auth/signup"))
+        .json(&json!({"email": "omar@example.com", "password": crate::setup::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    creator
+        .post(j.app.url("/api/v1/support/chat"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let m: Value = creator
+        .post(j.app.url("/api/v1/support/chat/messages"))
+        .json(&json!({"body": "Where are my invoices?"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = m["conversation_id"].as_str().unwrap().to_owned();
+
+    let agent = "rita@support.example";
+    j.sign_up(agent).await;
+    j.app
+        .state
+        .store
+        .set_role(&Email::parse(agent).unwrap(), Role::Support)
+        .await
+        .unwrap();
+    j.open(&format!("/app/support/console?c={id}")).await;
+    j.wait_for_text("Where are my invoices?").await;
+    // The console's live socket is open once the agent shows online.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let online = j
+            .app
+            .state
+            .store
+            .support_online_agents(chrono::Utc::now().timestamp())
+            .await
+            .unwrap();
+        if online.iter().any(|(_, email)| email == agent) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the console never went live");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    j.fill("#reply-body", "/no-such-shortcut").await;
+    j.click("form[data-agent-compose] button[type=submit]")
+        .await;
+    j.wait_for_text("There is no canned response /no-such-shortcut.")
+        .await;
+    let kept = j.element("#reply-body").await.prop("value").await.unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some("/no-such-shortcut"),
+        "the text is kept"
+    );
+    j.step("console-reply-refused").await;
+
+    j.element("#reply-body").await.clear().await.unwrap();
+    j.fill("#reply-body", "On the Billing page, under Invoices.")
+        .await;
+    j.click("form[data-agent-compose] button[type=submit]")
+        .await;
+    j.wait_for_text("On the Billing page, under Invoices.")
+        .await;
+    j.wait_until(Duration::from_secs(20), |text| {
+        !text.contains("There is no canned response")
+    })
+    .await;
+    let left = j.element("#reply-body").await.prop("value").await.unwrap();
+    assert_eq!(left.as_deref(), Some(""), "a stored reply empties the box");
+    j.step("console-reply-sent").await;
+    j.finish().await;
+}

@@ -213,7 +213,11 @@
     var seen = root.querySelector("[data-seen]");
     var form = root.querySelector("[data-agent-compose]");
     var suggest = root.querySelector("[data-suggest]");
+    var sendError = root.querySelector("[data-send-error]");
+    // Replies sent but not yet stored, by client id: a refusal puts the text back.
+    var pending = {};
     var live = null;
+    function showSendError(text) { if (sendError) { sendError.textContent = text || ""; sendError.hidden = !text; } }
     function labels(m) {
       if (m.author === "customer") return "Customer";
       if (m.author === "note") return "Private note · " + (m.agent_name || "");
@@ -222,8 +226,17 @@
     function row(id) { return document.querySelector('[data-row="' + id + '"]'); }
     function onFrame(f) {
       if (f.type === "resync") { if (!form || !form.body.value) location.reload(); return; }
+      if (f.type === "error" && f.client_id && pending[f.client_id]) {
+        var p = pending[f.client_id];
+        delete pending[f.client_id];
+        if (form && !form.body.value) { form.body.value = p.body; form["private"].checked = p.isPrivate; }
+        showSendError(f.message);
+        if (form) form.body.focus();
+        return;
+      }
       if (f.type === "message") {
         var m = f.message;
+        if (m.client_id && pending[m.client_id]) { delete pending[m.client_id]; showSendError(""); }
         if (m.conversation_id === current && log) {
           if (m.id > maxId) maxId = m.id;
           renderMessage(log, m, labels);
@@ -268,7 +281,10 @@
       var text = form.body.value.trim();
       if (!text || !live.open) return; // the plain form post still works
       ev.preventDefault();
-      live.send({ type: "send", conversation_id: current, body: text, client_id: clientId(), "private": form["private"].checked });
+      var id = clientId();
+      pending[id] = { body: form.body.value, isPrivate: form["private"].checked };
+      live.send({ type: "send", conversation_id: current, body: text, client_id: id, "private": form["private"].checked });
+      showSendError("");
       form.body.value = "";
       form["private"].checked = false;
       suggest.hidden = true;
