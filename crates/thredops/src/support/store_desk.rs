@@ -43,6 +43,18 @@ pub struct InboxFilter {
     pub category: Option<String>,
     /// Agent id, or `""` for unassigned.
     pub assignee: Option<String>,
+    /// Words to find in the customer's email, the subject or any message (case-insensitive).
+    pub search: Option<String>,
+}
+
+/// The `LIKE` pattern for a search: the text lowercased, its wildcards escaped with `\`.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 impl Store {
@@ -195,7 +207,12 @@ impl Store {
     }
 
     /// The agents' inbox: conversations with at least one message, most recent first.
-    pub async fn support_inbox(&self, f: &InboxFilter, limit: i64) -> StoreResult<Vec<InboxRow>> {
+    pub async fn support_inbox(
+        &self,
+        f: &InboxFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<InboxRow>> {
         let columns = CONV_COLUMNS
             .split(", ")
             .map(|c| format!("c.{c}"))
@@ -210,7 +227,10 @@ impl Store {
              WHERE c.last_message_at IS NOT NULL \
              AND ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.category = $3) \
              AND ($4 IS NULL OR ($4 = '' AND c.assignee_id IS NULL) OR c.assignee_id = $4) \
-             ORDER BY c.last_message_at DESC, c.id LIMIT $5"
+             AND ($6 IS NULL OR LOWER(COALESCE(u.email, v.email, c.contact_email, '')) LIKE $6 ESCAPE '\\' \
+               OR LOWER(c.subject) LIKE $6 ESCAPE '\\' \
+               OR EXISTS (SELECT 1 FROM support_messages s WHERE s.conversation_id = c.id AND s.author <> 'note' AND LOWER(s.body) LIKE $6 ESCAPE '\\')) \
+             ORDER BY c.last_message_at DESC, c.id LIMIT $5 OFFSET $7"
         ));
         Ok(with_pool!(self, |p| async {
             let rows = sqlx::query(sql)
@@ -219,6 +239,8 @@ impl Store {
                 .bind(f.category.as_deref())
                 .bind(f.assignee.as_deref())
                 .bind(limit)
+                .bind(f.search.as_deref().map(like_pattern))
+                .bind(offset)
                 .fetch_all(p)
                 .await?;
             let mut out = Vec::with_capacity(rows.len());

@@ -149,6 +149,7 @@ pub fn parse_filter(
     kind: Option<&str>,
     category: Option<&str>,
     assignee: Option<&str>,
+    search: Option<&str>,
 ) -> AppResult<super::store_desk::InboxFilter> {
     fn some(v: Option<&str>) -> Option<&str> {
         v.map(str::trim).filter(|v| !v.is_empty() && *v != "any")
@@ -175,10 +176,15 @@ pub fn parse_filter(
         "none" => String::new(),
         other => other.to_owned(),
     });
+    let search = search.map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.chars().count() > 100) {
+        return Err(AppError::field("q", "Search for at most 100 characters."));
+    }
     Ok(super::store_desk::InboxFilter {
         status: status.map(str::to_owned),
         kind: kind.map(str::to_owned),
         category: category.map(str::to_owned),
         assignee,
+        search: search.map(str::to_owned),
     })
 }

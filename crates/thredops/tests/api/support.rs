@@ -3,6 +3,7 @@
 mod bench;
 mod deletion;
 mod harness;
+mod inbox;
 mod pages;
 mod threads_data;
 mod workflow;

@@ -245,6 +245,14 @@
           var r = row(m.conversation_id);
           var b = r && r.querySelector("[data-unread]");
           if (b) { b.textContent = Number(b.textContent || 0) + 1; b.hidden = false; }
+          var fresh = root.querySelector("[data-new-conversations]");
+          if (!r && fresh) {
+            // A conversation this inbox does not list yet: offer it, keeping what is being typed.
+            var link = fresh.querySelector("a");
+            link.href = "/app/support/console?c=" + encodeURIComponent(m.conversation_id);
+            link.textContent = "New message from a conversation not listed here: open it";
+            fresh.hidden = false;
+          }
         }
       } else if (f.type === "typing" && f.conversation_id === current && typing) typing.hidden = !f.typing;
       else if (f.type === "read" && f.conversation_id === current && seen) seen.hidden = false;

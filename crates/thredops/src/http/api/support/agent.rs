@@ -28,7 +28,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .response(403, "Not a support agent", None)
     };
     vec![
-        agent(Endpoint::new(Method::GET, "/api/v1/support/inbox", "Conversations with messages, newest activity first; filter by ?status, ?kind, ?category, ?assignee (an agent id, 'me' or 'none')", inbox))
+        agent(Endpoint::new(Method::GET, "/api/v1/support/inbox", "Conversations with messages, newest activity first; filter by ?status, ?kind, ?category, ?assignee (an agent id, 'me' or 'none'); ?q searches the customer's email, the subject and the messages; 50 a page, ?page=0,1,...", inbox))
             .response(200, "Inbox rows", Some(json!({"type": "array", "items": schema::conversation()}))),
         agent(Endpoint::new(Method::GET, "/api/v1/support/conversations/{id}", "A conversation with notes and the customer's account facts", conversation))
             .response(200, "The conversation", Some(schema::detail()))
@@ -79,7 +79,12 @@ struct InboxQuery {
     kind: Option<String>,
     category: Option<String>,
     assignee: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
 }
+
+/// Conversations per inbox page.
+const INBOX_PAGE: i64 = 50;
 
 async fn inbox(
     State(state): State<WebState>,
@@ -93,9 +98,16 @@ async fn inbox(
         q.kind.as_deref(),
         q.category.as_deref(),
         q.assignee.as_deref(),
+        q.q.as_deref(),
     )?;
     workflow::wake_snoozed(&state).await?;
-    Ok(Json(json!(state.store.support_inbox(&filter, 200).await?)))
+    let offset = q.page.unwrap_or(0).clamp(0, 10_000) * INBOX_PAGE;
+    Ok(Json(json!(
+        state
+            .store
+            .support_inbox(&filter, INBOX_PAGE, offset)
+            .await?
+    )))
 }
 
 async fn conversation(

@@ -41,8 +41,13 @@ struct View {
     kind: Option<String>,
     category: Option<String>,
     assignee: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
     c: Option<String>,
 }
+
+/// Conversations per inbox page.
+const INBOX_PAGE: i64 = 50;
 
 /// Non-agents get a plain 403 page rather than a JSON error.
 fn forbidden(state: &WebState) -> AppResult<Response> {
@@ -60,13 +65,40 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
         view.kind.as_deref(),
         view.category.as_deref(),
         view.assignee.as_deref(),
+        view.q.as_deref(),
     )
     .unwrap_or_default();
     workflow::wake_snoozed(state).await?;
-    let inbox: Vec<Value> = state
+    let page = view.page.unwrap_or(0).clamp(0, 10_000);
+    // One more than a page tells whether older conversations follow.
+    let mut rows = state
         .store
-        .support_inbox(&filter, 200)
-        .await?
+        .support_inbox(&filter, INBOX_PAGE + 1, page * INBOX_PAGE)
+        .await?;
+    let more = rows.len() as i64 > INBOX_PAGE;
+    rows.truncate(INBOX_PAGE as usize);
+    let paging_query = |p: i64| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &view.status),
+            ("kind", &view.kind),
+            ("category", &view.category),
+            ("assignee", &view.assignee),
+            ("q", &view.q),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                query.append_pair(k, v);
+            }
+        }
+        query.append_pair("page", &p.to_string());
+        format!("/app/support/console?{}", query.finish())
+    };
+    let paging = json!({
+        "older": more.then(|| paging_query(page + 1)),
+        "newer": (page > 0).then(|| paging_query(page - 1)),
+        "page": page + 1,
+    });
+    let inbox: Vec<Value> = rows
         .into_iter()
         .map(|row| {
             let mut v = json!(row);
@@ -124,7 +156,8 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
             "canned": state.store.support_canned().await?,
             "categories": categories(),
             "statuses": ["open", "pending", "snoozed", "resolved"],
-            "filter": {"status": view.status, "kind": view.kind, "category": view.category, "assignee": view.assignee},
+            "filter": {"status": view.status, "kind": view.kind, "category": view.category, "assignee": view.assignee, "q": view.q},
+            "paging": paging,
             "selected": selected,
             "me": auth.user.id,
             "no_support_widget": true,

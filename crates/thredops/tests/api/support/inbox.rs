@@ -1,0 +1,85 @@
+//! The console's inbox past its first page, and search.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+use super::harness::{Browser, agent};
+
+on_both_backends!(agents_page_through_the_inbox_and_search_it);
+
+async fn agents_page_through_the_inbox_and_search_it(app: TestApp) {
+    let maya = Browser::new(&app);
+    maya.signup("maya.lopez@example.com").await;
+    for n in 0..55 {
+        let body = if n == 7 {
+            "My zebra_invoice is wrong".to_owned()
+        } else {
+            format!("Question number {n}")
+        };
+        let (code, t) = maya
+            .post(
+                "/api/v1/support/tickets",
+                json!({"category": "billing", "subject": format!("Ticket {n}"), "body": body}),
+            )
+            .await;
+        assert_eq!(code, 201, "{t}");
+    }
+    let (desk, _) = agent(&app, "dee@support.example").await;
+    let (_, first) = desk.get("/api/v1/support/inbox?kind=ticket").await;
+    let (_, second) = desk.get("/api/v1/support/inbox?kind=ticket&page=1").await;
+    assert_eq!(first.as_array().unwrap().len(), 50);
+    assert_eq!(
+        second.as_array().unwrap().len(),
+        5,
+        "the rest on the next page"
+    );
+
+    // The page links to the older conversations, keeping the filters.
+    let html = |path: String| {
+        let desk = &desk;
+        let app = &app;
+        async move {
+            desk.client
+                .get(app.url(&path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .replace("&amp;", "&")
+                .replace("&#x2f;", "/")
+        }
+    };
+    let page = html("/app/support/console?kind=ticket".into()).await;
+    assert_eq!(page.matches("data-row=").count(), 50);
+    let marker = "id=\"older-conversations\"";
+    assert!(page.contains(marker), "{page}");
+    let at = page.find("rel=\"next\"").unwrap();
+    let href_at = page[..at].rfind("href=\"").unwrap() + 6;
+    let older = page[href_at..].split('"').next().unwrap().to_owned();
+    assert!(
+        older.contains("kind=ticket") && older.contains("page=1"),
+        "{older}"
+    );
+    let page = html(older).await;
+    assert_eq!(page.matches("data-row=").count(), 5);
+    assert!(page.contains("rel=\"prev\"") && !page.contains(marker));
+
+    // Search finds words in messages, subjects and the customer's email; wildcards are literal.
+    let (_, hits) = desk.get("/api/v1/support/inbox?q=ZEBRA_invoice").await;
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["subject"], "Ticket 7");
+    let (_, hits) = desk.get("/api/v1/support/inbox?q=Ticket%2012").await;
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    let (_, hits) = desk.get("/api/v1/support/inbox?q=maya.lopez&page=1").await;
+    assert_eq!(hits.as_array().unwrap().len(), 5);
+    let (_, hits) = desk.get("/api/v1/support/inbox?q=%25").await;
+    assert_eq!(hits.as_array().unwrap().len(), 0, "% is not a wildcard");
+    let page = html("/app/support/console?q=zebra".into()).await;
+    assert_eq!(page.matches("data-row=").count(), 1);
+    assert!(page.contains("value=\"zebra\""));
+}
