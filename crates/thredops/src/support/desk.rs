@@ -157,6 +157,9 @@ pub async fn post_customer(
         .support_post(&new, now_unix(), EMAIL_DELAY_MS)
         .await?;
     announce(state, &posted).await;
+    if posted.inserted && !agents_online(state).await? {
+        super::mail::notify_team_later(state, conversation_id).await?;
+    }
     Ok(posted)
 }
 

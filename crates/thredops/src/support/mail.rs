@@ -18,8 +18,13 @@ const HOUSEKEEPING_EVERY_MS: i64 = 60 * 1000;
 pub fn register(runner: Runner, state: &AppState) -> Runner {
     let s1 = state.clone();
     let s2 = state.clone();
+    let s3 = state.clone();
     runner
         .recurring(kind::HOUSEKEEPING, std::time::Duration::ZERO)
+        .register(
+            kind::NOTIFY_TEAM,
+            handler_fn(move |ctx| notify_team(s3.clone(), ctx)),
+        )
         .register(
             kind::EMAIL_REPLY,
             handler_fn(move |ctx| email_reply(s1.clone(), ctx)),
@@ -33,6 +38,85 @@ pub fn register(runner: Runner, state: &AppState) -> Runner {
 #[derive(Deserialize)]
 struct Payload {
     conversation_id: String,
+}
+
+/// Messages written within this time of each other while nobody is online make one email.
+pub const NOTIFY_TEAM_AFTER_MS: i64 = 60 * 1000;
+
+/// Schedules one email to the team about `conversation_id` (messages arriving before it goes
+/// out join it: the job is deduplicated per conversation).
+pub async fn notify_team_later(
+    state: &AppState,
+    conversation_id: &str,
+) -> crate::error::AppResult<()> {
+    let job = jobs::NewJob::new(
+        kind::NOTIFY_TEAM,
+        serde_json::json!({"conversation_id": conversation_id}),
+    )
+    .run_at(jobs::now_ms() + NOTIFY_TEAM_AFTER_MS)
+    .dedup_key(format!("{}:{conversation_id}", kind::NOTIFY_TEAM))
+    .subject(conversation_id);
+    state.jobs.enqueue(job).await?;
+    Ok(())
+}
+
+/// Emails every support agent (or the operator's contact address when there is none) that a
+/// customer wrote while nobody was online, unless an agent has read it meanwhile.
+async fn notify_team(state: AppState, ctx: JobContext) -> Result<(), JobError> {
+    let payload: Payload = ctx.payload_as()?;
+    let store_err = |e: crate::store::StoreError| JobError::retry(format!("store: {e}"));
+    let Some(conv) = state
+        .store
+        .support_conversation(&payload.conversation_id)
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(());
+    };
+    let unread: i64 = with_pool!(state.store, |p| sqlx::query_scalar(
+        "SELECT count(*) FROM support_messages WHERE conversation_id = $1 AND author = 'customer' AND id > $2"
+    )
+    .bind(&conv.id)
+    .bind(conv.agent_last_read)
+    .fetch_one(p)
+    .await)
+    .map_err(|e| store_err(e.into()))?;
+    if unread == 0 {
+        return Ok(()); // An agent came online and read it.
+    }
+    let mut to: Vec<String> = state
+        .store
+        .support_agents()
+        .await
+        .map_err(store_err)?
+        .into_iter()
+        .map(|(_, email)| email)
+        .collect();
+    if to.is_empty() {
+        to.push(state.settings.privacy.operator_contact.clone());
+    }
+    let what = if conv.kind == "ticket" {
+        format!("a ticket ({})", conv.subject)
+    } else {
+        "the live chat".to_owned()
+    };
+    let body = format!(
+        "A customer wrote {unread} message(s) in {what} while no agent was online.\n\nOpen it in the console: {}/app/support/console?c={}\n\nYou get this email because you are on the support team.",
+        state.public_origin(),
+        conv.id
+    );
+    for address in to {
+        state
+            .mailer
+            .send(&Email {
+                to: address,
+                subject: "Support: a customer is waiting".into(),
+                body: body.clone(),
+            })
+            .await
+            .map_err(|e| JobError::retry(format!("{e:#}")))?;
+    }
+    Ok(())
 }
 
 async fn email_reply(state: AppState, ctx: JobContext) -> Result<(), JobError> {

@@ -32,6 +32,8 @@ pub mod kind {
     pub const EMAIL_REPLY: &str = super::store_post::EMAIL_JOB;
     /// Reopens snoozed conversations and purges long-idle visitors (recurring).
     pub const HOUSEKEEPING: &str = "support.housekeeping";
+    /// Emails the team about a customer message written while no agent was online.
+    pub const NOTIFY_TEAM: &str = "support.notify_team";
 }
 
 /// Registers this feature's job handlers.

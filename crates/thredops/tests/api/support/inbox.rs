@@ -83,3 +83,46 @@ async fn agents_page_through_the_inbox_and_search_it(app: TestApp) {
     assert_eq!(page.matches("data-row=").count(), 1);
     assert!(page.contains("value=\"zebra\""));
 }
+
+on_both_backends!(when_nobody_is_online_the_team_is_emailed_once_about_a_waiting_customer);
+
+async fn when_nobody_is_online_the_team_is_emailed_once_about_a_waiting_customer(app: TestApp) {
+    let (desk, _) = agent(&app, "dee@support.example").await;
+    let team_mails = |app: &TestApp| {
+        app.state
+            .mailer
+            .outbox_messages()
+            .into_iter()
+            .filter(|m| m.contains("a customer is waiting"))
+            .collect::<Vec<_>>()
+    };
+    let creator = Browser::new(&app);
+    creator.signup("waiting@example.com").await;
+    creator.open_chat().await;
+    for body in ["Hello?", "Anyone there?"] {
+        let (code, _) = creator
+            .post("/api/v1/support/chat/messages", json!({"body": body}))
+            .await;
+        assert_eq!(code, 201);
+    }
+    crate::connect::run_due_now(&app, thredops::support::kind::NOTIFY_TEAM).await;
+    let mails = team_mails(&app);
+    assert_eq!(mails.len(), 1, "two messages, one email: {mails:?}");
+    assert!(mails[0].contains("To: dee@support.example"));
+    assert!(mails[0].contains("2 message(s) in the live chat"));
+    assert!(mails[0].contains("/app/support/console?c="));
+
+    // With an agent online nobody is emailed.
+    let mut console = desk.socket("/api/v1/support/console/socket").await;
+    console.next_of("hello").await;
+    let (code, _) = creator
+        .post(
+            "/api/v1/support/chat/messages",
+            json!({"body": "Still here"}),
+        )
+        .await;
+    assert_eq!(code, 201);
+    crate::connect::run_due_now(&app, thredops::support::kind::NOTIFY_TEAM).await;
+    assert_eq!(team_mails(&app).len(), 1);
+    console.close().await;
+}
