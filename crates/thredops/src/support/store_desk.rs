@@ -274,6 +274,29 @@ impl Store {
         .await)?)
     }
 
+    /// Turns a chat into a ticket with a category and subject; false when it is not a chat.
+    pub async fn support_chat_to_ticket(
+        &self,
+        conversation_id: &str,
+        category: &str,
+        subject: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let n = with_pool!(self, |p| {
+            sqlx::query(
+            "UPDATE support_conversations SET kind = 'ticket', category = $1, subject = $2, updated_at = $3 WHERE id = $4 AND kind = 'chat'"
+        )
+        .bind(category)
+        .bind(subject)
+        .bind(now)
+        .bind(conversation_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
     /// Sets a visitor's email (the offline form), so agents see who they are talking to.
     pub async fn support_set_visitor_email(
         &self,

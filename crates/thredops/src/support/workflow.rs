@@ -188,3 +188,53 @@ pub fn parse_filter(
         search: search.map(str::to_owned),
     })
 }
+
+/// Turns a chat into a ticket (e.g. something that needs a follow-up later): it keeps its
+/// messages and moves to the customer's tickets; their next chat starts afresh.
+pub async fn chat_to_ticket(
+    state: &AppState,
+    conversation_id: &str,
+    category: &str,
+    subject: &str,
+) -> AppResult<Conversation> {
+    let category = crate::support::model::Category::parse(category)
+        .ok_or_else(|| AppError::field("category", "Choose a category."))?;
+    let subject = subject.trim();
+    if subject.is_empty() || subject.chars().count() > super::tickets::MAX_SUBJECT_CHARS {
+        return Err(AppError::field(
+            "subject",
+            "Give the ticket a subject of at most 150 characters.",
+        ));
+    }
+    if !state
+        .store
+        .support_chat_to_ticket(conversation_id, category.as_str(), subject, now_unix())
+        .await?
+    {
+        return Err(AppError::Conflict(
+            "Only a chat can become a ticket.".into(),
+        ));
+    }
+    super::desk::post_system(
+        state,
+        conversation_id,
+        &format!("This chat is now a ticket: \"{subject}\". We follow up on it here and by email."),
+    )
+    .await?;
+    let c = state
+        .store
+        .support_conversation(conversation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // A chat that turns out to be a deletion request starts that workflow like a new ticket.
+    if category == crate::support::model::Category::DataDeletion
+        && let Some(user) = match &c.user_id {
+            Some(id) => state.store.user_by_id(id).await?,
+            None => None,
+        }
+    {
+        crate::privacy::ticket_requests::start(state, &user.id, &user.email, &c.id).await?;
+    }
+    publish_conversation(state, &c).await;
+    Ok(c)
+}

@@ -126,3 +126,67 @@ async fn when_nobody_is_online_the_team_is_emailed_once_about_a_waiting_customer
     assert_eq!(team_mails(&app).len(), 1);
     console.close().await;
 }
+
+on_both_backends!(an_agent_turns_a_chat_into_a_ticket_and_the_customer_finds_it_there);
+
+async fn an_agent_turns_a_chat_into_a_ticket_and_the_customer_finds_it_there(app: TestApp) {
+    let creator = Browser::new(&app);
+    creator.signup("follow.up@example.com").await;
+    creator.open_chat().await;
+    let (_, m) = creator
+        .post(
+            "/api/v1/support/chat/messages",
+            json!({"body": "My scheduled posts vanished last week"}),
+        )
+        .await;
+    let chat = m["conversation_id"].as_str().unwrap().to_owned();
+    let (desk, _) = agent(&app, "dee@support.example").await;
+    let console = desk
+        .client
+        .get(app.url(&format!("/app/support/console?c={chat}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(console.contains("id=\"to-ticket\""));
+    let r = desk
+        .client
+        .post(app.url(&format!("/app/support/console/{chat}/to-ticket")))
+        .form(&[
+            ("csrf", crate::connect::csrf_in(&console).as_str()),
+            ("subject", "Scheduled posts missing"),
+            ("category", "bug"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    let (_, tickets) = creator.get("/api/v1/support/tickets").await;
+    let tickets = tickets.as_array().unwrap();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["id"], chat.as_str());
+    assert_eq!(tickets[0]["subject"], "Scheduled posts missing");
+    assert_eq!(tickets[0]["category"], "bug");
+    let (_, ticket) = creator
+        .get(&format!("/api/v1/support/tickets/{chat}"))
+        .await;
+    let bodies: Vec<&str> = ticket["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert!(bodies.contains(&"My scheduled posts vanished last week"));
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("This chat is now a ticket")),
+        "{bodies:?}"
+    );
+    // The next chat starts afresh.
+    let opened = creator.open_chat().await;
+    assert_ne!(opened["conversation"]["id"], chat.as_str(), "{opened}");
+}

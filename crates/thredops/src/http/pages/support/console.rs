@@ -27,6 +27,7 @@ pub fn router() -> Router<WebState> {
         .route("/app/support/console/{id}/assign", post(assign))
         .route("/app/support/console/{id}/threads-data", post(threads_data))
         .route("/app/support/console/{id}/erase", post(erase_account))
+        .route("/app/support/console/{id}/to-ticket", post(to_ticket))
         .route("/app/support/console/canned", post(add_canned))
         .route(
             "/app/support/console/canned/{id}/delete",
@@ -382,4 +383,28 @@ async fn erase_account(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToTicketForm {
+    csrf: String,
+    category: String,
+    subject: String,
+}
+
+/// Turns the chat into a ticket.
+async fn to_ticket(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    SignedForm { auth, form }: SignedForm<ToTicketForm>,
+) -> AppResult<Response> {
+    if !desk::is_agent(&auth.user) {
+        return forbidden(&state);
+    }
+    let result = workflow::chat_to_ticket(&state, &id, &form.category, &form.subject)
+        .await
+        .map(|_| ());
+    let kept = json!({"ticket_subject": form.subject});
+    settle(&state, &auth, &id, result, kept).await
 }
