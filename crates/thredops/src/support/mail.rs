@@ -186,7 +186,7 @@ async fn unread_agent_lines(
     let rows = with_pool!(state.store, |p| {
         async {
         let rows = sqlx::query(
-            "SELECT m.id, m.body, u.email FROM support_messages m JOIN support_conversations c ON c.id = m.conversation_id LEFT JOIN users u ON u.id = m.agent_id WHERE c.id = $1 AND m.author = 'agent' AND m.id > c.customer_last_read AND m.id > c.emailed_up_to ORDER BY m.id",
+            "SELECT m.id, m.body, COALESCE(sa.display_name, u.email) AS email FROM support_messages m JOIN support_conversations c ON c.id = m.conversation_id LEFT JOIN users u ON u.id = m.agent_id LEFT JOIN support_agents sa ON sa.user_id = m.agent_id WHERE c.id = $1 AND m.author = 'agent' AND m.id > c.customer_last_read AND m.id > c.emailed_up_to ORDER BY m.id",
         )
         .bind(conversation_id)
         .fetch_all(p)

@@ -98,7 +98,9 @@ macro_rules! conversation_from_row {
 }
 pub(crate) use conversation_from_row;
 
-pub(crate) const MSG_SELECT: &str = "SELECT m.id, m.conversation_id, m.author, m.client_id, m.body, m.created_at, u.email AS agent_email FROM support_messages m LEFT JOIN users u ON u.id = m.agent_id";
+// An agent's chosen name never holds '@' (see `support_set_display_name`), so `display_name`
+// shows it whole; without one, the local part of their email.
+pub(crate) const MSG_SELECT: &str = "SELECT m.id, m.conversation_id, m.author, m.client_id, m.body, m.created_at, COALESCE(sa.display_name, u.email) AS agent_email FROM support_messages m LEFT JOIN users u ON u.id = m.agent_id LEFT JOIN support_agents sa ON sa.user_id = m.agent_id";
 
 macro_rules! message_from_row {
     ($row:expr) => {{

@@ -274,6 +274,36 @@ impl Store {
         .await)?)
     }
 
+    /// Sets (or with `None` clears) the name an agent shows customers.
+    pub async fn support_set_display_name(
+        &self,
+        agent_id: &str,
+        name: Option<&str>,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO support_agents (user_id, display_name) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name"
+        )
+        .bind(agent_id)
+        .bind(name)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// The name an agent shows customers, if they chose one.
+    pub async fn support_display_name(&self, agent_id: &str) -> StoreResult<Option<String>> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT display_name FROM support_agents WHERE user_id = $1"
+        )
+        .bind(agent_id)
+        .fetch_optional(p)
+        .await)?
+        .flatten())
+    }
+
     /// Turns a chat into a ticket with a category and subject; false when it is not a chat.
     pub async fn support_chat_to_ticket(
         &self,

@@ -238,3 +238,21 @@ pub async fn chat_to_ticket(
     publish_conversation(state, &c).await;
     Ok(c)
 }
+
+/// Sets the name an agent shows customers (1-40 characters, no `@`: it must not look like an
+/// address); an empty name goes back to the email's local part.
+pub async fn set_display_name(state: &AppState, agent: &UserRecord, name: &str) -> AppResult<()> {
+    let name = name.trim();
+    if name.chars().count() > 40 || name.contains('@') || name.chars().any(char::is_control) {
+        return Err(AppError::field(
+            "display_name",
+            "Use at most 40 characters, without @.",
+        ));
+    }
+    let name = Some(name).filter(|n| !n.is_empty());
+    state
+        .store
+        .support_set_display_name(&agent.id, name)
+        .await?;
+    Ok(())
+}

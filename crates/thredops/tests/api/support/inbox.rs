@@ -190,3 +190,61 @@ async fn an_agent_turns_a_chat_into_a_ticket_and_the_customer_finds_it_there(app
     let opened = creator.open_chat().await;
     assert_ne!(opened["conversation"]["id"], chat.as_str(), "{opened}");
 }
+
+on_both_backends!(customers_see_the_name_an_agent_chose);
+
+async fn customers_see_the_name_an_agent_chose(app: TestApp) {
+    let creator = Browser::new(&app);
+    creator.signup("named@example.com").await;
+    creator.open_chat().await;
+    let (_, m) = creator
+        .post("/api/v1/support/chat/messages", json!({"body": "Hi"}))
+        .await;
+    let chat = m["conversation_id"].as_str().unwrap().to_owned();
+    let (desk, _) = agent(&app, "dee.k@support.example").await;
+    let page = |desk: &Browser| {
+        let url = app.url("/app/support/console");
+        let client = desk.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let console = page(&desk).await;
+    let csrf = crate::connect::csrf_in(&console);
+    let refused = desk
+        .client
+        .post(app.url("/app/support/console/name"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "dee@evil.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422, "a name cannot look like an address");
+    let r = desk
+        .client
+        .post(app.url("/app/support/console/name"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "Dee from ThredOps"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (code, _) = desk
+        .post(
+            &format!("/api/v1/support/conversations/{chat}/messages"),
+            json!({"body": "Hello! How can I help?"}),
+        )
+        .await;
+    assert!(code == 200 || code == 201, "{code}");
+    let (_, history) = creator.get("/api/v1/support/chat/messages").await;
+    let reply = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["author"] == "agent")
+        .expect("the reply");
+    assert_eq!(reply["agent_name"], "Dee from ThredOps");
+    assert!(page(&desk).await.contains("value=\"Dee from ThredOps\""));
+}

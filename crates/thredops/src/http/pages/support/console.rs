@@ -29,6 +29,7 @@ pub fn router() -> Router<WebState> {
         .route("/app/support/console/{id}/erase", post(erase_account))
         .route("/app/support/console/{id}/to-ticket", post(to_ticket))
         .route("/app/support/console/canned", post(add_canned))
+        .route("/app/support/console/name", post(set_name))
         .route(
             "/app/support/console/canned/{id}/delete",
             post(delete_canned),
@@ -161,6 +162,7 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
             "paging": paging,
             "selected": selected,
             "me": auth.user.id,
+            "my_name": state.store.support_display_name(&auth.user.id).await?,
             "no_support_widget": true,
         }),
     ))
@@ -407,4 +409,30 @@ async fn to_ticket(
         .map(|_| ());
     let kept = json!({"ticket_subject": form.subject});
     settle(&state, &auth, &id, result, kept).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NameForm {
+    csrf: String,
+    display_name: String,
+}
+
+/// Sets the name this agent shows customers.
+async fn set_name(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<NameForm>,
+) -> AppResult<Response> {
+    let Ok(agent) = desk::require_agent(&auth) else {
+        return forbidden(&state);
+    };
+    let result = workflow::set_display_name(&state, agent, &form.display_name).await;
+    settle(
+        &state,
+        &auth,
+        "",
+        result,
+        json!({"display_name": form.display_name}),
+    )
+    .await
 }
