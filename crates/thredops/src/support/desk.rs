@@ -46,6 +46,20 @@ pub async fn identify(
     mint: Option<std::net::IpAddr>,
 ) -> AppResult<Option<Who>> {
     if let Some(auth) = auth {
+        // Signed in with a visitor's continuity cookie still set: what they wrote before
+        // signing in joins the account.
+        if let Some(token) = chat_token
+            && let Some(visitor) = state
+                .store
+                .support_visitor(&hash_token(token), now_unix())
+                .await?
+            && state
+                .store
+                .support_adopt_visitor(&visitor, &auth.user.id, now_unix())
+                .await?
+        {
+            tracing::info!("a visitor's chat joined the account they signed in to");
+        }
         return Ok(Some(Who {
             customer: Customer::User(auth.user.id.clone()),
             keep_token: None,

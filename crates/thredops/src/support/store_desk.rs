@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::store::{CONV_COLUMNS, Conversation, conversation_from_row};
-use crate::store::{Store, StoreResult, with_pool};
+use crate::store::{Store, StoreResult, with_pool, with_tx};
 
 /// A canned response, typed as `/shortcut` in the console.
 #[derive(Debug, Clone, Serialize)]
@@ -272,6 +272,80 @@ impl Store {
             Ok::<_, sqlx::Error>(out)
         }
         .await)?)
+    }
+
+    /// Moves everything a visitor wrote into an account (they signed in): a chat of the visitor
+    /// joins the account's chat (or becomes it), and the visitor identity is removed. Returns
+    /// whether there was anything to move.
+    pub async fn support_adopt_visitor(
+        &self,
+        visitor_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let chat_of = |column: &'static str| {
+            sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM support_conversations WHERE {column} = $1 AND kind = 'chat'"
+            ))
+        };
+        let visitor_chat: Option<String> =
+            with_tx!(&mut tx, |c| sqlx::query_scalar(chat_of("visitor_id"))
+                .bind(visitor_id)
+                .fetch_optional(c)
+                .await)?;
+        let account_chat: Option<String> =
+            with_tx!(&mut tx, |c| sqlx::query_scalar(chat_of("user_id"))
+                .bind(user_id)
+                .fetch_optional(c)
+                .await)?;
+        if let (Some(from), Some(to)) = (&visitor_chat, &account_chat) {
+            with_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE support_messages SET conversation_id = $1 WHERE conversation_id = $2"
+            )
+            .bind(to)
+            .bind(from)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            with_tx!(&mut tx, |c| {
+                sqlx::query(
+                "UPDATE support_conversations SET last_message_at = (SELECT max(created_at) FROM support_messages WHERE conversation_id = $1), status = 'open', updated_at = $2 WHERE id = $1"
+            )
+            .bind(to)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+            with_tx!(&mut tx, |c| sqlx::query(
+                "DELETE FROM support_conversations WHERE id = $1"
+            )
+            .bind(from)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        let moved = with_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE support_conversations SET user_id = $1, visitor_id = NULL, updated_at = $2 WHERE visitor_id = $3"
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(visitor_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        with_tx!(&mut tx, |c| sqlx::query(
+            "DELETE FROM support_visitors WHERE id = $1"
+        )
+        .bind(visitor_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(moved > 0 || visitor_chat.is_some())
     }
 
     /// Sets (or with `None` clears) the name an agent shows customers.

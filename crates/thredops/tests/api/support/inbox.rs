@@ -248,3 +248,57 @@ async fn customers_see_the_name_an_agent_chose(app: TestApp) {
     assert_eq!(reply["agent_name"], "Dee from ThredOps");
     assert!(page(&desk).await.contains("value=\"Dee from ThredOps\""));
 }
+
+on_both_backends!(what_a_visitor_wrote_joins_the_account_they_sign_in_to);
+
+async fn what_a_visitor_wrote_joins_the_account_they_sign_in_to(app: TestApp) {
+    let bodies = |history: &serde_json::Value| {
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // An account with a chat of its own, then signed out.
+    let device = Browser::new(&app);
+    device.signup("joined@example.com").await;
+    device.open_chat().await;
+    device
+        .post(
+            "/api/v1/support/chat/messages",
+            json!({"body": "As a member: hello"}),
+        )
+        .await;
+    device.post("/api/v1/auth/logout", json!({})).await;
+    // Signed out on the same device, the visitor chats anonymously...
+    device.open_chat().await;
+    let (code, _) = device
+        .post(
+            "/api/v1/support/chat/messages",
+            json!({"body": "As a visitor: my card failed"}),
+        )
+        .await;
+    assert_eq!(code, 201);
+    let (_, anonymous) = device.get("/api/v1/support/chat/messages").await;
+    assert_eq!(bodies(&anonymous), ["As a visitor: my card failed"]);
+    // ...then signs in: one chat holds both.
+    let (code, _) = device
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "joined@example.com", "password": crate::connect::PASSWORD}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    device.open_chat().await;
+    let (_, history) = device.get("/api/v1/support/chat/messages").await;
+    assert_eq!(
+        bodies(&history),
+        ["As a member: hello", "As a visitor: my card failed"]
+    );
+    let (desk, _) = agent(&app, "dee@support.example").await;
+    let (_, inbox) = desk.get("/api/v1/support/inbox?kind=chat").await;
+    let inbox = inbox.as_array().unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0]["customer_email"], "joined@example.com");
+}
