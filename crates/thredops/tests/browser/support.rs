@@ -367,5 +367,31 @@ async fn a_refused_console_reply_shows_why_and_keeps_the_text() {
     let left = j.element("#reply-body").await.prop("value").await.unwrap();
     assert_eq!(left.as_deref(), Some(""), "a stored reply empties the box");
     j.step("console-reply-sent").await;
+
+    // Someone new writes while the agent types: the inbox offers the new conversation live,
+    // without a reload that would lose the draft.
+    j.fill("#reply-body", "A draft in progress").await;
+    let newcomer = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    newcomer
+        .post(j.app.url("/api/v1/support/chat"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let r = newcomer
+        .post(j.app.url("/api/v1/support/chat/messages"))
+        .json(&json!({"body": "Hi, is anyone there?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    j.wait_for_text("New message from a conversation not listed here")
+        .await;
+    let draft = j.element("#reply-body").await.prop("value").await.unwrap();
+    assert_eq!(draft.as_deref(), Some("A draft in progress"));
+    j.step("console-new-conversation").await;
     j.finish().await;
 }

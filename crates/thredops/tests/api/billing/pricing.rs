@@ -70,11 +70,14 @@ async fn pricing_and_offers(backend: Backend) {
     }
     assert!(page.contains("href=\"/signup\""));
 
+    sign_up(&app, "offers@example.com").await;
+    let (_, billing) = html(&app, "/app/billing").await;
+    assert!(billing.contains("14-day free trial"), "{billing}");
+
     // Checkout asks Stripe for the trial and the promotion code field.
     if !fake::localstripe_running().await {
         return;
     }
-    sign_up(&app, "offers@example.com").await;
     let r = app
         .post_json("/api/v1/billing/checkout", &json!({"plan": "pro"}))
         .await;
