@@ -101,7 +101,7 @@ impl Application {
             threads,
             cookies: CookieJar::new(settings.public_url.scheme() == "https"),
             csrf: Csrf::new(master.derive("csrf")),
-            throttle: Throttle::default(),
+            throttle: Throttle::new(master.derive("sign-in")),
             templates: Default::default(),
             metrics: Default::default(),
             keyring,

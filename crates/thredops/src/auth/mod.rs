@@ -1,9 +1,12 @@
-//! Authentication: passwords, session tokens, CSRF and throttling.
+//! Authentication: passwords, session tokens, CSRF, throttling and second factors.
 
+mod budget;
 pub mod csrf;
+pub mod device;
 pub mod password;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
 pub use csrf::Csrf;
 pub use throttle::{RetryAfter, Throttle};

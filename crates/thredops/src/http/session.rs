@@ -64,7 +64,9 @@ async fn check(
                 .await?
         }
     };
-    let (session, user, profile) = found.ok_or(AppError::Unauthorized)?;
+    let (session, mut user, profile) = found.ok_or(AppError::Unauthorized)?;
+    // Staff powers need two-step sign-in: until it is on, a staff account acts as a user.
+    crate::services::mfa::staff_role_in_effect(state, &mut user).await?;
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
         store.touch_session(&session.id, &user.id, now).await?;
         // Use of the account keeps it out of the inactivity purge.
@@ -206,6 +208,8 @@ pub struct ClientInfo {
     pub ip: IpAddr,
     /// User-Agent, truncated.
     pub user_agent: String,
+    /// The device cookie, if the browser sent one (checked against an account when used).
+    pub device: Option<String>,
 }
 
 impl FromRequestParts<AppState> for ClientInfo {
@@ -239,6 +243,7 @@ impl FromRequestParts<AppState> for ClientInfo {
         Ok(ClientInfo {
             ip: forwarded.unwrap_or(peer),
             user_agent,
+            device: state.cookies.read(&parts.headers, &cookies::DEVICE),
         })
     }
 }

@@ -33,6 +33,7 @@ struct CredentialsForm {
 #[serde(default)]
 struct LoginQuery {
     expired: Option<String>,
+    reset: Option<String>,
 }
 
 /// Renders a signed-out form, minting the double-submit cookie when the browser has none.
@@ -86,13 +87,13 @@ async fn login_form(
         &headers,
         StatusCode::OK,
         "login.html",
-        json!({"expired": q.expired.is_some()}),
+        json!({"expired": q.expired.is_some(), "reset": q.reset.is_some()}),
     )
 }
 
 /// Why a signed-out form was refused: a browser that sent no cookie at all has cookies off, and
 /// is told that the essential cookie is required rather than that the form expired.
-fn form_expired_reason(state: &AppState, headers: &HeaderMap) -> &'static str {
+pub(super) fn form_expired_reason(state: &AppState, headers: &HeaderMap) -> &'static str {
     if state.cookies.read(headers, &cookies::CSRF).is_none() {
         "Your browser sent no cookies. ThredOps needs one essential cookie to sign you in: please allow cookies for this site and try again."
     } else {
@@ -108,7 +109,7 @@ pub(super) fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) ->
 }
 
 /// Re-renders a form with the failure, keeping what the user typed (never the password).
-fn form_error(
+pub(super) fn form_error(
     state: &AppState,
     headers: &HeaderMap,
     template: &str,
@@ -142,13 +143,15 @@ fn form_error(
     Ok(response)
 }
 
-fn signed_in_redirect(set_cookie: String) -> Response {
+/// To the app, with the session and device cookies.
+pub(super) fn signed_in_redirect(signed_in: accounts::SignedIn) -> Response {
     (
         StatusCode::SEE_OTHER,
-        [
+        axum::response::AppendHeaders([
             (header::LOCATION, "/app".to_owned()),
-            (header::SET_COOKIE, set_cookie),
-        ],
+            (header::SET_COOKIE, signed_in.set_cookie),
+            (header::SET_COOKIE, signed_in.device_cookie),
+        ]),
     )
         .into_response()
 }
@@ -169,7 +172,8 @@ async fn signup_submit(
         );
     }
     match accounts::sign_up(&state, &form.email, &form.password, &client).await {
-        Ok(signed_in) => Ok(signed_in_redirect(signed_in.set_cookie)),
+        // The same page whether or not the address already had an account.
+        Ok(()) => super::recovery::check_your_email(&state, crate::services::recovery::SIGNUP_SENT),
         Err(err) => form_error(&state, &headers, "signup.html", &form.email, err),
     }
 }
@@ -190,7 +194,15 @@ async fn login_submit(
         );
     }
     match accounts::sign_in(&state, &form.email, &form.password, &client).await {
-        Ok(signed_in) => Ok(signed_in_redirect(signed_in.set_cookie)),
+        Ok(accounts::SignInOutcome::Session(signed_in)) => Ok(signed_in_redirect(signed_in)),
+        Ok(accounts::SignInOutcome::SecondFactor { set_cookie }) => Ok((
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, "/login/second-factor".to_owned()),
+                (header::SET_COOKIE, set_cookie),
+            ],
+        )
+            .into_response()),
         Err(err) => form_error(&state, &headers, "login.html", &form.email, err),
     }
 }
