@@ -188,7 +188,7 @@ mod tests {
     use super::*;
 
     fn ip(n: u32) -> IpAddr {
-        IpAddr::from(0xc000_0200_u32 + n)
+        IpAddr::from(std::net::Ipv4Addr::from(0xc000_0200_u32 + n))
     }
 
     fn attempt(n: u32, device: Option<&str>) -> Attempt<'_> {
