@@ -215,6 +215,10 @@ pub async fn confirm_address(
         .take_account_link(&token_hash(token), LinkPurpose::Verify, now)
         .await?
         .ok_or_else(|| AppError::BadRequest(LINK_GONE.into()))?;
+    // A link from before two-step sign-in was turned on must not sign in around it.
+    if state.store.mfa_enabled(&taken.user_id).await? {
+        return Err(AppError::BadRequest(LINK_GONE.into()));
+    }
     state.store.set_email_verified(&taken.user_id, now).await?;
     let user = state
         .store

@@ -155,7 +155,6 @@ pub(super) struct UserView {
 }
 
 impl From<&UserRecord> for UserView {
-    // Also used by the recovery and two-step endpoints.
     fn from(u: &UserRecord) -> Self {
         Self {
             id: u.id.clone(),
