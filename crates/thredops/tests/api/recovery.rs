@@ -20,6 +20,8 @@ on_both_backends!(
     recovery_codes_sign_in_once_each,
     turning_two_step_sign_in_off_needs_a_fresh_password_or_code,
     staff_tools_wait_until_two_step_sign_in_is_on,
+    an_expired_reset_link_is_refused,
+    an_authenticator_code_is_enough_to_change_the_email,
 );
 
 async fn forgot(app: &TestApp, email: &str) -> (StatusCode, Value) {
@@ -498,6 +500,13 @@ async fn staff_tools_wait_until_two_step_sign_in_is_on(app: TestApp) {
         .await
         .unwrap();
     assert!(page.contains("Your staff role needs two-step sign-in"));
+    let console = agent
+        .get(app.url("/app/support/console"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(console.status(), StatusCode::SEE_OTHER, "sent to enrol");
+    assert_eq!(console.headers()["location"], "/settings/security");
     enrol_totp(&app, &agent).await;
     let me: Value = agent
         .get(app.url("/api/v1/me"))
@@ -508,4 +517,52 @@ async fn staff_tools_wait_until_two_step_sign_in_is_on(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(me["role"], "admin");
+}
+
+async fn an_expired_reset_link_is_refused(app: TestApp) {
+    app.signup("ola@example.com", PASSWORD).await;
+    forgot(&app, "ola@example.com").await;
+    let mail = app.next_mail("ola@example.com", "Set a new", 0).await;
+    // Thirty minutes pass.
+    thredops::with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE account_tokens SET expires_at = expires_at - 1801"
+    )
+    .execute(p)
+    .await
+    .unwrap()
+    .rows_affected());
+    let token = link_token(&mail, "/reset-password");
+    let page = client()
+        .get(app.url(&format!("/reset-password?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    let r = client()
+        .post(app.url("/api/v1/auth/password/reset"))
+        .json(&json!({"token": token, "new_password": NEW_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.login("ola@example.com", PASSWORD).await.status(),
+        StatusCode::OK,
+        "the password is unchanged"
+    );
+}
+
+async fn an_authenticator_code_is_enough_to_change_the_email(app: TestApp) {
+    app.signup("ida@example.com", PASSWORD).await;
+    let secret = enrol_totp(&app, &app.client).await;
+    let step = chrono::Utc::now().timestamp() / 30;
+    let r = app
+        .post_json(
+            "/api/v1/auth/email",
+            &json!({"new_email": "ida.new@example.com", "code": secret.code_at_step(step + 1)}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    app.next_mail("ida.new@example.com", "Confirm your new", 0)
+        .await;
 }
