@@ -34,6 +34,26 @@ async fn a_visitor_signs_up_through_the_forms_and_lands_in_the_app(app: TestApp)
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Check your email"));
+    // The mailed link opens a page whose button confirms the address and signs in.
+    let mail = app
+        .next_mail("bo@example.com", "Confirm your ThredOps address", 0)
+        .await;
+    let token = crate::helpers::link_token(&mail, "/verify-email");
+    let page = app
+        .get(&format!("/verify-email?token={token}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url("/verify-email"))
+        .form(&[("token", token.as_str()), ("csrf", &csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/app");
     let dashboard = app.get("/app").await;

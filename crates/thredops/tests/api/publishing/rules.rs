@@ -165,12 +165,7 @@ async fn other_users_posts_uploads_and_slots_are_not_found(app: TestApp) {
         .unwrap()
         .to_owned();
     let other = crate::helpers::client();
-    other
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"email": "eve@example.com", "password": crate::connect::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    crate::helpers::sign_up_with(&app, &other, "eve@example.com", crate::connect::PASSWORD).await;
     let body = json!({"profile_id": profile, "content": {"parts": [{"text": "x"}]}});
     let calls = [
         ("GET", format!("/api/v1/publishing/posts/{post}"), None),
