@@ -129,7 +129,7 @@ pub(super) fn suggestions_schema() -> Value {
             ("timezone", string()),
             (
                 "source",
-                json!({"type": "string", "enum": ["best_times", "posting_slots", "none"]}),
+                json!({"type": "string", "enum": ["best_times", "audience_active_hours", "posting_slots", "none"]}),
             ),
             ("enough_data", json!({"type": "boolean"})),
             ("posts_analysed", integer()),
