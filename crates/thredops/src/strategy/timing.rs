@@ -9,7 +9,8 @@
 use serde_json::{Value, json};
 
 use super::analysis::{
-    MIN_GROUP, Recommendation, Scored, comparison_json, effect_text, split, split_robust,
+    MIN_GROUP, Recommendation, Scored, WINDOW_HOURS, comparison_json, effect_text, split,
+    split_robust,
 };
 use super::audience::{self, Audience};
 use super::multiple::Gate;
@@ -150,10 +151,12 @@ pub fn timing(
         evidence: json!({"audience": audience, "best_window": {"start_hour": start, "hours": hours,
             "user_start_hour": user_start, "user_timezone": user_tz.name()},
             "comparison": comparison_json(&c, gate), "by_hour": by_hour}),
-        experiment: Some(
+        // A time-window experiment tests WINDOW_HOURS hours; it is offered only when that is the
+        // advised window, so it never tests hours the advice left out.
+        experiment: (hours.len() == WINDOW_HOURS as usize).then(|| {
             json!({"kind": "time_window", "value": start.to_string(), "days": 14,
-            "title": format!("Two weeks of posts at {start:02}:00-{end:02}:00 audience time")}),
-        ),
+            "title": format!("Two weeks of posts at {start:02}:00-{end:02}:00 audience time")})
+        }),
     }
 }
 
