@@ -444,6 +444,23 @@ pub fn table(results: &[CaseResult]) -> String {
             s.neutral_false_rate() * 100.0
         ));
     }
+    let neutral: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.planted == Planted::Neutral)
+        .collect();
+    let any = neutral
+        .iter()
+        .filter(|r| {
+            [&r.strategist, &r.audit, &r.times]
+                .iter()
+                .any(|v| !v.claims.is_empty())
+        })
+        .count();
+    out.push_str(&format!(
+        "| any of the three | | | {any}/{} ({:.1} %) |\n",
+        neutral.len(),
+        any as f64 * 100.0 / neutral.len().max(1) as f64
+    ));
     for r in results {
         for (surface, v) in [
             ("strategist", &r.strategist),
@@ -496,6 +513,22 @@ pub fn assert_goals(results: &[CaseResult]) {
             "{name}: false findings on neutral creators above 5 %\n{report}"
         );
     }
+    let neutral: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.planted == Planted::Neutral)
+        .collect();
+    let any = neutral
+        .iter()
+        .filter(|r| {
+            [&r.strategist, &r.audit, &r.times]
+                .iter()
+                .any(|v| !v.claims.is_empty())
+        })
+        .count();
+    assert!(
+        any as f64 <= 0.05 * neutral.len() as f64,
+        "false findings on more than 5 % of neutral creators\n{report}"
+    );
     assert!(
         results.iter().all(|r| r.audit_deterministic),
         "an audit changed on the same data\n{report}"
