@@ -149,6 +149,8 @@ pub struct CaseResult {
     pub audit: Verdict,
     pub times: Verdict,
     pub audit_deterministic: bool,
+    /// Whether the weekly plan follows a planted time (None: nothing to follow).
+    pub plan_follows: Option<bool>,
 }
 
 fn hours_of(text: &str) -> Option<(u32, u32)> {
@@ -335,6 +337,30 @@ fn times_verdict(planted: Planted, times: &Value) -> Verdict {
     v
 }
 
+/// Whether next week's plan puts every slot in the planted hours, or a slot on the planted day.
+fn plan_follows(planted: Planted, plan: &Value) -> Option<bool> {
+    use chrono::{Datelike, Timelike};
+    let audience: chrono_tz::Tz = OWNER_TZ.parse().unwrap();
+    let slots: Vec<chrono::DateTime<chrono_tz::Tz>> = plan["slots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| chrono::DateTime::from_timestamp(s["scheduled_at"].as_i64()?, 0))
+        .map(|t| t.with_timezone(&audience))
+        .collect();
+    match planted {
+        Planted::BestHours => {
+            Some(!slots.is_empty() && slots.iter().all(|t| PLANTED_HOURS.contains(&t.hour())))
+        }
+        Planted::Weekday => Some(
+            slots
+                .iter()
+                .any(|t| u64::from(t.weekday().num_days_from_monday()) == PLANTED_WEEKDAY),
+        ),
+        _ => None,
+    }
+}
+
 /// Builds one creator, syncs it through the API and judges the three surfaces.
 pub async fn run_case(app: &TestApp, planted: Planted, seed: u64) -> CaseResult {
     let email = format!("{}-{seed}@example.com", planted.name());
@@ -357,7 +383,14 @@ pub async fn run_case(app: &TestApp, planted: Planted, seed: u64) -> CaseResult 
         .json()
         .await
         .unwrap();
+    let plan: Value = app
+        .get(&format!("/api/v1/profiles/{id}/strategy/plan"))
+        .await
+        .json()
+        .await
+        .unwrap();
     CaseResult {
+        plan_follows: plan_follows(planted, &plan),
         planted,
         seed,
         strategist: strategist_verdict(planted, &report),
@@ -467,6 +500,12 @@ pub fn table(results: &[CaseResult]) -> String {
             ("audit", &r.audit),
             ("suggested_times", &r.times),
         ] {
+            if surface == "strategist" && r.plan_follows == Some(false) {
+                out.push_str(&format!(
+                    "- plan ignores: {:?} seed {}\n",
+                    r.planted, r.seed
+                ));
+            }
             if v.found == Some(false) {
                 out.push_str(&format!(
                     "- missed: {surface} {:?} seed {}\n",
@@ -528,6 +567,10 @@ pub fn assert_goals(results: &[CaseResult]) {
     assert!(
         any as f64 <= 0.05 * neutral.len() as f64,
         "false findings on more than 5 % of neutral creators\n{report}"
+    );
+    assert!(
+        results.iter().all(|r| r.plan_follows != Some(false)),
+        "a weekly plan ignores a planted best time\n{report}"
     );
     assert!(
         results.iter().all(|r| r.audit_deterministic),
