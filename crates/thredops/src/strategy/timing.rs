@@ -301,18 +301,22 @@ fn cells(
             audience::local_hour(audience.tz, s.post.posted_at),
         )
     };
+    // The hours' own tests are timing's (already counted by the gate); asked again here only to
+    // see whether an hour explains a cell.
+    let hour_passes: Vec<bool> = (0..24u32)
+        .map(|h| {
+            split_robust(scored, |s| at(s).1 == h)
+                .is_some_and(|hc| hc.lift > 1.0 && gate.passes(hc.p_value))
+        })
+        .collect();
     let mut out = Vec::new();
     for d in 0..7usize {
         for h in 0..24u32 {
             let Some(c) = gate.tested(split_robust(scored, |s| at(s) == (d, h))) else {
                 continue;
             };
-            // The hour's own test is timing's (already counted by the gate); asked again here
-            // only to see whether it explains the cell.
-            let hour_passes = split_robust(scored, |s| at(s).1 == h)
-                .is_some_and(|hc| hc.lift > 1.0 && gate.passes(hc.p_value));
             let day_passes = better_days.iter().any(|b| b.0 == d);
-            if c.lift > 1.0 && gate.passes(c.p_value) && !hour_passes && !day_passes {
+            if c.lift > 1.0 && gate.passes(c.p_value) && !hour_passes[h as usize] && !day_passes {
                 out.push((d, h, c));
             }
         }
