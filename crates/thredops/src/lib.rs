@@ -4,6 +4,7 @@
 //! black-box tests can start real servers.
 
 pub mod analytics;
+pub mod app;
 pub mod auth;
 pub mod billing;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod keys;

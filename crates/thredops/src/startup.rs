@@ -9,12 +9,11 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::app::{App, AppState};
 use crate::auth::{Csrf, Keyring, Throttle};
 use crate::config::{DatabaseTarget, Settings};
 use crate::crypto::MasterKey;
 use crate::crypto::Vault;
-use crate::http::cookies::CookieJar;
-use crate::http::state::{App, AppState};
 use crate::jobs::{self, Queue, Runner, RunnerConfig};
 use crate::store::{self, Store, now_unix};
 use crate::threads::ThreadsGateway;
@@ -99,11 +98,9 @@ impl Application {
             job_metrics: Arc::new(jobs::Metrics::default()),
             mailer,
             threads,
-            cookies: CookieJar::new(settings.public_url.scheme() == "https"),
             csrf: Csrf::new(master.derive("csrf")),
-            throttle: Throttle::default(),
-            templates: Default::default(),
-            metrics: Default::default(),
+            throttle: Throttle::new(master.derive("sign-in")),
+            chat_throttle: Default::default(),
             keyring,
             store,
             settings,
@@ -161,7 +158,7 @@ impl Application {
                 tokio::spawn(publishing.run_until_stopped(stopped())),
             )
         });
-        let app: Router = crate::http::router(state.clone());
+        let app: Router = crate::http::router(crate::http::state::WebState::new(state.clone()));
         let serving = async {
             match state.settings.tls.clone() {
                 None => axum::serve(
@@ -241,6 +238,7 @@ async fn maintenance(state: AppState) {
     loop {
         tick.tick().await;
         state.throttle.shrink();
+        state.chat_throttle.shrink();
     }
 }
 

@@ -11,7 +11,7 @@ use super::period::{Period, PeriodQuery, to_local};
 use super::queries::{self, FACT_COLUMNS, PostFacts, facts_from_row};
 use super::table::Table;
 use super::{Scope, engagement_rate};
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::store::with_pool;
 
 /// Sort keys and their SQL (whitelisted: never user text in SQL).

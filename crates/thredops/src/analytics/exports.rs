@@ -7,7 +7,7 @@ use serde_json::json;
 use super::explorer::{self, ExplorerQuery, PostRowView};
 use super::table::Table;
 use super::{Scope, attribution, content, demographics, overview, queries};
-use crate::http::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 
 /// Names of the exportable tables.
 pub const TABLES: &[&str] = &[

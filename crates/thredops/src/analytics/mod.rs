@@ -18,11 +18,11 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use crate::app::AppState;
+use crate::auth::CurrentUser;
 use crate::billing::gate::{self, HistoryLimit};
 use crate::crypto::DataKey;
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::{AuthUser, OwnProfile};
-use crate::http::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::jobs::Runner;
 use crate::store::profiles::ProfileRecord;
 use crate::sync::engine::POST_PURPOSE;
@@ -51,7 +51,7 @@ pub struct Scope {
 
 impl Scope {
     /// Opens `profile_id` for `auth`: another user's profile is a 404.
-    pub async fn open(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Self> {
+    pub async fn open(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Self> {
         let scope = Self::open_for_numbers(state, auth, profile_id).await?;
         scope.with_key(auth).await
     }
@@ -61,7 +61,7 @@ impl Scope {
     /// and a key unwrap on the hottest read.
     pub async fn open_for_numbers(
         state: &AppState,
-        auth: &AuthUser,
+        auth: &CurrentUser,
         profile_id: &str,
     ) -> AppResult<Self> {
         let profile = state
@@ -73,18 +73,26 @@ impl Scope {
     }
 
     /// [`Scope::open`] for a profile the request's extractor already read and checked.
-    pub async fn own(state: &AppState, own: OwnProfile) -> AppResult<Self> {
-        let scope = Self::of(state, &own.auth, own.profile).await?;
-        scope.with_key(&own.auth).await
+    pub async fn own(
+        state: &AppState,
+        auth: &CurrentUser,
+        profile: ProfileRecord,
+    ) -> AppResult<Self> {
+        let scope = Self::of(state, auth, profile).await?;
+        scope.with_key(auth).await
     }
 
     /// [`Scope::open_for_numbers`] for a profile the request's extractor already read and
     /// checked: the overview's whole authorisation is then one query.
-    pub async fn own_for_numbers(state: &AppState, own: OwnProfile) -> AppResult<Self> {
-        Self::of(state, &own.auth, own.profile).await
+    pub async fn own_for_numbers(
+        state: &AppState,
+        auth: &CurrentUser,
+        profile: ProfileRecord,
+    ) -> AppResult<Self> {
+        Self::of(state, auth, profile).await
     }
 
-    async fn of(state: &AppState, auth: &AuthUser, profile: ProfileRecord) -> AppResult<Self> {
+    async fn of(state: &AppState, auth: &CurrentUser, profile: ProfileRecord) -> AppResult<Self> {
         Ok(Self {
             state: state.clone(),
             profile,
@@ -95,13 +103,8 @@ impl Scope {
         })
     }
 
-    async fn with_key(mut self, auth: &AuthUser) -> AppResult<Self> {
-        self.key = self
-            .state
-            .vault
-            .existing_key(&auth.user.id)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+    async fn with_key(mut self, auth: &CurrentUser) -> AppResult<Self> {
+        self.key = self.state.vault.existing_key(&auth.user.id).await?;
         Ok(self)
     }
 
@@ -208,7 +211,7 @@ pub fn parse_timezone(name: &str) -> AppResult<Tz> {
 }
 
 /// Saves the user's time zone.
-pub async fn set_timezone(state: &AppState, auth: &AuthUser, name: &str) -> AppResult<Tz> {
+pub async fn set_timezone(state: &AppState, auth: &CurrentUser, name: &str) -> AppResult<Tz> {
     let tz = parse_timezone(name)?;
     queries::set_timezone(&state.store, &auth.user.id, tz.name()).await?;
     // Planned posts keep their wall-clock time in the new zone, from now on (not at their run,

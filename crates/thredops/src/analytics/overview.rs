@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use chrono::{Datelike, Duration, NaiveDate};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -14,7 +14,7 @@ use super::period::{Period, PeriodQuery, Window, local_date};
 use super::queries::{self, PostTotals};
 use super::table::Table;
 use super::{ENGAGEMENT_RATE, POST_METRICS, Scope, engagement_rate, round2};
-use crate::http::error::AppResult;
+use crate::error::AppResult;
 use crate::store::StoreResult;
 
 /// Every number of one window.

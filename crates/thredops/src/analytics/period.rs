@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// Longest custom range accepted (ten years), so a typo cannot ask for a millennium.
 const MAX_DAYS: i64 = 3660;

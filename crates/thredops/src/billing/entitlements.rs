@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use super::config::{Limits, Plan};
 use super::store::{self, SubscriptionRow};
-use crate::http::state::AppState;
+use super::{Limits, Plan};
+use crate::app::AppState;
 use crate::store::StoreResult;
 
 /// Where a user stands with billing.

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::entitlements::{self, Standing};
 use super::notify::local_date;
 use super::store;
-use crate::http::error::{AppError, AppResult, UPGRADE_URL};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, UPGRADE_URL};
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
 

@@ -3,7 +3,6 @@
 //!
 //! Without `THREDOPS_STRIPE_SECRET_KEY` billing is off and every user has every feature.
 
-mod config;
 pub mod entitlements;
 pub mod gate;
 pub mod notify;
@@ -14,13 +13,13 @@ pub mod webhook;
 
 use serde::{Deserialize, Serialize};
 
-pub use config::{BillingSettings, Limits, Plan};
+pub use crate::config::billing::{BillingSettings, Limits, Plan};
 pub use entitlements::{Entitlement, Standing};
 pub use stripe::StripeClient;
 
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::store::now_unix;
 
@@ -84,7 +83,7 @@ pub async fn enforce_limits(state: &AppState, user_id: &str) -> AppResult<()> {
 
 /// Refuses to start connecting another profile beyond the plan's limit, explaining the limit
 /// and where to upgrade. Reconnecting a profile that needs it is always allowed.
-pub async fn check_can_connect(state: &AppState, auth: &AuthUser) -> AppResult<()> {
+pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
     let entitlement = entitlements::of_user(state, &auth.user.id, now_unix()).await?;
     let Some(limit) = entitlement.limits().profiles else {
         return Ok(());
@@ -149,7 +148,7 @@ pub struct Overview {
 }
 
 /// The user's plan, usage and the plans on offer.
-pub async fn overview(state: &AppState, auth: &AuthUser) -> AppResult<Overview> {
+pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overview> {
     let user_id = &auth.user.id;
     let current = entitlements::of_user(state, user_id, now_unix()).await?;
     let profiles = state.store.profiles_of(user_id).await?;
@@ -188,7 +187,7 @@ fn stripe_failed(e: stripe::StripeError) -> AppError {
 /// Starts a hosted Checkout for `plan_key`; returns the Stripe URL to send the browser to.
 pub async fn start_checkout(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     plan_key: &str,
 ) -> AppResult<String> {
     let client = stripe_client(state)?;
@@ -224,7 +223,7 @@ pub async fn start_checkout(
 }
 
 /// Opens the Billing Portal; returns the Stripe URL.
-pub async fn start_portal(state: &AppState, auth: &AuthUser) -> AppResult<String> {
+pub async fn start_portal(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     let client = stripe_client(state)?;
     let customer = store::customer_of(&state.store, &auth.user.id)
         .await?
@@ -245,7 +244,7 @@ pub async fn start_portal(state: &AppState, auth: &AuthUser) -> AppResult<String
 async fn customer_for(
     state: &AppState,
     client: &StripeClient,
-    auth: &AuthUser,
+    auth: &CurrentUser,
 ) -> AppResult<String> {
     if let Some(id) = store::customer_of(&state.store, &auth.user.id).await? {
         return Ok(id);

@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use super::entitlements;
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::mail::Email;
 use crate::store::now_unix;
 

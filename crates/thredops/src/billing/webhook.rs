@@ -6,8 +6,8 @@ use serde_json::Value;
 use super::store::{self, SubscriptionRow};
 use super::stripe::Subscription;
 use super::{entitlements, kind, notify};
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, NewJob};
 use crate::store::now_unix;
 

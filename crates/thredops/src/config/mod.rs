@@ -1,5 +1,6 @@
 //! Layered configuration: built-in defaults, then an optional TOML file, then `THREDOPS_*` variables.
 
+pub mod billing;
 mod registry;
 mod secret;
 
@@ -24,6 +25,15 @@ pub enum ConfigError {
         key: &'static str,
         /// What is wrong with the value.
         reason: String,
+    },
+    /// A `THREDOPS_*` variable that names no setting: most likely a misspelling, which would
+    /// otherwise leave the intended setting at its default without a word.
+    #[error("{name} is not a ThredOps setting{}; `thredops config` lists them all", suggestion_text(.suggestion))]
+    Unknown {
+        /// The variable as set.
+        name: String,
+        /// The known setting it is closest to, if any is close.
+        suggestion: Option<&'static str>,
     },
     /// The configuration file cannot be read or parsed.
     #[error("config file {path}: {reason}")]
@@ -98,6 +108,8 @@ pub struct Settings {
     pub session_absolute: Duration,
     /// Whether to read the client IP from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// Bearer token that opens `/metrics` to a remote scraper (else this machine only).
+    pub metrics_token: Option<Secret>,
     /// Request timeout.
     pub request_timeout: Duration,
     /// Maximum request body size.
@@ -113,7 +125,7 @@ pub struct Settings {
     /// OAuth redirect URI, when set explicitly (else derived from the public URL).
     pub threads_redirect_uri: Option<Url>,
     /// Stripe billing and plans (off without a Stripe key).
-    pub billing: crate::billing::BillingSettings,
+    pub billing: billing::BillingSettings,
     /// Operator identity, retention periods and mail delivery.
     pub privacy: PrivacySettings,
     /// Optional language model for the strategist: (base URL, model, API key).
@@ -169,7 +181,9 @@ impl RawSettings {
     }
 
     /// Loads from the process environment; the file comes from `--config` or `THREDOPS_CONFIG`.
+    /// A `THREDOPS_*` variable that is not a setting is refused.
     pub fn from_process_env(file: Option<&Path>) -> Result<Self, ConfigError> {
+        check_names(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))?;
         Self::load(file, |name| std::env::var(name).ok())
     }
 
@@ -262,7 +276,7 @@ impl RawSettings {
                 self.get("llm_api_key").map(Secret::new),
             )),
         };
-        let billing = crate::billing::BillingSettings::parse(|k| self.get(k))
+        let billing = billing::BillingSettings::parse(|k| self.get(k))
             .map_err(|(key, reason)| invalid(key, reason))?;
         let privacy = self.parse_privacy()?;
         Ok(Settings {
@@ -289,6 +303,7 @@ impl RawSettings {
                 3600 * self.parse_number("session_absolute_hours", 1, 24 * 365)?,
             ),
             trust_forwarded_for: self.parse_with("trust_forwarded_for", parse_bool)?,
+            metrics_token: self.get("metrics_token").map(Secret::new),
             request_timeout: Duration::from_secs(self.parse_number(
                 "request_timeout_seconds",
                 1,
@@ -309,7 +324,9 @@ impl RawSettings {
         let app = (self.get("threads_app_id"), self.get("threads_app_secret"));
         let sandbox = match self.require("sandbox")? {
             "auto" => app.0.is_none(),
-            other => self.parse_with("sandbox", |_| parse_bool(other))?,
+            other => self.parse_with("sandbox", |_| {
+                parse_bool(other).map_err(|_| format!("expected auto, on or off, got {other:?}"))
+            })?,
         };
         if sandbox {
             let seed = self.parse_number("sandbox_seed", 0, u64::MAX)?;
@@ -392,6 +409,43 @@ impl RawSettings {
             Err(_) => Err(format!("{v:?} is not a whole number")),
         })
     }
+}
+
+/// `THREDOPS_*` variables that are not settings: the command line's config file and the test
+/// harness's own switches.
+const NOT_SETTINGS: &[&str] = &[
+    "THREDOPS_CONFIG",
+    "THREDOPS_DEMO_PASSWORD",
+    "THREDOPS_TEST_DATABASE_URL",
+    "THREDOPS_REQUIRE_POSTGRES",
+    "THREDOPS_REQUIRE_BROWSER",
+];
+
+/// Refuses the first `THREDOPS_*` name that is neither a setting nor one of [`NOT_SETTINGS`],
+/// naming the setting it was probably meant to be.
+pub fn check_names(names: impl IntoIterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        if !name.starts_with("THREDOPS_")
+            || NOT_SETTINGS.contains(&name.as_str())
+            || SETTINGS.iter().any(|s| s.env == name)
+        {
+            continue;
+        }
+        let suggestion = SETTINGS
+            .iter()
+            .map(|s| (strsim::levenshtein(&name, s.env), s.env))
+            .min()
+            .filter(|(distance, _)| *distance <= 4)
+            .map(|(_, env)| env);
+        return Err(ConfigError::Unknown { name, suggestion });
+    }
+    Ok(())
+}
+
+fn suggestion_text(suggestion: &Option<&'static str>) -> String {
+    suggestion
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default()
 }
 
 fn invalid(key: &'static str, reason: String) -> ConfigError {

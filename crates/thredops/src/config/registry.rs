@@ -135,6 +135,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         "Take the client IP from X-Forwarded-For (only behind a reverse proxy you control); used for throttling.",
     ),
     spec(
+        "metrics_token",
+        "THREDOPS_METRICS_TOKEN",
+        None,
+        true,
+        "Bearer token a Prometheus scraper sends to read /metrics from another machine. Unset: /metrics answers this machine only (not through a proxy).",
+    ),
+    spec(
         "request_timeout_seconds",
         "THREDOPS_REQUEST_TIMEOUT_SECONDS",
         Some("30"),

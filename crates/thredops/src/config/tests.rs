@@ -158,3 +158,36 @@ fn a_real_threads_app_needs_its_secret() {
         .to_string();
     assert!(err.contains("THREDOPS_THREADS_APP_ID"), "{err}");
 }
+
+#[test]
+fn a_misspelt_variable_is_refused_with_the_setting_it_was_meant_to_be() {
+    let err = check_names(["THREDOPS_DATABSE_URL".to_owned()]).unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "THREDOPS_DATABSE_URL is not a ThredOps setting (did you mean THREDOPS_DATABASE_URL?)"
+        ),
+        "{err}"
+    );
+    let err = check_names(["THREDOPS_WHATEVER_THIS_IS".to_owned()]).unwrap_err();
+    assert!(!err.to_string().contains("did you mean"), "{err}");
+    // Settings, the harness's switches and other programs' variables pass.
+    check_names(
+        [
+            "THREDOPS_BIND",
+            "THREDOPS_TEST_DATABASE_URL",
+            "PATH",
+            "THREDOP",
+        ]
+        .map(str::to_owned),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_sandbox_switch_names_its_three_values() {
+    let err = load(&[("THREDOPS_SANDBOX", "maybe")]).unwrap_err();
+    assert!(
+        err.to_string().contains("expected auto, on or off"),
+        "{err}"
+    );
+}

@@ -5,13 +5,13 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use super::state::AppState;
+use super::state::WebState;
 
 const CSS: &str = include_str!("../../web/static/app.css");
 const JS: &str = include_str!("../../web/static/app.js");
 const FAVICON: &str = include_str!("../../web/static/favicon.svg");
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route(
             "/static/app.css",

@@ -7,13 +7,13 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::state::AppState;
+use super::state::WebState;
 
 /// The raw-body upload endpoint.
 const UPLOAD_PATH: &str = "/api/v1/publishing/media";
 
 /// Runs the request under the deadline unless it is an upload.
-pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn enforce(State(state): State<WebState>, request: Request, next: Next) -> Response {
     if is_upload(&request) {
         return next.run(request).await;
     }

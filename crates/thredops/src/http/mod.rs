@@ -4,7 +4,10 @@ pub mod api;
 mod assets;
 pub mod cookies;
 mod deadline;
+mod download;
 pub mod error;
+pub mod guards;
+mod html_errors;
 pub mod json;
 pub mod metrics;
 mod ops;
@@ -27,12 +30,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use error::AppError;
-use state::AppState;
+use state::WebState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router with its middleware.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: WebState) -> Router {
     let routes = Router::new()
         .merge(pages::router())
         .merge(api::router())
@@ -68,6 +71,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(from_fn_with_state(state.clone(), security::headers))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    html_errors::pages_answer_html,
+                ))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(from_fn_with_state(state.clone(), deadline::enforce))
                 .layer(from_fn_with_state(
@@ -85,7 +92,7 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// 404 as an HTML page for browsers, JSON for the API and other clients.
-async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+async fn not_found(State(state): State<WebState>, request: Request) -> Response {
     let wants_html = !request.uri().path().starts_with("/api/")
         && request
             .headers()

@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::error::AppError;
-use super::state::AppState;
+use super::state::WebState;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -22,7 +22,7 @@ async fn healthz() -> &'static str {
 }
 
 /// The database answers; a load balancer sends traffic only when this is 200.
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<WebState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
@@ -32,7 +32,30 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Metrics answer a scraper holding `THREDOPS_METRICS_TOKEN` as a bearer token; without that
+/// setting, only this machine. They name routes, queue depths and pool sizes: enough to map a
+/// deployment, so never the public.
+async fn metrics(State(state): State<WebState>, request: axum::extract::Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let allowed = match &state.settings.metrics_token {
+        Some(token) => parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.expose().as_bytes()).into()
+            }),
+        None => super::security::is_local(&parts),
+    };
+    if !allowed {
+        let mut response = AppError::Unauthorized.into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return response;
+    }
     let mut body = state.metrics.render(state.store.pool_stats());
     // Both registries end with "# EOF"; keep one, at the very end.
     if let Some(stripped) = body.strip_suffix("# EOF\n") {

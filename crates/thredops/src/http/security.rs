@@ -7,7 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
-use super::state::AppState;
+use super::state::WebState;
 
 /// Only our own origin, no inline code, no plug-ins, no framing, forms post only to us.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
@@ -16,7 +16,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 const EXTERNAL_CALLBACK_PREFIXES: &[&str] = &["/hooks/"];
 
 /// Adds the baseline headers; authenticated and dynamic responses are never cached.
-pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn headers(State(state): State<WebState>, request: Request, next: Next) -> Response {
     let cacheable = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -49,7 +49,7 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
 
 /// Refuses state-changing requests that a browser marks as coming from another site.
 pub async fn same_origin_writes(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -76,7 +76,7 @@ pub async fn same_origin_writes(
 /// clients on this machine and signed-in admins only, unless `THREDOPS_SANDBOX_ADMIN=open`.
 /// Everything else under `/sandbox` is the simulated Graph API, open as Meta's is.
 pub async fn sandbox_admin_only_locally(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -86,10 +86,7 @@ pub async fn sandbox_admin_only_locally(
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let local = crate::http::session::ClientInfo::from_request_parts(&mut parts, &state)
-        .await
-        .is_ok_and(|c| c.ip.is_loopback());
-    let admin = local
+    let admin = is_local(&parts)
         || crate::http::session::AuthUser::from_request_parts(&mut parts, &state)
             .await
             .is_ok_and(|u| u.user.role == crate::domain::Role::Admin);
@@ -101,6 +98,19 @@ pub async fn sandbox_admin_only_locally(
         .into_response();
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// Whether the request comes from this machine itself: a loopback peer that forwards nobody
+/// else's request (a reverse proxy on the same machine is a loopback peer too, but it adds
+/// `X-Forwarded-For` or `Forwarded`).
+pub fn is_local(parts: &axum::http::request::Parts) -> bool {
+    let peer_is_loopback = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    let forwarded = parts.headers.contains_key("x-forwarded-for")
+        || parts.headers.contains_key(header::FORWARDED);
+    peer_is_loopback && !forwarded
 }
 
 /// A browser write is same-origin only when its `Origin` is the configured public origin (or,

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Deref;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -9,37 +10,45 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
 use super::error::AppError;
-use super::state::AppState;
+use super::state::WebState;
+pub use crate::auth::ClientInfo;
+use crate::auth::CurrentUser;
 use crate::billing::gate::{self, PastDueNotice};
 use crate::store::now_unix;
 use crate::store::profiles::ProfileRecord;
-use crate::store::users::UserRecord;
 
 /// Sessions are marked as used at most this often, so reads stay reads.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// A signed-in user with a live session. Rejects with 401 (JSON).
+/// A signed-in user with a live session, as the web layer sees it: the plain
+/// [`CurrentUser`] the product areas take, plus what only pages show. Rejects with 401 (JSON).
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    /// The account.
-    pub user: UserRecord,
-    /// The session the request came with.
-    pub session_id: String,
+    /// Who is asking; `&AuthUser` passes where an area asks for `&CurrentUser`.
+    pub current: CurrentUser,
     /// The warning the app pages show while a payment has failed; read for [`PageUser`] only
     /// (one query when billing is on), always `None` for the API.
     pub past_due: Option<PastDueNotice>,
 }
 
+impl Deref for AuthUser {
+    type Target = CurrentUser;
+
+    fn deref(&self) -> &CurrentUser {
+        &self.current
+    }
+}
+
 /// Checks the session cookie: `Ok(None)` without one; an invalid, expired or revoked one is an
 /// error, never silently anonymous.
-pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Option<AuthUser>, AppError> {
+pub async fn authenticate(state: &WebState, parts: &Parts) -> Result<Option<AuthUser>, AppError> {
     Ok(check(state, parts, None).await?.map(|(auth, _)| auth))
 }
 
 /// [`authenticate`], reading profile `profile_id` of the account in the same query when given
 /// (`None` in the pair when the profile is not theirs).
 async fn check(
-    state: &AppState,
+    state: &WebState,
     parts: &Parts,
     profile_id: Option<&str>,
 ) -> Result<Option<(AuthUser, Option<ProfileRecord>)>, AppError> {
@@ -64,15 +73,19 @@ async fn check(
                 .await?
         }
     };
-    let (session, user, profile) = found.ok_or(AppError::Unauthorized)?;
+    let (session, mut user, profile) = found.ok_or(AppError::Unauthorized)?;
+    // Staff powers need two-step sign-in: until it is on, a staff account acts as a user.
+    crate::services::mfa::staff_role_in_effect(state, &mut user).await?;
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
         store.touch_session(&session.id, &user.id, now).await?;
         // Use of the account keeps it out of the inactivity purge.
         store.touch_user(&user.id, now).await?;
     }
     let auth = AuthUser {
-        user,
-        session_id: session.id,
+        current: CurrentUser {
+            user,
+            session_id: session.id,
+        },
         past_due: None,
     };
     Ok(Some((auth, profile)))
@@ -88,12 +101,12 @@ pub struct OwnProfile {
     pub profile: ProfileRecord,
 }
 
-impl FromRequestParts<AppState> for OwnProfile {
+impl FromRequestParts<WebState> for OwnProfile {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
@@ -109,12 +122,12 @@ impl FromRequestParts<AppState> for OwnProfile {
     }
 }
 
-impl FromRequestParts<AppState> for AuthUser {
+impl FromRequestParts<WebState> for AuthUser {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         authenticate(state, parts)
             .await?
@@ -151,12 +164,12 @@ impl IntoResponse for ToSignIn {
     }
 }
 
-impl FromRequestParts<AppState> for PageUser {
+impl FromRequestParts<WebState> for PageUser {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         match authenticate(state, parts).await {
             Ok(Some(mut user)) => {
@@ -184,12 +197,12 @@ impl FromRequestParts<AppState> for PageUser {
 #[derive(Debug, Clone)]
 pub struct Visitor(pub Option<AuthUser>);
 
-impl FromRequestParts<AppState> for Visitor {
+impl FromRequestParts<WebState> for Visitor {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         match authenticate(state, parts).await {
             Ok(user) => Ok(Visitor(user)),
@@ -200,20 +213,12 @@ impl FromRequestParts<AppState> for Visitor {
 }
 
 /// The client's address (from `X-Forwarded-For` only when configured to trust it) and browser.
-#[derive(Debug, Clone)]
-pub struct ClientInfo {
-    /// Address used for throttling and the sessions list.
-    pub ip: IpAddr,
-    /// User-Agent, truncated.
-    pub user_agent: String,
-}
-
-impl FromRequestParts<AppState> for ClientInfo {
+impl FromRequestParts<WebState> for ClientInfo {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
@@ -239,6 +244,52 @@ impl FromRequestParts<AppState> for ClientInfo {
         Ok(ClientInfo {
             ip: forwarded.unwrap_or(peer),
             user_agent,
+            device: state.cookies.read(&parts.headers, &cookies::DEVICE),
         })
     }
+}
+
+/// The `Set-Cookie` that hands a new session to the browser.
+pub fn session_cookie(state: &WebState, signed_in: &crate::services::accounts::SignedIn) -> String {
+    state.cookies.set(
+        &cookies::SESSION,
+        &signed_in.token,
+        Some(signed_in.lifetime),
+    )
+}
+
+/// The `Set-Cookie` of the device cookie that marks this browser as known to an account.
+pub fn device_cookie(state: &WebState, device_token: &str) -> String {
+    state.cookies.set(
+        &cookies::DEVICE,
+        device_token,
+        Some(crate::auth::device::DEVICE_LIFETIME),
+    )
+}
+
+/// The `Set-Cookie` of a second-factor challenge.
+pub fn second_factor_cookie(state: &WebState, challenge: &str) -> String {
+    state.cookies.set(
+        &cookies::SECOND_FACTOR,
+        challenge,
+        Some(crate::services::mfa::CHALLENGE_LIFETIME),
+    )
+}
+
+/// The `Set-Cookie` that ends the session in the browser.
+pub fn clear_session_cookie(state: &WebState) -> String {
+    state.cookies.clear(&cookies::SESSION)
+}
+
+/// The support chat's continuity token from its cookie, if the browser sent one.
+pub fn chat_token(state: &WebState, headers: &axum::http::HeaderMap) -> Option<String> {
+    state.cookies.read(headers, &cookies::SUPPORT_CHAT)
+}
+
+/// The `Set-Cookie` that keeps (or refreshes) the support chat's continuity token.
+pub fn chat_cookie(state: &WebState, token: &str) -> String {
+    let max_age = std::time::Duration::from_secs(crate::support::desk::VISITOR_TTL_SECS as u64);
+    state
+        .cookies
+        .set(&cookies::SUPPORT_CHAT, token, Some(max_age))
 }

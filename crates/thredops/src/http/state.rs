@@ -1,84 +1,62 @@
-//! Shared application state handed to every handler.
+//! The state every handler gets: the application core plus what only the web layer needs.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::auth::{Csrf, Keyring, Throttle};
-use crate::config::Settings;
-use crate::crypto::Vault;
-use crate::jobs::{self, Queue};
-use crate::store::Store;
-use crate::threads::ThreadsGateway;
+use crate::app::AppState;
 
 use super::cookies::CookieJar;
 use super::metrics::Metrics;
 use super::templates::Templates;
 
-/// Everything a request may need. Outside services sit behind their own types.
+/// The web layer's parts beside the core.
 #[derive(Debug)]
-pub struct App {
-    /// Effective configuration.
-    pub settings: Settings,
-    /// Storage.
-    pub store: Store,
-    /// Session token keys.
-    pub keyring: Keyring,
-    /// CSRF tokens.
-    pub csrf: Csrf,
-    /// Attempt budgets.
-    pub throttle: Throttle,
+pub struct Web {
+    /// The application core, handed to product areas.
+    pub app: AppState,
     /// Cookie names and flags.
     pub cookies: CookieJar,
     /// HTML templates.
     pub templates: Templates,
     /// Prometheus registry.
     pub metrics: Metrics,
-    /// Per-user data keys.
-    pub vault: Vault,
-    /// The Threads API (real or sandbox).
-    pub threads: ThreadsGateway,
-    /// The durable job queue.
-    pub jobs: Queue,
-    /// Job runner metrics.
-    pub job_metrics: Arc<jobs::Metrics>,
-    /// Outgoing email.
-    pub mailer: crate::mail::Mailer,
-    /// The Stripe API, when billing is configured.
-    pub stripe: Option<crate::billing::StripeClient>,
-    /// Live support chat fan-out (across instances on PostgreSQL).
-    pub support: crate::support::Hub,
-    /// Computed analytics overviews, checked against each profile's data version.
-    pub overview_cache: crate::analytics::overview::OverviewCache,
-    /// Turns true when the process starts stopping: long-lived responses (progress streams)
-    /// end so the server can drain.
-    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
-/// Cheap-to-clone handle on [`App`].
+/// Cheap-to-clone handle on [`Web`]; derefs to the core, so `&WebState` passes where an area
+/// asks for `&AppState`.
 #[derive(Debug, Clone)]
-pub struct AppState(pub Arc<App>);
+pub struct WebState(pub Arc<Web>);
 
-impl Deref for AppState {
-    type Target = App;
+impl WebState {
+    /// Wraps the core with the web layer's own parts.
+    pub fn new(app: AppState) -> Self {
+        let cookies = CookieJar::new(app.is_https());
+        WebState(Arc::new(Web {
+            app,
+            cookies,
+            templates: Templates::default(),
+            metrics: Metrics::default(),
+        }))
+    }
 
-    fn deref(&self) -> &App {
+    /// The core handle, for work that outlives the request (jobs, spawned tasks).
+    pub fn core(&self) -> &AppState {
+        &self.0.app
+    }
+}
+
+impl Deref for WebState {
+    type Target = Web;
+
+    fn deref(&self) -> &Web {
         &self.0
     }
 }
 
-impl App {
-    /// Whether the public URL is https (drives Secure cookies and HSTS).
-    pub fn is_https(&self) -> bool {
-        self.settings.public_url.scheme() == "https"
-    }
+impl Deref for Web {
+    type Target = AppState;
 
-    /// Wakes an idle job worker of this process (after committing an enqueue).
-    pub fn jobs_wake(&self) {
-        self.jobs.notify();
-    }
-
-    /// The public origin, e.g. `https://thredops.example` (no trailing slash).
-    pub fn public_origin(&self) -> String {
-        self.settings.public_url.origin().ascii_serialization()
+    fn deref(&self) -> &AppState {
+        &self.app
     }
 }

@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use super::signed_request;
-use crate::http::error::AppResult;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::AppResult;
 use crate::store::now_unix;
 
 /// Runs a verified callback once: a request seen before (a replay, or Meta retrying) gets the

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::tar::Tar;
+use crate::app::AppState;
 use crate::crypto::DataKey;
-use crate::http::state::AppState;
 use crate::services::profiles as profile_service;
 use crate::store::{Pool, Store, now_unix, with_pool};
 
@@ -18,6 +18,8 @@ const WITHHELD: &[&str] = &[
     "token_enc",
     "state_hash",
     "token_hash",
+    "secret_enc",
+    "code_hash",
 ];
 
 /// Tables never exported: key material.
@@ -29,22 +31,6 @@ pub fn file_name(now: i64) -> String {
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
     format!("thredops-export-{day}.tar")
-}
-
-/// The archive as a file download that is never cached.
-pub fn download(archive: Vec<u8>) -> axum::response::Response {
-    use axum::http::header;
-    use axum::response::IntoResponse;
-    let disposition = format!("attachment; filename=\"{}\"", file_name(now_unix()));
-    (
-        [
-            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        archive,
-    )
-        .into_response()
 }
 
 /// Builds the archive for `user_id`.

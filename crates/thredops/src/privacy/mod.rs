@@ -11,7 +11,7 @@ pub mod staff;
 pub mod store;
 mod tar;
 
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::{JobContext, Runner, handler_fn};
 
 /// Registers this feature's job handlers and makes sure the daily retention sweep is scheduled.

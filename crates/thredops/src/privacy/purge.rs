@@ -5,7 +5,7 @@
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::mail::Email;
 use crate::store::{now_unix, with_pool};
 

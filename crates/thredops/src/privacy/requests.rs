@@ -4,9 +4,9 @@
 use sha2::{Digest, Sha256};
 
 use super::purge::{self, Receipt, Source, code_hash};
+use crate::app::AppState;
 use crate::domain::Email;
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::mail;
 use crate::store::now_unix;
 

@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Utc};
 
 use super::purge::{self, Source};
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::{self, JobContext, JobError};
 use crate::mail::Email;
 

@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
+use crate::app::AppState;
+use crate::auth::CurrentUser;
 use crate::domain::{Email, Role};
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
 
@@ -15,7 +15,7 @@ use crate::store::users::UserRecord;
 /// (usernames, posts, demographics): only the user can, through the export.
 pub async fn view_account(
     state: &AppState,
-    staff: &AuthUser,
+    staff: &CurrentUser,
     user_id: &str,
     reason: &str,
 ) -> AppResult<Value> {

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use axum::body::Bytes;
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
 use crate::store::{StoreResult, now_unix, with_pool};
 
 /// Largest image Threads accepts (§5.5: 8 MB).
@@ -293,7 +293,9 @@ where
     .map(|r| r.rows_affected())
     });
     if let Err(e) = recorded {
-        let _ = tokio::fs::remove_file(path_of(state, &upload)).await;
+        if let Err(fs) = tokio::fs::remove_file(path_of(state, &upload)).await {
+            tracing::warn!(error = %fs, "could not remove an upload whose record failed");
+        }
         return Err(crate::store::StoreError::from(e).into());
     }
     Ok(upload)

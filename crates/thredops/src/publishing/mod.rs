@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::http::error::AppResult;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::store::now_unix;
 
@@ -110,7 +110,9 @@ async fn sweep(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if let Err(e) = media::sweep_orphans(&state).await {
         tracing::warn!(error = %e, "could not sweep media of deleted accounts");
     }
-    ctx.report_progress(&json!({"at": now_unix()})).await.ok();
+    if let Err(e) = ctx.report_progress(&json!({"at": now_unix()})).await {
+        tracing::debug!(error = %e, "sweep progress not recorded");
+    }
     ctx.schedule_next(crate::jobs::now_ms() + SWEEP_EVERY.as_millis() as i64);
     Ok(())
 }
@@ -122,7 +124,7 @@ pub async fn quota(
 ) -> AppResult<serde_json::Value> {
     let token = crate::services::profiles::access_token(state, profile).await?;
     let Some(token) = token.filter(|_| profile.status == "active") else {
-        return Err(crate::http::error::AppError::Conflict(
+        return Err(crate::error::AppError::Conflict(
             "This profile needs reconnecting before its quota can be read.".into(),
         ));
     };

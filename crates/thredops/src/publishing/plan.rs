@@ -7,16 +7,16 @@ use serde_json::{Value, json};
 use super::service::user_zone;
 use super::store::PostRecord;
 use super::{publisher, when};
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
 use crate::store::now_unix;
 
 /// Resolves the requested time: (state, local_time, timezone, scheduled_at).
 pub(super) async fn resolve_time(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
     action: Option<&str>,
     local_time: Option<&str>,
@@ -123,7 +123,7 @@ pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
 }
 
 /// The ledger of a post for the API.
-pub async fn timeline(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Vec<Value>> {
+pub async fn timeline(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<Vec<Value>> {
     let tz = user_zone(auth);
     Ok(state
         .store

@@ -23,7 +23,7 @@ use super::quota_store::QuotaRow;
 use super::recover::{self, Outcome};
 use super::store::{PostRecord, PublisherWrite, QuotaOp, Written};
 use super::{media, when};
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::{JobContext, JobError, now_ms};
 use crate::store::now_unix;
 
@@ -414,7 +414,10 @@ impl Run<'_> {
         }
         for item in self.content.parts.iter().flat_map(|p| &p.media) {
             if let Ok(Some(u)) = media::get(self.state, &self.post.user_id, &item.id).await {
-                let _ = media::delete(self.state, &u).await;
+                if let Err(e) = media::delete(self.state, &u).await {
+                    // The media sweep removes it later; the post itself is published.
+                    tracing::warn!(error = %e, upload_id = %u.id, "could not delete a published upload");
+                }
             }
         }
         Ok(())

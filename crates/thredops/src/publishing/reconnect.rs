@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::mail::Email;
 use crate::store::{StoreResult, now_unix, with_pool};
 

@@ -9,9 +9,9 @@ use super::store::PostRecord;
 use super::{PURPOSE, media, publisher, when};
 
 pub use super::plan::{next_free_slot, publish_job, timeline};
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 
 /// What the composer sends.
@@ -66,7 +66,7 @@ pub struct PostView {
 }
 
 /// The user's zone.
-pub fn user_zone(auth: &AuthUser) -> chrono_tz::Tz {
+pub fn user_zone(auth: &CurrentUser) -> chrono_tz::Tz {
     when::zone(auth.user.timezone.as_deref())
 }
 
@@ -87,7 +87,7 @@ async fn facts_of(
 /// Runs the preflight for the user (their uploads only).
 pub async fn preflight(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     c: &Composition,
 ) -> AppResult<(Preflight, String)> {
     let facts = facts_of(state, &auth.user.id, c).await?;
@@ -97,7 +97,7 @@ pub async fn preflight(
 
 /// Every attached file must be one of the user's live uploads, drafts included: a draft must
 /// not hold another user's (or a made-up) upload id.
-async fn own_uploads_only(state: &AppState, auth: &AuthUser, c: &Composition) -> AppResult<()> {
+async fn own_uploads_only(state: &AppState, auth: &CurrentUser, c: &Composition) -> AppResult<()> {
     let mut fields = std::collections::BTreeMap::new();
     for (i, part) in c.parts.iter().enumerate() {
         for (m, item) in part.media.iter().enumerate() {
@@ -156,7 +156,7 @@ async fn seal(state: &AppState, user_id: &str, id: &str, c: &Composition) -> App
 }
 
 /// Shapes a record for the API.
-pub async fn view(state: &AppState, auth: &AuthUser, p: &PostRecord) -> AppResult<PostView> {
+pub async fn view(state: &AppState, auth: &CurrentUser, p: &PostRecord) -> AppResult<PostView> {
     let tz = user_zone(auth);
     Ok(PostView {
         id: p.id.clone(),
@@ -181,7 +181,7 @@ pub async fn view(state: &AppState, auth: &AuthUser, p: &PostRecord) -> AppResul
 }
 
 /// One of the user's posts (404 for anyone else's).
-pub async fn owned(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<PostRecord> {
+pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostRecord> {
     state
         .store
         .planned_post(id)
@@ -190,7 +190,7 @@ pub async fn owned(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Pos
         .ok_or(AppError::NotFound)
 }
 
-async fn owned_profile(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<()> {
+async fn owned_profile(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<()> {
     state
         .store
         .profile_of(&auth.user.id, profile_id)
@@ -200,7 +200,7 @@ async fn owned_profile(state: &AppState, auth: &AuthUser, profile_id: &str) -> A
 }
 
 /// Creates a draft or scheduled post.
-pub async fn create(state: &AppState, auth: &AuthUser, input: PostInput) -> AppResult<PostView> {
+pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> AppResult<PostView> {
     owned_profile(state, auth, &input.profile_id).await?;
     own_uploads_only(state, auth, &input.content).await?;
     let (check, kind) = preflight(state, auth, &input.content).await?;
@@ -251,7 +251,7 @@ pub async fn create(state: &AppState, auth: &AuthUser, input: PostInput) -> AppR
 /// Replaces the content and time of a post that is not being published.
 pub async fn update(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     id: &str,
     input: PostInput,
 ) -> AppResult<PostView> {
@@ -324,7 +324,7 @@ async fn save(state: &AppState, record: &PostRecord, event: &str) -> AppResult<(
 /// Moves a post to a new time (or the next free slot).
 pub async fn reschedule(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     id: &str,
     action: &str,
     local_time: Option<&str>,
@@ -356,7 +356,7 @@ pub async fn reschedule(
 }
 
 /// Cancels a planned post (it stays listed as cancelled).
-pub async fn cancel(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<PostView> {
+pub async fn cancel(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
     let mut record = owned(state, auth, id).await?;
     editable(&record)?;
     record.state = "cancelled".into();
@@ -366,7 +366,7 @@ pub async fn cancel(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Po
 
 /// Copies a post as a new draft, with the files that are still among the user's uploads (a
 /// published post's files are removed once Threads has them).
-pub async fn duplicate(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<PostView> {
+pub async fn duplicate(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
     let record = owned(state, auth, id).await?;
     let mut content = open(state, &record).await?;
     for part in &mut content.parts {
@@ -392,7 +392,7 @@ pub async fn duplicate(state: &AppState, auth: &AuthUser, id: &str) -> AppResult
 }
 
 /// Tries a failed post again now.
-pub async fn retry(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<PostView> {
+pub async fn retry(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
     let record = owned(state, auth, id).await?;
     if record.state != "failed" {
         return Err(AppError::Conflict(

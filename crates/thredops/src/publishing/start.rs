@@ -10,7 +10,7 @@ use super::PURPOSE;
 use super::compose::Composition;
 use super::quota_store::QuotaRow;
 use super::store::{COLUMNS, PostRecord, post_from_row};
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::JobError;
 use crate::services::profiles::purpose;
 use crate::store::{Store, StoreResult, with_pool};

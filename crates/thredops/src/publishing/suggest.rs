@@ -18,9 +18,9 @@ use serde::Serialize;
 use super::when;
 use crate::analytics::content::WEEKDAYS;
 use crate::analytics::{period, queries};
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
 use crate::strategy::multiple::Gate;
 use crate::strategy::stats::{self, Comparison, median};
 
@@ -215,7 +215,7 @@ pub struct Suggestions {
 /// The next `count` free suggested times of one of the user's profiles (404 for anyone else's).
 pub async fn suggested_times(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
     count: usize,
 ) -> AppResult<Suggestions> {

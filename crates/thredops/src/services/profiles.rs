@@ -4,10 +4,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use threads_api::{AccessToken, AuthorizeRequest, ErrorClass};
 
+use crate::app::AppState;
+use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord};
 use crate::store::{StoreError, now_unix};
 use crate::threads::ThreadsGateway;
@@ -31,7 +31,7 @@ fn hash_state(state: &str) -> String {
 
 /// Starts a connection: a single-use, 10-minute, 256-bit `state` bound to this user, and the URL
 /// of Meta's (or the sandbox's) consent page.
-pub async fn start_connect(state: &AppState, auth: &AuthUser) -> AppResult<String> {
+pub async fn start_connect(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     crate::billing::check_can_connect(state, auth).await?;
     let token = crate::crypto::random_token(32);
     let now = now_unix();
@@ -106,7 +106,7 @@ fn exchange_error(e: threads_api::Error) -> ConnectFailure {
 /// long-lived token, reads the profile, and stores it all in one transaction.
 pub async fn finish_connect(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     query: CallbackQuery,
 ) -> Result<Connected, ConnectFailure> {
     let Some(returned_state) = query.state.as_deref().filter(|s| !s.is_empty()) else {
@@ -162,7 +162,7 @@ pub async fn attach_profile(
         .vault
         .data_key(user_id)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     let threads_user_id = profile.id.as_str().to_owned();
     let username = profile.username.clone().unwrap_or_default();
     let details = serde_json::json!({
@@ -343,18 +343,14 @@ pub fn view(
 }
 
 /// The user's profiles, opened.
-pub async fn list(state: &AppState, auth: &AuthUser) -> AppResult<Vec<ProfileView>> {
+pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<ProfileView>> {
     list_of(state, &auth.user.id).await
 }
 
 /// Every profile of the account `user_id`, opened with that account's key. Callers other than
 /// the owner must record the access first (see `privacy::staff::record_access`).
 pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileView>> {
-    let key = state
-        .vault
-        .existing_key(user_id)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let key = state.vault.existing_key(user_id).await?;
     let mut out = Vec::new();
     for p in state.store.profiles_of(user_id).await? {
         let progress = crate::sync::progress(state, &p.id).await?;
@@ -365,17 +361,13 @@ pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileVi
 }
 
 /// One of the user's profiles (404 for anyone else's).
-pub async fn get(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<ProfileView> {
+pub async fn get(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<ProfileView> {
     let p = state
         .store
         .profile_of(&auth.user.id, profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let key = state
-        .vault
-        .existing_key(&auth.user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let key = state.vault.existing_key(&auth.user.id).await?;
     let progress = crate::sync::progress(state, &p.id).await?;
     let calls = api_calls_24h(state, &p.id).await?;
     Ok(view(key.as_ref(), &p, progress, calls))
@@ -390,7 +382,7 @@ async fn api_calls_24h(state: &AppState, profile_id: &str) -> AppResult<i64> {
 /// kept or deleted as the user chose.
 pub async fn disconnect(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
     keep_history: bool,
 ) -> AppResult<()> {
@@ -413,14 +405,8 @@ pub async fn access_token(state: &AppState, p: &ProfileRecord) -> AppResult<Opti
     let Some(sealed) = p.token_enc.as_deref() else {
         return Ok(None);
     };
-    let key = state
-        .vault
-        .existing_key(&p.user_id)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let key = state.vault.existing_key(&p.user_id).await?;
     let Some(key) = key else { return Ok(None) };
-    let token = key
-        .open_string(purpose::TOKEN, &p.threads_user_id, sealed)
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let token = key.open_string(purpose::TOKEN, &p.threads_user_id, sealed)?;
     Ok(Some(AccessToken::new(token)))
 }

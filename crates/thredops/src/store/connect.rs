@@ -31,6 +31,7 @@ pub async fn connect(
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
             }
+            refuse_empty_file(path)?;
             let options = sqlite_options(master_key)
                 .filename(path)
                 .create_if_missing(true)
@@ -48,6 +49,7 @@ pub async fn connect(
             sqlx::query("SELECT count(*) FROM sqlite_master")
                 .execute(&pool)
                 .await?;
+            check_integrity(&pool, path).await?;
             super::sqlite_exit::wait_for_workers_at_exit();
             inline = Some(std::sync::Arc::new(super::inline::InlineReader::new(
                 path.clone(),
@@ -83,6 +85,44 @@ pub async fn connect(
     let mut store = Store::new(pool);
     store.inline = inline;
     Ok(store)
+}
+
+/// A database file of 0 bytes is what a failed copy or a full disk leaves; SQLite would quietly
+/// turn it into a new, empty database and every account would seem gone. Only a missing file
+/// becomes a new database.
+fn refuse_empty_file(path: &std::path::Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() == 0 => Err(StoreError::Unusable(format!(
+            "the database file {} is empty (0 bytes). A new database is created only where no \
+             file exists: restore it from a backup, or move it away to start afresh",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Reads every page once (SQLCipher checks each page's MAC on the way), so a damaged file stops
+/// start-up with a clear message instead of serving and failing every sign-in.
+async fn check_integrity(
+    pool: &sqlx::SqlitePool,
+    path: &std::path::Path,
+) -> Result<(), StoreError> {
+    let verdict: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_all(pool)
+        .await;
+    match verdict {
+        Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Ok(()),
+        Ok(lines) => Err(StoreError::Unusable(format!(
+            "the database file {} is damaged ({}). Restore it from a backup",
+            path.display(),
+            lines.into_iter().take(3).collect::<Vec<_>>().join("; ")
+        ))),
+        Err(e) => Err(StoreError::Unusable(format!(
+            "the database file {} is damaged or not a ThredOps database ({e}). Restore it \
+             from a backup",
+            path.display()
+        ))),
+    }
 }
 
 /// SQLCipher with a raw 256-bit key derived from the master key, WAL, foreign keys, busy timeout.

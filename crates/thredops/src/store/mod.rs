@@ -4,6 +4,7 @@
 //! pool is configured through [`with_pool!`]; dialect-specific statements live beside their
 //! portable twin and say why.
 
+pub mod account_security;
 mod account_synced;
 mod connect;
 mod data_keys;
@@ -33,6 +34,9 @@ pub enum StoreError {
     /// The database could not be reached or answered with an error.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The database file cannot be used as it is; the text says why and what to do.
+    #[error("{0}")]
+    Unusable(String),
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -183,10 +187,18 @@ impl Store {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> StoreResult<()> {
-        with_pool!(self, |p| sqlx::query("SELECT 1")
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        // The tables every signed-in request reads, not just `SELECT 1`: a database that
+        // answers but cannot read its accounts is not ready for traffic.
+        with_pool!(self, |p| async {
+            sqlx::query("SELECT id FROM users LIMIT 1")
+                .execute(p)
+                .await?;
+            sqlx::query("SELECT id FROM sessions LIMIT 1")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        }
+        .await)?;
         Ok(())
     }
 

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use chrono_tz::Tz;
 use sqlx::Row;
 
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
 use crate::services::profiles::purpose;
 use crate::store::profiles::ProfileRecord;
 use crate::store::{StoreError, with_pool};

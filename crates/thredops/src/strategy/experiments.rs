@@ -10,7 +10,7 @@ use super::analysis::{self, WINDOW_HOURS, comparison_json};
 use super::audience;
 use super::data::{Dataset, PostFacts};
 use super::stats::{confidence, is_significant, round};
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 const DAY: i64 = 86_400;
 /// Posts of the test needed before a result is reported.

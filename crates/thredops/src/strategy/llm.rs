@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::report::StrategyReport;
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
 
 /// Evidence keys that may carry post text or ids; they are dropped before anything is sent.
 const PRIVATE_KEYS: &[&str] = &[

@@ -28,7 +28,7 @@ pub mod timing;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::store::now_unix;
 use store::StrategyStore;

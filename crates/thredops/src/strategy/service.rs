@@ -11,15 +11,15 @@ use super::experiments::{self, ExperimentInput, Spec};
 use super::report::{self, StrategyReport};
 use super::store::{AuditRow, ExperimentRow, StrategyStore};
 use super::{AUDIT_JOB, AUDIT_PURPOSE, EXPERIMENT_PURPOSE, audit, llm};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
 use crate::billing::gate;
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
 use crate::store::now_unix;
 
 /// Loads a profile of `auth` with everything the analyses need.
-pub async fn dataset(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Dataset> {
+pub async fn dataset(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Dataset> {
     let profile = data::owned_profile(state, &auth.user.id, profile_id).await?;
     data::load(
         state,
@@ -32,7 +32,7 @@ pub async fn dataset(state: &AppState, auth: &AuthUser, profile_id: &str) -> App
 /// The strategist's recommendations for a profile.
 pub async fn strategy(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<StrategyReport> {
     gate::require_strategist(state, &auth.user.id).await?;
@@ -41,7 +41,7 @@ pub async fn strategy(
 }
 
 /// Next week's plan.
-pub async fn plan(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Value> {
+pub async fn plan(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Value> {
     gate::require_strategist(state, &auth.user.id).await?;
     let data = dataset(state, auth, profile_id).await?;
     let report = report::build(&data);
@@ -104,7 +104,7 @@ async fn audit_view(state: &AppState, row: AuditRow, with_report: bool) -> AppRe
 /// Queues an audit of a profile; one queued or running audit per profile at a time.
 pub async fn start_audit(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<AuditView> {
     data::owned_profile(state, &auth.user.id, profile_id).await?;
@@ -141,7 +141,7 @@ pub async fn start_audit(
 /// A profile's audits, newest first (scores only).
 pub async fn audits(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<Vec<AuditView>> {
     data::owned_profile(state, &auth.user.id, profile_id).await?;
@@ -153,7 +153,7 @@ pub async fn audits(
 }
 
 /// One audit with its report.
-pub async fn audit(state: &AppState, auth: &AuthUser, audit_id: &str) -> AppResult<AuditView> {
+pub async fn audit(state: &AppState, auth: &CurrentUser, audit_id: &str) -> AppResult<AuditView> {
     let row = StrategyStore(&state.store)
         .audit(audit_id)
         .await?
@@ -184,7 +184,7 @@ pub struct ExperimentView {
 /// Starts an experiment.
 pub async fn start_experiment(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
     input: &ExperimentInput,
 ) -> AppResult<ExperimentView> {
@@ -228,7 +228,7 @@ pub async fn start_experiment(
 /// A profile's experiments with live tracking; finished ones have their result frozen.
 pub async fn experiments(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<Vec<ExperimentView>> {
     gate::require_strategist(state, &auth.user.id).await?;
@@ -242,7 +242,7 @@ pub async fn experiments(
 /// Cancels a running experiment.
 pub async fn cancel_experiment(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     profile_id: &str,
     id: &str,
 ) -> AppResult<()> {
@@ -266,7 +266,7 @@ pub async fn cancel_experiment(
 
 async fn experiment_views(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     data: &Dataset,
     rows: Vec<ExperimentRow>,
 ) -> AppResult<Vec<ExperimentView>> {
@@ -327,7 +327,7 @@ async fn experiment_views(
 }
 
 /// The user's language-model preference and whether the server offers one.
-pub async fn preferences(state: &AppState, auth: &AuthUser) -> AppResult<Value> {
+pub async fn preferences(state: &AppState, auth: &CurrentUser) -> AppResult<Value> {
     let on = StrategyStore(&state.store)
         .llm_opt_in(&auth.user.id)
         .await?;
@@ -337,7 +337,7 @@ pub async fn preferences(state: &AppState, auth: &AuthUser) -> AppResult<Value> 
 /// Records the user's choice.
 pub async fn set_preferences(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     llm_opt_in: bool,
 ) -> AppResult<Value> {
     StrategyStore(&state.store)
@@ -347,7 +347,7 @@ pub async fn set_preferences(
 }
 
 /// The findings phrased by the language model, for users who opted in.
-pub async fn narrative(state: &AppState, auth: &AuthUser, profile_id: &str) -> AppResult<Value> {
+pub async fn narrative(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Value> {
     gate::require_strategist(state, &auth.user.id).await?;
     if state.settings.llm.is_none() {
         return Err(AppError::Conflict(

@@ -1,18 +1,16 @@
 //! The desk's operations: who is chatting, posting messages, and the agents' workflow. Every
 //! change is committed before its event is published.
 
-use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use super::hub::Event;
 use super::model::{Author, MessageText};
 use super::store::{Conversation, Customer};
 use super::store_post::{NewMessage, Posted};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
 use crate::domain::Role;
-use crate::http::cookies;
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
 
@@ -28,8 +26,9 @@ pub const PRESENCE_HEARTBEAT_SECS: i64 = 30;
 pub struct Who {
     /// The customer.
     pub customer: Customer,
-    /// `Set-Cookie` value for a new or refreshed continuity cookie.
-    pub set_cookie: Option<String>,
+    /// A new or refreshed continuity token for the visitor to keep (the chat cookie), valid for
+    /// [`VISITOR_TTL_SECS`].
+    pub keep_token: Option<String>,
 }
 
 fn hash_token(token: &str) -> String {
@@ -37,36 +36,37 @@ fn hash_token(token: &str) -> String {
 }
 
 /// Works out who is chatting: the signed-in account, else the visitor of the continuity cookie.
-/// With `mint`, a visitor without a valid cookie gets a fresh identity (and never someone
-/// else's: an unknown token is simply not found).
+/// With `mint` (the client's address), a visitor without a valid cookie gets a fresh identity
+/// (and never someone else's: an unknown token is simply not found), within the address's
+/// budget of new chats.
 pub async fn identify(
     state: &AppState,
-    headers: &HeaderMap,
-    auth: Option<&AuthUser>,
-    mint: bool,
+    chat_token: Option<&str>,
+    auth: Option<&CurrentUser>,
+    mint: Option<std::net::IpAddr>,
 ) -> AppResult<Option<Who>> {
     if let Some(auth) = auth {
         return Ok(Some(Who {
             customer: Customer::User(auth.user.id.clone()),
-            set_cookie: None,
+            keep_token: None,
         }));
     }
     let now = now_unix();
-    let max_age = Some(std::time::Duration::from_secs(VISITOR_TTL_SECS as u64));
-    if let Some(token) = state.cookies.read(headers, &cookies::SUPPORT_CHAT)
-        && let Some(id) = state
-            .store
-            .support_visitor(&hash_token(&token), now)
-            .await?
+    if let Some(token) = chat_token
+        && let Some(id) = state.store.support_visitor(&hash_token(token), now).await?
     {
         return Ok(Some(Who {
             customer: Customer::Visitor(id),
-            set_cookie: mint.then(|| state.cookies.set(&cookies::SUPPORT_CHAT, &token, max_age)),
+            keep_token: mint.map(|_| token.to_owned()),
         }));
     }
-    if !mint {
+    let Some(ip) = mint else {
         return Ok(None);
-    }
+    };
+    state
+        .chat_throttle
+        .new_visitor(ip)
+        .map_err(AppError::RateLimited)?;
     let token = crate::crypto::random_token(32);
     let id = uuid::Uuid::new_v4().to_string();
     state
@@ -75,7 +75,7 @@ pub async fn identify(
         .await?;
     Ok(Some(Who {
         customer: Customer::Visitor(id),
-        set_cookie: Some(state.cookies.set(&cookies::SUPPORT_CHAT, &token, max_age)),
+        keep_token: Some(token),
     }))
 }
 
@@ -123,7 +123,7 @@ pub fn is_agent(user: &UserRecord) -> bool {
 }
 
 /// The signed-in agent, or 403.
-pub fn require_agent(auth: &AuthUser) -> AppResult<&UserRecord> {
+pub fn require_agent(auth: &CurrentUser) -> AppResult<&UserRecord> {
     if is_agent(&auth.user) {
         Ok(&auth.user)
     } else {
@@ -140,6 +140,10 @@ pub async fn post_customer(
     body: &str,
     client_id: Option<&str>,
 ) -> AppResult<Posted> {
+    state
+        .chat_throttle
+        .send(conversation_id)
+        .map_err(AppError::RateLimited)?;
     let text = MessageText::parse(body).map_err(|m| AppError::field("body", m))?;
     let new = NewMessage {
         conversation_id,

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::kind;
 use super::{desk, workflow};
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
 use crate::store::{now_unix, with_pool};

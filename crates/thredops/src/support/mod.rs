@@ -15,12 +15,14 @@ pub mod store;
 pub mod store_desk;
 pub mod store_post;
 pub mod threads_data;
+mod throttle;
 pub mod tickets;
 pub mod workflow;
 
 pub use hub::Hub;
+pub use throttle::ChatThrottle;
 
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::Runner;
 use crate::store::{Store, StoreResult};
 

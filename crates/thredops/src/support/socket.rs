@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message as Frame, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
+use std::pin::Pin;
+
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,8 +16,8 @@ use tokio::sync::{broadcast, mpsc};
 use super::desk;
 use super::hub::{Event, Side};
 use super::socket_guard::{AgentGuard, Bucket};
-use crate::http::error::AppError;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::AppError;
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
 
@@ -41,15 +41,38 @@ pub enum Peer {
     Agent(UserRecord),
 }
 
-/// Serves a socket until either side closes it. `after` is the last message id the client has.
-pub async fn run(state: AppState, socket: WebSocket, peer: Peer, after: i64) {
+/// A frame from the client, as the web layer hands it over (pings and pongs are its business).
+#[derive(Debug)]
+pub enum ClientFrame {
+    /// A text frame: a JSON chat action.
+    Text(String),
+    /// A binary frame, which the chat does not speak.
+    Binary,
+}
+
+/// Why a frame could not be sent: the connection is gone.
+pub type SendError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Text frames to the client; the web layer adapts its socket to this.
+pub type Outgoing = Pin<Box<dyn futures_util::Sink<String, Error = SendError> + Send>>;
+
+/// Frames from the client until it closes the connection.
+pub type IncomingFrames = Pin<Box<dyn futures_util::Stream<Item = ClientFrame> + Send>>;
+
+/// Serves a connection until either side closes it. `after` is the last message id the client
+/// has.
+pub async fn run(
+    state: AppState,
+    (sink, stream): (Outgoing, IncomingFrames),
+    peer: Peer,
+    after: i64,
+) {
     // Subscribe before reading history, so nothing committed in between is missed.
     let events = state.support.subscribe();
     let _guard = match &peer {
         Peer::Agent(agent) => Some(AgentGuard::register(&state, &agent.id).await),
         Peer::Customer { .. } => None,
     };
-    let (sink, stream) = socket.split();
     let (direct_tx, direct_rx) = mpsc::channel(DIRECT_QUEUE);
     let mut writer = tokio::spawn(write(
         state.clone(),
@@ -86,12 +109,11 @@ impl Delivered {
     }
 }
 
-type Sink = SplitSink<WebSocket, Frame>;
+type Sink = Outgoing;
 
 async fn send(sink: &mut Sink, value: &Value) -> bool {
-    let frame = Frame::Text(value.to_string().into());
     matches!(
-        tokio::time::timeout(SEND_TIMEOUT, sink.send(frame)).await,
+        tokio::time::timeout(SEND_TIMEOUT, sink.send(value.to_string())).await,
         Ok(Ok(()))
     )
 }
@@ -258,23 +280,21 @@ enum Incoming {
 async fn read(
     state: AppState,
     peer: Peer,
-    mut stream: SplitStream<WebSocket>,
+    mut stream: IncomingFrames,
     direct: mpsc::Sender<Value>,
 ) {
     let mut sends = Bucket::new(10.0, 1.0);
     let mut frames = Bucket::new(40.0, 10.0);
     let mut strikes = 0u32;
-    while let Some(Ok(frame)) = stream.next().await {
+    while let Some(frame) = stream.next().await {
         let text = match frame {
-            Frame::Text(t) => t,
-            Frame::Close(_) => return,
-            Frame::Binary(_) => {
+            ClientFrame::Text(t) => t,
+            ClientFrame::Binary => {
                 let _ = direct
                     .send(error_frame("bad_request", "Send JSON text frames.", None))
                     .await;
                 continue;
             }
-            _ => continue,
         };
         let parsed = serde_json::from_str::<Incoming>(text.as_str());
         let is_send = matches!(parsed, Ok(Incoming::Send { .. }));

@@ -6,8 +6,8 @@ use super::desk;
 use super::hub::{Event, Side};
 use super::model::parse_client_id;
 use super::socket::Peer;
-use crate::http::error::AppError;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::AppError;
 
 /// A parsed client frame.
 #[derive(Debug)]

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::desk;
 use super::hub::Event;
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::store::now_unix;
 
 /// A token bucket: `capacity` actions at once, refilled at `per_sec`.

@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
 use crate::privacy::staff::record_access;
 use crate::store::users::UserRecord;
 

@@ -6,9 +6,9 @@ use serde::Serialize;
 use super::desk;
 use super::model::{Category, MessageText};
 use super::store::{Conversation, Customer};
-use crate::http::error::{AppError, AppResult};
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 
 /// Longest ticket subject, in characters.
@@ -17,7 +17,7 @@ pub const MAX_SUBJECT_CHARS: usize = 150;
 /// Opens a ticket with its first message.
 pub async fn open(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &CurrentUser,
     category: &str,
     subject: &str,
     body: &str,
@@ -57,7 +57,7 @@ pub async fn open(
 }
 
 /// One of the user's own tickets; anyone else's is 404.
-pub async fn own(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Conversation> {
+pub async fn own(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<Conversation> {
     state
         .store
         .support_conversation(id)

@@ -3,8 +3,8 @@
 use super::desk::{VISITOR_TTL_SECS, is_agent, publish_conversation};
 use super::model::{MessageText, Status};
 use super::store::Conversation;
-use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
 

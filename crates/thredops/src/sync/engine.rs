@@ -9,8 +9,8 @@ use threads_api::{
 };
 
 use super::{decay, features};
+use crate::app::AppState;
 use crate::crypto::DataKey;
-use crate::http::state::AppState;
 use crate::jobs::JobError;
 use crate::services::profiles::access_token;
 use crate::store::profiles::ProfileRecord;
@@ -124,29 +124,38 @@ impl SyncRun {
             ),
             ErrorClass::Reauth => {
                 let message = "Threads no longer accepts ThredOps' access for this profile. Reconnect it to resume syncing; your history is kept.";
-                let _ = store
+                if let Err(err) = store
                     .record_profile_error(&self.profile.id, message, true, now)
-                    .await;
+                    .await
+                {
+                    tracing::warn!(error = %err, profile_id = %self.profile.id, "could not record the profile's sync error");
+                }
                 JobError::permanent(format!("needs reconnect: {e}"))
             }
             ErrorClass::Permission => {
                 let message = format!(
                     "Threads refused a permission ThredOps needs ({e}). Reconnect and allow every requested permission."
                 );
-                let _ = store
+                if let Err(err) = store
                     .record_profile_error(&self.profile.id, &message, false, now)
-                    .await;
+                    .await
+                {
+                    tracing::warn!(error = %err, profile_id = %self.profile.id, "could not record the profile's sync error");
+                }
                 JobError::permanent(message)
             }
             ErrorClass::NotReady | ErrorClass::Invalid { .. } => {
-                let _ = store
+                if let Err(err) = store
                     .record_profile_error(
                         &self.profile.id,
                         &format!("Threads rejected a sync request: {e}"),
                         false,
                         now,
                     )
-                    .await;
+                    .await
+                {
+                    tracing::warn!(error = %err, profile_id = %self.profile.id, "could not record the profile's sync error");
+                }
                 JobError::permanent(e.to_string())
             }
         }

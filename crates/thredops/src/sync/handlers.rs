@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::engine::{AsyncPageHook, SyncRun};
 use super::kind;
-use crate::http::state::AppState;
+use crate::app::AppState;
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::services::profiles::purpose;
 

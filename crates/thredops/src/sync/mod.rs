@@ -9,8 +9,8 @@ mod handlers;
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::http::error::AppResult;
-use crate::http::state::AppState;
+use crate::app::AppState;
+use crate::error::AppResult;
 use crate::jobs::{self, NewJob};
 use crate::store::{StoreResult, Tx, with_pool};
 

@@ -252,3 +252,64 @@ async fn demo_prepares_an_account_that_a_running_server_serves_and_keeps_syncing
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_misspelt_setting_stops_start_up_naming_the_right_one() {
+    let out = thredops()
+        .arg("config")
+        .env("THREDOPS_PUBLC_URL", "https://thredops.example")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("THREDOPS_PUBLC_URL is not a ThredOps setting")
+            && err.contains("did you mean THREDOPS_PUBLIC_URL?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_empty_database_file_is_refused_and_left_as_it_is() {
+    let dir = std::env::temp_dir().join(format!("thredops-cli-e-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("thredops.db"), b"").unwrap();
+    let out = thredops()
+        .arg("migrate")
+        .env("THREDOPS_DATA_DIR", &dir)
+        .output()
+        .unwrap();
+    let size = std::fs::metadata(dir.join("thredops.db")).unwrap().len();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("is empty (0 bytes)"), "{err}");
+    assert_eq!(size, 0, "the file must not be turned into a new database");
+}
+
+#[test]
+fn a_damaged_database_file_stops_start_up_with_a_clear_message() {
+    let dir = std::env::temp_dir().join(format!("thredops-cli-d-{}", uuid::Uuid::new_v4()));
+    let migrate = || {
+        thredops()
+            .arg("migrate")
+            .env("THREDOPS_DATA_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    assert!(migrate().status.success());
+    // Scribble over a page past the schema's first pages, as a failing disk would.
+    let path = dir.join("thredops.db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 6 * 4096, "database of {} bytes", bytes.len());
+    for b in &mut bytes[5 * 4096 + 64..5 * 4096 + 1024] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let out = migrate();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("is damaged"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

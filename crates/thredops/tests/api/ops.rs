@@ -9,6 +9,7 @@ use crate::on_both_backends;
 on_both_backends!(
     health_and_readiness_answer,
     metrics_count_requests_by_route,
+    metrics_refuse_a_request_a_proxy_forwarded,
     every_kind_of_response_carries_the_security_headers,
     openapi_documents_every_api_route,
     stopping_ends_open_progress_streams,
@@ -45,6 +46,54 @@ async fn metrics_count_requests_by_route(app: TestApp) {
     );
     assert!(text.contains("thredops_http_request_duration_seconds_bucket"));
     assert!(text.contains("thredops_db_pool_connections"));
+}
+
+async fn metrics_refuse_a_request_a_proxy_forwarded(app: TestApp) {
+    // A request a proxy on this machine forwards is not this machine's own.
+    let proxied = app
+        .client
+        .get(app.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), StatusCode::UNAUTHORIZED);
+    let body = proxied.text().await.unwrap();
+    assert!(!body.contains("thredops_http_requests_total"), "{body}");
+}
+
+/// Metrics are not storage: one backend shows the token's effect.
+#[tokio::test]
+async fn metrics_answer_a_remote_scraper_that_holds_the_token() {
+    let token = "scrape-me-0123456789abcdef";
+    let with_token = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |raw| {
+        raw.set("metrics_token", token)
+    })
+    .await
+    .unwrap();
+    let get = |auth: Option<&str>| {
+        let mut r = with_token
+            .client
+            .get(with_token.url("/metrics"))
+            .header("x-forwarded-for", "203.0.113.9");
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send()
+    };
+    assert_eq!(get(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(Some("Bearer wrong-token")).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let ok = get(Some(&format!("Bearer {token}"))).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(
+        ok.text()
+            .await
+            .unwrap()
+            .contains("thredops_http_requests_total")
+    );
 }
 
 async fn every_kind_of_response_carries_the_security_headers(app: TestApp) {

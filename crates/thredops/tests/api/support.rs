@@ -18,7 +18,53 @@ on_both_backends!(
     a_reconnect_resumes_after_the_last_seen_message_without_loss_or_duplicates,
     oversized_and_too_fast_messages_are_refused_without_losing_the_rest,
     a_signed_in_creator_finds_their_chat_on_another_device,
+    anonymous_chats_and_rest_messages_are_throttled,
 );
+
+async fn anonymous_chats_and_rest_messages_are_throttled(app: TestApp) {
+    // One address: a few anonymous chats, then a wait.
+    for n in 0..5 {
+        let (status, body) = Browser::new(&app)
+            .post("/api/v1/support/chat", json!({}))
+            .await;
+        assert_eq!(status, 200, "chat {n}: {body}");
+    }
+    let (status, body) = Browser::new(&app)
+        .post("/api/v1/support/chat", json!({}))
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // A visitor who already has a chat keeps it: the budget is for new identities only.
+    // Messages over REST: a burst of ten, then the pace of the live socket.
+    let creator = Browser::new(&app);
+    creator.signup("burst@example.com").await;
+    creator.open_chat().await;
+    let mut refused = 0;
+    for n in 0..30 {
+        let (status, _) = creator
+            .post(
+                "/api/v1/support/chat/messages",
+                json!({"body": format!("message {n}")}),
+            )
+            .await;
+        match status {
+            201 => {}
+            429 => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(refused >= 10, "only {refused} of 30 refused");
+    let (_, messages) = creator.get("/api/v1/support/chat/messages").await;
+    let kept = messages
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_else(|| messages["messages"].as_array().map(Vec::len).unwrap_or(0));
+    assert_eq!(
+        kept,
+        30 - refused,
+        "every accepted message is kept: {messages}"
+    );
+}
 
 async fn a_signed_in_creator_finds_their_chat_on_another_device(app: TestApp) {
     let laptop = Browser::new(&app);

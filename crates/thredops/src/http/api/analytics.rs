@@ -16,7 +16,7 @@ use crate::analytics::{self as an, Scope, attribution, content, demographics, ov
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::{AuthUser, OwnProfile};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 const TAG: &str = "analytics";
 
@@ -107,21 +107,21 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 async fn overview_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Response> {
-    let scope = Scope::own_for_numbers(&state, own).await?;
+    let scope = Scope::own_for_numbers(&state, &own.auth, own.profile).await?;
     let r = overview::report(&scope, &q).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], r.api_json()).into_response())
 }
 
 async fn series_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let points = overview::series(&scope, &period.current).await?;
     Ok(Json(
@@ -130,11 +130,11 @@ async fn series_json(
 }
 
 async fn heatmap_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let posts = queries::posts_in(
         &state.store,
@@ -150,11 +150,11 @@ async fn heatmap_json(
 }
 
 async fn breakdown_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let posts = queries::posts_in(
         &state.store,
@@ -168,42 +168,42 @@ async fn breakdown_json(
 }
 
 async fn demographics_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let d = demographics::demographics(&scope, &period.current).await?;
     Ok(Json(json!({"period": period, "demographics": d})))
 }
 
 async fn attribution_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let a = attribution::attribution(&scope, &period.current).await?;
     Ok(Json(json!({"period": period, "attribution": a})))
 }
 
 async fn posts_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Query(q): Query<ExplorerQuery>,
 ) -> AppResult<Json<explorer::Explorer>> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     Ok(Json(explorer::explore(&scope, &q).await?))
 }
 
 async fn post_json(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Path((_, media_id)): Path<(String, String)>,
 ) -> AppResult<Json<Value>> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let d = explorer::post_detail(&scope, &media_id).await?;
     Ok(Json(
         json!({"post": d.post, "history": d.history.to_json()}),
@@ -211,12 +211,12 @@ async fn post_json(
 }
 
 async fn export(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     own: OwnProfile,
     Path((_, table)): Path<(String, String)>,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let scope = Scope::own(&state, own).await?;
+    let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let format = match q.format.as_deref().unwrap_or("csv") {
         "csv" | "" => "csv",
         "json" => "json",
@@ -244,7 +244,7 @@ struct TimezoneBody {
 }
 
 async fn put_timezone(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<TimezoneBody>,
 ) -> AppResult<Json<Value>> {

@@ -12,7 +12,7 @@ use crate::billing::{self, Overview, webhook};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// The billing operations.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -125,7 +125,7 @@ fn overview_schema() -> Value {
     )
 }
 
-async fn get_billing(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Overview>> {
+async fn get_billing(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Overview>> {
     Ok(Json(billing::overview(&state, &auth).await?))
 }
 
@@ -135,7 +135,7 @@ struct CheckoutBody {
 }
 
 async fn post_checkout(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<CheckoutBody>,
 ) -> AppResult<Json<Value>> {
@@ -143,14 +143,14 @@ async fn post_checkout(
     Ok(Json(json!({"url": url})))
 }
 
-async fn post_portal(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
+async fn post_portal(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     let url = billing::start_portal(&state, &auth).await?;
     Ok(Json(json!({"url": url})))
 }
 
 /// Takes the raw bytes: the signature covers them exactly, so nothing parses them first.
 async fn post_stripe_hook(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {

@@ -5,22 +5,26 @@ mod auth;
 mod billing;
 pub use auth::to_time;
 mod docs;
+mod mfa;
 mod privacy;
 mod profiles;
 mod publishing;
+mod recovery;
 pub mod registry;
 mod strategy;
 mod support;
 
 use axum::Router;
 
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 pub use registry::Endpoint;
 
 /// Every API operation, in the order they appear in the OpenAPI document.
 pub fn endpoints() -> Vec<Endpoint> {
     let mut all = Vec::new();
     all.extend(auth::endpoints());
+    all.extend(recovery::endpoints());
+    all.extend(mfa::endpoints());
     all.extend(profiles::endpoints());
     all.extend(analytics::endpoints());
     all.extend(publishing::endpoints());
@@ -33,7 +37,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// The API router, built from [`endpoints`].
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     endpoints()
         .into_iter()
         .fold(Router::new(), |router, e| router.route(e.path, e.handler))

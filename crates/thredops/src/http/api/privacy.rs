@@ -13,7 +13,7 @@ use crate::http::cookies;
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::privacy::{export, purge, staff};
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -52,9 +52,9 @@ fn receipt_schema() -> Value {
     )
 }
 
-async fn export_data(State(state): State<AppState>, auth: AuthUser) -> AppResult<Response> {
+async fn export_data(State(state): State<WebState>, auth: AuthUser) -> AppResult<Response> {
     let archive = export::build(&state, &auth.user.id).await?;
-    Ok(export::download(archive))
+    Ok(crate::http::download::export_archive(archive))
 }
 
 #[derive(Deserialize)]
@@ -63,7 +63,7 @@ struct DeleteBody {
 }
 
 async fn delete_account(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<DeleteBody>,
 ) -> AppResult<Response> {
@@ -79,7 +79,7 @@ async fn delete_account(
         .into_response())
 }
 
-async fn access_log(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
+async fn access_log(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     Ok(Json(json!(
         state.store.staff_access_of(&auth.user.id).await?
     )))
@@ -92,7 +92,7 @@ struct Reason {
 }
 
 async fn staff_view(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
     Query(q): Query<Reason>,

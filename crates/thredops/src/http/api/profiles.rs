@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::registry::{Endpoint, boolean, integer, object, string};
 use crate::http::error::AppResult;
 use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::services::profiles::{self, ProfileView};
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -103,14 +103,14 @@ fn profile_schema() -> Value {
 }
 
 async fn list_profiles(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
 ) -> AppResult<Json<Vec<ProfileView>>> {
     Ok(Json(profiles::list(&state, &auth).await?))
 }
 
 async fn get_profile(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<ProfileView>> {

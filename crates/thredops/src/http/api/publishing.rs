@@ -12,7 +12,7 @@ use super::registry::{Endpoint, object, string};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::publishing::compose::Composition;
 use crate::publishing::service::{self, PostInput, PostView};
 use crate::publishing::{media, suggest, when};
@@ -82,7 +82,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 fn h_route<H, T>(method: Method, path: &'static str, summary: &'static str, handler: H) -> Endpoint
 where
-    H: axum::handler::Handler<T, AppState>,
+    H: axum::handler::Handler<T, WebState>,
     T: 'static,
 {
     Endpoint::new(method, path, summary, handler)
@@ -92,7 +92,7 @@ where
 }
 
 async fn preflight(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(c): ApiJson<Composition>,
 ) -> AppResult<Json<Value>> {
@@ -109,7 +109,7 @@ struct Range {
 }
 
 async fn list_posts(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Query(r): Query<Range>,
 ) -> AppResult<Json<Vec<PostView>>> {
@@ -126,7 +126,7 @@ async fn list_posts(
 }
 
 async fn create_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(input): ApiJson<PostInput>,
 ) -> AppResult<(StatusCode, Json<PostView>)> {
@@ -137,7 +137,7 @@ async fn create_post(
 }
 
 async fn get_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
@@ -149,7 +149,7 @@ async fn get_post(
 }
 
 async fn update_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<PostInput>,
@@ -158,7 +158,7 @@ async fn update_post(
 }
 
 async fn delete_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
@@ -181,7 +181,7 @@ struct ScheduleBody {
 }
 
 async fn schedule_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ScheduleBody>,
@@ -192,7 +192,7 @@ async fn schedule_post(
 }
 
 async fn cancel_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<PostView>> {
@@ -200,7 +200,7 @@ async fn cancel_post(
 }
 
 async fn duplicate_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<(StatusCode, Json<PostView>)> {
@@ -211,7 +211,7 @@ async fn duplicate_post(
 }
 
 async fn retry_post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<PostView>> {
@@ -224,7 +224,7 @@ struct UploadQuery {
 }
 
 async fn upload_media(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Query(q): Query<UploadQuery>,
     body: Body,
@@ -240,7 +240,7 @@ async fn upload_media(
 }
 
 async fn get_media(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<media::Upload>> {
@@ -251,7 +251,7 @@ async fn get_media(
 }
 
 async fn owned_profile(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     id: &str,
 ) -> AppResult<crate::store::profiles::ProfileRecord> {
@@ -272,7 +272,7 @@ fn slots_json(slots: &[when::Slot]) -> Value {
 }
 
 async fn get_slots(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
@@ -290,7 +290,7 @@ struct SlotBody {
 }
 
 async fn put_slots(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Vec<SlotBody>>,
@@ -321,7 +321,7 @@ struct CountQuery {
 }
 
 async fn get_suggested_times(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
     Query(q): Query<CountQuery>,
@@ -336,7 +336,7 @@ async fn get_suggested_times(
 }
 
 async fn get_quota(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {

@@ -6,7 +6,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// One documented API operation.
 pub struct Endpoint {
@@ -25,14 +25,14 @@ pub struct Endpoint {
     /// Status code -> (description, JSON schema of the body if any).
     pub responses: Vec<(u16, &'static str, Option<Value>)>,
     /// The handler.
-    pub handler: MethodRouter<AppState>,
+    pub handler: MethodRouter<WebState>,
 }
 
 impl Endpoint {
     /// An operation served by `handler`.
     pub fn new<H, T>(method: Method, path: &'static str, summary: &'static str, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, WebState>,
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).expect("standard method");

@@ -11,7 +11,7 @@ use super::registry::{Endpoint, boolean, integer, object, string};
 use crate::http::error::AppResult;
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::strategy::experiments::ExperimentInput;
 use crate::strategy::report::StrategyReport;
 use crate::strategy::service::{self, AuditView, ExperimentView};
@@ -120,7 +120,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 async fn get_strategy(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<StrategyReport>> {
@@ -128,7 +128,7 @@ async fn get_strategy(
 }
 
 async fn get_plan(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
@@ -136,7 +136,7 @@ async fn get_plan(
 }
 
 async fn list_experiments(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<ExperimentView>>> {
@@ -144,7 +144,7 @@ async fn list_experiments(
 }
 
 async fn create_experiment(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ExperimentInput>,
@@ -156,7 +156,7 @@ async fn create_experiment(
 }
 
 async fn cancel_experiment(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path((id, experiment_id)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
@@ -164,7 +164,7 @@ async fn cancel_experiment(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_preferences(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
+async fn get_preferences(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     Ok(Json(service::preferences(&state, &auth).await?))
 }
 
@@ -174,7 +174,7 @@ struct PreferencesBody {
 }
 
 async fn put_preferences(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<PreferencesBody>,
 ) -> AppResult<Json<Value>> {
@@ -184,7 +184,7 @@ async fn put_preferences(
 }
 
 async fn post_narrative(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
@@ -192,7 +192,7 @@ async fn post_narrative(
 }
 
 async fn post_audit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<(StatusCode, Json<AuditView>)> {
@@ -203,7 +203,7 @@ async fn post_audit(
 }
 
 async fn list_audits(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<AuditView>>> {
@@ -211,7 +211,7 @@ async fn list_audits(
 }
 
 async fn get_audit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<AuditView>> {

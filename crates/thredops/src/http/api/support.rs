@@ -1,6 +1,7 @@
 //! Support API: the customer's chat and tickets, the agents' console, and the chat sockets.
 
 mod agent;
+mod frames;
 mod schema;
 
 use axum::Json;
@@ -15,8 +16,8 @@ use super::registry::{Endpoint, object, string};
 use crate::domain::Email;
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
-use crate::http::session::{AuthUser, Visitor};
-use crate::http::state::AppState;
+use crate::http::session::{AuthUser, ClientInfo, Visitor, chat_cookie, chat_token};
+use crate::http::state::WebState;
 use crate::store::now_unix;
 use crate::support::desk;
 use crate::support::socket::{self, Peer};
@@ -81,24 +82,35 @@ struct After {
 
 /// The customer's chat, or 404 when this device has none (no session, no valid cookie).
 async fn current_chat(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     visitor: &Visitor,
 ) -> AppResult<crate::support::store::Conversation> {
-    let who = desk::identify(state, headers, visitor.0.as_ref(), false)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let who = desk::identify(
+        state,
+        chat_token(state, headers).as_deref(),
+        visitor.0.as_deref(),
+        None,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     desk::ensure_chat(state, &who.customer).await
 }
 
 async fn open_chat(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
+    client: ClientInfo,
     visitor: Visitor,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let who = desk::identify(&state, &headers, visitor.0.as_ref(), true)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let who = desk::identify(
+        &state,
+        chat_token(&state, &headers).as_deref(),
+        visitor.0.as_deref(),
+        Some(client.ip),
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let chat = desk::ensure_chat(&state, &who.customer).await?;
     let messages = state
         .store
@@ -114,14 +126,17 @@ async fn open_chat(
         "signed_in": matches!(who.customer, Customer::User(_)),
     });
     let mut response = Json(body).into_response();
-    if let Some(cookie) = who.set_cookie.and_then(|c| c.parse().ok()) {
+    if let Some(cookie) = who
+        .keep_token
+        .and_then(|t| chat_cookie(&state, &t).parse().ok())
+    {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
 
 async fn chat_messages(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
     Query(q): Query<After>,
@@ -142,7 +157,7 @@ struct SendBody {
 }
 
 async fn send_chat(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SendBody>,
@@ -160,15 +175,20 @@ struct EmailBody {
 }
 
 async fn set_email(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> AppResult<Json<Value>> {
     let email = Email::parse(&body.email).map_err(|m| AppError::field("email", m))?;
-    let who = desk::identify(&state, &headers, visitor.0.as_ref(), false)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let who = desk::identify(
+        &state,
+        chat_token(&state, &headers).as_deref(),
+        visitor.0.as_deref(),
+        None,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let chat = desk::ensure_chat(&state, &who.customer).await?;
     state
         .store
@@ -185,7 +205,7 @@ async fn set_email(
 
 /// Refuses sockets opened by pages of other sites (cross-site WebSocket hijacking): browsers
 /// always send `Origin` on WebSocket handshakes.
-pub(super) fn same_origin(state: &AppState, headers: &HeaderMap) -> AppResult<()> {
+pub(super) fn same_origin(state: &WebState, headers: &HeaderMap) -> AppResult<()> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
@@ -216,7 +236,7 @@ pub(super) fn upgrade(
 }
 
 async fn customer_socket(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
     Query(q): Query<After>,
@@ -228,7 +248,14 @@ async fn customer_socket(
     let peer = Peer::Customer {
         conversation_id: chat.id,
     };
-    Ok(ws.on_upgrade(move |socket| socket::run(state, socket, peer, q.after.max(0))))
+    Ok(ws.on_upgrade(move |socket| {
+        socket::run(
+            state.core().clone(),
+            frames::connection(socket),
+            peer,
+            q.after.max(0),
+        )
+    }))
 }
 
 #[derive(Deserialize)]
@@ -239,7 +266,7 @@ struct TicketBody {
 }
 
 async fn open_ticket(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<TicketBody>,
 ) -> AppResult<Response> {
@@ -249,7 +276,7 @@ async fn open_ticket(
     Ok((StatusCode::CREATED, Json(ticket)).into_response())
 }
 
-async fn list_tickets(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
+async fn list_tickets(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     let tickets = state
         .store
         .support_conversations_of(&Customer::User(auth.user.id.clone()), "ticket")
@@ -258,7 +285,7 @@ async fn list_tickets(State(state): State<AppState>, auth: AuthUser) -> AppResul
 }
 
 async fn get_ticket(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
@@ -271,7 +298,7 @@ async fn get_ticket(
 }
 
 async fn reply_ticket(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SendBody>,

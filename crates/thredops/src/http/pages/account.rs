@@ -10,11 +10,15 @@ use serde_json::{Value, json};
 
 use crate::http::cookies;
 use crate::http::error::{AppError, AppResult};
-use crate::http::session::{AuthUser, ClientInfo, PageUser, Visitor};
-use crate::http::state::AppState;
+use crate::http::guards::SignedForm;
+pub use crate::http::guards::require_session_csrf;
+use crate::http::session::{
+    ClientInfo, Visitor, clear_session_cookie, device_cookie, second_factor_cookie, session_cookie,
+};
+use crate::http::state::WebState;
 use crate::services::accounts;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/signup", get(signup_form).post(signup_submit))
         .route("/login", get(login_form).post(login_submit))
@@ -33,11 +37,12 @@ struct CredentialsForm {
 #[serde(default)]
 struct LoginQuery {
     expired: Option<String>,
+    reset: Option<String>,
 }
 
 /// Renders a signed-out form, minting the double-submit cookie when the browser has none.
 pub(super) fn render_form(
-    state: &AppState,
+    state: &WebState,
     headers: &HeaderMap,
     status: StatusCode,
     template: &str,
@@ -62,7 +67,7 @@ pub(super) fn render_form(
 }
 
 async fn signup_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Visitor(visitor): Visitor,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -73,7 +78,7 @@ async fn signup_form(
 }
 
 async fn login_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Visitor(visitor): Visitor,
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
@@ -86,13 +91,13 @@ async fn login_form(
         &headers,
         StatusCode::OK,
         "login.html",
-        json!({"expired": q.expired.is_some()}),
+        json!({"expired": q.expired.is_some(), "reset": q.reset.is_some()}),
     )
 }
 
 /// Why a signed-out form was refused: a browser that sent no cookie at all has cookies off, and
 /// is told that the essential cookie is required rather than that the form expired.
-fn form_expired_reason(state: &AppState, headers: &HeaderMap) -> &'static str {
+pub(super) fn form_expired_reason(state: &WebState, headers: &HeaderMap) -> &'static str {
     if state.cookies.read(headers, &cookies::CSRF).is_none() {
         "Your browser sent no cookies. ThredOps needs one essential cookie to sign you in: please allow cookies for this site and try again."
     } else {
@@ -100,7 +105,7 @@ fn form_expired_reason(state: &AppState, headers: &HeaderMap) -> &'static str {
     }
 }
 
-pub(super) fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
+pub(super) fn csrf_ok(state: &WebState, headers: &HeaderMap, submitted: &str) -> bool {
     state.csrf.check_anonymous(
         state.cookies.read(headers, &cookies::CSRF).as_deref(),
         submitted,
@@ -108,14 +113,14 @@ pub(super) fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) ->
 }
 
 /// Re-renders a form with the failure, keeping what the user typed (never the password).
-fn form_error(
-    state: &AppState,
+pub(super) fn form_error(
+    state: &WebState,
     headers: &HeaderMap,
     template: &str,
     email: &str,
     err: AppError,
 ) -> AppResult<Response> {
-    let status = err.status();
+    let status = crate::http::error::status(&err);
     if status.is_server_error() {
         return Err(err);
     }
@@ -142,19 +147,24 @@ fn form_error(
     Ok(response)
 }
 
-fn signed_in_redirect(set_cookie: String) -> Response {
+/// To the app, with the session and device cookies.
+pub(super) fn signed_in_redirect(state: &WebState, signed_in: accounts::SignedIn) -> Response {
     (
         StatusCode::SEE_OTHER,
-        [
+        axum::response::AppendHeaders([
             (header::LOCATION, "/app".to_owned()),
-            (header::SET_COOKIE, set_cookie),
-        ],
+            (header::SET_COOKIE, session_cookie(state, &signed_in)),
+            (
+                header::SET_COOKIE,
+                device_cookie(state, &signed_in.device_token),
+            ),
+        ]),
     )
         .into_response()
 }
 
 async fn signup_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     client: ClientInfo,
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
@@ -169,13 +179,14 @@ async fn signup_submit(
         );
     }
     match accounts::sign_up(&state, &form.email, &form.password, &client).await {
-        Ok(signed_in) => Ok(signed_in_redirect(signed_in.set_cookie)),
+        // The same page whether or not the address already had an account.
+        Ok(()) => super::recovery::check_your_email(&state, crate::services::recovery::SIGNUP_SENT),
         Err(err) => form_error(&state, &headers, "signup.html", &form.email, err),
     }
 }
 
 async fn login_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     client: ClientInfo,
     headers: HeaderMap,
     Form(form): Form<CredentialsForm>,
@@ -190,7 +201,17 @@ async fn login_submit(
         );
     }
     match accounts::sign_in(&state, &form.email, &form.password, &client).await {
-        Ok(signed_in) => Ok(signed_in_redirect(signed_in.set_cookie)),
+        Ok(accounts::SignInOutcome::Session(signed_in)) => {
+            Ok(signed_in_redirect(&state, signed_in))
+        }
+        Ok(accounts::SignInOutcome::SecondFactor { challenge }) => Ok((
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, "/login/second-factor".to_owned()),
+                (header::SET_COOKIE, second_factor_cookie(&state, &challenge)),
+            ],
+        )
+            .into_response()),
         Err(err) => form_error(&state, &headers, "login.html", &form.email, err),
     }
 }
@@ -201,24 +222,12 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-/// Checks the synchronizer token of a signed-in form.
-pub fn require_session_csrf(state: &AppState, auth: &AuthUser, submitted: &str) -> AppResult<()> {
-    if state.csrf.check_session(&auth.session_id, submitted) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "This form expired. Reload the page and try again.",
-        ))
-    }
-}
-
 async fn logout(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<CsrfForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
-    let clear = accounts::sign_out(&state, &auth).await?;
+    accounts::sign_out(&state, &auth).await?;
+    let clear = clear_session_cookie(&state);
     Ok((
         StatusCode::SEE_OTHER,
         [

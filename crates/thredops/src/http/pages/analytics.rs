@@ -3,20 +3,20 @@
 
 mod views;
 
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::account::require_session_csrf;
 use super::app::{base, merge};
 use crate::analytics;
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::PageUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::services::profiles;
 
 const JS: &str = include_str!("../../../web/static/analytics.js");
@@ -53,7 +53,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/analytics", get(pick_analytics))
         .route("/app/posts", get(pick_posts))
@@ -80,7 +80,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn picker(
-    state: &AppState,
+    state: &WebState,
     auth: &crate::http::session::AuthUser,
     area: &str,
 ) -> AppResult<Response> {
@@ -104,14 +104,14 @@ async fn picker(
 }
 
 async fn pick_analytics(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Response> {
     picker(&state, &auth, "analytics").await
 }
 
 async fn pick_posts(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Response> {
     picker(&state, &auth, "posts").await
@@ -141,7 +141,7 @@ fn safe_back(back: &str) -> String {
 }
 
 async fn timezone_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(q): Query<BackQuery>,
 ) -> AppResult<Html<String>> {
@@ -155,11 +155,9 @@ async fn timezone_form(
 }
 
 async fn timezone_submit(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<TimezoneForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<TimezoneForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let back = safe_back(&form.back);
     match analytics::set_timezone(&state, &auth, &form.timezone).await {
         Ok(_) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()),

@@ -1,18 +1,19 @@
 //! The signed-in app: dashboard, product areas and settings.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::account::{CsrfForm, require_session_csrf};
+use super::account::CsrfForm;
 use crate::http::api::to_time;
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::services::accounts;
 use crate::store::now_unix;
 
@@ -88,7 +89,7 @@ const NAV: &[NavItem] = &[
     },
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app", get(dashboard))
         .route("/app/{area}", get(area))
@@ -98,7 +99,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The context every app page shares (the layout shows the past-due banner from it).
-pub fn base(state: &AppState, auth: &AuthUser, active: &str) -> Value {
+pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
     json!({
         "user": auth.user.email,
         "csrf": state.csrf.for_session(&auth.session_id),
@@ -117,7 +118,7 @@ pub fn merge(mut a: Value, b: Value) -> Value {
 }
 
 async fn dashboard(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Html<String>> {
     state
@@ -126,7 +127,7 @@ async fn dashboard(
 }
 
 async fn area(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(key): Path<String>,
 ) -> AppResult<Html<String>> {
@@ -147,7 +148,7 @@ struct Notice {
 }
 
 async fn settings(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(q): Query<Notice>,
 ) -> AppResult<Html<String>> {
@@ -160,7 +161,7 @@ async fn settings(
 }
 
 async fn render_settings(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     extra: Value,
 ) -> AppResult<Html<String>> {
@@ -211,11 +212,9 @@ fn see_other(location: &str) -> Response {
 }
 
 async fn change_password(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<PasswordForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<PasswordForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     match accounts::change_password(&state, &auth, &form.current_password, &form.new_password).await
     {
         Ok(()) => Ok(see_other("/settings?done=password")),
@@ -233,12 +232,10 @@ async fn change_password(
 }
 
 async fn revoke_session(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     if !state
         .store
         .revoke_session(&id, &auth.user.id, now_unix())

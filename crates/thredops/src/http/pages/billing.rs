@@ -10,16 +10,16 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::account::require_session_csrf;
 use super::app::{base, merge};
 use crate::billing::{self, notify::local_date};
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -36,7 +36,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 const SCRIPT: &str = include_str!("../../../web/static/billing.js");
 
 /// Routes of the billing page.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/billing", get(billing_page))
         .route("/app/billing/checkout", post(checkout))
@@ -61,7 +61,7 @@ struct Notice {
 }
 
 async fn billing_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(q): Query<Notice>,
 ) -> AppResult<Html<String>> {
@@ -75,7 +75,7 @@ async fn billing_page(
     render(&state, &auth, json!({"notice": notice})).await
 }
 
-async fn render(state: &AppState, auth: &AuthUser, extra: Value) -> AppResult<Html<String>> {
+async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<Html<String>> {
     let overview = billing::overview(state, auth).await?;
     let tz = auth.user.timezone.as_deref();
     let date = |t: Option<i64>| t.map(|t| local_date(t, tz));
@@ -108,7 +108,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 /// Answers with the Stripe URL: JSON for the script, a link page otherwise; errors re-render the
 /// page with the message (or JSON for the script).
 async fn leave_for_stripe(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     headers: &HeaderMap,
     result: AppResult<String>,
@@ -126,7 +126,7 @@ async fn leave_for_stripe(
             Ok(html.into_response())
         }
         Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) if !json => {
-            let status = e.status();
+            let status = crate::http::error::status(&e);
             let html = render(state, auth, json!({"error": e.to_string()})).await?;
             Ok((status, html).into_response())
         }
@@ -135,23 +135,19 @@ async fn leave_for_stripe(
 }
 
 async fn checkout(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<PlanForm>,
+    SignedForm { auth, form }: SignedForm<PlanForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let result = billing::start_checkout(&state, &auth, &form.plan).await;
     leave_for_stripe(&state, &auth, &headers, result, "checkout").await
 }
 
 async fn portal(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<PlanForm>,
+    SignedForm { auth, form: _ }: SignedForm<PlanForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let result = billing::start_portal(&state, &auth).await;
     leave_for_stripe(&state, &auth, &headers, result, "portal").await
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::app::{base, merge};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// Templates of this page, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[(
@@ -19,7 +19,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
 /// Turns a plan-limit refusal into the explanation page (402) under the `active` navigation
 /// entry; anything else passes through.
 pub fn explain<T: IntoResponse>(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     active: &str,
     result: AppResult<T>,

@@ -1,21 +1,21 @@
 //! The signed-in privacy settings: connected profiles, export, deletion, notices and the staff
 //! access log. Public pages (deletion requests, status, Meta callbacks) are in `privacy_public`.
 
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::account::require_session_csrf;
 use super::app::{base, merge};
 use crate::auth::password;
 use crate::http::cookies;
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::privacy::{export, purge, requests};
 use crate::services::profiles as profile_service;
 
@@ -46,7 +46,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/settings/privacy", get(privacy_settings))
         .route("/settings/privacy/export", get(download_export))
@@ -69,7 +69,7 @@ struct Notice {
 }
 
 async fn privacy_settings(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(q): Query<Notice>,
 ) -> AppResult<Html<String>> {
@@ -82,7 +82,7 @@ async fn privacy_settings(
         .map(Html)
 }
 
-async fn render(state: &AppState, auth: &AuthUser, extra: Value) -> AppResult<String> {
+async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<String> {
     let when_opt = |ts: Option<i64>| ts.map(when);
     let profiles: Vec<Value> = profile_service::list(state, auth)
         .await?
@@ -130,11 +130,11 @@ async fn render(state: &AppState, auth: &AuthUser, extra: Value) -> AppResult<St
 }
 
 async fn download_export(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Response> {
     let archive = export::build(&state, &auth.user.id).await?;
-    Ok(export::download(archive))
+    Ok(crate::http::download::export_archive(archive))
 }
 
 #[derive(Deserialize, Default)]
@@ -146,11 +146,9 @@ struct DeleteForm {
 }
 
 async fn delete_account(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<DeleteForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<DeleteForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let mut fields = serde_json::Map::new();
     if form.confirm.trim() != "DELETE" {
         fields.insert(
@@ -190,11 +188,9 @@ struct CsrfOnly {
 }
 
 async fn request_deletion(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<CsrfOnly>,
+    State(state): State<WebState>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     requests::request(&state, &auth.user.email).await?;
     Ok((
         StatusCode::SEE_OTHER,

@@ -14,13 +14,13 @@ use super::super::account::{csrf_ok, render_form};
 use super::{field_errors, when};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::Visitor;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::privacy::purge::{self, code_hash};
 use crate::privacy::{callbacks, requests, signed_request};
 use crate::store::now_unix;
 use sha2::{Digest, Sha256};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route(
             "/privacy/deletion-request",
@@ -36,11 +36,11 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn request_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Visitor(visitor): Visitor,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let email = visitor.map(|v| v.user.email).unwrap_or_default();
+    let email = visitor.map(|v| v.current.user.email).unwrap_or_default();
     render_form(
         &state,
         &headers,
@@ -58,7 +58,7 @@ struct RequestForm {
 }
 
 async fn request_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Form(form): Form<RequestForm>,
 ) -> AppResult<Response> {
@@ -111,7 +111,7 @@ struct ConfirmQuery {
 
 /// Shows a button rather than deleting on GET: mail scanners open links on their own.
 async fn confirm_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Query(q): Query<ConfirmQuery>,
 ) -> AppResult<Response> {
@@ -131,7 +131,7 @@ async fn confirm_form(
 }
 
 async fn confirm_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Form(form): Form<ConfirmQuery>,
 ) -> AppResult<Response> {
@@ -150,7 +150,7 @@ async fn confirm_submit(
 }
 
 async fn status_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     let receipt = match code.len() {
@@ -200,7 +200,7 @@ struct Callback {
 
 /// Verifies the `signed_request` field of a Meta callback body. Nothing is parsed or done before
 /// the signature checks out.
-fn verified(state: &AppState, body: &Bytes) -> AppResult<Callback> {
+fn verified(state: &WebState, body: &Bytes) -> AppResult<Callback> {
     #[derive(Deserialize)]
     struct CallbackForm {
         signed_request: String,
@@ -217,7 +217,7 @@ fn verified(state: &AppState, body: &Bytes) -> AppResult<Callback> {
 }
 
 async fn deauthorize(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     body: Bytes,
 ) -> AppResult<Json<serde_json::Value>> {
     let callback = verified(&state, &body)?;
@@ -231,7 +231,7 @@ async fn deauthorize(
 }
 
 async fn data_deletion(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     body: Bytes,
 ) -> AppResult<Json<serde_json::Value>> {
     let callback = verified(&state, &body)?;

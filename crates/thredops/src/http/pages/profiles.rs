@@ -3,26 +3,27 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::account::{CsrfForm, require_session_csrf};
+use super::account::CsrfForm;
 use super::app::{base, merge};
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::PageUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::services::profiles::{self, CallbackQuery, ConnectFailure};
 use crate::store::profiles::Connected;
 use crate::threads::SCOPES;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/profiles", get(list))
         .route("/app/profiles/connect", post(connect))
@@ -49,7 +50,7 @@ struct Notice {
 }
 
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(q): Query<Notice>,
 ) -> AppResult<Html<String>> {
@@ -73,17 +74,15 @@ async fn list(
 }
 
 async fn connect(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<CsrfForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let url = profiles::start_connect(&state, &auth).await?;
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response())
 }
 
 async fn callback(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(query): Query<CallbackQuery>,
 ) -> AppResult<Response> {
@@ -131,7 +130,7 @@ struct DetailQuery {
 }
 
 async fn detail(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
@@ -156,7 +155,7 @@ async fn detail(
 
 /// Server-sent events with the backfill's progress, once a second, until it is done.
 async fn events(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
@@ -183,12 +182,10 @@ async fn events(
 }
 
 async fn sync_now(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let profile = profiles::get(&state, &auth, &id).await?;
     if profile.status != "active" {
         return Err(AppError::Conflict(
@@ -207,12 +204,10 @@ struct DisconnectForm {
 }
 
 async fn disconnect(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<DisconnectForm>,
+    SignedForm { auth, form }: SignedForm<DisconnectForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let keep = match form.history.as_str() {
         "keep" => true,
         "delete" => false,

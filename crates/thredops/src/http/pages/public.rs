@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::http::cookies::REGISTRY;
 use crate::http::error::AppResult;
 use crate::http::session::Visitor;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// The privacy policy as the product owner wrote it.
 pub const PRIVACY_POLICY: &str = include_str!("../../../web/privacy-policy.txt");
@@ -18,7 +18,7 @@ pub const PRIVACY_POLICY: &str = include_str!("../../../web/privacy-policy.txt")
 /// The contact address the policy text names, replaced by `THREDOPS_OPERATOR_CONTACT`.
 const DEFAULT_CONTACT: &str = "support@thredops.com";
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/", get(landing))
         .route("/privacy", get(privacy))
@@ -26,12 +26,12 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn landing(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Visitor(visitor): Visitor,
 ) -> AppResult<Html<String>> {
     state.templates.render(
         "landing.html",
-        json!({"user": visitor.map(|v| v.user.email)}),
+        json!({"user": visitor.map(|v| v.current.user.email)}),
     )
 }
 
@@ -92,7 +92,7 @@ fn is_heading(line: &str) -> bool {
 }
 
 async fn privacy(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Visitor(visitor): Visitor,
 ) -> AppResult<Html<String>> {
     // The policy names the default contact; a deployment shows its own operator's address.
@@ -100,7 +100,7 @@ async fn privacy(
     state.templates.render(
         "privacy.html",
         json!({
-            "user": visitor.map(|v| v.user.email),
+            "user": visitor.map(|v| v.current.user.email),
             "blocks": policy_blocks(&text),
             "operator": state.settings.privacy.operator_name,
             "contact": state.settings.privacy.operator_contact,
@@ -109,7 +109,7 @@ async fn privacy(
 }
 
 async fn cookies(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Visitor(visitor): Visitor,
 ) -> AppResult<Html<String>> {
     let list: Vec<_> = REGISTRY
@@ -119,7 +119,7 @@ async fn cookies(
     state.templates.render(
         "cookies.html",
         json!({
-            "user": visitor.map(|v| v.user.email),
+            "user": visitor.map(|v| v.current.user.email),
             "cookies": list,
             "operator": state.settings.privacy.operator_name,
             "contact": state.settings.privacy.operator_contact,

@@ -1,21 +1,22 @@
 //! Schedule pages: the month and week calendar, the composer, a post with its ledger and
 //! actions, posting slots, the hosted media URLs and the page script.
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::account::{CsrfForm, require_session_csrf};
+use super::account::CsrfForm;
 use super::app::{base, merge};
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::publishing::service::{self, user_zone};
 use crate::publishing::{media, when};
 use tokio_util::io::ReaderStream;
@@ -41,7 +42,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 
 const SCRIPT: &str = include_str!("../../../web/static/publishing.js");
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/schedule", get(calendar))
         .route("/app/schedule/acknowledge", post(acknowledge))
@@ -78,7 +79,7 @@ async fn script() -> Response {
 
 /// Serves an upload while its URL is live; anything else is a plain 404.
 async fn hosted_media(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((token, _name)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let token: String = token.chars().take(64).collect();
@@ -119,7 +120,7 @@ pub(super) fn preview(c: &crate::publishing::compose::Composition) -> String {
 }
 
 async fn calendar(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(q): Query<CalendarQuery>,
 ) -> AppResult<Html<String>> {
@@ -234,11 +235,9 @@ async fn calendar(
 }
 
 async fn acknowledge(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<CsrfForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     state.store.acknowledge_failures(&auth.user.id).await?;
     Ok(Redirect::to("/app/schedule").into_response())
 }
@@ -252,12 +251,10 @@ struct SlotsForm {
 
 /// Saves slots written as `Mon 09:00, Tue 17:30` (or `weekdays 09:00`).
 async fn save_slots(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(profile): Path<String>,
-    Form(form): Form<SlotsForm>,
+    SignedForm { auth, form }: SignedForm<SlotsForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     state
         .store
         .profile_of(&auth.user.id, &profile)
@@ -291,7 +288,7 @@ async fn save_slots(
 }
 
 async fn detail(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -299,7 +296,7 @@ async fn detail(
 }
 
 pub(super) async fn render_post(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     id: &str,
     status: StatusCode,
@@ -331,12 +328,10 @@ struct ActionForm {
 }
 
 async fn act(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path((id, action)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
+    SignedForm { auth, form }: SignedForm<ActionForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let result = match action.as_str() {
         "reschedule" => service::reschedule(&state, &auth, &id, "schedule", Some(&form.local_time))
             .await

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::super::app::{base, merge};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::publishing::compose::{Composition, MediaItem, Part};
 use crate::publishing::service::{self, PostInput, user_zone};
 use crate::publishing::{suggest, when};
@@ -139,7 +139,7 @@ impl ComposeForm {
 }
 
 async fn render(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
     form: &ComposeForm,
@@ -198,7 +198,7 @@ fn form_fields(fields: &std::collections::BTreeMap<String, String>) -> Value {
 }
 
 pub(super) async fn new_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Response> {
     render(
@@ -213,7 +213,7 @@ pub(super) async fn new_form(
 }
 
 pub(super) async fn edit_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -224,7 +224,7 @@ pub(super) async fn edit_form(
 }
 
 async fn outcome(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     form: &ComposeForm,
     post_id: Option<&str>,
@@ -263,7 +263,7 @@ async fn outcome(
 /// problems beside their fields. A refused file is one of those problems: the files that were
 /// accepted stay attached and nothing typed is lost.
 async fn submit(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     request: Request,
     post_id: Option<&str>,
@@ -287,7 +287,7 @@ async fn submit(
 }
 
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     request: Request,
 ) -> AppResult<Response> {
@@ -295,7 +295,7 @@ pub(super) async fn create(
 }
 
 pub(super) async fn update(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     request: Request,

@@ -13,7 +13,7 @@ use super::ComposeForm;
 use crate::http::error::{AppError, AppResult};
 use crate::http::pages::account::require_session_csrf;
 use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::publishing::media;
 
 /// Name of the form's file input.
@@ -33,7 +33,7 @@ pub(super) struct Submission {
 
 /// Reads the form; the CSRF token is checked before any file is written.
 pub(super) async fn read(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     request: Request,
 ) -> AppResult<Submission> {
@@ -62,7 +62,7 @@ pub(super) async fn read(
 }
 
 async fn read_multipart(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     request: Request,
 ) -> AppResult<Submission> {

@@ -4,21 +4,22 @@
 
 use std::collections::BTreeMap;
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::account::{CsrfForm, require_session_csrf};
+use super::account::CsrfForm;
 use super::app::{base, merge};
 use super::plan_limit::explain;
 use crate::billing::gate;
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::services::profiles;
 use crate::store::now_unix;
 use crate::strategy::data::user_tz;
@@ -48,7 +49,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 const JS: &str = include_str!("../../../web/static/strategy.js");
 
 /// Routes of the strategist and the audit.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route(
             "/static/strategy.js",
@@ -93,7 +94,7 @@ fn local(auth: &AuthUser, unix: i64) -> String {
 }
 
 async fn index(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     key: &str,
     title: &str,
@@ -111,7 +112,7 @@ async fn index(
 }
 
 async fn strategist_index(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Response> {
     let page = async {
@@ -131,7 +132,7 @@ async fn strategist_index(
 }
 
 async fn audit_index(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Html<String>> {
     index(
@@ -152,7 +153,7 @@ struct Notice {
 }
 
 async fn render_strategist(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     id: &str,
     extra: Value,
@@ -184,7 +185,7 @@ async fn render_strategist(
 }
 
 async fn strategist(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     Query(q): Query<Notice>,
@@ -211,12 +212,10 @@ struct ExperimentForm {
 }
 
 async fn start_experiment(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<ExperimentForm>,
+    SignedForm { auth, form }: SignedForm<ExperimentForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let days = form.days.trim().parse::<i64>();
     let input = ExperimentInput {
         kind: form.kind.clone(),
@@ -243,12 +242,10 @@ async fn start_experiment(
 }
 
 async fn cancel_experiment(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path((id, eid)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let done = service::cancel_experiment(&state, &auth, &id, &eid)
         .await
         .map(|()| see_other(format!("/app/strategist/{id}?done=cancelled")));
@@ -264,11 +261,9 @@ struct PreferencesForm {
 }
 
 async fn save_preferences(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<PreferencesForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<PreferencesForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     service::set_preferences(&state, &auth, form.llm_opt_in.is_some()).await?;
     // Only go back to a profile page of this user; anything else lands on the picker.
     let back = match profiles::get(&state, &auth, &form.profile_id).await {
@@ -279,12 +274,10 @@ async fn save_preferences(
 }
 
 async fn narrative(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let extra = match service::narrative(&state, &auth, &id).await {
         Ok(n) => json!({"narrative": n["text"]}),
         Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
@@ -297,7 +290,7 @@ async fn narrative(
 }
 
 async fn audit_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
@@ -333,12 +326,10 @@ async fn audit_page(
 }
 
 async fn run_audit(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let started = service::start_audit(&state, &auth, &id)
         .await
         .map(|_| see_other(format!("/app/audit/{id}")));
@@ -346,7 +337,7 @@ async fn run_audit(
 }
 
 async fn printable(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(audit_id): Path<String>,
 ) -> AppResult<Html<String>> {

@@ -2,19 +2,19 @@
 
 mod console;
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::account::require_session_csrf;
 use super::app::{base, merge};
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::support::desk;
 use crate::support::model::Category;
 use crate::support::store::Customer;
@@ -42,7 +42,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 
 const SCRIPT: &str = include_str!("../../../web/static/support.js");
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/static/support.js", get(script))
         .route("/app/support", get(home))
@@ -73,7 +73,7 @@ fn see_other(location: &str) -> Response {
 
 /// Renders `template` with `status`, for forms re-shown with their errors.
 fn render_with(
-    state: &AppState,
+    state: &WebState,
     status: StatusCode,
     template: &str,
     ctx: Value,
@@ -98,7 +98,7 @@ struct Notice {
     done: Option<String>,
 }
 
-async fn home_context(state: &AppState, auth: &AuthUser) -> AppResult<Value> {
+async fn home_context(state: &WebState, auth: &AuthUser) -> AppResult<Value> {
     let list = state
         .store
         .support_conversations_of(&Customer::User(auth.user.id.clone()), "ticket")
@@ -121,7 +121,7 @@ async fn home_context(state: &AppState, auth: &AuthUser) -> AppResult<Value> {
     ))
 }
 
-async fn home(State(state): State<AppState>, PageUser(auth): PageUser) -> AppResult<Html<String>> {
+async fn home(State(state): State<WebState>, PageUser(auth): PageUser) -> AppResult<Html<String>> {
     let ctx = home_context(&state, &auth).await?;
     state.templates.render("support/home.html", ctx)
 }
@@ -136,11 +136,9 @@ struct TicketForm {
 }
 
 async fn open_ticket(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<TicketForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<TicketForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     match tickets::open(&state, &auth, &form.category, &form.subject, &form.body).await {
         Ok(t) => Ok(see_other(&format!(
             "/app/support/tickets/{}?done=opened",
@@ -166,7 +164,7 @@ async fn open_ticket(
     }
 }
 
-async fn ticket_context(state: &AppState, auth: &AuthUser, id: &str) -> AppResult<Value> {
+async fn ticket_context(state: &WebState, auth: &AuthUser, id: &str) -> AppResult<Value> {
     let t = tickets::own(state, auth, id).await?;
     let messages = state
         .store
@@ -183,7 +181,7 @@ async fn ticket_context(state: &AppState, auth: &AuthUser, id: &str) -> AppResul
 }
 
 async fn ticket(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     Query(q): Query<Notice>,
@@ -208,12 +206,10 @@ struct ReplyForm {
 }
 
 async fn reply_ticket(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<ReplyForm>,
+    SignedForm { auth, form }: SignedForm<ReplyForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let t = tickets::own(&state, &auth, &id).await?;
     match desk::post_customer(&state, &t.id, &form.body, None).await {
         Ok(_) => Ok(see_other(&format!(

@@ -227,18 +227,20 @@ pub async fn mark_publish_started(app: &TestApp, post_id: &str) -> Option<String
     container
 }
 
-/// Moves a scheduled post and its publisher run to now, as if its time had come.
+/// Moves a scheduled post and its publisher run to now, as if its time had come. The run is
+/// re-keyed first: the maintenance sweep, which re-creates a missing run for a post whose time
+/// it sees, then finds the run already there instead of racing this helper for the key.
 pub async fn make_due_now(app: &TestApp, post_id: &str) {
     let now = chrono::Utc::now().timestamp();
     with_pool!(app.state.store, |p| async {
-        sqlx::query("UPDATE scheduled_posts SET scheduled_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(post_id)
-            .execute(p)
-            .await?;
         sqlx::query("UPDATE jobs SET dedup_key = $1 WHERE state = 'queued' AND dedup_key LIKE $2")
             .bind(format!("publish:{post_id}:{now}"))
             .bind(format!("publish:{post_id}:%"))
+            .execute(p)
+            .await?;
+        sqlx::query("UPDATE scheduled_posts SET scheduled_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(post_id)
             .execute(p)
             .await
             .map(|r| r.rows_affected())

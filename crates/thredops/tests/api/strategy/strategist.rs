@@ -237,12 +237,7 @@ async fn another_users_profile_is_not_found_on_every_strategy_route(app: TestApp
         .await
         .unwrap();
     let other = app.new_client();
-    other
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"email": "other@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    crate::helpers::sign_up_with(&app, &other, "other@example.com", PASSWORD).await;
     for path in [
         format!("/api/v1/profiles/{id}/strategy"),
         format!("/api/v1/profiles/{id}/strategy/plan"),

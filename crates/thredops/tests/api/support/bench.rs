@@ -60,6 +60,9 @@ async fn open_socket(
 async fn bench_on(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |raw| {
         raw.set("database_max_connections", "16");
+        // Each simulated visitor comes from an address of its own, as real ones do; one
+        // address may open only a few anonymous chats.
+        raw.set("trust_forwarded_for", "true");
     })
     .await
     else {
@@ -78,9 +81,13 @@ async fn bench_on(backend: Backend) {
 
     // Open the chats and sockets.
     let mut visitors = Vec::with_capacity(CONNECTIONS);
-    for _ in 0..CONNECTIONS {
+    for i in 0..CONNECTIONS {
         let r = plain
             .post(app.url("/api/v1/support/chat"))
+            .header(
+                "x-forwarded-for",
+                format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255),
+            )
             .json(&json!({}))
             .send()
             .await

@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::frames;
 use super::schema;
 use crate::http::api::registry::{Endpoint, boolean, integer, object, string};
 use crate::http::error::{AppError, AppResult};
+use crate::http::guards::Agent;
 use crate::http::json::ApiJson;
-use crate::http::session::AuthUser;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::store::now_unix;
-use crate::support::desk::{self, require_agent};
+use crate::support::desk;
 use crate::support::socket::{self, Peer};
 use crate::support::workflow;
 
@@ -81,11 +82,11 @@ struct InboxQuery {
 }
 
 async fn inbox(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    Agent(auth): Agent,
     Query(q): Query<InboxQuery>,
 ) -> AppResult<Json<Value>> {
-    let agent = require_agent(&auth)?;
+    let agent = &auth.user;
     let filter = workflow::parse_filter(
         &agent.id,
         q.status.as_deref(),
@@ -98,11 +99,10 @@ async fn inbox(
 }
 
 async fn conversation(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    _agent: Agent,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    require_agent(&auth)?;
     workflow::wake_snoozed(&state).await?;
     let c = state
         .store
@@ -120,11 +120,11 @@ async fn conversation(
 }
 
 async fn threads_data(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    Agent(auth): Agent,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    let agent = require_agent(&auth)?;
+    let agent = &auth.user;
     Ok(Json(json!(
         crate::support::threads_data::open(&state, agent, &id).await?
     )))
@@ -140,12 +140,12 @@ struct ReplyBody {
 }
 
 async fn reply(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    Agent(auth): Agent,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> AppResult<Response> {
-    let agent = require_agent(&auth)?;
+    let agent = &auth.user;
     let client_id = crate::support::model::parse_client_id(body.client_id.as_deref())
         .map_err(|m| AppError::field("client_id", m))?;
     let posted = desk::post_agent(
@@ -168,12 +168,11 @@ struct StatusBody {
 }
 
 async fn set_status(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    _agent: Agent,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> AppResult<Json<Value>> {
-    require_agent(&auth)?;
     let c = workflow::set_status(&state, &id, &body.status, body.snooze_until).await?;
     Ok(Json(json!(c)))
 }
@@ -184,18 +183,16 @@ struct AssigneeBody {
 }
 
 async fn set_assignee(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    _agent: Agent,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AssigneeBody>,
 ) -> AppResult<Json<Value>> {
-    require_agent(&auth)?;
     let agent = body.agent_id.as_deref().filter(|a| !a.is_empty());
     Ok(Json(json!(workflow::assign(&state, &id, agent).await?)))
 }
 
-async fn agents(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
-    require_agent(&auth)?;
+async fn agents(State(state): State<WebState>, _agent: Agent) -> AppResult<Json<Value>> {
     let online = state.store.support_online_agents(now_unix()).await?;
     let all = state.store.support_agents().await?;
     let rows: Vec<Value> = all
@@ -208,8 +205,7 @@ async fn agents(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json
     Ok(Json(json!(rows)))
 }
 
-async fn list_canned(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Value>> {
-    require_agent(&auth)?;
+async fn list_canned(State(state): State<WebState>, _agent: Agent) -> AppResult<Json<Value>> {
     Ok(Json(json!(state.store.support_canned().await?)))
 }
 
@@ -220,21 +216,20 @@ struct CannedBody {
 }
 
 async fn add_canned(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    Agent(auth): Agent,
     ApiJson(body): ApiJson<CannedBody>,
 ) -> AppResult<Response> {
-    let agent = require_agent(&auth)?;
+    let agent = &auth.user;
     let canned = workflow::add_canned(&state, agent, &body.shortcut, &body.body).await?;
     Ok((StatusCode::CREATED, Json(canned)).into_response())
 }
 
 async fn delete_canned(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    _agent: Agent,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    require_agent(&auth)?;
     if state.store.support_delete_canned(&id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -243,13 +238,20 @@ async fn delete_canned(
 }
 
 async fn agent_socket(
-    State(state): State<AppState>,
-    auth: AuthUser,
+    State(state): State<WebState>,
+    Agent(auth): Agent,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
     super::same_origin(&state, &headers)?;
-    let agent = require_agent(&auth)?.clone();
+    let agent = auth.user.clone();
     let ws = super::upgrade(ws)?;
-    Ok(ws.on_upgrade(move |socket| socket::run(state, socket, Peer::Agent(agent), 0)))
+    Ok(ws.on_upgrade(move |socket| {
+        socket::run(
+            state.core().clone(),
+            frames::connection(socket),
+            Peer::Agent(agent),
+            0,
+        )
+    }))
 }

@@ -14,7 +14,7 @@ use crate::analytics::table::{Table, cell_text};
 use crate::analytics::{self as an, Scope, attribution, content, demographics, overview, queries};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::services::profiles;
 
 /// A chart with its data table, ready for the `chart` macro.
@@ -41,7 +41,7 @@ async fn period_or_default(scope: &Scope, q: &PeriodQuery) -> AppResult<(Period,
 
 /// What every page of a profile shows: the profile, its sync state and the period form.
 async fn page_base(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     scope: &Scope,
     active: &str,
@@ -182,7 +182,7 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
 }
 
 pub async fn dashboard(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     Query(q): Query<PeriodQuery>,
@@ -202,7 +202,7 @@ pub async fn dashboard(
 }
 
 pub async fn report(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     Query(q): Query<PeriodQuery>,
@@ -229,7 +229,7 @@ fn link_with(id: &str, q: &ExplorerQuery, change: impl FnOnce(&mut ExplorerQuery
 }
 
 pub async fn explorer(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
     Query(q): Query<ExplorerQuery>,
@@ -272,7 +272,7 @@ pub async fn explorer(
 }
 
 pub async fn post(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Path((id, media_id)): Path<(String, String)>,
 ) -> AppResult<Response> {

@@ -1,24 +1,24 @@
 //! The agent console: inbox with filters, one conversation with the customer's account facts,
 //! and forms for replies, notes, status, assignment and canned responses.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{categories, category_label, see_other};
 use crate::http::error::{AppError, AppResult};
-use crate::http::pages::account::require_session_csrf;
+use crate::http::guards::SignedForm;
 use crate::http::pages::app::{base, merge};
 use crate::http::session::{AuthUser, PageUser};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::store::now_unix;
 use crate::support::{desk, threads_data as meta_data, workflow};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/support/console", get(console))
         .route("/app/support/console/{id}/reply", post(reply))
@@ -43,7 +43,7 @@ struct View {
 }
 
 /// Non-agents get a plain 403 page rather than a JSON error.
-fn forbidden(state: &AppState) -> AppResult<Response> {
+fn forbidden(state: &WebState) -> AppResult<Response> {
     let html = state.templates.render(
         "error.html",
         json!({"title": "For support agents", "message": "The support console is for the ThredOps support team. To reach us, use the chat or open a ticket under Support."}),
@@ -51,7 +51,7 @@ fn forbidden(state: &AppState) -> AppResult<Response> {
     Ok((StatusCode::FORBIDDEN, html).into_response())
 }
 
-async fn context(state: &AppState, auth: &AuthUser, view: &View) -> AppResult<Value> {
+async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Value> {
     let filter = workflow::parse_filter(
         &auth.user.id,
         view.status.as_deref(),
@@ -123,7 +123,7 @@ async fn context(state: &AppState, auth: &AuthUser, view: &View) -> AppResult<Va
 }
 
 async fn render(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     view: &View,
     status: StatusCode,
@@ -134,11 +134,15 @@ async fn render(
 }
 
 async fn console(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(view): Query<View>,
 ) -> AppResult<Response> {
     if !desk::is_agent(&auth.user) {
+        // An agent without two-step sign-in is sent to set it up first.
+        if crate::services::mfa::staff_needs_enrolment(&state, &auth.user.id).await? {
+            return Ok(see_other("/settings/security"));
+        }
         return forbidden(&state);
     }
     render(&state, &auth, &view, StatusCode::OK, json!({})).await
@@ -146,7 +150,7 @@ async fn console(
 
 /// After a form: back to the conversation, or the form again with what went wrong.
 async fn settle(
-    state: &AppState,
+    state: &WebState,
     auth: &AuthUser,
     id: &str,
     result: AppResult<()>,
@@ -175,12 +179,10 @@ struct ReplyForm {
 }
 
 async fn reply(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<ReplyForm>,
+    SignedForm { auth, form }: SignedForm<ReplyForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let Ok(agent) = desk::require_agent(&auth) else {
         return forbidden(&state);
     };
@@ -200,12 +202,10 @@ struct StatusForm {
 }
 
 async fn status(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<StatusForm>,
+    SignedForm { auth, form }: SignedForm<StatusForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     if !desk::is_agent(&auth.user) {
         return forbidden(&state);
     }
@@ -233,12 +233,10 @@ struct AssignForm {
 }
 
 async fn assign(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<AssignForm>,
+    SignedForm { auth, form }: SignedForm<AssignForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     if !desk::is_agent(&auth.user) {
         return forbidden(&state);
     }
@@ -256,11 +254,9 @@ struct CannedForm {
 }
 
 async fn add_canned(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
-    Form(form): Form<CannedForm>,
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<CannedForm>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let Ok(agent) = desk::require_agent(&auth) else {
         return forbidden(&state);
     };
@@ -278,12 +274,10 @@ struct CsrfOnly {
 }
 
 async fn delete_canned(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     if !desk::is_agent(&auth.user) {
         return forbidden(&state);
     }
@@ -296,12 +290,10 @@ async fn delete_canned(
 /// "Show Threads data": the console again, with the customer's profiles beside the
 /// conversation. Recorded in the customer's access log; never kept on the page afterwards.
 async fn threads_data(
-    State(state): State<AppState>,
-    PageUser(auth): PageUser,
+    State(state): State<WebState>,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    SignedForm { auth, form: _ }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
-    require_session_csrf(&state, &auth, &form.csrf)?;
     let Ok(agent) = desk::require_agent(&auth) else {
         return forbidden(&state);
     };

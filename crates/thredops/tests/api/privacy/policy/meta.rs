@@ -18,12 +18,8 @@ on_both_backends!(
 async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
     let (user_id, profile, threads_id) =
         creator_account(&app, "meta@example.com", "meta_posts", 12).await;
-    let r = meta_callback(
-        &app,
-        "delete",
-        &signed(&app, &threads_id, chrono::Utc::now().timestamp()),
-    )
-    .await;
+    let first_issued_at = chrono::Utc::now().timestamp();
+    let r = meta_callback(&app, "delete", &signed(&app, &threads_id, first_issued_at)).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     let url = body["url"].as_str().unwrap();
@@ -63,10 +59,12 @@ async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
             && !page.contains("meta@example.com")
     );
     // A second request (nothing left) still gets its own receipt, with a different code.
+    // (Issued at another second: the very same signed request is a replay, answered with the
+    // first receipt.)
     let again: Value = meta_callback(
         &app,
         "delete",
-        &signed(&app, &threads_id, chrono::Utc::now().timestamp() - 1),
+        &signed(&app, &threads_id, first_issued_at - 1),
     )
     .await
     .json()

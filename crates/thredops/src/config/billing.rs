@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use crate::config::Secret;
+use super::Secret;
 
 /// What a plan allows; `None` means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -1,0 +1,64 @@
+//! Budgets for the chat paths anyone can reach without an account: new anonymous chats per
+//! client address, and customer messages per conversation (REST and socket share it).
+//!
+//! Kept in memory per instance, like the sign-in throttle: behind a load balancer each instance
+//! enforces them on the traffic it sees.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// The chat budgets.
+#[derive(Debug)]
+pub struct ChatThrottle {
+    new_visitors_by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    sends_by_conversation: DefaultKeyedRateLimiter<String>,
+}
+
+fn quota(burst: u32, every: Duration) -> Quota {
+    Quota::with_period(every)
+        .expect("non-zero period")
+        .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"))
+}
+
+impl Default for ChatThrottle {
+    fn default() -> Self {
+        Self {
+            // A household or office behind one address opens a few chats; a script opens
+            // hundreds. Five at once, then one a minute.
+            new_visitors_by_ip: RateLimiter::keyed(quota(5, Duration::from_secs(60))),
+            // The live socket's own pace: ten at once, then one a second.
+            sends_by_conversation: RateLimiter::keyed(quota(10, Duration::from_secs(1))),
+        }
+    }
+}
+
+fn check<K: std::hash::Hash + Eq + Clone>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Result<(), Duration> {
+    limiter
+        .check_key(key)
+        .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+}
+
+impl ChatThrottle {
+    /// Counts a new anonymous chat identity for this address; `Err` is how long to wait.
+    pub fn new_visitor(&self, ip: IpAddr) -> Result<(), Duration> {
+        check(&self.new_visitors_by_ip, &ip)
+    }
+
+    /// Counts a customer message in this conversation; `Err` is how long to wait.
+    pub fn send(&self, conversation_id: &str) -> Result<(), Duration> {
+        check(&self.sends_by_conversation, &conversation_id.to_owned())
+    }
+
+    /// Forgets keys whose budgets are full again, bounding memory.
+    pub fn shrink(&self) {
+        self.new_visitors_by_ip.retain_recent();
+        self.sends_by_conversation.retain_recent();
+    }
+}
