@@ -72,14 +72,14 @@ async fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(
-            &serde_json::json!({"email": "bench@example.com", "password": "lantern-harbour-quietly-9"}),
-        )
-        .send()
-        .await
-        .unwrap();
+    common::sign_up(
+        &client,
+        &base,
+        &dir.join("outbox"),
+        "bench@example.com",
+        "lantern-harbour-quietly-9",
+    )
+    .await;
     let page = client
         .get(format!("{base}/app/profiles"))
         .send()

@@ -13,6 +13,10 @@
 //! on PostgreSQL), `CRASH_SEED` (random). It prints the counts from the sandbox's truth and
 //! exits non-zero on any duplicate, lost post or mismatch. Method: docs/benchmarks.md.
 
+#[path = "support/common.rs"]
+#[expect(dead_code, reason = "this bench uses only the sign-up helper")]
+mod common;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -283,11 +287,14 @@ async fn main() -> Res<()> {
         i.ready(&http).await?;
     }
     let app = &instances[0];
-    let r = http
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"email": "crash@example.com", "password": PASSWORD}))
-        .send()
-        .await?;
+    let r = common::sign_up(
+        &http,
+        &app.url(""),
+        &work.join("data0").join("outbox"),
+        "crash@example.com",
+        PASSWORD,
+    )
+    .await;
     if !r.status().is_success() {
         return Err(format!("sign-up answered {}: {}", r.status(), r.text().await?).into());
     }

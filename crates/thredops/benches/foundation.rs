@@ -94,14 +94,14 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss = common::rss_mib(child.id());
 
-    let r = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(
-            &serde_json::json!({"email": "bench@example.com", "password": "lantern-harbour-quietly-9"}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = common::sign_up(
+        &client,
+        &base,
+        &dir.join("outbox"),
+        "bench@example.com",
+        "lantern-harbour-quietly-9",
+    )
+    .await;
     assert!(
         r.status().is_success(),
         "signup answered {}: {}",

@@ -8,7 +8,6 @@ use anyhow::{Context, bail};
 
 use crate::auth::ClientInfo;
 use crate::config::{Settings, ThreadsMode};
-use crate::error::AppError;
 use crate::services::{accounts, profiles};
 use crate::startup::Application;
 use crate::store::profiles::Connected;
@@ -42,19 +41,23 @@ pub async fn run(
     let client = ClientInfo {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         user_agent: "thredops demo".into(),
+        device: None,
     };
-    let user = match accounts::sign_up(&state, email, password, &client).await {
-        Ok(signed_in) => {
+    let user = match accounts::create_confirmed(&state, email, password).await {
+        Ok(Some(user)) => {
             println!("created the account {email}");
-            signed_in.user
+            user
         }
-        Err(AppError::Conflict(_)) => {
-            let signed_in = accounts::sign_in(&state, email, password, &client)
-                .await
-                .map_err(|_| anyhow::anyhow!("{email} already exists with another password"))?;
-            println!("using the existing account {email}");
-            signed_in.user
-        }
+        Ok(None) => match accounts::sign_in(&state, email, password, &client).await {
+            Ok(accounts::SignInOutcome::Session(signed_in)) => {
+                println!("using the existing account {email}");
+                signed_in.user
+            }
+            Ok(accounts::SignInOutcome::SecondFactor { .. }) => {
+                bail!("{email} has two-step sign-in on; the demo cannot sign in to it")
+            }
+            Err(_) => bail!("{email} already exists with another password"),
+        },
         Err(e) => bail!("cannot create the account: {}", e.public_message()),
     };
 

@@ -107,5 +107,16 @@ impl AppError {
     }
 }
 
+/// A storage failure inside the vault is a storage failure (503, "try again"); a value that
+/// cannot be opened is our fault (500).
+impl From<crate::crypto::VaultError> for AppError {
+    fn from(e: crate::crypto::VaultError) -> Self {
+        match e {
+            crate::crypto::VaultError::Store(e) => AppError::Store(e),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
 /// Result alias for product-area operations.
 pub type AppResult<T> = Result<T, AppError>;

@@ -99,7 +99,7 @@ impl Application {
             mailer,
             threads,
             csrf: Csrf::new(master.derive("csrf")),
-            throttle: Throttle::default(),
+            throttle: Throttle::new(master.derive("sign-in")),
             chat_throttle: Default::default(),
             keyring,
             store,

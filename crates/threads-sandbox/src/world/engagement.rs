@@ -97,6 +97,8 @@ pub struct Profile {
     pub best_weekdays: Vec<u8>,
     /// Multiplier on the best weekdays.
     pub weekday_boost: f64,
+    /// Multiplier on other Saturdays and Sundays.
+    pub weekend_factor: f64,
     /// Per-format multipliers in [`Format::ALL`] order.
     pub format_multipliers: [f64; 6],
     /// Length effect (positive favours long posts).
@@ -118,7 +120,7 @@ impl Profile {
         if self.best_weekdays.contains(&weekday) {
             m *= self.weekday_boost;
         } else if weekday >= 5 {
-            m *= 0.9;
+            m *= self.weekend_factor;
         }
         let idx = Format::ALL.iter().position(|f| *f == format).unwrap_or(0);
         m *= self.format_multipliers[idx];

@@ -46,7 +46,9 @@ pub fn default_traits(index: usize) -> CreatorTraits {
 
 /// Builds creator `index` from the world seed and traits, with history ending at `now`.
 pub fn creator(index: usize, world_seed: u64, traits: CreatorTraits, now: i64) -> Creator {
-    let seed = world_seed ^ (index as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F);
+    let seed = traits
+        .seed
+        .unwrap_or_else(|| world_seed ^ (index as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F));
     let mut rng = rng_for(seed, 0);
     let (gen_username, gen_name) = creator_names(index, seed);
     let followers = traits.followers.unwrap_or(1_000) as f64;
@@ -174,6 +176,7 @@ fn resolve_profile(traits: &CreatorTraits, rng: &mut ChaCha8Rng) -> Profile {
         hour_boost: traits.hour_boost.unwrap_or(1.3),
         best_weekdays: traits.best_weekdays.clone().unwrap_or_default(),
         weekday_boost: traits.weekday_boost.unwrap_or(1.0),
+        weekend_factor: traits.weekend_factor.unwrap_or(0.9),
         format_multipliers: Format::ALL.map(|f| {
             let default = match f {
                 Format::Image => 1.2,

@@ -46,6 +46,12 @@ pub struct CreatorTraits {
     pub gaps: Vec<Gap>,
     /// Multiplier for text length: positive favours long posts, negative short ones.
     pub length_effect: Option<f64>,
+    /// Multiplier for weekend posts that are not on `best_weekdays` (default 0.9); 1.0 makes a
+    /// creator with no weekday effect at all, as a neutral control needs.
+    pub weekend_factor: Option<f64>,
+    /// Seed of this creator's history instead of the one derived from the world seed and its
+    /// index, so a test suite can draw the same creator again, or many different ones.
+    pub seed: Option<u64>,
 }
 
 /// A period with no posts, counted back from the creator's creation time.

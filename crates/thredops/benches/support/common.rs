@@ -82,3 +82,50 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     };
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// Signs up at `base` and follows the confirmation link the server wrote to `outbox` (its data
+/// directory's `outbox` folder), which signs `client` in. Returns the confirmation's answer.
+pub async fn sign_up(
+    client: &reqwest::Client,
+    base: &str,
+    outbox: &std::path::Path,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let r = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("sign-up sent");
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::ACCEPTED,
+        "sign-up answered"
+    );
+    let marker = "/verify-email?token=";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let token = loop {
+        let found = std::fs::read_dir(outbox)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|m| m.contains(&format!("To: {email}")) && m.contains(marker));
+        if let Some(mail) = found {
+            let start = mail.find(marker).unwrap() + marker.len();
+            break mail[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>();
+        }
+        assert!(std::time::Instant::now() < deadline, "no confirmation mail");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    client
+        .post(format!("{base}/api/v1/auth/verify-email"))
+        .json(&serde_json::json!({"token": token}))
+        .send()
+        .await
+        .expect("confirmation sent")
+}

@@ -109,11 +109,18 @@ pub async fn demographics(scope: &Scope, w: &Window) -> StoreResult<Demographics
         None => None,
     };
     let mut breakdowns = Vec::new();
+    // Meta lists only the top cities, so a city's share of the listed cities overstates it: a
+    // share is always of all followers the demographics cover (the largest breakdown's total).
+    let all_followers: i64 = now
+        .values()
+        .map(|b| b.iter().map(|(_, n)| n).sum::<i64>())
+        .max()
+        .unwrap_or(0);
     for name in ["age", "gender", "country", "city"] {
         let Some(buckets) = now.get(name) else {
             continue;
         };
-        let total: i64 = buckets.iter().map(|(_, n)| n).sum();
+        let total = all_followers;
         let before: Option<HashMap<&str, i64>> = then.as_ref().map(|t| {
             t.get(name)
                 .map(|b| b.iter().map(|(v, n)| (v.as_str(), *n)).collect())

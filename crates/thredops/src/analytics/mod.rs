@@ -104,12 +104,7 @@ impl Scope {
     }
 
     async fn with_key(mut self, auth: &CurrentUser) -> AppResult<Self> {
-        self.key = self
-            .state
-            .vault
-            .existing_key(&auth.user.id)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+        self.key = self.state.vault.existing_key(&auth.user.id).await?;
         Ok(self)
     }
 

@@ -21,4 +21,6 @@ pub struct ClientInfo {
     pub ip: IpAddr,
     /// User-Agent, truncated.
     pub user_agent: String,
+    /// The device cookie, if the browser sent one (checked against an account when used).
+    pub device: Option<String>,
 }

@@ -1,10 +1,13 @@
-//! Authentication: passwords, session tokens, CSRF and throttling.
+//! Authentication: passwords, session tokens, CSRF, throttling and second factors.
 
+mod budget;
 pub mod csrf;
 mod current;
+pub mod device;
 pub mod password;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
 pub use csrf::Csrf;
 pub use current::{ClientInfo, CurrentUser};

@@ -42,8 +42,25 @@ pub const SUPPORT_CHAT: CookieSpec = CookieSpec {
     essential: true,
 };
 
+/// Marks a browser that signed in to an account before (a random value signed for that account;
+/// it names no account). Set after a full sign-in or a password reset.
+pub const DEVICE: CookieSpec = CookieSpec {
+    name: "thredops_device",
+    purpose: "Remembers that this browser signed in to your account before, so that someone else guessing your password cannot lock you out here. It holds a random value and is not a sign-in by itself.",
+    lifetime: "12 months.",
+    essential: true,
+};
+
+/// Between a right password and the second factor: which account is half signed in.
+pub const SECOND_FACTOR: CookieSpec = CookieSpec {
+    name: "thredops_2fa",
+    purpose: "Remembers, for five minutes, that you entered the right password and still need to enter your authenticator code.",
+    lifetime: "Five minutes, or until you finish signing in.",
+    essential: true,
+};
+
 /// Every cookie, for the policy page and the tracking test.
-pub const REGISTRY: &[CookieSpec] = &[SESSION, CSRF, SUPPORT_CHAT];
+pub const REGISTRY: &[CookieSpec] = &[SESSION, CSRF, SUPPORT_CHAT, DEVICE, SECOND_FACTOR];
 
 /// Cookie names and flags for this deployment.
 #[derive(Debug, Clone)]

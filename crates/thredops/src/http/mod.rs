@@ -7,6 +7,7 @@ mod deadline;
 mod download;
 pub mod error;
 pub mod guards;
+mod html_errors;
 pub mod json;
 pub mod metrics;
 mod ops;
@@ -70,6 +71,10 @@ pub fn router(state: WebState) -> Router {
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(from_fn_with_state(state.clone(), security::headers))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    html_errors::pages_answer_html,
+                ))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(from_fn_with_state(state.clone(), deadline::enforce))
                 .layer(from_fn_with_state(

@@ -73,7 +73,9 @@ async fn check(
                 .await?
         }
     };
-    let (session, user, profile) = found.ok_or(AppError::Unauthorized)?;
+    let (session, mut user, profile) = found.ok_or(AppError::Unauthorized)?;
+    // Staff powers need two-step sign-in: until it is on, a staff account acts as a user.
+    crate::services::mfa::staff_role_in_effect(state, &mut user).await?;
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
         store.touch_session(&session.id, &user.id, now).await?;
         // Use of the account keeps it out of the inactivity purge.
@@ -242,6 +244,7 @@ impl FromRequestParts<WebState> for ClientInfo {
         Ok(ClientInfo {
             ip: forwarded.unwrap_or(peer),
             user_agent,
+            device: state.cookies.read(&parts.headers, &cookies::DEVICE),
         })
     }
 }
@@ -252,6 +255,24 @@ pub fn session_cookie(state: &WebState, signed_in: &crate::services::accounts::S
         &cookies::SESSION,
         &signed_in.token,
         Some(signed_in.lifetime),
+    )
+}
+
+/// The `Set-Cookie` of the device cookie that marks this browser as known to an account.
+pub fn device_cookie(state: &WebState, device_token: &str) -> String {
+    state.cookies.set(
+        &cookies::DEVICE,
+        device_token,
+        Some(crate::auth::device::DEVICE_LIFETIME),
+    )
+}
+
+/// The `Set-Cookie` of a second-factor challenge.
+pub fn second_factor_cookie(state: &WebState, challenge: &str) -> String {
+    state.cookies.set(
+        &cookies::SECOND_FACTOR,
+        challenge,
+        Some(crate::services::mfa::CHALLENGE_LIFETIME),
     )
 }
 

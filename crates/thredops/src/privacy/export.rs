@@ -18,6 +18,8 @@ const WITHHELD: &[&str] = &[
     "token_enc",
     "state_hash",
     "token_hash",
+    "secret_enc",
+    "code_hash",
 ];
 
 /// Tables never exported: key material.

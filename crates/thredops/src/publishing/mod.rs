@@ -13,12 +13,14 @@ mod recover;
 pub mod service;
 mod slots;
 mod start;
+pub mod state;
 mod steps;
 pub mod store;
 pub mod suggest;
 pub mod when;
 
 pub use plan::retime_all;
+pub use state::PostState;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::PostState;
 use super::service::user_zone;
 use super::store::PostRecord;
 use super::{publisher, when};
@@ -20,11 +21,11 @@ pub(super) async fn resolve_time(
     profile_id: &str,
     action: Option<&str>,
     local_time: Option<&str>,
-) -> AppResult<(String, Option<String>, Option<String>, Option<i64>)> {
+) -> AppResult<(PostState, Option<String>, Option<String>, Option<i64>)> {
     let tz = user_zone(auth);
     let now = Utc::now();
     let local = match action.unwrap_or("draft") {
-        "draft" => return Ok(("draft".into(), None, None, None)),
+        "draft" => return Ok((PostState::Draft, None, None, None)),
         "schedule" => {
             let raw = local_time.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
                 AppError::field("local_time", "Choose a date and time to publish.")
@@ -52,7 +53,7 @@ pub(super) async fn resolve_time(
         ));
     }
     Ok((
-        "scheduled".into(),
+        PostState::Scheduled,
         Some(local.format("%Y-%m-%dT%H:%M").to_string()),
         Some(tz.name().to_owned()),
         Some(at.timestamp()),
@@ -83,7 +84,7 @@ pub async fn next_free_slot(
 }
 
 pub(super) async fn enqueue_if_scheduled(state: &AppState, p: &PostRecord) -> AppResult<()> {
-    if p.state != "scheduled" {
+    if p.state != PostState::Scheduled {
         return Ok(());
     }
     let at = p.scheduled_at.unwrap_or_else(now_unix);
@@ -107,7 +108,7 @@ pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
         event,
         p.scheduled_at.and_then(|t| DateTime::from_timestamp(t, 0)),
     ) {
-        ("scheduled" | "created" | "edited", Some(t)) if p.state == "scheduled" => {
+        ("scheduled" | "created" | "edited", Some(t)) if p.state == PostState::Scheduled => {
             let tz = when::zone(p.timezone.as_deref());
             format!("Scheduled for {}.", when::show(t, tz))
         }
@@ -149,7 +150,7 @@ pub(super) async fn retime(
     let (Some(local), Some(old_zone)) = (&post.local_time, &post.timezone) else {
         return Ok(None);
     };
-    if post.state != "scheduled" || zone.name() == old_zone {
+    if post.state != PostState::Scheduled || zone.name() == old_zone {
         return Ok(None);
     }
     let Some(naive) = when::parse_local(local) else {

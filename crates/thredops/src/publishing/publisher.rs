@@ -16,6 +16,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use threads_api::{MediaId, Session};
 
+use super::PostState;
+
 use super::compose::Composition;
 pub use super::progress::{PartProgress, Progress};
 use super::quota::{self, Gate};
@@ -64,10 +66,7 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
         return Ok(());
     };
     let post = start.post.clone();
-    if !matches!(
-        post.state.as_str(),
-        "scheduled" | "container_created" | "ready"
-    ) {
+    if !post.state.is_underway() {
         return Ok(());
     }
     // A run for a time the post no longer has: the run for its new time does the work.
@@ -77,7 +76,9 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
     if key_time.is_some() && key_time != post.scheduled_at {
         return Ok(());
     }
-    if post.state == "scheduled" && retimed(&state, &post, start.owner_timezone.as_deref()).await? {
+    if post.state == PostState::Scheduled
+        && retimed(&state, &post, start.owner_timezone.as_deref()).await?
+    {
         return Ok(());
     }
     let (session, content) = super::start::open(&state, &start).await?;
@@ -138,7 +139,7 @@ pub(super) async fn fail(
     reason: &str,
 ) -> Result<(), JobError> {
     let w = PublisherWrite {
-        state: "failed".into(),
+        state: PostState::Failed,
         progress: post.progress.clone(),
         failure: Some(reason.to_owned()),
         attempts: post.attempts,
@@ -156,11 +157,11 @@ impl Run<'_> {
     /// Stores the progress (and state) if nobody else wrote meanwhile.
     pub(super) async fn save(
         &mut self,
-        new_state: &str,
+        new_state: PostState,
         note: Option<String>,
     ) -> Result<bool, JobError> {
         let w = PublisherWrite {
-            state: new_state.to_owned(),
+            state: new_state,
             note,
             ..self.write()
         };
@@ -170,7 +171,7 @@ impl Run<'_> {
     /// The write of the current progress, state and attempts.
     pub(super) fn write(&self) -> PublisherWrite {
         PublisherWrite {
-            state: self.post.state.clone(),
+            state: self.post.state,
             progress: self.progress.to_json(),
             attempts: self.post.attempts,
             ..PublisherWrite::default()
@@ -197,13 +198,13 @@ impl Run<'_> {
     pub(super) async fn mark_started(
         &mut self,
         i: usize,
-        new_state: &str,
+        new_state: PostState,
     ) -> Result<Option<Outcome>, JobError> {
         let before = (self.progress.parts[i].publish_started, self.post.attempts);
         self.progress.parts[i].publish_started = Some(self.state.threads.now().timestamp());
         self.post.attempts += 1;
         let w = PublisherWrite {
-            state: new_state.to_owned(),
+            state: new_state,
             ..self.write()
         };
         let stop = if i == 0 {
@@ -367,10 +368,9 @@ impl Run<'_> {
                     |p: &PartProgress| p.media_id.is_none() && p.publish_started.is_none();
                 if self.progress.parts.first().is_some_and(unstarted) {
                     self.progress.parts[0] = PartProgress::default();
-                    self.post.state = "scheduled".into();
+                    self.post.state = PostState::Scheduled;
                 }
-                self.save(&self.post.state.clone(), Some(note.clone()))
-                    .await?;
+                self.save(self.post.state, Some(note.clone())).await?;
                 self.event("deferred", &note).await;
                 self.ctx
                     .schedule_next(crate::jobs::now_ms() + QUOTA_WAIT.as_millis() as i64);
@@ -399,7 +399,7 @@ impl Run<'_> {
             profile_id: self.post.profile_id.clone(),
         });
         let w = PublisherWrite {
-            state: "published".into(),
+            state: PostState::Published,
             media_id: root.media_id,
             permalink: root.permalink,
             published_at: Some(now_unix()),

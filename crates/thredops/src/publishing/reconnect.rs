@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::mail::Email;
 use crate::store::{StoreResult, now_unix, with_pool};
 
+use super::PostState;
 use super::store::PostRecord;
 
 /// How long before its time a post on a profile that cannot publish is warned about again.
@@ -17,7 +18,7 @@ pub const WARNED: &str = "reconnect_warned";
 
 /// The note a scheduled post gets when its profile cannot publish now.
 pub async fn note_for(state: &AppState, post: &PostRecord) -> StoreResult<Option<String>> {
-    if post.state != "scheduled" {
+    if post.state != PostState::Scheduled {
         return Ok(None);
     }
     let profile = state

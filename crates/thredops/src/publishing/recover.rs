@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use threads_api::{ContainerId, ContainerState, ErrorClass, ListQuery, MediaId};
 
+use super::PostState;
 use super::publisher::{PartProgress, Run};
 use crate::jobs::JobError;
 
@@ -58,7 +59,7 @@ pub async fn after_interruption(run: &mut Run<'_>, i: usize) -> Result<Outcome, 
         ))),
         ContainerState::Expired => {
             run.progress.parts[i] = PartProgress::default();
-            run.save("scheduled", None).await?;
+            run.save(PostState::Scheduled, None).await?;
             Ok(Outcome::Retry)
         }
         _ => on_threads(run, i).await,
@@ -104,8 +105,7 @@ async fn after_auto_publish(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobE
         Ok(None) => {
             // The call never arrived: clear the mark and publish (from a container this time).
             run.progress.parts[i].publish_started = None;
-            let state = run.post.state.clone();
-            if !run.save(&state, None).await? {
+            if !run.save(run.post.state, None).await? {
                 return Ok(Outcome::Lost);
             }
             Ok(Outcome::Retry)
@@ -178,8 +178,7 @@ pub async fn fetch_permalink(run: &mut Run<'_>, i: usize) -> Result<Outcome, Job
                 run.progress.parts[i].permalink = Some(link);
                 // The last part's permalink is stored with the post's publication.
                 let last = i + 1 == run.progress.parts.len();
-                let state = run.post.state.clone();
-                if !last && !run.save(&state, None).await? {
+                if !last && !run.save(run.post.state, None).await? {
                     return Ok(Outcome::Lost);
                 }
                 Ok(Outcome::Published)

@@ -8,6 +8,7 @@ use super::plan::{enqueue_if_scheduled, ledger, resolve_time};
 use super::store::PostRecord;
 use super::{PURPOSE, media, publisher, when};
 
+use super::PostState;
 pub use super::plan::{next_free_slot, publish_job, timeline};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -38,7 +39,7 @@ pub struct PostView {
     /// Profile.
     pub profile_id: String,
     /// State machine position.
-    pub state: String,
+    pub state: PostState,
     /// Kind label.
     pub kind: String,
     /// The composition.
@@ -161,7 +162,7 @@ pub async fn view(state: &AppState, auth: &CurrentUser, p: &PostRecord) -> AppRe
     Ok(PostView {
         id: p.id.clone(),
         profile_id: p.profile_id.clone(),
-        state: p.state.clone(),
+        state: p.state,
         kind: p.kind.clone(),
         content: open(state, p).await?,
         scheduled_at: p.scheduled_at,
@@ -293,9 +294,11 @@ pub async fn update(
 }
 
 fn editable(p: &PostRecord) -> AppResult<()> {
-    match p.state.as_str() {
-        "draft" | "scheduled" | "failed" | "cancelled" => Ok(()),
-        "published" => Err(AppError::Conflict(
+    match p.state {
+        PostState::Draft | PostState::Scheduled | PostState::Failed | PostState::Cancelled => {
+            Ok(())
+        }
+        PostState::Published => Err(AppError::Conflict(
             "This post is already published on Threads.".into(),
         )),
         _ => Err(AppError::Conflict(
@@ -359,7 +362,7 @@ pub async fn reschedule(
 pub async fn cancel(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
     let mut record = owned(state, auth, id).await?;
     editable(&record)?;
-    record.state = "cancelled".into();
+    record.state = PostState::Cancelled;
     save(state, &record, "cancelled").await?;
     view(state, auth, &record).await
 }
@@ -394,7 +397,7 @@ pub async fn duplicate(state: &AppState, auth: &CurrentUser, id: &str) -> AppRes
 /// Tries a failed post again now.
 pub async fn retry(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
     let record = owned(state, auth, id).await?;
-    if record.state != "failed" {
+    if record.state != PostState::Failed {
         return Err(AppError::Conflict(
             "Only failed posts can be retried.".into(),
         ));

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use threads_api::{ContainerBuilder, ContainerId, ContainerState, Created, ErrorClass, MediaId};
 
+use super::PostState;
 use super::compose::builder_for;
 use super::media;
 use super::progress::PartProgress;
@@ -69,7 +70,7 @@ impl Run<'_> {
                 match self.session.create_container(&container).await {
                     Ok(Created::Container(id)) => {
                         self.progress.parts[i].children.push(id.as_str().to_owned());
-                        if !self.save(&self.post.state.clone(), None).await? {
+                        if !self.save(self.post.state, None).await? {
                             return Ok(Some(Outcome::Lost));
                         }
                     }
@@ -99,7 +100,7 @@ impl Run<'_> {
         match self.session.create_container(&container).await {
             Ok(Created::Container(id)) => {
                 self.progress.parts[i].container_id = Some(id.as_str().to_owned());
-                if !self.save("container_created", None).await? {
+                if !self.save(PostState::ContainerCreated, None).await? {
                     return Ok(Some(Outcome::Lost));
                 }
                 if !items.is_empty() {
@@ -149,8 +150,8 @@ impl Run<'_> {
         }
         let mut polled = false;
         loop {
-            let was_ready = self.post.state == "ready";
-            if let Some(stop) = self.mark_started(i, "ready").await? {
+            let was_ready = self.post.state == PostState::Ready;
+            if let Some(stop) = self.mark_started(i, PostState::Ready).await? {
                 return Ok(stop);
             }
             if !was_ready && !self.is_text(i) {
@@ -207,7 +208,7 @@ impl Run<'_> {
             }
             ContainerState::Expired => {
                 self.progress.parts[i] = PartProgress::default();
-                self.save("scheduled", None).await?;
+                self.save(PostState::Scheduled, None).await?;
                 self.event(
                     "expired",
                     "Threads discarded the prepared post after 24 hours; preparing it again.",

@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use super::PostState;
 use super::quota_store::{Ask, reserve_in, settle_in};
 use crate::store::{Store, StoreResult, Tx, now_unix, with_pool, with_tx};
 
@@ -17,8 +18,8 @@ pub struct PostRecord {
     pub user_id: String,
     /// Profile it publishes on.
     pub profile_id: String,
-    /// `draft`, `scheduled`, `container_created`, `ready`, `published`, `failed`, `cancelled`.
-    pub state: String,
+    /// Where it is in its life.
+    pub state: PostState,
     /// `text`, `image`, `video`, `carousel`, with ` chain` for chains.
     pub kind: String,
     /// Sealed composition JSON.
@@ -63,7 +64,13 @@ macro_rules! post_from_row {
             id: r.try_get("id")?,
             user_id: r.try_get("user_id")?,
             profile_id: r.try_get("profile_id")?,
-            state: r.try_get("state")?,
+            state: r
+                .try_get::<String, _>("state")?
+                .parse::<super::PostState>()
+                .map_err(|e| sqlx::Error::ColumnDecode {
+                    index: "state".into(),
+                    source: Box::new(e),
+                })?,
             kind: r.try_get("kind")?,
             content_enc: r.try_get("content_enc")?,
             local_time: r.try_get("local_time")?,
@@ -92,7 +99,7 @@ macro_rules! post_update {
             "UPDATE scheduled_posts SET state = $1, progress = $2, media_id = COALESCE($3, media_id), permalink = COALESCE($4, permalink), note = $5, failure = $6, attempts = $7, published_at = COALESCE($8, published_at), acknowledged = CASE WHEN $1 = 'failed' THEN 0 ELSE acknowledged END, version = version + 1, updated_at = $9 \
              WHERE id = $10 AND version = $11",
         )
-        .bind(&$w.state)
+        .bind($w.state.as_str())
         .bind(&$w.progress)
         .bind(&$w.media_id)
         .bind(&$w.permalink)
@@ -113,7 +120,7 @@ macro_rules! post_update {
 #[derive(Debug, Clone, Default)]
 pub struct PublisherWrite {
     /// New state.
-    pub state: String,
+    pub state: PostState,
     /// New progress JSON.
     pub progress: String,
     /// Media id of the top-level post.
@@ -173,7 +180,7 @@ impl Store {
         .bind(&p.id)
         .bind(&p.user_id)
         .bind(&p.profile_id)
-        .bind(&p.state)
+        .bind(p.state.as_str())
         .bind(&p.kind)
         .bind(&p.content_enc)
         .bind(&p.local_time)
@@ -244,7 +251,7 @@ impl Store {
             "UPDATE scheduled_posts SET state = $1, kind = $2, content_enc = $3, local_time = $4, timezone = $5, scheduled_at = $6, progress = $7, note = $8, failure = $9, acknowledged = 1, version = version + 1, updated_at = $10 \
              WHERE id = $11 AND user_id = $12 AND version = $13"
         )
-        .bind(&p.state)
+        .bind(p.state.as_str())
         .bind(&p.kind)
         .bind(&p.content_enc)
         .bind(&p.local_time)

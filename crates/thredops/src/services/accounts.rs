@@ -2,14 +2,16 @@
 
 use crate::app::AppState;
 use crate::auth::password;
+use crate::auth::throttle::Attempt;
 use crate::auth::{ClientInfo, CurrentUser};
 use crate::domain::{Email, NewPassword};
 use crate::error::{AppError, AppResult};
+use crate::services::{mfa, recovery};
 use crate::store::sessions::NewSession;
 use crate::store::users::UserRecord;
 use crate::store::{StoreError, now_unix};
 
-/// A new session: the account and the `Set-Cookie` value that carries it.
+/// A new session: the account and the `Set-Cookie` values that carry it.
 #[derive(Debug)]
 pub struct SignedIn {
     /// The account.
@@ -20,19 +22,37 @@ pub struct SignedIn {
     pub token: String,
     /// How long the token is valid.
     pub lifetime: std::time::Duration,
+    /// The signed token that marks this browser as known to the account (the device cookie,
+    /// valid for [`DEVICE_LIFETIME`]).
+    pub device_token: String,
+}
+
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum SignInOutcome {
+    /// Signed in.
+    Session(SignedIn),
+    /// Two-step sign-in is on: the challenge token the code must be sent with (the
+    /// second-factor cookie, valid for [`mfa::CHALLENGE_LIFETIME`]).
+    SecondFactor {
+        /// The signed challenge.
+        challenge: String,
+    },
 }
 
 fn parse_email(input: &str) -> AppResult<Email> {
     Email::parse(input).map_err(|m| AppError::field("email", m))
 }
 
-/// Creates an account and signs it in.
+/// Registers an account whose address is not yet confirmed, and mails the link that confirms it.
+/// An address that already has an account gets the same answer (no account is revealed) and its
+/// owner is told by mail instead.
 pub async fn sign_up(
     state: &AppState,
     email: &str,
     password_text: &str,
     client: &ClientInfo,
-) -> AppResult<SignedIn> {
+) -> AppResult<()> {
     state
         .throttle
         .signup(client.ip)
@@ -40,48 +60,98 @@ pub async fn sign_up(
     let email = parse_email(email)?;
     let new_password = NewPassword::parse(password_text, Some(email.as_str()))
         .map_err(|r| AppError::field("password", r.to_string()))?;
+    // Hashed either way, so both answers take the same time.
     let hash = password::hash(new_password.expose().to_owned()).await?;
-    let user = match state.store.create_user(&email, &hash, now_unix()).await {
-        Ok(user) => user,
-        Err(StoreError::Conflict) => {
-            return Err(AppError::Conflict(
-                "An account with this email already exists. Sign in instead.".into(),
-            ));
+    match state.store.create_user(&email, &hash, now_unix()).await {
+        Ok(user) => {
+            tracing::info!(user_id = %user.id, "account created; address to confirm");
+            recovery::send_confirmation(state, &user).await
         }
-        Err(e) => return Err(e.into()),
-    };
-    tracing::info!(user_id = %user.id, "account created");
-    start_session(state, user, client).await
+        Err(StoreError::Conflict) => {
+            recovery::tell_owner_of_signup_attempt(state, &email);
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Checks credentials and starts a session. Unknown email and wrong password look the same.
+/// Creates an account with a confirmed address (the operator's demo account), or finds it.
+pub async fn create_confirmed(
+    state: &AppState,
+    email: &str,
+    password_text: &str,
+) -> AppResult<Option<UserRecord>> {
+    let email = parse_email(email)?;
+    let new_password = NewPassword::parse(password_text, Some(email.as_str()))
+        .map_err(|r| AppError::field("password", r.to_string()))?;
+    let hash = password::hash(new_password.expose().to_owned()).await?;
+    match state.store.create_user(&email, &hash, now_unix()).await {
+        Ok(user) => {
+            state.store.set_email_verified(&user.id, now_unix()).await?;
+            Ok(Some(user))
+        }
+        Err(StoreError::Conflict) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks credentials; signs in, or asks for the second factor. Unknown email and wrong password
+/// look the same, and are throttled alike (see `auth::throttle`).
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password_text: &str,
     client: &ClientInfo,
-) -> AppResult<SignedIn> {
+) -> AppResult<SignInOutcome> {
     let normalised = email.trim().to_lowercase();
-    state
-        .throttle
-        .login(client.ip, &normalised)
-        .map_err(|w| AppError::RateLimited(w.0))?;
     let user = match Email::parse(email) {
         Ok(email) => state.store.user_by_email(&email).await?,
         Err(_) => None,
     };
+    let device = match (&client.device, &user) {
+        (Some(cookie), Some(user)) => state.throttle.devices.device_of(cookie, &user.id),
+        _ => None,
+    };
+    let attempt = Attempt {
+        account: &normalised,
+        ip: client.ip,
+        device,
+    };
+    state
+        .throttle
+        .sign_in_allowed(&attempt)
+        .map_err(|w| AppError::RateLimited(w.0))?;
     let ok = password::verify(
         password_text.to_owned(),
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await?;
-    match user {
-        Some(user) if ok => start_session(state, user, client).await,
-        _ => Err(AppError::InvalidCredentials),
+    let user = match user {
+        Some(user) if ok => user,
+        _ => {
+            state.throttle.sign_in_failed(&attempt);
+            return Err(AppError::InvalidCredentials);
+        }
+    };
+    if !state.store.email_verified(&user.id).await? {
+        // Only someone with the right password learns this; they get a fresh link.
+        recovery::send_confirmation(state, &user).await?;
+        return Err(AppError::Forbidden(
+            "Please confirm your email address first: we have sent you a new link.",
+        ));
     }
+    if state.store.mfa_enabled(&user.id).await? {
+        return Ok(SignInOutcome::SecondFactor {
+            challenge: mfa::challenge(state, &user.id),
+        });
+    }
+    Ok(SignInOutcome::Session(
+        start_session(state, user, client).await?,
+    ))
 }
 
-async fn start_session(
+/// Starts a session for an account whose owner has just proved who they are.
+pub(crate) async fn start_session(
     state: &AppState,
     user: UserRecord,
     client: &ClientInfo,
@@ -105,12 +175,19 @@ async fn start_session(
     // A sign-in is activity: it resets the inactivity purge clock.
     state.store.touch_user(&user.id, now).await?;
     let token = state.keyring.issue(&user.id, &session_id, now, expires_at);
+    let device_token = device_token(state, &user.id);
     Ok(SignedIn {
         user,
         session_id,
         token,
         lifetime,
+        device_token,
     })
+}
+
+/// The signed token that marks this browser as known to the account (the device cookie).
+pub(crate) fn device_token(state: &AppState, user_id: &str) -> String {
+    state.throttle.devices.issue(user_id)
 }
 
 /// Ends the current session at once (the web layer clears the cookie).

@@ -1,4 +1,6 @@
 //! Use cases shared by the JSON API and the HTML pages.
 
 pub mod accounts;
+pub mod mfa;
 pub mod profiles;
+pub mod recovery;

@@ -162,7 +162,7 @@ pub async fn attach_profile(
         .vault
         .data_key(user_id)
         .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(AppError::from)?;
     let threads_user_id = profile.id.as_str().to_owned();
     let username = profile.username.clone().unwrap_or_default();
     let details = serde_json::json!({
@@ -350,11 +350,7 @@ pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profile
 /// Every profile of the account `user_id`, opened with that account's key. Callers other than
 /// the owner must record the access first (see `privacy::staff::record_access`).
 pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileView>> {
-    let key = state
-        .vault
-        .existing_key(user_id)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let key = state.vault.existing_key(user_id).await?;
     let mut out = Vec::new();
     for p in state.store.profiles_of(user_id).await? {
         let progress = crate::sync::progress(state, &p.id).await?;
@@ -371,11 +367,7 @@ pub async fn get(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppR
         .profile_of(&auth.user.id, profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let key = state
-        .vault
-        .existing_key(&auth.user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let key = state.vault.existing_key(&auth.user.id).await?;
     let progress = crate::sync::progress(state, &p.id).await?;
     let calls = api_calls_24h(state, &p.id).await?;
     Ok(view(key.as_ref(), &p, progress, calls))
@@ -413,14 +405,8 @@ pub async fn access_token(state: &AppState, p: &ProfileRecord) -> AppResult<Opti
     let Some(sealed) = p.token_enc.as_deref() else {
         return Ok(None);
     };
-    let key = state
-        .vault
-        .existing_key(&p.user_id)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let key = state.vault.existing_key(&p.user_id).await?;
     let Some(key) = key else { return Ok(None) };
-    let token = key
-        .open_string(purpose::TOKEN, &p.threads_user_id, sealed)
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let token = key.open_string(purpose::TOKEN, &p.threads_user_id, sealed)?;
     Ok(Some(AccessToken::new(token)))
 }

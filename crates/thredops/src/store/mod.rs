@@ -4,6 +4,7 @@
 //! pool is configured through [`with_pool!`]; dialect-specific statements live beside their
 //! portable twin and say why.
 
+pub mod account_security;
 mod account_synced;
 mod connect;
 mod data_keys;

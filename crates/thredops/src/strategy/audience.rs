@@ -85,9 +85,14 @@ pub struct Audience {
 
 /// Works out the audience timezone: the top follower country's, else the owner's.
 pub fn of(data: &Dataset) -> Audience {
-    let total: i64 = data.countries.iter().map(|c| c.1).sum();
-    let top_countries: Vec<CountryShare> = data
-        .countries
+    from_countries(&data.countries, data.user_tz, data.as_of)
+}
+
+/// The audience of follower `countries` (ISO code, followers; largest first) for an owner in
+/// `user_tz`, at `as_of`.
+pub fn from_countries(countries: &[(String, i64)], user_tz: Tz, as_of: i64) -> Audience {
+    let total: i64 = countries.iter().map(|c| c.1).sum();
+    let top_countries: Vec<CountryShare> = countries
         .iter()
         .take(5)
         .map(|(c, n)| CountryShare {
@@ -99,12 +104,12 @@ pub fn of(data: &Dataset) -> Audience {
     let from_demographics = top_countries.first().and_then(|c| country_tz(&c.country));
     let (tz, source) = match from_demographics {
         Some(tz) => (tz, "demographics"),
-        None if data.user_tz != Tz::UTC => (data.user_tz, "your timezone"),
+        None if user_tz != Tz::UTC => (user_tz, "your timezone"),
         None => (Tz::UTC, "default"),
     };
     Audience {
         timezone: tz.name().to_owned(),
-        utc_offset_hours: offset_hours(tz, data.as_of),
+        utc_offset_hours: offset_hours(tz, as_of),
         source,
         top_countries,
         tz,
@@ -129,6 +134,16 @@ pub fn local_hour(tz: Tz, at: i64) -> u32 {
         .unwrap_or_default()
         .with_timezone(&tz)
         .hour()
+}
+
+/// The local weekday (0 = Monday) of `at` in `tz`.
+pub fn local_weekday(tz: Tz, at: i64) -> usize {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .weekday()
+        .num_days_from_monday() as usize
 }
 
 #[cfg(test)]

@@ -33,11 +33,20 @@ pub struct Section {
     pub next_action: String,
 }
 
+/// Posts with settled metrics below which the overall score is not given: the performance
+/// sections would rest on a handful of posts, so a number would look more certain than it is.
+/// The same floor as the strategist's ([`analysis::MIN_POSTS`]).
+pub const MIN_SCORED_POSTS: usize = analysis::MIN_POSTS;
+
 /// A finished audit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditReport {
-    /// 0-100, the weighted mean of the sections.
-    pub score: u32,
+    /// 0-100, the weighted mean of the sections; null while there is too little data for it to
+    /// mean anything (see `score_note`).
+    pub score: Option<u32>,
+    /// Why there is no overall score yet, when there is none.
+    #[serde(default)]
+    pub score_note: Option<String>,
     /// The moment the data describes.
     pub as_of: i64,
     /// Posts stored when it ran.
@@ -88,7 +97,7 @@ pub fn run(data: &Dataset, mut step: impl FnMut(usize, usize)) -> AuditReport {
         &|| engagement_quality(&recent),
         &|| conversation(&recent),
         &|| growth(data),
-        &|| timing_fit(&strategy, &recent),
+        &|| timing_fit(&strategy, data, &recent),
         &|| links_topics(&strategy, &recent),
         &|| reliability(data, &strategy),
         &|| completeness(data),
@@ -105,8 +114,15 @@ pub fn run(data: &Dataset, mut step: impl FnMut(usize, usize)) -> AuditReport {
         .sum::<f64>()
         / f64::from(weights.max(1)))
     .round() as u32;
+    let meaningful = strategy.posts_analysed >= MIN_SCORED_POSTS;
     AuditReport {
-        score,
+        score: meaningful.then_some(score),
+        score_note: (!meaningful).then(|| {
+            format!(
+                "Not yet meaningful: a score needs at least {MIN_SCORED_POSTS} posts with settled metrics (two days old); this profile has {}. The sections below describe what there is, but their numbers rest on too few posts to grade the account.",
+                strategy.posts_analysed
+            )
+        }),
         as_of: data.as_of,
         posts: data.posts.len(),
         enough_data: strategy.enough_data,
@@ -130,7 +146,11 @@ pub fn changes(previous: &AuditReport, previous_at: i64, current: &AuditReport) 
                "delta": before.map(|b| i64::from(s.score) - i64::from(b))})
         })
         .collect();
+    let delta = previous
+        .score
+        .zip(current.score)
+        .map(|(b, a)| i64::from(a) - i64::from(b));
     json!({"previous_created_at": previous_at, "score_before": previous.score, "score_after": current.score,
-           "delta": i64::from(current.score) - i64::from(previous.score), "posts_before": previous.posts,
+           "delta": delta, "posts_before": previous.posts,
            "posts_after": current.posts, "sections": sections})
 }

@@ -72,6 +72,16 @@ pub(super) fn format_mix(r: &StrategyReport, recent: &[&Scored<'_>]) -> Section 
             s * 100.0
         ));
     }
+    // Only what the strategist itself claims (same data, same decision), never a raw split.
+    for key in ["formats", "length"] {
+        if let Some(rec) = r.get(key).filter(|x| x.status == "advice") {
+            f.push(format!(
+                "Strategist: {} ({}).",
+                rec.title,
+                rec.detail.trim_end_matches('.')
+            ));
+        }
+    }
     let next = match (&best, best_share) {
         (Some(b), Some(s)) if s < 0.2 => {
             format!("Make {} a fifth or more of your posts.", b.to_lowercase())
@@ -226,7 +236,7 @@ pub(super) fn growth(data: &Dataset) -> Section {
     )
 }
 
-pub(super) fn timing_fit(r: &StrategyReport, recent: &[&Scored<'_>]) -> Section {
+pub(super) fn timing_fit(r: &StrategyReport, data: &Dataset, recent: &[&Scored<'_>]) -> Section {
     let tz = r.audience.tz;
     let hour = |s: &&Scored<'_>| audience::local_hour(tz, s.post.posted_at);
     let best = r
@@ -246,8 +256,8 @@ pub(super) fn timing_fit(r: &StrategyReport, recent: &[&Scored<'_>]) -> Section 
                 format!(
                     "{:.0}% of recent posts went out in your best window ({:02}:00-{:02}:00 {}).",
                     share * 100.0,
-                    hours[0],
-                    (hours[0] + 3) % 24,
+                    hours.first().copied().unwrap_or(0),
+                    (hours.first().copied().unwrap_or(0) + hours.len() as u32) % 24,
                     r.audience.timezone
                 ),
                 "Schedule at least half of your posts in your best window.",
@@ -266,15 +276,54 @@ pub(super) fn timing_fit(r: &StrategyReport, recent: &[&Scored<'_>]) -> Section 
             )
         }
     };
+    let mut findings = vec![finding];
+    if let Some(days) = r.get("weekdays").filter(|w| w.status == "advice") {
+        findings.push(format!(
+            "Strategist: {} ({}).",
+            days.title,
+            days.detail.trim_end_matches('.')
+        ));
+    }
+    let cities = city_shares(data);
+    if !cities.is_empty() {
+        findings.push(format!(
+            "Largest follower cities: {} (shares of all your followers; the rest live elsewhere or were not attributed to a city).",
+            cities
+                .iter()
+                .map(|(c, s)| format!("{c} {:.0}%", s * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     section(
         "timing_fit",
         "Timing fit with the audience",
         10,
         score,
-        vec![finding],
-        json!({"audience": r.audience}),
+        findings,
+        json!({"audience": r.audience,
+               "top_cities": cities.iter().map(|(c, s)| json!({"city": c, "share_of_all_followers": round(*s, 3)})).collect::<Vec<_>>()}),
         next,
     )
+}
+
+/// The three largest follower cities with their share of ALL followers (Meta lists only larger
+/// cities, so a share of the listed cities' total would overstate every one of them).
+fn city_shares(data: &Dataset) -> Vec<(String, f64)> {
+    let from_countries: i64 = data.countries.iter().map(|c| c.1).sum();
+    let total = if from_countries > 0 {
+        from_countries
+    } else {
+        data.profile.followers.unwrap_or(0)
+    };
+    if total <= 0 {
+        return Vec::new();
+    }
+    data.cities
+        .iter()
+        .take(3)
+        .map(|(c, n)| (c.clone(), *n as f64 / total as f64))
+        .collect()
 }
 
 pub(super) fn links_topics(r: &StrategyReport, recent: &[&Scored<'_>]) -> Section {

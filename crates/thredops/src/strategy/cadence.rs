@@ -261,6 +261,7 @@ mod tests {
                 .map(|(i, f)| (format!("day{i:02}"), start + i as i64 * DAY + 7200, *f))
                 .collect(),
             countries: Vec::new(),
+            cities: Vec::new(),
             profile: ProfileFacts::default(),
             user_tz: chrono_tz::Tz::UTC,
         }

@@ -1,14 +1,47 @@
 //! What the posts are about and how they invite replies: topic tags, keywords, conversation
-//! starters, questions and links.
+//! starters, questions and links. Every group is compared within comparable length and format
+//! (see [`super::adjust`]): links only sit in text posts, and text posts are longer than captions,
+//! so a raw comparison would credit a link with a length or format effect.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::analysis::{
-    MIN_GROUP, Recommendation, Scored, comparison_json, effect_text, split, split_on,
+use super::adjust::{Adjusted, Controls};
+use super::analysis::{MIN_GROUP, Recommendation, Scored, comparison_json, effect_text};
+use super::multiple::Gate;
+use super::stats::{Comparison, median};
+
+const BOTH: Controls = Controls {
+    length: true,
+    format: true,
 };
-use super::stats::{Comparison, confidence, is_significant, median};
+
+/// The fit every content comparison of a report is made against.
+pub struct Content<'s, 'a> {
+    scored: &'s [Scored<'a>],
+    engagement: Option<Adjusted>,
+    replies: Option<Adjusted>,
+}
+
+impl<'s, 'a> Content<'s, 'a> {
+    /// Fits length, format and age once for engagement and for replies.
+    pub fn new(scored: &'s [Scored<'a>], as_of: i64) -> Self {
+        Content {
+            scored,
+            engagement: Adjusted::new(scored, BOTH, as_of, |s| s.rel),
+            replies: Adjusted::new(scored, BOTH, as_of, |s| s.rel_replies),
+        }
+    }
+
+    fn split(&self, gate: &Gate, pick: impl Fn(&Scored<'_>) -> bool) -> Option<Comparison> {
+        gate.tested(
+            self.engagement
+                .as_ref()
+                .and_then(|a| a.compare(self.scored, pick)),
+        )
+    }
+}
 
 /// A keyword must appear in at least this many posts to be judged.
 const MIN_KEYWORD_POSTS: usize = 15;
@@ -18,11 +51,12 @@ fn grouped(
     what: &str,
     scored: &[Scored<'_>],
     labels: Vec<(String, Option<Comparison>, usize)>,
+    gate: &Gate,
 ) -> Recommendation {
     let tests = labels.iter().filter(|l| l.1.is_some()).count();
     let rows: Vec<Value> = labels
         .iter()
-        .map(|(l, c, n)| json!({"label": l, "posts": n, "vs_rest": c.map(|c| comparison_json(&c, tests))}))
+        .map(|(l, c, n)| json!({"label": l, "posts": n, "vs_rest": c.map(|c| comparison_json(&c, gate))}))
         .collect();
     if tests == 0 {
         return Recommendation::not_enough(
@@ -37,11 +71,11 @@ fn grouped(
     }
     let winners: Vec<&(String, Option<Comparison>, usize)> = labels
         .iter()
-        .filter(|(_, c, _)| c.is_some_and(|c| c.lift > 1.0 && is_significant(c.p_value, tests)))
+        .filter(|(_, c, _)| c.is_some_and(|c| c.lift > 1.0 && gate.passes(c.p_value)))
         .collect();
     let losers: Vec<&str> = labels
         .iter()
-        .filter(|(_, c, _)| c.is_some_and(|c| c.lift < 1.0 && is_significant(c.p_value, tests)))
+        .filter(|(_, c, _)| c.is_some_and(|c| c.lift < 1.0 && gate.passes(c.p_value)))
         .map(|(l, _, _)| l.as_str())
         .collect();
     let best = winners.iter().max_by(|a, b| {
@@ -64,7 +98,7 @@ fn grouped(
                 }
             ),
             sample_size: scored.len(),
-            confidence: Some(confidence(c.p_value, tests)),
+            confidence: Some(gate.confidence(c.p_value)),
             expected_effect: Some(effect_text(c)),
             evidence: json!({"items": rows, "winners": winners.iter().map(|w| &w.0).collect::<Vec<_>>(), "weaker": losers}),
             experiment: (key == "topics").then(|| {
@@ -93,7 +127,8 @@ fn grouped(
 }
 
 /// Topic tags that over- or under-perform.
-pub fn topics(scored: &[Scored<'_>]) -> Recommendation {
+pub fn topics(content: &Content<'_, '_>, gate: &Gate) -> Recommendation {
+    let scored = content.scored;
     let mut tags: BTreeMap<String, usize> = BTreeMap::new();
     for s in scored {
         if let Some(t) = &s.post.topic {
@@ -103,15 +138,16 @@ pub fn topics(scored: &[Scored<'_>]) -> Recommendation {
     let labels = tags
         .into_iter()
         .map(|(t, n)| {
-            let c = split(scored, |s| s.post.topic.as_deref() == Some(t.as_str()));
+            let c = content.split(gate, |s| s.post.topic.as_deref() == Some(t.as_str()));
             (t, c, n)
         })
         .collect();
-    grouped("topics", "Topic tags", scored, labels)
+    grouped("topics", "Topic tags", scored, labels, gate)
 }
 
 /// Words in the text that go with better or worse posts.
-pub fn keywords(scored: &[Scored<'_>]) -> Recommendation {
+pub fn keywords(content: &Content<'_, '_>, gate: &Gate) -> Recommendation {
+    let scored = content.scored;
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for s in scored {
         for w in &s.post.words {
@@ -124,15 +160,16 @@ pub fn keywords(scored: &[Scored<'_>]) -> Recommendation {
         .into_iter()
         .filter(|(_, n)| *n >= MIN_KEYWORD_POSTS && *n <= cap)
         .map(|(w, n)| {
-            let c = split(scored, |s| s.post.words.iter().any(|x| x == w));
+            let c = content.split(gate, |s| s.post.words.iter().any(|x| x == w));
             (w.to_owned(), c, n)
         })
         .collect();
-    grouped("keywords", "Keywords", scored, labels)
+    grouped("keywords", "Keywords", scored, labels, gate)
 }
 
 /// Posts that start conversations, and whether questions bring replies.
-pub fn conversation(scored: &[Scored<'_>]) -> Recommendation {
+pub fn conversation(content: &Content<'_, '_>, gate: &Gate) -> Recommendation {
+    let scored = content.scored;
     let replies: Vec<f64> = scored
         .iter()
         .map(|s| s.post.replies().unwrap_or(0) as f64)
@@ -153,16 +190,21 @@ pub fn conversation(scored: &[Scored<'_>]) -> Recommendation {
                         "posted_at": s.post.posted_at, "asks_question": s.post.has_question,
                         "snippet": s.post.snippet, "permalink": s.post.permalink}))
         .collect();
-    let q = split_on(scored, |s| s.post.has_question, |s| s.rel_replies);
+    let q = gate.tested(
+        content
+            .replies
+            .as_ref()
+            .and_then(|a| a.compare(scored, |s| s.post.has_question)),
+    );
     let per_1000 = if views > 0 {
         total as f64 * 1000.0 / views as f64
     } else {
         0.0
     };
     let evidence = json!({"median_replies": median(&replies), "replies_per_1000_views": super::stats::round(per_1000, 2),
-        "total_replies": total, "starters": starters, "questions_vs_statements": q.map(|c| comparison_json(&c, 1))});
+        "total_replies": total, "starters": starters, "questions_vs_statements": q.map(|c| comparison_json(&c, gate))});
     match q {
-        Some(c) if c.lift > 1.0 && is_significant(c.p_value, 1) => Recommendation {
+        Some(c) if c.lift > 1.0 && gate.passes(c.p_value) => Recommendation {
             key: "conversation",
             status: "advice",
             title: "End more posts with a question".into(),
@@ -171,7 +213,7 @@ pub fn conversation(scored: &[Scored<'_>]) -> Recommendation {
                 c.n_a, c.lift, c.ci_low, c.ci_high
             ),
             sample_size: scored.len(),
-            confidence: Some(confidence(c.p_value, 1)),
+            confidence: Some(gate.confidence(c.p_value)),
             expected_effect: Some(format!("about {:.1}x the replies", c.lift)),
             evidence,
             experiment: Some(
@@ -185,10 +227,10 @@ pub fn conversation(scored: &[Scored<'_>]) -> Recommendation {
             detail: format!(
                 "Questions do not bring clearly more replies here ({:.1}x, {}). Your top posts by replies are listed as models.",
                 c.lift,
-                confidence(c.p_value, 1)
+                gate.confidence(c.p_value)
             ),
             sample_size: scored.len(),
-            confidence: Some(confidence(c.p_value, 1)),
+            confidence: Some(gate.confidence(c.p_value)),
             expected_effect: None,
             evidence,
             experiment: None,
@@ -202,9 +244,10 @@ pub fn conversation(scored: &[Scored<'_>]) -> Recommendation {
     }
 }
 
-/// Whether posts with links do better or worse.
-pub fn links(scored: &[Scored<'_>]) -> Recommendation {
-    match split(scored, |s| s.post.link_count > 0) {
+/// Whether posts with links do better or worse than posts of the same format and length.
+pub fn links(content: &Content<'_, '_>, gate: &Gate) -> Recommendation {
+    let scored = content.scored;
+    match content.split(gate, |s| s.post.link_count > 0) {
         None => Recommendation::not_enough(
             "links",
             "Links",
@@ -212,7 +255,7 @@ pub fn links(scored: &[Scored<'_>]) -> Recommendation {
             scored.len(),
         ),
         Some(c) => {
-            let sig = is_significant(c.p_value, 1);
+            let sig = gate.passes(c.p_value);
             let (status, title) = match (sig, c.lift < 1.0) {
                 (true, true) => (
                     "advice",
@@ -225,12 +268,15 @@ pub fn links(scored: &[Scored<'_>]) -> Recommendation {
                 key: "links",
                 status,
                 title,
-                detail: format!("{} posts with a link got {}.", c.n_a, effect_text(&c)),
+                detail: format!(
+                    "{} posts with a link got {:.1}x the engagement of posts of the same format and length without one (95% CI {:.1}-{:.1}x).",
+                    c.n_a, c.lift, c.ci_low, c.ci_high
+                ),
                 sample_size: c.n_a + c.n_b,
-                confidence: Some(confidence(c.p_value, 1)),
+                confidence: Some(gate.confidence(c.p_value)),
                 expected_effect: (sig && c.lift < 1.0)
                     .then(|| format!("about {:.1}x the engagement without the link", 1.0 / c.lift)),
-                evidence: json!({"comparison": comparison_json(&c, 1)}),
+                evidence: json!({"comparison": comparison_json(&c, gate)}),
                 experiment: None,
             }
         }

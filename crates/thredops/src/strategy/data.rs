@@ -127,8 +127,12 @@ pub struct Dataset {
     pub posts: Vec<PostFacts>,
     /// Daily follower counts: (day, taken_at, followers), oldest first.
     pub followers: Vec<(String, i64, i64)>,
-    /// Latest audience countries: (ISO code, followers), largest first.
+    /// Latest audience countries: (ISO code, followers), largest first. They cover every
+    /// follower, so their sum is the audience the shares below are of.
     pub countries: Vec<(String, i64)>,
+    /// Latest audience cities: (name, followers), largest first. Meta lists only the larger
+    /// cities, so they cover part of the audience.
+    pub cities: Vec<(String, i64)>,
     /// The profile.
     pub profile: ProfileFacts,
     /// The owner's timezone (UTC when unset or unknown).
@@ -230,7 +234,8 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         });
     }
     let followers = follower_days(state, &profile.id).await?;
-    let countries = latest_countries(state, profile, key.as_ref()).await?;
+    let countries = latest_breakdown(state, profile, key.as_ref(), "country").await?;
+    let cities = latest_breakdown(state, profile, key.as_ref(), "city").await?;
     let details: serde_json::Value = match (&key, &profile.profile_enc) {
         (Some(k), Some(sealed)) => k
             .open_string(purpose::PROFILE, &profile.threads_user_id, sealed)
@@ -252,6 +257,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         posts,
         followers,
         countries,
+        cities,
         profile: ProfileFacts {
             has_name: filled("name"),
             has_bio: filled("biography"),
@@ -296,16 +302,36 @@ async fn follower_days(state: &AppState, profile_id: &str) -> AppResult<Vec<(Str
     Ok(rows)
 }
 
-async fn latest_countries(
+/// The audience of `profile` for an owner in `tz` at `at`, from its latest follower countries
+/// (what suggested times fall back to when no time of its own stands out).
+pub async fn audience(
+    state: &AppState,
+    profile: &ProfileRecord,
+    tz: Tz,
+    at: i64,
+) -> AppResult<super::audience::Audience> {
+    let key = state
+        .vault
+        .existing_key(&profile.user_id)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("data key: {e}")))?;
+    let countries = latest_breakdown(state, profile, key.as_ref(), "country").await?;
+    Ok(super::audience::from_countries(&countries, tz, at))
+}
+
+/// The latest demographic `breakdown` ("country" or "city"): (value, followers), largest first.
+async fn latest_breakdown(
     state: &AppState,
     profile: &ProfileRecord,
     key: Option<&crate::crypto::DataKey>,
+    breakdown: &str,
 ) -> AppResult<Vec<(String, i64)>> {
     let row: Option<(String, Vec<u8>)> = with_pool!(state.store, |p| async {
         match sqlx::query(
-            "SELECT day, payload_enc FROM demographic_snapshots WHERE profile_id = $1 AND breakdown = 'country' ORDER BY day DESC LIMIT 1",
+            "SELECT day, payload_enc FROM demographic_snapshots WHERE profile_id = $1 AND breakdown = $2 ORDER BY day DESC LIMIT 1",
         )
         .bind(&profile.id)
+        .bind(breakdown)
         .fetch_optional(p)
         .await?
         {
@@ -318,7 +344,7 @@ async fn latest_countries(
     let (Some((day, sealed)), Some(key)) = (row, key) else {
         return Ok(Vec::new());
     };
-    let subject = format!("{}/{day}/country", profile.id);
+    let subject = format!("{}/{day}/{breakdown}", profile.id);
     let payload: serde_json::Value = key
         .open_string(DEMOGRAPHICS_PURPOSE, &subject, &sealed)
         .ok()

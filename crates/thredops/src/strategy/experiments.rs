@@ -231,7 +231,9 @@ pub fn evaluate(data: &Dataset, spec: &Spec, starts_at: i64, ends_at: i64, now: 
     };
     out["verdict"] = json!(verdict);
     out["summary"] = json!(summary);
-    out["comparison"] = cmp.map_or(Value::Null, |c| comparison_json(&c, 1));
+    out["comparison"] = cmp.map_or(Value::Null, |c| {
+        comparison_json(&c, &super::multiple::Gate::new(vec![c.p_value]))
+    });
     out
 }
 

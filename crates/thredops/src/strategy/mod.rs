@@ -1,10 +1,13 @@
 //! AI Strategist and Deep Audit: advice and a scored audit that cite the creator's own numbers.
 //!
-//! `data` loads and opens a profile's history; `analysis`, `content` and `cadence` turn it into
-//! recommendations with evidence; `report` assembles them with a weekly plan; `audit` scores the
+//! `data` loads and opens a profile's history; `analysis`, `timing`, `formats`, `content` and
+//! `cadence` turn it into recommendations with evidence, comparing content groups within
+//! comparable length and format (`adjust`) and deciding every finding under one
+//! multiple-comparison control over all the report's tests (`multiple`); `report` assembles them with a weekly plan; `audit` scores the
 //! account; `experiments` tracks tests; `llm` optionally phrases the findings. Everything here is
 //! computed from stored data, so the same data gives the same answer.
 
+pub mod adjust;
 pub mod analysis;
 pub mod audience;
 pub mod audit;
@@ -15,10 +18,12 @@ pub mod data;
 pub mod experiments;
 pub mod formats;
 pub mod llm;
+pub mod multiple;
 pub mod report;
 pub mod service;
 pub mod stats;
 pub mod store;
+pub mod timing;
 
 use serde::Deserialize;
 use serde_json::json;
@@ -137,7 +142,7 @@ async fn audit_once(
     }
     let json = serde_json::to_string(&report).map_err(retry)?;
     let sealed = key.seal(AUDIT_PURPOSE, &row.id, json.as_bytes());
-    st.finish_audit(&row.id, i64::from(report.score), &sealed, now_unix())
+    st.finish_audit(&row.id, report.score.map(i64::from), &sealed, now_unix())
         .await
         .map_err(retry)?;
     Ok(())

@@ -4,12 +4,14 @@ use chrono::{Datelike, Duration, TimeZone};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::analysis::{self, MIN_POSTS, Recommendation, WINDOW_HOURS};
+use super::analysis::{self, MIN_POSTS, Recommendation, Scored};
 use super::audience::{self, Audience};
 use super::cadence::{self, Cadence};
-use super::content;
+use super::content::{self, Content};
 use super::data::Dataset;
 use super::formats;
+use super::multiple::Gate;
+use super::timing;
 
 /// Everything the strategist says about a profile.
 #[derive(Debug, Clone, Serialize)]
@@ -30,8 +32,33 @@ pub struct StrategyReport {
     pub audience: Audience,
     /// Posting rhythm.
     pub cadence: Cadence,
+    /// Statistical tests the report made; every finding is corrected for all of them.
+    pub tests: usize,
     /// Advice, strongest first.
     pub recommendations: Vec<Recommendation>,
+}
+
+/// Every analysis of a report, deciding significance with `gate`.
+fn analyse(
+    data: &Dataset,
+    scored: &[Scored<'_>],
+    audience: &Audience,
+    cadence: &Cadence,
+    gate: &Gate,
+) -> Vec<Recommendation> {
+    let content = Content::new(scored, data.as_of);
+    vec![
+        timing::timing(scored, audience, data.user_tz, data.as_of, gate),
+        timing::weekdays(scored, audience, gate),
+        formats::formats(scored, data.as_of, gate),
+        formats::lengths(scored, data.as_of, gate),
+        content::topics(&content, gate),
+        content::keywords(&content, gate),
+        cadence::advice(data, cadence),
+        content::conversation(&content, gate),
+        content::links(&content, gate),
+        cadence::follower_jumps(data),
+    ]
 }
 
 /// Runs every analysis over `data`.
@@ -40,20 +67,19 @@ pub fn build(data: &Dataset) -> StrategyReport {
     let audience = audience::of(data);
     let cadence = cadence::measure(data);
     let enough = scored.len() >= MIN_POSTS;
-    let mut recommendations = if enough {
-        vec![
-            analysis::timing(&scored, &audience, data.user_tz, data.as_of),
-            formats::formats(&scored),
-            formats::lengths(&scored),
-            content::topics(&scored),
-            content::keywords(&scored),
-            cadence::advice(data, &cadence),
-            content::conversation(&scored),
-            content::links(&scored),
-            cadence::follower_jumps(data),
-        ]
+    // Two passes: the first only collects every p-value the analyses compute, the second
+    // decides each finding against all of them (so the decision cannot depend on which tests
+    // happened to be significant).
+    let (mut recommendations, tests) = if enough {
+        let first = Gate::collecting();
+        analyse(data, &scored, &audience, &cadence, &first);
+        let gate = Gate::new(first.into_seen());
+        (
+            analyse(data, &scored, &audience, &cadence, &gate),
+            gate.tests(),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), 0)
     };
     // Advice first, then findings of no effect, then what lacks data; stable within each.
     recommendations.sort_by_key(|r| match r.status {
@@ -85,6 +111,7 @@ pub fn build(data: &Dataset) -> StrategyReport {
         posts_analysed: scored.len(),
         audience,
         cadence,
+        tests,
         recommendations,
     }
 }
@@ -100,9 +127,18 @@ impl StrategyReport {
 /// pre-fill (`composer_prefill`: scheduled time, media type, topic tag, a prompt).
 pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) -> Value {
     let timing = report.get("timing").filter(|r| r.status == "advice");
-    let start_hour = timing
-        .and_then(|t| t.evidence["best_window"]["start_hour"].as_u64())
-        .unwrap_or(18) as u32;
+    // Slots go to the hours of the advised window (only hours that beat the rest on their own);
+    // without one, to early evening.
+    let hours: Vec<u32> = timing
+        .and_then(|t| t.evidence["best_window"]["hours"].as_array())
+        .map(|h| {
+            h.iter()
+                .filter_map(|h| h.as_u64())
+                .map(|h| h as u32)
+                .collect()
+        })
+        .filter(|h: &Vec<u32>| !h.is_empty())
+        .unwrap_or_else(|| vec![18, 19]);
     let formats = report.get("formats");
     let best_format = formats.and_then(|f| f.evidence["best"].as_str());
     let worst_format = formats.and_then(|f| f.evidence["worst"].as_str());
@@ -160,10 +196,12 @@ pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) ->
         .with_timezone(&atz)
         .date_naive();
     let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    let days = plan_days(report, posts);
+    let best_days = !day_list(report, "best").is_empty();
     let mut slots = Vec::new();
     for (n, format) in slots_formats.iter().enumerate() {
-        let day = monday + Duration::days((n * 7 / posts) as i64);
-        let hour = start_hour + (n as u32 % WINDOW_HOURS.min(2));
+        let day = monday + Duration::days(days[n]);
+        let hour = hours[n % hours.len()];
         let local = day.and_hms_opt(hour % 24, 0, 0).unwrap_or_default();
         let at = atz
             .from_local_datetime(&local)
@@ -183,7 +221,7 @@ pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) ->
             "media_type": format,
             "topic_tag": topic,
             "ask_question": ask,
-            "why": slot_reason(timing.is_some(), Some(format.as_str()) == best_format, ask),
+            "why": slot_reason(timing.is_some(), best_days && day_list(report, "best").contains(&days[n]), Some(format.as_str()) == best_format, ask),
         }));
     }
     let mut counts = std::collections::BTreeMap::new();
@@ -204,13 +242,43 @@ pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) ->
     })
 }
 
-fn slot_reason(timing: bool, best_format: bool, ask: bool) -> String {
+/// Weekdays (0 = Monday) the weekday advice lists under `which` ("best" or "weaker").
+fn day_list(report: &StrategyReport, which: &str) -> Vec<i64> {
+    report
+        .get("weekdays")
+        .filter(|r| r.status == "advice")
+        .and_then(|r| r.evidence[which].as_array())
+        .map(|d| d.iter().filter_map(serde_json::Value::as_i64).collect())
+        .unwrap_or_default()
+}
+
+/// The day of the week (0 = Monday) of each of `posts` slots, in order: every clearly better
+/// weekday first gets a slot, the rest spread evenly over the days that are not clearly worse.
+fn plan_days(report: &StrategyReport, posts: usize) -> Vec<i64> {
+    let (best, weaker) = (day_list(report, "best"), day_list(report, "weaker"));
+    let mut days: Vec<i64> = best.iter().copied().take(posts).collect();
+    let mut others: Vec<i64> = (0..7)
+        .filter(|d| !best.contains(d) && !weaker.contains(d))
+        .collect();
+    if others.is_empty() {
+        others = (0..7).collect();
+    }
+    let remaining = posts - days.len();
+    days.extend((0..remaining).map(|j| others[j * others.len() / remaining.max(1)]));
+    days.sort_unstable();
+    days
+}
+
+fn slot_reason(timing: bool, best_day: bool, best_format: bool, ask: bool) -> String {
     let mut why = Vec::new();
     why.push(if timing {
         "your best window for your audience"
     } else {
         "early evening for your audience (no clear best time yet)"
     });
+    if best_day {
+        why.push("your best day of the week");
+    }
     if best_format {
         why.push("your best-performing format");
     }

@@ -111,7 +111,7 @@ impl StrategyStore<'_> {
     pub async fn finish_audit(
         &self,
         id: &str,
-        score: i64,
+        score: Option<i64>,
         report_enc: &[u8],
         now: i64,
     ) -> StoreResult<()> {

@@ -21,7 +21,50 @@ on_both_backends!(
     period_comparison_is_exact_across_dst_and_month_ends,
     heatmap_cells_match_a_hand_computed_fixture,
     csv_exports_equal_json_exports_for_every_table,
+    city_shares_are_shares_of_all_followers,
 );
+
+/// Meta lists only the top cities: their shares are of all followers, so they add up to less
+/// than the countries' (which cover everyone) and never to a misleading 100 %.
+async fn city_shares_are_shares_of_all_followers(app: TestApp) {
+    app.signup("cities@example.com", PASSWORD).await;
+    let c = creator(&app, "cities_posts", 30, 5_000);
+    let id = connect(&app, c.user_id).await;
+    wait_for_backfill(&app, &id).await;
+    let demo = json_of(
+        &app,
+        &format!("/api/v1/profiles/{id}/analytics/demographics?period=all"),
+    )
+    .await;
+    let breakdown = |name: &str| {
+        demo["demographics"]["breakdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["breakdown"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {demo}"))
+            .clone()
+    };
+    let total = |b: &Value, field: &str| -> f64 {
+        b["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[field].as_f64().unwrap())
+            .sum()
+    };
+    let (age, city) = (breakdown("age"), breakdown("city"));
+    let everyone = total(&age, "followers");
+    assert!((total(&age, "share") - 100.0).abs() < 0.1, "{age}");
+    for x in city["buckets"].as_array().unwrap() {
+        let expected = x["followers"].as_f64().unwrap() * 100.0 / everyone;
+        assert!(
+            (x["share"].as_f64().unwrap() - expected).abs() < 0.01,
+            "{x} of {everyone}"
+        );
+    }
+    assert!(total(&city, "share") < 100.0, "{city}");
+}
 
 pub(crate) async fn json_of(app: &TestApp, path: &str) -> Value {
     let r = app.get(path).await;

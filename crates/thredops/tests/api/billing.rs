@@ -66,10 +66,7 @@ pub fn now() -> i64 {
 
 /// Signs up and returns the user's id.
 pub async fn sign_up(app: &TestApp, email: &str) -> String {
-    assert_eq!(
-        app.signup(email, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
+    assert_eq!(app.signup(email, PASSWORD).await.status(), StatusCode::OK);
     with_pool!(app.state.store, |p| sqlx::query_scalar::<_, String>(
         "SELECT id FROM users WHERE email = $1"
     )

@@ -94,7 +94,17 @@ async fn forms_need_their_token(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.status(), StatusCode::OK);
+    let mail = app
+        .next_mail("di@example.com", "Confirm your ThredOps address", 0)
+        .await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/verify-email",
+            &json!({"token": crate::helpers::link_token(&mail, "/verify-email")}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
 
     // Signed in: logout needs the session's token.
     let r = app

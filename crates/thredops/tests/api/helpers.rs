@@ -136,14 +136,52 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Signs up through the API and follows the confirmation link mailed to `email`, which
+    /// signs in: the answer of that confirmation (200 with the account).
     pub async fn signup(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json(
-            "/api/v1/auth/signup",
-            &serde_json::json!({"email": email, "password": password}),
-        )
-        .await
+        sign_up_with(self, &self.client, email, password).await
     }
 
+    /// Mail in the outbox to `to` whose subject contains `subject`, oldest first.
+    pub fn mails(&self, to: &str, subject: &str) -> Vec<String> {
+        mails(&self.state, to, subject)
+    }
+
+    /// Waits (at most 10 s) until there are more than `seen` such mails and returns the newest.
+    /// Account mail is sent after the answer, so it may land a moment later.
+    pub async fn next_mail(&self, to: &str, subject: &str, seen: usize) -> String {
+        next_mail(&self.state, to, subject, seen).await
+    }
+}
+
+/// [`TestApp::mails`] of any app's state.
+pub fn mails(state: &AppState, to: &str, subject: &str) -> Vec<String> {
+    state
+        .mailer
+        .outbox_messages()
+        .into_iter()
+        .filter(|m| {
+            m.lines()
+                .any(|l| l.eq_ignore_ascii_case(&format!("To: {to}")))
+                && m.lines()
+                    .any(|l| l.starts_with("Subject: ") && l.contains(subject))
+        })
+        .collect()
+}
+
+/// [`TestApp::next_mail`] of any app's state.
+pub async fn next_mail(state: &AppState, to: &str, subject: &str, seen: usize) -> String {
+    for _ in 0..200 {
+        let mut found = mails(state, to, subject);
+        if found.len() > seen {
+            return found.pop().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no mail to {to} about {subject:?}");
+}
+
+impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.post_json(
             "/api/v1/auth/login",
@@ -156,6 +194,94 @@ impl TestApp {
     pub fn new_client(&self) -> reqwest::Client {
         client()
     }
+}
+
+/// The token of the link to `path` in a mail.
+pub fn link_token(mail: &str, path: &str) -> String {
+    let marker = format!("{path}?token=");
+    let start = mail
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {path} link in {mail}"))
+        + marker.len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Signs up with `client` through the API, then confirms the address from the mailed link
+/// (which signs that client in). Returns the confirmation's answer.
+pub async fn sign_up_with(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    sign_up_at(&app.state, &app.address, client, email, password).await
+}
+
+/// [`sign_up_with`] for a server at `address` with state `state`.
+pub async fn sign_up_at(
+    state: &AppState,
+    address: &str,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let to = email.trim().to_lowercase();
+    let seen = mails(state, &to, "Confirm your ThredOps address").len();
+    let r = client
+        .post(format!("{address}/api/v1/auth/signup"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("request sent");
+    if r.status() != reqwest::StatusCode::ACCEPTED {
+        return r;
+    }
+    let mail = next_mail(state, &to, "Confirm your ThredOps address", seen).await;
+    client
+        .post(format!("{address}/api/v1/auth/verify-email"))
+        .json(&serde_json::json!({"token": link_token(&mail, "/verify-email")}))
+        .send()
+        .await
+        .expect("request sent")
+}
+
+/// Turns on two-step sign-in for `client`'s account through the API; returns the secret so the
+/// test can make codes. Staff roles need this before their tools work.
+pub async fn enrol_totp(app: &TestApp, client: &reqwest::Client) -> thredops::auth::totp::Secret {
+    let r = client
+        .post(app.url("/api/v1/auth/mfa/totp"))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let base32 = body["secret"].as_str().unwrap();
+    let secret = thredops::auth::totp::Secret::from_bytes(
+        data_encoding::BASE32_NOPAD
+            .decode(base32.as_bytes())
+            .unwrap(),
+    );
+    let r = client
+        .post(app.url("/api/v1/auth/mfa/totp/confirm"))
+        .json(&serde_json::json!({"code": current_code(&secret)}))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::OK,
+        "{}",
+        r.text().await.unwrap()
+    );
+    secret
+}
+
+/// The authenticator code of this moment.
+pub fn current_code(secret: &thredops::auth::totp::Secret) -> String {
+    secret.code_at_step(chrono::Utc::now().timestamp() / thredops::auth::totp::STEP_SECS)
 }
 
 pub fn client() -> reqwest::Client {

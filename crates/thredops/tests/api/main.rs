@@ -14,10 +14,12 @@ mod pages;
 mod privacy;
 mod profiles;
 mod publishing;
+mod recovery;
 mod resume;
 mod strategy;
 mod support;
 mod sync;
+mod throttling;
 mod tokens;
 
 /// Presses "Sync now" for a profile and waits for the sync to finish.

@@ -11,7 +11,61 @@ on_both_backends!(
     bad_sign_in_shows_the_form_again_with_the_email_kept,
     settings_list_devices_and_change_the_password,
     policy_pages_are_served_from_the_app,
+    page_routes_answer_errors_as_pages,
 );
+
+/// What a browser gets for a page request that fails: HTML with the right status, never JSON.
+async fn page_routes_answer_errors_as_pages(app: TestApp) {
+    assert_eq!(
+        app.signup("err@example.com", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let page = |path: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .get(app.url(path))
+                .header("accept", "text/html,application/xhtml+xml")
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (status, kind, r.text().await.unwrap())
+        }
+    };
+    for path in [
+        "/app/profiles/no-such-profile",
+        "/app/nowhere",
+        "/app/schedule/posts/nope",
+    ] {
+        let (status, kind, body) = page(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        assert!(
+            body.contains("<h1>") && !body.contains("\"error\""),
+            "{path}: {body}"
+        );
+    }
+    // The API keeps its JSON.
+    let api = app.get("/api/v1/profiles/no-such-profile").await;
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert!(
+        api.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    // A database that stops answering: a page that says so, with the same status.
+    app.state.store.close().await;
+    let (status, kind, body) = page("/app/profiles").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(body.contains("briefly unavailable"), "{body}");
+}
 
 fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
@@ -31,6 +85,26 @@ async fn a_visitor_signs_up_through_the_forms_and_lands_in_the_app(app: TestApp)
             ("password", "tidal-marmot-lantern"),
             ("csrf", &csrf_in(&form)),
         ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Check your email"));
+    // The mailed link opens a page whose button confirms the address and signs in.
+    let mail = app
+        .next_mail("bo@example.com", "Confirm your ThredOps address", 0)
+        .await;
+    let token = crate::helpers::link_token(&mail, "/verify-email");
+    let page = app
+        .get(&format!("/verify-email?token={token}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url("/verify-email"))
+        .form(&[("token", token.as_str()), ("csrf", &csrf_in(&page))])
         .send()
         .await
         .unwrap();

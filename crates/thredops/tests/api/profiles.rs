@@ -114,12 +114,7 @@ async fn a_forged_reused_or_expired_state_is_refused_before_any_exchange(app: Te
     );
     // A state minted for another user does not work for this one.
     let other = app.new_client();
-    other
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&serde_json::json!({"email": "fay@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    crate::helpers::sign_up_with(&app, &other, "fay@example.com", PASSWORD).await;
     let (_, consent) = start_connect(&app, &other).await;
     let callback = decide(&app, &other, &consent, c.user_id, "allow").await;
     assert_eq!(
@@ -178,12 +173,7 @@ async fn one_threads_profile_cannot_join_two_accounts(app: TestApp) {
     let c = creator(&app, "gus_posts", 5, 50);
     let first = connect(&app, c.user_id).await;
     let other = app.new_client();
-    other
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&serde_json::json!({"email": "hal@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    crate::helpers::sign_up_with(&app, &other, "hal@example.com", PASSWORD).await;
     let r = connect::connect_as(&app, &other, c.user_id).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(
@@ -217,12 +207,7 @@ async fn other_users_profiles_are_not_found(app: TestApp) {
     let c = creator(&app, "ike_posts", 5, 50);
     let id = connect(&app, c.user_id).await;
     let other = app.new_client();
-    other
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&serde_json::json!({"email": "jo@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    crate::helpers::sign_up_with(&app, &other, "jo@example.com", PASSWORD).await;
     for path in [
         format!("/api/v1/profiles/{id}"),
         format!("/app/profiles/{id}"),

@@ -3,6 +3,7 @@
 mod audits;
 mod bench;
 mod llm;
+mod planted;
 mod strategist;
 
 use serde_json::Value;

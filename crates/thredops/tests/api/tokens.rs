@@ -19,13 +19,8 @@ const PASSWORD: &str = "tidal-marmot-lantern";
 
 /// Signs up and returns the raw session token from `Set-Cookie`.
 async fn token_for(app: &TestApp, email: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = crate::helpers::sign_up_with(app, &reqwest::Client::new(), email, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
     cookie
         .split(';')

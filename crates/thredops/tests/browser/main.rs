@@ -26,6 +26,7 @@ mod publishing_support;
 mod driver;
 mod setup;
 
+mod accounts;
 mod analytics;
 mod privacy;
 mod publishing;

@@ -72,6 +72,16 @@ impl Journey {
         self.fill("#password", PASSWORD).await;
         self.step("signup-filled").await;
         self.click("form button[type=submit]").await;
+        self.wait_for_text("Check your email").await;
+        self.step("signup-check-email").await;
+        // The link in the confirmation mail opens a page whose button confirms and signs in.
+        let mail = self
+            .app
+            .next_mail(email, "Confirm your ThredOps address", 0)
+            .await;
+        let token = crate::helpers::link_token(&mail, "/verify-email");
+        self.open(&format!("/verify-email?token={token}")).await;
+        self.click("form button[type=submit]").await;
         self.wait_for_text("Welcome to ThredOps").await;
         self.step("dashboard").await;
         assert!(

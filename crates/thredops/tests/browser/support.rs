@@ -32,19 +32,16 @@ impl Desk {
             .cookie_provider(jar.clone())
             .build()
             .unwrap();
-        let r = http
-            .post(app.url("/api/v1/auth/signup"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        let r = crate::helpers::sign_up_with(app, &http, email, PASSWORD).await;
+        assert_eq!(r.status(), 200);
         let email = Email::parse(email).unwrap();
         app.state
             .store
             .set_role(&email, Role::Support)
             .await
             .unwrap();
+        // Staff tools need two-step sign-in.
+        crate::helpers::enrol_totp(app, &http).await;
         let cookies = jar.cookies(&app.address.parse().unwrap()).unwrap();
         let url = app
             .url("/api/v1/support/console/socket")

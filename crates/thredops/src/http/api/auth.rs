@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use super::registry::{Endpoint, boolean, integer, object, string};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
-use crate::http::session::{AuthUser, ClientInfo, clear_session_cookie, session_cookie};
+use crate::http::session::{
+    AuthUser, ClientInfo, clear_session_cookie, device_cookie, second_factor_cookie, session_cookie,
+};
 use crate::http::state::WebState;
 use crate::services::accounts;
 use crate::store::now_unix;
@@ -26,28 +28,33 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(
             Method::POST,
             "/api/v1/auth/signup",
-            "Create an account and sign in",
+            "Create an account (confirmed through a mailed link)",
             signup,
         )
         .tag("auth")
         .body(credentials.clone())
         .response(
-            201,
-            "Account created; the session cookie is set",
-            Some(user_schema()),
+            202,
+            "Check your email. The same answer whether or not the address already has an account (its owner is told by mail).",
+            Some(super::recovery::message_schema()),
         )
-        .response(409, "An account with this email exists", None)
         .response(429, "Too many attempts from this address", None),
         Endpoint::new(Method::POST, "/api/v1/auth/login", "Sign in", login)
             .tag("auth")
             .body(credentials)
             .response(
                 200,
-                "Signed in; the session cookie is set",
+                "Signed in; the session and device cookies are set",
                 Some(user_schema()),
             )
+            .response(
+                202,
+                "Password right; two-step sign-in is on: send a code to /api/v1/auth/mfa/verify (the challenge cookie is set)",
+                Some(object(&[("second_factor_required", boolean())], &["second_factor_required"])),
+            )
             .response(401, "Email or password incorrect", None)
-            .response(429, "Too many attempts", None),
+            .response(403, "Address not yet confirmed; a new link was mailed", None)
+            .response(429, "Too many failed attempts (see docs/security.md, sign-in throttling)", None),
         Endpoint::new(
             Method::POST,
             "/api/v1/auth/logout",
@@ -100,7 +107,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-fn user_schema() -> Value {
+pub(super) fn user_schema() -> Value {
     object(
         &[
             ("id", string()),
@@ -141,7 +148,7 @@ struct PasswordChange {
 }
 
 #[derive(Serialize)]
-struct UserView {
+pub(super) struct UserView {
     id: String,
     email: String,
     role: &'static str,
@@ -174,11 +181,9 @@ async fn signup(
     client: ClientInfo,
     ApiJson(body): ApiJson<Credentials>,
 ) -> AppResult<Response> {
-    let signed_in = accounts::sign_up(&state, &body.email, &body.password, &client).await?;
-    Ok(with_cookie(
-        StatusCode::CREATED,
-        session_cookie(&state, &signed_in),
-        Json(UserView::from(&signed_in.user)),
+    accounts::sign_up(&state, &body.email, &body.password, &client).await?;
+    Ok(super::recovery::accepted(
+        crate::services::recovery::SIGNUP_SENT,
     ))
 }
 
@@ -187,12 +192,30 @@ async fn login(
     client: ClientInfo,
     ApiJson(body): ApiJson<Credentials>,
 ) -> AppResult<Response> {
-    let signed_in = accounts::sign_in(&state, &body.email, &body.password, &client).await?;
-    Ok(with_cookie(
+    match accounts::sign_in(&state, &body.email, &body.password, &client).await? {
+        accounts::SignInOutcome::Session(signed_in) => Ok(signed_in_response(&state, signed_in)),
+        accounts::SignInOutcome::SecondFactor { challenge } => Ok(with_cookie(
+            StatusCode::ACCEPTED,
+            second_factor_cookie(&state, &challenge),
+            Json(json!({"second_factor_required": true})),
+        )),
+    }
+}
+
+/// 200 with the account, the session cookie and the device cookie.
+pub(super) fn signed_in_response(state: &WebState, signed_in: accounts::SignedIn) -> Response {
+    (
         StatusCode::OK,
-        session_cookie(&state, &signed_in),
+        axum::response::AppendHeaders([
+            (header::SET_COOKIE, session_cookie(state, &signed_in)),
+            (
+                header::SET_COOKIE,
+                device_cookie(state, &signed_in.device_token),
+            ),
+        ]),
         Json(UserView::from(&signed_in.user)),
-    ))
+    )
+        .into_response()
 }
 
 async fn logout(State(state): State<WebState>, auth: AuthUser) -> AppResult<Response> {

@@ -73,7 +73,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         h_route(Method::PUT, "/api/v1/publishing/profiles/{id}/slots", "Replaces a profile's posting slots, e.g. [{\"day\":\"mon\",\"time\":\"09:00\"}]", put_slots)
             .body(slots_schema())
             .response(200, "Slots", Some(slots_schema())),
-        h_route(Method::GET, "/api/v1/profiles/{id}/suggested-times", "The next free times at the profile's best weekday and hour (from its stored history, in the user's zone), or its posting slots when the history is too thin; ?count=1-20 (default 5)", get_suggested_times)
+        h_route(Method::GET, "/api/v1/profiles/{id}/suggested-times", "The next free times at the weekdays and hours that beat the profile's other posts beyond chance (from its stored history, in the user's zone); when none does, hours its audience is usually active (source audience_active_hours); its posting slots when the history is too thin; ?count=1-20 (default 5)", get_suggested_times)
             .response(200, "Suggested times, soonest first, and where they come from", Some(suggestions_schema())),
         h_route(Method::GET, "/api/v1/publishing/profiles/{id}/quota", "Posts and replies left in the profile's 24-hour Threads quota", get_quota)
             .response(200, "Remaining quota", Some(object(&[("posts_remaining", json!({"type": ["integer", "null"]})), ("posts_total", json!({"type": ["integer", "null"]})), ("replies_remaining", json!({"type": ["integer", "null"]}))], &[]))),

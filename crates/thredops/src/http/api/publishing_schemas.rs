@@ -107,6 +107,11 @@ pub(super) fn suggestions_schema() -> Value {
             ("hour", integer()),
             ("posts", integer()),
             ("views_vs_typical", json!({"type": "number"})),
+            (
+                "basis",
+                json!({"type": "string", "enum": ["hour", "weekday", "weekday_and_hour", "weekday_hour"]}),
+            ),
+            ("evidence_posts", integer()),
         ],
         &["weekday", "hour", "posts", "views_vs_typical"],
     );
@@ -129,9 +134,10 @@ pub(super) fn suggestions_schema() -> Value {
             ("timezone", string()),
             (
                 "source",
-                json!({"type": "string", "enum": ["best_times", "posting_slots", "none"]}),
+                json!({"type": "string", "enum": ["best_times", "audience_active_hours", "posting_slots", "none"]}),
             ),
             ("enough_data", json!({"type": "boolean"})),
+            ("tests", integer()),
             ("posts_analysed", integer()),
             ("message", string()),
             ("suggestions", json!({"type": "array", "items": suggestion})),

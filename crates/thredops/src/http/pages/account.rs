@@ -12,7 +12,9 @@ use crate::http::cookies;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 pub use crate::http::guards::require_session_csrf;
-use crate::http::session::{ClientInfo, Visitor, clear_session_cookie, session_cookie};
+use crate::http::session::{
+    ClientInfo, Visitor, clear_session_cookie, device_cookie, second_factor_cookie, session_cookie,
+};
 use crate::http::state::WebState;
 use crate::services::accounts;
 
@@ -35,6 +37,7 @@ struct CredentialsForm {
 #[serde(default)]
 struct LoginQuery {
     expired: Option<String>,
+    reset: Option<String>,
 }
 
 /// Renders a signed-out form, minting the double-submit cookie when the browser has none.
@@ -88,13 +91,13 @@ async fn login_form(
         &headers,
         StatusCode::OK,
         "login.html",
-        json!({"expired": q.expired.is_some()}),
+        json!({"expired": q.expired.is_some(), "reset": q.reset.is_some()}),
     )
 }
 
 /// Why a signed-out form was refused: a browser that sent no cookie at all has cookies off, and
 /// is told that the essential cookie is required rather than that the form expired.
-fn form_expired_reason(state: &WebState, headers: &HeaderMap) -> &'static str {
+pub(super) fn form_expired_reason(state: &WebState, headers: &HeaderMap) -> &'static str {
     if state.cookies.read(headers, &cookies::CSRF).is_none() {
         "Your browser sent no cookies. ThredOps needs one essential cookie to sign you in: please allow cookies for this site and try again."
     } else {
@@ -110,7 +113,7 @@ pub(super) fn csrf_ok(state: &WebState, headers: &HeaderMap, submitted: &str) ->
 }
 
 /// Re-renders a form with the failure, keeping what the user typed (never the password).
-fn form_error(
+pub(super) fn form_error(
     state: &WebState,
     headers: &HeaderMap,
     template: &str,
@@ -144,13 +147,18 @@ fn form_error(
     Ok(response)
 }
 
-fn signed_in_redirect(set_cookie: String) -> Response {
+/// To the app, with the session and device cookies.
+pub(super) fn signed_in_redirect(state: &WebState, signed_in: accounts::SignedIn) -> Response {
     (
         StatusCode::SEE_OTHER,
-        [
+        axum::response::AppendHeaders([
             (header::LOCATION, "/app".to_owned()),
-            (header::SET_COOKIE, set_cookie),
-        ],
+            (header::SET_COOKIE, session_cookie(state, &signed_in)),
+            (
+                header::SET_COOKIE,
+                device_cookie(state, &signed_in.device_token),
+            ),
+        ]),
     )
         .into_response()
 }
@@ -171,7 +179,8 @@ async fn signup_submit(
         );
     }
     match accounts::sign_up(&state, &form.email, &form.password, &client).await {
-        Ok(signed_in) => Ok(signed_in_redirect(session_cookie(&state, &signed_in))),
+        // The same page whether or not the address already had an account.
+        Ok(()) => super::recovery::check_your_email(&state, crate::services::recovery::SIGNUP_SENT),
         Err(err) => form_error(&state, &headers, "signup.html", &form.email, err),
     }
 }
@@ -192,7 +201,17 @@ async fn login_submit(
         );
     }
     match accounts::sign_in(&state, &form.email, &form.password, &client).await {
-        Ok(signed_in) => Ok(signed_in_redirect(session_cookie(&state, &signed_in))),
+        Ok(accounts::SignInOutcome::Session(signed_in)) => {
+            Ok(signed_in_redirect(&state, signed_in))
+        }
+        Ok(accounts::SignInOutcome::SecondFactor { challenge }) => Ok((
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, "/login/second-factor".to_owned()),
+                (header::SET_COOKIE, second_factor_cookie(&state, &challenge)),
+            ],
+        )
+            .into_response()),
         Err(err) => form_error(&state, &headers, "login.html", &form.email, err),
     }
 }

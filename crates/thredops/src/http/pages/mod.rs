@@ -9,6 +9,8 @@ mod privacy;
 mod profiles;
 mod public;
 mod publishing;
+mod recovery;
+mod security;
 mod strategy;
 mod support;
 
@@ -21,6 +23,8 @@ pub fn router() -> Router<WebState> {
     Router::new()
         .merge(public::router())
         .merge(account::router())
+        .merge(recovery::router())
+        .merge(security::router())
         .merge(app::router())
         .merge(profiles::router())
         .merge(analytics::router())
@@ -40,4 +44,6 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     billing::TEMPLATES,
     plan_limit::TEMPLATES,
     support::TEMPLATES,
+    recovery::TEMPLATES,
+    security::TEMPLATES,
 ];

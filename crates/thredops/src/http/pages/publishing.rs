@@ -197,7 +197,7 @@ async fn calendar(
     let mut drafts = Vec::new();
     let mut failed = 0;
     for p in state.store.planned_posts_of(&auth.user.id, None).await? {
-        if p.state == "failed" && !p.acknowledged {
+        if p.state == crate::publishing::PostState::Failed && !p.acknowledged {
             failed += 1;
         }
         if p.scheduled_at.is_none() {

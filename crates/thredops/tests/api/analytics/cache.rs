@@ -56,12 +56,7 @@ async fn an_overview_is_never_answered_from_another_profile_or_user(app: TestApp
     assert_eq!(metric(&o, "posts", "current"), 0);
     // Another user asking for the first profile's overview is refused, cached or not.
     let stranger = app.new_client();
-    stranger
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&serde_json::json!({"email": "eve@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    crate::helpers::sign_up_with(&app, &stranger, "eve@example.com", PASSWORD).await;
     let r = stranger.get(app.url(&path(&first))).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }

@@ -53,12 +53,7 @@ async fn another_users_profile_is_404_on_every_route(app: TestApp) {
         );
     }
     let other = client();
-    let r = other
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&serde_json::json!({"email": "intruder@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let r = crate::helpers::sign_up_with(&app, &other, "intruder@example.com", PASSWORD).await;
     assert!(r.status().is_success());
     for path in &paths {
         let r = other.get(app.url(path)).send().await.unwrap();

@@ -10,7 +10,36 @@ on_both_backends!(
     preflight_rejects_each_rule_breach_in_plain_words,
     other_users_posts_uploads_and_slots_are_not_found,
     a_post_on_a_profile_that_needs_reconnecting_is_flagged_and_warned_once,
+    hostile_text_is_stored_exactly_and_shown_escaped,
 );
+
+/// SQL and HTML in a user's text are data: stored and returned byte for byte, rendered escaped.
+async fn hostile_text_is_stored_exactly_and_shown_escaped(app: TestApp) {
+    let (profile, _) = setup(&app, "hostile").await;
+    let text = "<script>alert('x')</script> Robert'); DROP TABLE scheduled_posts;-- \\\" 100%";
+    let post = schedule_tomorrow(&app, &profile, &json!({"parts": [{"text": text}]})).await;
+    let id = post["id"].as_str().unwrap();
+    assert_eq!(
+        get_post(&app, id).await["content"]["parts"][0]["text"],
+        text
+    );
+    let page = app
+        .get(&format!("/app/schedule/posts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("<script>alert("),
+        "raw markup reached the page"
+    );
+    assert!(
+        page.contains("&lt;script&gt;alert("),
+        "the text is shown, escaped"
+    );
+    // The table the text names is still there.
+    assert_eq!(get_post(&app, id).await["id"], id);
+}
 
 async fn preflight_rejects_each_rule_breach_in_plain_words(app: TestApp) {
     let (profile, _) = setup(&app, "rules").await;
@@ -165,12 +194,7 @@ async fn other_users_posts_uploads_and_slots_are_not_found(app: TestApp) {
         .unwrap()
         .to_owned();
     let other = crate::helpers::client();
-    other
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"email": "eve@example.com", "password": crate::connect::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    crate::helpers::sign_up_with(&app, &other, "eve@example.com", crate::connect::PASSWORD).await;
     let body = json!({"profile_id": profile, "content": {"parts": [{"text": "x"}]}});
     let calls = [
         ("GET", format!("/api/v1/publishing/posts/{post}"), None),

@@ -174,6 +174,18 @@ async fn an_audit_of_a_tiny_profile_says_there_is_not_enough_data(app: TestApp) 
     let done = audit(&app, &id).await;
     assert_eq!(done["report"]["enough_data"], false);
     assert_eq!(done["report"]["posts"], 10);
+    // No number is presented as a score of so few posts; the report says why.
+    assert!(
+        done["score"].is_null() && done["report"]["score"].is_null(),
+        "{done}"
+    );
+    assert!(
+        done["report"]["score_note"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not yet meaningful"),
+        "{done}"
+    );
     assert!(
         section(&done, "growth_trend")["findings"][0]
             .as_str()

@@ -80,7 +80,7 @@ async fn bench(backend: Backend) {
     let strategy = thredops::strategy::report::build(&dataset);
     let strategist = t.elapsed();
     eprintln!(
-        "BENCH {backend:?}: posts={} backfill={:.1}s audit_job={:.0}ms (load={:.0}ms compute={:.0}ms) strategist={:.0}ms rss_before={}MiB peak_during_audit={}MiB score={} findings={}",
+        "BENCH {backend:?}: posts={} backfill={:.1}s audit_job={:.0}ms (load={:.0}ms compute={:.0}ms) strategist={:.0}ms rss_before={}MiB peak_during_audit={}MiB score={:?} findings={}",
         dataset.posts.len(),
         backfill.as_secs_f64(),
         job.as_secs_f64() * 1000.0,

@@ -20,11 +20,14 @@ pub struct Browser {
     pub client: reqwest::Client,
     jar: Arc<reqwest::cookie::Jar>,
     base: String,
+    state: Option<thredops::app::AppState>,
 }
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
-        Self::at(&app.address)
+        let mut b = Self::at(&app.address);
+        b.state = Some(app.state.clone());
+        b
     }
 
     pub fn at(address: &str) -> Self {
@@ -38,6 +41,7 @@ impl Browser {
             client,
             jar,
             base: address.to_owned(),
+            state: None,
         }
     }
 
@@ -135,13 +139,18 @@ impl Browser {
 
     /// Signs up and returns the account id.
     pub async fn signup(&self, email: &str) -> String {
-        let (status, body) = self
-            .post(
-                "/api/v1/auth/signup",
-                json!({"email": email, "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
+        let r = crate::helpers::sign_up_at(
+            self.state
+                .as_ref()
+                .expect("a browser made with Browser::new"),
+            &self.base,
+            &self.client,
+            email,
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
         body["id"].as_str().unwrap().to_owned()
     }
 }
@@ -155,6 +164,8 @@ pub async fn agent(app: &TestApp, email: &str) -> (Browser, String) {
         .set_role(&Email::parse(email).unwrap(), Role::Support)
         .await
         .unwrap();
+    // Staff tools need two-step sign-in.
+    crate::helpers::enrol_totp(app, &b.client).await;
     (b, id)
 }
 

@@ -185,6 +185,10 @@ async fn console(
     Query(view): Query<View>,
 ) -> AppResult<Response> {
     if !desk::is_agent(&auth.user) {
+        // An agent without two-step sign-in is sent to set it up first.
+        if crate::services::mfa::staff_needs_enrolment(&state, &auth.user.id).await? {
+            return Ok(see_other("/settings/security"));
+        }
         return forbidden(&state);
     }
     render(&state, &auth, &view, StatusCode::OK, json!({})).await

@@ -181,13 +181,8 @@ async fn staff_access_is_least_privilege_and_shown_to_the_user(app: TestApp) {
         .unwrap();
     let id = user["id"].as_str().unwrap();
     let agent = app.new_client();
-    let r = agent
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&serde_json::json!({"email": "agent@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = crate::helpers::sign_up_with(&app, &agent, "agent@example.com", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
     let view = |reason: &str| {
         agent
             .get(app.url(&format!("/api/v1/staff/users/{id}?reason={reason}")))
@@ -206,6 +201,12 @@ async fn staff_access_is_least_privilege_and_shown_to_the_user(app: TestApp) {
     thredops::privacy::staff::grant(&app.state.store, "agent@example.com", "support")
         .await
         .unwrap();
+    assert_eq!(
+        view("ticket%20123").await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "a staff role waits for two-step sign-in"
+    );
+    crate::helpers::enrol_totp(&app, &agent).await;
     let r = view("").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["reason"].is_string());

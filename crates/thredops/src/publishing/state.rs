@@ -1,0 +1,100 @@
+//! Where a planned post is in its life, as stored in `scheduled_posts.state`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The state of a planned post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostState {
+    /// Saved without a time; never published. Where every post starts.
+    #[default]
+    Draft,
+    /// Waiting for its time.
+    Scheduled,
+    /// The publisher has created (some of) its containers at Threads.
+    ContainerCreated,
+    /// Threads has finished processing its media; publishing is next.
+    Ready,
+    /// Live on Threads.
+    Published,
+    /// Could not be published; the reason is on the post.
+    Failed,
+    /// Cancelled by the user; stays listed.
+    Cancelled,
+}
+
+impl PostState {
+    /// Every state, in life order.
+    pub const ALL: [PostState; 7] = [
+        PostState::Draft,
+        PostState::Scheduled,
+        PostState::ContainerCreated,
+        PostState::Ready,
+        PostState::Published,
+        PostState::Failed,
+        PostState::Cancelled,
+    ];
+
+    /// The stored and serialised name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PostState::Draft => "draft",
+            PostState::Scheduled => "scheduled",
+            PostState::ContainerCreated => "container_created",
+            PostState::Ready => "ready",
+            PostState::Published => "published",
+            PostState::Failed => "failed",
+            PostState::Cancelled => "cancelled",
+        }
+    }
+
+    /// On its way to Threads: the publisher owns it.
+    pub const fn is_underway(self) -> bool {
+        matches!(
+            self,
+            PostState::Scheduled | PostState::ContainerCreated | PostState::Ready
+        )
+    }
+}
+
+impl fmt::Display for PostState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored state this version does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown post state {0:?}")]
+pub struct UnknownState(String);
+
+impl FromStr for PostState {
+    type Err = UnknownState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PostState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownState(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for state in PostState::ALL {
+            assert_eq!(state.as_str().parse::<PostState>().unwrap(), state);
+            assert_eq!(
+                serde_json::to_value(state).unwrap(),
+                serde_json::json!(state.as_str())
+            );
+        }
+        assert!("canceled".parse::<PostState>().is_err());
+    }
+}
