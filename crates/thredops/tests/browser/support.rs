@@ -180,6 +180,53 @@ async fn a_visitor_chats_with_an_agent_from_the_landing_page_and_finds_it_after_
     app.state.store.close().await;
 }
 
+/// A support agent's session, made over HTTP (signed up, address confirmed, two-step sign-in
+/// enrolled as staff tools require) and handed to the browser: the journey's browser becomes
+/// the agent's.
+struct AgentSession {
+    jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl AgentSession {
+    async fn create(app: &TestApp, email: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        let r = crate::helpers::sign_up_with(app, &http, email, PASSWORD).await;
+        assert_eq!(r.status(), 200);
+        app.state
+            .store
+            .set_role(&Email::parse(email).unwrap(), Role::Support)
+            .await
+            .unwrap();
+        crate::helpers::enrol_totp(app, &http).await;
+        Self { jar }
+    }
+
+    /// Signs the browser in as this agent (any other session's cookies are dropped).
+    async fn enter(&self, j: &crate::setup::Journey) {
+        j.open("/").await;
+        j.client.delete_all_cookies().await.unwrap();
+        let header = self
+            .jar
+            .cookies(&j.app.address.parse().unwrap())
+            .expect("the agent has a session");
+        // Set from the page (WebDriver's cookie command refuses these on a plain-http origin);
+        // the server reads the cookie the same way whoever set it.
+        for pair in header.to_str().unwrap().split("; ") {
+            j.client
+                .execute(
+                    "document.cookie = arguments[0] + '; path=/; SameSite=Lax';",
+                    vec![json!(pair)],
+                )
+                .await
+                .unwrap();
+        }
+    }
+}
+
 /// A creator asks for deletion through a support ticket, confirms through the emailed link, and a
 /// support agent carries it out from the console, which shows the deadline and then the receipt.
 #[tokio::test]
@@ -189,20 +236,7 @@ async fn a_deletion_request_ticket_is_confirmed_by_email_and_carried_out_from_th
     };
     let email = "ines.moreau@example.com";
     j.sign_up(email).await;
-    let agent = "noor@support.example";
-    let r = reqwest::Client::new()
-        .post(j.app.url("/api/v1/auth/signup"))
-        .json(&json!({"email": agent, "password": crate::setup::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    j.app
-        .state
-        .store
-        .set_role(&Email::parse(agent).unwrap(), Role::Support)
-        .await
-        .unwrap();
+    let agent = AgentSession::create(&j.app, "noor@support.example").await;
 
     // The ticket form starts at a neutral category; the creator picks the deletion request.
     j.open("/app/support").await;
@@ -242,16 +276,8 @@ async fn a_deletion_request_ticket_is_confirmed_by_email_and_carried_out_from_th
     j.wait_for_text("your request is confirmed").await;
     j.step("deletion-confirmed").await;
 
-    // The agent signs in on this browser and finds the request with its deadline.
-    j.open("/app/support").await;
-    j.click("form[action='/logout'] button").await;
-    j.wait_for_text("Know what grows your Threads audience")
-        .await;
-    j.open("/login").await;
-    j.fill("#email", agent).await;
-    j.fill("#password", crate::setup::PASSWORD).await;
-    j.click("form button[type=submit]").await;
-    j.wait_for_text("Welcome to ThredOps").await;
+    // The agent works on this browser and finds the request with its deadline.
+    agent.enter(&j).await;
     j.open(&format!("/app/support/console?c={id}")).await;
     j.wait_for_text("Data deletion request").await;
     let panel = j.element("#deletion-request").await.text().await.unwrap();
@@ -287,13 +313,8 @@ async fn a_refused_console_reply_shows_why_and_keeps_the_text() {
         .cookie_store(true)
         .build()
         .unwrap();
-    let r = creator
-        .post(j.app.url("/api/v1/auth/signup"))
-        .json(&json!({"email": "omar@example.com", "password": crate::setup::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    let r = crate::helpers::sign_up_with(&j.app, &creator, "omar@example.com", PASSWORD).await;
+    assert_eq!(r.status(), 200);
     creator
         .post(j.app.url("/api/v1/support/chat"))
         .json(&json!({}))
@@ -312,13 +333,7 @@ async fn a_refused_console_reply_shows_why_and_keeps_the_text() {
     let id = m["conversation_id"].as_str().unwrap().to_owned();
 
     let agent = "rita@support.example";
-    j.sign_up(agent).await;
-    j.app
-        .state
-        .store
-        .set_role(&Email::parse(agent).unwrap(), Role::Support)
-        .await
-        .unwrap();
+    AgentSession::create(&j.app, agent).await.enter(&j).await;
     j.open(&format!("/app/support/console?c={id}")).await;
     j.wait_for_text("Where are my invoices?").await;
     // The console's live socket is open once the agent shows online.
