@@ -3,7 +3,6 @@
 //! opens them, and the user's support tickets and chats with every message.
 
 use serde_json::{Value, json};
-use sqlx::Row;
 
 use crate::app::AppState;
 use crate::crypto::DataKey;
@@ -43,26 +42,11 @@ async fn planned_posts(
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
     let rows: Vec<PlannedRow> = with_pool!(state.store, |p| {
-        async {
-            sqlx::query(
-                "SELECT id, profile_id, state, content_enc, scheduled_at, permalink FROM scheduled_posts WHERE user_id = $1 ORDER BY created_at",
-            )
-            .bind(user_id)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok::<_, sqlx::Error>((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, _>>()
-        }
+        sqlx::query_as(
+            "SELECT id, profile_id, state, content_enc, scheduled_at, permalink FROM scheduled_posts WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(p)
         .await
     })?;
     Ok(rows
@@ -85,27 +69,12 @@ async fn audits(
     let rows: Vec<(String, String, String, Option<i64>, Sealed, i64)> = with_pool!(
         state.store,
         |p| {
-            async {
-            sqlx::query(
+            sqlx::query_as(
                 "SELECT id, profile_id, status, score, report_enc, created_at FROM strategy_audits WHERE user_id = $1 ORDER BY created_at",
             )
             .bind(user_id)
             .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok::<_, sqlx::Error>((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, _>>()
-        }
-        .await
+            .await
         }
     )?;
     Ok(rows
@@ -124,25 +93,11 @@ async fn experiments(
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
     let rows: Vec<(String, String, String, Vec<u8>, Sealed)> = with_pool!(state.store, |p| {
-        async {
-            sqlx::query(
-                "SELECT id, profile_id, status, spec_enc, result_enc FROM strategy_experiments WHERE user_id = $1 ORDER BY created_at",
-            )
-            .bind(user_id)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok::<_, sqlx::Error>((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, _>>()
-        }
+        sqlx::query_as(
+            "SELECT id, profile_id, status, spec_enc, result_enc FROM strategy_experiments WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(p)
         .await
     })?;
     let purpose = crate::strategy::EXPERIMENT_PURPOSE;
@@ -161,43 +116,22 @@ async fn experiments(
 async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
     type Conversation = (String, String, Option<String>, String, String, i64);
     let conversations: Vec<Conversation> = with_pool!(state.store, |p| {
-        async {
-        sqlx::query(
+        sqlx::query_as(
             "SELECT id, kind, category, subject, status, created_at FROM support_conversations WHERE user_id = $1 ORDER BY created_at",
         )
         .bind(user_id)
         .fetch_all(p)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok::<_, sqlx::Error>((
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-                r.try_get(5)?,
-            ))
-        })
-        .collect::<Result<Vec<_>, _>>()
-    }
-    .await
+        .await
     })?;
     let mut out = Vec::new();
     for (id, kind, category, subject, status, created_at) in conversations {
         let messages: Vec<(String, String, i64)> = with_pool!(state.store, |p| {
-            async {
-            sqlx::query(
+            sqlx::query_as(
                 "SELECT author, body, created_at FROM support_messages WHERE conversation_id = $1 AND author <> 'note' ORDER BY id",
             )
             .bind(&id)
             .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, _>>()
-        }
-        .await
+            .await
         })?;
         let messages: Vec<Value> = messages
             .into_iter()
