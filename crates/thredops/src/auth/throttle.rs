@@ -38,7 +38,8 @@ pub struct Throttle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub Duration);
 
-fn quota(burst: u32, every: Duration) -> Quota {
+/// A keyed budget of `burst` at once, then one every `every` (shared with other throttles).
+pub(crate) fn quota(burst: u32, every: Duration) -> Quota {
     Quota::with_period(every)
         .expect("non-zero period")
         .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"))
@@ -81,7 +82,8 @@ impl Throttle {
     }
 }
 
-fn check<K: std::hash::Hash + Eq + Clone>(
+/// Takes one from `key`'s budget, or says how long until one is back.
+pub(crate) fn check<K: std::hash::Hash + Eq + Clone>(
     limiter: &DefaultKeyedRateLimiter<K>,
     key: &K,
 ) -> Result<(), RetryAfter> {

@@ -5,23 +5,17 @@
 //! enforces them on the traffic it sees.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
+
+use crate::auth::throttle::{check, quota};
 
 /// The chat budgets.
 #[derive(Debug)]
 pub struct ChatThrottle {
     new_visitors_by_ip: DefaultKeyedRateLimiter<IpAddr>,
     sends_by_conversation: DefaultKeyedRateLimiter<String>,
-}
-
-fn quota(burst: u32, every: Duration) -> Quota {
-    Quota::with_period(every)
-        .expect("non-zero period")
-        .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"))
 }
 
 impl Default for ChatThrottle {
@@ -36,24 +30,15 @@ impl Default for ChatThrottle {
     }
 }
 
-fn check<K: std::hash::Hash + Eq + Clone>(
-    limiter: &DefaultKeyedRateLimiter<K>,
-    key: &K,
-) -> Result<(), Duration> {
-    limiter
-        .check_key(key)
-        .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
-}
-
 impl ChatThrottle {
     /// Counts a new anonymous chat identity for this address; `Err` is how long to wait.
     pub fn new_visitor(&self, ip: IpAddr) -> Result<(), Duration> {
-        check(&self.new_visitors_by_ip, &ip)
+        check(&self.new_visitors_by_ip, &ip).map_err(|w| w.0)
     }
 
     /// Counts a customer message in this conversation; `Err` is how long to wait.
     pub fn send(&self, conversation_id: &str) -> Result<(), Duration> {
-        check(&self.sends_by_conversation, &conversation_id.to_owned())
+        check(&self.sends_by_conversation, &conversation_id.to_owned()).map_err(|w| w.0)
     }
 
     /// Forgets keys whose budgets are full again, bounding memory.
