@@ -412,6 +412,18 @@ pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<Hoste
     if !live {
         return Ok(None);
     }
+    open_file(state, u).await
+}
+
+/// One of the user's own uploads, for the composer's preview (None for anyone else's).
+pub async fn open_own(state: &AppState, user_id: &str, id: &str) -> anyhow::Result<Option<Hosted>> {
+    match get(state, user_id, id).await? {
+        Some(u) => open_file(state, u).await,
+        None => Ok(None),
+    }
+}
+
+async fn open_file(state: &AppState, u: Upload) -> anyhow::Result<Option<Hosted>> {
     let Ok(file) = tokio::fs::File::open(path_of(state, &u)).await else {
         return Ok(None);
     };
