@@ -134,7 +134,7 @@ async fn a_creator_composes_a_post_schedules_it_and_sees_it_published() {
 }
 
 /// A real, decodable PNG of one colour (stored deflate blocks, so no compressor is needed).
-fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
     fn crc32(bytes: &[u8]) -> u32 {
         let mut crc = 0xFFFF_FFFFu32;
         for &b in bytes {
