@@ -17,6 +17,8 @@ pub struct Rotated {
     pub data_keys: usize,
     /// Signing keys re-wrapped.
     pub signing_keys: usize,
+    /// Support chat images whose keys were re-wrapped.
+    pub attachments: usize,
     /// File now holding the new key.
     pub key_file: PathBuf,
     /// The previous key, kept until the operator has a backup of the new one.
@@ -35,9 +37,9 @@ pub async fn rotate_master(settings: &Settings) -> anyhow::Result<Rotated> {
     new.write_to(&staged)
         .with_context(|| format!("writing {}", staged.display()))?;
 
-    let data_keys = Vault::new(old.clone(), store.clone())
-        .rewrap_all(&new)
-        .await?;
+    let vault = Vault::new(old.clone(), store.clone());
+    let data_keys = vault.rewrap_all(&new).await?;
+    let attachments = crate::support::attachments::rewrap_all(&vault, &store, &new).await?;
     let (old_wrap, new_wrap) = (
         old.derive("signing-key-wrap"),
         new.derive("signing-key-wrap"),
@@ -85,6 +87,7 @@ pub async fn rotate_master(settings: &Settings) -> anyhow::Result<Rotated> {
     Ok(Rotated {
         data_keys,
         signing_keys,
+        attachments,
         key_file: if old_key_file.is_some() {
             key_file
         } else {
@@ -118,11 +121,39 @@ mod tests {
             .await
             .unwrap()
             .seal("p", "s", b"kept secret");
+        // A support image, sealed under its own key wrapped by the master key.
+        let purpose = crate::support::attachments::PURPOSE;
+        let customer = crate::support::store::Customer::User(user.id.clone());
+        store
+            .create_support_conversation(&customer, "chat", None, "", None, 0, "conv")
+            .await
+            .unwrap();
+        let image = crate::support::attachments::NewAttachment {
+            id: "img".into(),
+            content_type: "image/png",
+            file_name: "a.png".into(),
+            bytes: 5,
+            width: 1,
+            height: 1,
+            sealed: Vault::new(old.clone(), store.clone()).seal_detached(purpose, "img", b"image"),
+        };
+        let message = crate::support::store_post::NewMessage {
+            conversation_id: "conv",
+            author: crate::support::model::Author::Customer,
+            agent_id: None,
+            client_id: None,
+            body: "Image: a.png",
+            attachment: Some(&image),
+        };
+        store.support_post(&message, 0, 0).await.unwrap();
         crate::auth::Keyring::rotate(&store, &old, 0).await.unwrap();
         store.close().await;
 
         let rotated = super::rotate_master(&settings).await.unwrap();
-        assert_eq!((rotated.data_keys, rotated.signing_keys), (1, 1));
+        assert_eq!(
+            (rotated.data_keys, rotated.signing_keys, rotated.attachments),
+            (1, 1, 1)
+        );
         let old_file = rotated.old_key_file.clone().unwrap();
         assert_eq!(
             MasterKey::load_or_create(None, &old_file).unwrap().id(),
@@ -140,6 +171,18 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(key.open("p", "s", &sealed).unwrap(), b"kept secret");
+        let stored = store.support_attachment("img").await.unwrap().unwrap();
+        assert_eq!(
+            Vault::new(new.clone(), store.clone())
+                .open_detached(purpose, "img", &stored.wrapped_key, &stored.sealed)
+                .unwrap(),
+            b"image"
+        );
+        assert!(
+            Vault::new(old.clone(), store.clone())
+                .open_detached(purpose, "img", &stored.wrapped_key, &stored.sealed)
+                .is_err()
+        );
         crate::auth::Keyring::load(&store, &new, "http://x", 0)
             .await
             .unwrap();

@@ -30,7 +30,7 @@ async fn main() -> ExitCode {
             command: KeysCommand::RotateSigning,
         } => rotate_signing(&settings).await,
         Command::Keys { command: KeysCommand::Rotate } => thredops::keys::rotate_master(&settings).await.map(|r| {
-            println!("master key rotated: {} data keys and {} signing keys re-wrapped{}", r.data_keys, r.signing_keys, if thredops::keys::reencrypts_file(&settings) { ", database re-encrypted" } else { "" });
+            println!("master key rotated: {} data keys, {} signing keys and {} support images re-wrapped{}", r.data_keys, r.signing_keys, r.attachments, if thredops::keys::reencrypts_file(&settings) { ", database re-encrypted" } else { "" });
             println!("new key: {}", r.key_file.display());
             match r.old_key_file {
                 Some(old) => println!("old key kept at {} (delete it once the new key is backed up)", old.display()),

@@ -5,7 +5,7 @@ mod master_key;
 mod vault;
 
 pub use master_key::{KeyError, MasterKey};
-pub use vault::{DataKey, Vault, VaultError};
+pub use vault::{DataKey, Detached, Vault, VaultError};
 
 use rand::RngCore;
 

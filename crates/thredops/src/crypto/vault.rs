@@ -141,3 +141,78 @@ impl Vault {
         Ok(count)
     }
 }
+
+/// A value sealed under a random key of its own, with that key wrapped by the master key: for
+/// content that belongs to no account yet and may change hands (a visitor's chat image joins
+/// the account they sign up for). Deleting the row destroys both halves.
+#[derive(Clone)]
+pub struct Detached {
+    /// The value's key, wrapped by the master key.
+    pub wrapped_key: Vec<u8>,
+    /// The value, sealed under its key.
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for Detached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Detached({} sealed bytes)", self.sealed.len())
+    }
+}
+
+fn detached_aad(purpose: &str, subject: &str) -> Vec<u8> {
+    format!("thredops/v1/detached/{purpose}/{subject}").into_bytes()
+}
+
+impl Vault {
+    fn detached_wrapping_key(master: &MasterKey) -> [u8; 32] {
+        master.derive("detached-key-wrap")
+    }
+
+    /// Seals `plaintext` under a fresh key for `purpose` about `subject` (e.g. an attachment id).
+    pub fn seal_detached(&self, purpose: &str, subject: &str, plaintext: &[u8]) -> Detached {
+        let mut raw = [0u8; 32];
+        rand::rng().fill_bytes(&mut raw);
+        let aad = detached_aad(purpose, subject);
+        Detached {
+            wrapped_key: aead::seal(&Self::detached_wrapping_key(&self.master), &aad, &raw),
+            sealed: aead::seal(&raw, &aad, plaintext),
+        }
+    }
+
+    /// The value's own key, unwrapped.
+    fn detached_key(&self, aad: &[u8], wrapped_key: &[u8]) -> Result<[u8; 32], VaultError> {
+        let raw = aead::open(&Self::detached_wrapping_key(&self.master), aad, wrapped_key)
+            .map_err(|_| VaultError::Unreadable)?;
+        raw.try_into().map_err(|_| VaultError::Unreadable)
+    }
+
+    /// Opens what [`Vault::seal_detached`] produced with the same purpose and subject.
+    pub fn open_detached(
+        &self,
+        purpose: &str,
+        subject: &str,
+        wrapped_key: &[u8],
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        let aad = detached_aad(purpose, subject);
+        let key = self.detached_key(&aad, wrapped_key)?;
+        aead::open(&key, &aad, sealed).map_err(|_| VaultError::Unreadable)
+    }
+
+    /// The same value's key wrapped by `new_master` instead (master key rotation).
+    pub fn rewrap_detached(
+        &self,
+        new_master: &MasterKey,
+        purpose: &str,
+        subject: &str,
+        wrapped_key: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        let aad = detached_aad(purpose, subject);
+        let key = self.detached_key(&aad, wrapped_key)?;
+        Ok(aead::seal(
+            &Self::detached_wrapping_key(new_master),
+            &aad,
+            &key,
+        ))
+    }
+}

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "error.html",
     "profiles.html",
     "profile.html",
+    "profile_delete.html",
     "connect_failed.html",
 );
 

@@ -61,8 +61,17 @@ pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
         serde_json::to_vec_pretty(&content)?.as_slice(),
         now,
     );
+    for image in state.store.support_attachments_of_user(user_id).await? {
+        let bytes = crate::support::attachments::unseal(state, &image)?;
+        let name = format!(
+            "thredops-export/{}",
+            super::export_content::support_image_path(&image.id, &image.file_name)
+        );
+        listing.push(name.clone());
+        tar.add(&name, &bytes, now);
+    }
     let readme = format!(
-        "Everything {} holds about your account, exported {}.\n\ntables/*.csv: every stored row that belongs to you, one file per table. Encrypted columns appear as [encrypted]; their readable content is in threads-data.json and content.json. Password hashes, access tokens and key material are withheld: they protect your account and are useless outside it.\nthreads-data.json: your Threads profiles, post contents and audience demographics, decrypted.\ncontent.json: your drafts and scheduled posts, audit reports and experiments, decrypted, and your support tickets and chats with every message.\n\nFiles:\n{}\n",
+        "Everything {} holds about your account, exported {}.\n\ntables/*.csv: every stored row that belongs to you, one file per table. Encrypted columns appear as [encrypted]; their readable content is in threads-data.json and content.json. Password hashes, access tokens and key material are withheld: they protect your account and are useless outside it.\nthreads-data.json: your Threads profiles, post contents and audience demographics, decrypted.\ncontent.json: your drafts and scheduled posts, audit reports and experiments, decrypted, and your support tickets and chats with every message.\nsupport-images/: the images sent in your support conversations, named in content.json beside their message.\n\nFiles:\n{}\n",
         state.settings.privacy.operator_name,
         file_name(now)
             .trim_start_matches("thredops-export-")

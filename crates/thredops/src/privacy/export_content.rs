@@ -125,9 +125,10 @@ async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> 
     })?;
     let mut out = Vec::new();
     for (id, kind, category, subject, status, created_at) in conversations {
-        let messages: Vec<(String, String, i64)> = with_pool!(state.store, |p| {
+        type Line = (String, String, i64, Option<String>, Option<String>);
+        let messages: Vec<Line> = with_pool!(state.store, |p| {
             sqlx::query_as(
-                "SELECT author, body, created_at FROM support_messages WHERE conversation_id = $1 AND author <> 'note' ORDER BY id",
+                "SELECT m.author, m.body, m.created_at, a.id, a.file_name FROM support_messages m LEFT JOIN support_attachments a ON a.message_id = m.id WHERE m.conversation_id = $1 AND m.author <> 'note' ORDER BY m.id",
             )
             .bind(&id)
             .fetch_all(p)
@@ -135,7 +136,12 @@ async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> 
         })?;
         let messages: Vec<Value> = messages
             .into_iter()
-            .map(|(author, body, at)| json!({"author": author, "body": body, "created_at": at}))
+            .map(|(author, body, at, image_id, image_name)| {
+                let image = image_id
+                    .zip(image_name)
+                    .map(|(id, name)| support_image_path(&id, &name));
+                json!({"author": author, "body": body, "created_at": at, "image": image})
+            })
             .collect();
         out.push(
             json!({"id": id, "kind": kind, "category": category, "subject": subject,
@@ -143,4 +149,9 @@ async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> 
         );
     }
     Ok(out)
+}
+
+/// Where a support image sits in the archive.
+pub fn support_image_path(id: &str, file_name: &str) -> String {
+    format!("support-images/{id}-{file_name}")
 }

@@ -135,28 +135,55 @@ fn too_large(kind: &str) -> AppError {
     )
 }
 
-/// Pixel size of a complete image, refusing shapes Threads does not accept.
-fn image_dimensions(bytes: &[u8]) -> AppResult<(i64, i64)> {
-    let dim = imagesize::blob_size(bytes).map_err(|_| {
-        AppError::field(
-            "file",
-            "This image could not be read. Export it again as JPEG or PNG.",
-        )
-    })?;
+/// Why a complete image is refused, whatever it was uploaded for (a post or a support chat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageProblem {
+    /// Its header cannot be read.
+    Unreadable,
+    /// Zero width or height.
+    NoPixels,
+    /// Longer than 10:1 in either direction.
+    TooElongated {
+        /// Pixel width.
+        width: i64,
+        /// Pixel height.
+        height: i64,
+    },
+}
+
+/// Pixel size of a complete image, refusing shapes Threads does not accept (at most 10:1).
+pub fn image_shape(bytes: &[u8]) -> Result<(i64, i64), ImageProblem> {
+    let dim = imagesize::blob_size(bytes).map_err(|_| ImageProblem::Unreadable)?;
     let (w, h) = (dim.width as i64, dim.height as i64);
     if w == 0 || h == 0 {
-        return Err(AppError::field("file", "This image has no pixels."));
+        return Err(ImageProblem::NoPixels);
     }
     let ratio = w.max(h) as f64 / w.min(h) as f64;
     if ratio > 10.0 {
-        return Err(AppError::field(
-            "file",
-            format!(
-                "Threads accepts images up to 10:1 in shape; this one is {w}x{h} pixels. Crop it."
-            ),
-        ));
+        return Err(ImageProblem::TooElongated {
+            width: w,
+            height: h,
+        });
     }
     Ok((w, h))
+}
+
+/// Pixel size of a complete image, refusing shapes Threads does not accept.
+fn image_dimensions(bytes: &[u8]) -> AppResult<(i64, i64)> {
+    image_shape(bytes).map_err(|problem| {
+        AppError::field(
+            "file",
+            match problem {
+                ImageProblem::Unreadable => {
+                    "This image could not be read. Export it again as JPEG or PNG.".to_owned()
+                }
+                ImageProblem::NoPixels => "This image has no pixels.".to_owned(),
+                ImageProblem::TooElongated { width: w, height: h } => format!(
+                    "Threads accepts images up to 10:1 in shape; this one is {w}x{h} pixels. Crop it."
+                ),
+            },
+        )
+    })
 }
 
 /// 256 random bits in hex: unguessable, and (having no letters past `f`) never spelling a word
@@ -166,6 +193,26 @@ fn secret_token() -> String {
     let mut buf = [0u8; 32];
     rand::rng().fill_bytes(&mut buf);
     hex::encode(buf)
+}
+
+/// The next piece of an upload, or `None` at its end. Uploads are exempt from the request
+/// deadline; one that stalls for that long ends here instead.
+pub async fn next_chunk<S, E>(
+    state: &AppState,
+    body: &mut std::pin::Pin<&mut S>,
+) -> AppResult<Option<Bytes>>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: Into<AppError>,
+{
+    let idle = state.settings.request_timeout;
+    let Ok(next) = tokio::time::timeout(idle, body.next()).await else {
+        return Err(AppError::BadRequest(format!(
+            "No data arrived for {} seconds, so the upload was stopped. Try again.",
+            idle.as_secs()
+        )));
+    };
+    next.transpose().map_err(Into::into)
 }
 
 /// Bytes [`sniff`] needs to recognise a file.
@@ -215,17 +262,7 @@ where
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut kind_mime = None;
     let mut size: u64 = 0;
-    // Uploads are exempt from the request deadline; a stalled one ends here instead.
-    let idle = state.settings.request_timeout;
-    loop {
-        let Ok(next) = tokio::time::timeout(idle, body.next()).await else {
-            return Err(AppError::BadRequest(format!(
-                "No data arrived for {} seconds, so the upload was stopped. Try again.",
-                idle.as_secs()
-            )));
-        };
-        let Some(chunk) = next else { break };
-        let chunk = chunk.map_err(Into::into)?;
+    while let Some(chunk) = next_chunk(state, &mut body).await? {
         size += chunk.len() as u64;
         if kind_mime.is_none() {
             head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
@@ -375,6 +412,18 @@ pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<Hoste
     if !live {
         return Ok(None);
     }
+    open_file(state, u).await
+}
+
+/// One of the user's own uploads, for the composer's preview (None for anyone else's).
+pub async fn open_own(state: &AppState, user_id: &str, id: &str) -> anyhow::Result<Option<Hosted>> {
+    match get(state, user_id, id).await? {
+        Some(u) => open_file(state, u).await,
+        None => Ok(None),
+    }
+}
+
+async fn open_file(state: &AppState, u: Upload) -> anyhow::Result<Option<Hosted>> {
     let Ok(file) = tokio::fs::File::open(path_of(state, &u)).await else {
         return Ok(None);
     };

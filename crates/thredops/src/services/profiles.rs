@@ -413,6 +413,20 @@ pub async fn disconnect(
     Ok(())
 }
 
+/// What "delete everything synced from this profile" would remove, for the user to confirm.
+pub async fn deletion_footprint(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &str,
+) -> AppResult<crate::store::profiles::ProfileFootprint> {
+    let p = state
+        .store
+        .profile_of(&auth.user.id, profile_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(state.store.profile_footprint(&p.id).await?)
+}
+
 /// The access token of an active profile, opened for a job.
 pub async fn access_token(state: &AppState, p: &ProfileRecord) -> AppResult<Option<AccessToken>> {
     let Some(sealed) = p.token_enc.as_deref() else {

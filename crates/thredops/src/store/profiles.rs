@@ -361,6 +361,35 @@ impl Store {
         Ok(())
     }
 
+    /// What deleting the profile with its history would remove, counted for the confirmation.
+    pub async fn profile_footprint(&self, profile_id: &str) -> StoreResult<ProfileFootprint> {
+        let row = with_pool!(self, |p| {
+            async {
+            let r = sqlx::query(
+                "SELECT (SELECT count(*) FROM posts WHERE profile_id = $1) AS posts, \
+                 (SELECT count(*) FROM post_metric_snapshots WHERE profile_id = $1) AS post_snapshots, \
+                 (SELECT count(*) FROM account_snapshots WHERE profile_id = $1) AS account_snapshots, \
+                 (SELECT count(*) FROM scheduled_posts WHERE profile_id = $1 AND state IN ('scheduled', 'container_created', 'ready')) AS scheduled, \
+                 (SELECT count(*) FROM scheduled_posts WHERE profile_id = $1 AND state = 'draft') AS drafts, \
+                 (SELECT count(*) FROM strategy_audits WHERE profile_id = $1) AS audits",
+            )
+            .bind(profile_id)
+            .fetch_one(p)
+            .await?;
+            Ok::<_, sqlx::Error>(ProfileFootprint {
+                posts: r.try_get("posts")?,
+                post_snapshots: r.try_get("post_snapshots")?,
+                account_snapshots: r.try_get("account_snapshots")?,
+                scheduled: r.try_get("scheduled")?,
+                drafts: r.try_get("drafts")?,
+                audits: r.try_get("audits")?,
+            })
+        }
+        .await
+        })?;
+        Ok(row)
+    }
+
     /// Disconnects: the token is destroyed at once; with `keep_history` the synced data stays,
     /// otherwise the profile and everything synced for it is deleted.
     pub async fn disconnect_profile(
@@ -391,4 +420,21 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Counts of what a profile holds, for "delete everything synced from this profile".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProfileFootprint {
+    /// Synced Threads posts.
+    pub posts: i64,
+    /// Metric snapshots of those posts.
+    pub post_snapshots: i64,
+    /// Daily account snapshots (followers and totals).
+    pub account_snapshots: i64,
+    /// Posts scheduled to publish from this profile.
+    pub scheduled: i64,
+    /// Drafts for this profile.
+    pub drafts: i64,
+    /// Strategy audit reports.
+    pub audits: i64,
 }

@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::attachments::NewAttachment;
 use super::hub::Event;
 use super::model::{Author, MessageText};
 use super::store::{Conversation, Customer};
@@ -31,7 +32,7 @@ pub struct Who {
     pub keep_token: Option<String>,
 }
 
-fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -154,6 +155,17 @@ pub async fn post_customer(
     body: &str,
     client_id: Option<&str>,
 ) -> AppResult<Posted> {
+    post_customer_with(state, conversation_id, body, client_id, None).await
+}
+
+/// [`post_customer`] with an image stored in the same transaction.
+pub(crate) async fn post_customer_with(
+    state: &AppState,
+    conversation_id: &str,
+    body: &str,
+    client_id: Option<&str>,
+    attachment: Option<&NewAttachment>,
+) -> AppResult<Posted> {
     state
         .chat_throttle
         .send(conversation_id)
@@ -165,6 +177,7 @@ pub async fn post_customer(
         agent_id: None,
         client_id,
         body: text.as_str(),
+        attachment,
     };
     let posted = state
         .store
@@ -187,6 +200,28 @@ pub async fn post_agent(
     private: bool,
     client_id: Option<&str>,
 ) -> AppResult<Posted> {
+    post_agent_with(
+        state,
+        agent,
+        conversation_id,
+        body,
+        private,
+        client_id,
+        None,
+    )
+    .await
+}
+
+/// [`post_agent`] with an image stored in the same transaction.
+pub(crate) async fn post_agent_with(
+    state: &AppState,
+    agent: &UserRecord,
+    conversation_id: &str,
+    body: &str,
+    private: bool,
+    client_id: Option<&str>,
+    attachment: Option<&NewAttachment>,
+) -> AppResult<Posted> {
     if state
         .store
         .support_conversation(conversation_id)
@@ -203,6 +238,7 @@ pub async fn post_agent(
         agent_id: Some(&agent.id),
         client_id,
         body: text.as_str(),
+        attachment,
     };
     let posted = state
         .store
@@ -220,6 +256,7 @@ pub async fn post_system(state: &AppState, conversation_id: &str, body: &str) ->
         agent_id: None,
         client_id: None,
         body,
+        attachment: None,
     };
     let posted = state
         .store

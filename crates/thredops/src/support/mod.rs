@@ -4,6 +4,7 @@
 //! Messages are committed before they are broadcast through the [`Hub`]; clients resume from
 //! their last seen message id, so a reconnect loses and repeats nothing.
 
+pub mod attachments;
 pub mod desk;
 pub mod hub;
 pub mod mail;
@@ -12,6 +13,7 @@ pub mod socket;
 mod socket_actions;
 mod socket_guard;
 pub mod store;
+pub mod store_attachments;
 pub mod store_desk;
 pub mod store_post;
 pub mod threads_data;

@@ -68,6 +68,33 @@ pub struct Message {
     pub body: String,
     /// Sent (Unix seconds).
     pub created_at: i64,
+    /// The image sent with it, if any.
+    pub attachment: Option<AttachmentInfo>,
+}
+
+/// What a message's image is (its bytes are fetched from `url`, for the conversation's owner and
+/// staff only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    /// Id.
+    pub id: String,
+    /// MIME type (`image/jpeg` or `image/png`).
+    pub content_type: String,
+    /// Cleaned original file name.
+    pub file_name: String,
+    /// Size in bytes.
+    pub bytes: i64,
+    /// Pixel width.
+    pub width: i64,
+    /// Pixel height.
+    pub height: i64,
+    /// Where the image is served.
+    pub url: String,
+}
+
+/// Where attachment `id` is served.
+pub fn attachment_url(id: &str) -> String {
+    format!("/api/v1/support/attachments/{id}")
 }
 
 pub(crate) const CONV_COLUMNS: &str = "id, user_id, visitor_id, kind, category, subject, status, snoozed_until, assignee_id, contact_email, customer_last_read, agent_last_read, emailed_up_to, created_at, updated_at, last_message_at";
@@ -100,13 +127,36 @@ pub(crate) use conversation_from_row;
 
 // An agent's chosen name never holds '@' (see `support_set_display_name`), so `display_name`
 // shows it whole; without one, the local part of their email.
-pub(crate) const MSG_SELECT: &str = "SELECT m.id, m.conversation_id, m.author, m.client_id, m.body, m.created_at, COALESCE(sa.display_name, u.email) AS agent_email FROM support_messages m LEFT JOIN users u ON u.id = m.agent_id LEFT JOIN support_agents sa ON sa.user_id = m.agent_id";
+pub(crate) const MSG_SELECT: &str = "SELECT m.id, m.conversation_id, m.author, m.client_id, m.body, m.created_at, COALESCE(sa.display_name, u.email) AS agent_email, a.id AS attachment_id, a.content_type AS attachment_type, a.file_name AS attachment_name, a.bytes AS attachment_bytes, a.width AS attachment_width, a.height AS attachment_height FROM support_messages m LEFT JOIN users u ON u.id = m.agent_id LEFT JOIN support_agents sa ON sa.user_id = m.agent_id LEFT JOIN support_attachments a ON a.message_id = m.id";
 
 macro_rules! message_from_row {
     ($row:expr) => {{
         let row = $row;
         let author: String = row.try_get("author")?;
         let agent_email: Option<String> = row.try_get("agent_email")?;
+        let attachment_id: Option<String> = row.try_get("attachment_id")?;
+        let attachment = match attachment_id {
+            Some(id) => Some($crate::support::store::AttachmentInfo {
+                url: $crate::support::store::attachment_url(&id),
+                id,
+                content_type: row
+                    .try_get::<Option<String>, _>("attachment_type")?
+                    .unwrap_or_default(),
+                file_name: row
+                    .try_get::<Option<String>, _>("attachment_name")?
+                    .unwrap_or_default(),
+                bytes: row
+                    .try_get::<Option<i64>, _>("attachment_bytes")?
+                    .unwrap_or_default(),
+                width: row
+                    .try_get::<Option<i64>, _>("attachment_width")?
+                    .unwrap_or_default(),
+                height: row
+                    .try_get::<Option<i64>, _>("attachment_height")?
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        };
         $crate::support::store::Message {
             id: row.try_get("id")?,
             conversation_id: row.try_get("conversation_id")?,
@@ -116,6 +166,7 @@ macro_rules! message_from_row {
             client_id: row.try_get("client_id")?,
             body: row.try_get("body")?,
             created_at: row.try_get("created_at")?,
+            attachment,
         }
     }};
 }

@@ -36,6 +36,8 @@ pub struct NewMessage<'a> {
     pub client_id: Option<&'a str>,
     /// Text.
     pub body: &'a str,
+    /// An image sent with it, stored in the same transaction.
+    pub attachment: Option<&'a super::attachments::NewAttachment>,
 }
 
 /// The job that emails unread agent replies.
@@ -84,6 +86,26 @@ impl Store {
                 assigned_to: None,
             });
         };
+        if let Some(a) = new.attachment {
+            with_tx!(&mut tx, |c| {
+                sqlx::query(
+                "INSERT INTO support_attachments (id, message_id, content_type, file_name, bytes, width, height, wrapped_key, sealed, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            )
+            .bind(&a.id)
+            .bind(id)
+            .bind(a.content_type)
+            .bind(&a.file_name)
+            .bind(a.bytes)
+            .bind(a.width)
+            .bind(a.height)
+            .bind(&a.sealed.wrapped_key)
+            .bind(&a.sealed.sealed)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+        }
         let customer = new.author == Author::Customer;
         let reopened = customer && before.status != Status::Open;
         let read_column = if customer {

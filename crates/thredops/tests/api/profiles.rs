@@ -17,6 +17,7 @@ on_both_backends!(
     other_users_profiles_are_not_found,
     disconnect_keeping_history_destroys_the_token_but_keeps_the_posts,
     disconnect_deleting_history_purges_everything_synced,
+    deleting_history_first_says_what_goes_and_a_plain_post_deletes_nothing,
 );
 
 async fn allowing_connects_the_profile_and_fetches_its_history(app: TestApp) {
@@ -234,19 +235,113 @@ async fn other_users_profiles_are_not_found(app: TestApp) {
     assert_eq!(profile(&app, &id).await["status"], "active");
 }
 
+async fn profile_page(app: &TestApp, id: &str) -> String {
+    let r = app.get(&format!("/app/profiles/{id}")).await;
+    r.text().await.unwrap()
+}
+
 async fn disconnect(app: &TestApp, id: &str, history: &str) -> reqwest::Response {
-    let page = app
-        .get(&format!("/app/profiles/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = profile_page(app, id).await;
+    // As the confirmation page's button sends it (ignored when keeping the history).
+    let form = [
+        ("csrf", csrf_in(&page)),
+        ("history", history.to_owned()),
+        ("confirm", "delete".to_owned()),
+    ];
     app.client
         .post(app.url(&format!("/app/profiles/{id}/disconnect")))
-        .form(&[("csrf", csrf_in(&page).as_str()), ("history", history)])
+        .form(&form)
         .send()
         .await
         .unwrap()
+}
+
+/// Rows of `table` that belong to the profile.
+async fn rows_of(app: &TestApp, table: &str, id: &str) -> i64 {
+    use thredops::with_pool;
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM {table} WHERE profile_id = $1"
+    ));
+    with_pool!(app.state.store, |p| sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(p)
+        .await)
+    .unwrap()
+}
+
+async fn deleting_history_first_says_what_goes_and_a_plain_post_deletes_nothing(app: TestApp) {
+    app.signup("mo@example.com", PASSWORD).await;
+    let c = creator(&app, "mo_posts", 12, 400);
+    let id = connect(&app, c.user_id).await;
+    wait_for_backfill(&app, &id).await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let plans = [
+        serde_json::json!({"profile_id": id, "content": {"parts": [{"text": "Going out tomorrow"}]}, "action": "schedule", "local_time": tomorrow}),
+        serde_json::json!({"profile_id": id, "content": {"parts": [{"text": "Idea one"}]}}),
+        serde_json::json!({"profile_id": id, "content": {"parts": [{"text": "Idea two"}]}}),
+    ];
+    for plan in &plans {
+        let r = app.post_json("/api/v1/publishing/posts", plan).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let snapshots = rows_of(&app, "post_metric_snapshots", &id).await;
+    let daily = rows_of(&app, "account_snapshots", &id).await;
+    assert!(snapshots > 0 && daily > 0);
+
+    // The profile page's choice, posted as is: a page that says what goes, and nothing gone.
+    let page = profile_page(&app, &id).await;
+    let r = app
+        .client
+        .post(app.url(&format!("/app/profiles/{id}/disconnect")))
+        .form(&[("csrf", csrf_in(&page).as_str()), ("history", "delete")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    for said in [
+        "<li>12 synced Threads posts</li>".to_owned(),
+        format!(
+            "<li>{}</li>",
+            plural(
+                snapshots,
+                "metric snapshot of those posts",
+                "metric snapshots of those posts"
+            )
+        ),
+        format!(
+            "<li>{}</li>",
+            plural(
+                daily,
+                "daily account snapshot (followers and totals)",
+                "daily account snapshots (followers and totals)"
+            )
+        ),
+        "<li>1 scheduled post</li>".to_owned(),
+        "<li>2 drafts</li>".to_owned(),
+    ] {
+        assert!(html.contains(&said), "the page says {said:?}");
+    }
+    assert!(html.contains(r#"name="confirm" value="delete""#));
+    let p = profile(&app, &id).await;
+    assert_eq!(p["status"], "active", "still connected");
+    assert_eq!(p["token"]["present"], true, "the token is kept too");
+    assert_eq!(app.state.store.post_count(&id).await.unwrap(), 12);
+    assert_eq!(rows_of(&app, "scheduled_posts", &id).await, 3);
+    assert_eq!(rows_of(&app, "post_metric_snapshots", &id).await, snapshots);
+
+    // Confirming from that page deletes it all.
+    let r = disconnect(&app, &id, "delete").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/api/v1/profiles/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(rows_of(&app, "scheduled_posts", &id).await, 0);
+    assert_eq!(rows_of(&app, "posts", &id).await, 0);
 }
 
 async fn disconnect_keeping_history_destroys_the_token_but_keeps_the_posts(app: TestApp) {
@@ -294,7 +389,6 @@ async fn disconnect_deleting_history_purges_everything_synced(app: TestApp) {
         app.get(&format!("/api/v1/profiles/{id}")).await.status(),
         StatusCode::NOT_FOUND
     );
-    use thredops::with_pool;
     for table in [
         "posts",
         "post_metric_snapshots",
@@ -303,14 +397,6 @@ async fn disconnect_deleting_history_purges_everything_synced(app: TestApp) {
         "demographic_snapshots",
         "api_usage",
     ] {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT count(*) FROM {table} WHERE profile_id = $1"
-        ));
-        let n: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(sql)
-            .bind(&id)
-            .fetch_one(p)
-            .await)
-        .unwrap();
-        assert_eq!(n, 0, "{table} still has rows");
+        assert_eq!(rows_of(&app, table, &id).await, 0, "{table} still has rows");
     }
 }

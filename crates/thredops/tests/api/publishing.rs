@@ -4,11 +4,12 @@
 
 mod bench;
 mod calendar;
+mod composer;
 mod pages;
 mod recovery;
 mod rules;
 mod suggest;
-mod support;
+pub mod support;
 mod timing;
 mod uploads;
 

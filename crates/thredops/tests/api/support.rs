@@ -1,5 +1,6 @@
 //! Support desk black-box tests: real WebSocket connections between visitors and agents.
 
+mod attachments;
 mod bench;
 mod deletion;
 mod harness;

@@ -42,6 +42,12 @@ async fn a_creator_exports_their_data_disconnects_and_deletes_the_account() {
     j.wait_for_text("What should happen to the history").await;
     j.click("input[name=history][value=delete]").await;
     j.click("form[action$='/disconnect'] button").await;
+    // First a page that says what goes; only its button deletes.
+    j.wait_for_text("Delete everything synced from @moving_on?")
+        .await;
+    assert!(j.text().await.contains("synced Threads posts"));
+    j.step("delete-history-confirm").await;
+    j.click("button[name=confirm]").await;
     j.wait_for_text("everything synced from it was deleted")
         .await;
     j.step("disconnected").await;

@@ -63,7 +63,7 @@ async fn a_creator_composes_a_post_schedules_it_and_sees_it_published() {
         .send_keys(photo.to_str().unwrap())
         .await
         .unwrap();
-    j.wait_for_text("1 file(s) attached.").await;
+    j.wait_for_text("1 image attached.").await;
     std::fs::remove_file(&photo).unwrap();
     j.click("details summary").await;
     j.fill("#topic_tag", "Testing").await;
@@ -258,5 +258,222 @@ async fn a_creator_drags_posts_to_another_hour_and_a_draft_onto_a_day() {
         "scheduled at nine on Friday"
     );
     j.step("draft-scheduled").await;
+    j.finish().await;
+}
+
+/// A real, decodable PNG of one colour (stored deflate blocks, so no compressor is needed).
+pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut typed = kind.to_vec();
+        typed.extend_from_slice(data);
+        out.extend_from_slice(&typed);
+        out.extend(crc32(&typed).to_be_bytes());
+    }
+    let row: Vec<u8> = std::iter::once(0)
+        .chain(rgb.iter().copied().cycle().take(width as usize * 3))
+        .collect();
+    let raw = row.repeat(height as usize);
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let len = block.len() as u16;
+        zlib.extend(len.to_le_bytes());
+        zlib.extend((!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend(((b << 16) | a).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend(height.to_be_bytes());
+    header.extend([8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &header);
+    chunk(&mut out, b"IDAT", &zlib);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// The text of the element `css` matches.
+async fn text_of(j: &Journey, css: &str) -> String {
+    j.element(css).await.text().await.unwrap()
+}
+
+/// Pixel widths of the preview's thumbnails once every one has loaded.
+async fn thumbnail_widths(j: &Journey) -> serde_json::Value {
+    let script = "return Array.from(document.querySelectorAll('.pub-preview-media img')).map(function (i) { return i.complete ? i.naturalWidth : -1; });";
+    for _ in 0..50 {
+        let widths = j.client.execute(script, vec![]).await.unwrap();
+        if widths
+            .as_array()
+            .is_some_and(|w| !w.contains(&serde_json::json!(-1)))
+        {
+            return widths;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the thumbnails never loaded");
+}
+
+#[tokio::test]
+async fn the_composer_previews_the_post_as_it_is_typed_with_images_in_carousel_order() {
+    let Some(j) = Journey::start("composer-preview").await else {
+        return;
+    };
+    j.sign_up("lena.park@example.com").await;
+    j.connect(creator("lena_makes", 5, 300)).await;
+    j.open("/app/schedule/new").await;
+    j.wait_for_text("Start writing and your post appears here.")
+        .await;
+    // One box for the post; the chain's parts wait behind "Add a part".
+    assert!(j.element("#text").await.is_displayed().await.unwrap());
+    assert!(!j.element("#text2").await.is_displayed().await.unwrap());
+    assert_eq!(
+        text_of(&j, "[data-add-part]").await,
+        "Add a part (part 2 of 4)"
+    );
+
+    // The preview follows the typing: author, line breaks, and a card for the first link.
+    j.fill(
+        "#text",
+        "Launch day!\nRead the story: https://www.example.com/launch.",
+    )
+    .await;
+    j.wait_for_text("Read the story").await;
+    let post = "[data-preview-part='1']";
+    assert_eq!(
+        text_of(&j, &format!("{post} .pub-preview-author")).await,
+        "lena_makes"
+    );
+    assert_eq!(
+        text_of(&j, &format!("{post} .pub-preview-text")).await,
+        "Launch day!\nRead the story: https://www.example.com/launch.",
+        "line breaks kept"
+    );
+    assert_eq!(
+        text_of(&j, &format!("{post} .pub-preview-link-host")).await,
+        "example.com"
+    );
+    assert_eq!(
+        text_of(&j, &format!("{post} .pub-preview-link-url")).await,
+        "https://www.example.com/launch",
+        "the sentence's full stop is not part of the link"
+    );
+    j.fill("#text", " More soon.").await;
+    j.wait_until(Duration::from_secs(10), |t| {
+        t.contains("launch. More soon.")
+    })
+    .await;
+    assert_eq!(text_of(&j, "[data-preview-summary]").await, "1 part");
+    j.step("preview-text").await;
+
+    // A refused file is explained beside the file input, error-styled; the text stays.
+    let dir = std::env::temp_dir().join(format!("thredops-preview-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gif = dir.join("anim.gif");
+    std::fs::write(&gif, b"GIF89a-not-a-threads-image").unwrap();
+    j.element("#media-file")
+        .await
+        .send_keys(gif.to_str().unwrap())
+        .await
+        .unwrap();
+    j.wait_for_text("anim.gif: Threads accepts JPEG or PNG images")
+        .await;
+    let error = j.element("[data-upload-error]").await;
+    assert!(error.is_displayed().await.unwrap());
+    assert_eq!(
+        error.attr("class").await.unwrap().as_deref(),
+        Some("field-error")
+    );
+    assert_eq!(
+        j.element("#media-file")
+            .await
+            .attr("aria-invalid")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    j.step_refused("preview-refused-file", 422).await;
+
+    // Two images picked together show as a carousel in the order they were picked.
+    let first = dir.join("sunrise.png");
+    let second = dir.join("harbour.png");
+    std::fs::write(&first, solid_png(90, 60, [240, 160, 40])).unwrap();
+    std::fs::write(&second, solid_png(60, 90, [30, 90, 200])).unwrap();
+    let both = format!("{}\n{}", first.display(), second.display());
+    j.element("#media-file")
+        .await
+        .send_keys(&both)
+        .await
+        .unwrap();
+    j.wait_for_text("2 images attached (a carousel).").await;
+    assert!(
+        !j.element("[data-upload-error]")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    let images = j
+        .client
+        .find_all(fantoccini::Locator::Css(&format!(
+            "{post} .pub-preview-media img"
+        )))
+        .await
+        .unwrap();
+    let mut alts = Vec::new();
+    for img in &images {
+        alts.push(img.attr("alt").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(alts, ["1 of 2: sunrise.png", "2 of 2: harbour.png"]);
+    let widths = thumbnail_widths(&j).await;
+    assert_eq!(
+        widths,
+        serde_json::json!([90, 60]),
+        "the thumbnails are the images themselves"
+    );
+    assert_eq!(
+        j.count(&format!("{post} .pub-preview-link")).await,
+        0,
+        "a post with media shows no link card, as on Threads"
+    );
+
+    // "Add a part" reveals the next box; the preview shows the chain as a connected thread.
+    j.click("[data-add-part]").await;
+    assert!(j.element("#text2").await.is_displayed().await.unwrap());
+    j.fill("#text2", "Part two: what we learned.").await;
+    j.wait_for_text("Part two: what we learned.").await;
+    assert_eq!(j.count(".pub-thread .pub-preview-post").await, 2);
+    assert_eq!(
+        text_of(&j, "[data-preview-summary]").await,
+        "2 parts, 2 images"
+    );
+    assert_eq!(
+        text_of(&j, "[data-add-part]").await,
+        "Add a part (part 3 of 4)"
+    );
+    j.show("[data-preview]").await;
+    j.step("preview-chain").await;
+    std::fs::remove_dir_all(&dir).unwrap();
     j.finish().await;
 }

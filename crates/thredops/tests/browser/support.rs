@@ -159,6 +159,59 @@ async fn a_visitor_chats_with_an_agent_from_the_landing_page_and_finds_it_after_
     assert_eq!(read["by"], "customer");
     browser.step("reply-read").await;
 
+    // A screenshot: a file that is no image is refused beside the file input and what is being
+    // typed stays; a real PNG arrives as a thumbnail on both sides.
+    let dir = std::env::temp_dir().join(format!("thredops-chat-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("screenshot.png");
+    std::fs::write(&fake, b"GIF89a-renamed-to-look-like-a-png").unwrap();
+    let real = dir.join("sync-stuck.png");
+    std::fs::write(&real, crate::publishing::solid_png(120, 80, [200, 40, 40])).unwrap();
+    let body = c.find(Locator::Id("support-body")).await.unwrap();
+    body.send_keys("Here is what I see").await.unwrap();
+    let file = c.find(Locator::Id("support-file")).await.unwrap();
+    file.send_keys(fake.to_str().unwrap()).await.unwrap();
+    browser
+        .wait_for_text("Attach a JPEG or PNG image; this file is neither.")
+        .await;
+    wait_shown(&browser, "#support-file-error", true).await;
+    assert_eq!(
+        c.find(Locator::Id("support-file"))
+            .await
+            .unwrap()
+            .attr("aria-invalid")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        body.prop("value").await.unwrap().as_deref(),
+        Some("Here is what I see"),
+        "the text being typed is kept"
+    );
+    browser.step_refused("image-refused", 422).await;
+    file.send_keys(real.to_str().unwrap()).await.unwrap();
+    let sent = desk.next_of("message").await["message"].clone();
+    assert_eq!(sent["attachment"]["file_name"], "sync-stuck.png");
+    wait_shown(
+        &browser,
+        ".support-msg-customer[data-id] img.support-thumb",
+        true,
+    )
+    .await;
+    wait_shown(&browser, "#support-file-error", false).await;
+    let width = c
+        .execute(
+            "var i = document.querySelector('img.support-thumb'); return i.complete ? i.naturalWidth : 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(width, json!(120), "the thumbnail is the image itself");
+    browser.step("image-sent").await;
+    std::fs::remove_dir_all(&dir).unwrap();
+
     // After a reload the continuity cookie brings the same conversation back.
     c.execute("window.beforeReload = true;", vec![])
         .await
@@ -174,6 +227,7 @@ async fn a_visitor_chats_with_an_agent_from_the_landing_page_and_finds_it_after_
     browser.wait_for_text("Hi! Looking at it now.").await;
     let text = browser.text().await;
     assert!(text.contains("My sync is stuck at 40%"), "{text}");
+    wait_shown(&browser, "img.support-thumb[alt='sync-stuck.png']", true).await;
     browser.step("after-reload").await;
     browser.finish().await;
     // As in `setup::Journey::finish`: close SQLite before the process can exit.

@@ -63,8 +63,54 @@
     body.className = "support-body";
     body.textContent = m.body;
     li.appendChild(meta);
+    if (m.attachment) li.appendChild(thumbnail(m.attachment));
     li.appendChild(body);
     log.scrollTop = log.scrollHeight;
+  }
+
+  // A message's image, shown small and opened full size in a new tab.
+  function thumbnail(a) {
+    var link = document.createElement("a");
+    link.className = "support-thumb-link";
+    link.href = a.url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    var img = document.createElement("img");
+    img.className = "support-thumb";
+    img.src = a.url;
+    img.alt = a.file_name;
+    img.width = a.width;
+    img.height = a.height;
+    link.appendChild(img);
+    return link;
+  }
+
+  var MAX_IMAGE_BYTES = 8 * 1024 * 1024;
+
+  // The checks the server makes first, so an obvious mistake is explained at once; the server
+  // checks again (type from the bytes, size, shape) and its reason is shown the same way.
+  function imageProblem(file) {
+    if (file.type !== "image/jpeg" && file.type !== "image/png") return "Attach a JPEG or PNG image; this file is neither.";
+    if (file.size > MAX_IMAGE_BYTES) return "Images can be at most 8 MB; this one is larger.";
+    return "";
+  }
+
+  // Sends `file` as the raw body; resolves with the stored message or rejects with the reason.
+  function uploadImage(url, file) {
+    return fetch(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": file.type || "application/octet-stream" }, body: file })
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }, function () { return { ok: false, body: null }; }); })
+      .then(function (res) {
+        if (res.ok) return res.body;
+        var e = res.body && res.body.error;
+        throw new Error((e && e.fields && e.fields.file) || (e && e.message) || "The image could not be sent. Please try again.");
+      });
+  }
+
+  function showFieldError(el, input, text) {
+    if (!el) return;
+    el.textContent = text || "";
+    el.hidden = !text;
+    if (text) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
   }
 
   function typingSender(send) {
@@ -177,6 +223,28 @@
       compose.body.value = "";
       if (live) live.send({ type: "send", body: text, client_id: id });
     });
+    var attach = root.querySelector("[data-attach]");
+    var fileInput = attach && attach.querySelector("[data-file]");
+    var fileError = attach && attach.querySelector("[data-file-error]");
+    if (fileInput) {
+      attach.addEventListener("submit", function (ev) { ev.preventDefault(); });
+      fileInput.addEventListener("change", function () {
+        var file = fileInput.files[0];
+        if (!file) return;
+        var problem = imageProblem(file);
+        if (problem) { showFieldError(fileError, fileInput, problem); fileInput.value = ""; return; }
+        showFieldError(fileError, fileInput, "");
+        var id = clientId();
+        var li = document.createElement("li");
+        li.className = "support-msg support-msg-customer support-pending";
+        li.setAttribute("data-client-id", id);
+        li.textContent = "Sending " + file.name + "…";
+        log.appendChild(li);
+        uploadImage("/api/v1/support/chat/attachments?filename=" + encodeURIComponent(file.name) + "&client_id=" + id, file)
+          .then(function (m) { add(m); fileInput.value = ""; })
+          .catch(function (e) { li.remove(); fileInput.value = ""; showFieldError(fileError, fileInput, e.message); });
+      });
+    }
     compose.body.addEventListener("input", typingSender(function (on) { if (live) live.send({ type: "typing", typing: on }); }));
     compose.body.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); compose.requestSubmit(); }
@@ -263,6 +331,28 @@
       }
     }
     live = new Live("/api/v1/support/console/socket", function () { return 0; }, onFrame, function () {});
+    var attach = root.querySelector("[data-agent-attach]");
+    if (attach) {
+      var fileInput = attach.file;
+      var fileError = attach.querySelector("[data-attach-error]");
+      attach.addEventListener("submit", function (ev) {
+        var file = fileInput.files[0];
+        ev.preventDefault();
+        if (!file) { showFieldError(fileError, fileInput, "Choose an image first."); return; }
+        var problem = imageProblem(file);
+        if (problem) { showFieldError(fileError, fileInput, problem); return; }
+        showFieldError(fileError, fileInput, "");
+        var url = "/api/v1/support/conversations/" + encodeURIComponent(current) + "/attachments?filename=" +
+          encodeURIComponent(file.name) + (attach["private"].checked ? "&private=true" : "");
+        uploadImage(url, file)
+          .then(function (m) {
+            if (log && m.id > maxId) { maxId = m.id; renderMessage(log, m, labels); }
+            fileInput.value = "";
+            attach["private"].checked = false;
+          })
+          .catch(function (e) { showFieldError(fileError, fileInput, e.message); });
+      });
+    }
     if (!form) return;
     if (current && maxId) setTimeout(function () { live.send({ type: "read", conversation_id: current, up_to: maxId }); }, 500);
     var canned = Array.prototype.map.call(document.querySelectorAll("[data-canned] [data-shortcut]"), function (li) {

@@ -6,6 +6,7 @@ mod schema;
 
 use crate::http::query::ApiQuery;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -20,6 +21,7 @@ use crate::http::json::ApiJson;
 use crate::http::session::{AuthUser, ClientInfo, Visitor, chat_cookie, chat_token};
 use crate::http::state::WebState;
 use crate::store::now_unix;
+use crate::support::attachments::{self, Viewer};
 use crate::support::desk;
 use crate::support::socket::{self, Peer};
 use crate::support::store::Customer;
@@ -42,6 +44,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             .body(object(&[("body", string()), ("client_id", string())], &["body"]))
             .response(201, "Stored", Some(schema::message()))
             .response(404, "No chat yet on this device", None),
+        Endpoint::new(Method::POST, "/api/v1/support/chat/attachments", "Sends an image in the chat: the raw JPEG or PNG as the body, ?filename= names it, ?client_id= as for messages; checked like the composer's images (8 MB, at most 10:1)", send_chat_image)
+            .tag("support")
+            .response(201, "Stored", Some(schema::message()))
+            .response(404, "No chat yet on this device", None)
+            .response(422, "Not a JPEG or PNG, over 8 MB or an unreadable shape, with the reason", None),
+        Endpoint::new(Method::GET, "/api/v1/support/attachments/{id}", "An image of a conversation, for its customer (session or chat cookie) and support staff", get_attachment)
+            .tag("support")
+            .response(200, "The image", None)
+            .response(404, "No such image, or not yours", None),
         Endpoint::new(Method::PUT, "/api/v1/support/chat/email", "Leaves an email for replies while no agent is online", set_email)
             .tag("support")
             .body(object(&[("email", string())], &["email"]))
@@ -172,6 +183,61 @@ async fn send_chat(
         .map_err(|m| AppError::field("client_id", m))?;
     let posted = desk::post_customer(&state, &chat.id, &body.body, client_id.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(posted.message)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImageQuery {
+    filename: Option<String>,
+    client_id: Option<String>,
+}
+
+async fn send_chat_image(
+    State(state): State<WebState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Query(q): Query<ImageQuery>,
+    body: Body,
+) -> AppResult<Response> {
+    let chat = current_chat(&state, &headers, &visitor).await?;
+    let client_id = crate::support::model::parse_client_id(q.client_id.as_deref())
+        .map_err(|m| AppError::field("client_id", m))?;
+    let posted = attachments::post_customer(
+        &state,
+        &chat.id,
+        q.filename.as_deref().unwrap_or(""),
+        body.into_data_stream(),
+        client_id.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(posted.message)).into_response())
+}
+
+async fn get_attachment(
+    State(state): State<WebState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let viewer = match &visitor.0 {
+        Some(auth) if desk::is_agent(&auth.user) => Viewer::Staff,
+        signed_in => Viewer::Customer {
+            user_id: signed_in.as_ref().map(|a| a.user.id.clone()),
+            visitor_id: attachments::visitor_of(&state, chat_token(&state, &headers).as_deref())
+                .await?,
+        },
+    };
+    let image = attachments::open(&state, &id, &viewer).await?;
+    let disposition = format!("inline; filename=\"{}\"", image.file_name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, image.content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        image.bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -17,7 +17,7 @@ use super::account::CsrfForm;
 use super::app::{base, merge};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
-use crate::http::session::PageUser;
+use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::services::profiles::{self, CallbackQuery, ConnectFailure};
 use crate::store::profiles::Connected;
@@ -204,6 +204,46 @@ async fn sync_now(
 struct DisconnectForm {
     csrf: String,
     history: String,
+    /// `delete` once the user has seen what goes and confirmed it.
+    confirm: String,
+}
+
+/// The value of `confirm` that the confirmation page's button sends.
+const CONFIRM_DELETE: &str = "delete";
+
+/// "12 posts", "1 post".
+fn count_of(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The page that says what deleting the profile's history removes, and asks to confirm.
+async fn confirm_delete(state: &WebState, auth: &AuthUser, id: &str) -> AppResult<Response> {
+    let profile = profiles::get(state, auth, id).await?;
+    let f = profiles::deletion_footprint(state, auth, id).await?;
+    let items = [
+        count_of(f.posts, "synced Threads post", "synced Threads posts"),
+        count_of(
+            f.post_snapshots,
+            "metric snapshot of those posts",
+            "metric snapshots of those posts",
+        ),
+        count_of(
+            f.account_snapshots,
+            "daily account snapshot (followers and totals)",
+            "daily account snapshots (followers and totals)",
+        ),
+        count_of(f.scheduled, "scheduled post", "scheduled posts"),
+        count_of(f.drafts, "draft", "drafts"),
+        count_of(f.audits, "audit report", "audit reports"),
+    ];
+    let html = state.templates.render(
+        "profile_delete.html",
+        merge(
+            base(state, auth, "profiles"),
+            json!({"profile": profile, "items": items, "footprint": f, "confirm": CONFIRM_DELETE}),
+        ),
+    )?;
+    Ok(html.into_response())
 }
 
 async fn disconnect(
@@ -213,6 +253,10 @@ async fn disconnect(
 ) -> AppResult<Response> {
     let keep = match form.history.as_str() {
         "keep" => true,
+        // Deleting needs a second, explicit step: a plain post only shows what would go.
+        "delete" if form.confirm != CONFIRM_DELETE => {
+            return confirm_delete(&state, &auth, &id).await;
+        }
         "delete" => false,
         _ => {
             return Err(AppError::field(

@@ -64,6 +64,7 @@ pub fn router() -> Router<WebState> {
         )
         .route("/app/schedule/posts/{id}/{action}", post(act))
         .route("/media/{token}/{name}", get(hosted_media))
+        .route("/app/schedule/media/{id}", get(compose::own_media))
         .route("/static/publishing.js", get(script))
         .route("/static/calendar.js", get(calendar_script))
 }
@@ -94,17 +95,22 @@ async fn hosted_media(
 ) -> AppResult<Response> {
     let token: String = token.chars().take(64).collect();
     match media::serve(&state, &token).await? {
-        Some(hosted) => Ok((
-            [
-                (header::CONTENT_TYPE, hosted.content_type),
-                (header::CONTENT_LENGTH, hosted.bytes.to_string()),
-                (header::CACHE_CONTROL, "private, no-store".into()),
-            ],
-            Body::from_stream(ReaderStream::new(hosted.file)),
-        )
-            .into_response()),
+        Some(hosted) => Ok(stream_upload(hosted, "private, no-store")),
         None => Ok((StatusCode::NOT_FOUND, "Not found").into_response()),
     }
+}
+
+/// An upload's bytes, streamed from disk.
+fn stream_upload(hosted: media::Hosted, cache: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, hosted.content_type),
+            (header::CONTENT_LENGTH, hosted.bytes.to_string()),
+            (header::CACHE_CONTROL, cache.to_owned()),
+        ],
+        Body::from_stream(ReaderStream::new(hosted.file)),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]

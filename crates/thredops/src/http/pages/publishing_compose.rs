@@ -12,7 +12,7 @@ use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::publishing::compose::{Composition, MediaItem, Part};
 use crate::publishing::service::{self, PostInput, user_zone};
-use crate::publishing::{suggest, when};
+use crate::publishing::{media, suggest, when};
 
 #[path = "publishing_submission.rs"]
 mod submission;
@@ -163,8 +163,11 @@ async fn render(
         None => Value::Null,
     };
     let tz = user_zone(auth);
+    let attached = attached_media(state, auth, form).await?;
     let ctx = json!({
         "form": form, "media_count": form.media_ids().len(),
+        "media": attached,
+        "media_summary": media_summary(&attached),
         "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
         "suggestions": suggestions,
         "now_value": when::local_value(chrono::Utc::now() + chrono::Duration::hours(1), tz),
@@ -176,6 +179,58 @@ async fn render(
         merge(merge(base(state, auth, "schedule"), ctx), extra),
     )?;
     Ok((status, html).into_response())
+}
+
+/// The attached uploads in carousel order, with the address the preview shows them from.
+async fn attached_media(
+    state: &WebState,
+    auth: &AuthUser,
+    form: &ComposeForm,
+) -> AppResult<Vec<Value>> {
+    let mut out = Vec::new();
+    for id in form.media_ids() {
+        if let Some(u) = media::get(state, &auth.user.id, &id).await? {
+            out.push(json!({"id": u.id, "kind": u.kind, "file_name": u.file_name,
+                "url": format!("/app/schedule/media/{}", u.id)}));
+        }
+    }
+    Ok(out)
+}
+
+/// `1 image`, `2 images`: a count with its noun in the right number.
+pub(super) fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What is attached, in words: "No files attached.", "1 image attached.", "2 images and
+/// 1 video attached (a carousel)."
+fn media_summary(attached: &[Value]) -> String {
+    let images = attached.iter().filter(|m| m["kind"] == "image").count();
+    let videos = attached.len() - images;
+    let mut said = Vec::new();
+    if images > 0 {
+        said.push(count_of(images, "image", "images"));
+    }
+    if videos > 0 {
+        said.push(count_of(videos, "video", "videos"));
+    }
+    match attached.len() {
+        0 => "No files attached.".to_owned(),
+        1 => format!("{} attached.", said.join(" and ")),
+        _ => format!("{} attached (a carousel).", said.join(" and ")),
+    }
+}
+
+/// One of the user's uploads, for the composer's preview; anyone else's is a plain 404.
+pub(super) async fn own_media(
+    State(state): State<WebState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    match media::open_own(&state, &auth.user.id, &id).await? {
+        Some(hosted) => Ok(super::stream_upload(hosted, "private, max-age=3600")),
+        None => Err(AppError::NotFound),
+    }
 }
 
 /// Maps field keys of the preflight to the form's field names.

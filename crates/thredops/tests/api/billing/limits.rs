@@ -133,7 +133,11 @@ async fn deleting_a_profile_with_its_history_does_not_give_its_audits_back(
     let r = app
         .client
         .post(app.url(&format!("/app/profiles/{id}/disconnect")))
-        .form(&[("csrf", csrf_in(&page).as_str()), ("history", "delete")])
+        .form(&[
+            ("csrf", csrf_in(&page).as_str()),
+            ("history", "delete"),
+            ("confirm", "delete"),
+        ])
         .send()
         .await
         .unwrap();

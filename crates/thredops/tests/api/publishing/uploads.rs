@@ -210,14 +210,13 @@ async fn a_refused_file_in_the_form_keeps_the_accepted_ones_and_the_text(app: Te
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("anim.gif: Threads accepts JPEG or PNG images"),
-        "the refused file is named with the reason"
+        html.contains(
+            r#"data-upload-error role="alert">anim.gif: Threads accepts JPEG or PNG images"#
+        ),
+        "the refused file is named with the reason, error-styled beside the file input"
     );
     assert!(html.contains("Words worth keeping"), "the text is kept");
-    assert!(
-        html.contains("1 file(s) attached."),
-        "the good file is kept"
-    );
+    assert!(html.contains("1 image attached."), "the good file is kept");
     assert!(
         planned_posts(&app).await.is_empty(),
         "nothing scheduled yet"

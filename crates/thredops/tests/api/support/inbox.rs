@@ -302,3 +302,82 @@ async fn what_a_visitor_wrote_joins_the_account_they_sign_in_to(app: TestApp) {
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert_eq!(inbox[0]["customer_email"], "joined@example.com");
 }
+
+on_both_backends!(a_visitor_who_signs_up_finds_their_anonymous_chat_in_the_new_account);
+
+async fn a_visitor_who_signs_up_finds_their_anonymous_chat_in_the_new_account(app: TestApp) {
+    // A visitor asks before having an account, with a screenshot.
+    let device = Browser::new(&app);
+    device.open_chat().await;
+    let (code, _) = device
+        .post(
+            "/api/v1/support/chat/messages",
+            json!({"body": "Before signing up: does the Pro plan include analytics?"}),
+        )
+        .await;
+    assert_eq!(code, 201);
+    let r = device
+        .client
+        .post(app.url("/api/v1/support/chat/attachments?filename=pricing.png"))
+        .body(crate::publishing::support::png(120, 80))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let image: serde_json::Value = r.json().await.unwrap();
+    let image_url = image["attachment"]["url"].as_str().unwrap().to_owned();
+    let (desk, _) = agent(&app, "sam@support.example").await;
+    let (_, inbox) = desk.get("/api/v1/support/inbox?kind=chat").await;
+    let visitor_conversation = inbox[0]["id"].clone();
+    let (code, _) = desk
+        .post(
+            &format!(
+                "/api/v1/support/conversations/{}/messages",
+                visitor_conversation.as_str().unwrap()
+            ),
+            json!({"body": "Yes, it does."}),
+        )
+        .await;
+    assert_eq!(code, 201);
+
+    // On the same device they sign up through the mailed confirmation link (which signs in).
+    let account = device.signup("newcomer@example.com").await;
+    let chat = device.open_chat().await;
+    assert_eq!(chat["signed_in"], true);
+    let bodies: Vec<&str> = chat["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "Before signing up: does the Pro plan include analytics?",
+            "Image: pricing.png",
+            "Yes, it does."
+        ],
+        "the whole anonymous chat is in the new account"
+    );
+    assert_eq!(chat["conversation_id"], visitor_conversation);
+    let r = device.client.get(app.url(&image_url)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "their image is theirs after signing up");
+
+    // Another device of the same account finds it too, and the agent sees the account.
+    let other = Browser::new(&app);
+    let (code, _) = other
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "newcomer@example.com", "password": crate::connect::PASSWORD}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let elsewhere = other.open_chat().await;
+    assert_eq!(elsewhere["conversation_id"], visitor_conversation);
+    assert_eq!(elsewhere["messages"].as_array().unwrap().len(), 3);
+    let (_, inbox) = desk.get("/api/v1/support/inbox?kind=chat").await;
+    let inbox = inbox.as_array().unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0]["customer_email"], "newcomer@example.com");
+    assert_eq!(inbox[0]["user_id"], account.as_str());
+}

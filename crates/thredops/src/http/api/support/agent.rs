@@ -48,6 +48,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             .body(object(&[("body", string()), ("private", boolean()), ("client_id", string())], &["body"]))
             .response(201, "Stored", Some(schema::message()))
             .response(404, "No such conversation", None),
+        agent(Endpoint::new(Method::POST, "/api/v1/support/conversations/{id}/attachments", "Sends an image (the raw JPEG or PNG as the body, ?filename= names it), or adds it to a private note with ?private=true; checked like the composer's images", send_image))
+            .response(201, "Stored", Some(schema::message()))
+            .response(404, "No such conversation", None)
+            .response(422, "Not a JPEG or PNG, over 8 MB or an unreadable shape, with the reason", None),
         agent(Endpoint::new(Method::PUT, "/api/v1/support/conversations/{id}/status", "Sets open, pending, snoozed (until snooze_until, or the customer's next message when absent) or resolved", set_status))
             .body(object(&[("status", string()), ("snooze_until", integer())], &["status"]))
             .response(200, "The conversation", Some(schema::conversation()))
@@ -278,4 +282,30 @@ async fn agent_socket(
             0,
         )
     }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImageQuery {
+    filename: Option<String>,
+    private: bool,
+}
+
+async fn send_image(
+    State(state): State<WebState>,
+    Agent(auth): Agent,
+    Path(id): Path<String>,
+    Query(q): Query<ImageQuery>,
+    body: axum::body::Body,
+) -> AppResult<Response> {
+    let posted = crate::support::attachments::post_agent(
+        &state,
+        &auth.user,
+        &id,
+        q.filename.as_deref().unwrap_or(""),
+        body.into_data_stream(),
+        q.private,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(posted.message)).into_response())
 }

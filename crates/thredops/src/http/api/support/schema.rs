@@ -22,9 +22,36 @@ pub fn message() -> Value {
             ("client_id", nullable("string")),
             ("body", string()),
             ("created_at", integer()),
+            ("attachment", attachment()),
         ],
         &["id", "conversation_id", "author", "body", "created_at"],
     )
+}
+
+/// The image sent with a message, or null.
+fn attachment() -> Value {
+    let mut schema = object(
+        &[
+            ("id", string()),
+            ("content_type", string()),
+            ("file_name", string()),
+            ("bytes", integer()),
+            ("width", integer()),
+            ("height", integer()),
+            ("url", string()),
+        ],
+        &[
+            "id",
+            "content_type",
+            "file_name",
+            "bytes",
+            "width",
+            "height",
+            "url",
+        ],
+    );
+    schema["type"] = json!(["object", "null"]);
+    schema
 }
 
 /// Messages, oldest first.

@@ -2,7 +2,7 @@
 //! and forms for replies, notes, status, assignment and canned responses.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,18 +11,23 @@ use serde_json::{Value, json};
 
 use super::{categories, category_label, see_other};
 use crate::http::error::{AppError, AppResult};
-use crate::http::guards::SignedForm;
+use crate::http::guards::{SignedForm, require_session_csrf};
 use crate::http::pages::app::{base, merge};
 use crate::http::pages::privacy::when;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::store::now_unix;
-use crate::support::{desk, threads_data as meta_data, workflow};
+use crate::support::{attachments, desk, threads_data as meta_data, workflow};
 
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/support/console", get(console))
         .route("/app/support/console/{id}/reply", post(reply))
+        // Images stream in and are checked as they arrive (8 MB at most).
+        .route(
+            "/app/support/console/{id}/attach",
+            post(attach).layer(DefaultBodyLimit::disable()),
+        )
         .route("/app/support/console/{id}/status", post(status))
         .route("/app/support/console/{id}/assign", post(assign))
         .route("/app/support/console/{id}/threads-data", post(threads_data))
@@ -237,6 +242,53 @@ async fn reply(
         .await
         .map(|_| ());
     settle(&state, &auth, &id, result, json!({"body": form.body})).await
+}
+
+/// Longest text field of the image form (the CSRF token and the note checkbox).
+const MAX_ATTACH_FIELD_BYTES: usize = 256;
+
+/// The image form without scripts: `csrf`, then `private`, then `file`, as multipart. The token
+/// is checked before the image is read.
+async fn attach(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    PageUser(auth): PageUser,
+    request: Request,
+) -> AppResult<Response> {
+    let Ok(agent) = desk::require_agent(&auth) else {
+        return forbidden(&state);
+    };
+    let mut multipart = Multipart::from_request(request, &state)
+        .await
+        .map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let (mut csrf, mut private) = (String::new(), false);
+    let mut result = Err(AppError::field("file", "Choose an image first."));
+    while let Some(mut field) = multipart.next_field().await? {
+        match field.name().unwrap_or_default() {
+            "file" if field.file_name().is_some_and(|n| !n.is_empty()) => {
+                require_session_csrf(&state, &auth, &csrf)?;
+                let name = field.file_name().unwrap_or_default().to_owned();
+                result = attachments::post_agent(&state, agent, &id, &name, field, private)
+                    .await
+                    .map(|_| ());
+                break;
+            }
+            "csrf" => {
+                while let Some(chunk) = field.chunk().await? {
+                    if csrf.len() + chunk.len() > MAX_ATTACH_FIELD_BYTES {
+                        return Err(AppError::PayloadTooLarge);
+                    }
+                    csrf.push_str(&String::from_utf8_lossy(&chunk));
+                }
+            }
+            "private" => private = true,
+            _ => {}
+        }
+    }
+    if result.is_err() {
+        require_session_csrf(&state, &auth, &csrf)?;
+    }
+    settle(&state, &auth, &id, result, json!({})).await
 }
 
 #[derive(Deserialize, Default)]
