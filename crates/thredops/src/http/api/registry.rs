@@ -209,8 +209,8 @@ pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        // The first description of a status wins (a route may add a more specific one later).
-        for (status, description, schema) in e.responses.iter().rev() {
+        // A later description of a status wins: routes add the specific ones after the shared.
+        for (status, description, schema) in &e.responses {
             let mut r = json!({"description": description});
             if let Some(s) = schema {
                 r["content"] = json!({"application/json": {"schema": s}});
