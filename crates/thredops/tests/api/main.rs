@@ -9,6 +9,7 @@ mod auth;
 mod billing;
 mod cli;
 mod csrf;
+mod home;
 mod ops;
 mod pages;
 mod privacy;

@@ -7,7 +7,7 @@ mod pages;
 mod recovery;
 mod rules;
 mod suggest;
-mod support;
+pub(crate) mod support;
 mod timing;
 mod uploads;
 
