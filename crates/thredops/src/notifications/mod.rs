@@ -117,7 +117,7 @@ pub async fn post_failed(state: &AppState, post: &PostRecord) -> AppResult<bool>
             subject_id: Some(post.id.clone()),
             title: "A scheduled post could not be published".into(),
             body: format!(
-                "{} Open the post to fix it and press Retry, or reschedule it.",
+                "{} Open the post to retry or reschedule it.",
                 sentence(&reason)
             ),
             link: format!("/app/schedule/posts/{}", post.id),
