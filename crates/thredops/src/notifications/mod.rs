@@ -7,6 +7,7 @@
 
 pub mod store;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -170,6 +171,16 @@ async fn email_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let n = &pending.notification;
     let choices = state.store.email_choices(&n.user_id).await?;
     let wanted = choices.wants(n.kind);
+    // Everything that can fail is read before the claim: after it, only the sending may.
+    let about = match (n.kind, &n.subject_id) {
+        (Kind::ProfileReconnect, Some(profile)) => handles(&state, &n.user_id)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?
+            .remove(profile)
+            .map(|h| format!("Profile: {h}\n\n"))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     if !state
         .store
         .claim_notification_email(&n.id, !wanted, now_unix())
@@ -184,7 +195,7 @@ async fn email_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         to: pending.email.clone(),
         subject: n.title.clone(),
         body: format!(
-            "{}\n\n{}{}\n\nYou can turn these emails off in ThredOps under Settings, Notifications.\n\n{}",
+            "{about}{}\n\n{}{}\n\nYou can turn these emails off in ThredOps under Settings, Notifications.\n\n{}",
             n.body,
             state.public_origin(),
             n.link,
@@ -250,16 +261,46 @@ pub struct NotificationView {
     pub created_at: i64,
     /// Whether the user read it.
     pub read: bool,
+    /// The handle of the profile it is about (profile notifications).
+    pub profile: Option<String>,
+}
+
+/// The handles of the user's profiles by profile id (opened with the user's key; sealed
+/// usernames are never copied into notifications).
+async fn handles(state: &AppState, user_id: &str) -> AppResult<HashMap<String, String>> {
+    let profiles = state.store.profiles_of(user_id).await?;
+    if profiles.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let key = state.vault.existing_key(user_id).await?;
+    let now = state.threads.now().timestamp();
+    Ok(profiles
+        .iter()
+        .map(|p| {
+            let view = crate::services::profiles::view(key.as_ref(), p, None, 0, now);
+            (p.id.clone(), format!("@{}", view.username))
+        })
+        .collect())
 }
 
 /// The user's notifications, newest first.
 pub async fn list(state: &AppState, user_id: &str) -> AppResult<Vec<NotificationView>> {
-    Ok(state
-        .store
-        .notifications_of(user_id, LIST_LIMIT)
-        .await?
+    let records = state.store.notifications_of(user_id, LIST_LIMIT).await?;
+    let handles = if records.iter().any(|n| n.kind == Kind::ProfileReconnect) {
+        handles(state, user_id).await?
+    } else {
+        HashMap::new()
+    };
+    Ok(records
         .into_iter()
         .map(|n| NotificationView {
+            profile: (n.kind == Kind::ProfileReconnect)
+                .then(|| {
+                    n.subject_id
+                        .as_ref()
+                        .and_then(|id| handles.get(id).cloned())
+                })
+                .flatten(),
             id: n.id,
             kind: n.kind,
             title: n.title,

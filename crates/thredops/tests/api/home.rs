@@ -396,7 +396,11 @@ async fn revoked_access_reads_as_withdrawn_and_is_notified_once(app: TestApp) {
         1
     );
     assert_eq!(app.mails(email, RECONNECT_SUBJECT).len(), 1);
-    assert!(app.mails(email, RECONNECT_SUBJECT)[0].contains(&format!("/app/profiles/{id}")));
+    let mail = &app.mails(email, RECONNECT_SUBJECT)[0];
+    assert!(mail.contains(&format!("/app/profiles/{id}")));
+    assert!(mail.contains("Profile: @rui_posts"), "{mail}");
+    let list = page(&app, "/app/notifications").await;
+    assert!(list.contains("A Threads profile needs reconnecting: @rui_posts"));
 }
 
 async fn expired_access_reads_as_expired(app: TestApp) {
