@@ -193,7 +193,12 @@ fn figures(report: &overview::OverviewReport) -> Vec<Figure> {
                 previous,
                 current_text: text(current),
                 previous_text: text(previous),
-                change_text: change.map(|c| signed(c, decimals)).unwrap_or_default(),
+                change_text: change
+                    .map(|c| match signed(c, decimals) {
+                        zero if zero == "0" => "no change".to_owned(),
+                        text => text,
+                    })
+                    .unwrap_or_default(),
                 direction,
             }
         })

@@ -202,10 +202,10 @@ async fn the_home_page_shows_each_profiles_week_from_stored_data(app: TestApp) {
     assert_eq!(followers, "12,345");
     assert_eq!(
         change,
-        if net > 0 {
-            format!("+{net}")
-        } else {
-            net.to_string()
+        match net {
+            0 => "no change".to_owned(),
+            n if n > 0 => format!("+{n}"),
+            n => n.to_string(),
         }
     );
     // Profile views: this week's days 0-6 against days 7-13; day 14 is in neither.

@@ -87,6 +87,11 @@ async fn a_creator_opens_the_dashboard_and_sees_the_week_at_a_glance() {
     let unread = j.element("#unread-count").await.text().await.unwrap();
     assert!(unread.starts_with('1'), "one unread notification: {unread}");
     j.step("dashboard-with-data").await;
+    // On a phone the card stacks into one column and nothing scrolls sideways.
+    j.client.set_window_size(390, 844).await.unwrap();
+    j.show(&format!("{card} [data-list=attention]")).await;
+    j.step("dashboard-phone").await;
+    j.client.set_window_size(1280, 900).await.unwrap();
 
     // The failed post links to its page.
     j.click(&format!(
