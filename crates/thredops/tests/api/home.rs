@@ -386,6 +386,11 @@ async fn revoked_access_reads_as_withdrawn_and_is_notified_once(app: TestApp) {
     assert!(!html.contains("Token expires"));
     assert!(!html.contains("needs reconnect<"));
     assert!(html.contains("none held: reconnecting gives ThredOps a new one"));
+    let privacy = page(&app, "/settings/privacy").await;
+    assert!(privacy.contains("data-token-state=\"revoked\""));
+    assert!(privacy.contains("Withdrawn by Threads"));
+    let api = crate::connect::profile(&app, &id).await;
+    assert_eq!(api["token"]["state"], "revoked", "{api}");
     let analytics = page(&app, &format!("/app/profiles/{id}/analytics")).await;
     assert!(!analytics.contains("This profile is needs"));
     assert!(analytics.contains("Threads withdrew ThredOps&#x27; access"));
@@ -418,6 +423,10 @@ async fn expired_access_reads_as_expired(app: TestApp) {
     assert!(!html.contains("withdrew"));
     let list = page(&app, "/app/profiles").await;
     assert!(list.contains("Access expired: reconnect"));
+    let privacy = page(&app, "/settings/privacy").await;
+    assert!(privacy.contains("data-token-state=\"expired\""));
+    let api = crate::connect::profile(&app, &id).await;
+    assert_eq!(api["token"]["state"], "expired", "{api}");
     let home = page(&app, "/app").await;
     assert!(home.contains("data-token-state=\"expired\""));
 }
