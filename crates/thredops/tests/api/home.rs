@@ -277,6 +277,25 @@ async fn a_failed_post_is_notified_once_in_the_app_and_by_email(app: TestApp) {
     assert!(mails[0].contains(&format!("/app/schedule/posts/{post}")));
     assert!(mails[0].contains("Reconnect the profile, then press Retry."));
 
+    // Several instances recording the same failure at once still make one notification.
+    let stored = app.state.store.planned_post(&post).await.unwrap().unwrap();
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            let (state, stored) = (app.state.clone(), stored.clone());
+            tokio::spawn(async move {
+                thredops::notifications::post_failed(&state, &stored)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in tries {
+        assert!(!t.await.unwrap(), "the failure was already recorded");
+    }
+    settle_notifications(&app).await;
+    assert_eq!(notification_count(&app, &user, "post_failed").await, 1);
+    assert_eq!(app.mails(email, FAILED_SUBJECT).len(), 1);
+
     // In the app: counted in the header of every page, listed unread with a link to the post.
     let home = page(&app, "/app").await;
     assert_eq!(text_after(&home, "id=\"unread-count\""), "1");
