@@ -70,7 +70,8 @@ pub struct NewNotification {
 }
 
 /// The email choices of a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EmailChoices {
     /// Email when a scheduled post fails.
     pub post_failed: bool,

@@ -379,6 +379,37 @@ async fn the_setting_turns_failure_emails_off(app: TestApp) {
         "still shown in the app"
     );
     assert!(app.mails(email, FAILED_SUBJECT).is_empty(), "no email");
+
+    // The same choices through the API: read, then turned back on.
+    let choices: Value = app
+        .get("/api/v1/notifications/email")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        choices,
+        json!({"post_failed": false, "profile_reconnect": true})
+    );
+    let put = |body: Value| {
+        app.client
+            .put(app.url("/api/v1/notifications/email"))
+            .json(&body)
+            .send()
+    };
+    let r = put(json!({"post_failed": true, "profile_reconnect": true}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bad = put(json!({"post_failed": "yes"})).await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let listed: Value = app.get("/api/v1/notifications").await.json().await.unwrap();
+    assert_eq!(listed["unread"], 1, "{listed}");
+    assert_eq!(listed["notifications"][0]["kind"], "post_failed");
+    // Turned back on: the next failure is emailed.
+    fail_a_post(&app, &id, "Loudly failing").await;
+    settle_notifications(&app).await;
+    assert_eq!(app.mails(email, FAILED_SUBJECT).len(), 1);
 }
 
 async fn revoked_access_reads_as_withdrawn_and_is_notified_once(app: TestApp) {
