@@ -406,6 +406,19 @@ async fn the_setting_turns_failure_emails_off(app: TestApp) {
     let listed: Value = app.get("/api/v1/notifications").await.json().await.unwrap();
     assert_eq!(listed["unread"], 1, "{listed}");
     assert_eq!(listed["notifications"][0]["kind"], "post_failed");
+    let marked: Value = app
+        .client
+        .post(app.url("/api/v1/notifications/read-all"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(marked["marked"], 1);
+    let listed: Value = app.get("/api/v1/notifications").await.json().await.unwrap();
+    assert_eq!(listed["unread"], 0, "{listed}");
+    assert_eq!(listed["notifications"][0]["read"], true);
     // Turned back on: the next failure is emailed.
     fail_a_post(&app, &id, "Loudly failing").await;
     settle_notifications(&app).await;
