@@ -20,6 +20,7 @@ on_both_backends!(
     the_setting_turns_failure_emails_off,
     revoked_access_reads_as_withdrawn_and_is_notified_once,
     expired_access_reads_as_expired,
+    reconnect_emails_off_also_silence_the_warning_before_a_post_is_due,
 );
 
 const FAILED_SUBJECT: &str = "A scheduled post could not be published";
@@ -492,4 +493,50 @@ async fn expired_access_reads_as_expired(app: TestApp) {
     assert_eq!(api["token"]["state"], "expired", "{api}");
     let home = page(&app, "/app").await;
     assert!(home.contains("data-token-state=\"expired\""));
+}
+
+async fn reconnect_emails_off_also_silence_the_warning_before_a_post_is_due(app: TestApp) {
+    let email = "ines@example.com";
+    let (id, _, _) = signed_up_with_profile(&app, email, "ines_posts").await;
+    let r = app
+        .client
+        .put(app.url("/api/v1/notifications/email"))
+        .json(&json!({"post_failed": true, "profile_reconnect": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE threads_profiles SET status = 'needs_reconnect' WHERE id = $1"
+    )
+    .bind(&id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let post = schedule_tomorrow(&app, &id, &json!({"parts": [{"text": "Tomorrow"}]})).await;
+    for _ in 0..2 {
+        run_due_now(&app, thredops::publishing::SWEEP).await;
+    }
+    let timeline: Value = app
+        .get(&format!(
+            "/api/v1/publishing/posts/{}",
+            post["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let warned = timeline["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "reconnect_warned")
+        .count();
+    assert_eq!(warned, 1, "the warning is in the post's ledger: {timeline}");
+    assert!(
+        app.mails(email, "until you reconnect its profile")
+            .is_empty(),
+        "but not emailed"
+    );
 }
