@@ -317,22 +317,16 @@ pub async fn unread(state: &AppState, user_id: &str) -> AppResult<i64> {
     Ok(state.store.unread_notifications(user_id).await?)
 }
 
-/// Marks one notification read (404 when it is not the user's or already read is fine).
+/// Marks one of the user's notifications read (404 when it is not theirs).
 pub async fn mark_read(state: &AppState, user_id: &str, id: &str) -> AppResult<()> {
     let id = NotificationId(id.to_owned());
-    let mine = state
-        .store
-        .notifications_of(user_id, LIST_LIMIT)
-        .await?
-        .iter()
-        .any(|n| n.id == id);
-    if !mine {
-        return Err(AppError::NotFound);
-    }
-    state
+    let changed = state
         .store
         .mark_notifications_read(user_id, Some(&id), now_unix())
         .await?;
+    if changed == 0 && !state.store.has_notification(user_id, &id).await? {
+        return Err(AppError::NotFound);
+    }
     Ok(())
 }
 

@@ -264,6 +264,18 @@ impl Store {
         })?)
     }
 
+    /// Whether `id` is one of the user's notifications.
+    pub async fn has_notification(&self, user_id: &str, id: &NotificationId) -> StoreResult<bool> {
+        let found: i64 = with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE id = $1 AND user_id = $2"
+        )
+        .bind(&id.0)
+        .bind(user_id)
+        .fetch_one(p)
+        .await)?;
+        Ok(found > 0)
+    }
+
     /// The user's email choices (every kind on until changed).
     pub async fn email_choices(&self, user_id: &str) -> StoreResult<EmailChoices> {
         let row: Option<(bool, bool)> = with_pool!(self, |p| {

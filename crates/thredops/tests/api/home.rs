@@ -324,6 +324,21 @@ async fn a_failed_post_is_notified_once_in_the_app_and_by_email(app: TestApp) {
     assert_eq!(r.status(), 303);
     let list = page(&app, "/app/notifications").await;
     assert!(list.contains("data-read=\"true\""));
+    // Marking again is fine; someone else's (or a made-up) id is not found.
+    let again = app
+        .client
+        .post(app.url(&format!("/api/v1/notifications/{notification}/read")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 204);
+    let unknown = app
+        .client
+        .post(app.url("/api/v1/notifications/not-a-notification/read"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
     assert!(!list.contains("id=\"unread-count\""));
 
     // Notifications are the user's data: exported, and gone with the account.
