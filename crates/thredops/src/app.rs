@@ -42,6 +42,8 @@ pub struct App {
     pub chat_throttle: crate::support::ChatThrottle,
     /// Computed analytics overviews, checked against each profile's data version.
     pub overview_cache: crate::analytics::overview::OverviewCache,
+    /// Computed strategist reports (the home page's top finding), checked like the overviews.
+    pub strategy_cache: crate::strategy::service::ReportCache,
     /// Turns true when the process starts stopping: long-lived responses (progress streams)
     /// end so the server can drain.
     pub stopping: tokio::sync::watch::Sender<bool>,

@@ -93,6 +93,9 @@ impl Application {
             overview_cache: crate::analytics::overview::OverviewCache::new(
                 crate::analytics::overview::CACHE_CAPACITY,
             ),
+            strategy_cache: crate::strategy::service::ReportCache::new(
+                crate::strategy::service::REPORT_CACHE_CAPACITY,
+            ),
             vault: Vault::new(master.clone(), store.clone()),
             jobs: Queue::new(store.clone()),
             job_metrics: Arc::new(jobs::Metrics::default()),
@@ -229,6 +232,7 @@ fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let runner = crate::privacy::register_jobs(runner, state);
     let runner = crate::strategy::register_jobs(runner, state);
     let runner = crate::billing::register_jobs(runner, state);
+    let runner = crate::notifications::register_jobs(runner, state);
     crate::support::register_jobs(runner, state)
 }
 

@@ -29,6 +29,8 @@ pub struct AuthUser {
     /// The warning the app pages show while a payment has failed; read for [`PageUser`] only
     /// (one query when billing is on), always `None` for the API.
     pub past_due: Option<PastDueNotice>,
+    /// Unread notifications, counted in the app pages' header; read for [`PageUser`] only.
+    pub unread_notifications: i64,
 }
 
 impl Deref for AuthUser {
@@ -87,6 +89,7 @@ async fn check(
             session_id: session.id,
         },
         past_due: None,
+        unread_notifications: 0,
     };
     Ok(Some((auth, profile)))
 }
@@ -174,6 +177,9 @@ impl FromRequestParts<WebState> for PageUser {
         match authenticate(state, parts).await {
             Ok(Some(mut user)) => {
                 user.past_due = gate::past_due_notice(state, &user.user)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                user.unread_notifications = crate::notifications::unread(state, &user.user.id)
                     .await
                     .map_err(IntoResponse::into_response)?;
                 Ok(PageUser(user))

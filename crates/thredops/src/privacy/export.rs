@@ -89,7 +89,7 @@ async fn opened_data(
 ) -> anyhow::Result<Value> {
     let mut profiles = Vec::new();
     for p in state.store.profiles_of(user_id).await? {
-        let view = profile_service::view(key, &p, None, 0);
+        let view = profile_service::view(key, &p, None, 0, state.threads.now().timestamp());
         let subject = |suffix: &str| format!("{}/{suffix}", p.id);
         let posts: Vec<(String, Vec<u8>)> = with_pool!(state.store, |pool| async {
             let rows = sqlx::query(

@@ -146,10 +146,22 @@ pub(super) async fn fail(
         event: Some(("failed".into(), reason.to_owned())),
         ..PublisherWrite::default()
     };
-    state
+    let written = state
         .store
         .publisher_write(&post.id, post.version, &w, now_unix())
         .await?;
+    if written == Written::Done {
+        let failed = PostRecord {
+            state: PostState::Failed,
+            failure: w.failure,
+            version: post.version + 1,
+            ..post.clone()
+        };
+        if let Err(e) = crate::notifications::post_failed(state, &failed).await {
+            // The notifications sweep records it later.
+            tracing::warn!(error = %e, post_id = %post.id, "could not record the failure notification");
+        }
+    }
     Ok(())
 }
 

@@ -34,9 +34,9 @@ pub async fn note_for(state: &AppState, post: &PostRecord) -> StoreResult<Option
 /// publish, once per post. Returns how many were warned.
 pub async fn warn_due_soon(state: &AppState) -> anyhow::Result<usize> {
     let soon = now_unix() + WARN_BEFORE.as_secs() as i64;
-    let rows: Vec<(String, String, Option<i64>, String)> = with_pool!(state.store, |p| {
+    let rows: Vec<(String, String, String, Option<i64>, String)> = with_pool!(state.store, |p| {
         sqlx::query_as(
-            "SELECT s.id, u.email, s.scheduled_at, s.timezone FROM scheduled_posts s \
+            "SELECT s.id, s.user_id, u.email, s.scheduled_at, s.timezone FROM scheduled_posts s \
              JOIN users u ON u.id = s.user_id \
              JOIN threads_profiles t ON t.id = s.profile_id \
              WHERE s.state = 'scheduled' AND s.scheduled_at < $1 AND t.status <> 'active' \
@@ -49,7 +49,7 @@ pub async fn warn_due_soon(state: &AppState) -> anyhow::Result<usize> {
         .await
     })?;
     let mut warned = 0;
-    for (post_id, email, at, zone) in rows {
+    for (post_id, user_id, email, at, zone) in rows {
         let when = at
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .map(|t| super::when::show(t, super::when::zone(Some(&zone))))
@@ -70,7 +70,9 @@ pub async fn warn_due_soon(state: &AppState) -> anyhow::Result<usize> {
                 state.settings.privacy.operator_name
             ),
         };
-        if let Err(e) = state.mailer.send(&mail).await {
+        // Part of the "profile needs reconnecting" emails the user can turn off in Settings.
+        let wanted = state.store.email_choices(&user_id).await?.profile_reconnect;
+        if wanted && let Err(e) = state.mailer.send(&mail).await {
             tracing::warn!(error = %format!("{e:#}"), "reconnect warning could not be mailed");
         }
         warned += 1;

@@ -249,9 +249,29 @@ pub struct ProfileView {
     pub last_error: Option<ErrorView>,
 }
 
+/// Where a profile's access stands, as the user must read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    /// A token is held and renewed automatically.
+    Valid,
+    /// The token ran out before it could be renewed: reconnect.
+    Expired,
+    /// Threads withdrew the access (app removed, password changed, access revoked): reconnect.
+    Revoked,
+    /// The user disconnected the profile: no token is held.
+    Disconnected,
+    /// Paused by the plan's profile limit.
+    Paused,
+}
+
 /// Token expiry and refresh, never the token itself.
 #[derive(Debug, Serialize)]
 pub struct TokenHealth {
+    /// Where the access stands.
+    pub state: TokenState,
+    /// One sentence saying what that means and what to do.
+    pub summary: String,
     /// Whether a usable token is held.
     pub present: bool,
     /// Expiry (Unix seconds).
@@ -286,13 +306,70 @@ pub struct ErrorView {
     pub at: Option<i64>,
 }
 
-/// Opens a profile record for its owner.
+fn day(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%-d %B %Y").to_string())
+        .unwrap_or_default()
+}
+
+/// Where the access of `p` stands at `now` (Threads' clock), and the sentence saying so.
+pub fn token_state(p: &ProfileRecord, now: i64) -> (TokenState, String) {
+    let refused_at = p.last_error_at.unwrap_or(now);
+    // Threads refused the token once it had run out (or said it had): expired. Refused while
+    // it still had time left: withdrawn.
+    let expired_by = |at: i64| p.token_expires_at.is_some_and(|e| e <= at);
+    match p.status.as_str() {
+        "needs_reconnect" if expired_by(refused_at) => (
+            TokenState::Expired,
+            format!(
+                "ThredOps' access to this profile expired on {} before it could be renewed: reconnect the profile to resume syncing and publishing (your history is kept).",
+                day(p.token_expires_at.unwrap_or(refused_at))
+            ),
+        ),
+        "needs_reconnect" => (
+            TokenState::Revoked,
+            format!(
+                "Threads withdrew ThredOps' access to this profile on {} (the app was removed in Meta's settings, the password changed, or access was revoked): reconnect the profile and allow access to resume syncing and publishing (your history is kept).",
+                day(refused_at)
+            ),
+        ),
+        "disconnected" => (
+            TokenState::Disconnected,
+            "You disconnected this profile, so ThredOps holds no access to it: connect it again to resume syncing.".to_owned(),
+        ),
+        "paused" => (
+            TokenState::Paused,
+            "This profile is paused because your plan allows fewer profiles: upgrade your plan or disconnect another profile to resume it.".to_owned(),
+        ),
+        _ if p.token_enc.is_some() && expired_by(now) => (
+            TokenState::Expired,
+            format!(
+                "ThredOps' access to this profile expired on {} before it could be renewed: reconnect the profile to resume syncing and publishing (your history is kept).",
+                day(p.token_expires_at.unwrap_or(now))
+            ),
+        ),
+        _ => (
+            TokenState::Valid,
+            match p.token_expires_at {
+                Some(e) => format!(
+                    "Access is valid until {} and ThredOps renews it automatically: nothing to do.",
+                    day(e)
+                ),
+                None => "Access is valid and ThredOps renews it automatically: nothing to do.".to_owned(),
+            },
+        ),
+    }
+}
+
+/// Opens a profile record for its owner; `now` is Threads' clock (token expiry is judged by it).
 pub fn view(
     key: Option<&DataKey>,
     p: &ProfileRecord,
     progress: Option<serde_json::Value>,
     api_calls_24h: i64,
+    now: i64,
 ) -> ProfileView {
+    let (token_state, token_summary) = token_state(p, now);
     let open = |purpose: &str, sealed: &[u8]| {
         key.and_then(|k| k.open_string(purpose, &p.threads_user_id, sealed).ok())
     };
@@ -323,6 +400,8 @@ pub fn view(
         connected_at: p.connected_at,
         followers_count: p.followers_count,
         token: TokenHealth {
+            state: token_state,
+            summary: token_summary,
             present: p.token_enc.is_some(),
             expires_at: p.token_expires_at,
             last_refresh_at: p.last_refresh_at,
@@ -368,7 +447,13 @@ pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileVi
     for p in state.store.profiles_of(user_id).await? {
         let progress = crate::sync::progress(state, &p.id).await?;
         let calls = api_calls_24h(state, &p.id).await?;
-        out.push(view(key.as_ref(), &p, progress, calls));
+        out.push(view(
+            key.as_ref(),
+            &p,
+            progress,
+            calls,
+            state.threads.now().timestamp(),
+        ));
     }
     Ok(out)
 }
@@ -383,7 +468,13 @@ pub async fn get(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppR
     let key = state.vault.existing_key(&auth.user.id).await?;
     let progress = crate::sync::progress(state, &p.id).await?;
     let calls = api_calls_24h(state, &p.id).await?;
-    Ok(view(key.as_ref(), &p, progress, calls))
+    Ok(view(
+        key.as_ref(),
+        &p,
+        progress,
+        calls,
+        state.threads.now().timestamp(),
+    ))
 }
 
 async fn api_calls_24h(state: &AppState, profile_id: &str) -> AppResult<i64> {

@@ -388,6 +388,32 @@ impl Store {
         .await
         })?;
         Ok(row)
+    /// Marks an active profile as needing a reconnect because Threads refused its token, and
+    /// stops using the token. When Threads said the token expired, its expiry is moved to no
+    /// later than `now`, so the profile reads as expired rather than revoked. True when the
+    /// profile changed (false: it was not active, so the event was already recorded).
+    pub async fn mark_needs_reconnect(
+        &self,
+        profile_id: &str,
+        message: &str,
+        expired: bool,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let n = with_pool!(self, |p| {
+            sqlx::query(
+            "UPDATE threads_profiles SET last_error = $1, last_error_at = $2, status = 'needs_reconnect', token_enc = NULL, \
+             token_expires_at = CASE WHEN $3 THEN (CASE WHEN token_expires_at IS NULL OR token_expires_at > $2 THEN $2 ELSE token_expires_at END) ELSE token_expires_at END \
+             WHERE id = $4 AND status = 'active'"
+        )
+        .bind(message)
+        .bind(now)
+        .bind(expired)
+        .bind(profile_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
     }
 
     /// Disconnects: the token is destroyed at once; with `keep_history` the synced data stays,

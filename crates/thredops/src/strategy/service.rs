@@ -40,6 +40,54 @@ pub async fn strategy(
     Ok(report::build(&data))
 }
 
+/// Strategist reports kept per process (a few KB each), valid while their profile's data
+/// version is unchanged.
+pub type ReportCache = crate::analytics::cache::VersionedCache<ReportKey, StrategyReport>;
+/// Entries a [`ReportCache`] holds at most.
+pub const REPORT_CACHE_CAPACITY: usize = 512;
+
+/// Everything besides the stored data that a strategist report depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReportKey {
+    user_id: String,
+    profile_id: String,
+    tz: chrono_tz::Tz,
+    // Posts settle with age: a new day is a new report even without new data.
+    day: chrono::NaiveDate,
+}
+
+/// The strategist's report on `profile` (one of `auth`'s), computed once per change of the
+/// profile's data and reused until then (the home page shows its top finding on every visit).
+/// `None` when the user's plan has no strategist.
+pub async fn cached_report(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile: &crate::store::profiles::ProfileRecord,
+) -> AppResult<Option<std::sync::Arc<StrategyReport>>> {
+    if gate::require_strategist(state, &auth.user.id)
+        .await
+        .is_err()
+    {
+        return Ok(None);
+    }
+    let tz = data::user_tz(auth.user.timezone.as_deref());
+    let now = state.threads.now().timestamp();
+    let key = ReportKey {
+        user_id: auth.user.id.clone(),
+        profile_id: profile.id.clone(),
+        tz,
+        day: crate::analytics::period::local_date(tz, now),
+    };
+    // The version comes with the profile row, read before the data (see analytics/cache.rs).
+    let version = profile.data_version;
+    if let Some(hit) = state.strategy_cache.get(&key, version) {
+        return Ok(Some(hit));
+    }
+    let report = std::sync::Arc::new(report::build(&data::load(state, profile, tz).await?));
+    state.strategy_cache.insert(key, version, report.clone());
+    Ok(Some(report))
+}
+
 /// Next week's plan.
 pub async fn plan(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Value> {
     gate::require_strategist(state, &auth.user.id).await?;

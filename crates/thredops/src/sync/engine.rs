@@ -123,12 +123,33 @@ impl SyncRun {
                 std::time::Duration::from_secs(3600),
             ),
             ErrorClass::Reauth => {
-                let message = "Threads no longer accepts ThredOps' access for this profile. Reconnect it to resume syncing; your history is kept.";
-                if let Err(err) = store
-                    .record_profile_error(&self.profile.id, message, true, now)
+                // Meta's subcode 463 says the token expired; anything else (460 and the rest)
+                // means the access was withdrawn.
+                let expired = e.api_error().and_then(|a| a.subcode) == Some(463);
+                let message = if expired {
+                    "Threads access for this profile expired. Reconnect it to resume syncing and publishing; your history is kept."
+                } else {
+                    "Threads no longer accepts ThredOps' access for this profile. Reconnect it to resume syncing and publishing; your history is kept."
+                };
+                match store
+                    .mark_needs_reconnect(&self.profile.id, message, expired, now)
                     .await
                 {
-                    tracing::warn!(error = %err, profile_id = %self.profile.id, "could not record the profile's sync error");
+                    Ok(true) => {
+                        if let Err(err) = crate::notifications::profile_needs_reconnect(
+                            &self.state,
+                            &self.profile,
+                            now,
+                        )
+                        .await
+                        {
+                            tracing::warn!(error = %err, profile_id = %self.profile.id, "could not record the reconnect notification; the sweep will");
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %err, profile_id = %self.profile.id, "could not record the profile's sync error");
+                    }
                 }
                 JobError::permanent(format!("needs reconnect: {e}"))
             }

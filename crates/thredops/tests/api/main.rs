@@ -10,6 +10,7 @@ mod billing;
 mod cli;
 mod contract;
 mod csrf;
+mod home;
 mod ops;
 mod pages;
 mod privacy;

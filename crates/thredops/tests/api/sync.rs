@@ -241,7 +241,7 @@ async fn tokens_are_refreshed_weeks_later_and_revocation_asks_for_reconnect(app:
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Reconnect needed"));
+    assert!(page.contains("Access withdrawn."));
     assert_eq!(app.state.store.post_count(&id).await.unwrap(), 10);
 
     // Reconnecting resumes on the same profile with all history.

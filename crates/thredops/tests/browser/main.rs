@@ -28,6 +28,7 @@ mod setup;
 
 mod accounts;
 mod analytics;
+mod home;
 mod privacy;
 mod publishing;
 mod strategy;

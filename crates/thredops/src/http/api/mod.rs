@@ -6,6 +6,7 @@ mod billing;
 pub use auth::to_time;
 mod docs;
 mod mfa;
+mod notifications;
 mod privacy;
 mod profiles;
 mod publishing;
@@ -29,6 +30,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(analytics::endpoints());
     all.extend(publishing::endpoints());
     all.extend(privacy::endpoints());
+    all.extend(notifications::endpoints());
     all.extend(strategy::endpoints());
     all.extend(billing::endpoints());
     all.extend(support::endpoints());

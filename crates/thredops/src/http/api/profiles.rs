@@ -64,12 +64,17 @@ fn profile_schema() -> Value {
                 "token",
                 object(
                     &[
+                        (
+                            "state",
+                            json!({"type": "string", "enum": ["valid", "expired", "revoked", "disconnected", "paused"]}),
+                        ),
+                        ("summary", string()),
                         ("present", boolean()),
                         ("expires_at", nullable_int()),
                         ("last_refresh_at", nullable_int()),
                         ("needs_reconnect", boolean()),
                     ],
-                    &["present", "needs_reconnect"],
+                    &["state", "summary", "present", "needs_reconnect"],
                 ),
             ),
             (

@@ -107,6 +107,7 @@ pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
         "active": active,
         "sandbox": state.threads.sandbox.is_some(),
         "past_due": auth.past_due,
+        "unread_notifications": auth.unread_notifications,
     })
 }
 
@@ -121,9 +122,11 @@ async fn dashboard(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
 ) -> AppResult<Html<String>> {
-    state
-        .templates
-        .render("dashboard.html", base(&state, &auth, "dashboard"))
+    let home = crate::home::home(&state, &auth).await?;
+    state.templates.render(
+        "dashboard.html",
+        merge(base(&state, &auth, "dashboard"), json!({"home": home})),
+    )
 }
 
 async fn area(
@@ -155,6 +158,7 @@ async fn settings(
     let notice = match q.done.as_deref() {
         Some("password") => Some("Your password was changed. Other devices were signed out."),
         Some("revoked") => Some("That device was signed out."),
+        Some("notifications") => Some("Your email choices were saved."),
         _ => None,
     };
     render_settings(&state, &auth, json!({"notice": notice})).await
@@ -185,8 +189,10 @@ async fn render_settings(
             })
         })
         .collect();
+    let email_choices = crate::notifications::email_choices(state, &auth.user.id).await?;
     let ctx = json!({
         "sessions": sessions,
+        "email_choices": email_choices,
         "member_since": to_time(auth.user.created_at).format("%-d %B %Y").to_string(),
     });
     state.templates.render(

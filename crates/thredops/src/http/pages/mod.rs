@@ -4,6 +4,7 @@ mod account;
 mod analytics;
 mod app;
 mod billing;
+mod notifications;
 mod plan_limit;
 mod privacy;
 mod profiles;
@@ -30,6 +31,7 @@ pub fn router() -> Router<WebState> {
         .merge(analytics::router())
         .merge(publishing::router())
         .merge(privacy::router())
+        .merge(notifications::router())
         .merge(strategy::router())
         .merge(billing::router())
         .merge(support::router())
@@ -40,6 +42,7 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     analytics::TEMPLATES,
     publishing::TEMPLATES,
     privacy::TEMPLATES,
+    notifications::TEMPLATES,
     strategy::TEMPLATES,
     billing::TEMPLATES,
     plan_limit::TEMPLATES,

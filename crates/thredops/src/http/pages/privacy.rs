@@ -98,6 +98,7 @@ async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<St
                 "token_present": p.token.present,
                 "token_expires": when_opt(p.token.expires_at),
                 "needs_reconnect": p.token.needs_reconnect,
+                "token_state": p.token.state, "token_summary": p.token.summary,
             })
         })
         .collect();
