@@ -361,6 +361,15 @@ pub fn token_state(p: &ProfileRecord, now: i64) -> (TokenState, String) {
     }
 }
 
+/// The profile's username, opened with its owner's key.
+fn username(key: Option<&DataKey>, p: &ProfileRecord) -> String {
+    key.and_then(|k| {
+        k.open_string(purpose::USERNAME, &p.threads_user_id, &p.username_enc)
+            .ok()
+    })
+    .unwrap_or_else(|| "(unreadable)".into())
+}
+
 /// Opens a profile record for its owner; `now` is Threads' clock (token expiry is judged by it).
 pub fn view(
     key: Option<&DataKey>,
@@ -373,8 +382,7 @@ pub fn view(
     let open = |purpose: &str, sealed: &[u8]| {
         key.and_then(|k| k.open_string(purpose, &p.threads_user_id, sealed).ok())
     };
-    let username =
-        open(purpose::USERNAME, &p.username_enc).unwrap_or_else(|| "(unreadable)".into());
+    let username = username(key, p);
     let details: Option<serde_json::Value> = p
         .profile_enc
         .as_deref()
@@ -430,7 +438,7 @@ pub async fn usernames(state: &AppState, user_id: &str) -> AppResult<Vec<(String
         .profiles_of(user_id)
         .await?
         .iter()
-        .map(|p| (p.id.clone(), view(key.as_ref(), p, None, 0).username))
+        .map(|p| (p.id.clone(), username(key.as_ref(), p)))
         .collect())
 }
 

@@ -388,6 +388,8 @@ impl Store {
         .await
         })?;
         Ok(row)
+    }
+
     /// Marks an active profile as needing a reconnect because Threads refused its token, and
     /// stops using the token. When Threads said the token expired, its expiry is moved to no
     /// later than `now`, so the profile reads as expired rather than revoked. True when the
