@@ -10,6 +10,7 @@ pub mod quota;
 pub mod quota_store;
 mod reconnect;
 mod recover;
+pub mod recurring;
 pub mod service;
 mod slots;
 mod start;
@@ -44,6 +45,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let publish_state = state.clone();
     let gate = Arc::new(quota::Gate::default());
     let sweep_state = state.clone();
+    let runner = recurring::register(runner, state);
     runner
         .recurring(SWEEP, std::time::Duration::from_secs(1))
         .register(

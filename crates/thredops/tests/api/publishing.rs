@@ -5,6 +5,7 @@
 mod bench;
 mod pages;
 mod recovery;
+mod recurring;
 mod rules;
 mod suggest;
 mod support;

@@ -9,6 +9,7 @@ mod mfa;
 mod privacy;
 mod profiles;
 mod publishing;
+mod publishing_power;
 mod recovery;
 pub mod registry;
 mod strategy;
@@ -28,6 +29,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(profiles::endpoints());
     all.extend(analytics::endpoints());
     all.extend(publishing::endpoints());
+    all.extend(publishing_power::endpoints());
     all.extend(privacy::endpoints());
     all.extend(strategy::endpoints());
     all.extend(billing::endpoints());

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::super::registry::{integer, object, string};
 
-pub(super) fn composition_schema() -> Value {
+pub(in crate::http::api) fn composition_schema() -> Value {
     let media = object(&[("id", string()), ("alt_text", string())], &["id"]);
     let part = object(
         &[

@@ -9,6 +9,7 @@ mod privacy;
 mod profiles;
 mod public;
 mod publishing;
+mod publishing_power;
 mod recovery;
 mod security;
 mod strategy;
@@ -29,6 +30,7 @@ pub fn router() -> Router<WebState> {
         .merge(profiles::router())
         .merge(analytics::router())
         .merge(publishing::router())
+        .merge(publishing_power::router())
         .merge(privacy::router())
         .merge(strategy::router())
         .merge(billing::router())
@@ -39,6 +41,7 @@ pub fn router() -> Router<WebState> {
 pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     analytics::TEMPLATES,
     publishing::TEMPLATES,
+    publishing_power::TEMPLATES,
     privacy::TEMPLATES,
     strategy::TEMPLATES,
     billing::TEMPLATES,
