@@ -302,39 +302,15 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
             content = Some(open_content(state, s).await?);
         }
         let Some(c) = &content else { continue };
-        let id = uuid::Uuid::new_v4().to_string();
-        let stamp = now_unix();
-        let mut post = PostRecord {
-            content_enc: seal(state, &s.user_id, super::PURPOSE, &id, c).await?,
-            id,
-            user_id: s.user_id.clone(),
-            profile_id: s.profile_id.clone(),
-            state: PostState::Scheduled,
-            kind: s.kind.clone(),
-            local_time: Some(local.format("%Y-%m-%dT%H:%M").to_string()),
-            timezone: Some(tz.name().to_owned()),
-            scheduled_at: Some(at.timestamp()),
-            progress: publisher::Progress::default().to_json(),
-            media_id: None,
-            permalink: None,
-            note: None,
-            failure: None,
-            attempts: 0,
-            acknowledged: true,
-            version: 0,
-            created_at: stamp,
-            updated_at: stamp,
-            published_at: None,
-        };
+        let mut post =
+            scheduled_record(state, &s.user_id, &s.profile_id, &s.kind, c, local, tz, at).await?;
         let mut notes = Vec::new();
         if over_quota(state, &s.profile_id, at.timestamp(), false).await? {
             notes.push(format!(
                 "Over the daily quota: this profile already has {DAILY_QUOTA} or more posts planned in the 24 hours up to this one, and Threads allows {DAILY_QUOTA} posts per 24 hours. It stays planned and will be deferred until the quota has room; move it or another post to publish on time."
             ));
         }
-        if let Some(n) = super::reconnect::note_for(state, &post).await? {
-            notes.push(n);
-        }
+        notes.extend(post.note.take());
         post.note = (!notes.is_empty()).then(|| notes.join(" "));
         if !state
             .store
@@ -349,16 +325,61 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
             when::show(at, tz),
             rule.describe()
         );
-        let _ = state
-            .store
-            .add_publish_event(&post.id, crate::jobs::now_ms(), "created", &message)
-            .await;
-        state
-            .jobs
-            .enqueue(service::publish_job(&post, at.timestamp()))
-            .await?;
+        announce(state, &post, &message).await?;
     }
     Ok(planned)
+}
+
+/// A new scheduled post of `c` at the wall-clock time `local` in `tz` (the instant `at`),
+/// sealed for its owner, with the note about a profile that needs reconnecting, if any.
+#[expect(clippy::too_many_arguments, reason = "the fields of a new post")]
+pub(super) async fn scheduled_record(
+    state: &AppState,
+    user_id: &str,
+    profile_id: &str,
+    kind: &str,
+    c: &Composition,
+    local: chrono::NaiveDateTime,
+    tz: chrono_tz::Tz,
+    at: DateTime<Utc>,
+) -> AppResult<PostRecord> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let stamp = now_unix();
+    let mut post = PostRecord {
+        content_enc: seal(state, user_id, super::PURPOSE, &id, c).await?,
+        id,
+        user_id: user_id.to_owned(),
+        profile_id: profile_id.to_owned(),
+        state: PostState::Scheduled,
+        kind: kind.to_owned(),
+        local_time: Some(local.format("%Y-%m-%dT%H:%M").to_string()),
+        timezone: Some(tz.name().to_owned()),
+        scheduled_at: Some(at.timestamp()),
+        progress: publisher::Progress::default().to_json(),
+        media_id: None,
+        permalink: None,
+        note: None,
+        failure: None,
+        attempts: 0,
+        acknowledged: true,
+        version: 0,
+        created_at: stamp,
+        updated_at: stamp,
+        published_at: None,
+    };
+    post.note = super::reconnect::note_for(state, &post).await?;
+    Ok(post)
+}
+
+/// Records a stored post's creation in its ledger and gives it its publisher run.
+pub(super) async fn announce(state: &AppState, post: &PostRecord, message: &str) -> AppResult<()> {
+    let _ = state
+        .store
+        .add_publish_event(&post.id, crate::jobs::now_ms(), "created", message)
+        .await;
+    let at = post.scheduled_at.unwrap_or_else(now_unix);
+    state.jobs.enqueue(service::publish_job(post, at)).await?;
+    Ok(())
 }
 
 fn field_date(field: &str, value: &str) -> AppResult<NaiveDate> {

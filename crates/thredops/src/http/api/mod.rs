@@ -10,6 +10,7 @@ mod privacy;
 mod profiles;
 mod publishing;
 mod publishing_power;
+pub(crate) use publishing_power::export_csv as export_plan_csv;
 mod recovery;
 pub mod registry;
 mod strategy;

@@ -1,9 +1,10 @@
 //! Publishing power tools API: recurring series (create, edit, stop, skip and restore one
-//! date).
+//! date), bulk import from CSV (preview, then import) and the plan's export.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,6 +14,7 @@ use crate::http::error::AppResult;
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
 use crate::http::state::WebState;
+use crate::publishing::bulk::{self, Imported, Preview};
 use crate::publishing::recurring::{self, SeriesInput, SeriesView};
 
 const TAG: &str = "publishing";
@@ -127,8 +129,59 @@ where
         .authenticated()
 }
 
+fn import_schemas() -> (Value, Value) {
+    let row = object(
+        &[
+            (
+                "row",
+                json!({"type": "integer", "description": "Line in the CSV (1 = first line)"}),
+            ),
+            ("text", string()),
+            ("profile", string()),
+            ("local_time", string()),
+            ("timezone", string()),
+            ("at_display", string()),
+            (
+                "problems",
+                json!({"type": "object", "additionalProperties": {"type": "string"}, "description": "By column: text, scheduled_time, timezone, profile, media; empty when the row will be imported"}),
+            ),
+        ],
+        &["row", "problems"],
+    );
+    let preview = object(
+        &[
+            ("rows", json!({"type": "array", "items": row})),
+            ("good", integer()),
+            ("bad", integer()),
+            ("error", nullable("string")),
+        ],
+        &["rows", "good", "bad"],
+    );
+    let imported = object(
+        &[
+            (
+                "posts",
+                json!({"type": "array", "items": {"type": "string"}}),
+            ),
+            ("skipped", json!({"type": "array", "items": row})),
+        ],
+        &["posts", "skipped"],
+    );
+    (preview, imported)
+}
+
 pub fn endpoints() -> Vec<Endpoint> {
     let series = || Some(series_schema());
+    let (preview_schema, imported_schema) = import_schemas();
+    let csv_body = || {
+        object(
+            &[(
+                "csv",
+                json!({"type": "string", "description": "CSV text: text, scheduled_time, timezone (optional), profile (optional), media (upload ids, optional); a header row may name them in any order"}),
+            )],
+            &["csv"],
+        )
+    };
     let date_body = || object(&[("date", string())], &["date"]);
     vec![
         route(Method::GET, "/api/v1/publishing/recurring", "Your recurring series with their recent and next dates", list)
@@ -159,6 +212,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             .body(date_body())
             .response(200, "The series", series())
             .response(404, "Not one of yours", None),
+        route(Method::POST, "/api/v1/publishing/import/preview", "Checks every row of a CSV plan with the composer's preflight; stores nothing", import_preview)
+            .body(csv_body())
+            .response(200, "Each row with its line number and problems", Some(preview_schema)),
+        route(Method::POST, "/api/v1/publishing/import", "Checks the rows again and schedules exactly those without problems, each in its row's time zone", import_rows)
+            .body(csv_body())
+            .response(201, "The new posts and the rows left out", Some(imported_schema)),
+        route(Method::GET, "/api/v1/publishing/export.csv", "The plan (posts waiting to publish) as CSV in the import's columns", export_csv)
+            .response(200, "text/csv", None),
     ]
 }
 
@@ -234,4 +295,49 @@ async fn restore(
     ApiJson(b): ApiJson<DateBody>,
 ) -> AppResult<Json<SeriesView>> {
     Ok(Json(recurring::restore(&state, &auth, &id, &b.date).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsvBody {
+    csv: String,
+}
+
+async fn import_preview(
+    State(state): State<WebState>,
+    auth: AuthUser,
+    ApiJson(b): ApiJson<CsvBody>,
+) -> AppResult<Json<Preview>> {
+    Ok(Json(bulk::preview(&state, &auth, &b.csv).await?))
+}
+
+async fn import_rows(
+    State(state): State<WebState>,
+    auth: AuthUser,
+    ApiJson(b): ApiJson<CsvBody>,
+) -> AppResult<(StatusCode, Json<Imported>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(bulk::import(&state, &auth, &b.csv).await?),
+    ))
+}
+
+/// The plan as a CSV download (also served to the schedule page's link).
+pub(crate) async fn export_csv(
+    State(state): State<WebState>,
+    auth: AuthUser,
+) -> AppResult<Response> {
+    let body = bulk::export(&state, &auth).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"thredops-plan.csv\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -1,5 +1,6 @@
 //! Publishing power tools pages: recurring series (list, new, one series with its dates, edit,
-//! skip or restore a date, stop, delete).
+//! skip or restore a date, stop, delete), bulk import from CSV (upload or paste, preview with
+//! each row's problems, confirm) and the plan's export.
 
 use std::collections::BTreeMap;
 
@@ -33,13 +34,34 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "publishing/recurring_form.html",
         include_str!("../../../web/templates/publishing/recurring_form.html"),
     ),
+    (
+        "publishing/import.html",
+        include_str!("../../../web/templates/publishing/import.html"),
+    ),
 ];
+
+/// Largest CSV file or paste the import page reads.
+const MAX_CSV_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/schedule/recurring", get(list).post(create))
         .route("/app/schedule/recurring/{id}", get(detail).post(update))
         .route("/app/schedule/recurring/{id}/{action}", post(act))
+        .route("/app/schedule/import", get(import_page))
+        .route(
+            "/app/schedule/import/preview",
+            post(import_preview).layer(axum::extract::DefaultBodyLimit::max(
+                MAX_CSV_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/app/schedule/import/confirm",
+            post(import_confirm).layer(axum::extract::DefaultBodyLimit::max(
+                MAX_CSV_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/app/schedule/export.csv", get(export_page))
 }
 
 /// The series form's fields, as posted and as shown again.
@@ -421,4 +443,149 @@ async fn act(
             render_series(&state, &auth, &id, status, None, extra).await
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImportQuery {
+    imported: Option<usize>,
+    skipped: Option<usize>,
+}
+
+async fn render_import(
+    state: &WebState,
+    auth: &AuthUser,
+    status: StatusCode,
+    extra: Value,
+) -> AppResult<Response> {
+    let ctx = json!({
+        "timezone": crate::publishing::service::user_zone(auth).name(), "csv": "", "preview": null,
+        "error": "", "notice": "",
+    });
+    let html = state.templates.render(
+        "publishing/import.html",
+        merge(merge(base(state, auth, "schedule"), ctx), extra),
+    )?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn import_page(
+    State(state): State<WebState>,
+    PageUser(auth): PageUser,
+    Query(q): Query<ImportQuery>,
+) -> AppResult<Response> {
+    let notice = match (q.imported, q.skipped) {
+        (Some(n), Some(s)) if s > 0 => format!(
+            "Imported {n} post{}; {s} row{} with problems {} left out.",
+            if n == 1 { "" } else { "s" },
+            if s == 1 { "" } else { "s" },
+            if s == 1 { "was" } else { "were" }
+        ),
+        (Some(n), _) => format!("Imported {n} post{}.", if n == 1 { "" } else { "s" }),
+        _ => String::new(),
+    };
+    render_import(&state, &auth, StatusCode::OK, json!({"notice": notice})).await
+}
+
+/// The CSV of the import form: the chosen file, else the pasted text. Multipart (a file) or
+/// url-encoded (paste only); the CSRF token is checked either way.
+async fn read_import_form(
+    state: &WebState,
+    auth: &AuthUser,
+    request: axum::extract::Request,
+) -> AppResult<String> {
+    use axum::extract::FromRequest;
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let axum::Form(form) = axum::Form::<ConfirmForm>::from_request(request, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()))?;
+        crate::http::guards::require_session_csrf(state, auth, &form.csrf)?;
+        return Ok(form.csv);
+    }
+    let mut parts = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let (mut csrf, mut pasted, mut file) = (String::new(), String::new(), String::new());
+    while let Some(field) = parts.next_field().await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await?;
+        if bytes.len() > MAX_CSV_BYTES {
+            return Err(AppError::PayloadTooLarge);
+        }
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            AppError::field(
+                "file",
+                "The file is not UTF-8 text. Save it as CSV (UTF-8).",
+            )
+        })?;
+        match name.as_str() {
+            "csrf" => csrf = text,
+            "csv" => pasted = text,
+            "file" => file = text,
+            _ => {}
+        }
+    }
+    crate::http::guards::require_session_csrf(state, auth, &csrf)?;
+    Ok(if file.trim().is_empty() { pasted } else { file })
+}
+
+async fn import_preview(
+    State(state): State<WebState>,
+    PageUser(auth): PageUser,
+    request: axum::extract::Request,
+) -> AppResult<Response> {
+    let csv = match read_import_form(&state, &auth, request).await {
+        Ok(csv) => csv,
+        Err(AppError::Validation { message, .. }) => {
+            let extra = json!({"error": message});
+            return render_import(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, extra).await;
+        }
+        Err(other) => return Err(other),
+    };
+    let preview = crate::publishing::bulk::preview(&state, &auth, &csv).await?;
+    let status = if preview.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let extra =
+        json!({"csv": csv, "error": preview.error.clone().unwrap_or_default(), "preview": preview});
+    render_import(&state, &auth, status, extra).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmForm {
+    csrf: String,
+    csv: String,
+}
+
+async fn import_confirm(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<ConfirmForm>,
+) -> AppResult<Response> {
+    match crate::publishing::bulk::import(&state, &auth, &form.csv).await {
+        Ok(done) => {
+            let to = format!(
+                "/app/schedule/import?imported={}&skipped={}",
+                done.posts.len(),
+                done.skipped.len()
+            );
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(AppError::Validation { message, .. }) => {
+            let extra = json!({"error": message, "csv": form.csv});
+            render_import(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, extra).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn export_page(state: State<WebState>, PageUser(auth): PageUser) -> AppResult<Response> {
+    crate::http::api::export_plan_csv(state, auth).await
 }
