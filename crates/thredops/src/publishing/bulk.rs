@@ -109,6 +109,8 @@ fn column_of(name: &str) -> Option<usize> {
 
 /// Reads the CSV into rows of the five columns, with their line numbers.
 fn read(csv_text: &str) -> Result<Vec<(usize, [String; 5])>, String> {
+    // Browsers send CRLF line ends; line numbers are counted on plain ones.
+    let csv_text = csv_text.replace("\r\n", "\n").replace('\r', "\n");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -415,6 +417,8 @@ mod tests {
         let plain = read("Hi,2027-01-02 09:00,Europe/Berlin").unwrap();
         assert_eq!(plain[0].1[2], "Europe/Berlin");
         assert!(read("").is_err());
+        let crlf = read("text,time\r\nA,2027-01-02 09:00\r\nB,2027-01-03 09:00\r\n").unwrap();
+        assert_eq!((crlf[0].0, crlf[1].0), (2, 3));
         assert_eq!(defuse("=SUM(A1)"), "'=SUM(A1)");
     }
 }

@@ -30,6 +30,7 @@ mod accounts;
 mod analytics;
 mod privacy;
 mod publishing;
+mod publishing_power;
 mod strategy;
 mod support;
 
