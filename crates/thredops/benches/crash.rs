@@ -8,7 +8,9 @@
 //!   cargo bench -p thredops --bench crash                        # PostgreSQL, two instances
 //! ```
 //!
-//! Settings (environment): `CRASH_POSTS` (300), `CRASH_PROFILES` (4), `CRASH_KILLS` (50),
+//! Settings (environment): `CRASH_POSTS` (300), `CRASH_RECURRING` (30: posts that are the
+//! occurrence of a recurring series, planned by the series, on top of the others),
+//! `CRASH_PROFILES` (4), `CRASH_KILLS` (50),
 //! `CRASH_LATENCY_MS` (1500, added to every Threads call), `CRASH_INSTANCES` (1 on SQLite, 2
 //! on PostgreSQL), `CRASH_SEED` (random). It prints the counts from the sandbox's truth and
 //! exits non-zero on any duplicate, lost post or mismatch. Method: docs/benchmarks.md.
@@ -36,6 +38,7 @@ const CHAIN_EVERY: usize = 5;
 
 struct Settings {
     posts: usize,
+    recurring: usize,
     profiles: usize,
     kills: usize,
     latency_ms: u64,
@@ -57,6 +60,7 @@ impl Settings {
         let instances = if database_url.is_some() { 2 } else { 1 };
         Self {
             posts: env_or("CRASH_POSTS", 300),
+            recurring: env_or("CRASH_RECURRING", 30),
             profiles: env_or("CRASH_PROFILES", 4),
             kills: env_or("CRASH_KILLS", 50),
             latency_ms: env_or("CRASH_LATENCY_MS", 1500),
@@ -341,11 +345,33 @@ async fn main() -> Res<()> {
             due: due.timestamp(),
         });
     }
+    // Occurrences of recurring series: each series falls once, at the same minute, and its
+    // occurrence is planned by the series (the same publisher then takes it).
+    for n in 0..s.recurring {
+        let profile = n % profiles.len();
+        let text = format!("Crash run recurring {n} ({:08x})", rng.random::<u32>());
+        let r = http
+            .post(app.url("/api/v1/publishing/recurring"))
+            .json(&json!({"profile_id": profiles[profile], "content": {"parts": [{"text": text}]}, "frequency": "daily", "time": due.format("%H:%M").to_string(), "starts_on": due.format("%Y-%m-%d").to_string(), "count": 1}))
+            .send()
+            .await?;
+        let body: Value = r.json().await?;
+        let id = body["occurrences"][0]["post_id"]
+            .as_str()
+            .ok_or_else(|| format!("series not planned: {body}"))?;
+        planned.push(Planned {
+            id: id.to_owned(),
+            profile,
+            parts: vec![text],
+            due: due.timestamp(),
+        });
+    }
     println!(
-        "seed {}: {} posts ({} threads) on {} profiles due {local} UTC; {} instance(s), {} ms per call",
+        "seed {}: {} posts ({} threads, {} recurring) on {} profiles due {local} UTC; {} instance(s), {} ms per call",
         s.seed,
         planned.len(),
         planned.iter().filter(|p| p.parts.len() > 1).count(),
+        s.recurring,
         profiles.len(),
         s.instances,
         s.latency_ms

@@ -30,6 +30,7 @@ pub async fn content(
 ) -> anyhow::Result<Value> {
     Ok(json!({
         "planned_posts": planned_posts(state, user_id, key).await?,
+        "recurring_series": recurring_series(state, user_id, key).await?,
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
@@ -58,6 +59,29 @@ async fn planned_posts(
                 "scheduled_at": scheduled_at, "permalink": permalink, "content": content})
             },
         )
+        .collect())
+}
+
+async fn recurring_series(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Vec<Value>> {
+    let rows: Vec<(String, String, String, Vec<u8>)> = with_pool!(state.store, |p| {
+        sqlx::query_as(
+            "SELECT id, profile_id, state, content_enc FROM recurring_series WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await
+    })?;
+    let purpose = crate::publishing::recurring::PURPOSE;
+    Ok(rows
+        .into_iter()
+        .map(|(id, profile_id, series_state, sealed)| {
+            let content = open(key, purpose, &id, Some(&sealed));
+            json!({"id": id, "profile_id": profile_id, "state": series_state, "content": content})
+        })
         .collect())
 }
 

@@ -1,6 +1,7 @@
 //! Scheduling and publishing: the composer's preflight, hosted media, drafts and the queue, and
 //! the exactly-once publisher job.
 
+pub mod bulk;
 pub mod calendar;
 pub mod compose;
 pub mod media;
@@ -11,6 +12,7 @@ pub mod quota;
 pub mod quota_store;
 mod reconnect;
 mod recover;
+pub mod recurring;
 pub mod service;
 mod slots;
 mod start;
@@ -45,6 +47,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let publish_state = state.clone();
     let gate = Arc::new(quota::Gate::default());
     let sweep_state = state.clone();
+    let runner = recurring::register(runner, state);
     runner
         .recurring(SWEEP, std::time::Duration::from_secs(1))
         .register(

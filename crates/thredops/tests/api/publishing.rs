@@ -3,10 +3,12 @@
 //! two runners, time zones, media hosting and isolation between users.
 
 mod bench;
+mod bulk;
 mod calendar;
 mod composer;
 mod pages;
 mod recovery;
+mod recurring;
 mod rules;
 mod suggest;
 pub mod support;

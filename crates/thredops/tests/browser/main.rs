@@ -31,6 +31,7 @@ mod analytics;
 mod home;
 mod privacy;
 mod publishing;
+mod publishing_power;
 mod strategy;
 mod support;
 

@@ -10,6 +10,8 @@ mod notifications;
 mod privacy;
 mod profiles;
 mod publishing;
+mod publishing_power;
+pub(crate) use publishing_power::export_csv as export_plan_csv;
 mod recovery;
 pub mod registry;
 mod strategy;
@@ -29,6 +31,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(profiles::endpoints());
     all.extend(analytics::endpoints());
     all.extend(publishing::endpoints());
+    all.extend(publishing_power::endpoints());
     all.extend(privacy::endpoints());
     all.extend(notifications::endpoints());
     all.extend(strategy::endpoints());

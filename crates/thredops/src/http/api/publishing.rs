@@ -21,7 +21,7 @@ use crate::publishing::{media, suggest, when};
 const TAG: &str = "publishing";
 
 #[path = "publishing_schemas.rs"]
-mod schemas;
+pub(super) mod schemas;
 use schemas::{
     composition_schema, input_schema, post_schema, slots_schema, suggestions_schema, upload_schema,
 };

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::super::registry::{integer, nullable, object, string};
 
-pub(super) fn composition_schema() -> Value {
+pub(in crate::http::api) fn composition_schema() -> Value {
     // Like every field of a composition, an id may be left out of a draft; the preflight names it.
     let media = object(&[("id", string()), ("alt_text", nullable(string()))], &[]);
     let part = object(

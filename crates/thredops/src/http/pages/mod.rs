@@ -10,6 +10,7 @@ mod privacy;
 mod profiles;
 mod public;
 mod publishing;
+mod publishing_power;
 mod recovery;
 mod security;
 mod strategy;
@@ -30,6 +31,7 @@ pub fn router() -> Router<WebState> {
         .merge(profiles::router())
         .merge(analytics::router())
         .merge(publishing::router())
+        .merge(publishing_power::router())
         .merge(privacy::router())
         .merge(notifications::router())
         .merge(strategy::router())
@@ -41,6 +43,7 @@ pub fn router() -> Router<WebState> {
 pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     analytics::TEMPLATES,
     publishing::TEMPLATES,
+    publishing_power::TEMPLATES,
     privacy::TEMPLATES,
     notifications::TEMPLATES,
     strategy::TEMPLATES,
