@@ -8,7 +8,9 @@
   }
 
   // Show times in the reader's own timezone.
-  document.querySelectorAll("time[data-unix]").forEach(function (el) {
+  // The server writes times in the user's time zone when they chose one (body[data-tz]);
+  // otherwise the browser's own zone is the best guess.
+  if (!document.body.hasAttribute("data-tz")) document.querySelectorAll("time[data-unix]").forEach(function (el) {
     var d = new Date(Number(el.getAttribute("data-unix")) * 1000);
     if (!isNaN(d)) {
       el.textContent = d.toLocaleString();

@@ -107,6 +107,7 @@ pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
         "active": active,
         "sandbox": state.threads.sandbox.is_some(),
         "past_due": auth.past_due,
+        "user_tz": auth.user.timezone,
     })
 }
 
