@@ -210,6 +210,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn audit_evidence_reads_as_words_not_json() {
+        let tz = format::zone(Some("Europe/Berlin"));
+        let text = |key: &str, v: serde_json::Value| evidence_text(key, &v, tz);
+        assert_eq!(text("best_format_share", serde_json::json!(0.423)), "42.3%");
+        assert_eq!(text("change", serde_json::json!(0.05)), "+5%");
+        assert_eq!(
+            text("median_engagement_rate", serde_json::json!(0.03456)),
+            "3.5%"
+        );
+        assert_eq!(
+            text("replies_per_1000_views", serde_json::json!(4.25)),
+            "4.25"
+        );
+        assert_eq!(
+            text("previous_created_at", serde_json::json!(1_772_611_500)),
+            "Wed 4 Mar 2026, 09:05 CET"
+        );
+        assert_eq!(text("links_hurt", serde_json::json!(false)), "no");
+        assert_eq!(
+            text("weekly_counts", serde_json::json!([3, 4, 1200])),
+            "3, 4, 1,200"
+        );
+        assert_eq!(
+            text(
+                "recent_formats",
+                serde_json::json!({"text_post": 12, "image": 3})
+            ),
+            "image 3, text post 12"
+        );
+        assert_eq!(
+            text(
+                "top_cities",
+                serde_json::json!([{"city": "Berlin", "share_of_all_followers": 0.25}])
+            ),
+            "city Berlin, share of all followers 25%"
+        );
+    }
+
+    #[test]
     fn every_template_parses_and_user_text_is_escaped() {
         let t = Templates::default();
         let html = t

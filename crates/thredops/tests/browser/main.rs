@@ -26,10 +26,13 @@ mod publishing_support;
 mod driver;
 mod setup;
 
+mod a11y;
 mod accounts;
 mod analytics;
+mod mobile;
 mod privacy;
 mod publishing;
+mod screenshots;
 mod strategy;
 mod support;
 
