@@ -45,10 +45,11 @@ window.scrollTo(0, 0);
 return covered;
 "#;
 
-/// Calendar chips whose text is cut off.
+/// Calendar entries whose time is cut off (the text after it may end in "…").
 const CUT_CHIPS: &str = r#"
 return Array.from(document.querySelectorAll('.pub-chip')).filter(function (c) {
-  return c.scrollWidth > c.clientWidth + 1;
+  var time = c.querySelector('time');
+  return time && time.getBoundingClientRect().right > c.getBoundingClientRect().right - 2;
 }).map(function (c) { return c.textContent.trim(); });
 "#;
 

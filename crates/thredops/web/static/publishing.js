@@ -1,5 +1,5 @@
 // Schedule pages: a live character counter that counts as Threads does (via the preflight API),
-// uploads for the composer, and arrow-key navigation in the calendar. No inline code (strict CSP).
+// and uploads for the composer (the calendar's script is calendar.js). No inline code (strict CSP).
 (function () {
   "use strict";
 
@@ -78,30 +78,10 @@
     });
   }
 
-  function setupCalendar(table) {
-    var cells = Array.prototype.slice.call(table.querySelectorAll("[data-day]"));
-    if (!cells.length) { return; }
-    var current = cells.findIndex(function (c) { return c.classList.contains("pub-today"); });
-    if (current < 0) { current = 0; }
-    cells[current].tabIndex = 0;
-    table.addEventListener("keydown", function (e) {
-      var moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
-      if (!(e.key in moves)) { return; }
-      var next = current + moves[e.key];
-      if (next < 0 || next >= cells.length) { return; }
-      e.preventDefault();
-      cells[current].tabIndex = -1;
-      current = next;
-      cells[current].tabIndex = 0;
-      cells[current].focus();
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-composer]").forEach(function (form) {
       setupCounter(form);
       setupUpload(form);
     });
-    document.querySelectorAll("[data-calendar]").forEach(setupCalendar);
   });
 })();
