@@ -54,7 +54,7 @@ return Array.from(document.querySelectorAll('.pub-chip')).filter(function (c) {
 "#;
 
 /// Creates and schedules a post through the JSON API with the browser's session.
-const SCHEDULE: &str = r#"
+pub(crate) const SCHEDULE: &str = r#"
 var done = arguments[arguments.length - 1];
 var profile = arguments[0], at = arguments[1];
 var json = function (r) { return r.json().then(function (b) { return [r.status, b]; }); };

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::setup::{Journey, creator};
 
 async fn take(size: &str, width: u32, height: u32) {
@@ -27,6 +29,18 @@ async fn take(size: &str, width: u32, height: u32) {
     save("landing".into()).await;
     j.sign_up(&format!("screens.{size}@example.com")).await;
     let id = j.connect(creator("maya_makes", 180, 12_480)).await;
+    // Two posts on the calendar, in the next days.
+    j.open("/app/schedule").await;
+    for (days, time) in [(1, "09:30"), (3, "18:15")] {
+        let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+        j.client
+            .execute_async(
+                crate::mobile::SCHEDULE,
+                vec![json!(id), json!(format!("{day}T{time}"))],
+            )
+            .await
+            .unwrap();
+    }
     for (name, path) in [
         ("dashboard", "/app".to_owned()),
         (
