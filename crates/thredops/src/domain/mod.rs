@@ -1,6 +1,7 @@
 //! Domain types parsed at the edge ("parse, don't validate").
 
 mod email;
+pub mod format;
 mod password;
 mod role;
 

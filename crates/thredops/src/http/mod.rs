@@ -71,6 +71,7 @@ pub fn router(state: WebState) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(axum::middleware::from_fn(reader_locale))
                 .layer(from_fn_with_state(state.clone(), security::headers))
                 .layer(from_fn_with_state(
                     state.clone(),
@@ -85,6 +86,17 @@ pub fn router(state: WebState) -> Router {
                 .layer(DefaultBodyLimit::max(state.settings.max_body_bytes)),
         )
         .with_state(state)
+}
+
+/// Answers the request in the reader's locale (numbers' separators), from `Accept-Language`.
+async fn reader_locale(request: Request, next: axum::middleware::Next) -> Response {
+    let locale = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(crate::domain::format::Locale::from_accept_language)
+        .unwrap_or_default();
+    crate::domain::format::with_locale(locale, next.run(request)).await
 }
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {

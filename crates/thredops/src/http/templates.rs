@@ -3,7 +3,10 @@
 use axum::response::Html;
 use serde::Serialize;
 
+use minijinja::value::{Value, ValueKind};
+
 use super::error::AppError;
+use crate::domain::format;
 
 macro_rules! embedded_templates {
     ($($name:literal),* $(,)?) => {
@@ -29,6 +32,118 @@ const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "connect_failed.html",
 );
 
+/// The reader's time zone: the `user_tz` a signed-in page passes, UTC elsewhere.
+fn reader_zone(state: &minijinja::State) -> chrono_tz::Tz {
+    let name = state.lookup("user_tz");
+    format::zone(name.as_ref().and_then(|v| v.as_str()))
+}
+
+/// A number of a template value: `None` for text, none and anything else.
+fn as_number(v: &Value) -> Option<f64> {
+    (v.kind() == ValueKind::Number)
+        .then(|| f64::try_from(v.clone()).ok())
+        .flatten()
+}
+
+/// Formats what is a number and leaves text as it is ("—" for none), so a table can pass every
+/// cell through the same filter.
+fn formatted(v: &Value, f: impl Fn(f64) -> String) -> Value {
+    match as_number(v) {
+        Some(n) => Value::from(f(n)),
+        None if v.is_none() || v.is_undefined() => Value::from("—"),
+        None => v.clone(),
+    }
+}
+
+/// The shared formats, in the request's locale and the reader's time zone:
+/// `number` (1,598,672; `number(1)` keeps at most one decimal, two by default), `compact`
+/// (12.3k), `percent` (12.5%, from a value already in percent), `datetime` (Wed 4 Mar 2026,
+/// 09:05 CET, from Unix seconds; a wall-clock 2026-03-04T09:05 without a zone) and `date`
+/// (4 Mar 2026, from Unix seconds or an ISO date); `evidence(key)` spells out a JSON value.
+fn add_format_filters(env: &mut minijinja::Environment<'static>) {
+    env.add_filter("number", |v: Value, decimals: Option<usize>| {
+        let decimals = decimals.unwrap_or(2);
+        formatted(&v, |n| format::number(n, decimals))
+    });
+    env.add_filter(
+        "evidence",
+        |state: &minijinja::State, v: Value, key: Option<String>| {
+            let json = serde_json::to_value(&v).unwrap_or_default();
+            evidence_text(key.as_deref().unwrap_or(""), &json, reader_zone(state))
+        },
+    );
+    env.add_filter("compact", |v: Value| formatted(&v, format::compact));
+    env.add_filter("percent", |v: Value| formatted(&v, format::percent));
+    env.add_filter("datetime", |state: &minijinja::State, v: Value| {
+        match (v.as_i64(), v.as_str()) {
+            (Some(unix), _) => Value::from(format::datetime(unix, reader_zone(state))),
+            (None, Some(local)) => Value::from(format::wall_clock(local)),
+            _ if v.is_none() || v.is_undefined() => Value::from("—"),
+            _ => v,
+        }
+    });
+    env.add_filter("date", |state: &minijinja::State, v: Value| {
+        if let Some(unix) = v.as_i64() {
+            return Value::from(format::date(unix, reader_zone(state)));
+        }
+        match v
+            .as_str()
+            .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+        {
+            Some(Ok(day)) => Value::from(day.format("%-d %b %Y").to_string()),
+            _ if v.is_none() || v.is_undefined() => Value::from("—"),
+            _ => v,
+        }
+    });
+}
+
+/// Evidence of an audit section as a sentence fragment: times in the reader's zone, shares and
+/// rates (stored as fractions) in percent, counts grouped, yes/no, lists and nested values
+/// spelled out, never raw JSON.
+fn evidence_text(key: &str, v: &serde_json::Value, tz: chrono_tz::Tz) -> String {
+    use serde_json::Value as J;
+    let k = key.to_ascii_lowercase();
+    match v {
+        J::Null => "—".to_owned(),
+        J::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+        J::String(s) => s.replace('_', " "),
+        J::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            match n.as_i64() {
+                Some(unix) if k.ends_with("_at") => format::datetime(unix, tz),
+                _ if ["share", "rate", "change", "variation"]
+                    .iter()
+                    .any(|w| k.contains(w))
+                    && !k.contains("per_")
+                    && x.abs() <= 10.0 =>
+                {
+                    let sign = if k.contains("change") && x > 0.0 {
+                        "+"
+                    } else {
+                        ""
+                    };
+                    format!("{sign}{}", format::percent(x * 100.0))
+                }
+                _ => format::number(x, 2),
+            }
+        }
+        J::Array(items) => {
+            let nested = items.iter().any(|i| i.is_object());
+            let parts: Vec<String> = items.iter().map(|i| evidence_text(key, i, tz)).collect();
+            if parts.is_empty() {
+                "none".to_owned()
+            } else {
+                parts.join(if nested { " · " } else { ", " })
+            }
+        }
+        J::Object(map) => map
+            .iter()
+            .map(|(k2, x)| format!("{} {}", k2.replace('_', " "), evidence_text(k2, x, tz)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// The template set.
 pub struct Templates {
     env: minijinja::Environment<'static>,
@@ -52,10 +167,7 @@ impl Default for Templates {
         } else {
             minijinja::UndefinedBehavior::Chainable
         });
-        env.add_filter("datetime", |unix: i64| {
-            chrono::DateTime::from_timestamp(unix, 0)
-                .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        });
+        add_format_filters(&mut env);
         let areas = super::pages::AREA_TEMPLATES
             .iter()
             .flat_map(|list| list.iter());
@@ -89,6 +201,7 @@ fn with_form_defaults(context: impl Serialize) -> minijinja::Value {
         form => minijinja::Value::from_serialize(std::collections::BTreeMap::<String, String>::new()),
         email => "",
         error => minijinja::Value::from(()),
+        user_tz => minijinja::Value::from(()),
     };
     minijinja::context! { ..minijinja::Value::from_serialize(context), ..defaults }
 }
@@ -96,6 +209,45 @@ fn with_form_defaults(context: impl Serialize) -> minijinja::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_evidence_reads_as_words_not_json() {
+        let tz = format::zone(Some("Europe/Berlin"));
+        let text = |key: &str, v: serde_json::Value| evidence_text(key, &v, tz);
+        assert_eq!(text("best_format_share", serde_json::json!(0.423)), "42.3%");
+        assert_eq!(text("change", serde_json::json!(0.05)), "+5%");
+        assert_eq!(
+            text("median_engagement_rate", serde_json::json!(0.03456)),
+            "3.5%"
+        );
+        assert_eq!(
+            text("replies_per_1000_views", serde_json::json!(4.25)),
+            "4.25"
+        );
+        assert_eq!(
+            text("previous_created_at", serde_json::json!(1_772_611_500)),
+            "Wed 4 Mar 2026, 09:05 CET"
+        );
+        assert_eq!(text("links_hurt", serde_json::json!(false)), "no");
+        assert_eq!(
+            text("weekly_counts", serde_json::json!([3, 4, 1200])),
+            "3, 4, 1,200"
+        );
+        assert_eq!(
+            text(
+                "recent_formats",
+                serde_json::json!({"text_post": 12, "image": 3})
+            ),
+            "image 3, text post 12"
+        );
+        assert_eq!(
+            text(
+                "top_cities",
+                serde_json::json!([{"city": "Berlin", "share_of_all_followers": 0.25}])
+            ),
+            "city Berlin, share of all followers 25%"
+        );
+    }
 
     #[test]
     fn every_template_parses_and_user_text_is_escaped() {

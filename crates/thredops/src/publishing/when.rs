@@ -47,9 +47,7 @@ pub fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
 
 /// Formats an instant in `tz` for people, e.g. `Mon 30 Mar 2026, 09:00 CEST`.
 pub fn show(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz)
-        .format("%a %-d %b %Y, %H:%M %Z")
-        .to_string()
+    crate::domain::format::instant(t, tz)
 }
 
 /// The `datetime-local` value of an instant in `tz`.

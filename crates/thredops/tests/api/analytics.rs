@@ -4,6 +4,7 @@ mod bench;
 mod cache;
 mod explorer;
 pub(crate) mod fixtures;
+mod formats;
 mod pages;
 
 use std::collections::HashMap;

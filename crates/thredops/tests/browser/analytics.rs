@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+
 use crate::setup::{Journey, creator};
 
 /// The views column of the explorer's table, top to bottom (-1 where not measured).
@@ -20,7 +22,7 @@ async fn views_column(j: &Journey) -> Vec<i64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c.as_str().unwrap().parse().unwrap_or(-1))
+        .map(|c| c.as_str().unwrap().replace(',', "").parse().unwrap_or(-1))
         .collect()
 }
 
@@ -48,7 +50,7 @@ async fn a_creator_reads_the_overview_charts_and_explores_the_posts() {
             .text()
             .await
             .unwrap(),
-        "2600"
+        "2,600"
     );
     let text = j.text().await;
     for title in [
@@ -144,5 +146,89 @@ async fn a_creator_reads_the_overview_charts_and_explores_the_posts() {
     assert!(!text.contains("not measured yet"), "the post has its views");
     j.show("figure.an-chart").await;
     j.step("post").await;
+    j.finish().await;
+}
+
+#[tokio::test]
+async fn hovering_a_chart_point_shows_its_date_and_value_as_in_the_table() {
+    let Some(j) = Journey::start("chart-tooltips").await else {
+        return;
+    };
+    j.sign_up("tia.hover@example.com").await;
+    let id = j.connect(creator("hover_reader", 120, 3_100)).await;
+    j.open(&format!("/app/profiles/{id}/analytics?period=30d"))
+        .await;
+    j.wait_for_text("Growth and activity").await;
+    let px = j.smallest_chart_text().await;
+    assert!(px >= 11.0, "axis labels render at {px:.1} px");
+    let tip = "figure.an-chart:has(svg[aria-labelledby^='views-t']) .chart-tip";
+    assert!(
+        !j.element(tip).await.is_displayed().await.unwrap(),
+        "no tooltip before hovering"
+    );
+    // Hover a point in the middle of the daily views.
+    let points = j
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "svg[aria-labelledby^='views-t'] circle.pt",
+        ))
+        .await
+        .unwrap();
+    assert!(points.len() >= 5, "a point per day: {}", points.len());
+    let point = points[points.len() / 2].clone();
+    let (label, value) = (
+        point.attr("data-label").await.unwrap().unwrap(),
+        point.attr("data-value").await.unwrap().unwrap(),
+    );
+    j.show("svg[aria-labelledby^='views-t']").await;
+    let hover = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+        element: point,
+        duration: Some(Duration::from_millis(100)),
+        x: 0.0,
+        y: 0.0,
+    });
+    j.client.perform_actions(hover).await.unwrap();
+    let shown = j.element(tip).await;
+    assert!(shown.is_displayed().await.unwrap(), "the tooltip shows");
+    assert_eq!(
+        shown.text().await.unwrap(),
+        format!("{label} · Views: {value}")
+    );
+    j.step("chart-tooltip").await;
+    // The same day and number are in the chart's data table (date, followers, change, views).
+    let rows = j
+        .client
+        .execute(
+            "var fig = document.querySelector(\"figure.an-chart:has(svg[aria-labelledby^='views-t'])\");\
+             return Array.from(fig.querySelectorAll('table tbody tr')).map(function (r) {\
+               return [r.cells[0].textContent.trim(), r.cells[3].textContent.trim()]; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == label.as_str() && r[1] == value.as_str()),
+        "{label}: {value} is in the table {rows}"
+    );
+    // The keyboard reaches the values too: focus the chart, then step with the arrow keys.
+    j.client
+        .execute(
+            "document.querySelector(\"svg[aria-labelledby^='views-t']\").focus();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let last = j.element(tip).await.text().await.unwrap();
+    j.element("svg[aria-labelledby^='views-t']")
+        .await
+        .send_keys("\u{E012}")
+        .await
+        .unwrap();
+    let before_last = j.element(tip).await.text().await.unwrap();
+    assert_ne!(last, before_last, "the left arrow moves to the day before");
+    assert!(before_last.contains(" · Views: "), "{before_last}");
     j.finish().await;
 }

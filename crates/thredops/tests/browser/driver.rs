@@ -244,6 +244,23 @@ impl Browser {
             .unwrap();
     }
 
+    /// The smallest rendered size, in CSS pixels, of the charts' axis text on this page (the
+    /// SVG is scaled to its box, so the font size in viewBox units times the scale).
+    pub async fn smallest_chart_text(&self) -> f64 {
+        let px = self
+            .client
+            .execute(
+                "var sizes = Array.from(document.querySelectorAll('svg.chart .tick, svg.chart .axis-label'))\
+                 .filter(function (t) { return t.getBoundingClientRect().width > 0; })\
+                 .map(function (t) { return parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a; });\
+                 return sizes.length ? Math.min.apply(null, sizes) : 0;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        px.as_f64().unwrap()
+    }
+
     /// How many elements `css` matches.
     pub async fn count(&self, css: &str) -> usize {
         self.client.find_all(Locator::Css(css)).await.unwrap().len()

@@ -26,12 +26,15 @@ mod publishing_support;
 mod driver;
 mod setup;
 
+mod a11y;
 mod accounts;
 mod analytics;
 mod home;
+mod mobile;
 mod privacy;
 mod publishing;
 mod publishing_power;
+mod screenshots;
 mod strategy;
 mod support;
 

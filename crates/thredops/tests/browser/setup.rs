@@ -42,6 +42,11 @@ impl Journey {
         Some(Self::with(Browser::start(name).await?).await)
     }
 
+    /// A fresh app and a browser of this size (light mode; phones are emulated).
+    pub async fn start_sized(name: &str, width: u32, height: u32) -> Option<Self> {
+        Some(Self::with(Browser::start_with(name, width, height, false).await?).await)
+    }
+
     /// A fresh app and a phone-sized browser that prefers dark mode.
     pub async fn start_on_a_phone(name: &str) -> Option<Self> {
         Some(Self::with(Browser::start_with(name, 390, 844, true).await?).await)
@@ -94,7 +99,16 @@ impl Journey {
     /// (bounded) until the profile page shows its history complete. Returns the profile id.
     pub async fn connect(&self, traits: CreatorTraits) -> String {
         let creator = self.sandbox().create_creator(traits).unwrap();
-        let followers = creator.followers_count.to_string();
+        // As the page prints it for an English browser: 12,480.
+        let digits = creator.followers_count.to_string();
+        let followers = digits
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let comma = i > 0 && (digits.len() - i).is_multiple_of(3);
+                comma.then_some(',').into_iter().chain([c])
+            })
+            .collect::<String>();
         self.click_link("Profiles").await;
         self.wait_for_text("Connect a Threads profile").await;
         self.step("profiles-empty").await;

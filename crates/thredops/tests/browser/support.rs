@@ -237,12 +237,12 @@ async fn a_visitor_chats_with_an_agent_from_the_landing_page_and_finds_it_after_
 /// A support agent's session, made over HTTP (signed up, address confirmed, two-step sign-in
 /// enrolled as staff tools require) and handed to the browser: the journey's browser becomes
 /// the agent's.
-struct AgentSession {
+pub(crate) struct AgentSession {
     jar: Arc<reqwest::cookie::Jar>,
 }
 
 impl AgentSession {
-    async fn create(app: &TestApp, email: &str) -> Self {
+    pub(crate) async fn create(app: &TestApp, email: &str) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -260,7 +260,7 @@ impl AgentSession {
     }
 
     /// Signs the browser in as this agent (any other session's cookies are dropped).
-    async fn enter(&self, j: &crate::setup::Journey) {
+    pub(crate) async fn enter(&self, j: &crate::setup::Journey) {
         j.open("/").await;
         j.client.delete_all_cookies().await.unwrap();
         let header = self

@@ -7,8 +7,27 @@
     notice.hidden = false;
   }
 
+  // A table wider than the screen scrolls sideways in its own box: keyboard users reach that
+  // box with Tab (and scroll it with the arrow keys) when it really scrolls.
+  var reachable = function () {
+    document.querySelectorAll(".table").forEach(function (table) {
+      var scrolls = table.scrollWidth > table.clientWidth + 1;
+      if (scrolls && !table.hasAttribute("tabindex")) {
+        table.setAttribute("tabindex", "0");
+        table.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && table.hasAttribute("data-scroll-focus")) {
+        table.removeAttribute("tabindex");
+        table.removeAttribute("data-scroll-focus");
+      }
+    });
+  };
+  reachable();
+  window.addEventListener("resize", reachable);
+
   // Show times in the reader's own timezone.
-  document.querySelectorAll("time[data-unix]").forEach(function (el) {
+  // The server writes times in the user's time zone when they chose one (body[data-tz]);
+  // otherwise the browser's own zone is the best guess.
+  if (!document.body.hasAttribute("data-tz")) document.querySelectorAll("time[data-unix]").forEach(function (el) {
     var d = new Date(Number(el.getAttribute("data-unix")) * 1000);
     if (!isNaN(d)) {
       el.textContent = d.toLocaleString();

@@ -108,6 +108,7 @@ pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
         "sandbox": state.threads.sandbox.is_some(),
         "past_due": auth.past_due,
         "unread_notifications": auth.unread_notifications,
+        "user_tz": auth.user.timezone,
     })
 }
 

@@ -82,15 +82,9 @@ fn see_other(location: String) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
-/// "Mon 3 Mar 2026, 19:00" in the user's timezone.
+/// "Mon 3 Mar 2026, 19:00 CET" in the user's timezone (the format of every page).
 fn local(auth: &AuthUser, unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|d| {
-            d.with_timezone(&user_tz(auth.user.timezone.as_deref()))
-                .format("%a %-d %b %Y, %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
+    crate::domain::format::datetime(unix, user_tz(auth.user.timezone.as_deref()))
 }
 
 async fn index(

@@ -188,7 +188,7 @@ async fn pages_show_charts_tables_and_explain_empty_states(app: TestApp) {
     assert!(csp.contains("default-src 'self'"));
     let html = r.text().await.unwrap();
     for needle in [
-        "<svg class=\"chart\"",
+        "<svg class=\"chart chart-line",
         "<title id=\"followers-t\">Follower growth</title>",
         "Best time to post",
         "Data table: Follower growth",

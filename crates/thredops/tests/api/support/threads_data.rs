@@ -100,7 +100,7 @@ async fn an_agent_opens_a_customers_threads_data_and_the_customer_sees_it_in_the
     assert_eq!(status, 200);
     assert!(after.contains("@maya_threads"), "the profile is shown");
     assert!(
-        after.contains("<td>1000</td><td>6</td>"),
+        after.contains("<td>1,000</td><td>6</td>"),
         "followers, posts"
     );
     assert!(after.contains("access log"));

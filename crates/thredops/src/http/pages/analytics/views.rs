@@ -17,14 +17,18 @@ use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::services::profiles;
 
-/// A chart with its data table, ready for the `chart` macro.
+/// A chart with its data table, ready for the `chart` macro (which formats the cells).
 fn chart(title: &str, svg: String, table: &Table) -> Value {
-    let rows: Vec<Vec<String>> = table
-        .rows
-        .iter()
-        .map(|r| r.iter().map(cell_text).collect())
-        .collect();
-    json!({"title": title, "svg": svg, "columns": table.columns, "rows": rows})
+    json!({"title": title, "svg": svg, "columns": table.columns, "rows": table.rows})
+}
+
+/// A line chart's entry, with the note for a series that has one point so far.
+fn line_chart(title: &str, spec: &Spec, points: &[(String, Option<f64>)], table: &Table) -> Value {
+    let mut c = chart(title, svg::line(spec, points), table);
+    if svg::known_points(points) == 1 {
+        c["note"] = json!(svg::ONE_POINT_NOTE);
+    }
+    c
 }
 
 /// Resolves the period; a bad one falls back to the default and is reported on the page.
@@ -100,7 +104,8 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
             .map(|p| (p.date.clone(), f(p)))
             .collect::<Vec<_>>()
     };
-    let followers = svg::line(
+    let followers = line_chart(
+        "Follower growth",
         &Spec {
             id: "followers",
             title: "Follower growth",
@@ -108,8 +113,10 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
             y_label: "Followers",
         },
         &dates(&|p| p.followers.map(|v| v as f64)),
+        &series_t,
     );
-    let views = svg::line(
+    let views = line_chart(
+        "Daily profile views",
         &Spec {
             id: "views",
             title: "Daily profile views",
@@ -117,6 +124,7 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
             y_label: "Views",
         },
         &dates(&|p| p.views.map(|v| v as f64)),
+        &series_t,
     );
     let engagement = svg::bars(
         &Spec {
@@ -162,14 +170,14 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
     top.truncate(10);
     let top: Vec<Value> = top
         .iter()
-        .map(|c| json!({"media_id": c.media_id, "estimated_followers": c.estimated_followers, "views": c.views, "posted": crate::analytics::period::to_local(scope.tz, c.posted_at).format("%Y-%m-%d %H:%M").to_string()}))
+        .map(|c| json!({"media_id": c.media_id, "estimated_followers": c.estimated_followers, "views": c.views, "posted": c.posted_at}))
         .collect();
     Ok(json!({
         "metrics": o.metrics,
         "own_posts": own_posts,
         "charts": [
-            chart("Follower growth", followers, &series_t),
-            chart("Daily profile views", views, &series_t),
+            followers,
+            views,
             chart("Engagements of posts published each day", engagement, &series_t),
             chart("Posting cadence", cadence_svg, &cadence_t),
         ],
@@ -287,7 +295,8 @@ pub async fn post(
         .iter()
         .map(|r| (format!("{}h", cell_text(&r[2])), r[3].as_f64()))
         .collect();
-    let velocity = svg::line(
+    let velocity = line_chart(
+        "Views by age of the post",
         &Spec {
             id: "velocity",
             title: "Views by age of the post",
@@ -295,13 +304,14 @@ pub async fn post(
             y_label: "Views",
         },
         &curve,
+        history,
     );
     let profile = profiles::get(&state, &auth, &id).await?;
     let ctx = merge(
         base(&state, &auth, "posts"),
         json!({
             "profile": profile, "post": detail.post, "tz": scope.tz.name(),
-            "velocity": chart("Views by age of the post", velocity, history),
+            "velocity": velocity,
             "engagement_rate_definition": an::ENGAGEMENT_RATE,
         }),
     );
