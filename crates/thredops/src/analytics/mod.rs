@@ -210,6 +210,35 @@ pub fn parse_timezone(name: &str) -> AppResult<Tz> {
     })
 }
 
+/// Time zones grouped by region, for the time-zone picker: the canonical `Region/City` names
+/// (legacy aliases such as `US/Eastern` still parse, but are not offered).
+pub fn zone_groups() -> Vec<(&'static str, Vec<&'static str>)> {
+    const REGIONS: [&str; 9] = [
+        "Africa",
+        "America",
+        "Antarctica",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    ];
+    let mut names: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    names.sort_unstable();
+    REGIONS
+        .iter()
+        .map(|region| {
+            let zones = names
+                .iter()
+                .copied()
+                .filter(|n| n.split_once('/').is_some_and(|(r, _)| r == *region))
+                .collect();
+            (*region, zones)
+        })
+        .collect()
+}
+
 /// Saves the user's time zone.
 pub async fn set_timezone(state: &AppState, auth: &CurrentUser, name: &str) -> AppResult<Tz> {
     let tz = parse_timezone(name)?;

@@ -163,7 +163,13 @@ impl PeriodQuery {
         first_day: Option<NaiveDate>,
     ) -> Result<Period, AppError> {
         let today = local_date(tz, now);
-        let key = self.period.as_deref().map(str::trim).unwrap_or("30d");
+        let key = self.period.as_deref().unwrap_or("30d");
+        // A date given is a date even when the period does not use it: a typo is named, not ignored.
+        for (field, value) in [("from", &self.from), ("to", &self.to)] {
+            if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+                parse_date(field, value.as_deref())?;
+            }
+        }
         let last = |n: i64| (today - Duration::days(n - 1), today);
         let (from, to) = match key {
             "" | "30d" => last(30),

@@ -40,10 +40,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parses JSON, turning serde's error into a field-level message.
+/// Parses JSON, turning serde's error into a field-level message. Numbers written with a zero
+/// fraction (`34.0`) count as the integers they are, as JSON Schema's `integer` says.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
+    integral(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -71,13 +74,30 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     })
 }
 
+/// Rewrites floats without a fraction that fit an `i64` as integers.
+fn integral(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
-    #[expect(dead_code, reason = "fields exist to be deserialised")]
     struct Body {
+        #[expect(dead_code, reason = "the field exists to be deserialised")]
         email: String,
         age: u8,
     }
@@ -97,6 +117,20 @@ mod tests {
         );
         assert_eq!(
             fields(parse::<Body>(br#"{"email": "a", "age": "x"}"#).unwrap_err()),
+            ["age"]
+        );
+    }
+
+    #[test]
+    fn whole_numbers_with_a_zero_fraction_are_integers() {
+        assert_eq!(
+            parse::<Body>(br#"{"email": "a", "age": 34.0}"#)
+                .unwrap()
+                .age,
+            34
+        );
+        assert_eq!(
+            fields(parse::<Body>(br#"{"email": "a", "age": 34.5}"#).unwrap_err()),
             ["age"]
         );
     }

@@ -12,6 +12,7 @@ pub mod json;
 pub mod metrics;
 mod ops;
 mod pages;
+pub mod query;
 pub mod security;
 pub mod session;
 pub mod state;

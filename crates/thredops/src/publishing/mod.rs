@@ -1,6 +1,7 @@
 //! Scheduling and publishing: the composer's preflight, hosted media, drafts and the queue, and
 //! the exactly-once publisher job.
 
+pub mod calendar;
 pub mod compose;
 pub mod media;
 mod plan;

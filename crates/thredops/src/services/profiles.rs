@@ -342,6 +342,19 @@ pub fn view(
     }
 }
 
+/// The account's profiles as (id, username) pairs, in connection order: one read and one key,
+/// for pages that only name the profiles.
+pub async fn usernames(state: &AppState, user_id: &str) -> AppResult<Vec<(String, String)>> {
+    let key = state.vault.existing_key(user_id).await?;
+    Ok(state
+        .store
+        .profiles_of(user_id)
+        .await?
+        .iter()
+        .map(|p| (p.id.clone(), view(key.as_ref(), p, None, 0).username))
+        .collect())
+}
+
 /// The user's profiles, opened.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<ProfileView>> {
     list_of(state, &auth.user.id).await

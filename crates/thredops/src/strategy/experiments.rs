@@ -20,7 +20,7 @@ pub const FORMATS: [&str; 5] = ["TEXT", "IMAGE", "VIDEO", "CAROUSEL", "QUOTE"];
 
 /// What the creator asked to test (the API body).
 #[derive(Debug, Deserialize, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ExperimentInput {
     /// format | time_window | topic | question.
     pub kind: String,
@@ -57,8 +57,15 @@ pub fn parse(
     let mut fields = BTreeMap::new();
     let raw = match &input.value {
         Some(Value::String(s)) => s.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
+        // An hour is a whole number; anything else is no format, hour or tag.
+        Some(Value::Number(n)) if n.is_i64() => n.to_string(),
+        None | Some(Value::Null) => String::new(),
+        Some(_) => {
+            return Err(AppError::field(
+                "value",
+                "Give a format, a start hour or a topic tag.",
+            ));
+        }
     };
     let days = input.days.unwrap_or(14);
     if !(7..=56).contains(&days) {

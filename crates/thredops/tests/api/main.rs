@@ -8,6 +8,7 @@ mod architecture;
 mod auth;
 mod billing;
 mod cli;
+mod contract;
 mod csrf;
 mod ops;
 mod pages;

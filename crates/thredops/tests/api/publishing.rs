@@ -3,6 +3,7 @@
 //! two runners, time zones, media hosting and isolation between users.
 
 mod bench;
+mod calendar;
 mod composer;
 mod pages;
 mod recovery;

@@ -10,7 +10,7 @@
     if (form) {
       var hint = document.getElementById("tz-browser");
       if (hint) { hint.hidden = false; }
-      var input = form.querySelector("input[name=timezone]");
+      var input = form.querySelector("[name=timezone]");
       // Pre-fill only when the user has never chosen one: the browser's zone is the default.
       if (input && form.getAttribute("data-unset") === "1" && !input.value) { input.value = zone; }
     }

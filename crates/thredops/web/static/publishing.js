@@ -1,5 +1,6 @@
 // Schedule pages: a live character counter that counts as Threads does (via the preflight API),
-// uploads and a live preview for the composer, and arrow-key navigation in the calendar. No inline code (strict CSP).
+// uploads and a live preview for the composer (the calendar's script is calendar.js). No inline
+// code (strict CSP).
 (function () {
   "use strict";
 
@@ -248,25 +249,6 @@
     return render;
   }
 
-  function setupCalendar(table) {
-    var cells = Array.prototype.slice.call(table.querySelectorAll("[data-day]"));
-    if (!cells.length) { return; }
-    var current = cells.findIndex(function (c) { return c.classList.contains("pub-today"); });
-    if (current < 0) { current = 0; }
-    cells[current].tabIndex = 0;
-    table.addEventListener("keydown", function (e) {
-      var moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
-      if (!(e.key in moves)) { return; }
-      var next = current + moves[e.key];
-      if (next < 0 || next >= cells.length) { return; }
-      e.preventDefault();
-      cells[current].tabIndex = -1;
-      current = next;
-      cells[current].tabIndex = 0;
-      cells[current].focus();
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-composer]").forEach(function (form) {
       var changed = function () {};
@@ -275,6 +257,5 @@
       setupCounter(form);
       setupUpload(form, changed);
     });
-    document.querySelectorAll("[data-calendar]").forEach(setupCalendar);
   });
 })();

@@ -1,14 +1,15 @@
 //! Analytics API: overview, series, heatmap, breakdown, demographics, attribution, posts explorer,
 //! post history and exports of a profile, plus the user's time zone. Another user's profile is 404.
 
+use crate::http::query::ApiQuery;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::registry::{Endpoint, object, string};
+use super::registry::{Endpoint, date, object, one_of, string};
 use crate::analytics::explorer::{self, ExplorerQuery};
 use crate::analytics::exports::{self, ExportQuery};
 use crate::analytics::period::PeriodQuery;
@@ -24,13 +25,23 @@ const TAG: &str = "analytics";
 fn documented(e: Endpoint) -> Endpoint {
     e.tag(TAG)
         .authenticated()
-        .response(
-            200,
-            "The data (query: period=7d|30d|90d|365d|all|custom, from, to)",
-            Some(json!({"type": "object"})),
+        .query(
+            "period",
+            one_of(&["", "7d", "30d", "90d", "365d", "all", "custom"]),
+            "The period (default, or empty: 30d); custom needs from and to",
         )
+        .query(
+            "from",
+            date(),
+            "First local date of a custom period, YYYY-MM-DD (empty: none)",
+        )
+        .query(
+            "to",
+            date(),
+            "Last local date (inclusive) of a custom period, YYYY-MM-DD (empty: none)",
+        )
+        .response(200, "The data", Some(json!({"type": "object"})))
         .response(404, "Not one of your profiles", None)
-        .response(422, "A query parameter is invalid (named in fields)", None)
 }
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -74,9 +85,45 @@ pub fn endpoints() -> Vec<Endpoint> {
         documented(Endpoint::new(
             Method::GET,
             "/api/v1/profiles/{id}/analytics/posts",
-            "Posts explorer (format, topic, q, min_views, sort, order, page, per_page)",
+            "Posts explorer: the period's posts, filtered, sorted and paged",
             posts_json,
-        )),
+        ))
+        .query(
+            "format",
+            string(),
+            "Only posts of this format (text, image, video, carousel, ...)",
+        )
+        .query(
+            "topic",
+            string(),
+            "Only posts with this topic tag (case-insensitive)",
+        )
+        .query(
+            "q",
+            string(),
+            "Only posts whose text contains this (case-insensitive)",
+        )
+        .query(
+            "min_views",
+            json!({"type": "integer", "minimum": 0}),
+            "Only posts with at least this many views",
+        )
+        .query("sort", string(), "Sort key (default posted_at)")
+        .query(
+            "order",
+            one_of(&["asc", "desc"]),
+            "Sort order (default desc)",
+        )
+        .query(
+            "page",
+            json!({"type": "integer", "minimum": 1}),
+            "1-based page",
+        )
+        .query(
+            "per_page",
+            json!({"type": "integer", "minimum": 1, "maximum": 200}),
+            "Rows per page (default 50)",
+        ),
         documented(Endpoint::new(
             Method::GET,
             "/api/v1/profiles/{id}/analytics/posts/{media_id}",
@@ -86,9 +133,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         documented(Endpoint::new(
             Method::GET,
             "/api/v1/profiles/{id}/analytics/exports/{table}",
-            "A table as CSV (format=csv) or JSON (format=json)",
+            "A table as CSV or JSON",
             export,
-        )),
+        ))
+        .query(
+            "format",
+            one_of(&["csv", "json"]),
+            "Output format (default csv)",
+        )
+        .query("media_id", string(), "The post of the post_history table"),
         Endpoint::new(
             Method::PUT,
             "/api/v1/me/timezone",
@@ -109,7 +162,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 async fn overview_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> AppResult<Response> {
     let scope = Scope::own_for_numbers(&state, &own.auth, own.profile).await?;
     let r = overview::report(&scope, &q).await?;
@@ -119,7 +172,7 @@ async fn overview_json(
 async fn series_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
@@ -132,7 +185,7 @@ async fn series_json(
 async fn heatmap_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
@@ -152,7 +205,7 @@ async fn heatmap_json(
 async fn breakdown_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
@@ -170,7 +223,7 @@ async fn breakdown_json(
 async fn demographics_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
@@ -181,7 +234,7 @@ async fn demographics_json(
 async fn attribution_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> AppResult<Json<Value>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
@@ -192,7 +245,7 @@ async fn attribution_json(
 async fn posts_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Query(q): Query<ExplorerQuery>,
+    ApiQuery(q): ApiQuery<ExplorerQuery>,
 ) -> AppResult<Json<explorer::Explorer>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     Ok(Json(explorer::explore(&scope, &q).await?))
@@ -214,7 +267,7 @@ async fn export(
     State(state): State<WebState>,
     own: OwnProfile,
     Path((_, table)): Path<(String, String)>,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> AppResult<Response> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let format = match q.format.as_deref().unwrap_or("csv") {
@@ -239,6 +292,7 @@ async fn export(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TimezoneBody {
     timezone: String,
 }

@@ -130,6 +130,7 @@ async fn get_billing(State(state): State<WebState>, auth: AuthUser) -> AppResult
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CheckoutBody {
     plan: String,
 }

@@ -114,19 +114,20 @@ fn step_up_schema() -> Value {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Code {
     code: String,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct Proof {
     current_password: Option<String>,
     code: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct SecondFactor {
     code: Option<String>,
     recovery_code: Option<String>,

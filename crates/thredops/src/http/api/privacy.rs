@@ -1,7 +1,8 @@
 //! Privacy API: export, account deletion, the staff access log and staff account views.
 
+use crate::http::query::ApiQuery;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -34,6 +35,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::GET, "/api/v1/staff/users/{id}", "Staff: an account's summary (recorded in that user's access log)", staff_view)
             .tag("privacy")
             .authenticated()
+            .query("reason", string(), "Why the account is opened (required; recorded in the user's access log)")
             .response(200, "Account facts support needs; never Meta content", None)
             .response(403, "Not a support agent or admin", None)
             .response(404, "No such account", None)
@@ -58,6 +60,7 @@ async fn export_data(State(state): State<WebState>, auth: AuthUser) -> AppResult
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DeleteBody {
     password: String,
 }
@@ -95,7 +98,7 @@ async fn staff_view(
     State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<Reason>,
+    ApiQuery(q): ApiQuery<Reason>,
 ) -> AppResult<Json<Value>> {
     Ok(Json(
         staff::view_account(&state, &auth, &id, &q.reason).await?,

@@ -1,14 +1,15 @@
 //! Publishing API: preflight, planned posts (drafts, schedule, queue, cancel, duplicate, retry),
 //! uploads, posting slots and the publishing quota.
 
+use crate::http::query::ApiQuery;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::registry::{Endpoint, object, string};
+use super::registry::{Endpoint, integer, object, string};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
@@ -33,9 +34,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             .authenticated()
             .body(composition_schema())
             .response(200, "Problems by field (empty when publishable) and counts per part", Some(object(&[("ok", json!({"type": "boolean"})), ("kind", string()), ("problems", json!({"type": "object"})), ("counts", json!({"type": "array"}))], &["ok", "problems", "counts"]))),
-        Endpoint::new(Method::GET, "/api/v1/publishing/posts", "Planned posts, optionally those scheduled between ?from= and ?to= (Unix seconds)", list_posts)
+        Endpoint::new(Method::GET, "/api/v1/publishing/posts", "Planned posts, optionally only those scheduled between from and to", list_posts)
             .tag(TAG)
             .authenticated()
+            .query("from", integer(), "Scheduled at or after (Unix seconds); with to")
+            .query("to", integer(), "Scheduled before (Unix seconds); with from")
             .response(200, "Posts, soonest first", Some(json!({"type": "array", "items": post_schema()}))),
         Endpoint::new(Method::POST, "/api/v1/publishing/posts", "Creates a draft, schedules at a local time, or queues into the next free posting slot", create_post)
             .tag(TAG)
@@ -61,9 +64,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         h_route(Method::POST, "/api/v1/publishing/posts/{id}/retry", "Tries a failed post again now", retry_post)
             .response(200, "The post", post())
             .response(409, "The post has not failed", None),
-        Endpoint::new(Method::POST, "/api/v1/publishing/media", "Uploads an image (JPEG/PNG, 8 MB) or video (MP4/MOV, 1 GB) as the raw body, streamed to disk; ?filename= names it", upload_media)
+        Endpoint::new(Method::POST, "/api/v1/publishing/media", "Uploads an image (JPEG/PNG, 8 MB) or video (MP4/MOV, 1 GB) as the raw body, streamed to disk", upload_media)
             .tag(TAG)
             .authenticated()
+            .query("filename", string(), "The file's name, shown in the composer")
             .response(201, "The stored upload", Some(upload_schema()))
             .response(422, "Not a file Threads accepts, or over its size limit, with the reason", None),
         h_route(Method::GET, "/api/v1/publishing/media/{id}", "One upload", get_media)
@@ -73,7 +77,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         h_route(Method::PUT, "/api/v1/publishing/profiles/{id}/slots", "Replaces a profile's posting slots, e.g. [{\"day\":\"mon\",\"time\":\"09:00\"}]", put_slots)
             .body(slots_schema())
             .response(200, "Slots", Some(slots_schema())),
-        h_route(Method::GET, "/api/v1/profiles/{id}/suggested-times", "The next free times at the weekdays and hours that beat the profile's other posts beyond chance (from its stored history, in the user's zone); when none does, hours its audience is usually active (source audience_active_hours); its posting slots when the history is too thin; ?count=1-20 (default 5)", get_suggested_times)
+        h_route(Method::GET, "/api/v1/profiles/{id}/suggested-times", "The next free times at the weekdays and hours that beat the profile's other posts beyond chance (from its stored history, in the user's zone); when none does, hours its audience is usually active (source audience_active_hours); its posting slots when the history is too thin", get_suggested_times)
+            .query("count", json!({"type": "integer", "minimum": 1, "maximum": 20}), "How many times (default 5)")
             .response(200, "Suggested times, soonest first, and where they come from", Some(suggestions_schema())),
         h_route(Method::GET, "/api/v1/publishing/profiles/{id}/quota", "Posts and replies left in the profile's 24-hour Threads quota", get_quota)
             .response(200, "Remaining quota", Some(object(&[("posts_remaining", json!({"type": ["integer", "null"]})), ("posts_total", json!({"type": ["integer", "null"]})), ("replies_remaining", json!({"type": ["integer", "null"]}))], &[]))),
@@ -111,7 +116,7 @@ struct Range {
 async fn list_posts(
     State(state): State<WebState>,
     auth: AuthUser,
-    Query(r): Query<Range>,
+    ApiQuery(r): ApiQuery<Range>,
 ) -> AppResult<Json<Vec<PostView>>> {
     let range = match (r.from, r.to) {
         (Some(f), Some(t)) => Some((f, t)),
@@ -226,7 +231,7 @@ struct UploadQuery {
 async fn upload_media(
     State(state): State<WebState>,
     auth: AuthUser,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     body: Body,
 ) -> AppResult<(StatusCode, Json<media::Upload>)> {
     // A raw body is not held to the default body limit: the size is checked per kind while
@@ -324,7 +329,7 @@ async fn get_suggested_times(
     State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
-    Query(q): Query<CountQuery>,
+    ApiQuery(q): ApiQuery<CountQuery>,
 ) -> AppResult<Json<suggest::Suggestions>> {
     let count = q.count.unwrap_or(5);
     if !(1..=20).contains(&count) {

@@ -2,10 +2,11 @@
 
 use serde_json::{Value, json};
 
-use super::super::registry::{integer, object, string};
+use super::super::registry::{integer, nullable, object, string};
 
 pub(super) fn composition_schema() -> Value {
-    let media = object(&[("id", string()), ("alt_text", string())], &["id"]);
+    // Like every field of a composition, an id may be left out of a draft; the preflight names it.
+    let media = object(&[("id", string()), ("alt_text", nullable(string()))], &[]);
     let part = object(
         &[
             ("text", string()),
@@ -13,10 +14,10 @@ pub(super) fn composition_schema() -> Value {
                 "media",
                 json!({"type": "array", "items": media, "maxItems": 20}),
             ),
-            ("link_attachment", string()),
+            ("link_attachment", nullable(string())),
             (
                 "poll_options",
-                json!({"type": "array", "items": {"type": "string"}}),
+                json!({"type": ["array", "null"], "items": {"type": "string"}}),
             ),
         ],
         &[],
@@ -29,12 +30,15 @@ pub(super) fn composition_schema() -> Value {
             ),
             (
                 "reply_control",
-                json!({"type": "string", "enum": ["everyone", "accounts_you_follow", "mentioned_only", "parent_post_author_only", "followers_only"]}),
+                // Drafts keep whatever was typed; the preflight names an unknown value.
+                nullable(
+                    json!({"type": "string", "description": "everyone, accounts_you_follow, mentioned_only, parent_post_author_only or followers_only"}),
+                ),
             ),
-            ("topic_tag", string()),
-            ("quote_post_id", string()),
+            ("topic_tag", nullable(string())),
+            ("quote_post_id", nullable(string())),
         ],
-        &["parts"],
+        &[],
     )
 }
 
@@ -45,11 +49,13 @@ pub(super) fn input_schema() -> Value {
             ("content", composition_schema()),
             (
                 "action",
-                json!({"type": "string", "enum": ["draft", "schedule", "queue"]}),
+                nullable(json!({"type": "string", "enum": ["draft", "schedule", "queue"]})),
             ),
             (
                 "local_time",
-                json!({"type": "string", "description": "Wall-clock time in your timezone, 2026-03-29T09:00"}),
+                nullable(
+                    json!({"type": "string", "description": "Wall-clock time in your timezone, 2026-03-29T09:00"}),
+                ),
             ),
         ],
         &["profile_id", "content"],

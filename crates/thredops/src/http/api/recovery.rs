@@ -102,22 +102,26 @@ pub(super) fn accepted(message: &str) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Forgot {
     email: String,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Reset {
     token: String,
     new_password: String,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Token {
     token: String,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EmailChange {
     new_email: String,
     #[serde(default)]

@@ -22,6 +22,8 @@ pub struct Endpoint {
     pub auth: bool,
     /// JSON schema of the request body.
     pub request: Option<Value>,
+    /// Optional query parameters: name, schema, description.
+    pub queries: Vec<(&'static str, Value, &'static str)>,
     /// Status code -> (description, JSON schema of the body if any).
     pub responses: Vec<(u16, &'static str, Option<Value>)>,
     /// The handler.
@@ -43,6 +45,7 @@ impl Endpoint {
             tag: "",
             auth: false,
             request: None,
+            queries: Vec::new(),
             responses: Vec::new(),
             handler: on(filter, handler),
         }
@@ -65,6 +68,19 @@ impl Endpoint {
         self
     }
 
+    /// Documents an optional query parameter.
+    pub fn query(mut self, name: &'static str, schema: Value, description: &'static str) -> Self {
+        if self.queries.is_empty() {
+            self.responses.push((
+                422,
+                "A parameter is invalid (named in fields)",
+                Some(error_schema()),
+            ));
+        }
+        self.queries.push((name, schema, description));
+        self
+    }
+
     /// Documents the JSON request body.
     pub fn body(mut self, schema: Value) -> Self {
         self.request = Some(schema);
@@ -72,6 +88,11 @@ impl Endpoint {
             .push((422, "A field is invalid", Some(error_schema())));
         self.responses
             .push((400, "The body is not valid JSON", Some(error_schema())));
+        self.responses.push((
+            415,
+            "The body is not sent as JSON (Content-Type: application/json)",
+            Some(error_schema()),
+        ));
         self
     }
 
@@ -111,6 +132,27 @@ pub fn string() -> Value {
     json!({"type": "string"})
 }
 
+/// A string that is one of `values`.
+pub fn one_of(values: &[&str]) -> Value {
+    json!({"type": "string", "enum": values})
+}
+
+/// A calendar date, `YYYY-MM-DD`, or empty for none.
+pub fn date() -> Value {
+    json!({"type": "string", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"})
+}
+
+/// `schema`, or null.
+pub fn nullable(mut schema: Value) -> Value {
+    if let Some(t) = schema.get("type").cloned() {
+        schema["type"] = json!([t, "null"]);
+    }
+    if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+        values.push(Value::Null);
+    }
+    schema
+}
+
 /// Integer schema.
 pub fn integer() -> Value {
     json!({"type": "integer", "format": "int64"})
@@ -119,6 +161,21 @@ pub fn integer() -> Value {
 /// Boolean schema.
 pub fn boolean() -> Value {
     json!({"type": "boolean"})
+}
+
+/// Marks every object of a request schema as closed: request bodies refuse fields they do not
+/// know (`deny_unknown_fields`), so a typo is an error rather than a silently ignored field.
+fn closed(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            map.values_mut().for_each(closed);
+        }
+        Value::Array(items) => items.iter_mut().for_each(closed),
+        _ => {}
+    }
 }
 
 /// Builds the OpenAPI 3.1 document.
@@ -135,6 +192,8 @@ pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
             op["security"] = json!([{"sessionCookie": []}]);
         }
         if let Some(schema) = &e.request {
+            let mut schema = schema.clone();
+            closed(&mut schema);
             op["requestBody"] =
                 json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
@@ -143,11 +202,15 @@ pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .chain(e.queries.iter().map(|(name, schema, description)| {
+                json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
+            }))
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
-        for (status, description, schema) in &e.responses {
+        // The first description of a status wins (a route may add a more specific one later).
+        for (status, description, schema) in e.responses.iter().rev() {
             let mut r = json!({"description": description});
             if let Some(s) = schema {
                 r["content"] = json!({"application/json": {"schema": s}});

@@ -33,15 +33,15 @@ fn experiment_body() -> Value {
             ),
             (
                 "value",
-                json!({"type": ["string", "integer"], "description": "Format (VIDEO, ...), window start hour (audience time), or topic tag"}),
+                json!({"type": ["string", "integer", "null"], "description": "Format (VIDEO, ...), window start hour (audience time), or topic tag"}),
             ),
             (
                 "days",
-                json!({"type": "integer", "minimum": 7, "maximum": 56, "default": 14}),
+                json!({"type": ["integer", "null"], "minimum": 7, "maximum": 56, "default": 14}),
             ),
             (
                 "starts_at",
-                json!({"type": "integer", "description": "Unix seconds; default now; up to 90 days back to evaluate a past test"}),
+                json!({"type": ["integer", "null"], "description": "Unix seconds; default now; up to 90 days back to evaluate a past test"}),
             ),
         ],
         &["kind"],
@@ -169,6 +169,7 @@ async fn get_preferences(State(state): State<WebState>, auth: AuthUser) -> AppRe
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PreferencesBody {
     llm_opt_in: bool,
 }

@@ -4,16 +4,17 @@ mod agent;
 mod frames;
 mod schema;
 
+use crate::http::query::ApiQuery;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::registry::{Endpoint, object, string};
+use super::registry::{Endpoint, error_schema, integer, object, string};
 use crate::domain::Email;
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
@@ -33,8 +34,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::POST, "/api/v1/support/chat", "Opens the support chat: history, whether agents are online, unread count. Signed-out visitors get the continuity cookie", open_chat)
             .tag("support")
             .response(200, "The chat", Some(schema::chat())),
-        Endpoint::new(Method::GET, "/api/v1/support/chat/messages", "Chat messages after ?after=<message id>", chat_messages)
+        Endpoint::new(Method::GET, "/api/v1/support/chat/messages", "Chat messages after a given one", chat_messages)
             .tag("support")
+            .query("after", integer(), "The last message id already seen (default: all)")
             .response(200, "Messages, oldest first", Some(schema::messages()))
             .response(404, "No chat yet on this device", None),
         Endpoint::new(Method::POST, "/api/v1/support/chat/messages", "Sends a chat message (the socket is the live way; this is the fallback)", send_chat)
@@ -56,9 +58,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             .body(object(&[("email", string())], &["email"]))
             .response(200, "Saved", Some(object(&[("email", string())], &["email"])))
             .response(404, "No chat yet on this device", None),
-        Endpoint::new(Method::GET, "/api/v1/support/chat/socket", "WebSocket of the customer's chat; ?after=<last seen message id> resumes", customer_socket)
+        Endpoint::new(Method::GET, "/api/v1/support/chat/socket", "WebSocket of the customer's chat", customer_socket)
             .tag("support")
+            .query("after", integer(), "The last message id already seen; the socket resumes after it")
             .response(101, "Switching to the chat protocol (see docs/support.md)", None)
+            .response(400, "Not a WebSocket upgrade request", Some(error_schema()))
             .response(404, "No chat yet on this device", None),
         Endpoint::new(Method::POST, "/api/v1/support/tickets", "Opens a ticket (e.g. a data deletion request)", open_ticket)
             .tag("support")
@@ -150,7 +154,7 @@ async fn chat_messages(
     State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> AppResult<Json<Value>> {
     let chat = current_chat(&state, &headers, &visitor).await?;
     let messages = state
@@ -161,6 +165,7 @@ async fn chat_messages(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SendBody {
     body: String,
     #[serde(default)]
@@ -236,6 +241,7 @@ async fn get_attachment(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EmailBody {
     email: String,
 }
@@ -305,7 +311,7 @@ async fn customer_socket(
     State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
     same_origin(&state, &headers)?;
@@ -325,6 +331,7 @@ async fn customer_socket(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TicketBody {
     category: String,
     subject: String,

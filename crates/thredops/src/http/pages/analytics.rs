@@ -149,7 +149,7 @@ async fn timezone_form(
         "analytics/timezone.html",
         merge(
             base(&state, &auth, "analytics"),
-            json!({"timezone": auth.user.timezone, "back": safe_back(&q.back)}),
+            json!({"timezone": auth.user.timezone, "back": safe_back(&q.back), "zones": analytics::zone_groups()}),
         ),
     )
 }
@@ -166,7 +166,7 @@ async fn timezone_submit(
                 "analytics/timezone.html",
                 merge(
                     base(&state, &auth, "analytics"),
-                    json!({"timezone": form.timezone, "back": back, "fields": fields, "error": "Your time zone was not changed."}),
+                    json!({"timezone": form.timezone, "back": back, "fields": fields, "error": "Your time zone was not changed.", "zones": analytics::zone_groups()}),
                 ),
             )?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())

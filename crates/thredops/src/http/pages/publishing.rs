@@ -7,7 +7,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::publishing::service::{self, user_zone};
-use crate::publishing::{media, when};
+use crate::publishing::{calendar, media, when};
 use tokio_util::io::ReaderStream;
 
 #[path = "publishing_compose.rs"]
@@ -41,6 +41,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 const SCRIPT: &str = include_str!("../../../web/static/publishing.js");
+const CALENDAR_SCRIPT: &str = include_str!("../../../web/static/calendar.js");
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -65,15 +66,24 @@ pub fn router() -> Router<WebState> {
         .route("/media/{token}/{name}", get(hosted_media))
         .route("/app/schedule/media/{id}", get(compose::own_media))
         .route("/static/publishing.js", get(script))
+        .route("/static/calendar.js", get(calendar_script))
 }
 
 async fn script() -> Response {
+    javascript(SCRIPT)
+}
+
+async fn calendar_script() -> Response {
+    javascript(CALENDAR_SCRIPT)
+}
+
+fn javascript(source: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        SCRIPT,
+        source,
     )
         .into_response()
 }
@@ -111,132 +121,35 @@ struct CalendarQuery {
     done: Option<String>,
 }
 
-/// Short text of a post for the calendar.
-pub(super) fn preview(c: &crate::publishing::compose::Composition) -> String {
-    let text = c.parts.first().map(|p| p.text.trim()).unwrap_or("");
-    let mut out: String = text.chars().take(60).collect();
-    if text.chars().count() > 60 {
-        out.push('…');
-    }
-    if out.is_empty() {
-        "(media only)".into()
-    } else {
-        out
-    }
-}
-
 async fn calendar(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
     Query(q): Query<CalendarQuery>,
 ) -> AppResult<Html<String>> {
-    let tz = user_zone(&auth);
-    let today = Utc::now().with_timezone(&tz).date_naive();
+    render_calendar(&state, &auth, &q, json!({})).await
+}
+
+async fn render_calendar(
+    state: &WebState,
+    auth: &AuthUser,
+    q: &CalendarQuery,
+    extra: Value,
+) -> AppResult<Html<String>> {
+    let layout = calendar::Layout::parse(q.view.as_deref());
     let anchor = q
         .date
         .as_deref()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .unwrap_or(today);
-    let week_view = q.view.as_deref() == Some("week");
-    let (first, last, prev, next, title) = if week_view {
-        let start = when::week_start(anchor);
-        (
-            start,
-            start + Duration::days(6),
-            start - Duration::days(7),
-            start + Duration::days(7),
-            format!("Week of {}", start.format("%-d %B %Y")),
-        )
-    } else {
-        let month = anchor.with_day(1).unwrap_or(anchor);
-        let next_month = (month + Duration::days(32)).with_day(1).unwrap_or(month);
-        let prev_month = (month - Duration::days(1)).with_day(1).unwrap_or(month);
-        let end = next_month - Duration::days(1);
-        (
-            when::week_start(month),
-            when::week_start(end) + Duration::days(6),
-            prev_month,
-            next_month,
-            month.format("%B %Y").to_string(),
-        )
-    };
-    let start_utc = when::to_utc(first.and_hms_opt(0, 0, 0).unwrap_or_default(), tz).timestamp();
-    let end_utc = when::to_utc(
-        (last + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default(),
-        tz,
-    )
-    .timestamp();
-    let mut by_day: std::collections::BTreeMap<NaiveDate, Vec<Value>> = Default::default();
-    for p in state
-        .store
-        .planned_posts_of(&auth.user.id, Some((start_utc, end_utc)))
-        .await?
-    {
-        let Some(at) = p
-            .scheduled_at
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        else {
-            continue;
-        };
-        let local = at.with_timezone(&tz);
-        let content = service::open(&state, &p).await?;
-        by_day.entry(local.date_naive()).or_default().push(json!({
-            "id": p.id, "time": local.format("%H:%M").to_string(), "state": p.state, "kind": p.kind, "preview": preview(&content),
-        }));
-    }
-    let mut weeks = Vec::new();
-    let mut day = first;
-    while day <= last {
-        let mut cells = Vec::new();
-        for _ in 0..7 {
-            cells.push(json!({
-                "date": day.format("%Y-%m-%d").to_string(), "label": day.format("%a %-d %b").to_string(), "day": day.day(),
-                "outside": !week_view && day.month() != anchor.month(), "today": day == today,
-                "weekend": when::is_weekend(day.weekday()), "posts": by_day.remove(&day).unwrap_or_default(),
-            }));
-            day += Duration::days(1);
-        }
-        weeks.push(cells);
-    }
-    let mut drafts = Vec::new();
-    let mut failed = 0;
-    for p in state.store.planned_posts_of(&auth.user.id, None).await? {
-        if p.state == crate::publishing::PostState::Failed && !p.acknowledged {
-            failed += 1;
-        }
-        if p.scheduled_at.is_none() {
-            let content = service::open(&state, &p).await?;
-            drafts.push(
-                json!({"id": p.id, "preview": preview(&content), "kind": p.kind, "state": p.state}),
-            );
-        }
-    }
-    let mut profiles = Vec::new();
-    for prof in state.store.profiles_of(&auth.user.id).await? {
-        let slots = crate::publishing::slots(&state, &prof.id).await?;
-        let text: Vec<String> = slots
-            .iter()
-            .map(|s| format!("{} {}", s.day_name(), s.time()))
-            .collect();
-        profiles.push(json!({"id": prof.id, "name": crate::services::profiles::get(&state, &auth, &prof.id).await.map(|v| v.username).unwrap_or_default(), "slots": text.join(", ")}));
-    }
-    let view = if week_view { "week" } else { "month" };
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let page = calendar::build(state, auth, layout, anchor).await?;
     let notice = match q.done.as_deref() {
         Some("slots") => Some("Posting slots saved."),
         Some("deleted") => Some("The post was deleted."),
         _ => None,
     };
-    let ctx = json!({
-        "title": title, "view": view, "weeks": weeks, "drafts": drafts, "failed": failed, "profiles": profiles,
-        "timezone": tz.name(), "notice": notice,
-        "prev": format!("/app/schedule?view={view}&date={prev}"), "next": format!("/app/schedule?view={view}&date={next}"),
-        "other_view": format!("/app/schedule?view={}&date={anchor}", if week_view { "month" } else { "week" }),
-    });
+    let ctx = json!({"cal": page, "notice": notice, "weekdays": calendar::WEEKDAYS});
     state.templates.render(
         "publishing/calendar.html",
-        merge(base(&state, &auth, "schedule"), ctx),
+        merge(merge(base(state, auth, "schedule"), ctx), extra),
     )
 }
 
@@ -248,49 +161,48 @@ async fn acknowledge(
     Ok(Redirect::to("/app/schedule").into_response())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct SlotsForm {
-    csrf: String,
-    slots: String,
-}
-
-/// Saves slots written as `Mon 09:00, Tue 17:30` (or `weekdays 09:00`).
+/// Saves the slots editor: rows of `day` and `time` fields, in order (a row whose day is empty
+/// is a removed slot). A wrong row re-renders the page with the rows as typed.
 async fn save_slots(
     State(state): State<WebState>,
     Path(profile): Path<String>,
-    SignedForm { auth, form }: SignedForm<SlotsForm>,
+    SignedForm { auth, form }: SignedForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     state
         .store
         .profile_of(&auth.user.id, &profile)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut slots = Vec::new();
-    for entry in form
-        .slots
-        .split([',', '\n'])
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        let (day, time) = entry.split_once(' ').unwrap_or((entry, ""));
-        let days: Vec<&str> = match day.to_ascii_lowercase().as_str() {
-            "weekdays" => vec!["mon", "tue", "wed", "thu", "fri"],
-            "daily" | "everyday" => vec!["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            _ => vec![day],
-        };
-        for d in days {
-            let slot = when::Slot::parse(d, time).ok_or_else(|| {
-                AppError::field(
-                    "slots",
-                    format!("\"{entry}\" is not a weekday and a time like \"Mon 09:00\"."),
-                )
-            })?;
-            slots.push((i64::from(slot.weekday), i64::from(slot.minute)));
+    let field = |name: &'static str| {
+        form.iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let rows: Vec<(String, String)> = field("day").zip(field("time")).collect();
+    match calendar::parse_slot_rows(&rows) {
+        Ok(slots) => {
+            let slots: Vec<(i64, i64)> = slots
+                .iter()
+                .map(|s| (i64::from(s.weekday), i64::from(s.minute)))
+                .collect();
+            state.store.set_posting_slots(&profile, &slots).await?;
+            Ok(Redirect::to("/app/schedule?done=slots").into_response())
+        }
+        Err(message) => {
+            let typed: Vec<Value> = rows
+                .iter()
+                .map(|(day, time)| json!({"day": day, "time": time}))
+                .collect();
+            let html = render_calendar(
+                &state,
+                &auth,
+                &CalendarQuery::default(),
+                json!({"slots_error": {"profile": profile, "message": message, "rows": typed}}),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
     }
-    state.store.set_posting_slots(&profile, &slots).await?;
-    Ok(Redirect::to("/app/schedule?done=slots").into_response())
 }
 
 async fn detail(

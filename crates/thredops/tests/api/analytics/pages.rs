@@ -270,6 +270,13 @@ async fn pages_show_charts_tables_and_explain_empty_states(app: TestApp) {
         .text()
         .await
         .unwrap();
+    let picker = form.replace("&#x2f;", "/");
+    assert!(
+        picker.contains("<select id=\"timezone\" name=\"timezone\"")
+            && picker.contains("<optgroup label=\"Europe\">")
+            && picker.contains("<option value=\"Europe/Berlin\">"),
+        "a time-zone picker, not a typed name"
+    );
     let r = app
         .client
         .post(app.url("/app/analytics/timezone"))

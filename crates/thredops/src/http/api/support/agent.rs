@@ -1,9 +1,10 @@
 //! The agents' side of the support API: inbox, conversation detail, replies and notes, status,
 //! assignment, canned responses and the console socket. Every route needs the support role.
 
+use crate::http::query::ApiQuery;
 use axum::Json;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::frames;
 use super::schema;
-use crate::http::api::registry::{Endpoint, boolean, integer, object, string};
+use crate::http::api::registry::{Endpoint, boolean, error_schema, integer, object, string};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::Agent;
 use crate::http::json::ApiJson;
@@ -28,7 +29,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             .response(403, "Not a support agent", None)
     };
     vec![
-        agent(Endpoint::new(Method::GET, "/api/v1/support/inbox", "Conversations with messages, newest activity first; filter by ?status, ?kind, ?category, ?assignee (an agent id, 'me' or 'none'); ?q searches the customer's email, the subject and the messages; 50 a page, ?page=0,1,...", inbox))
+        agent(Endpoint::new(Method::GET, "/api/v1/support/inbox", "Conversations with messages, newest activity first; filtered and searched; 50 a page", inbox))
+            .query("status", string(), "Only conversations in this status (open, pending, snoozed, resolved)")
+            .query("kind", string(), "chat or ticket")
+            .query("category", string(), "Only tickets of this category")
+            .query("assignee", string(), "An agent id, me or none")
+            .query("q", string(), "Searches the customer's email, the subject and the messages")
+            .query("page", json!({"type": "integer", "minimum": 0}), "0-based page")
             .response(200, "Inbox rows", Some(json!({"type": "array", "items": schema::conversation()}))),
         agent(Endpoint::new(Method::GET, "/api/v1/support/conversations/{id}", "A conversation with notes and the customer's account facts", conversation))
             .response(200, "The conversation", Some(schema::detail()))
@@ -65,7 +72,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             .response(204, "Deleted", None)
             .response(404, "No such canned response", None),
         agent(Endpoint::new(Method::GET, "/api/v1/support/console/socket", "WebSocket of the agent console: every conversation's events; marks the agent online while open", agent_socket))
-            .response(101, "Switching to the chat protocol (see docs/support.md)", None),
+            .response(101, "Switching to the chat protocol (see docs/support.md)", None)
+            .response(400, "Not a WebSocket upgrade request", Some(error_schema())),
     ]
 }
 
@@ -93,7 +101,7 @@ const INBOX_PAGE: i64 = 50;
 async fn inbox(
     State(state): State<WebState>,
     Agent(auth): Agent,
-    Query(q): Query<InboxQuery>,
+    ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> AppResult<Json<Value>> {
     let agent = &auth.user;
     let filter = workflow::parse_filter(
@@ -147,6 +155,7 @@ async fn threads_data(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ReplyBody {
     body: String,
     #[serde(default)]
@@ -177,6 +186,7 @@ async fn reply(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StatusBody {
     status: String,
     #[serde(default)]
@@ -194,6 +204,7 @@ async fn set_status(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AssigneeBody {
     agent_id: Option<String>,
 }
@@ -226,6 +237,7 @@ async fn list_canned(State(state): State<WebState>, _agent: Agent) -> AppResult<
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CannedBody {
     shortcut: String,
     body: String,
