@@ -44,8 +44,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             .body(object(&[("body", string()), ("client_id", string())], &["body"]))
             .response(201, "Stored", Some(schema::message()))
             .response(404, "No chat yet on this device", None),
-        Endpoint::new(Method::POST, "/api/v1/support/chat/attachments", "Sends an image in the chat: the raw JPEG or PNG as the body, ?filename= names it, ?client_id= as for messages; checked like the composer's images (8 MB, at most 10:1)", send_chat_image)
+        Endpoint::new(Method::POST, "/api/v1/support/chat/attachments", "Sends an image in the chat: the raw JPEG or PNG as the body; checked like the composer's images (8 MB, at most 10:1)", send_chat_image)
             .tag("support")
+            .query("filename", string(), "The image's file name, shown with it")
+            .query("client_id", string(), "The sender's idempotency key, as for messages")
             .response(201, "Stored", Some(schema::message()))
             .response(404, "No chat yet on this device", None)
             .response(422, "Not a JPEG or PNG, over 8 MB or an unreadable shape, with the reason", None),
@@ -196,7 +198,7 @@ async fn send_chat_image(
     State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
-    Query(q): Query<ImageQuery>,
+    ApiQuery(q): ApiQuery<ImageQuery>,
     body: Body,
 ) -> AppResult<Response> {
     let chat = current_chat(&state, &headers, &visitor).await?;

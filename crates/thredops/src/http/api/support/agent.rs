@@ -48,7 +48,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             .body(object(&[("body", string()), ("private", boolean()), ("client_id", string())], &["body"]))
             .response(201, "Stored", Some(schema::message()))
             .response(404, "No such conversation", None),
-        agent(Endpoint::new(Method::POST, "/api/v1/support/conversations/{id}/attachments", "Sends an image (the raw JPEG or PNG as the body, ?filename= names it), or adds it to a private note with ?private=true; checked like the composer's images", send_image))
+        agent(Endpoint::new(Method::POST, "/api/v1/support/conversations/{id}/attachments", "Sends an image (the raw JPEG or PNG as the body), or adds it to a private note; checked like the composer's images", send_image))
+            .query("filename", string(), "The image's file name, shown with it")
+            .query("private", boolean(), "true: a private note only agents see")
             .response(201, "Stored", Some(schema::message()))
             .response(404, "No such conversation", None)
             .response(422, "Not a JPEG or PNG, over 8 MB or an unreadable shape, with the reason", None),
@@ -295,7 +297,7 @@ async fn send_image(
     State(state): State<WebState>,
     Agent(auth): Agent,
     Path(id): Path<String>,
-    Query(q): Query<ImageQuery>,
+    ApiQuery(q): ApiQuery<ImageQuery>,
     body: axum::body::Body,
 ) -> AppResult<Response> {
     let posted = crate::support::attachments::post_agent(
