@@ -254,8 +254,8 @@ pub async fn suggested_times(
         Some(found) if !found.cells.is_empty() => {
             out.tests = found.tests;
             out.message = format!(
-                "Times when your posts got more views than your other posts beyond chance, from {} posts of the last year ({} hour, weekday and weekday × hour groups were tested together and only those that stand out after accounting for all of them are listed), in {}.",
-                posts.len(),
+                "Times when your posts got more views than your other posts beyond chance, from {} of the last year ({} hour, weekday and weekday × hour groups were tested together and only those that stand out after accounting for all of them are listed), in {}.",
+                n_posts(posts.len()),
                 found.tests,
                 tz.name()
             );
@@ -274,9 +274,9 @@ pub async fn suggested_times(
                 .collect::<Vec<_>>()
                 .join(", ");
             out.message = format!(
-                "No time stands out in your history yet: none of the {} hour, weekday and weekday × hour groups tested from {} posts beats your other posts beyond chance. These are hours when your audience is usually active ({hours} in {}, {}), not measured best times.",
+                "No time stands out in your history yet: none of the {} hour, weekday and weekday × hour groups tested from {} beats your other posts beyond chance. These are hours when your audience is usually active ({hours} in {}, {}), not measured best times.",
                 found.tests,
-                posts.len(),
+                n_posts(posts.len()),
                 audience.timezone,
                 match audience.source {
                     "demographics" => "from your follower countries",
@@ -288,8 +288,8 @@ pub async fn suggested_times(
             return Ok(out);
         }
         None => format!(
-            "Not enough data yet to find your best times: {} posts with settled views in the last year, {MIN_POSTS} needed",
-            posts.len()
+            "Not enough data yet to find your best times: {} with settled views in the last year, {MIN_POSTS} needed",
+            n_posts(posts.len())
         ),
     };
     out.enough_data = false;
@@ -395,11 +395,16 @@ fn why(cell: &Cell) -> String {
         _ => format!("posts on {day} at {h:02}:00"),
     };
     format!(
-        "{day} {h:02}:00-{:02}:00: {:.1}x the views of your other posts ({group}: {} posts, beyond chance)",
+        "{day} {h:02}:00-{:02}:00: {:.1}x the views of your other posts ({group}: {}, beyond chance)",
         (h + 1) % 24,
         cell.views_vs_typical,
-        cell.evidence_posts
+        n_posts(cell.evidence_posts)
     )
+}
+
+/// "1 post", "12 posts".
+fn n_posts(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "post" } else { "posts" })
 }
 
 /// The next free posting slots, soonest first.
@@ -432,6 +437,15 @@ fn suggestion(at: DateTime<Utc>, tz: Tz, why: String, cell: Option<Cell>) -> Sug
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn post_counts_read_as_words() {
+        assert_eq!(n_posts(1), "1 post");
+        assert_eq!(
+            (n_posts(0), n_posts(12)),
+            ("0 posts".into(), "12 posts".into())
+        );
+    }
 
     /// Posts every day at 09:00, 13:00 and 19:00 UTC for `days` days; 19:00 gets `boost` x views.
     fn history(days: i64, boost: f64) -> Vec<(i64, i64)> {

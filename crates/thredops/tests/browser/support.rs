@@ -459,5 +459,57 @@ async fn a_refused_console_reply_shows_why_and_keeps_the_text() {
     let draft = j.element("#reply-body").await.prop("value").await.unwrap();
     assert_eq!(draft.as_deref(), Some("A draft in progress"));
     j.step("console-new-conversation").await;
+
+    // The agent sends an image: a file that is no image is refused under the file input, the
+    // draft stays; a real one shows as a thumbnail and reaches the customer.
+    let dir = std::env::temp_dir().join(format!("thredops-console-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("invoices.png");
+    std::fs::write(&fake, b"%PDF-1.7 not an image").unwrap();
+    let real = dir.join("billing-page.png");
+    std::fs::write(&real, crate::publishing::solid_png(160, 100, [40, 120, 60])).unwrap();
+    j.fill("#attach-file", fake.to_str().unwrap()).await;
+    j.click("form[data-agent-attach] button[type=submit]").await;
+    j.wait_for_text("Attach a JPEG or PNG image; this file is neither.")
+        .await;
+    let draft = j.element("#reply-body").await.prop("value").await.unwrap();
+    assert_eq!(draft.as_deref(), Some("A draft in progress"));
+    j.step_refused("console-image-refused", 422).await;
+    j.element("#attach-file").await.clear().await.unwrap();
+    j.fill("#attach-file", real.to_str().unwrap()).await;
+    j.click("form[data-agent-attach] button[type=submit]").await;
+    j.wait_until(Duration::from_secs(20), |text| {
+        text.contains("Image: billing-page.png") && !text.contains("Attach a JPEG or PNG image")
+    })
+    .await;
+    assert_eq!(
+        j.count(".support-msg-agent img.support-thumb[alt='billing-page.png']")
+            .await,
+        1
+    );
+    let draft = j.element("#reply-body").await.prop("value").await.unwrap();
+    assert_eq!(draft.as_deref(), Some("A draft in progress"));
+    let messages: Value = creator
+        .get(j.app.url("/api/v1/support/chat/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let image = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| !m["attachment"].is_null())
+        .expect("the customer has the image");
+    let r = creator
+        .get(j.app.url(image["attachment"]["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    j.step("console-image-sent").await;
+    std::fs::remove_dir_all(&dir).unwrap();
     j.finish().await;
 }
