@@ -14,7 +14,7 @@ async fn a_creator_plans_a_recurring_post_skips_a_date_and_imports_a_csv() {
     j.connect(creator("routine_poster", 10, 400)).await;
 
     j.click_link("Schedule").await;
-    j.wait_for_text("Times are shown in your timezone").await;
+    j.wait_for_text("Times are shown in your time zone").await;
     j.click_link("Recurring posts").await;
     j.wait_for_text("New recurring post").await;
     // A weekly rule without a weekday is refused beside the field, with the text kept.

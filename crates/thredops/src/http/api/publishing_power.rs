@@ -46,7 +46,7 @@ fn series_input_schema() -> Value {
             ),
             (
                 "time",
-                json!({"type": "string", "description": "Wall-clock time in your timezone, 09:00"}),
+                json!({"type": "string", "description": "Wall-clock time in your time zone, 09:00"}),
             ),
             (
                 "starts_on",

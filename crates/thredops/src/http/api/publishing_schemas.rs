@@ -54,7 +54,7 @@ pub(super) fn input_schema() -> Value {
             (
                 "local_time",
                 nullable(
-                    json!({"type": "string", "description": "Wall-clock time in your timezone, 2026-03-29T09:00"}),
+                    json!({"type": "string", "description": "Wall-clock time in your time zone, 2026-03-29T09:00"}),
                 ),
             ),
         ],
@@ -125,7 +125,7 @@ pub(super) fn suggestions_schema() -> Value {
         &[
             (
                 "local_time",
-                json!({"type": "string", "description": "Wall-clock time in your timezone, as local_time of a post takes it"}),
+                json!({"type": "string", "description": "Wall-clock time in your time zone, as local_time of a post takes it"}),
             ),
             ("scheduled_at", integer()),
             ("display", string()),
