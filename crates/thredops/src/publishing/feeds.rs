@@ -168,7 +168,7 @@ pub async fn poll_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> 
 
 /// Reads one feed and drafts its new items; the outcome is recorded on the feed.
 async fn poll(state: &AppState, feed: &FeedRecord) -> AppResult<usize> {
-    let fetched = fetch(feed).await;
+    let fetched = fetch(feed, state.settings.feeds_private_hosts).await;
     let (status, made, error, validators) = match fetched {
         Ok(Fetched::NotModified) => (PollStatus::NotModified, 0, None, None),
         Ok(Fetched::Document {
@@ -222,23 +222,122 @@ enum Fetched {
     },
 }
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
+/// The client feeds are read with: public hosts only unless `private_hosts`.
+fn client(private_hosts: bool) -> &'static reqwest::Client {
+    static PUBLIC: OnceLock<reqwest::Client> = OnceLock::new();
+    static ANY: OnceLock<reqwest::Client> = OnceLock::new();
+    let build = || {
+        let builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("ThredOps-feeds/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default()
-    })
+            .user_agent(concat!("ThredOps-feeds/", env!("CARGO_PKG_VERSION")));
+        let builder = if private_hosts {
+            builder.redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        } else {
+            // Names resolve to public addresses only; literal addresses are checked on every hop.
+            builder
+                .dns_resolver(std::sync::Arc::new(PublicOnly))
+                .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                    if attempt.previous().len() >= MAX_REDIRECTS {
+                        attempt.error("too many redirects")
+                    } else if literal_private(attempt.url()) {
+                        attempt.error(NotPublic)
+                    } else {
+                        attempt.follow()
+                    }
+                }))
+        };
+        builder.build().unwrap_or_default()
+    };
+    if private_hosts {
+        ANY.get_or_init(build)
+    } else {
+        PUBLIC.get_or_init(build)
+    }
 }
 
+/// Most redirects followed.
+const MAX_REDIRECTS: usize = 5;
+
+/// A feed address that leads to a loopback or private-network address.
+#[derive(Debug)]
+struct NotPublic;
+
+impl std::fmt::Display for NotPublic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the address is not on the public internet")
+    }
+}
+
+impl std::error::Error for NotPublic {}
+
+/// Resolves names to their public addresses only.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(NotPublic) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local, shared,
+/// documentation, unspecified or reserved).
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (b & 0xc0) == 64))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Whether the URL's host is a literal address that is not public.
+fn literal_private(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => !is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !is_public(ip.into()),
+        _ => false,
+    }
+}
+
+const PRIVATE_WORDS: &str = "The feed's address is on a private network; only feeds on the public internet can be followed.";
+
 /// Fetches a feed, conditional on its validators. The error is in words for the feeds page.
-async fn fetch(feed: &FeedRecord) -> Result<Fetched, String> {
+async fn fetch(feed: &FeedRecord, private_hosts: bool) -> Result<Fetched, String> {
     let url = checked_url(&feed.url)?;
-    let mut request = client().get(url).header(
+    if !private_hosts && literal_private(&url) {
+        return Err(PRIVATE_WORDS.into());
+    }
+    let mut request = client(private_hosts).get(url).header(
         reqwest::header::ACCEPT,
         "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1",
     );
@@ -249,6 +348,13 @@ async fn fetch(feed: &FeedRecord) -> Result<Fetched, String> {
         request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
     }
     let words = |e: reqwest::Error| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = source {
+            if err.is::<NotPublic>() {
+                return PRIVATE_WORDS.to_owned();
+            }
+            source = err.source();
+        }
         if e.is_timeout() {
             format!(
                 "The feed did not answer within {} seconds.",
@@ -478,6 +584,9 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
 pub async fn add(state: &AppState, auth: &CurrentUser, input: FeedInput) -> AppResult<FeedView> {
     service::owned_profile(state, auth, &input.profile_id).await?;
     let url = checked_url(&input.url).map_err(|m| AppError::field("url", m))?;
+    if !state.settings.feeds_private_hosts && literal_private(&url) {
+        return Err(AppError::field("url", PRIVATE_WORDS));
+    }
     if url.as_str().len() > 2000 {
         return Err(AppError::field(
             "url",
@@ -530,5 +639,27 @@ mod tests {
         assert!(threads_len(&text) <= MAX_TEXT_LEN, "{}", threads_len(&text));
         assert!(text.ends_with(link) && text.contains('…'));
         assert_eq!(draft_text("Short", Some(link)), format!("Short\n\n{link}"));
+    }
+
+    #[test]
+    fn only_public_addresses_count_as_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.5",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "2606:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
     }
 }

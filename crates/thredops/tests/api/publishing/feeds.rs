@@ -23,6 +23,62 @@ on_both_backends!(
     feeds_are_private_exported_and_purged_with_the_account,
 );
 
+// Only public hosts unless the deployment allows others: a feed address cannot reach the
+// server's own network.
+#[tokio::test]
+async fn private_addresses_are_refused_by_default_sqlite() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |raw| {
+        raw.set("feeds_private_hosts", "false")
+    })
+    .await
+    .unwrap();
+    private_addresses_are_refused_by_default(app).await;
+}
+
+#[tokio::test]
+async fn private_addresses_are_refused_by_default_postgres() {
+    let spawned = TestApp::spawn_with(crate::helpers::Backend::Postgres, |raw| {
+        raw.set("feeds_private_hosts", "false")
+    })
+    .await;
+    match spawned {
+        Some(app) => private_addresses_are_refused_by_default(app).await,
+        None => eprintln!("skipped on PostgreSQL: THREDOPS_TEST_DATABASE_URL is not set"),
+    }
+}
+
+async fn private_addresses_are_refused_by_default(app: TestApp) {
+    let (profile, _) = setup(&app, "feedprivate").await;
+    let (base, seen) = feed_server().await;
+    let r = app
+        .post_json(
+            "/api/v1/publishing/feeds",
+            &json!({"profile_id": profile, "url": format!("{base}/rss.xml")}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(body.to_string().contains("private network"), "{body}");
+    // A name that resolves to loopback is added, but never read: the poll says why.
+    let port = base.rsplit(':').next().unwrap();
+    add_feed(&app, &profile, &format!("http://localhost:{port}/rss.xml")).await;
+    feeds::poll_due(&app.state, Utc::now()).await.unwrap();
+    let list = settled(&app).await;
+    assert_eq!(list[0]["last_status"], "error");
+    assert!(
+        list[0]["last_result"]
+            .as_str()
+            .unwrap()
+            .contains("private network"),
+        "{list:?}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the feed server was never asked"
+    );
+    assert!(drafts(&app).await.is_empty());
+}
+
 const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>The blog</title><link>https://blog.example/</link>
 <item><title>Why we ship on Fridays &amp; sleep well</title><link>https://blog.example/fridays</link><guid isPermaLink="false">post-1</guid></item>
