@@ -50,12 +50,7 @@ async fn private_addresses_are_refused_by_default_postgres() {
 async fn private_addresses_are_refused_by_default(app: TestApp) {
     let (profile, _) = setup(&app, "feedprivate").await;
     let (base, seen) = feed_server().await;
-    let r = app
-        .post_json(
-            "/api/v1/publishing/feeds",
-            &json!({"profile_id": profile, "url": format!("{base}/rss.xml")}),
-        )
-        .await;
+    let r = follow(&app, &profile, &format!("{base}/rss.xml")).await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert!(body.to_string().contains("private network"), "{body}");
@@ -156,13 +151,16 @@ async fn feed_server() -> (String, Seen) {
     (base, seen)
 }
 
+async fn follow(app: &TestApp, profile: &str, url: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/publishing/feeds",
+        &json!({"profile_id": profile, "url": url}),
+    )
+    .await
+}
+
 async fn add_feed(app: &TestApp, profile: &str, url: &str) -> Value {
-    let r = app
-        .post_json(
-            "/api/v1/publishing/feeds",
-            &json!({"profile_id": profile, "url": url}),
-        )
-        .await;
+    let r = follow(app, profile, url).await;
     let status = r.status();
     let v: Value = r.json().await.unwrap();
     assert_eq!(status, 201, "{v}");
@@ -370,12 +368,7 @@ async fn feeds_are_private_exported_and_purged_with_the_account(app: TestApp) {
     let feed = add_feed(&app, &profile, &format!("{base}/rss.xml")).await;
     let id = feed["id"].as_str().unwrap().to_owned();
     // The same feed again for the same profile is refused beside the field.
-    let r = app
-        .post_json(
-            "/api/v1/publishing/feeds",
-            &json!({"profile_id": profile, "url": format!("{base}/rss.xml")}),
-        )
-        .await;
+    let r = follow(&app, &profile, &format!("{base}/rss.xml")).await;
     assert_eq!(r.status(), 422);
     feeds::poll_due(&app.state, Utc::now()).await.unwrap();
     settled(&app).await;
