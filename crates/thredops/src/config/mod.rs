@@ -130,6 +130,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     /// Optional language model for the strategist: (base URL, model, API key).
     pub llm: Option<(Url, String, Option<Secret>)>,
+    /// Whether feeds may be read from loopback and private-network addresses.
+    pub feeds_private_hosts: bool,
 }
 
 /// Who runs this deployment, how long inactive accounts keep their Meta data, and how mail leaves.
@@ -283,6 +285,7 @@ impl RawSettings {
             billing,
             privacy,
             llm,
+            feeds_private_hosts: self.parse_with("feeds_private_hosts", parse_bool)?,
             threads,
             threads_redirect_uri,
             bind,

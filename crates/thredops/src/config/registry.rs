@@ -400,6 +400,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         true,
         "Bearer key for THREDOPS_LLM_BASE_URL, if the endpoint needs one.",
     ),
+    spec(
+        "feeds_private_hosts",
+        "THREDOPS_FEEDS_PRIVATE_HOSTS",
+        Some("false"),
+        false,
+        "Let followed RSS/Atom feeds be read from loopback and private-network addresses (off: only public hosts, so a feed address cannot reach the server's own network); for tests and single-user deployments.",
+    ),
 ];
 
 /// Looks up a setting by file key.

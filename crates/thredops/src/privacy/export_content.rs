@@ -31,6 +31,7 @@ pub async fn content(
     Ok(json!({
         "planned_posts": planned_posts(state, user_id, key).await?,
         "recurring_series": recurring_series(state, user_id, key).await?,
+        "feeds": feeds(state, user_id).await?,
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
@@ -81,6 +82,39 @@ async fn recurring_series(
         .map(|(id, profile_id, series_state, sealed)| {
             let content = open(key, purpose, &id, Some(&sealed));
             json!({"id": id, "profile_id": profile_id, "state": series_state, "content": content})
+        })
+        .collect())
+}
+
+/// A followed feed: id, profile, address, last read, last error.
+type FeedRow = (String, String, String, Option<i64>, Option<String>);
+
+async fn feeds(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
+    let rows: Vec<FeedRow> = with_pool!(state.store, |p| {
+        sqlx::query_as(
+                "SELECT id, profile_id, url, last_polled_at, last_error FROM publishing_feeds WHERE user_id = $1 ORDER BY created_at",
+            )
+            .bind(user_id)
+            .fetch_all(p)
+            .await
+    })?;
+    let items: Vec<(String, String, String, Option<String>)> = with_pool!(state.store, |p| {
+        sqlx::query_as(
+            "SELECT feed_id, item_key, title, post_id FROM publishing_feed_items WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, profile_id, url, last_polled_at, last_error)| {
+            let drafted: Vec<Value> = items
+                .iter()
+                .filter(|(feed, ..)| *feed == id)
+                .map(|(_, key, title, post_id)| json!({"item": key, "title": title, "post_id": post_id}))
+                .collect();
+            json!({"id": id, "profile_id": profile_id, "url": url, "last_polled_at": last_polled_at, "last_error": last_error, "items": drafted})
         })
         .collect())
 }

@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod calendar;
 pub mod compose;
+pub mod feeds;
 pub mod media;
 mod plan;
 pub mod progress;
@@ -48,6 +49,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let gate = Arc::new(quota::Gate::default());
     let sweep_state = state.clone();
     let runner = recurring::register(runner, state);
+    let runner = feeds::register(runner, state);
     runner
         .recurring(SWEEP, std::time::Duration::from_secs(1))
         .register(

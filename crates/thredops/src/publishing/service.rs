@@ -191,7 +191,11 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
         .ok_or(AppError::NotFound)
 }
 
-async fn owned_profile(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<()> {
+pub(super) async fn owned_profile(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &str,
+) -> AppResult<()> {
     state
         .store
         .profile_of(&auth.user.id, profile_id)

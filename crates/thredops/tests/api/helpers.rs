@@ -78,6 +78,8 @@ impl TestApp {
         // Simulated time stands still unless a test moves it, so truths can be compared exactly.
         raw.set("sandbox_frozen_clock", "true");
         raw.set("threads_timeout_seconds", "5");
+        // Feed tests serve their feeds on a loopback port.
+        raw.set("feeds_private_hosts", "true");
         let postgres = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

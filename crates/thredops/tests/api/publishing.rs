@@ -6,6 +6,7 @@ mod bench;
 mod bulk;
 mod calendar;
 mod composer;
+mod feeds;
 mod pages;
 mod recovery;
 mod recurring;

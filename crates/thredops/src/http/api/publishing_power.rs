@@ -119,7 +119,13 @@ fn series_schema() -> Value {
     )
 }
 
-fn route<H, T>(method: Method, path: &'static str, summary: &'static str, handler: H) -> Endpoint
+/// A signed-in endpoint of the publishing area.
+pub(super) fn route<H, T>(
+    method: Method,
+    path: &'static str,
+    summary: &'static str,
+    handler: H,
+) -> Endpoint
 where
     H: axum::handler::Handler<T, WebState>,
     T: 'static,

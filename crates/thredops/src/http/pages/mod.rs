@@ -10,6 +10,7 @@ mod privacy;
 mod profiles;
 mod public;
 mod publishing;
+mod publishing_feeds;
 mod publishing_power;
 mod recovery;
 mod security;
@@ -32,6 +33,7 @@ pub fn router() -> Router<WebState> {
         .merge(analytics::router())
         .merge(publishing::router())
         .merge(publishing_power::router())
+        .merge(publishing_feeds::router())
         .merge(privacy::router())
         .merge(notifications::router())
         .merge(strategy::router())
@@ -44,6 +46,7 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     analytics::TEMPLATES,
     publishing::TEMPLATES,
     publishing_power::TEMPLATES,
+    publishing_feeds::TEMPLATES,
     privacy::TEMPLATES,
     notifications::TEMPLATES,
     strategy::TEMPLATES,

@@ -217,7 +217,12 @@ fn form_fields(fields: BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn profiles(state: &WebState, auth: &AuthUser, selected: &str) -> AppResult<Vec<Value>> {
+/// The user's profiles for a profile choice: id, username and whether it is `selected`.
+pub(super) async fn profiles(
+    state: &WebState,
+    auth: &AuthUser,
+    selected: &str,
+) -> AppResult<Vec<Value>> {
     let mut out = Vec::new();
     for p in state.store.profiles_of(&auth.user.id).await? {
         let name = crate::services::profiles::get(state, auth, &p.id)
