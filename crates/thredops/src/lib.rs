@@ -4,6 +4,7 @@
 //! black-box tests can start real servers.
 
 pub mod analytics;
+pub mod api_tokens;
 pub mod app;
 pub mod auth;
 pub mod billing;

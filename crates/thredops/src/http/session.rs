@@ -54,6 +54,11 @@ async fn check(
     parts: &Parts,
     profile_id: Option<&str>,
 ) -> Result<Option<(AuthUser, Option<ProfileRecord>)>, AppError> {
+    if let Some(secret) = bearer(parts) {
+        return with_token(state, parts, &secret, profile_id)
+            .await
+            .map(Some);
+    }
     let Some(token) = state.cookies.read(&parts.headers, &cookies::SESSION) else {
         return Ok(None);
     };
@@ -92,6 +97,51 @@ async fn check(
         unread_notifications: 0,
     };
     Ok(Some((auth, profile)))
+}
+
+/// The secret of an `Authorization: Bearer ...` header on an API request. Pages never take
+/// tokens: they are for scripts, and a browser has its session.
+fn bearer(parts: &Parts) -> Option<String> {
+    if !parts.uri.path().starts_with("/api/") {
+        return None;
+    }
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| secret.trim().to_owned())
+}
+
+/// The owner of a live API token, if the token may make this request (its scopes) and has
+/// budget left; the profile named by the path is read when asked for, as for a session.
+async fn with_token(
+    state: &WebState,
+    parts: &Parts,
+    secret: &str,
+    profile_id: Option<&str>,
+) -> Result<(AuthUser, Option<ProfileRecord>), AppError> {
+    let (mut user, token) = crate::api_tokens::authenticate(state, secret).await?;
+    crate::api_tokens::authorize(&token, parts.method.as_str(), parts.uri.path())?;
+    state.token_limiter.check(&token)?;
+    // Staff powers are never exercised through a token.
+    user.role = crate::domain::Role::User;
+    let profile = match profile_id {
+        Some(id) => state.store.profile_of(&user.id, id).await?,
+        None => None,
+    };
+    let auth = AuthUser {
+        current: CurrentUser {
+            user,
+            session_id: format!("token:{}", token.id.0),
+        },
+        past_due: None,
+        unread_notifications: 0,
+    };
+    Ok((auth, profile))
 }
 
 /// A signed-in user and their profile named by the path's `{id}`, checked and read in one

@@ -20,6 +20,8 @@ pub struct Web {
     pub templates: Templates,
     /// Prometheus registry.
     pub metrics: Metrics,
+    /// Request budgets of API tokens.
+    pub token_limiter: crate::api_tokens::Limiter,
 }
 
 /// Cheap-to-clone handle on [`Web`]; derefs to the core, so `&WebState` passes where an area
@@ -36,6 +38,7 @@ impl WebState {
             cookies,
             templates: Templates::default(),
             metrics: Metrics::default(),
+            token_limiter: Default::default(),
         }))
     }
 

@@ -4,6 +4,7 @@ mod connect;
 mod helpers;
 
 mod analytics;
+mod api_tokens;
 mod architecture;
 mod auth;
 mod billing;

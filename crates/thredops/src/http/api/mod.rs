@@ -17,6 +17,7 @@ mod recovery;
 pub mod registry;
 mod strategy;
 mod support;
+mod tokens;
 
 use axum::Router;
 
@@ -39,6 +40,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(strategy::endpoints());
     all.extend(billing::endpoints());
     all.extend(support::endpoints());
+    all.extend(tokens::endpoints());
     all.extend(docs::endpoints());
     all
 }

@@ -189,7 +189,17 @@ pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
             "responses": {},
         });
         if e.auth {
-            op["security"] = json!([{"sessionCookie": []}]);
+            // The same rule the extractor applies decides which operations take API tokens.
+            match crate::api_tokens::required_scope(e.method.as_str(), e.path) {
+                Some(scope) => {
+                    op["security"] =
+                        json!([{"sessionCookie": []}, {"bearerToken": [scope.as_str()]}]);
+                    op["x-token-scope"] = json!(scope.as_str());
+                    op["responses"]["403"] = json!({"description": "The API token lacks the scope this operation needs", "content": {"application/json": {"schema": error_schema()}}});
+                    op["responses"]["429"] = json!({"description": "The API token's request budget is spent; Retry-After says for how long", "content": {"application/json": {"schema": error_schema()}}});
+                }
+                None => op["security"] = json!([{"sessionCookie": []}]),
+            }
         }
         if let Some(schema) = &e.request {
             let mut schema = schema.clone();
@@ -222,10 +232,13 @@ pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "ThredOps API", "version": version, "description": "JSON API of ThredOps. Authenticate with the session cookie set by /api/v1/auth/login. Errors are {\"error\":{\"code\",\"message\",\"fields\"?}}; a plan limit (402, code plan_limit) also names the limit, the plan and upgrade_url."},
+        "info": {"title": "ThredOps API", "version": version, "description": "JSON API of ThredOps. Authenticate with the session cookie set by /api/v1/auth/login, or with a personal API token as a bearer token. Errors are {\"error\":{\"code\",\"message\",\"fields\"?}}; a plan limit (402, code plan_limit) also names the limit, the plan and upgrade_url."},
         "paths": paths,
         "components": {
-            "securitySchemes": {"sessionCookie": {"type": "apiKey", "in": "cookie", "name": "thredops_session", "description": "Named __Host-thredops_session when served over https."}},
+            "securitySchemes": {
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "thredops_session", "description": "Named __Host-thredops_session when served over https."},
+                "bearerToken": {"type": "http", "scheme": "bearer", "description": "A personal API token (thr_...), made under Account > API tokens or POST /api/v1/tokens. It acts for its owner within its scopes (listed per operation, and in x-token-scope); account, billing, support and token operations take the session cookie only. 300 requests a minute per token after a burst of 60."}
+            },
             "schemas": {"Error": object(&[("error", object(&[("code", string()), ("message", string()), ("fields", json!({"type": "object", "additionalProperties": {"type": "string"}})), ("limit", string()), ("plan", string()), ("upgrade_url", string())], &["code", "message"]))], &["error"])}
         }
     })

@@ -16,6 +16,7 @@ mod recovery;
 mod security;
 mod strategy;
 mod support;
+mod tokens;
 
 use axum::Router;
 
@@ -28,6 +29,7 @@ pub fn router() -> Router<WebState> {
         .merge(account::router())
         .merge(recovery::router())
         .merge(security::router())
+        .merge(tokens::router())
         .merge(app::router())
         .merge(profiles::router())
         .merge(analytics::router())
@@ -55,4 +57,5 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     support::TEMPLATES,
     recovery::TEMPLATES,
     security::TEMPLATES,
+    tokens::TEMPLATES,
 ];
