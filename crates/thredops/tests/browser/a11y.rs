@@ -81,6 +81,8 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
         "/settings",
         "/settings/security",
         "/settings/privacy",
+        "/settings/tokens",
+        "/app/schedule/feeds",
     ]
     .iter()
     .map(|p| p.replace("PROFILE", profile))
