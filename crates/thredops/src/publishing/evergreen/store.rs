@@ -316,6 +316,20 @@ impl Store {
             .collect())
     }
 
+    /// The user's planned posts that are evergreen re-shares.
+    pub async fn evergreen_post_ids(
+        &self,
+        user_id: &str,
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        let ids: Vec<String> = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT post_id FROM evergreen_reshares WHERE user_id = $1 AND post_id IS NOT NULL"
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+        Ok(ids.into_iter().collect())
+    }
+
     /// The evergreen item a planned post re-shares, if any: (item id, re-share number).
     pub async fn reshare_of_post(&self, post_id: &str) -> StoreResult<Option<(String, i64)>> {
         Ok(with_pool!(self, |pool| sqlx::query_as(

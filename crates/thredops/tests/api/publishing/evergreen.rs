@@ -23,6 +23,7 @@ on_both_backends!(
     proposals_show_the_best_performers_with_evidence_and_skip_time_bound_ones,
     the_pages_mark_edit_pause_and_resume_keeping_what_was_typed,
     evergreen_items_are_private_exported_and_purged_with_the_account,
+    a_disconnected_profile_holds_its_items_and_deleting_its_history_removes_them,
 );
 
 const DAY: i64 = 86_400;
@@ -238,6 +239,28 @@ async fn a_synced_post_is_marked_and_its_reshares_rotate_through_the_variations(
     assert!(
         post["local_time"].as_str().unwrap().ends_with("T09:00"),
         "{post}"
+    );
+    // Marked as an evergreen re-share on its page and on the calendar.
+    let page = app
+        .get(&format!("/app/schedule/posts/{first}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/app/schedule/evergreen/{id}"))
+            && page.contains("evergreen re-share 1")
+    );
+    let day = post["local_time"].as_str().unwrap()[..10].to_owned();
+    let calendar = app
+        .get(&format!("/app/schedule?view=month&date={day}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        calendar.contains("Evergreen re-share:"),
+        "the calendar marks it"
     );
 
     // Two more variations: the waiting, unedited re-share is planned anew with variation 2.
@@ -660,6 +683,18 @@ async fn the_pages_mark_edit_pause_and_resume_keeping_what_was_typed(app: TestAp
         .await
         .unwrap();
     assert!(page.contains("Ship small, ship often."));
+    let synced_page = app
+        .get(&format!("/app/profiles/{profile}/posts/{media}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        synced_page.contains(&format!(
+            "/app/schedule/evergreen?profile_id={profile}&amp;media_id={media}"
+        )),
+        "a synced post's page links to marking it"
+    );
     let csrf = crate::connect::csrf_in(&page);
     let mut form = vec![
         ("csrf", csrf.clone()),
@@ -827,4 +862,67 @@ async fn evergreen_items_are_private_exported_and_purged_with_the_account(app: T
     };
     let left = crate::privacy::delete_account_leaves(&app, &traces, "evergreen").await;
     assert!(left.is_empty(), "{left:?}");
+}
+
+async fn disconnect(app: &TestApp, profile: &str, history: &str) {
+    let page = app
+        .get(&format!("/app/profiles/{profile}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/app/profiles/{profile}/disconnect")))
+        .form(&[
+            ("csrf", crate::connect::csrf_in(&page)),
+            ("history", history.to_owned()),
+            ("confirm", "delete".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_redirection() || r.status().is_success(),
+        "{}",
+        r.status()
+    );
+}
+
+async fn a_disconnected_profile_holds_its_items_and_deleting_its_history_removes_them(
+    app: TestApp,
+) {
+    let (profile, _) = setup(&app, "evgdisconnect").await;
+    let (media, _) = synced(&app, &profile).await[0].clone();
+    let it = mark(
+        &app,
+        &json!({"profile_id": profile, "media_id": media, "time": "09:00"}),
+    )
+    .await;
+    let id = it["id"].as_str().unwrap().to_owned();
+    let (post_id, at, _) = next_post(&it);
+    plant_published(&app, &post_id, "evg-disconnect-1", at).await;
+    // Kept history: the item stays and says why nothing is planned.
+    disconnect(&app, &profile, "keep").await;
+    evergreen::tick_all(&app.state, DateTime::from_timestamp(at + 3600, 0).unwrap())
+        .await
+        .unwrap();
+    let held = item(&app, &id).await;
+    assert!(held["next"].is_null(), "{held}");
+    assert!(
+        held["problem"]
+            .as_str()
+            .unwrap()
+            .contains("needs reconnecting"),
+        "{held}"
+    );
+    // Deleting the profile's history takes its evergreen posts with it.
+    disconnect(&app, &profile, "delete").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/publishing/evergreen/{id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(reshare_rows(&app, &id).await, 0);
 }
