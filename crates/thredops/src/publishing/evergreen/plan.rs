@@ -61,7 +61,13 @@ pub async fn tick(state: &AppState, item: &ItemRecord, now: DateTime<Utc>) -> Ap
         return Ok(0);
     }
     match plan_next(state, item, now).await? {
-        Ok(planned) => Ok(usize::from(planned)),
+        Ok(planned) => {
+            // Whatever held it up is over: a re-share is planned or waiting.
+            if item.problem.is_some() {
+                state.store.set_evergreen_problem(&item.id.0, None).await?;
+            }
+            Ok(usize::from(planned))
+        }
         Err(problem) => {
             if item.problem.as_deref() != Some(problem.as_str()) {
                 state
@@ -153,13 +159,9 @@ async fn retire(
     original: Results,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some(mut fresh) = state.store.evergreen_item(&item.id.0).await? else {
-        return Ok(());
-    };
     let tz = zone_of(state, &item.user_id).await?;
     let f = crate::domain::format::integer;
-    fresh.state = ItemState::Retired;
-    fresh.retired_reason = Some(format!(
+    let reason = format!(
         "Retired on {}: re-share {seq} got {} views and {} engagements in its first {} hours, {}% of the original's {} views and {}% of its {} engagements at the same age (the limit is {}%). Resume it to keep re-sharing.",
         crate::domain::format::date(now.timestamp(), tz),
         f(got.views),
@@ -170,11 +172,25 @@ async fn retire(
         rules::percent(got.engagement, original.engagement),
         f(original.engagement),
         item.threshold_percent,
-    ));
-    if state.store.update_evergreen(&fresh, now_unix()).await? {
-        withdraw_waiting(state, &fresh, true).await?;
+    );
+    // The verdict is recorded once, so the retirement must land: an edit that raced it is
+    // read again and retired on top.
+    for _ in 0..5 {
+        let Some(mut fresh) = state.store.evergreen_item(&item.id.0).await? else {
+            return Ok(());
+        };
+        fresh.state = ItemState::Retired;
+        fresh.retired_reason = Some(reason.clone());
+        if state.store.update_evergreen(&fresh, now_unix()).await? {
+            withdraw_waiting(state, &fresh, true).await?;
+            return Ok(());
+        }
     }
-    Ok(())
+    Err(anyhow::anyhow!(
+        "evergreen item {} kept changing while it retired",
+        item.id.0
+    )
+    .into())
 }
 
 async fn zone_of(state: &AppState, user_id: &str) -> AppResult<chrono_tz::Tz> {

@@ -24,6 +24,7 @@ on_both_backends!(
     the_pages_mark_edit_pause_and_resume_keeping_what_was_typed,
     evergreen_items_are_private_exported_and_purged_with_the_account,
     a_disconnected_profile_holds_its_items_and_deleting_its_history_removes_them,
+    a_failed_reshare_holds_the_item_with_its_reason_until_it_is_deleted,
 );
 
 const DAY: i64 = 86_400;
@@ -925,4 +926,59 @@ async fn a_disconnected_profile_holds_its_items_and_deleting_its_history_removes
         404
     );
     assert_eq!(reshare_rows(&app, &id).await, 0);
+}
+
+async fn a_failed_reshare_holds_the_item_with_its_reason_until_it_is_deleted(app: TestApp) {
+    let (profile, _) = setup(&app, "evgfailed").await;
+    let (media, _) = synced(&app, &profile).await[0].clone();
+    let it = mark(
+        &app,
+        &json!({"profile_id": profile, "media_id": media, "time": "09:00"}),
+    )
+    .await;
+    let id = it["id"].as_str().unwrap().to_owned();
+    let (post_id, _, _) = next_post(&it);
+    with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE scheduled_posts SET state = 'failed', failure = 'Threads refused the text.', version = version + 1 WHERE id = $1"
+    )
+    .bind(&post_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    assert_eq!(
+        evergreen::tick_all(&app.state, Utc::now()).await.unwrap(),
+        0
+    );
+    let held = item(&app, &id).await;
+    assert!(
+        held["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("Re-share 1 failed: Threads refused the text."),
+        "{held}"
+    );
+    assert_eq!(reshare_rows(&app, &id).await, 1);
+    let page = app
+        .get(&format!("/app/schedule/evergreen/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Threads refused the text."));
+    // Deleting the failed post lets the next re-share be planned, and the problem goes.
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/publishing/posts/{post_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        evergreen::tick_all(&app.state, Utc::now()).await.unwrap(),
+        1
+    );
+    let it = item(&app, &id).await;
+    assert!(it["problem"].is_null(), "{it}");
+    assert!(it["next"].is_object(), "{it}");
 }
