@@ -132,6 +132,12 @@ impl ItemForm {
     }
 
     fn input(&self, marking: bool) -> Result<ItemInput, AppError> {
+        if self.when != "slots" && self.time.trim().is_empty() {
+            return Err(AppError::field(
+                "time",
+                "Choose a time of day, or the profile's next free posting slot.",
+            ));
+        }
         let some = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         Ok(ItemInput {
             post_id: some(&self.post_id).filter(|_| marking),

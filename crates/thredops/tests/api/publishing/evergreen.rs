@@ -294,7 +294,8 @@ async fn a_synced_post_is_marked_and_its_reshares_rotate_through_the_variations(
             evergreen::tick_all(&app.state, DateTime::from_timestamp(at + 3600, 0).unwrap())
                 .await
                 .unwrap();
-        assert_eq!(planned, 1);
+        // (The app's own hourly run may have planned it first: at most one either way.)
+        assert!(planned <= 1);
         let it = item(&app, &id).await;
         let (next, next_at, variation) = next_post(&it);
         assert_eq!(
@@ -391,7 +392,8 @@ async fn the_minimum_interval_holds_across_variations_and_racing_runs(app: TestA
         evergreen::tick_all(&app.state, now),
         evergreen::tick_all(&app.state, now)
     );
-    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    // (The app's own hourly run may race too: one re-share in all, whoever planned it.)
+    assert!(a.unwrap() + b.unwrap() <= 1);
     assert_eq!(evergreen::tick_all(&app.state, now).await.unwrap(), 0);
     assert_eq!(reshare_rows(&app, &id).await, 2);
     let it = item(&app, &id).await;
@@ -405,7 +407,8 @@ async fn the_minimum_interval_holds_across_variations_and_racing_runs(app: TestA
         evergreen::tick_all(&app.state, later),
         evergreen::tick_all(&app.state, later)
     );
-    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert!(a.unwrap() + b.unwrap() <= 1);
+    assert_eq!(reshare_rows(&app, &id).await, 3);
     let (_, third_at, _) = next_post(&item(&app, &id).await);
     assert_eq!(third_at - (second_at - 10 * DAY), 30 * DAY);
 }
@@ -742,6 +745,18 @@ async fn the_pages_mark_edit_pause_and_resume_keeping_what_was_typed(app: TestAp
     assert!(html.contains("id=\"min_interval_days-error\""));
     assert!(html.contains("Small batches, fast feedback."));
     form[9].1 = "30".to_owned();
+    // "At a time of day" without a time is named, not read as "posting slots".
+    form[8].1 = String::new();
+    let r = app
+        .client
+        .post(app.url("/app/schedule/evergreen"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"time-error\""));
+    form[8].1 = "09:00".to_owned();
     let r = app
         .client
         .post(app.url("/app/schedule/evergreen"))
@@ -974,10 +989,8 @@ async fn a_failed_reshare_holds_the_item_with_its_reason_until_it_is_deleted(app
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    assert_eq!(
-        evergreen::tick_all(&app.state, Utc::now()).await.unwrap(),
-        1
-    );
+    assert!(evergreen::tick_all(&app.state, Utc::now()).await.unwrap() <= 1);
+    assert_eq!(reshare_rows(&app, &id).await, 2);
     let it = item(&app, &id).await;
     assert!(it["problem"].is_null(), "{it}");
     assert!(it["next"].is_object(), "{it}");
