@@ -674,6 +674,15 @@ async fn proposals_show_the_best_performers_with_evidence_and_skip_time_bound_on
     assert!(proposals.is_empty(), "{proposals:?}");
 }
 
+async fn post_form(app: &TestApp, form: &[(&str, String)]) -> reqwest::Response {
+    app.client
+        .post(app.url("/app/schedule/evergreen"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn the_pages_mark_edit_pause_and_resume_keeping_what_was_typed(app: TestApp) {
     let (profile, _) = setup(&app, "evgpages").await;
     let (media, _) = synced(&app, &profile).await[0].clone();
@@ -714,13 +723,7 @@ async fn the_pages_mark_edit_pause_and_resume_keeping_what_was_typed(app: TestAp
         ("threshold_percent", "50".to_owned()),
         ("results_hours", "48".to_owned()),
     ];
-    let r = app
-        .client
-        .post(app.url("/app/schedule/evergreen"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&app, &form).await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
@@ -733,13 +736,7 @@ async fn the_pages_mark_edit_pause_and_resume_keeping_what_was_typed(app: TestAp
     );
     form[4].1 = "Small batches, fast feedback.".to_owned();
     form[9].1 = "lots".to_owned();
-    let r = app
-        .client
-        .post(app.url("/app/schedule/evergreen"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&app, &form).await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"min_interval_days-error\""));
@@ -747,23 +744,11 @@ async fn the_pages_mark_edit_pause_and_resume_keeping_what_was_typed(app: TestAp
     form[9].1 = "30".to_owned();
     // "At a time of day" without a time is named, not read as "posting slots".
     form[8].1 = String::new();
-    let r = app
-        .client
-        .post(app.url("/app/schedule/evergreen"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&app, &form).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("id=\"time-error\""));
     form[8].1 = "09:00".to_owned();
-    let r = app
-        .client
-        .post(app.url("/app/schedule/evergreen"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&app, &form).await;
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     let page = app.get(&location).await.text().await.unwrap();
