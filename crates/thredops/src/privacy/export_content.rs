@@ -32,6 +32,7 @@ pub async fn content(
         "planned_posts": planned_posts(state, user_id, key).await?,
         "recurring_series": recurring_series(state, user_id, key).await?,
         "feeds": feeds(state, user_id).await?,
+        "evergreen": evergreen(state, user_id, key).await?,
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
@@ -84,6 +85,36 @@ async fn recurring_series(
             json!({"id": id, "profile_id": profile_id, "state": series_state, "content": content})
         })
         .collect())
+}
+
+/// An evergreen item with its variations opened, and its re-shares (ids and results).
+async fn evergreen(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Vec<Value>> {
+    let items = state.store.evergreen_items(Some(user_id)).await?;
+    let purpose = crate::publishing::evergreen::PURPOSE;
+    let mut out = Vec::with_capacity(items.len());
+    for i in items {
+        let reshares: Vec<Value> = state
+            .store
+            .evergreen_reshares(&i.id.0)
+            .await?
+            .into_iter()
+            .map(|r| {
+                json!({"number": r.seq, "post_id": r.post_id, "variation": r.variation + 1,
+                "views": r.views, "engagement": r.engagement, "verdict": r.verdict})
+            })
+            .collect();
+        let variations = open(key, purpose, &i.id.0, Some(&i.variations_enc));
+        out.push(
+            json!({"id": i.id.0, "profile_id": i.profile_id, "source_media_id": i.source_media_id,
+            "state": i.state.as_str(), "variations": variations, "retired_reason": i.retired_reason,
+            "reshares": reshares}),
+        );
+    }
+    Ok(out)
 }
 
 /// A followed feed: id, profile, address, last read, last error.

@@ -62,6 +62,8 @@ pub struct Entry {
     pub profile: String,
     /// Whether it can be dragged to another time (scheduled posts and drafts).
     pub movable: bool,
+    /// Whether it re-shares an evergreen post.
+    pub evergreen: bool,
 }
 
 /// A day of the month grid.
@@ -197,6 +199,7 @@ pub async fn build(
     let named = crate::services::profiles::usernames(state, &auth.user.id).await?;
     let names: BTreeMap<String, String> = named.iter().cloned().collect();
     let posts = state.store.planned_posts_of(&auth.user.id, None).await?;
+    let reshares = state.store.evergreen_post_ids(&auth.user.id).await?;
     let failed = posts
         .iter()
         .filter(|p| p.state == PostState::Failed && !p.acknowledged)
@@ -205,8 +208,10 @@ pub async fn build(
     let mut drafts = Vec::new();
     for p in &posts {
         match p.scheduled_at {
-            None => drafts.push(entry(state, p, tz, &names).await?),
-            Some(at) if at >= from && at < to => shown.push(entry(state, p, tz, &names).await?),
+            None => drafts.push(entry(state, p, tz, &names, &reshares).await?),
+            Some(at) if at >= from && at < to => {
+                shown.push(entry(state, p, tz, &names, &reshares).await?)
+            }
             Some(_) => {}
         }
     }
@@ -297,6 +302,7 @@ async fn entry(
     p: &PostRecord,
     tz: Tz,
     names: &BTreeMap<String, String>,
+    reshares: &std::collections::HashSet<String>,
 ) -> AppResult<Entry> {
     let local = p
         .scheduled_at
@@ -316,6 +322,7 @@ async fn entry(
         preview: preview(&content),
         profile: names.get(&p.profile_id).cloned().unwrap_or_default(),
         movable: matches!(p.state, PostState::Scheduled | PostState::Draft),
+        evergreen: reshares.contains(&p.id),
     })
 }
 
@@ -541,6 +548,7 @@ mod tests {
             preview: "x".into(),
             profile: String::new(),
             movable: true,
+            evergreen: false,
         };
         let day = d("2026-12-04");
         let rows = grid(day, day, day, vec![post("14:10")]);

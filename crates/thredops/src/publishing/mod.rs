@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod calendar;
 pub mod compose;
+pub mod evergreen;
 pub mod feeds;
 pub mod media;
 mod plan;
@@ -50,6 +51,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let sweep_state = state.clone();
     let runner = recurring::register(runner, state);
     let runner = feeds::register(runner, state);
+    let runner = evergreen::register(runner, state);
     runner
         .recurring(SWEEP, std::time::Duration::from_secs(1))
         .register(

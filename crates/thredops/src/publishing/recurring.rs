@@ -264,7 +264,12 @@ async fn seal(
 
 /// Whether the profile would hold more than Meta's 24-hour quota with one more post at `at`
 /// (`already` when that post is among the counted ones).
-async fn over_quota(state: &AppState, profile_id: &str, at: i64, already: bool) -> AppResult<bool> {
+pub(super) async fn over_quota(
+    state: &AppState,
+    profile_id: &str,
+    at: i64,
+    already: bool,
+) -> AppResult<bool> {
     let n = state
         .store
         .posts_in_window(profile_id, at - 86_400, at)

@@ -169,6 +169,34 @@ pub enum Written {
     NoQuota,
 }
 
+/// Inserts the planned post `$p` through the connection `$c` of an open transaction (a macro so
+/// it runs on either backend inside `with_tx!`); evaluates to the rows inserted.
+macro_rules! insert_post_on {
+    ($c:expr, $p:expr) => {{
+        let p: &$crate::publishing::store::PostRecord = $p;
+        sqlx::query(
+            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, note, attempts, acknowledged, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, 0, 1, 0, $11, $11)",
+        )
+        .bind(&p.id)
+        .bind(&p.user_id)
+        .bind(&p.profile_id)
+        .bind(p.state.as_str())
+        .bind(&p.kind)
+        .bind(&p.content_enc)
+        .bind(&p.local_time)
+        .bind(&p.timezone)
+        .bind(p.scheduled_at)
+        .bind(&p.progress)
+        .bind(p.created_at)
+        .bind(&p.note)
+        .execute($c)
+        .await
+        .map(|r| r.rows_affected())
+    }};
+}
+pub(crate) use insert_post_on;
+
 impl Store {
     /// Inserts a planned post.
     pub async fn insert_planned_post(&self, p: &PostRecord) -> StoreResult<()> {

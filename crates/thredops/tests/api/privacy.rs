@@ -103,6 +103,43 @@ pub async fn settings_csrf(app: &TestApp) -> String {
     csrf_in(&html)
 }
 
+/// The signed-in user's export as a lookup: the text of the file whose name ends with a name.
+pub async fn export_reader(app: &TestApp) -> impl Fn(&str) -> String {
+    let r = app.get("/settings/privacy/export").await;
+    assert_eq!(r.status(), 200);
+    let files = untar(&r.bytes().await.unwrap());
+    move |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n.ends_with(name))
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_else(|| panic!("no {name} in the export"))
+    }
+}
+
+/// Deletes the signed-in account from Settings; returns the traces of `traces` left in tables
+/// whose names start with `prefix`.
+pub async fn delete_account_leaves(app: &TestApp, traces: &Traces, prefix: &str) -> Vec<String> {
+    let csrf = settings_csrf(app).await;
+    let r = app
+        .client
+        .post(app.url("/settings/privacy/delete"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", crate::connect::PASSWORD),
+            ("confirm", "DELETE"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    remaining_traces(app, traces)
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with(prefix))
+        .collect()
+}
+
 /// Every outbox message so far.
 pub fn outbox(app: &TestApp) -> Vec<String> {
     app.state.mailer.outbox_messages()

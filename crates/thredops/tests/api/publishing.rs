@@ -6,6 +6,7 @@ mod bench;
 mod bulk;
 mod calendar;
 mod composer;
+mod evergreen;
 mod feeds;
 mod pages;
 mod recovery;

@@ -10,6 +10,7 @@ mod notifications;
 mod privacy;
 mod profiles;
 mod publishing;
+mod publishing_evergreen;
 mod publishing_feeds;
 mod publishing_power;
 pub(crate) use publishing_power::export_csv as export_plan_csv;
@@ -35,6 +36,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(publishing::endpoints());
     all.extend(publishing_power::endpoints());
     all.extend(publishing_feeds::endpoints());
+    all.extend(publishing_evergreen::endpoints());
     all.extend(privacy::endpoints());
     all.extend(notifications::endpoints());
     all.extend(strategy::endpoints());

@@ -10,6 +10,7 @@ mod privacy;
 mod profiles;
 mod public;
 mod publishing;
+mod publishing_evergreen;
 mod publishing_feeds;
 mod publishing_power;
 mod recovery;
@@ -36,6 +37,7 @@ pub fn router() -> Router<WebState> {
         .merge(publishing::router())
         .merge(publishing_power::router())
         .merge(publishing_feeds::router())
+        .merge(publishing_evergreen::router())
         .merge(privacy::router())
         .merge(notifications::router())
         .merge(strategy::router())
@@ -49,6 +51,7 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     publishing::TEMPLATES,
     publishing_power::TEMPLATES,
     publishing_feeds::TEMPLATES,
+    publishing_evergreen::TEMPLATES,
     privacy::TEMPLATES,
     notifications::TEMPLATES,
     strategy::TEMPLATES,

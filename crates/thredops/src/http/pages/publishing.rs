@@ -230,6 +230,7 @@ pub(super) async fn render_post(
     let ctx = json!({
         "post": view, "timeline": service::timeline(state, auth, id).await?, "timezone": tz.name(),
         "reschedule_value": when::local_value(suggested, tz),
+        "evergreen": state.store.reshare_of_post(id).await?.map(|(item, number)| json!({"item": item, "number": number})),
     });
     let html = state.templates.render(
         "publishing/post.html",

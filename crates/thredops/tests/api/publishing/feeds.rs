@@ -407,16 +407,7 @@ async fn feeds_are_private_exported_and_purged_with_the_account(app: TestApp) {
     assert_eq!(feeds_list(&app).await.len(), 1);
 
     // The export holds the feed and the items it drafted.
-    let r = app.get("/settings/privacy/export").await;
-    assert_eq!(r.status(), 200);
-    let files = crate::privacy::untar(&r.bytes().await.unwrap());
-    let file = |name: &str| {
-        files
-            .iter()
-            .find(|(n, _)| n.ends_with(name))
-            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_else(|| panic!("no {name} in the export"))
-    };
+    let file = crate::privacy::export_reader(&app).await;
     let content: Value = serde_json::from_str(&file("content.json")).unwrap();
     assert_eq!(content["feeds"][0]["url"], format!("{base}/rss.xml"));
     assert_eq!(content["feeds"][0]["items"].as_array().unwrap().len(), 2);
@@ -431,28 +422,11 @@ async fn feeds_are_private_exported_and_purged_with_the_account(app: TestApp) {
     .fetch_one(p)
     .await)
     .unwrap();
-    let csrf = crate::privacy::settings_csrf(&app).await;
-    let r = app
-        .client
-        .post(app.url("/settings/privacy/delete"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("password", crate::connect::PASSWORD),
-            ("confirm", "DELETE"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
     let traces = crate::privacy::Traces {
         user_ids: vec![user_id],
         profile_ids: vec![profile],
         threads_user_ids: vec![],
     };
-    let left: Vec<String> = crate::privacy::remaining_traces(&app, &traces)
-        .await
-        .into_iter()
-        .filter(|t| t.starts_with("publishing_feed"))
-        .collect();
+    let left = crate::privacy::delete_account_leaves(&app, &traces, "publishing_feed").await;
     assert!(left.is_empty(), "{left:?}");
 }

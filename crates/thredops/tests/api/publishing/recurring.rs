@@ -2,7 +2,7 @@
 //! occurrence, editing and stopping the series, the quota edge, and exactly once through a
 //! crashed worker and concurrent top-ups.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 use thredops::publishing::recurring;
 
@@ -19,21 +19,6 @@ on_both_backends!(
     a_recurring_occurrence_is_published_once_after_a_crashed_worker,
     bad_series_are_refused_beside_the_field,
 );
-
-fn utc(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-async fn set_zone(app: &TestApp, zone: &str) {
-    let r = app
-        .client
-        .put(app.url("/api/v1/me/timezone"))
-        .json(&json!({"timezone": zone}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-}
 
 async fn create_series(app: &TestApp, body: &Value) -> Value {
     let r = app.post_json("/api/v1/publishing/recurring", body).await;
@@ -616,16 +601,7 @@ async fn series_are_exported_readably_and_purged_with_the_account(app: TestApp) 
         &json!({"profile_id": profile, "content": {"parts": [{"text": planted}]}, "frequency": "daily", "time": "07:45", "count": 3}),
     )
     .await;
-    let r = app.get("/settings/privacy/export").await;
-    assert_eq!(r.status(), 200);
-    let files = crate::privacy::untar(&r.bytes().await.unwrap());
-    let file = |name: &str| {
-        files
-            .iter()
-            .find(|(n, _)| n.ends_with(name))
-            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_else(|| panic!("no {name} in the export"))
-    };
+    let file = crate::privacy::export_reader(&app).await;
     let content: Value = serde_json::from_str(&file("content.json")).unwrap();
     assert_eq!(
         content["recurring_series"][0]["content"]["parts"][0]["text"],
@@ -641,28 +617,11 @@ async fn series_are_exported_readably_and_purged_with_the_account(app: TestApp) 
     .fetch_one(p)
     .await)
     .unwrap();
-    let csrf = crate::privacy::settings_csrf(&app).await;
-    let r = app
-        .client
-        .post(app.url("/settings/privacy/delete"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("password", crate::connect::PASSWORD),
-            ("confirm", "DELETE"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
     let traces = crate::privacy::Traces {
         user_ids: vec![user_id],
         profile_ids: vec![profile],
         threads_user_ids: vec![],
     };
-    let left: Vec<String> = crate::privacy::remaining_traces(&app, &traces)
-        .await
-        .into_iter()
-        .filter(|t| t.starts_with("recurring_") || t.starts_with("scheduled_posts"))
-        .collect();
+    let left = crate::privacy::delete_account_leaves(&app, &traces, "recurring_").await;
     assert!(left.is_empty(), "{left:?}");
 }

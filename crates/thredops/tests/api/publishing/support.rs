@@ -48,6 +48,25 @@ pub async fn upload_png(app: &TestApp, name: &str, width: u32, height: u32) -> S
     body["id"].as_str().unwrap().to_owned()
 }
 
+/// An RFC 3339 instant.
+pub fn utc(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Sets the signed-in user's time zone.
+pub async fn set_zone(app: &TestApp, zone: &str) {
+    let r = app
+        .client
+        .put(app.url("/api/v1/me/timezone"))
+        .json(&json!({"timezone": zone}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
 /// The current minute as a `datetime-local` value in UTC (the default zone).
 pub fn now_local() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string()
