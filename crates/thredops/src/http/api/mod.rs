@@ -3,6 +3,7 @@
 mod analytics;
 mod auth;
 mod billing;
+mod competitors;
 pub use auth::to_time;
 mod docs;
 mod mfa;
@@ -34,6 +35,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(publishing::endpoints());
     all.extend(publishing_power::endpoints());
     all.extend(publishing_feeds::endpoints());
+    all.extend(competitors::endpoints());
     all.extend(privacy::endpoints());
     all.extend(notifications::endpoints());
     all.extend(strategy::endpoints());

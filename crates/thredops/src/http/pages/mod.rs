@@ -4,6 +4,7 @@ mod account;
 mod analytics;
 mod app;
 mod billing;
+mod competitors;
 mod notifications;
 mod plan_limit;
 mod privacy;
@@ -34,6 +35,7 @@ pub fn router() -> Router<WebState> {
         .merge(publishing::router())
         .merge(publishing_power::router())
         .merge(publishing_feeds::router())
+        .merge(competitors::router())
         .merge(privacy::router())
         .merge(notifications::router())
         .merge(strategy::router())
@@ -47,6 +49,7 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     publishing::TEMPLATES,
     publishing_power::TEMPLATES,
     publishing_feeds::TEMPLATES,
+    competitors::TEMPLATES,
     privacy::TEMPLATES,
     notifications::TEMPLATES,
     strategy::TEMPLATES,

@@ -73,12 +73,27 @@ async fn list(
     )
 }
 
+/// The connect button's form; `feature` names an optional scope to allow as well.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConnectForm {
+    csrf: String,
+    feature: String,
+}
+
 async fn connect(
     State(state): State<WebState>,
-    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
+    SignedForm { auth, form }: SignedForm<ConnectForm>,
 ) -> AppResult<Response> {
+    let _ = &form.csrf;
+    let feature = match form.feature.as_str() {
+        "" => None,
+        name => Some(crate::threads::optional_scope(name).ok_or_else(|| {
+            AppError::field("feature", "ThredOps does not ask for that permission.")
+        })?),
+    };
     // Over the plan's limit: the explanation page with the limit and the way to upgrade.
-    let started = profiles::start_connect(&state, &auth)
+    let started = profiles::start_connect_with(&state, &auth, feature)
         .await
         .map(|url| (StatusCode::SEE_OTHER, [(header::LOCATION, url)]));
     super::plan_limit::explain(&state, &auth, "profiles", started)
