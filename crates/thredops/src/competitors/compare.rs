@@ -238,7 +238,7 @@ pub fn charts(rows: &[BenchmarkRow]) -> Vec<Value> {
     let engagement = chart(
         "bench-engagement",
         "Engagement per post, last 7 days",
-        "Likes, replies, reposts, quotes per post",
+        "Engagement per post",
         rows.iter()
             .map(|r| (r.who.clone(), r.engagement_per_post.unwrap_or(0.0)))
             .collect(),

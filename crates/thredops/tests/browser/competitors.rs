@@ -55,6 +55,8 @@ async fn a_creator_benchmarks_a_public_profile_against_their_own() {
         .into_iter()
         .find(|p| p.discoverable)
         .unwrap();
+    // What was typed stays in the field; start again from the page.
+    j.open("/app/competitors").await;
     j.fill("#username", &format!("@{}", target.username)).await;
     j.click("form[action='/app/competitors'] button[type=submit]")
         .await;
@@ -97,6 +99,7 @@ async fn a_creator_listens_for_a_topic_tag_and_sees_what_people_post() {
     j.wait_for_text("A topic tag is one word").await;
     j.step_refused("listening-refused", 422).await;
 
+    j.open("/app/listening").await;
     j.fill("#query", "coffee").await;
     j.click("form[action='/app/listening'] button[type=submit]")
         .await;
