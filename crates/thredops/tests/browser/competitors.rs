@@ -1,6 +1,7 @@
 //! Competitors and Listening as a creator uses them: each asks for its Threads permission with
 //! the reason first; a wrong name is refused beside the field; a public profile is added and
-//! compared in charts; a topic tag is saved and its posts are listed with their daily volume.
+//! compared in charts; a topic tag is saved, its posts are listed with their daily volume, and
+//! Reply opens the composer as a reply to one of them.
 
 use crate::connect::run_due_now;
 use crate::setup::{Journey, creator};
@@ -117,5 +118,21 @@ async fn a_creator_listens_for_a_topic_tag_and_sees_what_people_post() {
         "the volume chart"
     );
     j.step("listening-results").await;
+
+    // Reply opens the composer as a reply to that post.
+    let first = j
+        .element("li.match")
+        .await
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap();
+    let media_id = first.trim_start_matches("match-").to_owned();
+    j.click("li.match a.reply-link").await;
+    j.wait_for_text(&format!(
+        "This post will be published as a reply to Threads post {media_id}"
+    ))
+    .await;
+    j.step("listening-reply").await;
     j.finish().await;
 }
