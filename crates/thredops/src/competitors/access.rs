@@ -45,6 +45,15 @@ impl RunStatus {
     }
 }
 
+/// Why ThredOps asks for an optional scope, as shown before the user leaves for Meta.
+pub fn scope_reason(scope: Scope) -> String {
+    crate::threads::OPTIONAL_SCOPES
+        .iter()
+        .find(|(s, _)| *s == scope)
+        .map(|(_, why)| (*why).to_owned())
+        .unwrap_or_default()
+}
+
 /// Whether the profile's token was granted `scope`.
 pub fn has_scope(p: &ProfileRecord, scope: Scope) -> bool {
     p.scopes.split(',').any(|s| s.trim() == scope.as_str())

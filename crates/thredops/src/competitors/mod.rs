@@ -94,11 +94,7 @@ pub struct Benchmark {
 
 /// Why the scope is asked for, as on the consent explanation.
 pub fn reason() -> String {
-    crate::threads::OPTIONAL_SCOPES
-        .iter()
-        .find(|(s, _)| *s == SCOPE)
-        .map(|(_, why)| (*why).to_owned())
-        .unwrap_or_default()
+    access::scope_reason(SCOPE)
 }
 
 async fn owned_profile(

@@ -140,11 +140,7 @@ pub struct SearchResults {
 
 /// Why the scope is asked for, as on the consent explanation.
 pub fn reason() -> String {
-    crate::threads::OPTIONAL_SCOPES
-        .iter()
-        .find(|(s, _)| *s == SCOPE)
-        .map(|(_, why)| (*why).to_owned())
-        .unwrap_or_default()
+    access::scope_reason(SCOPE)
 }
 
 /// The query as searched: trimmed; a tag without `#` and without spaces.

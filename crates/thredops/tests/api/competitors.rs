@@ -331,23 +331,7 @@ async fn competitors_are_private_exported_and_purged_with_the_account(app: TestA
     run_due_now(&app, thredops::competitors::SNAPSHOT).await;
 
     // Another user sees nothing of it and cannot remove it or benchmark the profile.
-    let other = app.new_client();
-    crate::helpers::sign_up_with(
-        &app,
-        &other,
-        "benchstranger@example.com",
-        crate::connect::PASSWORD,
-    )
-    .await;
-    let theirs: Vec<Value> = other
-        .get(app.url("/api/v1/competitors"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(theirs.is_empty());
+    let other = stranger(&app, "benchstranger@example.com", "/api/v1/competitors").await;
     let r = other
         .delete(app.url(&format!("/api/v1/competitors/{id}")))
         .send()
@@ -385,13 +369,7 @@ async fn competitors_are_private_exported_and_purged_with_the_account(app: TestA
     let r = app.get("/settings/privacy/export").await;
     assert_eq!(r.status(), 200);
     let files = crate::privacy::untar(&r.bytes().await.unwrap());
-    let file = |name: &str| {
-        files
-            .iter()
-            .find(|(n, _)| n.ends_with(name))
-            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_else(|| panic!("no {name} in the export"))
-    };
+    let file = |name: &str| file_in(&files, name);
     let content: Value = serde_json::from_str(&file("content.json")).unwrap();
     let exported = &content["competitors"][0];
     assert_eq!(exported["username"], found[0].username.as_str());
@@ -441,4 +419,29 @@ async fn competitors_are_private_exported_and_purged_with_the_account(app: TestA
     .await)
     .unwrap();
     assert_eq!(rows, 0);
+}
+
+/// Signs up another user, who finds nothing at `list` (an API listing); returns their client.
+pub async fn stranger(app: &TestApp, email: &str, list: &str) -> reqwest::Client {
+    let other = app.new_client();
+    crate::helpers::sign_up_with(app, &other, email, crate::connect::PASSWORD).await;
+    let theirs: Vec<Value> = other
+        .get(app.url(list))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs.is_empty(), "{list} shows another user's data");
+    other
+}
+
+/// A file of an unpacked export, as text.
+pub fn file_in(files: &[(String, Vec<u8>)], name: &str) -> String {
+    files
+        .iter()
+        .find(|(n, _)| n.ends_with(name))
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_else(|| panic!("no {name} in the export"))
 }

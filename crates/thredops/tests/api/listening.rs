@@ -208,23 +208,12 @@ async fn searches_are_private_exported_and_go_with_the_profile(app: TestApp) {
     assert!(first["text"].is_string(), "{found}");
 
     // Another user sees nothing of it.
-    let other = app.new_client();
-    crate::helpers::sign_up_with(
+    let other = crate::competitors::stranger(
         &app,
-        &other,
         "listenstranger@example.com",
-        crate::connect::PASSWORD,
+        "/api/v1/listening/searches",
     )
     .await;
-    let theirs: Vec<Value> = other
-        .get(app.url("/api/v1/listening/searches"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(theirs.is_empty());
     for r in [
         other
             .get(app.url(&format!("/api/v1/listening/searches/{id}/matches")))
@@ -255,11 +244,8 @@ async fn searches_are_private_exported_and_go_with_the_profile(app: TestApp) {
     );
     let r = app.get("/settings/privacy/export").await;
     let files = crate::privacy::untar(&r.bytes().await.unwrap());
-    let content = files
-        .iter()
-        .find(|(n, _)| n.ends_with("content.json"))
-        .unwrap();
-    let content: Value = serde_json::from_slice(&content.1).unwrap();
+    let content: Value =
+        serde_json::from_str(&crate::competitors::file_in(&files, "content.json")).unwrap();
     assert_eq!(content["listening"][0]["query"], "rustlang");
     assert!(
         content["listening"][0]["matches"]

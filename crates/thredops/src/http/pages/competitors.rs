@@ -99,6 +99,25 @@ async fn profiles(
     Ok((list, selected))
 }
 
+/// Renders the page of `area` (its navigation key) with `ctx`, then `extra` over it.
+fn page(
+    state: &WebState,
+    auth: &AuthUser,
+    status: StatusCode,
+    area: &str,
+    ctx: Value,
+    extra: Value,
+) -> AppResult<Response> {
+    let template = match area {
+        "competitors" => "competitors/index.html",
+        _ => "competitors/listening.html",
+    };
+    let html = state
+        .templates
+        .render(template, merge(merge(base(state, auth, area), ctx), extra))?;
+    Ok((status, Html(html)).into_response())
+}
+
 async fn render_competitors(
     state: &WebState,
     auth: &AuthUser,
@@ -116,11 +135,7 @@ async fn render_competitors(
         ctx["selected"] = json!(selected);
         ctx["feature"] = json!(competitors::SCOPE.as_str());
     }
-    let html = state.templates.render(
-        "competitors/index.html",
-        merge(merge(base(state, auth, "competitors"), ctx), extra),
-    )?;
-    Ok((status, Html(html)).into_response())
+    page(state, auth, status, "competitors", ctx, extra)
 }
 
 async fn competitors_page(
@@ -241,11 +256,7 @@ async fn render_listening(
         ctx["reason"] = json!(listening::reason());
         ctx["feature"] = json!(listening::SCOPE.as_str());
     }
-    let html = state.templates.render(
-        "competitors/listening.html",
-        merge(merge(base(state, auth, "listening"), ctx), extra),
-    )?;
-    Ok((status, Html(html)).into_response())
+    page(state, auth, status, "listening", ctx, extra)
 }
 
 async fn listening_page(
