@@ -34,10 +34,10 @@ pub fn router() -> Router<WebState> {
         .route("/app/profiles/{id}/disconnect", post(disconnect))
 }
 
-fn scopes() -> Value {
+/// Scopes with the reason each is asked for.
+fn scope_list(list: &[(threads_api::Scope, &str)]) -> Value {
     json!(
-        SCOPES
-            .iter()
+        list.iter()
             .map(|(s, why)| json!({"name": s.as_str(), "why": why}))
             .collect::<Vec<_>>()
     )
@@ -68,7 +68,7 @@ async fn list(
         "profiles.html",
         merge(
             base(&state, &auth, "profiles"),
-            json!({"profiles": list, "scopes": scopes(), "notice": notice}),
+            json!({"profiles": list, "scopes": scope_list(SCOPES), "optional_scopes": scope_list(crate::threads::OPTIONAL_SCOPES), "notice": notice}),
         ),
     )
 }
@@ -166,7 +166,7 @@ async fn detail(
         "profile.html",
         merge(
             base(&state, &auth, "profiles"),
-            json!({"profile": profile, "notice": notice, "scopes": scopes()}),
+            json!({"profile": profile, "notice": notice, "scopes": scope_list(SCOPES)}),
         ),
     )
 }
