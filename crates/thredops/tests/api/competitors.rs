@@ -17,6 +17,7 @@ on_both_backends!(
     a_public_profile_is_snapshotted_and_compared_with_your_own,
     unknown_small_and_repeated_profiles_are_refused_beside_the_field,
     competitors_are_private_exported_and_purged_with_the_account,
+    disconnecting_stops_the_daily_runs_and_connecting_again_resumes_them,
 );
 
 /// Signs up, connects a creator with some history; returns (profile id, creator user id).
@@ -444,4 +445,61 @@ pub fn file_in(files: &[(String, Vec<u8>)], name: &str) -> String {
         .find(|(n, _)| n.ends_with(name))
         .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_else(|| panic!("no {name} in the export"))
+}
+
+async fn pending_snapshots(app: &TestApp) -> i64 {
+    thredops::with_pool!(app.state.store, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND state IN ('queued', 'running')"
+    )
+    .bind(thredops::competitors::SNAPSHOT)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+async fn disconnecting_stops_the_daily_runs_and_connecting_again_resumes_them(app: TestApp) {
+    let (profile, user) = setup(&app, "benchpause").await;
+    allow(&app, "/app/competitors", user, "threads_profile_discovery").await;
+    let (found, _) = public(&app);
+    assert_eq!(add(&app, &profile, &found[0].username).await.status(), 201);
+    run_due_now(&app, thredops::competitors::SNAPSHOT).await;
+    assert_eq!(pending_snapshots(&app).await, 1, "the next daily run waits");
+
+    let page = app
+        .get(&format!("/app/profiles/{profile}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/app/profiles/{profile}/disconnect")))
+        .form(&[("csrf", csrf_in(&page).as_str()), ("history", "keep")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_eq!(
+        pending_snapshots(&app).await,
+        0,
+        "disconnecting cancels the runs"
+    );
+    let list: Vec<Value> = app.get("/api/v1/competitors").await.json().await.unwrap();
+    assert_eq!(list.len(), 1, "the history is kept");
+
+    // Connecting the same account again asks for the permission it had and resumes the runs.
+    let (authorize, consent) = crate::connect::start_connect(&app, &app.client).await;
+    assert!(
+        authorize.contains("threads_profile_discovery"),
+        "{authorize}"
+    );
+    let callback = decide(&app, &app.client, &consent, user, "allow").await;
+    assert_eq!(
+        app.client.get(callback).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(pending_snapshots(&app).await, 1);
+    run_due_now(&app, thredops::competitors::SNAPSHOT).await;
+    let list: Vec<Value> = app.get("/api/v1/competitors").await.json().await.unwrap();
+    assert_eq!(list[0]["last_status"], "ok", "{list:?}");
 }
