@@ -112,6 +112,23 @@ pub struct PublicProfileSummary {
     pub posts_count: usize,
 }
 
+/// A public post as tests see it (the ground truth behind search and profile posts).
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicPostSummary {
+    /// Media id.
+    pub id: u64,
+    /// Author's handle.
+    pub username: String,
+    /// Publication time (Unix seconds).
+    pub ts: i64,
+    /// Read-side media type.
+    pub media_type: String,
+    /// Text.
+    pub text: String,
+    /// Topic tag, without `#`.
+    pub topic_tag: Option<String>,
+}
+
 /// Who a request acts for.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
@@ -251,6 +268,22 @@ impl Sandbox {
                 adult: p.adult,
                 discoverable: p.is_discoverable(),
                 posts_count: p.posts.iter().filter(|x| x.ts <= now).count(),
+            })
+            .collect()
+    }
+
+    /// Every public post published by now, oldest first per profile.
+    pub fn public_posts(&self) -> Vec<PublicPostSummary> {
+        let now = self.clock().now_ts();
+        self.public_world()
+            .posts_at(now)
+            .map(|(a, p)| PublicPostSummary {
+                id: p.id,
+                username: a.username.clone(),
+                ts: p.ts,
+                media_type: p.media_type.to_owned(),
+                text: p.text.clone(),
+                topic_tag: p.topic_tag.clone(),
             })
             .collect()
     }

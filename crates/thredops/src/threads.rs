@@ -33,6 +33,27 @@ pub const SCOPES: &[(Scope, &str)] = &[
     ),
 ];
 
+/// Scopes asked for only when the user turns on the feature that needs them (a second consent
+/// through the same connect flow), with the reason shown before they leave for Meta.
+pub const OPTIONAL_SCOPES: &[(Scope, &str)] = &[
+    (
+        Scope::ProfileDiscovery,
+        "Look up the public profiles you choose as competitors (followers, 7-day totals and public posts), once a day, to compare them with your own.",
+    ),
+    (
+        Scope::KeywordSearch,
+        "Search public posts for the keywords and topic tags you save in Listening, about once an hour, and reply to the posts it finds.",
+    ),
+];
+
+/// An optional scope by its wire name.
+pub fn optional_scope(name: &str) -> Option<Scope> {
+    OPTIONAL_SCOPES
+        .iter()
+        .map(|(s, _)| *s)
+        .find(|s| s.as_str() == name)
+}
+
 /// Everything needed to call the Threads API for this deployment.
 #[derive(Clone)]
 pub struct ThreadsGateway {

@@ -15,6 +15,8 @@ pub struct Limits {
     pub audits_per_month: Option<u32>,
     /// How many days of history are shown.
     pub history_days: Option<u32>,
+    /// Public profiles tracked as competitors (over all of the user's profiles).
+    pub competitors: Option<u32>,
 }
 
 impl Limits {
@@ -24,9 +26,11 @@ impl Limits {
         strategist: true,
         audits_per_month: None,
         history_days: None,
+        competitors: None,
     };
 
-    /// Parses `profiles=5,strategist=on,audits=10,history_days=730` (numbers or `unlimited`).
+    /// Parses `profiles=5,strategist=on,audits=10,history_days=730` (numbers or `unlimited`),
+    /// optionally followed by `competitors=10` (unlimited when left out).
     pub fn parse(text: &str) -> Result<Limits, String> {
         let mut limits = Limits::UNLIMITED;
         let mut seen = Vec::new();
@@ -39,6 +43,7 @@ impl Limits {
                 "profiles" => limits.profiles = count(value)?,
                 "audits" => limits.audits_per_month = count(value)?,
                 "history_days" => limits.history_days = count(value)?,
+                "competitors" => limits.competitors = count(value)?,
                 "strategist" => {
                     limits.strategist = match value {
                         "on" | "true" | "yes" => true,
@@ -48,7 +53,7 @@ impl Limits {
                 }
                 _ => {
                     return Err(format!(
-                        "unknown limit {key:?} (expected profiles, strategist, audits, history_days)"
+                        "unknown limit {key:?} (expected profiles, strategist, audits, history_days, competitors)"
                     ));
                 }
             }

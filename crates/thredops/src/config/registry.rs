@@ -270,9 +270,9 @@ pub const SETTINGS: &[SettingSpec] = &[
     spec(
         "billing_free_limits",
         "THREDOPS_BILLING_FREE_LIMITS",
-        Some("profiles=1,strategist=off,audits=1,history_days=90"),
+        Some("profiles=1,strategist=off,audits=1,history_days=90,competitors=3"),
         false,
-        "Limits of the Free plan: profiles, strategist (on/off), audits (per month), history_days; a number or unlimited.",
+        "Limits of the Free plan: profiles, strategist (on/off), audits (per month), history_days, competitors (public profiles benchmarked; unlimited when left out); a number or unlimited.",
     ),
     spec(
         "billing_pro_price_id",
@@ -291,7 +291,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     spec(
         "billing_pro_limits",
         "THREDOPS_BILLING_PRO_LIMITS",
-        Some("profiles=5,strategist=on,audits=10,history_days=730"),
+        Some("profiles=5,strategist=on,audits=10,history_days=730,competitors=10"),
         false,
         "Limits of the Pro plan (same syntax as THREDOPS_BILLING_FREE_LIMITS).",
     ),
@@ -312,7 +312,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     spec(
         "billing_agency_limits",
         "THREDOPS_BILLING_AGENCY_LIMITS",
-        Some("profiles=25,strategist=on,audits=unlimited,history_days=unlimited"),
+        Some("profiles=25,strategist=on,audits=unlimited,history_days=unlimited,competitors=50"),
         false,
         "Limits of the Agency plan (same syntax as THREDOPS_BILLING_FREE_LIMITS).",
     ),

@@ -33,6 +33,8 @@ pub async fn content(
         "recurring_series": recurring_series(state, user_id, key).await?,
         "feeds": feeds(state, user_id).await?,
         "evergreen": evergreen(state, user_id, key).await?,
+        "competitors": crate::competitors::export(state, user_id).await?,
+        "listening": crate::listening::export(state, user_id).await?,
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,

@@ -130,9 +130,7 @@ fn text_post(text: &str) -> Composition {
             text: text.to_owned(),
             ..Part::default()
         }],
-        reply_control: None,
-        topic_tag: None,
-        quote_post_id: None,
+        ..Composition::default()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use threads_api::{AccessToken, AuthorizeRequest, ErrorClass};
+use threads_api::{AccessToken, AuthorizeRequest, ErrorClass, Scope};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -32,7 +32,31 @@ fn hash_state(state: &str) -> String {
 /// Starts a connection: a single-use, 10-minute, 256-bit `state` bound to this user, and the URL
 /// of Meta's (or the sandbox's) consent page.
 pub async fn start_connect(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
-    crate::billing::check_can_connect(state, auth).await?;
+    start_connect_with(state, auth, None).await
+}
+
+/// Starts a connection that also asks for an optional scope (`feature`, e.g.
+/// `threads_profile_discovery`), to allow a feature on a profile already connected. Optional
+/// scopes the user's profiles already hold are asked for again, so a reconnection keeps them.
+pub async fn start_connect_with(
+    state: &AppState,
+    auth: &CurrentUser,
+    feature: Option<Scope>,
+) -> AppResult<String> {
+    let held = state.store.profiles_of(&auth.user.id).await?;
+    // Allowing a feature on a connected profile is not a new connection.
+    if feature.is_none() || held.is_empty() {
+        crate::billing::check_can_connect(state, auth).await?;
+    }
+    let mut extras: Vec<Scope> = feature.into_iter().collect();
+    for (scope, _) in crate::threads::OPTIONAL_SCOPES {
+        let granted = held
+            .iter()
+            .any(|p| p.scopes.split(',').any(|s| s == scope.as_str()));
+        if granted && !extras.contains(scope) {
+            extras.push(*scope);
+        }
+    }
     let token = crate::crypto::random_token(32);
     let now = now_unix();
     // Abandoned attempts (the consent window closed) would otherwise stay forever.
@@ -48,10 +72,19 @@ pub async fn start_connect(state: &AppState, auth: &CurrentUser) -> AppResult<St
             now + STATE_TTL_SECS,
         )
         .await?;
+    if !extras.is_empty() {
+        let names: Vec<&str> = extras.iter().map(|s| s.as_str()).collect();
+        state
+            .store
+            .set_oauth_state_extras(&hash_state(&token), &names.join(","))
+            .await?;
+    }
+    let mut scopes = ThreadsGateway::scopes();
+    scopes.extend(extras);
     let request = AuthorizeRequest {
         client_id: state.threads.app.client_id.clone(),
         redirect_uri: state.threads.redirect_uri.clone(),
-        scopes: ThreadsGateway::scopes(),
+        scopes,
         state: Some(token),
     };
     Ok(state.threads.client.authorize_url(&request).to_string())
@@ -123,6 +156,11 @@ pub async fn finish_connect(
     if query.error.is_some() {
         return Err(ConnectFailure::Denied);
     }
+    let extras = state
+        .store
+        .oauth_state_extras(&hash_state(returned_state))
+        .await
+        .map_err(AppError::from)?;
     let code = query.code.ok_or(ConnectFailure::BadState)?;
     let code = code.trim_end_matches("#_");
 
@@ -138,7 +176,18 @@ pub async fn finish_connect(
         .exchange_for_long_lived(&threads.app.client_secret, &short.access_token, now)
         .await
         .map_err(exchange_error)?;
-    attach_profile(state, &auth.user.id, &long.access_token, long.expires_at).await
+    let extras: Vec<Scope> = extras
+        .split(',')
+        .filter_map(crate::threads::optional_scope)
+        .collect();
+    attach_profile_with(
+        state,
+        &auth.user.id,
+        &long.access_token,
+        long.expires_at,
+        &extras,
+    )
+    .await
 }
 
 /// Stores a profile reached with a long-lived token for `user_id` (after OAuth, or for the demo
@@ -148,6 +197,17 @@ pub async fn attach_profile(
     user_id: &str,
     token: &AccessToken,
     expires_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Connected, ConnectFailure> {
+    attach_profile_with(state, user_id, token, expires_at, &[]).await
+}
+
+/// [`attach_profile`] for a token that was also granted the optional scopes `extras`.
+pub async fn attach_profile_with(
+    state: &AppState,
+    user_id: &str,
+    token: &AccessToken,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    extras: &[Scope],
 ) -> Result<Connected, ConnectFailure> {
     let threads = &state.threads;
     let now = threads.now();
@@ -180,6 +240,7 @@ pub async fn attach_profile(
     );
     let scopes: Vec<&str> = ThreadsGateway::scopes()
         .iter()
+        .chain(extras)
         .map(|s| s.as_str())
         .collect();
     let new_id = uuid::Uuid::new_v4().to_string();
@@ -217,6 +278,9 @@ pub async fn attach_profile(
     tx.commit().await.map_err(AppError::from)?;
     // A reconnection is always allowed (to repair a token); this pauses anything over the plan.
     crate::billing::enforce_limits(state, user_id).await?;
+    // Disconnecting cancelled the profile's benchmark and listening runs; start them again.
+    crate::competitors::resume_jobs(state, &profile_id).await?;
+    crate::listening::resume_jobs(state, &profile_id).await?;
     state.jobs_wake();
     tracing::info!(user_id = %user_id, profile_id, "Threads profile connected");
     Ok(connected)

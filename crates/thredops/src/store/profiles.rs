@@ -137,6 +137,30 @@ impl Store {
         Ok(())
     }
 
+    /// Records the optional scopes a connect attempt asks for (comma-separated).
+    pub async fn set_oauth_state_extras(&self, state_hash: &str, extras: &str) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(
+            "UPDATE oauth_states SET extra_scopes = $1 WHERE state_hash = $2"
+        )
+        .bind(extras)
+        .bind(state_hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The optional scopes a connect attempt asked for (empty when none).
+    pub async fn oauth_state_extras(&self, state_hash: &str) -> StoreResult<String> {
+        let extras: Option<Option<String>> = with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT extra_scopes FROM oauth_states WHERE state_hash = $1"
+        )
+        .bind(state_hash)
+        .fetch_optional(p)
+        .await)?;
+        Ok(extras.flatten().unwrap_or_default())
+    }
+
     /// Uses up a state if it is unused, unexpired and belongs to `user_id`; true when it did.
     pub async fn consume_oauth_state(
         &self,

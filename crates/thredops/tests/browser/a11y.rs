@@ -77,6 +77,8 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
         "/app/strategist/PROFILE",
         "/app/audit/PROFILE",
         "/app/billing",
+        "/app/competitors",
+        "/app/listening",
         "/app/support",
         "/settings",
         "/settings/security",

@@ -71,7 +71,8 @@ fn limits_schema() -> Value {
             ("profiles", count.clone()),
             ("strategist", boolean()),
             ("audits_per_month", count.clone()),
-            ("history_days", count),
+            ("history_days", count.clone()),
+            ("competitors", count),
         ],
         &["profiles", "strategist", "audits_per_month", "history_days"],
     )

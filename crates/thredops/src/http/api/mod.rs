@@ -3,6 +3,7 @@
 mod analytics;
 mod auth;
 mod billing;
+mod competitors;
 pub use auth::to_time;
 mod docs;
 mod mfa;
@@ -37,6 +38,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(publishing_power::endpoints());
     all.extend(publishing_feeds::endpoints());
     all.extend(publishing_evergreen::endpoints());
+    all.extend(competitors::endpoints());
     all.extend(privacy::endpoints());
     all.extend(notifications::endpoints());
     all.extend(strategy::endpoints());

@@ -58,6 +58,18 @@ const NAV: &[NavItem] = &[
         blurb: "Compose, plan and publish on time.",
     },
     NavItem {
+        key: "competitors",
+        label: "Competitors",
+        href: "/app/competitors",
+        blurb: "Benchmark your growth, cadence and engagement against public profiles.",
+    },
+    NavItem {
+        key: "listening",
+        label: "Listening",
+        href: "/app/listening",
+        blurb: "Saved keyword and topic-tag searches over public posts.",
+    },
+    NavItem {
         key: "strategist",
         label: "Strategist",
         href: "/app/strategist",

@@ -4,6 +4,7 @@ mod account;
 mod analytics;
 mod app;
 mod billing;
+mod competitors;
 mod notifications;
 mod plan_limit;
 mod privacy;
@@ -38,6 +39,7 @@ pub fn router() -> Router<WebState> {
         .merge(publishing_power::router())
         .merge(publishing_feeds::router())
         .merge(publishing_evergreen::router())
+        .merge(competitors::router())
         .merge(privacy::router())
         .merge(notifications::router())
         .merge(strategy::router())
@@ -52,6 +54,7 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     publishing_power::TEMPLATES,
     publishing_feeds::TEMPLATES,
     publishing_evergreen::TEMPLATES,
+    competitors::TEMPLATES,
     privacy::TEMPLATES,
     notifications::TEMPLATES,
     strategy::TEMPLATES,

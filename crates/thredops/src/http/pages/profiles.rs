@@ -34,10 +34,10 @@ pub fn router() -> Router<WebState> {
         .route("/app/profiles/{id}/disconnect", post(disconnect))
 }
 
-fn scopes() -> Value {
+/// Scopes with the reason each is asked for.
+fn scope_list(list: &[(threads_api::Scope, &str)]) -> Value {
     json!(
-        SCOPES
-            .iter()
+        list.iter()
             .map(|(s, why)| json!({"name": s.as_str(), "why": why}))
             .collect::<Vec<_>>()
     )
@@ -68,17 +68,32 @@ async fn list(
         "profiles.html",
         merge(
             base(&state, &auth, "profiles"),
-            json!({"profiles": list, "scopes": scopes(), "notice": notice}),
+            json!({"profiles": list, "scopes": scope_list(SCOPES), "optional_scopes": scope_list(crate::threads::OPTIONAL_SCOPES), "notice": notice}),
         ),
     )
 }
 
+/// The connect button's form; `feature` names an optional scope to allow as well.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConnectForm {
+    csrf: String,
+    feature: String,
+}
+
 async fn connect(
     State(state): State<WebState>,
-    SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
+    SignedForm { auth, form }: SignedForm<ConnectForm>,
 ) -> AppResult<Response> {
+    let _ = &form.csrf;
+    let feature = match form.feature.as_str() {
+        "" => None,
+        name => Some(crate::threads::optional_scope(name).ok_or_else(|| {
+            AppError::field("feature", "ThredOps does not ask for that permission.")
+        })?),
+    };
     // Over the plan's limit: the explanation page with the limit and the way to upgrade.
-    let started = profiles::start_connect(&state, &auth)
+    let started = profiles::start_connect_with(&state, &auth, feature)
         .await
         .map(|url| (StatusCode::SEE_OTHER, [(header::LOCATION, url)]));
     super::plan_limit::explain(&state, &auth, "profiles", started)
@@ -151,7 +166,7 @@ async fn detail(
         "profile.html",
         merge(
             base(&state, &auth, "profiles"),
-            json!({"profile": profile, "notice": notice, "scopes": scopes()}),
+            json!({"profile": profile, "notice": notice, "scopes": scope_list(SCOPES)}),
         ),
     )
 }
