@@ -61,6 +61,10 @@ async fn a_tag_search_collects_new_posts_hourly_and_counts_them_per_day(app: Tes
     );
     assert_eq!(save(&app, &profile, "coffee", "tag").await.status(), 422);
     allow(&app, "/app/listening", user, "threads_keyword_search").await;
+    // The reconnection starts the profile's own sync; let it finish so only the search counts.
+    for kind in [thredops::sync::kind::BACKFILL, thredops::sync::kind::SYNC] {
+        run_due_now(&app, kind).await;
+    }
 
     let start = sandbox(&app).clock().now_ts();
     let r = save(&app, &profile, "#coffee", "tag").await;
