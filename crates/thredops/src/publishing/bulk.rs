@@ -288,9 +288,7 @@ async fn check_row(
             media: items,
             ..Part::default()
         }],
-        reply_control: None,
-        topic_tag: None,
-        quote_post_id: None,
+        ..Composition::default()
     };
     let (check, kind) = service::preflight(state, auth, &content).await?;
     for (field, message) in check.problems {

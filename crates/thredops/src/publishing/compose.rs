@@ -28,6 +28,20 @@ pub struct Composition {
     pub topic_tag: Option<String>,
     /// Id of a Threads post the top-level post quotes.
     pub quote_post_id: Option<String>,
+    /// Id of a Threads post (or reply) the top-level post answers: the post is then published
+    /// as a reply to it (a first reply, an auto-plug, an answer from the inbox).
+    pub reply_to_id: Option<String>,
+}
+
+impl Composition {
+    /// The Threads post the top-level post replies to, if it is a reply.
+    pub fn reply_target(&self) -> Option<MediaId> {
+        self.reply_to_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(|id| MediaId::new(id.to_owned()))
+    }
 }
 
 /// One post of a chain.
@@ -209,6 +223,15 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
             "Paste the numeric id of the Threads post to quote.".into(),
         );
     }
+    if let Some(r) = c.reply_to_id.as_deref().map(str::trim)
+        && !r.is_empty()
+        && !r.chars().all(|ch| ch.is_ascii_digit())
+    {
+        problem(
+            "reply_to_id".into(),
+            "Paste the numeric id of the Threads post to reply to.".into(),
+        );
+    }
     // Checked on its own too, so a tag problem shows even when the text has one as well.
     if let Some(tag) = c.topic_tag.as_deref().filter(|t| !t.is_empty())
         && let Err(e) = validation::check_topic_tag(tag)
@@ -264,7 +287,7 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
         let children = (0..part.media.len().min(20))
             .map(|n| ContainerId::new(format!("preflight-{n}")))
             .collect();
-        let reply_to = (i > 0).then(|| MediaId::new("1"));
+        let reply_to = (i > 0 || c.reply_target().is_some()).then(|| MediaId::new("1"));
         let counted = validation::threads_len(&part.text);
         let links = validation::unique_links(&part.text, part.link_attachment.as_deref()).len();
         out.counts.push(PartCount {
@@ -307,7 +330,7 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
         if let Err(e) = builder_for(c, i, &url, children, reply_to).build() {
             let (name, message) = explain(&e);
             let key = match name {
-                "topic_tag" | "reply_control" | "quote_post_id" => name.to_owned(),
+                "topic_tag" | "reply_control" | "quote_post_id" | "reply_to_id" => name.to_owned(),
                 _ => field(name),
             };
             problem(key, message);

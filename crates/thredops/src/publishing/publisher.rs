@@ -310,7 +310,7 @@ impl Run<'_> {
         }
         // The first part's container publishes nothing: prepare it in the seconds before the
         // post's time, so that at the time only the publishing call remains.
-        if untouched && let Some(outcome) = self.prepare(0, None).await? {
+        if untouched && let Some(outcome) = self.prepare(0, self.parent_of(0)).await? {
             return Ok(outcome);
         }
         tokio::time::sleep(self.early()).await;
@@ -326,14 +326,20 @@ impl Run<'_> {
         Ok(Outcome::Published)
     }
 
-    async fn publish_part(&mut self, i: usize) -> Result<Outcome, JobError> {
-        let reply_to = match i {
-            0 => None,
+    /// The post part `i` replies to: the one before it in a chain, or for the first part the
+    /// post the whole composition answers (none for an ordinary top-level post).
+    fn parent_of(&self, i: usize) -> Option<MediaId> {
+        match i {
+            0 => self.content.reply_target(),
             _ => self.progress.parts[i - 1]
                 .media_id
                 .clone()
                 .map(MediaId::new),
-        };
+        }
+    }
+
+    async fn publish_part(&mut self, i: usize) -> Result<Outcome, JobError> {
+        let reply_to = self.parent_of(i);
         let interrupted = self.progress.parts[i].media_id.is_none()
             && self.progress.parts[i].publish_started.is_some();
         if interrupted {

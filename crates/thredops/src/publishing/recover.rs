@@ -89,6 +89,11 @@ pub async fn on_threads(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobError
                 i + 1
             )))
         }
+        Err(e) if run.content.reply_target().is_some() && matches!(e.class(), ErrorClass::Permission) => {
+            Ok(Outcome::Failed(
+                "This reply reached Threads, but finding it needs permission to read your replies, which this profile has not granted. Reconnect the profile, then press Retry; nothing will be published twice.".to_owned(),
+            ))
+        }
         Err(e) => api_error(run, e).await,
     }
 }
@@ -134,15 +139,17 @@ async fn find_published(
         .since(chrono::DateTime::from_timestamp(since, 0).unwrap_or_default())
         .limit(100)
         .fields(&["id", "text", "timestamp", "replied_to"]);
-    let mut pages = if i == 0 {
+    let parent = match i.checked_sub(1) {
+        Some(p) => run.progress.parts[p].media_id.clone(),
+        None => run.content.reply_target().map(MediaId::into_inner),
+    };
+    // A reply (a later part of a chain, or a post answering another) is among the replies.
+    let mut pages = if i == 0 && run.content.reply_target().is_none() {
         run.session.posts_pages(&query)
     } else {
         run.session.user_replies_pages(&query)
     };
     let text = run.content.parts[i].text.trim().to_owned();
-    let parent = i
-        .checked_sub(1)
-        .and_then(|p| run.progress.parts[p].media_id.clone());
     let mut candidates = Vec::new();
     loop {
         let page = match pages.try_next().await {

@@ -37,6 +37,12 @@ pub(in crate::http::api) fn composition_schema() -> Value {
             ),
             ("topic_tag", nullable(string())),
             ("quote_post_id", nullable(string())),
+            (
+                "reply_to_id",
+                nullable(
+                    json!({"type": "string", "description": "Id of a Threads post the top-level post replies to"}),
+                ),
+            ),
         ],
         &[],
     )

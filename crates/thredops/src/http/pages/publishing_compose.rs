@@ -1,6 +1,6 @@
 //! The composer form: new posts and edits, re-rendered with every problem beside its field.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,7 @@ pub(super) struct ComposeForm {
     topic_tag: String,
     reply_control: String,
     quote_post_id: String,
+    reply_to_id: String,
     local_time: String,
     /// A suggested time picked from the list (empty: the `local_time` field counts).
     suggested_time: String,
@@ -95,6 +96,7 @@ impl ComposeForm {
             reply_control: non_empty(&self.reply_control),
             topic_tag: non_empty(&self.topic_tag),
             quote_post_id: non_empty(&self.quote_post_id),
+            reply_to_id: non_empty(&self.reply_to_id),
         }
     }
 
@@ -123,6 +125,7 @@ impl ComposeForm {
             topic_tag: c.topic_tag.clone().unwrap_or_default(),
             reply_control: c.reply_control.clone().unwrap_or_default(),
             quote_post_id: c.quote_post_id.clone().unwrap_or_default(),
+            reply_to_id: c.reply_to_id.clone().unwrap_or_default(),
             local_time: local_time.unwrap_or_default(),
             ..ComposeForm::default()
         }
@@ -252,19 +255,28 @@ fn form_fields(fields: &std::collections::BTreeMap<String, String>) -> Value {
     Value::Object(out)
 }
 
+/// What a link into the composer may fill in: `?profile_id=..&reply_to_id=..` opens it as a
+/// reply to a post (from the inbox or a listening match), `text` starts the text.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct Prefill {
+    profile_id: String,
+    reply_to_id: String,
+    text: String,
+}
+
 pub(super) async fn new_form(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
+    Query(prefill): Query<Prefill>,
 ) -> AppResult<Response> {
-    render(
-        &state,
-        &auth,
-        StatusCode::OK,
-        &ComposeForm::default(),
-        None,
-        json!({}),
-    )
-    .await
+    let form = ComposeForm {
+        profile_id: prefill.profile_id,
+        reply_to_id: prefill.reply_to_id,
+        text: prefill.text,
+        ..ComposeForm::default()
+    };
+    render(&state, &auth, StatusCode::OK, &form, None, json!({})).await
 }
 
 pub(super) async fn edit_form(

@@ -177,9 +177,7 @@ impl SeriesForm {
         // An edit keeps the rest of the post (a chain's replies, a poll) and replaces its text.
         let mut content = keep.cloned().unwrap_or(Composition {
             parts: vec![Part::default()],
-            reply_control: None,
-            topic_tag: None,
-            quote_post_id: None,
+            ..Composition::default()
         });
         if content.parts.is_empty() {
             content.parts.push(Part::default());

@@ -18,6 +18,8 @@ on_both_backends!(
     the_media_id_is_stored_before_the_next_call,
     recovery_finds_the_post_among_many_published_since,
     a_chain_reply_interrupted_after_publishing_is_found_not_posted_again,
+    a_post_replying_to_another_is_published_under_it_once,
+    a_reply_interrupted_after_publishing_is_found_under_its_target_not_posted_again,
     a_post_whose_run_used_up_its_attempts_fails_with_the_reason,
     a_chain_reply_that_cannot_be_looked_up_fails_with_a_reconnect_request,
     two_runner_instances_publish_each_post_once,
@@ -270,6 +272,126 @@ async fn a_chain_reply_interrupted_after_publishing_is_found_not_posted_again(ap
     once(&t["posts"], "Root");
     once(&t["replies"], "Second");
     once(&t["replies"], "Third");
+}
+
+/// A post with `reply_to_id` (a first reply, an answer from the inbox) is published as a reply
+/// to that post, once, and its chain follows under it.
+async fn a_post_replying_to_another_is_published_under_it_once(app: TestApp) {
+    let (profile, user_id) = setup(&app, "answers").await;
+    let session = sandbox_session(&app, user_id);
+    let t = truth(&app, user_id).await;
+    let target = t["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["media_type"] != "REPOST_FACADE")
+        .and_then(|p| p["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let content = json!({"parts": [{"text": "Thanks, all of you"}, {"text": "And one more thing"}],
+        "reply_to_id": target});
+    let id = schedule_tomorrow(&app, &profile, &content).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(get_post(&app, &id).await["content"]["reply_to_id"], target);
+    make_due_now(&app, &id).await;
+    publish_everything(&app).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["state"], "published", "{p}");
+    let t = truth(&app, user_id).await;
+    assert!(
+        !t["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["text"] == "Thanks, all of you"),
+        "a reply is not a top-level post"
+    );
+    let first = once(&t["replies"], "Thanks, all of you")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = once(&t["replies"], "And one more thing")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let parent = |id: String| {
+        let session = &session;
+        async move {
+            session
+                .media(&threads_api::MediaId::new(id))
+                .await
+                .unwrap()
+                .replied_to
+                .map(|r| r.id.as_str().to_owned())
+        }
+    };
+    assert_eq!(
+        parent(first.clone()).await.as_deref(),
+        Some(target.as_str())
+    );
+    assert_eq!(parent(second).await.as_deref(), Some(first.as_str()));
+}
+
+/// A worker published a reply post from its container and died before storing the id: the run
+/// looks among the profile's replies to the same post, adopts it and never replies twice.
+async fn a_reply_interrupted_after_publishing_is_found_under_its_target_not_posted_again(
+    app: TestApp,
+) {
+    let (profile, user_id) = setup(&app, "answerer").await;
+    let session = sandbox_session(&app, user_id);
+    let t = truth(&app, user_id).await;
+    // Reposts cannot be replied to; any two of the profile's own posts can.
+    let mut own = t["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["media_type"] != "REPOST_FACADE")
+        .map(|p| p["id"].as_str().unwrap().to_owned());
+    let (target, other) = (own.next().unwrap(), own.next().unwrap());
+    // The same text already answers another post: only the reply under the target is adopted.
+    let decoy = ContainerBuilder::text("Glad it helped")
+        .reply_to(threads_api::MediaId::new(other))
+        .build()
+        .unwrap();
+    let Created::Container(decoy) = session.create_container(&decoy).await.unwrap() else {
+        panic!("published at once");
+    };
+    session.publish(&decoy).await.unwrap();
+    let content = json!({"parts": [{"text": "Glad it helped"}], "reply_to_id": target});
+    let id = schedule_tomorrow(&app, &profile, &content).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = ContainerBuilder::text("Glad it helped")
+        .reply_to(threads_api::MediaId::new(target.clone()))
+        .build()
+        .unwrap();
+    let Created::Container(container) = session.create_container(&reply).await.unwrap() else {
+        panic!("published at once");
+    };
+    let now = sandbox(&app).clock().now_ts();
+    write_progress(
+        &app,
+        &id,
+        &json!({"parts": [{"children": [], "container_id": container.as_str(),
+            "publish_started": now, "media_id": null, "permalink": null}]}),
+    )
+    .await;
+    let published = session.publish(&container).await.unwrap();
+    make_due_now(&app, &id).await;
+    publish_everything(&app).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["state"], "published", "{p}");
+    assert_eq!(p["media_id"], published.as_str(), "{p}");
+    let copies = truth(&app, user_id).await["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["text"] == "Glad it helped")
+        .count();
+    assert_eq!(copies, 2, "the decoy and the one reply; never a third");
 }
 
 /// Plays a worker that created the first part's container, marked the publishing call and died.

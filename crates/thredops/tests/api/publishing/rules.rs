@@ -75,6 +75,11 @@ async fn preflight_rejects_each_rule_breach_in_plain_words(app: TestApp) {
             "at most 5 different links",
         ),
         (
+            json!({"parts": [{"text": "hi"}], "reply_to_id": "not-an-id"}),
+            "reply_to_id",
+            "numeric id of the Threads post to reply to",
+        ),
+        (
             json!({"parts": [{"text": "hi"}], "topic_tag": "R&D"}),
             "topic_tag",
             "cannot contain \"&\"",
