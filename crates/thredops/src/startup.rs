@@ -233,6 +233,7 @@ fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let runner = crate::strategy::register_jobs(runner, state);
     let runner = crate::billing::register_jobs(runner, state);
     let runner = crate::notifications::register_jobs(runner, state);
+    let runner = crate::inbox::register_jobs(runner, state);
     crate::support::register_jobs(runner, state)
 }
 

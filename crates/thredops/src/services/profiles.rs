@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use threads_api::{AccessToken, AuthorizeRequest, ErrorClass};
+use threads_api::{AccessToken, AuthorizeRequest, ErrorClass, Scope};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -31,19 +31,39 @@ fn hash_state(state: &str) -> String {
 
 /// Starts a connection: a single-use, 10-minute, 256-bit `state` bound to this user, and the URL
 /// of Meta's (or the sandbox's) consent page.
+///
+/// While any of the user's profiles has its inbox on, the inbox's scopes are asked for too, so a
+/// reconnection never takes them away.
 pub async fn start_connect(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     crate::billing::check_can_connect(state, auth).await?;
+    let extra = crate::inbox::scopes_to_keep(state, &auth.user.id).await?;
+    start_connect_with(state, auth, &extra).await
+}
+
+/// [`start_connect`] asking for `extra` scopes besides the default set (the inbox's, when the
+/// user turns it on). The state remembers them, so the callback knows what was granted.
+///
+/// The plan's profile limit is not checked here: granting scopes to a connected profile takes
+/// no new seat, and a different account chosen on Threads is paused by the limit after connecting.
+pub async fn start_connect_with(
+    state: &AppState,
+    auth: &CurrentUser,
+    extra: &[Scope],
+) -> AppResult<String> {
     let token = crate::crypto::random_token(32);
     let now = now_unix();
     // Abandoned attempts (the consent window closed) would otherwise stay forever.
     if let Err(e) = state.store.prune_oauth_states(now).await {
         tracing::warn!(error = %e, "could not remove expired connection states");
     }
+    let scopes = with_extra(extra);
+    let stored = (!extra.is_empty()).then(|| scope_list(&scopes));
     state
         .store
         .create_oauth_state(
             &hash_state(&token),
             &auth.user.id,
+            stored.as_deref(),
             now,
             now + STATE_TTL_SECS,
         )
@@ -51,10 +71,29 @@ pub async fn start_connect(state: &AppState, auth: &CurrentUser) -> AppResult<St
     let request = AuthorizeRequest {
         client_id: state.threads.app.client_id.clone(),
         redirect_uri: state.threads.redirect_uri.clone(),
-        scopes: ThreadsGateway::scopes(),
+        scopes,
         state: Some(token),
     };
     Ok(state.threads.client.authorize_url(&request).to_string())
+}
+
+/// The default scopes and `extra`, each once.
+fn with_extra(extra: &[Scope]) -> Vec<Scope> {
+    let mut scopes = ThreadsGateway::scopes();
+    for s in extra {
+        if !scopes.contains(s) {
+            scopes.push(*s);
+        }
+    }
+    scopes
+}
+
+fn scope_list(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Why a connection did not complete; each has its own page.
@@ -112,14 +151,14 @@ pub async fn finish_connect(
     let Some(returned_state) = query.state.as_deref().filter(|s| !s.is_empty()) else {
         return Err(ConnectFailure::BadState);
     };
-    let fresh = state
+    let Some(requested) = state
         .store
         .consume_oauth_state(&hash_state(returned_state), &auth.user.id, now_unix())
         .await
-        .map_err(AppError::from)?;
-    if !fresh {
+        .map_err(AppError::from)?
+    else {
         return Err(ConnectFailure::BadState);
-    }
+    };
     if query.error.is_some() {
         return Err(ConnectFailure::Denied);
     }
@@ -138,7 +177,18 @@ pub async fn finish_connect(
         .exchange_for_long_lived(&threads.app.client_secret, &short.access_token, now)
         .await
         .map_err(exchange_error)?;
-    attach_profile(state, &auth.user.id, &long.access_token, long.expires_at).await
+    let scopes = requested.unwrap_or_else(|| scope_list(&ThreadsGateway::scopes()));
+    let connected = attach_profile_with(
+        state,
+        &auth.user.id,
+        &long.access_token,
+        long.expires_at,
+        &scopes,
+    )
+    .await?;
+    let (Connected::New(id) | Connected::Reconnected(id)) = &connected;
+    crate::inbox::after_connect(state, id, &scopes).await?;
+    Ok(connected)
 }
 
 /// Stores a profile reached with a long-lived token for `user_id` (after OAuth, or for the demo
@@ -148,6 +198,18 @@ pub async fn attach_profile(
     user_id: &str,
     token: &AccessToken,
     expires_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Connected, ConnectFailure> {
+    let scopes = scope_list(&ThreadsGateway::scopes());
+    attach_profile_with(state, user_id, token, expires_at, &scopes).await
+}
+
+/// [`attach_profile`] recording `scopes` (comma-separated) as granted.
+pub async fn attach_profile_with(
+    state: &AppState,
+    user_id: &str,
+    token: &AccessToken,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    scopes: &str,
 ) -> Result<Connected, ConnectFailure> {
     let threads = &state.threads;
     let now = threads.now();
@@ -178,10 +240,6 @@ pub async fn attach_profile(
         &threads_user_id,
         details.to_string().as_bytes(),
     );
-    let scopes: Vec<&str> = ThreadsGateway::scopes()
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
     let new_id = uuid::Uuid::new_v4().to_string();
 
     let mut tx = state.store.begin().await.map_err(AppError::from)?;
@@ -195,7 +253,7 @@ pub async fn attach_profile(
                 threads_user_id: &threads_user_id,
                 username_enc: &username_enc,
                 profile_enc: &profile_enc,
-                scopes: &scopes.join(","),
+                scopes,
                 token_enc: &token_enc,
                 token_issued_at: now.timestamp(),
                 token_expires_at: expires_at.timestamp(),
@@ -504,6 +562,8 @@ pub async fn disconnect(
         .await?
         .ok_or(AppError::NotFound)?;
     crate::sync::cancel_for_profile(state, &p.id).await?;
+    // Other people's replies and mentions are not the creator's history: they go either way.
+    crate::inbox::forget_profile(state, &p.id).await?;
     state
         .store
         .disconnect_profile(&p.id, keep_history, now_unix())

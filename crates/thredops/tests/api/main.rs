@@ -11,6 +11,7 @@ mod cli;
 mod contract;
 mod csrf;
 mod home;
+mod inbox;
 mod ops;
 mod pages;
 mod privacy;

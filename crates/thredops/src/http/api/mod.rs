@@ -5,6 +5,7 @@ mod auth;
 mod billing;
 pub use auth::to_time;
 mod docs;
+mod inbox;
 mod mfa;
 mod notifications;
 mod privacy;
@@ -36,6 +37,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(publishing_feeds::endpoints());
     all.extend(privacy::endpoints());
     all.extend(notifications::endpoints());
+    all.extend(inbox::endpoints());
     all.extend(strategy::endpoints());
     all.extend(billing::endpoints());
     all.extend(support::endpoints());

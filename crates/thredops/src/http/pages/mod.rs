@@ -4,6 +4,7 @@ mod account;
 mod analytics;
 mod app;
 mod billing;
+mod inbox;
 mod notifications;
 mod plan_limit;
 mod privacy;
@@ -36,6 +37,7 @@ pub fn router() -> Router<WebState> {
         .merge(publishing_feeds::router())
         .merge(privacy::router())
         .merge(notifications::router())
+        .merge(inbox::router())
         .merge(strategy::router())
         .merge(billing::router())
         .merge(support::router())
@@ -49,6 +51,7 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     publishing_feeds::TEMPLATES,
     privacy::TEMPLATES,
     notifications::TEMPLATES,
+    inbox::TEMPLATES,
     strategy::TEMPLATES,
     billing::TEMPLATES,
     plan_limit::TEMPLATES,
