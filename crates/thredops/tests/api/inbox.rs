@@ -426,6 +426,16 @@ async fn a_reply_is_planned_once_and_published_once_even_when_sent_twice_and_ret
     let item = items(&app, "&kind=reply&unanswered=true").await[0].clone();
     let path = format!("/api/v1/inbox/items/{}/reply", item["id"].as_str().unwrap());
     let text = "Thank you, glad it helped!";
+    // The publisher starts at once. Every publish answer is cut short after Threads took it:
+    // the publisher retries and finds the reply already there instead of publishing it again.
+    sandbox(&app).set_faults(FaultConfig {
+        rules: vec![FaultRule {
+            route: "/{id}/threads_publish".into(),
+            malformed_json: 1.0,
+            ..FaultRule::default()
+        }],
+        ..FaultConfig::default()
+    });
     let r = app.post_json(&path, &json!({"text": text})).await;
     assert_eq!(r.status(), 201);
     let first: Value = r.json().await.unwrap();
@@ -436,16 +446,6 @@ async fn a_reply_is_planned_once_and_published_once_even_when_sent_twice_and_ret
     assert_eq!(r.status(), 200);
     let again: Value = r.json().await.unwrap();
     assert_eq!(again["reply"]["post_id"], post_id.as_str());
-    // Every publish answer is cut short after Threads took it: the publisher retries and finds
-    // the reply already there instead of publishing it again.
-    sandbox(&app).set_faults(FaultConfig {
-        rules: vec![FaultRule {
-            route: "/{id}/threads_publish".into(),
-            malformed_json: 1.0,
-            ..FaultRule::default()
-        }],
-        ..FaultConfig::default()
-    });
     publish_everything(&app).await;
     sandbox(&app).set_faults(FaultConfig::default());
     let attempts: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
