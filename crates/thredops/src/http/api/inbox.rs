@@ -194,7 +194,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         route(Method::GET, "/api/v1/inbox/saved-replies", "Your saved replies", saved_list)
             .response(200, "Saved replies", Some(json!({"type": "array", "items": saved_schema()}))),
         route(Method::POST, "/api/v1/inbox/saved-replies", "Saves a reply to use from the reply box", saved_add)
-            .body(object(&[("title", json!({"type": "string", "description": "A short name, up to 80 characters"})), ("text", json!({"type": "string", "description": "The reply, up to 500 characters"}))], &["title", "text"]))
+            .body(object(&[("title", json!({"type": "string", "minLength": 1, "maxLength": 80, "description": "A short name, up to 80 characters"})), ("text", json!({"type": "string", "minLength": 1, "maxLength": 500, "description": "The reply, up to 500 characters (as Threads counts them)"}))], &["title", "text"]))
             .response(201, "Saved", Some(saved_schema())),
         route(Method::DELETE, "/api/v1/inbox/saved-replies/{id}", "Deletes a saved reply", saved_delete)
             .response(204, "Deleted", None)
