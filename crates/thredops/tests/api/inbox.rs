@@ -761,18 +761,14 @@ async fn the_export_holds_the_inbox_and_disconnecting_deletes_it(app: TestApp) {
 }
 
 /// The inbox's daily API calls for a typical creator (docs/benchmarks.md): a day of hourly
-/// syncs, each followed by the inbox poll, on a sandbox creator with 1,500 posts and 12,000
-/// followers. Prints the figures; run with
+/// syncs, each followed by the inbox poll, on the sandbox creator of these tests (1,500 posts,
+/// 12,000 followers). Prints the figures; run with
 /// `cargo test -p thredops --test api inbox::inbox_daily_calls -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore = "a measurement, printed for docs/benchmarks.md"]
 async fn inbox_daily_calls_of_a_typical_creator() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    app.signup("bench@example.com", PASSWORD).await;
-    let user_id = sandbox(&app).creators()[2].user_id;
-    let id = connect(&app, user_id).await;
-    wait_for_backfill(&app, &id).await;
-    turn_on(&app, &id, user_id).await;
+    let (id, _) = inbox_on(&app, "bench@example.com").await;
     let first = status(&app, &id).await;
     let (mut calls, mut stored) = (0, 0);
     for _ in 0..24 {
