@@ -295,6 +295,19 @@ impl Sandbox {
         Ok(self.creators().swap_remove(index))
     }
 
+    /// Counts `n` replies against `user_id`'s 24-hour reply quota now, as replies published by
+    /// other apps would (§6.2: 1,000 per 24 h), so a client's quota handling can be tested
+    /// without publishing a thousand replies. Returns false for an unknown user.
+    pub fn use_reply_quota(&self, user_id: u64, n: usize) -> bool {
+        let now = self.clock().now_ts();
+        let mut world = self.world_mut();
+        let Some(c) = world.creators.iter_mut().find(|c| c.user_id == user_id) else {
+            return false;
+        };
+        c.quota_log.replies.extend(std::iter::repeat_n(now, n));
+        true
+    }
+
     /// Replaces the fault settings (and reseeds the fault RNG).
     pub fn set_faults(&self, faults: FaultConfig) {
         *self.faults_lock() = FaultState::new(faults);

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod home;
 pub mod http;
+pub mod inbox;
 pub mod jobs;
 pub mod keys;
 pub mod listening;

@@ -13,6 +13,9 @@ use crate::config::{Settings, ThreadsMode};
 /// Where the sandbox is mounted inside the ThredOps server.
 pub const SANDBOX_PREFIX: &str = "/sandbox";
 
+/// Where Meta delivers Threads webhooks (replies and mentions for the inbox).
+pub const WEBHOOK_PATH: &str = "/hooks/threads/webhook";
+
 /// The scopes ThredOps asks for, and why. Nothing else is requested.
 pub const SCOPES: &[(Scope, &str)] = &[
     (
@@ -53,6 +56,22 @@ pub fn optional_scope(name: &str) -> Option<Scope> {
         .map(|(s, _)| *s)
         .find(|s| s.as_str() == name)
 }
+
+/// The scopes the inbox adds, asked for only when the user turns the inbox on, and why.
+pub const INBOX_SCOPES: &[(Scope, &str)] = &[
+    (
+        Scope::ReadReplies,
+        "Read the replies under your posts and their conversations, so they appear in your inbox.",
+    ),
+    (
+        Scope::ManageReplies,
+        "Hide and unhide replies under your posts from the inbox, and read how many of your 1,000 daily replies are left.",
+    ),
+    (
+        Scope::ManageMentions,
+        "Read public posts that mention you, so they appear in your inbox, and answer them.",
+    ),
+];
 
 /// Everything needed to call the Threads API for this deployment.
 #[derive(Clone)]
@@ -121,6 +140,11 @@ impl ThreadsGateway {
                     // Per install: Meta callbacks signed with a public default would let anyone
                     // remove another user's sandbox profiles.
                     app_secret: sandbox_secret.to_owned(),
+                    // Deliveries go to our own webhook endpoint when one is configured.
+                    webhook_url: settings
+                        .threads_webhook_verify_token
+                        .as_ref()
+                        .map(|_| format!("{base}{WEBHOOK_PATH}")),
                     ..SandboxConfig::default()
                 };
                 sandbox_admin_open = *admin_open;

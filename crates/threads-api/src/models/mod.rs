@@ -7,6 +7,7 @@ mod media;
 mod profile;
 mod public_profile;
 mod publishing;
+mod webhook;
 
 pub use enums::{ContainerState, HideStatus, MediaType, ReplyAudience, ReplyControl};
 pub use insights::{
@@ -20,3 +21,4 @@ pub use public_profile::PublicProfile;
 pub use publishing::{
     ContainerStatus, Created, Deleted, PublishingLimit, QUOTA_FIELDS, QuotaConfig, Success,
 };
+pub use webhook::{WebhookDelivery, WebhookEvent, WebhookValues};

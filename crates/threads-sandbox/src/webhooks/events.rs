@@ -81,9 +81,14 @@ fn replies(world: &World, from: i64, to: i64) -> Vec<Event> {
                     post,
                     reply: reply as usize,
                 };
-                let Ok(value) = render::any(world, r, &fields, to, c.user_id) else {
+                let Ok(mut value) = render::any(world, r, &fields, to, c.user_id) else {
                     continue;
                 };
+                // The reference's example names the root post's owner beside its id.
+                if let Some(root) = value.get_mut("root_post").and_then(Value::as_object_mut) {
+                    root.insert("owner_id".into(), json!(c.user_id.to_string()));
+                    root.insert("username".into(), json!(c.username));
+                }
                 out.push(Event {
                     ts: p.ts + age_of_unit(p.fin.replies, reply + 1),
                     topic: "moderate",

@@ -2,10 +2,6 @@
 -- through one of the user's own profiles (its token, its call budget), so every row belongs to
 -- a user and a profile and goes with either.
 
--- Extra scopes asked for in a connect attempt (comma-separated), so the profile records what
--- the user allowed when they come back.
-ALTER TABLE oauth_states ADD COLUMN extra_scopes TEXT;
-
 -- A public profile the user benchmarks against one of their own profiles.
 CREATE TABLE competitors (
     id TEXT PRIMARY KEY NOT NULL,

@@ -124,6 +124,8 @@ pub struct Settings {
     pub threads: ThreadsMode,
     /// OAuth redirect URI, when set explicitly (else derived from the public URL).
     pub threads_redirect_uri: Option<Url>,
+    /// Verify token of the Threads webhook subscription; `None`: no webhooks, the inbox polls.
+    pub threads_webhook_verify_token: Option<Secret>,
     /// Stripe billing and plans (off without a Stripe key).
     pub billing: billing::BillingSettings,
     /// Operator identity, retention periods and mail delivery.
@@ -288,6 +290,7 @@ impl RawSettings {
             feeds_private_hosts: self.parse_with("feeds_private_hosts", parse_bool)?,
             threads,
             threads_redirect_uri,
+            threads_webhook_verify_token: self.get("threads_webhook_verify_token").map(Secret::new),
             bind,
             public_url,
             data_dir,

@@ -191,6 +191,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         "OAuth redirect URI registered with Meta. Default: <public_url>/oauth/threads/callback.",
     ),
     spec(
+        "threads_webhook_verify_token",
+        "THREDOPS_THREADS_WEBHOOK_VERIFY_TOKEN",
+        None,
+        true,
+        "Verify token of the Threads webhook subscription (replies and mentions) at <public_url>/hooks/threads/webhook. Set: the inbox takes deliveries, signed with the app secret, and polls once a day as a safety net. Unset: the inbox polls after every hourly sync.",
+    ),
+    spec(
         "threads_graph_url",
         "THREDOPS_THREADS_GRAPH_URL",
         Some("https://graph.threads.net"),

@@ -31,6 +31,8 @@ pub struct AuthUser {
     pub past_due: Option<PastDueNotice>,
     /// Unread notifications, counted in the app pages' header; read for [`PageUser`] only.
     pub unread_notifications: i64,
+    /// Unread inbox items, counted in the app pages' navigation; read for [`PageUser`] only.
+    pub unread_inbox: i64,
 }
 
 impl Deref for AuthUser {
@@ -95,6 +97,7 @@ async fn check(
         },
         past_due: None,
         unread_notifications: 0,
+        unread_inbox: 0,
     };
     Ok(Some((auth, profile)))
 }
@@ -140,6 +143,7 @@ async fn with_token(
         },
         past_due: None,
         unread_notifications: 0,
+        unread_inbox: 0,
     };
     Ok((auth, profile))
 }
@@ -230,6 +234,9 @@ impl FromRequestParts<WebState> for PageUser {
                     .await
                     .map_err(IntoResponse::into_response)?;
                 user.unread_notifications = crate::notifications::unread(state, &user.user.id)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                user.unread_inbox = crate::inbox::unread(state, &user.user.id)
                     .await
                     .map_err(IntoResponse::into_response)?;
                 Ok(PageUser(user))

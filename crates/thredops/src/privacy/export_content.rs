@@ -38,6 +38,7 @@ pub async fn content(
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
+        "inbox": crate::inbox::export(state, user_id, key).await?,
     }))
 }
 

@@ -31,56 +31,83 @@ fn hash_state(state: &str) -> String {
 
 /// Starts a connection: a single-use, 10-minute, 256-bit `state` bound to this user, and the URL
 /// of Meta's (or the sandbox's) consent page.
+///
+/// While any of the user's profiles has its inbox on, the inbox's scopes are asked for too, so a
+/// reconnection never takes them away.
 pub async fn start_connect(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
-    start_connect_with(state, auth, None).await
+    crate::billing::check_can_connect(state, auth).await?;
+    start_connect_with(state, auth, &[]).await
 }
 
 /// Starts a connection that also asks for an optional scope (`feature`, e.g.
-/// `threads_profile_discovery`), to allow a feature on a profile already connected. Optional
-/// scopes the user's profiles already hold are asked for again, so a reconnection keeps them.
-pub async fn start_connect_with(
+/// `threads_profile_discovery`) to allow a feature on a profile already connected; without one,
+/// an ordinary connection. Allowing a feature takes no new seat, so the plan's profile limit is
+/// checked only for a first profile or an ordinary connection.
+pub async fn start_connect_for(
     state: &AppState,
     auth: &CurrentUser,
     feature: Option<Scope>,
 ) -> AppResult<String> {
-    let held = state.store.profiles_of(&auth.user.id).await?;
-    // Allowing a feature on a connected profile is not a new connection.
-    if feature.is_none() || held.is_empty() {
+    let Some(feature) = feature else {
+        return start_connect(state, auth).await;
+    };
+    if state.store.profiles_of(&auth.user.id).await?.is_empty() {
         crate::billing::check_can_connect(state, auth).await?;
     }
-    let mut extras: Vec<Scope> = feature.into_iter().collect();
+    start_connect_with(state, auth, &[feature]).await
+}
+
+/// The scopes beyond the default set that the user's profiles already rely on (the inbox's
+/// while an inbox is on, and optional scopes any profile holds), so a reconnection, or allowing
+/// another feature, never takes them away.
+async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Scope>> {
+    let mut keep = crate::inbox::scopes_to_keep(state, user_id).await?;
+    let held = state.store.profiles_of(user_id).await?;
     for (scope, _) in crate::threads::OPTIONAL_SCOPES {
         let granted = held
             .iter()
             .any(|p| p.scopes.split(',').any(|s| s == scope.as_str()));
-        if granted && !extras.contains(scope) {
-            extras.push(*scope);
+        if granted && !keep.contains(scope) {
+            keep.push(*scope);
         }
     }
+    Ok(keep)
+}
+
+/// [`start_connect`] asking for `extra` scopes besides the default set (the inbox's, when the
+/// user turns it on). The state remembers them, so the callback knows what was granted.
+///
+/// The plan's profile limit is not checked here: granting scopes to a connected profile takes
+/// no new seat, and a different account chosen on Threads is paused by the limit after connecting.
+pub async fn start_connect_with(
+    state: &AppState,
+    auth: &CurrentUser,
+    extra: &[Scope],
+) -> AppResult<String> {
     let token = crate::crypto::random_token(32);
     let now = now_unix();
     // Abandoned attempts (the consent window closed) would otherwise stay forever.
     if let Err(e) = state.store.prune_oauth_states(now).await {
         tracing::warn!(error = %e, "could not remove expired connection states");
     }
+    let mut extra = extra.to_vec();
+    for s in scopes_to_keep(state, &auth.user.id).await? {
+        if !extra.contains(&s) {
+            extra.push(s);
+        }
+    }
+    let scopes = with_extra(&extra);
+    let stored = (!extra.is_empty()).then(|| scope_list(&scopes));
     state
         .store
         .create_oauth_state(
             &hash_state(&token),
             &auth.user.id,
+            stored.as_deref(),
             now,
             now + STATE_TTL_SECS,
         )
         .await?;
-    if !extras.is_empty() {
-        let names: Vec<&str> = extras.iter().map(|s| s.as_str()).collect();
-        state
-            .store
-            .set_oauth_state_extras(&hash_state(&token), &names.join(","))
-            .await?;
-    }
-    let mut scopes = ThreadsGateway::scopes();
-    scopes.extend(extras);
     let request = AuthorizeRequest {
         client_id: state.threads.app.client_id.clone(),
         redirect_uri: state.threads.redirect_uri.clone(),
@@ -88,6 +115,25 @@ pub async fn start_connect_with(
         state: Some(token),
     };
     Ok(state.threads.client.authorize_url(&request).to_string())
+}
+
+/// The default scopes and `extra`, each once.
+fn with_extra(extra: &[Scope]) -> Vec<Scope> {
+    let mut scopes = ThreadsGateway::scopes();
+    for s in extra {
+        if !scopes.contains(s) {
+            scopes.push(*s);
+        }
+    }
+    scopes
+}
+
+fn scope_list(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Why a connection did not complete; each has its own page.
@@ -145,22 +191,17 @@ pub async fn finish_connect(
     let Some(returned_state) = query.state.as_deref().filter(|s| !s.is_empty()) else {
         return Err(ConnectFailure::BadState);
     };
-    let fresh = state
+    let Some(requested) = state
         .store
         .consume_oauth_state(&hash_state(returned_state), &auth.user.id, now_unix())
         .await
-        .map_err(AppError::from)?;
-    if !fresh {
+        .map_err(AppError::from)?
+    else {
         return Err(ConnectFailure::BadState);
-    }
+    };
     if query.error.is_some() {
         return Err(ConnectFailure::Denied);
     }
-    let extras = state
-        .store
-        .oauth_state_extras(&hash_state(returned_state))
-        .await
-        .map_err(AppError::from)?;
     let code = query.code.ok_or(ConnectFailure::BadState)?;
     let code = code.trim_end_matches("#_");
 
@@ -176,18 +217,18 @@ pub async fn finish_connect(
         .exchange_for_long_lived(&threads.app.client_secret, &short.access_token, now)
         .await
         .map_err(exchange_error)?;
-    let extras: Vec<Scope> = extras
-        .split(',')
-        .filter_map(crate::threads::optional_scope)
-        .collect();
-    attach_profile_with(
+    let scopes = requested.unwrap_or_else(|| scope_list(&ThreadsGateway::scopes()));
+    let connected = attach_profile_with(
         state,
         &auth.user.id,
         &long.access_token,
         long.expires_at,
-        &extras,
+        &scopes,
     )
-    .await
+    .await?;
+    let (Connected::New(id) | Connected::Reconnected(id)) = &connected;
+    crate::inbox::after_connect(state, id, &scopes).await?;
+    Ok(connected)
 }
 
 /// Stores a profile reached with a long-lived token for `user_id` (after OAuth, or for the demo
@@ -198,16 +239,17 @@ pub async fn attach_profile(
     token: &AccessToken,
     expires_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Connected, ConnectFailure> {
-    attach_profile_with(state, user_id, token, expires_at, &[]).await
+    let scopes = scope_list(&ThreadsGateway::scopes());
+    attach_profile_with(state, user_id, token, expires_at, &scopes).await
 }
 
-/// [`attach_profile`] for a token that was also granted the optional scopes `extras`.
+/// [`attach_profile`] recording `scopes` (comma-separated) as granted.
 pub async fn attach_profile_with(
     state: &AppState,
     user_id: &str,
     token: &AccessToken,
     expires_at: chrono::DateTime<chrono::Utc>,
-    extras: &[Scope],
+    scopes: &str,
 ) -> Result<Connected, ConnectFailure> {
     let threads = &state.threads;
     let now = threads.now();
@@ -238,11 +280,6 @@ pub async fn attach_profile_with(
         &threads_user_id,
         details.to_string().as_bytes(),
     );
-    let scopes: Vec<&str> = ThreadsGateway::scopes()
-        .iter()
-        .chain(extras)
-        .map(|s| s.as_str())
-        .collect();
     let new_id = uuid::Uuid::new_v4().to_string();
 
     let mut tx = state.store.begin().await.map_err(AppError::from)?;
@@ -256,7 +293,7 @@ pub async fn attach_profile_with(
                 threads_user_id: &threads_user_id,
                 username_enc: &username_enc,
                 profile_enc: &profile_enc,
-                scopes: &scopes.join(","),
+                scopes,
                 token_enc: &token_enc,
                 token_issued_at: now.timestamp(),
                 token_expires_at: expires_at.timestamp(),
@@ -568,6 +605,8 @@ pub async fn disconnect(
         .await?
         .ok_or(AppError::NotFound)?;
     crate::sync::cancel_for_profile(state, &p.id).await?;
+    // Other people's replies and mentions are not the creator's history: they go either way.
+    crate::inbox::forget_profile(state, &p.id).await?;
     state
         .store
         .disconnect_profile(&p.id, keep_history, now_unix())

@@ -116,18 +116,21 @@ pub enum Connected {
 }
 
 impl Store {
-    /// Records a new OAuth state (stored hashed) bound to a user.
+    /// Records a new OAuth state (stored hashed) bound to a user, with the scopes it asks for
+    /// (comma-separated; `None` for the default set).
     pub async fn create_oauth_state(
         &self,
         state_hash: &str,
         user_id: &str,
+        scopes: Option<&str>,
         now: i64,
         expires_at: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
-            sqlx::query("INSERT INTO oauth_states (state_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            sqlx::query("INSERT INTO oauth_states (state_hash, user_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(state_hash)
             .bind(user_id)
+            .bind(scopes)
             .bind(now)
             .bind(expires_at)
             .execute(p)
@@ -137,49 +140,25 @@ impl Store {
         Ok(())
     }
 
-    /// Records the optional scopes a connect attempt asks for (comma-separated).
-    pub async fn set_oauth_state_extras(&self, state_hash: &str, extras: &str) -> StoreResult<()> {
-        with_pool!(self, |p| sqlx::query(
-            "UPDATE oauth_states SET extra_scopes = $1 WHERE state_hash = $2"
-        )
-        .bind(extras)
-        .bind(state_hash)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// The optional scopes a connect attempt asked for (empty when none).
-    pub async fn oauth_state_extras(&self, state_hash: &str) -> StoreResult<String> {
-        let extras: Option<Option<String>> = with_pool!(self, |p| sqlx::query_scalar(
-            "SELECT extra_scopes FROM oauth_states WHERE state_hash = $1"
-        )
-        .bind(state_hash)
-        .fetch_optional(p)
-        .await)?;
-        Ok(extras.flatten().unwrap_or_default())
-    }
-
-    /// Uses up a state if it is unused, unexpired and belongs to `user_id`; true when it did.
+    /// Uses up a state if it is unused, unexpired and belongs to `user_id`. `None` when it could
+    /// not be used; otherwise the scopes it asked for (`Some(None)`: the default set).
     pub async fn consume_oauth_state(
         &self,
         state_hash: &str,
         user_id: &str,
         now: i64,
-    ) -> StoreResult<bool> {
-        let done = with_pool!(self, |p| {
-            sqlx::query(
-            "UPDATE oauth_states SET used_at = $1 WHERE state_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1"
+    ) -> StoreResult<Option<Option<String>>> {
+        let row: Option<(Option<String>,)> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "UPDATE oauth_states SET used_at = $1 WHERE state_hash = $2 AND user_id = $3 AND used_at IS NULL AND expires_at > $1 RETURNING scopes"
         )
         .bind(now)
         .bind(state_hash)
         .bind(user_id)
-        .execute(p)
+        .fetch_optional(p)
         .await
-        .map(|r| r.rows_affected())
         })?;
-        Ok(done == 1)
+        Ok(row.map(|(scopes,)| scopes))
     }
 
     /// Deletes states that can no longer be used.

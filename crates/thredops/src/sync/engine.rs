@@ -92,6 +92,21 @@ impl SyncRun {
         self.state.threads.now()
     }
 
+    /// The profile this run is for.
+    pub fn profile(&self) -> &ProfileRecord {
+        &self.profile
+    }
+
+    /// The profile's API session (its calls count towards this run).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The owner's data key, to seal what the run stores.
+    pub fn key(&self) -> &DataKey {
+        &self.key
+    }
+
     /// Calls made by this run so far, retries included.
     pub fn calls(&self) -> u64 {
         self.client.calls_made()

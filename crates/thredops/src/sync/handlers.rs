@@ -183,6 +183,8 @@ async fn incremental(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         .mark_synced(&run.profile.id, run.now().timestamp(), newest, None, false)
         .await?;
     tracing::info!(profile_id = %run.profile.id, new_posts, refreshed, calls = run.calls(), "incremental sync finished");
+    // The inbox reads replies after the sync, which has just refreshed the replies counts.
+    crate::inbox::poll::after_sync(&state, &run.profile).await?;
     Ok(())
 }
 

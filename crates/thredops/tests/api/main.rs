@@ -13,6 +13,7 @@ mod competitors;
 mod contract;
 mod csrf;
 mod home;
+mod inbox;
 mod listening;
 mod ops;
 mod pages;

@@ -74,6 +74,8 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
         "/app/analytics/timezone",
         "/app/schedule",
         "/app/schedule/new",
+        "/app/inbox",
+        "/app/inbox/setup?profile=PROFILE",
         "/app/strategist/PROFILE",
         "/app/audit/PROFILE",
         "/app/billing",

@@ -31,6 +31,7 @@ mod accounts;
 mod analytics;
 mod competitors;
 mod home;
+mod inbox;
 mod mobile;
 mod privacy;
 mod publishing;
@@ -124,6 +125,7 @@ async fn the_pages_work_at_phone_width_and_in_dark_mode() {
         (format!("/app/profiles/{id}/posts"), "app-posts"),
         ("/app/schedule".to_owned(), "app-schedule"),
         ("/app/schedule/new".to_owned(), "app-composer"),
+        ("/app/inbox".to_owned(), "app-inbox"),
         (format!("/app/strategist/{id}"), "app-strategist"),
         (format!("/app/audit/{id}"), "app-audit"),
         ("/settings".to_owned(), "app-settings"),

@@ -118,7 +118,7 @@ async fn on_a_phone_every_nav_item_is_reachable_and_the_chat_button_covers_nothi
         );
         assert_eq!(
             j.count("nav.app-nav a").await,
-            10,
+            13,
             "{path}: the whole navigation"
         );
         let covered = list(&j, COVERED).await;

@@ -6,6 +6,7 @@ mod billing;
 mod competitors;
 pub use auth::to_time;
 mod docs;
+mod inbox;
 mod mfa;
 mod notifications;
 mod privacy;
@@ -41,6 +42,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(competitors::endpoints());
     all.extend(privacy::endpoints());
     all.extend(notifications::endpoints());
+    all.extend(inbox::endpoints());
     all.extend(strategy::endpoints());
     all.extend(billing::endpoints());
     all.extend(support::endpoints());

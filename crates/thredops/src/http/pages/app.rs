@@ -58,6 +58,12 @@ const NAV: &[NavItem] = &[
         blurb: "Compose, plan and publish on time.",
     },
     NavItem {
+        key: "inbox",
+        label: "Inbox",
+        href: "/app/inbox",
+        blurb: "Replies and mentions from every profile, in one place.",
+    },
+    NavItem {
         key: "competitors",
         label: "Competitors",
         href: "/app/competitors",
@@ -120,6 +126,7 @@ pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
         "sandbox": state.threads.sandbox.is_some(),
         "past_due": auth.past_due,
         "unread_notifications": auth.unread_notifications,
+        "unread_inbox": auth.unread_inbox,
         "user_tz": auth.user.timezone,
     })
 }

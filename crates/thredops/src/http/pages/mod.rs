@@ -5,6 +5,7 @@ mod analytics;
 mod app;
 mod billing;
 mod competitors;
+mod inbox;
 mod notifications;
 mod plan_limit;
 mod privacy;
@@ -42,6 +43,7 @@ pub fn router() -> Router<WebState> {
         .merge(competitors::router())
         .merge(privacy::router())
         .merge(notifications::router())
+        .merge(inbox::router())
         .merge(strategy::router())
         .merge(billing::router())
         .merge(support::router())
@@ -57,6 +59,7 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     competitors::TEMPLATES,
     privacy::TEMPLATES,
     notifications::TEMPLATES,
+    inbox::TEMPLATES,
     strategy::TEMPLATES,
     billing::TEMPLATES,
     plan_limit::TEMPLATES,

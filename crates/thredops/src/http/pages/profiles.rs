@@ -93,7 +93,7 @@ async fn connect(
         })?),
     };
     // Over the plan's limit: the explanation page with the limit and the way to upgrade.
-    let started = profiles::start_connect_with(&state, &auth, feature)
+    let started = profiles::start_connect_for(&state, &auth, feature)
         .await
         .map(|url| (StatusCode::SEE_OTHER, [(header::LOCATION, url)]));
     super::plan_limit::explain(&state, &auth, "profiles", started)
