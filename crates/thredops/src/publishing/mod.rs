@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod compose;
 pub mod feeds;
+pub mod followups;
 pub mod media;
 mod plan;
 pub mod progress;
@@ -50,6 +51,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let sweep_state = state.clone();
     let runner = recurring::register(runner, state);
     let runner = feeds::register(runner, state);
+    let runner = followups::register(runner, state);
     runner
         .recurring(SWEEP, std::time::Duration::from_secs(1))
         .register(

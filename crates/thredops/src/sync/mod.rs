@@ -14,7 +14,7 @@ use crate::error::AppResult;
 use crate::jobs::{self, NewJob};
 use crate::store::{StoreResult, Tx, with_pool};
 
-pub use handlers::register;
+pub use handlers::{DAILY_CALL_BUDGET, register};
 
 /// Job kinds.
 pub mod kind {

@@ -7,6 +7,7 @@ mod bulk;
 mod calendar;
 mod composer;
 mod feeds;
+mod followups;
 mod pages;
 mod recovery;
 mod recurring;
