@@ -21,6 +21,7 @@ on_both_backends!(
     a_post_recovered_after_a_crash_gets_its_first_reply_once,
     the_profile_default_auto_plug_applies_unless_a_post_opts_out,
     wrong_follow_up_fields_are_named,
+    the_schedule_page_sets_the_default_auto_plug_and_names_a_wrong_field,
 );
 
 async fn set_zone(app: &TestApp, zone: &str) {
@@ -440,4 +441,56 @@ async fn wrong_follow_up_fields_are_named(app: TestApp) {
         assert!(fields.contains(field), "{field} in {body}");
     }
     assert_eq!(posts_count(&app).await, 0);
+}
+
+async fn the_schedule_page_sets_the_default_auto_plug_and_names_a_wrong_field(app: TestApp) {
+    let (profile, _) = setup(&app, "pageplug").await;
+    let page = app.get("/app/schedule").await.text().await.unwrap();
+    assert!(page.contains("Default auto-plug for @pageplug"), "{page}");
+    let csrf = crate::connect::csrf_in(&page);
+    let url = app.url(&format!("/app/schedule/auto-plug/{profile}"));
+    let text = "Join the list: https://example.com/list";
+    let r = app
+        .client
+        .post(&url)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("text", text),
+            ("metric", "views"),
+            ("threshold", "lots"),
+            ("window", "48"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Choose how many views to wait for"), "{html}");
+    assert!(
+        html.contains("lots") && html.contains("Join the list"),
+        "input kept"
+    );
+    let path = format!("/api/v1/publishing/profiles/{profile}/auto-plug");
+    assert_eq!(
+        app.get(&path).await.json::<Value>().await.unwrap(),
+        Value::Null
+    );
+    let r = app
+        .client
+        .post(&url)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("text", text),
+            ("metric", "views"),
+            ("threshold", "5,000"),
+            ("window", "48"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.get(&path).await.json::<Value>().await.unwrap(),
+        json!({"metric": "views", "threshold": 5000, "window_hours": 48, "text": text})
+    );
 }
