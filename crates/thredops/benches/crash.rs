@@ -35,6 +35,8 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 const PASSWORD: &str = "Tq8 vivid harness Kx2v";
 /// Every fifth post is a thread of three parts.
 const CHAIN_EVERY: usize = 5;
+/// Of the other posts, every fourth carries a first reply (due as soon as it is published).
+const FIRST_REPLY_EVERY: usize = 4;
 
 struct Settings {
     posts: usize,
@@ -327,8 +329,11 @@ async fn main() -> Res<()> {
         } else {
             vec![format!("Crash run post {n} ({tag:08x})")]
         };
-        let content =
+        let mut content =
             json!({"parts": parts.iter().map(|t| json!({"text": t})).collect::<Vec<_>>()});
+        if n % CHAIN_EVERY != 0 && n % FIRST_REPLY_EVERY == 1 {
+            content["first_reply"] = json!({"text": format!("Crash run post {n} first reply ({tag:08x})"), "delay_minutes": 0});
+        }
         let r = http
             .post(app.url("/api/v1/publishing/posts"))
             .json(&json!({"profile_id": profiles[profile], "content": content, "action": "schedule", "local_time": local}))
@@ -399,7 +404,36 @@ async fn main() -> Res<()> {
     let killed_until = chrono::Utc::now().timestamp();
     println!("{} kills done; waiting for every post to settle", s.kills);
 
-    let settled = settle(&http, &instances[0], &planned, Duration::from_secs(600)).await?;
+    let mut settled = settle(&http, &instances[0], &planned, Duration::from_secs(600)).await?;
+    // First replies are planned when their post is published: each published post that asked
+    // for one must hold exactly one, which then settles like any post.
+    let mut missing_follow_ups = 0;
+    let mut follow_ups = Vec::new();
+    for (p, v) in planned.iter().zip(&settled) {
+        let asked = v["content"]["first_reply"]["text"].as_str();
+        let made = v["follow_ups"].as_array().map_or(0, Vec::len);
+        match (asked, v["state"].as_str()) {
+            (Some(text), Some("published")) if made == 1 => follow_ups.push(Planned {
+                id: v["follow_ups"][0]["post_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                profile: p.profile,
+                parts: vec![text.to_owned()],
+                due: p.due,
+            }),
+            (Some(_), Some("published")) | (None, _) if made != 0 || asked.is_some() => {
+                missing_follow_ups += 1;
+            }
+            _ => {}
+        }
+    }
+    settled.extend(settle(&http, &instances[0], &follow_ups, Duration::from_secs(600)).await?);
+    println!(
+        "{} first replies planned; {missing_follow_ups} posts without exactly the follow-ups they asked for",
+        follow_ups.len()
+    );
+    let planned: Vec<Planned> = planned.into_iter().chain(follow_ups).collect();
     let mut truth_texts: HashMap<String, Vec<String>> = HashMap::new();
     for user in &creators {
         let t: Value = http
@@ -419,7 +453,8 @@ async fn main() -> Res<()> {
             }
         }
     }
-    let report = compare(&planned, &settled, &truth_texts, killed_until);
+    let mut report = compare(&planned, &settled, &truth_texts, killed_until);
+    report.mismatches += missing_follow_ups;
     for i in &mut instances {
         i.kill();
     }

@@ -31,6 +31,7 @@ pub fn router() -> Router<Sandbox> {
         .route("/tokens/revoke", post(revoke_tokens))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/truth/{user_id}", get(truth))
+        .route("/metrics", post(plant_metrics))
         .route("/reset", post(reset))
 }
 
@@ -229,6 +230,25 @@ async fn truth(
         "followers_count": c.followers_at(now), "posts_count": posts.len(), "replies_count": replies.len(),
         "traits": c.traits, "profile": c.profile, "posts": posts, "replies": replies,
     })))
+}
+
+#[derive(Deserialize)]
+struct Plant {
+    media_id: String,
+    likes: u64,
+    views: u64,
+}
+
+/// Sets a post's likes and views (e.g. to pass an auto-plug's threshold).
+async fn plant_metrics(State(sb): State<Sandbox>, Json(body): Json<Plant>) -> AdminResult {
+    let r = ObjectRef::parse(&body.media_id)
+        .ok_or_else(|| fail(StatusCode::BAD_REQUEST, "bad media id"))?;
+    if !sb.world_mut().plant_metrics(r, body.likes, body.views) {
+        return Err(fail(StatusCode::NOT_FOUND, "unknown post"));
+    }
+    Ok(Json(
+        json!({"media_id": body.media_id, "likes": body.likes, "views": body.views}),
+    ))
 }
 
 async fn reset(State(sb): State<Sandbox>) -> Json<Value> {

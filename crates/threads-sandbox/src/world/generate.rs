@@ -106,6 +106,7 @@ pub fn creator(index: usize, world_seed: u64, traits: CreatorTraits, now: i64) -
             reply: None,
             fin,
             extra_replies: 0,
+            planted: None,
             deleted: false,
             live: None,
         });
@@ -298,6 +299,7 @@ fn owner_replies(
                     ..Metrics::default()
                 },
                 extra_replies: 0,
+                planted: None,
                 deleted: false,
                 live: None,
             },

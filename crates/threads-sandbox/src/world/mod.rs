@@ -47,6 +47,8 @@ pub struct Post {
     pub fin: Metrics,
     /// Replies the owner wrote under this post (counted into `replies`).
     pub extra_replies: u64,
+    /// Likes and views set through the admin API (tests), replacing the drawn ones from then on.
+    pub planted: Option<(u64, u64)>,
     /// Deleted through the API.
     pub deleted: bool,
     /// Content of API-published posts.
@@ -176,6 +178,9 @@ impl Creator {
     pub fn metrics_of(&self, post: &Post, now: i64) -> Metrics {
         let mut m = post.fin.at_age(now - post.ts);
         m.replies += post.extra_replies;
+        if let Some((likes, views)) = post.planted {
+            (m.likes, m.views) = (likes, views);
+        }
         m
     }
 
@@ -221,6 +226,28 @@ impl World {
             _ => return None,
         };
         (!post.deleted).then_some((creator, post))
+    }
+
+    /// Sets a post's (or reply's) likes and views from now on; false when there is no such post.
+    pub fn plant_metrics(&mut self, r: ObjectRef, likes: u64, views: u64) -> bool {
+        let post = match r {
+            ObjectRef::Post { creator, post } => self
+                .creators
+                .get_mut(creator)
+                .and_then(|c| c.posts.get_mut(post)),
+            ObjectRef::OwnReply { creator, reply } => self
+                .creators
+                .get_mut(creator)
+                .and_then(|c| c.replies.get_mut(reply)),
+            _ => None,
+        };
+        match post {
+            Some(p) if !p.deleted => {
+                p.planted = Some((likes, views));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Adds a creator generated from `traits` at `now`.

@@ -39,6 +39,7 @@ fn blank_post(ts: i64, format: Format, seed: u64) -> Post {
         reply: None,
         fin: Default::default(),
         extra_replies: 0,
+        planted: None,
         deleted: false,
         live: None,
     }

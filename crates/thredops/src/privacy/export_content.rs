@@ -35,6 +35,8 @@ pub async fn content(
         "evergreen": evergreen(state, user_id, key).await?,
         "competitors": crate::competitors::export(state, user_id).await?,
         "listening": crate::listening::export(state, user_id).await?,
+        "follow_ups": follow_ups(state, user_id, key).await?,
+        "auto_plug_defaults": auto_plug_defaults(state, user_id, key).await?,
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
@@ -122,6 +124,44 @@ async fn evergreen(
 
 /// A followed feed: id, profile, address, last read, last error.
 type FeedRow = (String, String, String, Option<i64>, Option<String>);
+
+/// First replies and auto-plugs of the user's posts, with their texts opened.
+async fn follow_ups(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Vec<Value>> {
+    use crate::publishing::followups::store::text_subject;
+    let rows = state.store.followups_of_user(user_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|f| {
+            let subject = text_subject(&f.parent_post_id, f.kind);
+            let text = open(key, crate::publishing::PURPOSE, &subject, Some(&f.text_enc));
+            json!({"post_id": f.parent_post_id, "kind": f.kind, "state": f.state,
+                "metric": f.metric, "threshold": f.threshold, "window_hours": f.window_hours,
+                "last_value": f.last_value, "reply_post_id": f.child_post_id, "text": text})
+        })
+        .collect())
+}
+
+/// Each profile's default auto-plug.
+async fn auto_plug_defaults(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&DataKey>,
+) -> anyhow::Result<Vec<Value>> {
+    use crate::publishing::followups::store::default_subject;
+    let rows = state.store.autoplug_defaults_of(user_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(profile_id, sealed)| {
+            let subject = default_subject(&profile_id);
+            let rule = open(key, crate::publishing::PURPOSE, &subject, Some(&sealed));
+            json!({"profile_id": profile_id, "rule": rule})
+        })
+        .collect())
+}
 
 async fn feeds(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
     let rows: Vec<FeedRow> = with_pool!(state.store, |p| {

@@ -31,6 +31,13 @@ pub struct Composition {
     /// Id of a Threads post (or reply) the top-level post answers: the post is then published
     /// as a reply to it (a first reply, an auto-plug, an answer from the inbox).
     pub reply_to_id: Option<String>,
+    /// A reply published under the post a while after it is published.
+    pub first_reply: Option<super::followups::FirstReply>,
+    /// A reply published under the post once, when it passes a threshold within a window.
+    pub auto_plug: Option<super::followups::AutoPlug>,
+    /// Leaves out the profile's default auto-plug for this post.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_auto_plug: bool,
 }
 
 impl Composition {
@@ -232,6 +239,7 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
             "Paste the numeric id of the Threads post to reply to.".into(),
         );
     }
+    super::followups::preflight(c, &mut problem);
     // Checked on its own too, so a tag problem shows even when the text has one as well.
     if let Some(tag) = c.topic_tag.as_deref().filter(|t| !t.is_empty())
         && let Err(e) = validation::check_topic_tag(tag)

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod compose;
 pub mod evergreen;
 pub mod feeds;
+pub mod followups;
 pub mod media;
 mod plan;
 pub mod progress;
@@ -52,6 +53,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let runner = recurring::register(runner, state);
     let runner = feeds::register(runner, state);
     let runner = evergreen::register(runner, state);
+    let runner = followups::register(runner, state);
     runner
         .recurring(SWEEP, std::time::Duration::from_secs(1))
         .register(

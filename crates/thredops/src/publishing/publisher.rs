@@ -57,6 +57,8 @@ pub(super) struct Run<'a> {
     pub(super) first_reading: Option<QuotaRow>,
     /// A quota reservation is held for a publishing call that has not returned yet.
     pub(super) quota_held: bool,
+    /// The owner's zone (a first reply is planned in it).
+    pub(super) owner_timezone: Option<String>,
 }
 
 /// The job handler; `quota` is shared by the runs of this process.
@@ -104,6 +106,7 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
         quota,
         first_reading: start.quota,
         quota_held: false,
+        owner_timezone: start.owner_timezone.clone(),
     };
     match run.publish_all().await {
         Ok(outcome) => run.settle(outcome).await,
@@ -413,6 +416,19 @@ impl Run<'_> {
             root.permalink.clone().unwrap_or_default()
         );
         // The reserved call returned long ago; recording it here saves a write per post.
+        // Its first reply and auto-plug are written with the publication, so a crash between
+        // the two cannot lose them or (on a second recording) make them twice.
+        let followups = super::followups::plan(
+            self.state,
+            &self.post,
+            &self.content,
+            root.media_id.as_deref().unwrap_or_default(),
+            self.state.threads.now().timestamp(),
+            self.owner_timezone.as_deref(),
+        )
+        .await
+        .map_err(|e| JobError::retry(format!("planning the post's follow-ups: {e:#}")))?;
+        let first_reply = followups.first_reply.clone();
         let settle = std::mem::take(&mut self.quota_held).then(|| QuotaOp::Settle {
             profile_id: self.post.profile_id.clone(),
         });
@@ -423,12 +439,25 @@ impl Run<'_> {
             published_at: Some(now_unix()),
             event: Some(("published".into(), message)),
             quota: settle.clone(),
+            followups: Some(Box::new(followups)),
             ..self.write()
         };
         if self.apply(w).await? != Written::Done {
             self.quota_held = settle.is_some();
             self.call_returned().await;
             return Ok(());
+        }
+        if let Some(child) = &first_reply {
+            super::followups::note_created(
+                self.state,
+                child,
+                "First reply, planned when its post was published.",
+            )
+            .await;
+            if let Err(e) = super::plan::enqueue_if_scheduled(self.state, child).await {
+                // The sweep gives a due post without a run its run.
+                tracing::warn!(error = %e, post_id = %child.id, "could not enqueue a first reply");
+            }
         }
         for item in self.content.parts.iter().flat_map(|p| &p.media) {
             if let Ok(Some(u)) = media::get(self.state, &self.post.user_id, &item.id).await

@@ -213,7 +213,7 @@ pub async fn api_error(run: &mut Run<'_>, e: threads_api::Error) -> Result<Outco
             // Threads knows better than the stored reading: the next post reads again.
             run.state.store.quota_used_up(&run.post.profile_id).await?;
             Outcome::Defer(
-                "Threads' daily limit for this profile is reached. ThredOps will try again in an hour.".into(),
+                "Threads' daily limit for this profile is reached (250 posts, and 1,000 replies, per 24 hours). ThredOps will try again in an hour, as posts and replies from a day ago drop out of the count.".into(),
             )
         }
         ErrorClass::Reauth => Outcome::Failed(

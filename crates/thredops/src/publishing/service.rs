@@ -64,6 +64,10 @@ pub struct PostView {
     pub attempts: i64,
     /// Published at (UTC seconds).
     pub published_at: Option<i64>,
+    /// Its first reply and auto-plug, once it is published.
+    pub follow_ups: Vec<super::followups::FollowupView>,
+    /// For a first reply or an auto-plug: the post it answers.
+    pub follow_up_of: Option<super::followups::FollowupOf>,
 }
 
 /// The user's zone.
@@ -159,7 +163,10 @@ async fn seal(state: &AppState, user_id: &str, id: &str, c: &Composition) -> App
 /// Shapes a record for the API.
 pub async fn view(state: &AppState, auth: &CurrentUser, p: &PostRecord) -> AppResult<PostView> {
     let tz = user_zone(auth);
+    let (follow_ups, follow_up_of) = super::followups::views(state, p, tz).await?;
     Ok(PostView {
+        follow_ups,
+        follow_up_of,
         id: p.id.clone(),
         profile_id: p.profile_id.clone(),
         state: p.state,

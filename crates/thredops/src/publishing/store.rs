@@ -139,6 +139,8 @@ pub struct PublisherWrite {
     pub event: Option<(String, String)>,
     /// A change to the profile's quota made in the same transaction.
     pub quota: Option<QuotaOp>,
+    /// Follow-ups set in motion by a publication, written in the same transaction.
+    pub followups: Option<Box<super::followups::Plan>>,
 }
 
 /// What a publisher write does to the profile's quota (see `publishing::quota`).
@@ -308,7 +310,7 @@ impl Store {
         w: &PublisherWrite,
         now: i64,
     ) -> StoreResult<Written> {
-        if w.quota.is_none() && w.event.is_none() {
+        if w.quota.is_none() && w.event.is_none() && w.followups.is_none() {
             // One statement needs no transaction (and a transaction costs round trips).
             let done = with_pool!(self, |p| post_update!(p, w, now, id, version))?;
             return Ok(if done == 1 {
@@ -339,6 +341,9 @@ impl Store {
         }
         if let Some((kind, message)) = &w.event {
             insert_event_in(&mut tx, id, crate::jobs::now_ms(), kind, message).await?;
+        }
+        if let Some(plan) = &w.followups {
+            super::followups::store::insert_plan_in(&mut tx, plan).await?;
         }
         tx.commit().await?;
         Ok(Written::Done)
@@ -490,5 +495,31 @@ async fn insert_event_in(
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Inserts a planned post inside a transaction (a recurring date's post, a follow-up).
+pub(crate) async fn insert_post_in(tx: &mut Tx, post: &PostRecord) -> StoreResult<()> {
+    with_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, note, attempts, acknowledged, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 1, 0, $12, $12)",
+        )
+        .bind(&post.id)
+        .bind(&post.user_id)
+        .bind(&post.profile_id)
+        .bind(post.state.as_str())
+        .bind(&post.kind)
+        .bind(&post.content_enc)
+        .bind(&post.local_time)
+        .bind(&post.timezone)
+        .bind(post.scheduled_at)
+        .bind(&post.progress)
+        .bind(&post.note)
+        .bind(post.created_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }

@@ -8,6 +8,7 @@ mod calendar;
 mod composer;
 mod evergreen;
 mod feeds;
+mod followups;
 mod pages;
 mod recovery;
 mod recurring;

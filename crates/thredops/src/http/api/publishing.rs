@@ -15,6 +15,7 @@ use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
 use crate::http::state::WebState;
 use crate::publishing::compose::Composition;
+use crate::publishing::followups::{self, AutoPlug};
 use crate::publishing::service::{self, PostInput, PostView};
 use crate::publishing::{media, suggest, when};
 
@@ -80,6 +81,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         h_route(Method::GET, "/api/v1/profiles/{id}/suggested-times", "The next free times at the weekdays and hours that beat the profile's other posts beyond chance (from its stored history, in the user's zone); when none does, hours its audience is usually active (source audience_active_hours); its posting slots when the history is too thin", get_suggested_times)
             .query("count", json!({"type": "integer", "minimum": 1, "maximum": 20}), "How many times (default 5)")
             .response(200, "Suggested times, soonest first, and where they come from", Some(suggestions_schema())),
+        h_route(Method::GET, "/api/v1/publishing/profiles/{id}/auto-plug", "The profile's default auto-plug (null when it has none)", get_auto_plug)
+            .response(200, "The rule", Some(json!({"oneOf": [schemas::auto_plug_schema(), {"type": "null"}]}))),
+        h_route(Method::PUT, "/api/v1/publishing/profiles/{id}/auto-plug", "Sets the profile's default auto-plug, applied to its posts when they are published (null removes it)", put_auto_plug)
+            .body(json!({"oneOf": [schemas::auto_plug_schema(), {"type": "null"}]}))
+            .response(200, "The rule", Some(json!({"oneOf": [schemas::auto_plug_schema(), {"type": "null"}]})))
+            .response(422, "A field is wrong, named with the reason", None),
         h_route(Method::GET, "/api/v1/publishing/profiles/{id}/quota", "Posts and replies left in the profile's 24-hour Threads quota", get_quota)
             .response(200, "Remaining quota", Some(object(&[("posts_remaining", json!({"type": ["integer", "null"]})), ("posts_total", json!({"type": ["integer", "null"]})), ("replies_remaining", json!({"type": ["integer", "null"]}))], &[]))),
     ]
@@ -274,6 +281,28 @@ fn slots_json(slots: &[when::Slot]) -> Value {
             .map(|s| json!({"day": s.day_name(), "time": s.time()}))
             .collect::<Vec<_>>()
     )
+}
+
+async fn get_auto_plug(
+    State(state): State<WebState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Option<AutoPlug>>> {
+    owned_profile(&state, &auth, &id).await?;
+    Ok(Json(
+        followups::default_rule(&state, &auth.user.id, &id).await?,
+    ))
+}
+
+async fn put_auto_plug(
+    State(state): State<WebState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(rule): ApiJson<Option<AutoPlug>>,
+) -> AppResult<Json<Option<AutoPlug>>> {
+    owned_profile(&state, &auth, &id).await?;
+    followups::save_default(&state, &auth.user.id, &id, rule.as_ref()).await?;
+    Ok(Json(rule))
 }
 
 async fn get_slots(

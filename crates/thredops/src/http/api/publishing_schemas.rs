@@ -43,6 +43,47 @@ pub(in crate::http::api) fn composition_schema() -> Value {
                     json!({"type": "string", "description": "Id of a Threads post the top-level post replies to"}),
                 ),
             ),
+            (
+                "first_reply",
+                nullable(object(
+                    &[
+                        ("text", string()),
+                        (
+                            "delay_minutes",
+                            json!({"type": "integer", "description": "Minutes after publication, 0 to 10080"}),
+                        ),
+                    ],
+                    &[],
+                )),
+            ),
+            ("auto_plug", nullable(auto_plug_schema())),
+            (
+                "no_auto_plug",
+                json!({"type": "boolean", "description": "Leave out the profile's default auto-plug"}),
+            ),
+        ],
+        &[],
+    )
+}
+
+/// An auto-plug rule: reply `text` once when the post passes `threshold` likes or views within
+/// `window_hours` of publication.
+pub(in crate::http::api) fn auto_plug_schema() -> Value {
+    object(
+        &[
+            (
+                "metric",
+                json!({"type": "string", "enum": ["likes", "views"]}),
+            ),
+            (
+                "threshold",
+                json!({"type": "integer", "description": "At least 1"}),
+            ),
+            (
+                "window_hours",
+                json!({"type": "integer", "description": "1 to 168"}),
+            ),
+            ("text", string()),
         ],
         &[],
     )
@@ -88,6 +129,24 @@ pub(super) fn post_schema() -> Value {
             ("note", nullable("string")),
             ("failure", nullable("string")),
             ("attempts", integer()),
+            (
+                "follow_ups",
+                json!({"type": "array", "items": object(&[
+                    ("kind", json!({"type": "string", "enum": ["first_reply", "auto_plug"]})),
+                    ("state", json!({"type": "string", "enum": ["watching", "sent", "missed"]})),
+                    ("post_id", nullable("string")),
+                    ("value", nullable("integer")),
+                    ("summary", string()),
+                ], &["kind", "state", "summary"])}),
+            ),
+            (
+                "follow_up_of",
+                json!({"oneOf": [object(&[
+                    ("kind", json!({"type": "string", "enum": ["first_reply", "auto_plug"]})),
+                    ("parent_post_id", string()),
+                    ("label", string()),
+                ], &["kind", "parent_post_id", "label"]), {"type": "null"}]}),
+            ),
         ],
         &["id", "profile_id", "state", "kind", "content"],
     )

@@ -17,6 +17,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
+use crate::publishing::followups::{self, AutoPlug, Metric};
 use crate::publishing::service::{self, user_zone};
 use crate::publishing::{calendar, media, when};
 use tokio_util::io::ReaderStream;
@@ -48,6 +49,7 @@ pub fn router() -> Router<WebState> {
         .route("/app/schedule", get(calendar))
         .route("/app/schedule/acknowledge", post(acknowledge))
         .route("/app/schedule/slots/{profile}", post(save_slots))
+        .route("/app/schedule/auto-plug/{profile}", post(save_auto_plug))
         // Composer posts may carry files (streamed to disk, each held to its own limit).
         .route(
             "/app/schedule/new",
@@ -143,10 +145,19 @@ async fn render_calendar(
     let page = calendar::build(state, auth, layout, anchor).await?;
     let notice = match q.done.as_deref() {
         Some("slots") => Some("Posting slots saved."),
+        Some("auto-plug") => Some("Default auto-plug saved."),
         Some("deleted") => Some("The post was deleted."),
         _ => None,
     };
-    let ctx = json!({"cal": page, "notice": notice, "weekdays": calendar::WEEKDAYS});
+    let mut auto_plugs = serde_json::Map::new();
+    for p in state.store.profiles_of(&auth.user.id).await? {
+        let rule = followups::default_rule(state, &auth.user.id, &p.id).await?;
+        auto_plugs.insert(
+            p.id.clone(),
+            json!(rule.as_ref().map(AutoPlugForm::from_rule)),
+        );
+    }
+    let ctx = json!({"cal": page, "notice": notice, "weekdays": calendar::WEEKDAYS, "auto_plugs": auto_plugs});
     state.templates.render(
         "publishing/calendar.html",
         merge(merge(base(state, auth, "schedule"), ctx), extra),
@@ -159,6 +170,12 @@ async fn acknowledge(
 ) -> AppResult<Response> {
     state.store.acknowledge_failures(&auth.user.id).await?;
     Ok(Redirect::to("/app/schedule").into_response())
+}
+
+/// The schedule page again with a form's problems beside its fields (422).
+async fn refused(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<Response> {
+    let html = render_calendar(state, auth, &CalendarQuery::default(), extra).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }
 
 /// Saves the slots editor: rows of `day` and `time` fields, in order (a row whose day is empty
@@ -193,15 +210,68 @@ async fn save_slots(
                 .iter()
                 .map(|(day, time)| json!({"day": day, "time": time}))
                 .collect();
-            let html = render_calendar(
+            refused(
                 &state,
                 &auth,
-                &CalendarQuery::default(),
                 json!({"slots_error": {"profile": profile, "message": message, "rows": typed}}),
             )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+            .await
         }
+    }
+}
+
+/// The default auto-plug form of a profile, as typed.
+#[derive(Deserialize, serde::Serialize, Default)]
+#[serde(default)]
+struct AutoPlugForm {
+    csrf: String,
+    metric: String,
+    threshold: String,
+    window: String,
+    text: String,
+}
+
+impl AutoPlugForm {
+    fn from_rule(r: &AutoPlug) -> Self {
+        AutoPlugForm {
+            csrf: String::new(),
+            metric: r.metric.as_str().to_owned(),
+            threshold: r.threshold.to_string(),
+            window: r.window_hours.to_string(),
+            text: r.text.clone(),
+        }
+    }
+}
+
+/// Saves (or with an empty text removes) a profile's default auto-plug; a wrong field is named
+/// beside it and the form keeps what was typed.
+async fn save_auto_plug(
+    State(state): State<WebState>,
+    Path(profile): Path<String>,
+    SignedForm { auth, form }: SignedForm<AutoPlugForm>,
+) -> AppResult<Response> {
+    state
+        .store
+        .profile_of(&auth.user.id, &profile)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rule = (!form.text.trim().is_empty()).then(|| AutoPlug {
+        metric: Metric::parse(&form.metric).unwrap_or_default(),
+        threshold: compose::number_or_invalid(&form.threshold, 0),
+        window_hours: compose::number_or_invalid(&form.window, 24),
+        text: form.text.clone(),
+    });
+    match followups::save_default(&state, &auth.user.id, &profile, rule.as_ref()).await {
+        Ok(()) => Ok(Redirect::to("/app/schedule?done=auto-plug").into_response()),
+        Err(AppError::Validation { fields, .. }) => {
+            refused(
+                &state,
+                &auth,
+                json!({"auto_plug_error": {"profile": profile, "fields": fields, "form": form}}),
+            )
+            .await
+        }
+        Err(e) => Err(e),
     }
 }
 

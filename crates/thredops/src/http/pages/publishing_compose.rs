@@ -11,6 +11,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::publishing::compose::{Composition, MediaItem, Part};
+use crate::publishing::followups::{AutoPlug, FirstReply, Metric};
 use crate::publishing::service::{self, PostInput, user_zone};
 use crate::publishing::{media, suggest, when};
 
@@ -43,10 +44,28 @@ pub(super) struct ComposeForm {
     reply_control: String,
     quote_post_id: String,
     reply_to_id: String,
+    /// First reply: its text and delay in minutes.
+    first_reply_text: String,
+    first_reply_delay: String,
+    /// Auto-plug: metric, threshold, window in hours and text; "on" leaves out the default.
+    auto_plug_metric: String,
+    auto_plug_threshold: String,
+    auto_plug_window: String,
+    auto_plug_text: String,
+    no_auto_plug: String,
     local_time: String,
     /// A suggested time picked from the list (empty: the `local_time` field counts).
     suggested_time: String,
     action: String,
+}
+
+/// A whole number typed in a field; blank gives `blank`, anything else unreadable -1, which the
+/// preflight names beside the field (the typed text stays in the form).
+pub(super) fn number_or_invalid(s: &str, blank: i64) -> i64 {
+    match s.trim() {
+        "" => blank,
+        t => t.replace([',', ' '], "").parse().unwrap_or(-1),
+    }
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -97,6 +116,17 @@ impl ComposeForm {
             topic_tag: non_empty(&self.topic_tag),
             quote_post_id: non_empty(&self.quote_post_id),
             reply_to_id: non_empty(&self.reply_to_id),
+            first_reply: non_empty(&self.first_reply_text).map(|text| FirstReply {
+                text,
+                delay_minutes: number_or_invalid(&self.first_reply_delay, 0),
+            }),
+            auto_plug: non_empty(&self.auto_plug_text).map(|text| AutoPlug {
+                metric: Metric::parse(&self.auto_plug_metric).unwrap_or_default(),
+                threshold: number_or_invalid(&self.auto_plug_threshold, 0),
+                window_hours: number_or_invalid(&self.auto_plug_window, 24),
+                text,
+            }),
+            no_auto_plug: !self.no_auto_plug.is_empty(),
         }
     }
 
@@ -126,6 +156,41 @@ impl ComposeForm {
             reply_control: c.reply_control.clone().unwrap_or_default(),
             quote_post_id: c.quote_post_id.clone().unwrap_or_default(),
             reply_to_id: c.reply_to_id.clone().unwrap_or_default(),
+            first_reply_text: c
+                .first_reply
+                .as_ref()
+                .map(|f| f.text.clone())
+                .unwrap_or_default(),
+            first_reply_delay: c
+                .first_reply
+                .as_ref()
+                .map(|f| f.delay_minutes.to_string())
+                .unwrap_or_default(),
+            auto_plug_metric: c
+                .auto_plug
+                .as_ref()
+                .map(|a| a.metric.as_str().to_owned())
+                .unwrap_or_default(),
+            auto_plug_threshold: c
+                .auto_plug
+                .as_ref()
+                .map(|a| a.threshold.to_string())
+                .unwrap_or_default(),
+            auto_plug_window: c
+                .auto_plug
+                .as_ref()
+                .map(|a| a.window_hours.to_string())
+                .unwrap_or_default(),
+            auto_plug_text: c
+                .auto_plug
+                .as_ref()
+                .map(|a| a.text.clone())
+                .unwrap_or_default(),
+            no_auto_plug: if c.no_auto_plug {
+                "on".into()
+            } else {
+                String::new()
+            },
             local_time: local_time.unwrap_or_default(),
             ..ComposeForm::default()
         }
@@ -248,6 +313,11 @@ fn form_fields(fields: &std::collections::BTreeMap<String, String>) -> Value {
             k if k.starts_with("parts[0].media") => "media",
             "parts[0].poll_options" => "poll",
             "parts[0].link_attachment" => "link_attachment",
+            "first_reply.text" => "first_reply_text",
+            "first_reply.delay_minutes" => "first_reply_delay",
+            "auto_plug.text" => "auto_plug_text",
+            "auto_plug.threshold" => "auto_plug_threshold",
+            "auto_plug.window_hours" => "auto_plug_window",
             other => other,
         };
         out.entry(name.to_owned()).or_insert(json!(message));

@@ -258,27 +258,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        with_tx!(&mut tx, |c| {
-            sqlx::query(
-            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, note, attempts, acknowledged, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 1, 0, $12, $12)"
-        )
-        .bind(&post.id)
-        .bind(&post.user_id)
-        .bind(&post.profile_id)
-        .bind(post.state.as_str())
-        .bind(&post.kind)
-        .bind(&post.content_enc)
-        .bind(&post.local_time)
-        .bind(&post.timezone)
-        .bind(post.scheduled_at)
-        .bind(&post.progress)
-        .bind(&post.note)
-        .bind(post.created_at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
+        crate::publishing::store::insert_post_in(&mut tx, post).await?;
         with_tx!(&mut tx, |c| sqlx::query(
             "UPDATE recurring_occurrences SET post_id = $1 WHERE series_id = $2 AND occurs_on = $3"
         )
