@@ -202,27 +202,7 @@ pub(crate) use insert_post_on;
 impl Store {
     /// Inserts a planned post.
     pub async fn insert_planned_post(&self, p: &PostRecord) -> StoreResult<()> {
-        with_pool!(self, |pool| {
-            sqlx::query(
-            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, note, attempts, acknowledged, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, 0, 1, 0, $11, $11)"
-        )
-        .bind(&p.id)
-        .bind(&p.user_id)
-        .bind(&p.profile_id)
-        .bind(p.state.as_str())
-        .bind(&p.kind)
-        .bind(&p.content_enc)
-        .bind(&p.local_time)
-        .bind(&p.timezone)
-        .bind(p.scheduled_at)
-        .bind(&p.progress)
-        .bind(p.created_at)
-        .bind(&p.note)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
+        with_pool!(self, |pool| insert_post_on!(pool, p))?;
         Ok(())
     }
 
@@ -500,26 +480,6 @@ async fn insert_event_in(
 
 /// Inserts a planned post inside a transaction (a recurring date's post, a follow-up).
 pub(crate) async fn insert_post_in(tx: &mut Tx, post: &PostRecord) -> StoreResult<()> {
-    with_tx!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, note, attempts, acknowledged, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 1, 0, $12, $12)",
-        )
-        .bind(&post.id)
-        .bind(&post.user_id)
-        .bind(&post.profile_id)
-        .bind(post.state.as_str())
-        .bind(&post.kind)
-        .bind(&post.content_enc)
-        .bind(&post.local_time)
-        .bind(&post.timezone)
-        .bind(post.scheduled_at)
-        .bind(&post.progress)
-        .bind(&post.note)
-        .bind(post.created_at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+    with_tx!(tx, |c| insert_post_on!(c, post))?;
     Ok(())
 }

@@ -221,23 +221,10 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        with_tx!(&mut tx, |c| {
-            sqlx::query(
-            "INSERT INTO scheduled_posts (id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, note, attempts, acknowledged, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, NULL, $7, NULL, 0, 1, 0, $8, $8)"
-        )
-        .bind(&post.id)
-        .bind(&post.user_id)
-        .bind(&post.profile_id)
-        .bind(post.state.as_str())
-        .bind(&post.kind)
-        .bind(&post.content_enc)
-        .bind(&post.progress)
-        .bind(post.created_at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
+        // The feed's draft has no time: its record leaves time, zone and note empty.
+        with_tx!(&mut tx, |c| crate::publishing::store::insert_post_on!(
+            c, post
+        ))?;
         with_tx!(&mut tx, |c| sqlx::query(
             "UPDATE publishing_feed_items SET post_id = $1 WHERE feed_id = $2 AND item_key = $3"
         )
