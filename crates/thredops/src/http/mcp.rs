@@ -312,14 +312,12 @@ fn tools() -> Vec<Value> {
         .collect()
 }
 
+/// `tools/call`'s parameters; others (`_meta`, later protocol additions) are ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CallParams {
     name: String,
     #[serde(default)]
     arguments: Option<Map<String, Value>>,
-    #[serde(default, rename = "_meta")]
-    _meta: Option<Value>,
 }
 
 #[derive(Deserialize)]
