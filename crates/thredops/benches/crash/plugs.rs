@@ -105,6 +105,7 @@ pub async fn run(
     tokio::time::sleep(Duration::from_millis(wait_ms.max(0) as u64)).await;
     let mut restarts = Vec::new();
     let mut kills = 0;
+    let kills_from = chrono::Utc::now().timestamp_millis();
     while kills < max_kills {
         restarts.push(kill_once(instances, http, rng).await?);
         kills += 1;
@@ -113,6 +114,7 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(1_000..5_000))).await;
     }
+    let kills_until = chrono::Utc::now().timestamp_millis();
     println!("{kills} kills through the auto-plug checks; waiting for every plug");
     // A check killed after its claim is taken over minutes later: give them time.
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -150,6 +152,17 @@ pub async fn run(
         }
     }
     let settled = settle(http, &instances[0], &replies, Duration::from_secs(600)).await?;
+    // Whether the kills covered the checks: the plugs should go out between the first and the
+    // last kill.
+    let out: Vec<i64> = settled.iter().filter_map(published_at_ms).collect();
+    if let (Some(first), Some(last)) = (out.iter().min(), out.iter().max()) {
+        println!(
+            "auto-plug replies went out {:.1} s to {:.1} s after the first of these kills; the last kill came {:.1} s after the first",
+            (first - kills_from) as f64 / 1000.0,
+            (last - kills_from) as f64 / 1000.0,
+            (kills_until - kills_from) as f64 / 1000.0
+        );
+    }
     Ok(Outcome {
         replies,
         settled,
