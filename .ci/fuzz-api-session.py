@@ -40,4 +40,9 @@ fields["decision"] = "allow"
 r = s.post(urllib.parse.urljoin(consent_url, "authorize"), data=fields)
 assert r.ok, (r.status_code, r.text[:300])
 
+# The connected profile's id, so profile operations are fuzzed on a real profile, not only 404s.
+profiles = s.get(f"{base}/api/v1/profiles").json()
+with open(f"{data}/profile_id", "w") as f:
+    f.write(profiles[0]["id"])
+
 print(s.cookies.get("thredops_session"))

@@ -1,7 +1,7 @@
 //! Staff access to a user's account: least privilege, a stated reason, and a log entry the user
 //! sees in Settings for every view.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -9,6 +9,39 @@ use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 use crate::store::users::UserRecord;
+
+/// The account facts support needs, as a staff member sees them.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct AccountSummary {
+    /// Account id.
+    pub id: String,
+    /// Sign-in address.
+    pub email: String,
+    /// user, support or admin.
+    pub role: &'static str,
+    /// Sign-up (Unix seconds).
+    pub created_at: i64,
+    /// Last sign-in or use (Unix seconds).
+    pub last_active_at: i64,
+    /// The connected profiles, without any Meta content.
+    pub profiles: Vec<ProfileFacts>,
+}
+
+/// A connected profile's state, without its username or anything synced.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ProfileFacts {
+    /// Profile id.
+    pub id: String,
+    /// active, needs_reconnect or disconnected.
+    pub status: String,
+    /// Connected (Unix seconds).
+    pub connected_at: i64,
+    /// Last finished sync (Unix seconds).
+    pub last_sync_at: Option<i64>,
+    /// The last sync error: admins only, left out for support agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
 
 /// What a staff member may see of an account. Support agents and admins see the account facts
 /// support needs; admins also see each profile's last sync error. Neither ever sees Meta content
@@ -18,7 +51,7 @@ pub async fn view_account(
     staff: &CurrentUser,
     user_id: &str,
     reason: &str,
-) -> AppResult<Value> {
+) -> AppResult<AccountSummary> {
     if staff.user.role < Role::Support {
         return Err(AppError::Forbidden(
             "Only support agents and admins can view accounts.",
@@ -45,27 +78,27 @@ pub async fn view_account(
     )
     .await?;
     let admin = staff.user.role == Role::Admin;
-    let profiles: Vec<Value> = state
+    let profiles = state
         .store
         .profiles_of(&target.id)
         .await?
-        .iter()
-        .map(|p| {
-            let mut v = json!({"id": p.id, "status": p.status, "connected_at": p.connected_at, "last_sync_at": p.last_sync_at});
-            if admin {
-                v["last_error"] = json!(p.last_error);
-            }
-            v
+        .into_iter()
+        .map(|p| ProfileFacts {
+            id: p.id,
+            status: p.status,
+            connected_at: p.connected_at,
+            last_sync_at: p.last_sync_at,
+            last_error: if admin { p.last_error } else { None },
         })
         .collect();
-    Ok(json!({
-        "id": target.id,
-        "email": target.email,
-        "role": target.role.as_str(),
-        "created_at": target.created_at,
-        "last_active_at": target.last_active_at,
-        "profiles": profiles,
-    }))
+    Ok(AccountSummary {
+        id: target.id,
+        email: target.email,
+        role: target.role.as_str(),
+        created_at: target.created_at,
+        last_active_at: target.last_active_at,
+        profiles,
+    })
 }
 
 /// Records in `user_id`'s access log that `staff` saw part of their data, with what and why.

@@ -21,7 +21,7 @@ const NEIGHBOURS: usize = 25;
 pub const WINDOW_HOURS: u32 = 3;
 
 /// One piece of advice with the evidence behind it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Recommendation {
     /// Stable key: timing, weekdays, formats, length, topics, keywords, cadence, conversation,
     /// links, follower_jumps.

@@ -57,7 +57,7 @@ pub fn country_tz(code: &str) -> Option<Tz> {
 }
 
 /// One audience country with its share of followers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CountryShare {
     /// ISO code.
     pub country: String,
@@ -68,7 +68,7 @@ pub struct CountryShare {
 }
 
 /// The audience's clock.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Audience {
     /// IANA timezone posting hours are judged in.
     pub timezone: String,

@@ -15,7 +15,7 @@ use super::report;
 const DAY: i64 = 86_400;
 
 /// One scored section.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Section {
     /// Stable key.
     pub key: String,
@@ -39,7 +39,7 @@ pub struct Section {
 pub const MIN_SCORED_POSTS: usize = analysis::MIN_POSTS;
 
 /// A finished audit.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditReport {
     /// 0-100, the weighted mean of the sections; null while there is too little data for it to
     /// mean anything (see `score_note`).

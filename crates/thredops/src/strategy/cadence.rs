@@ -17,7 +17,7 @@ pub const RECENT_WEEKS: usize = 12;
 pub const LONG_GAP_DAYS: f64 = 7.0;
 
 /// Posting rhythm facts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Cadence {
     /// Posts (reposts included) in each of the last 12 weeks, oldest first.
     pub weekly_counts: Vec<usize>,

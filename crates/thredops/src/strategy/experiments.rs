@@ -34,7 +34,7 @@ pub struct ExperimentInput {
 }
 
 /// A validated experiment.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Spec {
     /// format | time_window | topic | question.
     pub kind: String,

@@ -2,7 +2,6 @@
 
 use chrono::{Datelike, Duration, TimeZone};
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::analysis::{self, MIN_POSTS, Recommendation, Scored};
 use super::audience::{self, Audience};
@@ -14,7 +13,7 @@ use super::multiple::Gate;
 use super::timing;
 
 /// Everything the strategist says about a profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StrategyReport {
     /// The profile.
     pub profile_id: String,
@@ -123,9 +122,66 @@ impl StrategyReport {
     }
 }
 
+/// Next week's suggested slots and content mix.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct WeeklyPlan {
+    /// The profile.
+    pub profile_id: String,
+    /// Whether the strategist had enough data (without, the plan follows defaults).
+    pub enough_data: bool,
+    /// The Monday the week starts, `YYYY-MM-DD` (audience time).
+    pub week_start: String,
+    /// The user's time zone, which `local_time` is shown in.
+    pub timezone: String,
+    /// The audience's time zone, which the slots are chosen in.
+    pub audience_timezone: String,
+    /// Posts planned for the week.
+    pub posts: usize,
+    /// Posts per media type.
+    pub mix: std::collections::BTreeMap<String, usize>,
+    /// The slots, in order.
+    pub slots: Vec<PlanSlot>,
+    /// The same slots in the shape the composer pre-fills.
+    pub composer_prefill: Vec<Prefill>,
+}
+
+/// One suggested post of the week.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct PlanSlot {
+    /// When (Unix seconds).
+    pub scheduled_at: i64,
+    /// The same, RFC 3339.
+    pub scheduled_at_iso: String,
+    /// In the user's time zone, e.g. "Tue 9 Dec 18:00".
+    pub local_time: String,
+    /// In the audience's time zone, e.g. "Tue 18:00".
+    pub audience_time: String,
+    /// TEXT, IMAGE, VIDEO or CAROUSEL.
+    pub media_type: String,
+    /// A topic that does well, when one does.
+    pub topic_tag: Option<String>,
+    /// Whether to end with a question (questions start replies for this profile).
+    pub ask_question: bool,
+    /// Why this slot, in words.
+    pub why: String,
+}
+
+/// A slot as the composer takes it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Prefill {
+    /// RFC 3339.
+    pub scheduled_at: String,
+    /// TEXT, IMAGE, VIDEO or CAROUSEL.
+    pub media_type: String,
+    /// Topic tag, if any.
+    pub topic_tag: Option<String>,
+    /// A starting text ("…?" when the slot asks a question).
+    pub text: String,
+}
+
 /// Suggested slots and content mix for the week after `now`, in a shape the composer can
 /// pre-fill (`composer_prefill`: scheduled time, media type, topic tag, a prompt).
-pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) -> Value {
+pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) -> WeeklyPlan {
     let timing = report.get("timing").filter(|r| r.status == "advice");
     // Slots go to the hours of the advised window (only hours that beat the rest on their own);
     // without one, to early evening.
@@ -213,33 +269,48 @@ pub fn weekly_plan(report: &StrategyReport, user_tz: chrono_tz::Tz, now: i64) ->
         let user_local = chrono::DateTime::from_timestamp(at, 0)
             .unwrap_or_default()
             .with_timezone(&user_tz);
-        slots.push(json!({
-            "scheduled_at": at,
-            "scheduled_at_iso": chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().to_rfc3339(),
-            "local_time": user_local.format("%a %-d %b %H:%M").to_string(),
-            "audience_time": local.format("%a %H:%M").to_string(),
-            "media_type": format,
-            "topic_tag": topic,
-            "ask_question": ask,
-            "why": slot_reason(timing.is_some(), best_days && day_list(report, "best").contains(&days[n]), Some(format.as_str()) == best_format, ask),
-        }));
+        slots.push(PlanSlot {
+            scheduled_at: at,
+            scheduled_at_iso: chrono::DateTime::from_timestamp(at, 0)
+                .unwrap_or_default()
+                .to_rfc3339(),
+            local_time: user_local.format("%a %-d %b %H:%M").to_string(),
+            audience_time: local.format("%a %H:%M").to_string(),
+            media_type: format.clone(),
+            topic_tag: topic,
+            ask_question: ask,
+            why: slot_reason(
+                timing.is_some(),
+                best_days && day_list(report, "best").contains(&days[n]),
+                Some(format.as_str()) == best_format,
+                ask,
+            ),
+        });
     }
     let mut counts = std::collections::BTreeMap::new();
     for f in &slots_formats {
         *counts.entry(f.clone()).or_insert(0) += 1;
     }
-    json!({
-        "profile_id": report.profile_id,
-        "enough_data": report.enough_data,
-        "week_start": monday.to_string(),
-        "timezone": user_tz.name(),
-        "audience_timezone": atz.name(),
-        "posts": posts,
-        "mix": counts,
-        "slots": slots,
-        "composer_prefill": slots.iter().map(|s| json!({"scheduled_at": s["scheduled_at_iso"], "media_type": s["media_type"],
-            "topic_tag": s["topic_tag"], "text": if s["ask_question"] == true { "…?" } else { "" }})).collect::<Vec<_>>(),
-    })
+    let composer_prefill = slots
+        .iter()
+        .map(|s| Prefill {
+            scheduled_at: s.scheduled_at_iso.clone(),
+            media_type: s.media_type.clone(),
+            topic_tag: s.topic_tag.clone(),
+            text: if s.ask_question { "…?" } else { "" }.to_owned(),
+        })
+        .collect();
+    WeeklyPlan {
+        profile_id: report.profile_id.clone(),
+        enough_data: report.enough_data,
+        week_start: monday.to_string(),
+        timezone: user_tz.name().to_owned(),
+        audience_timezone: atz.name().to_owned(),
+        posts,
+        mix: counts,
+        slots,
+        composer_prefill,
+    }
 }
 
 /// Weekdays (0 = Monday) the weekday advice lists under `which` ("best" or "weaker").

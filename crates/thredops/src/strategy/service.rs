@@ -89,7 +89,11 @@ pub async fn cached_report(
 }
 
 /// Next week's plan.
-pub async fn plan(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Value> {
+pub async fn plan(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &str,
+) -> AppResult<report::WeeklyPlan> {
     gate::require_strategist(state, &auth.user.id).await?;
     let data = dataset(state, auth, profile_id).await?;
     let report = report::build(&data);
@@ -211,7 +215,7 @@ pub async fn audit(state: &AppState, auth: &CurrentUser, audit_id: &str) -> AppR
 }
 
 /// An experiment with its tracking and result.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ExperimentView {
     /// Experiment id.
     pub id: String,
@@ -374,12 +378,24 @@ async fn experiment_views(
     Ok(out)
 }
 
+/// The language-model option as its user sees it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Preferences {
+    /// Whether the user opted in (off by default).
+    pub llm_opt_in: bool,
+    /// Whether this server has a language model configured.
+    pub llm_available: bool,
+}
+
 /// The user's language-model preference and whether the server offers one.
-pub async fn preferences(state: &AppState, auth: &CurrentUser) -> AppResult<Value> {
+pub async fn preferences(state: &AppState, auth: &CurrentUser) -> AppResult<Preferences> {
     let on = StrategyStore(&state.store)
         .llm_opt_in(&auth.user.id)
         .await?;
-    Ok(json!({"llm_opt_in": on, "llm_available": state.settings.llm.is_some()}))
+    Ok(Preferences {
+        llm_opt_in: on,
+        llm_available: state.settings.llm.is_some(),
+    })
 }
 
 /// Records the user's choice.
@@ -387,15 +403,30 @@ pub async fn set_preferences(
     state: &AppState,
     auth: &CurrentUser,
     llm_opt_in: bool,
-) -> AppResult<Value> {
+) -> AppResult<Preferences> {
     StrategyStore(&state.store)
         .set_llm_opt_in(&auth.user.id, llm_opt_in, now_unix())
         .await?;
     preferences(state, auth).await
 }
 
+/// The findings as the language model phrased them, with exactly what it was sent.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Narrative {
+    /// The model's text.
+    pub text: String,
+    /// The model that wrote it.
+    pub model: String,
+    /// Exactly what was sent: aggregates of the report, never a post's text.
+    pub sent: Value,
+}
+
 /// The findings phrased by the language model, for users who opted in.
-pub async fn narrative(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Value> {
+pub async fn narrative(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &str,
+) -> AppResult<Narrative> {
     gate::require_strategist(state, &auth.user.id).await?;
     if state.settings.llm.is_none() {
         return Err(AppError::Conflict(
@@ -415,5 +446,9 @@ pub async fn narrative(state: &AppState, auth: &CurrentUser, profile_id: &str) -
         return Err(AppError::Conflict(report.message));
     }
     let (text, model) = llm::narrate(state, &report).await?;
-    Ok(json!({"text": text, "model": model, "sent": llm::aggregates(&report)}))
+    Ok(Narrative {
+        text,
+        model,
+        sent: llm::aggregates(&report),
+    })
 }

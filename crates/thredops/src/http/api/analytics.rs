@@ -124,12 +124,21 @@ pub fn endpoints() -> Vec<Endpoint> {
             json!({"type": "integer", "minimum": 1, "maximum": 200}),
             "Rows per page (default 50)",
         ),
-        documented(Endpoint::new(
+        // The post's whole history: no period applies.
+        Endpoint::new(
             Method::GET,
             "/api/v1/profiles/{id}/analytics/posts/{media_id}",
             "One post with its metric history",
             post_json,
-        )),
+        )
+        .tag(TAG)
+        .authenticated()
+        .response(
+            200,
+            "The post and its metric history",
+            Some(json!({"type": "object"})),
+        )
+        .response(404, "Not one of your profiles, or no such post", None),
         documented(Endpoint::new(
             Method::GET,
             "/api/v1/profiles/{id}/analytics/exports/{table}",

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::registry::{Endpoint, integer, object, string};
+use super::registry::{Endpoint, integer, object, schema_of, string};
 use crate::auth::password;
 use crate::http::cookies;
 use crate::http::error::{AppError, AppResult};
@@ -36,7 +36,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .tag("privacy")
             .authenticated()
             .query("reason", string(), "Why the account is opened (required; recorded in the user's access log)")
-            .response(200, "Account facts support needs; never Meta content", None)
+            .response(200, "Account facts support needs; never Meta content", Some(schema_of::<staff::AccountSummary>()))
             .response(403, "Not a support agent or admin", None)
             .response(404, "No such account", None)
             .response(422, "A reason is required", None),
@@ -99,7 +99,7 @@ async fn staff_view(
     auth: AuthUser,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<Reason>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<staff::AccountSummary>> {
     Ok(Json(
         staff::view_account(&state, &auth, &id, &q.reason).await?,
     ))

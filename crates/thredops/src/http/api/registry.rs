@@ -118,6 +118,23 @@ pub fn error_schema() -> Value {
     json!({"$ref": "#/components/schemas/Error"})
 }
 
+/// The JSON Schema of `T`, generated from the type the handler answers with (its doc comments
+/// become descriptions), inlined so the document needs no shared definitions.
+pub fn schema_of<T: schemars::JsonSchema>() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.inline_subschemas = true;
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Some(map) = schema.as_object_mut() {
+        // The type's name is not part of the contract.
+        map.remove("title");
+    }
+    schema
+}
+
 /// A JSON object schema with required string-ish properties.
 pub fn object(props: &[(&str, Value)], required: &[&str]) -> Value {
     let properties: serde_json::Map<String, Value> = props

@@ -7,18 +7,15 @@ use axum::http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::registry::{Endpoint, boolean, integer, object, string};
+use super::registry::{Endpoint, boolean, integer, nullable, object, schema_of, string};
 use crate::http::error::AppResult;
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
 use crate::http::state::WebState;
+use crate::strategy::audit::AuditReport;
 use crate::strategy::experiments::ExperimentInput;
-use crate::strategy::report::StrategyReport;
-use crate::strategy::service::{self, AuditView, ExperimentView};
-
-fn any_object() -> Value {
-    json!({"type": "object"})
-}
+use crate::strategy::report::{StrategyReport, WeeklyPlan};
+use crate::strategy::service::{self, AuditView, ExperimentView, Narrative, Preferences};
 
 fn list_of(item: Value) -> Value {
     json!({"type": "array", "items": item})
@@ -60,10 +57,7 @@ fn audit_schema() -> Value {
             ("progress", integer()),
             ("score", json!({"type": ["integer", "null"]})),
             ("created_at", integer()),
-            (
-                "report",
-                json!({"type": ["object", "null"], "description": "score, sections[{key,title,score,weight,findings,evidence,next_action}], changes"}),
-            ),
+            ("report", nullable(schema_of::<AuditReport>())),
         ],
         &["id", "profile_id", "status", "progress", "created_at"],
     )
@@ -74,19 +68,19 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(Method::GET, "/api/v1/profiles/{id}/strategy", "Recommendations with evidence, sample size and confidence", get_strategy)
             .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
-            .response(200, "The strategist's report; enough_data=false with a message below the thresholds", Some(any_object()))
+            .response(200, "The strategist's report; enough_data=false with a message below the thresholds", Some(schema_of::<StrategyReport>()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::GET, "/api/v1/profiles/{id}/strategy/plan", "Suggested slots and content mix for next week (composer pre-fill)", get_plan)
             .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
-            .response(200, "week_start, timezone, posts, mix, slots[], composer_prefill[]", Some(any_object()))
+            .response(200, "Next week's slots and content mix, and the composer's pre-fill", Some(schema_of::<WeeklyPlan>()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::GET, "/api/v1/profiles/{id}/strategy/experiments", "Experiments with tracking and measured results", list_experiments)
             .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
-            .response(200, "Experiments, newest first", Some(list_of(any_object())))
+            .response(200, "Experiments, newest first", Some(schema_of::<Vec<ExperimentView>>()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/strategy/experiments", "Start an experiment", create_experiment)
             .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist").body(experiment_body())
-            .response(201, "The experiment with its first tracking", Some(any_object()))
+            .response(201, "The experiment with its first tracking", Some(schema_of::<ExperimentView>()))
             .response(404, "Not one of your profiles", None),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/strategy/experiments/{experiment_id}/cancel", "Cancel a running experiment", cancel_experiment)
             .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
@@ -95,13 +89,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             .response(409, "Not running", None),
         Endpoint::new(Method::GET, "/api/v1/strategy/preferences", "Language-model opt-in (off by default)", get_preferences)
             .tag("strategy").authenticated()
-            .response(200, "llm_opt_in, llm_available", Some(object(&[("llm_opt_in", boolean()), ("llm_available", boolean())], &["llm_opt_in", "llm_available"]))),
+            .response(200, "The option and whether the server offers a model", Some(schema_of::<Preferences>())),
         Endpoint::new(Method::PUT, "/api/v1/strategy/preferences", "Opt in or out of the language-model layer", put_preferences)
             .tag("strategy").authenticated().body(object(&[("llm_opt_in", boolean())], &["llm_opt_in"]))
-            .response(200, "The saved preference", Some(any_object())),
+            .response(200, "The saved preference", Some(schema_of::<Preferences>())),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/strategy/narrative", "Findings phrased and post ideas drafted by the configured language model (aggregates only)", post_narrative)
             .tag("strategy").authenticated().plan_limited("Your plan does not include the strategist")
-            .response(200, "text, model, and exactly what was sent", Some(any_object()))
+            .response(200, "The text, the model, and exactly what was sent", Some(schema_of::<Narrative>()))
             .response(403, "Not opted in", None)
             .response(409, "No model configured, not enough data, or the model did not answer", None),
         Endpoint::new(Method::POST, "/api/v1/profiles/{id}/audits", "Run a Deep Audit (a job; poll the audit for progress)", post_audit)
@@ -131,7 +125,7 @@ async fn get_plan(
     State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<WeeklyPlan>> {
     Ok(Json(service::plan(&state, &auth, &id).await?))
 }
 
@@ -164,7 +158,10 @@ async fn cancel_experiment(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_preferences(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
+async fn get_preferences(
+    State(state): State<WebState>,
+    auth: AuthUser,
+) -> AppResult<Json<Preferences>> {
     Ok(Json(service::preferences(&state, &auth).await?))
 }
 
@@ -178,7 +175,7 @@ async fn put_preferences(
     State(state): State<WebState>,
     auth: AuthUser,
     ApiJson(body): ApiJson<PreferencesBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Preferences>> {
     Ok(Json(
         service::set_preferences(&state, &auth, body.llm_opt_in).await?,
     ))
@@ -188,7 +185,7 @@ async fn post_narrative(
     State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Narrative>> {
     Ok(Json(service::narrative(&state, &auth, &id).await?))
 }
 

@@ -273,7 +273,7 @@ async fn narrative(
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
     let extra = match service::narrative(&state, &auth, &id).await {
-        Ok(n) => json!({"narrative": n["text"]}),
+        Ok(n) => json!({"narrative": n.text}),
         Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
             json!({"error": e.public_message()})
         }
