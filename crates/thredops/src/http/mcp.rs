@@ -9,8 +9,8 @@
 //! for and calls the same product functions that operation does.
 //!
 //! The layer is written here rather than taken from the `rmcp` crate: its server feature brings
-//! `schemars` with its derive macro and a second `sha2` line, and its HTTP transport a session
-//! manager and SSE stack of its own beside axum, for five methods over plain JSON.
+//! a second `sha2` line, and its HTTP transport a session manager and SSE stack of its own beside
+//! axum, for five methods over plain JSON.
 
 use axum::Router;
 use axum::body::Bytes;
