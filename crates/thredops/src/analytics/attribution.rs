@@ -21,7 +21,7 @@ use crate::store::StoreResult;
 const DAY: i64 = 86_400;
 
 /// A post and the followers it is estimated to have brought.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Credit {
     /// Meta media id.
     pub media_id: String,
@@ -34,7 +34,7 @@ pub struct Credit {
 }
 
 /// The estimate over a window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Attribution {
     /// Sum of the positive daily gains.
     pub gained: i64,

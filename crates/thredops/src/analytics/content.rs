@@ -14,7 +14,7 @@ use super::{Scope, engagement_rate, round2};
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// One weekday × hour cell.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, schemars::JsonSchema)]
 pub struct Cell {
     /// 0 = Monday.
     pub weekday: usize,
@@ -81,7 +81,7 @@ pub fn heatmap_table(cells: &[Cell]) -> Table {
 }
 
 /// One group of one dimension of the breakdown.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Group {
     /// `format`, `link`, `length`, `question` or `topic`.
     pub dimension: &'static str,

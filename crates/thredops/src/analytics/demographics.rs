@@ -19,7 +19,7 @@ pub const MIN_FOLLOWERS: i64 = 100;
 const TOP: usize = 10;
 
 /// One bucket of a breakdown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Bucket {
     /// Age range, gender, country code or city.
     pub value: String,
@@ -34,7 +34,7 @@ pub struct Bucket {
 }
 
 /// One breakdown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Breakdown {
     /// `age`, `gender`, `country` or `city`.
     pub breakdown: String,
@@ -43,7 +43,7 @@ pub struct Breakdown {
 }
 
 /// Demographics of a window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Demographics {
     /// Day of the snapshot shown.
     pub day: Option<String>,

@@ -60,7 +60,7 @@ pub const FORMATS: &[(&str, &str)] = &[
 ];
 
 /// The explorer's query string.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ExplorerQuery {
     /// The period.
@@ -85,7 +85,7 @@ pub struct ExplorerQuery {
 }
 
 /// One row of the explorer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PostRowView {
     /// Meta media id.
     pub media_id: String,
@@ -118,7 +118,7 @@ pub struct PostRowView {
 }
 
 /// A page of the explorer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Explorer {
     /// The period.
     pub period: Period,

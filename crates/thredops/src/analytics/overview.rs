@@ -18,7 +18,7 @@ use crate::error::AppResult;
 use crate::store::StoreResult;
 
 /// Every number of one window.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct WindowTotals {
     /// Followers at the window's last account snapshot.
     pub followers: Option<i64>,
@@ -33,7 +33,7 @@ pub struct WindowTotals {
 }
 
 /// One line of the overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MetricLine {
     /// Machine name.
     pub key: &'static str,
@@ -52,7 +52,7 @@ pub struct MetricLine {
 }
 
 /// The overview of a period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Overview {
     /// The period and the one it is compared with.
     pub period: Period,
@@ -175,16 +175,41 @@ impl OverviewReport {
     pub fn api_json(&self) -> Bytes {
         self.api_json
             .get_or_init(|| {
-                let body = json!({
-                    "period": self.overview.period,
-                    "metrics": self.overview.metrics,
-                    "history_starts": self.history_starts,
-                    "definitions": {"engagement_rate": ENGAGEMENT_RATE, "post_metrics": POST_METRICS},
-                });
+                let body = OverviewBody {
+                    period: &self.overview.period,
+                    metrics: &self.overview.metrics,
+                    history_starts: self.history_starts,
+                    definitions: Definitions {
+                        engagement_rate: ENGAGEMENT_RATE,
+                        post_metrics: POST_METRICS,
+                    },
+                };
                 Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
             })
             .clone()
     }
+}
+
+/// `GET .../analytics/overview`: a period's numbers against the previous period.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct OverviewBody<'a> {
+    /// The period and the one it is compared with.
+    pub period: &'a Period,
+    /// The lines, in display order.
+    pub metrics: &'a [MetricLine],
+    /// The first local date with stored data.
+    pub history_starts: Option<NaiveDate>,
+    /// How the numbers are computed.
+    pub definitions: Definitions,
+}
+
+/// How the overview's numbers are computed, in words.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Definitions {
+    /// The engagement rate's formula.
+    pub engagement_rate: &'static str,
+    /// Which posts and snapshots the post metrics count.
+    pub post_metrics: &'static str,
 }
 
 /// Overview reports kept per process: about 2 KB each, so at most a few MB.
@@ -263,7 +288,7 @@ impl Overview {
 }
 
 /// One local day of the series.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct DayPoint {
     /// Local date.
     pub date: String,

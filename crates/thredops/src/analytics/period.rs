@@ -11,7 +11,7 @@ use crate::error::AppError;
 const MAX_DAYS: i64 = 3660;
 
 /// The period query string every analytics route accepts.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct PeriodQuery {
     /// `7d`, `30d` (default), `90d`, `365d`, `all` or `custom`.
@@ -23,7 +23,7 @@ pub struct PeriodQuery {
 }
 
 /// A run of whole local days and the UTC instants that bound them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Window {
     /// First local date.
     pub from: NaiveDate,
@@ -69,12 +69,13 @@ impl Window {
 }
 
 /// A resolved period and the one it is compared with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Period {
     /// `7d`, `30d`, `90d`, `365d`, `custom` or `all`.
     pub key: String,
     /// The user's time zone.
     #[serde(serialize_with = "tz_name")]
+    #[schemars(with = "String")]
     pub tz: Tz,
     /// The period shown.
     pub current: Window,

@@ -107,7 +107,7 @@ macro_rules! facts_from_row {
 pub(crate) use facts_from_row;
 
 /// Sums over the posts published in `[start, end)`, reposts excluded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct PostTotals {
     /// Posts published.
     pub posts: i64,

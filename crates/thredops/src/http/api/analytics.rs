@@ -6,13 +6,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::registry::{Endpoint, date, object, one_of, string};
+use super::registry::{Endpoint, date, object, one_of, schema_of, string};
 use crate::analytics::explorer::{self, ExplorerQuery};
 use crate::analytics::exports::{self, ExportQuery};
-use crate::analytics::period::PeriodQuery;
+use crate::analytics::period::{Period, PeriodQuery};
 use crate::analytics::{self as an, Scope, attribution, content, demographics, overview, queries};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
@@ -21,8 +23,88 @@ use crate::http::state::WebState;
 
 const TAG: &str = "analytics";
 
-/// The documentation every GET of this area shares.
-fn documented(e: Endpoint) -> Endpoint {
+/// Rows of a table as JSON objects keyed by column (the JSON export's shape).
+type Rows = Vec<BTreeMap<String, Value>>;
+
+/// `GET .../analytics/series`.
+#[derive(Serialize, schemars::JsonSchema)]
+struct SeriesBody {
+    /// The period.
+    period: Period,
+    /// One point per local day.
+    points: Vec<overview::DayPoint>,
+    /// Posts per day (per week past 45 days): `[date, posts]`.
+    #[schemars(schema_with = "date_count_pairs")]
+    cadence: Vec<(String, i64)>,
+}
+
+/// `[[date, count], ...]`. Written without `prefixItems`, which the API fuzzer's schema
+/// handling turns into a draft-07 `items` array that OpenAPI 3.1 refuses.
+fn date_count_pairs(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "type": "array",
+            "items": {"type": ["string", "integer"]},
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "[YYYY-MM-DD, posts]"
+        }
+    })
+}
+
+/// `GET .../analytics/heatmap`.
+#[derive(Serialize, schemars::JsonSchema)]
+struct HeatmapBody {
+    /// The period.
+    period: Period,
+    /// The time zone weekdays and hours are in.
+    timezone: String,
+    /// One row per weekday and hour: weekday, hour, posts, views, engagement rate.
+    #[schemars(with = "Rows")]
+    cells: Value,
+}
+
+/// `GET .../analytics/breakdown`.
+#[derive(Serialize, schemars::JsonSchema)]
+struct BreakdownBody {
+    /// The period.
+    period: Period,
+    /// One row per dimension and value.
+    #[schemars(with = "Rows")]
+    groups: Value,
+}
+
+/// `GET .../analytics/demographics`.
+#[derive(Serialize, schemars::JsonSchema)]
+struct DemographicsBody {
+    /// The period.
+    period: Period,
+    /// The breakdowns at the period's last snapshot and their change.
+    demographics: demographics::Demographics,
+}
+
+/// `GET .../analytics/attribution`.
+#[derive(Serialize, schemars::JsonSchema)]
+struct AttributionBody {
+    /// The period.
+    period: Period,
+    /// The estimate.
+    attribution: attribution::Attribution,
+}
+
+/// `GET .../analytics/posts/{media_id}`.
+#[derive(Serialize, schemars::JsonSchema)]
+struct PostBody {
+    /// The post and its latest metrics.
+    post: explorer::PostRowView,
+    /// Every snapshot, oldest first.
+    #[schemars(with = "Rows")]
+    history: Value,
+}
+
+/// The documentation every GET of this area shares, with what it answers.
+fn documented(e: Endpoint, answer: Value) -> Endpoint {
     e.tag(TAG)
         .authenticated()
         .query(
@@ -40,54 +122,75 @@ fn documented(e: Endpoint) -> Endpoint {
             date(),
             "Last local date (inclusive) of a custom period, YYYY-MM-DD (empty: none)",
         )
-        .response(200, "The data", Some(json!({"type": "object"})))
+        .response(200, "The data", Some(answer))
         .response(404, "Not one of your profiles", None)
 }
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/overview",
-            "Totals of a period vs the previous period",
-            overview_json,
-        )),
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/series",
-            "Daily followers, views, clicks, posts and engagements",
-            series_json,
-        )),
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/heatmap",
-            "Posts, views and engagement by weekday and hour in the user's time zone",
-            heatmap_json,
-        )),
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/breakdown",
-            "Performance by format, link, length, question and topic tag",
-            breakdown_json,
-        )),
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/demographics",
-            "Follower demographics and their change over the period",
-            demographics_json,
-        )),
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/attribution",
-            "Estimated followers brought by each post (an estimate; method included)",
-            attribution_json,
-        )),
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/posts",
-            "Posts explorer: the period's posts, filtered, sorted and paged",
-            posts_json,
-        ))
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/overview",
+                "Totals of a period vs the previous period",
+                overview_json,
+            ),
+            schema_of::<overview::OverviewBody>(),
+        ),
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/series",
+                "Daily followers, views, clicks, posts and engagements",
+                series_json,
+            ),
+            schema_of::<SeriesBody>(),
+        ),
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/heatmap",
+                "Posts, views and engagement by weekday and hour in the user's time zone",
+                heatmap_json,
+            ),
+            schema_of::<HeatmapBody>(),
+        ),
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/breakdown",
+                "Performance by format, link, length, question and topic tag",
+                breakdown_json,
+            ),
+            schema_of::<BreakdownBody>(),
+        ),
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/demographics",
+                "Follower demographics and their change over the period",
+                demographics_json,
+            ),
+            schema_of::<DemographicsBody>(),
+        ),
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/attribution",
+                "Estimated followers brought by each post (an estimate; method included)",
+                attribution_json,
+            ),
+            schema_of::<AttributionBody>(),
+        ),
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/posts",
+                "Posts explorer: the period's posts, filtered, sorted and paged",
+                posts_json,
+            ),
+            schema_of::<explorer::Explorer>(),
+        )
         .query(
             "format",
             string(),
@@ -136,15 +239,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         .response(
             200,
             "The post and its metric history",
-            Some(json!({"type": "object"})),
+            Some(schema_of::<PostBody>()),
         )
         .response(404, "Not one of your profiles, or no such post", None),
-        documented(Endpoint::new(
-            Method::GET,
-            "/api/v1/profiles/{id}/analytics/exports/{table}",
-            "A table as CSV or JSON",
-            export,
-        ))
+        documented(
+            Endpoint::new(
+                Method::GET,
+                "/api/v1/profiles/{id}/analytics/exports/{table}",
+                "A table as CSV or JSON",
+                export,
+            ),
+            json!({"description": "CSV (text/csv) or, with format=json, rows as JSON objects"}),
+        )
         .query(
             "format",
             one_of(&["csv", "json"]),
@@ -182,20 +288,23 @@ async fn series_json(
     State(state): State<WebState>,
     own: OwnProfile,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<SeriesBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let points = overview::series(&scope, &period.current).await?;
-    Ok(Json(
-        json!({"period": period, "points": points, "cadence": overview::cadence(&points)}),
-    ))
+    let cadence = overview::cadence(&points);
+    Ok(Json(SeriesBody {
+        period,
+        points,
+        cadence,
+    }))
 }
 
 async fn heatmap_json(
     State(state): State<WebState>,
     own: OwnProfile,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<HeatmapBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let posts = queries::posts_in(
@@ -206,16 +315,18 @@ async fn heatmap_json(
     )
     .await?;
     let table = content::heatmap_table(&content::heatmap(&scope, &posts));
-    Ok(Json(
-        json!({"period": period, "timezone": scope.tz.name(), "cells": table.to_json()}),
-    ))
+    Ok(Json(HeatmapBody {
+        period,
+        timezone: scope.tz.name().to_owned(),
+        cells: table.to_json(),
+    }))
 }
 
 async fn breakdown_json(
     State(state): State<WebState>,
     own: OwnProfile,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<BreakdownBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let posts = queries::posts_in(
@@ -226,29 +337,38 @@ async fn breakdown_json(
     )
     .await?;
     let table = content::breakdown_table(&content::breakdown(&scope, &posts));
-    Ok(Json(json!({"period": period, "groups": table.to_json()})))
+    Ok(Json(BreakdownBody {
+        period,
+        groups: table.to_json(),
+    }))
 }
 
 async fn demographics_json(
     State(state): State<WebState>,
     own: OwnProfile,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<DemographicsBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let d = demographics::demographics(&scope, &period.current).await?;
-    Ok(Json(json!({"period": period, "demographics": d})))
+    Ok(Json(DemographicsBody {
+        period,
+        demographics: d,
+    }))
 }
 
 async fn attribution_json(
     State(state): State<WebState>,
     own: OwnProfile,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<AttributionBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
     let a = attribution::attribution(&scope, &period.current).await?;
-    Ok(Json(json!({"period": period, "attribution": a})))
+    Ok(Json(AttributionBody {
+        period,
+        attribution: a,
+    }))
 }
 
 async fn posts_json(
@@ -264,12 +384,13 @@ async fn post_json(
     State(state): State<WebState>,
     own: OwnProfile,
     Path((_, media_id)): Path<(String, String)>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PostBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let d = explorer::post_detail(&scope, &media_id).await?;
-    Ok(Json(
-        json!({"post": d.post, "history": d.history.to_json()}),
-    ))
+    Ok(Json(PostBody {
+        post: d.post,
+        history: d.history.to_json(),
+    }))
 }
 
 async fn export(

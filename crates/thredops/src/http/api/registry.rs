@@ -121,15 +121,17 @@ pub fn error_schema() -> Value {
 /// The JSON Schema of `T`, generated from the type the handler answers with (its doc comments
 /// become descriptions), inlined so the document needs no shared definitions.
 pub fn schema_of<T: schemars::JsonSchema>() -> Value {
+    // Draft 2020-12 is OpenAPI 3.1's dialect; the schema describes what is serialized.
     let generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| {
             s.inline_subschemas = true;
-            s.meta_schema = None;
+            s.contract = schemars::generate::Contract::Serialize;
         })
         .into_generator();
     let mut schema = generator.into_root_schema_for::<T>().to_value();
     if let Some(map) = schema.as_object_mut() {
-        // The type's name is not part of the contract.
+        // The dialect is the document's, and the type's name is not part of the contract.
+        map.remove("$schema");
         map.remove("title");
     }
     schema
