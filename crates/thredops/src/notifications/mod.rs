@@ -94,7 +94,11 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
         )
 }
 
-async fn record(state: &AppState, n: NewNotification, hook: crate::webhooks::Event) -> AppResult<bool> {
+async fn record(
+    state: &AppState,
+    n: NewNotification,
+    hook: crate::webhooks::Event,
+) -> AppResult<bool> {
     // The webhook event is recorded first (once per key, so it may be reported again): when
     // the notification exists, so does the event; a crash between the two leaves the
     // notification to the sweep, which reports both. An event already notified is not sent

@@ -71,7 +71,13 @@ async fn run_audit(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if row.status == "done" {
         // A run that finished but was not marked complete (a crash) reports it now; the
         // event is recorded once, so a report already made is not made again.
-        emit_audit_completed(&state, &row, row.score, row.finished_at.unwrap_or(row.created_at)).await;
+        emit_audit_completed(
+            &state,
+            &row,
+            row.score,
+            row.finished_at.unwrap_or(row.created_at),
+        )
+        .await;
         return Ok(());
     }
     let result = audit_once(&state, &ctx, &row).await;

@@ -82,7 +82,8 @@ type Sent = Result<u16, String>;
 
 async fn send(state: &AppState, target: &SendTarget, url: &str, secret: &str, body: &str) -> Sent {
     let private_hosts = state.settings.webhooks_private_hosts;
-    let url = url::Url::parse(url).map_err(|_| "The endpoint's address is not valid.".to_owned())?;
+    let url =
+        url::Url::parse(url).map_err(|_| "The endpoint's address is not valid.".to_owned())?;
     if !private_hosts && literal_private(&url) {
         return Err(PRIVATE_WORDS.to_owned());
     }
@@ -124,7 +125,11 @@ async fn send(state: &AppState, target: &SendTarget, url: &str, secret: &str, bo
 
 async fn deliver(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let payload: Payload = ctx.payload_as()?;
-    let Some(target) = state.store.webhook_send_target(&payload.delivery_id).await? else {
+    let Some(target) = state
+        .store
+        .webhook_send_target(&payload.delivery_id)
+        .await?
+    else {
         // The endpoint or the account was removed: nothing to send.
         return Ok(());
     };
@@ -135,7 +140,10 @@ async fn deliver(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if !target.endpoint.enabled {
         state
             .store
-            .fail_webhook_delivery(&d.id, "The endpoint was turned off before this was delivered.")
+            .fail_webhook_delivery(
+                &d.id,
+                "The endpoint was turned off before this was delivered.",
+            )
             .await?;
         return Ok(());
     }

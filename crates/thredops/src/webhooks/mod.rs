@@ -296,7 +296,10 @@ pub async fn create(
     let mut fields = BTreeMap::new();
     let url = checked_url(state, input.url.as_deref().unwrap_or_default());
     let events = checked_events(input.events.as_deref().unwrap_or_default());
-    for e in [url.as_ref().err(), events.as_ref().err()].into_iter().flatten() {
+    for e in [url.as_ref().err(), events.as_ref().err()]
+        .into_iter()
+        .flatten()
+    {
         if let AppError::Validation { fields: f, .. } = e {
             fields.extend(f.clone());
         }
@@ -579,7 +582,13 @@ pub async fn send_test(
         profile_id: None,
         data: json!({"endpoint_id": endpoint.id, "message": "A test event from ThredOps: your endpoint is reachable if this arrived."}),
     };
-    record(state, &user.user.id, &event, std::slice::from_ref(&endpoint.id)).await?;
+    record(
+        state,
+        &user.user.id,
+        &event,
+        std::slice::from_ref(&endpoint.id),
+    )
+    .await?;
     let latest = state
         .store
         .webhook_deliveries(&user.user.id, Some(&endpoint.id.0), 1)
@@ -717,7 +726,11 @@ pub async fn replay(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
             "This endpoint is turned off; turn it on to replay its deliveries.".into(),
         ));
     }
-    if !state.store.replay_webhook_delivery(&d.id, now_unix()).await? {
+    if !state
+        .store
+        .replay_webhook_delivery(&d.id, now_unix())
+        .await?
+    {
         return Err(AppError::Conflict(
             "This delivery is still being sent; wait for its attempts to finish, then replay it."
                 .into(),

@@ -54,6 +54,9 @@ mod tests {
         assert!(verify(&h, body, "whsec_a", t + 10));
         assert!(!verify(&h, body, "whsec_b", t), "another secret");
         assert!(!verify(&h, b"{}", "whsec_a", t), "another body");
-        assert!(!verify(&h, body, "whsec_a", t + TOLERANCE_SECS + 1), "too old");
+        assert!(
+            !verify(&h, body, "whsec_a", t + TOLERANCE_SECS + 1),
+            "too old"
+        );
     }
 }

@@ -179,7 +179,8 @@ impl Store {
     /// Stores a new endpoint.
     pub async fn insert_webhook_endpoint(&self, e: &EndpointRecord) -> StoreResult<()> {
         let events = events_text(&e.events);
-        with_pool!(self, |p| sqlx::query(
+        with_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO webhook_endpoints (id, user_id, url_enc, host, secret_enc, events, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
@@ -193,14 +194,16 @@ impl Store {
         .bind(e.created_at)
         .execute(p)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         Ok(())
     }
 
     /// Writes an endpoint's URL, secret, events and on/off state.
     pub async fn update_webhook_endpoint(&self, e: &EndpointRecord) -> StoreResult<()> {
         let events = events_text(&e.events);
-        with_pool!(self, |p| sqlx::query(
+        with_pool!(self, |p| {
+            sqlx::query(
             "UPDATE webhook_endpoints SET url_enc = $1, host = $2, secret_enc = $3, events = $4, enabled = $5, \
              disabled_reason = $6, secret_rotated_at = $7 WHERE id = $8 AND user_id = $9"
         )
@@ -215,7 +218,8 @@ impl Store {
         .bind(&e.user_id)
         .execute(p)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         Ok(())
     }
 
@@ -290,7 +294,8 @@ impl Store {
         endpoints: &[EndpointId],
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let inserted = with_tx!(&mut tx, |c| sqlx::query(
+        let inserted = with_tx!(&mut tx, |c| {
+            sqlx::query(
             "INSERT INTO webhook_events (id, user_id, profile_id, kind, event_key, payload_enc, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, event_key) DO NOTHING"
         )
@@ -303,14 +308,16 @@ impl Store {
         .bind(new.created_at)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if inserted != 1 {
             tx.rollback().await?;
             return Ok(false);
         }
         for endpoint in endpoints {
             let id = format!("wd_{}", uuid::Uuid::now_v7().simple());
-            with_tx!(&mut tx, |c| sqlx::query(
+            with_tx!(&mut tx, |c| {
+                sqlx::query(
                 "INSERT INTO webhook_deliveries (id, user_id, endpoint_id, event_id, state, next_attempt_at, created_at) \
                  VALUES ($1, $2, $3, $4, 'pending', $5, $5)"
             )
@@ -321,7 +328,8 @@ impl Store {
             .bind(new.created_at)
             .execute(c)
             .await
-            .map(|_| ()))?;
+            .map(|_| ())
+            })?;
             enqueue_delivery(&mut tx, &id, new.user_id).await?;
         }
         tx.commit().await?;
@@ -380,7 +388,10 @@ impl Store {
     }
 
     /// A delivery's attempts, oldest first.
-    pub async fn webhook_attempts(&self, delivery_id: &DeliveryId) -> StoreResult<Vec<AttemptRecord>> {
+    pub async fn webhook_attempts(
+        &self,
+        delivery_id: &DeliveryId,
+    ) -> StoreResult<Vec<AttemptRecord>> {
         Ok(with_pool!(self, |p| async {
             let rows = sqlx::query(
                 "SELECT attempted_at, status_code, error, duration_ms FROM webhook_attempts \
@@ -432,11 +443,11 @@ impl Store {
         outcome: &AttemptOutcome,
     ) -> StoreResult<()> {
         let a = &outcome.attempt;
-        let delivered_at =
-            (outcome.state == DeliveryState::Delivered).then_some(a.attempted_at);
+        let delivered_at = (outcome.state == DeliveryState::Delivered).then_some(a.attempted_at);
         let id = format!("wa_{}", uuid::Uuid::now_v7().simple());
         let mut tx = self.begin().await?;
-        with_tx!(&mut tx, |c| sqlx::query(
+        with_tx!(&mut tx, |c| {
+            sqlx::query(
             "INSERT INTO webhook_attempts (id, delivery_id, user_id, attempted_at, status_code, error, duration_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
@@ -449,8 +460,10 @@ impl Store {
         .bind(a.duration_ms)
         .execute(c)
         .await
-        .map(|_| ()))?;
-        with_tx!(&mut tx, |c| sqlx::query(
+        .map(|_| ())
+        })?;
+        with_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, state = $1, last_status = $2, last_error = $3, \
              next_attempt_at = $4, delivered_at = COALESCE($5, delivered_at) WHERE id = $6"
         )
@@ -462,14 +475,16 @@ impl Store {
         .bind(&delivery.id.0)
         .execute(c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Gives up on a pending delivery without an attempt (its endpoint was turned off).
     pub async fn fail_webhook_delivery(&self, id: &DeliveryId, reason: &str) -> StoreResult<()> {
-        with_pool!(self, |p| sqlx::query(
+        with_pool!(self, |p| {
+            sqlx::query(
             "UPDATE webhook_deliveries SET state = 'failed', last_error = $1, next_attempt_at = NULL \
              WHERE id = $2 AND state = 'pending'"
         )
@@ -477,7 +492,8 @@ impl Store {
         .bind(&id.0)
         .execute(p)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         Ok(())
     }
 
