@@ -687,16 +687,26 @@ async fn endpoints_and_deliveries_are_exported_without_secrets_and_purged(app: T
     .fetch_one(p)
     .await)
     .unwrap();
-    let key = app.state.vault.existing_key(&user_id).await.unwrap();
-    let exported = thredops::webhooks::export(&app.state, &user_id, key.as_ref())
-        .await
+    let r = app.get("/settings/privacy/export").await;
+    assert_eq!(r.status(), 200);
+    let files = crate::privacy::untar(&r.bytes().await.unwrap());
+    let content = files
+        .iter()
+        .find(|(n, _)| n.ends_with("content.json"))
+        .map(|(_, b)| serde_json::from_slice::<Value>(b).unwrap())
         .unwrap();
+    let exported = &content["webhooks"];
     assert_eq!(exported["endpoints"][0]["url"], receiver.url.as_str());
     assert_eq!(exported["deliveries"][0]["event_type"], "sync.completed");
-    assert!(
-        !exported.to_string().contains(&secret),
-        "no secret exported"
+    assert_eq!(
+        exported["deliveries"][0]["attempt_log"][0]["status_code"],
+        200
     );
+    let everything: String = files
+        .iter()
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(!everything.contains(&secret), "no secret exported");
     // Nothing readable at rest: the URL and the secret are sealed.
     let raw: Vec<u8> = thredops::with_pool!(app.state.store, |p| sqlx::query_scalar(
         "SELECT secret_enc FROM webhook_endpoints"
