@@ -157,9 +157,52 @@ impl DeliveryState {
     }
 }
 
-/// Registers the delivery job.
+/// Job kind of the sweep that records `post.published` events a crash left unrecorded.
+pub const SWEEP_JOB: &str = "webhooks.sweep";
+/// How often the sweep runs.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+/// How far back the sweep looks.
+const SWEEP_LOOKBACK_SECS: i64 = 2 * 86_400;
+
+/// Registers the delivery job and the sweep.
 pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
+    let sweep_state = state.clone();
     delivery::register(runner, state)
+        .recurring(SWEEP_JOB, std::time::Duration::from_secs(45))
+        .register(
+            SWEEP_JOB,
+            crate::jobs::handler_fn(move |ctx| sweep_job(sweep_state.clone(), ctx)),
+        )
+}
+
+async fn sweep_job(
+    state: AppState,
+    ctx: crate::jobs::JobContext,
+) -> Result<(), crate::jobs::JobError> {
+    sweep(&state)
+        .await
+        .map_err(|e| crate::jobs::JobError::retry(format!("{e:#}")))?;
+    ctx.schedule_next(crate::jobs::now_ms() + SWEEP_EVERY.as_millis() as i64);
+    Ok(())
+}
+
+/// Records the `post.published` events a crash between publishing and recording lost (the
+/// publisher records them as it publishes; `post.failed` and `profile.needs_reconnect` are
+/// swept with their notifications, and the other events with the job that reports them).
+/// Only endpoints added before the publication receive them. Returns how many it recorded.
+pub async fn sweep(state: &AppState) -> AppResult<usize> {
+    let since = now_unix() - SWEEP_LOOKBACK_SECS;
+    let mut recorded = 0;
+    for id in state.store.unreported_published_posts(since).await? {
+        let Some(post) = state.store.planned_post(&id).await? else {
+            continue;
+        };
+        let event = post_published(&post);
+        if emit_to(state, &post.user_id, event, post.published_at).await? {
+            recorded += 1;
+        }
+    }
+    Ok(recorded)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,12 +479,23 @@ pub fn payload(id: &EventId, kind: EventType, created_at: i64, data: &Value) -> 
 /// to its type, all in one transaction. Once per event key: reporting it again does nothing.
 /// Returns whether it was recorded now (false: no endpoint wants it, or it was already).
 pub async fn emit(state: &AppState, user_id: &str, event: Event) -> AppResult<bool> {
+    emit_to(state, user_id, event, None).await
+}
+
+/// [`emit`], to the endpoints added by `occurred_at` when given (a late report of an event).
+async fn emit_to(
+    state: &AppState,
+    user_id: &str,
+    event: Event,
+    occurred_at: Option<i64>,
+) -> AppResult<bool> {
     let endpoints: Vec<EndpointId> = state
         .store
         .webhook_endpoints_of(user_id)
         .await?
         .into_iter()
         .filter(|e| e.enabled && e.events.contains(&event.kind))
+        .filter(|e| occurred_at.is_none_or(|at| e.created_at <= at))
         .map(|e| e.id)
         .collect();
     if endpoints.is_empty() {

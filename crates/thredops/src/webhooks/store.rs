@@ -497,6 +497,24 @@ impl Store {
         Ok(())
     }
 
+    /// Published posts since `since` that an endpoint of their owner (subscribed to
+    /// `post.published`, on, and added before the publication) should have heard of but whose
+    /// event is not recorded: what a crash between publishing and recording left out.
+    pub async fn unreported_published_posts(&self, since: i64) -> StoreResult<Vec<String>> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT DISTINCT p.id FROM webhook_endpoints e \
+             JOIN scheduled_posts p ON p.user_id = e.user_id \
+             WHERE e.enabled AND e.events LIKE '%post.published%' AND p.state = 'published' \
+             AND p.published_at >= $1 AND p.published_at >= e.created_at \
+             AND NOT EXISTS (SELECT 1 FROM webhook_events ev WHERE ev.user_id = p.user_id \
+                 AND ev.event_key = 'post.published:' || p.id) \
+             LIMIT 500"
+        )
+        .bind(since)
+        .fetch_all(p)
+        .await)?)
+    }
+
     /// Puts a delivered or failed delivery back to pending and enqueues its job, in one
     /// transaction; false when it is still pending.
     pub async fn replay_webhook_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<bool> {

@@ -227,6 +227,27 @@ async fn a_published_post_sends_one_signed_event_to_subscribed_endpoints_only(ap
     assert_eq!(log[0]["state"], "delivered");
     assert_eq!(log[0]["attempts"], 1);
     assert_eq!(log[0]["last_status"], 200);
+
+    // A crash between publishing and recording the event loses the record: the sweep records
+    // it, once, for the endpoints that existed when the post was published.
+    thredops::with_pool!(app.state.store, |p| sqlx::query(
+        "DELETE FROM webhook_events"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let late = Receiver::start().await;
+    add(&app, &late.url, &["post.published"]).await;
+    assert_eq!(thredops::webhooks::sweep(&app.state).await.unwrap(), 1);
+    assert_eq!(thredops::webhooks::sweep(&app.state).await.unwrap(), 0);
+    run_due_now(&app, DELIVER).await;
+    let got = receiver.got();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].json()["data"]["post_id"], post_id);
+    verify(&got[1], &secret).unwrap();
+    assert!(late.got().is_empty(), "added after the publication");
 }
 
 async fn a_failing_endpoint_is_retried_until_it_answers_2xx(app: TestApp) {
