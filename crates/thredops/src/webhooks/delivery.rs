@@ -202,6 +202,9 @@ async fn deliver(state: AppState, ctx: JobContext) -> Result<(), JobError> {
             .then(|| attempted_at + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX)),
     };
     state.store.record_webhook_attempt(d, &outcome).await?;
+    if new_state == DeliveryState::Failed {
+        turn_off_if_failing_for_days(&state, &target, attempted_at).await?;
+    }
     match (error, new_state) {
         (Some(reason), DeliveryState::Pending) => Err(JobError::retry_after(
             format!("webhook delivery {}: {reason}", d.id.0),
@@ -210,6 +213,36 @@ async fn deliver(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         // Delivered, or failed for good: the log says which; the queue has nothing to retry.
         _ => Ok(()),
     }
+}
+
+/// An endpoint that has accepted nothing for this long when a delivery fails for good is
+/// turned off, so ThredOps stops sending to an address that is gone.
+pub const GIVE_UP_AFTER_SECS: i64 = 3 * 86_400;
+
+async fn turn_off_if_failing_for_days(
+    state: &AppState,
+    target: &SendTarget,
+    now: i64,
+) -> Result<(), JobError> {
+    let e = &target.endpoint;
+    let last_ok = state.store.webhook_last_delivered(&e.id).await?;
+    if now - last_ok.unwrap_or(e.created_at) < GIVE_UP_AFTER_SECS {
+        return Ok(());
+    }
+    let since = chrono::DateTime::from_timestamp(last_ok.unwrap_or(e.created_at), 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let reason = match last_ok {
+        Some(_) => format!(
+            "ThredOps turned it off: it has not accepted an event since {since}. Fix the endpoint, then turn it on and replay what it missed."
+        ),
+        None => format!(
+            "ThredOps turned it off: it has not accepted an event since it was added on {since}. Fix the endpoint, then turn it on and replay what it missed."
+        ),
+    };
+    state.store.disable_webhook_endpoint(&e.id, &reason).await?;
+    tracing::info!(endpoint_id = %e.id.0, "webhook endpoint turned off after failing for days");
+    Ok(())
 }
 
 #[cfg(test)]

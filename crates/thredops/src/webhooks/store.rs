@@ -483,17 +483,23 @@ impl Store {
 
     /// Gives up on a pending delivery without an attempt (its endpoint was turned off).
     pub async fn fail_webhook_delivery(&self, id: &DeliveryId, reason: &str) -> StoreResult<()> {
-        with_pool!(self, |p| {
-            sqlx::query(
+        self.set_with_reason(
             "UPDATE webhook_deliveries SET state = 'failed', last_error = $1, next_attempt_at = NULL \
-             WHERE id = $2 AND state = 'pending'"
+             WHERE id = $2 AND state = 'pending'",
+            reason,
+            &id.0,
         )
-        .bind(reason)
-        .bind(&id.0)
-        .execute(p)
         .await
-        .map(|_| ())
-        })?;
+    }
+
+    /// Runs an update that takes a reason (`$1`) and an id (`$2`).
+    async fn set_with_reason(&self, sql: &'static str, reason: &str, id: &str) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(sql)
+            .bind(reason)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -513,6 +519,29 @@ impl Store {
         .bind(since)
         .fetch_all(p)
         .await)?)
+    }
+
+    /// When the endpoint last accepted a delivery, if ever.
+    pub async fn webhook_last_delivered(
+        &self,
+        endpoint_id: &EndpointId,
+    ) -> StoreResult<Option<i64>> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT max(delivered_at) FROM webhook_deliveries WHERE endpoint_id = $1"
+        )
+        .bind(&endpoint_id.0)
+        .fetch_one(p)
+        .await)?)
+    }
+
+    /// Turns an endpoint off, saying why.
+    pub async fn disable_webhook_endpoint(&self, id: &EndpointId, reason: &str) -> StoreResult<()> {
+        self.set_with_reason(
+            "UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $1 WHERE id = $2 AND enabled",
+            reason,
+            &id.0,
+        )
+        .await
     }
 
     /// Puts a delivered or failed delivery back to pending and enqueues its job, in one

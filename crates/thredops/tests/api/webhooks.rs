@@ -21,6 +21,7 @@ use crate::publishing::support::{publish_everything, schedule_now, setup, upload
 on_both_backends!(
     a_published_post_sends_one_signed_event_to_subscribed_endpoints_only,
     a_failing_endpoint_is_retried_until_it_answers_2xx,
+    an_endpoint_failing_for_days_is_turned_off_and_can_be_replayed_later,
     a_replay_sends_the_same_event_freshly_signed,
     failed_posts_reconnects_and_syncs_are_sent_once_each,
     another_user_cannot_see_change_or_replay_my_endpoints,
@@ -166,6 +167,37 @@ async fn wait_attempts(app: &TestApp, endpoint: &str, n: i64) -> Value {
     }
 }
 
+/// Waits (bounded) until the failed attempt's job is back in the queue for its retry.
+async fn wait_retry_queued(app: &TestApp) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let queued: i64 = thredops::with_pool!(app.state.store, |p| sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE kind = 'webhooks.deliver' AND state = 'queued'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        if queued == 1 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the retry was not queued"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Asks for a delivery to be sent again; returns the answer's status.
+async fn replay(app: &TestApp, delivery: &str) -> StatusCode {
+    app.post_json(
+        &format!("/api/v1/webhooks/deliveries/{delivery}/replay"),
+        &json!({}),
+    )
+    .await
+    .status()
+}
+
 async fn ping(app: &TestApp, endpoint: &str) -> Value {
     let r = app
         .post_json(&format!("/api/v1/webhooks/{endpoint}/test"), &json!({}))
@@ -261,6 +293,7 @@ async fn a_failing_endpoint_is_retried_until_it_answers_2xx(app: TestApp) {
     );
     ping(&app, id).await;
     let first = wait_attempts(&app, id, 1).await;
+    wait_retry_queued(&app).await;
     assert_eq!(first["state"], "pending", "{first}");
     assert_eq!(first["last_status"], 500);
     assert!(
@@ -294,6 +327,70 @@ async fn a_failing_endpoint_is_retried_until_it_answers_2xx(app: TestApp) {
     }
 }
 
+async fn an_endpoint_failing_for_days_is_turned_off_and_can_be_replayed_later(app: TestApp) {
+    app.signup("gone@example.com", PASSWORD).await;
+    let receiver = Receiver::start().await;
+    receiver.answer(&[500, 502]);
+    let created = add(&app, &receiver.url, &["post.published"]).await;
+    let id = created["id"].as_str().unwrap();
+    // Added four days ago, and it has never accepted an event.
+    thredops::with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE webhook_endpoints SET created_at = created_at - 345600"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let delivery = ping(&app, id).await["id"].as_str().unwrap().to_owned();
+    wait_attempts(&app, id, 1).await;
+    wait_retry_queued(&app).await;
+    // Its attempts run out (the test skips the day of waiting between them).
+    thredops::with_pool!(app.state.store, |p| sqlx::query(
+        "UPDATE jobs SET attempts = max_attempts - 1 WHERE kind = 'webhooks.deliver' AND state = 'queued'"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    run_due_now(&app, DELIVER).await;
+    let last = wait_attempts(&app, id, 2).await;
+    assert_eq!(last["state"], "failed", "{last}");
+    assert_eq!(last["last_status"], 502);
+    let endpoint: Value = app
+        .get(&format!("/api/v1/webhooks/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(endpoint["enabled"], false, "{endpoint}");
+    let reason = endpoint["disabled_reason"].as_str().unwrap();
+    assert!(reason.contains("has not accepted an event"), "{reason}");
+    let page = app.get("/settings/webhooks").await.text().await.unwrap();
+    assert!(page.contains("has not accepted an event"));
+    // Nothing is sent while it is off.
+    let r = app
+        .post_json(&format!("/api/v1/webhooks/{id}/test"), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // Fixed and turned on again: the missed event is replayed and delivered.
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/webhooks/{id}")))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let on: Value = r.json().await.unwrap();
+    assert_eq!(on["enabled"], true);
+    assert!(on["disabled_reason"].is_null());
+    assert_eq!(replay(&app, &delivery).await, StatusCode::ACCEPTED);
+    run_due_now(&app, DELIVER).await;
+    let done = wait_attempts(&app, id, 3).await;
+    assert_eq!(done["state"], "delivered", "{done}");
+    assert_eq!(receiver.got().len(), 3);
+}
+
 async fn a_replay_sends_the_same_event_freshly_signed(app: TestApp) {
     app.signup("replay@example.com", PASSWORD).await;
     let receiver = Receiver::start().await;
@@ -304,13 +401,8 @@ async fn a_replay_sends_the_same_event_freshly_signed(app: TestApp) {
     let delivery = first["id"].as_str().unwrap();
     // Still being retried: it cannot be replayed until its attempts are over.
     wait_attempts(&app, id, 1).await;
-    let early = app
-        .post_json(
-            &format!("/api/v1/webhooks/deliveries/{delivery}/replay"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(early.status(), StatusCode::CONFLICT);
+    wait_retry_queued(&app).await;
+    assert_eq!(replay(&app, delivery).await, StatusCode::CONFLICT);
     run_due_now(&app, DELIVER).await;
     assert_eq!(wait_attempts(&app, id, 2).await["state"], "delivered");
 
@@ -323,13 +415,7 @@ async fn a_replay_sends_the_same_event_freshly_signed(app: TestApp) {
         .unwrap();
     let new_secret = rotated["secret"].as_str().unwrap();
     assert_ne!(new_secret, created["secret"].as_str().unwrap());
-    let r = app
-        .post_json(
-            &format!("/api/v1/webhooks/deliveries/{delivery}/replay"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(replay(&app, delivery).await, StatusCode::ACCEPTED);
     run_due_now(&app, DELIVER).await;
 
     let got = receiver.got();
