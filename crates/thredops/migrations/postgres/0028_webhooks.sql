@@ -61,4 +61,5 @@ CREATE TABLE webhook_attempts (
     error TEXT,
     duration_ms BIGINT NOT NULL
 );
-CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempted_at);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);
+CREATE INDEX webhook_attempts_user ON webhook_attempts (user_id, attempted_at);

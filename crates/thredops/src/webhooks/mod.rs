@@ -700,49 +700,70 @@ pub struct DeliveryView {
     pub attempt_log: Vec<AttemptView>,
 }
 
+/// The log's view of `records` (one key unwrap and one read of their attempts for them all).
+async fn delivery_views(
+    state: &AppState,
+    user_id: &str,
+    records: Vec<DeliveryRecord>,
+    endpoints: &[EndpointRecord],
+) -> AppResult<Vec<DeliveryView>> {
+    let Some(oldest) = records.iter().map(|d| d.created_at).min() else {
+        return Ok(Vec::new());
+    };
+    let key = state.vault.existing_key(user_id).await?;
+    let mut attempts = state.store.webhook_attempts_since(user_id, oldest).await?;
+    Ok(records
+        .into_iter()
+        .map(|d| DeliveryView {
+            payload: key
+                .as_ref()
+                .and_then(|k| {
+                    k.open_string(EVENT_PURPOSE, &d.event_id.0, &d.payload_enc)
+                        .ok()
+                })
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or(Value::Null),
+            attempt_log: attempts
+                .remove(&d.id.0)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| AttemptView {
+                    attempted_at: a.attempted_at,
+                    status_code: a.status_code,
+                    error: a.error,
+                    duration_ms: a.duration_ms,
+                })
+                .collect(),
+            endpoint_host: endpoints
+                .iter()
+                .find(|e| e.id == d.endpoint_id)
+                .map(|e| e.host.clone())
+                .unwrap_or_default(),
+            id: d.id,
+            endpoint_id: d.endpoint_id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            state: d.state,
+            attempts: d.attempts,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            next_attempt_at: d.next_attempt_at,
+            delivered_at: d.delivered_at,
+            created_at: d.created_at,
+        })
+        .collect())
+}
+
 async fn delivery_view(
     state: &AppState,
     user_id: &str,
     d: DeliveryRecord,
     endpoints: &[EndpointRecord],
 ) -> AppResult<DeliveryView> {
-    let key = state.vault.existing_key(user_id).await?;
-    let payload = key
-        .and_then(|k| {
-            k.open_string(EVENT_PURPOSE, &d.event_id.0, &d.payload_enc)
-                .ok()
-        })
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Value::Null);
-    let attempts = state.store.webhook_attempts(&d.id).await?;
-    Ok(DeliveryView {
-        endpoint_host: endpoints
-            .iter()
-            .find(|e| e.id == d.endpoint_id)
-            .map(|e| e.host.clone())
-            .unwrap_or_default(),
-        id: d.id,
-        endpoint_id: d.endpoint_id,
-        event_id: d.event_id,
-        event_type: d.event_type,
-        state: d.state,
-        attempts: d.attempts,
-        last_status: d.last_status,
-        last_error: d.last_error,
-        next_attempt_at: d.next_attempt_at,
-        delivered_at: d.delivered_at,
-        created_at: d.created_at,
-        payload,
-        attempt_log: attempts
-            .into_iter()
-            .map(|a| AttemptView {
-                attempted_at: a.attempted_at,
-                status_code: a.status_code,
-                error: a.error,
-                duration_ms: a.duration_ms,
-            })
-            .collect(),
-    })
+    delivery_views(state, user_id, vec![d], endpoints)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
 }
 
 /// The user's deliveries, newest first, of one endpoint or all (404 for another's endpoint).
@@ -755,15 +776,11 @@ pub async fn deliveries(
         owned(state, user, id).await?;
     }
     let endpoints = state.store.webhook_endpoints_of(&user.user.id).await?;
-    let mut out = Vec::new();
-    for d in state
+    let records = state
         .store
         .webhook_deliveries(&user.user.id, endpoint_id, LOG_LIMIT)
-        .await?
-    {
-        out.push(delivery_view(state, &user.user.id, d, &endpoints).await?);
-    }
-    Ok(out)
+        .await?;
+    delivery_views(state, &user.user.id, records, &endpoints).await
 }
 
 /// Sends a delivered or failed delivery again: the same event (same id and body), freshly
@@ -811,14 +828,10 @@ pub async fn export(state: &AppState, user_id: &str, key: Option<&DataKey>) -> A
                 "secret_rotated_at": r.secret_rotated_at})
         })
         .collect();
-    let mut deliveries = Vec::new();
-    for d in state
+    let all = state
         .store
         .webhook_deliveries(user_id, None, i64::MAX)
-        .await?
-    {
-        let v = delivery_view(state, user_id, d, &records).await?;
-        deliveries.push(serde_json::to_value(v).map_err(anyhow::Error::from)?);
-    }
+        .await?;
+    let deliveries = delivery_views(state, user_id, all, &records).await?;
     Ok(json!({"endpoints": endpoints, "deliveries": deliveries}))
 }

@@ -1,5 +1,7 @@
 //! Storage of webhook endpoints, events, deliveries and attempts.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::delivery::DELIVER_JOB;
@@ -387,31 +389,43 @@ impl Store {
         .await)?)
     }
 
-    /// A delivery's attempts, oldest first.
-    pub async fn webhook_attempts(
+    /// The user's attempts made since `since`, oldest first, by delivery id.
+    pub async fn webhook_attempts_since(
         &self,
-        delivery_id: &DeliveryId,
-    ) -> StoreResult<Vec<AttemptRecord>> {
-        Ok(with_pool!(self, |p| async {
+        user_id: &str,
+        since: i64,
+    ) -> StoreResult<HashMap<String, Vec<AttemptRecord>>> {
+        let rows = with_pool!(self, |p| {
+            async {
             let rows = sqlx::query(
-                "SELECT attempted_at, status_code, error, duration_ms FROM webhook_attempts \
-                 WHERE delivery_id = $1 ORDER BY attempted_at, id",
+                "SELECT delivery_id, attempted_at, status_code, error, duration_ms FROM webhook_attempts \
+                 WHERE user_id = $1 AND attempted_at >= $2 ORDER BY attempted_at, id",
             )
-            .bind(&delivery_id.0)
+            .bind(user_id)
+            .bind(since)
             .fetch_all(p)
             .await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
-                out.push(AttemptRecord {
-                    attempted_at: r.try_get("attempted_at")?,
-                    status_code: r.try_get("status_code")?,
-                    error: r.try_get("error")?,
-                    duration_ms: r.try_get("duration_ms")?,
-                });
+                out.push((
+                    r.try_get::<String, _>("delivery_id")?,
+                    AttemptRecord {
+                        attempted_at: r.try_get("attempted_at")?,
+                        status_code: r.try_get("status_code")?,
+                        error: r.try_get("error")?,
+                        duration_ms: r.try_get("duration_ms")?,
+                    },
+                ))
             }
             Ok::<_, sqlx::Error>(out)
         }
-        .await)?)
+        .await
+        })?;
+        let mut by_delivery: HashMap<String, Vec<AttemptRecord>> = HashMap::new();
+        for (id, a) in rows {
+            by_delivery.entry(id).or_default().push(a);
+        }
+        Ok(by_delivery)
     }
 
     /// What the delivery job needs: the delivery, its event and its endpoint.

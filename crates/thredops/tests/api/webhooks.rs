@@ -823,6 +823,39 @@ async fn endpoints_and_deliveries_are_exported_without_secrets_and_purged(app: T
     .unwrap();
     assert!(!String::from_utf8_lossy(&raw).contains("whsec_"));
 
+    // Deleting the profile's history deletes the events about it; the endpoint stays.
+    let page = app
+        .get(&format!("/app/profiles/{profile}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/app/profiles/{profile}/disconnect")))
+        .form(&[
+            ("csrf", csrf_in(&page).as_str()),
+            ("history", "delete"),
+            ("confirm", "delete"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let log: Value = app
+        .get("/api/v1/webhooks/deliveries")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        log["deliveries"],
+        json!([]),
+        "the profile's events went with it"
+    );
+    let list: Value = app.get("/api/v1/webhooks").await.json().await.unwrap();
+    assert_eq!(list["endpoints"].as_array().unwrap().len(), 1);
+
     let traces = crate::privacy::Traces {
         user_ids: vec![user_id.clone()],
         profile_ids: vec![profile.clone()],
