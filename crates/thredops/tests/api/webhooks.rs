@@ -824,23 +824,7 @@ async fn endpoints_and_deliveries_are_exported_without_secrets_and_purged(app: T
     assert!(!String::from_utf8_lossy(&raw).contains("whsec_"));
 
     // Deleting the profile's history deletes the events about it; the endpoint stays.
-    let page = app
-        .get(&format!("/app/profiles/{profile}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/app/profiles/{profile}/disconnect")))
-        .form(&[
-            ("csrf", csrf_in(&page).as_str()),
-            ("history", "delete"),
-            ("confirm", "delete"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = crate::connect::disconnect(&app, &profile, true).await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let log: Value = app
         .get("/api/v1/webhooks/deliveries")
