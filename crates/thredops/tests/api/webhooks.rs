@@ -23,7 +23,7 @@ on_both_backends!(
     a_failing_endpoint_is_retried_until_it_answers_2xx,
     an_endpoint_failing_for_days_is_turned_off_and_can_be_replayed_later,
     a_replay_sends_the_same_event_freshly_signed,
-    failed_posts_reconnects_and_syncs_are_sent_once_each,
+    failed_posts_reconnects_syncs_and_audits_are_sent_once_each,
     another_user_cannot_see_change_or_replay_my_endpoints,
     tokens_need_the_webhooks_scopes,
     the_settings_page_shows_the_secret_once_and_replays_from_the_log,
@@ -437,13 +437,18 @@ async fn a_replay_sends_the_same_event_freshly_signed(app: TestApp) {
     assert_eq!(log[0]["attempts"], 3);
 }
 
-async fn failed_posts_reconnects_and_syncs_are_sent_once_each(app: TestApp) {
+async fn failed_posts_reconnects_syncs_and_audits_are_sent_once_each(app: TestApp) {
     let (profile, user_id) = setup(&app, "eventful").await;
     let receiver = Receiver::start().await;
     let created = add(
         &app,
         &receiver.url,
-        &["post.failed", "profile.needs_reconnect", "sync.completed"],
+        &[
+            "post.failed",
+            "profile.needs_reconnect",
+            "sync.completed",
+            "audit.completed",
+        ],
     )
     .await;
     let secret = created["secret"].as_str().unwrap();
@@ -457,8 +462,10 @@ async fn failed_posts_reconnects_and_syncs_are_sent_once_each(app: TestApp) {
     )
     .await;
     publish_everything(&app).await;
-    // An hourly sync completes.
+    // An hourly sync completes, then an audit.
     crate::sync_now(&app, &profile).await;
+    let audit = crate::strategy::audits::audit(&app, &profile).await;
+    assert_eq!(audit["status"], "done", "{audit}");
     // Meta withdraws the access: the next sync marks the profile.
     let revoke = app
         .post_json(
@@ -480,7 +487,12 @@ async fn failed_posts_reconnects_and_syncs_are_sent_once_each(app: TestApp) {
     types.sort();
     assert_eq!(
         types,
-        ["post.failed", "profile.needs_reconnect", "sync.completed"],
+        [
+            "audit.completed",
+            "post.failed",
+            "profile.needs_reconnect",
+            "sync.completed"
+        ],
         "{got:?}"
     );
     for r in &got {
@@ -490,6 +502,10 @@ async fn failed_posts_reconnects_and_syncs_are_sent_once_each(app: TestApp) {
         if event["type"] == "post.failed" {
             assert_eq!(event["data"]["post_id"], post["id"]);
             assert!(event["data"]["reason"].is_string());
+        }
+        if event["type"] == "audit.completed" {
+            assert_eq!(event["data"]["audit_id"], audit["id"]);
+            assert_eq!(event["data"]["score"], audit["score"]);
         }
         if event["type"] == "sync.completed" {
             assert_eq!(event["data"]["sync"], "incremental");
