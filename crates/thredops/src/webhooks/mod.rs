@@ -163,6 +163,8 @@ pub const SWEEP_JOB: &str = "webhooks.sweep";
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// How far back the sweep looks.
 const SWEEP_LOOKBACK_SECS: i64 = 2 * 86_400;
+/// How long events stay in the delivery log (and can be replayed).
+pub const KEEP_DAYS: i64 = 30;
 
 /// Registers the delivery job and the sweep.
 pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
@@ -189,9 +191,18 @@ async fn sweep_job(
 /// Records the `post.published` events a crash between publishing and recording lost (the
 /// publisher records them as it publishes; `post.failed` and `profile.needs_reconnect` are
 /// swept with their notifications, and the other events with the job that reports them).
-/// Only endpoints added before the publication receive them. Returns how many it recorded.
+/// Only endpoints added before the publication receive them. Events older than [`KEEP_DAYS`]
+/// leave the log. Returns how many events it recorded.
 pub async fn sweep(state: &AppState) -> AppResult<usize> {
-    let since = now_unix() - SWEEP_LOOKBACK_SECS;
+    let now = now_unix();
+    let pruned = state
+        .store
+        .prune_webhook_events(now - KEEP_DAYS * 86_400)
+        .await?;
+    if pruned > 0 {
+        tracing::info!(pruned, "old webhook events removed from the delivery log");
+    }
+    let since = now - SWEEP_LOOKBACK_SECS;
     let mut recorded = 0;
     for id in state.store.unreported_published_posts(since).await? {
         let Some(post) = state.store.planned_post(&id).await? else {

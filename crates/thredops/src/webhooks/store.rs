@@ -535,6 +535,17 @@ impl Store {
         .await)?)
     }
 
+    /// Deletes events recorded before `before`, with their deliveries and attempts.
+    pub async fn prune_webhook_events(&self, before: i64) -> StoreResult<u64> {
+        Ok(with_pool!(self, |p| sqlx::query(
+            "DELETE FROM webhook_events WHERE created_at < $1"
+        )
+        .bind(before)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
     /// When the endpoint last accepted a delivery, if ever.
     pub async fn webhook_last_delivered(
         &self,

@@ -280,6 +280,24 @@ async fn a_published_post_sends_one_signed_event_to_subscribed_endpoints_only(ap
     assert_eq!(got[1].json()["data"]["post_id"], post_id);
     verify(&got[1], &secret).unwrap();
     assert!(late.got().is_empty(), "added after the publication");
+
+    // The log keeps 30 days (here, a month passes).
+    for sql in [
+        "UPDATE webhook_events SET created_at = created_at - 31 * 86400",
+        "UPDATE scheduled_posts SET published_at = published_at - 31 * 86400",
+    ] {
+        thredops::with_pool!(app.state.store, |p| sqlx::query(sql)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))
+        .unwrap();
+    }
+    assert_eq!(thredops::webhooks::sweep(&app.state).await.unwrap(), 0);
+    assert!(
+        deliveries(&app, created["id"].as_str().unwrap())
+            .await
+            .is_empty()
+    );
 }
 
 async fn a_failing_endpoint_is_retried_until_it_answers_2xx(app: TestApp) {
