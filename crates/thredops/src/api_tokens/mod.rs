@@ -332,8 +332,14 @@ pub async fn authenticate(state: &AppState, secret: &str) -> AppResult<(UserReco
     Ok((user, token))
 }
 
+/// The MCP endpoint. No one scope covers it: a live token may open it (within its request
+/// budget), and each tool call then needs the scope of the API operation it stands for
+/// ([`require`]).
+pub const MCP_PATH: &str = "/mcp";
+
 /// The scope an API request needs when made with a token, or `None` when tokens may not make
-/// it at all (account, billing, support and token routes take a browser session only).
+/// it at all (account, billing, support and token routes take a browser session only; the MCP
+/// endpoint checks a scope per tool call instead, see [`authorize`]).
 /// Decided from the method and path so that a new route is closed to tokens until listed here.
 pub fn required_scope(method: &str, path: &str) -> Option<Scope> {
     let read = matches!(method, "GET" | "HEAD");
@@ -357,12 +363,26 @@ pub fn required_scope(method: &str, path: &str) -> Option<Scope> {
 
 /// Checks that `token` may make this request.
 pub fn authorize(token: &ApiToken, method: &str, path: &str) -> AppResult<()> {
+    if method == "POST" && path == MCP_PATH {
+        // Every tool call checks its own scope.
+        return Ok(());
+    }
     match required_scope(method, path) {
         Some(scope) if token.allows(scope) => Ok(()),
         Some(scope) => Err(AppError::Forbidden(scope.missing())),
         None => Err(AppError::Forbidden(
             "API tokens cannot be used here; sign in to ThredOps in a browser for account, billing, support and token settings.",
         )),
+    }
+}
+
+/// Checks that `token` carries `scope`, for operations that check their scope themselves (the
+/// MCP tools); the refusal names the missing scope.
+pub fn require(token: &ApiToken, scope: Scope) -> AppResult<()> {
+    if token.allows(scope) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(scope.missing()))
     }
 }
 
@@ -414,25 +434,41 @@ mod tests {
             ("POST", "/api/v1/privacy/delete-account", None),
             ("GET", "/api/v1/billing", None),
             ("DELETE", "/api/v1/profiles/p1", None),
+            // The MCP endpoint has no single scope: each tool call checks its own.
+            ("POST", MCP_PATH, None),
         ];
         for (method, path, want) in cases {
             assert_eq!(required_scope(method, path), want, "{method} {path}");
         }
     }
 
-    #[test]
-    fn a_token_is_live_until_revoked_or_expired() {
-        let mut t = ApiToken {
+    fn token(scopes: Vec<Scope>, expires_at: Option<i64>) -> ApiToken {
+        ApiToken {
             id: TokenId("t".into()),
             user_id: "u".into(),
             name: "n".into(),
             prefix: "thr_abc".into(),
-            scopes: vec![Scope::PostsRead],
+            scopes,
             created_at: 0,
-            expires_at: Some(100),
+            expires_at,
             last_used_at: None,
             revoked_at: None,
-        };
+        }
+    }
+
+    #[test]
+    fn any_live_token_opens_the_mcp_endpoint_and_each_tool_checks_its_scope() {
+        let token = token(vec![Scope::AnalyticsRead], None);
+        assert!(authorize(&token, "POST", MCP_PATH).is_ok());
+        assert!(authorize(&token, "GET", "/mcp/other").is_err());
+        assert!(require(&token, Scope::AnalyticsRead).is_ok());
+        let refused = require(&token, Scope::PostsWrite).unwrap_err().to_string();
+        assert!(refused.contains("posts:write"), "{refused}");
+    }
+
+    #[test]
+    fn a_token_is_live_until_revoked_or_expired() {
+        let mut t = token(vec![Scope::PostsRead], Some(100));
         assert!(t.is_live(99));
         assert!(!t.is_live(100));
         t.expires_at = None;

@@ -16,7 +16,7 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Prefixes whose clients are programs, which get the JSON error as documented.
 const MACHINE_PREFIXES: &[&str] = &[
-    "/api/", "/hooks/", "/sandbox", "/static/", "/healthz", "/readyz", "/metrics",
+    "/api/", "/mcp", "/hooks/", "/sandbox", "/static/", "/healthz", "/readyz", "/metrics",
 ];
 
 fn is_page_request(request: &Request) -> bool {

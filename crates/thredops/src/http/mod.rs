@@ -9,6 +9,7 @@ pub mod error;
 pub mod guards;
 mod html_errors;
 pub mod json;
+mod mcp;
 pub mod metrics;
 mod ops;
 mod pages;
@@ -40,6 +41,7 @@ pub fn router(state: WebState) -> Router {
     let routes = Router::new()
         .merge(pages::router())
         .merge(api::router())
+        .merge(mcp::router())
         .merge(ops::router())
         .merge(assets::router())
         .route_layer(from_fn_with_state(state.clone(), metrics::track))

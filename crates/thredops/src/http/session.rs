@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::cookies;
 use super::error::AppError;
 use super::state::WebState;
+use crate::api_tokens::ApiToken;
 pub use crate::auth::ClientInfo;
 use crate::auth::CurrentUser;
 use crate::billing::gate::{self, PastDueNotice};
@@ -59,7 +60,7 @@ async fn check(
     if let Some(secret) = bearer(parts) {
         return with_token(state, parts, &secret, profile_id)
             .await
-            .map(Some);
+            .map(|(auth, _, profile)| Some((auth, profile)));
     }
     let Some(token) = state.cookies.read(&parts.headers, &cookies::SESSION) else {
         return Ok(None);
@@ -108,6 +109,11 @@ fn bearer(parts: &Parts) -> Option<String> {
     if !parts.uri.path().starts_with("/api/") {
         return None;
     }
+    bearer_secret(parts)
+}
+
+/// The secret of an `Authorization: Bearer ...` header, wherever the request goes.
+fn bearer_secret(parts: &Parts) -> Option<String> {
     let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)?
@@ -126,7 +132,7 @@ async fn with_token(
     parts: &Parts,
     secret: &str,
     profile_id: Option<&str>,
-) -> Result<(AuthUser, Option<ProfileRecord>), AppError> {
+) -> Result<(AuthUser, ApiToken, Option<ProfileRecord>), AppError> {
     let (mut user, token) = crate::api_tokens::authenticate(state, secret).await?;
     crate::api_tokens::authorize(&token, parts.method.as_str(), parts.uri.path())?;
     state.token_limiter.check(&token)?;
@@ -145,7 +151,31 @@ async fn with_token(
         unread_notifications: 0,
         unread_inbox: 0,
     };
-    Ok((auth, profile))
+    Ok((auth, token, profile))
+}
+
+/// The owner of the request's bearer token and the token itself, for endpoints that take API
+/// tokens only (the MCP endpoint) and check a scope per operation with
+/// [`crate::api_tokens::require`]. The session cookie is never read: 401 without a token.
+#[derive(Debug, Clone)]
+pub struct TokenUser {
+    /// The token's owner, acting with the token's powers only.
+    pub auth: AuthUser,
+    /// The token, with its scopes.
+    pub token: ApiToken,
+}
+
+impl FromRequestParts<WebState> for TokenUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = bearer_secret(parts).ok_or(AppError::Unauthorized)?;
+        let (auth, token, _) = with_token(state, parts, &secret, None).await?;
+        Ok(Self { auth, token })
+    }
 }
 
 /// A signed-in user and their profile named by the path's `{id}`, checked and read in one

@@ -15,6 +15,7 @@ mod csrf;
 mod home;
 mod inbox;
 mod listening;
+mod mcp;
 mod ops;
 mod pages;
 mod privacy;

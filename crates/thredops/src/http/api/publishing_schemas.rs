@@ -12,7 +12,8 @@ pub(in crate::http::api) fn composition_schema() -> Value {
             ("text", string()),
             (
                 "media",
-                json!({"type": "array", "items": media, "maxItems": 20}),
+                // A draft keeps a longer list too; the preflight and scheduling refuse more than 20.
+                json!({"type": "array", "items": media, "description": "At most 20 to publish (a carousel holds 2 to 20)"}),
             ),
             ("link_attachment", nullable(string())),
             (

@@ -26,6 +26,9 @@ use crate::sync::DAILY_CALL_BUDGET;
 pub const CHECK: &str = "auto_plug_check";
 /// How often one post is looked at while its window is open.
 pub const CHECK_EVERY: Duration = Duration::from_secs(15 * 60);
+/// How long a claimed check holds its post: a checker killed mid-check leaves it to the next
+/// checker after this, not after a whole [`CHECK_EVERY`] (a plug due then would go out late).
+const CLAIM_FOR: Duration = Duration::from_secs(120);
 /// How often the checker wakes up to find posts due for a look.
 const TICK: Duration = Duration::from_secs(60);
 /// Posts looked at per wake-up (the rest wait for the next).
@@ -52,8 +55,10 @@ async fn check_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
 /// Looks at every auto-plug due for a check; returns how many were looked at.
 pub async fn check_due(state: &AppState) -> anyhow::Result<usize> {
     let now = state.threads.now().timestamp();
-    let next = now + CHECK_EVERY.as_secs() as i64;
-    let due = state.store.claim_due_autoplugs(now, next, BATCH).await?;
+    let due = state
+        .store
+        .claim_due_autoplugs(now, now + CLAIM_FOR.as_secs() as i64, BATCH)
+        .await?;
     let count = due.len();
     for f in due {
         if let Err(e) = check_one(state, &f, now).await {
@@ -73,7 +78,13 @@ async fn check_one(state: &AppState, f: &FollowupRecord, now: i64) -> anyhow::Re
         _ => {
             state
                 .store
-                .record_autoplug_check(&f.parent_post_id, value, now, closed)
+                .record_autoplug_check(
+                    &f.parent_post_id,
+                    value,
+                    now,
+                    now + CHECK_EVERY.as_secs() as i64,
+                    closed,
+                )
                 .await?;
             Ok(())
         }

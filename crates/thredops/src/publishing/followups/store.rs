@@ -277,17 +277,19 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records a check below the threshold; with `missed` the window is closed.
+    /// Records a check below the threshold and when to look next; with `missed` the window is
+    /// closed.
     pub async fn record_autoplug_check(
         &self,
         parent_post_id: &str,
         value: Option<i64>,
         now: i64,
+        next_check_at: i64,
         missed: bool,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query(
-            "UPDATE publishing_followups SET last_value = COALESCE($1, last_value), last_checked_at = $2, \
+            "UPDATE publishing_followups SET last_value = COALESCE($1, last_value), last_checked_at = $2, next_check_at = $5, \
              state = CASE WHEN $3 THEN 'missed' ELSE state END, decided_at = CASE WHEN $3 THEN $2 ELSE decided_at END \
              WHERE parent_post_id = $4 AND kind = 'auto_plug' AND state = 'watching'"
         )
@@ -295,6 +297,7 @@ impl Store {
         .bind(now)
         .bind(missed)
         .bind(parent_post_id)
+        .bind(next_check_at)
         .execute(p)
         .await
         .map(|r| r.rows_affected())

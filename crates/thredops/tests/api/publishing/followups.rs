@@ -17,6 +17,7 @@ on_both_backends!(
     a_first_reply_lands_at_the_right_instant_across_the_spring_dst_change_and_is_published_under_its_post,
     an_auto_plug_fires_once_when_its_post_passes_the_threshold,
     an_auto_plug_below_its_threshold_is_not_sent_and_says_how_far_it_got,
+    a_checker_that_dies_after_claiming_a_post_leaves_it_to_the_next_within_minutes,
     a_spent_reply_quota_defers_a_first_reply_with_the_reason_then_publishes_it_once,
     a_post_recovered_after_a_crash_gets_its_first_reply_once,
     the_profile_default_auto_plug_applies_unless_a_post_opts_out,
@@ -244,6 +245,59 @@ async fn an_auto_plug_below_its_threshold_is_not_sent_and_says_how_far_it_got(ap
             .iter()
             .any(|r| r["text"] == text)
     );
+}
+
+/// A look below the threshold waits a whole check interval before the next, but a checker killed
+/// between claiming a post and deciding holds it only briefly: the plug goes out minutes later,
+/// once.
+async fn a_checker_that_dies_after_claiming_a_post_leaves_it_to_the_next_within_minutes(
+    app: TestApp,
+) {
+    let (profile, user_id) = setup(&app, "claimed").await;
+    let text = "Plugged after a crashed check";
+    let parent = publish_now(
+        &app,
+        &profile,
+        &json!({"parts": [{"text": "A post whose check crashes"}], "auto_plug": auto_plug(1000, text)}),
+    )
+    .await;
+    let id = id_of(&parent);
+    let media_id = parent["media_id"].as_str().unwrap().to_owned();
+    plant(&app, &media_id, 400, 3000).await;
+    advance(&app, 16);
+    run_due_now(&app, CHECK).await;
+    assert_eq!(get_post(&app, &id).await["follow_ups"][0]["value"], 400);
+    // Below the threshold: the next look is a check interval away, not a claim's hold.
+    plant(&app, &media_id, 1500, 9000).await;
+    advance(&app, 3);
+    run_due_now(&app, CHECK).await;
+    assert_eq!(
+        get_post(&app, &id).await["follow_ups"][0]["state"],
+        "watching"
+    );
+    // A checker claims the post at its next look and dies before deciding.
+    advance(&app, 13);
+    let now = app.state.threads.now().timestamp();
+    let claimed = app
+        .state
+        .store
+        .claim_due_autoplugs(now, now + 120, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    run_due_now(&app, CHECK).await;
+    assert_eq!(
+        get_post(&app, &id).await["follow_ups"][0]["state"],
+        "watching",
+        "held by the dead checker's claim"
+    );
+    advance(&app, 3);
+    run_due_now(&app, CHECK).await;
+    let p = get_post(&app, &id).await;
+    assert_eq!(p["follow_ups"][0]["state"], "sent", "{p}");
+    run_due_now(&app, KIND).await;
+    let t = truth(&app, user_id).await;
+    once(&t["replies"], text);
 }
 
 async fn a_spent_reply_quota_defers_a_first_reply_with_the_reason_then_publishes_it_once(

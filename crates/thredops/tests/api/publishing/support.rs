@@ -79,7 +79,9 @@ pub async fn schedule_now(app: &TestApp, profile: &str, content: &Value) -> Valu
 
 /// Schedules `content` for tomorrow (tests then make its run due with `run_due_now`).
 pub async fn schedule_tomorrow(app: &TestApp, profile: &str, content: &Value) -> Value {
-    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    // A little under a day ahead: "this minute tomorrow" is a whole day away when scheduled on
+    // a whole minute, just outside windows that cover the next 24 hours (reconnect warnings).
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1) - chrono::Duration::minutes(2);
     schedule_at(
         app,
         profile,
