@@ -512,7 +512,7 @@ async fn emit_to(
     if endpoints.is_empty() {
         return Ok(false);
     }
-    record(state, user_id, &event, &endpoints).await
+    Ok(record(state, user_id, &event, &endpoints).await?.is_some())
 }
 
 async fn record(
@@ -520,7 +520,7 @@ async fn record(
     user_id: &str,
     event: &Event,
     endpoints: &[EndpointId],
-) -> AppResult<bool> {
+) -> AppResult<Option<EventId>> {
     let key = state.vault.data_key(user_id).await?;
     let id = EventId(format!("evt_{}", uuid::Uuid::now_v7().simple()));
     let now = now_unix();
@@ -543,7 +543,7 @@ async fn record(
         state.jobs_wake();
         tracing::info!(event_id = %id.0, kind = event.kind.as_str(), endpoints = endpoints.len(), "webhook event recorded");
     }
-    Ok(recorded)
+    Ok(recorded.then_some(id))
 }
 
 /// Emits and logs instead of failing: for callers whose own work must not fail because an
@@ -647,18 +647,22 @@ pub async fn send_test(
         profile_id: None,
         data: json!({"endpoint_id": endpoint.id, "message": "A test event from ThredOps: your endpoint is reachable if this arrived."}),
     };
-    record(
+    let event_id = record(
         state,
         &user.user.id,
         &event,
         std::slice::from_ref(&endpoint.id),
     )
-    .await?;
-    let latest = state
+    .await?
+    .ok_or(AppError::NotFound)?;
+    // The newest few deliveries of the endpoint hold it (others may be recorded meanwhile).
+    let d = state
         .store
-        .webhook_deliveries(&user.user.id, Some(&endpoint.id.0), 1)
-        .await?;
-    let d = latest.into_iter().next().ok_or(AppError::NotFound)?;
+        .webhook_deliveries(&user.user.id, Some(&endpoint.id.0), 10)
+        .await?
+        .into_iter()
+        .find(|d| d.event_id == event_id)
+        .ok_or(AppError::NotFound)?;
     delivery_view(state, &user.user.id, d, &[endpoint]).await
 }
 
