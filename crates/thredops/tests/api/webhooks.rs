@@ -759,6 +759,10 @@ async fn the_settings_page_shows_the_secret_once_and_replays_from_the_log(app: T
     run_due_now(&app, DELIVER).await;
     let page = app.get("/settings/webhooks").await.text().await.unwrap();
     assert!(page.contains("delivered"), "the log shows it delivered");
+    assert!(
+        page.contains("Body sent") && page.contains("&quot;type&quot;: &quot;ping&quot;"),
+        "the log shows the body sent"
+    );
     let delivery = deliveries(&app, &id).await[0]["id"]
         .as_str()
         .unwrap()

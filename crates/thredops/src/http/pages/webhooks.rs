@@ -70,6 +70,14 @@ async fn render(
             })
         })
         .collect();
+    // Each delivery with the body it sends, laid out to read.
+    let deliveries: Vec<Value> = deliveries
+        .iter()
+        .map(|d| {
+            let body = serde_json::to_string_pretty(&d.payload).unwrap_or_default();
+            merge(json!(d), json!({"body": body}))
+        })
+        .collect();
     let ctx = json!({"endpoints": endpoints, "deliveries": deliveries, "event_types": types,
         "max_endpoints": webhooks::MAX_ENDPOINTS});
     let html: Html<String> = state.templates.render(
