@@ -981,25 +981,3 @@ async fn private_addresses_are_refused_without_the_setting(app: TestApp) {
     let list: Value = app.get("/api/v1/webhooks").await.json().await.unwrap();
     assert_eq!(list["endpoints"].as_array().unwrap().len(), 1);
 }
-
-/// Writes the settings page with a few deliveries to a file, to look at (not a check).
-#[tokio::test]
-#[ignore = "writes the page for a look; run by hand"]
-async fn dump_the_settings_page() {
-    let app = TestApp::spawn(crate::helpers::Backend::Sqlite)
-        .await
-        .unwrap();
-    app.signup("look@example.com", PASSWORD).await;
-    let receiver = Receiver::start().await;
-    receiver.answer(&[500]);
-    let created = add(&app, &receiver.url, &["post.published", "sync.completed"]).await;
-    let id = created["id"].as_str().unwrap();
-    ping(&app, id).await;
-    wait_attempts(&app, id, 1).await;
-    wait_retry_queued(&app).await;
-    run_due_now(&app, DELIVER).await;
-    ping(&app, id).await;
-    run_due_now(&app, DELIVER).await;
-    let page = app.get("/settings/webhooks").await.text().await.unwrap();
-    std::fs::write(std::env::temp_dir().join("webhooks-page.html"), page).unwrap();
-}
