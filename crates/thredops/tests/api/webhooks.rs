@@ -188,6 +188,12 @@ async fn wait_retry_queued(app: &TestApp) {
     }
 }
 
+/// Waits until the history import's job is over: the profile reads as synced a moment before
+/// the job reports `sync.completed`, which an endpoint added in between would receive.
+async fn history_in(app: &TestApp) {
+    run_due_now(app, thredops::sync::kind::BACKFILL).await;
+}
+
 /// Asks for a delivery to be sent again; returns the answer's status.
 async fn replay(app: &TestApp, delivery: &str) -> StatusCode {
     app.post_json(
@@ -457,6 +463,7 @@ async fn a_replay_sends_the_same_event_freshly_signed(app: TestApp) {
 
 async fn failed_posts_reconnects_syncs_and_audits_are_sent_once_each(app: TestApp) {
     let (profile, user_id) = setup(&app, "eventful").await;
+    history_in(&app).await;
     let receiver = Receiver::start().await;
     let created = add(
         &app,
@@ -818,6 +825,7 @@ async fn endpoints_and_deliveries_are_exported_without_secrets_and_purged(app: T
     let c = creator(&app, "exported", 3, 100);
     let profile = connect(&app, c.user_id).await;
     wait_for_backfill(&app, &profile).await;
+    history_in(&app).await;
     let receiver = Receiver::start().await;
     let created = add(&app, &receiver.url, &["sync.completed"]).await;
     let secret = created["secret"].as_str().unwrap().to_owned();
