@@ -33,3 +33,4 @@ pub mod support;
 pub mod sync;
 pub mod telemetry;
 pub mod threads;
+pub mod webhooks;

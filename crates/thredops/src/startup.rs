@@ -236,6 +236,7 @@ fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let runner = crate::competitors::register_jobs(runner, state);
     let runner = crate::listening::register_jobs(runner, state);
     let runner = crate::inbox::register_jobs(runner, state);
+    let runner = crate::webhooks::register_jobs(runner, state);
     crate::support::register_jobs(runner, state)
 }
 

@@ -50,16 +50,24 @@ pub enum Scope {
     /// Read the Strategist's findings, plan and audits.
     #[serde(rename = "strategy:read")]
     StrategyRead,
+    /// Read webhook endpoints and their delivery log.
+    #[serde(rename = "webhooks:read")]
+    WebhooksRead,
+    /// Add, change and remove webhook endpoints, rotate their secrets, replay deliveries.
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Scope {
     /// Every scope, in the order forms list them.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::ProfilesRead,
         Scope::AnalyticsRead,
         Scope::PostsRead,
         Scope::PostsWrite,
         Scope::StrategyRead,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
     ];
 
     /// The scope's name in the API and the database.
@@ -70,6 +78,8 @@ impl Scope {
             Scope::PostsRead => "posts:read",
             Scope::PostsWrite => "posts:write",
             Scope::StrategyRead => "strategy:read",
+            Scope::WebhooksRead => "webhooks:read",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -86,6 +96,10 @@ impl Scope {
             Scope::PostsRead => "Read your planned and published posts, slots and feeds",
             Scope::PostsWrite => "Write, schedule, cancel and delete posts; upload media",
             Scope::StrategyRead => "Read the Strategist's findings, plan and audits",
+            Scope::WebhooksRead => "Read your webhook endpoints and their delivery log",
+            Scope::WebhooksWrite => {
+                "Add, change and remove webhook endpoints (which receive your events), rotate their secrets, replay deliveries"
+            }
         }
     }
 
@@ -97,6 +111,8 @@ impl Scope {
             Scope::PostsRead => "This API token does not have the posts:read scope.",
             Scope::PostsWrite => "This API token does not have the posts:write scope.",
             Scope::StrategyRead => "This API token does not have the strategy:read scope.",
+            Scope::WebhooksRead => "This API token does not have the webhooks:read scope.",
+            Scope::WebhooksWrite => "This API token does not have the webhooks:write scope.",
         }
     }
 }
@@ -339,6 +355,8 @@ pub fn required_scope(method: &str, path: &str) -> Option<Scope> {
         ["audits", _] if read => Some(Scope::StrategyRead),
         ["publishing", ..] if read => Some(Scope::PostsRead),
         ["publishing", ..] => Some(Scope::PostsWrite),
+        ["webhooks", ..] if read => Some(Scope::WebhooksRead),
+        ["webhooks", ..] => Some(Scope::WebhooksWrite),
         _ => None,
     }
 }
@@ -400,6 +418,18 @@ mod tests {
             ),
             ("GET", "/api/v1/audits/a1", Some(Scope::StrategyRead)),
             ("GET", "/api/v1/tokens", None),
+            ("GET", "/api/v1/webhooks", Some(Scope::WebhooksRead)),
+            (
+                "GET",
+                "/api/v1/webhooks/e1/deliveries",
+                Some(Scope::WebhooksRead),
+            ),
+            ("POST", "/api/v1/webhooks", Some(Scope::WebhooksWrite)),
+            (
+                "POST",
+                "/api/v1/webhooks/deliveries/d1/replay",
+                Some(Scope::WebhooksWrite),
+            ),
             ("POST", "/api/v1/auth/logout", None),
             ("POST", "/api/v1/privacy/delete-account", None),
             ("GET", "/api/v1/billing", None),

@@ -134,6 +134,8 @@ pub struct Settings {
     pub llm: Option<(Url, String, Option<Secret>)>,
     /// Whether feeds may be read from loopback and private-network addresses.
     pub feeds_private_hosts: bool,
+    /// Whether outgoing webhooks may be sent to loopback and private-network addresses.
+    pub webhooks_private_hosts: bool,
 }
 
 /// Who runs this deployment, how long inactive accounts keep their Meta data, and how mail leaves.
@@ -288,6 +290,7 @@ impl RawSettings {
             privacy,
             llm,
             feeds_private_hosts: self.parse_with("feeds_private_hosts", parse_bool)?,
+            webhooks_private_hosts: self.parse_with("webhooks_private_hosts", parse_bool)?,
             threads,
             threads_redirect_uri,
             threads_webhook_verify_token: self.get("threads_webhook_verify_token").map(Secret::new),

@@ -414,6 +414,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         false,
         "Let followed RSS/Atom feeds be read from loopback and private-network addresses (off: only public hosts, so a feed address cannot reach the server's own network); for tests and single-user deployments.",
     ),
+    spec(
+        "webhooks_private_hosts",
+        "THREDOPS_WEBHOOKS_PRIVATE_HOSTS",
+        Some("false"),
+        false,
+        "Let outgoing webhooks be sent to loopback and private-network addresses (off: only public hosts, so a webhook cannot reach the server's own network); for tests and single-user deployments.",
+    ),
 ];
 
 /// Looks up a setting by file key.

@@ -3,7 +3,8 @@
 //! emailed once by a job unless the user turned that kind of email off on Settings.
 //!
 //! The publisher and the sync engine record events as they happen; a sweep every few minutes
-//! records any event a crash left unrecorded (the unique key makes that harmless).
+//! records any event a crash left unrecorded (the unique key makes that harmless). Each event
+//! is also reported to the user's outgoing webhooks (`post.failed`, `profile.needs_reconnect`).
 
 pub mod store;
 
@@ -93,7 +94,23 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
         )
 }
 
-async fn record(state: &AppState, n: NewNotification) -> AppResult<bool> {
+async fn record(
+    state: &AppState,
+    n: NewNotification,
+    hook: crate::webhooks::Event,
+) -> AppResult<bool> {
+    // The webhook event is recorded first (once per key, so it may be reported again): when
+    // the notification exists, so does the event; a crash between the two leaves the
+    // notification to the sweep, which reports both. An event already notified is not sent
+    // again, so an endpoint added later never receives old events.
+    if state
+        .store
+        .notification_recorded(&n.user_id, &n.event_key)
+        .await?
+    {
+        return Ok(false);
+    }
+    crate::webhooks::emit(state, &n.user_id, hook).await?;
     let recorded = state.store.insert_notification(&n, now_unix()).await?;
     if recorded.is_some() {
         state.jobs_wake();
@@ -123,6 +140,7 @@ pub async fn post_failed(state: &AppState, post: &PostRecord) -> AppResult<bool>
             ),
             link: format!("/app/schedule/posts/{}", post.id),
         },
+        crate::webhooks::post_failed(post),
     )
     .await
 }
@@ -144,6 +162,7 @@ pub async fn profile_needs_reconnect(
             body: "Threads no longer accepts ThredOps' access for one of your profiles, so it does not sync and its scheduled posts cannot be published. Open the profile and press Reconnect; your history is kept.".into(),
             link: format!("/app/profiles/{}", profile.id),
         },
+        crate::webhooks::profile_needs_reconnect(&profile.id, at),
     )
     .await
 }

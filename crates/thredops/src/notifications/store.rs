@@ -151,6 +151,18 @@ impl Store {
         Ok(Some(id))
     }
 
+    /// Whether the user already has the notification of `event_key`.
+    pub async fn notification_recorded(&self, user_id: &str, event_key: &str) -> StoreResult<bool> {
+        let n: i64 = with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT count(*) FROM notifications WHERE user_id = $1 AND event_key = $2"
+        )
+        .bind(user_id)
+        .bind(event_key)
+        .fetch_one(p)
+        .await)?;
+        Ok(n > 0)
+    }
+
     /// A notification whose email is still to be decided, with the owner's address.
     pub async fn pending_email(&self, id: &NotificationId) -> StoreResult<Option<PendingEmail>> {
         let sql = sqlx::AssertSqlSafe(format!(

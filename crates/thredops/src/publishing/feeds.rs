@@ -259,9 +259,9 @@ fn client(private_hosts: bool) -> &'static reqwest::Client {
 /// Most redirects followed.
 const MAX_REDIRECTS: usize = 5;
 
-/// A feed address that leads to a loopback or private-network address.
+/// An address that leads to a loopback or private-network address (feeds and webhooks).
 #[derive(Debug)]
-struct NotPublic;
+pub struct NotPublic;
 
 impl std::fmt::Display for NotPublic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -271,8 +271,8 @@ impl std::fmt::Display for NotPublic {
 
 impl std::error::Error for NotPublic {}
 
-/// Resolves names to their public addresses only.
-struct PublicOnly;
+/// Resolves names to their public addresses only (feeds and webhooks).
+pub struct PublicOnly;
 
 impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
@@ -321,7 +321,7 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
 }
 
 /// Whether the URL's host is a literal address that is not public.
-fn literal_private(url: &url::Url) -> bool {
+pub fn literal_private(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => !is_public(ip.into()),
         Some(url::Host::Ipv6(ip)) => !is_public(ip.into()),

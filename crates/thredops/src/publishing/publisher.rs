@@ -432,11 +432,15 @@ impl Run<'_> {
         let settle = std::mem::take(&mut self.quota_held).then(|| QuotaOp::Settle {
             profile_id: self.post.profile_id.clone(),
         });
+        let mut published = self.post.clone();
+        published.media_id = root.media_id.clone();
+        published.permalink = root.permalink.clone();
+        published.published_at = Some(now_unix());
         let w = PublisherWrite {
             state: PostState::Published,
             media_id: root.media_id,
             permalink: root.permalink,
-            published_at: Some(now_unix()),
+            published_at: published.published_at,
             event: Some(("published".into(), message)),
             quota: settle.clone(),
             followups: Some(Box::new(followups)),
@@ -447,6 +451,12 @@ impl Run<'_> {
             self.call_returned().await;
             return Ok(());
         }
+        crate::webhooks::emit_or_log(
+            self.state,
+            &published.user_id,
+            crate::webhooks::post_published(&published),
+        )
+        .await;
         if let Some(child) = &first_reply {
             super::followups::note_created(
                 self.state,

@@ -69,6 +69,15 @@ async fn run_audit(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         return Ok(());
     };
     if row.status == "done" {
+        // A run that finished but was not marked complete (a crash) reports it now; the
+        // event is recorded once, so a report already made is not made again.
+        emit_audit_completed(
+            &state,
+            &row,
+            row.score,
+            row.finished_at.unwrap_or(row.created_at),
+        )
+        .await;
         return Ok(());
     }
     let result = audit_once(&state, &ctx, &row).await;
@@ -142,8 +151,25 @@ async fn audit_once(
     }
     let json = serde_json::to_string(&report).map_err(retry)?;
     let sealed = key.seal(AUDIT_PURPOSE, &row.id, json.as_bytes());
-    st.finish_audit(&row.id, report.score.map(i64::from), &sealed, now_unix())
+    let finished_at = now_unix();
+    let score = report.score.map(i64::from);
+    st.finish_audit(&row.id, score, &sealed, finished_at)
         .await
         .map_err(retry)?;
+    emit_audit_completed(state, row, score, finished_at).await;
     Ok(())
+}
+
+async fn emit_audit_completed(
+    state: &AppState,
+    row: &store::AuditRow,
+    score: Option<i64>,
+    finished_at: i64,
+) {
+    crate::webhooks::emit_or_log(
+        state,
+        &row.user_id,
+        crate::webhooks::audit_completed(&row.id, &row.profile_id, score, finished_at),
+    )
+    .await;
 }

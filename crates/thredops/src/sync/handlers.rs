@@ -146,6 +146,18 @@ async fn backfill(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         .set_backfill_cursor(&run.profile.id, None)
         .await?;
     tracing::info!(profile_id = %run.profile.id, posts = walked.0, calls = run.calls(), "backfill finished");
+    crate::webhooks::emit_or_log(
+        &state,
+        &run.profile.user_id,
+        crate::webhooks::sync_completed(
+            ctx.job_id(),
+            &run.profile.id,
+            "backfill",
+            run.now().timestamp(),
+            walked.0,
+        ),
+    )
+    .await;
     Ok(())
 }
 
@@ -178,11 +190,24 @@ async fn incremental(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     run.record_usage().await;
     let (new_posts, refreshed) = work?;
     let newest = state.store.newest_post_at(&run.profile.id).await?;
+    let synced_at = run.now().timestamp();
     state
         .store
-        .mark_synced(&run.profile.id, run.now().timestamp(), newest, None, false)
+        .mark_synced(&run.profile.id, synced_at, newest, None, false)
         .await?;
     tracing::info!(profile_id = %run.profile.id, new_posts, refreshed, calls = run.calls(), "incremental sync finished");
+    crate::webhooks::emit_or_log(
+        &state,
+        &run.profile.user_id,
+        crate::webhooks::sync_completed(
+            ctx.job_id(),
+            &run.profile.id,
+            "incremental",
+            synced_at,
+            new_posts,
+        ),
+    )
+    .await;
     // The inbox reads replies after the sync, which has just refreshed the replies counts.
     crate::inbox::poll::after_sync(&state, &run.profile).await?;
     Ok(())

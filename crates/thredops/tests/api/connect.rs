@@ -214,3 +214,24 @@ pub async fn run_due_now(app: &TestApp, kind: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Disconnects a profile from its page, keeping its history or (confirmed) deleting it.
+pub async fn disconnect(app: &TestApp, profile: &str, delete_history: bool) -> reqwest::Response {
+    let page = app
+        .get(&format!("/app/profiles/{profile}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let history = if delete_history { "delete" } else { "keep" };
+    app.client
+        .post(app.url(&format!("/app/profiles/{profile}/disconnect")))
+        .form(&[
+            ("csrf", csrf_in(&page).as_str()),
+            ("history", history),
+            ("confirm", history),
+        ])
+        .send()
+        .await
+        .unwrap()
+}

@@ -80,6 +80,8 @@ impl TestApp {
         raw.set("threads_timeout_seconds", "5");
         // Feed tests serve their feeds on a loopback port.
         raw.set("feeds_private_hosts", "true");
+        // Webhook tests run their receivers on a loopback port too.
+        raw.set("webhooks_private_hosts", "true");
         let postgres = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

@@ -28,6 +28,7 @@ mod support;
 mod sync;
 mod throttling;
 mod tokens;
+mod webhooks;
 
 /// Presses "Sync now" for a profile and waits for the sync to finish.
 pub async fn sync_now(app: &helpers::TestApp, profile_id: &str) {

@@ -1,6 +1,6 @@
 //! AI Strategist and Deep Audit against sandbox creators built with known traits.
 
-mod audits;
+pub mod audits;
 mod bench;
 mod llm;
 mod planted;

@@ -86,6 +86,7 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
         "/settings/security",
         "/settings/privacy",
         "/settings/tokens",
+        "/settings/webhooks",
         "/app/schedule/feeds",
     ]
     .iter()

@@ -21,6 +21,7 @@ pub mod registry;
 mod strategy;
 mod support;
 mod tokens;
+pub(crate) mod webhooks;
 
 use axum::Router;
 
@@ -47,6 +48,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(billing::endpoints());
     all.extend(support::endpoints());
     all.extend(tokens::endpoints());
+    all.extend(webhooks::endpoints());
     all.extend(docs::endpoints());
     all
 }

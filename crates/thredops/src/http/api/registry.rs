@@ -251,8 +251,9 @@ pub fn openapi(endpoints: &[Endpoint], version: &str) -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "ThredOps API", "version": version, "description": "JSON API of ThredOps. Authenticate with the session cookie set by /api/v1/auth/login, or with a personal API token as a bearer token. Errors are {\"error\":{\"code\",\"message\",\"fields\"?}}; a plan limit (402, code plan_limit) also names the limit, the plan and upgrade_url."},
+        "info": {"title": "ThredOps API", "version": version, "description": "JSON API of ThredOps. Authenticate with the session cookie set by /api/v1/auth/login, or with a personal API token as a bearer token. Errors are {\"error\":{\"code\",\"message\",\"fields\"?}}; a plan limit (402, code plan_limit) also names the limit, the plan and upgrade_url. Outgoing webhooks (the webhooks section) are signed with HMAC-SHA256 and a timestamp, like Stripe's."},
         "paths": paths,
+        "webhooks": super::webhooks::outgoing(),
         "components": {
             "securitySchemes": {
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "thredops_session", "description": "Named __Host-thredops_session when served over https."},

@@ -20,6 +20,7 @@ mod security;
 mod strategy;
 mod support;
 mod tokens;
+mod webhooks;
 
 use axum::Router;
 
@@ -33,6 +34,7 @@ pub fn router() -> Router<WebState> {
         .merge(recovery::router())
         .merge(security::router())
         .merge(tokens::router())
+        .merge(webhooks::router())
         .merge(app::router())
         .merge(profiles::router())
         .merge(analytics::router())
@@ -67,4 +69,5 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     recovery::TEMPLATES,
     security::TEMPLATES,
     tokens::TEMPLATES,
+    webhooks::TEMPLATES,
 ];
