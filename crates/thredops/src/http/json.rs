@@ -7,44 +7,83 @@ use serde::de::DeserializeOwned;
 
 use super::error::AppError;
 
-/// Like `axum::Json`, but a bad body is a 400/413/415/422 in ThredOps' error shape.
+/// Like `axum::Json`, but a bad body is a 400/413/415/422 in ThredOps' error shape. The body
+/// must be a JSON object: serde would otherwise read a struct from an array of its fields in
+/// order (`[null, null]`), which no client means.
 #[derive(Debug, Clone)]
 pub struct ApiJson<T>(pub T);
+
+/// Like [`ApiJson`], for the bodies that are a JSON array of items.
+#[derive(Debug, Clone)]
+pub struct ApiJsonList<T>(pub Vec<T>);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                let v = v.trim();
-                v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
-            });
-        if !is_json {
-            return Err(AppError::UnsupportedMediaType(
-                "Send the body as JSON (Content-Type: application/json).",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge
-            } else {
-                AppError::BadRequest("The request body could not be read.".into())
-            }
-        })?;
-        parse(&bytes).map(ApiJson)
+        let bytes = json_body(req, state).await?;
+        parse_shaped(&bytes, Shape::Object).map(ApiJson)
     }
 }
 
-/// Parses JSON, turning serde's error into a field-level message. Numbers written with a zero
-/// fraction (`34.0`) count as the integers they are, as JSON Schema's `integer` says.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let mut value: serde_json::Value = serde_json::from_slice(bytes)
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonList<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_body(req, state).await?;
+        parse_shaped(&bytes, Shape::Array).map(ApiJsonList)
+    }
+}
+
+/// The body's bytes, when it is declared as JSON.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
+        });
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType(
+            "Send the body as JSON (Content-Type: application/json).",
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest("The request body could not be read.".into())
+        }
+    })
+}
+
+/// The top-level JSON value a body must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Object,
+    Array,
+}
+
+fn parse_shaped<T: DeserializeOwned>(bytes: &[u8], shape: Shape) -> Result<T, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
+    match shape {
+        Shape::Object if !value.is_object() => Err(AppError::BadRequest(
+            "The body must be a JSON object.".into(),
+        )),
+        Shape::Array if !value.is_array() => Err(AppError::BadRequest(
+            "The body must be a JSON array.".into(),
+        )),
+        _ => from_value(value),
+    }
+}
+
+/// Reads a parsed body, turning serde's error into a field-level message. Numbers written with a zero
+/// fraction (`34.0`) count as the integers they are, as JSON Schema's `integer` says.
+fn from_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, AppError> {
     integral(&mut value);
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
@@ -102,6 +141,10 @@ mod tests {
         age: u8,
     }
 
+    fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+        parse_shaped(bytes, Shape::Object)
+    }
+
     fn fields(e: AppError) -> Vec<String> {
         match e {
             AppError::Validation { fields, .. } => fields.into_keys().collect(),
@@ -133,6 +176,17 @@ mod tests {
             fields(parse::<Body>(br#"{"email": "a", "age": 34.5}"#).unwrap_err()),
             ["age"]
         );
+    }
+
+    #[test]
+    fn a_struct_is_not_read_from_an_array_of_its_fields() {
+        assert!(matches!(
+            parse::<Body>(br#"["a", 3]"#).unwrap_err(),
+            AppError::BadRequest(_)
+        ));
+        let slots: Vec<u8> = parse_shaped(b"[1, 2]", Shape::Array).unwrap();
+        assert_eq!(slots, [1, 2]);
+        assert!(parse_shaped::<Vec<u8>>(br#"{"a": 1}"#, Shape::Array).is_err());
     }
 
     #[test]

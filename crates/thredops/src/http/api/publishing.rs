@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::registry::{Endpoint, integer, object, string};
 use crate::http::error::{AppError, AppResult};
-use crate::http::json::ApiJson;
+use crate::http::json::{ApiJson, ApiJsonList};
 use crate::http::session::AuthUser;
 use crate::http::state::WebState;
 use crate::publishing::compose::Composition;
@@ -327,7 +327,7 @@ async fn put_slots(
     State(state): State<WebState>,
     auth: AuthUser,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Vec<SlotBody>>,
+    ApiJsonList(body): ApiJsonList<SlotBody>,
 ) -> AppResult<Json<Value>> {
     owned_profile(&state, &auth, &id).await?;
     let mut slots = Vec::new();

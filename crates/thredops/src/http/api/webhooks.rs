@@ -191,7 +191,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             &[
                 ("url", url_schema()),
                 ("events", events_schema()),
-                ("enabled", boolean()),
+                // Left out or null: on.
+                ("enabled", nullable(boolean())),
             ],
             &["url", "events"],
         ))
@@ -244,9 +245,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             .authenticated()
             .body(object(
                 &[
-                    ("url", url_schema()),
-                    ("events", events_schema()),
-                    ("enabled", boolean()),
+                    // Left out or null: unchanged.
+                    ("url", nullable(url_schema())),
+                    ("events", nullable(events_schema())),
+                    ("enabled", nullable(boolean())),
                 ],
                 &[],
             ))
