@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::error::AppError;
 
 /// Like `axum::Json`, but a bad body is a 400/413/415/422 in ThredOps' error shape. The body
-/// must be a JSON object: serde would otherwise read a struct from an array of its fields in
+/// must not be an array: serde would otherwise read a struct from an array of its fields in
 /// order (`[null, null]`), which no client means.
 #[derive(Debug, Clone)]
 pub struct ApiJson<T>(pub T);
@@ -71,7 +71,8 @@ fn parse_shaped<T: DeserializeOwned>(bytes: &[u8], shape: Shape) -> Result<T, Ap
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
     match shape {
-        Shape::Object if !value.is_object() => Err(AppError::BadRequest(
+        // null stays possible: a few bodies are an optional object (null clears a setting).
+        Shape::Object if value.is_array() => Err(AppError::BadRequest(
             "The body must be a JSON object.".into(),
         )),
         Shape::Array if !value.is_array() => Err(AppError::BadRequest(
