@@ -12,7 +12,7 @@ const TEXT: &str = "Shipping browser journeys today. What do you test in a real 
 
 /// Types a wall-clock time into the `datetime-local` field the way a person does: Chromium's
 /// en-US field takes month, day, year, then hour, minute and AM/PM.
-async fn type_local_time(j: &Journey, css: &str, at: chrono::DateTime<Utc>) {
+pub(crate) async fn type_local_time(j: &Journey, css: &str, at: chrono::DateTime<Utc>) {
     let field = j.element(css).await;
     field.clear().await.unwrap();
     field.click().await.unwrap();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{Datelike, Timelike, Utc};
 
+use crate::publishing::type_local_time;
 use crate::publishing_support::{make_due_now, publish_everything};
 use crate::setup::{Journey, creator};
 
@@ -68,15 +69,6 @@ async fn a_creator_plans_a_recurring_post_skips_a_date_and_imports_a_csv() {
         .await;
     j.step("import-done").await;
     j.finish().await;
-}
-
-/// Types a wall-clock time into a `datetime-local` field as Chromium's en-US field takes it.
-async fn type_local_time(j: &Journey, css: &str, at: chrono::DateTime<Utc>) {
-    let field = j.element(css).await;
-    field.clear().await.unwrap();
-    field.click().await.unwrap();
-    let keys = format!("{}\u{E004}{}", at.format("%m%d%Y"), at.format("%I%M%p"));
-    field.send_keys(&keys).await.unwrap();
 }
 
 #[tokio::test]
