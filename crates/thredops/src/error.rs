@@ -120,3 +120,9 @@ impl From<crate::crypto::VaultError> for AppError {
 
 /// Result alias for product-area operations.
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<crate::domain::RoleRefusal> for AppError {
+    fn from(_: crate::domain::RoleRefusal) -> Self {
+        AppError::Forbidden("Your role in this workspace does not allow this.")
+    }
+}

@@ -34,3 +34,4 @@ pub mod sync;
 pub mod telemetry;
 pub mod threads;
 pub mod webhooks;
+pub mod workspaces;

@@ -66,7 +66,7 @@ impl Scope {
     ) -> AppResult<Self> {
         let profile = state
             .store
-            .profile_of(&auth.user.id, profile_id)
+            .profile_of(auth.workspace_id(), profile_id)
             .await?
             .ok_or(AppError::NotFound)?;
         Self::of(state, auth, profile).await
@@ -99,12 +99,12 @@ impl Scope {
             tz: period::parse_tz(auth.user.timezone.as_deref()),
             key: None,
             now: state.threads.now().timestamp(),
-            history: gate::history_limit(state, &auth.user.id).await?,
+            history: gate::history_limit(state, auth.workspace_id()).await?,
         })
     }
 
     async fn with_key(mut self, auth: &CurrentUser) -> AppResult<Self> {
-        self.key = self.state.vault.existing_key(&auth.user.id).await?;
+        self.key = self.state.vault.existing_key(auth.workspace_id()).await?;
         Ok(self)
     }
 
@@ -242,10 +242,10 @@ pub fn zone_groups() -> Vec<(&'static str, Vec<&'static str>)> {
 /// Saves the user's time zone.
 pub async fn set_timezone(state: &AppState, auth: &CurrentUser, name: &str) -> AppResult<Tz> {
     let tz = parse_timezone(name)?;
-    queries::set_timezone(&state.store, &auth.user.id, tz.name()).await?;
+    queries::set_timezone(&state.store, auth.workspace_id(), tz.name()).await?;
     // Planned posts keep their wall-clock time in the new zone, from now on (not at their run,
     // which for a zone ahead would already be late).
-    crate::publishing::retime_all(state, &auth.user.id, tz).await?;
+    crate::publishing::retime_all(state, auth.workspace_id(), tz).await?;
     Ok(tz)
 }
 

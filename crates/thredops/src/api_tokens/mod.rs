@@ -139,6 +139,8 @@ pub struct ApiToken {
     pub last_used_at: Option<i64>,
     /// When it was revoked.
     pub revoked_at: Option<i64>,
+    /// The workspace it acts in, with its owner's role there; `None` is the owner's own.
+    pub workspace_id: Option<String>,
 }
 
 impl ApiToken {
@@ -273,6 +275,7 @@ pub async fn create(
         expires_at: input.expires_in_days.map(|d| now + i64::from(d) * 86_400),
         last_used_at: None,
         revoked_at: None,
+        workspace_id: (!user.workspace.is_own(&user.user)).then(|| user.workspace.id.clone()),
     };
     state
         .store
@@ -453,6 +456,7 @@ mod tests {
             expires_at,
             last_used_at: None,
             revoked_at: None,
+            workspace_id: None,
         }
     }
 

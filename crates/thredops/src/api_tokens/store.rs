@@ -5,8 +5,7 @@ use sqlx::Row;
 use super::{ApiToken, Scope, TokenId};
 use crate::store::{Store, StoreResult, with_pool};
 
-const COLUMNS: &str =
-    "id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at, workspace_id";
 
 macro_rules! from_row {
     ($row:expr) => {{
@@ -22,6 +21,7 @@ macro_rules! from_row {
             expires_at: row.try_get("expires_at")?,
             last_used_at: row.try_get("last_used_at")?,
             revoked_at: row.try_get("revoked_at")?,
+            workspace_id: row.try_get("workspace_id")?,
         }
     }};
 }
@@ -44,8 +44,8 @@ impl Store {
             .join(",");
         with_pool!(self, |p| {
             sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, scopes, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, scopes, created_at, expires_at, workspace_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         )
         .bind(&t.id.0)
         .bind(&t.user_id)
@@ -55,6 +55,7 @@ impl Store {
         .bind(&scopes)
         .bind(t.created_at)
         .bind(t.expires_at)
+        .bind(&t.workspace_id)
         .execute(p)
         .await
         .map(|_| ())

@@ -3,6 +3,8 @@
 
 use std::net::IpAddr;
 
+use crate::domain::{Need, RoleRefusal, WorkspaceRole};
+use crate::store::sessions::Seat;
 use crate::store::users::UserRecord;
 
 /// A signed-in user with a live session.
@@ -12,6 +14,61 @@ pub struct CurrentUser {
     pub user: UserRecord,
     /// The session the request came with.
     pub session_id: String,
+    /// The workspace the request acts in, and the user's role there.
+    pub workspace: ActiveWorkspace,
+}
+
+/// The workspace a request acts in. A workspace is an account: its profiles, posts and audits
+/// are keyed by that account's id, which is the workspace's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveWorkspace {
+    /// The workspace (the id of the account that owns it).
+    pub id: String,
+    /// The user's role there.
+    pub role: WorkspaceRole,
+}
+
+impl ActiveWorkspace {
+    /// The user's own workspace, where they are the owner.
+    pub fn own(user: &UserRecord) -> Self {
+        Self {
+            id: user.id.clone(),
+            role: WorkspaceRole::Owner,
+        }
+    }
+
+    /// The workspace a session acts in: the seat's, or the user's own without one (an unknown
+    /// stored role, which the schema forbids, reads as the least: reviewer).
+    pub fn of(user: &UserRecord, seat: Option<Seat>) -> Self {
+        match seat {
+            Some(seat) => Self {
+                role: WorkspaceRole::parse_member(&seat.role).unwrap_or(WorkspaceRole::Reviewer),
+                id: seat.workspace_id,
+            },
+            None => Self::own(user),
+        }
+    }
+
+    /// Whether the user acts in their own workspace.
+    pub fn is_own(&self, user: &UserRecord) -> bool {
+        self.id == user.id
+    }
+}
+
+impl CurrentUser {
+    /// The id that keys the workspace's data (profiles, posts, audits, webhooks...).
+    pub fn workspace_id(&self) -> &str {
+        &self.workspace.id
+    }
+
+    /// Refuses unless the user's role in the workspace allows `need`.
+    pub fn require(&self, need: Need) -> Result<(), RoleRefusal> {
+        if self.workspace.role.may(need) {
+            Ok(())
+        } else {
+            Err(RoleRefusal)
+        }
+    }
 }
 
 /// The client's address and browser, for throttling and the sessions list.

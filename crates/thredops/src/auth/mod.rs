@@ -10,6 +10,6 @@ pub mod tokens;
 pub mod totp;
 
 pub use csrf::Csrf;
-pub use current::{ClientInfo, CurrentUser};
+pub use current::{ActiveWorkspace, ClientInfo, CurrentUser};
 pub use throttle::{RetryAfter, Throttle};
 pub use tokens::{Claims, Keyring, TokenError};

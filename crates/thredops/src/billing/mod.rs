@@ -102,11 +102,11 @@ pub async fn enforce_limits(state: &AppState, user_id: &str) -> AppResult<()> {
 /// Refuses to start connecting another profile beyond the plan's limit, explaining the limit
 /// and where to upgrade. Reconnecting a profile that needs it is always allowed.
 pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
-    let entitlement = entitlements::of_user(state, &auth.user.id, now_unix()).await?;
+    let entitlement = entitlements::of_user(state, auth.workspace_id(), now_unix()).await?;
     let Some(limit) = entitlement.limits().profiles else {
         return Ok(());
     };
-    let profiles = state.store.profiles_of(&auth.user.id).await?;
+    let profiles = state.store.profiles_of(auth.workspace_id()).await?;
     let used = profiles
         .iter()
         .filter(|p| entitlements::occupies_seat(&p.status))
@@ -169,7 +169,7 @@ pub struct OpenSubscription {
 
 /// The user's plan, usage and the plans on offer.
 pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overview> {
-    let user_id = &auth.user.id;
+    let user_id = auth.workspace_id();
     let current = entitlements::of_user(state, user_id, now_unix()).await?;
     let profiles = state.store.profiles_of(user_id).await?;
     let usage = Usage {
@@ -241,7 +241,7 @@ pub async fn start_checkout(
         .plan(plan_key.trim())
         .filter(|p| p.price_id.is_some())
         .ok_or_else(|| AppError::field("plan", "Choose one of the paid plans on offer."))?;
-    let user_id = &auth.user.id;
+    let user_id = auth.workspace_id();
     let has_subscription = || AppError::Conflict(HAS_SUBSCRIPTION.into());
     let current = entitlements::of_user(state, user_id, now_unix()).await?;
     if current.standing.has_open_subscription() {
@@ -314,12 +314,13 @@ async fn expire_older_checkouts(
 pub async fn after_checkout(state: &AppState, auth: &CurrentUser) -> AppResult<Entitlement> {
     if let (Some(client), Some(customer)) = (
         state.stripe.as_ref(),
-        store::customer_of(&state.store, &auth.user.id).await?,
-    ) && let Err(e) = reconcile::sync_customer(state, client, &auth.user.id, &customer).await
+        store::customer_of(&state.store, auth.workspace_id()).await?,
+    ) && let Err(e) =
+        reconcile::sync_customer(state, client, auth.workspace_id(), &customer).await
     {
         tracing::warn!(error = %format!("{e:#}"), "could not read the subscription back from Stripe");
     }
-    Ok(entitlements::of_user(state, &auth.user.id, now_unix()).await?)
+    Ok(entitlements::of_user(state, auth.workspace_id(), now_unix()).await?)
 }
 
 /// One invoice as the billing page lists it.
@@ -341,7 +342,7 @@ pub struct InvoiceLine {
 pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<Vec<InvoiceLine>>> {
     let (Some(client), Some(customer)) = (
         state.stripe.as_ref(),
-        store::customer_of(&state.store, &auth.user.id).await?,
+        store::customer_of(&state.store, auth.workspace_id()).await?,
     ) else {
         return Ok(None);
     };
@@ -379,7 +380,7 @@ pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<
 /// Opens the Billing Portal; returns the Stripe URL.
 pub async fn start_portal(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     let client = stripe_client(state)?;
-    let customer = store::customer_of(&state.store, &auth.user.id)
+    let customer = store::customer_of(&state.store, auth.workspace_id())
         .await?
         .ok_or_else(|| {
             AppError::Conflict("You have no billing account yet. Choose a plan first.".into())
@@ -400,17 +401,17 @@ async fn customer_for(
     client: &StripeClient,
     auth: &CurrentUser,
 ) -> AppResult<String> {
-    if let Some(id) = store::customer_of(&state.store, &auth.user.id).await? {
+    if let Some(id) = store::customer_of(&state.store, auth.workspace_id()).await? {
         return Ok(id);
     }
-    let key = format!("customer-{}", auth.user.id);
+    let key = format!("customer-{}", auth.workspace_id());
     let customer = client
-        .create_customer(&auth.user.id, &auth.user.email, &key)
+        .create_customer(auth.workspace_id(), &auth.user.email, &key)
         .await
         .map_err(stripe_failed)?;
-    store::save_customer(&state.store, &auth.user.id, &customer.id, now_unix()).await?;
+    store::save_customer(&state.store, auth.workspace_id(), &customer.id, now_unix()).await?;
     // If another request won the race, use the one stored.
-    Ok(store::customer_of(&state.store, &auth.user.id)
+    Ok(store::customer_of(&state.store, auth.workspace_id())
         .await?
         .unwrap_or(customer.id))
 }

@@ -104,7 +104,7 @@ async fn owned_profile(
 ) -> AppResult<ProfileRecord> {
     state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))
 }
@@ -128,11 +128,11 @@ pub fn parse_username(raw: &str) -> Result<String, &'static str> {
 /// Plan check: one more competitor must fit the plan's limit.
 async fn check_limit(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
     let entitlement =
-        crate::billing::entitlements::of_user(state, &auth.user.id, now_unix()).await?;
+        crate::billing::entitlements::of_user(state, auth.workspace_id(), now_unix()).await?;
     let Some(limit) = entitlement.limits().competitors else {
         return Ok(());
     };
-    let used = state.store.competitors_of(&auth.user.id).await?.len();
+    let used = state.store.competitors_of(auth.workspace_id()).await?.len();
     if used < limit as usize {
         return Ok(());
     }
@@ -178,7 +178,7 @@ pub async fn add(
     }
     let record = CompetitorRecord {
         id: uuid::Uuid::new_v4().to_string(),
-        user_id: auth.user.id.clone(),
+        user_id: auth.workspace_id().to_owned(),
         profile_id: profile.id.clone(),
         username: username.clone(),
         details_enc: None,
@@ -228,7 +228,11 @@ fn lookup_error(e: &threads_api::Error, username: &str) -> AppError {
 /// Stops comparing with a competitor; its snapshots and posts are deleted.
 pub async fn remove(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
     // Its pending daily run finds it gone and ends the chain.
-    if !state.store.delete_competitor(id, &auth.user.id).await? {
+    if !state
+        .store
+        .delete_competitor(id, auth.workspace_id())
+        .await?
+    {
         return Err(AppError::NotFound);
     }
     Ok(())
@@ -275,7 +279,7 @@ pub async fn view(state: &AppState, c: &CompetitorRecord) -> AppResult<Competito
 /// The user's competitors for every profile.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<CompetitorView>> {
     let mut out = Vec::new();
-    for c in state.store.competitors_of(&auth.user.id).await? {
+    for c in state.store.competitors_of(auth.workspace_id()).await? {
         out.push(view(state, &c).await?);
     }
     Ok(out)
@@ -289,15 +293,15 @@ pub async fn benchmark(
 ) -> AppResult<Benchmark> {
     let profile = state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let entitlement =
-        crate::billing::entitlements::of_user(state, &auth.user.id, now_unix()).await?;
-    let all = state.store.competitors_of(&auth.user.id).await?;
+        crate::billing::entitlements::of_user(state, auth.workspace_id(), now_unix()).await?;
+    let all = state.store.competitors_of(auth.workspace_id()).await?;
     let now = state.threads.now().timestamp();
     let since = now - compare::WINDOW_DAYS * 86_400;
-    let own_name = crate::services::profiles::usernames(state, &auth.user.id)
+    let own_name = crate::services::profiles::usernames(state, auth.workspace_id())
         .await?
         .into_iter()
         .find(|(id, _)| *id == profile.id)

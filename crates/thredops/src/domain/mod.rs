@@ -4,7 +4,9 @@ mod email;
 pub mod format;
 mod password;
 mod role;
+mod workspace_role;
 
 pub use email::Email;
 pub use password::{NewPassword, PasswordRejection};
 pub use role::Role;
+pub use workspace_role::{Need, RoleRefusal, WorkspaceRole};

@@ -223,7 +223,7 @@ async fn post_line(
     let Some(p) = state.store.planned_post(id).await? else {
         return Ok(None);
     };
-    if p.user_id != auth.user.id {
+    if p.user_id != auth.workspace_id() {
         return Ok(None);
     }
     let tz = crate::publishing::service::user_zone(auth);
@@ -331,11 +331,11 @@ async fn profile_home(
 
 /// The home page of `auth`: one entry per profile (none: the page invites a first connection).
 pub async fn home(state: &AppState, auth: &CurrentUser) -> AppResult<Home> {
-    let records = state.store.profiles_of(&auth.user.id).await?;
+    let records = state.store.profiles_of(auth.workspace_id()).await?;
     let key = if records.is_empty() {
         None
     } else {
-        state.vault.existing_key(&auth.user.id).await?
+        state.vault.existing_key(auth.workspace_id()).await?
     };
     let mut profiles = Vec::with_capacity(records.len());
     for p in records {

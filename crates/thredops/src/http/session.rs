@@ -13,7 +13,7 @@ use super::error::AppError;
 use super::state::WebState;
 use crate::api_tokens::ApiToken;
 pub use crate::auth::ClientInfo;
-use crate::auth::CurrentUser;
+use crate::auth::{ActiveWorkspace, CurrentUser};
 use crate::billing::gate::{self, PastDueNotice};
 use crate::store::now_unix;
 use crate::store::profiles::ProfileRecord;
@@ -34,6 +34,9 @@ pub struct AuthUser {
     pub unread_notifications: i64,
     /// Unread inbox items, counted in the app pages' navigation; read for [`PageUser`] only.
     pub unread_inbox: i64,
+    /// The name of the workspace the pages act in, shown in their header when it is not the
+    /// user's own; read for [`PageUser`] only.
+    pub workspace_name: Option<String>,
 }
 
 impl Deref for AuthUser {
@@ -76,29 +79,36 @@ async fn check(
         None => store
             .live_session(&claims.sid, &claims.sub, now, idle)
             .await?
-            .map(|(session, user)| (session, user, None)),
+            .map(|(session, user, seat)| (session, user, seat, None)),
         Some(profile_id) => {
             store
                 .live_session_with_profile(&claims.sid, &claims.sub, now, idle, profile_id)
                 .await?
         }
     };
-    let (session, mut user, profile) = found.ok_or(AppError::Unauthorized)?;
+    let (session, mut user, seat, profile) = found.ok_or(AppError::Unauthorized)?;
     // Staff powers need two-step sign-in: until it is on, a staff account acts as a user.
     crate::services::mfa::staff_role_in_effect(state, &mut user).await?;
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
         store.touch_session(&session.id, &user.id, now).await?;
-        // Use of the account keeps it out of the inactivity purge.
+        // Use of the account keeps it out of the inactivity purge; so does a team's use of a
+        // workspace, for the account that owns it.
         store.touch_user(&user.id, now).await?;
+        if let Some(seat) = &seat {
+            store.touch_user(&seat.workspace_id, now).await?;
+        }
     }
+    let workspace = ActiveWorkspace::of(&user, seat);
     let auth = AuthUser {
         current: CurrentUser {
             user,
             session_id: session.id,
+            workspace,
         },
         past_due: None,
         unread_notifications: 0,
         unread_inbox: 0,
+        workspace_name: None,
     };
     Ok(Some((auth, profile)))
 }
@@ -138,20 +148,53 @@ async fn with_token(
     state.token_limiter.check(&token)?;
     // Staff powers are never exercised through a token.
     user.role = crate::domain::Role::User;
+    let workspace = token_workspace(state, &user, &token).await?;
+    let need = crate::workspaces::access::need(parts.method.as_str(), parts.uri.path());
+    if !workspace.role.may(need) {
+        return Err(AppError::Forbidden(
+            "Your role in this token's workspace does not allow this.",
+        ));
+    }
     let profile = match profile_id {
-        Some(id) => state.store.profile_of(&user.id, id).await?,
+        Some(id) => state.store.profile_of(&workspace.id, id).await?,
         None => None,
     };
     let auth = AuthUser {
         current: CurrentUser {
+            workspace,
             user,
             session_id: format!("token:{}", token.id.0),
         },
         past_due: None,
         unread_notifications: 0,
         unread_inbox: 0,
+        workspace_name: None,
     };
     Ok((auth, token, profile))
+}
+
+/// The workspace a token acts in: its owner's own, or one they still belong to (with their
+/// role there now); a token of a membership that ended is refused.
+async fn token_workspace(
+    state: &WebState,
+    user: &crate::store::users::UserRecord,
+    token: &ApiToken,
+) -> Result<ActiveWorkspace, AppError> {
+    let Some(workspace_id) = token.workspace_id.as_deref() else {
+        return Ok(ActiveWorkspace::own(user));
+    };
+    let role = state
+        .store
+        .member_role(workspace_id, &user.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(ActiveWorkspace::of(
+        user,
+        Some(crate::store::sessions::Seat {
+            workspace_id: workspace_id.to_owned(),
+            role,
+        }),
+    ))
 }
 
 /// The owner of the request's bearer token and the token itself, for endpoints that take API
@@ -202,6 +245,7 @@ impl FromRequestParts<WebState> for OwnProfile {
         let (auth, profile) = check(state, parts, Some(id))
             .await?
             .ok_or(AppError::Unauthorized)?;
+        enforce_role(&auth, parts)?;
         Ok(Self {
             auth,
             profile: profile.ok_or(AppError::NotFound)?,
@@ -216,10 +260,23 @@ impl FromRequestParts<WebState> for AuthUser {
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
-        authenticate(state, parts)
+        let auth = authenticate(state, parts)
             .await?
-            .ok_or(AppError::Unauthorized)
+            .ok_or(AppError::Unauthorized)?;
+        enforce_role(&auth, parts)?;
+        Ok(auth)
     }
+}
+
+/// Refuses a request the user's role in the workspace does not allow
+/// ([`crate::workspaces::access::need`]); every extractor of a signed-in user calls it, so no
+/// handler can forget it. The owner, who may do everything, skips the table.
+fn enforce_role(auth: &AuthUser, parts: &Parts) -> Result<(), AppError> {
+    if auth.workspace.role == crate::domain::WorkspaceRole::Owner {
+        return Ok(());
+    }
+    let need = crate::workspaces::access::need(parts.method.as_str(), parts.uri.path());
+    Ok(auth.require(need)?)
 }
 
 /// A signed-in user for HTML pages: without a valid session, redirect to the sign-in page. Also
@@ -260,15 +317,24 @@ impl FromRequestParts<WebState> for PageUser {
     ) -> Result<Self, Self::Rejection> {
         match authenticate(state, parts).await {
             Ok(Some(mut user)) => {
+                enforce_role(&user, parts).map_err(IntoResponse::into_response)?;
                 user.past_due = gate::past_due_notice(state, &user.user)
                     .await
                     .map_err(IntoResponse::into_response)?;
-                user.unread_notifications = crate::notifications::unread(state, &user.user.id)
+                user.unread_notifications =
+                    crate::notifications::unread(state, user.workspace_id())
+                        .await
+                        .map_err(IntoResponse::into_response)?;
+                user.unread_inbox = crate::inbox::unread(state, user.workspace_id())
                     .await
                     .map_err(IntoResponse::into_response)?;
-                user.unread_inbox = crate::inbox::unread(state, &user.user.id)
-                    .await
-                    .map_err(IntoResponse::into_response)?;
+                if !user.workspace.is_own(&user.user) {
+                    user.workspace_name = Some(
+                        crate::workspaces::name(state, user.workspace_id())
+                            .await
+                            .map_err(IntoResponse::into_response)?,
+                    );
+                }
                 Ok(PageUser(user))
             }
             Ok(None) => Err(ToSignIn {

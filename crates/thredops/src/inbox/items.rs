@@ -197,15 +197,22 @@ async fn usernames(
 pub async fn list(state: &AppState, auth: &CurrentUser, q: &ListQuery) -> AppResult<Vec<ItemView>> {
     let filter = q.filter()?;
     if let Some(p) = &filter.profile_id
-        && state.store.profile_of(&auth.user.id, p).await?.is_none()
+        && state
+            .store
+            .profile_of(auth.workspace_id(), p)
+            .await?
+            .is_none()
     {
         return Err(AppError::field(
             "profile",
             "Choose one of your connected profiles.",
         ));
     }
-    let rows = state.store.inbox_items(&auth.user.id, &filter).await?;
-    let key = state.vault.existing_key(&auth.user.id).await?;
+    let rows = state
+        .store
+        .inbox_items(auth.workspace_id(), &filter)
+        .await?;
+    let key = state.vault.existing_key(auth.workspace_id()).await?;
     let names = usernames(state, auth).await?;
     let tz = crate::publishing::service::user_zone(auth);
     Ok(rows
@@ -218,7 +225,7 @@ pub async fn list(state: &AppState, auth: &CurrentUser, q: &ListQuery) -> AppRes
 pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<ItemRecord> {
     state
         .store
-        .inbox_item(&auth.user.id, id)
+        .inbox_item(auth.workspace_id(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -226,7 +233,7 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
 /// One item as shown.
 pub async fn get(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<ItemView> {
     let r = owned(state, auth, id).await?;
-    let key = state.vault.existing_key(&auth.user.id).await?;
+    let key = state.vault.existing_key(auth.workspace_id()).await?;
     let names = usernames(state, auth).await?;
     let tz = crate::publishing::service::user_zone(auth);
     Ok(view(key.as_ref(), &r, &names, auth, tz))

@@ -179,14 +179,19 @@ pub async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Sc
 pub async fn request(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<String> {
     let p = state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     let current = state.store.inbox_profile(&p.id).await?;
     if current.is_none_or(|c| c.state != ProfileState::On) {
         state
             .store
-            .set_inbox_state(&p.id, &auth.user.id, ProfileState::Requested, now_unix())
+            .set_inbox_state(
+                &p.id,
+                auth.workspace_id(),
+                ProfileState::Requested,
+                now_unix(),
+            )
             .await?;
     }
     let scopes: Vec<Scope> = INBOX_SCOPES.iter().map(|(s, _)| *s).collect();
@@ -215,12 +220,12 @@ pub async fn after_connect(state: &AppState, profile_id: &str, scopes: &str) -> 
 pub async fn turn_off(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<()> {
     let p = state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     state
         .store
-        .set_inbox_state(&p.id, &auth.user.id, ProfileState::Off, now_unix())
+        .set_inbox_state(&p.id, auth.workspace_id(), ProfileState::Off, now_unix())
         .await?;
     Ok(())
 }
@@ -290,7 +295,7 @@ pub fn webhooks_configured(state: &AppState) -> bool {
 
 /// The inbox state of each of the user's active profiles.
 pub async fn status(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<ProfileStatus>> {
-    let rows = state.store.inbox_profiles_of(&auth.user.id).await?;
+    let rows = state.store.inbox_profiles_of(auth.workspace_id()).await?;
     let tz = crate::publishing::service::user_zone(auth);
     let delivery = if webhooks_configured(state) {
         "webhook"

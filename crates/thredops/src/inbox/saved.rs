@@ -54,10 +54,10 @@ fn open(key: Option<&DataKey>, id: &str, sealed: &[u8], created_at: i64) -> Save
 
 /// The user's saved replies, oldest first.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<SavedReply>> {
-    let key = state.vault.existing_key(&auth.user.id).await?;
+    let key = state.vault.existing_key(auth.workspace_id()).await?;
     Ok(state
         .store
-        .saved_replies(&auth.user.id)
+        .saved_replies(auth.workspace_id())
         .await?
         .iter()
         .map(|(id, sealed, at)| open(key.as_ref(), id, sealed, *at))
@@ -103,14 +103,14 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: SavedInput) -> App
             fields,
         });
     }
-    if state.store.saved_replies(&auth.user.id).await?.len() >= MAX_SAVED {
+    if state.store.saved_replies(auth.workspace_id()).await?.len() >= MAX_SAVED {
         return Err(AppError::field(
             "title",
             format!("You can keep {MAX_SAVED} saved replies; delete one first."),
         ));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let key = state.vault.data_key(&auth.user.id).await?;
+    let key = state.vault.data_key(auth.workspace_id()).await?;
     let body = SavedInput {
         title: title.clone(),
         text: text.clone(),
@@ -123,7 +123,7 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: SavedInput) -> App
     let now = now_unix();
     state
         .store
-        .insert_saved_reply(&id, &auth.user.id, &sealed, now)
+        .insert_saved_reply(&id, auth.workspace_id(), &sealed, now)
         .await?;
     Ok(SavedReply {
         id,
@@ -135,7 +135,11 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: SavedInput) -> App
 
 /// Deletes one of the user's saved replies.
 pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
-    if state.store.delete_saved_reply(&auth.user.id, id).await? {
+    if state
+        .store
+        .delete_saved_reply(auth.workspace_id(), id)
+        .await?
+    {
         Ok(())
     } else {
         Err(AppError::NotFound)

@@ -172,7 +172,7 @@ pub async fn add(
 ) -> AppResult<SearchView> {
     let profile = state
         .store
-        .profile_of(&auth.user.id, &input.profile_id)
+        .profile_of(auth.workspace_id(), &input.profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     let query = parse_query(&input.query, input.mode).map_err(|m| AppError::field("query", m))?;
@@ -182,7 +182,7 @@ pub async fn add(
             "Allow ThredOps to search public posts for this profile first (the button on the Listening page).",
         ));
     }
-    if state.store.searches_of(&auth.user.id).await?.len() >= MAX_SEARCHES {
+    if state.store.searches_of(auth.workspace_id()).await?.len() >= MAX_SEARCHES {
         return Err(AppError::field(
             "query",
             format!("You have {MAX_SEARCHES} saved searches already; remove one first."),
@@ -190,7 +190,7 @@ pub async fn add(
     }
     let record = SearchRecord {
         id: uuid::Uuid::new_v4().to_string(),
-        user_id: auth.user.id.clone(),
+        user_id: auth.workspace_id().to_owned(),
         profile_id: profile.id.clone(),
         query: query.clone(),
         mode: input.mode,
@@ -222,7 +222,7 @@ fn shown(s: &SearchRecord) -> String {
 /// Removes a saved search with its matches.
 pub async fn remove(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
     // Its pending run finds it gone and ends the chain.
-    if !state.store.delete_search(id, &auth.user.id).await? {
+    if !state.store.delete_search(id, auth.workspace_id()).await? {
         return Err(AppError::NotFound);
     }
     Ok(())
@@ -253,7 +253,7 @@ pub async fn view(state: &AppState, s: &SearchRecord) -> AppResult<SearchView> {
 /// The user's saved searches.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<SearchView>> {
     let mut out = Vec::new();
-    for s in state.store.searches_of(&auth.user.id).await? {
+    for s in state.store.searches_of(auth.workspace_id()).await? {
         out.push(view(state, &s).await?);
     }
     Ok(out)
@@ -265,7 +265,7 @@ async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<Sear
         .store
         .search(id)
         .await?
-        .filter(|s| s.user_id == auth.user.id)
+        .filter(|s| s.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 

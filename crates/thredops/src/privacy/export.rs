@@ -158,8 +158,16 @@ async fn table_csv(store: &Store, table: &str, user_id: &str) -> anyhow::Result<
     // Table and column names come from the database catalogue, never from input.
     let filter = if table == "users" {
         "id = $1"
+    } else if table == "workspace_members" {
+        // The workspaces one belongs to, and the members of one's own.
+        "user_id = $1 OR workspace_id = $1"
+    } else if has("owner_id") {
+        "owner_id = $1"
     } else if has("user_id") {
+        // A row of one's own (sessions and tokens too, wherever they act).
         "user_id = $1"
+    } else if has("workspace_id") {
+        "workspace_id = $1"
     } else if has("profile_id") {
         "profile_id IN (SELECT id FROM threads_profiles WHERE user_id = $1)"
     } else {

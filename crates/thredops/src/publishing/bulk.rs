@@ -84,7 +84,7 @@ struct Profile {
 
 async fn profiles(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profile>> {
     let mut out = Vec::new();
-    for p in state.store.profiles_of(&auth.user.id).await? {
+    for p in state.store.profiles_of(auth.workspace_id()).await? {
         let username = crate::services::profiles::get(state, auth, &p.id)
             .await
             .map(|v| v.username)
@@ -268,7 +268,7 @@ async fn check_row(
     let mut items = Vec::new();
     for (m, id) in media_cell.split_whitespace().enumerate() {
         let id = id.trim_matches(',');
-        if media::get(state, &auth.user.id, id).await?.is_none() {
+        if media::get(state, auth.workspace_id(), id).await?.is_none() {
             problems.entry("media".into()).or_insert_with(|| {
                 format!(
                     "Media {} (\"{id}\") is not one of your uploads: give the ids of files uploaded to ThredOps, which hosts what Threads fetches.",
@@ -337,7 +337,7 @@ pub async fn import(state: &AppState, auth: &CurrentUser, csv_text: &str) -> App
         };
         let post = scheduled_record(
             state,
-            &auth.user.id,
+            auth.workspace_id(),
             &plan.profile_id,
             &plan.kind,
             &plan.content,
@@ -364,7 +364,11 @@ pub async fn export(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| AppError::from(anyhow::anyhow!("writing CSV: {e}"));
     w.write_record(COLUMNS).map_err(csv_err)?;
-    for p in state.store.planned_posts_of(&auth.user.id, None).await? {
+    for p in state
+        .store
+        .planned_posts_of(auth.workspace_id(), None)
+        .await?
+    {
         if p.state != super::PostState::Scheduled {
             continue;
         }

@@ -196,10 +196,13 @@ pub async fn build(
         _ => day_start(last + Duration::days(1), tz),
     };
 
-    let named = crate::services::profiles::usernames(state, &auth.user.id).await?;
+    let named = crate::services::profiles::usernames(state, auth.workspace_id()).await?;
     let names: BTreeMap<String, String> = named.iter().cloned().collect();
-    let posts = state.store.planned_posts_of(&auth.user.id, None).await?;
-    let reshares = state.store.evergreen_post_ids(&auth.user.id).await?;
+    let posts = state
+        .store
+        .planned_posts_of(auth.workspace_id(), None)
+        .await?;
+    let reshares = state.store.evergreen_post_ids(auth.workspace_id()).await?;
     let failed = posts
         .iter()
         .filter(|p| p.state == PostState::Failed && !p.acknowledged)

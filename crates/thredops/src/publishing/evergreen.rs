@@ -276,7 +276,7 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
     let profile_id = input.profile_id.clone().unwrap_or_default();
     state
         .store
-        .profile_of(&auth.user.id, &profile_id)
+        .profile_of(auth.workspace_id(), &profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     let media_id = input.media_id.clone().unwrap_or_default();
@@ -286,7 +286,8 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
             "This post is not among the synced posts of this profile. Pick one from its posts.",
         ));
     };
-    let text = propose::synced_text(state, &auth.user.id, &profile_id, &media_id, &sealed).await?;
+    let text =
+        propose::synced_text(state, auth.workspace_id(), &profile_id, &media_id, &sealed).await?;
     Ok((profile_id, media_id, None, synced.posted_at, text))
 }
 
@@ -358,7 +359,10 @@ fn already(by_post: bool) -> AppError {
 /// Marks a published post evergreen and plans its first re-share.
 pub async fn create(state: &AppState, auth: &CurrentUser, input: ItemInput) -> AppResult<ItemView> {
     let (profile_id, media_id, post_id, posted_at, text) = source_of(state, auth, &input).await?;
-    let taken = state.store.evergreen_items(Some(&auth.user.id)).await?;
+    let taken = state
+        .store
+        .evergreen_items(Some(auth.workspace_id()))
+        .await?;
     if taken
         .iter()
         .any(|i| i.profile_id == profile_id && i.source_media_id == media_id)
@@ -370,9 +374,9 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: ItemInput) -> A
     let id = ItemId(uuid::Uuid::new_v4().to_string());
     let now = now_unix();
     let mut item = ItemRecord {
-        variations_enc: seal_variations(state, &auth.user.id, &id.0, &s.variations).await?,
+        variations_enc: seal_variations(state, auth.workspace_id(), &id.0, &s.variations).await?,
         id,
-        user_id: auth.user.id.clone(),
+        user_id: auth.workspace_id().to_owned(),
         profile_id,
         source_media_id: media_id,
         source_post_id: post_id,
@@ -405,7 +409,7 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
         .store
         .evergreen_item(id)
         .await?
-        .filter(|i| i.user_id == auth.user.id)
+        .filter(|i| i.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -440,7 +444,7 @@ pub async fn update(
     }
     let s = settings(&input, "")?;
     needs_slots(state, &item.profile_id, &s).await?;
-    item.variations_enc = seal_variations(state, &auth.user.id, id, &s.variations).await?;
+    item.variations_enc = seal_variations(state, auth.workspace_id(), id, &s.variations).await?;
     apply(&mut item, &s);
     item.problem = None;
     save(state, &item).await?;
@@ -477,6 +481,9 @@ pub async fn resume(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult
 pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
     let item = owned(state, auth, id).await?;
     plan::withdraw_waiting(state, &item, true).await?;
-    state.store.delete_evergreen(id, &auth.user.id).await?;
+    state
+        .store
+        .delete_evergreen(id, auth.workspace_id())
+        .await?;
     Ok(())
 }

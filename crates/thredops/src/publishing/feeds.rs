@@ -519,7 +519,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
 /// The user's feeds with their last poll and recent drafts.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<FeedView>> {
     let mut out = Vec::new();
-    for feed in state.store.feeds_list(Some(&auth.user.id), 0).await? {
+    for feed in state.store.feeds_list(Some(auth.workspace_id()), 0).await? {
         out.push(view(state, auth, &feed).await?);
     }
     Ok(out)
@@ -576,7 +576,7 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
         .store
         .feed(id)
         .await?
-        .filter(|f| f.user_id == auth.user.id)
+        .filter(|f| f.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -593,7 +593,13 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: FeedInput) -> AppR
             "That address is too long for a feed.",
         ));
     }
-    if state.store.feeds_list(Some(&auth.user.id), 0).await?.len() >= MAX_FEEDS {
+    if state
+        .store
+        .feeds_list(Some(auth.workspace_id()), 0)
+        .await?
+        .len()
+        >= MAX_FEEDS
+    {
         return Err(AppError::field(
             "url",
             format!("You follow {MAX_FEEDS} feeds already; remove one first."),
@@ -601,7 +607,7 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: FeedInput) -> AppR
     }
     let feed = FeedRecord {
         id: FeedId(uuid::Uuid::new_v4().to_string()),
-        user_id: auth.user.id.clone(),
+        user_id: auth.workspace_id().to_owned(),
         profile_id: input.profile_id,
         url: url.to_string(),
         etag: None,
@@ -624,7 +630,10 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: FeedInput) -> AppR
 /// Stops following a feed (its drafts stay).
 pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
     let feed = owned(state, auth, id).await?;
-    state.store.delete_feed(&feed.id.0, &auth.user.id).await?;
+    state
+        .store
+        .delete_feed(&feed.id.0, auth.workspace_id())
+        .await?;
     Ok(())
 }
 

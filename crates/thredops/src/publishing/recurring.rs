@@ -461,7 +461,7 @@ async fn check_input(
 ) -> AppResult<(Rule, String)> {
     state
         .store
-        .profile_of(&auth.user.id, &input.profile_id)
+        .profile_of(auth.workspace_id(), &input.profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     for (i, part) in input.content.parts.iter().enumerate() {
@@ -506,9 +506,9 @@ pub async fn create(
     let id = SeriesId(uuid::Uuid::new_v4().to_string());
     let now = now_unix();
     let mut record = SeriesRecord {
-        content_enc: seal(state, &auth.user.id, PURPOSE, &id.0, &input.content).await?,
+        content_enc: seal(state, auth.workspace_id(), PURPOSE, &id.0, &input.content).await?,
         id,
-        user_id: auth.user.id.clone(),
+        user_id: auth.workspace_id().to_owned(),
         profile_id: String::new(),
         state: SeriesState::Active,
         kind: String::new(),
@@ -535,7 +535,7 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
         .store
         .series(id)
         .await?
-        .filter(|s| s.user_id == auth.user.id)
+        .filter(|s| s.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -582,7 +582,7 @@ pub async fn update(
         ));
     }
     let (rule, kind) = check_input(state, auth, &input).await?;
-    record.content_enc = seal(state, &auth.user.id, PURPOSE, id, &input.content).await?;
+    record.content_enc = seal(state, auth.workspace_id(), PURPOSE, id, &input.content).await?;
     apply(&mut record, &rule, &input, kind);
     if !state.store.update_series(&record, now_unix()).await? {
         return Err(AppError::Conflict(
@@ -614,7 +614,7 @@ pub async fn stop(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<S
 /// Stops and deletes a series; its published posts stay as ordinary posts.
 pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
     stop(state, auth, id).await?;
-    state.store.delete_series(id, &auth.user.id).await?;
+    state.store.delete_series(id, auth.workspace_id()).await?;
     Ok(())
 }
 
@@ -644,7 +644,7 @@ pub async fn skip(
     // The row first: from here on no top-up plans this date.
     state
         .store
-        .skip_occurrence(id, &auth.user.id, &day_text, now_unix())
+        .skip_occurrence(id, auth.workspace_id(), &day_text, now_unix())
         .await?;
     let row = state.store.occurrences(id).await?;
     let post_id = row
@@ -785,7 +785,7 @@ pub async fn view(state: &AppState, auth: &CurrentUser, s: &SeriesRecord) -> App
 /// The user's series.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<SeriesView>> {
     let mut out = Vec::new();
-    for s in state.store.series_list(Some(&auth.user.id)).await? {
+    for s in state.store.series_list(Some(auth.workspace_id())).await? {
         out.push(view(state, auth, &s).await?);
     }
     Ok(out)

@@ -95,7 +95,7 @@ pub async fn preflight(
     auth: &CurrentUser,
     c: &Composition,
 ) -> AppResult<(Preflight, String)> {
-    let facts = facts_of(state, &auth.user.id, c).await?;
+    let facts = facts_of(state, auth.workspace_id(), c).await?;
     let lookup = |id: &str| facts.iter().find(|(k, _)| k == id).map(|(_, f)| f.clone());
     Ok((compose::preflight(c, &lookup), compose::kind_of(c, &lookup)))
 }
@@ -106,7 +106,10 @@ async fn own_uploads_only(state: &AppState, auth: &CurrentUser, c: &Composition)
     let mut fields = std::collections::BTreeMap::new();
     for (i, part) in c.parts.iter().enumerate() {
         for (m, item) in part.media.iter().enumerate() {
-            if media::get(state, &auth.user.id, &item.id).await?.is_none() {
+            if media::get(state, auth.workspace_id(), &item.id)
+                .await?
+                .is_none()
+            {
                 fields.insert(
                     format!("parts[{i}].media[{m}]"),
                     "This file is not one of your uploads (it may have been deleted). Upload it again.".to_owned(),
@@ -194,7 +197,7 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
         .store
         .planned_post(id)
         .await?
-        .filter(|p| p.user_id == auth.user.id)
+        .filter(|p| p.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -205,7 +208,7 @@ pub(super) async fn owned_profile(
 ) -> AppResult<()> {
     state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .map(|_| ())
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))
@@ -231,9 +234,9 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_unix();
     let record = PostRecord {
-        content_enc: seal(state, &auth.user.id, &id, &input.content).await?,
+        content_enc: seal(state, auth.workspace_id(), &id, &input.content).await?,
         id,
-        user_id: auth.user.id.clone(),
+        user_id: auth.workspace_id().to_owned(),
         profile_id: input.profile_id,
         state: post_state,
         kind,
@@ -291,7 +294,7 @@ pub async fn update(
         input.local_time.as_deref(),
     )
     .await?;
-    record.content_enc = seal(state, &auth.user.id, id, &input.content).await?;
+    record.content_enc = seal(state, auth.workspace_id(), id, &input.content).await?;
     record.profile_id = input.profile_id;
     record.kind = kind;
     (
@@ -386,7 +389,10 @@ pub async fn duplicate(state: &AppState, auth: &CurrentUser, id: &str) -> AppRes
     for part in &mut content.parts {
         let mut kept = Vec::with_capacity(part.media.len());
         for item in part.media.drain(..) {
-            if media::get(state, &auth.user.id, &item.id).await?.is_some() {
+            if media::get(state, auth.workspace_id(), &item.id)
+                .await?
+                .is_some()
+            {
                 kept.push(item);
             }
         }

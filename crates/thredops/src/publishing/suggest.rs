@@ -221,7 +221,7 @@ pub async fn suggested_times(
 ) -> AppResult<Suggestions> {
     let profile = state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let tz = super::service::user_zone(auth);

@@ -51,7 +51,12 @@ pub async fn start_connect_for(
     let Some(feature) = feature else {
         return start_connect(state, auth).await;
     };
-    if state.store.profiles_of(&auth.user.id).await?.is_empty() {
+    if state
+        .store
+        .profiles_of(auth.workspace_id())
+        .await?
+        .is_empty()
+    {
         crate::billing::check_can_connect(state, auth).await?;
     }
     start_connect_with(state, auth, &[feature]).await
@@ -91,7 +96,7 @@ pub async fn start_connect_with(
         tracing::warn!(error = %e, "could not remove expired connection states");
     }
     let mut extra = extra.to_vec();
-    for s in scopes_to_keep(state, &auth.user.id).await? {
+    for s in scopes_to_keep(state, auth.workspace_id()).await? {
         if !extra.contains(&s) {
             extra.push(s);
         }
@@ -102,7 +107,7 @@ pub async fn start_connect_with(
         .store
         .create_oauth_state(
             &hash_state(&token),
-            &auth.user.id,
+            auth.workspace_id(),
             stored.as_deref(),
             now,
             now + STATE_TTL_SECS,
@@ -193,7 +198,7 @@ pub async fn finish_connect(
     };
     let Some(requested) = state
         .store
-        .consume_oauth_state(&hash_state(returned_state), &auth.user.id, now_unix())
+        .consume_oauth_state(&hash_state(returned_state), auth.workspace_id(), now_unix())
         .await
         .map_err(AppError::from)?
     else {
@@ -220,7 +225,7 @@ pub async fn finish_connect(
     let scopes = requested.unwrap_or_else(|| scope_list(&ThreadsGateway::scopes()));
     let connected = attach_profile_with(
         state,
-        &auth.user.id,
+        auth.workspace_id(),
         &long.access_token,
         long.expires_at,
         &scopes,
@@ -545,7 +550,7 @@ pub async fn usernames(state: &AppState, user_id: &str) -> AppResult<Vec<(String
 
 /// The user's profiles, opened.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<ProfileView>> {
-    list_of(state, &auth.user.id).await
+    list_of(state, auth.workspace_id()).await
 }
 
 /// Every profile of the account `user_id`, opened with that account's key. Callers other than
@@ -571,10 +576,10 @@ pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileVi
 pub async fn get(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<ProfileView> {
     let p = state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let key = state.vault.existing_key(&auth.user.id).await?;
+    let key = state.vault.existing_key(auth.workspace_id()).await?;
     let progress = crate::sync::progress(state, &p.id).await?;
     let calls = api_calls_24h(state, &p.id).await?;
     Ok(view(
@@ -601,7 +606,7 @@ pub async fn disconnect(
 ) -> AppResult<()> {
     let p = state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     crate::sync::cancel_for_profile(state, &p.id).await?;
@@ -623,7 +628,7 @@ pub async fn deletion_footprint(
 ) -> AppResult<crate::store::profiles::ProfileFootprint> {
     let p = state
         .store
-        .profile_of(&auth.user.id, profile_id)
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(state.store.profile_footprint(&p.id).await?)

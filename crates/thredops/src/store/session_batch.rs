@@ -18,7 +18,9 @@ use sqlx::{Connection, PgConnection, PgPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::profiles::{ProfileRecord, profile_from_row};
-use super::sessions::{CHECK_COLUMNS, SessionRecord, found_from_row, session_from_row};
+use super::sessions::{
+    CHECK_COLUMNS, SEAT_JOIN, Seat, SessionRecord, found_from_row, session_from_row,
+};
 use super::users::{UserRecord, user_from_row};
 use crate::domain::Role;
 
@@ -39,8 +41,14 @@ pub(super) struct Check {
     pub(super) idle_since: i64,
 }
 
-/// A live session, its account and the asked-for profile if it is theirs.
-pub(super) type Found = (SessionRecord, UserRecord, Option<ProfileRecord>);
+/// A live session, its account, its seat in another workspace if it acts in one, and the
+/// asked-for profile if it belongs to the workspace the session acts in.
+pub(super) type Found = (
+    SessionRecord,
+    UserRecord,
+    Option<Seat>,
+    Option<ProfileRecord>,
+);
 
 struct Pending {
     check: Check,
@@ -166,8 +174,8 @@ fn batch_sql(size: usize) -> String {
     format!(
         "SELECT q.n, f.* FROM (VALUES {}) AS q(n, session_id, user_id, profile_id, now, idle_since) \
          CROSS JOIN LATERAL (\
-           SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
-           LEFT JOIN threads_profiles p ON p.id = q.profile_id AND p.user_id = s.user_id \
+           SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id {SEAT_JOIN} \
+           LEFT JOIN threads_profiles p ON p.id = q.profile_id AND p.user_id = COALESCE(m.workspace_id, s.user_id) \
            WHERE s.id = q.session_id AND s.user_id = q.user_id AND s.revoked_at IS NULL \
              AND s.expires_at > q.now AND s.last_seen_at > q.idle_since\
          ) f",

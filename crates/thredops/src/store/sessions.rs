@@ -29,6 +29,16 @@ pub struct SessionRecord {
     pub ip: String,
 }
 
+/// The workspace a session acts in when it is not its own account's: the member row's
+/// workspace and role, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    /// The workspace (its owner account's id).
+    pub workspace_id: String,
+    /// The member's role there, as stored.
+    pub role: String,
+}
+
 /// What a new session records.
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
@@ -48,12 +58,22 @@ pub struct NewSession<'a> {
 
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, expires_at, user_agent, ip";
 
+/// The member row of the workspace a session acts in; none when it acts in its own account's
+/// (or the membership has ended, which sends it back there).
+pub(super) const SEAT_JOIN: &str =
+    "LEFT JOIN workspace_members m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id";
+
 /// A live session and its account (`$1` session, `$2` user, `$3` now, `$4` idle since).
-const SESSION_SQL: &str = "SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, \
-     s.last_seen_at, s.expires_at, s.user_agent, s.ip, \
-     u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at \
-     FROM sessions s JOIN users u ON u.id = s.user_id \
-     WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4";
+static SESSION_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT s.id AS session_id, s.user_id AS session_user_id, s.created_at, \
+         s.last_seen_at, s.expires_at, s.user_agent, s.ip, \
+         u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, \
+         m.workspace_id AS seat_workspace_id, m.role AS seat_role \
+         FROM sessions s JOIN users u ON u.id = s.user_id {SEAT_JOIN} \
+         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4"
+    )
+});
 
 /// What a session check with a profile returns: the session, its account and profile `p`.
 pub(super) static CHECK_COLUMNS: LazyLock<String> = LazyLock::new(|| {
@@ -64,7 +84,8 @@ pub(super) static CHECK_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "s.id AS session_id, s.user_id AS session_user_id, s.created_at, s.last_seen_at, \
          s.expires_at, s.user_agent, s.ip, \
-         u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, {}",
+         u.email, u.password_hash, u.role, u.timezone, u.created_at AS user_created_at, u.last_active_at, \
+         m.workspace_id AS seat_workspace_id, m.role AS seat_role, {}",
         profile.join(", ")
     )
 });
@@ -73,7 +94,8 @@ pub(super) static CHECK_COLUMNS: LazyLock<String> = LazyLock::new(|| {
 static SESSION_WITH_PROFILE_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
-         LEFT JOIN threads_profiles p ON p.id = $5 AND p.user_id = s.user_id \
+         {SEAT_JOIN} \
+         LEFT JOIN threads_profiles p ON p.id = $5 AND p.user_id = COALESCE(m.workspace_id, s.user_id) \
          WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4",
         CHECK_COLUMNS.as_str()
     )
@@ -108,6 +130,11 @@ macro_rules! found_from_row {
         let row = $row;
         let session = session_from_row!(row, id = "session_id", user_id = "session_user_id");
         let user = user_from_row!(row, id = "session_user_id", created_at = "user_created_at");
+        let seat_workspace: Option<String> = row.try_get("seat_workspace_id")?;
+        let seat_role: Option<String> = row.try_get("seat_role")?;
+        let seat = seat_workspace
+            .zip(seat_role)
+            .map(|(workspace_id, role)| Seat { workspace_id, role });
         let profile = if $with_profile {
             let profile_id: Option<String> = row.try_get("id")?;
             match profile_id {
@@ -117,7 +144,7 @@ macro_rules! found_from_row {
         } else {
             None
         };
-        (session, user, profile)
+        (session, user, seat, profile)
     }};
 }
 
@@ -158,11 +185,11 @@ impl Store {
         user_id: &str,
         now: i64,
         idle_secs: i64,
-    ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
+    ) -> StoreResult<Option<(SessionRecord, UserRecord, Option<Seat>)>> {
         let found = self
             .session_check(id, user_id, None, now, idle_secs)
             .await?;
-        Ok(found.map(|(session, user, _)| (session, user)))
+        Ok(found.map(|(session, user, seat, _)| (session, user, seat)))
     }
 
     /// [`live_session`](Self::live_session) and, in the same query, the account's profile
@@ -175,7 +202,7 @@ impl Store {
         now: i64,
         idle_secs: i64,
         profile_id: &str,
-    ) -> StoreResult<Option<(SessionRecord, UserRecord, Option<ProfileRecord>)>> {
+    ) -> StoreResult<Option<Found>> {
         self.session_check(id, user_id, Some(profile_id), now, idle_secs)
             .await
     }
@@ -202,7 +229,7 @@ impl Store {
             return Ok(batcher.check(check).await?);
         }
         let sql = match profile_id {
-            None => SESSION_SQL,
+            None => SESSION_SQL.as_str(),
             Some(_) => SESSION_WITH_PROFILE_SQL.as_str(),
         };
         let inline = {

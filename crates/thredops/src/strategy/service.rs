@@ -20,7 +20,7 @@ use crate::store::now_unix;
 
 /// Loads a profile of `auth` with everything the analyses need.
 pub async fn dataset(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Dataset> {
-    let profile = data::owned_profile(state, &auth.user.id, profile_id).await?;
+    let profile = data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     data::load(
         state,
         &profile,
@@ -35,7 +35,7 @@ pub async fn strategy(
     auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<StrategyReport> {
-    gate::require_strategist(state, &auth.user.id).await?;
+    gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
     Ok(report::build(&data))
 }
@@ -64,7 +64,7 @@ pub async fn cached_report(
     auth: &CurrentUser,
     profile: &crate::store::profiles::ProfileRecord,
 ) -> AppResult<Option<std::sync::Arc<StrategyReport>>> {
-    if gate::require_strategist(state, &auth.user.id)
+    if gate::require_strategist(state, auth.workspace_id())
         .await
         .is_err()
     {
@@ -73,7 +73,7 @@ pub async fn cached_report(
     let tz = data::user_tz(auth.user.timezone.as_deref());
     let now = state.threads.now().timestamp();
     let key = ReportKey {
-        user_id: auth.user.id.clone(),
+        user_id: auth.workspace_id().to_owned(),
         profile_id: profile.id.clone(),
         tz,
         day: crate::analytics::period::local_date(tz, now),
@@ -94,7 +94,7 @@ pub async fn plan(
     auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<report::WeeklyPlan> {
-    gate::require_strategist(state, &auth.user.id).await?;
+    gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
     let report = report::build(&data);
     Ok(report::weekly_plan(
@@ -159,7 +159,7 @@ pub async fn start_audit(
     auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<AuditView> {
-    data::owned_profile(state, &auth.user.id, profile_id).await?;
+    data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     let st = StrategyStore(&state.store);
     if let Some(active) = st
         .audits_of(profile_id)
@@ -171,9 +171,9 @@ pub async fn start_audit(
     }
     // Time-ordered ids: two audits started within the same second still list newest first.
     let id = uuid::Uuid::now_v7().to_string();
-    gate::count_audit(state, &auth.user.id, &id).await?;
+    gate::count_audit(state, auth.workspace_id(), &id).await?;
     if let Err(e) = st
-        .insert_audit(&id, profile_id, &auth.user.id, now_unix())
+        .insert_audit(&id, profile_id, auth.workspace_id(), now_unix())
         .await
     {
         gate::uncount_audit(state, &id).await?;
@@ -182,7 +182,7 @@ pub async fn start_audit(
     let job = NewJob::new(AUDIT_JOB, json!({"audit_id": id}))
         .dedup_key(format!("{AUDIT_JOB}:{id}"))
         .max_attempts(3)
-        .user(&auth.user.id)
+        .user(auth.workspace_id())
         .subject(profile_id);
     state.jobs.enqueue(job).await?;
     state.jobs_wake();
@@ -196,7 +196,7 @@ pub async fn audits(
     auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<Vec<AuditView>> {
-    data::owned_profile(state, &auth.user.id, profile_id).await?;
+    data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     let mut out = Vec::new();
     for row in StrategyStore(&state.store).audits_of(profile_id).await? {
         out.push(audit_view(state, row, false).await?);
@@ -209,7 +209,7 @@ pub async fn audit(state: &AppState, auth: &CurrentUser, audit_id: &str) -> AppR
     let row = StrategyStore(&state.store)
         .audit(audit_id)
         .await?
-        .filter(|a| a.user_id == auth.user.id)
+        .filter(|a| a.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)?;
     audit_view(state, row, true).await
 }
@@ -240,7 +240,7 @@ pub async fn start_experiment(
     profile_id: &str,
     input: &ExperimentInput,
 ) -> AppResult<ExperimentView> {
-    gate::require_strategist(state, &auth.user.id).await?;
+    gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
     let audience = super::audience::of(&data);
     let now = state.threads.now().timestamp();
@@ -249,7 +249,7 @@ pub async fn start_experiment(
     let id = uuid::Uuid::now_v7().to_string();
     let key = state
         .vault
-        .data_key(&auth.user.id)
+        .data_key(auth.workspace_id())
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let row = ExperimentRow {
@@ -269,7 +269,7 @@ pub async fn start_experiment(
         created_at: now_unix(),
     };
     StrategyStore(&state.store)
-        .insert_experiment(&row, &auth.user.id)
+        .insert_experiment(&row, auth.workspace_id())
         .await?;
     experiment_views(state, auth, &data, vec![row])
         .await?
@@ -283,7 +283,7 @@ pub async fn experiments(
     auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<Vec<ExperimentView>> {
-    gate::require_strategist(state, &auth.user.id).await?;
+    gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
     let rows = StrategyStore(&state.store)
         .experiments_of(profile_id)
@@ -298,8 +298,8 @@ pub async fn cancel_experiment(
     profile_id: &str,
     id: &str,
 ) -> AppResult<()> {
-    gate::require_strategist(state, &auth.user.id).await?;
-    data::owned_profile(state, &auth.user.id, profile_id).await?;
+    gate::require_strategist(state, auth.workspace_id()).await?;
+    data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     let st = StrategyStore(&state.store);
     let row = st
         .experiments_of(profile_id)
@@ -324,7 +324,7 @@ async fn experiment_views(
 ) -> AppResult<Vec<ExperimentView>> {
     let key = state
         .vault
-        .data_key(&auth.user.id)
+        .data_key(auth.workspace_id())
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let now = state.threads.now().timestamp();
@@ -390,7 +390,7 @@ pub struct Preferences {
 /// The user's language-model preference and whether the server offers one.
 pub async fn preferences(state: &AppState, auth: &CurrentUser) -> AppResult<Preferences> {
     let on = StrategyStore(&state.store)
-        .llm_opt_in(&auth.user.id)
+        .llm_opt_in(auth.workspace_id())
         .await?;
     Ok(Preferences {
         llm_opt_in: on,
@@ -405,7 +405,7 @@ pub async fn set_preferences(
     llm_opt_in: bool,
 ) -> AppResult<Preferences> {
     StrategyStore(&state.store)
-        .set_llm_opt_in(&auth.user.id, llm_opt_in, now_unix())
+        .set_llm_opt_in(auth.workspace_id(), llm_opt_in, now_unix())
         .await?;
     preferences(state, auth).await
 }
@@ -427,14 +427,14 @@ pub async fn narrative(
     auth: &CurrentUser,
     profile_id: &str,
 ) -> AppResult<Narrative> {
-    gate::require_strategist(state, &auth.user.id).await?;
+    gate::require_strategist(state, auth.workspace_id()).await?;
     if state.settings.llm.is_none() {
         return Err(AppError::Conflict(
             "No language model is configured on this server.".into(),
         ));
     }
     if !StrategyStore(&state.store)
-        .llm_opt_in(&auth.user.id)
+        .llm_opt_in(auth.workspace_id())
         .await?
     {
         return Err(AppError::Forbidden(

@@ -126,7 +126,7 @@ pub(super) async fn owned(
 ) -> AppResult<EndpointRecord> {
     state
         .store
-        .webhook_endpoint(&user.user.id, id)
+        .webhook_endpoint(user.workspace_id(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -154,12 +154,17 @@ pub async fn create(
             fields,
         });
     };
-    if state.store.webhook_endpoint_count(&user.user.id).await? >= MAX_ENDPOINTS {
+    if state
+        .store
+        .webhook_endpoint_count(user.workspace_id())
+        .await?
+        >= MAX_ENDPOINTS
+    {
         return Err(AppError::Conflict(format!(
             "An account can have {MAX_ENDPOINTS} webhook endpoints. Remove one you no longer use first."
         )));
     }
-    let key = state.vault.data_key(&user.user.id).await?;
+    let key = state.vault.data_key(user.workspace_id()).await?;
     let id = EndpointId(format!("we_{}", uuid::Uuid::now_v7().simple()));
     let secret = new_secret();
     let record = EndpointRecord {
@@ -167,7 +172,7 @@ pub async fn create(
         secret_enc: key.seal(SECRET_PURPOSE, &id.0, secret.as_bytes()),
         host: url.host_str().unwrap_or_default().to_owned(),
         id,
-        user_id: user.user.id.clone(),
+        user_id: user.workspace_id().to_owned(),
         events,
         enabled: input.enabled.unwrap_or(true),
         disabled_reason: None,
@@ -184,18 +189,21 @@ pub async fn create(
 
 /// The user's endpoints, oldest first.
 pub async fn list(state: &AppState, user: &CurrentUser) -> AppResult<Vec<EndpointView>> {
-    let records = state.store.webhook_endpoints_of(&user.user.id).await?;
+    let records = state
+        .store
+        .webhook_endpoints_of(user.workspace_id())
+        .await?;
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let key = state.vault.data_key(&user.user.id).await?;
+    let key = state.vault.data_key(user.workspace_id()).await?;
     records.iter().map(|r| view(&key, r)).collect()
 }
 
 /// One of the user's endpoints (404 for anyone else's).
 pub async fn get(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<EndpointView> {
     let r = owned(state, user, id).await?;
-    let key = state.vault.data_key(&user.user.id).await?;
+    let key = state.vault.data_key(user.workspace_id()).await?;
     view(&key, &r)
 }
 
@@ -207,7 +215,7 @@ pub async fn update(
     input: &EndpointInput,
 ) -> AppResult<EndpointView> {
     let mut r = owned(state, user, id).await?;
-    let key = state.vault.data_key(&user.user.id).await?;
+    let key = state.vault.data_key(user.workspace_id()).await?;
     if let Some(raw) = &input.url {
         let url = checked_url(state, raw)?;
         r.url_enc = key.seal(URL_PURPOSE, &r.id.0, url.as_str().as_bytes());
@@ -228,7 +236,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<()> {
     match state
         .store
-        .delete_webhook_endpoint(&user.user.id, id)
+        .delete_webhook_endpoint(user.workspace_id(), id)
         .await?
     {
         true => Ok(()),
@@ -244,7 +252,7 @@ pub async fn rotate_secret(
     id: &str,
 ) -> AppResult<WithSecret> {
     let mut r = owned(state, user, id).await?;
-    let key = state.vault.data_key(&user.user.id).await?;
+    let key = state.vault.data_key(user.workspace_id()).await?;
     let secret = new_secret();
     r.secret_enc = key.seal(SECRET_PURPOSE, &r.id.0, secret.as_bytes());
     r.secret_rotated_at = Some(now_unix());

@@ -188,7 +188,7 @@ pub async fn send_test(
     };
     let event_id = record(
         state,
-        &user.user.id,
+        user.workspace_id(),
         &event,
         std::slice::from_ref(&endpoint.id),
     )
@@ -197,10 +197,10 @@ pub async fn send_test(
     // The newest few deliveries of the endpoint hold it (others may be recorded meanwhile).
     let d = state
         .store
-        .webhook_deliveries(&user.user.id, Some(&endpoint.id.0), 10)
+        .webhook_deliveries(user.workspace_id(), Some(&endpoint.id.0), 10)
         .await?
         .into_iter()
         .find(|d| d.event_id == event_id)
         .ok_or(AppError::NotFound)?;
-    delivery_view(state, &user.user.id, d, &[endpoint]).await
+    delivery_view(state, user.workspace_id(), d, &[endpoint]).await
 }

@@ -127,12 +127,15 @@ pub async fn deliveries(
     if let Some(id) = endpoint_id {
         owned(state, user, id).await?;
     }
-    let endpoints = state.store.webhook_endpoints_of(&user.user.id).await?;
+    let endpoints = state
+        .store
+        .webhook_endpoints_of(user.workspace_id())
+        .await?;
     let records = state
         .store
-        .webhook_deliveries(&user.user.id, endpoint_id, LOG_LIMIT)
+        .webhook_deliveries(user.workspace_id(), endpoint_id, LOG_LIMIT)
         .await?;
-    delivery_views(state, &user.user.id, records, &endpoints).await
+    delivery_views(state, user.workspace_id(), records, &endpoints).await
 }
 
 /// Sends a delivered or failed delivery again: the same event (same id and body), freshly
@@ -140,7 +143,7 @@ pub async fn deliveries(
 pub async fn replay(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<DeliveryView> {
     let d = state
         .store
-        .webhook_delivery(&user.user.id, id)
+        .webhook_delivery(user.workspace_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let endpoint = owned(state, user, &d.endpoint_id.0).await?;
@@ -162,10 +165,10 @@ pub async fn replay(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
     state.jobs_wake();
     let d = state
         .store
-        .webhook_delivery(&user.user.id, id)
+        .webhook_delivery(user.workspace_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    delivery_view(state, &user.user.id, d, &[endpoint]).await
+    delivery_view(state, user.workspace_id(), d, &[endpoint]).await
 }
 
 /// The user's endpoints (without secrets) and delivery log, for the privacy export.

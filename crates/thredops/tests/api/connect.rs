@@ -98,11 +98,13 @@ pub async fn decide(
         .send()
         .await
         .unwrap();
-    assert!(
-        r.status().is_redirection(),
-        "consent answered {}",
-        r.status()
-    );
+    let status = r.status();
+    if !status.is_redirection() {
+        panic!(
+            "consent answered {status}: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
     r.headers()["location"]
         .to_str()
         .unwrap()

@@ -48,3 +48,4 @@ pub async fn sync_now(app: &helpers::TestApp, profile_id: &str) {
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
     connect::run_due_now(app, thredops::sync::kind::SYNC).await;
 }
+mod workspaces;

@@ -317,7 +317,7 @@ async fn quota(
 
 async fn unread(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     Ok(Json(
-        json!({"unread": inbox::unread(&state, &auth.user.id).await?}),
+        json!({"unread": inbox::unread(&state, auth.workspace_id()).await?}),
     ))
 }
 

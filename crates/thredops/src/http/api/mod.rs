@@ -22,6 +22,7 @@ mod strategy;
 mod support;
 mod tokens;
 pub(crate) mod webhooks;
+mod workspaces;
 
 use axum::Router;
 
@@ -49,6 +50,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(support::endpoints());
     all.extend(tokens::endpoints());
     all.extend(webhooks::endpoints());
+    all.extend(workspaces::endpoints());
     all.extend(docs::endpoints());
     all
 }

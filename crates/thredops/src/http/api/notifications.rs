@@ -104,8 +104,8 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 async fn list(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
-    let items = notifications::list(&state, &auth.user.id).await?;
-    let unread = notifications::unread(&state, &auth.user.id).await?;
+    let items = notifications::list(&state, auth.workspace_id()).await?;
+    let unread = notifications::unread(&state, auth.workspace_id()).await?;
     Ok(Json(json!({"unread": unread, "notifications": items})))
 }
 
@@ -114,12 +114,12 @@ async fn read_one(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    notifications::mark_read(&state, &auth.user.id, &id).await?;
+    notifications::mark_read(&state, auth.workspace_id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn read_all(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
-    let marked = notifications::mark_all_read(&state, &auth.user.id).await?;
+    let marked = notifications::mark_all_read(&state, auth.workspace_id()).await?;
     Ok(Json(json!({"marked": marked})))
 }
 

@@ -131,7 +131,11 @@ async fn list_posts(
         _ => return Err(AppError::field("to", "Give both from and to, or neither.")),
     };
     let mut out = Vec::new();
-    for p in state.store.planned_posts_of(&auth.user.id, range).await? {
+    for p in state
+        .store
+        .planned_posts_of(auth.workspace_id(), range)
+        .await?
+    {
         out.push(service::view(&state, &auth, &p).await?);
     }
     Ok(Json(out))
@@ -175,7 +179,11 @@ async fn delete_post(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     service::owned(&state, &auth, &id).await?;
-    if state.store.delete_planned_post(&id, &auth.user.id).await? {
+    if state
+        .store
+        .delete_planned_post(&id, auth.workspace_id())
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::Conflict(
@@ -247,7 +255,7 @@ async fn upload_media(
     let stream = body.into_data_stream();
     Ok((
         StatusCode::CREATED,
-        Json(media::store_stream(&state, &auth.user.id, &name, stream).await?),
+        Json(media::store_stream(&state, auth.workspace_id(), &name, stream).await?),
     ))
 }
 
@@ -256,7 +264,7 @@ async fn get_media(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<media::Upload>> {
-    media::get(&state, &auth.user.id, &id)
+    media::get(&state, auth.workspace_id(), &id)
         .await?
         .map(Json)
         .ok_or(AppError::NotFound)
@@ -269,7 +277,7 @@ async fn owned_profile(
 ) -> AppResult<crate::store::profiles::ProfileRecord> {
     state
         .store
-        .profile_of(&auth.user.id, id)
+        .profile_of(auth.workspace_id(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -290,7 +298,7 @@ async fn get_auto_plug(
 ) -> AppResult<Json<Option<AutoPlug>>> {
     owned_profile(&state, &auth, &id).await?;
     Ok(Json(
-        followups::default_rule(&state, &auth.user.id, &id).await?,
+        followups::default_rule(&state, auth.workspace_id(), &id).await?,
     ))
 }
 
@@ -301,7 +309,7 @@ async fn put_auto_plug(
     ApiJson(rule): ApiJson<Option<AutoPlug>>,
 ) -> AppResult<Json<Option<AutoPlug>>> {
     owned_profile(&state, &auth, &id).await?;
-    followups::save_default(&state, &auth.user.id, &id, rule.as_ref()).await?;
+    followups::save_default(&state, auth.workspace_id(), &id, rule.as_ref()).await?;
     Ok(Json(rule))
 }
 

@@ -40,10 +40,11 @@ fn token_props() -> Vec<(&'static str, Value)> {
         ("expires_at", nullable(integer())),
         ("last_used_at", nullable(integer())),
         ("revoked_at", nullable(integer())),
+        ("workspace_id", nullable(string())),
     ]
 }
 
-const TOKEN_REQUIRED: [&str; 8] = [
+const TOKEN_REQUIRED: [&str; 9] = [
     "id",
     "name",
     "prefix",
@@ -52,6 +53,7 @@ const TOKEN_REQUIRED: [&str; 8] = [
     "expires_at",
     "last_used_at",
     "revoked_at",
+    "workspace_id",
 ];
 
 pub fn endpoints() -> Vec<Endpoint> {

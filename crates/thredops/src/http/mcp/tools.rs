@@ -10,6 +10,7 @@ use crate::analytics::explorer::{self, ExplorerQuery};
 use crate::analytics::period::PeriodQuery;
 use crate::analytics::{self as an, overview};
 use crate::api_tokens::{self, Scope};
+use crate::domain::Need;
 use crate::error::{AppError, AppResult};
 use crate::http::session::TokenUser;
 use crate::http::state::WebState;
@@ -274,6 +275,13 @@ async fn scoped(
     work: impl Future<Output = AppResult<Value>>,
 ) -> AppResult<Value> {
     api_tokens::require(&user.token, scope)?;
+    // Writing posts is an editor's work; reading needs a role that reads.
+    let need = if scope == Scope::PostsWrite {
+        Need::Edit
+    } else {
+        Need::View
+    };
+    user.auth.require(need)?;
     work.await
 }
 
@@ -349,7 +357,11 @@ async fn list_posts(
     }
     let limit = a.limit.unwrap_or(50);
     let mut out = Vec::new();
-    for p in state.store.planned_posts_of(&auth.user.id, None).await? {
+    for p in state
+        .store
+        .planned_posts_of(auth.workspace_id(), None)
+        .await?
+    {
         let mine = a.profile_id.as_ref().is_none_or(|id| *id == p.profile_id);
         if mine && wanted.is_none_or(|s| s == p.state) {
             out.push(posts::view(state, auth, &p).await?);

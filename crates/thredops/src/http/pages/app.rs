@@ -128,6 +128,11 @@ pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
         "unread_notifications": auth.unread_notifications,
         "unread_inbox": auth.unread_inbox,
         "user_tz": auth.user.timezone,
+        "workspace": {
+            "name": auth.workspace_name,
+            "role": auth.workspace.role.label(),
+            "own": auth.workspace.is_own(&auth.user),
+        },
     })
 }
 
@@ -193,7 +198,7 @@ async fn render_settings(
     let idle = state.settings.session_idle.as_secs() as i64;
     let sessions: Vec<Value> = state
         .store
-        .sessions_of(&auth.user.id, now, idle)
+        .sessions_of(auth.workspace_id(), now, idle)
         .await?
         .into_iter()
         .map(|s| {
@@ -209,7 +214,7 @@ async fn render_settings(
             })
         })
         .collect();
-    let email_choices = crate::notifications::email_choices(state, &auth.user.id).await?;
+    let email_choices = crate::notifications::email_choices(state, auth.workspace_id()).await?;
     let ctx = json!({
         "sessions": sessions,
         "email_choices": email_choices,
@@ -264,7 +269,7 @@ async fn revoke_session(
 ) -> AppResult<Response> {
     if !state
         .store
-        .revoke_session(&id, &auth.user.id, now_unix())
+        .revoke_session(&id, auth.workspace_id(), now_unix())
         .await?
     {
         return Err(AppError::NotFound);

@@ -231,7 +231,10 @@ async fn render_listening(
     let mut ctx =
         json!({"profiles": profiles, "form": form, "fields": {}, "error": "", "notice": ""});
     if !selected.is_empty() {
-        let profile = state.store.profile_of(&auth.user.id, &selected).await?;
+        let profile = state
+            .store
+            .profile_of(auth.workspace_id(), &selected)
+            .await?;
         let allowed = profile
             .as_ref()
             .is_some_and(|p| competitors::access::has_scope(p, listening::SCOPE));

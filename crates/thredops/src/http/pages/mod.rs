@@ -21,6 +21,7 @@ mod strategy;
 mod support;
 mod tokens;
 mod webhooks;
+mod workspaces;
 
 use axum::Router;
 
@@ -35,6 +36,7 @@ pub fn router() -> Router<WebState> {
         .merge(security::router())
         .merge(tokens::router())
         .merge(webhooks::router())
+        .merge(workspaces::router())
         .merge(app::router())
         .merge(profiles::router())
         .merge(analytics::router())
@@ -70,4 +72,5 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     security::TEMPLATES,
     tokens::TEMPLATES,
     webhooks::TEMPLATES,
+    workspaces::TEMPLATES,
 ];

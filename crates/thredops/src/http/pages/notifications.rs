@@ -40,7 +40,7 @@ async fn list(
     PageUser(auth): PageUser,
     Query(q): Query<Done>,
 ) -> AppResult<Html<String>> {
-    let items = notifications::list(&state, &auth.user.id).await?;
+    let items = notifications::list(&state, auth.workspace_id()).await?;
     let notice = match q.done.as_deref() {
         Some("read") => Some("Marked as read."),
         Some("all") => Some("Every notification is marked as read."),
@@ -60,7 +60,7 @@ async fn read_one(
     Path(id): Path<String>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Redirect> {
-    notifications::mark_read(&state, &auth.user.id, &id).await?;
+    notifications::mark_read(&state, auth.workspace_id(), &id).await?;
     Ok(Redirect::to("/app/notifications?done=read"))
 }
 
@@ -68,7 +68,7 @@ async fn read_all(
     State(state): State<WebState>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Redirect> {
-    notifications::mark_all_read(&state, &auth.user.id).await?;
+    notifications::mark_all_read(&state, auth.workspace_id()).await?;
     Ok(Redirect::to("/app/notifications?done=all"))
 }
 

@@ -116,7 +116,15 @@ async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<St
         .into_iter()
         .map(|n| json!({"kind": n.kind, "message": n.message, "at": when(n.created_at)}))
         .collect();
+    let own_members = crate::workspaces::own_members(state, auth).await?;
+    let other_workspaces: Vec<_> = crate::workspaces::mine(state, auth)
+        .await?
+        .into_iter()
+        .filter(|w| !w.own)
+        .collect();
     let ctx = json!({
+        "own_members": own_members,
+        "other_workspaces": other_workspaces,
         "profiles": profiles,
         "access_log": access,
         "notices": notices,

@@ -150,8 +150,8 @@ async fn render_calendar(
         _ => None,
     };
     let mut auto_plugs = serde_json::Map::new();
-    for p in state.store.profiles_of(&auth.user.id).await? {
-        let rule = followups::default_rule(state, &auth.user.id, &p.id).await?;
+    for p in state.store.profiles_of(auth.workspace_id()).await? {
+        let rule = followups::default_rule(state, auth.workspace_id(), &p.id).await?;
         auto_plugs.insert(
             p.id.clone(),
             json!(rule.as_ref().map(AutoPlugForm::from_rule)),
@@ -168,7 +168,10 @@ async fn acknowledge(
     State(state): State<WebState>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    state.store.acknowledge_failures(&auth.user.id).await?;
+    state
+        .store
+        .acknowledge_failures(auth.workspace_id())
+        .await?;
     Ok(Redirect::to("/app/schedule").into_response())
 }
 
@@ -187,7 +190,7 @@ async fn save_slots(
 ) -> AppResult<Response> {
     state
         .store
-        .profile_of(&auth.user.id, &profile)
+        .profile_of(auth.workspace_id(), &profile)
         .await?
         .ok_or(AppError::NotFound)?;
     let field = |name: &'static str| {
@@ -252,7 +255,7 @@ async fn save_auto_plug(
 ) -> AppResult<Response> {
     state
         .store
-        .profile_of(&auth.user.id, &profile)
+        .profile_of(auth.workspace_id(), &profile)
         .await?
         .ok_or(AppError::NotFound)?;
     let rule = (!form.text.trim().is_empty()).then(|| AutoPlug {
@@ -261,7 +264,7 @@ async fn save_auto_plug(
         window_hours: compose::number_or_invalid(&form.window, 24),
         text: form.text.clone(),
     });
-    match followups::save_default(&state, &auth.user.id, &profile, rule.as_ref()).await {
+    match followups::save_default(&state, auth.workspace_id(), &profile, rule.as_ref()).await {
         Ok(()) => Ok(Redirect::to("/app/schedule?done=auto-plug").into_response()),
         Err(AppError::Validation { fields, .. }) => {
             refused(
@@ -336,7 +339,11 @@ async fn act(
         "retry" => service::retry(&state, &auth, &id).await.map(|p| p.id),
         "delete" => {
             service::owned(&state, &auth, &id).await?;
-            return if state.store.delete_planned_post(&id, &auth.user.id).await? {
+            return if state
+                .store
+                .delete_planned_post(&id, auth.workspace_id())
+                .await?
+            {
                 Ok(Redirect::to("/app/schedule?done=deleted").into_response())
             } else {
                 render_post(

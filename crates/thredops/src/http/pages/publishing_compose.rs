@@ -257,7 +257,7 @@ async fn attached_media(
 ) -> AppResult<Vec<Value>> {
     let mut out = Vec::new();
     for id in form.media_ids() {
-        if let Some(u) = media::get(state, &auth.user.id, &id).await? {
+        if let Some(u) = media::get(state, auth.workspace_id(), &id).await? {
             out.push(json!({"id": u.id, "kind": u.kind, "file_name": u.file_name,
                 "url": format!("/app/schedule/media/{}", u.id)}));
         }
@@ -295,7 +295,7 @@ pub(super) async fn own_media(
     PageUser(auth): PageUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    match media::open_own(&state, &auth.user.id, &id).await? {
+    match media::open_own(&state, auth.workspace_id(), &id).await? {
         Some(hosted) => Ok(super::stream_upload(hosted, "private, max-age=3600")),
         None => Err(AppError::NotFound),
     }

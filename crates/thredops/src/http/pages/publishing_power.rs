@@ -222,7 +222,7 @@ pub(super) async fn profiles(
     selected: &str,
 ) -> AppResult<Vec<Value>> {
     let mut out = Vec::new();
-    for p in state.store.profiles_of(&auth.user.id).await? {
+    for p in state.store.profiles_of(auth.workspace_id()).await? {
         let name = crate::services::profiles::get(state, auth, &p.id)
             .await
             .map(|v| v.username)

@@ -97,7 +97,7 @@ async fn read_multipart(
             ));
             continue;
         }
-        match media::store_stream(state, &auth.user.id, &file_name, field).await {
+        match media::store_stream(state, auth.workspace_id(), &file_name, field).await {
             Ok(upload) => stored.push(upload.id),
             Err(AppError::Validation { message, .. }) => {
                 refused.push(format!("{file_name}: {message}"))

@@ -110,7 +110,7 @@ async fn strategist_index(
     PageUser(auth): PageUser,
 ) -> AppResult<Response> {
     let page = async {
-        gate::require_strategist(&state, &auth.user.id).await?;
+        gate::require_strategist(&state, auth.workspace_id()).await?;
         index(
             &state,
             &auth,
@@ -152,7 +152,7 @@ async fn render_strategist(
     id: &str,
     extra: Value,
 ) -> AppResult<Html<String>> {
-    gate::require_strategist(state, &auth.user.id).await?;
+    gate::require_strategist(state, auth.workspace_id()).await?;
     let profile = profiles::get(state, auth, id).await?;
     let data = service::dataset(state, auth, id).await?;
     let report = crate::strategy::report::build(&data);
@@ -305,7 +305,7 @@ async fn audit_page(
     let active = audits
         .iter()
         .find(|a| matches!(a.status.as_str(), "queued" | "running"));
-    let allowance = gate::audit_allowance(&state, &auth.user.id, now_unix()).await?;
+    let allowance = gate::audit_allowance(&state, auth.workspace_id(), now_unix()).await?;
     let limit_message = allowance
         .as_ref()
         .filter(|a| a.reached())

@@ -86,13 +86,13 @@ pub async fn proposals(
     let now = crate::store::now_unix();
     let taken: Vec<(String, String)> = state
         .store
-        .evergreen_items(Some(&auth.user.id))
+        .evergreen_items(Some(auth.workspace_id()))
         .await?
         .into_iter()
         .map(|i| (i.profile_id, i.source_media_id))
         .collect();
     let mut out = Vec::new();
-    for p in state.store.profiles_of(&auth.user.id).await? {
+    for p in state.store.profiles_of(auth.workspace_id()).await? {
         if profile_id.is_some_and(|id| id != p.id) {
             continue;
         }
@@ -120,7 +120,7 @@ pub async fn proposals(
             }
             let text = synced_text(
                 state,
-                &auth.user.id,
+                auth.workspace_id(),
                 &p.id,
                 &post.media_id,
                 &post.content_enc,

@@ -216,7 +216,11 @@ pub async fn view(state: &AppState, auth: &CurrentUser, item: &ItemRecord) -> Ap
 /// The user's items.
 pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<ItemView>> {
     let mut out = Vec::new();
-    for item in state.store.evergreen_items(Some(&auth.user.id)).await? {
+    for item in state
+        .store
+        .evergreen_items(Some(auth.workspace_id()))
+        .await?
+    {
         out.push(view(state, auth, &item).await?);
     }
     Ok(out)

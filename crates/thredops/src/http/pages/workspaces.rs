@@ -1,0 +1,281 @@
+//! The Team page: the workspaces a user may act in (and switching between them), the current
+//! workspace's members and invitations, and accepting an invitation from its emailed link.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::app::{base, merge};
+use crate::domain::{Need, WorkspaceRole};
+use crate::http::error::{AppError, AppResult};
+use crate::http::guards::SignedForm;
+use crate::http::session::{AuthUser, PageUser};
+use crate::http::state::WebState;
+use crate::workspaces;
+
+/// Templates of this page.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "workspaces/team.html",
+        include_str!("../../../web/templates/workspaces/team.html"),
+    ),
+    (
+        "workspaces/accept.html",
+        include_str!("../../../web/templates/workspaces/accept.html"),
+    ),
+];
+
+pub fn router() -> Router<WebState> {
+    Router::new()
+        .route("/app/workspaces", get(show))
+        .route("/app/workspaces/switch", post(switch))
+        .route("/app/workspaces/leave", post(leave))
+        .route("/app/workspaces/name", post(rename))
+        .route("/app/workspaces/members", post(invite))
+        .route("/app/workspaces/members/{user_id}/role", post(change_role))
+        .route("/app/workspaces/members/{user_id}/remove", post(remove))
+        .route("/app/workspaces/invitations/{id}/withdraw", post(withdraw))
+        .route("/app/workspaces/accept", get(accept_page).post(accept))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Done {
+    done: Option<String>,
+}
+
+fn notice(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "switched" => Some("You now work in this workspace."),
+        "joined" => Some("You joined the workspace and now work in it."),
+        "invited" => Some("Invitation sent. The link works for 7 days."),
+        "role" => Some("Role changed."),
+        "removed" => Some("Member removed. Their open pages go back to their own workspace."),
+        "withdrawn" => Some("Invitation withdrawn: its link no longer works."),
+        "left" => Some("You left the workspace."),
+        "named" => Some("Workspace renamed."),
+        _ => None,
+    }
+}
+
+async fn render(
+    state: &WebState,
+    auth: &AuthUser,
+    status: StatusCode,
+    extra: Value,
+) -> AppResult<Response> {
+    let mine = workspaces::mine(state, auth).await?;
+    let people = workspaces::people(state, auth).await?;
+    let roles: Vec<Value> = WorkspaceRole::MEMBER_ROLES
+        .iter()
+        .filter(|r| **r != WorkspaceRole::Admin || auth.workspace.role == WorkspaceRole::Owner)
+        .map(|r| json!({"value": r.as_str(), "label": r.label()}))
+        .collect();
+    let ctx = json!({
+        "workspaces": mine,
+        "people": people,
+        "roles": roles,
+        "may_manage": auth.workspace.role.may(Need::Manage),
+        "is_owner": auth.workspace.role == WorkspaceRole::Owner,
+    });
+    let html: Html<String> = state.templates.render(
+        "workspaces/team.html",
+        merge(merge(base(state, auth, "team"), ctx), extra),
+    )?;
+    Ok((status, html).into_response())
+}
+
+/// Renders the page with a refusal in words, keeping what was typed.
+async fn refused(
+    state: &WebState,
+    auth: &AuthUser,
+    err: AppError,
+    typed: Value,
+) -> AppResult<Response> {
+    let (status, message, fields) = match err {
+        AppError::Validation { fields, message } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, message, json!(fields))
+        }
+        AppError::Conflict(message) => (StatusCode::CONFLICT, message, json!({})),
+        AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, message, json!({})),
+        AppError::Forbidden(message) => (StatusCode::FORBIDDEN, message.to_owned(), json!({})),
+        other => return Err(other),
+    };
+    render(
+        state,
+        auth,
+        status,
+        json!({"error": message, "fields": fields, "form": typed}),
+    )
+    .await
+}
+
+async fn show(
+    State(state): State<WebState>,
+    PageUser(auth): PageUser,
+    Query(q): Query<Done>,
+) -> AppResult<Response> {
+    render(
+        &state,
+        &auth,
+        StatusCode::OK,
+        json!({"notice": notice(q.done.as_deref())}),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WorkspaceForm {
+    workspace_id: String,
+}
+
+async fn switch(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<WorkspaceForm>,
+) -> AppResult<Redirect> {
+    workspaces::switch(&state, &auth, &form.workspace_id).await?;
+    Ok(Redirect::to("/app?workspace=switched"))
+}
+
+async fn leave(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<WorkspaceForm>,
+) -> AppResult<Response> {
+    match workspaces::leave(&state, &auth, &form.workspace_id).await {
+        Ok(()) => Ok(Redirect::to("/app/workspaces?done=left").into_response()),
+        Err(e) => refused(&state, &auth, e, json!({})).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NameForm {
+    name: String,
+}
+
+async fn rename(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<NameForm>,
+) -> AppResult<Response> {
+    match workspaces::rename(&state, &auth, &form.name).await {
+        Ok(()) => Ok(Redirect::to("/app/workspaces?done=named").into_response()),
+        Err(e) => refused(&state, &auth, e, json!({"name": form.name})).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InviteForm {
+    email: String,
+    role: String,
+}
+
+async fn invite(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<InviteForm>,
+) -> AppResult<Response> {
+    match workspaces::invite(&state, &auth, &form.email, &form.role).await {
+        Ok(_) => Ok(Redirect::to("/app/workspaces?done=invited").into_response()),
+        Err(e) => {
+            refused(
+                &state,
+                &auth,
+                e,
+                json!({"email": form.email, "role": form.role}),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoleForm {
+    role: String,
+}
+
+async fn change_role(
+    State(state): State<WebState>,
+    Path(user_id): Path<String>,
+    SignedForm { auth, form }: SignedForm<RoleForm>,
+) -> AppResult<Response> {
+    match workspaces::change_role(&state, &auth, &user_id, &form.role).await {
+        Ok(()) => Ok(Redirect::to("/app/workspaces?done=role").into_response()),
+        Err(e) => refused(&state, &auth, e, json!({})).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Empty {}
+
+async fn remove(
+    State(state): State<WebState>,
+    Path(user_id): Path<String>,
+    SignedForm { auth, form: _ }: SignedForm<Empty>,
+) -> AppResult<Response> {
+    match workspaces::remove(&state, &auth, &user_id).await {
+        Ok(()) => Ok(Redirect::to("/app/workspaces?done=removed").into_response()),
+        Err(e) => refused(&state, &auth, e, json!({})).await,
+    }
+}
+
+async fn withdraw(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    SignedForm { auth, form: _ }: SignedForm<Empty>,
+) -> AppResult<Redirect> {
+    workspaces::withdraw(&state, &auth, &id).await?;
+    Ok(Redirect::to("/app/workspaces?done=withdrawn"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenQuery {
+    token: String,
+}
+
+async fn accept_page(
+    State(state): State<WebState>,
+    PageUser(auth): PageUser,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
+    let (status, ctx) = match workspaces::preview(&state, &auth, &q.token).await {
+        Ok(preview) => (
+            StatusCode::OK,
+            json!({"invitation": preview, "token": q.token}),
+        ),
+        Err(AppError::BadRequest(message)) => (StatusCode::GONE, json!({"error": message})),
+        Err(e) => return Err(e),
+    };
+    let html: Html<String> = state.templates.render(
+        "workspaces/accept.html",
+        merge(base(&state, &auth, "team"), ctx),
+    )?;
+    Ok((status, html).into_response())
+}
+
+async fn accept(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<TokenQuery>,
+) -> AppResult<Response> {
+    match workspaces::accept(&state, &auth, &form.token).await {
+        Ok(_) => Ok(Redirect::to("/app/workspaces?done=joined").into_response()),
+        Err(e @ (AppError::BadRequest(_) | AppError::Forbidden(_))) => {
+            let html: Html<String> = state.templates.render(
+                "workspaces/accept.html",
+                merge(
+                    base(&state, &auth, "team"),
+                    json!({"error": e.public_message()}),
+                ),
+            )?;
+            Ok((StatusCode::BAD_REQUEST, html).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
