@@ -59,7 +59,8 @@ fn formatted(v: &Value, f: impl Fn(f64) -> String) -> Value {
 /// `number` (1,598,672; `number(1)` keeps at most one decimal, two by default), `compact`
 /// (12.3k), `percent` (12.5%, from a value already in percent), `datetime` (Wed 4 Mar 2026,
 /// 09:05 CET, from Unix seconds; a wall-clock 2026-03-04T09:05 without a zone) and `date`
-/// (4 Mar 2026, from Unix seconds, an ISO date or an RFC 3339 instant); `evidence(key)` spells out a JSON value.
+/// (4 Mar 2026, from Unix seconds, an ISO date or an RFC 3339 instant); `evidence(key)` spells
+/// out a JSON value.
 fn add_format_filters(env: &mut minijinja::Environment<'static>) {
     env.add_filter("number", |v: Value, decimals: Option<usize>| {
         let decimals = decimals.unwrap_or(2);

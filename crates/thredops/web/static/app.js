@@ -38,7 +38,9 @@
       new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" }).formatToParts(d).forEach(function (p) {
         if (p.type === "timeZoneName") { zone = p.value; }
       });
-    } catch (e) { zone = ""; }
+    } catch (e) {
+      // An old browser without formatToParts: the time without its zone's name.
+    }
     return zone;
   };
   var shown = function (d, dayOnly) {
