@@ -59,7 +59,8 @@ fn formatted(v: &Value, f: impl Fn(f64) -> String) -> Value {
 /// `number` (1,598,672; `number(1)` keeps at most one decimal, two by default), `compact`
 /// (12.3k), `percent` (12.5%, from a value already in percent), `datetime` (Wed 4 Mar 2026,
 /// 09:05 CET, from Unix seconds; a wall-clock 2026-03-04T09:05 without a zone) and `date`
-/// (4 Mar 2026, from Unix seconds or an ISO date); `evidence(key)` spells out a JSON value.
+/// (4 Mar 2026, from Unix seconds, an ISO date or an RFC 3339 instant); `evidence(key)` spells
+/// out a JSON value.
 fn add_format_filters(env: &mut minijinja::Environment<'static>) {
     env.add_filter("number", |v: Value, decimals: Option<usize>| {
         let decimals = decimals.unwrap_or(2);
@@ -86,13 +87,17 @@ fn add_format_filters(env: &mut minijinja::Environment<'static>) {
         if let Some(unix) = v.as_i64() {
             return Value::from(format::date(unix, reader_zone(state)));
         }
-        match v
-            .as_str()
-            .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d"))
-        {
-            Some(Ok(day)) => Value::from(day.format("%-d %b %Y").to_string()),
-            _ if v.is_none() || v.is_undefined() => Value::from("—"),
-            _ => v,
+        match v.as_str() {
+            Some(s) => match (
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d"),
+                chrono::DateTime::parse_from_rfc3339(s),
+            ) {
+                (Ok(day), _) => Value::from(day.format("%-d %b %Y").to_string()),
+                (_, Ok(t)) => Value::from(format::date(t.timestamp(), reader_zone(state))),
+                _ => v,
+            },
+            None if v.is_none() || v.is_undefined() => Value::from("—"),
+            None => v,
         }
     });
 }
@@ -247,6 +252,30 @@ mod tests {
             ),
             "city Berlin, share of all followers 25%"
         );
+    }
+
+    #[test]
+    fn dates_read_alike_from_unix_seconds_iso_days_and_instants() {
+        let t = Templates::default();
+        let mut env = t.env.clone();
+        env.add_template(
+            "d",
+            "{{ unix | date }}|{{ day | date }}|{{ instant | date }}|{{ other | date }}",
+        )
+        .unwrap();
+        let html = env
+            .get_template("d")
+            .unwrap()
+            .render(with_form_defaults(serde_json::json!({
+                "unix": 1_772_611_500,
+                "day": "2026-03-04",
+                // 23:30 UTC is already the next day in Berlin.
+                "instant": "2026-03-04T23:30:00+00:00",
+                "other": "the newest posts",
+                "user_tz": "Europe/Berlin",
+            })))
+            .unwrap();
+        assert_eq!(html, "4 Mar 2026|4 Mar 2026|5 Mar 2026|the newest posts");
     }
 
     #[test]

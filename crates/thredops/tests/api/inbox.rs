@@ -23,6 +23,7 @@ on_both_backends!(
     a_reply_is_planned_once_and_published_once_even_when_sent_twice_and_retried,
     a_used_up_reply_quota_refuses_the_reply_and_plans_nothing,
     filters_read_state_assignment_and_saved_replies,
+    one_list_holds_every_profiles_items_and_the_profile_filter_narrows_it,
     the_export_holds_the_inbox_and_disconnecting_deletes_it,
 );
 
@@ -709,6 +710,70 @@ async fn filters_read_state_assignment_and_saved_replies(app: TestApp) {
         .await
         .unwrap();
     assert!(theirs.is_empty());
+}
+
+async fn one_list_holds_every_profiles_items_and_the_profile_filter_narrows_it(app: TestApp) {
+    let (first, first_user) = connected(&app, "two.profiles@example.com").await;
+    let second_user = sandbox(&app)
+        .creators()
+        .iter()
+        .map(|c| c.user_id)
+        .find(|u| *u != first_user)
+        .unwrap();
+    let second = connect(&app, second_user).await;
+    wait_for_backfill(&app, &second).await;
+    turn_on(&app, &first, first_user).await;
+    turn_on(&app, &second, second_user).await;
+    for id in [&first, &second] {
+        assert_eq!(status(&app, id).await["state"], "on");
+    }
+
+    let all = items(&app, "").await;
+    let mine = |id: &str| {
+        all.iter()
+            .filter(|i| i["profile_id"] == id)
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect::<HashSet<_>>()
+    };
+    let (of_first, of_second) = (mine(&first), mine(&second));
+    assert!(
+        !of_first.is_empty() && !of_second.is_empty(),
+        "both profiles have items in the one list: {} and {}",
+        of_first.len(),
+        of_second.len()
+    );
+    assert_eq!(of_first.len() + of_second.len(), all.len());
+    // Newest first across profiles, whichever profile an item came from.
+    let times: Vec<i64> = all
+        .iter()
+        .map(|i| i["posted_at"].as_i64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    // The profile filter shows exactly that profile's items.
+    for (id, expected) in [(&first, &of_first), (&second, &of_second)] {
+        let shown: HashSet<String> = items(&app, &format!("&profile={id}"))
+            .await
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(&shown, expected);
+    }
+    // The page offers both profiles in its filter and shows each one's items under its name.
+    let page = app.get("/app/inbox").await.text().await.unwrap();
+    for id in [&first, &second] {
+        assert!(page.contains(&format!("<option value=\"{id}\"")), "{page}");
+        let username =
+            all.iter().find(|i| i["profile_id"] == id.as_str()).unwrap()["profile_username"]
+                .as_str()
+                .unwrap();
+        let filtered = app
+            .get(&format!("/app/inbox?profile={id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(filtered.contains(&format!("to @{username}")), "{filtered}");
+    }
 }
 
 async fn the_export_holds_the_inbox_and_disconnecting_deletes_it(app: TestApp) {

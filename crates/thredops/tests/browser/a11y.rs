@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::setup::{Journey, creator};
 use crate::support::AgentSession;
 
@@ -88,13 +90,49 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
         "/settings/tokens",
         "/settings/webhooks",
         "/app/schedule/feeds",
+        "/app/schedule/recurring",
+        "/app/schedule/evergreen",
+        "/app/schedule/import",
+        "/app/notifications",
+        "/app/audit",
     ]
     .iter()
     .map(|p| p.replace("PROFILE", profile))
     .collect();
     pages.push(media);
+    // A scheduled post's page and a support ticket's page, made as the creator would.
+    j.open("/app/schedule").await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    let post = j
+        .client
+        .execute_async(
+            crate::mobile::SCHEDULE,
+            vec![json!(profile), json!(format!("{day}T09:30"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(post[0], 200, "scheduled: {post}");
+    pages.push(format!(
+        "/app/schedule/posts/{}",
+        post[1]["id"].as_str().unwrap()
+    ));
+    let ticket = j.client.execute_async(TICKET, vec![]).await.unwrap();
+    assert_eq!(ticket[0], 201, "ticket: {ticket}");
+    pages.push(format!(
+        "/app/support/tickets/{}",
+        ticket[1]["id"].as_str().unwrap()
+    ));
     pages
 }
+
+/// Opens a support ticket through the JSON API with the browser's session.
+const TICKET: &str = r#"
+var done = arguments[arguments.length - 1];
+fetch('/api/v1/support/tickets', { method: 'POST', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ category: 'bug', subject: 'The calendar', body: 'A question about the calendar.' }) })
+  .then(function (r) { return r.json().then(function (b) { done([r.status, b]); }); })
+  .catch(function (e) { done([0, String(e)]); });
+"#;
 
 const PUBLIC: &[&str] = &[
     "/",
@@ -114,6 +152,18 @@ async fn check(j: &Journey, axe: &str, path: &str) -> Vec<String> {
     j.wait_until(Duration::from_secs(20), |t| !t.is_empty())
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
+    // A page that failed to load would be an error page checked in its place.
+    let status = j
+        .client
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].responseStatus;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if status != 200 {
+        return vec![format!("{path}: answered {status}, not the page")];
+    }
     j.client
         .execute(&format!("{axe}\nreturn typeof window.axe;"), vec![])
         .await

@@ -10,6 +10,33 @@ use crate::connect::run_due_now;
 use crate::publishing_support::{make_due_now, schedule_tomorrow};
 use crate::setup::{Journey, PASSWORD, creator};
 
+/// The text of every time the page's script may rewrite, and whether it did.
+const TIMES: &str = r#"
+return Array.from(document.querySelectorAll('time[data-unix]')).map(function (t) {
+  return [t.textContent.trim(), t.hasAttribute('datetime')];
+});
+"#;
+
+/// "Sat 5 Dec 2026, 09:30 UTC": the one way the app writes an instant.
+fn one_format(text: &str) -> bool {
+    let words: Vec<&str> = text.split(' ').collect();
+    let [weekday, day, month, year, clock, zone] = words[..] else {
+        return false;
+    };
+    let clock = clock.split(':').collect::<Vec<_>>();
+    ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].contains(&weekday)
+        && day.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d))
+        && month.len() == 3
+        && month.starts_with(|c: char| c.is_ascii_uppercase())
+        && year.len() == 5
+        && year.ends_with(',')
+        && clock.len() == 2
+        && clock
+            .iter()
+            .all(|p| p.len() == 2 && p.parse::<u8>().is_ok())
+        && !zone.is_empty()
+}
+
 #[tokio::test]
 async fn a_creator_opens_the_dashboard_and_sees_the_week_at_a_glance() {
     let Some(j) = Journey::start("home").await else {
@@ -84,6 +111,25 @@ async fn a_creator_opens_the_dashboard_and_sees_the_week_at_a_glance() {
     ] {
         assert!(text.contains(expected), "the dashboard shows {expected}");
     }
+    // Times the browser rewrites into its own zone read like the server's ("Sat 5 Dec 2026,
+    // 09:30 UTC"), not in a second format beside them.
+    let times = j.client.execute(TIMES, vec![]).await.unwrap();
+    let times: Vec<(String, bool)> = serde_json::from_value(times).unwrap();
+    assert!(!times.is_empty(), "the last sync is a time");
+    for (time, rewritten) in &times {
+        assert!(rewritten, "{time} was shown in the reader's zone");
+        assert!(one_format(time), "{time} reads like the other times");
+    }
+    let next = j
+        .element(&format!("{card} [data-list=next]"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        next.lines().any(one_format),
+        "the next post's time is in the same format: {next}"
+    );
     let unread = j.element("#unread-count").await.text().await.unwrap();
     assert!(unread.starts_with('1'), "one unread notification: {unread}");
     j.step("dashboard-with-data").await;

@@ -26,11 +26,34 @@
 
   // Show times in the reader's own timezone.
   // The server writes times in the user's time zone when they chose one (body[data-tz]);
-  // otherwise the browser's own zone is the best guess.
+  // otherwise the browser's own zone is the best guess. A rewritten time keeps the server's
+  // one format ("Sat 5 Dec 2026, 09:30 CET", or "5 Dec 2026" for a day) so it reads like the
+  // times beside it.
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var two = function (n) { return (n < 10 ? "0" : "") + n; };
+  var zoneName = function (d) {
+    var zone = "";
+    try {
+      new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" }).formatToParts(d).forEach(function (p) {
+        if (p.type === "timeZoneName") { zone = p.value; }
+      });
+    } catch (e) {
+      // An old browser without formatToParts: the time without its zone's name.
+    }
+    return zone;
+  };
+  var shown = function (d, dayOnly) {
+    var day = d.getDate() + " " + MONTHS[d.getMonth()] + " " + d.getFullYear();
+    if (dayOnly) { return day; }
+    var text = DAYS[d.getDay()] + " " + day + ", " + two(d.getHours()) + ":" + two(d.getMinutes());
+    var zone = zoneName(d);
+    return zone ? text + " " + zone : text;
+  };
   if (!document.body.hasAttribute("data-tz")) document.querySelectorAll("time[data-unix]").forEach(function (el) {
     var d = new Date(Number(el.getAttribute("data-unix")) * 1000);
     if (!isNaN(d)) {
-      el.textContent = d.toLocaleString();
+      el.textContent = shown(d, el.getAttribute("data-format") === "date");
       el.setAttribute("datetime", d.toISOString());
     }
   });
@@ -45,7 +68,7 @@
       ["posts_stored", "pages_fetched", "reached"].forEach(function (key) {
         var el = sync.querySelector('[data-field="' + key + '"]');
         if (el && progress[key] !== undefined && progress[key] !== null) {
-          el.textContent = key === "reached" ? new Date(progress[key]).toLocaleDateString() : progress[key];
+          el.textContent = key === "reached" ? shown(new Date(progress[key]), true) : progress[key];
         }
       });
     };

@@ -20,6 +20,7 @@ billing_tests!(
     extra_open_subscriptions_of_one_customer_are_shown_and_reported_to_the_operator_once,
     after_the_grace_period_the_page_shows_the_unpaid_subscription_and_offers_no_checkout,
     checkout_success_shows_what_stripe_says_and_reconciliation_repairs_missed_events,
+    a_first_payment_still_incomplete_is_shown_and_offers_no_second_checkout,
 );
 
 /// The Pro and Agency prices exist in localstripe (creating them twice is harmless).
@@ -253,6 +254,36 @@ async fn after_the_grace_period_the_page_shows_the_unpaid_subscription_and_offer
     // refused.
     set_subscription(&app, "cus_overdue", "unpaid", "price_thredops_pro").await;
     assert_eq!(overview(&app).await["current"]["standing"], "overdue");
+    refused_for_subscription(checkout(&app, "pro").await).await;
+    assert!(fake.seen("/v1/checkout/sessions").is_empty());
+}
+
+async fn a_first_payment_still_incomplete_is_shown_and_offers_no_second_checkout(
+    app: TestApp,
+    fake: Fake,
+) {
+    let user = sign_up(&app, "incomplete@example.com").await;
+    link_customer(&app, &user, "cus_incomplete").await;
+    // Checkout made the subscription, but the card still needs the bank's confirmation.
+    set_subscription(
+        &app,
+        "cus_incomplete",
+        "incomplete",
+        "price_thredops_agency",
+    )
+    .await;
+
+    let o = overview(&app).await;
+    assert_eq!(o["current"]["standing"], "pending");
+    assert_eq!(
+        o["current"]["plan"]["key"], "free",
+        "Free limits until paid"
+    );
+    assert_eq!(o["current"]["subscribed_plan"], "Agency");
+    let page = app.get("/app/billing").await.text().await.unwrap();
+    assert!(page.contains("id=\"pending\""), "{page}");
+    assert!(page.contains("Your Agency subscription is waiting for its first payment"));
+    assert!(!page.contains("Upgrade to"), "no second checkout offered");
     refused_for_subscription(checkout(&app, "pro").await).await;
     assert!(fake.seen("/v1/checkout/sessions").is_empty());
 }

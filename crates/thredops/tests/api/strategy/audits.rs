@@ -236,6 +236,28 @@ async fn the_audit_pages_run_an_audit_and_print_the_report(app: TestApp) {
         "{html}"
     );
     assert!(!html.contains("style=") && !html.contains("<script>"));
+    // The evidence reads as words and formatted numbers: no JSON, Unix times or long fractions.
+    let evidence: Vec<&str> = html
+        .split("<dd>")
+        .skip(1)
+        .map(|d| d.split("</dd>").next().unwrap())
+        .collect();
+    assert!(evidence.len() > 9, "every section shows its evidence");
+    for value in &evidence {
+        assert!(
+            !value.contains('{') && !value.contains("&quot;") && !value.contains('"'),
+            "raw JSON in the report: {value}"
+        );
+        for number in value.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
+            let digits = number.split('.').next().unwrap_or("");
+            assert!(
+                digits.len() < 9,
+                "a Unix time or an ungrouped number: {value}"
+            );
+            let decimals = number.split('.').nth(1).unwrap_or("");
+            assert!(decimals.len() <= 2, "a long fraction: {value}");
+        }
+    }
     let strategist = app.get(&format!("/app/strategist/{id}")).await;
     assert_eq!(strategist.status(), 200);
     let html = strategist.text().await.unwrap();
