@@ -42,6 +42,7 @@ pub async fn content(
         "support_conversations": support(state, user_id).await?,
         "inbox": crate::inbox::export(state, user_id, key).await?,
         "webhooks": crate::webhooks::export(state, user_id, key).await?,
+        "post_reviews": crate::publishing::approvals::export(state, user_id).await?,
     }))
 }
 

@@ -1,6 +1,7 @@
 //! Scheduling and publishing: the composer's preflight, hosted media, drafts and the queue, and
 //! the exactly-once publisher job.
 
+pub mod approvals;
 pub mod bulk;
 pub mod calendar;
 pub mod compose;

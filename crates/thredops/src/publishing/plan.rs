@@ -126,16 +126,34 @@ pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
 /// The ledger of a post for the API.
 pub async fn timeline(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<Vec<Value>> {
     let tz = user_zone(auth);
-    Ok(state
+    let mut events: Vec<(i64, Value)> = state
         .store
         .publish_events(id)
         .await?
         .into_iter()
         .map(|(at, kind, message)| {
             let t = DateTime::from_timestamp_millis(at).unwrap_or_default();
-            json!({"at": at / 1000, "at_display": when::show(t, tz), "kind": kind, "message": message})
+            (at / 1000, json!({"at": at / 1000, "at_display": when::show(t, tz), "kind": kind, "message": message}))
         })
-        .collect())
+        .collect();
+    // Approval decisions, with the comments the writer needs to read.
+    if let Some(post) = state.store.planned_post(id).await? {
+        for r in super::approvals::reviews_of(state, &post).await? {
+            let t = DateTime::from_timestamp(r.at, 0).unwrap_or_default();
+            let verb = if r.decision == "approved" {
+                "approved it"
+            } else {
+                "asked for changes"
+            };
+            let message = match &r.comment {
+                Some(c) => format!("{} {verb}: \u{201c}{c}\u{201d}", r.reviewer),
+                None => format!("{} {verb}.", r.reviewer),
+            };
+            events.push((r.at, json!({"at": r.at, "at_display": when::show(t, tz), "kind": "review", "message": message})));
+        }
+    }
+    events.sort_by_key(|(at, _)| *at);
+    Ok(events.into_iter().map(|(_, e)| e).collect())
 }
 
 /// Keeps a scheduled post's wall-clock time in `zone` (09:00 stays 09:00 local) when its zone

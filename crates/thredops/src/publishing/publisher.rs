@@ -83,6 +83,18 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
     {
         return Ok(());
     }
+    // A post that has not started publishing waits for its approval; one already underway was
+    // approved when it started.
+    if post.state == PostState::Scheduled
+        && super::approvals::held(start.approvals_required, start.approval.as_deref())
+    {
+        return hold(&state, &ctx, &post).await;
+    }
+    // Approved since it was held: the note that said it waited goes with the next write.
+    let mut post = post;
+    if post.note.as_deref() == Some(super::approvals::HELD_NOTE) {
+        post.note = None;
+    }
     let (session, content) = super::start::open(&state, &start).await?;
     let Some(session) = session else {
         return fail(
@@ -130,6 +142,32 @@ async fn retimed(
         .await
         .map(|moved| moved.is_some())
         .map_err(|e| JobError::retry(e.to_string()))
+}
+
+/// Keeps a post that waits for approval: the same job looks again in a minute (its key passes
+/// to the next run in the transaction that ends this one, so an approval given at any moment is
+/// seen), and a week after its time the post fails with the reason.
+async fn hold(state: &AppState, ctx: &JobContext, post: &PostRecord) -> Result<(), JobError> {
+    use super::approvals::{GIVE_UP_AFTER_SECS, HOLD_RECHECK_SECS};
+    let now = crate::store::now_unix();
+    let due = post.scheduled_at.unwrap_or(now);
+    if now - due > GIVE_UP_AFTER_SECS {
+        return fail(
+            state,
+            post,
+            "It was still waiting for approval a week after its time, so it was not published. Approve it and press Retry, or plan it again.",
+        )
+        .await;
+    }
+    if post.note.as_deref() != Some(super::approvals::HELD_NOTE) {
+        state
+            .store
+            .hold_note(&post.id, super::approvals::HELD_NOTE)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+    }
+    ctx.schedule_next((now + HOLD_RECHECK_SECS).max(due) * 1000 - LEAD.as_millis() as i64);
+    Ok(())
 }
 
 fn lost_unless(written: Written) -> Option<Outcome> {

@@ -258,6 +258,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
     let mut record = record;
     record.note = super::reconnect::note_for(state, &record).await?;
     state.store.insert_planned_post(&record).await?;
+    super::approvals::written(state, auth, &record.id).await?;
     ledger(state, &record, "created").await;
     enqueue_if_scheduled(state, &record).await?;
     view(state, auth, &record).await
@@ -303,6 +304,7 @@ pub async fn update(
         record.timezone,
         record.scheduled_at,
     ) = (s, l, t, at);
+    super::approvals::written(state, auth, &record.id).await?;
     save(state, &record, "edited").await?;
     view(state, auth, &record).await
 }
@@ -368,6 +370,7 @@ pub async fn reschedule(
     } else {
         "scheduled"
     };
+    super::approvals::written(state, auth, &record.id).await?;
     save(state, &record, event).await?;
     view(state, auth, &record).await
 }

@@ -30,6 +30,10 @@ pub struct Start {
     pub token_enc: Option<Vec<u8>>,
     /// The profile's quota reading; none before its first.
     pub quota: Option<QuotaRow>,
+    /// Whether its workspace asks for approvals.
+    pub approvals_required: bool,
+    /// The post's approval state (`None`: never asked).
+    pub approval: Option<String>,
 }
 
 impl Store {
@@ -40,8 +44,10 @@ impl Store {
             "SELECT {}, u.timezone AS owner_timezone, t.status AS profile_status, \
                  t.threads_user_id AS profile_threads_user_id, t.token_enc AS profile_token_enc, \
                  q.remaining AS q_remaining, q.total AS q_total, q.read_at_ms AS q_read_at_ms, \
-                 q.finished AS q_finished \
+                 q.finished AS q_finished, p.approval AS approval, \
+                 w.approvals_required AS approvals_required \
              FROM scheduled_posts p JOIN users u ON u.id = p.user_id \
+             LEFT JOIN workspaces w ON w.owner_id = p.user_id \
              LEFT JOIN threads_profiles t ON t.id = p.profile_id \
              LEFT JOIN publishing_quota q ON q.profile_id = p.profile_id \
              WHERE p.id = $1",
@@ -67,6 +73,10 @@ impl Store {
                 threads_user_id: r.try_get("profile_threads_user_id")?,
                 token_enc: r.try_get("profile_token_enc")?,
                 quota,
+                approvals_required: r
+                    .try_get::<Option<bool>, _>("approvals_required")?
+                    .unwrap_or(false),
+                approval: r.try_get("approval")?,
             }))
         }
         .await)?;

@@ -18,6 +18,7 @@ mod publishing_power;
 pub(crate) use publishing_power::export_csv as export_plan_csv;
 mod recovery;
 pub mod registry;
+mod review;
 mod strategy;
 mod support;
 mod tokens;
@@ -51,6 +52,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(tokens::endpoints());
     all.extend(webhooks::endpoints());
     all.extend(workspaces::endpoints());
+    all.extend(review::endpoints());
     all.extend(docs::endpoints());
     all
 }

@@ -16,6 +16,7 @@ mod publishing_evergreen;
 mod publishing_feeds;
 mod publishing_power;
 mod recovery;
+mod review;
 mod security;
 mod strategy;
 mod support;
@@ -37,6 +38,7 @@ pub fn router() -> Router<WebState> {
         .merge(tokens::router())
         .merge(webhooks::router())
         .merge(workspaces::router())
+        .merge(review::router())
         .merge(app::router())
         .merge(profiles::router())
         .merge(analytics::router())
@@ -73,4 +75,5 @@ pub const AREA_TEMPLATES: &[&[(&str, &str)]] = &[
     tokens::TEMPLATES,
     webhooks::TEMPLATES,
     workspaces::TEMPLATES,
+    review::TEMPLATES,
 ];

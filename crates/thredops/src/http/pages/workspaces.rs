@@ -15,6 +15,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
+use crate::publishing::approvals;
 use crate::workspaces;
 
 /// Templates of this page.
@@ -40,6 +41,9 @@ pub fn router() -> Router<WebState> {
         .route("/app/workspaces/members/{user_id}/remove", post(remove))
         .route("/app/workspaces/invitations/{id}/withdraw", post(withdraw))
         .route("/app/workspaces/accept", get(accept_page).post(accept))
+        .route("/app/workspaces/approvals", post(set_approvals))
+        .route("/app/workspaces/review-links", post(make_link))
+        .route("/app/workspaces/review-links/end", post(end_links))
 }
 
 #[derive(Deserialize, Default)]
@@ -58,6 +62,11 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "withdrawn" => Some("Invitation withdrawn: its link no longer works."),
         "left" => Some("You left the workspace."),
         "named" => Some("Workspace renamed."),
+        "approvals-on" => Some(
+            "Approvals are on: posts wait for an owner, admin or client reviewer before they are published.",
+        ),
+        "approvals-off" => Some("Approvals are off: posts are published at their time."),
+        "links-ended" => Some("Every client review link given so far stopped working."),
         _ => None,
     }
 }
@@ -81,6 +90,9 @@ async fn render(
         "roles": roles,
         "may_manage": auth.workspace.role.may(Need::Manage),
         "is_owner": auth.workspace.role == WorkspaceRole::Owner,
+        "may_review": approvals::may_review(auth.workspace.role),
+        "approvals_required": approvals::required(state, auth.workspace_id()).await?,
+        "max_link_days": approvals::MAX_LINK_DAYS,
     });
     let html: Html<String> = state.templates.render(
         "workspaces/team.html",
@@ -278,4 +290,54 @@ async fn accept(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApprovalsForm {
+    required: Option<String>,
+}
+
+async fn set_approvals(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<ApprovalsForm>,
+) -> AppResult<Redirect> {
+    let on = form.required.is_some();
+    approvals::set_required(&state, &auth, on).await?;
+    let done = if on { "approvals-on" } else { "approvals-off" };
+    Ok(Redirect::to(&format!("/app/workspaces?done={done}")))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkForm {
+    days: String,
+}
+
+async fn make_link(
+    State(state): State<WebState>,
+    SignedForm { auth, form }: SignedForm<LinkForm>,
+) -> AppResult<Response> {
+    let days = form.days.trim().parse::<u32>().unwrap_or(0);
+    match approvals::make_link(&state, &auth, days).await {
+        Ok((token, expires_at)) => {
+            let url = format!("{}/review/{token}", state.public_origin());
+            render(
+                &state,
+                &auth,
+                StatusCode::OK,
+                json!({"review_link": {"url": url, "expires_at": expires_at}}),
+            )
+            .await
+        }
+        Err(e) => refused(&state, &auth, e, json!({"days": form.days})).await,
+    }
+}
+
+async fn end_links(
+    State(state): State<WebState>,
+    SignedForm { auth, form: _ }: SignedForm<Empty>,
+) -> AppResult<Redirect> {
+    approvals::end_links(&state, &auth).await?;
+    Ok(Redirect::to("/app/workspaces?done=links-ended"))
 }

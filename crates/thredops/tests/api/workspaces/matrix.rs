@@ -7,7 +7,7 @@ use serde_json::json;
 use thredops::domain::WorkspaceRole;
 use thredops::workspaces::access::need;
 
-use super::{call, member, person, small_creator};
+use super::{call, connected_profile, member, person, small_creator};
 use crate::connect::{connect_as, csrf_in};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
@@ -64,16 +64,7 @@ struct Workspace {
 /// An owner with a synced profile and a planted draft.
 async fn workspace(app: TestApp) -> Workspace {
     let owner = person(&app, "owner@agency.example").await;
-    let r = connect_as(&app, &owner, small_creator(&app, 3)).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let profile = r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/app/profiles/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let profile = connected_profile(&app, &owner, 3).await;
     let planted = "Planted draft of the agency 5e1d".to_owned();
     let r = call(
         &app,

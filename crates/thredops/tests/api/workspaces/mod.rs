@@ -1,6 +1,7 @@
 //! Workspaces: invitations, switching, roles, removal, and what each role and an outsider can
 //! reach (`matrix`).
 
+mod approvals;
 mod matrix;
 
 use reqwest::StatusCode;
@@ -87,6 +88,20 @@ pub async fn member(
     let c = person(app, email).await;
     assert_eq!(accept(app, &c, &token).await, StatusCode::OK);
     c
+}
+
+/// Connects small creator `n` as `c`; answers the new profile's id.
+pub async fn connected_profile(app: &TestApp, c: &reqwest::Client, n: u32) -> String {
+    let r = crate::connect::connect_as(app, c, small_creator(app, n)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/app/profiles/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// A small sandbox creator (quick to sync), told apart by `n`.
