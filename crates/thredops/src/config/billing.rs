@@ -17,6 +17,8 @@ pub struct Limits {
     pub history_days: Option<u32>,
     /// Public profiles tracked as competitors (over all of the user's profiles).
     pub competitors: Option<u32>,
+    /// People besides the owner in the workspace, invitations waiting included.
+    pub seats: Option<u32>,
 }
 
 impl Limits {
@@ -27,10 +29,11 @@ impl Limits {
         audits_per_month: None,
         history_days: None,
         competitors: None,
+        seats: None,
     };
 
     /// Parses `profiles=5,strategist=on,audits=10,history_days=730` (numbers or `unlimited`),
-    /// optionally followed by `competitors=10` (unlimited when left out).
+    /// optionally followed by `competitors=10` and `seats=3` (unlimited when left out).
     pub fn parse(text: &str) -> Result<Limits, String> {
         let mut limits = Limits::UNLIMITED;
         let mut seen = Vec::new();
@@ -44,6 +47,7 @@ impl Limits {
                 "audits" => limits.audits_per_month = count(value)?,
                 "history_days" => limits.history_days = count(value)?,
                 "competitors" => limits.competitors = count(value)?,
+                "seats" => limits.seats = count(value)?,
                 "strategist" => {
                     limits.strategist = match value {
                         "on" | "true" | "yes" => true,
@@ -53,7 +57,7 @@ impl Limits {
                 }
                 _ => {
                     return Err(format!(
-                        "unknown limit {key:?} (expected profiles, strategist, audits, history_days, competitors)"
+                        "unknown limit {key:?} (expected profiles, strategist, audits, history_days, competitors, seats)"
                     ));
                 }
             }

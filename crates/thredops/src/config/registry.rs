@@ -277,7 +277,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     spec(
         "billing_free_limits",
         "THREDOPS_BILLING_FREE_LIMITS",
-        Some("profiles=1,strategist=off,audits=1,history_days=90,competitors=3"),
+        Some("profiles=1,strategist=off,audits=1,history_days=90,competitors=3,seats=1"),
         false,
         "Limits of the Free plan: profiles, strategist (on/off), audits (per month), history_days, competitors (public profiles benchmarked; unlimited when left out); a number or unlimited.",
     ),
@@ -298,7 +298,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     spec(
         "billing_pro_limits",
         "THREDOPS_BILLING_PRO_LIMITS",
-        Some("profiles=5,strategist=on,audits=10,history_days=730,competitors=10"),
+        Some("profiles=5,strategist=on,audits=10,history_days=730,competitors=10,seats=3"),
         false,
         "Limits of the Pro plan (same syntax as THREDOPS_BILLING_FREE_LIMITS).",
     ),
@@ -319,7 +319,9 @@ pub const SETTINGS: &[SettingSpec] = &[
     spec(
         "billing_agency_limits",
         "THREDOPS_BILLING_AGENCY_LIMITS",
-        Some("profiles=25,strategist=on,audits=unlimited,history_days=unlimited,competitors=50"),
+        Some(
+            "profiles=25,strategist=on,audits=unlimited,history_days=unlimited,competitors=50,seats=15",
+        ),
         false,
         "Limits of the Agency plan (same syntax as THREDOPS_BILLING_FREE_LIMITS).",
     ),

@@ -338,6 +338,7 @@ pub async fn invite(
             "This workspace has {MAX_PENDING_INVITATIONS} invitations waiting; withdraw some first."
         )));
     }
+    seats_left(state, workspace_id, pending.len()).await?;
     if !state.throttle.mail_to(email.as_str()) {
         return Err(AppError::RateLimited(std::time::Duration::from_secs(60)));
     }
@@ -381,6 +382,28 @@ pub async fn invite(
         role,
         role_label: role.label(),
         expires_at: rfc3339(invitation.expires_at),
+    })
+}
+
+/// Plan check: one more person (member or waiting invitation) must fit the plan's seats.
+async fn seats_left(state: &AppState, workspace_id: &str, pending: usize) -> AppResult<()> {
+    let entitlement =
+        crate::billing::entitlements::of_user(state, workspace_id, now_unix()).await?;
+    let Some(limit) = entitlement.limits().seats else {
+        return Ok(());
+    };
+    let used = state.store.members_of(workspace_id).await?.len() + pending;
+    if used < limit as usize {
+        return Ok(());
+    }
+    let noun = if limit == 1 { "person" } else { "people" };
+    Err(AppError::PlanLimit {
+        limit: "seats",
+        plan: entitlement.plan.name.to_owned(),
+        message: format!(
+            "Your {} plan includes {limit} {noun} besides you, and {used} are in or invited. Upgrade your plan on the Billing page (/app/billing), or remove someone or withdraw an invitation first.",
+            entitlement.plan.name
+        ),
     })
 }
 

@@ -474,3 +474,75 @@ async fn only_the_owner_handles_admins_and_bad_invitations_are_refused_with_reas
     }
     assert!(app.mails("x@example.com", "invited").is_empty());
 }
+
+#[tokio::test]
+async fn a_plan_caps_the_people_a_workspace_may_invite_sqlite() {
+    seats_are_capped_by_the_plan(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_plan_caps_the_people_a_workspace_may_invite_postgres() {
+    seats_are_capped_by_the_plan(crate::helpers::Backend::Postgres).await;
+}
+
+/// With billing on, the Free plan's seats (members and waiting invitations) are a limit the
+/// invitation answers with 402 and the plan's name; a withdrawn invitation frees its seat.
+async fn seats_are_capped_by_the_plan(backend: crate::helpers::Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |raw| {
+        raw.set("stripe_secret_key", "sk_test_thredops");
+        raw.set("stripe_webhook_secret", "whsec_thredops");
+        raw.set("stripe_api_base", "http://127.0.0.1:9");
+        raw.set(
+            "billing_free_limits",
+            "profiles=1,strategist=off,audits=1,history_days=90,seats=1",
+        );
+    })
+    .await
+    else {
+        return eprintln!("skipped on PostgreSQL: THREDOPS_TEST_DATABASE_URL is not set");
+    };
+    let owner = person(&app, "solo@example.com").await;
+    invite(&app, &owner, "first@example.com", "viewer").await;
+    let r = call(
+        &app,
+        &owner,
+        reqwest::Method::POST,
+        "/api/v1/workspaces/invitations",
+        Some(json!({"email": "second@example.com", "role": "viewer"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PAYMENT_REQUIRED);
+    let body = json_of(r).await;
+    assert_eq!(body["error"]["limit"], "seats", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Free plan includes 1 person besides you"),
+        "{body}"
+    );
+    assert!(app.mails("second@example.com", "invited").is_empty());
+    // Withdrawing the waiting invitation frees the seat.
+    let people = json_of(
+        call(
+            &app,
+            &owner,
+            reqwest::Method::GET,
+            "/api/v1/workspaces/members",
+            None,
+        )
+        .await,
+    )
+    .await;
+    let id = people["invitations"][0]["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &app,
+        &owner,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/workspaces/invitations/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    invite(&app, &owner, "second@example.com", "viewer").await;
+}
