@@ -286,7 +286,13 @@ mod tests {
                 .unwrap_err()
                 .contains("strategist")
         );
-        assert!(Limits::parse("seats=1").unwrap_err().contains("seats"));
+        assert!(Limits::parse("members=1").unwrap_err().contains("members"));
+        assert_eq!(
+            Limits::parse("profiles=1,strategist=on,audits=1,history_days=1,seats=4")
+                .unwrap()
+                .seats,
+            Some(4)
+        );
     }
 
     #[test]

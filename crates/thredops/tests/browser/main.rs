@@ -29,6 +29,7 @@ mod setup;
 mod a11y;
 mod accounts;
 mod analytics;
+mod approvals;
 mod competitors;
 mod home;
 mod inbox;
