@@ -107,6 +107,28 @@ const NAV: &[NavItem] = &[
     },
 ];
 
+/// What a client reviewer's navigation holds: the review queue and what is theirs alone.
+const REVIEWER_NAV: &[NavItem] = &[
+    NavItem {
+        key: "review",
+        label: "Review queue",
+        href: "/app/review",
+        blurb: "Planned posts waiting for your approval.",
+    },
+    NavItem {
+        key: "support",
+        label: "Support",
+        href: "/app/support",
+        blurb: "Chat with us or open a ticket.",
+    },
+    NavItem {
+        key: "settings",
+        label: "Settings",
+        href: "/settings",
+        blurb: "Account, password and devices.",
+    },
+];
+
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app", get(dashboard))
@@ -121,7 +143,12 @@ pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
     json!({
         "user": auth.user.email,
         "csrf": state.csrf.for_session(&auth.session_id),
-        "nav": NAV,
+        // A client reviewer sees only what their role opens.
+        "nav": if auth.workspace.role == crate::domain::WorkspaceRole::Reviewer {
+            REVIEWER_NAV
+        } else {
+            NAV
+        },
         "active": active,
         "sandbox": state.threads.sandbox.is_some(),
         "past_due": auth.past_due,

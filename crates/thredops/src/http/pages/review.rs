@@ -96,7 +96,7 @@ async fn render_app(
         "review/app.html",
         merge(
             merge(
-                base(state, auth, "team"),
+                base(state, auth, "review"),
                 json!({"items": items, "required": required, "action_base": "/app/review/posts"}),
             ),
             extra,

@@ -215,6 +215,19 @@ async fn each_role_reaches_exactly_what_its_role_allows_on_the_pages(app: TestAp
             html.contains("Agency 5e1d"),
             "the header names the workspace"
         );
+        // A client reviewer's navigation offers the queue, not the pages they cannot open.
+        let reviewer = role == WorkspaceRole::Reviewer;
+        let nav = html
+            .split("aria-label=\"Product\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</nav>").next())
+            .unwrap_or_default();
+        assert_eq!(nav.contains("href=\"/app/review\""), reviewer, "{role:?}");
+        assert_eq!(
+            nav.contains("href=\"/app/analytics\""),
+            !reviewer,
+            "{role:?}"
+        );
         let csrf = csrf_in(&html);
         for path in &writes {
             if role.may(need("POST", path)) {
