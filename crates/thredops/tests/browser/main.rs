@@ -39,6 +39,7 @@ mod publishing_power;
 mod screenshots;
 mod strategy;
 mod support;
+mod workspaces;
 
 use setup::{Journey, creator};
 
