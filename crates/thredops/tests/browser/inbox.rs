@@ -113,6 +113,11 @@ async fn a_creator_turns_the_inbox_on_and_answers_a_reply_with_a_saved_one() {
     j.wait_for_text("Assigned to you.").await;
     j.show("form.inbox-assign").await;
     j.step("inbox-assigned").await;
+    // On a phone the control wraps and nothing scrolls sideways.
+    j.client.set_window_size(390, 844).await.unwrap();
+    j.show("form.inbox-assign").await;
+    j.step("inbox-assigned-phone").await;
+    j.client.set_window_size(1280, 900).await.unwrap();
     j.click("input[name=assigned]").await;
     j.click("form.inbox-filters button[type=submit]").await;
     j.wait_until(Duration::from_secs(10), |t| !t.contains("Assigned to you."))
