@@ -77,6 +77,11 @@ pub async fn pages_answer_html(
         402 => Some(
             json!({"href": error["error"]["upgrade_url"].as_str().unwrap_or("/app/billing"), "label": "See plans"}),
         ),
+        // A member refused by their role finds the way to another workspace, not the landing
+        // page's sign-up.
+        403 if message == crate::domain::RoleRefusal.to_string() => {
+            Some(json!({"href": "/app/workspaces", "label": "Your workspaces"}))
+        }
         _ => None,
     };
     let page = state.templates.render(

@@ -9,6 +9,7 @@ use super::{Content, ITEM_PURPOSE, ItemKind, Source, saved};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
+use crate::domain::{Need, WorkspaceRole};
 use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 
@@ -31,6 +32,8 @@ pub struct ListQuery {
     pub unanswered: Option<bool>,
     /// Only items that ask something.
     pub questions: Option<bool>,
+    /// Only items assigned to the user asking.
+    pub assigned_to_me: Option<bool>,
     /// The `cursor` of the last item of the previous page: the next page starts after it.
     pub after: Option<String>,
     /// How many, 1 to 200 (default 50).
@@ -38,7 +41,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self) -> AppResult<ItemFilter> {
+    fn filter(&self, me: &str) -> AppResult<ItemFilter> {
         let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
             None => None,
             Some(k) => Some(ItemKind::parse(k).ok_or_else(|| {
@@ -61,6 +64,7 @@ impl ListQuery {
             unread: self.unread.unwrap_or(false),
             unanswered: self.unanswered.unwrap_or(false),
             questions: self.questions.unwrap_or(false),
+            assignee: self.assigned_to_me.unwrap_or(false).then(|| me.to_owned()),
             after: match self.after.as_deref().filter(|a| !a.is_empty()) {
                 None => None,
                 Some(a) => Some(parse_cursor(a).ok_or_else(|| {
@@ -129,7 +133,7 @@ pub struct ItemView {
     pub answered: bool,
     /// The answer planned from ThredOps.
     pub reply: Option<ReplyView>,
-    /// Who handles it (a user id; today only the account's own user).
+    /// Who handles it: the user id of the workspace's owner or of one of its members.
     pub assignee: Option<String>,
     /// The assignee is the user asking.
     pub assigned_to_me: bool,
@@ -195,7 +199,7 @@ async fn usernames(
 
 /// The user's items, newest first, as `q` filters them.
 pub async fn list(state: &AppState, auth: &CurrentUser, q: &ListQuery) -> AppResult<Vec<ItemView>> {
-    let filter = q.filter()?;
+    let filter = q.filter(&auth.user.id)?;
     if let Some(p) = &filter.profile_id
         && state
             .store
@@ -254,8 +258,41 @@ pub async fn set_read(
     get(state, auth, id).await
 }
 
-/// Assigns an item to a user of the account, or clears it. Until workspaces exist the account
-/// has one user, so only that user can be assigned.
+/// A person an item can be assigned to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assignable {
+    /// Their account id.
+    pub user_id: String,
+    /// Their address.
+    pub email: String,
+}
+
+/// The people of the current workspace who read its inbox: the owner first, then the members
+/// by address (client reviewers see only the review queue, so they are not among them).
+pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Assignable>> {
+    let owner = state
+        .store
+        .user_by_id(auth.workspace_id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut people = vec![Assignable {
+        user_id: owner.id,
+        email: owner.email,
+    }];
+    for m in state.store.members_of(auth.workspace_id()).await? {
+        let reads = WorkspaceRole::parse_member(&m.role).is_some_and(|r| r.may(Need::View));
+        if reads {
+            people.push(Assignable {
+                user_id: m.user_id,
+                email: m.email,
+            });
+        }
+    }
+    Ok(people)
+}
+
+/// Assigns an item to a person of its workspace (`"me"`, or the user id of the owner or of a
+/// member who reads the inbox), or clears it with `None`; anyone else is refused.
 pub async fn assign(
     state: &AppState,
     auth: &CurrentUser,
@@ -263,19 +300,24 @@ pub async fn assign(
     assignee: Option<&str>,
 ) -> AppResult<ItemView> {
     let r = owned(state, auth, id).await?;
-    let assignee = assignee.map(str::trim).filter(|a| !a.is_empty());
-    let assignee = match assignee {
+    let assignee = match assignee.map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
-        Some("me") => Some(auth.user.id.as_str()),
-        Some(a) if a == auth.user.id => Some(a),
-        Some(_) => {
-            return Err(AppError::field(
-                "assignee",
-                "Only you can be assigned for now: team members arrive with workspaces.",
-            ));
+        Some("me") => Some(auth.user.id.clone()),
+        Some(a) => {
+            let people = assignable(state, auth).await?;
+            if !people.iter().any(|p| p.user_id == a) {
+                return Err(AppError::field(
+                    "assignee",
+                    "Choose a person of this workspace: its owner or a member who reads the inbox.",
+                ));
+            }
+            Some(a.to_owned())
         }
     };
-    state.store.set_inbox_assignee(&r.id, assignee).await?;
+    state
+        .store
+        .set_inbox_assignee(&r.id, assignee.as_deref())
+        .await?;
     get(state, auth, id).await
 }
 

@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 use threads_api::Scope;
 
 pub use items::{
-    DEFAULT_LIST, ItemView, ListQuery, MAX_LIST, ReplyView, assign, export, get, list, owned,
-    set_read,
+    Assignable, DEFAULT_LIST, ItemView, ListQuery, MAX_LIST, ReplyView, assign, assignable, export,
+    get, list, owned, set_read,
 };
 pub use store::{InboxProfile, ItemFilter, ItemRecord, NewItem};
 

@@ -91,6 +91,8 @@ pub struct ItemFilter {
     pub unanswered: bool,
     /// Asking something.
     pub questions: bool,
+    /// Assigned to this user only.
+    pub assignee: Option<String>,
     /// After this item in the list's order (paging): its publication time and id.
     pub after: Option<(i64, String)>,
     /// Most items.
@@ -422,7 +424,7 @@ impl Store {
              AND ($4 = FALSE OR i.read_at IS NULL) \
              AND ($5 = FALSE OR (i.answered_at IS NULL AND i.reply_post_id IS NULL)) \
              AND ($6 = FALSE OR i.has_question = TRUE) AND ($7 IS NULL OR i.posted_at < $7 OR (i.posted_at = $7 AND i.id < $10)) \
-             AND ($9 = TRUE OR ip.state = 'on') \
+             AND ($9 = TRUE OR ip.state = 'on') AND ($11 IS NULL OR i.assignee_user_id = $11) \
              ORDER BY i.posted_at DESC, i.id DESC LIMIT $8"
         ));
         let rows = with_pool!(self, |p| async {
@@ -437,6 +439,7 @@ impl Store {
                 .bind(f.limit)
                 .bind(f.include_off)
                 .bind(f.after.as_ref().map(|a| a.1.as_str()))
+                .bind(&f.assignee)
                 .fetch_all(p)
                 .await?;
             rows.iter()

@@ -102,7 +102,7 @@ async fn turn_on(app: &TestApp, profile: &str, user_id: u64) -> String {
 }
 
 /// A profile with its inbox on and polled once.
-async fn inbox_on(app: &TestApp, email: &str) -> (String, u64) {
+pub async fn inbox_on(app: &TestApp, email: &str) -> (String, u64) {
     let (id, user_id) = connected(app, email).await;
     turn_on(app, &id, user_id).await;
     (id, user_id)
@@ -609,7 +609,7 @@ async fn filters_read_state_assignment_and_saved_replies(app: TestApp) {
     let r = app.get("/api/v1/inbox/items?kind=likes").await;
     assert_eq!(r.status(), 422);
 
-    // Assignment: only the account's own user until workspaces exist.
+    // Assignment: "me", or refused for an id that is no one of the workspace.
     let r = put(
         &app,
         &format!("/api/v1/inbox/items/{first}/assignee"),

@@ -14,6 +14,7 @@ mod contract;
 mod csrf;
 mod home;
 mod inbox;
+mod inbox_team;
 mod listening;
 mod mcp;
 mod ops;

@@ -95,6 +95,7 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
         "/app/schedule/import",
         "/app/notifications",
         "/app/audit",
+        "/app/workspaces",
     ]
     .iter()
     .map(|p| p.replace("PROFILE", profile))
@@ -122,8 +123,26 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
         "/app/support/tickets/{}",
         ticket[1]["id"].as_str().unwrap()
     ));
+    // An invitation waiting on the Team page, and the page its mailed link opens.
+    let invited = j.client.execute_async(INVITE, vec![]).await.unwrap();
+    assert_eq!(invited[0], 201, "invited: {invited}");
+    let mail = j.app.next_mail(INVITED, "You are invited", 0).await;
+    let token = crate::helpers::link_token(&mail, "/app/workspaces/accept");
+    pages.push(format!("/app/workspaces/accept?token={token}"));
     pages
 }
+
+/// Who the accessibility check invites to the workspace.
+const INVITED: &str = "axe.invitee@example.com";
+
+/// Invites [`INVITED`] as an editor through the JSON API with the browser's session.
+const INVITE: &str = r#"
+var done = arguments[arguments.length - 1];
+fetch('/api/v1/workspaces/invitations', { method: 'POST', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ email: 'axe.invitee@example.com', role: 'editor' }) })
+  .then(function (r) { return r.json().then(function (b) { done([r.status, b]); }); })
+  .catch(function (e) { done([0, String(e)]); });
+"#;
 
 /// Opens a support ticket through the JSON API with the browser's session.
 const TICKET: &str = r#"

@@ -1,7 +1,7 @@
 //! The inbox as a creator uses it: the page explains the permissions it needs, Threads is asked
 //! for them, replies arrive; a saved reply is made and used from the reply box (an empty reply
-//! is refused beside its box first), the reply is published once, and filters and read state
-//! follow.
+//! is refused beside its box first), the reply is published once, filters and read state
+//! follow, and an item is taken from its assign control and found under "Assigned to me".
 
 use std::time::Duration;
 
@@ -102,5 +102,32 @@ async fn a_creator_turns_the_inbox_on_and_answers_a_reply_with_a_saved_one() {
     j.wait_for_text("Marked as read.").await;
     assert_eq!(j.count("article.inbox-unread").await, before - 1);
     j.step("inbox-read").await;
+
+    // Taking an item: the assign control lists the workspace's people by address.
+    j.element("form.inbox-assign select")
+        .await
+        .select_by_label("ines.rocha@example.com (you)")
+        .await
+        .unwrap();
+    j.click("form.inbox-assign button[type=submit]").await;
+    j.wait_for_text("Assigned to you.").await;
+    j.show("form.inbox-assign").await;
+    j.step("inbox-assigned").await;
+    // On a phone the control wraps and nothing scrolls sideways.
+    j.client.set_window_size(390, 844).await.unwrap();
+    j.show("form.inbox-assign").await;
+    j.step("inbox-assigned-phone").await;
+    j.client.set_window_size(1280, 900).await.unwrap();
+    j.click("input[name=assigned]").await;
+    j.click("form.inbox-filters button[type=submit]").await;
+    j.wait_until(Duration::from_secs(10), |t| !t.contains("Assigned to you."))
+        .await;
+    assert!(j.path().await.contains("assigned=1"));
+    assert_eq!(
+        j.count("article.inbox-item").await,
+        1,
+        "only the item taken"
+    );
+    j.step("inbox-assigned-to-me").await;
     j.finish().await;
 }

@@ -40,6 +40,7 @@ mod publishing_power;
 mod screenshots;
 mod strategy;
 mod support;
+mod workspaces;
 
 use setup::{Journey, creator};
 

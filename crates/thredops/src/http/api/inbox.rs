@@ -152,6 +152,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .query("unread", boolean(), "Unread items only")
             .query("unanswered", boolean(), "Items the profile has not answered (on Threads or from ThredOps)")
             .query("questions", boolean(), "Items whose text asks something (has a question mark)")
+            .query("assigned_to_me", boolean(), "Items assigned to you only")
             .query("after", string(), "The cursor of the last item of the previous page: the next page")
             .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 200}), "How many (default 50)")
             .response(200, "Items", Some(json!({"type": "array", "items": item_schema()}))),
@@ -167,10 +168,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             .response(200, "The item", item())
             .response(404, "Not one of yours", None)
             .response(409, "The profile must be reconnected or grant threads_manage_replies, or Threads refused", None),
-        route(Method::PUT, "/api/v1/inbox/items/{id}/assignee", "Assigns an item to a user of your account, or clears it (until workspaces exist, only you)", assign)
-            .body(object(&[("assignee", nullable(json!({"type": "string", "description": "A user id, or \"me\"; null to clear"})))], &["assignee"]))
+        route(Method::PUT, "/api/v1/inbox/items/{id}/assignee", "Assigns an item to a person of the workspace (its owner, or a member who reads the inbox), or clears it", assign)
+            .body(object(&[("assignee", nullable(json!({"type": "string", "description": "The user id of the workspace's owner or of a member, or \"me\"; null to clear"})))], &["assignee"]))
             .response(200, "The item", item())
-            .response(404, "Not one of yours", None),
+            .response(404, "Not one of yours", None)
+            .response(422, "Not a person of the workspace who reads the inbox (field assignee)", None),
         route(Method::POST, "/api/v1/inbox/items/{id}/reply", "Replies on Threads from the item's profile, through the publisher (published once, however often this is sent: a second request answers the reply already planned)", reply)
             .body(object(&[("text", string()), ("saved_reply_id", nullable(string()))], &[]))
             .response(201, "The item, with its planned reply", item())

@@ -71,6 +71,7 @@ struct Filters {
     unread: String,
     unanswered: String,
     questions: String,
+    assigned: String,
     after: String,
     done: String,
 }
@@ -84,6 +85,7 @@ impl Filters {
             unread: on(&self.unread),
             unanswered: on(&self.unanswered),
             questions: on(&self.questions),
+            assigned_to_me: on(&self.assigned),
             after: Some(self.after.clone()),
             limit: None,
         }
@@ -97,6 +99,7 @@ impl Filters {
             ("unread", self.unread.as_str()),
             ("unanswered", self.unanswered.as_str()),
             ("questions", self.questions.as_str()),
+            ("assigned", self.assigned.as_str()),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -128,6 +131,7 @@ fn notice(done: &str) -> &'static str {
         "hidden" => "The reply is hidden on Threads.",
         "shown" => "The reply is shown again on Threads.",
         "assigned" => "Assigned to you.",
+        "handed" => "Assigned.",
         "unassigned" => "No one is assigned now.",
         "replied" => "Your reply is on its way: it publishes within a minute, once.",
         "already" => "This item already has a reply from ThredOps; nothing new was planned.",
@@ -152,12 +156,13 @@ async fn render(
         Err(e) => return Err(e),
     };
     let saved = saved::list(state, auth).await?;
+    let people = inbox::assignable(state, auth).await?;
     let any_on = profiles.iter().any(|p| p.state == inbox::ProfileState::On);
     let next_after = (items.len() as i64 == inbox::DEFAULT_LIST)
         .then(|| items.last().map(|i| i.cursor.clone()))
         .flatten();
     let ctx = json!({
-        "profiles": profiles, "items": items, "saved": saved, "filters": filters,
+        "profiles": profiles, "items": items, "saved": saved, "people": people, "me": auth.user.id, "filters": filters,
         "back": filters.back(), "any_on": any_on, "next_after": next_after,
         "notice": notice(&filters.done), "error": "",
         "reply_error": {"item": "", "field": "", "message": "", "text": ""},
@@ -273,14 +278,22 @@ async fn assignee(
     SignedForm { auth, form }: SignedForm<ActionForm>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;
-    let who = (form.value == "me").then_some("me");
-    inbox::assign(&state, &auth, &id, who).await?;
-    let done = if who.is_some() {
-        "assigned"
-    } else {
-        "unassigned"
-    };
-    Ok(back_to(&form.back, done).into_response())
+    let who = Some(form.value.as_str()).filter(|v| !v.is_empty() && *v != "none");
+    match inbox::assign(&state, &auth, &id, who).await {
+        Ok(item) => {
+            let done = match (item.assigned_to_me, item.assignee.is_some()) {
+                (true, _) => "assigned",
+                (false, true) => "handed",
+                (false, false) => "unassigned",
+            };
+            Ok(back_to(&form.back, done).into_response())
+        }
+        Err(AppError::Validation { message, fields }) => {
+            let message = fields.values().next().cloned().unwrap_or(message);
+            item_error(&state, &auth, &form.back, &id, "assignee", &message, "").await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The filters of a `back` address, to show the page again as it was.
