@@ -129,8 +129,34 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
     let mail = j.app.next_mail(INVITED, "You are invited", 0).await;
     let token = crate::helpers::link_token(&mail, "/app/workspaces/accept");
     pages.push(format!("/app/workspaces/accept?token={token}"));
+    // Approvals on, the scheduled post waiting in the queue, and a client review link to it.
+    let link = j.client.execute_async(REVIEW_LINK, vec![]).await.unwrap();
+    assert_eq!(link[0], 201, "review link: {link}");
+    j.app
+        .state
+        .store
+        .set_post_approval(post[1]["id"].as_str().unwrap(), "pending")
+        .await
+        .unwrap();
+    pages.push("/app/review".to_owned());
+    let url = link[1]["url"].as_str().unwrap();
+    pages.push(format!("/review/{}", url.split("/review/").nth(1).unwrap()));
     pages
 }
+
+/// Turns approvals on and makes a client review link through the JSON API with the browser's
+/// session.
+const REVIEW_LINK: &str = r#"
+var done = arguments[arguments.length - 1];
+fetch('/api/v1/workspaces/current/approvals', { method: 'PUT', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ required: true }) })
+  .then(function () {
+    return fetch('/api/v1/workspaces/current/review-links', { method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify({ days: 3 }) });
+  })
+  .then(function (r) { return r.json().then(function (b) { done([r.status, b]); }); })
+  .catch(function (e) { done([0, String(e)]); });
+"#;
 
 /// Who the accessibility check invites to the workspace.
 const INVITED: &str = "axe.invitee@example.com";

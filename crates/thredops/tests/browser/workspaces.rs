@@ -132,7 +132,7 @@ async fn an_owner_invites_an_editor_who_joins_works_there_and_switches_back() {
     j.step("team-editor").await;
     j.click("#workspaces form[action='/app/workspaces/switch'] button")
         .await;
-    j.wait_for_text("Welcome to ThredOps").await;
+    j.wait_for_text("You now work in your own workspace").await;
     assert_eq!(
         j.element("a.workspace-link").await.text().await.unwrap(),
         "Team"

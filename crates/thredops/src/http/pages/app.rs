@@ -170,14 +170,25 @@ pub fn merge(mut a: Value, b: Value) -> Value {
     a
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct DashboardQuery {
+    workspace: Option<String>,
+}
+
 async fn dashboard(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> AppResult<Html<String>> {
     let home = crate::home::home(&state, &auth).await?;
+    let switched = q.workspace.as_deref() == Some("switched");
     state.templates.render(
         "dashboard.html",
-        merge(base(&state, &auth, "dashboard"), json!({"home": home})),
+        merge(
+            base(&state, &auth, "dashboard"),
+            json!({"home": home, "switched": switched}),
+        ),
     )
 }
 

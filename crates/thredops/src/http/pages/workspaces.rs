@@ -54,7 +54,6 @@ struct Done {
 
 fn notice(done: Option<&str>) -> Option<&'static str> {
     match done? {
-        "switched" => Some("You now work in this workspace."),
         "joined" => Some("You joined the workspace and now work in it."),
         "invited" => Some("Invitation sent. The link works for 7 days."),
         "role" => Some("Role changed."),
