@@ -323,6 +323,39 @@ pub async fn results(state: &AppState, auth: &CurrentUser, id: &str) -> AppResul
     })
 }
 
+/// A match as the inbox lists it: the search that found it and the post.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxMatch {
+    /// The search's words or tag, as typed.
+    pub search: String,
+    /// Whether the search is a topic tag.
+    pub tag: bool,
+    /// The found post.
+    #[serde(flatten)]
+    pub post: MatchView,
+}
+
+/// The newest posts every saved search of the workspace found, at most `limit`, newest first:
+/// the inbox lists them so they can be answered from there.
+pub async fn newest_matches(
+    state: &AppState,
+    auth: &CurrentUser,
+    limit: usize,
+) -> AppResult<Vec<InboxMatch>> {
+    let mut all = Vec::new();
+    for search in list(state, auth).await? {
+        let found = results(state, auth, &search.id).await?;
+        all.extend(found.matches.into_iter().map(|post| InboxMatch {
+            search: search.query.clone(),
+            tag: search.mode == SearchMode::Tag,
+            post,
+        }));
+    }
+    all.sort_by(|a, b| b.post.posted_at.cmp(&a.post.posted_at));
+    all.truncate(limit);
+    Ok(all)
+}
+
 /// The composer, opened as a reply to a found post from the search's profile.
 pub fn reply_url(profile_id: &str, media_id: &str) -> String {
     format!("/app/schedule/new?profile_id={profile_id}&reply_to_id={media_id}")

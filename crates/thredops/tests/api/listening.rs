@@ -123,6 +123,21 @@ async fn a_tag_search_collects_new_posts_hourly_and_counts_them_per_day(app: Tes
     assert!(page.contains("id=\"listening-volume-t\""));
     assert!(page.contains("Data table: Matching posts per day"));
     assert!(page.contains(&format!("id=\"match-{}\"", newest.id)));
+    // The inbox lists the newest found posts too, each with its Reply, named by its search.
+    let inbox = app.get("/app/inbox").await.text().await.unwrap();
+    let section = inbox
+        .split("id=\"listening-matches\"")
+        .nth(1)
+        .expect("the inbox has a Listening section");
+    assert!(
+        section.contains(&format!("data-media=\"{}\"", newest.id)),
+        "{section}"
+    );
+    assert!(section.contains("found by #coffee"));
+    // (The template escapes the link's slashes and ampersand.)
+    let reply = format!("reply_to_id={}\" class=\"reply-link\"", newest.id);
+    assert!(section.contains(&reply), "{section}");
+    assert!(section.contains(&profile));
 
     // Removing the search removes what it found; its pending run ends quietly.
     let r = app

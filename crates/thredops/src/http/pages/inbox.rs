@@ -142,6 +142,9 @@ fn notice(done: &str) -> &'static str {
     }
 }
 
+/// Newest posts of the saved Listening searches the inbox lists for answering.
+const LISTENING_SHOWN: usize = 10;
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
@@ -157,6 +160,7 @@ async fn render(
     };
     let saved = saved::list(state, auth).await?;
     let people = inbox::assignable(state, auth).await?;
+    let listening = crate::listening::newest_matches(state, auth, LISTENING_SHOWN).await?;
     let any_on = profiles.iter().any(|p| p.state == inbox::ProfileState::On);
     let next_after = (items.len() as i64 == inbox::DEFAULT_LIST)
         .then(|| items.last().map(|i| i.cursor.clone()))
@@ -168,6 +172,7 @@ async fn render(
         "reply_error": {"item": "", "field": "", "message": "", "text": ""},
         "saved_error": {"message": "", "fields": {"title": "", "text": ""}},
         "saved_form": {"title": "", "text": ""}, "webhooks": inbox::webhooks_configured(state),
+        "listening": listening,
     });
     let html = state.templates.render(
         "inbox/inbox.html",
