@@ -351,7 +351,7 @@ pub async fn newest_matches(
             post,
         }));
     }
-    all.sort_by(|a, b| b.post.posted_at.cmp(&a.post.posted_at));
+    all.sort_by_key(|m| std::cmp::Reverse(m.post.posted_at));
     all.truncate(limit);
     Ok(all)
 }
