@@ -107,27 +107,23 @@ const NAV: &[NavItem] = &[
     },
 ];
 
+/// The review queue, first in a client reviewer's navigation.
+const REVIEW_ITEM: NavItem = NavItem {
+    key: "review",
+    label: "Review queue",
+    href: "/app/review",
+    blurb: "Planned posts waiting for your approval.",
+};
+
 /// What a client reviewer's navigation holds: the review queue and what is theirs alone.
-const REVIEWER_NAV: &[NavItem] = &[
-    NavItem {
-        key: "review",
-        label: "Review queue",
-        href: "/app/review",
-        blurb: "Planned posts waiting for your approval.",
-    },
-    NavItem {
-        key: "support",
-        label: "Support",
-        href: "/app/support",
-        blurb: "Chat with us or open a ticket.",
-    },
-    NavItem {
-        key: "settings",
-        label: "Settings",
-        href: "/settings",
-        blurb: "Account, password and devices.",
-    },
-];
+fn reviewer_nav() -> Vec<&'static NavItem> {
+    std::iter::once(&REVIEW_ITEM)
+        .chain(
+            NAV.iter()
+                .filter(|n| matches!(n.key, "support" | "settings")),
+        )
+        .collect()
+}
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -145,9 +141,9 @@ pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
         "csrf": state.csrf.for_session(&auth.session_id),
         // A client reviewer sees only what their role opens.
         "nav": if auth.workspace.role == crate::domain::WorkspaceRole::Reviewer {
-            REVIEWER_NAV
+            reviewer_nav()
         } else {
-            NAV
+            NAV.iter().collect()
         },
         "active": active,
         "sandbox": state.threads.sandbox.is_some(),

@@ -222,12 +222,9 @@ async fn each_role_reaches_exactly_what_its_role_allows_on_the_pages(app: TestAp
             .nth(1)
             .and_then(|rest| rest.split("</nav>").next())
             .unwrap_or_default();
-        assert_eq!(nav.contains("href=\"/app/review\""), reviewer, "{role:?}");
-        assert_eq!(
-            nav.contains("href=\"/app/analytics\""),
-            !reviewer,
-            "{role:?}"
-        );
+        // (Labels, since the template escapes the links' slashes.)
+        assert_eq!(nav.contains(">Review queue<"), reviewer, "{role:?}");
+        assert_eq!(nav.contains(">Analytics<"), !reviewer, "{role:?}");
         let csrf = csrf_in(&html);
         for path in &writes {
             if role.may(need("POST", path)) {

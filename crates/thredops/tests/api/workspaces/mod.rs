@@ -109,6 +109,19 @@ pub fn small_creator(app: &TestApp, n: u32) -> u64 {
     crate::connect::creator(app, &format!("teamcreator{n}"), 12, 150).user_id
 }
 
+/// Gives member `user_id` of the current workspace `role`, as `c`; answers the status.
+async fn set_role(app: &TestApp, c: &reqwest::Client, user_id: &str, role: &str) -> StatusCode {
+    call(
+        app,
+        c,
+        reqwest::Method::PUT,
+        &format!("/api/v1/workspaces/members/{user_id}"),
+        Some(json!({ "role": role })),
+    )
+    .await
+    .status()
+}
+
 pub async fn json_of(r: reqwest::Response) -> Value {
     let status = r.status();
     let text = r.text().await.unwrap();
@@ -407,25 +420,15 @@ async fn only_the_owner_handles_admins_and_bad_invitations_are_refused_with_reas
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let eli = id_of("eli@example.com");
-    let r = call(
-        &app,
-        &admin,
-        reqwest::Method::PUT,
-        &format!("/api/v1/workspaces/members/{eli}"),
-        Some(json!({"role": "admin"})),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        set_role(&app, &admin, &eli, "admin").await,
+        StatusCode::FORBIDDEN
+    );
     // ...but can make the editor a viewer; the owner can make them an admin.
-    let r = call(
-        &app,
-        &admin,
-        reqwest::Method::PUT,
-        &format!("/api/v1/workspaces/members/{eli}"),
-        Some(json!({"role": "viewer"})),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        set_role(&app, &admin, &eli, "viewer").await,
+        StatusCode::NO_CONTENT
+    );
     let r = call(
         &app,
         &editor,
@@ -435,15 +438,10 @@ async fn only_the_owner_handles_admins_and_bad_invitations_are_refused_with_reas
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "a viewer now");
-    let r = call(
-        &app,
-        &owner,
-        reqwest::Method::PUT,
-        &format!("/api/v1/workspaces/members/{eli}"),
-        Some(json!({"role": "admin"})),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        set_role(&app, &owner, &eli, "admin").await,
+        StatusCode::NO_CONTENT
+    );
     // Bad invitations say why, and send nothing.
     for (body, field) in [
         (
