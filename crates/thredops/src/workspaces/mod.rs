@@ -333,6 +333,12 @@ pub async fn invite(
     }
     let now = now_unix();
     let pending = state.store.pending_invitations(workspace_id, now).await?;
+    if pending.iter().any(|i| i.email == email.as_str()) {
+        return Err(AppError::field(
+            "email",
+            "That address already has an invitation waiting; withdraw it to send a new one.",
+        ));
+    }
     if pending.len() >= MAX_PENDING_INVITATIONS {
         return Err(AppError::Conflict(format!(
             "This workspace has {MAX_PENDING_INVITATIONS} invitations waiting; withdraw some first."

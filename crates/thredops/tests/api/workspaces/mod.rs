@@ -442,7 +442,8 @@ async fn only_the_owner_handles_admins_and_bad_invitations_are_refused_with_reas
         set_role(&app, &owner, &eli, "admin").await,
         StatusCode::NO_CONTENT
     );
-    // Bad invitations say why, and send nothing.
+    // Bad invitations say why, and send nothing (an address with one waiting gets no second).
+    invite(&app, &owner, "waiting@example.com", "editor").await;
     for (body, field) in [
         (
             json!({"email": "not an address", "role": "editor"}),
@@ -455,6 +456,10 @@ async fn only_the_owner_handles_admins_and_bad_invitations_are_refused_with_reas
         ),
         (
             json!({"email": "ada@example.com", "role": "viewer"}),
+            "email",
+        ),
+        (
+            json!({"email": "waiting@example.com", "role": "viewer"}),
             "email",
         ),
     ] {
@@ -471,6 +476,7 @@ async fn only_the_owner_handles_admins_and_bad_invitations_are_refused_with_reas
         assert!(answer.to_string().contains(field), "{body} -> {answer}");
     }
     assert!(app.mails("x@example.com", "invited").is_empty());
+    assert_eq!(app.mails("waiting@example.com", "invited").len(), 1);
 }
 
 #[tokio::test]
