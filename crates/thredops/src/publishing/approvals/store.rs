@@ -50,14 +50,15 @@ impl Store {
         Ok(approval.flatten())
     }
 
-    /// Records a decision on a post of its workspace and sets the post's approval state,
-    /// together; false when the post is not the workspace's.
+    /// Records a decision on a post of its workspace that waits for one (scheduled, not
+    /// approved) and sets the post's approval state, together; false when there is no such post.
     pub async fn decide_on_post(&self, d: &NewDecision<'_>) -> StoreResult<bool> {
         let done = with_pool!(self, |p| {
             async {
             let mut tx = p.begin().await?;
             let changed = sqlx::query(
-                "UPDATE scheduled_posts SET approval = $1 WHERE id = $2 AND user_id = $3",
+                "UPDATE scheduled_posts SET approval = $1 WHERE id = $2 AND user_id = $3 \
+                 AND state = 'scheduled' AND (approval IS NULL OR approval <> 'approved')",
             )
             .bind(d.approval)
             .bind(d.post_id)
