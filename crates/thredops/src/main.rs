@@ -56,7 +56,12 @@ async fn main() -> ExitCode {
 async fn serve(settings: thredops::config::Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     let url = app.state().settings.public_url.clone();
-    tracing::info!(%url, backend = app.state().store.backend(), "ThredOps is ready");
+    tracing::info!(
+        %url,
+        backend = app.state().store.backend(),
+        session_check = app.state().store.session_check_name(),
+        "ThredOps is ready"
+    );
     println!("ThredOps is running at {url}  (Ctrl-C to stop)");
     println!(
         "  data: {} ({} database)",

@@ -43,7 +43,8 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<(MasterKey, Store
     .await
     .with_context(|| {
         format!("cannot open {what}; is it reachable, and is this the right master key?")
-    })?;
+    })?
+    .with_session_check(settings.session_check);
     store
         .migrate()
         .await

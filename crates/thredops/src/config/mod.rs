@@ -79,6 +79,28 @@ pub enum ThreadsMode {
     },
 }
 
+/// Which path the session check takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCheckPath {
+    /// The fastest path of the backend: SQLite reads on the calling thread, PostgreSQL batches
+    /// concurrent checks into one query.
+    Fast,
+    /// A query through the pool, as every other read: the reference the fast paths must match.
+    Plain,
+}
+
+impl std::str::FromStr for SessionCheckPath {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fast" => Ok(Self::Fast),
+            "plain" => Ok(Self::Plain),
+            other => Err(format!("expected fast or plain, got {other:?}")),
+        }
+    }
+}
+
 /// The effective, typed configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -92,6 +114,8 @@ pub struct Settings {
     pub database: DatabaseTarget,
     /// Pool size.
     pub database_max_connections: u32,
+    /// How the session check of every request reads the database.
+    pub session_check: SessionCheckPath,
     /// Master key given directly (hex).
     pub master_key: Option<Secret>,
     /// Master key file path.
@@ -300,6 +324,10 @@ impl RawSettings {
             database,
             database_max_connections: self.parse_number("database_max_connections", 1, 1000)?
                 as u32,
+            session_check: self
+                .require("session_check")?
+                .parse()
+                .map_err(|reason| invalid("session_check", reason))?,
             master_key: self.get("master_key").map(Secret::new),
             master_key_file,
             log_json,

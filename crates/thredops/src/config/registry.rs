@@ -72,6 +72,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         "Maximum connections in the database pool.",
     ),
     spec(
+        "session_check",
+        "THREDOPS_SESSION_CHECK",
+        Some("fast"),
+        false,
+        "How each request's session check reads: fast (SQLite on the calling thread, PostgreSQL batched) or plain (a pool query, the reference path; for measuring and for ruling the fast paths out).",
+    ),
+    spec(
         "master_key",
         "THREDOPS_MASTER_KEY",
         None,

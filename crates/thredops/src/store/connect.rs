@@ -51,10 +51,12 @@ pub async fn connect(
                 .await?;
             check_integrity(&pool, path).await?;
             super::sqlite_exit::wait_for_workers_at_exit();
-            inline = Some(std::sync::Arc::new(super::inline::InlineReader::new(
-                path.clone(),
-                &sqlcipher_key(master_key),
-            )));
+            inline = Some(super::session_reader::SessionReader::Inline(
+                std::sync::Arc::new(super::inline::InlineReader::new(
+                    path.clone(),
+                    &sqlcipher_key(master_key),
+                )),
+            ));
             Pool::Sqlite(pool)
         }
         DatabaseTarget::Postgres(url) => {
@@ -83,7 +85,9 @@ pub async fn connect(
         }
     };
     let mut store = Store::new(pool);
-    store.inline = inline;
+    if let Some(inline) = inline {
+        store.session_reader = inline;
+    }
     Ok(store)
 }
 

@@ -71,7 +71,9 @@ impl super::Store {
         params: &[(&str, &dyn ToSql)],
         map: impl FnOnce(InlineRow<'_, '_>) -> rusqlite::Result<T>,
     ) -> Option<Option<T>> {
-        let reader = self.inline.as_ref()?;
+        let super::session_reader::SessionReader::Inline(reader) = &self.session_reader else {
+            return None;
+        };
         match reader.query_optional(sql, params, map) {
             Ok(found) => Some(found),
             Err(InlineError::Busy) => None,
@@ -224,9 +226,9 @@ mod tests {
                  INSERT INTO sessions VALUES ('s1');",
             )
             .unwrap();
-        store.inline = Some(std::sync::Arc::new(super::InlineReader::new(
-            path, &sql_key,
-        )));
+        store.session_reader = super::super::session_reader::SessionReader::Inline(
+            std::sync::Arc::new(super::InlineReader::new(path, &sql_key)),
+        );
         let read = |store: &Store| {
             store.read_inline(
                 "SELECT id FROM sessions WHERE id = $1",

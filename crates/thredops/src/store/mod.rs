@@ -12,6 +12,7 @@ mod inline;
 mod migrations;
 pub mod profiles;
 mod session_batch;
+mod session_reader;
 pub mod sessions;
 pub mod signing_keys;
 mod sqlite_exit;
@@ -19,6 +20,7 @@ pub mod synced;
 pub mod users;
 
 pub use connect::connect;
+pub use session_reader::SessionCheckPath;
 
 use sqlx::{PgPool, SqlitePool};
 
@@ -68,10 +70,8 @@ pub enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
-    /// SQLite only: the session check's reads on the calling thread (see `inline`).
-    inline: Option<std::sync::Arc<inline::InlineReader>>,
-    /// PostgreSQL only: concurrent session checks read together (see `session_batch`).
-    session_batcher: Option<std::sync::Arc<session_batch::SessionBatcher>>,
+    /// How the session check of every request reads (see `session_reader`).
+    session_reader: session_reader::SessionReader,
 }
 
 /// Runs the same code on whichever pool the store holds; `$p` is bound to the concrete pool.
@@ -150,17 +150,26 @@ impl Store {
     /// Wraps an open pool. Call within a Tokio runtime: on PostgreSQL this starts the task that
     /// batches session checks, which ends with the last clone of the store.
     pub fn new(pool: Pool) -> Self {
-        let session_batcher = match &pool {
-            Pool::Postgres(p) => Some(std::sync::Arc::new(session_batch::SessionBatcher::start(
-                p.clone(),
-            ))),
-            Pool::Sqlite(_) => None,
-        };
+        let session_reader = session_reader::SessionReader::fast_for(&pool);
         Self {
             pool,
-            inline: None,
-            session_batcher,
+            session_reader,
         }
+    }
+
+    /// The same store with its session checks on `path`; [`SessionCheckPath::Plain`] is the
+    /// reference the fast paths are measured and tested against.
+    pub fn with_session_check(mut self, path: SessionCheckPath) -> Self {
+        if path == SessionCheckPath::Plain {
+            self.session_reader.close();
+            self.session_reader = session_reader::SessionReader::Plain;
+        }
+        self
+    }
+
+    /// The session check's path: `inline` (SQLite), `batched` (PostgreSQL) or `plain`.
+    pub fn session_check_name(&self) -> &'static str {
+        self.session_reader.name()
     }
 
     /// The underlying pool.
@@ -209,9 +218,7 @@ impl Store {
 
     /// Closes every connection.
     pub async fn close(&self) {
-        if let Some(inline) = &self.inline {
-            inline.close();
-        }
+        self.session_reader.close();
         with_pool!(self, |p| p.close().await)
     }
 

@@ -207,8 +207,9 @@ impl Store {
             .await
     }
 
-    /// The session check. SQLite reads on the calling thread (`inline`), PostgreSQL together
-    /// with concurrent checks (`session_batch`); the pool answers when neither can.
+    /// The session check, on the store's [`SessionReader`](super::session_reader): SQLite reads
+    /// on the calling thread (`inline`), PostgreSQL together with concurrent checks
+    /// (`session_batch`); the pool answers on the plain path and whenever the inline read cannot.
     async fn session_check(
         &self,
         id: &str,
@@ -218,7 +219,7 @@ impl Store {
         idle_secs: i64,
     ) -> StoreResult<Option<Found>> {
         let idle_since = now - idle_secs;
-        if let Some(batcher) = &self.session_batcher {
+        if let super::session_reader::SessionReader::Batched(batcher) = &self.session_reader {
             let check = Check {
                 session_id: id.to_owned(),
                 user_id: user_id.to_owned(),

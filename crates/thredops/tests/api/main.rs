@@ -24,6 +24,7 @@ mod profiles;
 mod publishing;
 mod recovery;
 mod resume;
+mod session_paths;
 mod strategy;
 mod support;
 mod sync;
