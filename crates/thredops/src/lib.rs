@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod billing;
 pub mod cli;
+pub mod clock;
 pub mod competitors;
 pub mod config;
 pub mod crypto;

@@ -1,12 +1,14 @@
 //! Domain types parsed at the edge ("parse, don't validate").
 
 mod email;
+pub mod ids;
 pub mod format;
 mod password;
 mod role;
 mod workspace_role;
 
 pub use email::Email;
+pub use ids::{PostId, ProfileId, UserId, WorkspaceId};
 pub use password::{NewPassword, PasswordRejection};
 pub use role::Role;
 pub use workspace_role::{Need, RoleRefusal, WorkspaceRole};

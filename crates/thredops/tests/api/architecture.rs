@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 /// The web layer and the composition root, which may use everything.
 const WEB_AND_ROOT: &[&str] = &["http", "startup.rs", "main.rs", "lib.rs"];
 /// Storage, jobs, keys and the other building blocks the areas stand on.
-const FOUNDATION: &[&str] = &["store", "jobs", "crypto", "domain", "auth", "config"];
+const FOUNDATION: &[&str] = &["store", "jobs", "crypto", "domain", "auth", "config", "clock"];
 /// What only the web layer may name.
 const WEB_ONLY: &[&str] = &["crate::http", "axum::", "use axum", "tower::", "tower_http"];
 
@@ -88,7 +88,7 @@ fn the_foundation_never_uses_a_product_area() {
     );
     let mut offenders = Vec::new();
     for (top, rel, text) in files() {
-        if !FOUNDATION.contains(&top.as_str()) {
+        if !FOUNDATION.contains(&top.trim_end_matches(".rs")) {
             continue;
         }
         for (n, line) in code_lines(&text) {
@@ -142,6 +142,97 @@ fn signed_in_forms_go_through_the_csrf_checking_extractor() {
     assert!(
         offenders.is_empty(),
         "a signed-in form must be read as SignedForm<T>, which checks its CSRF token:\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// Whether `rel` (a path under `src/`) is a storage module: the foundation's store and job
+/// queue, or an area's `store.rs`, `store_*.rs` or `store/` files.
+fn is_store_module(rel: &Path) -> bool {
+    let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy());
+    let top = parts.next().unwrap_or_default();
+    if top == "store" || top == "jobs" {
+        return true;
+    }
+    rel.components().any(|c| c.as_os_str() == "store")
+        || rel
+            .file_stem()
+            .is_some_and(|s| s == "store" || s.to_string_lossy().starts_with("store_"))
+}
+
+#[test]
+fn sql_lives_only_in_store_modules() {
+    const SQL: &[&str] = &[
+        "sqlx::query",
+        "query_as(",
+        "query_scalar(",
+        "\"SELECT ",
+        "\"UPDATE ",
+        "\"INSERT ",
+        "\"DELETE FROM",
+    ];
+    let mut offenders = Vec::new();
+    for (_, rel, text) in files() {
+        if is_store_module(&rel) {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if SQL.iter().any(|needle| line.contains(needle)) {
+                offenders.push(format!("{}:{n}: {}", rel.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "SQL belongs in the area's store module (`<area>/store.rs` or `<area>/store/`):\n{}",
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn handlers_reach_storage_only_through_the_areas() {
+    let mut offenders = Vec::new();
+    for (top, rel, text) in files() {
+        if top != "http" {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if line.contains(".store.") || line.contains("with_pool!") {
+                offenders.push(format!("{}:{n}: {}", rel.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "a handler calls an area function, never the store:\n{}",
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn the_calendar_time_is_read_from_the_one_clock() {
+    const OTHER_CLOCKS: &[&str] = &[
+        "Utc::now()",
+        "SystemTime::now()",
+        "Local::now()",
+        "OffsetDateTime::now",
+        "fn now_unix",
+        "fn now_ms",
+    ];
+    let mut offenders = Vec::new();
+    for (_, rel, text) in files() {
+        if rel == Path::new("clock.rs") {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if OTHER_CLOCKS.iter().any(|needle| line.contains(needle)) {
+                offenders.push(format!("{}:{n}: {}", rel.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "read the time through `crate::clock` (tests can move it):\n{}",
         offenders.join("\n")
     );
 }

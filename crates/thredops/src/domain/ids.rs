@@ -1,0 +1,116 @@
+//! Ids as types: a workspace's id cannot be passed where a profile's is asked for.
+//!
+//! Every id is stored as text; these wrap that text with no cost. They read as `&str` (`Deref`),
+//! so code that only shows or forwards an id needs no change, and they are stored and serialised
+//! as the plain string, so the database and the API are unchanged.
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, sqlx::Type,
+        )]
+        #[serde(transparent)]
+        #[sqlx(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps an id read from storage or a request.
+            pub fn new(id: impl Into<String>) -> Self {
+                Self(id.into())
+            }
+
+            /// The id's text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> Self {
+                Self(id)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> Self {
+                Self(id.to_owned())
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An account.
+    UserId
+);
+id_type!(
+    /// A workspace: the id of the account that owns it, under which everything it holds is
+    /// stored (docs/workspaces.md).
+    WorkspaceId
+);
+id_type!(
+    /// A connected Threads profile.
+    ProfileId
+);
+id_type!(
+    /// A post written or scheduled in ThredOps.
+    PostId
+);
+
+impl WorkspaceId {
+    /// The workspace an account owns.
+    pub fn owned_by(user: &UserId) -> Self {
+        Self(user.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_reads_and_serialises_as_its_text() {
+        let id = ProfileId::new("p-1");
+        assert_eq!(&*id, "p-1");
+        assert_eq!(id, "p-1");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"p-1\"");
+        let back: ProfileId = serde_json::from_str("\"p-1\"").unwrap();
+        assert_eq!(back, id);
+        let owner = UserId::new("u-1");
+        assert_eq!(WorkspaceId::owned_by(&owner).as_str(), owner.as_str());
+    }
+}
