@@ -3,6 +3,8 @@
 //!
 //! The clock is one per process, so these tests live in a binary of their own and take turns.
 
+// The API suite's helpers, of which this binary uses a few.
+#[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
 
