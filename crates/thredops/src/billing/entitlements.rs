@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::store::{self, SubscriptionRow};
+use super::store::SubscriptionRow;
 use super::{Limits, Plan};
 use crate::app::AppState;
 use crate::store::StoreResult;
@@ -89,7 +89,7 @@ pub async fn of_user(state: &AppState, user_id: &str, now: i64) -> StoreResult<E
             subscribed_plan: None,
         });
     }
-    let subs = store::subscriptions_of(&state.store, user_id).await?;
+    let subs = state.store.subscriptions_of(user_id).await?;
     Ok(decide(state, &subs, now))
 }
 
@@ -188,12 +188,18 @@ pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(
             } else {
                 "needs_reconnect"
             };
-            if store::set_profile_status(&state.store, &profile.id, "paused", to).await? {
+            if state
+                .store
+                .swap_profile_status(&profile.id, "paused", to)
+                .await?
+            {
                 resumed += 1;
             }
         } else if index >= limit
             && occupies_seat(&profile.status)
-            && store::set_profile_status(&state.store, &profile.id, &profile.status, "paused")
+            && state
+                .store
+                .swap_profile_status(&profile.id, &profile.status, "paused")
                 .await?
         {
             paused += 1;

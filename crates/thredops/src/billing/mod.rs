@@ -180,7 +180,9 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
         paused_profiles: profiles.iter().filter(|p| p.status == "paused").count(),
     };
     let enabled = state.settings.billing.enabled();
-    let open: Vec<OpenSubscription> = store::subscriptions_of(&state.store, user_id)
+    let open: Vec<OpenSubscription> = state
+        .store
+        .subscriptions_of(user_id)
         .await?
         .into_iter()
         .filter(|s| store::is_open(&s.status))
@@ -205,7 +207,7 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
         } else {
             Vec::new()
         },
-        can_manage: store::customer_of(&state.store, user_id).await?.is_some(),
+        can_manage: state.store.stripe_customer_of(user_id).await?.is_some(),
         extra_subscriptions: if open.len() > 1 { open } else { Vec::new() },
     })
 }
@@ -273,11 +275,14 @@ pub async fn start_checkout(
         .create_checkout_session(&request, &key)
         .await
         .map_err(stripe_failed)?;
-    store::save_checkout(&state.store, &session.id, user_id, now_unix()).await?;
+    state
+        .store
+        .save_checkout(&session.id, user_id, now_unix())
+        .await?;
     if expire_older_checkouts(state, client, user_id, &session.id).await? {
         // An older session was paid meanwhile: this one must not be.
         let _ = client.expire_checkout_session(&session.id).await;
-        store::forget_checkout(&state.store, &session.id).await?;
+        state.store.forget_checkout(&session.id).await?;
         return Err(has_subscription());
     }
     Ok(session.url)
@@ -291,7 +296,7 @@ async fn expire_older_checkouts(
     keep: &str,
 ) -> AppResult<bool> {
     let mut paid = false;
-    for old in store::checkouts_of(&state.store, user_id, keep).await? {
+    for old in state.store.checkouts_of(user_id, keep).await? {
         match client.expire_checkout_session(&old).await {
             Ok(_) | Err(stripe::StripeError::Api { status: 404, .. }) => {}
             // Stripe refuses to expire a session that is no longer open: was it paid?
@@ -304,7 +309,7 @@ async fn expire_older_checkouts(
             }
             Err(e) => return Err(stripe_failed(e)),
         }
-        store::forget_checkout(&state.store, &old).await?;
+        state.store.forget_checkout(&old).await?;
     }
     Ok(paid)
 }
@@ -314,7 +319,7 @@ async fn expire_older_checkouts(
 pub async fn after_checkout(state: &AppState, auth: &CurrentUser) -> AppResult<Entitlement> {
     if let (Some(client), Some(customer)) = (
         state.stripe.as_ref(),
-        store::customer_of(&state.store, auth.workspace_id()).await?,
+        state.store.stripe_customer_of(auth.workspace_id()).await?,
     ) && let Err(e) =
         reconcile::sync_customer(state, client, auth.workspace_id(), &customer).await
     {
@@ -342,7 +347,7 @@ pub struct InvoiceLine {
 pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<Vec<InvoiceLine>>> {
     let (Some(client), Some(customer)) = (
         state.stripe.as_ref(),
-        store::customer_of(&state.store, auth.workspace_id()).await?,
+        state.store.stripe_customer_of(auth.workspace_id()).await?,
     ) else {
         return Ok(None);
     };
@@ -380,7 +385,9 @@ pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<
 /// Opens the Billing Portal; returns the Stripe URL.
 pub async fn start_portal(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     let client = stripe_client(state)?;
-    let customer = store::customer_of(&state.store, auth.workspace_id())
+    let customer = state
+        .store
+        .stripe_customer_of(auth.workspace_id())
         .await?
         .ok_or_else(|| {
             AppError::Conflict("You have no billing account yet. Choose a plan first.".into())
@@ -401,7 +408,7 @@ async fn customer_for(
     client: &StripeClient,
     auth: &CurrentUser,
 ) -> AppResult<String> {
-    if let Some(id) = store::customer_of(&state.store, auth.workspace_id()).await? {
+    if let Some(id) = state.store.stripe_customer_of(auth.workspace_id()).await? {
         return Ok(id);
     }
     let key = format!("customer-{}", auth.workspace_id());
@@ -409,9 +416,14 @@ async fn customer_for(
         .create_customer(auth.workspace_id(), &auth.user.email, &key)
         .await
         .map_err(stripe_failed)?;
-    store::save_customer(&state.store, auth.workspace_id(), &customer.id, now_unix()).await?;
+    state
+        .store
+        .save_stripe_customer(auth.workspace_id(), &customer.id, now_unix())
+        .await?;
     // If another request won the race, use the one stored.
-    Ok(store::customer_of(&state.store, auth.workspace_id())
+    Ok(state
+        .store
+        .stripe_customer_of(auth.workspace_id())
         .await?
         .unwrap_or(customer.id))
 }

@@ -84,7 +84,9 @@ struct EventPayload {
 pub async fn process(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let EventPayload { event_id } = ctx.payload_as()?;
     let retry = |e: &dyn std::fmt::Display| JobError::retry(e.to_string());
-    let Some(event) = store::event(&state.store, &event_id)
+    let Some(event) = state
+        .store
+        .billing_event(&event_id)
         .await
         .map_err(|e| retry(&e))?
     else {
@@ -105,7 +107,9 @@ pub async fn process(state: AppState, ctx: JobContext) -> Result<(), JobError> {
             .await
             .map_err(|e| retry(&e))?;
     }
-    store::finish_event(&state.store, &event.id, user.as_deref(), now_unix())
+    state
+        .store
+        .finish_billing_event(&event.id, user.as_deref(), now_unix())
         .await
         .map_err(|e| retry(&e))
 }
@@ -120,7 +124,9 @@ async fn apply(
     let text = |key: &str| object[key].as_str().map(str::to_owned);
     let customer = text("customer");
     let user = match &customer {
-        Some(c) => store::user_of_customer(&state.store, c)
+        Some(c) => state
+            .store
+            .user_of_stripe_customer(c)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?,
         None => None,
@@ -162,7 +168,9 @@ async fn apply(
 
 async fn forget_checkout(state: &AppState, session: Option<String>) -> Result<(), JobError> {
     if let Some(id) = session {
-        store::forget_checkout(&state.store, &id)
+        state
+            .store
+            .forget_checkout(&id)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?;
     }

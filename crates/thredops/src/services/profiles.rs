@@ -572,6 +572,15 @@ pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileVi
     Ok(out)
 }
 
+/// A profile of the workspace, as stored; `None` for any other workspace's.
+pub async fn of_workspace(
+    state: &AppState,
+    workspace_id: &str,
+    profile_id: &str,
+) -> AppResult<Option<ProfileRecord>> {
+    Ok(state.store.profile_of(workspace_id, profile_id).await?)
+}
+
 /// One of the user's profiles (404 for anyone else's).
 pub async fn get(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<ProfileView> {
     let p = state

@@ -176,6 +176,11 @@ impl Store {
         }
     }
 
+    /// Whether the backend is PostgreSQL (several instances may share it).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
     /// Applies pending migrations of this backend.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.pool {

@@ -252,6 +252,16 @@ impl Store {
         Ok(list)
     }
 
+    /// How many of the user's profiles are still connected (any status but disconnected).
+    pub async fn count_connected_profiles(&self, user_id: &str) -> StoreResult<i64> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT count(*) FROM threads_profiles WHERE user_id = $1 AND status <> 'disconnected'"
+        )
+        .bind(user_id)
+        .fetch_one(p)
+        .await)?)
+    }
+
     /// One profile of a user (None for other users' profiles: callers answer 404).
     pub async fn profile_of(
         &self,

@@ -105,13 +105,7 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
         });
     };
     let user = state.store.user_by_id(user_id).await?;
-    let profiles: i64 = crate::store::with_pool!(state.store, |p| sqlx::query_scalar(
-        "SELECT count(*) FROM threads_profiles WHERE user_id = $1 AND status <> 'disconnected'"
-    )
-    .bind(user_id)
-    .fetch_one(p)
-    .await)
-    .map_err(crate::store::StoreError::from)?;
+    let profiles = state.store.count_connected_profiles(user_id).await?;
     let entitlement =
         crate::billing::entitlements::of_user(state, user_id, crate::store::now_unix()).await?;
     let plan = match entitlement.subscription_status.as_deref() {

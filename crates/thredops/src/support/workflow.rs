@@ -107,7 +107,7 @@ pub async fn add_canned(
     agent: &UserRecord,
     shortcut: &str,
     body: &str,
-) -> AppResult<super::store_desk::Canned> {
+) -> AppResult<super::store::desk::Canned> {
     let shortcut = shortcut.trim().trim_start_matches('/');
     let valid = !shortcut.is_empty()
         && shortcut.len() <= 32
@@ -135,7 +135,7 @@ pub async fn add_canned(
         }
         other => other?,
     }
-    Ok(super::store_desk::Canned {
+    Ok(super::store::desk::Canned {
         id,
         shortcut: shortcut.to_owned(),
         body: text.as_str().to_owned(),
@@ -150,7 +150,7 @@ pub fn parse_filter(
     category: Option<&str>,
     assignee: Option<&str>,
     search: Option<&str>,
-) -> AppResult<super::store_desk::InboxFilter> {
+) -> AppResult<super::store::desk::InboxFilter> {
     fn some(v: Option<&str>) -> Option<&str> {
         v.map(str::trim).filter(|v| !v.is_empty() && *v != "any")
     }
@@ -180,7 +180,7 @@ pub fn parse_filter(
     if search.is_some_and(|s| s.chars().count() > 100) {
         return Err(AppError::field("q", "Search for at most 100 characters."));
     }
-    Ok(super::store_desk::InboxFilter {
+    Ok(super::store::desk::InboxFilter {
         status: status.map(str::to_owned),
         kind: kind.map(str::to_owned),
         category: category.map(str::to_owned),

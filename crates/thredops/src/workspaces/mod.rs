@@ -126,6 +126,22 @@ async fn name_of(state: &AppState, owner_id: &str, owner_email: &str) -> AppResu
         .unwrap_or_else(|| format!("{owner_email}'s workspace")))
 }
 
+/// The user's seat in a workspace they belong to (their role there now), if any.
+pub async fn seat_of(
+    state: &AppState,
+    workspace_id: &str,
+    user_id: &str,
+) -> AppResult<Option<crate::store::sessions::Seat>> {
+    Ok(state
+        .store
+        .member_role(workspace_id, user_id)
+        .await?
+        .map(|role| crate::store::sessions::Seat {
+            workspace_id: workspace_id.to_owned(),
+            role,
+        }))
+}
+
 /// The displayed name of a workspace.
 pub async fn name(state: &AppState, workspace_id: &str) -> AppResult<String> {
     let owner = state

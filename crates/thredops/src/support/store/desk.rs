@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::store::{CONV_COLUMNS, Conversation, conversation_from_row};
+use super::{CONV_COLUMNS, Conversation, conversation_from_row};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
 /// A canned response, typed as `/shortcut` in the console.
