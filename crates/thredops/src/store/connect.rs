@@ -169,7 +169,7 @@ pub(super) fn sqlcipher_key(master_key: &MasterKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::with_pool;
+    use crate::store::with_pool;
     use std::path::PathBuf;
 
     fn temp_db() -> (PathBuf, PathBuf) {

@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod signing_keys;
 mod sqlite_exit;
 pub mod synced;
+mod test_door;
 pub mod users;
 
 pub use connect::connect;
@@ -75,8 +76,7 @@ pub struct Store {
 }
 
 /// Runs the same code on whichever pool the store holds; `$p` is bound to the concrete pool.
-#[macro_export]
-#[doc(hidden)]
+/// For store modules only (integration tests have `thredops::with_pool!`, see `test_door`).
 macro_rules! with_pool {
     ($store:expr, |$p:ident| $body:expr) => {
         match $store.pool() {
@@ -85,7 +85,7 @@ macro_rules! with_pool {
         }
     };
 }
-pub use with_pool;
+pub(crate) use with_pool;
 
 /// A transaction on the configured backend, for work that must commit together (e.g. a business
 /// change and the job it enqueues).
@@ -163,8 +163,8 @@ impl Store {
         }
     }
 
-    /// The underlying pool.
-    pub fn pool(&self) -> &Pool {
+    /// The underlying pool, for store modules: everything else calls their methods.
+    pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }
 
