@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::status::SubscriptionStatus as Status;
 use super::store::SubscriptionRow;
 use super::{Limits, Plan};
 use crate::app::AppState;
@@ -99,7 +100,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
     let free = |sub: Option<&SubscriptionRow>| Entitlement {
         plan: billing.free().clone(),
         standing: Standing::Free,
-        subscription_status: sub.map(|s| s.status.clone()),
+        subscription_status: sub.map(|s| s.status.to_string()),
         next_invoice_at: None,
         cancel_at_period_end: false,
         grace_until: None,
@@ -107,13 +108,13 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
     };
     // A live subscription wins over an ended one (a user may have cancelled and re-subscribed);
     // among open ones, the one that gives the most.
-    let by_status = |status: &str| subs.iter().find(|s| s.status == status);
+    let by_status = |status: Status| subs.iter().find(|s| s.status == status);
     let live = subs
         .iter()
-        .find(|s| matches!(s.status.as_str(), "active" | "trialing"))
-        .or_else(|| by_status("past_due"))
-        .or_else(|| by_status("unpaid"))
-        .or_else(|| by_status("incomplete"));
+        .find(|s| matches!(s.status, Status::Active | Status::Trialing))
+        .or_else(|| by_status(Status::PastDue))
+        .or_else(|| by_status(Status::Unpaid))
+        .or_else(|| by_status(Status::Incomplete));
     let Some(sub) = live else {
         return free(subs.first());
     };
@@ -135,22 +136,22 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
         next_invoice_at: sub.current_period_end,
         ..free(Some(sub))
     };
-    let (standing, grace_until) = match sub.status.as_str() {
-        "past_due" => {
+    let (standing, grace_until) = match sub.status {
+        Status::PastDue => {
             let until = sub.past_due_since.unwrap_or(now) + grace;
             if now >= until {
                 return held(Standing::Overdue);
             }
             (Standing::Grace, Some(until))
         }
-        "unpaid" => return held(Standing::Overdue),
-        "incomplete" => return held(Standing::Pending),
+        Status::Unpaid => return held(Standing::Overdue),
+        Status::Incomplete => return held(Standing::Pending),
         _ => (Standing::Active, None),
     };
     Entitlement {
         plan: plan.clone(),
         standing,
-        subscription_status: Some(sub.status.clone()),
+        subscription_status: Some(sub.status.to_string()),
         next_invoice_at: sub.current_period_end,
         cancel_at_period_end: sub.cancel_at_period_end,
         grace_until,

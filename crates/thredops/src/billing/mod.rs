@@ -8,6 +8,7 @@ pub mod gate;
 pub mod notify;
 pub mod reconcile;
 pub mod signature;
+pub mod status;
 mod store;
 pub mod stripe;
 pub mod webhook;
@@ -164,7 +165,7 @@ pub struct OpenSubscription {
     /// The plan's name (or the price when no plan has it).
     pub plan: String,
     /// Stripe status.
-    pub status: String,
+    pub status: status::SubscriptionStatus,
 }
 
 /// The user's plan, usage and the plans on offer.
@@ -185,7 +186,7 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
         .subscriptions_of(user_id)
         .await?
         .into_iter()
-        .filter(|s| store::is_open(&s.status))
+        .filter(|s| s.status.is_open())
         .map(|s| OpenSubscription {
             plan: s
                 .price_id
@@ -253,7 +254,7 @@ pub async fn start_checkout(
     let at_stripe = reconcile::sync_customer(state, client, user_id, &customer)
         .await
         .map_err(|e| AppError::Internal(e.context("reading subscriptions from Stripe")))?;
-    if at_stripe.iter().any(|s| store::is_open(&s.status)) {
+    if at_stripe.iter().any(|s| s.status.is_open()) {
         return Err(has_subscription());
     }
     let origin = state.public_origin();

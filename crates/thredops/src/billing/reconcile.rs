@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::store::is_open;
 use super::stripe::{StripeClient, StripeError, Subscription};
 use super::{entitlements, kind, webhook};
 use crate::app::AppState;
@@ -55,7 +54,7 @@ pub async fn report_extra_subscriptions(state: &AppState, user_id: &str) -> Stor
         .subscriptions_of(user_id)
         .await?
         .into_iter()
-        .filter(|s| is_open(&s.status))
+        .filter(|s| s.status.is_open())
         .map(|s| s.subscription_id)
         .collect();
     if open.len() < 2 {
@@ -170,7 +169,7 @@ async fn close_customer(client: &StripeClient, customer_id: &str) -> Result<(), 
         Err(StripeError::Api { status: 404, .. }) => return Ok(()),
         Err(e) => return Err(e),
     };
-    for sub in subs.iter().filter(|s| is_open(&s.status)) {
+    for sub in subs.iter().filter(|s| s.status.is_open()) {
         gone(client.cancel_subscription(&sub.id).await.map(drop))?;
     }
     gone(client.delete_customer(customer_id).await)

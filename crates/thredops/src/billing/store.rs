@@ -1,12 +1,11 @@
 //! Billing rows: customers, subscriptions, received webhook events, and the profile pauses that
 //! follow the plan. Portable SQL run on either backend.
 
-use sqlx::Row;
-
-use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
+use super::status::SubscriptionStatus;
+use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 
 /// A subscription as last applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SubscriptionRow {
     /// `sub_...`
     pub subscription_id: String,
@@ -15,10 +14,12 @@ pub struct SubscriptionRow {
     /// Price it is for.
     pub price_id: Option<String>,
     /// Stripe status.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: SubscriptionStatus,
     /// Next invoice date.
     pub current_period_end: Option<i64>,
     /// Ends at period end.
+    #[sqlx(try_from = "IntFlag")]
     pub cancel_at_period_end: bool,
     /// Start of the grace period.
     pub past_due_since: Option<i64>,
@@ -27,7 +28,7 @@ pub struct SubscriptionRow {
 }
 
 /// A received webhook event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     /// `evt_...`
     pub id: String,
@@ -42,22 +43,6 @@ pub struct EventRow {
 }
 
 const SUB_COLUMNS: &str = "subscription_id, user_id, price_id, status, current_period_end, cancel_at_period_end, past_due_since, version";
-
-macro_rules! sub_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        Ok::<_, sqlx::Error>(SubscriptionRow {
-            subscription_id: row.try_get("subscription_id")?,
-            user_id: row.try_get("user_id")?,
-            price_id: row.try_get("price_id")?,
-            status: row.try_get("status")?,
-            current_period_end: row.try_get("current_period_end")?,
-            cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
-            past_due_since: row.try_get("past_due_since")?,
-            version: row.try_get("version")?,
-        })
-    }};
-}
 
 /// Applies a subscription state unless a newer event already did (`version` is the event's
 /// `created`; equal versions apply, since Stripe's clock has one-second resolution).
@@ -76,7 +61,7 @@ pub async fn apply_subscription(tx: &mut Tx, row: &SubscriptionRow, now: i64) ->
     .bind(&row.subscription_id)
     .bind(&row.user_id)
     .bind(&row.price_id)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(row.current_period_end)
     .bind(i64::from(row.cancel_at_period_end))
     .bind(row.past_due_since)
@@ -112,14 +97,6 @@ pub async fn record_event(
     .map(|r| r.rows_affected())
     })?;
     Ok(affected > 0)
-}
-
-/// Subscription statuses that can still charge the customer.
-pub const OPEN_STATUSES: &[&str] = &["active", "trialing", "past_due", "unpaid", "incomplete"];
-
-/// Whether a subscription status can still charge the customer.
-pub fn is_open(status: &str) -> bool {
-    OPEN_STATUSES.contains(&status)
 }
 
 impl Store {
@@ -172,42 +149,26 @@ impl Store {
         &self,
         user_id: &str,
     ) -> StoreResult<Vec<SubscriptionRow>> {
-        let sql = format!(
+        let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE user_id = $1 ORDER BY version DESC"
-        );
-        let rows = with_pool!(self, |p| {
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(user_id)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(|r| sub_from_row!(r))
-                .collect::<Result<Vec<_>, _>>()
-        })?;
-        Ok(rows)
+        ));
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// A recorded event.
     pub(crate) async fn billing_event(&self, id: &str) -> StoreResult<Option<EventRow>> {
-        let row = with_pool!(self, |p| {
-            sqlx::query(
-                "SELECT id, event_type, created, payload, processed_at FROM billing_events WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(p)
-            .await?
-            .map(|r| {
-                Ok::<_, sqlx::Error>(EventRow {
-                    id: r.try_get("id")?,
-                    event_type: r.try_get("event_type")?,
-                    created: r.try_get("created")?,
-                    payload: r.try_get("payload")?,
-                    processed: r.try_get::<Option<i64>, _>("processed_at")?.is_some(),
-                })
-            })
-            .transpose()
-        })?;
-        Ok(row)
+        // `processed_at IS NOT NULL` is a boolean on PostgreSQL and 0/1 on SQLite; both decode.
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, event_type, created, payload, processed_at IS NOT NULL AS processed FROM billing_events WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await
+        })?)
     }
 
     /// Marks an event processed, drops its payload, and ties it to its user (so deletion purges it).
@@ -334,19 +295,15 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> StoreResult<Vec<(String, String)>> {
-        let rows = with_pool!(self, |p| {
-            sqlx::query(
-                "SELECT user_id, customer_id FROM billing_customers WHERE user_id > $1 ORDER BY user_id LIMIT $2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<Vec<_>, _>>()
-        })?;
-        Ok(rows)
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT user_id, customer_id FROM billing_customers WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await
+        })?)
     }
 
     /// Remembers an open Checkout Session of a user.

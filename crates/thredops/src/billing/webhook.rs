@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::status::SubscriptionStatus;
 use super::store::{self, SubscriptionRow};
 use super::stripe::Subscription;
 use super::{entitlements, kind, notify, reconcile};
@@ -217,12 +218,12 @@ pub(super) async fn store_subscription(
         status: sub.status.clone(),
         current_period_end: sub.period_end(),
         cancel_at_period_end: sub.cancel_at_period_end,
-        past_due_since: (sub.status == "past_due").then_some(now),
+        past_due_since: (sub.status == SubscriptionStatus::PastDue).then_some(now),
         version,
     };
     let mut tx = state.store.begin().await?;
     let applied = store::apply_subscription(&mut tx, &row, now).await?;
-    if applied && sub.status == "past_due" {
+    if applied && sub.status == SubscriptionStatus::PastDue {
         // When the grace period ends the limits drop to Free: re-enforce then.
         let grace_ms = i64::from(state.settings.billing.grace_days) * 86_400_000;
         let job = NewJob::new(kind::ENFORCE, serde_json::json!({"user_id": user_id}))

@@ -6,6 +6,7 @@
 
 pub mod account_security;
 mod account_synced;
+mod columns;
 mod connect;
 mod data_keys;
 mod inline;
@@ -19,6 +20,7 @@ pub mod synced;
 mod test_door;
 pub mod users;
 
+pub use columns::IntFlag;
 pub use connect::connect;
 
 use sqlx::{PgPool, SqlitePool};
