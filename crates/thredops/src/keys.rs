@@ -109,7 +109,15 @@ mod tests {
         let purpose = crate::support::attachments::PURPOSE;
         let customer = crate::support::store::Customer::User(user.id.clone());
         store
-            .create_support_conversation(&customer, "chat", None, "", None, 0, "conv")
+            .create_support_conversation(
+                &customer,
+                crate::support::model::Kind::Chat,
+                None,
+                "",
+                None,
+                0,
+                "conv",
+            )
             .await
             .unwrap();
         let image = crate::support::attachments::NewAttachment {

@@ -91,7 +91,7 @@ async fn notify_team(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if to.is_empty() {
         to.push(state.settings.privacy.operator_contact.clone());
     }
-    let what = if conv.kind == "ticket" {
+    let what = if conv.kind == super::model::Kind::Ticket {
         format!("a ticket ({})", conv.subject)
     } else {
         "the live chat".to_owned()

@@ -1,6 +1,7 @@
 //! What the chat widget, the tickets page and the agents' console read, and the small edits they
 //! make, so the web layer goes through the support area rather than the store.
 
+use super::model::Kind;
 use super::store::desk::{Canned, InboxFilter, InboxRow};
 use super::store::{Conversation, Customer, Message};
 use crate::app::AppState;
@@ -12,13 +13,16 @@ pub async fn conversation(state: &AppState, id: &str) -> AppResult<Option<Conver
     Ok(state.store.support_conversation(id).await?)
 }
 
-/// A customer's conversations of one kind (`chat` or `ticket`).
+/// A customer's conversations of one kind, newest first.
 pub async fn conversations_of(
     state: &AppState,
     customer: &Customer,
-    kind: &str,
+    kind: Kind,
 ) -> AppResult<Vec<Conversation>> {
-    Ok(state.store.support_conversations_of(customer, kind).await?)
+    Ok(state
+        .store
+        .support_conversations_of(customer, kind.as_str())
+        .await?)
 }
 
 /// Messages after id `after`, oldest first; staff notes only when `with_notes`.

@@ -1,7 +1,7 @@
 //! The agents' workflow: status and snoozes, assignment, canned responses and inbox filters.
 
 use super::desk::{VISITOR_TTL_SECS, is_agent, publish_conversation};
-use super::model::{MessageText, Status};
+use super::model::{Kind, MessageText, Status};
 use super::store::Conversation;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -164,7 +164,7 @@ pub fn parse_filter(
         ));
     }
     let kind = some(kind);
-    if kind.is_some_and(|k| k != "chat" && k != "ticket") {
+    if kind.is_some_and(|k| Kind::parse(k).is_none()) {
         return Err(AppError::field("kind", "Use chat or ticket."));
     }
     let category = some(category);

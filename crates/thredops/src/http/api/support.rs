@@ -341,7 +341,7 @@ async fn list_tickets(State(state): State<WebState>, auth: AuthUser) -> AppResul
     let tickets = crate::support::reads::conversations_of(
         &state,
         &Customer::User(auth.user.id.clone()),
-        "ticket",
+        crate::support::model::Kind::Ticket,
     )
     .await?;
     Ok(Json(json!(tickets)))

@@ -205,13 +205,7 @@ async fn load_conversation(tx: &mut Tx, id: &str) -> StoreResult<Conversation> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {CONV_COLUMNS} FROM support_conversations WHERE id = $1"
     ));
-    let found = with_tx!(tx, |c| async {
-        match sqlx::query(sql).bind(id).fetch_optional(c).await? {
-            Some(row) => Ok::<_, sqlx::Error>(Some(super::conversation_from_row!(row))),
-            None => Ok(None),
-        }
-    }
-    .await)?;
+    let found = with_tx!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(c).await)?;
     found.ok_or(StoreError::NotFound)
 }
 
