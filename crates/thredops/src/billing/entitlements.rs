@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use super::status::SubscriptionStatus as Status;
 use super::store::SubscriptionRow;
+use crate::store::profiles::ProfileStatus;
+
+const PAUSED: ProfileStatus = ProfileStatus::Paused;
 use super::{Limits, Plan};
 use crate::app::AppState;
 use crate::store::StoreResult;
@@ -161,7 +164,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
 
 /// Profiles that take a seat under the plan's profile limit.
 pub fn occupies_seat(status: &str) -> bool {
-    matches!(status, "active" | "needs_reconnect")
+    ProfileStatus::parse(status).is_some_and(ProfileStatus::occupies_seat)
 }
 
 /// Pauses profiles beyond the limit (newest connections first) and resumes paused ones while
@@ -175,23 +178,23 @@ pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(
         .iter()
         .filter(|p| occupies_seat(&p.status))
         .collect();
-    ordered.extend(profiles.iter().filter(|p| p.status == "paused"));
+    ordered.extend(profiles.iter().filter(|p| p.status == PAUSED.as_str()));
     let limit = entitlement
         .limits()
         .profiles
         .map_or(usize::MAX, |n| n as usize);
     let (mut paused, mut resumed) = (0, 0);
     for (index, profile) in ordered.iter().enumerate() {
-        if index < limit && profile.status == "paused" {
+        if index < limit && profile.status == PAUSED.as_str() {
             // A profile without a token cannot sync: it comes back as needing a reconnect.
             let to = if profile.token_enc.is_some() {
-                "active"
+                ProfileStatus::Active
             } else {
-                "needs_reconnect"
+                ProfileStatus::NeedsReconnect
             };
             if state
                 .store
-                .swap_profile_status(&profile.id, "paused", to)
+                .swap_profile_status(&profile.id, PAUSED.as_str(), to)
                 .await?
             {
                 resumed += 1;
@@ -200,7 +203,7 @@ pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(
             && occupies_seat(&profile.status)
             && state
                 .store
-                .swap_profile_status(&profile.id, &profile.status, "paused")
+                .swap_profile_status(&profile.id, &profile.status, PAUSED)
                 .await?
         {
             paused += 1;

@@ -24,6 +24,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::store::now_unix;
+use crate::store::profiles::ProfileStatus;
 
 /// Job kinds of this feature.
 pub mod kind {
@@ -112,7 +113,9 @@ pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResul
         .iter()
         .filter(|p| entitlements::occupies_seat(&p.status))
         .count();
-    let reconnecting = profiles.iter().any(|p| p.status == "needs_reconnect");
+    let reconnecting = profiles
+        .iter()
+        .any(|p| p.status == ProfileStatus::NeedsReconnect.as_str());
     if used < limit as usize || reconnecting {
         return Ok(());
     }
@@ -178,7 +181,10 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
             .iter()
             .filter(|p| entitlements::occupies_seat(&p.status))
             .count(),
-        paused_profiles: profiles.iter().filter(|p| p.status == "paused").count(),
+        paused_profiles: profiles
+            .iter()
+            .filter(|p| p.status == ProfileStatus::Paused.as_str())
+            .count(),
     };
     let enabled = state.settings.billing.enabled();
     let open: Vec<OpenSubscription> = state

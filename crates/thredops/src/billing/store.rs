@@ -2,6 +2,7 @@
 //! follow the plan. Portable SQL run on either backend.
 
 use super::status::SubscriptionStatus;
+use crate::store::profiles::ProfileStatus;
 use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 
 /// A subscription as last applied.
@@ -197,12 +198,12 @@ impl Store {
         &self,
         profile_id: &str,
         from: &str,
-        to: &str,
+        to: ProfileStatus,
     ) -> StoreResult<bool> {
         let affected = with_pool!(self, |p| sqlx::query(
             "UPDATE threads_profiles SET status = $1 WHERE id = $2 AND status = $3"
         )
-        .bind(to)
+        .bind(to.as_str())
         .bind(profile_id)
         .bind(from)
         .execute(p)
