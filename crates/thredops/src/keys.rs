@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::config::{DatabaseTarget, Settings};
 use crate::crypto::{MasterKey, Vault, aead};
 use crate::startup::open_store;
-use crate::store::{Pool, now_unix};
+use crate::store::now_unix;
 
 /// What a rotation did and where the new key is.
 #[derive(Debug)]
@@ -57,23 +57,7 @@ pub async fn rotate_master(settings: &Settings) -> anyhow::Result<Rotated> {
     store.close().await;
     // Changing the journal mode needs the only connection to the file.
     let single = crate::store::connect(&settings.database, &old, 1).await?;
-    if let Pool::Sqlite(pool) = single.pool() {
-        let mut conn = pool.acquire().await?;
-        // SQLCipher re-encrypts the whole file; it must not be in WAL mode while doing so.
-        sqlx::query("PRAGMA journal_mode = DELETE")
-            .execute(&mut *conn)
-            .await?;
-        let rekey = format!(
-            "PRAGMA rekey = \"x'{}'\"",
-            hex::encode(new.derive("sqlcipher"))
-        );
-        sqlx::query(sqlx::AssertSqlSafe(rekey))
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("PRAGMA journal_mode = WAL")
-            .execute(&mut *conn)
-            .await?;
-    }
+    single.rekey_sqlite(&new).await?;
     single.close().await;
 
     let old_key_file = if settings.master_key.is_none() && key_file.exists() {
@@ -125,7 +109,15 @@ mod tests {
         let purpose = crate::support::attachments::PURPOSE;
         let customer = crate::support::store::Customer::User(user.id.clone());
         store
-            .create_support_conversation(&customer, "chat", None, "", None, 0, "conv")
+            .create_support_conversation(
+                &customer,
+                crate::support::model::Kind::Chat,
+                None,
+                "",
+                None,
+                0,
+                "conv",
+            )
             .await
             .unwrap();
         let image = crate::support::attachments::NewAttachment {
@@ -137,7 +129,7 @@ mod tests {
             height: 1,
             sealed: Vault::new(old.clone(), store.clone()).seal_detached(purpose, "img", b"image"),
         };
-        let message = crate::support::store_post::NewMessage {
+        let message = crate::support::store::post::NewMessage {
             conversation_id: "conv",
             author: crate::support::model::Author::Customer,
             agent_id: None,

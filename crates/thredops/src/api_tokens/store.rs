@@ -7,6 +7,7 @@ use crate::store::{Store, StoreResult, with_pool};
 
 const COLUMNS: &str = "id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at, workspace_id";
 
+// Not a FromRow derive: `scopes` is one comma-separated column decoded into a Vec<Scope>.
 macro_rules! from_row {
     ($row:expr) => {{
         let row = $row;

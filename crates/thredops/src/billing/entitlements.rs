@@ -3,7 +3,11 @@
 
 use serde::Serialize;
 
-use super::store::{self, SubscriptionRow};
+use super::status::SubscriptionStatus as Status;
+use super::store::SubscriptionRow;
+use crate::store::profiles::ProfileStatus;
+
+const PAUSED: ProfileStatus = ProfileStatus::Paused;
 use super::{Limits, Plan};
 use crate::app::AppState;
 use crate::store::StoreResult;
@@ -89,7 +93,7 @@ pub async fn of_user(state: &AppState, user_id: &str, now: i64) -> StoreResult<E
             subscribed_plan: None,
         });
     }
-    let subs = store::subscriptions_of(&state.store, user_id).await?;
+    let subs = state.store.subscriptions_of(user_id).await?;
     Ok(decide(state, &subs, now))
 }
 
@@ -99,7 +103,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
     let free = |sub: Option<&SubscriptionRow>| Entitlement {
         plan: billing.free().clone(),
         standing: Standing::Free,
-        subscription_status: sub.map(|s| s.status.clone()),
+        subscription_status: sub.map(|s| s.status.to_string()),
         next_invoice_at: None,
         cancel_at_period_end: false,
         grace_until: None,
@@ -107,13 +111,13 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
     };
     // A live subscription wins over an ended one (a user may have cancelled and re-subscribed);
     // among open ones, the one that gives the most.
-    let by_status = |status: &str| subs.iter().find(|s| s.status == status);
+    let by_status = |status: Status| subs.iter().find(|s| s.status == status);
     let live = subs
         .iter()
-        .find(|s| matches!(s.status.as_str(), "active" | "trialing"))
-        .or_else(|| by_status("past_due"))
-        .or_else(|| by_status("unpaid"))
-        .or_else(|| by_status("incomplete"));
+        .find(|s| matches!(s.status, Status::Active | Status::Trialing))
+        .or_else(|| by_status(Status::PastDue))
+        .or_else(|| by_status(Status::Unpaid))
+        .or_else(|| by_status(Status::Incomplete));
     let Some(sub) = live else {
         return free(subs.first());
     };
@@ -135,22 +139,22 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
         next_invoice_at: sub.current_period_end,
         ..free(Some(sub))
     };
-    let (standing, grace_until) = match sub.status.as_str() {
-        "past_due" => {
+    let (standing, grace_until) = match sub.status {
+        Status::PastDue => {
             let until = sub.past_due_since.unwrap_or(now) + grace;
             if now >= until {
                 return held(Standing::Overdue);
             }
             (Standing::Grace, Some(until))
         }
-        "unpaid" => return held(Standing::Overdue),
-        "incomplete" => return held(Standing::Pending),
+        Status::Unpaid => return held(Standing::Overdue),
+        Status::Incomplete => return held(Standing::Pending),
         _ => (Standing::Active, None),
     };
     Entitlement {
         plan: plan.clone(),
         standing,
-        subscription_status: Some(sub.status.clone()),
+        subscription_status: Some(sub.status.to_string()),
         next_invoice_at: sub.current_period_end,
         cancel_at_period_end: sub.cancel_at_period_end,
         grace_until,
@@ -160,7 +164,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
 
 /// Profiles that take a seat under the plan's profile limit.
 pub fn occupies_seat(status: &str) -> bool {
-    matches!(status, "active" | "needs_reconnect")
+    ProfileStatus::parse(status).is_some_and(ProfileStatus::occupies_seat)
 }
 
 /// Pauses profiles beyond the limit (newest connections first) and resumes paused ones while
@@ -174,26 +178,32 @@ pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(
         .iter()
         .filter(|p| occupies_seat(&p.status))
         .collect();
-    ordered.extend(profiles.iter().filter(|p| p.status == "paused"));
+    ordered.extend(profiles.iter().filter(|p| p.status == PAUSED.as_str()));
     let limit = entitlement
         .limits()
         .profiles
         .map_or(usize::MAX, |n| n as usize);
     let (mut paused, mut resumed) = (0, 0);
     for (index, profile) in ordered.iter().enumerate() {
-        if index < limit && profile.status == "paused" {
+        if index < limit && profile.status == PAUSED.as_str() {
             // A profile without a token cannot sync: it comes back as needing a reconnect.
             let to = if profile.token_enc.is_some() {
-                "active"
+                ProfileStatus::Active
             } else {
-                "needs_reconnect"
+                ProfileStatus::NeedsReconnect
             };
-            if store::set_profile_status(&state.store, &profile.id, "paused", to).await? {
+            if state
+                .store
+                .swap_profile_status(&profile.id, PAUSED.as_str(), to)
+                .await?
+            {
                 resumed += 1;
             }
         } else if index >= limit
             && occupies_seat(&profile.status)
-            && store::set_profile_status(&state.store, &profile.id, &profile.status, "paused")
+            && state
+                .store
+                .swap_profile_status(&profile.id, &profile.status, PAUSED)
                 .await?
         {
             paused += 1;

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::entitlements::{self, Standing};
 use super::notify::local_date;
-use super::store;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, UPGRADE_URL};
 use crate::store::now_unix;
@@ -79,7 +78,7 @@ pub async fn audit_allowance(
         return Ok(None);
     };
     let (start, next) = month_bounds(now);
-    let used = store::audits_started_since(&state.store, user_id, start).await?;
+    let used = state.store.audits_started_since(user_id, start).await?;
     Ok(Some(AuditAllowance {
         plan: entitlement.plan.name.to_owned(),
         limit,
@@ -97,7 +96,11 @@ pub async fn count_audit(state: &AppState, user_id: &str, audit_id: &str) -> App
     let entitlement = entitlements::of_user(state, user_id, now).await?;
     let limit = entitlement.limits().audits_per_month;
     let (start, _) = month_bounds(now);
-    if store::count_audit(&state.store, audit_id, user_id, now, start, limit).await? {
+    if state
+        .store
+        .count_audit(audit_id, user_id, now, start, limit)
+        .await?
+    {
         return Ok(());
     }
     match audit_allowance(state, user_id, now).await? {
@@ -111,7 +114,7 @@ pub async fn count_audit(state: &AppState, user_id: &str, audit_id: &str) -> App
 
 /// Gives back an audit counted by [`count_audit`] (it failed, or never started).
 pub async fn uncount_audit(state: &AppState, audit_id: &str) -> AppResult<()> {
-    Ok(store::uncount_audit(&state.store, audit_id).await?)
+    Ok(state.store.uncount_audit(audit_id).await?)
 }
 
 /// How far back analytics show under the user's plan.

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod notify;
 pub mod reconcile;
 pub mod signature;
+pub mod status;
 mod store;
 pub mod stripe;
 pub mod webhook;
@@ -23,6 +24,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::store::now_unix;
+use crate::store::profiles::ProfileStatus;
 
 /// Job kinds of this feature.
 pub mod kind {
@@ -111,7 +113,9 @@ pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResul
         .iter()
         .filter(|p| entitlements::occupies_seat(&p.status))
         .count();
-    let reconnecting = profiles.iter().any(|p| p.status == "needs_reconnect");
+    let reconnecting = profiles
+        .iter()
+        .any(|p| p.status == ProfileStatus::NeedsReconnect.as_str());
     if used < limit as usize || reconnecting {
         return Ok(());
     }
@@ -164,7 +168,7 @@ pub struct OpenSubscription {
     /// The plan's name (or the price when no plan has it).
     pub plan: String,
     /// Stripe status.
-    pub status: String,
+    pub status: status::SubscriptionStatus,
 }
 
 /// The user's plan, usage and the plans on offer.
@@ -177,13 +181,18 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
             .iter()
             .filter(|p| entitlements::occupies_seat(&p.status))
             .count(),
-        paused_profiles: profiles.iter().filter(|p| p.status == "paused").count(),
+        paused_profiles: profiles
+            .iter()
+            .filter(|p| p.status == ProfileStatus::Paused.as_str())
+            .count(),
     };
     let enabled = state.settings.billing.enabled();
-    let open: Vec<OpenSubscription> = store::subscriptions_of(&state.store, user_id)
+    let open: Vec<OpenSubscription> = state
+        .store
+        .subscriptions_of(user_id)
         .await?
         .into_iter()
-        .filter(|s| store::is_open(&s.status))
+        .filter(|s| s.status.is_open())
         .map(|s| OpenSubscription {
             plan: s
                 .price_id
@@ -205,7 +214,7 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
         } else {
             Vec::new()
         },
-        can_manage: store::customer_of(&state.store, user_id).await?.is_some(),
+        can_manage: state.store.stripe_customer_of(user_id).await?.is_some(),
         extra_subscriptions: if open.len() > 1 { open } else { Vec::new() },
     })
 }
@@ -251,7 +260,7 @@ pub async fn start_checkout(
     let at_stripe = reconcile::sync_customer(state, client, user_id, &customer)
         .await
         .map_err(|e| AppError::Internal(e.context("reading subscriptions from Stripe")))?;
-    if at_stripe.iter().any(|s| store::is_open(&s.status)) {
+    if at_stripe.iter().any(|s| s.status.is_open()) {
         return Err(has_subscription());
     }
     let origin = state.public_origin();
@@ -273,11 +282,14 @@ pub async fn start_checkout(
         .create_checkout_session(&request, &key)
         .await
         .map_err(stripe_failed)?;
-    store::save_checkout(&state.store, &session.id, user_id, now_unix()).await?;
+    state
+        .store
+        .save_checkout(&session.id, user_id, now_unix())
+        .await?;
     if expire_older_checkouts(state, client, user_id, &session.id).await? {
         // An older session was paid meanwhile: this one must not be.
         let _ = client.expire_checkout_session(&session.id).await;
-        store::forget_checkout(&state.store, &session.id).await?;
+        state.store.forget_checkout(&session.id).await?;
         return Err(has_subscription());
     }
     Ok(session.url)
@@ -291,7 +303,7 @@ async fn expire_older_checkouts(
     keep: &str,
 ) -> AppResult<bool> {
     let mut paid = false;
-    for old in store::checkouts_of(&state.store, user_id, keep).await? {
+    for old in state.store.checkouts_of(user_id, keep).await? {
         match client.expire_checkout_session(&old).await {
             Ok(_) | Err(stripe::StripeError::Api { status: 404, .. }) => {}
             // Stripe refuses to expire a session that is no longer open: was it paid?
@@ -304,7 +316,7 @@ async fn expire_older_checkouts(
             }
             Err(e) => return Err(stripe_failed(e)),
         }
-        store::forget_checkout(&state.store, &old).await?;
+        state.store.forget_checkout(&old).await?;
     }
     Ok(paid)
 }
@@ -314,7 +326,7 @@ async fn expire_older_checkouts(
 pub async fn after_checkout(state: &AppState, auth: &CurrentUser) -> AppResult<Entitlement> {
     if let (Some(client), Some(customer)) = (
         state.stripe.as_ref(),
-        store::customer_of(&state.store, auth.workspace_id()).await?,
+        state.store.stripe_customer_of(auth.workspace_id()).await?,
     ) && let Err(e) =
         reconcile::sync_customer(state, client, auth.workspace_id(), &customer).await
     {
@@ -342,7 +354,7 @@ pub struct InvoiceLine {
 pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<Vec<InvoiceLine>>> {
     let (Some(client), Some(customer)) = (
         state.stripe.as_ref(),
-        store::customer_of(&state.store, auth.workspace_id()).await?,
+        state.store.stripe_customer_of(auth.workspace_id()).await?,
     ) else {
         return Ok(None);
     };
@@ -380,7 +392,9 @@ pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<
 /// Opens the Billing Portal; returns the Stripe URL.
 pub async fn start_portal(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
     let client = stripe_client(state)?;
-    let customer = store::customer_of(&state.store, auth.workspace_id())
+    let customer = state
+        .store
+        .stripe_customer_of(auth.workspace_id())
         .await?
         .ok_or_else(|| {
             AppError::Conflict("You have no billing account yet. Choose a plan first.".into())
@@ -401,7 +415,7 @@ async fn customer_for(
     client: &StripeClient,
     auth: &CurrentUser,
 ) -> AppResult<String> {
-    if let Some(id) = store::customer_of(&state.store, auth.workspace_id()).await? {
+    if let Some(id) = state.store.stripe_customer_of(auth.workspace_id()).await? {
         return Ok(id);
     }
     let key = format!("customer-{}", auth.workspace_id());
@@ -409,9 +423,14 @@ async fn customer_for(
         .create_customer(auth.workspace_id(), &auth.user.email, &key)
         .await
         .map_err(stripe_failed)?;
-    store::save_customer(&state.store, auth.workspace_id(), &customer.id, now_unix()).await?;
+    state
+        .store
+        .save_stripe_customer(auth.workspace_id(), &customer.id, now_unix())
+        .await?;
     // If another request won the race, use the one stored.
-    Ok(store::customer_of(&state.store, auth.workspace_id())
+    Ok(state
+        .store
+        .stripe_customer_of(auth.workspace_id())
         .await?
         .unwrap_or(customer.id))
 }

@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{self, is_open};
 use super::stripe::{StripeClient, StripeError, Subscription};
 use super::{entitlements, kind, webhook};
 use crate::app::AppState;
@@ -50,19 +49,28 @@ pub async fn sync_customer(
 /// Reports, once per subscription, a user with more than one open subscription: an error in the
 /// log and an email to the operator naming the subscriptions to refund or cancel.
 pub async fn report_extra_subscriptions(state: &AppState, user_id: &str) -> StoreResult<()> {
-    let open: Vec<String> = store::subscriptions_of(&state.store, user_id)
+    let open: Vec<String> = state
+        .store
+        .subscriptions_of(user_id)
         .await?
         .into_iter()
-        .filter(|s| is_open(&s.status))
+        .filter(|s| s.status.is_open())
         .map(|s| s.subscription_id)
         .collect();
     if open.len() < 2 {
         return Ok(());
     }
-    if store::mark_duplicates_reported(&state.store, &open, now_unix()).await? == 0 {
+    if state
+        .store
+        .mark_duplicates_reported(&open, now_unix())
+        .await?
+        == 0
+    {
         return Ok(());
     }
-    let customer = store::customer_of(&state.store, user_id)
+    let customer = state
+        .store
+        .stripe_customer_of(user_id)
         .await?
         .unwrap_or_default();
     tracing::error!(%customer, subscriptions = %open.join(","), "a customer has more than one open subscription");
@@ -90,7 +98,9 @@ pub async fn reconcile_job(state: AppState, ctx: JobContext) -> Result<(), JobEr
     };
     let (mut after, mut synced, mut failed) = (String::new(), 0, 0);
     loop {
-        let page = store::customers_after(&state.store, &after, 100)
+        let page = state
+            .store
+            .stripe_customers_after(&after, 100)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?;
         let Some((last, _)) = page.last() else {
@@ -119,7 +129,7 @@ struct ClosePayload {
 /// Enqueues the closing of a deleted account's Stripe customer: a job without an owner, so it
 /// outlives the account row and keeps retrying until Stripe confirms.
 pub async fn close_for_deleted_account(state: &AppState, user_id: &str) -> StoreResult<()> {
-    let Some(customer_id) = store::customer_of(&state.store, user_id).await? else {
+    let Some(customer_id) = state.store.stripe_customer_of(user_id).await? else {
         return Ok(());
     };
     let job = NewJob::new(
@@ -159,7 +169,7 @@ async fn close_customer(client: &StripeClient, customer_id: &str) -> Result<(), 
         Err(StripeError::Api { status: 404, .. }) => return Ok(()),
         Err(e) => return Err(e),
     };
-    for sub in subs.iter().filter(|s| is_open(&s.status)) {
+    for sub in subs.iter().filter(|s| s.status.is_open()) {
         gone(client.cancel_subscription(&sub.id).await.map(drop))?;
     }
     gone(client.delete_customer(customer_id).await)

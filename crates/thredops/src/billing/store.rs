@@ -1,12 +1,12 @@
 //! Billing rows: customers, subscriptions, received webhook events, and the profile pauses that
 //! follow the plan. Portable SQL run on either backend.
 
-use sqlx::Row;
-
-use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
+use super::status::SubscriptionStatus;
+use crate::store::profiles::ProfileStatus;
+use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 
 /// A subscription as last applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SubscriptionRow {
     /// `sub_...`
     pub subscription_id: String,
@@ -15,10 +15,12 @@ pub struct SubscriptionRow {
     /// Price it is for.
     pub price_id: Option<String>,
     /// Stripe status.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: SubscriptionStatus,
     /// Next invoice date.
     pub current_period_end: Option<i64>,
     /// Ends at period end.
+    #[sqlx(try_from = "IntFlag")]
     pub cancel_at_period_end: bool,
     /// Start of the grace period.
     pub past_due_since: Option<i64>,
@@ -27,7 +29,7 @@ pub struct SubscriptionRow {
 }
 
 /// A received webhook event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     /// `evt_...`
     pub id: String,
@@ -42,80 +44,6 @@ pub struct EventRow {
 }
 
 const SUB_COLUMNS: &str = "subscription_id, user_id, price_id, status, current_period_end, cancel_at_period_end, past_due_since, version";
-
-macro_rules! sub_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        Ok::<_, sqlx::Error>(SubscriptionRow {
-            subscription_id: row.try_get("subscription_id")?,
-            user_id: row.try_get("user_id")?,
-            price_id: row.try_get("price_id")?,
-            status: row.try_get("status")?,
-            current_period_end: row.try_get("current_period_end")?,
-            cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
-            past_due_since: row.try_get("past_due_since")?,
-            version: row.try_get("version")?,
-        })
-    }};
-}
-
-/// The user owning a Stripe customer.
-pub async fn user_of_customer(store: &Store, customer_id: &str) -> StoreResult<Option<String>> {
-    Ok(with_pool!(store, |p| sqlx::query_scalar(
-        "SELECT user_id FROM billing_customers WHERE customer_id = $1"
-    )
-    .bind(customer_id)
-    .fetch_optional(p)
-    .await)?)
-}
-
-/// The Stripe customer of a user.
-pub async fn customer_of(store: &Store, user_id: &str) -> StoreResult<Option<String>> {
-    Ok(with_pool!(store, |p| sqlx::query_scalar(
-        "SELECT customer_id FROM billing_customers WHERE user_id = $1"
-    )
-    .bind(user_id)
-    .fetch_optional(p)
-    .await)?)
-}
-
-/// Remembers a user's customer (the first one wins if two requests raced).
-pub async fn save_customer(
-    store: &Store,
-    user_id: &str,
-    customer_id: &str,
-    now: i64,
-) -> StoreResult<()> {
-    with_pool!(store, |p| {
-        sqlx::query(
-        "INSERT INTO billing_customers (user_id, customer_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-    )
-    .bind(user_id)
-    .bind(customer_id)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    Ok(())
-}
-
-/// Every subscription of a user, newest state first.
-pub async fn subscriptions_of(store: &Store, user_id: &str) -> StoreResult<Vec<SubscriptionRow>> {
-    let sql = format!(
-        "SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE user_id = $1 ORDER BY version DESC"
-    );
-    let rows = with_pool!(store, |p| {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user_id)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| sub_from_row!(r))
-            .collect::<Result<Vec<_>, _>>()
-    })?;
-    Ok(rows)
-}
 
 /// Applies a subscription state unless a newer event already did (`version` is the event's
 /// `created`; equal versions apply, since Stripe's clock has one-second resolution).
@@ -134,7 +62,7 @@ pub async fn apply_subscription(tx: &mut Tx, row: &SubscriptionRow, now: i64) ->
     .bind(&row.subscription_id)
     .bind(&row.user_id)
     .bind(&row.price_id)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(row.current_period_end)
     .bind(i64::from(row.cancel_at_period_end))
     .bind(row.past_due_since)
@@ -172,233 +100,283 @@ pub async fn record_event(
     Ok(affected > 0)
 }
 
-/// A recorded event.
-pub async fn event(store: &Store, id: &str) -> StoreResult<Option<EventRow>> {
-    let row = with_pool!(store, |p| {
-        sqlx::query(
-            "SELECT id, event_type, created, payload, processed_at FROM billing_events WHERE id = $1",
+impl Store {
+    /// The user owning a Stripe customer.
+    pub(crate) async fn user_of_stripe_customer(
+        &self,
+        customer_id: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT user_id FROM billing_customers WHERE customer_id = $1"
+        )
+        .bind(customer_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// The Stripe customer of a user.
+    pub(crate) async fn stripe_customer_of(&self, user_id: &str) -> StoreResult<Option<String>> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT customer_id FROM billing_customers WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// Remembers a user's customer (the first one wins if two requests raced).
+    pub(crate) async fn save_stripe_customer(
+        &self,
+        user_id: &str,
+        customer_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO billing_customers (user_id, customer_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        )
+        .bind(user_id)
+        .bind(customer_id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Every subscription of a user, newest state first.
+    pub(crate) async fn subscriptions_of(
+        &self,
+        user_id: &str,
+    ) -> StoreResult<Vec<SubscriptionRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE user_id = $1 ORDER BY version DESC"
+        ));
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// A recorded event.
+    pub(crate) async fn billing_event(&self, id: &str) -> StoreResult<Option<EventRow>> {
+        // `processed_at IS NOT NULL` is a boolean on PostgreSQL and 0/1 on SQLite; both decode.
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, event_type, created, payload, processed_at IS NOT NULL AS processed FROM billing_events WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(p)
-        .await?
-        .map(|r| {
-            Ok::<_, sqlx::Error>(EventRow {
-                id: r.try_get("id")?,
-                event_type: r.try_get("event_type")?,
-                created: r.try_get("created")?,
-                payload: r.try_get("payload")?,
-                processed: r.try_get::<Option<i64>, _>("processed_at")?.is_some(),
-            })
-        })
-        .transpose()
-    })?;
-    Ok(row)
-}
-
-/// Marks an event processed, drops its payload, and ties it to its user (so deletion purges it).
-pub async fn finish_event(
-    store: &Store,
-    id: &str,
-    user_id: Option<&str>,
-    now: i64,
-) -> StoreResult<()> {
-    with_pool!(store, |p| sqlx::query(
-        "UPDATE billing_events SET processed_at = $1, payload = NULL, user_id = $2 WHERE id = $3"
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Sets a profile's status if it is still `from` (so a concurrent change is not overwritten).
-pub async fn set_profile_status(
-    store: &Store,
-    profile_id: &str,
-    from: &str,
-    to: &str,
-) -> StoreResult<bool> {
-    let affected = with_pool!(store, |p| sqlx::query(
-        "UPDATE threads_profiles SET status = $1 WHERE id = $2 AND status = $3"
-    )
-    .bind(to)
-    .bind(profile_id)
-    .bind(from)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(affected > 0)
-}
-
-/// Deep audits a user started since `since` that count against the plan (failed ones do not;
-/// audits of profiles deleted since still do).
-pub async fn audits_started_since(store: &Store, user_id: &str, since: i64) -> StoreResult<i64> {
-    Ok(with_pool!(store, |p| {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2",
-        )
-        .bind(user_id)
-        .bind(since)
-        .fetch_one(p)
         .await
-    })?)
-}
-
-/// Counts audit `audit_id` against the user's allowance, unless `limit` audits were already
-/// counted since `since` (false then). The check and the insert run while holding the account
-/// (a row lock on PostgreSQL, the write lock on SQLite), so two simultaneous starts cannot
-/// both take the last audit of the month.
-pub async fn count_audit(
-    store: &Store,
-    audit_id: &str,
-    user_id: &str,
-    now: i64,
-    since: i64,
-    limit: Option<u32>,
-) -> StoreResult<bool> {
-    let postgres = store.backend() == "postgres";
-    Ok(with_pool!(store, |p| async {
-        let mut tx = if postgres {
-            p.begin().await?
-        } else {
-            // Deferred transactions read first and could both see the last audit free.
-            p.begin_with("BEGIN IMMEDIATE").await?
-        };
-        if postgres {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(limit) = limit {
-            let used: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2",
-            )
-            .bind(user_id)
-            .bind(since)
-            .fetch_one(&mut *tx)
-            .await?;
-            if used >= i64::from(limit) {
-                return Ok::<_, sqlx::Error>(false);
-            }
-        }
-        sqlx::query("INSERT INTO audit_usage (audit_id, user_id, started_at) VALUES ($1, $2, $3)")
-            .bind(audit_id)
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
+        })?)
     }
-    .await)?)
-}
 
-/// Gives a counted audit back (it failed, or never started).
-pub async fn uncount_audit(store: &Store, audit_id: &str) -> StoreResult<()> {
-    with_pool!(store, |p| sqlx::query(
-        "DELETE FROM audit_usage WHERE audit_id = $1"
-    )
-    .bind(audit_id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Subscription statuses that can still charge the customer.
-pub const OPEN_STATUSES: &[&str] = &["active", "trialing", "past_due", "unpaid", "incomplete"];
-
-/// Whether a subscription status can still charge the customer.
-pub fn is_open(status: &str) -> bool {
-    OPEN_STATUSES.contains(&status)
-}
-
-/// Every (user, customer) pair after `after` (by user id), `limit` at a time.
-pub async fn customers_after(
-    store: &Store,
-    after: &str,
-    limit: i64,
-) -> StoreResult<Vec<(String, String)>> {
-    let rows = with_pool!(store, |p| {
-        sqlx::query(
-            "SELECT user_id, customer_id FROM billing_customers WHERE user_id > $1 ORDER BY user_id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(p)
-        .await?
-        .iter()
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<Vec<_>, _>>()
-    })?;
-    Ok(rows)
-}
-
-/// Remembers an open Checkout Session of a user.
-pub async fn save_checkout(
-    store: &Store,
-    session_id: &str,
-    user_id: &str,
-    now: i64,
-) -> StoreResult<()> {
-    with_pool!(store, |p| {
-        sqlx::query(
-        "INSERT INTO billing_checkouts (session_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-    )
-    .bind(session_id)
-    .bind(user_id)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    Ok(())
-}
-
-/// The user's remembered Checkout Sessions other than `except`, oldest first.
-pub async fn checkouts_of(store: &Store, user_id: &str, except: &str) -> StoreResult<Vec<String>> {
-    Ok(with_pool!(store, |p| {
-        sqlx::query_scalar(
-        "SELECT session_id FROM billing_checkouts WHERE user_id = $1 AND session_id <> $2 ORDER BY created_at, session_id"
-    )
-    .bind(user_id)
-    .bind(except)
-    .fetch_all(p)
-    .await
-    })?)
-}
-
-/// Forgets a Checkout Session (paid, expired, or replaced).
-pub async fn forget_checkout(store: &Store, session_id: &str) -> StoreResult<()> {
-    with_pool!(store, |p| sqlx::query(
-        "DELETE FROM billing_checkouts WHERE session_id = $1"
-    )
-    .bind(session_id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Marks the subscriptions in `ids` as reported for being one too many; returns how many were
-/// not reported before.
-pub async fn mark_duplicates_reported(store: &Store, ids: &[String], now: i64) -> StoreResult<u64> {
-    let mut fresh = 0;
-    for id in ids {
-        fresh += with_pool!(store, |p| {
+    /// Marks an event processed, drops its payload, and ties it to its user (so deletion purges it).
+    pub(crate) async fn finish_billing_event(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| {
             sqlx::query(
-            "UPDATE billing_subscriptions SET duplicate_reported_at = $1 WHERE subscription_id = $2 AND duplicate_reported_at IS NULL"
+            "UPDATE billing_events SET processed_at = $1, payload = NULL, user_id = $2 WHERE id = $3"
         )
         .bind(now)
+        .bind(user_id)
         .bind(id)
         .execute(p)
         .await
         .map(|r| r.rows_affected())
         })?;
+        Ok(())
     }
-    Ok(fresh)
+
+    /// Sets a profile's status if it is still `from` (so a concurrent change is not overwritten).
+    pub(crate) async fn swap_profile_status(
+        &self,
+        profile_id: &str,
+        from: &str,
+        to: ProfileStatus,
+    ) -> StoreResult<bool> {
+        let affected = with_pool!(self, |p| sqlx::query(
+            "UPDATE threads_profiles SET status = $1 WHERE id = $2 AND status = $3"
+        )
+        .bind(to.as_str())
+        .bind(profile_id)
+        .bind(from)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(affected > 0)
+    }
+
+    /// Deep audits a user started since `since` that count against the plan (failed ones do not;
+    /// audits of profiles deleted since still do).
+    pub(crate) async fn audits_started_since(&self, user_id: &str, since: i64) -> StoreResult<i64> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2",
+            )
+            .bind(user_id)
+            .bind(since)
+            .fetch_one(p)
+            .await
+        })?)
+    }
+
+    /// Counts audit `audit_id` against the user's allowance, unless `limit` audits were already
+    /// counted since `since` (false then). The check and the insert run while holding the account
+    /// (a row lock on PostgreSQL, the write lock on SQLite), so two simultaneous starts cannot
+    /// both take the last audit of the month.
+    pub(crate) async fn count_audit(
+        &self,
+        audit_id: &str,
+        user_id: &str,
+        now: i64,
+        since: i64,
+        limit: Option<u32>,
+    ) -> StoreResult<bool> {
+        let postgres = self.backend() == "postgres";
+        Ok(with_pool!(self, |p| async {
+            let mut tx = if postgres {
+                p.begin().await?
+            } else {
+                // Deferred transactions read first and could both see the last audit free.
+                p.begin_with("BEGIN IMMEDIATE").await?
+            };
+            if postgres {
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(limit) = limit {
+                let used: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2",
+                )
+                .bind(user_id)
+                .bind(since)
+                .fetch_one(&mut *tx)
+                .await?;
+                if used >= i64::from(limit) {
+                    return Ok::<_, sqlx::Error>(false);
+                }
+            }
+            sqlx::query(
+                "INSERT INTO audit_usage (audit_id, user_id, started_at) VALUES ($1, $2, $3)",
+            )
+            .bind(audit_id)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await)?)
+    }
+
+    /// Gives a counted audit back (it failed, or never started).
+    pub(crate) async fn uncount_audit(&self, audit_id: &str) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(
+            "DELETE FROM audit_usage WHERE audit_id = $1"
+        )
+        .bind(audit_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Every (user, customer) pair after `after` (by user id), `limit` at a time.
+    pub(crate) async fn stripe_customers_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, String)>> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT user_id, customer_id FROM billing_customers WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Remembers an open Checkout Session of a user.
+    pub(crate) async fn save_checkout(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO billing_checkouts (session_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// The user's remembered Checkout Sessions other than `except`, oldest first.
+    pub(crate) async fn checkouts_of(
+        &self,
+        user_id: &str,
+        except: &str,
+    ) -> StoreResult<Vec<String>> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar(
+            "SELECT session_id FROM billing_checkouts WHERE user_id = $1 AND session_id <> $2 ORDER BY created_at, session_id"
+        )
+        .bind(user_id)
+        .bind(except)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Forgets a Checkout Session (paid, expired, or replaced).
+    pub(crate) async fn forget_checkout(&self, session_id: &str) -> StoreResult<()> {
+        with_pool!(self, |p| sqlx::query(
+            "DELETE FROM billing_checkouts WHERE session_id = $1"
+        )
+        .bind(session_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Marks the subscriptions in `ids` as reported for being one too many; returns how many were
+    /// not reported before.
+    pub(crate) async fn mark_duplicates_reported(
+        &self,
+        ids: &[String],
+        now: i64,
+    ) -> StoreResult<u64> {
+        let mut fresh = 0;
+        for id in ids {
+            fresh += with_pool!(self, |p| {
+                sqlx::query(
+                "UPDATE billing_subscriptions SET duplicate_reported_at = $1 WHERE subscription_id = $2 AND duplicate_reported_at IS NULL"
+            )
+            .bind(now)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(fresh)
+    }
 }

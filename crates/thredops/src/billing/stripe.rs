@@ -107,8 +107,8 @@ pub struct Subscription {
     pub id: String,
     /// `cus_...`
     pub customer: String,
-    /// `active`, `trialing`, `past_due`, `canceled`, `unpaid`, `incomplete`, ...
-    pub status: String,
+    /// Where it stands (an unknown status is kept as it came).
+    pub status: super::status::SubscriptionStatus,
     /// End of the current period (older API versions put it here).
     #[serde(default)]
     pub current_period_end: Option<i64>,

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::status::SubscriptionStatus;
 use super::store::{self, SubscriptionRow};
 use super::stripe::Subscription;
 use super::{entitlements, kind, notify, reconcile};
@@ -84,7 +85,9 @@ struct EventPayload {
 pub async fn process(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let EventPayload { event_id } = ctx.payload_as()?;
     let retry = |e: &dyn std::fmt::Display| JobError::retry(e.to_string());
-    let Some(event) = store::event(&state.store, &event_id)
+    let Some(event) = state
+        .store
+        .billing_event(&event_id)
         .await
         .map_err(|e| retry(&e))?
     else {
@@ -105,7 +108,9 @@ pub async fn process(state: AppState, ctx: JobContext) -> Result<(), JobError> {
             .await
             .map_err(|e| retry(&e))?;
     }
-    store::finish_event(&state.store, &event.id, user.as_deref(), now_unix())
+    state
+        .store
+        .finish_billing_event(&event.id, user.as_deref(), now_unix())
         .await
         .map_err(|e| retry(&e))
 }
@@ -120,7 +125,9 @@ async fn apply(
     let text = |key: &str| object[key].as_str().map(str::to_owned);
     let customer = text("customer");
     let user = match &customer {
-        Some(c) => store::user_of_customer(&state.store, c)
+        Some(c) => state
+            .store
+            .user_of_stripe_customer(c)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?,
         None => None,
@@ -162,7 +169,9 @@ async fn apply(
 
 async fn forget_checkout(state: &AppState, session: Option<String>) -> Result<(), JobError> {
     if let Some(id) = session {
-        store::forget_checkout(&state.store, &id)
+        state
+            .store
+            .forget_checkout(&id)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?;
     }
@@ -209,12 +218,12 @@ pub(super) async fn store_subscription(
         status: sub.status.clone(),
         current_period_end: sub.period_end(),
         cancel_at_period_end: sub.cancel_at_period_end,
-        past_due_since: (sub.status == "past_due").then_some(now),
+        past_due_since: (sub.status == SubscriptionStatus::PastDue).then_some(now),
         version,
     };
     let mut tx = state.store.begin().await?;
     let applied = store::apply_subscription(&mut tx, &row, now).await?;
-    if applied && sub.status == "past_due" {
+    if applied && sub.status == SubscriptionStatus::PastDue {
         // When the grace period ends the limits drop to Free: re-enforce then.
         let grace_ms = i64::from(state.settings.billing.grace_days) * 86_400_000;
         let job = NewJob::new(kind::ENFORCE, serde_json::json!({"user_id": user_id}))

@@ -23,7 +23,7 @@ async fn healthz() -> &'static str {
 
 /// The database answers; a load balancer sends traffic only when this is 200.
 async fn readyz(State(state): State<WebState>) -> Response {
-    match state.store.ping().await {
+    match crate::services::health::ping(&state).await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -56,7 +56,9 @@ async fn metrics(State(state): State<WebState>, request: axum::extract::Request)
         );
         return response;
     }
-    let mut body = state.metrics.render(state.store.pool_stats());
+    let mut body = state
+        .metrics
+        .render(crate::services::health::pool_stats(&state));
     // Both registries end with "# EOF"; keep one, at the very end.
     if let Some(stripped) = body.strip_suffix("# EOF\n") {
         body = stripped.to_owned();

@@ -156,7 +156,7 @@ async fn with_token(
         ));
     }
     let profile = match profile_id {
-        Some(id) => state.store.profile_of(&workspace.id, id).await?,
+        Some(id) => crate::services::profiles::of_workspace(state, &workspace.id, id).await?,
         None => None,
     };
     let auth = AuthUser {
@@ -183,18 +183,10 @@ async fn token_workspace(
     let Some(workspace_id) = token.workspace_id.as_deref() else {
         return Ok(ActiveWorkspace::own(user));
     };
-    let role = state
-        .store
-        .member_role(workspace_id, &user.id)
+    let seat = crate::workspaces::seat_of(state, workspace_id, &user.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    Ok(ActiveWorkspace::of(
-        user,
-        Some(crate::store::sessions::Seat {
-            workspace_id: workspace_id.to_owned(),
-            role,
-        }),
-    ))
+    Ok(ActiveWorkspace::of(user, Some(seat)))
 }
 
 /// The owner of the request's bearer token and the token itself, for endpoints that take API

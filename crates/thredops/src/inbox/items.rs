@@ -9,7 +9,7 @@ use super::{Content, ITEM_PURPOSE, ItemKind, Source, saved};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
-use crate::domain::{Need, WorkspaceRole};
+use crate::domain::Need;
 use crate::error::{AppError, AppResult};
 use crate::store::now_unix;
 
@@ -280,7 +280,7 @@ pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<A
         email: owner.email,
     }];
     for m in state.store.members_of(auth.workspace_id()).await? {
-        let reads = WorkspaceRole::parse_member(&m.role).is_some_and(|r| r.may(Need::View));
+        let reads = m.role.may(Need::View);
         if reads {
             people.push(Assignable {
                 user_id: m.user_id,

@@ -79,6 +79,19 @@ impl Kind {
     }
 }
 
+impl TryFrom<String> for Kind {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::parse(&name).ok_or_else(|| format!("unknown notification kind {name}"))
+    }
+}
+
+impl From<String> for NotificationId {
+    fn from(id: String) -> Self {
+        Self(id)
+    }
+}
+
 /// Registers the email job and the sweep.
 pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     let (mail_state, sweep_state) = (state.clone(), state.clone());

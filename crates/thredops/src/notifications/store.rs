@@ -1,19 +1,19 @@
 //! Storage of notifications and of the per-user email choices.
 
-use sqlx::Row;
-
 use super::{Kind, NotificationId};
 use crate::jobs::{self, NewJob};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
 /// One stored notification.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NotificationRecord {
     /// Id.
+    #[sqlx(try_from = "String")]
     pub id: NotificationId,
     /// Owner.
     pub user_id: String,
     /// What happened.
+    #[sqlx(try_from = "String")]
     pub kind: Kind,
     /// The post or profile it is about.
     pub subject_id: Option<String>,
@@ -30,25 +30,6 @@ pub struct NotificationRecord {
 }
 
 const COLUMNS: &str = "id, user_id, kind, subject_id, title, body, link, created_at, read_at";
-
-macro_rules! from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let kind: String = row.try_get("kind")?;
-        NotificationRecord {
-            id: NotificationId(row.try_get("id")?),
-            user_id: row.try_get("user_id")?,
-            kind: Kind::parse(&kind)
-                .ok_or_else(|| sqlx::Error::Decode(format!("unknown kind {kind}").into()))?,
-            subject_id: row.try_get("subject_id")?,
-            title: row.try_get("title")?,
-            body: row.try_get("body")?,
-            link: row.try_get("link")?,
-            created_at: row.try_get("created_at")?,
-            read_at: row.try_get("read_at")?,
-        }
-    }};
-}
 
 /// A new notification to record.
 #[derive(Debug, Clone)]
@@ -99,9 +80,10 @@ impl EmailChoices {
 }
 
 /// What the email job needs about a notification not yet emailed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingEmail {
     /// The notification.
+    #[sqlx(flatten)]
     pub notification: NotificationRecord,
     /// The owner's address.
     pub email: String,
@@ -173,18 +155,10 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        let found = with_pool!(self, |p| async {
-            let row = sqlx::query(sql).bind(&id.0).fetch_optional(p).await?;
-            match row {
-                Some(r) => Ok::<_, sqlx::Error>(Some(PendingEmail {
-                    notification: from_row!(&r),
-                    email: r.try_get("email")?,
-                })),
-                None => Ok(None),
-            }
-        }
-        .await)?;
-        Ok(found)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(&id.0)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// Claims the email of a notification: true for exactly one caller, whichever instance.
@@ -230,20 +204,11 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2"
         ));
-        let list = with_pool!(self, |p| async {
-            let rows = sqlx::query(sql)
-                .bind(user_id)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                out.push(from_row!(r));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?;
-        Ok(list)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// How many of the user's notifications are unread.

@@ -3,13 +3,12 @@
 //! JSON files with the encrypted values opened (profiles, post contents, demographics).
 
 use serde_json::{Value, json};
-use sqlx::Row;
 
 use super::tar::Tar;
 use crate::app::AppState;
 use crate::crypto::DataKey;
 use crate::services::profiles as profile_service;
-use crate::store::{Pool, Store, now_unix, with_pool};
+use crate::store::{Store, now_unix};
 
 /// Columns never exported: secrets that protect the account rather than describe it.
 const WITHHELD: &[&str] = &[
@@ -91,18 +90,7 @@ async fn opened_data(
     for p in state.store.profiles_of(user_id).await? {
         let view = profile_service::view(key, &p, None, 0, state.threads.now().timestamp());
         let subject = |suffix: &str| format!("{}/{suffix}", p.id);
-        let posts: Vec<(String, Vec<u8>)> = with_pool!(state.store, |pool| async {
-            let rows = sqlx::query(
-                "SELECT media_id, content_enc FROM posts WHERE profile_id = $1 ORDER BY posted_at",
-            )
-            .bind(&p.id)
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<_>, _>>()
-        }
-        .await)?;
+        let posts = state.store.export_post_contents(&p.id).await?;
         let posts: Vec<Value> = posts
             .iter()
             .map(|(media_id, sealed)| {
@@ -112,13 +100,7 @@ async fn opened_data(
                 json!({"media_id": media_id, "content": content})
             })
             .collect();
-        let demographics: Vec<(String, String, Vec<u8>)> = with_pool!(state.store, |pool| {
-            async {
-            let rows = sqlx::query("SELECT day, breakdown, payload_enc FROM demographic_snapshots WHERE profile_id = $1 ORDER BY day, breakdown")
-                .bind(&p.id).fetch_all(pool).await?;
-            rows.iter().map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<Vec<_>, _>>()
-        }.await
-        })?;
+        let demographics = state.store.export_demographics(&p.id).await?;
         let demographics: Vec<Value> = demographics
             .iter()
             .map(|(day, breakdown, sealed)| {
@@ -140,98 +122,16 @@ async fn opened_data(
     Ok(json!({"profiles": profiles}))
 }
 
-/// Column names of a table.
-async fn columns(store: &Store, table: &str) -> anyhow::Result<Vec<String>> {
-    let names: Vec<String> = match store.pool() {
-        Pool::Sqlite(p) => sqlx::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
-            .bind(table).fetch_all(p).await?,
-        Pool::Postgres(p) => sqlx::query_scalar("SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position")
-            .bind(table).fetch_all(p).await?,
-    };
-    Ok(names)
-}
-
 /// The user's rows of `table` as CSV, or `None` when the table holds nothing per user.
 async fn table_csv(store: &Store, table: &str, user_id: &str) -> anyhow::Result<Option<String>> {
-    let cols = columns(store, table).await?;
-    let has = |c: &str| cols.iter().any(|x| x == c);
-    // Table and column names come from the database catalogue, never from input.
-    let filter = if table == "users" {
-        "id = $1"
-    } else if table == "workspace_members" {
-        // The workspaces one belongs to, and the members of one's own.
-        "user_id = $1 OR workspace_id = $1"
-    } else if has("owner_id") {
-        "owner_id = $1"
-    } else if has("user_id") {
-        // A row of one's own (sessions and tokens too, wherever they act).
-        "user_id = $1"
-    } else if has("workspace_id") {
-        "workspace_id = $1"
-    } else if has("profile_id") {
-        "profile_id IN (SELECT id FROM threads_profiles WHERE user_id = $1)"
-    } else {
+    let Some(table) = store.export_table(table, user_id, WITHHELD).await? else {
         return Ok(None);
     };
-    let shown: Vec<&String> = cols
-        .iter()
-        .filter(|c| !WITHHELD.contains(&c.as_str()))
-        .collect();
-    let select = shown
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("SELECT {select} FROM \"{table}\" WHERE {filter}");
-    let mut out = csv_line(shown.iter().map(|c| c.to_string()));
-    let lines: Vec<String> = with_pool!(store, |p| async {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(user_id)
-            .fetch_all(p)
-            .await?;
-        Ok::<_, sqlx::Error>(
-            rows.iter()
-                .map(|r| csv_line((0..r.columns().len()).map(|i| cell(r, i))))
-                .collect(),
-        )
-    }
-    .await)?;
-    for line in lines {
-        out.push_str(&line);
+    let mut out = csv_line(table.columns.into_iter());
+    for row in table.rows {
+        out.push_str(&csv_line(row.into_iter()));
     }
     Ok(Some(out))
-}
-
-/// One value as text, whatever its type on either backend.
-fn cell<R: Row>(row: &R, i: usize) -> String
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<f64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-        return v.map(|v| v.to_string()).unwrap_or_default();
-    }
-    if let Ok(v) = row.try_get::<Option<i32>, _>(i) {
-        return v.map(|v| v.to_string()).unwrap_or_default();
-    }
-    if let Ok(v) = row.try_get::<Option<bool>, _>(i) {
-        return v.map(|v| v.to_string()).unwrap_or_default();
-    }
-    if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
-        return v.map(|v| v.to_string()).unwrap_or_default();
-    }
-    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
-        return v.unwrap_or_default();
-    }
-    match row.try_get::<Option<Vec<u8>>, _>(i) {
-        Ok(Some(_)) => "[encrypted]".to_owned(),
-        _ => String::new(),
-    }
 }
 
 /// RFC 4180 quoting; cells starting with a formula character get a leading quote so a

@@ -6,10 +6,6 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::crypto::DataKey;
-use crate::store::with_pool;
-
-type Sealed = Option<Vec<u8>>;
-type PlannedRow = (String, String, String, Sealed, Option<i64>, Option<String>);
 
 /// Opens a sealed JSON (or text) value; `null` when there is no key or it does not open.
 fn open(key: Option<&DataKey>, purpose: &str, subject: &str, sealed: Option<&[u8]>) -> Value {
@@ -51,14 +47,7 @@ async fn planned_posts(
     user_id: &str,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows: Vec<PlannedRow> = with_pool!(state.store, |p| {
-        sqlx::query_as(
-            "SELECT id, profile_id, state, content_enc, scheduled_at, permalink FROM scheduled_posts WHERE user_id = $1 ORDER BY created_at",
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await
-    })?;
+    let rows = state.store.export_planned_posts(user_id).await?;
     Ok(rows
         .into_iter()
         .map(
@@ -76,14 +65,7 @@ async fn recurring_series(
     user_id: &str,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows: Vec<(String, String, String, Vec<u8>)> = with_pool!(state.store, |p| {
-        sqlx::query_as(
-            "SELECT id, profile_id, state, content_enc FROM recurring_series WHERE user_id = $1 ORDER BY created_at",
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await
-    })?;
+    let rows = state.store.export_recurring_series(user_id).await?;
     let purpose = crate::publishing::recurring::PURPOSE;
     Ok(rows
         .into_iter()
@@ -124,9 +106,6 @@ async fn evergreen(
     Ok(out)
 }
 
-/// A followed feed: id, profile, address, last read, last error.
-type FeedRow = (String, String, String, Option<i64>, Option<String>);
-
 /// First replies and auto-plugs of the user's posts, with their texts opened.
 async fn follow_ups(
     state: &AppState,
@@ -166,22 +145,8 @@ async fn auto_plug_defaults(
 }
 
 async fn feeds(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
-    let rows: Vec<FeedRow> = with_pool!(state.store, |p| {
-        sqlx::query_as(
-                "SELECT id, profile_id, url, last_polled_at, last_error FROM publishing_feeds WHERE user_id = $1 ORDER BY created_at",
-            )
-            .bind(user_id)
-            .fetch_all(p)
-            .await
-    })?;
-    let items: Vec<(String, String, String, Option<String>)> = with_pool!(state.store, |p| {
-        sqlx::query_as(
-            "SELECT feed_id, item_key, title, post_id FROM publishing_feed_items WHERE user_id = $1 ORDER BY created_at",
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await
-    })?;
+    let rows = state.store.export_feeds(user_id).await?;
+    let items = state.store.export_feed_items(user_id).await?;
     Ok(rows
         .into_iter()
         .map(|(id, profile_id, url, last_polled_at, last_error)| {
@@ -200,17 +165,7 @@ async fn audits(
     user_id: &str,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows: Vec<(String, String, String, Option<i64>, Sealed, i64)> = with_pool!(
-        state.store,
-        |p| {
-            sqlx::query_as(
-                "SELECT id, profile_id, status, score, report_enc, created_at FROM strategy_audits WHERE user_id = $1 ORDER BY created_at",
-            )
-            .bind(user_id)
-            .fetch_all(p)
-            .await
-        }
-    )?;
+    let rows = state.store.export_audits(user_id).await?;
     Ok(rows
         .into_iter()
         .map(|(id, profile_id, status, score, sealed, created_at)| {
@@ -226,14 +181,7 @@ async fn experiments(
     user_id: &str,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows: Vec<(String, String, String, Vec<u8>, Sealed)> = with_pool!(state.store, |p| {
-        sqlx::query_as(
-            "SELECT id, profile_id, status, spec_enc, result_enc FROM strategy_experiments WHERE user_id = $1 ORDER BY created_at",
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await
-    })?;
+    let rows = state.store.export_experiments(user_id).await?;
     let purpose = crate::strategy::EXPERIMENT_PURPOSE;
     Ok(rows
         .into_iter()
@@ -248,26 +196,10 @@ async fn experiments(
 /// The user's tickets and chats, each with its messages (internal staff notes left out: they
 /// are the team's working notes, not the user's data).
 async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
-    type Conversation = (String, String, Option<String>, String, String, i64);
-    let conversations: Vec<Conversation> = with_pool!(state.store, |p| {
-        sqlx::query_as(
-            "SELECT id, kind, category, subject, status, created_at FROM support_conversations WHERE user_id = $1 ORDER BY created_at",
-        )
-        .bind(user_id)
-        .fetch_all(p)
-        .await
-    })?;
+    let conversations = state.store.export_support_conversations(user_id).await?;
     let mut out = Vec::new();
     for (id, kind, category, subject, status, created_at) in conversations {
-        type Line = (String, String, i64, Option<String>, Option<String>);
-        let messages: Vec<Line> = with_pool!(state.store, |p| {
-            sqlx::query_as(
-                "SELECT m.author, m.body, m.created_at, a.id, a.file_name FROM support_messages m LEFT JOIN support_attachments a ON a.message_id = m.id WHERE m.conversation_id = $1 AND m.author <> 'note' ORDER BY m.id",
-            )
-            .bind(&id)
-            .fetch_all(p)
-            .await
-        })?;
+        let messages = state.store.export_support_lines(&id).await?;
         let messages: Vec<Value> = messages
             .into_iter()
             .map(|(author, body, at, image_id, image_name)| {

@@ -5,6 +5,7 @@ pub mod callbacks;
 pub mod export;
 mod export_content;
 pub mod purge;
+pub mod reads;
 pub mod requests;
 pub mod retention;
 pub mod signed_request;

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::mail::Email;
-use crate::store::{now_unix, with_pool};
+use crate::store::now_unix;
 
 /// Where a deletion came from (stored on the receipt, shown on the status page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,13 +88,7 @@ async fn remove_profile(state: &AppState, profile_id: &str) -> anyhow::Result<()
     crate::sync::cancel_for_profile(state, profile_id).await?;
     state.store.delete_profile(profile_id).await?;
     // Jobs carry the profile id as their subject; drop them too so no trace of it remains.
-    with_pool!(state.store, |p| sqlx::query(
-        "DELETE FROM jobs WHERE subject = $1"
-    )
-    .bind(profile_id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    state.store.delete_jobs_about(profile_id).await?;
     Ok(())
 }
 

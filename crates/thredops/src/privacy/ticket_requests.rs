@@ -7,19 +7,18 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use super::purge::{self, Receipt, Source};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::mail;
-use crate::store::{StoreResult, now_unix, with_pool};
+use crate::store::{StoreResult, now_unix};
 
 /// Days within which a confirmed request is carried out (the privacy policy's promise).
 pub const DEADLINE_DAYS: i64 = 30;
 
 /// A deletion request as staff see it beside the ticket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TicketRequest {
     /// The ticket.
     pub conversation_id: String,
@@ -37,49 +36,22 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn from_row<R: Row>(r: &R) -> Result<TicketRequest, sqlx::Error>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(TicketRequest {
-        conversation_id: r.try_get("conversation_id")?,
-        user_id: r.try_get("user_id")?,
-        requested_at: r.try_get("requested_at")?,
-        deadline_at: r.try_get("deadline_at")?,
-        confirmed_at: r.try_get("confirmed_at")?,
-    })
-}
-
-const COLUMNS: &str = "conversation_id, user_id, requested_at, deadline_at, confirmed_at";
-
-async fn find(state: &AppState, column: &str, value: &str) -> StoreResult<Option<TicketRequest>> {
-    // `column` is one of two constants below, never input.
-    let sql = format!("SELECT {COLUMNS} FROM support_deletion_requests WHERE {column} = $1");
-    Ok(with_pool!(state.store, |p| async {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(value)
-            .fetch_optional(p)
-            .await?
-            .map(|r| from_row(&r))
-            .transpose()
-    }
-    .await)?)
-}
-
 /// The deletion request behind a ticket, if it is one.
 pub async fn of_ticket(
     state: &AppState,
     conversation_id: &str,
 ) -> StoreResult<Option<TicketRequest>> {
-    find(state, "conversation_id", conversation_id).await
+    state
+        .store
+        .deletion_request_of_ticket(conversation_id)
+        .await
 }
 
 /// The request a confirmation link names, if it still waits for confirmation.
 pub async fn awaiting(state: &AppState, token: &str) -> StoreResult<Option<TicketRequest>> {
-    Ok(find(state, "token_hash", &token_hash(token))
+    Ok(state
+        .store
+        .deletion_request_by_token(&token_hash(token))
         .await?
         .filter(|r| r.confirmed_at.is_none()))
 }
@@ -95,18 +67,10 @@ pub async fn start(
     let now = now_unix();
     let token = crate::crypto::random_token(32);
     let deadline = now + DEADLINE_DAYS * 86_400;
-    with_pool!(state.store, |p| sqlx::query(
-        "INSERT INTO support_deletion_requests (conversation_id, user_id, token_hash, requested_at, deadline_at) VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(conversation_id)
-    .bind(user_id)
-    .bind(token_hash(&token))
-    .bind(now)
-    .bind(deadline)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(crate::store::StoreError::from)?;
+    state
+        .store
+        .insert_deletion_request(conversation_id, user_id, &token_hash(&token), now, deadline)
+        .await?;
     let link = format!(
         "{}/privacy/deletion-request/ticket?token={token}",
         state.public_origin()
@@ -137,15 +101,10 @@ pub async fn start(
 pub async fn confirm(state: &AppState, token: &str) -> AppResult<TicketRequest> {
     let request = awaiting(state, token).await?.ok_or(AppError::NotFound)?;
     let now = now_unix();
-    with_pool!(state.store, |p| sqlx::query(
-        "UPDATE support_deletion_requests SET confirmed_at = $1 WHERE conversation_id = $2 AND confirmed_at IS NULL"
-    )
-    .bind(now)
-    .bind(&request.conversation_id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(crate::store::StoreError::from)?;
+    state
+        .store
+        .confirm_deletion_request(&request.conversation_id, now)
+        .await?;
     crate::support::desk::post_system(
         state,
         &request.conversation_id,

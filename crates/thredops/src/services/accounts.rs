@@ -199,6 +199,24 @@ pub async fn sign_out(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
     Ok(())
 }
 
+/// The user's live sessions (signed in, not revoked, not idle longer than `idle_secs`).
+pub async fn sessions_of(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+    idle_secs: i64,
+) -> AppResult<Vec<crate::store::sessions::SessionRecord>> {
+    Ok(state.store.sessions_of(user_id, now, idle_secs).await?)
+}
+
+/// Signs one of the user's sessions out; false when it is not theirs or already ended.
+pub async fn revoke_session(state: &AppState, user_id: &str, session_id: &str) -> AppResult<bool> {
+    Ok(state
+        .store
+        .revoke_session(session_id, user_id, now_unix())
+        .await?)
+}
+
 /// Changes the password after checking the current one; every other session is signed out.
 pub async fn change_password(
     state: &AppState,

@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult};
-use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord};
+use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord, ProfileStatus};
 use crate::store::{StoreError, now_unix};
 use crate::threads::ThreadsGateway;
 
@@ -424,26 +424,26 @@ pub fn token_state(p: &ProfileRecord, now: i64) -> (TokenState, String) {
     // Threads refused the token once it had run out (or said it had): expired. Refused while
     // it still had time left: withdrawn.
     let expired_by = |at: i64| p.token_expires_at.is_some_and(|e| e <= at);
-    match p.status.as_str() {
-        "needs_reconnect" if expired_by(refused_at) => (
+    match ProfileStatus::parse(&p.status) {
+        Some(ProfileStatus::NeedsReconnect) if expired_by(refused_at) => (
             TokenState::Expired,
             format!(
                 "ThredOps' access to this profile expired on {} before it could be renewed: reconnect the profile to resume syncing and publishing (your history is kept).",
                 day(p.token_expires_at.unwrap_or(refused_at))
             ),
         ),
-        "needs_reconnect" => (
+        Some(ProfileStatus::NeedsReconnect) => (
             TokenState::Revoked,
             format!(
                 "Threads withdrew ThredOps' access to this profile on {} (the app was removed in Meta's settings, the password changed, or access was revoked): reconnect the profile and allow access to resume syncing and publishing (your history is kept).",
                 day(refused_at)
             ),
         ),
-        "disconnected" => (
+        Some(ProfileStatus::Disconnected) => (
             TokenState::Disconnected,
             "You disconnected this profile, so ThredOps holds no access to it: connect it again to resume syncing.".to_owned(),
         ),
-        "paused" => (
+        Some(ProfileStatus::Paused) => (
             TokenState::Paused,
             "This profile is paused because your plan allows fewer profiles: upgrade your plan or disconnect another profile to resume it.".to_owned(),
         ),
@@ -494,10 +494,11 @@ pub fn view(
         .as_deref()
         .and_then(|sealed| open(purpose::PROFILE, sealed))
         .and_then(|s| serde_json::from_str(&s).ok());
-    let sync_state = match (p.status.as_str(), p.backfill_done_at) {
-        ("active", None) => "backfilling",
-        ("active", Some(_)) => "idle",
-        (other, _) => other,
+    let active = p.status == ProfileStatus::Active.as_str();
+    let sync_state = match (active, p.backfill_done_at) {
+        (true, None) => "backfilling",
+        (true, Some(_)) => "idle",
+        (false, _) => p.status.as_str(),
     };
     ProfileView {
         id: p.id.clone(),
@@ -519,7 +520,7 @@ pub fn view(
             present: p.token_enc.is_some(),
             expires_at: p.token_expires_at,
             last_refresh_at: p.last_refresh_at,
-            needs_reconnect: p.status == "needs_reconnect",
+            needs_reconnect: p.status == ProfileStatus::NeedsReconnect.as_str(),
         },
         sync: SyncView {
             state: sync_state.to_owned(),
@@ -570,6 +571,15 @@ pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileVi
         ));
     }
     Ok(out)
+}
+
+/// A profile of the workspace, as stored; `None` for any other workspace's.
+pub async fn of_workspace(
+    state: &AppState,
+    workspace_id: &str,
+    profile_id: &str,
+) -> AppResult<Option<ProfileRecord>> {
+    Ok(state.store.profile_of(workspace_id, profile_id).await?)
 }
 
 /// One of the user's profiles (404 for anyone else's).

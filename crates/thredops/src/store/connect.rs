@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Pool, Store, StoreError};
+use super::{Pool, Store, StoreError, StoreResult};
 use crate::config::DatabaseTarget;
 use crate::crypto::MasterKey;
 
@@ -141,6 +141,30 @@ fn sqlite_options(master_key: &MasterKey) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(5))
 }
 
+impl Store {
+    /// SQLite: re-encrypts the whole file under `new_key` (SQLCipher `rekey`). Needs a store of
+    /// one connection (the journal mode can change only on the file's only connection). Does
+    /// nothing on PostgreSQL, whose data the master key does not encrypt.
+    pub(crate) async fn rekey_sqlite(&self, new_key: &MasterKey) -> StoreResult<()> {
+        let Pool::Sqlite(pool) = self.pool() else {
+            return Ok(());
+        };
+        let mut conn = pool.acquire().await?;
+        // SQLCipher re-encrypts the whole file; it must not be in WAL mode while doing so.
+        sqlx::query("PRAGMA journal_mode = DELETE")
+            .execute(&mut *conn)
+            .await?;
+        let rekey = format!("PRAGMA rekey = \"x'{}'\"", sqlcipher_key(new_key));
+        sqlx::query(sqlx::AssertSqlSafe(rekey))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
 /// The raw SQLCipher key, hex-encoded.
 pub(super) fn sqlcipher_key(master_key: &MasterKey) -> String {
     hex::encode(master_key.derive("sqlcipher"))
@@ -149,7 +173,7 @@ pub(super) fn sqlcipher_key(master_key: &MasterKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::with_pool;
+    use crate::store::with_pool;
     use std::path::PathBuf;
 
     fn temp_db() -> (PathBuf, PathBuf) {

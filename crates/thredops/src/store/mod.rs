@@ -6,6 +6,7 @@
 
 pub mod account_security;
 mod account_synced;
+mod columns;
 mod connect;
 mod data_keys;
 mod inline;
@@ -17,8 +18,10 @@ pub mod sessions;
 pub mod signing_keys;
 mod sqlite_exit;
 pub mod synced;
+mod test_door;
 pub mod users;
 
+pub use columns::IntFlag;
 pub use connect::connect;
 pub use session_reader::SessionCheckPath;
 
@@ -75,8 +78,7 @@ pub struct Store {
 }
 
 /// Runs the same code on whichever pool the store holds; `$p` is bound to the concrete pool.
-#[macro_export]
-#[doc(hidden)]
+/// For store modules only (integration tests have `thredops::with_pool!`, see `test_door`).
 macro_rules! with_pool {
     ($store:expr, |$p:ident| $body:expr) => {
         match $store.pool() {
@@ -85,7 +87,7 @@ macro_rules! with_pool {
         }
     };
 }
-pub use with_pool;
+pub(crate) use with_pool;
 
 /// A transaction on the configured backend, for work that must commit together (e.g. a business
 /// change and the job it enqueues).
@@ -172,8 +174,8 @@ impl Store {
         self.session_reader.name()
     }
 
-    /// The underlying pool.
-    pub fn pool(&self) -> &Pool {
+    /// The underlying pool, for store modules: everything else calls their methods.
+    pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }
 
@@ -183,6 +185,11 @@ impl Store {
             Pool::Sqlite(_) => "sqlite",
             Pool::Postgres(_) => "postgres",
         }
+    }
+
+    /// Whether the backend is PostgreSQL (several instances may share it).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
     }
 
     /// Applies pending migrations of this backend.

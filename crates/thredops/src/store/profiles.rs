@@ -4,6 +4,49 @@ use sqlx::Row;
 
 use super::{Store, StoreError, StoreResult, with_pool};
 
+/// Where a profile connection stands (the `status` column; its CHECK allows exactly these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileStatus {
+    /// Connected: syncs and publishes.
+    Active,
+    /// Threads refused the token: the user must reconnect.
+    NeedsReconnect,
+    /// The user disconnected it; no token is held.
+    Disconnected,
+    /// Paused by the plan's profile limit.
+    Paused,
+}
+
+impl ProfileStatus {
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProfileStatus::Active => "active",
+            ProfileStatus::NeedsReconnect => "needs_reconnect",
+            ProfileStatus::Disconnected => "disconnected",
+            ProfileStatus::Paused => "paused",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ProfileStatus::Active,
+            ProfileStatus::NeedsReconnect,
+            ProfileStatus::Disconnected,
+            ProfileStatus::Paused,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    /// Whether a profile with this status takes a seat under the plan's profile limit.
+    pub fn occupies_seat(self) -> bool {
+        matches!(self, ProfileStatus::Active | ProfileStatus::NeedsReconnect)
+    }
+}
+
 /// A stored Threads profile connection. Encrypted columns stay sealed here.
 #[derive(Debug, Clone)]
 pub struct ProfileRecord {
@@ -250,6 +293,16 @@ impl Store {
         }
         .await)?;
         Ok(list)
+    }
+
+    /// How many of the user's profiles are still connected (any status but disconnected).
+    pub async fn count_connected_profiles(&self, user_id: &str) -> StoreResult<i64> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT count(*) FROM threads_profiles WHERE user_id = $1 AND status <> 'disconnected'"
+        )
+        .bind(user_id)
+        .fetch_one(p)
+        .await)?)
     }
 
     /// One profile of a user (None for other users' profiles: callers answer 404).

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use futures_util::Stream;
 
 use super::desk;
-use super::store_attachments::StoredAttachment;
-use super::store_post::Posted;
+use super::store::attachments::StoredAttachment;
+use super::store::post::Posted;
 use crate::app::AppState;
 use crate::crypto::Detached;
 use crate::error::{AppError, AppResult};

@@ -5,9 +5,9 @@ use sha2::{Digest, Sha256};
 
 use super::attachments::NewAttachment;
 use super::hub::Event;
-use super::model::{Author, MessageText};
+use super::model::{Author, Kind, MessageText};
+use super::store::post::{NewMessage, Posted};
 use super::store::{Conversation, Customer};
-use super::store_post::{NewMessage, Posted};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::Role;
@@ -98,7 +98,7 @@ pub async fn identify(
 pub async fn ensure_chat(state: &AppState, customer: &Customer) -> AppResult<Conversation> {
     if let Some(c) = state
         .store
-        .support_conversations_of(customer, "chat")
+        .support_conversations_of(customer, Kind::Chat.as_str())
         .await?
         .into_iter()
         .next()
@@ -108,13 +108,13 @@ pub async fn ensure_chat(state: &AppState, customer: &Customer) -> AppResult<Con
     let id = uuid::Uuid::new_v4().to_string();
     match state
         .store
-        .create_support_conversation(customer, "chat", None, "", None, now_unix(), &id)
+        .create_support_conversation(customer, Kind::Chat, None, "", None, now_unix(), &id)
         .await
     {
         // Another tab created it first: use that one.
         Err(crate::store::StoreError::Conflict) => state
             .store
-            .support_conversations_of(customer, "chat")
+            .support_conversations_of(customer, Kind::Chat.as_str())
             .await?
             .into_iter()
             .next()

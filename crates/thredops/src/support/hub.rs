@@ -154,7 +154,7 @@ impl Hub {
         let event = Arc::new(event);
         // Local sockets first, so they do not wait for the database round trip.
         let _ = self.inner.tx.send(event.clone());
-        if let Pool::Postgres(pool) = self.inner.store.pool() {
+        if self.inner.store.is_postgres() {
             let wire = match &*event {
                 Event::Message { message } => Wire {
                     origin: self.inner.instance.clone(),
@@ -168,12 +168,7 @@ impl Hub {
                 },
             };
             let payload = serde_json::to_string(&wire).unwrap_or_default();
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(pool)
-                .await
-            {
+            if let Err(e) = self.inner.store.notify_instances(CHANNEL, &payload).await {
                 // Other instances' clients recover on their next reconnect or resync.
                 tracing::warn!(error = %e, "support event not sent to other instances");
             }

@@ -2,14 +2,13 @@
 //! snoozed conversations and forgetting long-idle visitors.
 
 use serde::Deserialize;
-use sqlx::Row;
 
 use super::kind;
 use super::{desk, workflow};
 use crate::app::AppState;
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
-use crate::store::{now_unix, with_pool};
+use crate::store::now_unix;
 
 /// Housekeeping runs this often; it bounds how late a snooze may end.
 const HOUSEKEEPING_EVERY_MS: i64 = 60 * 1000;
@@ -73,14 +72,11 @@ async fn notify_team(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     else {
         return Ok(());
     };
-    let unread: i64 = with_pool!(state.store, |p| sqlx::query_scalar(
-        "SELECT count(*) FROM support_messages WHERE conversation_id = $1 AND author = 'customer' AND id > $2"
-    )
-    .bind(&conv.id)
-    .bind(conv.agent_last_read)
-    .fetch_one(p)
-    .await)
-    .map_err(|e| store_err(e.into()))?;
+    let unread = state
+        .store
+        .support_customer_lines_after(&conv.id, conv.agent_last_read)
+        .await
+        .map_err(store_err)?;
     if unread == 0 {
         return Ok(()); // An agent came online and read it.
     }
@@ -95,7 +91,7 @@ async fn notify_team(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if to.is_empty() {
         to.push(state.settings.privacy.operator_contact.clone());
     }
-    let what = if conv.kind == "ticket" {
+    let what = if conv.kind == super::model::Kind::Ticket {
         format!("a ticket ({})", conv.subject)
     } else {
         "the live chat".to_owned()
@@ -166,15 +162,11 @@ async fn email_reply(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         })
         .await
         .map_err(|e| JobError::retry(format!("mail: {e}")))?;
-    with_pool!(state.store, |p| sqlx::query(
-        "UPDATE support_conversations SET emailed_up_to = $1 WHERE id = $2 AND emailed_up_to < $1"
-    )
-    .bind(emailed)
-    .bind(&conv.id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(|e| JobError::retry(format!("store: {e}")))?;
+    state
+        .store
+        .support_mark_emailed(&conv.id, emailed)
+        .await
+        .map_err(store_err)?;
     Ok(())
 }
 
@@ -183,30 +175,14 @@ async fn unread_agent_lines(
     state: &AppState,
     conversation_id: &str,
 ) -> crate::store::StoreResult<(i64, Vec<String>)> {
-    let rows = with_pool!(state.store, |p| {
-        async {
-        let rows = sqlx::query(
-            "SELECT m.id, m.body, COALESCE(sa.display_name, u.email) AS email FROM support_messages m JOIN support_conversations c ON c.id = m.conversation_id LEFT JOIN users u ON u.id = m.agent_id LEFT JOIN support_agents sa ON sa.user_id = m.agent_id WHERE c.id = $1 AND m.author = 'agent' AND m.id > c.customer_last_read AND m.id > c.emailed_up_to ORDER BY m.id",
-        )
-        .bind(conversation_id)
-        .fetch_all(p)
+    let rows = state
+        .store
+        .support_unemailed_replies(conversation_id)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<i64, _>("id")?,
-                    r.try_get::<String, _>("body")?,
-                    r.try_get::<Option<String>, _>("email")?,
-                ))
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-    }
-    .await
-    })?;
-    let last = rows.last().map_or(0, |r| r.0);
+    let last = rows.last().map_or(0, |r| r.id);
     let lines = rows
         .into_iter()
-        .map(|(_, body, email)| {
+        .map(|super::store::mail::UnemailedReply { body, email, .. }| {
             let name =
                 email.map_or_else(|| "Support".to_owned(), |e| super::store::display_name(&e));
             format!("{name} (ThredOps support):\n{body}")

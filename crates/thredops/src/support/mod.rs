@@ -9,13 +9,11 @@ pub mod desk;
 pub mod hub;
 pub mod mail;
 pub mod model;
+pub mod reads;
 pub mod socket;
 mod socket_actions;
 mod socket_guard;
 pub mod store;
-pub mod store_attachments;
-pub mod store_desk;
-pub mod store_post;
 pub mod threads_data;
 mod throttle;
 pub mod tickets;
@@ -31,7 +29,7 @@ use crate::store::{Store, StoreResult};
 /// Job kinds of this feature.
 pub mod kind {
     /// Emails agent replies the customer has not read in the app.
-    pub const EMAIL_REPLY: &str = super::store_post::EMAIL_JOB;
+    pub const EMAIL_REPLY: &str = super::store::post::EMAIL_JOB;
     /// Reopens snoozed conversations and purges long-idle visitors (recurring).
     pub const HOUSEKEEPING: &str = "support.housekeeping";
     /// Emails the team about a customer message written while no agent was online.

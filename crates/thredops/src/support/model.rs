@@ -45,6 +45,58 @@ impl Status {
     }
 }
 
+/// A stored name that is not one of the enum's (the row cannot be read as it is).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown support {what}: {name}")]
+pub struct UnknownName {
+    what: &'static str,
+    name: String,
+}
+
+impl TryFrom<String> for Status {
+    type Error = UnknownName;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::parse(&name).ok_or(UnknownName {
+            what: "status",
+            name,
+        })
+    }
+}
+
+/// What a conversation is: the live chat or a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The live chat (one per customer).
+    Chat,
+    /// A ticket with a category and subject.
+    Ticket,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Chat => "chat",
+            Kind::Ticket => "ticket",
+        }
+    }
+
+    /// Parses a stored or submitted name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Kind::Chat, Kind::Ticket]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl TryFrom<String> for Kind {
+    type Error = UnknownName;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::parse(&name).ok_or(UnknownName { what: "kind", name })
+    }
+}
+
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -47,7 +47,7 @@ pub struct ThreadsData {
 
 /// The reason recorded in the customer's access log: the conversation that asked for help.
 pub fn reason(c: &Conversation) -> String {
-    format!("Support {} {}", c.kind, c.id)
+    format!("Support {} {}", c.kind.as_str(), c.id)
 }
 
 /// Opens the Threads data of the customer of `conversation_id` for `agent`, recording it in the

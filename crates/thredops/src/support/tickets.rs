@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::desk;
-use super::model::{Category, MessageText};
+use super::model::{Category, Kind, MessageText};
 use super::store::{Conversation, Customer};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -44,7 +44,7 @@ pub async fn open(
         .store
         .create_support_conversation(
             &Customer::User(auth.user.id.clone()),
-            "ticket",
+            Kind::Ticket,
             Some(category.as_str()),
             subject,
             Some(&auth.user.email),
@@ -65,7 +65,7 @@ pub async fn own(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<Co
         .store
         .support_conversation(id)
         .await?
-        .filter(|c| c.kind == "ticket" && c.user_id.as_deref() == Some(auth.user.id.as_str()))
+        .filter(|c| c.kind == Kind::Ticket && c.user_id.as_deref() == Some(auth.user.id.as_str()))
         .ok_or(AppError::NotFound)
 }
 
@@ -105,13 +105,7 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
         });
     };
     let user = state.store.user_by_id(user_id).await?;
-    let profiles: i64 = crate::store::with_pool!(state.store, |p| sqlx::query_scalar(
-        "SELECT count(*) FROM threads_profiles WHERE user_id = $1 AND status <> 'disconnected'"
-    )
-    .bind(user_id)
-    .fetch_one(p)
-    .await)
-    .map_err(crate::store::StoreError::from)?;
+    let profiles = state.store.count_connected_profiles(user_id).await?;
     let entitlement =
         crate::billing::entitlements::of_user(state, user_id, crate::store::now_unix()).await?;
     let plan = match entitlement.subscription_status.as_deref() {

@@ -1,7 +1,7 @@
 //! The agents' workflow: status and snoozes, assignment, canned responses and inbox filters.
 
 use super::desk::{VISITOR_TTL_SECS, is_agent, publish_conversation};
-use super::model::{MessageText, Status};
+use super::model::{Kind, MessageText, Status};
 use super::store::Conversation;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -107,7 +107,7 @@ pub async fn add_canned(
     agent: &UserRecord,
     shortcut: &str,
     body: &str,
-) -> AppResult<super::store_desk::Canned> {
+) -> AppResult<super::store::desk::Canned> {
     let shortcut = shortcut.trim().trim_start_matches('/');
     let valid = !shortcut.is_empty()
         && shortcut.len() <= 32
@@ -135,7 +135,7 @@ pub async fn add_canned(
         }
         other => other?,
     }
-    Ok(super::store_desk::Canned {
+    Ok(super::store::desk::Canned {
         id,
         shortcut: shortcut.to_owned(),
         body: text.as_str().to_owned(),
@@ -150,7 +150,7 @@ pub fn parse_filter(
     category: Option<&str>,
     assignee: Option<&str>,
     search: Option<&str>,
-) -> AppResult<super::store_desk::InboxFilter> {
+) -> AppResult<super::store::desk::InboxFilter> {
     fn some(v: Option<&str>) -> Option<&str> {
         v.map(str::trim).filter(|v| !v.is_empty() && *v != "any")
     }
@@ -164,7 +164,7 @@ pub fn parse_filter(
         ));
     }
     let kind = some(kind);
-    if kind.is_some_and(|k| k != "chat" && k != "ticket") {
+    if kind.is_some_and(|k| Kind::parse(k).is_none()) {
         return Err(AppError::field("kind", "Use chat or ticket."));
     }
     let category = some(category);
@@ -180,7 +180,7 @@ pub fn parse_filter(
     if search.is_some_and(|s| s.chars().count() > 100) {
         return Err(AppError::field("q", "Search for at most 100 characters."));
     }
-    Ok(super::store_desk::InboxFilter {
+    Ok(super::store::desk::InboxFilter {
         status: status.map(str::to_owned),
         kind: kind.map(str::to_owned),
         category: category.map(str::to_owned),

@@ -50,18 +50,21 @@ const SECRET_PURPOSE: &str = "webhook-secret";
 const EVENT_PURPOSE: &str = "webhook-event";
 
 /// Id of an endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(transparent)]
+#[sqlx(transparent)]
 pub struct EndpointId(pub String);
 
 /// Id of an event (`evt_...`), the same in every delivery and replay of it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(transparent)]
+#[sqlx(transparent)]
 pub struct EventId(pub String);
 
 /// Id of a delivery (one event to one endpoint).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(transparent)]
+#[sqlx(transparent)]
 pub struct DeliveryId(pub String);
 
 /// What happened.
@@ -161,6 +164,20 @@ impl DeliveryState {
         ]
         .into_iter()
         .find(|x| x.as_str() == s)
+    }
+}
+
+impl TryFrom<String> for DeliveryState {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::parse(&name).ok_or_else(|| format!("unknown webhook delivery state {name}"))
+    }
+}
+
+impl TryFrom<String> for EventType {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::parse(&name).ok_or_else(|| format!("unknown webhook event type {name}"))
     }
 }
 

@@ -38,7 +38,7 @@ pub struct EndpointRecord {
 }
 
 /// A stored delivery with its event's type and sealed body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeliveryRecord {
     /// Id.
     pub id: DeliveryId,
@@ -49,8 +49,10 @@ pub struct DeliveryRecord {
     /// Event.
     pub event_id: EventId,
     /// The event's type.
+    #[sqlx(rename = "kind", try_from = "String")]
     pub event_type: EventType,
     /// Where it is.
+    #[sqlx(try_from = "String")]
     pub state: DeliveryState,
     /// Attempts so far.
     pub attempts: i64,
@@ -113,10 +115,7 @@ pub struct AttemptOutcome {
 const ENDPOINT_COLUMNS: &str = "id, user_id, url_enc, host, secret_enc, events, enabled, disabled_reason, created_at, secret_rotated_at";
 const DELIVERY_COLUMNS: &str = "d.id, d.user_id, d.endpoint_id, d.event_id, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at, d.delivered_at, d.created_at, ev.kind, ev.payload_enc";
 
-fn decode(what: &str, value: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unknown webhook {what} {value}").into())
-}
-
+// Not a FromRow derive: `events` is one comma-separated column decoded into a Vec<EventType>.
 macro_rules! endpoint_from_row {
     ($row:expr) => {{
         let row = $row;
@@ -132,29 +131,6 @@ macro_rules! endpoint_from_row {
             disabled_reason: row.try_get("disabled_reason")?,
             created_at: row.try_get("created_at")?,
             secret_rotated_at: row.try_get("secret_rotated_at")?,
-        }
-    }};
-}
-
-macro_rules! delivery_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let kind: String = row.try_get("kind")?;
-        let state: String = row.try_get("state")?;
-        DeliveryRecord {
-            id: DeliveryId(row.try_get("id")?),
-            user_id: row.try_get("user_id")?,
-            endpoint_id: EndpointId(row.try_get("endpoint_id")?),
-            event_id: EventId(row.try_get("event_id")?),
-            event_type: EventType::parse(&kind).ok_or_else(|| decode("event type", &kind))?,
-            state: DeliveryState::parse(&state).ok_or_else(|| decode("state", &state))?,
-            attempts: row.try_get("attempts")?,
-            last_status: row.try_get("last_status")?,
-            last_error: row.try_get("last_error")?,
-            next_attempt_at: row.try_get("next_attempt_at")?,
-            delivered_at: row.try_get("delivered_at")?,
-            created_at: row.try_get("created_at")?,
-            payload_enc: row.try_get("payload_enc")?,
         }
     }};
 }
@@ -358,7 +334,7 @@ impl Store {
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
-                out.push(delivery_from_row!(r));
+                out.push(sqlx::FromRow::from_row(r)?);
             }
             Ok::<_, sqlx::Error>(out)
         }
@@ -382,7 +358,7 @@ impl Store {
                 .fetch_optional(p)
                 .await?
             {
-                Some(r) => Ok::<_, sqlx::Error>(Some(delivery_from_row!(&r))),
+                Some(r) => Ok::<_, sqlx::Error>(Some(sqlx::FromRow::from_row(&r)?)),
                 None => Ok(None),
             }
         }
@@ -434,13 +410,10 @@ impl Store {
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id \
              WHERE d.id = $1"
         ));
-        let delivery = with_pool!(self, |p| async {
-            match sqlx::query(sql).bind(delivery_id).fetch_optional(p).await? {
-                Some(r) => Ok::<_, sqlx::Error>(Some(delivery_from_row!(&r))),
-                None => Ok(None),
-            }
-        }
-        .await)?;
+        let delivery: Option<DeliveryRecord> = with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(delivery_id)
+            .fetch_optional(p)
+            .await)?;
         let Some(delivery) = delivery else {
             return Ok(None);
         };

@@ -126,6 +126,22 @@ async fn name_of(state: &AppState, owner_id: &str, owner_email: &str) -> AppResu
         .unwrap_or_else(|| format!("{owner_email}'s workspace")))
 }
 
+/// The user's seat in a workspace they belong to (their role there now), if any.
+pub async fn seat_of(
+    state: &AppState,
+    workspace_id: &str,
+    user_id: &str,
+) -> AppResult<Option<crate::store::sessions::Seat>> {
+    Ok(state
+        .store
+        .member_role(workspace_id, user_id)
+        .await?
+        .map(|role| crate::store::sessions::Seat {
+            workspace_id: workspace_id.to_owned(),
+            role,
+        }))
+}
+
 /// The displayed name of a workspace.
 pub async fn name(state: &AppState, workspace_id: &str) -> AppResult<String> {
     let owner = state
@@ -147,7 +163,7 @@ pub async fn mine(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Workspa
         own: true,
     }];
     for m in state.store.memberships_of(&auth.user.id).await? {
-        let role = WorkspaceRole::parse_member(&m.role).unwrap_or(WorkspaceRole::Reviewer);
+        let role = m.role;
         all.push(WorkspaceView {
             current: m.workspace_id == auth.workspace.id,
             name: m
@@ -230,7 +246,7 @@ pub async fn people(state: &AppState, auth: &CurrentUser) -> AppResult<People> {
         joined_at: None,
     }];
     for m in state.store.members_of(auth.workspace_id()).await? {
-        let role = WorkspaceRole::parse_member(&m.role).unwrap_or(WorkspaceRole::Reviewer);
+        let role = m.role;
         members.push(MemberView {
             user_id: m.user_id,
             email: m.email,
@@ -246,7 +262,7 @@ pub async fn people(state: &AppState, auth: &CurrentUser) -> AppResult<People> {
             .await?
             .into_iter()
             .map(|i| {
-                let role = WorkspaceRole::parse_member(&i.role).unwrap_or(WorkspaceRole::Reviewer);
+                let role = i.role;
                 InvitationView {
                     id: i.id,
                     email: i.email,
@@ -274,7 +290,7 @@ pub async fn own_members(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<
         .await?
         .into_iter()
         .map(|m| {
-            let role = WorkspaceRole::parse_member(&m.role).unwrap_or(WorkspaceRole::Reviewer);
+            let role = m.role;
             MemberView {
                 user_id: m.user_id,
                 email: m.email,
@@ -355,7 +371,7 @@ pub async fn invite(
         id: uuid::Uuid::new_v4().to_string(),
         workspace_id: workspace_id.to_owned(),
         email: email.as_str().to_owned(),
-        role: role.as_str().to_owned(),
+        role,
         invited_by: auth.user.id.clone(),
         created_at: now,
         expires_at: now + INVITATION_LIFETIME_SECS,
@@ -436,7 +452,7 @@ pub async fn preview(
         .user_by_id(&invitation.workspace_id)
         .await?
         .ok_or_else(|| AppError::BadRequest(INVITATION_GONE.into()))?;
-    let role = parse_role(&invitation.role)?;
+    let role = invitation.role;
     Ok(InvitationPreview {
         workspace: name_of(state, &owner.id, &owner.email).await?,
         for_you: invitation.email == auth.user.email,
@@ -454,7 +470,7 @@ pub async fn accept(state: &AppState, auth: &CurrentUser, token: &str) -> AppRes
             "This invitation was sent to another address: sign in with that address to accept it.",
         ));
     }
-    let role = parse_role(&invitation.role)?;
+    let role = invitation.role;
     if !state
         .store
         .accept_invitation(&invitation.id, now_unix())

@@ -1,37 +1,40 @@
 //! Storage of workspaces: names, member rows, invitations and the workspace a session acts in.
 
-use sqlx::Row;
-
+use crate::domain::WorkspaceRole;
 use crate::store::{Store, StoreResult, with_pool};
 
 /// A workspace a user belongs to (not their own).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MembershipRow {
     /// The workspace (its owner account's id).
     pub workspace_id: String,
-    /// The role, as stored.
-    pub role: String,
+    /// The user's role there.
+    #[sqlx(try_from = "String")]
+    pub role: WorkspaceRole,
     /// The name the owner gave it, if any.
     pub name: Option<String>,
     /// The owner's address.
+    #[sqlx(rename = "email")]
     pub owner_email: String,
 }
 
 /// A member of a workspace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
     /// The member's account.
     pub user_id: String,
     /// Their address.
     pub email: String,
-    /// Their role, as stored.
-    pub role: String,
+    /// Their role.
+    #[sqlx(try_from = "String")]
+    pub role: WorkspaceRole,
     /// When they joined (Unix seconds).
+    #[sqlx(rename = "created_at")]
     pub joined_at: i64,
 }
 
 /// An invitation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRow {
     /// Id.
     pub id: String,
@@ -39,8 +42,9 @@ pub struct InvitationRow {
     pub workspace_id: String,
     /// The address it was sent to.
     pub email: String,
-    /// The role it gives, as stored.
-    pub role: String,
+    /// The role it gives.
+    #[sqlx(try_from = "String")]
+    pub role: WorkspaceRole,
     /// Who sent it.
     pub invited_by: String,
     /// Sent (Unix seconds).
@@ -52,19 +56,13 @@ pub struct InvitationRow {
 const INVITATION_COLUMNS: &str =
     "id, workspace_id, email, role, invited_by, created_at, expires_at";
 
-macro_rules! invitation_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        InvitationRow {
-            id: row.try_get("id")?,
-            workspace_id: row.try_get("workspace_id")?,
-            email: row.try_get("email")?,
-            role: row.try_get("role")?,
-            invited_by: row.try_get("invited_by")?,
-            created_at: row.try_get("created_at")?,
-            expires_at: row.try_get("expires_at")?,
-        }
-    }};
+/// A stored member role; the schema's CHECK allows only member roles, so anything else is a
+/// decoding error rather than a guess.
+impl TryFrom<String> for WorkspaceRole {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        WorkspaceRole::parse_member(&name).ok_or_else(|| format!("unknown member role {name}"))
+    }
 }
 
 impl Store {
@@ -103,58 +101,26 @@ impl Store {
 
     /// The workspaces `user_id` belongs to besides their own, oldest membership first.
     pub async fn memberships_of(&self, user_id: &str) -> StoreResult<Vec<MembershipRow>> {
-        let rows = with_pool!(self, |p| {
-            async {
-                let rows = sqlx::query(
-                    "SELECT m.workspace_id, m.role, w.name, u.email FROM workspace_members m \
-                     JOIN users u ON u.id = m.workspace_id \
-                     LEFT JOIN workspaces w ON w.owner_id = m.workspace_id \
-                     WHERE m.user_id = $1 ORDER BY m.created_at, m.workspace_id",
-                )
-                .bind(user_id)
-                .fetch_all(p)
-                .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(MembershipRow {
-                            workspace_id: row.try_get("workspace_id")?,
-                            role: row.try_get("role")?,
-                            name: row.try_get("name")?,
-                            owner_email: row.try_get("email")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()
-            }
-            .await
-        })?;
-        Ok(rows)
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT m.workspace_id, m.role, w.name, u.email FROM workspace_members m \
+             JOIN users u ON u.id = m.workspace_id \
+             LEFT JOIN workspaces w ON w.owner_id = m.workspace_id \
+             WHERE m.user_id = $1 ORDER BY m.created_at, m.workspace_id",
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?)
     }
 
     /// The members of a workspace (its owner not included), by address.
     pub async fn members_of(&self, workspace_id: &str) -> StoreResult<Vec<MemberRow>> {
-        let rows = with_pool!(self, |p| {
-            async {
-                let rows = sqlx::query(
-                    "SELECT m.user_id, u.email, m.role, m.created_at FROM workspace_members m \
-                     JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.email",
-                )
-                .bind(workspace_id)
-                .fetch_all(p)
-                .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(MemberRow {
-                            user_id: row.try_get("user_id")?,
-                            email: row.try_get("email")?,
-                            role: row.try_get("role")?,
-                            joined_at: row.try_get("created_at")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()
-            }
-            .await
-        })?;
-        Ok(rows)
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT m.user_id, u.email, m.role, m.created_at FROM workspace_members m \
+             JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.email",
+        )
+        .bind(workspace_id)
+        .fetch_all(p)
+        .await)?)
     }
 
     /// The stored role of `user_id` in `workspace_id`, if they are a member.
@@ -271,7 +237,7 @@ impl Store {
             .bind(&i.id)
             .bind(&i.workspace_id)
             .bind(&i.email)
-            .bind(&i.role)
+            .bind(i.role.as_str())
             .bind(token_hash)
             .bind(&i.invited_by)
             .bind(i.created_at)
@@ -294,20 +260,11 @@ impl Store {
              AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
              ORDER BY created_at DESC, id"
         ));
-        let rows = with_pool!(self, |p| {
-            async {
-                let rows = sqlx::query(sql)
-                    .bind(workspace_id)
-                    .bind(now)
-                    .fetch_all(p)
-                    .await?;
-                rows.iter()
-                    .map(|row| Ok::<_, sqlx::Error>(invitation_from_row!(row)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()
-            }
-            .await
-        })?;
-        Ok(rows)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(workspace_id)
+            .bind(now)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// The invitation a link stands for, if it still works at `now`.
@@ -320,19 +277,11 @@ impl Store {
             "SELECT {INVITATION_COLUMNS} FROM workspace_invitations WHERE token_hash = $1 \
              AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2"
         ));
-        let row = with_pool!(self, |p| {
-            async {
-                let row = sqlx::query(sql)
-                    .bind(token_hash)
-                    .bind(now)
-                    .fetch_optional(p)
-                    .await?;
-                row.map(|row| Ok::<_, sqlx::Error>(invitation_from_row!(row)))
-                    .transpose()
-            }
-            .await
-        })?;
-        Ok(row)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// Marks an invitation used, once: false when it was used, withdrawn or expired meanwhile.

@@ -19,7 +19,7 @@ pub struct Traces {
 }
 
 async fn columns(app: &TestApp, table: &str) -> Vec<String> {
-    match app.state.store.pool() {
+    match app.state.store.pool_for_tests() {
         thredops::store::Pool::Sqlite(p) => {
             sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
                 .bind(table)

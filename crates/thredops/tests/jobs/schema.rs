@@ -12,7 +12,7 @@ use crate::support::{Backend, TestDb};
 /// `table.column` and `index:name` entries of a migrated database.
 async fn shape(db: &TestDb) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    match db.store.pool() {
+    match db.store.pool_for_tests() {
         Pool::Sqlite(p) => {
             let tables = sqlx::query(
                 "SELECT name FROM sqlite_master WHERE type = 'table' \

@@ -259,7 +259,7 @@ async fn list_sessions(
 ) -> AppResult<Json<Vec<SessionView>>> {
     let now = now_unix();
     let idle = state.settings.session_idle.as_secs() as i64;
-    let sessions = state.store.sessions_of(&auth.user.id, now, idle).await?;
+    let sessions = accounts::sessions_of(&state, &auth.user.id, now, idle).await?;
     Ok(Json(
         sessions
             .into_iter()
@@ -281,11 +281,7 @@ async fn delete_session(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    if state
-        .store
-        .revoke_session(&id, &auth.user.id, now_unix())
-        .await?
-    {
+    if accounts::revoke_session(&state, &auth.user.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)

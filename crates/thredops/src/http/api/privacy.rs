@@ -84,7 +84,7 @@ async fn delete_account(
 
 async fn access_log(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     Ok(Json(json!(
-        state.store.staff_access_of(&auth.user.id).await?
+        crate::privacy::reads::access_log(&state, &auth.user.id).await?
     )))
 }
 

@@ -20,7 +20,6 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::{AuthUser, ClientInfo, Visitor, chat_cookie, chat_token};
 use crate::http::state::WebState;
-use crate::store::now_unix;
 use crate::support::attachments::{self, Viewer};
 use crate::support::desk;
 use crate::support::socket::{self, Peer};
@@ -129,16 +128,13 @@ async fn open_chat(
     .await?
     .ok_or(AppError::NotFound)?;
     let chat = desk::ensure_chat(&state, &who.customer).await?;
-    let messages = state
-        .store
-        .support_messages_after(&chat.id, 0, false, 500)
-        .await?;
+    let messages = crate::support::reads::messages_after(&state, &chat.id, 0, false, 500).await?;
     let body = json!({
         "conversation_id": chat.id,
         "status": chat.status,
         "messages": messages,
         "agents_online": desk::agents_online(&state).await?,
-        "unread": state.store.support_unread_for_customer(&chat.id).await?,
+        "unread": crate::support::reads::unread_for_customer(&state, &chat.id).await?,
         "email": chat.contact_email.or_else(|| visitor.0.as_ref().map(|a| a.user.email.clone())),
         "signed_in": matches!(who.customer, Customer::User(_)),
     });
@@ -159,10 +155,8 @@ async fn chat_messages(
     ApiQuery(q): ApiQuery<After>,
 ) -> AppResult<Json<Value>> {
     let chat = current_chat(&state, &headers, &visitor).await?;
-    let messages = state
-        .store
-        .support_messages_after(&chat.id, q.after, false, 500)
-        .await?;
+    let messages =
+        crate::support::reads::messages_after(&state, &chat.id, q.after, false, 500).await?;
     Ok(Json(json!(messages)))
 }
 
@@ -264,16 +258,8 @@ async fn set_email(
     .await?
     .ok_or(AppError::NotFound)?;
     let chat = desk::ensure_chat(&state, &who.customer).await?;
-    state
-        .store
-        .support_set_contact_email(&chat.id, email.as_str(), now_unix())
+    crate::support::reads::set_contact_email(&state, &chat.id, &who.customer, email.as_str())
         .await?;
-    if let Customer::Visitor(id) = &who.customer {
-        state
-            .store
-            .support_set_visitor_email(id, email.as_str())
-            .await?;
-    }
     Ok(Json(json!({"email": email.as_str()})))
 }
 
@@ -352,10 +338,12 @@ async fn open_ticket(
 }
 
 async fn list_tickets(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
-    let tickets = state
-        .store
-        .support_conversations_of(&Customer::User(auth.user.id.clone()), "ticket")
-        .await?;
+    let tickets = crate::support::reads::conversations_of(
+        &state,
+        &Customer::User(auth.user.id.clone()),
+        crate::support::model::Kind::Ticket,
+    )
+    .await?;
     Ok(Json(json!(tickets)))
 }
 
@@ -365,10 +353,8 @@ async fn get_ticket(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let ticket = crate::support::tickets::own(&state, &auth, &id).await?;
-    let messages = state
-        .store
-        .support_messages_after(&ticket.id, 0, false, 1000)
-        .await?;
+    let messages =
+        crate::support::reads::messages_after(&state, &ticket.id, 0, false, 1000).await?;
     Ok(Json(json!({"conversation": ticket, "messages": messages})))
 }
 

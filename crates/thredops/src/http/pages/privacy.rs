@@ -102,16 +102,12 @@ async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<St
             })
         })
         .collect();
-    let access: Vec<Value> = state
-        .store
-        .staff_access_of(&auth.user.id)
+    let access: Vec<Value> = crate::privacy::reads::access_log(state, &auth.user.id)
         .await?
         .into_iter()
         .map(|a| json!({"role": a.staff_role, "name": a.staff_name, "action": a.action, "reason": a.reason, "at": when(a.at)}))
         .collect();
-    let notices: Vec<Value> = state
-        .store
-        .notices_of(&auth.user.id)
+    let notices: Vec<Value> = crate::privacy::reads::notices(state, &auth.user.id)
         .await?
         .into_iter()
         .map(|n| json!({"kind": n.kind, "message": n.message, "at": when(n.created_at)}))
@@ -130,7 +126,7 @@ async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<St
         "notices": notices,
         "last_active": when(auth.user.last_active_at),
         "retention_days": state.settings.privacy.inactive_after.as_secs() / 86_400,
-        "pending_purge": state.store.pending_purge_at(&auth.user.id).await?.map(when),
+        "pending_purge": crate::privacy::reads::pending_purge_at(state, &auth.user.id).await?.map(when),
         "contact": state.settings.privacy.operator_contact,
     });
     state

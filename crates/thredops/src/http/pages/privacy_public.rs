@@ -211,7 +211,7 @@ async fn status_page(
 ) -> AppResult<Response> {
     let receipt = match code.len() {
         // Codes are 32 characters; anything else cannot match and is not looked up.
-        20..=64 => state.store.receipt(&code_hash(&code)).await?,
+        20..=64 => crate::privacy::reads::receipt(&state, &code_hash(&code)).await?,
         _ => None,
     };
     let Some(r) = receipt else {

@@ -133,7 +133,7 @@ async fn measure(app: &TestApp, path: &str, invalidate: Option<&str>) -> (f64, f
 /// statistics for the planner, and dead row versions (every write bumps the profile row's data
 /// version) cleared so reads do not walk them.
 async fn settle(app: &TestApp) {
-    if let thredops::store::Pool::Postgres(p) = app.state.store.pool() {
+    if let thredops::store::Pool::Postgres(p) = app.state.store.pool_for_tests() {
         sqlx::query("VACUUM ANALYZE").execute(p).await.unwrap();
     }
 }

@@ -308,7 +308,7 @@ async fn an_invitation_works_once_for_its_address_only(app: TestApp) {
 async fn expire_invitations(app: &TestApp) {
     use thredops::store::Pool;
     let sql = "UPDATE workspace_invitations SET expires_at = 1";
-    match app.state.store.pool() {
+    match app.state.store.pool_for_tests() {
         Pool::Sqlite(p) => {
             sqlx::query(sql).execute(p).await.unwrap();
         }

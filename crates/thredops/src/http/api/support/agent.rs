@@ -17,7 +17,6 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::guards::Agent;
 use crate::http::json::ApiJson;
 use crate::http::state::WebState;
-use crate::store::now_unix;
 use crate::support::desk;
 use crate::support::socket::{self, Peer};
 use crate::support::workflow;
@@ -117,10 +116,7 @@ async fn inbox(
     workflow::wake_snoozed(&state).await?;
     let offset = q.page.unwrap_or(0).clamp(0, 10_000) * INBOX_PAGE;
     Ok(Json(json!(
-        state
-            .store
-            .support_inbox(&filter, INBOX_PAGE, offset)
-            .await?
+        crate::support::reads::inbox(&state, &filter, INBOX_PAGE, offset).await?
     )))
 }
 
@@ -130,15 +126,10 @@ async fn conversation(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     workflow::wake_snoozed(&state).await?;
-    let c = state
-        .store
-        .support_conversation(&id)
+    let c = crate::support::reads::conversation(&state, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let messages = state
-        .store
-        .support_messages_after(&id, 0, true, 2000)
-        .await?;
+    let messages = crate::support::reads::messages_after(&state, &id, 0, true, 2000).await?;
     let customer = crate::support::tickets::customer_summary(&state, &c).await?;
     Ok(Json(
         json!({"conversation": c, "messages": messages, "customer": customer}),
@@ -222,20 +213,16 @@ async fn set_assignee(
 }
 
 async fn agents(State(state): State<WebState>, _agent: Agent) -> AppResult<Json<Value>> {
-    let online = state.store.support_online_agents(now_unix()).await?;
-    let all = state.store.support_agents().await?;
-    let rows: Vec<Value> = all
+    let rows: Vec<Value> = crate::support::reads::agents_with_presence(&state)
+        .await?
         .into_iter()
-        .map(|(id, email)| {
-            let on = online.iter().any(|(o, _)| *o == id);
-            json!({"id": id, "email": email, "online": on})
-        })
+        .map(|(id, email, on)| json!({"id": id, "email": email, "online": on}))
         .collect();
     Ok(Json(json!(rows)))
 }
 
 async fn list_canned(State(state): State<WebState>, _agent: Agent) -> AppResult<Json<Value>> {
-    Ok(Json(json!(state.store.support_canned().await?)))
+    Ok(Json(json!(crate::support::reads::canned(&state).await?)))
 }
 
 #[derive(Deserialize)]
@@ -260,7 +247,7 @@ async fn delete_canned(
     _agent: Agent,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    if state.store.support_delete_canned(&id).await? {
+    if crate::support::reads::delete_canned(&state, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)

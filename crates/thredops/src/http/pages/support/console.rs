@@ -78,10 +78,8 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
     workflow::wake_snoozed(state).await?;
     let page = view.page.unwrap_or(0).clamp(0, 10_000);
     // One more than a page tells whether older conversations follow.
-    let mut rows = state
-        .store
-        .support_inbox(&filter, INBOX_PAGE + 1, page * INBOX_PAGE)
-        .await?;
+    let mut rows =
+        crate::support::reads::inbox(state, &filter, INBOX_PAGE + 1, page * INBOX_PAGE).await?;
     let more = rows.len() as i64 > INBOX_PAGE;
     rows.truncate(INBOX_PAGE as usize);
     let paging_query = |p: i64| {
@@ -113,31 +111,20 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
             v
         })
         .collect();
-    let online = state.store.support_online_agents(now_unix()).await?;
-    let agents: Vec<Value> = state
-        .store
-        .support_agents()
+    let agents: Vec<Value> = crate::support::reads::agents_with_presence(state)
         .await?
         .into_iter()
-        .map(|(id, email)| {
-            let on = online.iter().any(|(o, _)| *o == id);
-            json!({"id": id, "email": email, "online": on})
-        })
+        .map(|(id, email, on)| json!({"id": id, "email": email, "online": on}))
         .collect();
     let mut selected = Value::Null;
     if let Some(id) = view.c.as_deref().filter(|c| !c.is_empty()) {
-        let c = state
-            .store
-            .support_conversation(id)
+        let c = crate::support::reads::conversation(state, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let messages = state
-            .store
-            .support_messages_after(id, 0, true, 2000)
-            .await?;
+        let messages = crate::support::reads::messages_after(state, id, 0, true, 2000).await?;
         let customer = crate::support::tickets::customer_summary(state, &c).await?;
         let may_open_threads_data =
-            c.user_id.is_some() && state.store.support_customer_wrote(&c.id).await?;
+            c.user_id.is_some() && crate::support::reads::customer_wrote(state, &c.id).await?;
         let deletion = crate::privacy::ticket_requests::of_ticket(state, &c.id)
             .await?
             .map(|r| {
@@ -160,14 +147,14 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
         json!({
             "inbox": inbox,
             "agents": agents,
-            "canned": state.store.support_canned().await?,
+            "canned": crate::support::reads::canned(state).await?,
             "categories": categories(),
             "statuses": ["open", "pending", "snoozed", "resolved"],
             "filter": {"status": view.status, "kind": view.kind, "category": view.category, "assignee": view.assignee, "q": view.q},
             "paging": paging,
             "selected": selected,
             "me": auth.user.id,
-            "my_name": state.store.support_display_name(&auth.user.id).await?,
+            "my_name": crate::support::reads::display_name(state, &auth.user.id).await?,
             "no_support_widget": true,
         }),
     ))
@@ -379,7 +366,7 @@ async fn delete_canned(
     if !desk::is_agent(&auth.user) {
         return forbidden(&state);
     }
-    if !state.store.support_delete_canned(&id).await? {
+    if !crate::support::reads::delete_canned(&state, &id).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/app/support/console"))

@@ -1,9 +1,9 @@
-//! Storage of message images (written with their message in `store_post`).
+//! Storage of message images (written with their message in `post`).
 
 use sqlx::Row;
 
-use super::model::Author;
 use crate::store::{Store, StoreResult, with_pool};
+use crate::support::model::Author;
 
 /// A stored image with what decides who may see it.
 #[derive(Debug, Clone)]

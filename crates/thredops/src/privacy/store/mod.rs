@@ -1,4 +1,8 @@
-//! Storage of the privacy feature: receipts, confirmations, warnings, notices, staff access log.
+//! Storage of the privacy feature: receipts, confirmations, warnings, notices, staff access log,
+//! ticket deletion requests and the export's reads.
+
+mod export;
+mod ticket_requests;
 
 use sqlx::Row;
 
@@ -294,6 +298,17 @@ impl Store {
             "DELETE FROM threads_profiles WHERE id = $1"
         )
         .bind(profile_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
+    /// Deletes every job about `subject` (a purged profile's), whatever its state.
+    pub(crate) async fn delete_jobs_about(&self, subject: &str) -> StoreResult<u64> {
+        Ok(with_pool!(self, |p| sqlx::query(
+            "DELETE FROM jobs WHERE subject = $1"
+        )
+        .bind(subject)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?)

@@ -3,10 +3,10 @@
 
 use sqlx::Row;
 
-use super::model::{Author, Status};
-use super::store::{CONV_COLUMNS, Conversation, MSG_SELECT, Message};
+use super::{CONV_COLUMNS, Conversation, MSG_SELECT, Message};
 use crate::jobs::{self, NewJob};
 use crate::store::{Store, StoreError, StoreResult, Tx, with_tx};
+use crate::support::model::{Author, Status};
 
 /// What posting did.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub struct NewMessage<'a> {
     /// Text.
     pub body: &'a str,
     /// An image sent with it, stored in the same transaction.
-    pub attachment: Option<&'a super::attachments::NewAttachment>,
+    pub attachment: Option<&'a crate::support::attachments::NewAttachment>,
 }
 
 /// The job that emails unread agent replies.
@@ -205,13 +205,7 @@ async fn load_conversation(tx: &mut Tx, id: &str) -> StoreResult<Conversation> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {CONV_COLUMNS} FROM support_conversations WHERE id = $1"
     ));
-    let found = with_tx!(tx, |c| async {
-        match sqlx::query(sql).bind(id).fetch_optional(c).await? {
-            Some(row) => Ok::<_, sqlx::Error>(Some(super::store::conversation_from_row!(row))),
-            None => Ok(None),
-        }
-    }
-    .await)?;
+    let found = with_tx!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(c).await)?;
     found.ok_or(StoreError::NotFound)
 }
 
@@ -219,7 +213,7 @@ async fn load_message(tx: &mut Tx, id: i64) -> StoreResult<Message> {
     let sql = sqlx::AssertSqlSafe(format!("{MSG_SELECT} WHERE m.id = $1"));
     Ok(with_tx!(tx, |c| async {
         let row = sqlx::query(sql).bind(id).fetch_one(c).await?;
-        Ok::<_, sqlx::Error>(super::store::message_from_row!(row))
+        Ok::<_, sqlx::Error>(super::message_from_row!(row))
     }
     .await)?)
 }

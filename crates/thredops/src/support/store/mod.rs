@@ -1,9 +1,16 @@
-//! Storage of conversations and messages, in portable SQL for both backends.
+//! Storage of conversations and messages, in portable SQL for both backends. Every support
+//! query lives here or in a topic module beside it.
+
+pub mod attachments;
+pub mod desk;
+mod live;
+pub(crate) mod mail;
+pub mod post;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::model::{Author, Status};
+use super::model::{Author, Kind, Status};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// Who a conversation belongs to.
@@ -16,7 +23,7 @@ pub enum Customer {
 }
 
 /// A chat or ticket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Conversation {
     /// Id (UUID).
     pub id: String,
@@ -25,13 +32,15 @@ pub struct Conversation {
     /// Owning visitor, if anonymous.
     #[serde(skip)]
     pub visitor_id: Option<String>,
-    /// `chat` or `ticket`.
-    pub kind: String,
+    /// Chat or ticket.
+    #[sqlx(try_from = "String")]
+    pub kind: Kind,
     /// Ticket category.
     pub category: Option<String>,
     /// Ticket subject (empty for chats).
     pub subject: String,
     /// Workflow status.
+    #[sqlx(try_from = "String")]
     pub status: Status,
     /// When a snooze ends (Unix seconds); `None` while snoozed means "until the customer writes".
     pub snoozed_until: Option<i64>,
@@ -98,32 +107,6 @@ pub fn attachment_url(id: &str) -> String {
 }
 
 pub(crate) const CONV_COLUMNS: &str = "id, user_id, visitor_id, kind, category, subject, status, snoozed_until, assignee_id, contact_email, customer_last_read, agent_last_read, emailed_up_to, created_at, updated_at, last_message_at";
-
-macro_rules! conversation_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let status: String = row.try_get("status")?;
-        $crate::support::store::Conversation {
-            id: row.try_get("id")?,
-            user_id: row.try_get("user_id")?,
-            visitor_id: row.try_get("visitor_id")?,
-            kind: row.try_get("kind")?,
-            category: row.try_get("category")?,
-            subject: row.try_get("subject")?,
-            status: $crate::support::model::Status::parse(&status)
-                .unwrap_or($crate::support::model::Status::Open),
-            snoozed_until: row.try_get("snoozed_until")?,
-            assignee_id: row.try_get("assignee_id")?,
-            contact_email: row.try_get("contact_email")?,
-            customer_last_read: row.try_get("customer_last_read")?,
-            agent_last_read: row.try_get("agent_last_read")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            last_message_at: row.try_get("last_message_at")?,
-        }
-    }};
-}
-pub(crate) use conversation_from_row;
 
 // An agent's chosen name never holds '@' (see `support_set_display_name`), so `display_name`
 // shows it whole; without one, the local part of their email.
@@ -198,13 +181,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {CONV_COLUMNS} FROM support_conversations WHERE id = $1"
         ));
-        Ok(with_pool!(self, |p| async {
-            match sqlx::query(sql).bind(id).fetch_optional(p).await? {
-                Some(row) => Ok::<_, sqlx::Error>(Some(conversation_from_row!(row))),
-                None => Ok(None),
-            }
-        }
-        .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// The customer's conversations of `kind` ("chat" or "ticket"), newest first.
@@ -218,19 +198,11 @@ impl Store {
             "SELECT {CONV_COLUMNS} FROM support_conversations WHERE {} = $1 AND kind = $2 ORDER BY created_at DESC, id",
             customer.column()
         ));
-        Ok(with_pool!(self, |p| async {
-            let rows = sqlx::query(sql)
-                .bind(customer.id())
-                .bind(kind)
-                .fetch_all(p)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push(conversation_from_row!(row));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(customer.id())
+            .bind(kind)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// Creates a conversation for `customer`.
@@ -238,7 +210,7 @@ impl Store {
     pub async fn create_support_conversation(
         &self,
         customer: &Customer,
-        kind: &str,
+        kind: Kind,
         category: Option<&str>,
         subject: &str,
         contact_email: Option<&str>,
@@ -256,7 +228,7 @@ impl Store {
         .bind(id)
         .bind(user)
         .bind(visitor)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(category)
         .bind(subject)
         .bind(contact_email)

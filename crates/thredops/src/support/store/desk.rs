@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::store::{CONV_COLUMNS, Conversation, conversation_from_row};
+use super::{CONV_COLUMNS, Conversation};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
 /// A canned response, typed as `/shortcut` in the console.
@@ -250,7 +250,7 @@ impl Store {
                     customer_email: row.try_get("customer_email")?,
                     unread: row.try_get("unread")?,
                     preview: preview.unwrap_or_default().chars().take(140).collect(),
-                    conversation: conversation_from_row!(&row),
+                    conversation: sqlx::FromRow::from_row(&row)?,
                 });
             }
             Ok::<_, sqlx::Error>(out)
@@ -263,15 +263,9 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {CONV_COLUMNS} FROM support_conversations WHERE kind = 'ticket' AND category = 'data_deletion' AND status <> 'resolved' ORDER BY created_at, id"
         ));
-        Ok(with_pool!(self, |p| async {
-            let rows = sqlx::query(sql).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push(conversation_from_row!(row));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// Moves everything a visitor wrote into an account (they signed in): a chat of the visitor
