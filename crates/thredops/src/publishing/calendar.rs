@@ -205,7 +205,7 @@ pub async fn build(
     let reshares = state.store.evergreen_post_ids(auth.workspace_id()).await?;
     let failed = posts
         .iter()
-        .filter(|p| p.state == PostState::Failed && !p.acknowledged)
+        .filter(|p| p.state == PostState::Failed && !p.acknowledged.0)
         .count();
     let mut shown = Vec::new();
     let mut drafts = Vec::new();

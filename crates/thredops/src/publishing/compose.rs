@@ -78,8 +78,8 @@ pub struct MediaItem {
 /// What the preflight knows about an uploaded file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFacts {
-    /// `image` or `video`.
-    pub kind: String,
+    /// Image or video.
+    pub kind: super::media::MediaKind,
 }
 
 /// Counts shown live under each part.
@@ -118,7 +118,7 @@ pub fn kind_of(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) -> S
         .first()
         .map_or("text".to_owned(), |p| match p.media.len() {
             0 => "text".to_owned(),
-            1 => facts(&p.media[0].id).map_or("image".to_owned(), |f| f.kind),
+            1 => facts(&p.media[0].id).map_or("image".to_owned(), |f| f.kind.to_string()),
             _ => "carousel".to_owned(),
         });
     if c.parts.len() > 1 {
@@ -289,7 +289,7 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
             }
         }
         let url = |item: &MediaItem| {
-            let video = facts(&item.id).is_some_and(|f| f.kind == "video");
+            let video = facts(&item.id).is_some_and(|f| f.kind == super::media::MediaKind::Video);
             ("https://media.example/preflight".to_owned(), video)
         };
         let children = (0..part.media.len().min(20))

@@ -45,6 +45,12 @@ pub const DEFAULT_RESULTS_HOURS: i64 = 48;
 #[serde(transparent)]
 pub struct ItemId(pub String);
 
+impl From<String> for ItemId {
+    fn from(id: String) -> Self {
+        ItemId(id)
+    }
+}
+
 /// Whether an item still re-shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,6 +81,14 @@ impl ItemState {
             "retired" => Some(ItemState::Retired),
             _ => None,
         }
+    }
+}
+
+impl TryFrom<String> for ItemState {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        ItemState::parse(&s).ok_or_else(|| format!("unknown evergreen state {s:?}"))
     }
 }
 
@@ -289,6 +303,11 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
     let text =
         propose::synced_text(state, auth.workspace_id(), &profile_id, &media_id, &sealed).await?;
     Ok((profile_id, media_id, None, synced.posted_at, text))
+}
+
+/// The evergreen item a planned post re-shares, if any: (item id, re-share number).
+pub async fn reshare_of(state: &AppState, post_id: &str) -> AppResult<Option<(String, i64)>> {
+    Ok(state.store.reshare_of_post(post_id).await?)
 }
 
 /// The text of the post `input` names, to fill the form's first variation.

@@ -45,6 +45,12 @@ pub const DAILY_QUOTA: i64 = 250;
 #[serde(transparent)]
 pub struct SeriesId(pub String);
 
+impl From<String> for SeriesId {
+    fn from(id: String) -> Self {
+        SeriesId(id)
+    }
+}
+
 /// Whether a series still plans posts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,6 +80,14 @@ impl SeriesState {
     }
 }
 
+impl TryFrom<String> for SeriesState {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        SeriesState::parse(&s).ok_or_else(|| format!("unknown series state {s:?}"))
+    }
+}
+
 /// What happened to a date of a series, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OccurrenceStatus {
@@ -91,6 +105,14 @@ impl OccurrenceStatus {
             "skipped" => Some(OccurrenceStatus::Skipped),
             _ => None,
         }
+    }
+}
+
+impl TryFrom<String> for OccurrenceStatus {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        OccurrenceStatus::parse(&s).ok_or_else(|| format!("unknown occurrence status {s:?}"))
     }
 }
 
@@ -366,7 +388,7 @@ pub(super) async fn scheduled_record(
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: true,
+        acknowledged: super::store::IntFlag(true),
         version: 0,
         created_at: stamp,
         updated_at: stamp,

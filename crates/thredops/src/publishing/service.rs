@@ -201,6 +201,35 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
         .ok_or(AppError::NotFound)
 }
 
+/// The workspace's planned posts, optionally those scheduled in `[from, to)`, soonest first.
+pub async fn planned(
+    state: &AppState,
+    auth: &CurrentUser,
+    range: Option<(i64, i64)>,
+) -> AppResult<Vec<PostRecord>> {
+    Ok(state
+        .store
+        .planned_posts_of(auth.workspace_id(), range)
+        .await?)
+}
+
+/// Deletes a draft, cancelled or failed post of the workspace; false for any other post.
+pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<bool> {
+    Ok(state
+        .store
+        .delete_planned_post(id, auth.workspace_id())
+        .await?)
+}
+
+/// Marks the workspace's failures as seen.
+pub async fn acknowledge_failures(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
+    state
+        .store
+        .acknowledge_failures(auth.workspace_id())
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn owned_profile(
     state: &AppState,
     auth: &CurrentUser,
@@ -249,7 +278,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: true,
+        acknowledged: super::store::IntFlag(true),
         version: 0,
         created_at: now,
         updated_at: now,

@@ -82,6 +82,14 @@ impl FromStr for PostState {
     }
 }
 
+impl TryFrom<String> for PostState {
+    type Error = UnknownState;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

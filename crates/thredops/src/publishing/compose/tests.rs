@@ -12,7 +12,7 @@ fn text(t: &str) -> Composition {
 
 fn image(_: &str) -> Option<MediaFacts> {
     Some(MediaFacts {
-        kind: "image".into(),
+        kind: crate::publishing::media::MediaKind::Image,
     })
 }
 
