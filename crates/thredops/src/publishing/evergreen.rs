@@ -92,6 +92,35 @@ impl TryFrom<String> for ItemState {
     }
 }
 
+/// How a re-share did against the original, once judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// At or above the threshold: the item goes on.
+    Held,
+    /// Below it: the item retires.
+    Dropped,
+}
+
+impl Verdict {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Held => "held",
+            Verdict::Dropped => "dropped",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<Verdict> {
+        [Verdict::Held, Verdict::Dropped]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+crate::publishing::store::decode_by_name!(Verdict, "re-share verdict");
+
 /// What the API and the pages send to mark a post evergreen or change an item.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

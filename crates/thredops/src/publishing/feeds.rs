@@ -484,7 +484,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
         user_id: feed.user_id.clone(),
         profile_id: feed.profile_id.clone(),
         state: PostState::Draft,
-        kind: "text".into(),
+        kind: super::PostKind::default(),
         local_time: None,
         timezone: None,
         scheduled_at: None,

@@ -252,7 +252,7 @@ pub(super) async fn reply_post(
         user_id: parent.user_id.clone(),
         profile_id: parent.profile_id.clone(),
         state: PostState::Scheduled,
-        kind: "text".into(),
+        kind: super::PostKind::default(),
         content_enc: sealed,
         local_time: Some(when::local_value(at, tz)),
         timezone: Some(tz.name().to_owned()),

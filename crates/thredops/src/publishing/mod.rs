@@ -25,7 +25,7 @@ pub mod suggest;
 pub mod when;
 
 pub use plan::retime_all;
-pub use state::PostState;
+pub use state::{PostKind, PostMedia, PostState, Standing};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! the re-share's row in one transaction: of two runs planning the same item at once, one
 //! plans and the other changes nothing.
 
-use super::{ItemId, ItemState};
+use super::{ItemId, ItemState, Verdict};
 use crate::publishing::store::{PostRecord, insert_post_on};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
@@ -78,8 +78,8 @@ pub struct ReshareRecord {
     pub baseline_views: Option<i64>,
     /// The original's engagement at the same age.
     pub baseline_engagement: Option<i64>,
-    /// `held` or `dropped`.
-    pub verdict: Option<String>,
+    /// Held or dropped, once judged.
+    pub verdict: Option<Verdict>,
 }
 
 /// A synced post's latest metrics.
@@ -323,7 +323,7 @@ impl Store {
         now: i64,
         got: super::rules::Results,
         original: super::rules::Results,
-        verdict: &str,
+        verdict: Verdict,
     ) -> StoreResult<bool> {
         let n = with_pool!(self, |pool| {
             sqlx::query(
@@ -335,7 +335,7 @@ impl Store {
             .bind(got.engagement)
             .bind(original.views)
             .bind(original.engagement)
-            .bind(verdict)
+            .bind(verdict.as_str())
             .bind(item_id)
             .bind(seq)
             .execute(pool)

@@ -22,7 +22,8 @@ pub struct SeriesRecord {
     #[sqlx(try_from = "String")]
     pub state: SeriesState,
     /// Kind label of its posts.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: crate::publishing::PostKind,
     /// Sealed composition JSON.
     pub content_enc: Vec<u8>,
     /// `daily`, `weekly` or `monthly`.
@@ -75,7 +76,7 @@ impl Store {
         .bind(&s.user_id)
         .bind(&s.profile_id)
         .bind(s.state.as_str())
-        .bind(&s.kind)
+        .bind(s.kind.to_string())
         .bind(&s.content_enc)
         .bind(&s.frequency)
         .bind(s.weekdays)
@@ -101,7 +102,7 @@ impl Store {
         )
         .bind(&s.profile_id)
         .bind(s.state.as_str())
-        .bind(&s.kind)
+        .bind(s.kind.to_string())
         .bind(&s.content_enc)
         .bind(&s.frequency)
         .bind(s.weekdays)

@@ -70,7 +70,8 @@ pub struct PostRecord {
     #[sqlx(try_from = "String")]
     pub state: PostState,
     /// `text`, `image`, `video`, `carousel`, with ` chain` for chains.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: super::PostKind,
     /// Sealed composition JSON.
     pub content_enc: Vec<u8>,
     /// Chosen wall-clock time (`2026-03-29T09:00`).
@@ -199,7 +200,7 @@ macro_rules! insert_post_on {
         .bind(&p.user_id)
         .bind(&p.profile_id)
         .bind(p.state.as_str())
-        .bind(&p.kind)
+        .bind(p.kind.to_string())
         .bind(&p.content_enc)
         .bind(&p.local_time)
         .bind(&p.timezone)
@@ -264,7 +265,7 @@ impl Store {
              WHERE id = $11 AND user_id = $12 AND version = $13"
         )
         .bind(p.state.as_str())
-        .bind(&p.kind)
+        .bind(p.kind.to_string())
         .bind(&p.content_enc)
         .bind(&p.local_time)
         .bind(&p.timezone)
