@@ -13,7 +13,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::period::Window;
-use super::queries;
 use super::table::Table;
 use super::{Scope, round2};
 use crate::store::StoreResult;
@@ -54,9 +53,11 @@ pub const METHOD: &str = "Estimate. Each day's net follower gain (from ThredOps'
 /// Estimates which posts of the window brought followers.
 pub async fn attribution(scope: &Scope, w: &Window) -> StoreResult<Attribution> {
     let store = &scope.state.store;
-    let days = queries::account_days(store, scope.id(), &w.from_key(), &w.to_key()).await?;
-    let mut previous = queries::followers_before(store, scope.id(), &w.from_key()).await?;
-    let posts = queries::posts_in(store, scope.id(), w.start - 2 * DAY, w.end).await?;
+    let days = store
+        .account_days(scope.id(), &w.from_key(), &w.to_key())
+        .await?;
+    let mut previous = store.followers_before(scope.id(), &w.from_key()).await?;
+    let posts = store.posts_in(scope.id(), w.start - 2 * DAY, w.end).await?;
     let posts: Vec<_> = posts.into_iter().filter(|p| !p.is_repost).collect();
     let mut credit: HashMap<usize, f64> = HashMap::new();
     let (mut gained, mut unattributed) = (0, 0.0);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::period::weekday_hour;
-use super::queries::PostFacts;
+use super::store::PostFacts;
 use super::table::Table;
 use super::{Scope, engagement_rate, round2};
 

@@ -9,9 +9,8 @@ use serde_json::json;
 use super::period::Window;
 use super::table::Table;
 use super::{Scope, round2};
-use crate::store::{Store, StoreResult, with_pool};
+use crate::store::StoreResult;
 use crate::sync::engine::DEMOGRAPHICS_PURPOSE;
-use sqlx::Row;
 
 /// Meta's threshold for demographics.
 pub const MIN_FOLLOWERS: i64 = 100;
@@ -57,7 +56,7 @@ pub struct Demographics {
 
 async fn open_day(scope: &Scope, day: &str) -> StoreResult<HashMap<String, Vec<(String, i64)>>> {
     let mut out = HashMap::new();
-    for (breakdown, sealed) in demographics_on(&scope.state.store, scope.id(), day).await? {
+    for (breakdown, sealed) in scope.state.store.demographics_on(scope.id(), day).await? {
         let subject = format!("{}/{day}/{breakdown}", scope.id());
         let parsed: Vec<(String, i64)> = scope
             .key
@@ -77,7 +76,9 @@ async fn open_day(scope: &Scope, day: &str) -> StoreResult<HashMap<String, Vec<(
 /// Demographics at the window's last snapshot compared with its first.
 pub async fn demographics(scope: &Scope, w: &Window) -> StoreResult<Demographics> {
     let store = &scope.state.store;
-    let days = demographic_days(store, scope.id(), "0000-00-00", &w.to_key()).await?;
+    let days = store
+        .demographic_days(scope.id(), "0000-00-00", &w.to_key())
+        .await?;
     let Some(last) = days.last().cloned() else {
         let followers = scope.profile.followers_count.unwrap_or(0);
         let reason = if followers < MIN_FOLLOWERS {
@@ -189,44 +190,4 @@ impl Demographics {
         }
         t
     }
-}
-
-/// Days with demographic snapshots in `from..=to`, oldest first.
-async fn demographic_days(
-    store: &Store,
-    profile: &str,
-    from: &str,
-    to: &str,
-) -> StoreResult<Vec<String>> {
-    let days = with_pool!(store, |p| {
-        sqlx::query_scalar(
-        "SELECT DISTINCT day FROM demographic_snapshots WHERE profile_id = $1 AND day >= $2 AND day <= $3 ORDER BY day"
-    )
-    .bind(profile)
-    .bind(from)
-    .bind(to)
-    .fetch_all(p)
-    .await
-    })?;
-    Ok(days)
-}
-
-/// The demographic snapshots of one day: (breakdown, sealed payload).
-async fn demographics_on(
-    store: &Store,
-    profile: &str,
-    day: &str,
-) -> StoreResult<Vec<(String, Vec<u8>)>> {
-    let rows = with_pool!(store, |p| {
-        async {
-        let rows = sqlx::query("SELECT breakdown, payload_enc FROM demographic_snapshots WHERE profile_id = $1 AND day = $2 ORDER BY breakdown")
-            .bind(profile)
-            .bind(day)
-            .fetch_all(p)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()
-    }
-    .await
-    })?;
-    Ok(rows)
 }

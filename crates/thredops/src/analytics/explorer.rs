@@ -1,63 +1,19 @@
 //! The posts explorer (sortable, filterable, paged) and the post page with its metric history.
 //!
-//! Sorting, the period, the format and the minimum views run in SQL with an index-backed range;
-//! topic tags and text are sealed, so those two filters open the content of the period's posts.
+//! Sorting, the period, the format and the minimum views run in SQL (`store::explorer`); topic
+//! tags and text are sealed, so those two filters open the content of the period's posts.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 
 use super::period::{Period, PeriodQuery, to_local};
-use super::queries::{self, FACT_COLUMNS, PostFacts, facts_from_row};
+use super::store::PostFacts;
+use super::store::explorer::{Format, Selection, Sort};
 use super::table::Table;
 use super::{Scope, engagement_rate};
 use crate::error::{AppError, AppResult};
-use crate::store::with_pool;
 
-/// Sort keys and their SQL (whitelisted: never user text in SQL).
-const SORTS: &[(&str, &str)] = &[
-    ("posted_at", "posted_at"),
-    ("views", "COALESCE(views, -1)"),
-    ("likes", "COALESCE(likes, -1)"),
-    ("replies", "COALESCE(replies, -1)"),
-    ("reposts", "COALESCE(reposts, -1)"),
-    ("quotes", "COALESCE(quotes, -1)"),
-    ("shares", "COALESCE(shares, -1)"),
-    (
-        "engagement_rate",
-        "CASE WHEN COALESCE(views, 0) > 0 THEN (COALESCE(likes, 0) + COALESCE(replies, 0) + COALESCE(reposts, 0) + COALESCE(quotes, 0) + COALESCE(shares, 0)) * 1.0 / views ELSE -1 END",
-    ),
-];
-
-/// Formats and their SQL condition.
-pub const FORMATS: &[(&str, &str)] = &[
-    (
-        "text",
-        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type NOT IN ('IMAGE', 'VIDEO', 'CAROUSEL_ALBUM', 'AUDIO')",
-    ),
-    (
-        "image",
-        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'IMAGE'",
-    ),
-    (
-        "video",
-        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'VIDEO'",
-    ),
-    (
-        "carousel",
-        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'CAROUSEL_ALBUM'",
-    ),
-    (
-        "audio",
-        "is_repost = FALSE AND has_poll = FALSE AND is_quote = FALSE AND media_type = 'AUDIO'",
-    ),
-    (
-        "quote",
-        "is_repost = FALSE AND has_poll = FALSE AND is_quote = TRUE",
-    ),
-    ("poll", "is_repost = FALSE AND has_poll = TRUE"),
-    ("repost", "is_repost = TRUE"),
-];
+pub use super::store::explorer::FORMATS;
 
 /// The explorer's query string.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
@@ -191,8 +147,11 @@ pub async fn explore_with(
         .as_deref()
         .filter(|s| !s.is_empty())
         .unwrap_or("posted_at");
-    let sort_sql = SORTS.iter().find(|(k, _)| *k == sort).map(|(_, s)| *s).ok_or_else(|| {
-        AppError::field("sort", "Sort by posted_at, views, likes, replies, reposts, quotes, shares or engagement_rate.")
+    let sort_by = Sort::parse(sort).ok_or_else(|| {
+        AppError::field(
+            "sort",
+            "Sort by posted_at, views, likes, replies, reposts, quotes, shares or engagement_rate.",
+        )
     })?;
     let order = match q.order.as_deref().unwrap_or("desc") {
         "desc" | "" => "desc",
@@ -201,18 +160,12 @@ pub async fn explore_with(
     };
     let format = match q.format.as_deref().filter(|f| !f.is_empty()) {
         None => None,
-        Some(f) => Some(
-            FORMATS
-                .iter()
-                .find(|(k, _)| *k == f)
-                .map(|(_, s)| *s)
-                .ok_or_else(|| {
-                    AppError::field(
-                        "format",
-                        "Format is text, image, video, carousel, audio, quote, poll or repost.",
-                    )
-                })?,
-        ),
+        Some(f) => Some(Format::parse(f).ok_or_else(|| {
+            AppError::field(
+                "format",
+                "Format is text, image, video, carousel, audio, quote, poll or repost.",
+            )
+        })?),
     };
     let min_views = number("min_views", q.min_views.as_deref(), 0, 0, i64::MAX / 2)?;
     let page = number("page", q.page.as_deref(), 1, 1, 1_000_000)?;
@@ -235,55 +188,24 @@ pub async fn explore_with(
             .map(str::to_lowercase);
     let sealed_filter = topic.is_some() || text.is_some();
 
-    let mut filter = String::from(
-        "profile_id = $1 AND posted_at >= $2 AND posted_at < $3 AND COALESCE(views, 0) >= $4",
-    );
-    if let Some(f) = format {
-        filter.push_str(" AND ");
-        filter.push_str(f);
-    }
-    let paging = if sealed_filter || everything {
-        String::new()
-    } else {
-        format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page)
-    };
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {FACT_COLUMNS} FROM posts WHERE {filter} ORDER BY {sort_sql} {order}, posted_at DESC, media_id{paging}"
-    ));
-    let count_sql = format!("SELECT COUNT(*) FROM posts WHERE {filter}");
     let (w, id) = (&period.current, scope.id());
+    let selection = Selection {
+        profile: id,
+        window: (w.start, w.end),
+        min_views,
+        format,
+        sort: sort_by,
+        ascending: order == "asc",
+    };
     let store = &scope.state.store;
     let rows: Vec<PostFacts> = if sealed_filter || everything {
-        with_pool!(store, |p| async {
-            let rows = sqlx::query(sql)
-                .bind(id)
-                .bind(w.start)
-                .bind(w.end)
-                .bind(min_views)
-                .fetch_all(p)
-                .await?;
-            rows.iter()
-                .map(|r| facts_from_row!(r))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await)
-        .map_err(crate::store::StoreError::from)?
+        store.explorer_posts(&selection).await?
     } else {
         // The page's ids come from the covering index; only those rows' content is read.
-        let ids_sql = format!(
-            "SELECT media_id FROM posts WHERE {filter} ORDER BY {sort_sql} {order}, posted_at DESC, media_id{paging}"
-        );
-        let ids: Vec<String> = with_pool!(store, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(
-            ids_sql.clone()
-        ))
-        .bind(id)
-        .bind(w.start)
-        .bind(w.end)
-        .bind(min_views)
-        .fetch_all(p)
-        .await)
-        .map_err(crate::store::StoreError::from)?;
-        queries::posts_by_ids(store, id, (w.start, w.end), &ids).await?
+        let ids = store
+            .explorer_page_ids(&selection, (per_page, (page - 1) * per_page))
+            .await?;
+        store.posts_by_ids(id, (w.start, w.end), &ids).await?
     };
     let (views, total) = if sealed_filter {
         let matching: Vec<PostRowView> = rows
@@ -310,16 +232,7 @@ pub async fn explore_with(
             total,
         )
     } else {
-        let total: i64 = with_pool!(scope.state.store, |p| sqlx::query_scalar(
-            sqlx::AssertSqlSafe(count_sql.clone())
-        )
-        .bind(id)
-        .bind(w.start)
-        .bind(w.end)
-        .bind(min_views)
-        .fetch_one(p)
-        .await)
-        .map_err(crate::store::StoreError::from)?;
+        let total = store.explorer_count(&selection).await?;
         (rows.iter().map(|p| row_view(scope, p)).collect(), total)
     };
     Ok(Explorer {
@@ -347,7 +260,8 @@ pub struct PostDetail {
 /// plan shows).
 pub async fn post_detail(scope: &Scope, media_id: &str) -> AppResult<PostDetail> {
     let store = &scope.state.store;
-    let p = queries::post(store, scope.id(), media_id)
+    let p = store
+        .post_facts(scope.id(), media_id)
         .await?
         .ok_or(AppError::NotFound)?;
     scope.check_shown(p.posted_at)?;
@@ -362,7 +276,7 @@ pub async fn post_detail(scope: &Scope, media_id: &str) -> AppResult<PostDetail>
         "quotes",
         "shares",
     ]);
-    for s in queries::snapshots(store, scope.id(), media_id).await? {
+    for s in store.post_snapshots(scope.id(), media_id).await? {
         let mut row = vec![
             json!(s.taken_at),
             json!(to_local(scope.tz, s.taken_at).to_rfc3339()),

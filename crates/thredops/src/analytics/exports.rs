@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::explorer::{self, ExplorerQuery, PostRowView};
 use super::table::Table;
-use super::{Scope, attribution, content, demographics, overview, queries};
+use super::{Scope, attribution, content, demographics, overview};
 use crate::error::{AppError, AppResult};
 
 /// Names of the exportable tables.
@@ -49,11 +49,19 @@ pub async fn table(
         "series" => overview::series_table(&overview::series(scope, &w).await?),
         "heatmap" => content::heatmap_table(&content::heatmap(
             scope,
-            &queries::posts_in(&scope.state.store, scope.id(), w.start, w.end).await?,
+            &scope
+                .state
+                .store
+                .posts_in(scope.id(), w.start, w.end)
+                .await?,
         )),
         "breakdown" => content::breakdown_table(&content::breakdown(
             scope,
-            &queries::posts_in(&scope.state.store, scope.id(), w.start, w.end).await?,
+            &scope
+                .state
+                .store
+                .posts_in(scope.id(), w.start, w.end)
+                .await?,
         )),
         "demographics" => demographics::demographics(scope, &w).await?.table(),
         "attribution" => attribution::attribution(scope, &w).await?.table(),

@@ -1,6 +1,6 @@
 //! Analytics: the command centre's numbers, computed only from ThredOps' stored snapshots.
 //!
-//! Web -> [`Scope`] (ownership, time zone, data key) -> compute modules -> [`queries`] (SQL).
+//! Web -> [`Scope`] (ownership, time zone, data key) -> compute modules -> [`store`] (SQL).
 
 pub mod attribution;
 pub mod cache;
@@ -10,7 +10,7 @@ pub mod explorer;
 pub mod exports;
 pub mod overview;
 pub mod period;
-pub mod queries;
+pub mod store;
 pub mod svg;
 pub mod table;
 
@@ -145,9 +145,14 @@ impl Scope {
         Ok(())
     }
 
+    /// The profile's posts published in `[start, end)` with their facts, oldest first.
+    pub async fn posts(&self, start: i64, end: i64) -> AppResult<Vec<store::PostFacts>> {
+        Ok(self.state.store.posts_in(self.id(), start, end).await?)
+    }
+
     /// The first local date with any stored data (first post, snapshot or daily views).
     pub async fn history_start(&self) -> AppResult<Option<NaiveDate>> {
-        let (first_post, first_day) = queries::first_activity(&self.state.store, self.id()).await?;
+        let (first_post, first_day) = self.state.store.first_activity(self.id()).await?;
         let from_post = first_post.map(|t| period::local_date(self.tz, t));
         let from_day = first_day.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
         Ok(match (from_post, from_day) {
@@ -242,7 +247,10 @@ pub fn zone_groups() -> Vec<(&'static str, Vec<&'static str>)> {
 /// Saves the user's time zone.
 pub async fn set_timezone(state: &AppState, auth: &CurrentUser, name: &str) -> AppResult<Tz> {
     let tz = parse_timezone(name)?;
-    queries::set_timezone(&state.store, auth.workspace_id(), tz.name()).await?;
+    state
+        .store
+        .set_user_timezone(auth.workspace_id(), tz.name())
+        .await?;
     // Planned posts keep their wall-clock time in the new zone, from now on (not at their run,
     // which for a zone ahead would already be late).
     crate::publishing::retime_all(state, auth.workspace_id(), tz).await?;

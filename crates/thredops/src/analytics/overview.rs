@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::cache::VersionedCache;
 use super::period::{Period, PeriodQuery, Window, local_date};
-use super::queries::{self, PostTotals};
+use super::store::PostTotals;
 use super::table::Table;
 use super::{ENGAGEMENT_RATE, POST_METRICS, Scope, engagement_rate, round2};
 use crate::error::AppResult;
@@ -64,19 +64,19 @@ pub struct Overview {
 pub async fn window_totals(scope: &Scope, w: &Window) -> StoreResult<WindowTotals> {
     let store = &scope.state.store;
     let (from, to) = (w.from_key(), w.to_key());
-    let days = queries::account_days(store, scope.id(), &from, &to).await?;
-    let baseline = match queries::followers_before(store, scope.id(), &from).await? {
+    let days = store.account_days(scope.id(), &from, &to).await?;
+    let baseline = match store.followers_before(scope.id(), &from).await? {
         Some(n) => Some(n),
         None => days.first().map(|d| d.followers),
     };
     let followers = days.last().map(|d| d.followers);
-    let views = queries::daily_views(store, scope.id(), &from, &to).await?;
+    let views = store.daily_views(scope.id(), &from, &to).await?;
     Ok(WindowTotals {
         followers,
         net_followers: followers.zip(baseline).map(|(end, start)| end - start),
         views: views.iter().map(|(_, v)| v).sum(),
         link_clicks: days.iter().filter_map(|d| d.clicks).sum(),
-        posts: queries::post_totals(store, scope.id(), w.start, w.end).await?,
+        posts: store.post_totals(scope.id(), w.start, w.end).await?,
     })
 }
 
@@ -313,9 +313,10 @@ pub struct DayPoint {
 pub async fn series(scope: &Scope, w: &Window) -> StoreResult<Vec<DayPoint>> {
     let store = &scope.state.store;
     let (from, to) = (w.from_key(), w.to_key());
-    let days = queries::account_days(store, scope.id(), &from, &to).await?;
-    let mut last = queries::followers_before(store, scope.id(), &from).await?;
-    let views: HashMap<String, i64> = queries::daily_views(store, scope.id(), &from, &to)
+    let days = store.account_days(scope.id(), &from, &to).await?;
+    let mut last = store.followers_before(scope.id(), &from).await?;
+    let views: HashMap<String, i64> = store
+        .daily_views(scope.id(), &from, &to)
         .await?
         .into_iter()
         .collect();
@@ -339,7 +340,7 @@ pub async fn series(scope: &Scope, w: &Window) -> StoreResult<Vec<DayPoint>> {
             ..Default::default()
         });
     }
-    for p in queries::posts_in(store, scope.id(), w.start, w.end).await? {
+    for p in store.posts_in(scope.id(), w.start, w.end).await? {
         if p.is_repost {
             continue;
         }

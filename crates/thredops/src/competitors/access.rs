@@ -45,6 +45,8 @@ impl RunStatus {
     }
 }
 
+crate::publishing::store::decode_by_name!(RunStatus, "run status");
+
 /// Why ThredOps asks for an optional scope, as shown before the user leaves for Meta.
 pub fn scope_reason(scope: Scope) -> String {
     crate::threads::OPTIONAL_SCOPES

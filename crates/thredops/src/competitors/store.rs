@@ -1,13 +1,11 @@
 //! Storage of competitors, their daily snapshots and public posts, and the reads that compare
 //! them with the user's own profile.
 
-use sqlx::Row;
-
 use super::access::RunStatus;
 use crate::store::{Store, StoreResult, with_pool};
 
 /// A competitor as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CompetitorRecord {
     /// Id.
     pub id: String,
@@ -34,7 +32,7 @@ pub struct CompetitorRecord {
 }
 
 /// One daily snapshot of a competitor.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SnapshotRow {
     /// UTC day, `YYYY-MM-DD`.
     pub day: String,
@@ -56,7 +54,7 @@ pub struct SnapshotRow {
 
 /// Someone else's public post as stored: kind and time in the clear, author, text and link
 /// sealed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SealedPost {
     /// Threads media id.
     pub media_id: String,
@@ -69,37 +67,18 @@ pub struct SealedPost {
 }
 
 /// A post's kind, time and engagement, for cadence, formats and engagement per post.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PostFacts {
     /// Read-side media type.
     pub media_type: String,
     /// Published (UTC seconds).
     pub posted_at: i64,
     /// Likes + replies + reposts + quotes, when known (own posts only).
+    #[sqlx(default)]
     pub engagement: Option<i64>,
 }
 
 const COLUMNS: &str = "id, user_id, profile_id, username, details_enc, last_run_at, last_status, last_error, last_calls, newest_post_at, created_at";
-
-macro_rules! competitor_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        let status: Option<String> = r.try_get("last_status")?;
-        CompetitorRecord {
-            id: r.try_get("id")?,
-            user_id: r.try_get("user_id")?,
-            profile_id: r.try_get("profile_id")?,
-            username: r.try_get("username")?,
-            details_enc: r.try_get("details_enc")?,
-            last_run_at: r.try_get("last_run_at")?,
-            last_status: status.as_deref().and_then(RunStatus::parse),
-            last_error: r.try_get("last_error")?,
-            last_calls: r.try_get("last_calls")?,
-            newest_post_at: r.try_get("newest_post_at")?,
-            created_at: r.try_get("created_at")?,
-        }
-    }};
-}
 
 impl Store {
     /// Inserts a competitor; `false` when the user already tracks it for this profile.
@@ -125,13 +104,10 @@ impl Store {
     /// A competitor by id, whoever owns it.
     pub async fn competitor(&self, id: &str) -> StoreResult<Option<CompetitorRecord>> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM competitors WHERE id = $1"));
-        Ok(with_pool!(self, |p| async {
-            match sqlx::query(sql).bind(id).fetch_optional(p).await? {
-                Some(row) => Ok::<_, sqlx::Error>(Some(competitor_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// The user's competitors, oldest first.
@@ -139,13 +115,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM competitors WHERE user_id = $1 ORDER BY created_at, id"
         ));
-        Ok(with_pool!(self, |p| async {
-            let rows = sqlx::query(sql).bind(user_id).fetch_all(p).await?;
-            rows.iter()
-                .map(|r| Ok(competitor_from_row!(r)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// Removes a competitor with its snapshots and posts.
@@ -222,30 +195,13 @@ impl Store {
     /// A competitor's snapshots, oldest first.
     pub async fn competitor_snapshots(&self, competitor_id: &str) -> StoreResult<Vec<SnapshotRow>> {
         Ok(with_pool!(self, |p| {
-            async {
-            let rows = sqlx::query(
+            sqlx::query_as(
                 "SELECT day, followers, likes_7d, replies_7d, reposts_7d, quotes_7d, views_7d, taken_at \
                  FROM competitor_snapshots WHERE competitor_id = $1 ORDER BY day",
             )
             .bind(competitor_id)
             .fetch_all(p)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(SnapshotRow {
-                        day: r.try_get(0)?,
-                        followers: r.try_get(1)?,
-                        likes_7d: r.try_get(2)?,
-                        replies_7d: r.try_get(3)?,
-                        reposts_7d: r.try_get(4)?,
-                        quotes_7d: r.try_get(5)?,
-                        views_7d: r.try_get(6)?,
-                        taken_at: r.try_get(7)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await
+            .await
         })?)
     }
 
@@ -283,25 +239,13 @@ impl Store {
         since: i64,
     ) -> StoreResult<Vec<PostFacts>> {
         Ok(with_pool!(self, |p| {
-            async {
-            let rows = sqlx::query(
+            sqlx::query_as(
                 "SELECT media_type, posted_at FROM competitor_posts WHERE competitor_id = $1 AND posted_at >= $2 ORDER BY posted_at",
             )
             .bind(competitor_id)
             .bind(since)
             .fetch_all(p)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(PostFacts {
-                        media_type: r.try_get(0)?,
-                        posted_at: r.try_get(1)?,
-                        engagement: None,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await
+            .await
         })?)
     }
 
@@ -322,26 +266,14 @@ impl Store {
         since: i64,
     ) -> StoreResult<Vec<PostFacts>> {
         Ok(with_pool!(self, |p| {
-            async {
-            let rows = sqlx::query(
-                "SELECT media_type, posted_at, CAST(COALESCE(likes, 0) + COALESCE(replies, 0) + COALESCE(reposts, 0) + COALESCE(quotes, 0) AS BIGINT) \
+            sqlx::query_as(
+                "SELECT media_type, posted_at, CAST(COALESCE(likes, 0) + COALESCE(replies, 0) + COALESCE(reposts, 0) + COALESCE(quotes, 0) AS BIGINT) AS engagement \
                  FROM posts WHERE profile_id = $1 AND posted_at >= $2 AND NOT is_repost ORDER BY posted_at",
             )
             .bind(profile_id)
             .bind(since)
             .fetch_all(p)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(PostFacts {
-                        media_type: r.try_get(0)?,
-                        posted_at: r.try_get(1)?,
-                        engagement: Some(r.try_get(2)?),
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await
+            .await
         })?)
     }
 

@@ -93,14 +93,7 @@ pub async fn schedule(
         .user(user_id)
         .subject(profile_id);
     let id = state.jobs.enqueue(job).await?;
-    crate::store::with_pool!(state.store, |p| sqlx::query(
-        "UPDATE jobs SET run_at = $1 WHERE id = $2 AND state = 'queued' AND run_at > $1"
-    )
-    .bind(at)
-    .bind(&id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    state.store.pull_job_forward(&id, at).await?;
     state.jobs.notify();
     Ok(())
 }

@@ -1,8 +1,6 @@
 //! Storage of the inbox: which profiles have it on, per-post watermarks of the poll, the items
 //! (sealed) and the saved replies (sealed).
 
-use sqlx::Row;
-
 use super::{ItemKind, ProfileState, Source};
 use crate::store::{Store, StoreResult, with_pool};
 
@@ -40,7 +38,7 @@ pub struct NewItem {
 }
 
 /// An item as stored, with the state of the post answering it from ThredOps.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRecord {
     /// Id.
     pub id: String,
@@ -49,6 +47,7 @@ pub struct ItemRecord {
     /// Threads media id.
     pub threads_id: String,
     /// Reply or mention.
+    #[sqlx(try_from = "String")]
     pub kind: ItemKind,
     /// The profile's post the conversation hangs under.
     pub root_id: Option<String>,
@@ -61,6 +60,7 @@ pub struct ItemRecord {
     /// Published.
     pub posted_at: i64,
     /// Poll or webhook.
+    #[sqlx(try_from = "String")]
     pub source: Source,
     /// Read by the user.
     pub read_at: Option<i64>,
@@ -102,13 +102,14 @@ pub struct ItemFilter {
 }
 
 /// A profile's inbox settings and last poll.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InboxProfile {
     /// Profile.
     pub profile_id: String,
     /// Owner.
     pub user_id: String,
     /// Requested, on or off.
+    #[sqlx(try_from = "String")]
     pub state: ProfileState,
     /// When the state last changed.
     pub changed_at: i64,
@@ -125,7 +126,7 @@ pub struct InboxProfile {
 }
 
 /// A post whose conversation a poll reads.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WatchedPost {
     /// Threads media id.
     pub media_id: String,
@@ -137,49 +138,24 @@ pub struct WatchedPost {
 
 const ITEM_COLUMNS: &str = "i.id, i.profile_id, i.threads_id, i.kind, i.root_id, i.top_level, i.content_enc, i.has_question, i.posted_at, i.source, i.read_at, i.hidden, i.answered_at, i.reply_post_id, i.assignee_user_id, sp.state AS reply_state, sp.permalink AS reply_permalink";
 
-macro_rules! item_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        let kind: String = r.try_get("kind")?;
-        let source: String = r.try_get("source")?;
-        ItemRecord {
-            id: r.try_get("id")?,
-            profile_id: r.try_get("profile_id")?,
-            threads_id: r.try_get("threads_id")?,
-            kind: ItemKind::parse(&kind).unwrap_or(ItemKind::Reply),
-            root_id: r.try_get("root_id")?,
-            top_level: r.try_get("top_level")?,
-            content_enc: r.try_get("content_enc")?,
-            has_question: r.try_get("has_question")?,
-            posted_at: r.try_get("posted_at")?,
-            source: Source::parse(&source).unwrap_or(Source::Poll),
-            read_at: r.try_get("read_at")?,
-            hidden: r.try_get("hidden")?,
-            answered_at: r.try_get("answered_at")?,
-            reply_post_id: r.try_get("reply_post_id")?,
-            reply_state: r.try_get("reply_state")?,
-            reply_permalink: r.try_get("reply_permalink")?,
-            assignee_user_id: r.try_get("assignee_user_id")?,
-        }
-    }};
+// A name this version does not know reads as the most common value rather than failing the
+// whole list (a newer instance may have written it).
+impl From<String> for ItemKind {
+    fn from(s: String) -> Self {
+        ItemKind::parse(&s).unwrap_or(ItemKind::Reply)
+    }
 }
 
-macro_rules! inbox_profile_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        let state: String = r.try_get("state")?;
-        InboxProfile {
-            profile_id: r.try_get("profile_id")?,
-            user_id: r.try_get("user_id")?,
-            state: ProfileState::parse(&state).unwrap_or(ProfileState::Off),
-            changed_at: r.try_get("changed_at")?,
-            last_poll_at: r.try_get("last_poll_at")?,
-            last_new_items: r.try_get("last_new_items")?,
-            last_calls: r.try_get("last_calls")?,
-            last_error: r.try_get("last_error")?,
-            mentions_since: r.try_get("mentions_since")?,
-        }
-    }};
+impl From<String> for Source {
+    fn from(s: String) -> Self {
+        Source::parse(&s).unwrap_or(Source::Poll)
+    }
+}
+
+impl From<String> for ProfileState {
+    fn from(s: String) -> Self {
+        ProfileState::parse(&s).unwrap_or(ProfileState::Off)
+    }
 }
 
 impl Store {
@@ -209,33 +185,22 @@ impl Store {
 
     /// A profile's inbox row.
     pub async fn inbox_profile(&self, profile_id: &str) -> StoreResult<Option<InboxProfile>> {
-        let found = with_pool!(self, |p| async {
-            match sqlx::query("SELECT * FROM inbox_profiles WHERE profile_id = $1")
-                .bind(profile_id)
-                .fetch_optional(p)
-                .await?
-            {
-                Some(row) => Ok::<_, sqlx::Error>(Some(inbox_profile_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?;
-        Ok(found)
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT * FROM inbox_profiles WHERE profile_id = $1"
+        )
+        .bind(profile_id)
+        .fetch_optional(p)
+        .await)?)
     }
 
     /// Every inbox row of a user.
     pub async fn inbox_profiles_of(&self, user_id: &str) -> StoreResult<Vec<InboxProfile>> {
-        let rows = with_pool!(self, |p| async {
-            let rows = sqlx::query("SELECT * FROM inbox_profiles WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_all(p)
-                .await?;
-            rows.iter()
-                .map(|row| Ok::<_, sqlx::Error>(inbox_profile_from_row!(row)))
-                .collect::<Result<Vec<_>, _>>()
-        }
-        .await)?;
-        Ok(rows)
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT * FROM inbox_profiles WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?)
     }
 
     /// Records how a poll ended.
@@ -298,9 +263,8 @@ impl Store {
         recent_since: i64,
         limit: i64,
     ) -> StoreResult<Vec<WatchedPost>> {
-        let rows = with_pool!(self, |p| {
-            async {
-            let rows = sqlx::query(
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
                 "SELECT p.media_id, COALESCE(p.replies, 0) AS replies, w.newest_reply_at FROM posts p \
                  LEFT JOIN inbox_posts w ON w.profile_id = p.profile_id AND w.media_id = p.media_id \
                  WHERE p.profile_id = $1 AND p.media_type <> 'REPOST_FACADE' \
@@ -311,20 +275,8 @@ impl Store {
             .bind(recent_since)
             .bind(limit)
             .fetch_all(p)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok::<_, sqlx::Error>(WatchedPost {
-                        media_id: r.try_get("media_id")?,
-                        replies: r.try_get("replies")?,
-                        newest_reply_at: r.try_get("newest_reply_at")?,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-        }
-        .await
-        })?;
-        Ok(rows)
+            .await
+        })?)
     }
 
     /// Moves a post's watermark after its conversation was read.
@@ -427,8 +379,8 @@ impl Store {
              AND ($9 = TRUE OR ip.state = 'on') AND ($11 IS NULL OR i.assignee_user_id = $11) \
              ORDER BY i.posted_at DESC, i.id DESC LIMIT $8"
         ));
-        let rows = with_pool!(self, |p| async {
-            let rows = sqlx::query(sql)
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(sql)
                 .bind(user_id)
                 .bind(&f.profile_id)
                 .bind(f.kind.map(ItemKind::as_str))
@@ -441,13 +393,8 @@ impl Store {
                 .bind(f.after.as_ref().map(|a| a.1.as_str()))
                 .bind(&f.assignee)
                 .fetch_all(p)
-                .await?;
-            rows.iter()
-                .map(|row| Ok::<_, sqlx::Error>(item_from_row!(row)))
-                .collect::<Result<Vec<_>, _>>()
-        }
-        .await)?;
-        Ok(rows)
+                .await
+        })?)
     }
 
     /// One of the user's items.
@@ -456,19 +403,11 @@ impl Store {
             "SELECT {ITEM_COLUMNS} FROM inbox_items i LEFT JOIN scheduled_posts sp ON sp.id = i.reply_post_id \
              WHERE i.user_id = $1 AND i.id = $2"
         ));
-        let found = with_pool!(self, |p| async {
-            match sqlx::query(sql)
-                .bind(user_id)
-                .bind(id)
-                .fetch_optional(p)
-                .await?
-            {
-                Some(row) => Ok::<_, sqlx::Error>(Some(item_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?;
-        Ok(found)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// Unread items of the user's profiles whose inbox is on.

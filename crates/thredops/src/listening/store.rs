@@ -1,13 +1,11 @@
 //! Storage of saved searches and the posts they found.
 
-use sqlx::Row;
-
 use super::SearchMode;
 use crate::competitors::access::RunStatus;
 use crate::store::{Store, StoreResult, with_pool};
 
 /// A saved search as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SearchRecord {
     /// Id.
     pub id: String,
@@ -18,6 +16,7 @@ pub struct SearchRecord {
     /// The keyword or tag (without `#`).
     pub query: String,
     /// Keyword or topic tag.
+    #[sqlx(try_from = "String")]
     pub mode: SearchMode,
     /// Newest match time seen.
     pub newest_match_at: Option<i64>,
@@ -38,25 +37,11 @@ pub use crate::competitors::SealedPost as MatchRecord;
 
 const COLUMNS: &str = "id, user_id, profile_id, query, mode, newest_match_at, last_run_at, last_status, last_error, last_new, created_at";
 
-macro_rules! search_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        let status: Option<String> = r.try_get("last_status")?;
-        let mode: String = r.try_get("mode")?;
-        SearchRecord {
-            id: r.try_get("id")?,
-            user_id: r.try_get("user_id")?,
-            profile_id: r.try_get("profile_id")?,
-            query: r.try_get("query")?,
-            mode: SearchMode::parse(&mode).unwrap_or(SearchMode::Keyword),
-            newest_match_at: r.try_get("newest_match_at")?,
-            last_run_at: r.try_get("last_run_at")?,
-            last_status: status.as_deref().and_then(RunStatus::parse),
-            last_error: r.try_get("last_error")?,
-            last_new: r.try_get("last_new")?,
-            created_at: r.try_get("created_at")?,
-        }
-    }};
+// A mode this version does not know reads as a keyword search, as it always has.
+impl From<String> for SearchMode {
+    fn from(s: String) -> Self {
+        SearchMode::parse(&s).unwrap_or(SearchMode::Keyword)
+    }
 }
 
 impl Store {
@@ -85,13 +70,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM listening_searches WHERE id = $1"
         ));
-        Ok(with_pool!(self, |p| async {
-            match sqlx::query(sql).bind(id).fetch_optional(p).await? {
-                Some(row) => Ok::<_, sqlx::Error>(Some(search_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// The user's saved searches, oldest first.
@@ -99,13 +81,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM listening_searches WHERE user_id = $1 ORDER BY created_at, id"
         ));
-        Ok(with_pool!(self, |p| async {
-            let rows = sqlx::query(sql).bind(user_id).fetch_all(p).await?;
-            rows.iter()
-                .map(|r| Ok(search_from_row!(r)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// Deletes a saved search with its matches.
@@ -176,27 +155,16 @@ impl Store {
 
     /// A search's newest matches, newest first.
     pub async fn matches(&self, search_id: &str, limit: i64) -> StoreResult<Vec<MatchRecord>> {
-        Ok(with_pool!(self, |p| async {
-            let rows = sqlx::query(
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
                 "SELECT media_id, media_type, posted_at, content_enc FROM listening_matches \
                  WHERE search_id = $1 ORDER BY posted_at DESC, media_id LIMIT $2",
             )
             .bind(search_id)
             .bind(limit)
             .fetch_all(p)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(MatchRecord {
-                        media_id: r.try_get(0)?,
-                        media_type: r.try_get(1)?,
-                        posted_at: r.try_get(2)?,
-                        content_enc: r.try_get(3)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await)?)
+            .await
+        })?)
     }
 
     /// Publication times of a search's matches at or after `since` (for the volume chart).

@@ -49,7 +49,7 @@ pub struct RowCheck {
 struct Plan {
     profile_id: String,
     content: Composition,
-    kind: String,
+    kind: super::PostKind,
     local: chrono::NaiveDateTime,
     tz: chrono_tz::Tz,
     at: DateTime<Utc>,
@@ -339,7 +339,7 @@ pub async fn import(state: &AppState, auth: &CurrentUser, csv_text: &str) -> App
             state,
             auth.workspace_id(),
             &plan.profile_id,
-            &plan.kind,
+            plan.kind,
             &plan.content,
             plan.local,
             plan.tz,

@@ -55,7 +55,7 @@ pub struct Entry {
     /// Where it is in its life.
     pub state: PostState,
     /// `text`, `image`, ...
-    pub kind: String,
+    pub kind: super::PostKind,
     /// The first words of its text.
     pub preview: String,
     /// The profile it publishes on.
@@ -205,7 +205,7 @@ pub async fn build(
     let reshares = state.store.evergreen_post_ids(auth.workspace_id()).await?;
     let failed = posts
         .iter()
-        .filter(|p| p.state == PostState::Failed && !p.acknowledged)
+        .filter(|p| p.state == PostState::Failed && !p.acknowledged.0)
         .count();
     let mut shown = Vec::new();
     let mut drafts = Vec::new();
@@ -321,7 +321,7 @@ async fn entry(
             .map(|t| t.format("%H:%M").to_string())
             .unwrap_or_default(),
         state: p.state,
-        kind: p.kind.clone(),
+        kind: p.kind,
         preview: preview(&content),
         profile: names.get(&p.profile_id).cloned().unwrap_or_default(),
         movable: matches!(p.state, PostState::Scheduled | PostState::Draft),
@@ -547,7 +547,7 @@ mod tests {
             date: "2026-12-04".into(),
             time: time.into(),
             state: PostState::Scheduled,
-            kind: "text".into(),
+            kind: crate::publishing::PostKind::default(),
             preview: "x".into(),
             profile: String::new(),
             movable: true,

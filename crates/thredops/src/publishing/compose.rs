@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::{PostKind, PostMedia};
 use serde::{Deserialize, Serialize};
 use threads_api::validation::{self, ValidationError};
 use threads_api::{ContainerBuilder, ContainerId, MediaId, ReplyControl};
@@ -78,8 +79,8 @@ pub struct MediaItem {
 /// What the preflight knows about an uploaded file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFacts {
-    /// `image` or `video`.
-    pub kind: String,
+    /// Image or video.
+    pub kind: super::media::MediaKind,
 }
 
 /// Counts shown live under each part.
@@ -112,19 +113,21 @@ impl Preflight {
 }
 
 /// A short label for listings: `text`, `image`, `video`, `carousel`, with `chain` for chains.
-pub fn kind_of(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) -> String {
-    let root = c
+pub fn kind_of(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) -> PostKind {
+    let media = c
         .parts
         .first()
-        .map_or("text".to_owned(), |p| match p.media.len() {
-            0 => "text".to_owned(),
-            1 => facts(&p.media[0].id).map_or("image".to_owned(), |f| f.kind),
-            _ => "carousel".to_owned(),
+        .map_or(PostMedia::Text, |p| match p.media.len() {
+            0 => PostMedia::Text,
+            1 => match facts(&p.media[0].id).map(|f| f.kind) {
+                Some(super::media::MediaKind::Video) => PostMedia::Video,
+                _ => PostMedia::Image,
+            },
+            _ => PostMedia::Carousel,
         });
-    if c.parts.len() > 1 {
-        format!("{root} chain")
-    } else {
-        root
+    PostKind {
+        media,
+        chain: c.parts.len() > 1,
     }
 }
 
@@ -289,7 +292,7 @@ pub fn preflight(c: &Composition, facts: &dyn Fn(&str) -> Option<MediaFacts>) ->
             }
         }
         let url = |item: &MediaItem| {
-            let video = facts(&item.id).is_some_and(|f| f.kind == "video");
+            let video = facts(&item.id).is_some_and(|f| f.kind == super::media::MediaKind::Video);
             ("https://media.example/preflight".to_owned(), video)
         };
         let children = (0..part.media.len().min(20))

@@ -45,6 +45,12 @@ pub const DEFAULT_RESULTS_HOURS: i64 = 48;
 #[serde(transparent)]
 pub struct ItemId(pub String);
 
+impl From<String> for ItemId {
+    fn from(id: String) -> Self {
+        ItemId(id)
+    }
+}
+
 /// Whether an item still re-shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +83,43 @@ impl ItemState {
         }
     }
 }
+
+impl TryFrom<String> for ItemState {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        ItemState::parse(&s).ok_or_else(|| format!("unknown evergreen state {s:?}"))
+    }
+}
+
+/// How a re-share did against the original, once judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// At or above the threshold: the item goes on.
+    Held,
+    /// Below it: the item retires.
+    Dropped,
+}
+
+impl Verdict {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Held => "held",
+            Verdict::Dropped => "dropped",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<Verdict> {
+        [Verdict::Held, Verdict::Dropped]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+crate::publishing::store::decode_by_name!(Verdict, "re-share verdict");
 
 /// What the API and the pages send to mark a post evergreen or change an item.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -289,6 +332,11 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
     let text =
         propose::synced_text(state, auth.workspace_id(), &profile_id, &media_id, &sealed).await?;
     Ok((profile_id, media_id, None, synced.posted_at, text))
+}
+
+/// The evergreen item a planned post re-shares, if any: (item id, re-share number).
+pub async fn reshare_of(state: &AppState, post_id: &str) -> AppResult<Option<(String, i64)>> {
+    Ok(state.store.reshare_of_post(post_id).await?)
 }
 
 /// The text of the post `input` names, to fill the form's first variation.

@@ -52,6 +52,12 @@ const SHOWN_DRAFTS: i64 = 20;
 #[serde(transparent)]
 pub struct FeedId(pub String);
 
+impl From<String> for FeedId {
+    fn from(id: String) -> Self {
+        FeedId(id)
+    }
+}
+
 /// How a poll ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -84,6 +90,8 @@ impl PollStatus {
         }
     }
 }
+
+crate::publishing::store::decode_by_name!(PollStatus, "feed poll status");
 
 /// What the API and page send to follow a feed.
 #[derive(Debug, Clone, Deserialize)]
@@ -476,7 +484,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
         user_id: feed.user_id.clone(),
         profile_id: feed.profile_id.clone(),
         state: PostState::Draft,
-        kind: "text".into(),
+        kind: super::PostKind::default(),
         local_time: None,
         timezone: None,
         scheduled_at: None,
@@ -486,7 +494,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: true,
+        acknowledged: super::store::IntFlag(true),
         version: 0,
         created_at: now,
         updated_at: now,

@@ -70,6 +70,8 @@ impl Metric {
     }
 }
 
+crate::publishing::store::decode_by_name!(Metric, "auto-plug metric");
+
 /// A reply published under the post once, when it passes `threshold` likes or views within
 /// `window_hours` of publication.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -250,7 +252,7 @@ pub(super) async fn reply_post(
         user_id: parent.user_id.clone(),
         profile_id: parent.profile_id.clone(),
         state: PostState::Scheduled,
-        kind: "text".into(),
+        kind: super::PostKind::default(),
         content_enc: sealed,
         local_time: Some(when::local_value(at, tz)),
         timezone: Some(tz.name().to_owned()),
@@ -261,7 +263,7 @@ pub(super) async fn reply_post(
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: true,
+        acknowledged: super::store::IntFlag(true),
         version: 0,
         created_at: now,
         updated_at: now,

@@ -7,12 +7,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::store::{StoreResult, now_unix, with_pool};
+use crate::store::{StoreResult, now_unix};
 
 /// Largest image Threads accepts (§5.5: 8 MB).
 pub const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024;
@@ -21,8 +20,53 @@ pub const MAX_VIDEO_BYTES: u64 = 1024 * 1024 * 1024;
 /// How long a media URL stays public once a container asks Threads to fetch it.
 pub const URL_LIFETIME_SECS: i64 = 2 * 3600;
 
+/// What an upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    /// A JPEG or PNG image.
+    Image,
+    /// An MP4 or MOV video.
+    Video,
+}
+
+impl MediaKind {
+    /// The stored and shown name (`image`, `video`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+        }
+    }
+}
+
+impl std::fmt::Display for MediaKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MediaKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [MediaKind::Image, MediaKind::Video]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown media kind {s:?}"))
+    }
+}
+
+impl TryFrom<String> for MediaKind {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 /// One stored upload.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Upload {
     /// Id the composer refers to.
     pub id: String,
@@ -32,8 +76,9 @@ pub struct Upload {
     /// Secret path segment of the public URL (never shown before a container needs it).
     #[serde(skip)]
     pub token: String,
-    /// `image` or `video`.
-    pub kind: String,
+    /// Image or video.
+    #[sqlx(try_from = "String")]
+    pub kind: MediaKind,
     /// MIME type.
     pub content_type: String,
     /// Cleaned original file name.
@@ -72,16 +117,16 @@ pub fn public_url(state: &AppState, u: &Upload) -> String {
 }
 
 /// What the first bytes say the file is: (kind, MIME type).
-pub fn sniff(head: &[u8]) -> Option<(&'static str, &'static str)> {
+pub fn sniff(head: &[u8]) -> Option<(MediaKind, &'static str)> {
     if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(("image", "image/jpeg"))
+        Some((MediaKind::Image, "image/jpeg"))
     } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(("image", "image/png"))
+        Some((MediaKind::Image, "image/png"))
     } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
         if &head[8..10] == b"qt" {
-            Some(("video", "video/quicktime"))
+            Some((MediaKind::Video, "video/quicktime"))
         } else {
-            Some(("video", "video/mp4"))
+            Some((MediaKind::Video, "video/mp4"))
         }
     } else {
         None
@@ -117,15 +162,14 @@ const NOT_ACCEPTED: &str =
     "Threads accepts JPEG or PNG images and MP4 or MOV videos; this file is none of those.";
 
 /// Largest file of a kind.
-fn max_bytes(kind: &str) -> u64 {
-    if kind == "image" {
-        MAX_IMAGE_BYTES
-    } else {
-        MAX_VIDEO_BYTES
+fn max_bytes(kind: MediaKind) -> u64 {
+    match kind {
+        MediaKind::Image => MAX_IMAGE_BYTES,
+        MediaKind::Video => MAX_VIDEO_BYTES,
     }
 }
 
-fn too_large(kind: &str) -> AppError {
+fn too_large(kind: MediaKind) -> AppError {
     AppError::field(
         "file",
         format!(
@@ -284,7 +328,7 @@ where
         Some(found) => found,
         None => sniff(&head).ok_or_else(|| AppError::field("file", NOT_ACCEPTED))?,
     };
-    let (width, height) = if kind == "image" {
+    let (width, height) = if kind == MediaKind::Image {
         // At most 8 MB, and the dimensions can sit anywhere in a JPEG's header segments.
         let bytes = tokio::fs::read(&incoming.path)
             .await
@@ -298,7 +342,7 @@ where
         id,
         user_id: user_id.to_owned(),
         token: secret_token(),
-        kind: kind.to_owned(),
+        kind,
         content_type: mime.to_owned(),
         file_name: clean_name(name, mime),
         bytes: size as i64,
@@ -311,85 +355,31 @@ where
         .await
         .context("keeping an upload")?;
     incoming.kept = true;
-    let recorded = with_pool!(state.store, |pool| {
-        sqlx::query(
-        "INSERT INTO media_uploads (id, user_id, token, kind, content_type, file_name, bytes, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    )
-    .bind(&upload.id)
-    .bind(user_id)
-    .bind(&upload.token)
-    .bind(kind)
-    .bind(mime)
-    .bind(&upload.file_name)
-    .bind(upload.bytes)
-    .bind(width)
-    .bind(height)
-    .bind(now_unix())
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected())
-    });
+    let recorded = state.store.insert_upload(&upload, now_unix()).await;
     if let Err(e) = recorded {
         if let Err(fs) = tokio::fs::remove_file(path_of(state, &upload)).await {
             tracing::warn!(error = %fs, "could not remove an upload whose record failed");
         }
-        return Err(crate::store::StoreError::from(e).into());
+        return Err(e.into());
     }
     Ok(upload)
 }
 
-macro_rules! upload_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        Upload {
-            id: r.try_get("id")?,
-            user_id: r.try_get("user_id")?,
-            token: r.try_get("token")?,
-            kind: r.try_get("kind")?,
-            content_type: r.try_get("content_type")?,
-            file_name: r.try_get("file_name")?,
-            bytes: r.try_get("bytes")?,
-            width: r.try_get("width")?,
-            height: r.try_get("height")?,
-            expires_at: r.try_get("expires_at")?,
-            deleted_at: r.try_get("deleted_at")?,
-        }
-    }};
-}
-
-const COLUMNS: &str = "id, user_id, token, kind, content_type, file_name, bytes, width, height, expires_at, deleted_at";
-
-async fn find(state: &AppState, column: &str, value: &str) -> StoreResult<Option<Upload>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM media_uploads WHERE {column} = $1"
-    ));
-    let found = with_pool!(state.store, |pool| async {
-        match sqlx::query(sql).bind(value).fetch_optional(pool).await? {
-            Some(row) => Ok::<_, sqlx::Error>(Some(upload_from_row!(&row))),
-            None => Ok(None),
-        }
-    }
-    .await)?;
-    Ok(found)
-}
-
 /// One of the user's uploads that still exists (None for other users' uploads).
 pub async fn get(state: &AppState, user_id: &str, id: &str) -> StoreResult<Option<Upload>> {
-    Ok(find(state, "id", id)
+    Ok(state
+        .store
+        .upload_by_id(id)
         .await?
         .filter(|u| u.user_id == user_id && u.deleted_at.is_none()))
 }
 
 /// Makes an upload public for [`URL_LIFETIME_SECS`] and returns its URL.
 pub async fn publish_url(state: &AppState, u: &Upload) -> StoreResult<String> {
-    with_pool!(state.store, |pool| sqlx::query(
-        "UPDATE media_uploads SET expires_at = $1 WHERE id = $2"
-    )
-    .bind(now_unix() + URL_LIFETIME_SECS)
-    .bind(&u.id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    state
+        .store
+        .set_upload_expiry(&u.id, now_unix() + URL_LIFETIME_SECS)
+        .await?;
     Ok(public_url(state, u))
 }
 
@@ -405,7 +395,7 @@ pub struct Hosted {
 
 /// The file behind a public URL, if it is public right now.
 pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<Hosted>> {
-    let Some(u) = find(state, "token", token).await? else {
+    let Some(u) = state.store.upload_by_token(token).await? else {
         return Ok(None);
     };
     let live = u.deleted_at.is_none() && u.expires_at.is_some_and(|t| t > now_unix());
@@ -446,14 +436,7 @@ pub async fn delete(state: &AppState, u: &Upload) -> StoreResult<()> {
     {
         tracing::warn!(error = %e, "could not delete a published upload");
     }
-    with_pool!(state.store, |pool| sqlx::query(
-        "UPDATE media_uploads SET deleted_at = $1, expires_at = NULL WHERE id = $2"
-    )
-    .bind(now_unix())
-    .bind(&u.id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    state.store.mark_upload_deleted(&u.id, now_unix()).await?;
     Ok(())
 }
 
@@ -483,15 +466,15 @@ mod tests {
     fn files_are_recognised_by_their_bytes() {
         assert_eq!(
             sniff(b"\x89PNG\r\n\x1a\n...."),
-            Some(("image", "image/png"))
+            Some((MediaKind::Image, "image/png"))
         );
         assert_eq!(
             sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some(("image", "image/jpeg"))
+            Some((MediaKind::Image, "image/jpeg"))
         );
         assert_eq!(
             sniff(b"\0\0\0\x18ftypmp42...."),
-            Some(("video", "video/mp4"))
+            Some((MediaKind::Video, "video/mp4"))
         );
         assert_eq!(sniff(b"GIF89a"), None);
     }

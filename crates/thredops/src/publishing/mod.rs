@@ -13,12 +13,10 @@ mod plan;
 pub mod progress;
 pub mod publisher;
 pub mod quota;
-pub mod quota_store;
 mod reconnect;
 mod recover;
 pub mod recurring;
 pub mod service;
-mod slots;
 mod start;
 pub mod state;
 mod steps;
@@ -27,7 +25,7 @@ pub mod suggest;
 pub mod when;
 
 pub use plan::retime_all;
-pub use state::PostState;
+pub use state::{PostKind, PostMedia, PostState, Standing};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +80,28 @@ pub async fn slots(state: &AppState, profile_id: &str) -> AppResult<Vec<when::Sl
             minute: m as u16,
         })
         .collect())
+}
+
+/// Replaces a profile's posting slots, given as (weekday, minute).
+pub async fn set_slots(state: &AppState, profile_id: &str, slots: &[(i64, i64)]) -> AppResult<()> {
+    Ok(state.store.set_posting_slots(profile_id, slots).await?)
+}
+
+/// One of the workspace's profiles.
+pub async fn profile_of(
+    state: &AppState,
+    workspace_id: &str,
+    profile_id: &str,
+) -> AppResult<Option<crate::store::profiles::ProfileRecord>> {
+    Ok(state.store.profile_of(workspace_id, profile_id).await?)
+}
+
+/// The workspace's profiles, for a choice of profile.
+pub async fn profiles_for(
+    state: &AppState,
+    workspace_id: &str,
+) -> AppResult<Vec<crate::store::profiles::ProfileRecord>> {
+    Ok(state.store.profiles_of(workspace_id).await?)
 }
 
 /// Safety net: every post due within the next minute has a publisher run (a run lost to a

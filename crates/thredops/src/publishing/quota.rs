@@ -32,8 +32,8 @@ use std::time::Duration;
 use threads_api::ErrorClass;
 
 use super::publisher::Run;
-use super::quota_store::{Ask, QuotaRow, Reading};
 use super::recover::Outcome;
+use super::store::quota::{Ask, QuotaRow, Reading};
 use crate::jobs::{JobError, now_ms};
 
 /// How long a reading serves reservations.

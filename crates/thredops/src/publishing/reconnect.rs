@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::app::AppState;
 use crate::mail::Email;
-use crate::store::{StoreResult, now_unix, with_pool};
+use crate::store::{StoreResult, now_unix};
 
 use super::PostState;
 use super::store::PostRecord;
@@ -34,23 +34,12 @@ pub async fn note_for(state: &AppState, post: &PostRecord) -> StoreResult<Option
 /// publish, once per post. Returns how many were warned.
 pub async fn warn_due_soon(state: &AppState) -> anyhow::Result<usize> {
     let soon = now_unix() + WARN_BEFORE.as_secs() as i64;
-    let rows: Vec<(String, String, String, Option<i64>, String)> = with_pool!(state.store, |p| {
-        sqlx::query_as(
-            "SELECT s.id, s.user_id, u.email, s.scheduled_at, s.timezone FROM scheduled_posts s \
-             JOIN users u ON u.id = s.user_id \
-             JOIN threads_profiles t ON t.id = s.profile_id \
-             WHERE s.state = 'scheduled' AND s.scheduled_at < $1 AND t.status <> 'active' \
-               AND NOT EXISTS (SELECT 1 FROM publish_events e WHERE e.post_id = s.id AND e.kind = $2) \
-             ORDER BY s.scheduled_at LIMIT 500",
-        )
-        .bind(soon)
-        .bind(WARNED)
-        .fetch_all(p)
-        .await
-    })?;
+    let rows = state.store.posts_to_warn_of_reconnect(soon, WARNED).await?;
     let mut warned = 0;
-    for (post_id, user_id, email, at, zone) in rows {
-        let when = at
+    for row in rows {
+        let (post_id, user_id, email, zone) = (row.post_id, row.user_id, row.email, row.timezone);
+        let when = row
+            .scheduled_at
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .map(|t| super::when::show(t, super::when::zone(Some(&zone))))
             .unwrap_or_default();

@@ -22,7 +22,7 @@ pub use store::{OccurrenceRecord, SeriesRecord};
 
 use super::compose::Composition;
 use super::store::PostRecord;
-use super::{PostState, publisher, service, when};
+use super::{PostKind, PostState, Standing, publisher, service, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -44,6 +44,12 @@ pub const DAILY_QUOTA: i64 = 250;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct SeriesId(pub String);
+
+impl From<String> for SeriesId {
+    fn from(id: String) -> Self {
+        SeriesId(id)
+    }
+}
 
 /// Whether a series still plans posts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,6 +80,14 @@ impl SeriesState {
     }
 }
 
+impl TryFrom<String> for SeriesState {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        SeriesState::parse(&s).ok_or_else(|| format!("unknown series state {s:?}"))
+    }
+}
+
 /// What happened to a date of a series, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OccurrenceStatus {
@@ -91,6 +105,14 @@ impl OccurrenceStatus {
             "skipped" => Some(OccurrenceStatus::Skipped),
             _ => None,
         }
+    }
+}
+
+impl TryFrom<String> for OccurrenceStatus {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        OccurrenceStatus::parse(&s).ok_or_else(|| format!("unknown occurrence status {s:?}"))
     }
 }
 
@@ -142,7 +164,7 @@ pub struct OccurrenceView {
     pub at_display: String,
     /// `upcoming` (not planned yet), `planned`, `edited` (changed on its own), `skipped`,
     /// `removed` (its post was deleted), or the state of its post once underway or done.
-    pub status: String,
+    pub status: Standing,
     /// Its post, once planned.
     pub post_id: Option<String>,
     /// Whether the profile has more than 250 posts planned in the 24 hours up to it: Threads
@@ -160,7 +182,7 @@ pub struct SeriesView {
     /// Active or stopped.
     pub state: SeriesState,
     /// Kind label of its posts.
-    pub kind: String,
+    pub kind: PostKind,
     /// The post.
     pub content: Composition,
     /// `daily`, `weekly` or `monthly`.
@@ -308,7 +330,7 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
         }
         let Some(c) = &content else { continue };
         let mut post =
-            scheduled_record(state, &s.user_id, &s.profile_id, &s.kind, c, local, tz, at).await?;
+            scheduled_record(state, &s.user_id, &s.profile_id, s.kind, c, local, tz, at).await?;
         let mut notes = Vec::new();
         if over_quota(state, &s.profile_id, at.timestamp(), false).await? {
             notes.push(format!(
@@ -342,7 +364,7 @@ pub(super) async fn scheduled_record(
     state: &AppState,
     user_id: &str,
     profile_id: &str,
-    kind: &str,
+    kind: PostKind,
     c: &Composition,
     local: chrono::NaiveDateTime,
     tz: chrono_tz::Tz,
@@ -356,7 +378,7 @@ pub(super) async fn scheduled_record(
         user_id: user_id.to_owned(),
         profile_id: profile_id.to_owned(),
         state: PostState::Scheduled,
-        kind: kind.to_owned(),
+        kind,
         local_time: Some(local.format("%Y-%m-%dT%H:%M").to_string()),
         timezone: Some(tz.name().to_owned()),
         scheduled_at: Some(at.timestamp()),
@@ -366,7 +388,7 @@ pub(super) async fn scheduled_record(
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: true,
+        acknowledged: super::store::IntFlag(true),
         version: 0,
         created_at: stamp,
         updated_at: stamp,
@@ -458,7 +480,7 @@ async fn check_input(
     state: &AppState,
     auth: &CurrentUser,
     input: &SeriesInput,
-) -> AppResult<(Rule, String)> {
+) -> AppResult<(Rule, PostKind)> {
     state
         .store
         .profile_of(auth.workspace_id(), &input.profile_id)
@@ -484,7 +506,7 @@ async fn check_input(
     Ok((rule, kind))
 }
 
-fn apply(record: &mut SeriesRecord, rule: &Rule, input: &SeriesInput, kind: String) {
+fn apply(record: &mut SeriesRecord, rule: &Rule, input: &SeriesInput, kind: PostKind) {
     record.profile_id = input.profile_id.clone();
     record.kind = kind;
     record.frequency = rule.frequency.as_str().to_owned();
@@ -511,7 +533,7 @@ pub async fn create(
         user_id: auth.workspace_id().to_owned(),
         profile_id: String::new(),
         state: SeriesState::Active,
-        kind: String::new(),
+        kind: PostKind::default(),
         frequency: String::new(),
         weekdays: 0,
         nth: None,
@@ -717,12 +739,12 @@ pub async fn view(state: &AppState, auth: &CurrentUser, s: &SeriesRecord) -> App
         let mut local_time = local.format("%H:%M").to_string();
         let status = match row {
             None if at <= now.timestamp() => continue,
-            None => "upcoming".to_owned(),
-            Some(o) if o.status == OccurrenceStatus::Skipped => "skipped".to_owned(),
+            None => Standing::Upcoming,
+            Some(o) if o.status == OccurrenceStatus::Skipped => Standing::Skipped,
             Some(o) => match &o.post_id {
-                None => "removed".to_owned(),
+                None => Standing::Removed,
                 Some(pid) => match state.store.planned_post(pid).await? {
-                    None => "removed".to_owned(),
+                    None => Standing::Removed,
                     Some(p) => {
                         post_id = Some(p.id.clone());
                         if let Some(t) = p.scheduled_at {
@@ -735,19 +757,22 @@ pub async fn view(state: &AppState, auth: &CurrentUser, s: &SeriesRecord) -> App
                         }
                         match p.state {
                             PostState::Scheduled if o.post_version == Some(p.version) => {
-                                "planned".to_owned()
+                                Standing::Planned
                             }
-                            PostState::Scheduled => "edited".to_owned(),
-                            other => other.as_str().to_owned(),
+                            PostState::Scheduled => Standing::Edited,
+                            other => Standing::Post(other),
                         }
                     }
                 },
             },
         };
-        let counts = matches!(status.as_str(), "upcoming" | "planned" | "edited");
+        let counts = matches!(
+            status,
+            Standing::Upcoming | Standing::Planned | Standing::Edited
+        );
         let over = counts
             && at > now.timestamp()
-            && over_quota(state, &s.profile_id, at, status != "upcoming").await?;
+            && over_quota(state, &s.profile_id, at, status != Standing::Upcoming).await?;
         occurrences.push(OccurrenceView {
             date: day,
             number,
@@ -767,7 +792,7 @@ pub async fn view(state: &AppState, auth: &CurrentUser, s: &SeriesRecord) -> App
         id: s.id.clone(),
         profile_id: s.profile_id.clone(),
         state: s.state,
-        kind: s.kind.clone(),
+        kind: s.kind,
         content: open_content(state, s).await?,
         frequency: rule.frequency,
         days,

@@ -8,8 +8,8 @@ use super::plan::{enqueue_if_scheduled, ledger, resolve_time};
 use super::store::PostRecord;
 use super::{PURPOSE, media, publisher, when};
 
-use super::PostState;
 pub use super::plan::{next_free_slot, publish_job, timeline};
+use super::{PostKind, PostState};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -41,7 +41,7 @@ pub struct PostView {
     /// State machine position.
     pub state: PostState,
     /// Kind label.
-    pub kind: String,
+    pub kind: PostKind,
     /// The composition.
     pub content: Composition,
     /// UTC seconds.
@@ -94,7 +94,7 @@ pub async fn preflight(
     state: &AppState,
     auth: &CurrentUser,
     c: &Composition,
-) -> AppResult<(Preflight, String)> {
+) -> AppResult<(Preflight, PostKind)> {
     let facts = facts_of(state, auth.workspace_id(), c).await?;
     let lookup = |id: &str| facts.iter().find(|(k, _)| k == id).map(|(_, f)| f.clone());
     Ok((compose::preflight(c, &lookup), compose::kind_of(c, &lookup)))
@@ -173,7 +173,7 @@ pub async fn view(state: &AppState, auth: &CurrentUser, p: &PostRecord) -> AppRe
         id: p.id.clone(),
         profile_id: p.profile_id.clone(),
         state: p.state,
-        kind: p.kind.clone(),
+        kind: p.kind,
         content: open(state, p).await?,
         scheduled_at: p.scheduled_at,
         local_time: p.local_time.clone(),
@@ -199,6 +199,35 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
         .await?
         .filter(|p| p.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)
+}
+
+/// The workspace's planned posts, optionally those scheduled in `[from, to)`, soonest first.
+pub async fn planned(
+    state: &AppState,
+    auth: &CurrentUser,
+    range: Option<(i64, i64)>,
+) -> AppResult<Vec<PostRecord>> {
+    Ok(state
+        .store
+        .planned_posts_of(auth.workspace_id(), range)
+        .await?)
+}
+
+/// Deletes a draft, cancelled or failed post of the workspace; false for any other post.
+pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<bool> {
+    Ok(state
+        .store
+        .delete_planned_post(id, auth.workspace_id())
+        .await?)
+}
+
+/// Marks the workspace's failures as seen.
+pub async fn acknowledge_failures(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
+    state
+        .store
+        .acknowledge_failures(auth.workspace_id())
+        .await?;
+    Ok(())
 }
 
 pub(super) async fn owned_profile(
@@ -249,7 +278,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: true,
+        acknowledged: super::store::IntFlag(true),
         version: 0,
         created_at: now,
         updated_at: now,

@@ -49,7 +49,7 @@ impl Run<'_> {
             let url = media::publish_url(self.state, &upload)
                 .await
                 .map_err(|e| JobError::retry(e.to_string()))?;
-            urls.push((item.clone(), url, upload.kind == "video"));
+            urls.push((item.clone(), url, upload.kind == media::MediaKind::Video));
         }
         if items.len() > 1 {
             while self.progress.parts[i].children.len() < items.len() {

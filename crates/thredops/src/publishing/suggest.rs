@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::when;
 use crate::analytics::content::WEEKDAYS;
-use crate::analytics::{period, queries};
+use crate::analytics::period;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -226,13 +226,14 @@ pub async fn suggested_times(
         .ok_or(AppError::NotFound)?;
     let tz = super::service::user_zone(auth);
     let analysed_at = state.threads.now();
-    let history = queries::posts_in(
-        &state.store,
-        profile_id,
-        (analysed_at - HISTORY).timestamp(),
-        (analysed_at - SETTLED).timestamp(),
-    )
-    .await?;
+    let history = state
+        .store
+        .posts_in(
+            profile_id,
+            (analysed_at - HISTORY).timestamp(),
+            (analysed_at - SETTLED).timestamp(),
+        )
+        .await?;
     let posts: Vec<(i64, i64)> = history
         .iter()
         .filter(|p| !p.is_repost)

@@ -5,13 +5,11 @@
 use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
-use sqlx::Row;
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::services::profiles::purpose;
 use crate::store::profiles::ProfileRecord;
-use crate::store::{StoreError, with_pool};
 use crate::sync::engine::{DEMOGRAPHICS_PURPOSE, POST_PURPOSE};
 
 /// Words shorter than this are not treated as keywords.
@@ -79,21 +77,6 @@ impl PostFacts {
     pub fn replies(&self) -> Option<i64> {
         self.metrics.map(|m| m[2])
     }
-}
-
-/// A post row as read, before its content is opened.
-struct RawPost {
-    media_id: String,
-    media_type: String,
-    posted_at: i64,
-    text_len: i64,
-    link_count: i64,
-    has_question: bool,
-    is_quote: bool,
-    is_repost: bool,
-    metrics: Option<[i64; 6]>,
-    metrics_at: Option<i64>,
-    sealed: Vec<u8>,
 }
 
 /// Facts about the profile itself (completeness, sync health).
@@ -164,40 +147,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         .existing_key(&profile.user_id)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("data key: {e}")))?;
-    let rows: Vec<RawPost> = with_pool!(state.store, |p| async {
-        let rows = sqlx::query(
-            "SELECT media_id, media_type, posted_at, text_len, link_count, has_question, is_quote, is_repost, \
-             views, likes, replies, reposts, quotes, shares, metrics_at, content_enc FROM posts WHERE profile_id = $1 ORDER BY posted_at, media_id",
-        )
-        .bind(&profile.id)
-        .fetch_all(p)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let views: Option<i64> = r.try_get(8)?;
-                let m = |i: usize| r.try_get::<Option<i64>, _>(i).map(|v| v.unwrap_or(0));
-                let metrics = match views {
-                    Some(v) => Some([v, m(9)?, m(10)?, m(11)?, m(12)?, m(13)?]),
-                    None => None,
-                };
-                Ok(RawPost {
-                    media_id: r.try_get(0)?,
-                    media_type: r.try_get(1)?,
-                    posted_at: r.try_get(2)?,
-                    text_len: r.try_get(3)?,
-                    link_count: r.try_get(4)?,
-                    has_question: r.try_get(5)?,
-                    is_quote: r.try_get(6)?,
-                    is_repost: r.try_get(7)?,
-                    metrics,
-                    metrics_at: r.try_get(14)?,
-                    sealed: r.try_get(15)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-    }
-    .await)
-    .map_err(StoreError::from)?;
+    let rows = state.store.strategy_posts(&profile.id).await?;
     let mut posts = Vec::with_capacity(rows.len());
     for r in rows {
         let content: serde_json::Value = key
@@ -206,13 +156,14 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
                 k.open_string(
                     POST_PURPOSE,
                     &format!("{}/{}", profile.id, r.media_id),
-                    &r.sealed,
+                    &r.content_enc,
                 )
                 .ok()
             })
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
         let text = content["text"].as_str().unwrap_or("");
+        let metrics = r.metrics();
         posts.push(PostFacts {
             media_type: r.media_type,
             posted_at: r.posted_at,
@@ -221,7 +172,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
             has_question: r.has_question,
             is_quote: r.is_quote,
             is_repost: r.is_repost,
-            metrics: r.metrics,
+            metrics,
             metrics_at: r.metrics_at,
             topic: content["topic_tag"]
                 .as_str()
@@ -286,20 +237,7 @@ pub fn keywords(text: &str) -> Vec<String> {
 }
 
 async fn follower_days(state: &AppState, profile_id: &str) -> AppResult<Vec<(String, i64, i64)>> {
-    let rows = with_pool!(state.store, |p| async {
-        let rows = sqlx::query(
-            "SELECT day, taken_at, followers_count FROM account_snapshots WHERE profile_id = $1 ORDER BY day",
-        )
-        .bind(profile_id)
-        .fetch_all(p)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-    }
-    .await)
-    .map_err(StoreError::from)?;
-    Ok(rows)
+    Ok(state.store.follower_days(profile_id).await?)
 }
 
 /// The audience of `profile` for an owner in `tz` at `at`, from its latest follower countries
@@ -326,21 +264,7 @@ async fn latest_breakdown(
     key: Option<&crate::crypto::DataKey>,
     breakdown: &str,
 ) -> AppResult<Vec<(String, i64)>> {
-    let row: Option<(String, Vec<u8>)> = with_pool!(state.store, |p| async {
-        match sqlx::query(
-            "SELECT day, payload_enc FROM demographic_snapshots WHERE profile_id = $1 AND breakdown = $2 ORDER BY day DESC LIMIT 1",
-        )
-        .bind(&profile.id)
-        .bind(breakdown)
-        .fetch_optional(p)
-        .await?
-        {
-            Some(r) => Ok::<_, sqlx::Error>(Some((r.try_get(0)?, r.try_get(1)?))),
-            None => Ok(None),
-        }
-    }
-    .await)
-    .map_err(StoreError::from)?;
+    let row = state.store.latest_breakdown(&profile.id, breakdown).await?;
     let (Some((day, sealed)), Some(key)) = (row, key) else {
         return Ok(Vec::new());
     };

@@ -31,7 +31,6 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::store::now_unix;
-use store::StrategyStore;
 
 /// Job kind of an audit run.
 pub const AUDIT_JOB: &str = "strategy.audit";
@@ -64,11 +63,11 @@ fn retry(e: impl std::fmt::Display) -> JobError {
 /// Loads the profile, runs the audit off the async runtime with progress, seals and stores it.
 async fn run_audit(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let payload: AuditPayload = ctx.payload_as()?;
-    let st = StrategyStore(&state.store);
-    let Some(row) = st.audit(&payload.audit_id).await.map_err(retry)? else {
+    let st = &state.store;
+    let Some(row) = st.strategy_audit(&payload.audit_id).await.map_err(retry)? else {
         return Ok(());
     };
-    if row.status == "done" {
+    if row.status == store::AuditStatus::Done {
         // A run that finished but was not marked complete (a crash) reports it now; the
         // event is recorded once, so a report already made is not made again.
         emit_audit_completed(
@@ -100,7 +99,7 @@ async fn audit_once(
     ctx: &JobContext,
     row: &store::AuditRow,
 ) -> Result<(), JobError> {
-    let st = StrategyStore(&state.store);
+    let st = &state.store;
     let Some(profile) = state.store.profile(&row.profile_id).await.map_err(retry)? else {
         return Ok(());
     };
@@ -137,11 +136,13 @@ async fn audit_once(
     };
     let key = state.vault.data_key(&row.user_id).await.map_err(retry)?;
     let previous = st
-        .audits_of(&row.profile_id)
+        .strategy_audits_of(&row.profile_id)
         .await
         .map_err(retry)?
         .into_iter()
-        .find(|a| a.id != row.id && a.status == "done" && a.created_at <= row.created_at);
+        .find(|a| {
+            a.id != row.id && a.status == store::AuditStatus::Done && a.created_at <= row.created_at
+        });
     if let Some(prev) = previous
         && let Some(sealed) = prev.report_enc.as_deref()
         && let Ok(text) = key.open_string(AUDIT_PURPOSE, &prev.id, sealed)

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::data::{self, Dataset};
 use super::experiments::{self, ExperimentInput, Spec};
 use super::report::{self, StrategyReport};
-use super::store::{AuditRow, ExperimentRow, StrategyStore};
+use super::store::{AuditRow, AuditStatus, ExperimentRow, ExperimentStatus};
 use super::{AUDIT_JOB, AUDIT_PURPOSE, EXPERIMENT_PURPOSE, audit, llm};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -112,7 +112,7 @@ pub struct AuditView {
     /// Profile.
     pub profile_id: String,
     /// queued | running | done | failed.
-    pub status: String,
+    pub status: AuditStatus,
     /// 0-100 while it runs.
     pub progress: i64,
     /// Overall score once done.
@@ -160,12 +160,12 @@ pub async fn start_audit(
     profile_id: &str,
 ) -> AppResult<AuditView> {
     data::owned_profile(state, auth.workspace_id(), profile_id).await?;
-    let st = StrategyStore(&state.store);
+    let st = &state.store;
     if let Some(active) = st
-        .audits_of(profile_id)
+        .strategy_audits_of(profile_id)
         .await?
         .into_iter()
-        .find(|a| matches!(a.status.as_str(), "queued" | "running"))
+        .find(|a| matches!(a.status, AuditStatus::Queued | AuditStatus::Running))
     {
         return audit_view(state, active, false).await;
     }
@@ -186,7 +186,7 @@ pub async fn start_audit(
         .subject(profile_id);
     state.jobs.enqueue(job).await?;
     state.jobs_wake();
-    let row = st.audit(&id).await?.ok_or(AppError::NotFound)?;
+    let row = st.strategy_audit(&id).await?.ok_or(AppError::NotFound)?;
     audit_view(state, row, false).await
 }
 
@@ -198,7 +198,7 @@ pub async fn audits(
 ) -> AppResult<Vec<AuditView>> {
     data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     let mut out = Vec::new();
-    for row in StrategyStore(&state.store).audits_of(profile_id).await? {
+    for row in state.store.strategy_audits_of(profile_id).await? {
         out.push(audit_view(state, row, false).await?);
     }
     Ok(out)
@@ -206,8 +206,9 @@ pub async fn audits(
 
 /// One audit with its report.
 pub async fn audit(state: &AppState, auth: &CurrentUser, audit_id: &str) -> AppResult<AuditView> {
-    let row = StrategyStore(&state.store)
-        .audit(audit_id)
+    let row = state
+        .store
+        .strategy_audit(audit_id)
         .await?
         .filter(|a| a.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)?;
@@ -222,7 +223,8 @@ pub struct ExperimentView {
     /// Profile.
     pub profile_id: String,
     /// running | finished | cancelled.
-    pub status: String,
+    #[schemars(with = "String")]
+    pub status: ExperimentStatus,
     /// What is tested.
     pub spec: Spec,
     /// Start (Unix seconds).
@@ -262,13 +264,14 @@ pub async fn start_experiment(
         ),
         id: id.clone(),
         profile_id: profile_id.to_owned(),
-        status: "running".into(),
+        status: ExperimentStatus::Running,
         starts_at,
         ends_at: starts_at + spec.days * 86_400,
         result_enc: None,
         created_at: now_unix(),
     };
-    StrategyStore(&state.store)
+    state
+        .store
         .insert_experiment(&row, auth.workspace_id())
         .await?;
     experiment_views(state, auth, &data, vec![row])
@@ -285,9 +288,7 @@ pub async fn experiments(
 ) -> AppResult<Vec<ExperimentView>> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
-    let rows = StrategyStore(&state.store)
-        .experiments_of(profile_id)
-        .await?;
+    let rows = state.store.experiments_of(profile_id).await?;
     experiment_views(state, auth, &data, rows).await
 }
 
@@ -300,19 +301,20 @@ pub async fn cancel_experiment(
 ) -> AppResult<()> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     data::owned_profile(state, auth.workspace_id(), profile_id).await?;
-    let st = StrategyStore(&state.store);
+    let st = &state.store;
     let row = st
         .experiments_of(profile_id)
         .await?
         .into_iter()
         .find(|e| e.id == id)
         .ok_or(AppError::NotFound)?;
-    if row.status != "running" {
+    if row.status != ExperimentStatus::Running {
         return Err(AppError::Conflict(
             "Only a running experiment can be cancelled.".into(),
         ));
     }
-    st.set_experiment(id, "cancelled", None).await?;
+    st.set_experiment(id, ExperimentStatus::Cancelled, None)
+        .await?;
     Ok(())
 }
 
@@ -328,7 +330,7 @@ async fn experiment_views(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let now = state.threads.now().timestamp();
-    let st = StrategyStore(&state.store);
+    let st = &state.store;
     let mut out = Vec::new();
     for row in rows {
         let Some(spec) = key
@@ -346,21 +348,21 @@ async fn experiment_views(
                     .ok()
             })
             .and_then(|s| serde_json::from_str(&s).ok());
-        let mut status = row.status.clone();
+        let mut status = row.status;
         let result = match frozen {
             Some(r) => r,
             None => {
                 let r = experiments::evaluate(data, &spec, row.starts_at, row.ends_at, now);
                 // Once the period is over the result is frozen, so later history cannot rewrite it.
-                if status == "running" && now >= row.ends_at {
+                if status == ExperimentStatus::Running && now >= row.ends_at {
                     let sealed = key.seal(
                         EXPERIMENT_PURPOSE,
                         &format!("{}/result", row.id),
                         r.to_string().as_bytes(),
                     );
-                    st.set_experiment(&row.id, "finished", Some(&sealed))
+                    st.set_experiment(&row.id, ExperimentStatus::Finished, Some(&sealed))
                         .await?;
-                    status = "finished".into();
+                    status = ExperimentStatus::Finished;
                 }
                 r
             }
@@ -389,9 +391,7 @@ pub struct Preferences {
 
 /// The user's language-model preference and whether the server offers one.
 pub async fn preferences(state: &AppState, auth: &CurrentUser) -> AppResult<Preferences> {
-    let on = StrategyStore(&state.store)
-        .llm_opt_in(auth.workspace_id())
-        .await?;
+    let on = state.store.llm_opt_in(auth.workspace_id()).await?;
     Ok(Preferences {
         llm_opt_in: on,
         llm_available: state.settings.llm.is_some(),
@@ -404,7 +404,8 @@ pub async fn set_preferences(
     auth: &CurrentUser,
     llm_opt_in: bool,
 ) -> AppResult<Preferences> {
-    StrategyStore(&state.store)
+    state
+        .store
         .set_llm_opt_in(auth.workspace_id(), llm_opt_in, now_unix())
         .await?;
     preferences(state, auth).await
@@ -433,10 +434,7 @@ pub async fn narrative(
             "No language model is configured on this server.".into(),
         ));
     }
-    if !StrategyStore(&state.store)
-        .llm_opt_in(auth.workspace_id())
-        .await?
-    {
+    if !state.store.llm_opt_in(auth.workspace_id()).await? {
         return Err(AppError::Forbidden(
             "Turn on the language-model option in the strategist first; it is off by default.",
         ));

@@ -102,7 +102,7 @@ where
 
 fn image_type(head: &[u8]) -> AppResult<&'static str> {
     match media::sniff(head) {
-        Some(("image", mime)) => Ok(mime),
+        Some((media::MediaKind::Image, mime)) => Ok(mime),
         _ => Err(refuse(NOT_AN_IMAGE)),
     }
 }

@@ -5,14 +5,14 @@ pub mod decay;
 pub mod engine;
 pub mod features;
 mod handlers;
+mod store;
 
 use serde_json::Value;
-use sqlx::Row;
 
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::jobs::{self, NewJob};
-use crate::store::{StoreResult, Tx, with_pool};
+use crate::store::{StoreResult, Tx};
 
 pub use handlers::{DAILY_CALL_BUDGET, register};
 
@@ -71,14 +71,7 @@ pub async fn sync_now(state: &AppState, user_id: &str, profile_id: &str) -> Stor
         .subject(profile_id);
     let id = state.jobs.enqueue(job).await?;
     // A pending hourly run may be scheduled later: pull it forward.
-    with_pool!(state.store, |p| sqlx::query(
-        "UPDATE jobs SET run_at = $1 WHERE id = $2 AND state = 'queued' AND run_at > $1"
-    )
-    .bind(jobs::now_ms())
-    .bind(&id)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
+    state.store.pull_job_forward(&id, jobs::now_ms()).await?;
     state.jobs.notify();
     Ok(id)
 }
@@ -86,24 +79,14 @@ pub async fn sync_now(state: &AppState, user_id: &str, profile_id: &str) -> Stor
 /// Progress of a backfill that is queued or running, for the profile page and the API.
 pub async fn progress(state: &AppState, profile_id: &str) -> AppResult<Option<Value>> {
     let key = dedup_key(kind::BACKFILL, profile_id);
-    let row: Option<(String, Option<String>, Option<String>)> = with_pool!(state.store, |p| async {
-        match sqlx::query("SELECT state, progress, last_error FROM jobs WHERE dedup_key = $1 AND state IN ('queued', 'running') ORDER BY created_at DESC LIMIT 1")
-            .bind(&key)
-            .fetch_optional(p)
-            .await?
-        {
-            Some(r) => Ok::<_, sqlx::Error>(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))),
-            None => Ok(None),
-        }
-    }
-    .await)
-    .map_err(crate::store::StoreError::from)?;
-    Ok(row.map(|(job_state, progress, last_error)| {
-        let mut v = progress
+    let row = state.store.backfill_job(&key).await?;
+    Ok(row.map(|job| {
+        let mut v = job
+            .progress
             .and_then(|p| serde_json::from_str::<Value>(&p).ok())
             .unwrap_or_else(|| serde_json::json!({}));
-        v["job_state"] = Value::from(job_state);
-        if let Some(e) = last_error {
+        v["job_state"] = Value::from(job.state);
+        if let Some(e) = job.last_error {
             v["retrying_after_error"] = Value::from(e);
         }
         v

@@ -15,7 +15,7 @@ use super::registry::{Endpoint, date, object, one_of, schema_of, string};
 use crate::analytics::explorer::{self, ExplorerQuery};
 use crate::analytics::exports::{self, ExportQuery};
 use crate::analytics::period::{Period, PeriodQuery};
-use crate::analytics::{self as an, Scope, attribution, content, demographics, overview, queries};
+use crate::analytics::{self as an, Scope, attribution, content, demographics, overview};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::{AuthUser, OwnProfile};
@@ -307,13 +307,9 @@ async fn heatmap_json(
 ) -> AppResult<Json<HeatmapBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
-    let posts = queries::posts_in(
-        &state.store,
-        scope.id(),
-        period.current.start,
-        period.current.end,
-    )
-    .await?;
+    let posts = scope
+        .posts(period.current.start, period.current.end)
+        .await?;
     let table = content::heatmap_table(&content::heatmap(&scope, &posts));
     Ok(Json(HeatmapBody {
         period,
@@ -329,13 +325,9 @@ async fn breakdown_json(
 ) -> AppResult<Json<BreakdownBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let period = scope.period(&q).await?;
-    let posts = queries::posts_in(
-        &state.store,
-        scope.id(),
-        period.current.start,
-        period.current.end,
-    )
-    .await?;
+    let posts = scope
+        .posts(period.current.start, period.current.end)
+        .await?;
     let table = content::breakdown_table(&content::breakdown(&scope, &posts));
     Ok(Json(BreakdownBody {
         period,

@@ -131,11 +131,7 @@ async fn list_posts(
         _ => return Err(AppError::field("to", "Give both from and to, or neither.")),
     };
     let mut out = Vec::new();
-    for p in state
-        .store
-        .planned_posts_of(auth.workspace_id(), range)
-        .await?
-    {
+    for p in service::planned(&state, &auth, range).await? {
         out.push(service::view(&state, &auth, &p).await?);
     }
     Ok(Json(out))
@@ -179,11 +175,7 @@ async fn delete_post(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     service::owned(&state, &auth, &id).await?;
-    if state
-        .store
-        .delete_planned_post(&id, auth.workspace_id())
-        .await?
-    {
+    if service::delete(&state, &auth, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::Conflict(
@@ -275,9 +267,7 @@ async fn owned_profile(
     auth: &AuthUser,
     id: &str,
 ) -> AppResult<crate::store::profiles::ProfileRecord> {
-    state
-        .store
-        .profile_of(auth.workspace_id(), id)
+    crate::publishing::profile_of(state, auth.workspace_id(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -351,7 +341,7 @@ async fn put_slots(
         })?;
         slots.push((i64::from(slot.weekday), i64::from(slot.minute)));
     }
-    state.store.set_posting_slots(&id, &slots).await?;
+    crate::publishing::set_slots(&state, &id, &slots).await?;
     Ok(Json(slots_json(
         &crate::publishing::slots(&state, &id).await?,
     )))

@@ -150,7 +150,7 @@ async fn render_calendar(
         _ => None,
     };
     let mut auto_plugs = serde_json::Map::new();
-    for p in state.store.profiles_of(auth.workspace_id()).await? {
+    for p in crate::publishing::profiles_for(state, auth.workspace_id()).await? {
         let rule = followups::default_rule(state, auth.workspace_id(), &p.id).await?;
         auto_plugs.insert(
             p.id.clone(),
@@ -168,10 +168,7 @@ async fn acknowledge(
     State(state): State<WebState>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    state
-        .store
-        .acknowledge_failures(auth.workspace_id())
-        .await?;
+    service::acknowledge_failures(&state, &auth).await?;
     Ok(Redirect::to("/app/schedule").into_response())
 }
 
@@ -188,9 +185,7 @@ async fn save_slots(
     Path(profile): Path<String>,
     SignedForm { auth, form }: SignedForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    state
-        .store
-        .profile_of(auth.workspace_id(), &profile)
+    crate::publishing::profile_of(&state, auth.workspace_id(), &profile)
         .await?
         .ok_or(AppError::NotFound)?;
     let field = |name: &'static str| {
@@ -205,7 +200,7 @@ async fn save_slots(
                 .iter()
                 .map(|s| (i64::from(s.weekday), i64::from(s.minute)))
                 .collect();
-            state.store.set_posting_slots(&profile, &slots).await?;
+            crate::publishing::set_slots(&state, &profile, &slots).await?;
             Ok(Redirect::to("/app/schedule?done=slots").into_response())
         }
         Err(message) => {
@@ -253,9 +248,7 @@ async fn save_auto_plug(
     Path(profile): Path<String>,
     SignedForm { auth, form }: SignedForm<AutoPlugForm>,
 ) -> AppResult<Response> {
-    state
-        .store
-        .profile_of(auth.workspace_id(), &profile)
+    crate::publishing::profile_of(&state, auth.workspace_id(), &profile)
         .await?
         .ok_or(AppError::NotFound)?;
     let rule = (!form.text.trim().is_empty()).then(|| AutoPlug {
@@ -303,7 +296,7 @@ pub(super) async fn render_post(
     let ctx = json!({
         "post": view, "timeline": service::timeline(state, auth, id).await?, "timezone": tz.name(),
         "reschedule_value": when::local_value(suggested, tz),
-        "evergreen": state.store.reshare_of_post(id).await?.map(|(item, number)| json!({"item": item, "number": number})),
+        "evergreen": crate::publishing::evergreen::reshare_of(state, id).await?.map(|(item, number)| json!({"item": item, "number": number})),
     });
     let html = state.templates.render(
         "publishing/post.html",
@@ -339,11 +332,7 @@ async fn act(
         "retry" => service::retry(&state, &auth, &id).await.map(|p| p.id),
         "delete" => {
             service::owned(&state, &auth, &id).await?;
-            return if state
-                .store
-                .delete_planned_post(&id, auth.workspace_id())
-                .await?
-            {
+            return if service::delete(&state, &auth, &id).await? {
                 Ok(Redirect::to("/app/schedule?done=deleted").into_response())
             } else {
                 render_post(

@@ -222,7 +222,7 @@ pub(super) async fn profiles(
     selected: &str,
 ) -> AppResult<Vec<Value>> {
     let mut out = Vec::new();
-    for p in state.store.profiles_of(auth.workspace_id()).await? {
+    for p in crate::publishing::profiles_for(state, auth.workspace_id()).await? {
         let name = crate::services::profiles::get(state, auth, &p.id)
             .await
             .map(|v| v.username)

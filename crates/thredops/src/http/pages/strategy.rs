@@ -292,7 +292,7 @@ async fn audit_page(
     let audits = service::audits(&state, &auth, &id).await?;
     let latest_done = audits
         .iter()
-        .find(|a| a.status == "done")
+        .find(|a| a.status == crate::strategy::store::AuditStatus::Done)
         .map(|a| a.id.clone());
     let latest = match latest_done {
         Some(a) => Some(service::audit(&state, &auth, &a).await?),
@@ -302,9 +302,7 @@ async fn audit_page(
         .iter()
         .map(|a| merge(json!(a), json!({"when": local(&auth, a.created_at)})))
         .collect();
-    let active = audits
-        .iter()
-        .find(|a| matches!(a.status.as_str(), "queued" | "running"));
+    let active = audits.iter().find(|a| a.status.is_underway());
     let allowance = gate::audit_allowance(&state, auth.workspace_id(), now_unix()).await?;
     let limit_message = allowance
         .as_ref()

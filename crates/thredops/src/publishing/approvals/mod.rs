@@ -17,8 +17,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
-// The row macro of posts names the state type relative to the module that reads rows.
-use super::PostState;
 use super::service;
 use super::store::PostRecord;
 use crate::app::AppState;

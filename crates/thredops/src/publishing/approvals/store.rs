@@ -1,12 +1,18 @@
 //! Storage of approvals: a post's approval state and the decisions with their comments.
 
-use sqlx::Row;
-
-use super::super::store::{COLUMNS, PostRecord, post_from_row};
+use super::super::store::{COLUMNS, PostRecord};
 use crate::store::{Store, StoreResult, with_pool};
 
+/// A post waiting for a decision, with its approval state.
+#[derive(sqlx::FromRow)]
+struct AwaitingRow {
+    #[sqlx(flatten)]
+    post: PostRecord,
+    approval: Option<String>,
+}
+
 /// A decision on a post, as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReviewRow {
     /// Who decided: an address, or the client review link.
     pub reviewer: String,
@@ -92,27 +98,13 @@ impl Store {
 
     /// The decisions on a post, oldest first.
     pub async fn post_reviews(&self, post_id: &str) -> StoreResult<Vec<ReviewRow>> {
-        let rows = with_pool!(self, |p| async {
-            let rows = sqlx::query(
-                "SELECT reviewer, decision, comment_enc, created_at FROM post_reviews \
-                 WHERE post_id = $1 ORDER BY created_at, id",
-            )
-            .bind(post_id)
-            .fetch_all(p)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(ReviewRow {
-                        reviewer: r.try_get("reviewer")?,
-                        decision: r.try_get("decision")?,
-                        comment_enc: r.try_get("comment_enc")?,
-                        created_at: r.try_get("created_at")?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        }
-        .await)?;
-        Ok(rows)
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT reviewer, decision, comment_enc, created_at FROM post_reviews \
+             WHERE post_id = $1 ORDER BY created_at, id",
+        )
+        .bind(post_id)
+        .fetch_all(p)
+        .await)?)
     }
 
     /// The workspace's planned posts that wait for a decision (scheduled, not approved),
@@ -126,17 +118,11 @@ impl Store {
              AND state = 'scheduled' AND (approval IS NULL OR approval <> 'approved') \
              ORDER BY scheduled_at, created_at"
         ));
-        let list = with_pool!(self, |p| async {
-            let rows = sqlx::query(sql).bind(workspace_id).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let approval: Option<String> = row.try_get("approval")?;
-                out.push((post_from_row!(row), approval));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?;
-        Ok(list)
+        let rows: Vec<AwaitingRow> = with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(workspace_id)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows.into_iter().map(|r| (r.post, r.approval)).collect())
     }
 
     /// Notes on a planned post that it waits for approval (the publisher's hold); a post that

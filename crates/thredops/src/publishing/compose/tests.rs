@@ -12,7 +12,7 @@ fn text(t: &str) -> Composition {
 
 fn image(_: &str) -> Option<MediaFacts> {
     Some(MediaFacts {
-        kind: "image".into(),
+        kind: crate::publishing::media::MediaKind::Image,
     })
 }
 
@@ -76,10 +76,10 @@ fn chains_need_text_in_every_part_and_unknown_uploads_are_reported() {
 #[test]
 fn kinds_are_labelled_for_the_calendar() {
     let mut c = text("x");
-    assert_eq!(kind_of(&c, &image), "text");
+    assert_eq!(kind_of(&c, &image).to_string(), "text");
     c.parts.push(Part {
         text: "y".into(),
         ..Part::default()
     });
-    assert_eq!(kind_of(&c, &image), "text chain");
+    assert_eq!(kind_of(&c, &image).to_string(), "text chain");
 }

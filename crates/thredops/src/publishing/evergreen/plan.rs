@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::rules::{self, Results};
-use super::{ItemRecord, ItemState, text_post};
+use super::{ItemRecord, ItemState, Verdict, text_post};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
@@ -131,7 +131,11 @@ async fn judge(state: &AppState, item: &ItemRecord, now: DateTime<Utc>) -> AppRe
             engagement: got.engagement,
         };
         let dropped = rules::dropped(result, original, item.threshold_percent);
-        let verdict = if dropped { "dropped" } else { "held" };
+        let verdict = if dropped {
+            Verdict::Dropped
+        } else {
+            Verdict::Held
+        };
         let recorded = state
             .store
             .record_reshare_results(
@@ -290,7 +294,7 @@ async fn plan_next(
         state,
         &item.user_id,
         &item.profile_id,
-        &kind,
+        kind,
         &content,
         local,
         tz,

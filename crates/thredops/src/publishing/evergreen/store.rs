@@ -4,16 +4,15 @@
 //! the re-share's row in one transaction: of two runs planning the same item at once, one
 //! plans and the other changes nothing.
 
-use sqlx::Row;
-
-use super::{ItemId, ItemState};
+use super::{ItemId, ItemState, Verdict};
 use crate::publishing::store::{PostRecord, insert_post_on};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
 /// One evergreen item as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRecord {
     /// Id.
+    #[sqlx(try_from = "String")]
     pub id: ItemId,
     /// Owner.
     pub user_id: String,
@@ -26,6 +25,7 @@ pub struct ItemRecord {
     /// When the original was published (UTC seconds).
     pub source_posted_at: i64,
     /// Active, paused or retired.
+    #[sqlx(try_from = "String")]
     pub state: ItemState,
     /// Sealed JSON array of the variations' texts.
     pub variations_enc: Vec<u8>,
@@ -56,7 +56,7 @@ pub struct ItemRecord {
 }
 
 /// One re-share row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReshareRecord {
     /// Its number (1-based).
     pub seq: i64,
@@ -78,8 +78,8 @@ pub struct ReshareRecord {
     pub baseline_views: Option<i64>,
     /// The original's engagement at the same age.
     pub baseline_engagement: Option<i64>,
-    /// `held` or `dropped`.
-    pub verdict: Option<String>,
+    /// Held or dropped, once judged.
+    pub verdict: Option<Verdict>,
 }
 
 /// A synced post's latest metrics.
@@ -115,54 +115,8 @@ const ITEM_COLUMNS: &str = "id, user_id, profile_id, source_media_id, source_pos
 const ENGAGEMENT: &str =
     "COALESCE(likes, 0) + COALESCE(replies, 0) + COALESCE(reposts, 0) + COALESCE(quotes, 0)";
 
-macro_rules! item_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        let state: String = r.try_get("state")?;
-        ItemRecord {
-            id: ItemId(r.try_get("id")?),
-            user_id: r.try_get("user_id")?,
-            profile_id: r.try_get("profile_id")?,
-            source_media_id: r.try_get("source_media_id")?,
-            source_post_id: r.try_get("source_post_id")?,
-            source_posted_at: r.try_get("source_posted_at")?,
-            state: ItemState::parse(&state).ok_or_else(|| sqlx::Error::ColumnDecode {
-                index: "state".into(),
-                source: format!("unknown evergreen state {state:?}").into(),
-            })?,
-            variations_enc: r.try_get("variations_enc")?,
-            variation_count: r.try_get("variation_count")?,
-            every_days: r.try_get("every_days")?,
-            at_time: r.try_get("at_time")?,
-            min_interval_days: r.try_get("min_interval_days")?,
-            threshold_percent: r.try_get("threshold_percent")?,
-            results_hours: r.try_get("results_hours")?,
-            reshares: r.try_get("reshares")?,
-            retired_reason: r.try_get("retired_reason")?,
-            problem: r.try_get("problem")?,
-            version: r.try_get("version")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        }
-    }};
-}
-
 /// posted_at, metrics_at, views, engagement, sealed content.
 type SyncedRow = (i64, Option<i64>, i64, i64, Vec<u8>);
-
-type ReshareRow = (
-    i64,
-    Option<String>,
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-);
 
 impl Store {
     /// Inserts an item; `false` when the profile's post is already evergreen.
@@ -241,13 +195,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM evergreen_items WHERE id = $1"
         ));
-        Ok(with_pool!(self, |pool| async {
-            match sqlx::query(sql).bind(id).fetch_optional(pool).await? {
-                Some(row) => Ok::<_, sqlx::Error>(Some(item_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     /// The user's items (or every active one when `user_id` is `None`), oldest first.
@@ -260,18 +211,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM evergreen_items WHERE {filter} ORDER BY created_at, id"
         ));
-        Ok(with_pool!(self, |pool| async {
-            let rows = sqlx::query(sql)
-                .bind(user_id.unwrap_or(""))
-                .fetch_all(pool)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                out.push(item_from_row!(row));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(user_id.unwrap_or(""))
+            .fetch_all(pool)
+            .await)?)
     }
 
     /// Deletes an item (its re-share rows go with it; its posts stay as ordinary posts).
@@ -289,7 +232,7 @@ impl Store {
 
     /// An item's re-shares, oldest first.
     pub async fn evergreen_reshares(&self, item_id: &str) -> StoreResult<Vec<ReshareRecord>> {
-        let rows: Vec<ReshareRow> = with_pool!(self, |pool| {
+        Ok(with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT seq, post_id, post_version, variation, planned_at, evaluated_at, views, engagement, baseline_views, baseline_engagement, verdict \
                  FROM evergreen_reshares WHERE item_id = $1 ORDER BY seq",
@@ -297,23 +240,7 @@ impl Store {
             .bind(item_id)
             .fetch_all(pool)
             .await
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ReshareRecord {
-                seq: r.0,
-                post_id: r.1,
-                post_version: r.2,
-                variation: r.3,
-                planned_at: r.4,
-                evaluated_at: r.5,
-                views: r.6,
-                engagement: r.7,
-                baseline_views: r.8,
-                baseline_engagement: r.9,
-                verdict: r.10,
-            })
-            .collect())
+        })?)
     }
 
     /// The user's planned posts that are evergreen re-shares.
@@ -396,7 +323,7 @@ impl Store {
         now: i64,
         got: super::rules::Results,
         original: super::rules::Results,
-        verdict: &str,
+        verdict: Verdict,
     ) -> StoreResult<bool> {
         let n = with_pool!(self, |pool| {
             sqlx::query(
@@ -408,7 +335,7 @@ impl Store {
             .bind(got.engagement)
             .bind(original.views)
             .bind(original.engagement)
-            .bind(verdict)
+            .bind(verdict.as_str())
             .bind(item_id)
             .bind(seq)
             .execute(pool)

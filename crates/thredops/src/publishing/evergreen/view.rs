@@ -7,7 +7,7 @@ use super::{ItemId, ItemRecord, ItemState, ReshareRecord, rules, variations};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
-use crate::publishing::{service, when};
+use crate::publishing::{PostState, Standing, service, when};
 
 /// One re-share as shown.
 #[derive(Debug, Clone, Serialize)]
@@ -19,7 +19,7 @@ pub struct ReshareView {
     /// Its post, while it exists.
     pub post_id: Option<String>,
     /// Its post's state, or `removed`.
-    pub state: String,
+    pub state: Standing,
     /// When it publishes or published (UTC seconds).
     pub at: Option<i64>,
     /// For people, in the user's zone.
@@ -37,7 +37,7 @@ pub struct ReshareView {
     /// The original's engagement at the same age.
     pub original_engagement: Option<i64>,
     /// `held` or `dropped`, once judged.
-    pub verdict: Option<String>,
+    pub verdict: Option<super::Verdict>,
     /// The results in words.
     pub summary: Option<String>,
 }
@@ -143,7 +143,7 @@ async fn reshare_view(
         post_id: post.as_ref().map(|p| p.id.clone()),
         state: post
             .as_ref()
-            .map_or("removed".to_owned(), |p| p.state.as_str().to_owned()),
+            .map_or(Standing::Removed, |p| Standing::Post(p.state)),
         at,
         at_display: at.map(|t| shown(t, tz)),
         note: post.as_ref().and_then(|p| p.note.clone()),
@@ -152,7 +152,7 @@ async fn reshare_view(
         engagement: r.engagement,
         original_views: r.baseline_views,
         original_engagement: r.baseline_engagement,
-        verdict: r.verdict.clone(),
+        verdict: r.verdict,
         summary,
     })
 }
@@ -170,15 +170,10 @@ pub async fn view(state: &AppState, auth: &CurrentUser, item: &ItemRecord) -> Ap
     {
         reshares.push(reshare_view(state, r, tz, item.results_hours).await?);
     }
-    let waiting = |r: &&ReshareView| {
-        matches!(
-            r.state.as_str(),
-            "scheduled" | "container_created" | "ready"
-        )
-    };
+    let waiting = |r: &&ReshareView| matches!(r.state, Standing::Post(s) if s.is_underway());
     let next = reshares.iter().find(waiting).cloned();
     let last_results = reshares.iter().find(|r| r.verdict.is_some()).cloned();
-    let failed = reshares.iter().find(|r| r.state == "failed").map(|r| {
+    let failed = reshares.iter().find(|r| r.state == Standing::Post(PostState::Failed)).map(|r| {
         format!(
             "Re-share {} failed: {} Retry it from its page, or delete it, and the next re-share is planned.",
             r.number,

@@ -3,16 +3,15 @@
 //! Drafting an item inserts its row (keyed by feed and item) and its draft post in one
 //! transaction: however often and by whomever a feed is polled, an item becomes one draft at most.
 
-use sqlx::Row;
-
 use super::{FeedId, PollStatus};
 use crate::publishing::store::PostRecord;
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
 /// One feed as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FeedRecord {
     /// Id.
+    #[sqlx(try_from = "String")]
     pub id: FeedId,
     /// Owner.
     pub user_id: String,
@@ -49,26 +48,6 @@ pub struct FeedDraft {
 
 const COLUMNS: &str = "id, user_id, profile_id, url, etag, last_modified, last_polled_at, last_status, last_new_items, last_error, created_at";
 
-macro_rules! feed_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        let status: Option<String> = r.try_get("last_status")?;
-        FeedRecord {
-            id: FeedId(r.try_get("id")?),
-            user_id: r.try_get("user_id")?,
-            profile_id: r.try_get("profile_id")?,
-            url: r.try_get("url")?,
-            etag: r.try_get("etag")?,
-            last_modified: r.try_get("last_modified")?,
-            last_polled_at: r.try_get("last_polled_at")?,
-            last_status: status.as_deref().and_then(PollStatus::parse),
-            last_new_items: r.try_get("last_new_items")?,
-            last_error: r.try_get("last_error")?,
-            created_at: r.try_get("created_at")?,
-        }
-    }};
-}
-
 impl Store {
     /// Inserts a feed; `false` when the user already follows this address for this profile.
     pub async fn insert_feed(&self, f: &FeedRecord) -> StoreResult<bool> {
@@ -94,13 +73,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM publishing_feeds WHERE id = $1"
         ));
-        Ok(with_pool!(self, |pool| async {
-            match sqlx::query(sql).bind(id).fetch_optional(pool).await? {
-                Some(row) => Ok::<_, sqlx::Error>(Some(feed_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     /// The user's feeds (or, with `due_before`, every feed last polled before that time or
@@ -118,19 +94,11 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM publishing_feeds WHERE {filter} ORDER BY created_at, id"
         ));
-        Ok(with_pool!(self, |pool| async {
-            let rows = sqlx::query(sql)
-                .bind(user_id.unwrap_or(""))
-                .bind(due_before)
-                .fetch_all(pool)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                out.push(feed_from_row!(row));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(user_id.unwrap_or(""))
+            .bind(due_before)
+            .fetch_all(pool)
+            .await)?)
     }
 
     /// Deletes a feed (its item rows go with it; its drafts stay as ordinary drafts).

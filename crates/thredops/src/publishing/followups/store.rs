@@ -1,7 +1,5 @@
 //! Storage of follow-ups and of each profile's default auto-plug.
 
-use sqlx::Row;
-
 use super::Metric;
 use crate::publishing::store::{PostRecord, insert_post_in};
 use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
@@ -32,6 +30,12 @@ impl Kind {
         } else {
             Kind::FirstReply
         }
+    }
+}
+
+impl From<String> for Kind {
+    fn from(v: String) -> Self {
+        Kind::parse(&v)
     }
 }
 
@@ -67,12 +71,19 @@ impl FollowupState {
     }
 }
 
+impl From<String> for FollowupState {
+    fn from(v: String) -> Self {
+        FollowupState::parse(&v)
+    }
+}
+
 /// One follow-up as stored.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct FollowupRecord {
     /// The published post.
     pub parent_post_id: String,
     /// Which follow-up.
+    #[sqlx(try_from = "String")]
     pub kind: Kind,
     /// Owner.
     pub user_id: String,
@@ -81,6 +92,7 @@ pub struct FollowupRecord {
     /// Threads media id of the published post.
     pub parent_media_id: String,
     /// Where it stands.
+    #[sqlx(try_from = "String")]
     pub state: FollowupState,
     /// Auto-plug: what it counts.
     pub metric: Option<Metric>,
@@ -117,34 +129,6 @@ pub fn default_subject(profile_id: &str) -> String {
 }
 
 const FOLLOWUP_COLUMNS: &str = "parent_post_id, kind, user_id, profile_id, parent_media_id, state, metric, threshold, window_hours, window_ends_at, next_check_at, text_enc, last_value, last_checked_at, child_post_id, decided_at, created_at";
-
-macro_rules! followup_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        FollowupRecord {
-            parent_post_id: r.try_get("parent_post_id")?,
-            kind: Kind::parse(&r.try_get::<String, _>("kind")?),
-            user_id: r.try_get("user_id")?,
-            profile_id: r.try_get("profile_id")?,
-            parent_media_id: r.try_get("parent_media_id")?,
-            state: FollowupState::parse(&r.try_get::<String, _>("state")?),
-            metric: r
-                .try_get::<Option<String>, _>("metric")?
-                .as_deref()
-                .and_then(Metric::parse),
-            threshold: r.try_get("threshold")?,
-            window_hours: r.try_get("window_hours")?,
-            window_ends_at: r.try_get("window_ends_at")?,
-            next_check_at: r.try_get("next_check_at")?,
-            text_enc: r.try_get("text_enc")?,
-            last_value: r.try_get("last_value")?,
-            last_checked_at: r.try_get("last_checked_at")?,
-            child_post_id: r.try_get("child_post_id")?,
-            decided_at: r.try_get("decided_at")?,
-            created_at: r.try_get("created_at")?,
-        }
-    }};
-}
 
 /// Inserts the follow-ups planned at a post's publication, inside its transaction. A row that
 /// exists already is left alone, and so is the post it would have created.
@@ -203,13 +187,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FOLLOWUP_COLUMNS} FROM publishing_followups WHERE parent_post_id = $1 ORDER BY kind"
         ));
-        with_pool!(self, |p| {
-            let rows = sqlx::query(sql).bind(post_id).fetch_all(p).await?;
-            rows.iter()
-                .map(|r| Ok::<_, sqlx::Error>(followup_from_row!(r)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(Into::into)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(post_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// The follow-up a post was created for, if it is a first reply or an auto-plug.
@@ -217,13 +198,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FOLLOWUP_COLUMNS} FROM publishing_followups WHERE child_post_id = $1"
         ));
-        with_pool!(self, |p| {
-            let row = sqlx::query(sql).bind(post_id).fetch_optional(p).await?;
-            row.as_ref()
-                .map(|r| Ok::<_, sqlx::Error>(followup_from_row!(r)))
-                .transpose()
-        })
-        .map_err(Into::into)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(post_id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// Every follow-up of a user (for the data export).
@@ -231,13 +209,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FOLLOWUP_COLUMNS} FROM publishing_followups WHERE user_id = $1 ORDER BY created_at"
         ));
-        with_pool!(self, |p| {
-            let rows = sqlx::query(sql).bind(user_id).fetch_all(p).await?;
-            rows.iter()
-                .map(|r| Ok::<_, sqlx::Error>(followup_from_row!(r)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(Into::into)
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(user_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// Claims the auto-plugs due for a check at `now` (Threads' clock): each one's next check
@@ -251,12 +226,11 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FOLLOWUP_COLUMNS} FROM publishing_followups WHERE state = 'watching' AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2"
         ));
-        let due = with_pool!(self, |p| {
-            let rows = sqlx::query(sql).bind(now).bind(limit).fetch_all(p).await?;
-            rows.iter()
-                .map(|r| Ok::<_, sqlx::Error>(followup_from_row!(r)))
-                .collect::<Result<Vec<_>, _>>()
-        })?;
+        let due: Vec<FollowupRecord> = with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
         let mut claimed = Vec::new();
         for f in due {
             let won = with_pool!(self, |p| {

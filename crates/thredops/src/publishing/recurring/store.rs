@@ -4,25 +4,26 @@
 //! post in one transaction: whoever tops a series up, and however often, each date becomes at
 //! most one post.
 
-use sqlx::Row;
-
 use super::{OccurrenceStatus, SeriesId, SeriesState};
 use crate::publishing::store::PostRecord;
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
 /// One series as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SeriesRecord {
     /// Id.
+    #[sqlx(try_from = "String")]
     pub id: SeriesId,
     /// Owner.
     pub user_id: String,
     /// Profile its posts publish on.
     pub profile_id: String,
     /// Active or stopped.
+    #[sqlx(try_from = "String")]
     pub state: SeriesState,
     /// Kind label of its posts.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: crate::publishing::PostKind,
     /// Sealed composition JSON.
     pub content_enc: Vec<u8>,
     /// `daily`, `weekly` or `monthly`.
@@ -48,11 +49,12 @@ pub struct SeriesRecord {
 }
 
 /// One occurrence row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OccurrenceRecord {
     /// Local date.
     pub occurs_on: String,
     /// Planned or skipped.
+    #[sqlx(try_from = "String")]
     pub status: OccurrenceStatus,
     /// Its post, while it exists.
     pub post_id: Option<String>,
@@ -61,34 +63,6 @@ pub struct OccurrenceRecord {
 }
 
 const SERIES_COLUMNS: &str = "id, user_id, profile_id, state, kind, content_enc, frequency, weekdays, nth, local_time, starts_on, ends_on, max_count, version, created_at, updated_at";
-
-macro_rules! series_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        let state: String = r.try_get("state")?;
-        SeriesRecord {
-            id: SeriesId(r.try_get("id")?),
-            user_id: r.try_get("user_id")?,
-            profile_id: r.try_get("profile_id")?,
-            state: SeriesState::parse(&state).ok_or_else(|| sqlx::Error::ColumnDecode {
-                index: "state".into(),
-                source: format!("unknown series state {state:?}").into(),
-            })?,
-            kind: r.try_get("kind")?,
-            content_enc: r.try_get("content_enc")?,
-            frequency: r.try_get("frequency")?,
-            weekdays: r.try_get("weekdays")?,
-            nth: r.try_get("nth")?,
-            local_time: r.try_get("local_time")?,
-            starts_on: r.try_get("starts_on")?,
-            ends_on: r.try_get("ends_on")?,
-            max_count: r.try_get("max_count")?,
-            version: r.try_get("version")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-        }
-    }};
-}
 
 impl Store {
     /// Inserts a series.
@@ -102,7 +76,7 @@ impl Store {
         .bind(&s.user_id)
         .bind(&s.profile_id)
         .bind(s.state.as_str())
-        .bind(&s.kind)
+        .bind(s.kind.to_string())
         .bind(&s.content_enc)
         .bind(&s.frequency)
         .bind(s.weekdays)
@@ -128,7 +102,7 @@ impl Store {
         )
         .bind(&s.profile_id)
         .bind(s.state.as_str())
-        .bind(&s.kind)
+        .bind(s.kind.to_string())
         .bind(&s.content_enc)
         .bind(&s.frequency)
         .bind(s.weekdays)
@@ -153,13 +127,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {SERIES_COLUMNS} FROM recurring_series WHERE id = $1"
         ));
-        Ok(with_pool!(self, |pool| async {
-            match sqlx::query(sql).bind(id).fetch_optional(pool).await? {
-                Some(row) => Ok::<_, sqlx::Error>(Some(series_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     /// The user's series (or every active one when `user_id` is `None`), oldest first.
@@ -172,18 +143,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {SERIES_COLUMNS} FROM recurring_series WHERE {filter} ORDER BY created_at, id"
         ));
-        Ok(with_pool!(self, |pool| async {
-            let rows = sqlx::query(sql)
-                .bind(user_id.unwrap_or(""))
-                .fetch_all(pool)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                out.push(series_from_row!(row));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(user_id.unwrap_or(""))
+            .fetch_all(pool)
+            .await)?)
     }
 
     /// Deletes a series (its occurrence rows go with it; its posts stay as ordinary posts).
@@ -201,25 +164,14 @@ impl Store {
 
     /// A series' occurrence rows, by date.
     pub async fn occurrences(&self, series_id: &str) -> StoreResult<Vec<OccurrenceRecord>> {
-        let rows: Vec<(String, String, Option<String>, Option<i64>)> = with_pool!(self, |pool| {
+        Ok(with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT occurs_on, status, post_id, post_version FROM recurring_occurrences WHERE series_id = $1 ORDER BY occurs_on",
             )
             .bind(series_id)
             .fetch_all(pool)
             .await
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(occurs_on, status, post_id, post_version)| OccurrenceRecord {
-                    occurs_on,
-                    status: OccurrenceStatus::parse(&status).unwrap_or(OccurrenceStatus::Planned),
-                    post_id,
-                    post_version,
-                },
-            )
-            .collect())
+        })?)
     }
 
     /// The series and local date a planned post was materialised for, if any.

@@ -204,7 +204,8 @@ async fn two_audits_started_at_once_cannot_both_take_the_last_one(app: TestApp, 
     };
     let audit: serde_json::Value = accepted.json().await.unwrap();
     let audit_id = audit["id"].as_str().unwrap();
-    thredops::strategy::store::StrategyStore(&app.state.store)
+    app.state
+        .store
         .fail_audit(audit_id, "the test stopped it", super::now())
         .await
         .unwrap();

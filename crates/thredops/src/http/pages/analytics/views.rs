@@ -11,7 +11,7 @@ use crate::analytics::explorer::{self, ExplorerQuery, FORMATS};
 use crate::analytics::period::{Period, PeriodQuery};
 use crate::analytics::svg::{self, Spec};
 use crate::analytics::table::{Table, cell_text};
-use crate::analytics::{self as an, Scope, attribution, content, demographics, overview, queries};
+use crate::analytics::{self as an, Scope, attribution, content, demographics, overview};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
@@ -88,10 +88,9 @@ fn status(errors: &Option<Value>) -> StatusCode {
 /// Everything the dashboard and the report show.
 async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
     let w = period.current;
-    let store = &scope.state.store;
     let o = overview::overview(scope, period).await?;
     let points = overview::series(scope, &w).await?;
-    let posts = queries::posts_in(store, scope.id(), w.start, w.end).await?;
+    let posts = scope.posts(w.start, w.end).await?;
     let own_posts = posts.iter().filter(|p| !p.is_repost).count();
     let cells = content::heatmap(scope, &posts);
     let groups = content::breakdown(scope, &posts);

@@ -3,14 +3,62 @@
 //! Every publisher write is a compare-and-set on `version`: a worker holding a stale view of a
 //! post (a second instance, or one that lost its lease) changes nothing and learns it lost.
 
-use sqlx::Row;
+mod media;
+pub mod quota;
+mod reconnect;
+mod slots;
+mod start;
+
+pub use reconnect::ReconnectWarning;
 
 use super::PostState;
-use super::quota_store::{Ask, reserve_in, settle_in};
 use crate::store::{Store, StoreResult, Tx, now_unix, with_pool, with_tx};
+use quota::{Ask, reserve_in, settle_in};
+
+/// Lets an enum kept as its name decode wherever text does, through its `parse` (which answers
+/// `Option<Self>`), so a nullable column reads as an `Option` of it with the `FromRow` derive.
+macro_rules! decode_by_name {
+    ($ty:ty, $what:literal) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
+        where
+            String: sqlx::Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let name = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+                <$ty>::parse(&name)
+                    .ok_or_else(|| format!(concat!("unknown ", $what, " {:?}"), name).into())
+            }
+        }
+    };
+}
+pub(crate) use decode_by_name;
+
+/// A yes/no kept in an integer column (`acknowledged`): it decodes from SQLite's INTEGER and
+/// PostgreSQL's BIGINT alike, where `bool` would refuse the BIGINT.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntFlag(pub bool);
+
+impl From<i64> for IntFlag {
+    fn from(v: i64) -> Self {
+        IntFlag(v != 0)
+    }
+}
 
 /// One planned post as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostRecord {
     /// Id.
     pub id: String,
@@ -19,9 +67,11 @@ pub struct PostRecord {
     /// Profile it publishes on.
     pub profile_id: String,
     /// Where it is in its life.
+    #[sqlx(try_from = "String")]
     pub state: PostState,
     /// `text`, `image`, `video`, `carousel`, with ` chain` for chains.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: super::PostKind,
     /// Sealed composition JSON.
     pub content_enc: Vec<u8>,
     /// Chosen wall-clock time (`2026-03-29T09:00`).
@@ -43,7 +93,8 @@ pub struct PostRecord {
     /// Publishing attempts.
     pub attempts: i64,
     /// Whether the user has seen its failure.
-    pub acknowledged: bool,
+    #[sqlx(try_from = "i64")]
+    pub acknowledged: IntFlag,
     /// Optimistic-lock counter.
     pub version: i64,
     /// Created (UTC seconds).
@@ -54,43 +105,8 @@ pub struct PostRecord {
     pub published_at: Option<i64>,
 }
 
-/// The columns of a [`PostRecord`], in the order `post_from_row!` reads them by name.
+/// The columns of a [`PostRecord`], as its `FromRow` derive reads them by name.
 pub(super) const COLUMNS: &str = "id, user_id, profile_id, state, kind, content_enc, local_time, timezone, scheduled_at, progress, media_id, permalink, note, failure, attempts, acknowledged, version, created_at, updated_at, published_at";
-
-macro_rules! post_from_row {
-    ($row:expr) => {{
-        let r = $row;
-        PostRecord {
-            id: r.try_get("id")?,
-            user_id: r.try_get("user_id")?,
-            profile_id: r.try_get("profile_id")?,
-            state: r
-                .try_get::<String, _>("state")?
-                .parse::<super::PostState>()
-                .map_err(|e| sqlx::Error::ColumnDecode {
-                    index: "state".into(),
-                    source: Box::new(e),
-                })?,
-            kind: r.try_get("kind")?,
-            content_enc: r.try_get("content_enc")?,
-            local_time: r.try_get("local_time")?,
-            timezone: r.try_get("timezone")?,
-            scheduled_at: r.try_get("scheduled_at")?,
-            progress: r.try_get("progress")?,
-            media_id: r.try_get("media_id")?,
-            permalink: r.try_get("permalink")?,
-            note: r.try_get("note")?,
-            failure: r.try_get("failure")?,
-            attempts: r.try_get("attempts")?,
-            acknowledged: r.try_get::<i64, _>("acknowledged")? != 0,
-            version: r.try_get("version")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-            published_at: r.try_get("published_at")?,
-        }
-    }};
-}
-pub(super) use post_from_row;
 
 /// The publisher's compare-and-set update of a post, on a pool or a transaction's connection.
 macro_rules! post_update {
@@ -184,7 +200,7 @@ macro_rules! insert_post_on {
         .bind(&p.user_id)
         .bind(&p.profile_id)
         .bind(p.state.as_str())
-        .bind(&p.kind)
+        .bind(p.kind.to_string())
         .bind(&p.content_enc)
         .bind(&p.local_time)
         .bind(&p.timezone)
@@ -211,14 +227,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM scheduled_posts WHERE id = $1"
         ));
-        let found = with_pool!(self, |pool| async {
-            match sqlx::query(sql).bind(id).fetch_optional(pool).await? {
-                Some(row) => Ok::<_, sqlx::Error>(Some(post_from_row!(&row))),
-                None => Ok(None),
-            }
-        }
-        .await)?;
-        Ok(found)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     /// The user's planned posts, optionally those scheduled in `[from, to)`, soonest first
@@ -237,21 +249,12 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM scheduled_posts WHERE user_id = $1 {filter} ORDER BY scheduled_at IS NULL, scheduled_at, created_at"
         ));
-        let list = with_pool!(self, |pool| async {
-            let rows = sqlx::query(sql)
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(pool)
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                out.push(post_from_row!(row));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?;
-        Ok(list)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(user_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await)?)
     }
 
     /// Replaces the content, state and time of a post the user edits (not while publishing).
@@ -262,7 +265,7 @@ impl Store {
              WHERE id = $11 AND user_id = $12 AND version = $13"
         )
         .bind(p.state.as_str())
-        .bind(&p.kind)
+        .bind(p.kind.to_string())
         .bind(&p.content_enc)
         .bind(&p.local_time)
         .bind(&p.timezone)
@@ -394,18 +397,12 @@ impl Store {
 
     /// A post's ledger, oldest first: (time in ms, kind, message).
     pub async fn publish_events(&self, post_id: &str) -> StoreResult<Vec<(i64, String, String)>> {
-        with_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT at_ms, kind, message FROM publish_events WHERE post_id = $1 ORDER BY at_ms, id",
-            )
-            .bind(post_id)
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(Into::into)
-        })
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT at_ms, kind, message FROM publish_events WHERE post_id = $1 ORDER BY at_ms, id",
+        )
+        .bind(post_id)
+        .fetch_all(pool)
+        .await)?)
     }
 }
 
@@ -444,16 +441,10 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM scheduled_posts WHERE state IN ('scheduled', 'container_created', 'ready') AND scheduled_at < $1 ORDER BY scheduled_at LIMIT 5000"
         ));
-        let list = with_pool!(self, |pool| async {
-            let rows = sqlx::query(sql).bind(before).fetch_all(pool).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                out.push(post_from_row!(row));
-            }
-            Ok::<_, sqlx::Error>(out)
-        }
-        .await)?;
-        Ok(list)
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(before)
+            .fetch_all(pool)
+            .await)?)
     }
 }
 

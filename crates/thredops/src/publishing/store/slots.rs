@@ -1,24 +1,18 @@
 //! Storage of each profile's weekly posting slots and the times its queue already holds.
 
-use sqlx::Row;
-
 use crate::store::{Store, StoreResult, with_pool};
 
 impl Store {
     /// A profile's posting slots as (weekday, minute).
     pub async fn posting_slots(&self, profile_id: &str) -> StoreResult<Vec<(i64, i64)>> {
-        with_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT weekday, minute FROM posting_slots WHERE profile_id = $1 ORDER BY weekday, minute",
-            )
-            .bind(profile_id)
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(Into::into)
-        })
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT weekday, minute FROM posting_slots WHERE profile_id = $1 ORDER BY weekday, minute",
+        )
+        .bind(profile_id)
+        .fetch_all(pool)
+        .await
+        })?)
     }
 
     /// Replaces a profile's posting slots.

@@ -3,12 +3,10 @@
 //! Every change is a single conditional statement, so concurrent workers on any instance see one
 //! consistent count: a reservation succeeds only while the row says a post is left.
 
-use sqlx::Row;
-
 use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
 
 /// The stored view of a profile's post quota.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct QuotaRow {
     /// Posts that may still be reserved on the strength of the last reading.
     pub remaining: i64,
@@ -46,18 +44,6 @@ pub struct Reading {
 
 const ROW: &str =
     "SELECT remaining, total, read_at_ms, finished FROM publishing_quota WHERE profile_id = $1";
-
-macro_rules! quota_from_row {
-    ($r:expr) => {{
-        let r = $r;
-        QuotaRow {
-            remaining: r.try_get(0)?,
-            total: r.try_get(1)?,
-            read_at_ms: r.try_get(2)?,
-            finished: r.try_get(3)?,
-        }
-    }};
-}
 
 /// Takes one post of the profile's quota inside `tx`; false when the stored reading does not
 /// allow it (too old, or too few left).
@@ -103,8 +89,12 @@ impl Store {
         with_pool!(self, |p| async {
             // Read first: the row exists after the profile's first post, and a write per post
             // would queue every worker behind SQLite's single writer.
-            if let Some(row) = sqlx::query(ROW).bind(profile_id).fetch_optional(p).await? {
-                return Ok(quota_from_row!(&row));
+            if let Some(row) = sqlx::query_as(ROW)
+                .bind(profile_id)
+                .fetch_optional(p)
+                .await?
+            {
+                return Ok(row);
             }
             sqlx::query(
                 "INSERT INTO publishing_quota (profile_id) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -112,8 +102,10 @@ impl Store {
             .bind(profile_id)
             .execute(p)
             .await?;
-            let row = sqlx::query(ROW).bind(profile_id).fetch_one(p).await?;
-            Ok::<_, sqlx::Error>(quota_from_row!(&row))
+            sqlx::query_as::<_, QuotaRow>(ROW)
+                .bind(profile_id)
+                .fetch_one(p)
+                .await
         }
         .await)
         .map_err(Into::into)
@@ -128,7 +120,7 @@ impl Store {
         r: &Reading,
     ) -> StoreResult<QuotaRow> {
         with_pool!(self, |p| async {
-            let row = sqlx::query(
+            sqlx::query_as::<_, QuotaRow>(
                 "UPDATE publishing_quota SET \
                      remaining = CASE WHEN last_started_ms < $6 THEN $2 \
                          WHEN $2 - (started - $5) < 0 THEN 0 ELSE $2 - (started - $5) END, \
@@ -144,8 +136,7 @@ impl Store {
             .bind(r.finished_before)
             .bind(r.quiet_since_ms)
             .fetch_one(p)
-            .await?;
-            Ok::<_, sqlx::Error>(quota_from_row!(&row))
+            .await
         }
         .await)
         .map_err(Into::into)
