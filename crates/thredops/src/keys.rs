@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::config::{DatabaseTarget, Settings};
 use crate::crypto::{MasterKey, Vault, aead};
 use crate::startup::open_store;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// What a rotation did and where the new key is.
 #[derive(Debug)]

@@ -112,7 +112,7 @@ impl Mailer {
             .context("creating the mail outbox")?;
         let name = format!(
             "{}-{}.eml",
-            Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+            crate::clock::now().format("%Y%m%dT%H%M%S%.3f"),
             uuid::Uuid::new_v4().simple()
         );
         let path = self.outbox.join(name);
@@ -121,7 +121,7 @@ impl Mailer {
             self.from,
             email.to,
             email.subject.replace(['\r', '\n'], " "),
-            Utc::now().to_rfc2822(),
+            crate::clock::now().to_rfc2822(),
             email.body
         );
         tokio::fs::write(&path, text)

@@ -95,7 +95,7 @@ async fn migrate(settings: &thredops::config::Settings) -> anyhow::Result<()> {
 async fn rotate_signing(settings: &thredops::config::Settings) -> anyhow::Result<()> {
     let (master, store) = open_store(settings).await?;
     let rotated =
-        thredops::auth::Keyring::rotate(&store, &master, thredops::store::now_unix()).await;
+        thredops::auth::Keyring::rotate(&store, &master, thredops::clock::now_unix()).await;
     store.close().await;
     println!(
         "new signing key {} is current; restart the servers to sign with it",

@@ -203,7 +203,7 @@ impl ThreadsGateway {
     pub fn now(&self) -> DateTime<Utc> {
         match &self.sandbox {
             Some(sandbox) => sandbox.clock().now(),
-            None => Utc::now(),
+            None => crate::clock::now(),
         }
     }
 }

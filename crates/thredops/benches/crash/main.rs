@@ -178,7 +178,7 @@ async fn main() -> Res<()> {
     wait_for_sync(&http, app, &profiles).await?;
 
     // Everything is due at the next minute at least 20 s away.
-    let now = chrono::Utc::now();
+    let now = thredops::clock::now();
     let mut due = now + chrono::Duration::seconds(60 - i64::from(chrono::Timelike::second(&now)));
     if due - now < chrono::Duration::seconds(20) {
         due += chrono::Duration::minutes(1);
@@ -261,7 +261,7 @@ async fn main() -> Res<()> {
 
     // Kills start a few seconds before the minute, when runs claim their posts and prepare.
     let kill_from = due - chrono::Duration::seconds(4);
-    let wait = (kill_from - chrono::Utc::now())
+    let wait = (kill_from - thredops::clock::now())
         .to_std()
         .unwrap_or_default();
     tokio::time::sleep(wait).await;
@@ -273,7 +273,7 @@ async fn main() -> Res<()> {
             tokio::time::sleep(pause).await;
         }
     }
-    let killed_until = chrono::Utc::now().timestamp();
+    let killed_until = thredops::clock::now().timestamp();
     println!("{} kills done; waiting for every post to settle", s.kills);
 
     let mut settled = settle(&http, &instances[0], &planned, Duration::from_secs(600)).await?;

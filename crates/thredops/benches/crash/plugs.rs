@@ -95,7 +95,7 @@ pub async fn run(
         return Err("no post with a passing auto-plug was published".into());
     };
     // Kills start a few seconds before the first look, when the checker claims its posts.
-    let wait_ms = first_look - 4_000 - chrono::Utc::now().timestamp_millis();
+    let wait_ms = first_look - 4_000 - thredops::clock::now().timestamp_millis();
     println!(
         "{} auto-plugs watched ({} controls); first look in {} s",
         watched.len(),
@@ -105,7 +105,7 @@ pub async fn run(
     tokio::time::sleep(Duration::from_millis(wait_ms.max(0) as u64)).await;
     let mut restarts = Vec::new();
     let mut kills = 0;
-    let kills_from = chrono::Utc::now().timestamp_millis();
+    let kills_from = thredops::clock::now().timestamp_millis();
     while kills < max_kills {
         restarts.push(kill_once(instances, http, rng).await?);
         kills += 1;
@@ -114,7 +114,7 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(1_000..5_000))).await;
     }
-    let kills_until = chrono::Utc::now().timestamp_millis();
+    let kills_until = thredops::clock::now().timestamp_millis();
     println!("{kills} kills through the auto-plug checks; waiting for every plug");
     // A check killed after its claim is taken over minutes later: give them time.
     let deadline = Instant::now() + Duration::from_secs(600);

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 use store::NewToken;
 

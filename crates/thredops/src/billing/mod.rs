@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::profiles::ProfileStatus;
 
 /// Job kinds of this feature.

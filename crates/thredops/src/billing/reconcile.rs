@@ -14,7 +14,8 @@ use super::{entitlements, kind, webhook};
 use crate::app::AppState;
 use crate::jobs::{self, JobContext, JobError, NewJob};
 use crate::mail::Email;
-use crate::store::{StoreResult, now_unix};
+use crate::store::StoreResult;
+use crate::clock::now_unix;
 
 /// How often every customer is reconciled with Stripe.
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
@@ -92,7 +93,7 @@ pub async fn report_extra_subscriptions(state: &AppState, user_id: &str) -> Stor
 
 /// Job: reconciles every customer with Stripe, then schedules the next run.
 pub async fn reconcile_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
-    ctx.schedule_next(jobs::now_ms() + EVERY.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + EVERY.as_millis() as i64);
     let Some(client) = &state.stripe else {
         return Ok(());
     };

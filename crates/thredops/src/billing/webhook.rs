@@ -10,7 +10,7 @@ use super::{entitlements, kind, notify, reconcile};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, NewJob};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// The envelope fields read before the job runs.
 #[derive(Debug, Deserialize)]
@@ -227,7 +227,7 @@ pub(super) async fn store_subscription(
         // When the grace period ends the limits drop to Free: re-enforce then.
         let grace_ms = i64::from(state.settings.billing.grace_days) * 86_400_000;
         let job = NewJob::new(kind::ENFORCE, serde_json::json!({"user_id": user_id}))
-            .run_at(jobs::now_ms() + grace_ms + 1_000)
+            .run_at(crate::clock::now_ms() + grace_ms + 1_000)
             .dedup_key(format!("{}:{user_id}", kind::ENFORCE))
             .user(user_id);
         jobs::enqueue(&mut tx, &job).await?;

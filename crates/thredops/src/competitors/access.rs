@@ -45,7 +45,7 @@ impl RunStatus {
     }
 }
 
-crate::publishing::store::decode_by_name!(RunStatus, "run status");
+crate::store::decode_by_name!(RunStatus, "run status");
 
 /// Why ThredOps asks for an optional scope, as shown before the user leaves for Meta.
 pub fn scope_reason(scope: Scope) -> String {
@@ -198,6 +198,6 @@ pub fn is_unknown_object(e: &threads_api::Error) -> bool {
 /// that runs ahead, like a test sandbox's, would otherwise make every call fail). Asking a
 /// little early only repeats posts, which are stored once.
 pub fn since_param(t: i64) -> Option<DateTime<Utc>> {
-    let t = t.min(Utc::now().timestamp() - 1);
+    let t = t.min(crate::clock::now().timestamp() - 1);
     DateTime::from_timestamp(t, 0)
 }

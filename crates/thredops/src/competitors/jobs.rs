@@ -55,7 +55,7 @@ fn job(c: &CompetitorRecord, run_at_ms: i64) -> NewJob {
 
 /// Starts a new competitor's daily chain with a run now.
 pub(super) async fn schedule_first(state: &AppState, c: &CompetitorRecord) -> AppResult<()> {
-    state.jobs.enqueue(job(c, jobs::now_ms())).await?;
+    state.jobs.enqueue(job(c, crate::clock::now_ms())).await?;
     Ok(())
 }
 
@@ -67,7 +67,7 @@ pub async fn resume_jobs(state: &AppState, profile_id: &str) -> AppResult<()> {
     };
     for c in state.store.competitors_of(&profile.user_id).await? {
         if c.profile_id == profile_id {
-            state.jobs.enqueue(job(&c, jobs::now_ms())).await?;
+            state.jobs.enqueue(job(&c, crate::clock::now_ms())).await?;
         }
     }
     Ok(())
@@ -83,7 +83,7 @@ async fn snapshot_job(state: AppState, ctx: JobContext) -> Result<(), JobError> 
     {
         return Ok(());
     }
-    ctx.schedule_next(jobs::now_ms() + DAY_MS);
+    ctx.schedule_next(crate::clock::now_ms() + DAY_MS);
     run_snapshot(&state, &payload.competitor_id)
         .await
         .map_err(|e| JobError::retry_after(e.to_string(), Duration::from_secs(600)))?;

@@ -23,7 +23,7 @@ pub use store::{CompetitorRecord, PostFacts, SealedPost, SnapshotRow};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::profiles::ProfileRecord;
 use access::{PublicAccess, RunStatus};
 

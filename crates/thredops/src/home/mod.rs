@@ -267,7 +267,7 @@ async fn profile_home(
     let mut next_posts = Vec::new();
     for id in state
         .store
-        .next_planned_post_ids(&p.id, crate::store::now_unix(), NEXT_POSTS)
+        .next_planned_post_ids(&p.id, crate::clock::now_unix(), NEXT_POSTS)
         .await?
     {
         next_posts.extend(post_line(state, auth, &id, can_publish).await?);

@@ -4,7 +4,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::privacy::export;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// The export archive as a file download that is never cached.
 pub fn export_archive(archive: Vec<u8>) -> Response {

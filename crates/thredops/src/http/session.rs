@@ -15,7 +15,7 @@ use crate::api_tokens::ApiToken;
 pub use crate::auth::ClientInfo;
 use crate::auth::{ActiveWorkspace, CurrentUser};
 use crate::billing::gate::{self, PastDueNotice};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::profiles::ProfileRecord;
 
 /// Sessions are marked as used at most this often, so reads stay reads.

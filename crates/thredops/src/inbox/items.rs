@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
 use crate::domain::Need;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Most items one list answers.
 pub const MAX_LIST: i64 = 200;

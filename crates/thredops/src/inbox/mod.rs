@@ -36,7 +36,7 @@ pub use store::{InboxProfile, ItemFilter, ItemRecord, NewItem};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::threads::INBOX_SCOPES;
 
 /// Vault purpose of an item's content.

@@ -85,7 +85,7 @@ pub async fn schedule(
     profile_id: &str,
     delay_ms: i64,
 ) -> StoreResult<()> {
-    let at = jobs::now_ms() + delay_ms;
+    let at = crate::clock::now_ms() + delay_ms;
     let job = NewJob::new(KIND, serde_json::json!({"profile_id": profile_id}))
         .run_at(at)
         .dedup_key(dedup_key(profile_id))

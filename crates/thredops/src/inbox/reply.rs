@@ -125,7 +125,7 @@ pub async fn reply(
     }
     let tz = service::user_zone(auth);
     // Planned posts live on the real clock, like every scheduled post.
-    let local = crate::publishing::when::local_value(chrono::Utc::now(), tz);
+    let local = crate::publishing::when::local_value(crate::clock::now(), tz);
     let input = PostInput {
         profile_id: item.profile_id.clone(),
         content: Composition {

@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Vault purpose of a saved reply.
 pub const PURPOSE: &str = "saved-reply";

@@ -473,7 +473,7 @@ impl Store {
         )
         .bind(id)
         .bind(post_id)
-        .bind(crate::store::now_unix())
+        .bind(crate::clock::now_unix())
         .execute(p)
         .await
         .map(|r| r.rows_affected())

@@ -3,7 +3,8 @@
 
 use sqlx::Row;
 
-use super::{Job, KindCount, Queue, now_ms};
+use super::{Job, KindCount, Queue};
+use crate::clock::now_ms;
 use crate::store::{StoreResult, with_pool};
 
 impl Queue {

@@ -54,8 +54,3 @@ pub use model::{FailOutcome, Job, JobState, KindCount, Lease, NewJob, UnknownSta
 pub use queue::{Queue, enqueue};
 pub use runner::{Runner, RunnerConfig};
 
-/// Current time as Unix milliseconds, the unit of every time in the `jobs` table (leases and
-/// backoff need finer steps than the seconds used elsewhere).
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}

@@ -85,7 +85,7 @@ impl NewJob {
         Self {
             kind: kind.into(),
             payload,
-            run_at: super::now_ms(),
+            run_at: crate::clock::now_ms(),
             dedup_key: None,
             max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
             user_id: None,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use sqlx::Row;
 use tokio::sync::Notify;
 
-use super::{Backoff, FailOutcome, JobError, Lease, NewJob, now_ms};
+use super::{Backoff, FailOutcome, JobError, Lease, NewJob};
+use crate::clock::now_ms;
 use crate::store::{Store, StoreError, StoreResult, Tx, with_pool, with_tx};
 
 /// Marks a leased run succeeded, on a pool or a transaction's connection: rows changed.

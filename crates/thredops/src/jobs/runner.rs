@@ -15,7 +15,8 @@ use tracing::Instrument;
 
 use super::metrics::{FailureClass, Metrics, RunOutcome};
 use super::queue::millis;
-use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Lease, Queue, now_ms};
+use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Lease, Queue};
+use crate::clock::now_ms;
 
 /// Runner settings. The defaults suit production; tests shorten the intervals.
 #[derive(Debug, Clone)]

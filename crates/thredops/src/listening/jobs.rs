@@ -49,7 +49,7 @@ fn job(s: &SearchRecord, run_at_ms: i64) -> NewJob {
 
 /// Starts a new search's hourly chain with a run now.
 pub(super) async fn schedule_first(state: &AppState, s: &SearchRecord) -> AppResult<()> {
-    state.jobs.enqueue(job(s, jobs::now_ms())).await?;
+    state.jobs.enqueue(job(s, crate::clock::now_ms())).await?;
     Ok(())
 }
 
@@ -61,7 +61,7 @@ pub async fn resume_jobs(state: &AppState, profile_id: &str) -> AppResult<()> {
     };
     for s in state.store.searches_of(&profile.user_id).await? {
         if s.profile_id == profile_id {
-            state.jobs.enqueue(job(&s, jobs::now_ms())).await?;
+            state.jobs.enqueue(job(&s, crate::clock::now_ms())).await?;
         }
     }
     Ok(())
@@ -72,7 +72,7 @@ async fn search_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if state.store.search(&payload.search_id).await?.is_none() {
         return Ok(());
     }
-    ctx.schedule_next(jobs::now_ms() + HOUR_MS);
+    ctx.schedule_next(crate::clock::now_ms() + HOUR_MS);
     run_search(&state, &payload.search_id)
         .await
         .map_err(|e| JobError::retry_after(e.to_string(), Duration::from_secs(600)))?;

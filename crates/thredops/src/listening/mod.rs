@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::competitors::access::{self, RunStatus};
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// The scope this feature needs.
 pub const SCOPE: Scope = Scope::KeywordSearch;

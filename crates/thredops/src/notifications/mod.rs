@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
 use crate::publishing::store::PostRecord;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::profiles::ProfileRecord;
 pub use store::{EmailChoices, NewNotification, NotificationRecord};
 
@@ -249,7 +249,7 @@ async fn sweep_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     sweep(&state)
         .await
         .map_err(|e| JobError::retry(format!("{e:#}")))?;
-    ctx.schedule_next(jobs::now_ms() + SWEEP_EVERY.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + SWEEP_EVERY.as_millis() as i64);
     Ok(())
 }
 

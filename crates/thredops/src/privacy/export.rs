@@ -8,7 +8,8 @@ use super::tar::Tar;
 use crate::app::AppState;
 use crate::crypto::DataKey;
 use crate::services::profiles as profile_service;
-use crate::store::{Store, now_unix};
+use crate::store::Store;
+use crate::clock::now_unix;
 
 /// Columns never exported: secrets that protect the account rather than describe it.
 const WITHHELD: &[&str] = &[

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::mail::Email;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Where a deletion came from (stored on the receipt, shown on the status page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::mail;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// How long a confirmation link works.
 pub const CONFIRM_TTL_SECS: i64 = 48 * 3600;

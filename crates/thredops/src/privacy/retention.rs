@@ -28,16 +28,16 @@ pub const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(
 /// Makes sure the daily sweep is scheduled (idempotent across instances; the job runner does
 /// this at start).
 pub async fn ensure_scheduled(state: &AppState) -> crate::store::StoreResult<String> {
-    let first = jobs::now_ms() + FIRST_RUN_AFTER.as_millis() as i64;
+    let first = crate::clock::now_ms() + FIRST_RUN_AFTER.as_millis() as i64;
     state.jobs.ensure_recurring(KIND, KIND, first).await
 }
 
 /// The job handler: one sweep at the current time, then the next run a day later.
 pub async fn run_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
-    sweep(&state, crate::store::now_unix())
+    sweep(&state, crate::clock::now_unix())
         .await
         .map_err(|e| JobError::retry(format!("{e:#}")))?;
-    ctx.schedule_next(jobs::now_ms() + DAY_MS);
+    ctx.schedule_next(crate::clock::now_ms() + DAY_MS);
     Ok(())
 }
 

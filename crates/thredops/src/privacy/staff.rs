@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// The account facts support needs, as a staff member sees them.

@@ -256,7 +256,7 @@ async fn check_row(
             let at = when::to_utc(local, tz);
             local_value = local.format("%Y-%m-%dT%H:%M").to_string();
             at_display = when::show(at, tz);
-            if at < Utc::now() - chrono::Duration::minutes(1) {
+            if at < crate::clock::now() - chrono::Duration::minutes(1) {
                 problems.insert(
                     "scheduled_time".into(),
                     format!("{at_display} is in the past. Choose a later time."),

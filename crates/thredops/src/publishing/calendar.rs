@@ -185,7 +185,7 @@ pub async fn build(
     anchor: Option<NaiveDate>,
 ) -> AppResult<Calendar> {
     let tz = user_zone(auth);
-    let now = Utc::now();
+    let now = crate::clock::now();
     let today = now.with_timezone(&tz).date_naive();
     let anchor = anchor.unwrap_or(today);
     let (first, last) = span(layout, anchor, today);
@@ -205,7 +205,7 @@ pub async fn build(
     let reshares = state.store.evergreen_post_ids(auth.workspace_id()).await?;
     let failed = posts
         .iter()
-        .filter(|p| p.state == PostState::Failed && !p.acknowledged.0)
+        .filter(|p| p.state == PostState::Failed && !p.acknowledged)
         .count();
     let mut shown = Vec::new();
     let mut drafts = Vec::new();

@@ -27,7 +27,7 @@ use super::{PostState, service};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Vault purpose of an item's sealed variations.
 pub const PURPOSE: &str = "evergreen-item";
@@ -119,7 +119,7 @@ impl Verdict {
     }
 }
 
-crate::publishing::store::decode_by_name!(Verdict, "re-share verdict");
+crate::store::decode_by_name!(Verdict, "re-share verdict");
 
 /// What the API and the pages send to mark a post evergreen or change an item.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -447,7 +447,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: ItemInput) -> A
     if !state.store.insert_evergreen(&item).await? {
         return Err(already(item.source_post_id.is_some()));
     }
-    tick(state, &item, Utc::now()).await?;
+    tick(state, &item, crate::clock::now()).await?;
     view(state, auth, &owned(state, auth, &item.id.0).await?).await
 }
 
@@ -497,7 +497,7 @@ pub async fn update(
     item.problem = None;
     save(state, &item).await?;
     plan::withdraw_waiting(state, &item, false).await?;
-    tick(state, &owned(state, auth, id).await?, Utc::now()).await?;
+    tick(state, &owned(state, auth, id).await?, crate::clock::now()).await?;
     view(state, auth, &owned(state, auth, id).await?).await
 }
 
@@ -521,7 +521,7 @@ pub async fn resume(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult
         item.problem = None;
         save(state, &item).await?;
     }
-    tick(state, &owned(state, auth, id).await?, Utc::now()).await?;
+    tick(state, &owned(state, auth, id).await?, crate::clock::now()).await?;
     view(state, auth, &owned(state, auth, id).await?).await
 }
 

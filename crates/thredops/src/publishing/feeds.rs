@@ -27,7 +27,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Job kind of the periodic poll.
 pub const POLL: &str = "feed_poll";
@@ -91,7 +91,7 @@ impl PollStatus {
     }
 }
 
-crate::publishing::store::decode_by_name!(PollStatus, "feed poll status");
+crate::store::decode_by_name!(PollStatus, "feed poll status");
 
 /// What the API and page send to follow a feed.
 #[derive(Debug, Clone, Deserialize)]
@@ -148,10 +148,10 @@ pub fn register(runner: Runner, state: &AppState) -> Runner {
 }
 
 async fn poll_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
-    poll_due(&state, Utc::now())
+    poll_due(&state, crate::clock::now())
         .await
         .map_err(|e| JobError::retry(e.to_string()))?;
-    ctx.schedule_next(crate::jobs::now_ms() + CHECK_EVERY.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + CHECK_EVERY.as_millis() as i64);
     Ok(())
 }
 
@@ -494,7 +494,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: super::store::IntFlag(true),
+        acknowledged: true,
         version: 0,
         created_at: now,
         updated_at: now,
@@ -516,7 +516,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
         .store
         .add_publish_event(
             &post.id,
-            crate::jobs::now_ms(),
+            crate::clock::now_ms(),
             "created",
             &format!("Saved as a draft from the feed {}.", feed.url),
         )

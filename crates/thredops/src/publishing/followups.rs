@@ -70,7 +70,7 @@ impl Metric {
     }
 }
 
-crate::publishing::store::decode_by_name!(Metric, "auto-plug metric");
+crate::store::decode_by_name!(Metric, "auto-plug metric");
 
 /// A reply published under the post once, when it passes `threshold` likes or views within
 /// `window_hours` of publication.
@@ -246,7 +246,7 @@ pub(super) async fn reply_post(
     let sealed = key.seal(PURPOSE, &id, serde_json::to_string(&content)?.as_bytes());
     let tz = when::zone(owner_timezone);
     let at = chrono::DateTime::from_timestamp(due, 0).unwrap_or_default();
-    let now = crate::store::now_unix();
+    let now = crate::clock::now_unix();
     Ok(PostRecord {
         id,
         user_id: parent.user_id.clone(),
@@ -263,7 +263,7 @@ pub(super) async fn reply_post(
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: super::store::IntFlag(true),
+        acknowledged: true,
         version: 0,
         created_at: now,
         updated_at: now,
@@ -275,7 +275,7 @@ pub(super) async fn reply_post(
 pub(super) async fn note_created(state: &AppState, child: &PostRecord, message: &str) {
     let _ = state
         .store
-        .add_publish_event(&child.id, crate::jobs::now_ms(), "created", message)
+        .add_publish_event(&child.id, crate::clock::now_ms(), "created", message)
         .await;
 }
 
@@ -339,7 +339,7 @@ async fn set_default_rule(
     );
     state
         .store
-        .save_autoplug_default(profile_id, user_id, &sealed, crate::store::now_unix())
+        .save_autoplug_default(profile_id, user_id, &sealed, crate::clock::now_unix())
         .await?;
     Ok(())
 }

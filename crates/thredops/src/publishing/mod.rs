@@ -35,7 +35,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Vault purpose of sealed post content.
 pub const PURPOSE: &str = "planned-post";
@@ -146,7 +146,7 @@ async fn sweep(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if let Err(e) = ctx.report_progress(&json!({"at": now_unix()})).await {
         tracing::debug!(error = %e, "sweep progress not recorded");
     }
-    ctx.schedule_next(crate::jobs::now_ms() + SWEEP_EVERY.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + SWEEP_EVERY.as_millis() as i64);
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Resolves the requested time: (state, local_time, timezone, scheduled_at).
 pub(super) async fn resolve_time(
@@ -23,7 +23,7 @@ pub(super) async fn resolve_time(
     local_time: Option<&str>,
 ) -> AppResult<(PostState, Option<String>, Option<String>, Option<i64>)> {
     let tz = user_zone(auth);
-    let now = Utc::now();
+    let now = crate::clock::now();
     let local = match action.unwrap_or("draft") {
         "draft" => return Ok((PostState::Draft, None, None, None)),
         "schedule" => {
@@ -119,7 +119,7 @@ pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
     };
     let _ = state
         .store
-        .add_publish_event(&p.id, crate::jobs::now_ms(), event, &message)
+        .add_publish_event(&p.id, crate::clock::now_ms(), event, &message)
         .await;
 }
 
@@ -189,7 +189,7 @@ pub(super) async fn retime(
     );
     let _ = state
         .store
-        .add_publish_event(&post.id, crate::jobs::now_ms(), "retimed", &message)
+        .add_publish_event(&post.id, crate::clock::now_ms(), "retimed", &message)
         .await;
     let mut moved = post.clone();
     moved.scheduled_at = Some(at);

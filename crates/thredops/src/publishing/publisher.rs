@@ -26,8 +26,9 @@ use super::store::quota::QuotaRow;
 use super::store::{PostRecord, PublisherWrite, QuotaOp, Written};
 use super::{media, when};
 use crate::app::AppState;
-use crate::jobs::{JobContext, JobError, now_ms};
-use crate::store::now_unix;
+use crate::jobs::{JobContext, JobError};
+use crate::clock::now_ms;
+use crate::clock::now_unix;
 
 /// Job kind of the publisher.
 pub const KIND: &str = "publish_post";
@@ -149,7 +150,7 @@ async fn retimed(
 /// seen), and a week after its time the post fails with the reason.
 async fn hold(state: &AppState, ctx: &JobContext, post: &PostRecord) -> Result<(), JobError> {
     use super::approvals::{GIVE_UP_AFTER_SECS, HOLD_RECHECK_SECS};
-    let now = crate::store::now_unix();
+    let now = crate::clock::now_unix();
     let due = post.scheduled_at.unwrap_or(now);
     if now - due > GIVE_UP_AFTER_SECS {
         return fail(
@@ -335,7 +336,7 @@ impl Run<'_> {
         let _ = self
             .state
             .store
-            .add_publish_event(&self.post.id, crate::jobs::now_ms(), kind, message)
+            .add_publish_event(&self.post.id, crate::clock::now_ms(), kind, message)
             .await;
     }
 
@@ -417,7 +418,7 @@ impl Run<'_> {
             Outcome::Published => self.finish().await,
             Outcome::Wait(d) => {
                 self.ctx
-                    .schedule_next(crate::jobs::now_ms() + d.as_millis() as i64);
+                    .schedule_next(crate::clock::now_ms() + d.as_millis() as i64);
                 Ok(())
             }
             Outcome::Defer(note) => {
@@ -432,7 +433,7 @@ impl Run<'_> {
                 self.save(self.post.state, Some(note.clone())).await?;
                 self.event("deferred", &note).await;
                 self.ctx
-                    .schedule_next(crate::jobs::now_ms() + QUOTA_WAIT.as_millis() as i64);
+                    .schedule_next(crate::clock::now_ms() + QUOTA_WAIT.as_millis() as i64);
                 Ok(())
             }
             Outcome::Failed(reason) => {
@@ -440,7 +441,7 @@ impl Run<'_> {
                 fail(self.state, &self.post, &reason).await
             }
             Outcome::Retry => {
-                self.ctx.schedule_next(crate::jobs::now_ms());
+                self.ctx.schedule_next(crate::clock::now_ms());
                 Ok(())
             }
             Outcome::Lost => Ok(()),

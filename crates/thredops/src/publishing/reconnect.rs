@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::app::AppState;
 use crate::mail::Email;
-use crate::store::{StoreResult, now_unix};
+use crate::store::StoreResult;
+use crate::clock::now_unix;
 
 use super::PostState;
 use super::store::PostRecord;
@@ -49,7 +50,7 @@ pub async fn warn_due_soon(state: &AppState) -> anyhow::Result<usize> {
         // The ledger entry first: a crash after it loses one email, never sends two.
         state
             .store
-            .add_publish_event(&post_id, crate::jobs::now_ms(), WARNED, &message)
+            .add_publish_event(&post_id, crate::clock::now_ms(), WARNED, &message)
             .await?;
         let mail = Email {
             to: email,

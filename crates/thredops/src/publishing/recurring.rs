@@ -27,7 +27,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Vault purpose of a series' sealed composition.
 pub const PURPOSE: &str = "recurring-series";
@@ -217,10 +217,10 @@ pub fn register(runner: Runner, state: &AppState) -> Runner {
 }
 
 async fn top_up_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
-    top_up_all(&state, Utc::now())
+    top_up_all(&state, crate::clock::now())
         .await
         .map_err(|e| JobError::retry(e.to_string()))?;
-    ctx.schedule_next(crate::jobs::now_ms() + TOP_UP_EVERY.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + TOP_UP_EVERY.as_millis() as i64);
     Ok(())
 }
 
@@ -388,7 +388,7 @@ pub(super) async fn scheduled_record(
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: super::store::IntFlag(true),
+        acknowledged: true,
         version: 0,
         created_at: stamp,
         updated_at: stamp,
@@ -402,7 +402,7 @@ pub(super) async fn scheduled_record(
 pub(super) async fn announce(state: &AppState, post: &PostRecord, message: &str) -> AppResult<()> {
     let _ = state
         .store
-        .add_publish_event(&post.id, crate::jobs::now_ms(), "created", message)
+        .add_publish_event(&post.id, crate::clock::now_ms(), "created", message)
         .await;
     let at = post.scheduled_at.unwrap_or_else(now_unix);
     state.jobs.enqueue(service::publish_job(post, at)).await?;
@@ -453,7 +453,7 @@ fn parse_rule(input: &SeriesInput, tz: chrono_tz::Tz) -> AppResult<Rule> {
     };
     let time = NaiveTime::parse_from_str(input.time.trim(), "%H:%M")
         .map_err(|_| AppError::field("time", "Use a time like 09:00."))?;
-    let today = Utc::now().with_timezone(&tz).date_naive();
+    let today = crate::clock::now().with_timezone(&tz).date_naive();
     let starts_on = match input.starts_on.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => field_date("starts_on", v)?,
         _ => today,
@@ -547,7 +547,7 @@ pub async fn create(
     };
     apply(&mut record, &rule, &input, kind);
     state.store.insert_series(&record).await?;
-    top_up(state, &record, Utc::now()).await?;
+    top_up(state, &record, crate::clock::now()).await?;
     view(state, auth, &record).await
 }
 
@@ -613,7 +613,7 @@ pub async fn update(
     }
     record.version += 1;
     withdraw_waiting(state, &record, false).await?;
-    top_up(state, &record, Utc::now()).await?;
+    top_up(state, &record, crate::clock::now()).await?;
     view(state, auth, &record).await
 }
 
@@ -705,7 +705,7 @@ pub async fn restore(
     if !state.store.unskip_occurrence(id, &day).await? {
         return Err(AppError::field("date", "That date is not skipped."));
     }
-    top_up(state, &record, Utc::now()).await?;
+    top_up(state, &record, crate::clock::now()).await?;
     view(state, auth, &record).await
 }
 
@@ -713,7 +713,7 @@ pub async fn restore(
 pub async fn view(state: &AppState, auth: &CurrentUser, s: &SeriesRecord) -> AppResult<SeriesView> {
     let tz = service::user_zone(auth);
     let rule = rule_of(s)?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let rows: BTreeMap<String, OccurrenceRecord> = state
         .store
         .occurrences(&s.id.0)

@@ -13,7 +13,7 @@ use super::{PostKind, PostState};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// What the composer sends.
 #[derive(Debug, Clone, Deserialize)]
@@ -278,7 +278,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
         note: None,
         failure: None,
         attempts: 0,
-        acknowledged: super::store::IntFlag(true),
+        acknowledged: true,
         version: 0,
         created_at: now,
         updated_at: now,
@@ -451,7 +451,7 @@ pub async fn retry(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
             "Only failed posts can be retried.".into(),
         ));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let local = now
         .with_timezone(&user_zone(auth))
         .format("%Y-%m-%dT%H:%M")

@@ -239,7 +239,7 @@ pub async fn suggested_times(
         .filter(|p| !p.is_repost)
         .filter_map(|p| Some((p.posted_at, p.views?)))
         .collect();
-    let now = Utc::now();
+    let now = crate::clock::now();
     let taken = state.store.taken_times(profile_id, now.timestamp()).await?;
     let mut out = Suggestions {
         profile_id: profile_id.to_owned(),

@@ -9,7 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::services::{mfa, recovery};
 use crate::store::sessions::NewSession;
 use crate::store::users::UserRecord;
-use crate::store::{StoreError, now_unix};
+use crate::store::StoreError;
+use crate::clock::now_unix;
 
 /// A new session: the account and the `Set-Cookie` values that carry it.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use crate::auth::{ClientInfo, CurrentUser};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, SignedIn};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// How long the second step may take after the right password.

@@ -9,7 +9,8 @@ use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult};
 use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord, ProfileStatus};
-use crate::store::{StoreError, now_unix};
+use crate::store::StoreError;
+use crate::clock::now_unix;
 use crate::threads::ThreadsGateway;
 
 /// How long a connect attempt may take between leaving for Meta and coming back.

@@ -16,7 +16,7 @@ use crate::mail::Email as Mail;
 use crate::services::accounts::{self, SignedIn};
 use crate::services::mfa;
 use crate::store::account_security::LinkPurpose;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// How long a reset link works.

@@ -2,7 +2,8 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreResult, now_unix, with_pool};
+use super::{Store, StoreResult, with_pool};
+use crate::clock::now_unix;
 
 impl Store {
     /// Stores a wrapped data key unless the user already has one.

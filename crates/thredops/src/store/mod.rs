@@ -22,6 +22,7 @@ mod test_door;
 pub mod users;
 
 pub use columns::IntFlag;
+pub(crate) use columns::decode_by_name;
 pub use connect::connect;
 pub use session_reader::SessionCheckPath;
 
@@ -254,7 +255,3 @@ impl Store {
     }
 }
 
-/// Current time as Unix seconds, the unit every timestamp column uses.
-pub fn now_unix() -> i64 {
-    chrono::Utc::now().timestamp()
-}

@@ -30,7 +30,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Job kind of an audit run.
 pub const AUDIT_JOB: &str = "strategy.audit";

@@ -16,7 +16,7 @@ use crate::auth::CurrentUser;
 use crate::billing::gate;
 use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Loads a profile of `auth` with everything the analyses need.
 pub async fn dataset(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Dataset> {

@@ -229,7 +229,7 @@ pub async fn visitor_of(state: &AppState, chat_token: Option<&str>) -> AppResult
     match chat_token {
         Some(token) => Ok(state
             .store
-            .support_visitor(&desk::hash_token(token), crate::store::now_unix())
+            .support_visitor(&desk::hash_token(token), crate::clock::now_unix())
             .await?),
         None => Ok(None),
     }

@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// How long the continuity cookie lives after the last visit.

@@ -8,7 +8,7 @@ use super::{desk, workflow};
 use crate::app::AppState;
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Housekeeping runs this often; it bounds how late a snooze may end.
 const HOUSEKEEPING_EVERY_MS: i64 = 60 * 1000;
@@ -52,7 +52,7 @@ pub async fn notify_team_later(
         kind::NOTIFY_TEAM,
         serde_json::json!({"conversation_id": conversation_id}),
     )
-    .run_at(jobs::now_ms() + NOTIFY_TEAM_AFTER_MS)
+    .run_at(crate::clock::now_ms() + NOTIFY_TEAM_AFTER_MS)
     .dedup_key(format!("{}:{conversation_id}", kind::NOTIFY_TEAM))
     .subject(conversation_id);
     state.jobs.enqueue(job).await?;
@@ -207,6 +207,6 @@ async fn housekeeping(state: AppState, ctx: JobContext) -> Result<(), JobError> 
             "support: forgot idle visitors and their conversations"
         );
     }
-    ctx.schedule_next(jobs::now_ms() + HOUSEKEEPING_EVERY_MS);
+    ctx.schedule_next(crate::clock::now_ms() + HOUSEKEEPING_EVERY_MS);
     Ok(())
 }

@@ -56,7 +56,7 @@ pub async fn resolve_deletion_request(store: &Store, ticket_id: &str) -> StoreRe
             ticket_id,
             model::Status::Resolved,
             None,
-            crate::store::now_unix(),
+            crate::clock::now_unix(),
         )
         .await
 }

@@ -6,7 +6,7 @@ use super::store::desk::{Canned, InboxFilter, InboxRow};
 use super::store::{Conversation, Customer, Message};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// A conversation by id, whoever it belongs to (agents only).
 pub async fn conversation(state: &AppState, id: &str) -> AppResult<Option<Conversation>> {

@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::desk;
 use super::hub::Event;
 use crate::app::AppState;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// A token bucket: `capacity` actions at once, refilled at `per_sec`.
 pub(crate) struct Bucket {

@@ -9,7 +9,7 @@ use super::store::{Conversation, Customer};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Longest ticket subject, in characters.
 pub const MAX_SUBJECT_CHARS: usize = 150;
@@ -107,7 +107,7 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
     let user = state.store.user_by_id(user_id).await?;
     let profiles = state.store.count_connected_profiles(user_id).await?;
     let entitlement =
-        crate::billing::entitlements::of_user(state, user_id, crate::store::now_unix()).await?;
+        crate::billing::entitlements::of_user(state, user_id, crate::clock::now_unix()).await?;
     let plan = match entitlement.subscription_status.as_deref() {
         Some(status) => format!("{} ({status})", entitlement.plan.name),
         None => entitlement.plan.name.to_owned(),

@@ -5,7 +5,7 @@ use super::model::{Kind, MessageText, Status};
 use super::store::Conversation;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// Changes a conversation's status. Snoozing takes an end time, or none for "until the

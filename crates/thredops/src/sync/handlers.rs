@@ -179,7 +179,7 @@ async fn incremental(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let Some(run) = open(&state, &ctx).await? else {
         return Ok(());
     };
-    ctx.schedule_next(jobs::now_ms() + 3_600_000);
+    ctx.schedule_next(crate::clock::now_ms() + 3_600_000);
     within_budget(&run).await?;
     let work = async {
         let (new_posts, _) = run.walk_posts(None, 25, true, NoProgress).await?;
@@ -218,7 +218,7 @@ async fn snapshot(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let Some(run) = open(&state, &ctx).await? else {
         return Ok(());
     };
-    ctx.schedule_next(jobs::now_ms() + 24 * 3_600_000);
+    ctx.schedule_next(crate::clock::now_ms() + 24 * 3_600_000);
     within_budget(&run).await?;
     let work = async {
         run.sync_views(run.now() - ChronoDuration::days(3)).await?;
@@ -246,7 +246,7 @@ async fn refresh_token(state: AppState, ctx: JobContext) -> Result<(), JobError>
     let Some(run) = open(&state, &ctx).await? else {
         return Ok(());
     };
-    ctx.schedule_next(jobs::now_ms() + 12 * 3_600_000);
+    ctx.schedule_next(crate::clock::now_ms() + 12 * 3_600_000);
     let now = run.now().timestamp();
     let issued = run.profile.token_issued_at.unwrap_or(now);
     let expires = run.profile.token_expires_at.unwrap_or(now);

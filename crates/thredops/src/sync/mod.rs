@@ -42,7 +42,7 @@ pub async fn schedule_after_connect(
     profile_id: &str,
     _now: i64,
 ) -> StoreResult<()> {
-    let now_ms = jobs::now_ms();
+    let now_ms = crate::clock::now_ms();
     let payload = serde_json::json!({"profile_id": profile_id});
     for (kind, delay_ms, attempts) in [
         (kind::BACKFILL, 0, 25),
@@ -71,7 +71,7 @@ pub async fn sync_now(state: &AppState, user_id: &str, profile_id: &str) -> Stor
         .subject(profile_id);
     let id = state.jobs.enqueue(job).await?;
     // A pending hourly run may be scheduled later: pull it forward.
-    state.store.pull_job_forward(&id, jobs::now_ms()).await?;
+    state.store.pull_job_forward(&id, crate::clock::now_ms()).await?;
     state.jobs.notify();
     Ok(id)
 }

@@ -21,7 +21,7 @@ use super::{DeliveryState, EVENT_PURPOSE, SECRET_PURPOSE, URL_PURPOSE, signing};
 use crate::app::AppState;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::publishing::feeds::{NotPublic, PublicOnly};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 pub use crate::publishing::feeds::literal_private;
 

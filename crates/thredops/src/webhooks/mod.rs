@@ -35,7 +35,7 @@ use crate::auth::CurrentUser;
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult};
 use crate::jobs::Runner;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 pub use store::{AttemptRecord, DeliveryRecord, EndpointRecord};
 
 /// Every secret starts with this, so one pasted somewhere it should not be is recognisable.
@@ -208,7 +208,7 @@ async fn sweep_job(
     sweep(&state)
         .await
         .map_err(|e| crate::jobs::JobError::retry(format!("{e:#}")))?;
-    ctx.schedule_next(crate::jobs::now_ms() + SWEEP_EVERY.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + SWEEP_EVERY.as_millis() as i64);
     Ok(())
 }
 

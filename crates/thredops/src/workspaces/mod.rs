@@ -23,7 +23,7 @@ use crate::auth::CurrentUser;
 use crate::domain::{Email, WorkspaceRole};
 use crate::error::{AppError, AppResult};
 use crate::mail::Email as Mail;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use store::InvitationRow;
 
 /// How long an invitation link works.

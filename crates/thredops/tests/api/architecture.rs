@@ -212,7 +212,7 @@ fn handlers_reach_storage_only_through_the_areas() {
 #[test]
 fn the_calendar_time_is_read_from_the_one_clock() {
     const OTHER_CLOCKS: &[&str] = &[
-        "Utc::now()",
+        "thredops::clock::now()",
         "SystemTime::now()",
         "Local::now()",
         "OffsetDateTime::now",

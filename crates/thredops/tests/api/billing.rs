@@ -61,7 +61,7 @@ pub async fn spawn(backend: crate::helpers::Backend) -> Option<(TestApp, Fake)> 
 }
 
 pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    thredops::clock::now().timestamp()
 }
 
 /// Signs up and returns the user's id.

@@ -202,7 +202,7 @@ pub async fn run_due_now(app: &TestApp, kind: &str) {
             "SELECT count(*) FROM jobs WHERE kind = $1 AND (state = 'running' OR (state = 'queued' AND run_at <= $2))"
         )
         .bind(kind)
-        .bind(thredops::jobs::now_ms())
+        .bind(thredops::clock::now_ms())
         .fetch_one(p)
         .await)
         .unwrap();

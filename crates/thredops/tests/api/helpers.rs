@@ -285,7 +285,7 @@ pub async fn enrol_totp(app: &TestApp, client: &reqwest::Client) -> thredops::au
 
 /// The authenticator code of this moment.
 pub fn current_code(secret: &thredops::auth::totp::Secret) -> String {
-    secret.code_at_step(chrono::Utc::now().timestamp() / thredops::auth::totp::STEP_SECS)
+    secret.code_at_step(thredops::clock::now().timestamp() / thredops::auth::totp::STEP_SECS)
 }
 
 pub fn client() -> reqwest::Client {

@@ -294,7 +294,7 @@ async fn scheduling_goes_through_the_preflight_and_shows_in_the_api(app: TestApp
     )
     .await);
     assert_eq!(queued["state"], "scheduled", "{queued}");
-    assert!(queued["scheduled_at"].as_i64().unwrap() > chrono::Utc::now().timestamp());
+    assert!(queued["scheduled_at"].as_i64().unwrap() > thredops::clock::now().timestamp());
 
     // The preflight's problems come back as a refusal with the messages.
     for (text, when, said) in [

@@ -267,7 +267,7 @@ async fn the_sandbox_admin_api_answers_this_machine_only() {
     // The sandbox's app secret is this installation's own.
     let forged = thredops::privacy::signed_request::encode(
         "sandbox-secret",
-        &serde_json::json!({"algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp(), "user_id": "1"}),
+        &serde_json::json!({"algorithm": "HMAC-SHA256", "issued_at": thredops::clock::now().timestamp(), "user_id": "1"}),
     );
     let r = reqwest::Client::new()
         .post(app.url("/hooks/threads/delete"))

@@ -31,7 +31,7 @@ async fn allowing_connects_the_profile_and_fetches_its_history(app: TestApp) {
     assert_eq!(p["token"]["present"], true);
     assert!(
         p["token"]["expires_at"].as_i64().unwrap()
-            > chrono::Utc::now().timestamp() + 59 * 86_400 - 3_600 * 24 * 400,
+            > thredops::clock::now().timestamp() + 59 * 86_400 - 3_600 * 24 * 400,
         "long-lived token"
     );
     let scopes: Vec<&str> = p["scopes"]
@@ -274,7 +274,7 @@ async fn deleting_history_first_says_what_goes_and_a_plain_post_deletes_nothing(
     let c = creator(&app, "mo_posts", 12, 400);
     let id = connect(&app, c.user_id).await;
     wait_for_backfill(&app, &id).await;
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+    let tomorrow = (thredops::clock::now() + chrono::Duration::days(1))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let plans = [

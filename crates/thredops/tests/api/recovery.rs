@@ -374,7 +374,7 @@ async fn two_step_sign_in_asks_for_a_code_after_the_password_and_a_code_works_on
         StatusCode::UNAUTHORIZED
     );
     // A code no newer than the one used at enrolment cannot be played again...
-    let step = chrono::Utc::now().timestamp() / 30;
+    let step = thredops::clock::now().timestamp() / 30;
     assert_eq!(
         second_factor(
             &app,
@@ -555,7 +555,7 @@ async fn an_expired_reset_link_is_refused(app: TestApp) {
 async fn an_authenticator_code_is_enough_to_change_the_email(app: TestApp) {
     app.signup("ida@example.com", PASSWORD).await;
     let secret = enrol_totp(&app, &app.client).await;
-    let step = chrono::Utc::now().timestamp() / 30;
+    let step = thredops::clock::now().timestamp() / 30;
     let r = app
         .post_json(
             "/api/v1/auth/email",

@@ -60,7 +60,7 @@ async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
     for c in [&owner, &editor, &gone, &stranger, &leaver] {
         users.push(me(&app, c).await);
     }
-    let now = thredops::store::now_unix();
+    let now = thredops::clock::now_unix();
     let idle = app.state.settings.session_idle.as_secs() as i64;
     let mut sessions = Vec::new();
     for user in &users {

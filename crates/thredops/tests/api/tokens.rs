@@ -60,7 +60,7 @@ async fn forged_and_stale_tokens_are_rejected(app: TestApp) {
     assert_eq!(me_with(&app, &token).await, StatusCode::OK);
     let (header, payload, signature) = parts(&token);
     let claims: Claims = serde_json::from_value(payload.clone()).unwrap();
-    let now = chrono::Utc::now().timestamp();
+    let now = thredops::clock::now().timestamp();
     let keyring: &Keyring = &app.state.keyring;
 
     // alg "none" with no signature.
@@ -158,14 +158,14 @@ async fn sessions_survive_signing_key_rotation(app: TestApp) {
         thredops::crypto::MasterKey::load_or_create(None, &app.data_dir.join("master.key"))
             .unwrap();
     let store = &app.state.store;
-    Keyring::rotate(store, &master, chrono::Utc::now().timestamp())
+    Keyring::rotate(store, &master, thredops::clock::now().timestamp())
         .await
         .unwrap();
     let reloaded = Keyring::load(
         store,
         &master,
         app.state.keyring.issuer(),
-        chrono::Utc::now().timestamp(),
+        thredops::clock::now().timestamp(),
     )
     .await
     .unwrap();
@@ -176,8 +176,8 @@ async fn sessions_survive_signing_key_rotation(app: TestApp) {
     let fresh = reloaded.issue(
         "u",
         "s",
-        chrono::Utc::now().timestamp(),
-        chrono::Utc::now().timestamp() + 60,
+        thredops::clock::now().timestamp(),
+        thredops::clock::now().timestamp() + 60,
     );
     assert_ne!(
         parts(&fresh).0["kid"].as_str().unwrap(),

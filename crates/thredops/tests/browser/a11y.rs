@@ -103,7 +103,7 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
     pages.push(media);
     // A scheduled post's page and a support ticket's page, made as the creator would.
     j.open("/app/schedule").await;
-    let day = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    let day = (thredops::clock::now() + chrono::Duration::days(2)).date_naive();
     let post = j
         .client
         .execute_async(

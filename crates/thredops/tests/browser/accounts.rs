@@ -37,7 +37,7 @@ async fn a_creator_turns_on_two_step_sign_in_then_resets_a_forgotten_password() 
             .decode(key.trim().as_bytes())
             .unwrap(),
     );
-    let step = chrono::Utc::now().timestamp() / thredops::auth::totp::STEP_SECS;
+    let step = thredops::clock::now().timestamp() / thredops::auth::totp::STEP_SECS;
     j.fill("#code", &secret.code_at_step(step)).await;
     j.click("form[action='/settings/security/mfa/confirm'] button")
         .await;

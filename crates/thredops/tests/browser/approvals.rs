@@ -53,7 +53,7 @@ async fn a_client_asks_for_a_change_then_approves_through_the_review_link() {
             "profile_id": profile,
             "content": {"parts": [{"text": "Spring collection teaser"}]},
             "action": "schedule",
-            "local_time": chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string(),
+            "local_time": thredops::clock::now().format("%Y-%m-%dT%H:%M").to_string(),
         }))
         .send()
         .await

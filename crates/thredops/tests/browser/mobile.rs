@@ -85,7 +85,7 @@ async fn on_a_phone_every_nav_item_is_reachable_and_the_chat_button_covers_nothi
     j.sign_up("phone.reach@example.com").await;
     let id = j.connect(creator("pocket_reach", 60, 900)).await;
     // A post two days ahead, so the calendar has an entry.
-    let day = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    let day = (thredops::clock::now() + chrono::Duration::days(2)).date_naive();
     let at = format!("{day}T09:30");
     j.open("/app/schedule").await;
     let r = j

@@ -27,7 +27,7 @@ pub(crate) async fn type_local_time(j: &Journey, css: &str, at: chrono::DateTime
 async fn open_calendar_at(j: &Journey, at: chrono::DateTime<Utc>) {
     j.click_link("← Schedule").await;
     j.wait_for_text("Posting slots").await;
-    if at.format("%m").to_string() != Utc::now().format("%m").to_string() {
+    if at.format("%m").to_string() != thredops::clock::now().format("%m").to_string() {
         j.click_link("Next →").await;
     }
     j.wait_for_text(&at.format("%B %Y").to_string()).await;
@@ -67,7 +67,7 @@ async fn a_creator_composes_a_post_schedules_it_and_sees_it_published() {
     std::fs::remove_file(&photo).unwrap();
     j.click("details summary").await;
     j.fill("#topic_tag", "Testing").await;
-    let at = (Utc::now() + chrono::Duration::minutes(2))
+    let at = (thredops::clock::now() + chrono::Duration::minutes(2))
         .with_second(0)
         .unwrap();
     type_local_time(&j, "#local_time", at).await;
@@ -179,7 +179,7 @@ async fn a_creator_drags_posts_to_another_hour_and_a_draft_onto_a_day() {
     j.sign_up("ines.moreau@example.com").await;
     let profile = j.connect(creator("grid_planner", 10, 700)).await;
     // Next week's Tuesday and Thursday, so the posts are always in the future.
-    let today = Utc::now().date_naive();
+    let today = thredops::clock::now().date_naive();
     let monday =
         today + chrono::Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
     let tuesday = monday + chrono::Duration::days(1);

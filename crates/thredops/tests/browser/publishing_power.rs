@@ -50,7 +50,7 @@ async fn a_creator_plans_a_recurring_post_skips_a_date_and_imports_a_csv() {
     j.click_link("← Schedule").await;
     j.click_link("Import or export CSV").await;
     j.wait_for_text("Import posts from CSV").await;
-    let y = Utc::now().year() + 1;
+    let y = thredops::clock::now().year() + 1;
     j.fill(
         "#csv",
         &format!("text,scheduled_time,timezone\nFrom a spreadsheet,{y}-04-01 10:00,Europe/Berlin\nBroken zone,{y}-04-02 10:00,Mars/Olympus\n"),
@@ -94,7 +94,7 @@ async fn a_creator_adds_a_first_reply_and_an_auto_plug_then_re_shares_a_post_as_
     j.fill("#auto_plug_text", "Glad this helped: more every Friday")
         .await;
     j.fill("#auto_plug_threshold", "lots").await;
-    let at = (Utc::now() + chrono::Duration::minutes(2))
+    let at = (thredops::clock::now() + chrono::Duration::minutes(2))
         .with_second(0)
         .unwrap();
     type_local_time(&j, "#local_time", at).await;

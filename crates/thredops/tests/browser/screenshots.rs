@@ -32,7 +32,7 @@ async fn take(size: &str, width: u32, height: u32) {
     // Two posts on the calendar, in the next days.
     j.open("/app/schedule").await;
     for (days, time) in [(1, "09:30"), (3, "18:15")] {
-        let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+        let day = (thredops::clock::now() + chrono::Duration::days(days)).date_naive();
         j.client
             .execute_async(
                 crate::mobile::SCHEDULE,

@@ -397,7 +397,7 @@ async fn a_refused_console_reply_shows_why_and_keeps_the_text() {
             .app
             .state
             .store
-            .support_online_agents(chrono::Utc::now().timestamp())
+            .support_online_agents(thredops::clock::now().timestamp())
             .await
             .unwrap();
         if online.iter().any(|(_, email)| email == agent) {

@@ -16,7 +16,7 @@ use crate::http::session::{
 };
 use crate::http::state::WebState;
 use crate::services::accounts;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 pub fn endpoints() -> Vec<Endpoint> {

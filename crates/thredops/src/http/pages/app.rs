@@ -15,7 +15,7 @@ use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::services::accounts;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// One entry of the product navigation.
 #[derive(Serialize, Clone, Copy)]

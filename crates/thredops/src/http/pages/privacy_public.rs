@@ -17,7 +17,7 @@ use crate::http::session::Visitor;
 use crate::http::state::WebState;
 use crate::privacy::purge::{self, code_hash};
 use crate::privacy::{callbacks, requests, signed_request, ticket_requests};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use sha2::{Digest, Sha256};
 
 pub fn router() -> Router<WebState> {

@@ -238,7 +238,7 @@ async fn render(
         "media_summary": media_summary(&attached),
         "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
         "suggestions": suggestions,
-        "now_value": when::local_value(chrono::Utc::now() + chrono::Duration::hours(1), tz),
+        "now_value": when::local_value(crate::clock::now() + chrono::Duration::hours(1), tz),
         "extra_parts": [("text2", &form.text2), ("text3", &form.text3), ("text4", &form.text4)],
         "form_parts": FORM_PARTS,
     });

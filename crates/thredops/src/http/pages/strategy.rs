@@ -21,7 +21,7 @@ use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::services::profiles;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::strategy::data::user_tz;
 use crate::strategy::experiments::ExperimentInput;
 use crate::strategy::service;

@@ -41,7 +41,7 @@ async fn render(
     extra: Value,
 ) -> AppResult<Response> {
     let tokens = api_tokens::list(state, auth).await?;
-    let now = crate::store::now_unix();
+    let now = crate::clock::now_unix();
     let rows: Vec<Value> = tokens
         .iter()
         .map(|t| {

@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::{Need, WorkspaceRole};
 use crate::error::{AppError, AppResult};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// How often the publisher looks again at a post that waits for approval.
 pub const HOLD_RECHECK_SECS: i64 = 60;

@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::publishing::recurring::{announce, over_quota, rule, scheduled_record};
 use crate::publishing::{PostState, compose, when};
-use crate::store::now_unix;
+use crate::clock::now_unix;
 
 /// Job kind of the evergreen run.
 pub const KIND: &str = "evergreen_tick";
@@ -30,10 +30,10 @@ pub fn register(runner: Runner, state: &AppState) -> Runner {
 }
 
 async fn job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
-    tick_all(&state, Utc::now())
+    tick_all(&state, crate::clock::now())
         .await
         .map_err(|e| JobError::retry(e.to_string()))?;
-    ctx.schedule_next(crate::jobs::now_ms() + EVERY.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + EVERY.as_millis() as i64);
     Ok(())
 }
 

@@ -83,7 +83,7 @@ pub async fn proposals(
     auth: &CurrentUser,
     profile_id: Option<&str>,
 ) -> AppResult<Vec<Proposal>> {
-    let now = crate::store::now_unix();
+    let now = crate::clock::now_unix();
     let taken: Vec<(String, String)> = state
         .store
         .evergreen_items(Some(auth.workspace_id()))

@@ -120,7 +120,7 @@ pub fn time_bound(text: &str) -> bool {
     {
         return true;
     }
-    let this_year = chrono::Utc::now().year();
+    let this_year = crate::clock::now().year();
     words.iter().any(|w| {
         let year = w
             .parse::<i32>()

@@ -19,7 +19,7 @@ use super::{Metric, reply_post};
 use crate::app::AppState;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::publishing::PURPOSE;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::sync::DAILY_CALL_BUDGET;
 
 /// Job kind of the checker.
@@ -48,7 +48,7 @@ async fn check_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if let Err(e) = ctx.report_progress(&json!({"checked": checked})).await {
         tracing::debug!(error = %e, "auto-plug progress not recorded");
     }
-    ctx.schedule_next(crate::jobs::now_ms() + TICK.as_millis() as i64);
+    ctx.schedule_next(crate::clock::now_ms() + TICK.as_millis() as i64);
     Ok(())
 }
 

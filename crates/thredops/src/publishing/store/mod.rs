@@ -12,50 +12,10 @@ mod start;
 pub use reconnect::ReconnectWarning;
 
 use super::PostState;
-use crate::store::{Store, StoreResult, Tx, now_unix, with_pool, with_tx};
+use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
+use crate::clock::now_unix;
 use quota::{Ask, reserve_in, settle_in};
 
-/// Lets an enum kept as its name decode wherever text does, through its `parse` (which answers
-/// `Option<Self>`), so a nullable column reads as an `Option` of it with the `FromRow` derive.
-macro_rules! decode_by_name {
-    ($ty:ty, $what:literal) => {
-        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
-        where
-            String: sqlx::Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <String as sqlx::Type<DB>>::type_info()
-            }
-
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <String as sqlx::Type<DB>>::compatible(ty)
-            }
-        }
-
-        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
-        where
-            String: sqlx::Decode<'r, DB>,
-        {
-            fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-                let name = <String as sqlx::Decode<'r, DB>>::decode(value)?;
-                <$ty>::parse(&name)
-                    .ok_or_else(|| format!(concat!("unknown ", $what, " {:?}"), name).into())
-            }
-        }
-    };
-}
-pub(crate) use decode_by_name;
-
-/// A yes/no kept in an integer column (`acknowledged`): it decodes from SQLite's INTEGER and
-/// PostgreSQL's BIGINT alike, where `bool` would refuse the BIGINT.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IntFlag(pub bool);
-
-impl From<i64> for IntFlag {
-    fn from(v: i64) -> Self {
-        IntFlag(v != 0)
-    }
-}
 
 /// One planned post as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -94,7 +54,8 @@ pub struct PostRecord {
     pub attempts: i64,
     /// Whether the user has seen its failure.
     #[sqlx(try_from = "i64")]
-    pub acknowledged: IntFlag,
+    #[sqlx(try_from = "IntFlag")]
+    pub acknowledged: bool,
     /// Optimistic-lock counter.
     pub version: i64,
     /// Created (UTC seconds).
@@ -305,7 +266,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let reserved = match &w.quota {
             Some(QuotaOp::Reserve { profile_id, ask }) => {
-                reserve_in(&mut tx, profile_id, crate::jobs::now_ms(), *ask).await?
+                reserve_in(&mut tx, profile_id, crate::clock::now_ms(), *ask).await?
             }
             Some(QuotaOp::Settle { profile_id }) => {
                 settle_in(&mut tx, profile_id).await?;
@@ -323,7 +284,7 @@ impl Store {
             return Ok(Written::Lost);
         }
         if let Some((kind, message)) = &w.event {
-            insert_event_in(&mut tx, id, crate::jobs::now_ms(), kind, message).await?;
+            insert_event_in(&mut tx, id, crate::clock::now_ms(), kind, message).await?;
         }
         if let Some(plan) = &w.followups {
             super::followups::store::insert_plan_in(&mut tx, plan).await?;

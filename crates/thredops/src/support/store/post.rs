@@ -138,7 +138,7 @@ impl Store {
                 EMAIL_JOB,
                 serde_json::json!({"conversation_id": new.conversation_id}),
             );
-            job.run_at = jobs::now_ms() + email_delay_ms;
+            job.run_at = crate::clock::now_ms() + email_delay_ms;
             // Replies in a burst become one email listing them all.
             job.dedup_key = Some(format!("support-email:{}", new.conversation_id));
             job.user_id = before.user_id.clone();

@@ -50,7 +50,7 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         ..FaultConfig::default()
     });
     // Everything is due at the start of the next minute that leaves time to schedule.
-    let now = chrono::Utc::now();
+    let now = thredops::clock::now();
     let due = now + chrono::Duration::seconds(120 - i64::from(chrono::Timelike::second(&now)));
     let local = due.format("%Y-%m-%dT%H:%M").to_string();
     let mut expected = HashMap::new();
@@ -76,7 +76,7 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
     let started = std::time::Instant::now();
     let mut cpu_from = None;
     loop {
-        if cpu_from.is_none() && chrono::Utc::now().timestamp_millis() >= due_ms {
+        if cpu_from.is_none() && thredops::clock::now().timestamp_millis() >= due_ms {
             cpu_from = cpu_ms();
         }
         let pending: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
@@ -98,7 +98,7 @@ async fn thousand_posts_due_in_one_minute_over_a_hundred_profiles() {
         (Some(a), Some(b)) => format!("{:.2}", (b - a) as f64 / expected.len() as f64),
         _ => "n/a".to_owned(),
     };
-    let ended_ms = chrono::Utc::now().timestamp_millis();
+    let ended_ms = thredops::clock::now().timestamp_millis();
     let other_jobs: Vec<(String, i64)> = with_pool!(app.state.store, |p| sqlx::query_as(
         "SELECT kind, count(*) FROM jobs WHERE kind <> 'publish_post' AND finished_at >= $1 AND finished_at <= $2 GROUP BY kind ORDER BY kind"
     )

@@ -25,7 +25,7 @@ async fn planned(app: &TestApp) -> Vec<Value> {
 }
 
 fn next_year() -> i32 {
-    chrono::Datelike::year(&Utc::now()) + 1
+    chrono::Datelike::year(&thredops::clock::now()) + 1
 }
 
 fn sample(username: &str) -> String {

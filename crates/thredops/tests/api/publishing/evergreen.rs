@@ -364,7 +364,7 @@ async fn a_published_thredops_post_is_marked_from_its_page(app: TestApp) {
     // Published a moment ago: the first re-share waits 30 days, and uses variation 2.
     let (_, at, variation) = next_post(&it);
     assert_eq!(variation, 2);
-    assert!(at >= Utc::now().timestamp() + 29 * DAY, "{it}");
+    assert!(at >= thredops::clock::now().timestamp() + 29 * DAY, "{it}");
 }
 
 async fn the_minimum_interval_holds_across_variations_and_racing_runs(app: TestApp) {
@@ -473,7 +473,7 @@ async fn a_spent_quota_makes_the_reshare_wait_with_its_reason_and_never_twice(ap
     // The item shows why, and planning again makes no second re-share.
     for _ in 0..2 {
         assert_eq!(
-            evergreen::tick_all(&app.state, Utc::now()).await.unwrap(),
+            evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap(),
             0
         );
     }
@@ -508,7 +508,7 @@ async fn a_spent_quota_makes_the_reshare_wait_with_its_reason_and_never_twice(ap
 async fn results_that_drop_retire_the_item_and_results_that_hold_do_not(app: TestApp) {
     let (profile, _) = setup(&app, "evgresults").await;
     let posts = synced(&app, &profile).await;
-    let now = Utc::now().timestamp();
+    let now = thredops::clock::now().timestamp();
     let mut ids = Vec::new();
     for (n, (media, _)) in posts.iter().take(2).enumerate() {
         // The original had 1,000 views and 100 likes at two days old.
@@ -542,7 +542,7 @@ async fn results_that_drop_retire_the_item_and_results_that_hold_do_not(app: Tes
         .await;
         ids.push(it["id"].as_str().unwrap().to_owned());
     }
-    evergreen::tick_all(&app.state, Utc::now()).await.unwrap();
+    evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap();
     // 60% of the views and 60% of the engagement: it holds, and the next re-share is planned.
     let held = item(&app, &ids[0]).await;
     assert_eq!(held["state"], "active", "{held}");
@@ -569,7 +569,7 @@ async fn results_that_drop_retire_the_item_and_results_that_hold_do_not(app: Tes
     assert!(dropped["next"].is_null());
     assert_eq!(reshare_rows(&app, &ids[1]).await, 1);
     // Judged once: later runs change nothing. Resuming plans the next re-share.
-    evergreen::tick_all(&app.state, Utc::now()).await.unwrap();
+    evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap();
     assert_eq!(item(&app, &ids[1]).await["state"], "retired");
     let r = app
         .post_json(
@@ -582,7 +582,7 @@ async fn results_that_drop_retire_the_item_and_results_that_hold_do_not(app: Tes
     assert_eq!(resumed["state"], "active");
     assert!(resumed["retired_reason"].is_null());
     assert!(resumed["next"].is_object(), "{resumed}");
-    evergreen::tick_all(&app.state, Utc::now()).await.unwrap();
+    evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap();
     assert_eq!(item(&app, &ids[1]).await["state"], "active");
     // Pausing removes the waiting re-share.
     let r = app
@@ -602,7 +602,7 @@ async fn proposals_show_the_best_performers_with_evidence_and_skip_time_bound_on
     let profile = connect(&app, c.user_id).await;
     wait_for_backfill(&app, &profile).await;
     let posts = synced(&app, &profile).await;
-    let now = Utc::now().timestamp();
+    let now = thredops::clock::now().timestamp();
     for (n, (media, _)) in posts.iter().enumerate() {
         with_pool!(app.state.store, |p| sqlx::query(
             "UPDATE posts SET posted_at = $1 WHERE profile_id = $2 AND media_id = $3"
@@ -947,7 +947,7 @@ async fn a_failed_reshare_holds_the_item_with_its_reason_until_it_is_deleted(app
     .map(|r| r.rows_affected()))
     .unwrap();
     assert_eq!(
-        evergreen::tick_all(&app.state, Utc::now()).await.unwrap(),
+        evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap(),
         0
     );
     let held = item(&app, &id).await;
@@ -974,7 +974,7 @@ async fn a_failed_reshare_holds_the_item_with_its_reason_until_it_is_deleted(app
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    assert!(evergreen::tick_all(&app.state, Utc::now()).await.unwrap() <= 1);
+    assert!(evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap() <= 1);
     assert_eq!(reshare_rows(&app, &id).await, 2);
     let it = item(&app, &id).await;
     assert!(it["problem"].is_null(), "{it}");

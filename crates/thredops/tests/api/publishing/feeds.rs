@@ -57,7 +57,7 @@ async fn private_addresses_are_refused_by_default(app: TestApp) {
     // A name that resolves to loopback is added, but never read: the poll says why.
     let port = base.rsplit(':').next().unwrap();
     add_feed(&app, &profile, &format!("http://localhost:{port}/rss.xml")).await;
-    feeds::poll_due(&app.state, Utc::now()).await.unwrap();
+    feeds::poll_due(&app.state, thredops::clock::now()).await.unwrap();
     let list = settled(&app).await;
     assert_eq!(list[0]["last_status"], "error");
     assert!(
@@ -208,7 +208,7 @@ async fn rss_and_atom_items_become_drafts_once_and_a_304_makes_nothing(app: Test
     let (base, seen) = feed_server().await;
     add_feed(&app, &profile, &format!("{base}/rss.xml")).await;
     add_feed(&app, &profile, &format!("{base}/atom.xml")).await;
-    let now = Utc::now();
+    let now = thredops::clock::now();
     feeds::poll_due(&app.state, now).await.unwrap();
     let list = settled(&app).await;
     let made = drafts(&app).await;
@@ -344,7 +344,7 @@ async fn a_broken_feed_shows_its_error_on_the_page_and_makes_nothing(app: TestAp
         assert!(r.status().is_redirection(), "{}", r.status());
         assert_eq!(r.headers()["location"], "/app/schedule/feeds?done=added");
     }
-    feeds::poll_due(&app.state, Utc::now()).await.unwrap();
+    feeds::poll_due(&app.state, thredops::clock::now()).await.unwrap();
     let list = settled(&app).await;
     let broken = feed_with(&list, "/broken.xml");
     assert_eq!(broken["last_status"], "error");
@@ -370,7 +370,7 @@ async fn feeds_are_private_exported_and_purged_with_the_account(app: TestApp) {
     // The same feed again for the same profile is refused beside the field.
     let r = follow(&app, &profile, &format!("{base}/rss.xml")).await;
     assert_eq!(r.status(), 422);
-    feeds::poll_due(&app.state, Utc::now()).await.unwrap();
+    feeds::poll_due(&app.state, thredops::clock::now()).await.unwrap();
     settled(&app).await;
 
     // Another user sees nothing of it and cannot delete it or use the profile.

@@ -76,7 +76,7 @@ async fn a_weekday_series_plans_two_weeks_of_ordinary_posts_once(app: TestApp) {
     );
     let posts = posts_with_text(&app, text).await;
     // Every weekday of the next 14 days (today's counts if 09:00 UTC is still ahead).
-    let now = Utc::now();
+    let now = thredops::clock::now();
     let expected: Vec<String> = (0..=14)
         .map(|d| now.date_naive() + chrono::Duration::days(d))
         .filter(|d| chrono::Datelike::weekday(d).num_days_from_monday() < 5)
@@ -102,8 +102,8 @@ async fn a_weekday_series_plans_two_weeks_of_ordinary_posts_once(app: TestApp) {
     );
     // Top-ups from two instances at once, and again later, plan nothing twice.
     let (a, b) = tokio::join!(
-        recurring::top_up_all(&app.state, Utc::now()),
-        recurring::top_up_all(&app.state, Utc::now())
+        recurring::top_up_all(&app.state, thredops::clock::now()),
+        recurring::top_up_all(&app.state, thredops::clock::now())
     );
     assert_eq!(a.unwrap() + b.unwrap(), 0);
     assert_eq!(posts_with_text(&app, text).await.len(), expected.len());
@@ -255,7 +255,7 @@ async fn occurrences_keep_local_time_across_dst_in_berlin_and_new_york(app: Test
 
 async fn one_occurrence_is_skipped_or_edited_and_the_series_edited_or_stopped(app: TestApp) {
     let (profile, _) = setup(&app, "skipper").await;
-    let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive();
+    let tomorrow = (thredops::clock::now() + chrono::Duration::days(1)).date_naive();
     let day = |n: i64| (tomorrow + chrono::Duration::days(n)).to_string();
     let s = create_series(
         &app,
@@ -284,7 +284,7 @@ async fn one_occurrence_is_skipped_or_edited_and_the_series_edited_or_stopped(ap
             .status(),
         404
     );
-    recurring::top_up_all(&app.state, Utc::now()).await.unwrap();
+    recurring::top_up_all(&app.state, thredops::clock::now()).await.unwrap();
     assert_eq!(posts_with_text(&app, "Daily thought").await.len(), 5);
     // A date the series does not fall on cannot be skipped.
     let r = app
@@ -353,7 +353,7 @@ async fn one_occurrence_is_skipped_or_edited_and_the_series_edited_or_stopped(ap
         .await;
     let s: Value = r.json().await.unwrap();
     assert_eq!(s["state"], "stopped");
-    recurring::top_up_all(&app.state, Utc::now()).await.unwrap();
+    recurring::top_up_all(&app.state, thredops::clock::now()).await.unwrap();
     assert!(
         posts_with_text(&app, "Daily thought, revised")
             .await
@@ -373,7 +373,7 @@ async fn one_occurrence_is_skipped_or_edited_and_the_series_edited_or_stopped(ap
 
 async fn occurrences_over_the_daily_quota_are_flagged_not_dropped(app: TestApp) {
     let (profile, _) = setup(&app, "quotaseries").await;
-    let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive();
+    let tomorrow = (thredops::clock::now() + chrono::Duration::days(1)).date_naive();
     let busy = format!("{tomorrow}T10:00");
     // 250 posts already planned for tomorrow 10:00: Meta's whole 24-hour quota.
     for n in 0..250 {
@@ -408,7 +408,7 @@ async fn occurrences_over_the_daily_quota_are_flagged_not_dropped(app: TestApp) 
 async fn a_recurring_occurrence_is_published_once_after_a_crashed_worker(app: TestApp) {
     let (profile, user_id) = setup(&app, "crashseries").await;
     let session = sandbox_session(&app, user_id);
-    let start = Utc::now() + chrono::Duration::hours(2);
+    let start = thredops::clock::now() + chrono::Duration::hours(2);
     let texts = ["Recurring crash after publish", "Recurring plain run"];
     let mut posts = Vec::new();
     for text in texts {
@@ -428,7 +428,7 @@ async fn a_recurring_occurrence_is_published_once_after_a_crashed_worker(app: Te
         make_due_now(&app, id).await;
     }
     // Top-ups keep running meanwhile: the dates already have their posts.
-    recurring::top_up_all(&app.state, Utc::now()).await.unwrap();
+    recurring::top_up_all(&app.state, thredops::clock::now()).await.unwrap();
     publish_everything(&app).await;
     let t = truth(&app, user_id).await;
     for (id, text) in posts.iter().zip(texts) {

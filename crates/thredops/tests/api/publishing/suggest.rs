@@ -71,7 +71,7 @@ async fn suggested_times_are_the_free_hours_the_profile_does_best_in_the_users_z
     assert!(s["posts_analysed"].as_u64().unwrap() >= 500, "{s}");
     let list = s["suggestions"].as_array().unwrap();
     assert_eq!(list.len(), 8);
-    let now = chrono::Utc::now().timestamp();
+    let now = thredops::clock::now().timestamp();
     let mut previous = now;
     for t in list {
         let at = t["scheduled_at"].as_i64().unwrap();

@@ -69,7 +69,7 @@ pub async fn set_zone(app: &TestApp, zone: &str) {
 
 /// The current minute as a `datetime-local` value in UTC (the default zone).
 pub fn now_local() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string()
+    thredops::clock::now().format("%Y-%m-%dT%H:%M").to_string()
 }
 
 /// Schedules `content` for the current minute.
@@ -81,7 +81,7 @@ pub async fn schedule_now(app: &TestApp, profile: &str, content: &Value) -> Valu
 pub async fn schedule_tomorrow(app: &TestApp, profile: &str, content: &Value) -> Value {
     // A little under a day ahead: "this minute tomorrow" is a whole day away when scheduled on
     // a whole minute, just outside windows that cover the next 24 hours (reconnect warnings).
-    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1) - chrono::Duration::minutes(2);
+    let tomorrow = thredops::clock::now() + chrono::Duration::days(1) - chrono::Duration::minutes(2);
     schedule_at(
         app,
         profile,
@@ -252,7 +252,7 @@ pub async fn mark_publish_started(app: &TestApp, post_id: &str) -> Option<String
 /// re-keyed first: the maintenance sweep, which re-creates a missing run for a post whose time
 /// it sees, then finds the run already there instead of racing this helper for the key.
 pub async fn make_due_now(app: &TestApp, post_id: &str) {
-    let now = chrono::Utc::now().timestamp();
+    let now = thredops::clock::now().timestamp();
     with_pool!(app.state.store, |p| async {
         sqlx::query("UPDATE jobs SET dedup_key = $1 WHERE state = 'queued' AND dedup_key LIKE $2")
             .bind(format!("publish:{post_id}:{now}"))

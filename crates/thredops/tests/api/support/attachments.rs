@@ -336,7 +336,7 @@ async fn images_are_exported_with_the_account_and_purged_with_it_and_with_the_co
     assert_eq!(attachment_rows(&app).await, 2);
     app.state
         .store
-        .support_purge_visitors(thredops::store::now_unix() + 1)
+        .support_purge_visitors(thredops::clock::now_unix() + 1)
         .await
         .unwrap();
     assert_eq!(attachment_rows(&app).await, 1);

@@ -65,7 +65,7 @@ async fn statuses_move_and_a_customer_reply_or_the_snooze_end_reopens(app: TestA
     assert_eq!(status_of(&desk, &id).await, "open");
 
     // Snoozed until a time: reopened by housekeeping once that time has passed.
-    let now = chrono::Utc::now().timestamp();
+    let now = thredops::clock::now().timestamp();
     let (code, c) = desk
         .put(
             &path,

@@ -16,7 +16,7 @@ use crate::http::pages::app::{base, merge};
 use crate::http::pages::privacy::when;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::store::now_unix;
+use crate::clock::now_unix;
 use crate::support::{attachments, desk, threads_data as meta_data, workflow};
 
 pub fn router() -> Router<WebState> {

@@ -18,7 +18,7 @@ on_both_backends!(
 async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
     let (user_id, profile, threads_id) =
         creator_account(&app, "meta@example.com", "meta_posts", 12).await;
-    let first_issued_at = chrono::Utc::now().timestamp();
+    let first_issued_at = thredops::clock::now().timestamp();
     let r = meta_callback(&app, "delete", &signed(&app, &threads_id, first_issued_at)).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
@@ -85,7 +85,7 @@ async fn meta_deauthorize_callback_destroys_tokens_and_disconnects(app: TestApp)
     let r = meta_callback(
         &app,
         "deauthorize",
-        &signed(&app, &threads_id, chrono::Utc::now().timestamp()),
+        &signed(&app, &threads_id, thredops::clock::now().timestamp()),
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -109,7 +109,7 @@ async fn meta_deauthorize_callback_destroys_tokens_and_disconnects(app: TestApp)
 
 async fn bad_meta_callbacks_are_refused_without_effect(app: TestApp) {
     let (_, profile, threads_id) = creator_account(&app, "bad@example.com", "bad_posts", 5).await;
-    let now = chrono::Utc::now().timestamp();
+    let now = thredops::clock::now().timestamp();
     let good = signed(&app, &threads_id, now);
     let (sig, payload) = good.split_once('.').unwrap();
     let wrong_secret = thredops::privacy::signed_request::encode(
@@ -159,7 +159,7 @@ async fn bad_meta_callbacks_are_refused_without_effect(app: TestApp) {
 async fn a_replayed_meta_callback_changes_nothing_and_gets_the_first_answer(app: TestApp) {
     let (_, profile, threads_id) =
         creator_account(&app, "replay@example.com", "replay_posts", 6).await;
-    let captured = signed(&app, &threads_id, chrono::Utc::now().timestamp());
+    let captured = signed(&app, &threads_id, thredops::clock::now().timestamp());
     let first: Value = meta_callback(&app, "delete", &captured)
         .await
         .json()

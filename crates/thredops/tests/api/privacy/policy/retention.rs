@@ -86,7 +86,7 @@ async fn inactive_accounts_are_purged_after_twelve_months(app: TestApp) {
     with_pool!(app.state.store, |p| sqlx::query(
         "UPDATE users SET last_active_at = $1 WHERE id = $2"
     )
-    .bind(chrono::Utc::now().timestamp() - 366 * day)
+    .bind(thredops::clock::now().timestamp() - 366 * day)
     .bind(&user2)
     .execute(p)
     .await
