@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::app::{base, merge};
+use super::untyped::{base, merge};
 use crate::billing::{self, notify::local_date};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::app::{base, merge};
+use super::untyped::{base, merge};
 use crate::analytics::svg::{self, Spec};
 use crate::competitors::{self, CompetitorInput, compare};
 use crate::http::error::{AppError, AppResult};

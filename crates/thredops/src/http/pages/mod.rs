@@ -21,6 +21,8 @@ mod security;
 mod strategy;
 mod support;
 mod tokens;
+mod untyped;
+mod view;
 mod webhooks;
 mod workspaces;
 

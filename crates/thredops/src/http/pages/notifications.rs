@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::account::CsrfForm;
-use super::app::{base, merge};
+use super::untyped::{base, merge};
 use crate::http::error::AppResult;
 use crate::http::guards::SignedForm;
 use crate::http::session::PageUser;

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::app::{base, merge};
+use super::untyped::{base, merge};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::AuthUser;
 use crate::http::state::WebState;

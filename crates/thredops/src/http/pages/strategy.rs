@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::account::CsrfForm;
-use super::app::{base, merge};
 use super::plan_limit::explain;
+use super::untyped::{base, merge};
 use crate::billing::gate;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::app::{base, merge};
+use super::untyped::{base, merge};
 use crate::api_tokens::{self, NewTokenInput, Scope};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
