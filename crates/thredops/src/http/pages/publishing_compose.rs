@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::super::view::{Chrome, Problems};
+use super::super::view::{Chrome, Problems, ProfileChoice};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
@@ -224,14 +224,6 @@ struct ComposeView<'a> {
     form_parts: usize,
     #[serde(flatten)]
     problems: Problems,
-}
-
-/// A profile the post may go out from.
-#[derive(Serialize)]
-struct ProfileChoice {
-    id: String,
-    username: String,
-    selected: bool,
 }
 
 /// Suggested times for the profile shown.

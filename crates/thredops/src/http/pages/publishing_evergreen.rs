@@ -189,12 +189,7 @@ async fn names(state: &WebState, auth: &AuthUser) -> AppResult<BTreeMap<String, 
     Ok(super::publishing_power::profiles(state, auth, "")
         .await?
         .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap_or_default().to_owned(),
-                p["username"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|p| (p.id.clone(), p.username.clone()))
         .collect())
 }
 

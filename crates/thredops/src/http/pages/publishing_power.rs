@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::untyped::{base, merge};
+use super::view::ProfileChoice;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
@@ -220,14 +221,18 @@ pub(super) async fn profiles(
     state: &WebState,
     auth: &AuthUser,
     selected: &str,
-) -> AppResult<Vec<Value>> {
+) -> AppResult<Vec<ProfileChoice>> {
     let mut out = Vec::new();
     for p in state.store.profiles_of(auth.workspace_id()).await? {
         let name = crate::services::profiles::get(state, auth, &p.id)
             .await
             .map(|v| v.username)
             .unwrap_or_default();
-        out.push(json!({"id": p.id, "username": name, "selected": p.id == selected}));
+        out.push(ProfileChoice {
+            selected: p.id == selected,
+            id: p.id,
+            username: name,
+        });
     }
     Ok(out)
 }

@@ -63,6 +63,14 @@ impl<'a> Chrome<'a> {
     }
 }
 
+/// One of the user's profiles in a profile choice.
+#[derive(Serialize)]
+pub struct ProfileChoice {
+    pub id: String,
+    pub username: String,
+    pub selected: bool,
+}
+
 /// A form's problems: a form-level message and one message per field. Empty, it renders as
 /// the template defaults do (no message, no field errors).
 #[derive(Serialize, Default)]
