@@ -21,7 +21,6 @@ mod security;
 mod strategy;
 mod support;
 mod tokens;
-mod untyped;
 mod view;
 mod webhooks;
 mod workspaces;

@@ -10,14 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-use super::untyped::{base, merge};
+use super::view::{Chrome, Flash};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::publishing::evergreen::{self, ItemInput, ItemView, MAX_VARIATIONS};
+use crate::publishing::evergreen::{self, ItemInput, ItemView, MAX_VARIATIONS, Proposal};
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -193,25 +192,53 @@ async fn names(state: &WebState, auth: &AuthUser) -> AppResult<BTreeMap<String, 
         .collect())
 }
 
+/// `publishing/evergreen.html`: evergreen posts, proposals and the form to add one.
+#[derive(Serialize)]
+struct EvergreenView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    items: Vec<ItemView>,
+    proposals: Vec<Proposal>,
+    names: BTreeMap<String, String>,
+    form: Option<ItemForm>,
+    timezone: &'static str,
+    max_variations: usize,
+    #[serde(flatten)]
+    flash: Flash,
+}
+
+/// `publishing/evergreen_item.html`: one evergreen post, its variations and re-shares.
+#[derive(Serialize)]
+struct EvergreenItemView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    item: ItemView,
+    form: ItemForm,
+    names: BTreeMap<String, String>,
+    timezone: &'static str,
+    max_variations: usize,
+    #[serde(flatten)]
+    flash: Flash,
+}
+
 async fn render_list(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
     form: Option<ItemForm>,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
-    let ctx = json!({
-        "items": evergreen::list(state, auth).await?,
-        "proposals": evergreen::proposals(state, auth, None).await?,
-        "names": names(state, auth).await?,
-        "form": form, "fields": {}, "error": "", "notice": "",
-        "timezone": crate::publishing::service::user_zone(auth).name(),
-        "max_variations": MAX_VARIATIONS,
-    });
-    let html = state.templates.render(
-        "publishing/evergreen.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
-    )?;
+    let view = EvergreenView {
+        chrome: Chrome::new(state, auth, "schedule"),
+        items: evergreen::list(state, auth).await?,
+        proposals: evergreen::proposals(state, auth, None).await?,
+        names: names(state, auth).await?,
+        form,
+        timezone: crate::publishing::service::user_zone(auth).name(),
+        max_variations: MAX_VARIATIONS,
+        flash,
+    };
+    let html = state.templates.render("publishing/evergreen.html", &view)?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -235,7 +262,7 @@ async fn list(
         }
         _ => "",
     };
-    let mut extra = json!({"notice": notice});
+    let mut flash = Flash::notice(notice);
     let form = if q.post_id.is_empty() && q.media_id.is_empty() {
         None
     } else {
@@ -254,12 +281,12 @@ async fn list(
             )),
             Err(e) => {
                 let (_, message, _) = problem(e)?;
-                extra["error"] = json!(message);
+                flash.error = message;
                 None
             }
         }
     };
-    render_list(&state, &auth, StatusCode::OK, form, extra).await
+    render_list(&state, &auth, StatusCode::OK, form, flash).await
 }
 
 async fn create(
@@ -278,8 +305,8 @@ async fn create(
         .into_response()),
         Err(e) => {
             let (status, message, fields) = problem(e)?;
-            let extra = json!({"error": message, "fields": fields});
-            render_list(&state, &auth, status, Some(form), extra).await
+            let flash = Flash::refused(message, fields);
+            render_list(&state, &auth, status, Some(form), flash).await
         }
     }
 }
@@ -290,21 +317,23 @@ async fn render_item(
     id: &str,
     status: StatusCode,
     form: Option<ItemForm>,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
     let record = evergreen::owned(state, auth, id).await?;
     let item = evergreen::view(state, auth, &record).await?;
     let form = form.unwrap_or_else(|| ItemForm::from_view(&item));
-    let ctx = json!({
-        "item": item, "form": form, "names": names(state, auth).await?,
-        "fields": {}, "error": "", "notice": "",
-        "timezone": crate::publishing::service::user_zone(auth).name(),
-        "max_variations": MAX_VARIATIONS,
-    });
-    let html = state.templates.render(
-        "publishing/evergreen_item.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
-    )?;
+    let view = EvergreenItemView {
+        chrome: Chrome::new(state, auth, "schedule"),
+        item,
+        form,
+        names: names(state, auth).await?,
+        timezone: crate::publishing::service::user_zone(auth).name(),
+        max_variations: MAX_VARIATIONS,
+        flash,
+    };
+    let html = state
+        .templates
+        .render("publishing/evergreen_item.html", &view)?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -337,7 +366,7 @@ async fn detail(
         &id,
         StatusCode::OK,
         None,
-        json!({"notice": notice}),
+        Flash::notice(notice),
     )
     .await
 }
@@ -357,8 +386,8 @@ async fn update(
         }
         Err(e) => {
             let (status, message, fields) = problem(e)?;
-            let extra = json!({"error": message, "fields": fields});
-            render_item(&state, &auth, &id, status, Some(form), extra).await
+            let flash = Flash::refused(message, fields);
+            render_item(&state, &auth, &id, status, Some(form), flash).await
         }
     }
 }
@@ -392,7 +421,8 @@ async fn act(
         }
         Err(e) => {
             let (status, message, _) = problem(e)?;
-            render_item(&state, &auth, &id, status, None, json!({"error": message})).await
+            let flash = Flash::refused(message, BTreeMap::new());
+            render_item(&state, &auth, &id, status, None, flash).await
         }
     }
 }

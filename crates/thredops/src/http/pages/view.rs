@@ -71,6 +71,34 @@ pub struct ProfileChoice {
     pub selected: bool,
 }
 
+/// What the last action left to say, on pages that always carry all three: a notice, a refused
+/// form's message and its field errors (empty when there is nothing to say).
+#[derive(Serialize, Default)]
+pub struct Flash {
+    pub notice: String,
+    pub error: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Flash {
+    /// Only a notice.
+    pub fn notice(notice: impl Into<String>) -> Self {
+        Flash {
+            notice: notice.into(),
+            ..Flash::default()
+        }
+    }
+
+    /// A refused form's message and field errors.
+    pub fn refused(error: String, fields: BTreeMap<String, String>) -> Self {
+        Flash {
+            error,
+            fields,
+            ..Flash::default()
+        }
+    }
+}
+
 /// A form's problems: a form-level message and one message per field. Empty, it renders as
 /// the template defaults do (no message, no field errors).
 #[derive(Serialize, Default)]
