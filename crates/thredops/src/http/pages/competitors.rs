@@ -7,11 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
-use super::view::{Chrome, ProfileChoice};
+use super::view::{Chrome, Flash, ProfileChoice};
 use crate::analytics::svg::{self, Spec};
 use crate::competitors::{self, Benchmark, CompetitorInput, compare};
 use crate::http::error::{AppError, AppResult};
@@ -104,34 +102,8 @@ struct PageFrame<'a, F> {
     chrome: Chrome<'a>,
     profiles: Vec<ProfileChoice>,
     form: F,
-    fields: BTreeMap<String, String>,
-    error: String,
-    notice: &'static str,
-}
-
-/// What the last action left to say: a notice, or a refused form's problems.
-#[derive(Default)]
-struct Outcome {
-    notice: &'static str,
-    error: String,
-    fields: BTreeMap<String, String>,
-}
-
-impl Outcome {
-    fn notice(notice: &'static str) -> Self {
-        Outcome {
-            notice,
-            ..Outcome::default()
-        }
-    }
-
-    fn refused(error: String, fields: BTreeMap<String, String>) -> Self {
-        Outcome {
-            error,
-            fields,
-            ..Outcome::default()
-        }
-    }
+    #[serde(flatten)]
+    flash: Flash,
 }
 
 async fn frame<'a, F>(
@@ -140,16 +112,14 @@ async fn frame<'a, F>(
     area: &'a str,
     form: F,
     wanted: &str,
-    outcome: Outcome,
+    flash: Flash,
 ) -> AppResult<(PageFrame<'a, F>, String)> {
     let (profiles, selected) = profiles(state, auth, wanted).await?;
     let frame = PageFrame {
         chrome: Chrome::new(state, auth, area),
         profiles,
         form,
-        fields: outcome.fields,
-        error: outcome.error,
-        notice: outcome.notice,
+        flash,
     };
     Ok((frame, selected))
 }
@@ -177,10 +147,10 @@ async fn render_competitors(
     auth: &AuthUser,
     status: StatusCode,
     form: CompetitorForm,
-    outcome: Outcome,
+    flash: Flash,
 ) -> AppResult<Response> {
     let wanted = form.profile_id.clone();
-    let (frame, selected) = frame(state, auth, "competitors", form, &wanted, outcome).await?;
+    let (frame, selected) = frame(state, auth, "competitors", form, &wanted, flash).await?;
     let benchmark = if selected.is_empty() {
         None
     } else {
@@ -213,7 +183,7 @@ async fn competitors_page(
         profile_id: q.profile_id,
         ..CompetitorForm::default()
     };
-    render_competitors(&state, &auth, StatusCode::OK, form, Outcome::notice(notice)).await
+    render_competitors(&state, &auth, StatusCode::OK, form, Flash::notice(notice)).await
 }
 
 async fn add_competitor(
@@ -231,7 +201,7 @@ async fn add_competitor(
         ))
         .into_response()),
         Err(AppError::Validation { message, fields }) => {
-            let outcome = Outcome::refused(message, fields);
+            let outcome = Flash::refused(message, fields);
             render_competitors(
                 &state,
                 &auth,
@@ -320,10 +290,10 @@ async fn render_listening(
     status: StatusCode,
     form: SearchForm,
     search: &str,
-    outcome: Outcome,
+    flash: Flash,
 ) -> AppResult<Response> {
     let wanted = form.profile_id.clone();
-    let (frame, selected) = frame(state, auth, "listening", form, &wanted, outcome).await?;
+    let (frame, selected) = frame(state, auth, "listening", form, &wanted, flash).await?;
     let mut part = None;
     if !selected.is_empty() {
         let profile = state
@@ -389,7 +359,7 @@ async fn listening_page(
         StatusCode::OK,
         form,
         &q.search,
-        Outcome::notice(notice),
+        Flash::notice(notice),
     )
     .await
 }
@@ -404,7 +374,7 @@ async fn add_search(
         _ => {
             let message = "Choose keyword or topic tag.";
             let fields = [("mode".to_owned(), message.to_owned())].into();
-            let extra = Outcome::refused(message.to_owned(), fields);
+            let extra = Flash::refused(message.to_owned(), fields);
             return render_listening(
                 &state,
                 &auth,
@@ -428,7 +398,7 @@ async fn add_search(
         ))
         .into_response()),
         Err(AppError::Validation { message, fields }) => {
-            let extra = Outcome::refused(message, fields);
+            let extra = Flash::refused(message, fields);
             render_listening(
                 &state,
                 &auth,

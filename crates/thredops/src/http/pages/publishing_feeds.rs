@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::view::{Chrome, ProfileChoice};
+use super::view::{Chrome, Flash, ProfileChoice};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
@@ -53,17 +53,8 @@ struct FeedsView<'a> {
     form: FeedForm,
     profiles: Vec<ProfileChoice>,
     names: BTreeMap<String, String>,
-    fields: BTreeMap<String, String>,
-    error: String,
-    notice: &'static str,
-}
-
-/// What the last action left to say: a notice, or a refused form's problems.
-#[derive(Default)]
-struct Outcome {
-    notice: &'static str,
-    error: String,
-    fields: BTreeMap<String, String>,
+    #[serde(flatten)]
+    flash: Flash,
 }
 
 async fn render(
@@ -71,7 +62,7 @@ async fn render(
     auth: &AuthUser,
     status: StatusCode,
     form: FeedForm,
-    outcome: Outcome,
+    flash: Flash,
 ) -> AppResult<Response> {
     let list = feeds::list(state, auth).await?;
     let profiles = super::publishing_power::profiles(state, auth, &form.profile_id).await?;
@@ -87,9 +78,7 @@ async fn render(
             form,
             profiles,
             names,
-            fields: outcome.fields,
-            error: outcome.error,
-            notice: outcome.notice,
+            flash,
         },
     )?;
     Ok((status, Html(html)).into_response())
@@ -112,10 +101,7 @@ async fn page(
         &auth,
         StatusCode::OK,
         FeedForm::default(),
-        Outcome {
-            notice,
-            ..Outcome::default()
-        },
+        Flash::notice(notice),
     )
     .await
 }
@@ -131,11 +117,7 @@ async fn create(
     match feeds::add(&state, &auth, input).await {
         Ok(_) => Ok(Redirect::to("/app/schedule/feeds?done=added").into_response()),
         Err(AppError::Validation { message, fields }) => {
-            let extra = Outcome {
-                error: message,
-                fields,
-                ..Outcome::default()
-            };
+            let extra = Flash::refused(message, fields);
             render(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, form, extra).await
         }
         Err(e) => Err(e),
