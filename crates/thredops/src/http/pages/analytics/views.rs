@@ -412,7 +412,7 @@ pub async fn explorer(
             "descending"
         });
         SortLink {
-            key: *k,
+            key: k,
             href: link_with(&id, &q, |q| {
                 q.sort = Some((*k).into());
                 q.order = Some(next.into());
