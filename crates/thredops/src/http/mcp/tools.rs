@@ -357,11 +357,7 @@ async fn list_posts(
     }
     let limit = a.limit.unwrap_or(50);
     let mut out = Vec::new();
-    for p in state
-        .store
-        .planned_posts_of(auth.workspace_id(), None)
-        .await?
-    {
+    for p in crate::publishing::service::planned(state, auth, None).await? {
         let mine = a.profile_id.as_ref().is_none_or(|id| *id == p.profile_id);
         if mine && wanted.is_none_or(|s| s == p.state) {
             out.push(posts::view(state, auth, &p).await?);

@@ -5,8 +5,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::http::cookies;
 use crate::http::error::{AppError, AppResult};
@@ -40,13 +41,40 @@ struct LoginQuery {
     reset: Option<String>,
 }
 
+/// A signed-out page's view with the form's double-submit token added.
+#[derive(Serialize)]
+struct SignedOutView<'a, V> {
+    csrf: String,
+    #[serde(flatten)]
+    view: &'a V,
+}
+
+/// `signup.html`: nothing to show but the form.
+#[derive(Serialize)]
+struct SignupView {}
+
+/// `login.html`: why the user is asked to sign in again, if they are.
+#[derive(Serialize)]
+struct LoginView {
+    expired: bool,
+    reset: bool,
+}
+
+/// A signed-out form refused: what was typed (never the password) and what is wrong.
+#[derive(Serialize)]
+struct RefusedForm<'a> {
+    email: &'a str,
+    error: String,
+    fields: BTreeMap<String, String>,
+}
+
 /// Renders a signed-out form, minting the double-submit cookie when the browser has none.
 pub(super) fn render_form(
     state: &WebState,
     headers: &HeaderMap,
     status: StatusCode,
     template: &str,
-    mut ctx: Value,
+    view: &impl Serialize,
 ) -> AppResult<Response> {
     let existing = state.cookies.read(headers, &cookies::CSRF);
     let token = match existing.filter(|c| state.csrf.check_anonymous(Some(c), c)) {
@@ -57,8 +85,13 @@ pub(super) fn render_form(
             (fresh, Some(cookie))
         }
     };
-    ctx["csrf"] = json!(token.0);
-    let html = state.templates.render(template, ctx)?;
+    let html = state.templates.render(
+        template,
+        &SignedOutView {
+            csrf: token.0,
+            view,
+        },
+    )?;
     let mut response = (status, html).into_response();
     if let Some(cookie) = token.1.and_then(|c| c.parse().ok()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -74,7 +107,13 @@ async fn signup_form(
     if visitor.is_some() {
         return Ok(Redirect::to("/app").into_response());
     }
-    render_form(&state, &headers, StatusCode::OK, "signup.html", json!({}))
+    render_form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        "signup.html",
+        &SignupView {},
+    )
 }
 
 async fn login_form(
@@ -91,7 +130,10 @@ async fn login_form(
         &headers,
         StatusCode::OK,
         "login.html",
-        json!({"expired": q.expired.is_some(), "reset": q.reset.is_some()}),
+        &LoginView {
+            expired: q.expired.is_some(),
+            reset: q.reset.is_some(),
+        },
     )
 }
 
@@ -125,8 +167,8 @@ pub(super) fn form_error(
         return Err(err);
     }
     let fields = match &err {
-        AppError::Validation { fields, .. } => json!(fields),
-        _ => json!({}),
+        AppError::Validation { fields, .. } => fields.clone(),
+        _ => BTreeMap::new(),
     };
     let message = match &err {
         AppError::Validation { .. } => "Please correct the highlighted field.".to_owned(),
@@ -137,7 +179,11 @@ pub(super) fn form_error(
         headers,
         status,
         template,
-        json!({"email": email, "error": message, "fields": fields}),
+        &RefusedForm {
+            email,
+            error: message,
+            fields,
+        },
     )?;
     if let AppError::RateLimited(wait) = err
         && let Ok(v) = wait.as_secs().max(1).to_string().parse()

@@ -8,16 +8,15 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::app::{base, merge};
+use super::view::{Chrome, Problems};
 use crate::analytics;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::PageUser;
 use crate::http::state::WebState;
-use crate::services::profiles;
+use crate::services::profiles::{self, ProfileView};
 
 const JS: &str = include_str!("../../../web/static/analytics.js");
 
@@ -95,12 +94,24 @@ async fn picker(
     }
     let html = state.templates.render(
         "analytics/picker.html",
-        merge(
-            base(state, auth, area),
-            json!({"profiles": list, "title": title, "suffix": suffix}),
-        ),
+        &PickerView {
+            chrome: Chrome::new(state, auth, area),
+            profiles: &list,
+            title,
+            suffix,
+        },
     )?;
     Ok(html.into_response())
+}
+
+/// `analytics/picker.html`: which profile's analytics or posts to open.
+#[derive(Serialize)]
+struct PickerView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profiles: &'a [ProfileView],
+    title: &'static str,
+    suffix: &'static str,
 }
 
 async fn pick_analytics(
@@ -140,6 +151,18 @@ fn safe_back(back: &str) -> String {
     }
 }
 
+/// `analytics/timezone.html`: the reader's time zone.
+#[derive(Serialize)]
+struct TimezoneView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    timezone: Option<&'a str>,
+    back: String,
+    zones: Vec<(&'static str, Vec<&'static str>)>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
 async fn timezone_form(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
@@ -147,10 +170,13 @@ async fn timezone_form(
 ) -> AppResult<Html<String>> {
     state.templates.render(
         "analytics/timezone.html",
-        merge(
-            base(&state, &auth, "analytics"),
-            json!({"timezone": auth.user.timezone, "back": safe_back(&q.back), "zones": analytics::zone_groups()}),
-        ),
+        &TimezoneView {
+            chrome: Chrome::new(&state, &auth, "analytics"),
+            timezone: auth.user.timezone.as_deref(),
+            back: safe_back(&q.back),
+            zones: analytics::zone_groups(),
+            problems: Problems::default(),
+        },
     )
 }
 
@@ -164,10 +190,13 @@ async fn timezone_submit(
         Err(AppError::Validation { fields, .. }) => {
             let html = state.templates.render(
                 "analytics/timezone.html",
-                merge(
-                    base(&state, &auth, "analytics"),
-                    json!({"timezone": form.timezone, "back": back, "fields": fields, "error": "Your time zone was not changed.", "zones": analytics::zone_groups()}),
-                ),
+                &TimezoneView {
+                    chrome: Chrome::new(&state, &auth, "analytics"),
+                    timezone: Some(&form.timezone),
+                    back,
+                    zones: analytics::zone_groups(),
+                    problems: Problems::fields("Your time zone was not changed.", fields),
+                },
             )?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }

@@ -6,14 +6,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::account::CsrfForm;
+use super::view::{Chrome, Problems};
+use crate::home::Home;
 use crate::http::api::to_time;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
+use crate::notifications::EmailChoices;
 use crate::services::accounts;
 use crate::clock::now_unix;
 
@@ -26,7 +28,7 @@ pub struct NavItem {
     blurb: &'static str,
 }
 
-const NAV: &[NavItem] = &[
+pub(super) const NAV: &[NavItem] = &[
     NavItem {
         key: "dashboard",
         label: "Dashboard",
@@ -116,7 +118,7 @@ const REVIEW_ITEM: NavItem = NavItem {
 };
 
 /// What a client reviewer's navigation holds: the review queue and what is theirs alone.
-fn reviewer_nav() -> Vec<&'static NavItem> {
+pub(super) fn reviewer_nav() -> Vec<&'static NavItem> {
     std::iter::once(&REVIEW_ITEM)
         .chain(
             NAV.iter()
@@ -134,38 +136,6 @@ pub fn router() -> Router<WebState> {
         .route("/settings/sessions/{id}/revoke", post(revoke_session))
 }
 
-/// The context every app page shares (the layout shows the past-due banner from it).
-pub fn base(state: &WebState, auth: &AuthUser, active: &str) -> Value {
-    json!({
-        "user": auth.user.email,
-        "csrf": state.csrf.for_session(&auth.session_id),
-        // A client reviewer sees only what their role opens.
-        "nav": if auth.workspace.role == crate::domain::WorkspaceRole::Reviewer {
-            reviewer_nav()
-        } else {
-            NAV.iter().collect()
-        },
-        "active": active,
-        "sandbox": state.threads.sandbox.is_some(),
-        "past_due": auth.past_due,
-        "unread_notifications": auth.unread_notifications,
-        "unread_inbox": auth.unread_inbox,
-        "user_tz": auth.user.timezone,
-        "workspace": {
-            "name": auth.workspace_name,
-            "role": auth.workspace.role.label(),
-            "own": auth.workspace.is_own(&auth.user),
-        },
-    })
-}
-
-pub fn merge(mut a: Value, b: Value) -> Value {
-    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
-        a.extend(b);
-    }
-    a
-}
-
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 struct DashboardQuery {
@@ -181,11 +151,29 @@ async fn dashboard(
     let switched = q.workspace.as_deref() == Some("switched");
     state.templates.render(
         "dashboard.html",
-        merge(
-            base(&state, &auth, "dashboard"),
-            json!({"home": home, "switched": switched}),
-        ),
+        &DashboardView {
+            chrome: Chrome::new(&state, &auth, "dashboard"),
+            home: &home,
+            switched,
+        },
     )
+}
+
+/// `dashboard.html`: the home overview.
+#[derive(Serialize)]
+struct DashboardView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    home: &'a Home,
+    switched: bool,
+}
+
+/// `area.html`: an area's blurb.
+#[derive(Serialize)]
+struct AreaView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    area: &'static NavItem,
 }
 
 async fn area(
@@ -199,7 +187,10 @@ async fn area(
         .ok_or(AppError::NotFound)?;
     state.templates.render(
         "area.html",
-        merge(base(&state, &auth, item.key), json!({"area": item})),
+        &AreaView {
+            chrome: Chrome::new(&state, &auth, item.key),
+            area: item,
+        },
     )
 }
 
@@ -220,43 +211,76 @@ async fn settings(
         Some("notifications") => Some("Your email choices were saved."),
         _ => None,
     };
-    render_settings(&state, &auth, json!({"notice": notice})).await
+    render_settings(&state, &auth, Some(notice), Problems::default()).await
+}
+
+/// `settings.html`: the account, its devices and email choices.
+#[derive(Serialize)]
+struct SettingsView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    sessions: Vec<SessionRow>,
+    email_choices: EmailChoices,
+    member_since: String,
+    /// Present (maybe empty) on the page as asked for, absent when a form is re-shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<Option<&'static str>>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// A signed-in device.
+#[derive(Serialize)]
+struct SessionRow {
+    id: String,
+    current: bool,
+    user_agent: String,
+    ip: String,
+    created: String,
+    created_iso: String,
+    last_seen: String,
+    last_seen_iso: String,
 }
 
 async fn render_settings(
     state: &WebState,
     auth: &AuthUser,
-    extra: Value,
+    notice: Option<Option<&'static str>>,
+    problems: Problems,
 ) -> AppResult<Html<String>> {
     let now = now_unix();
     let idle = state.settings.session_idle.as_secs() as i64;
-    let sessions: Vec<Value> = state
-        .store
-        .sessions_of(auth.workspace_id(), now, idle)
+    let sessions = crate::services::accounts::sessions_of(state, &auth.user.id, now, idle)
         .await?
         .into_iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "current": s.id == auth.session_id,
-                "user_agent": s.user_agent,
-                "ip": s.ip,
-                "created": to_time(s.created_at).format("%Y-%m-%d %H:%M UTC").to_string(),
-                "created_iso": to_time(s.created_at).to_rfc3339(),
-                "last_seen": to_time(s.last_seen_at).format("%Y-%m-%d %H:%M UTC").to_string(),
-                "last_seen_iso": to_time(s.last_seen_at).to_rfc3339(),
-            })
+        .map(|s| SessionRow {
+            current: s.id == auth.session_id,
+            user_agent: s.user_agent,
+            ip: s.ip,
+            created: to_time(s.created_at)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string(),
+            created_iso: to_time(s.created_at).to_rfc3339(),
+            last_seen: to_time(s.last_seen_at)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string(),
+            last_seen_iso: to_time(s.last_seen_at).to_rfc3339(),
+            id: s.id,
         })
         .collect();
     let email_choices = crate::notifications::email_choices(state, auth.workspace_id()).await?;
-    let ctx = json!({
-        "sessions": sessions,
-        "email_choices": email_choices,
-        "member_since": to_time(auth.user.created_at).format("%-d %B %Y").to_string(),
-    });
     state.templates.render(
         "settings.html",
-        merge(merge(base(state, auth, "settings"), ctx), extra),
+        &SettingsView {
+            chrome: Chrome::new(state, auth, "settings"),
+            sessions,
+            email_choices,
+            member_since: to_time(auth.user.created_at)
+                .format("%-d %B %Y")
+                .to_string(),
+            notice,
+            problems,
+        },
     )
 }
 
@@ -284,12 +308,8 @@ async fn change_password(
     {
         Ok(()) => Ok(see_other("/settings?done=password")),
         Err(AppError::Validation { fields, .. }) => {
-            let html = render_settings(
-                &state,
-                &auth,
-                json!({"error": "Your password was not changed.", "fields": fields}),
-            )
-            .await?;
+            let problems = Problems::fields("Your password was not changed.", fields);
+            let html = render_settings(&state, &auth, None, problems).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(other) => Err(other),
@@ -301,11 +321,7 @@ async fn revoke_session(
     Path(id): Path<String>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    if !state
-        .store
-        .revoke_session(&id, auth.workspace_id(), now_unix())
-        .await?
-    {
+    if !crate::services::accounts::revoke_session(state, &auth.user.id, &id).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/settings?done=revoked"))

@@ -11,11 +11,12 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use super::app::{base, merge};
-use crate::billing::{self, notify::local_date};
+use super::view::{Chrome, Problems};
+use crate::billing::{self, Overview, notify::local_date};
+use crate::config::billing::Plan;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser, Visitor};
@@ -78,7 +79,12 @@ async fn billing_page(
         ),
         _ => (None, None),
     };
-    render(&state, &auth, json!({"notice": notice, "warning": warning})).await
+    let outcome = BillingOutcome {
+        notice,
+        warning,
+        ..BillingOutcome::default()
+    };
+    render(&state, &auth, outcome).await
 }
 
 /// What Stripe says about the subscription once the browser is back from Checkout: a success
@@ -116,24 +122,93 @@ async fn pricing(
     Visitor(visitor): Visitor,
 ) -> AppResult<Html<String>> {
     let billing = &state.settings.billing;
-    let plans: Vec<Value> = billing
+    let plans = billing
         .plans
         .iter()
-        .map(|p| json!({"plan": p, "paid": p.price_id.is_some()}))
+        .map(|p| PlanOffer {
+            plan: p,
+            paid: p.price_id.is_some(),
+        })
         .collect();
     state.templates.render(
         "billing/pricing.html",
-        json!({
-            "user": visitor.map(|v| v.current.user.email),
-            "enabled": billing.enabled(),
-            "plans": plans,
-            "promotion_codes": billing.plans.iter().any(|p| p.promotion_codes),
-            "grace_days": billing.grace_days,
-        }),
+        &PricingView {
+            user: visitor.map(|v| v.current.user.email),
+            enabled: billing.enabled(),
+            plans,
+            promotion_codes: billing.plans.iter().any(|p| p.promotion_codes),
+            grace_days: billing.grace_days,
+        },
     )
 }
 
-async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<Html<String>> {
+/// `billing/pricing.html`: the public price list.
+#[derive(Serialize)]
+struct PricingView<'a> {
+    user: Option<String>,
+    enabled: bool,
+    plans: Vec<PlanOffer<'a>>,
+    promotion_codes: bool,
+    grace_days: u32,
+}
+
+/// A plan on the price list, and whether it is paid for through Stripe.
+#[derive(Serialize)]
+struct PlanOffer<'a> {
+    plan: &'a Plan,
+    paid: bool,
+}
+
+/// `billing/billing.html`: the plan, usage and invoices.
+#[derive(Serialize)]
+struct BillingView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    billing: Overview,
+    next_invoice: Option<String>,
+    grace_until: Option<String>,
+    timezone: &'a str,
+    invoices: Option<Vec<InvoiceRow>>,
+    invoices_unavailable: bool,
+    #[serde(flatten)]
+    outcome: BillingOutcome,
+}
+
+/// An invoice, dated in the reader's time zone.
+#[derive(Serialize)]
+struct InvoiceRow {
+    number: String,
+    date: Option<String>,
+    amount: String,
+    status: String,
+    url: Option<String>,
+}
+
+/// What the way back from Stripe or a refused change left to say.
+#[derive(Serialize, Default)]
+struct BillingOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// `billing/redirect.html`: the link on to Stripe.
+#[derive(Serialize)]
+struct RedirectView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    url: String,
+    what: &'a str,
+}
+
+async fn render(
+    state: &WebState,
+    auth: &AuthUser,
+    outcome: BillingOutcome,
+) -> AppResult<Html<String>> {
     let overview = billing::overview(state, auth).await?;
     let tz = auth.user.timezone.as_deref();
     let date = |t: Option<i64>| t.map(|t| local_date(t, tz));
@@ -145,22 +220,29 @@ async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<Ht
             (None, true)
         }
     };
-    let invoices: Option<Vec<Value>> = invoices.map(|list| {
+    let invoices = invoices.map(|list| {
         list.into_iter()
-            .map(|i| json!({"number": i.number, "date": date(i.created), "amount": i.amount, "status": i.status, "url": i.url}))
+            .map(|i| InvoiceRow {
+                number: i.number,
+                date: date(i.created),
+                amount: i.amount,
+                status: i.status,
+                url: i.url,
+            })
             .collect()
-    });
-    let ctx = json!({
-        "billing": overview,
-        "next_invoice": date(overview.current.next_invoice_at),
-        "grace_until": date(overview.current.grace_until),
-        "timezone": tz.unwrap_or("UTC"),
-        "invoices": invoices,
-        "invoices_unavailable": invoices_unavailable,
     });
     state.templates.render(
         "billing/billing.html",
-        merge(merge(base(state, auth, "billing"), ctx), extra),
+        &BillingView {
+            chrome: Chrome::new(state, auth, "billing"),
+            next_invoice: date(overview.current.next_invoice_at),
+            grace_until: date(overview.current.grace_until),
+            billing: overview,
+            timezone: tz.unwrap_or("UTC"),
+            invoices,
+            invoices_unavailable,
+            outcome,
+        },
     )
 }
 
@@ -191,16 +273,23 @@ async fn leave_for_stripe(
     match result {
         Ok(url) if json => Ok(Json(json!({"url": url})).into_response()),
         Ok(url) => {
-            let ctx = json!({"url": url, "what": what});
             let html = state.templates.render(
                 "billing/redirect.html",
-                merge(base(state, auth, "billing"), ctx),
+                &RedirectView {
+                    chrome: Chrome::new(state, auth, "billing"),
+                    url,
+                    what,
+                },
             )?;
             Ok(html.into_response())
         }
         Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) if !json => {
             let status = crate::http::error::status(&e);
-            let html = render(state, auth, json!({"error": e.to_string()})).await?;
+            let outcome = BillingOutcome {
+                problems: Problems::message(e.to_string()),
+                ..BillingOutcome::default()
+            };
+            let html = render(state, auth, outcome).await?;
             Ok((status, html).into_response())
         }
         Err(e) => Err(e),

@@ -7,16 +7,16 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::app::{base, merge};
+use super::view::{Chrome, Flash, ProfileChoice};
 use crate::analytics::svg::{self, Spec};
-use crate::competitors::{self, CompetitorInput, compare};
+use crate::competitors::{self, Benchmark, CompetitorInput, compare};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::listening::{self, SearchInput, SearchMode};
+use crate::listening::{self, SearchInput, SearchMode, SearchResults, SearchView};
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -83,39 +83,63 @@ async fn profiles(
     state: &WebState,
     auth: &AuthUser,
     wanted: &str,
-) -> AppResult<(Vec<Value>, String)> {
+) -> AppResult<(Vec<ProfileChoice>, String)> {
     let mut list = super::publishing_power::profiles(state, auth, wanted).await?;
-    let selected = match list.iter().find(|p| p["selected"] == true) {
-        Some(p) => p["id"].as_str().unwrap_or_default().to_owned(),
-        None => list
-            .first()
-            .and_then(|p| p["id"].as_str())
-            .unwrap_or_default()
-            .to_owned(),
+    let selected = match list.iter().find(|p| p.selected) {
+        Some(p) => p.id.clone(),
+        None => list.first().map(|p| p.id.clone()).unwrap_or_default(),
     };
     for p in &mut list {
-        p["selected"] = json!(p["id"] == selected.as_str());
+        p.selected = p.id == selected;
     }
     Ok((list, selected))
 }
 
-/// Renders the page of `area` (its navigation key) with `ctx`, then `extra` over it.
-fn page(
+/// What both pages show: the profile choice, the form and what the last action left to say.
+#[derive(Serialize)]
+struct PageFrame<'a, F> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profiles: Vec<ProfileChoice>,
+    form: F,
+    #[serde(flatten)]
+    flash: Flash,
+}
+
+async fn frame<'a, F>(
     state: &WebState,
-    auth: &AuthUser,
-    status: StatusCode,
-    area: &str,
-    ctx: Value,
-    extra: Value,
-) -> AppResult<Response> {
-    let template = match area {
-        "competitors" => "competitors/index.html",
-        _ => "competitors/listening.html",
+    auth: &'a AuthUser,
+    area: &'a str,
+    form: F,
+    wanted: &str,
+    flash: Flash,
+) -> AppResult<(PageFrame<'a, F>, String)> {
+    let (profiles, selected) = profiles(state, auth, wanted).await?;
+    let frame = PageFrame {
+        chrome: Chrome::new(state, auth, area),
+        profiles,
+        form,
+        flash,
     };
-    let html = state
-        .templates
-        .render(template, merge(merge(base(state, auth, area), ctx), extra))?;
-    Ok((status, Html(html)).into_response())
+    Ok((frame, selected))
+}
+
+/// `competitors/index.html`: the selected profile benchmarked against its competitors.
+#[derive(Serialize)]
+struct CompetitorsView<'a> {
+    #[serde(flatten)]
+    frame: PageFrame<'a, CompetitorForm>,
+    #[serde(flatten)]
+    benchmark: Option<BenchmarkPart>,
+}
+
+/// The benchmark of the selected profile.
+#[derive(Serialize)]
+struct BenchmarkPart {
+    charts: Vec<Value>,
+    bench: Benchmark,
+    selected: String,
+    feature: &'static str,
 }
 
 async fn render_competitors(
@@ -123,19 +147,24 @@ async fn render_competitors(
     auth: &AuthUser,
     status: StatusCode,
     form: CompetitorForm,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
-    let (profiles, selected) = profiles(state, auth, &form.profile_id).await?;
-    let mut ctx =
-        json!({"profiles": profiles, "form": form, "fields": {}, "error": "", "notice": ""});
-    if !selected.is_empty() {
+    let wanted = form.profile_id.clone();
+    let (frame, selected) = frame(state, auth, "competitors", form, &wanted, flash).await?;
+    let benchmark = if selected.is_empty() {
+        None
+    } else {
         let bench = competitors::benchmark(state, auth, &selected).await?;
-        ctx["charts"] = json!(compare::charts(&bench.comparison));
-        ctx["bench"] = json!(bench);
-        ctx["selected"] = json!(selected);
-        ctx["feature"] = json!(competitors::SCOPE.as_str());
-    }
-    page(state, auth, status, "competitors", ctx, extra)
+        Some(BenchmarkPart {
+            charts: compare::charts(&bench.comparison),
+            bench,
+            selected,
+            feature: competitors::SCOPE.as_str(),
+        })
+    };
+    let view = CompetitorsView { frame, benchmark };
+    let html = state.templates.render("competitors/index.html", &view)?;
+    Ok((status, Html(html)).into_response())
 }
 
 async fn competitors_page(
@@ -154,14 +183,7 @@ async fn competitors_page(
         profile_id: q.profile_id,
         ..CompetitorForm::default()
     };
-    render_competitors(
-        &state,
-        &auth,
-        StatusCode::OK,
-        form,
-        json!({"notice": notice}),
-    )
-    .await
+    render_competitors(&state, &auth, StatusCode::OK, form, Flash::notice(notice)).await
 }
 
 async fn add_competitor(
@@ -179,8 +201,15 @@ async fn add_competitor(
         ))
         .into_response()),
         Err(AppError::Validation { message, fields }) => {
-            let extra = json!({"error": message, "fields": fields});
-            render_competitors(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, form, extra).await
+            let outcome = Flash::refused(message, fields);
+            render_competitors(
+                &state,
+                &auth,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                outcome,
+            )
+            .await
         }
         Err(e) => super::plan_limit::explain(&state, &auth, "competitors", Err::<Response, _>(e)),
     }
@@ -201,7 +230,17 @@ async fn remove_competitor(
 }
 
 /// The volume chart of a search with its data table.
-fn volume_chart(volume: &[listening::VolumeDay]) -> Value {
+#[derive(Serialize)]
+struct VolumeChart {
+    id: &'static str,
+    title: &'static str,
+    svg: String,
+    columns: [&'static str; 2],
+    note: &'static str,
+    rows: Vec<(String, i64)>,
+}
+
+fn volume_chart(volume: &[listening::VolumeDay]) -> VolumeChart {
     let spec = Spec {
         id: "listening-volume",
         title: "Matching posts per day, last 14 days",
@@ -212,11 +251,37 @@ fn volume_chart(volume: &[listening::VolumeDay]) -> Value {
         .iter()
         .map(|d| (d.day.clone(), Some(d.matches as f64)))
         .collect();
-    json!({
-        "id": "listening-volume", "title": spec.title, "svg": svg::line(&spec, &points),
-        "columns": ["day", "posts"], "note": "",
-        "rows": volume.iter().map(|d| json!([d.day, d.matches])).collect::<Vec<_>>(),
-    })
+    VolumeChart {
+        id: "listening-volume",
+        title: spec.title,
+        svg: svg::line(&spec, &points),
+        columns: ["day", "posts"],
+        note: "",
+        rows: volume.iter().map(|d| (d.day.clone(), d.matches)).collect(),
+    }
+}
+
+/// `competitors/listening.html`: the saved searches of the selected profile and their matches.
+#[derive(Serialize)]
+struct ListeningView<'a> {
+    #[serde(flatten)]
+    frame: PageFrame<'a, SearchForm>,
+    #[serde(flatten)]
+    searches: Option<SearchesPart>,
+}
+
+/// The selected profile's searches, and the results of the one shown.
+#[derive(Serialize)]
+struct SearchesPart {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chart: Option<VolumeChart>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<SearchResults>,
+    searches: Vec<SearchView>,
+    selected: String,
+    allowed: bool,
+    reason: String,
+    feature: &'static str,
 }
 
 async fn render_listening(
@@ -225,16 +290,14 @@ async fn render_listening(
     status: StatusCode,
     form: SearchForm,
     search: &str,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
-    let (profiles, selected) = profiles(state, auth, &form.profile_id).await?;
-    let mut ctx =
-        json!({"profiles": profiles, "form": form, "fields": {}, "error": "", "notice": ""});
+    let wanted = form.profile_id.clone();
+    let (frame, selected) = frame(state, auth, "listening", form, &wanted, flash).await?;
+    let mut part = None;
     if !selected.is_empty() {
-        let profile = state
-            .store
-            .profile_of(auth.workspace_id(), &selected)
-            .await?;
+        let profile =
+            crate::services::profiles::of_workspace(state, auth.workspace_id(), &selected).await?;
         let allowed = profile
             .as_ref()
             .is_some_and(|p| competitors::access::has_scope(p, listening::SCOPE));
@@ -248,18 +311,30 @@ async fn render_listening(
             .find(|s| s.id == search)
             .or(searches.first())
             .map(|s| s.id.clone());
+        let (mut chart, mut results) = (None, None);
         if let Some(id) = shown {
-            let results = listening::results(state, auth, &id).await?;
-            ctx["chart"] = volume_chart(&results.volume);
-            ctx["results"] = json!(results);
+            let found = listening::results(state, auth, &id).await?;
+            chart = Some(volume_chart(&found.volume));
+            results = Some(found);
         }
-        ctx["searches"] = json!(searches);
-        ctx["selected"] = json!(selected);
-        ctx["allowed"] = json!(allowed);
-        ctx["reason"] = json!(listening::reason());
-        ctx["feature"] = json!(listening::SCOPE.as_str());
+        part = Some(SearchesPart {
+            chart,
+            results,
+            searches,
+            selected,
+            allowed,
+            reason: listening::reason(),
+            feature: listening::SCOPE.as_str(),
+        });
     }
-    page(state, auth, status, "listening", ctx, extra)
+    let view = ListeningView {
+        frame,
+        searches: part,
+    };
+    let html = state
+        .templates
+        .render("competitors/listening.html", &view)?;
+    Ok((status, Html(html)).into_response())
 }
 
 async fn listening_page(
@@ -282,7 +357,7 @@ async fn listening_page(
         StatusCode::OK,
         form,
         &q.search,
-        json!({"notice": notice}),
+        Flash::notice(notice),
     )
     .await
 }
@@ -295,7 +370,9 @@ async fn add_search(
         "" | "keyword" => SearchMode::Keyword,
         "tag" => SearchMode::Tag,
         _ => {
-            let extra = json!({"error": "Choose keyword or topic tag.", "fields": {"mode": "Choose keyword or topic tag."}});
+            let message = "Choose keyword or topic tag.";
+            let fields = [("mode".to_owned(), message.to_owned())].into();
+            let extra = Flash::refused(message.to_owned(), fields);
             return render_listening(
                 &state,
                 &auth,
@@ -319,7 +396,7 @@ async fn add_search(
         ))
         .into_response()),
         Err(AppError::Validation { message, fields }) => {
-            let extra = json!({"error": message, "fields": fields});
+            let extra = Flash::refused(message, fields);
             render_listening(
                 &state,
                 &auth,

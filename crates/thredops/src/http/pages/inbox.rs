@@ -9,16 +9,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-use super::app::{base, merge};
+use super::view::Chrome;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::inbox::reply::ReplyInput;
-use crate::inbox::saved::{self, SavedInput};
-use crate::inbox::{self, ListQuery, webhook};
+use crate::inbox::saved::{self, SavedInput, SavedReply};
+use crate::inbox::{self, Assignable, ItemView, ListQuery, ProfileStatus, ScopeNeed, webhook};
+use crate::listening::InboxMatch;
 use crate::threads::WEBHOOK_PATH;
 
 /// Templates of these pages, embedded in the binary.
@@ -145,12 +145,67 @@ fn notice(done: &str) -> &'static str {
 /// Newest posts of the saved Listening searches the inbox lists for answering.
 const LISTENING_SHOWN: usize = 10;
 
+/// `inbox/inbox.html`: replies and mentions, saved replies and listening matches.
+#[derive(Serialize)]
+struct InboxView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profiles: Vec<ProfileStatus>,
+    items: Vec<ItemView>,
+    saved: Vec<SavedReply>,
+    people: Vec<Assignable>,
+    me: &'a str,
+    filters: &'a Filters,
+    back: String,
+    any_on: bool,
+    next_after: Option<String>,
+    notice: &'static str,
+    error: &'static str,
+    reply_error: ReplyError<'a>,
+    saved_error: SavedError,
+    saved_form: SavedFields,
+    webhooks: bool,
+    listening: Vec<InboxMatch>,
+}
+
+/// A refused action on one item: which, the field, why, and the text as typed (all empty
+/// when nothing was refused).
+#[derive(Serialize, Default)]
+struct ReplyError<'a> {
+    item: &'a str,
+    field: &'a str,
+    message: &'a str,
+    text: &'a str,
+}
+
+/// A refused saved reply: why, and per field (all empty when nothing was refused).
+#[derive(Serialize, Default)]
+struct SavedError {
+    message: String,
+    fields: SavedFields,
+}
+
+/// The saved-reply form's two fields.
+#[derive(Serialize, Default)]
+struct SavedFields {
+    title: String,
+    text: String,
+}
+
+/// What a refused form leaves to show again.
+#[derive(Default)]
+struct Refused<'a> {
+    reply_error: ReplyError<'a>,
+    saved_error: SavedError,
+    saved_form: SavedFields,
+}
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
     filters: &Filters,
-    extra: Value,
+    refused: Refused<'_>,
 ) -> AppResult<Response> {
     let profiles = inbox::status(state, auth).await?;
     let items = match inbox::list(state, auth, &filters.query()).await {
@@ -165,18 +220,27 @@ async fn render(
     let next_after = (items.len() as i64 == inbox::DEFAULT_LIST)
         .then(|| items.last().map(|i| i.cursor.clone()))
         .flatten();
-    let ctx = json!({
-        "profiles": profiles, "items": items, "saved": saved, "people": people, "me": auth.user.id, "filters": filters,
-        "back": filters.back(), "any_on": any_on, "next_after": next_after,
-        "notice": notice(&filters.done), "error": "",
-        "reply_error": {"item": "", "field": "", "message": "", "text": ""},
-        "saved_error": {"message": "", "fields": {"title": "", "text": ""}},
-        "saved_form": {"title": "", "text": ""}, "webhooks": inbox::webhooks_configured(state),
-        "listening": listening,
-    });
     let html = state.templates.render(
         "inbox/inbox.html",
-        merge(merge(base(state, auth, "inbox"), ctx), extra),
+        &InboxView {
+            chrome: Chrome::new(state, auth, "inbox"),
+            profiles,
+            items,
+            saved,
+            people,
+            me: &auth.user.id,
+            filters,
+            back: filters.back(),
+            any_on,
+            next_after,
+            notice: notice(&filters.done),
+            error: "",
+            reply_error: refused.reply_error,
+            saved_error: refused.saved_error,
+            saved_form: refused.saved_form,
+            webhooks: inbox::webhooks_configured(state),
+            listening,
+        },
     )?;
     Ok((status, Html(html)).into_response())
 }
@@ -186,7 +250,7 @@ async fn page(
     PageUser(auth): PageUser,
     Query(filters): Query<Filters>,
 ) -> AppResult<Response> {
-    render(&state, &auth, StatusCode::OK, &filters, json!({})).await
+    render(&state, &auth, StatusCode::OK, &filters, Refused::default()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -208,11 +272,23 @@ async fn setup(
         .cloned();
     state.templates.render(
         "inbox/setup.html",
-        merge(
-            base(&state, &auth, "inbox"),
-            json!({"profiles": profiles, "chosen": chosen, "scopes": inbox::scope_needs()}),
-        ),
+        &SetupView {
+            chrome: Chrome::new(&state, &auth, "inbox"),
+            profiles: &profiles,
+            chosen,
+            scopes: inbox::scope_needs(),
+        },
     )
+}
+
+/// `inbox/setup.html`: what turning the inbox on for a profile asks of Threads.
+#[derive(Serialize)]
+struct SetupView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profiles: &'a [ProfileStatus],
+    chosen: Option<ProfileStatus>,
+    scopes: Vec<ScopeNeed>,
 }
 
 #[derive(Deserialize, Default)]
@@ -318,15 +394,21 @@ async fn item_error(
     typed: &str,
 ) -> AppResult<Response> {
     let filters = filters_of(back);
-    let extra = json!({
-        "reply_error": {"item": id, "field": field, "message": message, "text": typed},
-    });
+    let refused = Refused {
+        reply_error: ReplyError {
+            item: id,
+            field,
+            message,
+            text: typed,
+        },
+        ..Refused::default()
+    };
     render(
         state,
         auth,
         StatusCode::UNPROCESSABLE_ENTITY,
         &filters,
-        extra,
+        refused,
     )
     .await
 }
@@ -384,16 +466,26 @@ async fn saved_add(
         Ok(_) => Ok(Redirect::to("/app/inbox?done=saved#saved-replies").into_response()),
         Err(AppError::Validation { message, fields }) => {
             let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
-            let extra = json!({
-                "saved_error": {"message": message, "fields": {"title": field("title"), "text": field("text")}},
-                "saved_form": form,
-            });
+            let refused = Refused {
+                saved_error: SavedError {
+                    message,
+                    fields: SavedFields {
+                        title: field("title"),
+                        text: field("text"),
+                    },
+                },
+                saved_form: SavedFields {
+                    title: form.title,
+                    text: form.text,
+                },
+                ..Refused::default()
+            };
             render(
                 &state,
                 &auth,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &Filters::default(),
-                extra,
+                refused,
             )
             .await
         }

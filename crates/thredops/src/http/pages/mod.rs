@@ -21,6 +21,7 @@ mod security;
 mod strategy;
 mod support;
 mod tokens;
+mod view;
 mod webhooks;
 mod workspaces;
 

@@ -4,16 +4,15 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::account::CsrfForm;
-use super::app::{base, merge};
+use super::view::Chrome;
 use crate::http::error::AppResult;
 use crate::http::guards::SignedForm;
 use crate::http::session::PageUser;
 use crate::http::state::WebState;
-use crate::notifications::{self, EmailChoices};
+use crate::notifications::{self, EmailChoices, NotificationView};
 
 /// Templates of this page.
 pub const TEMPLATES: &[(&str, &str)] = &[(
@@ -48,11 +47,21 @@ async fn list(
     };
     state.templates.render(
         "notifications/list.html",
-        merge(
-            base(&state, &auth, "notifications"),
-            json!({"notifications": items, "notice": notice}),
-        ),
+        &NotificationsView {
+            chrome: Chrome::new(&state, &auth, "notifications"),
+            notifications: items,
+            notice,
+        },
     )
+}
+
+/// `notifications/list.html`: the user's notifications.
+#[derive(Serialize)]
+struct NotificationsView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    notifications: Vec<NotificationView>,
+    notice: Option<&'static str>,
 }
 
 async fn read_one(

@@ -3,9 +3,9 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
-use super::app::{base, merge};
+use super::view::Chrome;
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::AuthUser;
 use crate::http::state::WebState;
@@ -15,6 +15,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
     "plan_limit.html",
     include_str!("../../../web/templates/plan_limit.html"),
 )];
+
+/// `plan_limit.html`: what the plan does not allow, and the way out.
+#[derive(Serialize)]
+struct PlanLimitView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    limit: &'static str,
+    plan: String,
+    message: String,
+}
 
 /// Turns a plan-limit refusal into the explanation page (402) under the `active` navigation
 /// entry; anything else passes through.
@@ -31,10 +41,13 @@ pub fn explain<T: IntoResponse>(
             plan,
             message,
         }) => {
-            let ctx = json!({"limit": limit, "plan": plan, "message": message});
-            let html = state
-                .templates
-                .render("plan_limit.html", merge(base(state, auth, active), ctx))?;
+            let view = PlanLimitView {
+                chrome: Chrome::new(state, auth, active),
+                limit,
+                plan,
+                message,
+            };
+            let html = state.templates.render("plan_limit.html", &view)?;
             Ok((StatusCode::PAYMENT_REQUIRED, html).into_response())
         }
         Err(e) => Err(e),

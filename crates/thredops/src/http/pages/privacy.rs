@@ -6,18 +6,21 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-use super::app::{base, merge};
+use serde::{Deserialize, Serialize};
+
+use super::view::Chrome;
 use crate::auth::password;
 use crate::http::cookies;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
+use crate::privacy::purge::Receipt;
 use crate::privacy::{export, purge, requests};
-use crate::services::profiles as profile_service;
+use crate::services::profiles::{self as profile_service, TokenState};
+use crate::workspaces::{MemberView, WorkspaceView};
 
 #[path = "privacy_public.rs"]
 mod public_pages;
@@ -61,9 +64,90 @@ pub fn router() -> Router<WebState> {
 
 /// A time for templates: UTC text that `app.js` rewrites into the reader's timezone through
 /// `<time data-unix>` (no timezone database is compiled in).
-pub fn when(ts: i64) -> Value {
+pub fn when(ts: i64) -> When {
     let utc = chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default();
-    json!({"unix": ts, "iso": utc.to_rfc3339(), "text": utc.format("%-d %b %Y %H:%M UTC").to_string()})
+    When {
+        unix: ts,
+        iso: utc.to_rfc3339(),
+        text: utc.format("%-d %b %Y %H:%M UTC").to_string(),
+    }
+}
+
+/// A moment as the templates show it: Unix seconds, RFC 3339 and UTC text.
+#[derive(Serialize)]
+pub struct When {
+    unix: i64,
+    iso: String,
+    text: String,
+}
+
+/// `privacy/settings.html`: connected profiles, export, deletion, notices and the access log.
+#[derive(Serialize)]
+struct PrivacySettingsView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    own_members: Vec<MemberView>,
+    other_workspaces: Vec<WorkspaceView>,
+    profiles: Vec<ProfileRow>,
+    access_log: Vec<AccessRow>,
+    notices: Vec<NoticeRow>,
+    last_active: When,
+    retention_days: u64,
+    pending_purge: Option<When>,
+    contact: &'a str,
+    #[serde(flatten)]
+    outcome: PrivacyOutcome,
+}
+
+/// A connected profile and the state of its token.
+#[derive(Serialize)]
+struct ProfileRow {
+    id: String,
+    username: String,
+    status: String,
+    scopes: Vec<String>,
+    last_sync: Option<When>,
+    token_present: bool,
+    token_expires: Option<When>,
+    needs_reconnect: bool,
+    token_state: TokenState,
+    token_summary: String,
+}
+
+/// A staff member's access to the account.
+#[derive(Serialize)]
+struct AccessRow {
+    role: String,
+    name: Option<String>,
+    action: String,
+    reason: String,
+    at: When,
+}
+
+/// A notice sent to the user.
+#[derive(Serialize)]
+struct NoticeRow {
+    kind: String,
+    message: String,
+    at: When,
+}
+
+/// What the last action left to say: a notice, or why the account was not deleted.
+#[derive(Serialize, Default)]
+struct PrivacyOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delete_error: Option<&'static str>,
+    fields: BTreeMap<String, String>,
+}
+
+/// `privacy/deleted.html`: the deletion receipt.
+#[derive(Serialize)]
+struct DeletedView<'a> {
+    receipt: Receipt,
+    mailed: bool,
+    operator: &'a str,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,36 +165,50 @@ async fn privacy_settings(
         Some("requested") => Some("We emailed you a link to confirm the deletion request."),
         _ => None,
     };
-    render(&state, &auth, json!({"notice": notice}))
-        .await
-        .map(Html)
+    let outcome = PrivacyOutcome {
+        notice,
+        ..PrivacyOutcome::default()
+    };
+    render(&state, &auth, outcome).await.map(Html)
 }
 
-async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<String> {
+async fn render(state: &WebState, auth: &AuthUser, outcome: PrivacyOutcome) -> AppResult<String> {
     let when_opt = |ts: Option<i64>| ts.map(when);
-    let profiles: Vec<Value> = profile_service::list(state, auth)
+    let profiles = profile_service::list(state, auth)
         .await?
         .into_iter()
-        .map(|p| {
-            json!({
-                "id": p.id, "username": p.username, "status": p.status, "scopes": p.scopes,
-                "last_sync": when_opt(p.sync.last_sync_at),
-                "token_present": p.token.present,
-                "token_expires": when_opt(p.token.expires_at),
-                "needs_reconnect": p.token.needs_reconnect,
-                "token_state": p.token.state, "token_summary": p.token.summary,
-            })
+        .map(|p| ProfileRow {
+            id: p.id,
+            username: p.username,
+            status: p.status,
+            scopes: p.scopes,
+            last_sync: when_opt(p.sync.last_sync_at),
+            token_present: p.token.present,
+            token_expires: when_opt(p.token.expires_at),
+            needs_reconnect: p.token.needs_reconnect,
+            token_state: p.token.state,
+            token_summary: p.token.summary,
         })
         .collect();
-    let access: Vec<Value> = crate::privacy::reads::access_log(state, &auth.user.id)
+    let access = crate::privacy::reads::access_log(state, &auth.user.id)
         .await?
         .into_iter()
-        .map(|a| json!({"role": a.staff_role, "name": a.staff_name, "action": a.action, "reason": a.reason, "at": when(a.at)}))
+        .map(|a| AccessRow {
+            role: a.staff_role,
+            name: a.staff_name,
+            action: a.action,
+            reason: a.reason,
+            at: when(a.at),
+        })
         .collect();
-    let notices: Vec<Value> = crate::privacy::reads::notices(state, &auth.user.id)
+    let notices = crate::privacy::reads::notices(state, &auth.user.id)
         .await?
         .into_iter()
-        .map(|n| json!({"kind": n.kind, "message": n.message, "at": when(n.created_at)}))
+        .map(|n| NoticeRow {
+            kind: n.kind,
+            message: n.message,
+            at: when(n.created_at),
+        })
         .collect();
     let own_members = crate::workspaces::own_members(state, auth).await?;
     let other_workspaces: Vec<_> = crate::workspaces::mine(state, auth)
@@ -118,23 +216,22 @@ async fn render(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<St
         .into_iter()
         .filter(|w| !w.own)
         .collect();
-    let ctx = json!({
-        "own_members": own_members,
-        "other_workspaces": other_workspaces,
-        "profiles": profiles,
-        "access_log": access,
-        "notices": notices,
-        "last_active": when(auth.user.last_active_at),
-        "retention_days": state.settings.privacy.inactive_after.as_secs() / 86_400,
-        "pending_purge": crate::privacy::reads::pending_purge_at(state, &auth.user.id).await?.map(when),
-        "contact": state.settings.privacy.operator_contact,
-    });
+    let view = PrivacySettingsView {
+        chrome: Chrome::new(state, auth, "settings"),
+        own_members,
+        other_workspaces,
+        profiles,
+        access_log: access,
+        notices,
+        last_active: when(auth.user.last_active_at),
+        retention_days: state.settings.privacy.inactive_after.as_secs() / 86_400,
+        pending_purge: crate::privacy::reads::pending_purge_at(state, &auth.user.id).await?.map(when),
+        contact: &state.settings.privacy.operator_contact,
+        outcome,
+    };
     state
         .templates
-        .render(
-            "privacy/settings.html",
-            merge(merge(base(state, auth, "settings"), ctx), extra),
-        )
+        .render("privacy/settings.html", &view)
         .map(|h| h.0)
 }
 
@@ -158,30 +255,34 @@ async fn delete_account(
     State(state): State<WebState>,
     SignedForm { auth, form }: SignedForm<DeleteForm>,
 ) -> AppResult<Response> {
-    let mut fields = serde_json::Map::new();
+    let mut fields = BTreeMap::new();
     if form.confirm.trim() != "DELETE" {
         fields.insert(
             "confirm".into(),
-            json!("Type DELETE in capitals to confirm."),
+            "Type DELETE in capitals to confirm.".into(),
         );
     }
     let ok = password::verify(form.password.clone(), Some(auth.user.password_hash.clone())).await?;
     if !ok {
-        fields.insert("password".into(), json!("That is not your password."));
+        fields.insert("password".into(), "That is not your password.".into());
     }
     if !fields.is_empty() {
-        let html = render(
-            &state,
-            &auth,
-            json!({"delete_error": "Your account was not deleted.", "fields": fields}),
-        )
-        .await?;
+        let outcome = PrivacyOutcome {
+            delete_error: Some("Your account was not deleted."),
+            fields,
+            ..PrivacyOutcome::default()
+        };
+        let html = render(&state, &auth, outcome).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
     let receipt = purge::delete_account(&state, &auth.user.id, purge::Source::Account).await?;
     let html = state.templates.render(
         "privacy/deleted.html",
-        json!({"receipt": receipt, "mailed": true, "operator": state.settings.privacy.operator_name}),
+        &DeletedView {
+            receipt,
+            mailed: true,
+            operator: &state.settings.privacy.operator_name,
+        },
     )?;
     let mut response = (StatusCode::OK, html).into_response();
     if let Ok(v) = state.cookies.clear(&cookies::SESSION).parse() {
@@ -209,9 +310,9 @@ async fn request_deletion(
 }
 
 /// Maps a validation error of a public form to its message, for re-rendering.
-pub fn field_errors(err: &AppError) -> Option<Value> {
+pub fn field_errors(err: &AppError) -> Option<BTreeMap<String, String>> {
     match err {
-        AppError::Validation { fields, .. } => Some(json!(fields)),
+        AppError::Validation { fields, .. } => Some(fields.clone()),
         _ => None,
     }
 }

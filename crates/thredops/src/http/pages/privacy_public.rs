@@ -7,11 +7,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::super::account::{csrf_ok, render_form};
-use super::{field_errors, when};
+use super::{When, field_errors, when};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::Visitor;
 use crate::http::state::WebState;
@@ -19,6 +21,65 @@ use crate::privacy::purge::{self, code_hash};
 use crate::privacy::{callbacks, requests, signed_request, ticket_requests};
 use crate::clock::now_unix;
 use sha2::{Digest, Sha256};
+
+/// `privacy/request.html`: the deletion request form for someone who cannot sign in.
+#[derive(Serialize)]
+struct RequestView<'a> {
+    email: &'a str,
+    contact: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sent: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<BTreeMap<String, String>>,
+}
+
+/// `privacy/confirm.html`: the button that confirms a deletion request.
+#[derive(Serialize)]
+struct ConfirmView<'a> {
+    pending: bool,
+    token: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+}
+
+/// `privacy/ticket_confirm.html`: the button that confirms a deletion asked for in a ticket,
+/// then the deadline it is done by.
+#[derive(Serialize, Default)]
+struct TicketConfirmView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deadline: Option<When>,
+}
+
+/// `privacy/status.html`: where a deletion request stands, by its code.
+#[derive(Serialize)]
+struct StatusView<'a> {
+    found: bool,
+    #[serde(flatten)]
+    receipt: Option<ReceiptPart<'a>>,
+}
+
+/// A deletion receipt found by its code.
+#[derive(Serialize)]
+struct ReceiptPart<'a> {
+    code: &'a str,
+    status: &'a str,
+    source: &'a str,
+    requested: When,
+    completed: Option<When>,
+    profiles_purged: i64,
+    operator: &'a str,
+}
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -50,7 +111,13 @@ async fn request_form(
         &headers,
         StatusCode::OK,
         "privacy/request.html",
-        json!({"email": email, "contact": state.settings.privacy.operator_contact}),
+        &RequestView {
+            email: &email,
+            contact: &state.settings.privacy.operator_contact,
+            error: None,
+            sent: None,
+            fields: None,
+        },
     )
 }
 
@@ -66,13 +133,12 @@ async fn request_submit(
     headers: HeaderMap,
     Form(form): Form<RequestForm>,
 ) -> AppResult<Response> {
-    let ctx = |extra: serde_json::Value| {
-        let mut v =
-            json!({"email": form.email, "contact": state.settings.privacy.operator_contact});
-        if let (Some(v), serde_json::Value::Object(extra)) = (v.as_object_mut(), extra) {
-            v.extend(extra);
-        }
-        v
+    let view = RequestView {
+        email: &form.email,
+        contact: &state.settings.privacy.operator_contact,
+        error: None,
+        sent: None,
+        fields: None,
     };
     if !csrf_ok(&state, &headers, &form.csrf) {
         let msg = "This form expired. Please try again.";
@@ -81,7 +147,10 @@ async fn request_submit(
             &headers,
             StatusCode::FORBIDDEN,
             "privacy/request.html",
-            ctx(json!({"error": msg})),
+            &RequestView {
+                error: Some(msg),
+                ..view
+            },
         );
     }
     match requests::request(&state, &form.email).await {
@@ -90,7 +159,10 @@ async fn request_submit(
             &headers,
             StatusCode::OK,
             "privacy/request.html",
-            ctx(json!({"sent": true})),
+            &RequestView {
+                sent: Some(true),
+                ..view
+            },
         ),
         Err(e) => match field_errors(&e) {
             Some(fields) => render_form(
@@ -98,7 +170,11 @@ async fn request_submit(
                 &headers,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "privacy/request.html",
-                ctx(json!({"error": "Please correct the highlighted field.", "fields": fields})),
+                &RequestView {
+                    error: Some("Please correct the highlighted field."),
+                    fields: Some(fields),
+                    ..view
+                },
             ),
             None => Err(e),
         },
@@ -130,7 +206,12 @@ async fn confirm_form(
         &headers,
         status,
         "privacy/confirm.html",
-        json!({"pending": pending, "token": q.token, "code": q.code}),
+        &ConfirmView {
+            pending,
+            token: &q.token,
+            code: &q.code,
+            error: None,
+        },
     )
 }
 
@@ -145,7 +226,12 @@ async fn confirm_submit(
             &headers,
             StatusCode::FORBIDDEN,
             "privacy/confirm.html",
-            json!({"pending": true, "token": form.token, "code": form.code, "error": "This form expired. Please try again."}),
+            &ConfirmView {
+                pending: true,
+                token: &form.token,
+                code: &form.code,
+                error: Some("This form expired. Please try again."),
+            },
         );
     }
     requests::confirm(&state, &form.token, &form.code).await?;
@@ -177,7 +263,11 @@ async fn ticket_confirm_form(
         &headers,
         status,
         "privacy/ticket_confirm.html",
-        json!({"pending": pending, "token": q.token}),
+        &TicketConfirmView {
+            pending: Some(pending),
+            token: Some(&q.token),
+            ..TicketConfirmView::default()
+        },
     )
 }
 
@@ -192,7 +282,12 @@ async fn ticket_confirm_submit(
             &headers,
             StatusCode::FORBIDDEN,
             "privacy/ticket_confirm.html",
-            json!({"pending": true, "token": form.token, "error": "This form expired. Please try again."}),
+            &TicketConfirmView {
+                pending: Some(true),
+                token: Some(&form.token),
+                error: Some("This form expired. Please try again."),
+                ..TicketConfirmView::default()
+            },
         );
     }
     let request = ticket_requests::confirm(&state, &form.token).await?;
@@ -201,7 +296,11 @@ async fn ticket_confirm_submit(
         &headers,
         StatusCode::OK,
         "privacy/ticket_confirm.html",
-        json!({"confirmed": true, "deadline": when(request.deadline_at)}),
+        &TicketConfirmView {
+            confirmed: Some(true),
+            deadline: Some(when(request.deadline_at)),
+            ..TicketConfirmView::default()
+        },
     )
 }
 
@@ -215,23 +314,27 @@ async fn status_page(
         _ => None,
     };
     let Some(r) = receipt else {
-        let html = state
-            .templates
-            .render("privacy/status.html", json!({"found": false}))?;
+        let view = StatusView {
+            found: false,
+            receipt: None,
+        };
+        let html = state.templates.render("privacy/status.html", &view)?;
         return Ok((StatusCode::NOT_FOUND, html).into_response());
     };
     let html: Html<String> = state.templates.render(
         "privacy/status.html",
-        json!({
-            "found": true,
-            "code": code,
-            "status": shown_status(&r),
-            "source": r.source,
-            "requested": when(r.requested_at),
-            "completed": r.completed_at.map(when),
-            "profiles_purged": r.profiles_purged,
-            "operator": state.settings.privacy.operator_name,
-        }),
+        &StatusView {
+            found: true,
+            receipt: Some(ReceiptPart {
+                code: &code,
+                status: shown_status(&r),
+                source: &r.source,
+                requested: when(r.requested_at),
+                completed: r.completed_at.map(when),
+                profiles_purged: r.profiles_purged,
+                operator: &state.settings.privacy.operator_name,
+            }),
+        },
     )?;
     Ok(html.into_response())
 }

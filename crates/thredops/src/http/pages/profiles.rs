@@ -10,17 +10,17 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::Stream;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::account::CsrfForm;
-use super::app::{base, merge};
+use super::view::Chrome;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::services::profiles::{self, CallbackQuery, ConnectFailure};
-use crate::store::profiles::Connected;
+use crate::services::profiles::{self, CallbackQuery, ConnectFailure, ProfileView};
+use crate::store::profiles::{Connected, ProfileFootprint};
 use crate::threads::SCOPES;
 
 pub fn router() -> Router<WebState> {
@@ -35,12 +35,61 @@ pub fn router() -> Router<WebState> {
 }
 
 /// Scopes with the reason each is asked for.
-fn scope_list(list: &[(threads_api::Scope, &str)]) -> Value {
-    json!(
-        list.iter()
-            .map(|(s, why)| json!({"name": s.as_str(), "why": why}))
-            .collect::<Vec<_>>()
-    )
+/// A permission ThredOps asks Threads for, and why.
+#[derive(Serialize)]
+struct ScopeRow {
+    name: &'static str,
+    why: &'static str,
+}
+
+fn scope_list(list: &[(threads_api::Scope, &'static str)]) -> Vec<ScopeRow> {
+    list.iter()
+        .map(|(s, why)| ScopeRow {
+            name: s.as_str(),
+            why,
+        })
+        .collect()
+}
+
+/// `profiles.html`: the connected profiles and the permissions asked for.
+#[derive(Serialize)]
+struct ProfilesView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profiles: Vec<ProfileView>,
+    scopes: Vec<ScopeRow>,
+    optional_scopes: Vec<ScopeRow>,
+    notice: Option<&'static str>,
+}
+
+/// `connect_failed.html`: why a profile was not connected.
+#[derive(Serialize)]
+struct ConnectFailedView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    title: &'static str,
+    message: String,
+}
+
+/// `profile.html`: one profile and its sync.
+#[derive(Serialize)]
+struct ProfilePageView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profile: ProfileView,
+    notice: Option<&'static str>,
+    scopes: Vec<ScopeRow>,
+}
+
+/// `profile_delete.html`: what deleting a profile's history removes.
+#[derive(Serialize)]
+struct ProfileDeleteView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profile: ProfileView,
+    items: [String; 6],
+    footprint: ProfileFootprint,
+    confirm: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -66,10 +115,13 @@ async fn list(
     };
     state.templates.render(
         "profiles.html",
-        merge(
-            base(&state, &auth, "profiles"),
-            json!({"profiles": list, "scopes": scope_list(SCOPES), "optional_scopes": scope_list(crate::threads::OPTIONAL_SCOPES), "notice": notice}),
-        ),
+        &ProfilesView {
+            chrome: Chrome::new(&state, &auth, "profiles"),
+            profiles: list,
+            scopes: scope_list(SCOPES),
+            optional_scopes: scope_list(crate::threads::OPTIONAL_SCOPES),
+            notice,
+        },
     )
 }
 
@@ -122,10 +174,11 @@ async fn callback(
             };
             let html = state.templates.render(
                 "connect_failed.html",
-                merge(
-                    base(&state, &auth, "profiles"),
-                    json!({"title": title, "message": failure.to_string()}),
-                ),
+                &ConnectFailedView {
+                    chrome: Chrome::new(&state, &auth, "profiles"),
+                    title,
+                    message: failure.to_string(),
+                },
             )?;
             Ok((status, html).into_response())
         }
@@ -164,10 +217,12 @@ async fn detail(
     };
     state.templates.render(
         "profile.html",
-        merge(
-            base(&state, &auth, "profiles"),
-            json!({"profile": profile, "notice": notice, "scopes": scope_list(SCOPES)}),
-        ),
+        &ProfilePageView {
+            chrome: Chrome::new(&state, &auth, "profiles"),
+            profile,
+            notice,
+            scopes: scope_list(SCOPES),
+        },
     )
 }
 
@@ -253,10 +308,13 @@ async fn confirm_delete(state: &WebState, auth: &AuthUser, id: &str) -> AppResul
     ];
     let html = state.templates.render(
         "profile_delete.html",
-        merge(
-            base(state, auth, "profiles"),
-            json!({"profile": profile, "items": items, "footprint": f, "confirm": CONFIRM_DELETE}),
-        ),
+        &ProfileDeleteView {
+            chrome: Chrome::new(state, auth, "profiles"),
+            profile,
+            items,
+            footprint: f,
+            confirm: CONFIRM_DELETE,
+        },
     )?;
     Ok(html.into_response())
 }

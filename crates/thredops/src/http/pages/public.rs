@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::http::cookies::REGISTRY;
 use crate::http::error::AppResult;
@@ -31,8 +30,43 @@ async fn landing(
 ) -> AppResult<Html<String>> {
     state.templates.render(
         "landing.html",
-        json!({"user": visitor.map(|v| v.current.user.email)}),
+        &LandingView {
+            user: visitor.map(|v| v.current.user.email),
+        },
     )
+}
+
+/// `landing.html`: the front page.
+#[derive(Serialize)]
+struct LandingView {
+    user: Option<String>,
+}
+
+/// `privacy.html`: the privacy policy.
+#[derive(Serialize)]
+struct PrivacyPolicyView<'a> {
+    user: Option<String>,
+    blocks: Vec<Block>,
+    operator: &'a str,
+    contact: &'a str,
+}
+
+/// `cookies.html`: the cookies set and why.
+#[derive(Serialize)]
+struct CookiesView<'a> {
+    user: Option<String>,
+    cookies: Vec<CookieRow>,
+    operator: &'a str,
+    contact: &'a str,
+}
+
+/// A cookie in the list.
+#[derive(Serialize)]
+struct CookieRow {
+    name: String,
+    purpose: &'static str,
+    lifetime: &'static str,
+    essential: bool,
 }
 
 #[derive(Serialize, Debug, PartialEq)]
@@ -99,12 +133,12 @@ async fn privacy(
     let text = PRIVACY_POLICY.replace(DEFAULT_CONTACT, &state.settings.privacy.operator_contact);
     state.templates.render(
         "privacy.html",
-        json!({
-            "user": visitor.map(|v| v.current.user.email),
-            "blocks": policy_blocks(&text),
-            "operator": state.settings.privacy.operator_name,
-            "contact": state.settings.privacy.operator_contact,
-        }),
+        &PrivacyPolicyView {
+            user: visitor.map(|v| v.current.user.email),
+            blocks: policy_blocks(&text),
+            operator: &state.settings.privacy.operator_name,
+            contact: &state.settings.privacy.operator_contact,
+        },
     )
 }
 
@@ -114,16 +148,21 @@ async fn cookies(
 ) -> AppResult<Html<String>> {
     let list: Vec<_> = REGISTRY
         .iter()
-        .map(|c| json!({"name": state.cookies.name(c), "purpose": c.purpose, "lifetime": c.lifetime, "essential": c.essential}))
+        .map(|c| CookieRow {
+            name: state.cookies.name(c),
+            purpose: c.purpose,
+            lifetime: c.lifetime,
+            essential: c.essential,
+        })
         .collect();
     state.templates.render(
         "cookies.html",
-        json!({
-            "user": visitor.map(|v| v.current.user.email),
-            "cookies": list,
-            "operator": state.settings.privacy.operator_name,
-            "contact": state.settings.privacy.operator_contact,
-        }),
+        &CookiesView {
+            user: visitor.map(|v| v.current.user.email),
+            cookies: list,
+            operator: &state.settings.privacy.operator_name,
+            contact: &state.settings.privacy.operator_contact,
+        },
     )
 }
 

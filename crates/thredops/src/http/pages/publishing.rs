@@ -8,17 +8,18 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 use super::account::CsrfForm;
-use super::app::{base, merge};
+use super::view::{Chrome, Problems};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::publishing::followups::{self, AutoPlug, Metric};
-use crate::publishing::service::{self, user_zone};
+use crate::publishing::service::{self, PostView, user_zone};
 use crate::publishing::{calendar, media, when};
 use tokio_util::io::ReaderStream;
 
@@ -128,14 +129,59 @@ async fn calendar(
     PageUser(auth): PageUser,
     Query(q): Query<CalendarQuery>,
 ) -> AppResult<Html<String>> {
-    render_calendar(&state, &auth, &q, json!({})).await
+    render_calendar(&state, &auth, &q, CalendarProblem::default()).await
+}
+
+/// `publishing/calendar.html`: the month, week or queue, slots and auto-plugs.
+#[derive(Serialize)]
+struct CalendarView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    cal: calendar::Calendar,
+    notice: Option<&'static str>,
+    weekdays: [&'static str; 7],
+    auto_plugs: BTreeMap<String, Option<AutoPlugForm>>,
+    #[serde(flatten)]
+    problem: CalendarProblem,
+}
+
+/// The calendar's form that was refused, if any (the template asks whether each is defined).
+#[derive(Serialize, Default)]
+struct CalendarProblem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slots_error: Option<SlotsError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_plug_error: Option<AutoPlugError>,
+}
+
+/// A refused slots editor: the rows as typed.
+#[derive(Serialize)]
+struct SlotsError {
+    profile: String,
+    message: String,
+    rows: Vec<SlotRow>,
+}
+
+/// A slot row as typed.
+#[derive(Serialize)]
+struct SlotRow {
+    day: String,
+    time: String,
+}
+
+/// A refused default auto-plug: its field errors and the form as typed.
+#[derive(Serialize)]
+struct AutoPlugError {
+    profile: String,
+    fields: BTreeMap<String, String>,
+    form: AutoPlugForm,
 }
 
 async fn render_calendar(
     state: &WebState,
     auth: &AuthUser,
     q: &CalendarQuery,
-    extra: Value,
+    problem: CalendarProblem,
 ) -> AppResult<Html<String>> {
     let layout = calendar::Layout::parse(q.view.as_deref());
     let anchor = q
@@ -149,18 +195,21 @@ async fn render_calendar(
         Some("deleted") => Some("The post was deleted."),
         _ => None,
     };
-    let mut auto_plugs = serde_json::Map::new();
+    let mut auto_plugs = BTreeMap::new();
     for p in crate::publishing::profiles_for(state, auth.workspace_id()).await? {
         let rule = followups::default_rule(state, auth.workspace_id(), &p.id).await?;
-        auto_plugs.insert(
-            p.id.clone(),
-            json!(rule.as_ref().map(AutoPlugForm::from_rule)),
-        );
+        auto_plugs.insert(p.id.clone(), rule.as_ref().map(AutoPlugForm::from_rule));
     }
-    let ctx = json!({"cal": page, "notice": notice, "weekdays": calendar::WEEKDAYS, "auto_plugs": auto_plugs});
     state.templates.render(
         "publishing/calendar.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
+        &CalendarView {
+            chrome: Chrome::new(state, auth, "schedule"),
+            cal: page,
+            notice,
+            weekdays: calendar::WEEKDAYS,
+            auto_plugs,
+            problem,
+        },
     )
 }
 
@@ -173,8 +222,12 @@ async fn acknowledge(
 }
 
 /// The schedule page again with a form's problems beside its fields (422).
-async fn refused(state: &WebState, auth: &AuthUser, extra: Value) -> AppResult<Response> {
-    let html = render_calendar(state, auth, &CalendarQuery::default(), extra).await?;
+async fn refused(
+    state: &WebState,
+    auth: &AuthUser,
+    problem: CalendarProblem,
+) -> AppResult<Response> {
+    let html = render_calendar(state, auth, &CalendarQuery::default(), problem).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }
 
@@ -204,16 +257,20 @@ async fn save_slots(
             Ok(Redirect::to("/app/schedule?done=slots").into_response())
         }
         Err(message) => {
-            let typed: Vec<Value> = rows
-                .iter()
-                .map(|(day, time)| json!({"day": day, "time": time}))
+            let rows = rows
+                .into_iter()
+                .map(|(day, time)| SlotRow { day, time })
                 .collect();
-            refused(
-                &state,
-                &auth,
-                json!({"slots_error": {"profile": profile, "message": message, "rows": typed}}),
-            )
-            .await
+            let slots_error = SlotsError {
+                profile,
+                message,
+                rows,
+            };
+            let problem = CalendarProblem {
+                slots_error: Some(slots_error),
+                ..CalendarProblem::default()
+            };
+            refused(&state, &auth, problem).await
         }
     }
 }
@@ -260,12 +317,16 @@ async fn save_auto_plug(
     match followups::save_default(&state, auth.workspace_id(), &profile, rule.as_ref()).await {
         Ok(()) => Ok(Redirect::to("/app/schedule?done=auto-plug").into_response()),
         Err(AppError::Validation { fields, .. }) => {
-            refused(
-                &state,
-                &auth,
-                json!({"auto_plug_error": {"profile": profile, "fields": fields, "form": form}}),
-            )
-            .await
+            let auto_plug_error = AutoPlugError {
+                profile,
+                fields,
+                form,
+            };
+            let problem = CalendarProblem {
+                auto_plug_error: Some(auto_plug_error),
+                ..CalendarProblem::default()
+            };
+            refused(&state, &auth, problem).await
         }
         Err(e) => Err(e),
     }
@@ -276,7 +337,28 @@ async fn detail(
     PageUser(auth): PageUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    render_post(&state, &auth, &id, StatusCode::OK, json!({})).await
+    render_post(&state, &auth, &id, StatusCode::OK, Problems::default()).await
+}
+
+/// `publishing/post.html`: a post, its ledger and its actions.
+#[derive(Serialize)]
+struct PostPageView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    post: PostView,
+    timeline: Vec<Value>,
+    timezone: &'static str,
+    reschedule_value: String,
+    evergreen: Option<EvergreenNumber>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// The evergreen item a post reshared, and which reshare it was.
+#[derive(Serialize)]
+struct EvergreenNumber {
+    item: String,
+    number: i64,
 }
 
 pub(super) async fn render_post(
@@ -284,7 +366,7 @@ pub(super) async fn render_post(
     auth: &AuthUser,
     id: &str,
     status: StatusCode,
-    extra: Value,
+    problems: Problems,
 ) -> AppResult<Response> {
     let record = service::owned(state, auth, id).await?;
     let view = service::view(state, auth, &record).await?;
@@ -292,15 +374,20 @@ pub(super) async fn render_post(
     let suggested = view
         .scheduled_at
         .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .unwrap_or_else(Utc::now);
-    let ctx = json!({
-        "post": view, "timeline": service::timeline(state, auth, id).await?, "timezone": tz.name(),
-        "reschedule_value": when::local_value(suggested, tz),
-        "evergreen": crate::publishing::evergreen::reshare_of(state, id).await?.map(|(item, number)| json!({"item": item, "number": number})),
-    });
+        .unwrap_or_else(crate::clock::now);
     let html = state.templates.render(
         "publishing/post.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
+        &PostPageView {
+            chrome: Chrome::new(state, auth, "schedule"),
+            post: view,
+            timeline: service::timeline(state, auth, id).await?,
+            timezone: tz.name(),
+            reschedule_value: when::local_value(suggested, tz),
+            evergreen: crate::publishing::evergreen::reshare_of(state, id)
+                .await?
+                .map(|(item, number)| EvergreenNumber { item, number }),
+            problems,
+        },
     )?;
     Ok((status, html).into_response())
 }
@@ -340,7 +427,7 @@ async fn act(
                     &auth,
                     &id,
                     StatusCode::CONFLICT,
-                    json!({"error": "Cancel the post before deleting it."}),
+                    Problems::message("Cancel the post before deleting it."),
                 )
                 .await
             };
@@ -355,7 +442,7 @@ async fn act(
                 &auth,
                 &id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": message, "fields": fields}),
+                Problems::fields(message, fields),
             )
             .await
         }
@@ -365,7 +452,7 @@ async fn act(
                 &auth,
                 &id,
                 StatusCode::CONFLICT,
-                json!({"error": message}),
+                Problems::message(message),
             )
             .await
         }

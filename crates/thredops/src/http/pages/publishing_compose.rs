@@ -4,9 +4,9 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-use super::super::app::{base, merge};
+use super::super::view::{Chrome, Problems, ProfileChoice};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
@@ -206,13 +206,49 @@ impl ComposeForm {
     }
 }
 
+/// `publishing/compose.html`: the composer, new or editing a post.
+#[derive(Serialize)]
+struct ComposeView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    form: &'a ComposeForm,
+    media_count: usize,
+    media: Vec<AttachedMedia>,
+    media_summary: String,
+    profiles: Vec<ProfileChoice>,
+    post_id: Option<&'a str>,
+    timezone: &'static str,
+    suggestions: Option<SuggestedTimes>,
+    now_value: String,
+    extra_parts: [(&'static str, &'a str); 3],
+    form_parts: usize,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// Suggested times for the profile shown.
+#[derive(Serialize)]
+struct SuggestedTimes {
+    username: String,
+    list: suggest::Suggestions,
+}
+
+/// An attached upload, with the address the preview shows it from.
+#[derive(Serialize)]
+struct AttachedMedia {
+    id: String,
+    kind: String,
+    file_name: String,
+    url: String,
+}
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
     form: &ComposeForm,
     post_id: Option<&str>,
-    extra: Value,
+    problems: Problems,
 ) -> AppResult<Response> {
     let mut profiles = Vec::new();
     let mut shown = None;
@@ -221,30 +257,42 @@ async fn render(
         if selected || shown.is_none() {
             shown = Some((p.id.clone(), p.username.clone()));
         }
-        profiles.push(json!({"id": p.id, "username": p.username, "selected": selected}));
+        profiles.push(ProfileChoice {
+            id: p.id,
+            username: p.username,
+            selected,
+        });
     }
-    let suggestions = match &shown {
-        Some((id, username)) => {
-            let s = suggest::suggested_times(state, auth, id, SUGGESTIONS).await?;
-            json!({"username": username, "list": s})
-        }
-        None => Value::Null,
+    let suggestions = match shown {
+        Some((id, username)) => Some(SuggestedTimes {
+            list: suggest::suggested_times(state, auth, &id, SUGGESTIONS).await?,
+            username,
+        }),
+        None => None,
     };
     let tz = user_zone(auth);
     let attached = attached_media(state, auth, form).await?;
-    let ctx = json!({
-        "form": form, "media_count": form.media_ids().len(),
-        "media": attached,
-        "media_summary": media_summary(&attached),
-        "profiles": profiles, "post_id": post_id, "timezone": tz.name(),
-        "suggestions": suggestions,
-        "now_value": when::local_value(crate::clock::now() + chrono::Duration::hours(1), tz),
-        "extra_parts": [("text2", &form.text2), ("text3", &form.text3), ("text4", &form.text4)],
-        "form_parts": FORM_PARTS,
-    });
     let html = state.templates.render(
         "publishing/compose.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
+        &ComposeView {
+            chrome: Chrome::new(state, auth, "schedule"),
+            form,
+            media_count: form.media_ids().len(),
+            media_summary: media_summary(&attached),
+            media: attached,
+            profiles,
+            post_id,
+            timezone: tz.name(),
+            suggestions,
+            now_value: when::local_value(crate::clock::now() + chrono::Duration::hours(1), tz),
+            extra_parts: [
+                ("text2", &form.text2),
+                ("text3", &form.text3),
+                ("text4", &form.text4),
+            ],
+            form_parts: FORM_PARTS,
+            problems,
+        },
     )?;
     Ok((status, html).into_response())
 }
@@ -254,12 +302,16 @@ async fn attached_media(
     state: &WebState,
     auth: &AuthUser,
     form: &ComposeForm,
-) -> AppResult<Vec<Value>> {
+) -> AppResult<Vec<AttachedMedia>> {
     let mut out = Vec::new();
     for id in form.media_ids() {
         if let Some(u) = media::get(state, auth.workspace_id(), &id).await? {
-            out.push(json!({"id": u.id, "kind": u.kind, "file_name": u.file_name,
-                "url": format!("/app/schedule/media/{}", u.id)}));
+            out.push(AttachedMedia {
+                url: format!("/app/schedule/media/{}", u.id),
+                id: u.id,
+                kind: u.kind,
+                file_name: u.file_name,
+            });
         }
     }
     Ok(out)
@@ -272,8 +324,8 @@ pub(super) fn count_of(n: usize, one: &str, many: &str) -> String {
 
 /// What is attached, in words: "No files attached.", "1 image attached.", "2 images and
 /// 1 video attached (a carousel)."
-fn media_summary(attached: &[Value]) -> String {
-    let images = attached.iter().filter(|m| m["kind"] == "image").count();
+fn media_summary(attached: &[AttachedMedia]) -> String {
+    let images = attached.iter().filter(|m| m.kind == "image").count();
     let videos = attached.len() - images;
     let mut said = Vec::new();
     if images > 0 {
@@ -302,8 +354,8 @@ pub(super) async fn own_media(
 }
 
 /// Maps field keys of the preflight to the form's field names.
-fn form_fields(fields: &std::collections::BTreeMap<String, String>) -> Value {
-    let mut out = serde_json::Map::new();
+fn form_fields(fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
     for (key, message) in fields {
         let name = match key.as_str() {
             "parts[0].text" | "parts" => "text",
@@ -320,9 +372,10 @@ fn form_fields(fields: &std::collections::BTreeMap<String, String>) -> Value {
             "auto_plug.window_hours" => "auto_plug_window",
             other => other,
         };
-        out.entry(name.to_owned()).or_insert(json!(message));
+        out.entry(name.to_owned())
+            .or_insert_with(|| message.clone());
     }
-    Value::Object(out)
+    out
 }
 
 /// What a link into the composer may fill in: `?profile_id=..&reply_to_id=..` opens it as a
@@ -346,7 +399,15 @@ pub(super) async fn new_form(
         text: prefill.text,
         ..ComposeForm::default()
     };
-    render(&state, &auth, StatusCode::OK, &form, None, json!({})).await
+    render(
+        &state,
+        &auth,
+        StatusCode::OK,
+        &form,
+        None,
+        Problems::default(),
+    )
+    .await
 }
 
 pub(super) async fn edit_form(
@@ -357,7 +418,15 @@ pub(super) async fn edit_form(
     let record = service::owned(&state, &auth, &id).await?;
     let content = service::open(&state, &record).await?;
     let form = ComposeForm::from_post(&record.profile_id, &content, record.local_time.clone());
-    render(&state, &auth, StatusCode::OK, &form, Some(&id), json!({})).await
+    render(
+        &state,
+        &auth,
+        StatusCode::OK,
+        &form,
+        Some(&id),
+        Problems::default(),
+    )
+    .await
 }
 
 async fn outcome(
@@ -370,7 +439,7 @@ async fn outcome(
     match result {
         Ok(view) => Ok(Redirect::to(&format!("/app/schedule/posts/{}", view.id)).into_response()),
         Err(AppError::Validation { message, fields }) => {
-            let extra = json!({"error": message, "fields": form_fields(&fields)});
+            let extra = Problems::fields(message, form_fields(&fields));
             render(
                 state,
                 auth,
@@ -388,7 +457,7 @@ async fn outcome(
                 StatusCode::CONFLICT,
                 form,
                 post_id,
-                json!({"error": message}),
+                Problems::message(message),
             )
             .await
         }
@@ -414,7 +483,15 @@ async fn submit(
         return outcome(state, auth, &form, post_id, Err(problem)).await;
     }
     if form.action == SUGGEST {
-        return render(state, auth, StatusCode::OK, &form, post_id, json!({})).await;
+        return render(
+            state,
+            auth,
+            StatusCode::OK,
+            &form,
+            post_id,
+            Problems::default(),
+        )
+        .await;
     }
     let result = match post_id {
         None => service::create(state, auth, form.input()).await,

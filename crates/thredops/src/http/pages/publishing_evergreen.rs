@@ -10,14 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-use super::app::{base, merge};
+use super::view::{Chrome, Flash};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::publishing::evergreen::{self, ItemInput, ItemView, MAX_VARIATIONS};
+use crate::publishing::evergreen::{self, ItemInput, ItemView, MAX_VARIATIONS, Proposal};
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -189,13 +188,37 @@ async fn names(state: &WebState, auth: &AuthUser) -> AppResult<BTreeMap<String, 
     Ok(super::publishing_power::profiles(state, auth, "")
         .await?
         .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap_or_default().to_owned(),
-                p["username"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|p| (p.id.clone(), p.username.clone()))
         .collect())
+}
+
+/// `publishing/evergreen.html`: evergreen posts, proposals and the form to add one.
+#[derive(Serialize)]
+struct EvergreenView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    items: Vec<ItemView>,
+    proposals: Vec<Proposal>,
+    names: BTreeMap<String, String>,
+    form: Option<ItemForm>,
+    timezone: &'static str,
+    max_variations: usize,
+    #[serde(flatten)]
+    flash: Flash,
+}
+
+/// `publishing/evergreen_item.html`: one evergreen post, its variations and re-shares.
+#[derive(Serialize)]
+struct EvergreenItemView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    item: ItemView,
+    form: ItemForm,
+    names: BTreeMap<String, String>,
+    timezone: &'static str,
+    max_variations: usize,
+    #[serde(flatten)]
+    flash: Flash,
 }
 
 async fn render_list(
@@ -203,20 +226,19 @@ async fn render_list(
     auth: &AuthUser,
     status: StatusCode,
     form: Option<ItemForm>,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
-    let ctx = json!({
-        "items": evergreen::list(state, auth).await?,
-        "proposals": evergreen::proposals(state, auth, None).await?,
-        "names": names(state, auth).await?,
-        "form": form, "fields": {}, "error": "", "notice": "",
-        "timezone": crate::publishing::service::user_zone(auth).name(),
-        "max_variations": MAX_VARIATIONS,
-    });
-    let html = state.templates.render(
-        "publishing/evergreen.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
-    )?;
+    let view = EvergreenView {
+        chrome: Chrome::new(state, auth, "schedule"),
+        items: evergreen::list(state, auth).await?,
+        proposals: evergreen::proposals(state, auth, None).await?,
+        names: names(state, auth).await?,
+        form,
+        timezone: crate::publishing::service::user_zone(auth).name(),
+        max_variations: MAX_VARIATIONS,
+        flash,
+    };
+    let html = state.templates.render("publishing/evergreen.html", &view)?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -240,7 +262,7 @@ async fn list(
         }
         _ => "",
     };
-    let mut extra = json!({"notice": notice});
+    let mut flash = Flash::notice(notice);
     let form = if q.post_id.is_empty() && q.media_id.is_empty() {
         None
     } else {
@@ -259,12 +281,12 @@ async fn list(
             )),
             Err(e) => {
                 let (_, message, _) = problem(e)?;
-                extra["error"] = json!(message);
+                flash.error = message;
                 None
             }
         }
     };
-    render_list(&state, &auth, StatusCode::OK, form, extra).await
+    render_list(&state, &auth, StatusCode::OK, form, flash).await
 }
 
 async fn create(
@@ -283,8 +305,8 @@ async fn create(
         .into_response()),
         Err(e) => {
             let (status, message, fields) = problem(e)?;
-            let extra = json!({"error": message, "fields": fields});
-            render_list(&state, &auth, status, Some(form), extra).await
+            let flash = Flash::refused(message, fields);
+            render_list(&state, &auth, status, Some(form), flash).await
         }
     }
 }
@@ -295,21 +317,23 @@ async fn render_item(
     id: &str,
     status: StatusCode,
     form: Option<ItemForm>,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
     let record = evergreen::owned(state, auth, id).await?;
     let item = evergreen::view(state, auth, &record).await?;
     let form = form.unwrap_or_else(|| ItemForm::from_view(&item));
-    let ctx = json!({
-        "item": item, "form": form, "names": names(state, auth).await?,
-        "fields": {}, "error": "", "notice": "",
-        "timezone": crate::publishing::service::user_zone(auth).name(),
-        "max_variations": MAX_VARIATIONS,
-    });
-    let html = state.templates.render(
-        "publishing/evergreen_item.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
-    )?;
+    let view = EvergreenItemView {
+        chrome: Chrome::new(state, auth, "schedule"),
+        item,
+        form,
+        names: names(state, auth).await?,
+        timezone: crate::publishing::service::user_zone(auth).name(),
+        max_variations: MAX_VARIATIONS,
+        flash,
+    };
+    let html = state
+        .templates
+        .render("publishing/evergreen_item.html", &view)?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -342,7 +366,7 @@ async fn detail(
         &id,
         StatusCode::OK,
         None,
-        json!({"notice": notice}),
+        Flash::notice(notice),
     )
     .await
 }
@@ -362,8 +386,8 @@ async fn update(
         }
         Err(e) => {
             let (status, message, fields) = problem(e)?;
-            let extra = json!({"error": message, "fields": fields});
-            render_item(&state, &auth, &id, status, Some(form), extra).await
+            let flash = Flash::refused(message, fields);
+            render_item(&state, &auth, &id, status, Some(form), flash).await
         }
     }
 }
@@ -397,7 +421,8 @@ async fn act(
         }
         Err(e) => {
             let (status, message, _) = problem(e)?;
-            render_item(&state, &auth, &id, status, None, json!({"error": message})).await
+            let flash = Flash::refused(message, BTreeMap::new());
+            render_item(&state, &auth, &id, status, None, flash).await
         }
     }
 }

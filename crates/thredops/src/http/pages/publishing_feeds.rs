@@ -9,14 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-use super::app::{base, merge};
+use super::view::{Chrome, Flash, ProfileChoice};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::publishing::feeds::{self, FeedInput};
+use crate::publishing::feeds::{self, FeedInput, FeedView};
 
 /// Templates of this page, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[(
@@ -45,31 +44,42 @@ struct Done {
     done: String,
 }
 
+/// `publishing/feeds.html`: the RSS feeds that make drafts, and the form to add one.
+#[derive(Serialize)]
+struct FeedsView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    feeds: Vec<FeedView>,
+    form: FeedForm,
+    profiles: Vec<ProfileChoice>,
+    names: BTreeMap<String, String>,
+    #[serde(flatten)]
+    flash: Flash,
+}
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
     form: FeedForm,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
     let list = feeds::list(state, auth).await?;
     let profiles = super::publishing_power::profiles(state, auth, &form.profile_id).await?;
     let names: BTreeMap<String, String> = profiles
         .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap_or_default().to_owned(),
-                p["username"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|p| (p.id.clone(), p.username.clone()))
         .collect();
-    let ctx = json!({
-        "feeds": list, "form": form, "profiles": profiles, "names": names,
-        "fields": {}, "error": "", "notice": "",
-    });
     let html = state.templates.render(
         "publishing/feeds.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
+        &FeedsView {
+            chrome: Chrome::new(state, auth, "schedule"),
+            feeds: list,
+            form,
+            profiles,
+            names,
+            flash,
+        },
     )?;
     Ok((status, Html(html)).into_response())
 }
@@ -91,7 +101,7 @@ async fn page(
         &auth,
         StatusCode::OK,
         FeedForm::default(),
-        json!({"notice": notice}),
+        Flash::notice(notice),
     )
     .await
 }
@@ -107,7 +117,7 @@ async fn create(
     match feeds::add(&state, &auth, input).await {
         Ok(_) => Ok(Redirect::to("/app/schedule/feeds?done=added").into_response()),
         Err(AppError::Validation { message, fields }) => {
-            let extra = json!({"error": message, "fields": fields});
+            let extra = Flash::refused(message, fields);
             render(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, form, extra).await
         }
         Err(e) => Err(e),

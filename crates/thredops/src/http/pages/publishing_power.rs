@@ -10,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-use super::app::{base, merge};
+use super::view::{Chrome, Flash, ProfileChoice};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
+use crate::publishing::bulk::Preview;
 use crate::publishing::compose::{Composition, Part};
 use crate::publishing::recurring::{self, SeriesInput, SeriesView, rule};
 
@@ -220,19 +220,45 @@ pub(super) async fn profiles(
     state: &WebState,
     auth: &AuthUser,
     selected: &str,
-) -> AppResult<Vec<Value>> {
+) -> AppResult<Vec<ProfileChoice>> {
     let mut out = Vec::new();
     for p in crate::publishing::profiles_for(state, auth.workspace_id()).await? {
         let name = crate::services::profiles::get(state, auth, &p.id)
             .await
             .map(|v| v.username)
             .unwrap_or_default();
-        out.push(json!({"id": p.id, "username": name, "selected": p.id == selected}));
+        out.push(ProfileChoice {
+            selected: p.id == selected,
+            id: p.id,
+            username: name,
+        });
     }
     Ok(out)
 }
 
-fn choices() -> Value {
+/// The choices of the series form: weekdays and which week of the month.
+#[derive(Serialize)]
+struct Choices {
+    days: Vec<DayChoice>,
+    nths: Vec<NthChoice>,
+}
+
+/// A weekday's checkbox.
+#[derive(Serialize)]
+struct DayChoice {
+    value: &'static str,
+    label: &'static str,
+    field: String,
+}
+
+/// Which week of the month.
+#[derive(Serialize)]
+struct NthChoice {
+    value: &'static str,
+    label: &'static str,
+}
+
+fn choices() -> Choices {
     let nths = [
         ("1", "First"),
         ("2", "Second"),
@@ -240,10 +266,67 @@ fn choices() -> Value {
         ("4", "Fourth"),
         ("-1", "Last"),
     ];
-    json!({
-        "days": rule::DAYS.iter().zip(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]).map(|(v, l)| json!({"value": v, "label": l, "field": format!("day_{v}")})).collect::<Vec<_>>(),
-        "nths": nths.iter().map(|(v, l)| json!({"value": v, "label": l})).collect::<Vec<_>>(),
-    })
+    Choices {
+        days: rule::DAYS
+            .iter()
+            .zip(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+            .map(|(v, l)| DayChoice {
+                value: v,
+                label: l,
+                field: format!("day_{v}"),
+            })
+            .collect(),
+        nths: nths
+            .iter()
+            .map(|(v, l)| NthChoice { value: v, label: l })
+            .collect(),
+    }
+}
+
+/// `publishing/recurring.html`: the recurring series and the form to start one.
+#[derive(Serialize)]
+struct RecurringView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    series: Vec<SeriesView>,
+    form: SeriesForm,
+    profiles: Vec<ProfileChoice>,
+    choices: Choices,
+    timezone: &'static str,
+    fields: BTreeMap<String, String>,
+    error: String,
+}
+
+/// `publishing/recurring_series.html`: one series, its coming posts and its form.
+#[derive(Serialize)]
+struct SeriesPageView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    series: SeriesView,
+    form: SeriesForm,
+    profiles: Vec<ProfileChoice>,
+    choices: Choices,
+    #[serde(flatten)]
+    flash: Flash,
+}
+
+/// `publishing/import.html`: the CSV import, its preview and outcome.
+#[derive(Serialize)]
+struct ImportView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    timezone: &'static str,
+    #[serde(flatten)]
+    outcome: ImportOutcome,
+}
+
+/// The CSV as given, its preview, and what the last step left to say.
+#[derive(Serialize, Default)]
+struct ImportOutcome {
+    csv: String,
+    preview: Option<Preview>,
+    error: String,
+    notice: String,
 }
 
 async fn render_list(
@@ -251,18 +334,21 @@ async fn render_list(
     auth: &AuthUser,
     status: StatusCode,
     form: SeriesForm,
-    extra: Value,
+    problem: Option<Problem>,
 ) -> AppResult<Response> {
     let series = recurring::list(state, auth).await?;
-    let ctx = json!({
-        "series": series, "form": form, "profiles": profiles(state, auth, &form.profile_id).await?,
-        "choices": choices(), "timezone": crate::publishing::service::user_zone(auth).name(),
-        "fields": {}, "error": "",
-    });
-    let html = state.templates.render(
-        "publishing/recurring.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
-    )?;
+    let (error, fields) = problem.map_or_else(Default::default, |(_, m, f)| (m, f));
+    let view = RecurringView {
+        chrome: Chrome::new(state, auth, "schedule"),
+        series,
+        profiles: profiles(state, auth, &form.profile_id).await?,
+        form,
+        choices: choices(),
+        timezone: crate::publishing::service::user_zone(auth).name(),
+        fields,
+        error,
+    };
+    let html = state.templates.render("publishing/recurring.html", &view)?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -273,7 +359,7 @@ async fn list(State(state): State<WebState>, PageUser(auth): PageUser) -> AppRes
         end: "never".into(),
         ..SeriesForm::default()
     };
-    render_list(&state, &auth, StatusCode::OK, form, json!({})).await
+    render_list(&state, &auth, StatusCode::OK, form, None).await
 }
 
 /// A refusal shown on the page: its status, message and problems by form field.
@@ -302,15 +388,8 @@ async fn create(
     match result {
         Ok(s) => Ok(Redirect::to(&format!("/app/schedule/recurring/{}", s.id.0)).into_response()),
         Err(e) => {
-            let (status, message, fields) = problem(e)?;
-            render_list(
-                &state,
-                &auth,
-                status,
-                form,
-                json!({"error": message, "fields": fields}),
-            )
-            .await
+            let refused = problem(e)?;
+            render_list(&state, &auth, refused.0, form, Some(refused)).await
         }
     }
 }
@@ -321,19 +400,22 @@ async fn render_series(
     id: &str,
     status: StatusCode,
     form: Option<SeriesForm>,
-    extra: Value,
+    flash: Flash,
 ) -> AppResult<Response> {
     let record = recurring::owned(state, auth, id).await?;
     let view = recurring::view(state, auth, &record).await?;
     let form = form.unwrap_or_else(|| SeriesForm::from_view(&view));
-    let ctx = json!({
-        "series": view, "form": form, "profiles": profiles(state, auth, &form.profile_id).await?,
-        "choices": choices(), "fields": {}, "error": "", "notice": "",
-    });
-    let html = state.templates.render(
-        "publishing/recurring_series.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
-    )?;
+    let page = SeriesPageView {
+        chrome: Chrome::new(state, auth, "schedule"),
+        series: view,
+        profiles: profiles(state, auth, &form.profile_id).await?,
+        form,
+        choices: choices(),
+        flash,
+    };
+    let html = state
+        .templates
+        .render("publishing/recurring_series.html", &page)?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -372,7 +454,7 @@ async fn detail(
         &id,
         StatusCode::OK,
         None,
-        json!({"notice": notice}),
+        Flash::notice(notice),
     )
     .await
 }
@@ -400,7 +482,7 @@ async fn update(
                 &id,
                 status,
                 Some(form),
-                json!({"error": message, "fields": fields}),
+                Flash::refused(message, fields),
             )
             .await
         }
@@ -442,8 +524,8 @@ async fn act(
         }
         Err(e) => {
             let (status, message, fields) = problem(e)?;
-            let extra = json!({"error": message, "fields": fields});
-            render_series(&state, &auth, &id, status, None, extra).await
+            let flash = Flash::refused(message, fields);
+            render_series(&state, &auth, &id, status, None, flash).await
         }
     }
 }
@@ -459,16 +541,14 @@ async fn render_import(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
-    extra: Value,
+    outcome: ImportOutcome,
 ) -> AppResult<Response> {
-    let ctx = json!({
-        "timezone": crate::publishing::service::user_zone(auth).name(), "csv": "", "preview": null,
-        "error": "", "notice": "",
-    });
-    let html = state.templates.render(
-        "publishing/import.html",
-        merge(merge(base(state, auth, "schedule"), ctx), extra),
-    )?;
+    let view = ImportView {
+        chrome: Chrome::new(state, auth, "schedule"),
+        timezone: crate::publishing::service::user_zone(auth).name(),
+        outcome,
+    };
+    let html = state.templates.render("publishing/import.html", &view)?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -487,7 +567,11 @@ async fn import_page(
         (Some(n), _) => format!("Imported {n} post{}.", if n == 1 { "" } else { "s" }),
         _ => String::new(),
     };
-    render_import(&state, &auth, StatusCode::OK, json!({"notice": notice})).await
+    let outcome = ImportOutcome {
+        notice,
+        ..ImportOutcome::default()
+    };
+    render_import(&state, &auth, StatusCode::OK, outcome).await
 }
 
 /// The CSV of the import form: the chosen file, else the pasted text. Multipart (a file) or
@@ -545,8 +629,11 @@ async fn import_preview(
     let csv = match read_import_form(&state, &auth, request).await {
         Ok(csv) => csv,
         Err(AppError::Validation { message, .. }) => {
-            let extra = json!({"error": message});
-            return render_import(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, extra).await;
+            let outcome = ImportOutcome {
+                error: message,
+                ..ImportOutcome::default()
+            };
+            return render_import(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, outcome).await;
         }
         Err(other) => return Err(other),
     };
@@ -556,9 +643,13 @@ async fn import_preview(
     } else {
         StatusCode::OK
     };
-    let extra =
-        json!({"csv": csv, "error": preview.error.clone().unwrap_or_default(), "preview": preview});
-    render_import(&state, &auth, status, extra).await
+    let outcome = ImportOutcome {
+        csv,
+        error: preview.error.clone().unwrap_or_default(),
+        preview: Some(preview),
+        ..ImportOutcome::default()
+    };
+    render_import(&state, &auth, status, outcome).await
 }
 
 #[derive(Deserialize, Default)]
@@ -582,8 +673,12 @@ async fn import_confirm(
             Ok(Redirect::to(&to).into_response())
         }
         Err(AppError::Validation { message, .. }) => {
-            let extra = json!({"error": message, "csv": form.csv});
-            render_import(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, extra).await
+            let outcome = ImportOutcome {
+                error: message,
+                csv: form.csv,
+                ..ImportOutcome::default()
+            };
+            render_import(&state, &auth, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
         }
         Err(other) => Err(other),
     }

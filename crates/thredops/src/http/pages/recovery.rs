@@ -9,8 +9,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use serde::Deserialize;
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::account::{csrf_ok, form_error, form_expired_reason, render_form, signed_in_redirect};
 use crate::http::cookies;
@@ -59,6 +60,39 @@ pub fn router() -> Router<WebState> {
         )
 }
 
+/// `accounts/message.html`: a message after a link or a request, with a way on.
+#[derive(Serialize)]
+struct MessageView<'a> {
+    title: &'a str,
+    message: String,
+    /// Where the messages went when there is no mail server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outbox: Option<String>,
+    /// Offer to ask for a new link.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    retry: bool,
+}
+
+/// A signed-out form with nothing to fill in beforehand.
+#[derive(Serialize)]
+struct EmptyForm {}
+
+/// `accounts/reset.html`: the new password form of a reset link.
+#[derive(Serialize)]
+struct ResetView<'a> {
+    token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<BTreeMap<String, String>>,
+}
+
+/// `accounts/confirm_link.html`: the button that uses an emailed link.
+#[derive(Serialize)]
+struct ConfirmLinkView<'a> {
+    token: &'a str,
+    action: &'static str,
+    title: &'static str,
+}
+
 /// The "check your email" page every address-based request ends on.
 /// On an install without a mail server (the first run on one's own machine), it says where
 /// the messages went instead: the same words for every address, so it reveals no account.
@@ -66,7 +100,12 @@ pub(super) fn check_your_email(state: &WebState, message: &str) -> AppResult<Res
     let outbox = (!state.mailer.is_smtp()).then(|| state.mailer.outbox_dir().display().to_string());
     let html = state.templates.render(
         "accounts/message.html",
-        json!({"title": "Check your email", "message": message, "outbox": outbox}),
+        &MessageView {
+            title: "Check your email",
+            message: message.to_owned(),
+            outbox,
+            retry: false,
+        },
     )?;
     Ok(html.into_response())
 }
@@ -74,11 +113,12 @@ pub(super) fn check_your_email(state: &WebState, message: &str) -> AppResult<Res
 fn link_gone(state: &WebState) -> AppResult<Response> {
     let html = state.templates.render(
         "accounts/message.html",
-        json!({
-            "title": "This link no longer works",
-            "message": "It has expired or was already used. You can ask for a new one.",
-            "retry": true,
-        }),
+        &MessageView {
+            title: "This link no longer works",
+            message: "It has expired or was already used. You can ask for a new one.".to_owned(),
+            outbox: None,
+            retry: true,
+        },
     )?;
     Ok((StatusCode::BAD_REQUEST, html).into_response())
 }
@@ -135,7 +175,7 @@ async fn forgot_form(State(state): State<WebState>, headers: HeaderMap) -> AppRe
         &headers,
         StatusCode::OK,
         "accounts/forgot.html",
-        json!({}),
+        &EmptyForm {},
     )
 }
 
@@ -167,7 +207,10 @@ async fn reset_form(
         &headers,
         StatusCode::OK,
         "accounts/reset.html",
-        json!({"token": q.token}),
+        &ResetView {
+            token: &q.token,
+            fields: None,
+        },
     )
 }
 
@@ -193,16 +236,19 @@ async fn reset_submit(
             .into_response()),
         Err(AppError::BadRequest(_)) => link_gone(&state),
         Err(err @ AppError::Validation { .. }) => {
-            let fields = match &err {
-                AppError::Validation { fields, .. } => json!(fields),
-                _ => json!({}),
+            let fields = match err {
+                AppError::Validation { fields, .. } => fields,
+                _ => BTreeMap::new(),
             };
             render_form(
                 &state,
                 &headers,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "accounts/reset.html",
-                json!({"token": form.token, "fields": fields}),
+                &ResetView {
+                    token: &form.token,
+                    fields: Some(fields),
+                },
             )
         }
         Err(err) => Err(err),
@@ -227,7 +273,11 @@ async fn confirm_page(
         headers,
         StatusCode::OK,
         "accounts/confirm_link.html",
-        json!({"token": token, "action": action, "title": title}),
+        &ConfirmLinkView {
+            token,
+            action,
+            title,
+        },
     )
 }
 
@@ -275,10 +325,12 @@ async fn change_submit(
         Ok(user) => {
             let html = state.templates.render(
                 "accounts/message.html",
-                json!({
-                    "title": "Address changed",
-                    "message": format!("Your ThredOps address is now {}.", user.email),
-                }),
+                &MessageView {
+                    title: "Address changed",
+                    message: format!("Your ThredOps address is now {}.", user.email),
+                    outbox: None,
+                    retry: false,
+                },
             )?;
             Ok(html.into_response())
         }
@@ -303,7 +355,7 @@ async fn second_factor_form(
         &headers,
         StatusCode::OK,
         "accounts/second_factor.html",
-        json!({}),
+        &EmptyForm {},
     )
 }
 

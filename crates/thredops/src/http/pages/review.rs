@@ -6,15 +6,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::app::{base, merge};
+use super::view::Chrome;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::publishing::approvals::{self, Decision};
+use crate::publishing::approvals::{self, Decision, QueueItem};
 
 /// Templates of these pages.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -68,17 +67,78 @@ fn decision(word: &str) -> AppResult<Decision> {
     }
 }
 
-/// The context a refused decision shows: the message beside the comment, what was typed kept.
-fn refused(err: AppError, post_id: &str, typed: &str) -> AppResult<(StatusCode, Value)> {
+/// What the last decision left to show: a notice, or why it was refused beside the comment,
+/// with what was typed kept.
+#[derive(Serialize, Default)]
+struct ReviewOutcome<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_post: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    typed_comment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment_error: Option<String>,
+}
+
+impl ReviewOutcome<'_> {
+    fn notice(done: Option<&str>) -> Self {
+        ReviewOutcome {
+            notice: notice(done),
+            ..ReviewOutcome::default()
+        }
+    }
+}
+
+/// `review/app.html`: the review queue of a signed-in reviewer.
+#[derive(Serialize)]
+struct AppReviewView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    items: Vec<QueueItem>,
+    required: bool,
+    action_base: &'static str,
+    #[serde(flatten)]
+    outcome: ReviewOutcome<'a>,
+}
+
+/// `review/client.html`: the review queue through a client link.
+#[derive(Serialize)]
+struct ClientReviewView<'a> {
+    workspace: String,
+    expires_at: i64,
+    items: Vec<QueueItem>,
+    action_base: String,
+    #[serde(flatten)]
+    outcome: ReviewOutcome<'a>,
+}
+
+/// `review/client.html` for a link that no longer works.
+#[derive(Serialize)]
+struct GoneLinkView {
+    gone: String,
+    workspace: &'static str,
+    expires_at: i64,
+}
+
+/// A refused decision: the message beside the comment, what was typed kept.
+fn refused<'a>(
+    err: AppError,
+    post_id: &'a str,
+    typed: &'a str,
+) -> AppResult<(StatusCode, ReviewOutcome<'a>)> {
     match err {
         AppError::Validation { message, fields } => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            json!({
-                "error": message,
-                "failed_post": post_id,
-                "typed_comment": typed,
-                "comment_error": fields.get("comment").cloned().unwrap_or_default(),
-            }),
+            ReviewOutcome {
+                error: Some(message),
+                failed_post: Some(post_id),
+                typed_comment: Some(typed),
+                comment_error: Some(fields.get("comment").cloned().unwrap_or_default()),
+                ..ReviewOutcome::default()
+            },
         )),
         other => Err(other),
     }
@@ -88,19 +148,19 @@ async fn render_app(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
-    extra: Value,
+    outcome: ReviewOutcome<'_>,
 ) -> AppResult<Response> {
     let items = approvals::queue(state, auth.workspace_id()).await?;
     let required = approvals::required(state, auth.workspace_id()).await?;
     let html: Html<String> = state.templates.render(
         "review/app.html",
-        merge(
-            merge(
-                base(state, auth, "review"),
-                json!({"items": items, "required": required, "action_base": "/app/review/posts"}),
-            ),
-            extra,
-        ),
+        &AppReviewView {
+            chrome: Chrome::new(state, auth, "review"),
+            items,
+            required,
+            action_base: "/app/review/posts",
+            outcome,
+        },
     )?;
     Ok((status, html).into_response())
 }
@@ -114,7 +174,7 @@ async fn queue(
         &state,
         &auth,
         StatusCode::OK,
-        json!({"notice": notice(q.done.as_deref())}),
+        ReviewOutcome::notice(q.done.as_deref()),
     )
     .await
 }
@@ -145,30 +205,31 @@ async fn render_client(
     state: &WebState,
     token: &str,
     status: StatusCode,
-    extra: Value,
+    outcome: ReviewOutcome<'_>,
 ) -> AppResult<Response> {
-    let ctx = match approvals::open_link(state, token).await {
+    let view = match approvals::open_link(state, token).await {
         Ok(link) => {
             let items = approvals::queue(state, &link.workspace_id).await?;
-            json!({
-                "workspace": crate::workspaces::name(state, &link.workspace_id).await?,
-                "expires_at": link.expires_at,
-                "items": items,
-                "action_base": format!("/review/{token}/posts"),
-            })
+            ClientReviewView {
+                workspace: crate::workspaces::name(state, &link.workspace_id).await?,
+                expires_at: link.expires_at,
+                items,
+                action_base: format!("/review/{token}/posts"),
+                outcome,
+            }
         }
         Err(AppError::BadRequest(message)) => {
-            let html: Html<String> = state.templates.render(
-                "review/client.html",
-                json!({"gone": message, "workspace": "ThredOps", "expires_at": 0}),
-            )?;
+            let view = GoneLinkView {
+                gone: message,
+                workspace: "ThredOps",
+                expires_at: 0,
+            };
+            let html: Html<String> = state.templates.render("review/client.html", &view)?;
             return Ok((StatusCode::GONE, html).into_response());
         }
         Err(e) => return Err(e),
     };
-    let html: Html<String> = state
-        .templates
-        .render("review/client.html", merge(ctx, extra))?;
+    let html: Html<String> = state.templates.render("review/client.html", &view)?;
     Ok((status, html).into_response())
 }
 
@@ -181,7 +242,7 @@ async fn client_queue(
         &state,
         &token,
         StatusCode::OK,
-        json!({"notice": notice(q.done.as_deref())}),
+        ReviewOutcome::notice(q.done.as_deref()),
     )
     .await
 }
@@ -197,7 +258,8 @@ async fn client_decide(
     let link = match approvals::open_link(&state, &token).await {
         Ok(link) => link,
         Err(AppError::BadRequest(_)) => {
-            return render_client(&state, &token, StatusCode::GONE, json!({})).await;
+            let outcome = ReviewOutcome::default();
+            return render_client(&state, &token, StatusCode::GONE, outcome).await;
         }
         Err(e) => return Err(e),
     };

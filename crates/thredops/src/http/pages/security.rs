@@ -6,10 +6,11 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-use super::app::{base, merge};
+use serde::{Deserialize, Serialize};
+
+use super::view::{Chrome, Problems};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
@@ -69,23 +70,62 @@ impl ProofForm {
     }
 }
 
+/// `accounts/security.html`: two-step sign-in and the account's address.
+#[derive(Serialize)]
+struct SecurityView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    mfa_enabled: bool,
+    recovery_codes_left: i64,
+    staff_waiting: bool,
+    email: &'a str,
+    #[serde(flatten)]
+    outcome: SecurityOutcome,
+}
+
+/// What the last step left to show: a notice, a secret to enrol, the recovery codes, or a
+/// refused form with what was typed.
+#[derive(Serialize, Default)]
+struct SecurityOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrolment: Option<EnrolmentShown>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_codes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrolment_pending: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_email: Option<String>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// The secret of an enrolment under way, as text and as an authenticator link.
+#[derive(Serialize)]
+struct EnrolmentShown {
+    secret: String,
+    otpauth_uri: String,
+}
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
-    extra: Value,
+    outcome: SecurityOutcome,
 ) -> AppResult<Response> {
     let (enabled, left) = mfa::status(state, &auth.user.id).await?;
     let staff_waiting = mfa::staff_needs_enrolment(state, &auth.user.id).await?;
-    let ctx = json!({
-        "mfa_enabled": enabled,
-        "recovery_codes_left": left,
-        "staff_waiting": staff_waiting,
-        "email": auth.user.email,
-    });
     let html: Html<String> = state.templates.render(
         "accounts/security.html",
-        merge(merge(base(state, auth, "settings"), ctx), extra),
+        &SecurityView {
+            chrome: Chrome::new(state, auth, "settings"),
+            mfa_enabled: enabled,
+            recovery_codes_left: left,
+            staff_waiting,
+            email: &auth.user.email,
+            outcome,
+        },
     )?;
     Ok((status, html).into_response())
 }
@@ -95,14 +135,14 @@ async fn failed(
     state: &WebState,
     auth: &AuthUser,
     err: AppError,
-    extra: Value,
+    typed: SecurityOutcome,
 ) -> AppResult<Response> {
     if crate::http::error::status(&err).is_server_error() {
         return Err(err);
     }
     let fields = match &err {
-        AppError::Validation { fields, .. } => json!(fields),
-        _ => json!({}),
+        AppError::Validation { fields, .. } => fields.clone(),
+        _ => BTreeMap::new(),
     };
     let message = match &err {
         AppError::Validation { .. } => "Please correct the highlighted field.".to_owned(),
@@ -112,7 +152,10 @@ async fn failed(
         state,
         auth,
         crate::http::error::status(&err),
-        merge(json!({"error": message, "fields": fields}), extra),
+        SecurityOutcome {
+            problems: Problems::fields(message, fields),
+            ..typed
+        },
     )
     .await
 }
@@ -127,7 +170,11 @@ async fn show(
         Some("email") => Some(recovery::CHANGE_SENT),
         _ => None,
     };
-    render(&state, &auth, StatusCode::OK, json!({"notice": notice})).await
+    let outcome = SecurityOutcome {
+        notice,
+        ..SecurityOutcome::default()
+    };
+    render(&state, &auth, StatusCode::OK, outcome).await
 }
 
 async fn start(
@@ -136,10 +183,16 @@ async fn start(
 ) -> AppResult<Response> {
     match mfa::begin(&state, &auth).await {
         Ok(e) => {
-            let extra = json!({"enrolment": {"secret": e.secret, "otpauth_uri": e.otpauth_uri}});
-            render(&state, &auth, StatusCode::OK, extra).await
+            let outcome = SecurityOutcome {
+                enrolment: Some(EnrolmentShown {
+                    secret: e.secret,
+                    otpauth_uri: e.otpauth_uri,
+                }),
+                ..SecurityOutcome::default()
+            };
+            render(&state, &auth, StatusCode::OK, outcome).await
         }
-        Err(err) => failed(&state, &auth, err, json!({})).await,
+        Err(err) => failed(&state, &auth, err, SecurityOutcome::default()).await,
     }
 }
 
@@ -149,17 +202,18 @@ async fn confirm(
 ) -> AppResult<Response> {
     match mfa::confirm(&state, &auth, &form.code).await {
         Ok(codes) => {
-            render(
-                &state,
-                &auth,
-                StatusCode::OK,
-                json!({"recovery_codes": codes}),
-            )
-            .await
+            let outcome = SecurityOutcome {
+                recovery_codes: Some(codes),
+                ..SecurityOutcome::default()
+            };
+            render(&state, &auth, StatusCode::OK, outcome).await
         }
         // Keep the secret on screen so the owner can try the next code.
         Err(err) => {
-            let pending = json!({"enrolment_pending": true});
+            let pending = SecurityOutcome {
+                enrolment_pending: Some(true),
+                ..SecurityOutcome::default()
+            };
             failed(&state, &auth, err, pending).await
         }
     }
@@ -171,7 +225,7 @@ async fn disable(
 ) -> AppResult<Response> {
     match mfa::disable(&state, &auth, &form.proof()).await {
         Ok(()) => Ok(see_other("/settings/security?done=disabled")),
-        Err(err) => failed(&state, &auth, err, json!({})).await,
+        Err(err) => failed(&state, &auth, err, SecurityOutcome::default()).await,
     }
 }
 
@@ -181,7 +235,13 @@ async fn change_email(
 ) -> AppResult<Response> {
     match recovery::request_email_change(&state, &auth, &form.new_email, &form.proof()).await {
         Ok(()) => Ok(see_other("/settings/security?done=email")),
-        Err(err) => failed(&state, &auth, err, json!({"new_email": form.new_email})).await,
+        Err(err) => {
+            let typed = SecurityOutcome {
+                new_email: Some(form.new_email),
+                ..SecurityOutcome::default()
+            };
+            failed(&state, &auth, err, typed).await
+        }
     }
 }
 

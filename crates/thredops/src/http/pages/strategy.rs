@@ -9,22 +9,23 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::account::CsrfForm;
-use super::app::{base, merge};
 use super::plan_limit::explain;
-use crate::billing::gate;
+use super::view::{Chrome, Problems};
+use crate::billing::gate::{self, AuditAllowance};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::services::profiles;
+use crate::services::profiles::{self, ProfileView};
 use crate::clock::now_unix;
 use crate::strategy::data::user_tz;
 use crate::strategy::experiments::ExperimentInput;
-use crate::strategy::service;
+use crate::strategy::report::{StrategyReport, WeeklyPlan};
+use crate::strategy::service::{self, AuditView, ExperimentView, Preferences};
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -95,14 +96,28 @@ async fn index(
     blurb: &str,
     href: &str,
 ) -> AppResult<Html<String>> {
-    let list = profiles::list(state, auth).await?;
+    let profiles = profiles::list(state, auth).await?;
     state.templates.render(
         "strategy/index.html",
-        merge(
-            base(state, auth, key),
-            json!({"title": title, "blurb": blurb, "href": href, "profiles": list}),
-        ),
+        &IndexView {
+            chrome: Chrome::new(state, auth, key),
+            title,
+            blurb,
+            href,
+            profiles,
+        },
     )
+}
+
+/// `strategy/index.html`: which profile's strategist or audit to open.
+#[derive(Serialize)]
+struct IndexView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    title: &'a str,
+    blurb: &'a str,
+    href: &'a str,
+    profiles: Vec<ProfileView>,
 }
 
 async fn strategist_index(
@@ -146,11 +161,71 @@ struct Notice {
     done: Option<String>,
 }
 
+/// `strategy/strategist.html`: advice, the weekly plan and experiments of a profile.
+#[derive(Serialize)]
+struct StrategistView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profile: ProfileView,
+    report: StrategyReport,
+    plan: WeeklyPlan,
+    experiments: Vec<ExperimentRow>,
+    prefs: Preferences,
+    as_of: String,
+    #[serde(flatten)]
+    outcome: StrategistOutcome<'a>,
+}
+
+/// An experiment with its start and end in the reader's time zone.
+#[derive(Serialize)]
+struct ExperimentRow {
+    #[serde(flatten)]
+    experiment: ExperimentView,
+    starts: String,
+    ends: String,
+}
+
+/// What the last action left to show: a notice, a narrative or the refused experiment form.
+#[derive(Serialize)]
+struct StrategistOutcome<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    narrative: Option<String>,
+    form: ExperimentFields<'a>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+impl Default for StrategistOutcome<'_> {
+    fn default() -> Self {
+        StrategistOutcome {
+            notice: None,
+            narrative: None,
+            form: ExperimentFields {
+                kind: "format",
+                value: None,
+                days: "14",
+            },
+            problems: Problems::default(),
+        }
+    }
+}
+
+/// The experiment form's values.
+#[derive(Serialize)]
+struct ExperimentFields<'a> {
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+    days: &'a str,
+}
+
 async fn render_strategist(
     state: &WebState,
     auth: &AuthUser,
     id: &str,
-    extra: Value,
+    outcome: StrategistOutcome<'_>,
 ) -> AppResult<Html<String>> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     let profile = profiles::get(state, auth, id).await?;
@@ -161,20 +236,28 @@ async fn render_strategist(
         data.user_tz,
         state.threads.now().timestamp(),
     );
-    let experiments: Vec<Value> = service::experiments(state, auth, id)
+    let experiments = service::experiments(state, auth, id)
         .await?
         .into_iter()
-        .map(|e| {
-            let (s, t) = (local(auth, e.starts_at), local(auth, e.ends_at));
-            merge(json!(e), json!({"starts": s, "ends": t}))
+        .map(|e| ExperimentRow {
+            starts: local(auth, e.starts_at),
+            ends: local(auth, e.ends_at),
+            experiment: e,
         })
         .collect();
     let prefs = service::preferences(state, auth).await?;
-    let ctx = json!({"profile": profile, "report": report, "plan": plan, "experiments": experiments, "prefs": prefs,
-        "as_of": local(auth, report.as_of), "form": {"kind": "format", "days": 14}});
     state.templates.render(
         "strategy/strategist.html",
-        merge(merge(base(state, auth, "strategist"), ctx), extra),
+        &StrategistView {
+            chrome: Chrome::new(state, auth, "strategist"),
+            profile,
+            as_of: local(auth, report.as_of),
+            report,
+            plan,
+            experiments,
+            prefs,
+            outcome,
+        },
     )
 }
 
@@ -192,7 +275,11 @@ async fn strategist(
         Some("preferences") => Some("Your language-model choice was saved."),
         _ => None,
     };
-    let page = render_strategist(&state, &auth, &id, json!({"notice": notice})).await;
+    let outcome = StrategistOutcome {
+        notice,
+        ..StrategistOutcome::default()
+    };
+    let page = render_strategist(&state, &auth, &id, outcome).await;
     explain(&state, &auth, "strategist", page)
 }
 
@@ -226,8 +313,16 @@ async fn start_experiment(
     let page = match result {
         Ok(()) => Ok(see_other(format!("/app/strategist/{id}?done=experiment"))),
         Err(AppError::Validation { message, fields }) => {
-            let extra = json!({"error": message, "fields": fields, "form": {"kind": form.kind, "value": form.value, "days": form.days}});
-            let html = render_strategist(&state, &auth, &id, extra).await?;
+            let outcome = StrategistOutcome {
+                form: ExperimentFields {
+                    kind: &form.kind,
+                    value: Some(&form.value),
+                    days: &form.days,
+                },
+                problems: Problems::fields(message, fields),
+                ..StrategistOutcome::default()
+            };
+            let html = render_strategist(&state, &auth, &id, outcome).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e),
@@ -272,14 +367,18 @@ async fn narrative(
     Path(id): Path<String>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    let extra = match service::narrative(&state, &auth, &id).await {
-        Ok(n) => json!({"narrative": n.text}),
-        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            json!({"error": e.public_message()})
-        }
+    let outcome = match service::narrative(&state, &auth, &id).await {
+        Ok(n) => StrategistOutcome {
+            narrative: Some(n.text),
+            ..StrategistOutcome::default()
+        },
+        Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => StrategistOutcome {
+            problems: Problems::message(e.public_message()),
+            ..StrategistOutcome::default()
+        },
         Err(e) => return explain(&state, &auth, "strategist", Err::<Response, _>(e)),
     };
-    let page = render_strategist(&state, &auth, &id, extra).await;
+    let page = render_strategist(&state, &auth, &id, outcome).await;
     explain(&state, &auth, "strategist", page)
 }
 
@@ -298,23 +397,56 @@ async fn audit_page(
         Some(a) => Some(service::audit(&state, &auth, &a).await?),
         None => None,
     };
-    let history: Vec<Value> = audits
+    let active = audits
         .iter()
-        .map(|a| merge(json!(a), json!({"when": local(&auth, a.created_at)})))
+        .find(|a| a.status.is_underway());
+    let history = audits
+        .iter()
+        .map(|a| AuditRow {
+            when: local(&auth, a.created_at),
+            audit: a,
+        })
         .collect();
-    let active = audits.iter().find(|a| a.status.is_underway());
     let allowance = gate::audit_allowance(&state, auth.workspace_id(), now_unix()).await?;
     let limit_message = allowance
         .as_ref()
         .filter(|a| a.reached())
         .map(|a| a.message());
-    let ctx = json!({"profile": profile, "audits": history, "latest": latest, "active": active,
-        "latest_when": latest.as_ref().map(|a| local(&auth, a.created_at)),
-        "allowance": allowance, "limit_message": limit_message});
     state.templates.render(
         "strategy/audit.html",
-        merge(base(&state, &auth, "audit"), ctx),
+        &AuditPageView {
+            chrome: Chrome::new(&state, &auth, "audit"),
+            profile,
+            audits: history,
+            latest_when: latest.as_ref().map(|a| local(&auth, a.created_at)),
+            latest,
+            active,
+            allowance,
+            limit_message,
+        },
     )
+}
+
+/// `strategy/audit.html`: a profile's audits, the latest one and the month's allowance.
+#[derive(Serialize)]
+struct AuditPageView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profile: ProfileView,
+    audits: Vec<AuditRow<'a>>,
+    latest: Option<AuditView>,
+    active: Option<&'a AuditView>,
+    latest_when: Option<String>,
+    allowance: Option<AuditAllowance>,
+    limit_message: Option<String>,
+}
+
+/// An audit with when it was made, in the reader's time zone.
+#[derive(Serialize)]
+struct AuditRow<'a> {
+    #[serde(flatten)]
+    audit: &'a AuditView,
+    when: String,
 }
 
 async fn run_audit(
@@ -346,9 +478,25 @@ async fn printable(
                 .collect()
         })
         .unwrap_or_default();
-    let ctx = json!({"profile": profile, "audit": audit, "when": local(&auth, audit.created_at), "deltas": changes});
     state.templates.render(
         "strategy/report.html",
-        merge(base(&state, &auth, "audit"), ctx),
+        &AuditReportView {
+            chrome: Chrome::new(&state, &auth, "audit"),
+            profile,
+            when: local(&auth, audit.created_at),
+            audit,
+            deltas: changes,
+        },
     )
+}
+
+/// `strategy/report.html`: an audit, printable, with what changed since the one before.
+#[derive(Serialize)]
+struct AuditReportView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profile: ProfileView,
+    audit: AuditView,
+    when: String,
+    deltas: BTreeMap<String, Value>,
 }

@@ -7,17 +7,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-use super::app::{base, merge};
+use serde::{Deserialize, Serialize};
+
+use super::view::{Chrome, Problems};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::support::desk;
 use crate::support::model::Category;
-use crate::support::store::Customer;
+use crate::support::model::Status;
+use crate::support::store::{Conversation, Customer, Message};
 use crate::support::tickets;
 
 /// Templates of these pages, embedded in the binary.
@@ -71,20 +73,20 @@ fn see_other(location: &str) -> Response {
         .into_response()
 }
 
-/// Renders `template` with `status`, for forms re-shown with their errors.
-fn render_with(
-    state: &WebState,
-    status: StatusCode,
-    template: &str,
-    ctx: Value,
-) -> AppResult<Response> {
-    Ok((status, state.templates.render(template, ctx)?).into_response())
+/// A choice of the ticket form's category.
+#[derive(Serialize)]
+struct CategoryOption {
+    value: &'static str,
+    label: &'static str,
 }
 
-fn categories() -> Value {
+fn categories() -> Vec<CategoryOption> {
     Category::ALL
         .iter()
-        .map(|(c, label)| json!({"value": c.as_str(), "label": label}))
+        .map(|(c, label)| CategoryOption {
+            value: c.as_str(),
+            label,
+        })
         .collect()
 }
 
@@ -98,32 +100,71 @@ struct Notice {
     done: Option<String>,
 }
 
-async fn home_context(state: &WebState, auth: &AuthUser) -> AppResult<Value> {
-    let list = state
-        .store
-        .support_conversations_of(&Customer::User(auth.user.id.clone()), "ticket")
-        .await?;
-    let rows: Vec<Value> = list
-        .iter()
-        .map(|t| {
-            json!({"id": t.id, "subject": t.subject, "status": t.status, "created_at": t.created_at,
-                   "category": category_label(t.category.as_deref())})
+/// `support/home.html`: the user's tickets and the form to open one.
+#[derive(Serialize)]
+struct SupportHomeView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    tickets: Vec<TicketRow>,
+    categories: Vec<CategoryOption>,
+    is_agent: bool,
+    no_support_widget: bool,
+    /// The refused ticket form, as typed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<TicketFields>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// A ticket in the user's list.
+#[derive(Serialize)]
+struct TicketRow {
+    id: String,
+    subject: String,
+    status: Status,
+    created_at: i64,
+    category: &'static str,
+}
+
+/// The ticket form's values.
+#[derive(Serialize)]
+struct TicketFields {
+    category: String,
+    subject: String,
+    body: String,
+}
+
+async fn home_view<'a>(state: &WebState, auth: &'a AuthUser) -> AppResult<SupportHomeView<'a>> {
+    let list = crate::support::reads::conversations_of(
+        state,
+        &Customer::User(auth.user.id.clone()),
+        crate::support::model::Kind::Ticket,
+    )
+    .await?;
+    let tickets = list
+        .into_iter()
+        .map(|t| TicketRow {
+            category: category_label(t.category.as_deref()),
+            id: t.id,
+            subject: t.subject,
+            status: t.status,
+            created_at: t.created_at,
         })
         .collect();
-    Ok(merge(
-        base(state, auth, "support"),
-        json!({
-            "tickets": rows,
-            "categories": categories(),
-            "is_agent": desk::is_agent(&auth.user),
-            "no_support_widget": true,
-        }),
-    ))
+    Ok(SupportHomeView {
+        chrome: Chrome::new(state, auth, "support"),
+        tickets,
+        categories: categories(),
+        is_agent: desk::is_agent(&auth.user),
+        no_support_widget: true,
+        form: None,
+        problems: Problems::default(),
+    })
 }
 
 async fn home(State(state): State<WebState>, PageUser(auth): PageUser) -> AppResult<Html<String>> {
-    let ctx = home_context(&state, &auth).await?;
-    state.templates.render("support/home.html", ctx)
+    let view = home_view(&state, &auth).await?;
+    state.templates.render("support/home.html", &view)
 }
 
 #[derive(Deserialize, Default)]
@@ -145,39 +186,63 @@ async fn open_ticket(
             t.id
         ))),
         Err(AppError::Validation { fields, .. }) => {
-            let ctx = merge(
-                home_context(&state, &auth).await?,
-                json!({
-                    "error": "Your ticket was not sent yet. Please correct the highlighted field.",
-                    "fields": fields,
-                    "form": {"category": form.category, "subject": form.subject, "body": form.body},
+            let view = SupportHomeView {
+                form: Some(TicketFields {
+                    category: form.category,
+                    subject: form.subject,
+                    body: form.body,
                 }),
-            );
-            render_with(
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "support/home.html",
-                ctx,
-            )
+                problems: Problems::fields(
+                    "Your ticket was not sent yet. Please correct the highlighted field.",
+                    fields,
+                ),
+                ..home_view(&state, &auth).await?
+            };
+            let html = state.templates.render("support/home.html", &view)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(other) => Err(other),
     }
 }
 
-async fn ticket_context(state: &WebState, auth: &AuthUser, id: &str) -> AppResult<Value> {
+/// `support/ticket.html`: a ticket and its messages.
+#[derive(Serialize)]
+struct TicketView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    ticket: Conversation,
+    category: &'static str,
+    messages: Vec<Message>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'static str>,
+    /// The refused reply, as typed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<ReplyFields>,
+    fields: BTreeMap<String, String>,
+}
+
+/// The reply form's values.
+#[derive(Serialize)]
+struct ReplyFields {
+    body: String,
+}
+
+async fn ticket_view<'a>(
+    state: &WebState,
+    auth: &'a AuthUser,
+    id: &str,
+) -> AppResult<TicketView<'a>> {
     let t = tickets::own(state, auth, id).await?;
-    let messages = state
-        .store
-        .support_messages_after(&t.id, 0, false, 1000)
-        .await?;
-    Ok(merge(
-        base(state, auth, "support"),
-        json!({
-            "ticket": t,
-            "category": category_label(t.category.as_deref()),
-            "messages": messages,
-        }),
-    ))
+    let messages = crate::support::reads::messages_after(state, &t.id, 0, false, 1000).await?;
+    Ok(TicketView {
+        chrome: Chrome::new(state, auth, "support"),
+        category: category_label(t.category.as_deref()),
+        ticket: t,
+        messages,
+        notice: None,
+        form: None,
+        fields: BTreeMap::new(),
+    })
 }
 
 async fn ticket(
@@ -191,11 +256,11 @@ async fn ticket(
         Some("replied") => Some("Your reply was added."),
         _ => None,
     };
-    let ctx = merge(
-        ticket_context(&state, &auth, &id).await?,
-        json!({"notice": notice}),
-    );
-    state.templates.render("support/ticket.html", ctx)
+    let view = TicketView {
+        notice,
+        ..ticket_view(&state, &auth, &id).await?
+    };
+    state.templates.render("support/ticket.html", &view)
 }
 
 #[derive(Deserialize, Default)]
@@ -217,16 +282,13 @@ async fn reply_ticket(
             t.id
         ))),
         Err(AppError::Validation { fields, .. }) => {
-            let ctx = merge(
-                ticket_context(&state, &auth, &id).await?,
-                json!({"fields": fields, "form": {"body": form.body}}),
-            );
-            render_with(
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "support/ticket.html",
-                ctx,
-            )
+            let view = TicketView {
+                form: Some(ReplyFields { body: form.body }),
+                fields,
+                ..ticket_view(&state, &auth, &id).await?
+            };
+            let html = state.templates.render("support/ticket.html", &view)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(other) => Err(other),
     }

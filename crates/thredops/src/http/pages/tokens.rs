@@ -8,10 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::app::{base, merge};
-use crate::api_tokens::{self, NewTokenInput, Scope};
+use super::view::{Chrome, Problems};
+use crate::api_tokens::{self, NewTokenInput, Scope, TokenId};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
@@ -34,41 +34,113 @@ fn field_of(scope: Scope) -> String {
     format!("scope_{}", scope.as_str().replace(':', "_"))
 }
 
+/// `accounts/tokens.html`: the user's API tokens and the form to make one.
+#[derive(Serialize)]
+struct TokensView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    tokens: Vec<TokenRow<'a>>,
+    scopes: Vec<ScopeChoice>,
+    max_days: u32,
+    #[serde(flatten)]
+    outcome: TokensOutcome,
+}
+
+/// A token in the list.
+#[derive(Serialize)]
+struct TokenRow<'a> {
+    id: &'a TokenId,
+    name: &'a str,
+    prefix: &'a str,
+    scopes: Vec<&'static str>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    live: bool,
+    expired: bool,
+}
+
+/// A scope's checkbox.
+#[derive(Serialize)]
+struct ScopeChoice {
+    name: &'static str,
+    field: String,
+    description: &'static str,
+}
+
+/// What making a token left to show: the new secret, once, or why it was not made.
+#[derive(Serialize, Default)]
+struct TokensOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<CreatedToken>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<TypedToken>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// A token just made, with its secret.
+#[derive(Serialize)]
+struct CreatedToken {
+    name: String,
+    secret: String,
+}
+
+/// The token form as typed.
+#[derive(Serialize)]
+struct TypedToken {
+    name: String,
+    expires_in_days: String,
+    scopes: Vec<String>,
+}
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
-    extra: Value,
+    outcome: TokensOutcome,
 ) -> AppResult<Response> {
     let tokens = api_tokens::list(state, auth).await?;
     let now = crate::clock::now_unix();
-    let rows: Vec<Value> = tokens
+    let rows = tokens
         .iter()
-        .map(|t| {
-            json!({
-                "id": t.id, "name": t.name, "prefix": t.prefix,
-                "scopes": t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-                "created_at": t.created_at, "expires_at": t.expires_at,
-                "last_used_at": t.last_used_at, "revoked_at": t.revoked_at,
-                "live": t.is_live(now),
-                "expired": t.revoked_at.is_none() && !t.is_live(now),
-            })
+        .map(|t| TokenRow {
+            id: &t.id,
+            name: &t.name,
+            prefix: &t.prefix,
+            scopes: t.scopes.iter().map(|s| s.as_str()).collect(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+            live: t.is_live(now),
+            expired: t.revoked_at.is_none() && !t.is_live(now),
         })
         .collect();
-    let scopes: Vec<Value> = Scope::ALL
+    let scopes = Scope::ALL
         .iter()
-        .map(|s| json!({"name": s.as_str(), "field": field_of(*s), "description": s.describe()}))
+        .map(|s| ScopeChoice {
+            name: s.as_str(),
+            field: field_of(*s),
+            description: s.describe(),
+        })
         .collect();
-    let ctx = json!({"tokens": rows, "scopes": scopes, "max_days": api_tokens::MAX_DAYS});
     let html: Html<String> = state.templates.render(
         "accounts/tokens.html",
-        merge(merge(base(state, auth, "settings"), ctx), extra),
+        &TokensView {
+            chrome: Chrome::new(state, auth, "settings"),
+            tokens: rows,
+            scopes,
+            max_days: api_tokens::MAX_DAYS,
+            outcome,
+        },
     )?;
     Ok((status, html).into_response())
 }
 
 async fn show(State(state): State<WebState>, PageUser(auth): PageUser) -> AppResult<Response> {
-    render(&state, &auth, StatusCode::OK, json!({})).await
+    render(&state, &auth, StatusCode::OK, TokensOutcome::default()).await
 }
 
 async fn create(
@@ -93,15 +165,24 @@ async fn create(
             days => Some(days.parse().unwrap_or(0)),
         },
     };
-    let typed = json!({"name": input.name, "expires_in_days": expires,
-        "scopes": input.scopes});
+    let typed = TypedToken {
+        name: input.name.clone(),
+        expires_in_days: expires,
+        scopes: input.scopes.clone(),
+    };
     match api_tokens::create(&state, &auth, &input).await {
         Ok(created) => {
             render(
                 &state,
                 &auth,
                 StatusCode::CREATED,
-                json!({"created": {"name": created.token.name, "secret": created.secret}}),
+                TokensOutcome {
+                    created: Some(CreatedToken {
+                        name: created.token.name,
+                        secret: created.secret,
+                    }),
+                    ..TokensOutcome::default()
+                },
             )
             .await
         }
@@ -110,8 +191,14 @@ async fn create(
                 &state,
                 &auth,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": "The token was not made; see the highlighted fields.",
-                    "fields": fields, "form": typed}),
+                TokensOutcome {
+                    form: Some(typed),
+                    problems: Problems::fields(
+                        "The token was not made; see the highlighted fields.",
+                        fields,
+                    ),
+                    ..TokensOutcome::default()
+                },
             )
             .await
         }
@@ -120,7 +207,11 @@ async fn create(
                 &state,
                 &auth,
                 StatusCode::CONFLICT,
-                json!({"error": message, "form": typed}),
+                TokensOutcome {
+                    form: Some(typed),
+                    problems: Problems::message(message),
+                    ..TokensOutcome::default()
+                },
             )
             .await
         }

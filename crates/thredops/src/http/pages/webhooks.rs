@@ -9,14 +9,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::app::{base, merge};
+use super::view::{Chrome, Problems};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::webhooks::{self, EndpointInput, EventType};
+use crate::webhooks::{self, DeliveryView, EndpointId, EndpointInput, EventType};
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[(
@@ -47,42 +47,138 @@ fn chosen(form: &HashMap<String, String>) -> Vec<String> {
         .collect()
 }
 
+/// `accounts/webhooks.html`: the user's endpoints, their delivery log and the form to add one.
+#[derive(Serialize)]
+struct WebhooksView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    endpoints: Vec<EndpointRow<'a>>,
+    deliveries: Vec<DeliveryRow<'a>>,
+    event_types: Vec<EventChoice>,
+    max_endpoints: i64,
+    #[serde(flatten)]
+    outcome: WebhooksOutcome,
+}
+
+/// An endpoint in the list.
+#[derive(Serialize)]
+struct EndpointRow<'a> {
+    id: &'a EndpointId,
+    url: &'a str,
+    enabled: bool,
+    disabled_reason: Option<&'a str>,
+    created_at: i64,
+    secret_rotated_at: Option<i64>,
+    events: Vec<&'static str>,
+}
+
+/// A delivery with the body it sends, laid out to read.
+#[derive(Serialize)]
+struct DeliveryRow<'a> {
+    #[serde(flatten)]
+    delivery: &'a DeliveryView,
+    body: String,
+}
+
+/// An event type's checkbox.
+#[derive(Serialize)]
+struct EventChoice {
+    name: &'static str,
+    field: String,
+    description: &'static str,
+}
+
+/// What the last action left to show: a notice, a secret shown once, or a refused form.
+#[derive(Serialize, Default)]
+struct WebhooksOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_shown: Option<SecretShown>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<TypedEndpoint>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+impl WebhooksOutcome {
+    fn notice(notice: impl Into<String>) -> Self {
+        WebhooksOutcome {
+            notice: Some(notice.into()),
+            ..WebhooksOutcome::default()
+        }
+    }
+
+    fn secret(url: String, secret: String, verb: &'static str) -> Self {
+        WebhooksOutcome {
+            secret_shown: Some(SecretShown { url, secret, verb }),
+            ..WebhooksOutcome::default()
+        }
+    }
+}
+
+/// An endpoint's signing secret, shown once after it was made or rotated.
+#[derive(Serialize)]
+struct SecretShown {
+    url: String,
+    secret: String,
+    verb: &'static str,
+}
+
+/// The endpoint form as typed (empty for the forms of a listed endpoint).
+#[derive(Serialize, Default)]
+struct TypedEndpoint {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<String>>,
+}
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
-    extra: Value,
+    outcome: WebhooksOutcome,
 ) -> AppResult<Response> {
     let endpoints = webhooks::list(state, auth).await?;
     let deliveries = webhooks::deliveries(state, auth, None).await?;
-    let types: Vec<Value> = EventType::SUBSCRIBABLE
+    let types = EventType::SUBSCRIBABLE
         .iter()
-        .map(|t| json!({"name": t.as_str(), "field": field_of(*t), "description": t.describe()}))
-        .collect();
-    let endpoints: Vec<Value> = endpoints
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id, "url": e.url, "enabled": e.enabled,
-                "disabled_reason": e.disabled_reason, "created_at": e.created_at,
-                "secret_rotated_at": e.secret_rotated_at,
-                "events": e.events.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-            })
+        .map(|t| EventChoice {
+            name: t.as_str(),
+            field: field_of(*t),
+            description: t.describe(),
         })
         .collect();
-    // Each delivery with the body it sends, laid out to read.
-    let deliveries: Vec<Value> = deliveries
+    let endpoints = endpoints
         .iter()
-        .map(|d| {
-            let body = serde_json::to_string_pretty(&d.payload).unwrap_or_default();
-            merge(json!(d), json!({"body": body}))
+        .map(|e| EndpointRow {
+            id: &e.id,
+            url: &e.url,
+            enabled: e.enabled,
+            disabled_reason: e.disabled_reason.as_deref(),
+            created_at: e.created_at,
+            secret_rotated_at: e.secret_rotated_at,
+            events: e.events.iter().map(|t| t.as_str()).collect(),
         })
         .collect();
-    let ctx = json!({"endpoints": endpoints, "deliveries": deliveries, "event_types": types,
-        "max_endpoints": webhooks::MAX_ENDPOINTS});
+    let deliveries = deliveries
+        .iter()
+        .map(|d| DeliveryRow {
+            body: serde_json::to_string_pretty(&d.payload).unwrap_or_default(),
+            delivery: d,
+        })
+        .collect();
     let html: Html<String> = state.templates.render(
         "accounts/webhooks.html",
-        merge(merge(base(state, auth, "settings"), ctx), extra),
+        &WebhooksView {
+            chrome: Chrome::new(state, auth, "settings"),
+            endpoints,
+            deliveries,
+            event_types: types,
+            max_endpoints: webhooks::MAX_ENDPOINTS,
+            outcome,
+        },
     )?;
     Ok((status, html).into_response())
 }
@@ -92,33 +188,31 @@ async fn refused(
     state: &WebState,
     auth: &AuthUser,
     err: AppError,
-    typed: Value,
+    typed: TypedEndpoint,
 ) -> AppResult<Response> {
     match err {
         AppError::Validation { fields, message } => {
-            render(
-                state,
-                auth,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": message, "fields": fields, "form": typed}),
-            )
-            .await
+            let outcome = WebhooksOutcome {
+                form: Some(typed),
+                problems: Problems::fields(message, fields),
+                ..WebhooksOutcome::default()
+            };
+            render(state, auth, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
         }
         AppError::Conflict(message) => {
-            render(
-                state,
-                auth,
-                StatusCode::CONFLICT,
-                json!({"error": message, "form": typed}),
-            )
-            .await
+            let outcome = WebhooksOutcome {
+                form: Some(typed),
+                problems: Problems::message(message),
+                ..WebhooksOutcome::default()
+            };
+            render(state, auth, StatusCode::CONFLICT, outcome).await
         }
         other => Err(other),
     }
 }
 
 async fn show(State(state): State<WebState>, PageUser(auth): PageUser) -> AppResult<Response> {
-    render(&state, &auth, StatusCode::OK, json!({})).await
+    render(&state, &auth, StatusCode::OK, WebhooksOutcome::default()).await
 }
 
 async fn create(
@@ -140,8 +234,7 @@ async fn create(
                 &state,
                 &auth,
                 StatusCode::CREATED,
-                json!({"secret_shown": {"url": created.endpoint.url, "secret": created.secret,
-                    "verb": "added"}}),
+                WebhooksOutcome::secret(created.endpoint.url, created.secret, "added"),
             )
             .await
         }
@@ -150,7 +243,10 @@ async fn create(
                 &state,
                 &auth,
                 e,
-                json!({"url": url, "events": input.events}),
+                TypedEndpoint {
+                    url: Some(url),
+                    events: input.events,
+                },
             )
             .await
         }
@@ -174,9 +270,15 @@ async fn update(
                 e.url,
                 if e.enabled { "on" } else { "off" }
             );
-            render(&state, &auth, StatusCode::OK, json!({"notice": notice})).await
+            render(
+                &state,
+                &auth,
+                StatusCode::OK,
+                WebhooksOutcome::notice(notice),
+            )
+            .await
         }
-        Err(e) => refused(&state, &auth, e, json!({})).await,
+        Err(e) => refused(&state, &auth, e, TypedEndpoint::default()).await,
     }
 }
 
@@ -190,8 +292,7 @@ async fn rotate(
         &state,
         &auth,
         StatusCode::OK,
-        json!({"secret_shown": {"url": rotated.endpoint.url, "secret": rotated.secret,
-            "verb": "given a new secret"}}),
+        WebhooksOutcome::secret(rotated.endpoint.url, rotated.secret, "given a new secret"),
     )
     .await
 }
@@ -207,9 +308,15 @@ async fn test_event(
                 "A test event ({}) is on its way to {}; its delivery is at the top of the log.",
                 d.event_id.0, d.endpoint_host
             );
-            render(&state, &auth, StatusCode::OK, json!({"notice": notice})).await
+            render(
+                &state,
+                &auth,
+                StatusCode::OK,
+                WebhooksOutcome::notice(notice),
+            )
+            .await
         }
-        Err(e) => refused(&state, &auth, e, json!({})).await,
+        Err(e) => refused(&state, &auth, e, TypedEndpoint::default()).await,
     }
 }
 
@@ -223,7 +330,7 @@ async fn delete(
         &state,
         &auth,
         StatusCode::OK,
-        json!({"notice": "The endpoint was removed with its delivery log."}),
+        WebhooksOutcome::notice("The endpoint was removed with its delivery log."),
     )
     .await
 }
@@ -239,8 +346,14 @@ async fn replay(
                 "Event {} will be sent to {} again, freshly signed.",
                 d.event_id.0, d.endpoint_host
             );
-            render(&state, &auth, StatusCode::OK, json!({"notice": notice})).await
+            render(
+                &state,
+                &auth,
+                StatusCode::OK,
+                WebhooksOutcome::notice(notice),
+            )
+            .await
         }
-        Err(e) => refused(&state, &auth, e, json!({})).await,
+        Err(e) => refused(&state, &auth, e, TypedEndpoint::default()).await,
     }
 }

@@ -6,17 +6,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-use super::app::{base, merge};
+use serde::{Deserialize, Serialize};
+
+use super::view::{Chrome, Problems};
 use crate::domain::{Need, WorkspaceRole};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::publishing::approvals;
-use crate::workspaces;
+use crate::workspaces::{self, InvitationPreview, People, WorkspaceView};
 
 /// Templates of this page.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -70,32 +71,93 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
     }
 }
 
+/// `workspaces/team.html`: the user's workspaces, this one's members, invitations and review.
+#[derive(Serialize)]
+struct TeamView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    workspaces: Vec<WorkspaceView>,
+    people: People,
+    roles: Vec<RoleOption>,
+    may_manage: bool,
+    is_owner: bool,
+    may_review: bool,
+    approvals_required: bool,
+    max_link_days: u32,
+    #[serde(flatten)]
+    outcome: TeamOutcome,
+}
+
+/// A role a member may be given.
+#[derive(Serialize)]
+struct RoleOption {
+    value: &'static str,
+    label: &'static str,
+}
+
+/// What the last action left to show: a notice, a new review link or a refused form.
+#[derive(Serialize, Default)]
+struct TeamOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review_link: Option<ReviewLink>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<TeamForm>,
+    #[serde(flatten)]
+    problems: Problems,
+}
+
+/// A client review link just made.
+#[derive(Serialize)]
+struct ReviewLink {
+    url: String,
+    expires_at: i64,
+}
+
+/// What was typed in the refused form (only the fields it has).
+#[derive(Serialize, Default)]
+struct TeamForm {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days: Option<String>,
+}
+
 async fn render(
     state: &WebState,
     auth: &AuthUser,
     status: StatusCode,
-    extra: Value,
+    outcome: TeamOutcome,
 ) -> AppResult<Response> {
     let mine = workspaces::mine(state, auth).await?;
     let people = workspaces::people(state, auth).await?;
-    let roles: Vec<Value> = WorkspaceRole::MEMBER_ROLES
+    let roles = WorkspaceRole::MEMBER_ROLES
         .iter()
         .filter(|r| **r != WorkspaceRole::Admin || auth.workspace.role == WorkspaceRole::Owner)
-        .map(|r| json!({"value": r.as_str(), "label": r.label()}))
+        .map(|r| RoleOption {
+            value: r.as_str(),
+            label: r.label(),
+        })
         .collect();
-    let ctx = json!({
-        "workspaces": mine,
-        "people": people,
-        "roles": roles,
-        "may_manage": auth.workspace.role.may(Need::Manage),
-        "is_owner": auth.workspace.role == WorkspaceRole::Owner,
-        "may_review": approvals::may_review(auth.workspace.role),
-        "approvals_required": approvals::required(state, auth.workspace_id()).await?,
-        "max_link_days": approvals::MAX_LINK_DAYS,
-    });
     let html: Html<String> = state.templates.render(
         "workspaces/team.html",
-        merge(merge(base(state, auth, "team"), ctx), extra),
+        &TeamView {
+            chrome: Chrome::new(state, auth, "team"),
+            workspaces: mine,
+            people,
+            roles,
+            may_manage: auth.workspace.role.may(Need::Manage),
+            is_owner: auth.workspace.role == WorkspaceRole::Owner,
+            may_review: approvals::may_review(auth.workspace.role),
+            approvals_required: approvals::required(state, auth.workspace_id()).await?,
+            max_link_days: approvals::MAX_LINK_DAYS,
+            outcome,
+        },
     )?;
     Ok((status, html).into_response())
 }
@@ -105,24 +167,24 @@ async fn refused(
     state: &WebState,
     auth: &AuthUser,
     err: AppError,
-    typed: Value,
+    typed: TeamForm,
 ) -> AppResult<Response> {
+    let none = BTreeMap::new;
     let (status, message, fields) = match err {
         AppError::Validation { fields, message } => {
-            (StatusCode::UNPROCESSABLE_ENTITY, message, json!(fields))
+            (StatusCode::UNPROCESSABLE_ENTITY, message, fields)
         }
-        AppError::Conflict(message) => (StatusCode::CONFLICT, message, json!({})),
-        AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, message, json!({})),
-        AppError::Forbidden(message) => (StatusCode::FORBIDDEN, message.to_owned(), json!({})),
+        AppError::Conflict(message) => (StatusCode::CONFLICT, message, none()),
+        AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, message, none()),
+        AppError::Forbidden(message) => (StatusCode::FORBIDDEN, message.to_owned(), none()),
         other => return Err(other),
     };
-    render(
-        state,
-        auth,
-        status,
-        json!({"error": message, "fields": fields, "form": typed}),
-    )
-    .await
+    let outcome = TeamOutcome {
+        form: Some(typed),
+        problems: Problems::fields(message, fields),
+        ..TeamOutcome::default()
+    };
+    render(state, auth, status, outcome).await
 }
 
 async fn show(
@@ -134,7 +196,10 @@ async fn show(
         &state,
         &auth,
         StatusCode::OK,
-        json!({"notice": notice(q.done.as_deref())}),
+        TeamOutcome {
+            notice: notice(q.done.as_deref()),
+            ..TeamOutcome::default()
+        },
     )
     .await
 }
@@ -159,7 +224,7 @@ async fn leave(
 ) -> AppResult<Response> {
     match workspaces::leave(&state, &auth, &form.workspace_id).await {
         Ok(()) => Ok(Redirect::to("/app/workspaces?done=left").into_response()),
-        Err(e) => refused(&state, &auth, e, json!({})).await,
+        Err(e) => refused(&state, &auth, e, TeamForm::default()).await,
     }
 }
 
@@ -175,7 +240,18 @@ async fn rename(
 ) -> AppResult<Response> {
     match workspaces::rename(&state, &auth, &form.name).await {
         Ok(()) => Ok(Redirect::to("/app/workspaces?done=named").into_response()),
-        Err(e) => refused(&state, &auth, e, json!({"name": form.name})).await,
+        Err(e) => {
+            refused(
+                &state,
+                &auth,
+                e,
+                TeamForm {
+                    name: Some(form.name),
+                    ..TeamForm::default()
+                },
+            )
+            .await
+        }
     }
 }
 
@@ -197,7 +273,11 @@ async fn invite(
                 &state,
                 &auth,
                 e,
-                json!({"email": form.email, "role": form.role}),
+                TeamForm {
+                    email: Some(form.email),
+                    role: Some(form.role),
+                    ..TeamForm::default()
+                },
             )
             .await
         }
@@ -217,7 +297,7 @@ async fn change_role(
 ) -> AppResult<Response> {
     match workspaces::change_role(&state, &auth, &user_id, &form.role).await {
         Ok(()) => Ok(Redirect::to("/app/workspaces?done=role").into_response()),
-        Err(e) => refused(&state, &auth, e, json!({})).await,
+        Err(e) => refused(&state, &auth, e, TeamForm::default()).await,
     }
 }
 
@@ -232,7 +312,7 @@ async fn remove(
 ) -> AppResult<Response> {
     match workspaces::remove(&state, &auth, &user_id).await {
         Ok(()) => Ok(Redirect::to("/app/workspaces?done=removed").into_response()),
-        Err(e) => refused(&state, &auth, e, json!({})).await,
+        Err(e) => refused(&state, &auth, e, TeamForm::default()).await,
     }
 }
 
@@ -256,19 +336,32 @@ async fn accept_page(
     PageUser(auth): PageUser,
     Query(q): Query<TokenQuery>,
 ) -> AppResult<Response> {
-    let (status, ctx) = match workspaces::preview(&state, &auth, &q.token).await {
-        Ok(preview) => (
-            StatusCode::OK,
-            json!({"invitation": preview, "token": q.token}),
-        ),
-        Err(AppError::BadRequest(message)) => (StatusCode::GONE, json!({"error": message})),
+    let (status, invitation, error) = match workspaces::preview(&state, &auth, &q.token).await {
+        Ok(preview) => (StatusCode::OK, Some(preview), None),
+        Err(AppError::BadRequest(message)) => (StatusCode::GONE, None, Some(message)),
         Err(e) => return Err(e),
     };
-    let html: Html<String> = state.templates.render(
-        "workspaces/accept.html",
-        merge(base(&state, &auth, "team"), ctx),
-    )?;
+    let view = AcceptView {
+        chrome: Chrome::new(&state, &auth, "team"),
+        token: invitation.is_some().then_some(q.token.as_str()),
+        invitation,
+        error,
+    };
+    let html: Html<String> = state.templates.render("workspaces/accept.html", &view)?;
     Ok((status, html).into_response())
+}
+
+/// `workspaces/accept.html`: an invitation to accept, or why it cannot be.
+#[derive(Serialize)]
+struct AcceptView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation: Option<InvitationPreview>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 async fn accept(
@@ -278,13 +371,13 @@ async fn accept(
     match workspaces::accept(&state, &auth, &form.token).await {
         Ok(_) => Ok(Redirect::to("/app/workspaces?done=joined").into_response()),
         Err(e @ (AppError::BadRequest(_) | AppError::Forbidden(_))) => {
-            let html: Html<String> = state.templates.render(
-                "workspaces/accept.html",
-                merge(
-                    base(&state, &auth, "team"),
-                    json!({"error": e.public_message()}),
-                ),
-            )?;
+            let view = AcceptView {
+                chrome: Chrome::new(&state, &auth, "team"),
+                invitation: None,
+                token: None,
+                error: Some(e.public_message()),
+            };
+            let html: Html<String> = state.templates.render("workspaces/accept.html", &view)?;
             Ok((StatusCode::BAD_REQUEST, html).into_response())
         }
         Err(e) => Err(e),
@@ -325,11 +418,20 @@ async fn make_link(
                 &state,
                 &auth,
                 StatusCode::OK,
-                json!({"review_link": {"url": url, "expires_at": expires_at}}),
+                TeamOutcome {
+                    review_link: Some(ReviewLink { url, expires_at }),
+                    ..TeamOutcome::default()
+                },
             )
             .await
         }
-        Err(e) => refused(&state, &auth, e, json!({"days": form.days})).await,
+        Err(e) => {
+            let typed = TeamForm {
+                days: Some(form.days),
+                ..TeamForm::default()
+            };
+            refused(&state, &auth, e, typed).await
+        }
     }
 }
 

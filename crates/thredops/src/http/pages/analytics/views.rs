@@ -3,11 +3,16 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::super::app::{base, merge};
 use super::super::plan_limit::explain;
-use crate::analytics::explorer::{self, ExplorerQuery, FORMATS};
+use super::super::view::Chrome;
+use crate::analytics::demographics::Demographics;
+use crate::analytics::explorer::{self, Explorer, ExplorerQuery, FORMATS, PostRowView};
+use crate::analytics::overview::MetricLine;
 use crate::analytics::period::{Period, PeriodQuery};
 use crate::analytics::svg::{self, Spec};
 use crate::analytics::table::{Table, cell_text};
@@ -15,43 +20,83 @@ use crate::analytics::{self as an, Scope, attribution, content, demographics, ov
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::services::profiles;
+use crate::services::profiles::{self, ProfileView};
 
 /// A chart with its data table, ready for the `chart` macro (which formats the cells).
-fn chart(title: &str, svg: String, table: &Table) -> Value {
-    json!({"title": title, "svg": svg, "columns": table.columns, "rows": table.rows})
+#[derive(Serialize)]
+struct Chart {
+    title: &'static str,
+    svg: String,
+    columns: Vec<&'static str>,
+    rows: Vec<Vec<Value>>,
+    /// Said under a line chart whose series has one point so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'static str>,
+}
+
+fn chart(title: &'static str, svg: String, table: &Table) -> Chart {
+    Chart {
+        title,
+        svg,
+        columns: table.columns.clone(),
+        rows: table.rows.clone(),
+        note: None,
+    }
 }
 
 /// A line chart's entry, with the note for a series that has one point so far.
-fn line_chart(title: &str, spec: &Spec, points: &[(String, Option<f64>)], table: &Table) -> Value {
+fn line_chart(
+    title: &'static str,
+    spec: &Spec,
+    points: &[(String, Option<f64>)],
+    table: &Table,
+) -> Chart {
     let mut c = chart(title, svg::line(spec, points), table);
     if svg::known_points(points) == 1 {
-        c["note"] = json!(svg::ONE_POINT_NOTE);
+        c.note = Some(svg::ONE_POINT_NOTE);
     }
     c
 }
 
+/// A period form's field errors.
+type PeriodErrors = Option<BTreeMap<String, String>>;
+
 /// Resolves the period; a bad one falls back to the default and is reported on the page.
-async fn period_or_default(scope: &Scope, q: &PeriodQuery) -> AppResult<(Period, Option<Value>)> {
+async fn period_or_default(scope: &Scope, q: &PeriodQuery) -> AppResult<(Period, PeriodErrors)> {
     match scope.period(q).await {
         Ok(p) => Ok((p, None)),
-        Err(AppError::Validation { fields, .. }) => Ok((
-            scope.period(&PeriodQuery::default()).await?,
-            Some(json!(fields)),
-        )),
+        Err(AppError::Validation { fields, .. }) => {
+            Ok((scope.period(&PeriodQuery::default()).await?, Some(fields)))
+        }
         Err(e) => Err(e),
     }
 }
 
 /// What every page of a profile shows: the profile, its sync state and the period form.
-async fn page_base(
+#[derive(Serialize)]
+struct ProfileFrame<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profile: ProfileView,
+    period: &'a Period,
+    tz: &'static str,
+    tz_unset: bool,
+    history_starts: Option<String>,
+    connected_on: String,
+    period_errors: PeriodErrors,
+    history_note: Option<String>,
+    engagement_rate_definition: &'static str,
+    post_metrics_definition: &'static str,
+}
+
+async fn profile_frame<'a>(
     state: &WebState,
-    auth: &AuthUser,
+    auth: &'a AuthUser,
     scope: &Scope,
-    active: &str,
-    period: &Period,
-    errors: &Option<Value>,
-) -> AppResult<Value> {
+    active: &'a str,
+    period: &'a Period,
+    errors: PeriodErrors,
+) -> AppResult<ProfileFrame<'a>> {
     let profile = profiles::get(state, auth, scope.id()).await?;
     let history = scope.history_start().await?;
     // Said only when the plan actually shortened what is shown.
@@ -60,24 +105,23 @@ async fn page_base(
         .as_ref()
         .filter(|_| period.history_limited_to_days.is_some())
         .map(|limit| limit.note());
-    Ok(merge(
-        base(state, auth, active),
-        json!({
-            "profile": profile,
-            "period": period,
-            "tz": scope.tz.name(),
-            "tz_unset": auth.user.timezone.is_none(),
-            "history_starts": history.map(|d| d.to_string()),
-            "connected_on": crate::analytics::period::local_date(scope.tz, scope.profile.connected_at).to_string(),
-            "period_errors": errors,
-            "history_note": history_note,
-            "engagement_rate_definition": an::ENGAGEMENT_RATE,
-            "post_metrics_definition": an::POST_METRICS,
-        }),
-    ))
+    Ok(ProfileFrame {
+        chrome: Chrome::new(state, auth, active),
+        profile,
+        period,
+        tz: scope.tz.name(),
+        tz_unset: auth.user.timezone.is_none(),
+        history_starts: history.map(|d| d.to_string()),
+        connected_on: crate::analytics::period::local_date(scope.tz, scope.profile.connected_at)
+            .to_string(),
+        period_errors: errors,
+        history_note,
+        engagement_rate_definition: an::ENGAGEMENT_RATE,
+        post_metrics_definition: an::POST_METRICS,
+    })
 }
 
-fn status(errors: &Option<Value>) -> StatusCode {
+fn status(errors: &PeriodErrors) -> StatusCode {
     if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -86,7 +130,57 @@ fn status(errors: &Option<Value>) -> StatusCode {
 }
 
 /// Everything the dashboard and the report show.
-async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
+#[derive(Serialize)]
+struct DashboardData {
+    metrics: Vec<MetricLine>,
+    own_posts: usize,
+    charts: [Chart; 4],
+    heatmap: Chart,
+    breakdown: Chart,
+    demographics: Demographics,
+    attribution: AttributionSummary,
+    tables: &'static [&'static str],
+}
+
+/// Follower gains and the posts credited with the most.
+#[derive(Serialize)]
+struct AttributionSummary {
+    gained: i64,
+    attributed: f64,
+    unattributed: f64,
+    method: &'static str,
+    top: Vec<TopPost>,
+}
+
+/// A post credited with follower gains.
+#[derive(Serialize)]
+struct TopPost {
+    media_id: String,
+    estimated_followers: f64,
+    views: i64,
+    posted: i64,
+}
+
+/// `analytics/dashboard.html`.
+#[derive(Serialize)]
+struct DashboardView<'a> {
+    #[serde(flatten)]
+    frame: ProfileFrame<'a>,
+    #[serde(flatten)]
+    data: DashboardData,
+    query: String,
+}
+
+/// `analytics/report.html`: the dashboard, printable.
+#[derive(Serialize)]
+struct ReportView<'a> {
+    #[serde(flatten)]
+    frame: ProfileFrame<'a>,
+    #[serde(flatten)]
+    data: DashboardData,
+}
+
+async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<DashboardData> {
     let w = period.current;
     let o = overview::overview(scope, period).await?;
     let points = overview::series(scope, &w).await?;
@@ -167,25 +261,48 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Value> {
     };
     let mut top = attr.posts.clone();
     top.truncate(10);
-    let top: Vec<Value> = top
-        .iter()
-        .map(|c| json!({"media_id": c.media_id, "estimated_followers": c.estimated_followers, "views": c.views, "posted": c.posted_at}))
+    let top = top
+        .into_iter()
+        .map(|c| TopPost {
+            media_id: c.media_id,
+            estimated_followers: c.estimated_followers,
+            views: c.views,
+            posted: c.posted_at,
+        })
         .collect();
-    Ok(json!({
-        "metrics": o.metrics,
-        "own_posts": own_posts,
-        "charts": [
+    Ok(DashboardData {
+        metrics: o.metrics,
+        own_posts,
+        charts: [
             followers,
             views,
-            chart("Engagements of posts published each day", engagement, &series_t),
+            chart(
+                "Engagements of posts published each day",
+                engagement,
+                &series_t,
+            ),
             chart("Posting cadence", cadence_svg, &cadence_t),
         ],
-        "heatmap": chart("Best time to post", svg::heatmap("heatmap", &cells, scope.tz.name()), &heat_rows),
-        "breakdown": chart("Content breakdown", String::new(), &content::breakdown_table(&groups)),
-        "demographics": demo,
-        "attribution": {"gained": attr.gained, "attributed": attr.attributed, "unattributed": attr.unattributed, "method": attr.method, "top": top},
-        "tables": crate::analytics::exports::TABLES,
-    }))
+        heatmap: chart(
+            "Best time to post",
+            svg::heatmap("heatmap", &cells, scope.tz.name()),
+            &heat_rows,
+        ),
+        breakdown: chart(
+            "Content breakdown",
+            String::new(),
+            &content::breakdown_table(&groups),
+        ),
+        demographics: demo,
+        attribution: AttributionSummary {
+            gained: attr.gained,
+            attributed: attr.attributed,
+            unattributed: attr.unattributed,
+            method: attr.method,
+            top,
+        },
+        tables: crate::analytics::exports::TABLES,
+    })
 }
 
 pub async fn dashboard(
@@ -196,16 +313,14 @@ pub async fn dashboard(
 ) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
     let (period, errors) = period_or_default(&scope, &q).await?;
-    let ctx = merge(
-        page_base(&state, &auth, &scope, "analytics", &period, &errors).await?,
-        dashboard_context(&scope, period.clone()).await?,
-    );
-    let query = serde_urlencoded::to_string(&q).unwrap_or_default();
-    let html = state.templates.render(
-        "analytics/dashboard.html",
-        merge(ctx, json!({"query": query})),
-    )?;
-    Ok((status(&errors), html).into_response())
+    let code = status(&errors);
+    let view = DashboardView {
+        frame: profile_frame(&state, &auth, &scope, "analytics", &period, errors).await?,
+        data: dashboard_context(&scope, period.clone()).await?,
+        query: serde_urlencoded::to_string(&q).unwrap_or_default(),
+    };
+    let html = state.templates.render("analytics/dashboard.html", &view)?;
+    Ok((code, html).into_response())
 }
 
 pub async fn report(
@@ -216,12 +331,13 @@ pub async fn report(
 ) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
     let (period, errors) = period_or_default(&scope, &q).await?;
-    let ctx = merge(
-        page_base(&state, &auth, &scope, "analytics", &period, &errors).await?,
-        dashboard_context(&scope, period.clone()).await?,
-    );
-    let html = state.templates.render("analytics/report.html", ctx)?;
-    Ok((status(&errors), html).into_response())
+    let code = status(&errors);
+    let view = ReportView {
+        frame: profile_frame(&state, &auth, &scope, "analytics", &period, errors).await?,
+        data: dashboard_context(&scope, period.clone()).await?,
+    };
+    let html = state.templates.render("analytics/report.html", &view)?;
+    Ok((code, html).into_response())
 }
 
 /// A link to the explorer with one parameter changed (page reset unless it is the page).
@@ -235,6 +351,28 @@ fn link_with(id: &str, q: &ExplorerQuery, change: impl FnOnce(&mut ExplorerQuery
     )
 }
 
+/// `analytics/posts.html`: the posts explorer.
+#[derive(Serialize)]
+struct PostsView<'a> {
+    #[serde(flatten)]
+    frame: ProfileFrame<'a>,
+    result: &'a Explorer,
+    q: &'a ExplorerQuery,
+    sorts: Vec<SortLink>,
+    formats: Vec<&'static str>,
+    prev: Option<String>,
+    next: Option<String>,
+    export_query: String,
+}
+
+/// A column the explorer sorts by: its link and, when current, its direction.
+#[derive(Serialize)]
+struct SortLink {
+    key: &'static str,
+    href: String,
+    aria: Option<&'static str>,
+}
+
 pub async fn explorer(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
@@ -246,18 +384,42 @@ pub async fn explorer(
         Ok(r) => (r, None),
         Err(AppError::Validation { fields, .. }) => (
             explorer::explore(&scope, &ExplorerQuery::default()).await?,
-            Some(json!(fields)),
+            Some(fields),
         ),
         Err(e) => return Err(e),
     };
-    let sorts: Vec<Value> = ["posted_at", "views", "likes", "replies", "reposts", "quotes", "shares", "engagement_rate"]
-        .iter()
-        .map(|k| {
-            let next = if result.sort == *k && result.order == "desc" { "asc" } else { "desc" };
-            let current = (result.sort == *k).then_some(if result.order == "asc" { "ascending" } else { "descending" });
-            json!({"key": k, "href": link_with(&id, &q, |q| { q.sort = Some((*k).into()); q.order = Some(next.into()); }), "aria": current})
-        })
-        .collect();
+    let sorts: Vec<SortLink> = [
+        "posted_at",
+        "views",
+        "likes",
+        "replies",
+        "reposts",
+        "quotes",
+        "shares",
+        "engagement_rate",
+    ]
+    .iter()
+    .map(|k| {
+        let next = if result.sort == *k && result.order == "desc" {
+            "asc"
+        } else {
+            "desc"
+        };
+        let current = (result.sort == *k).then_some(if result.order == "asc" {
+            "ascending"
+        } else {
+            "descending"
+        });
+        SortLink {
+            key: k,
+            href: link_with(&id, &q, |q| {
+                q.sort = Some((*k).into());
+                q.order = Some(next.into());
+            }),
+            aria: current,
+        }
+    })
+    .collect();
     let page_link = |p: i64| link_with(&id, &q, |q| q.page = Some(p.to_string()));
     let export_query = serde_urlencoded::to_string(&ExplorerQuery {
         page: None,
@@ -265,17 +427,19 @@ pub async fn explorer(
         ..q.clone()
     })
     .unwrap_or_default();
-    let ctx = merge(
-        page_base(&state, &auth, &scope, "posts", &result.period, &errors).await?,
-        json!({
-            "result": result, "q": q, "sorts": sorts, "formats": FORMATS.iter().map(|f| f.0).collect::<Vec<_>>(),
-            "prev": (result.page > 1).then(|| page_link(result.page - 1)),
-            "next": (result.page < result.pages).then(|| page_link(result.page + 1)),
-            "export_query": export_query,
-        }),
-    );
-    let html = state.templates.render("analytics/posts.html", ctx)?;
-    Ok((status(&errors), html).into_response())
+    let code = status(&errors);
+    let view = PostsView {
+        frame: profile_frame(&state, &auth, &scope, "posts", &result.period, errors).await?,
+        result: &result,
+        q: &q,
+        sorts,
+        formats: FORMATS.iter().map(|f| f.0).collect(),
+        prev: (result.page > 1).then(|| page_link(result.page - 1)),
+        next: (result.page < result.pages).then(|| page_link(result.page + 1)),
+        export_query,
+    };
+    let html = state.templates.render("analytics/posts.html", &view)?;
+    Ok((code, html).into_response())
 }
 
 pub async fn post(
@@ -306,16 +470,28 @@ pub async fn post(
         history,
     );
     let profile = profiles::get(&state, &auth, &id).await?;
-    let ctx = merge(
-        base(&state, &auth, "posts"),
-        json!({
-            "profile": profile, "post": detail.post, "tz": scope.tz.name(),
-            "velocity": velocity,
-            "engagement_rate_definition": an::ENGAGEMENT_RATE,
-        }),
-    );
+    let view = PostView {
+        chrome: Chrome::new(&state, &auth, "posts"),
+        profile,
+        post: detail.post,
+        tz: scope.tz.name(),
+        velocity,
+        engagement_rate_definition: an::ENGAGEMENT_RATE,
+    };
     Ok(state
         .templates
-        .render("analytics/post.html", ctx)?
+        .render("analytics/post.html", &view)?
         .into_response())
+}
+
+/// `analytics/post.html`: one post and its views by age.
+#[derive(Serialize)]
+struct PostView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    profile: ProfileView,
+    post: PostRowView,
+    tz: &'static str,
+    velocity: Chart,
+    engagement_rate_definition: &'static str,
 }

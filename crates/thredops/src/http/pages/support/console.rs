@@ -6,17 +6,22 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Reque
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::{categories, category_label, see_other};
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::{SignedForm, require_session_csrf};
-use crate::http::pages::app::{base, merge};
-use crate::http::pages::privacy::when;
+use crate::http::pages::privacy::{When, when};
+use crate::http::pages::view::Chrome;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::clock::now_unix;
+use crate::support::store::desk::{Canned, InboxRow};
+use crate::support::store::{Conversation, Message};
+use crate::support::threads_data::ThreadsData;
+use crate::support::tickets::CustomerSummary;
 use crate::support::{attachments, desk, threads_data as meta_data, workflow};
 
 pub fn router() -> Router<WebState> {
@@ -56,16 +61,148 @@ struct View {
 /// Conversations per inbox page.
 const INBOX_PAGE: i64 = 50;
 
+/// `error.html`: a page that says why it cannot be shown.
+#[derive(Serialize)]
+struct ErrorView {
+    title: &'static str,
+    message: &'static str,
+}
+
 /// Non-agents get a plain 403 page rather than a JSON error.
 fn forbidden(state: &WebState) -> AppResult<Response> {
     let html = state.templates.render(
         "error.html",
-        json!({"title": "For support agents", "message": "The support console is for the ThredOps support team. To reach us, use the chat or open a ticket under Support."}),
+        &ErrorView {
+            title: "For support agents",
+            message: "The support console is for the ThredOps support team. To reach us, use the chat or open a ticket under Support.",
+        },
     )?;
     Ok((StatusCode::FORBIDDEN, html).into_response())
 }
 
-async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Value> {
+/// `support/console.html`: the agents' inbox, one conversation and the forms around it.
+#[derive(Serialize)]
+struct ConsoleView<'a> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    inbox: Vec<InboxEntry>,
+    agents: Vec<AgentRow>,
+    canned: Vec<Canned>,
+    categories: Vec<super::CategoryOption>,
+    statuses: [&'static str; 4],
+    filter: FilterValues<'a>,
+    paging: Paging,
+    selected: Option<Selected>,
+    me: &'a str,
+    my_name: Option<String>,
+    no_support_widget: bool,
+    #[serde(flatten)]
+    outcome: ConsoleOutcome,
+}
+
+/// An inbox row with its category in words.
+#[derive(Serialize)]
+struct InboxEntry {
+    #[serde(flatten)]
+    row: InboxRow,
+    category_label: &'static str,
+}
+
+/// A support agent, and whether they are online.
+#[derive(Serialize)]
+struct AgentRow {
+    id: String,
+    email: String,
+    online: bool,
+}
+
+/// The inbox filters as asked for.
+#[derive(Serialize)]
+struct FilterValues<'a> {
+    status: &'a Option<String>,
+    kind: &'a Option<String>,
+    category: &'a Option<String>,
+    assignee: &'a Option<String>,
+    q: &'a Option<String>,
+}
+
+/// Links to the inbox pages before and after this one.
+#[derive(Serialize)]
+struct Paging {
+    older: Option<String>,
+    newer: Option<String>,
+    page: i64,
+}
+
+/// The open conversation with the customer's account facts.
+#[derive(Serialize)]
+struct Selected {
+    deletion: Option<DeletionRequest>,
+    may_open_threads_data: bool,
+    conversation: Conversation,
+    category_label: &'static str,
+    messages: Vec<Message>,
+    customer: CustomerSummary,
+    last_id: i64,
+}
+
+/// A data deletion request made in the conversation, and its deadline.
+#[derive(Serialize)]
+struct DeletionRequest {
+    confirmed_at: Option<When>,
+    requested_at: When,
+    deadline: When,
+    days_left: i64,
+    overdue: bool,
+}
+
+/// What the last action left to show.
+#[derive(Serialize, Default)]
+struct ConsoleOutcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    erased: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threads_data: Option<ThreadsData>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<Typed>,
+}
+
+impl ConsoleOutcome {
+    fn error(message: String) -> Self {
+        ConsoleOutcome {
+            error: Some(message),
+            ..ConsoleOutcome::default()
+        }
+    }
+}
+
+/// What was typed in a refused form (only the fields it has).
+#[derive(Serialize, Default)]
+struct Typed {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shortcut: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    canned_body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket_subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
+}
+
+async fn console_view<'a>(
+    state: &WebState,
+    auth: &'a AuthUser,
+    view: &'a View,
+    outcome: ConsoleOutcome,
+) -> AppResult<ConsoleView<'a>> {
     let filter = workflow::parse_filter(
         &auth.user.id,
         view.status.as_deref(),
@@ -98,25 +235,24 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
         query.append_pair("page", &p.to_string());
         format!("/app/support/console?{}", query.finish())
     };
-    let paging = json!({
-        "older": more.then(|| paging_query(page + 1)),
-        "newer": (page > 0).then(|| paging_query(page - 1)),
-        "page": page + 1,
-    });
-    let inbox: Vec<Value> = rows
+    let paging = Paging {
+        older: more.then(|| paging_query(page + 1)),
+        newer: (page > 0).then(|| paging_query(page - 1)),
+        page: page + 1,
+    };
+    let inbox = rows
         .into_iter()
-        .map(|row| {
-            let mut v = json!(row);
-            v["category_label"] = json!(category_label(row.conversation.category.as_deref()));
-            v
+        .map(|row| InboxEntry {
+            category_label: category_label(row.conversation.category.as_deref()),
+            row,
         })
         .collect();
-    let agents: Vec<Value> = crate::support::reads::agents_with_presence(state)
+    let agents = crate::support::reads::agents_with_presence(state)
         .await?
         .into_iter()
-        .map(|(id, email, on)| json!({"id": id, "email": email, "online": on}))
+        .map(|(id, email, online)| AgentRow { id, email, online })
         .collect();
-    let mut selected = Value::Null;
+    let mut selected = None;
     if let Some(id) = view.c.as_deref().filter(|c| !c.is_empty()) {
         let c = crate::support::reads::conversation(state, id)
             .await?
@@ -129,35 +265,45 @@ async fn context(state: &WebState, auth: &AuthUser, view: &View) -> AppResult<Va
             .await?
             .map(|r| {
                 let days_left = (r.deadline_at - now_unix()).div_euclid(86_400);
-                json!({"confirmed_at": r.confirmed_at.map(when), "requested_at": when(r.requested_at),
-                    "deadline": when(r.deadline_at), "days_left": days_left, "overdue": days_left < 0})
+                DeletionRequest {
+                    confirmed_at: r.confirmed_at.map(when),
+                    requested_at: when(r.requested_at),
+                    deadline: when(r.deadline_at),
+                    days_left,
+                    overdue: days_left < 0,
+                }
             });
-        selected = json!({
-            "deletion": deletion,
-            "may_open_threads_data": may_open_threads_data,
-            "conversation": c,
-            "category_label": category_label(c.category.as_deref()),
-            "messages": messages,
-            "customer": customer,
-            "last_id": messages.last().map_or(0, |m| m.id),
+        selected = Some(Selected {
+            deletion,
+            may_open_threads_data,
+            category_label: category_label(c.category.as_deref()),
+            conversation: c,
+            last_id: messages.last().map_or(0, |m| m.id),
+            messages,
+            customer,
         });
     }
-    Ok(merge(
-        base(state, auth, "support"),
-        json!({
-            "inbox": inbox,
-            "agents": agents,
-            "canned": crate::support::reads::canned(state).await?,
-            "categories": categories(),
-            "statuses": ["open", "pending", "snoozed", "resolved"],
-            "filter": {"status": view.status, "kind": view.kind, "category": view.category, "assignee": view.assignee, "q": view.q},
-            "paging": paging,
-            "selected": selected,
-            "me": auth.user.id,
-            "my_name": crate::support::reads::display_name(state, &auth.user.id).await?,
-            "no_support_widget": true,
-        }),
-    ))
+    Ok(ConsoleView {
+        chrome: Chrome::new(state, auth, "support"),
+        inbox,
+        agents,
+        canned: crate::support::reads::canned(state).await?,
+        categories: categories(),
+        statuses: ["open", "pending", "snoozed", "resolved"],
+        filter: FilterValues {
+            status: &view.status,
+            kind: &view.kind,
+            category: &view.category,
+            assignee: &view.assignee,
+            q: &view.q,
+        },
+        paging,
+        selected,
+        me: &auth.user.id,
+        my_name: crate::support::reads::display_name(state, &auth.user.id).await?,
+        no_support_widget: true,
+        outcome,
+    })
 }
 
 async fn render(
@@ -165,10 +311,14 @@ async fn render(
     auth: &AuthUser,
     view: &View,
     status: StatusCode,
-    extra: Value,
+    outcome: ConsoleOutcome,
 ) -> AppResult<Response> {
-    let ctx = merge(context(state, auth, view).await?, extra);
-    Ok((status, state.templates.render("support/console.html", ctx)?).into_response())
+    let page = console_view(state, auth, view, outcome).await?;
+    Ok((
+        status,
+        state.templates.render("support/console.html", &page)?,
+    )
+        .into_response())
 }
 
 async fn console(
@@ -183,7 +333,14 @@ async fn console(
         }
         return forbidden(&state);
     }
-    render(&state, &auth, &view, StatusCode::OK, json!({})).await
+    render(
+        &state,
+        &auth,
+        &view,
+        StatusCode::OK,
+        ConsoleOutcome::default(),
+    )
+    .await
 }
 
 /// After a form: back to the conversation, or the form again with what went wrong.
@@ -192,7 +349,7 @@ async fn settle(
     auth: &AuthUser,
     id: &str,
     result: AppResult<()>,
-    form: Value,
+    form: Typed,
 ) -> AppResult<Response> {
     match result {
         Ok(()) => Ok(see_other(&format!("/app/support/console?c={id}"))),
@@ -201,8 +358,20 @@ async fn settle(
                 c: Some(id.to_owned()).filter(|c| !c.is_empty()),
                 ..View::default()
             };
-            let extra = json!({"error": message, "fields": fields, "form": form});
-            render(state, auth, &view, StatusCode::UNPROCESSABLE_ENTITY, extra).await
+            let outcome = ConsoleOutcome {
+                error: Some(message),
+                fields: Some(fields),
+                form: Some(form),
+                ..ConsoleOutcome::default()
+            };
+            render(
+                state,
+                auth,
+                &view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                outcome,
+            )
+            .await
         }
         Err(other) => Err(other),
     }
@@ -228,7 +397,11 @@ async fn reply(
     let result = desk::post_agent(&state, agent, &id, &form.body, private, None)
         .await
         .map(|_| ());
-    settle(&state, &auth, &id, result, json!({"body": form.body})).await
+    let typed = Typed {
+        body: Some(form.body),
+        ..Typed::default()
+    };
+    settle(&state, &auth, &id, result, typed).await
 }
 
 /// Longest text field of the image form (the CSRF token and the note checkbox).
@@ -275,7 +448,7 @@ async fn attach(
     if result.is_err() {
         require_session_csrf(&state, &auth, &csrf)?;
     }
-    settle(&state, &auth, &id, result, json!({})).await
+    settle(&state, &auth, &id, result, Typed::default()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -307,7 +480,7 @@ async fn status(
     let result = workflow::set_status(&state, &id, &form.status, until)
         .await
         .map(|_| ());
-    settle(&state, &auth, &id, result, json!({})).await
+    settle(&state, &auth, &id, result, Typed::default()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -327,7 +500,7 @@ async fn assign(
     }
     let agent = Some(form.agent_id.as_str()).filter(|a| !a.is_empty());
     let result = workflow::assign(&state, &id, agent).await.map(|_| ());
-    settle(&state, &auth, &id, result, json!({})).await
+    settle(&state, &auth, &id, result, Typed::default()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -348,7 +521,11 @@ async fn add_canned(
     let result = workflow::add_canned(&state, agent, &form.shortcut, &form.body)
         .await
         .map(|_| ());
-    let values = json!({"shortcut": form.shortcut, "canned_body": form.body});
+    let values = Typed {
+        shortcut: Some(form.shortcut),
+        canned_body: Some(form.body),
+        ..Typed::default()
+    };
     settle(&state, &auth, "", result, values).await
 }
 
@@ -387,8 +564,17 @@ async fn threads_data(
         ..View::default()
     };
     let (status, extra) = match meta_data::open(&state, agent, &id).await {
-        Ok(data) => (StatusCode::OK, json!({"threads_data": data})),
-        Err(AppError::Forbidden(message)) => (StatusCode::FORBIDDEN, json!({"error": message})),
+        Ok(data) => (
+            StatusCode::OK,
+            ConsoleOutcome {
+                threads_data: Some(data),
+                ..ConsoleOutcome::default()
+            },
+        ),
+        Err(AppError::Forbidden(message)) => (
+            StatusCode::FORBIDDEN,
+            ConsoleOutcome::error(message.to_owned()),
+        ),
         Err(other) => return Err(other),
     };
     render(&state, &auth, &view, status, extra).await
@@ -415,7 +601,11 @@ async fn erase_account(
                 "The account was deleted with everything it held, and the receipt was emailed to its address. Receipt: {} ({} Threads profiles removed).",
                 receipt.url, receipt.profiles_purged
             );
-            let extra = json!({"notice": notice, "erased": receipt.url});
+            let extra = ConsoleOutcome {
+                notice: Some(notice),
+                erased: Some(receipt.url),
+                ..ConsoleOutcome::default()
+            };
             render(&state, &auth, &View::default(), StatusCode::OK, extra).await
         }
         Err(AppError::Conflict(message)) => {
@@ -423,7 +613,7 @@ async fn erase_account(
                 c: Some(id),
                 ..View::default()
             };
-            let extra = json!({"error": message});
+            let extra = ConsoleOutcome::error(message);
             render(&state, &auth, &view, StatusCode::CONFLICT, extra).await
         }
         Err(e) => Err(e),
@@ -450,7 +640,10 @@ async fn to_ticket(
     let result = workflow::chat_to_ticket(&state, &id, &form.category, &form.subject)
         .await
         .map(|_| ());
-    let kept = json!({"ticket_subject": form.subject});
+    let kept = Typed {
+        ticket_subject: Some(form.subject),
+        ..Typed::default()
+    };
     settle(&state, &auth, &id, result, kept).await
 }
 
@@ -475,7 +668,10 @@ async fn set_name(
         &auth,
         "",
         result,
-        json!({"display_name": form.display_name}),
+        Typed {
+            display_name: Some(form.display_name),
+            ..Typed::default()
+        },
     )
     .await
 }
