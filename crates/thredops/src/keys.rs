@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::clock::now_unix;
 use crate::config::{DatabaseTarget, Settings};
 use crate::crypto::{MasterKey, Vault, aead};
 use crate::startup::open_store;
-use crate::clock::now_unix;
 
 /// What a rotation did and where the new key is.
 #[derive(Debug)]

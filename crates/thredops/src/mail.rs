@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::Utc;
 
 /// One plain-text message.
 #[derive(Debug, Clone, PartialEq, Eq)]

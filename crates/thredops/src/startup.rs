@@ -11,12 +11,12 @@ use tokio::net::TcpListener;
 
 use crate::app::{App, AppState};
 use crate::auth::{Csrf, Keyring, Throttle};
+use crate::clock::now_unix;
 use crate::config::{DatabaseTarget, Settings};
 use crate::crypto::MasterKey;
 use crate::crypto::Vault;
 use crate::jobs::{self, Queue, Runner, RunnerConfig};
 use crate::store::{self, Store};
-use crate::clock::now_unix;
 use crate::threads::ThreadsGateway;
 
 /// Longest the HTTP server waits for open connections to finish once stopping.

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult};
 use crate::store::users::UserRecord;
 use store::NewToken;
 

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::entitlements::{self, Standing};
 use super::notify::local_date;
 use crate::app::AppState;
-use crate::error::{AppError, AppResult, UPGRADE_URL};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult, UPGRADE_URL};
 use crate::store::users::UserRecord;
 
 fn refusal(limit: &'static str, plan: &str, message: String) -> AppError {

@@ -21,9 +21,9 @@ pub use stripe::StripeClient;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
-use crate::clock::now_unix;
 use crate::store::profiles::ProfileStatus;
 
 /// Job kinds of this feature.

@@ -4,8 +4,8 @@ use anyhow::Context;
 
 use super::entitlements;
 use crate::app::AppState;
-use crate::mail::Email;
 use crate::clock::now_unix;
+use crate::mail::Email;
 
 /// Formats a Unix time as a date in `timezone` (IANA name; UTC when unset or unknown).
 pub fn local_date(unix: i64, timezone: Option<&str>) -> String {

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use super::stripe::{StripeClient, StripeError, Subscription};
 use super::{entitlements, kind, webhook};
 use crate::app::AppState;
-use crate::jobs::{self, JobContext, JobError, NewJob};
+use crate::clock::now_unix;
+use crate::jobs::{JobContext, JobError, NewJob};
 use crate::mail::Email;
 use crate::store::StoreResult;
-use crate::clock::now_unix;
 
 /// How often every customer is reconciled with Stripe.
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);

@@ -8,9 +8,9 @@ use super::store::{self, SubscriptionRow};
 use super::stripe::Subscription;
 use super::{entitlements, kind, notify, reconcile};
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, JobContext, JobError, NewJob};
-use crate::clock::now_unix;
 
 /// The envelope fields read before the job runs.
 #[derive(Debug, Deserialize)]

@@ -15,7 +15,7 @@ use super::store::{CompetitorRecord, SealedPost, SnapshotRow};
 use super::{PURPOSE, SCOPE};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::jobs::{self, JobContext, JobError, NewJob, Runner, handler_fn};
+use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 
 /// Job kind of the daily snapshot.
 pub const SNAPSHOT: &str = "competitors.snapshot";

@@ -22,8 +22,8 @@ pub use store::{CompetitorRecord, PostFacts, SealedPost, SnapshotRow};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult};
 use crate::store::profiles::ProfileRecord;
 use access::{PublicAccess, RunStatus};
 

@@ -1,8 +1,8 @@
 //! Domain types parsed at the edge ("parse, don't validate").
 
 mod email;
-pub mod ids;
 pub mod format;
+pub mod ids;
 mod password;
 mod role;
 mod workspace_role;

@@ -3,8 +3,8 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::privacy::export;
 use crate::clock::now_unix;
+use crate::privacy::export;
 
 /// The export archive as a file download that is never cached.
 pub fn export_archive(archive: Vec<u8>) -> Response {

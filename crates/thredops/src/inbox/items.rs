@@ -8,10 +8,10 @@ use super::store::{ItemFilter, ItemRecord};
 use super::{Content, ITEM_PURPOSE, ItemKind, Source, saved};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::crypto::DataKey;
 use crate::domain::Need;
 use crate::error::{AppError, AppResult};
-use crate::clock::now_unix;
 
 /// Most items one list answers.
 pub const MAX_LIST: i64 = 200;

@@ -35,8 +35,8 @@ pub use store::{InboxProfile, ItemFilter, ItemRecord, NewItem};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult};
 use crate::threads::INBOX_SCOPES;
 
 /// Vault purpose of an item's content.

@@ -18,7 +18,7 @@ use super::store::WatchedPost;
 use super::{Content, ITEM_PURPOSE, ItemKind, NewItem, ProfileState, Source, has_question};
 use crate::app::AppState;
 use crate::crypto::DataKey;
-use crate::jobs::{self, JobContext, JobError, NewJob, Runner, handler_fn};
+use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 use crate::store::StoreResult;
 use crate::store::profiles::ProfileRecord;
 use crate::sync::engine::SyncRun;

@@ -5,9 +5,9 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult};
-use crate::clock::now_unix;
 
 /// Vault purpose of a saved reply.
 pub const PURPOSE: &str = "saved-reply";

@@ -53,4 +53,3 @@ pub use metrics::{FailureClass, Metrics, RunOutcome};
 pub use model::{FailOutcome, Job, JobState, KindCount, Lease, NewJob, UnknownState};
 pub use queue::{Queue, enqueue};
 pub use runner::{Runner, RunnerConfig};
-

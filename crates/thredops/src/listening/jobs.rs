@@ -13,7 +13,7 @@ use super::{PURPOSE, SCOPE, SearchMode};
 use crate::app::AppState;
 use crate::competitors::access::{self, PublicAccess, RunStatus};
 use crate::error::AppResult;
-use crate::jobs::{self, JobContext, JobError, NewJob, Runner, handler_fn};
+use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 
 /// Job kind of the hourly search.
 pub const SEARCH: &str = "listening.search";

@@ -18,9 +18,9 @@ pub use store::{MatchRecord, SearchRecord};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::competitors::access::{self, RunStatus};
 use crate::error::{AppError, AppResult};
-use crate::clock::now_unix;
 
 /// The scope this feature needs.
 pub const SCOPE: Scope = Scope::KeywordSearch;

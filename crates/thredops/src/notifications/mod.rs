@@ -14,11 +14,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
+use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
 use crate::publishing::store::PostRecord;
-use crate::clock::now_unix;
 use crate::store::profiles::ProfileRecord;
 pub use store::{EmailChoices, NewNotification, NotificationRecord};
 

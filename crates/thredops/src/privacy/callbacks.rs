@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::signed_request;
 use crate::app::AppState;
-use crate::error::AppResult;
 use crate::clock::now_unix;
+use crate::error::AppResult;
 
 /// Runs a verified callback once: a request seen before (a replay, or Meta retrying) gets the
 /// first answer and changes nothing.

@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 
 use super::tar::Tar;
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::crypto::DataKey;
 use crate::services::profiles as profile_service;
 use crate::store::Store;
-use crate::clock::now_unix;
 
 /// Columns never exported: secrets that protect the account rather than describe it.
 const WITHHELD: &[&str] = &[

@@ -6,8 +6,8 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::mail::Email;
 use crate::clock::now_unix;
+use crate::mail::Email;
 
 /// Where a deletion came from (stored on the receipt, shown on the status page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

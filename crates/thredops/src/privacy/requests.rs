@@ -5,10 +5,10 @@ use sha2::{Digest, Sha256};
 
 use super::purge::{self, Receipt, Source, code_hash};
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::mail;
-use crate::clock::now_unix;
 
 /// How long a confirmation link works.
 pub const CONFIRM_TTL_SECS: i64 = 48 * 3600;

@@ -5,7 +5,7 @@ use chrono::{TimeZone, Utc};
 
 use super::purge::{self, Source};
 use crate::app::AppState;
-use crate::jobs::{self, JobContext, JobError};
+use crate::jobs::{JobContext, JobError};
 use crate::mail::Email;
 
 /// Job kind of the daily sweep.

@@ -5,9 +5,9 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
-use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// The account facts support needs, as a staff member sees them.

@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 
 use super::purge::{self, Receipt, Source};
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::mail;
 use crate::store::StoreResult;
-use crate::clock::now_unix;
 
 /// Days within which a confirmed request is carried out (the privacy policy's promise).
 pub const DEADLINE_DAYS: i64 = 30;

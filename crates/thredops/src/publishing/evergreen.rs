@@ -14,7 +14,7 @@ pub mod rules;
 mod store;
 mod view;
 
-use chrono::{NaiveTime, Utc};
+use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 
 pub use plan::{register, tick, tick_all};
@@ -26,8 +26,8 @@ use super::compose::{self, Composition, Part};
 use super::{PostState, service};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult};
 
 /// Vault purpose of an item's sealed variations.
 pub const PURPOSE: &str = "evergreen-item";

@@ -10,9 +10,9 @@ use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::store::StoreResult;
-use crate::clock::now_unix;
 
 /// Largest image Threads accepts (§5.5: 8 MB).
 pub const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024;

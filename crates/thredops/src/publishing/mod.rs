@@ -33,9 +33,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
-use crate::clock::now_unix;
 
 /// Vault purpose of sealed post content.
 pub const PURPOSE: &str = "planned-post";

@@ -10,9 +10,9 @@ use super::store::PostRecord;
 use super::{publisher, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
-use crate::clock::now_unix;
 
 /// Resolves the requested time: (state, local_time, timezone, scheduled_at).
 pub(super) async fn resolve_time(

@@ -26,9 +26,9 @@ use super::store::quota::QuotaRow;
 use super::store::{PostRecord, PublisherWrite, QuotaOp, Written};
 use super::{media, when};
 use crate::app::AppState;
-use crate::jobs::{JobContext, JobError};
 use crate::clock::now_ms;
 use crate::clock::now_unix;
+use crate::jobs::{JobContext, JobError};
 
 /// Job kind of the publisher.
 pub const KIND: &str = "publish_post";

@@ -34,8 +34,8 @@ use threads_api::ErrorClass;
 use super::publisher::Run;
 use super::recover::Outcome;
 use super::store::quota::{Ask, QuotaRow, Reading};
-use crate::jobs::JobError;
 use crate::clock::now_ms;
+use crate::jobs::JobError;
 
 /// How long a reading serves reservations.
 pub const FRESH_FOR: Duration = Duration::from_secs(60);

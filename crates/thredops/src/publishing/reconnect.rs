@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::mail::Email;
 use crate::store::StoreResult;
-use crate::clock::now_unix;
 
 use super::PostState;
 use super::store::PostRecord;

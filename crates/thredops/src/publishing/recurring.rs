@@ -25,9 +25,9 @@ use super::store::PostRecord;
 use super::{PostKind, PostState, Standing, publisher, service, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
-use crate::clock::now_unix;
 
 /// Vault purpose of a series' sealed composition.
 pub const PURPOSE: &str = "recurring-series";

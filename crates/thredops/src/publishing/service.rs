@@ -1,6 +1,6 @@
 //! What the composer, the queue and the calendar do with planned posts, for the API and pages.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use super::compose::{self, Composition, MediaFacts, Preflight};
@@ -12,8 +12,8 @@ pub use super::plan::{next_free_slot, publish_job, timeline};
 use super::{PostKind, PostState};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult};
 
 /// What the composer sends.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,13 +4,13 @@ use crate::app::AppState;
 use crate::auth::password;
 use crate::auth::throttle::Attempt;
 use crate::auth::{ClientInfo, CurrentUser};
+use crate::clock::now_unix;
 use crate::domain::{Email, NewPassword};
 use crate::error::{AppError, AppResult};
 use crate::services::{mfa, recovery};
+use crate::store::StoreError;
 use crate::store::sessions::NewSession;
 use crate::store::users::UserRecord;
-use crate::store::StoreError;
-use crate::clock::now_unix;
 
 /// A new session: the account and the `Set-Cookie` values that carry it.
 #[derive(Debug)]

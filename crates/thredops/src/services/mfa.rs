@@ -7,10 +7,10 @@ use crate::app::AppState;
 use crate::auth::password;
 use crate::auth::totp::Secret;
 use crate::auth::{ClientInfo, CurrentUser};
+use crate::clock::now_unix;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, SignedIn};
-use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// How long the second step may take after the right password.

@@ -6,11 +6,11 @@ use threads_api::{AccessToken, AuthorizeRequest, ErrorClass, Scope};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult};
-use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord, ProfileStatus};
 use crate::store::StoreError;
-use crate::clock::now_unix;
+use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord, ProfileStatus};
 use crate::threads::ThreadsGateway;
 
 /// How long a connect attempt may take between leaving for Meta and coming back.

@@ -10,13 +10,13 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::auth::password;
 use crate::auth::{ClientInfo, CurrentUser};
+use crate::clock::now_unix;
 use crate::domain::{Email, NewPassword};
 use crate::error::{AppError, AppResult};
 use crate::mail::Email as Mail;
 use crate::services::accounts::{self, SignedIn};
 use crate::services::mfa;
 use crate::store::account_security::LinkPurpose;
-use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// How long a reset link works.

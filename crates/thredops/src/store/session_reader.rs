@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use super::Pool;
-pub use crate::config::SessionCheckPath;
 use super::inline::InlineReader;
 use super::session_batch::SessionBatcher;
+pub use crate::config::SessionCheckPath;
 
 /// The session check's reader.
 #[derive(Debug, Clone)]

@@ -29,8 +29,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::clock::now_unix;
+use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 
 /// Job kind of an audit run.
 pub const AUDIT_JOB: &str = "strategy.audit";

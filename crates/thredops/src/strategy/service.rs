@@ -14,9 +14,9 @@ use super::{AUDIT_JOB, AUDIT_PURPOSE, EXPERIMENT_PURPOSE, audit, llm};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::billing::gate;
+use crate::clock::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
-use crate::clock::now_unix;
 
 /// Loads a profile of `auth` with everything the analyses need.
 pub async fn dataset(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Dataset> {

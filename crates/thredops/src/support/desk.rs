@@ -10,9 +10,9 @@ use super::store::post::{NewMessage, Posted};
 use super::store::{Conversation, Customer};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 /// How long the continuity cookie lives after the last visit.

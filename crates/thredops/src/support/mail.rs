@@ -6,9 +6,9 @@ use serde::Deserialize;
 use super::kind;
 use super::{desk, workflow};
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
-use crate::clock::now_unix;
 
 /// Housekeeping runs this often; it bounds how late a snooze may end.
 const HOUSEKEEPING_EVERY_MS: i64 = 60 * 1000;

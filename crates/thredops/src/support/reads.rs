@@ -5,8 +5,8 @@ use super::model::Kind;
 use super::store::desk::{Canned, InboxFilter, InboxRow};
 use super::store::{Conversation, Customer, Message};
 use crate::app::AppState;
-use crate::error::AppResult;
 use crate::clock::now_unix;
+use crate::error::AppResult;
 
 /// A conversation by id, whoever it belongs to (agents only).
 pub async fn conversation(state: &AppState, id: &str) -> AppResult<Option<Conversation>> {

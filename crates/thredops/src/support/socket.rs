@@ -17,8 +17,8 @@ use super::desk;
 use super::hub::{Event, Side};
 use super::socket_guard::{AgentGuard, Bucket};
 use crate::app::AppState;
-use crate::error::AppError;
 use crate::clock::now_unix;
+use crate::error::AppError;
 use crate::store::users::UserRecord;
 
 /// A frame may take this long to reach the client before the connection is given up (the

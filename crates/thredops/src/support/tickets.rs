@@ -8,8 +8,8 @@ use super::model::{Category, Kind, MessageText};
 use super::store::{Conversation, Customer};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult};
 
 /// Longest ticket subject, in characters.
 pub const MAX_SUBJECT_CHARS: usize = 150;

@@ -4,8 +4,8 @@ use super::desk::{VISITOR_TTL_SECS, is_agent, publish_conversation};
 use super::model::{Kind, MessageText, Status};
 use super::store::Conversation;
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
 use crate::clock::now_unix;
+use crate::error::{AppError, AppResult};
 use crate::store::users::UserRecord;
 
 /// Changes a conversation's status. Snoozing takes an end time, or none for "until the

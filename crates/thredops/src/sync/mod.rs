@@ -71,7 +71,10 @@ pub async fn sync_now(state: &AppState, user_id: &str, profile_id: &str) -> Stor
         .subject(profile_id);
     let id = state.jobs.enqueue(job).await?;
     // A pending hourly run may be scheduled later: pull it forward.
-    state.store.pull_job_forward(&id, crate::clock::now_ms()).await?;
+    state
+        .store
+        .pull_job_forward(&id, crate::clock::now_ms())
+        .await?;
     state.jobs.notify();
     Ok(id)
 }

@@ -19,9 +19,9 @@ use serde::Deserialize;
 use super::store::{AttemptOutcome, AttemptRecord, SendTarget};
 use super::{DeliveryState, EVENT_PURPOSE, SECRET_PURPOSE, URL_PURPOSE, signing};
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::publishing::feeds::{NotPublic, PublicOnly};
-use crate::clock::now_unix;
 
 pub use crate::publishing::feeds::literal_private;
 

@@ -32,10 +32,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::crypto::DataKey;
 use crate::error::{AppError, AppResult};
 use crate::jobs::Runner;
-use crate::clock::now_unix;
 pub use store::{AttemptRecord, DeliveryRecord, EndpointRecord};
 
 /// Every secret starts with this, so one pasted somewhere it should not be is recognisable.

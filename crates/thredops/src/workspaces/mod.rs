@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::domain::{Email, WorkspaceRole};
 use crate::error::{AppError, AppResult};
 use crate::mail::Email as Mail;
-use crate::clock::now_unix;
 use store::InvitationRow;
 
 /// How long an invitation link works.

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 /// The web layer and the composition root, which may use everything.
 const WEB_AND_ROOT: &[&str] = &["http", "startup.rs", "main.rs", "lib.rs"];
 /// Storage, jobs, keys and the other building blocks the areas stand on.
-const FOUNDATION: &[&str] = &["store", "jobs", "crypto", "domain", "auth", "config", "clock"];
+const FOUNDATION: &[&str] = &[
+    "store", "jobs", "crypto", "domain", "auth", "config", "clock",
+];
 /// What only the web layer may name.
 const WEB_ONLY: &[&str] = &["crate::http", "axum::", "use axum", "tower::", "tower_http"];
 

@@ -44,7 +44,11 @@ async fn me(app: &TestApp, c: &reqwest::Client) -> String {
 
 async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
     let fast = app.state.store.clone();
-    assert_ne!(fast.session_check_name(), "plain", "the default is a fast path");
+    assert_ne!(
+        fast.session_check_name(),
+        "plain",
+        "the default is a fast path"
+    );
     let plain = fast.clone().with_session_check(SessionCheckPath::Plain);
     assert_eq!(plain.session_check_name(), "plain");
 
@@ -78,14 +82,26 @@ async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
     )
     .await;
     assert!(r.status().is_success(), "{}", r.status());
-    let r = call(&app, &leaver, reqwest::Method::POST, "/api/v1/auth/logout", None).await;
+    let r = call(
+        &app,
+        &leaver,
+        reqwest::Method::POST,
+        "/api/v1/auth/logout",
+        None,
+    )
+    .await;
     assert!(r.status().is_success(), "{}", r.status());
 
     let latest_end = sessions.iter().map(|s| s.expires_at).max().unwrap();
     let mut checks = Vec::new();
     for s in &sessions {
         for user in &users {
-            for profile in [None, Some(&owned), Some(&theirs), Some(&"no-such-profile".to_owned())] {
+            for profile in [
+                None,
+                Some(&owned),
+                Some(&theirs),
+                Some(&"no-such-profile".to_owned()),
+            ] {
                 for at in [now, now + idle + 1, latest_end + 1] {
                     checks.push(Check {
                         session: s.id.clone(),
@@ -104,8 +120,15 @@ async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
     }
     // The answers must tell the cases apart, or agreeing would prove nothing.
     let live = reference.iter().filter(|a| *a != "None").count();
-    assert!(live >= 8 && live < checks.len() / 2, "{live} of {}", checks.len());
-    assert!(reference.iter().any(|a| a.contains("Some(Seat")), "a seat is seen");
+    assert!(
+        live >= 8 && live < checks.len() / 2,
+        "{live} of {}",
+        checks.len()
+    );
+    assert!(
+        reference.iter().any(|a| a.contains("Some(Seat")),
+        "a seat is seen"
+    );
     assert!(
         reference.iter().any(|a| a.contains("Some(ProfileRecord")),
         "a profile is seen"

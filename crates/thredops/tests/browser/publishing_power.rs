@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::{Datelike, Timelike, Utc};
+use chrono::{Datelike, Timelike};
 
 use crate::publishing::type_local_time;
 use crate::publishing_support::{make_due_now, publish_everything};

@@ -42,7 +42,11 @@ async fn a_session_left_unused_past_the_idle_limit_signs_out_and_one_in_use_stay
     // The busy session is used just inside the limit, twice: each use starts the wait again.
     for _ in 0..2 {
         thredops::clock::advance(idle - HOUR);
-        assert_eq!(me(&app, &busy).await, StatusCode::OK, "used within the limit");
+        assert_eq!(
+            me(&app, &busy).await,
+            StatusCode::OK,
+            "used within the limit"
+        );
     }
     assert_eq!(
         me(&app, &quiet).await,
@@ -50,7 +54,11 @@ async fn a_session_left_unused_past_the_idle_limit_signs_out_and_one_in_use_stay
         "unused for longer than the limit"
     );
     thredops::clock::advance(2 * HOUR);
-    assert_eq!(me(&app, &busy).await, StatusCode::OK, "its last use was two hours ago");
+    assert_eq!(
+        me(&app, &busy).await,
+        StatusCode::OK,
+        "its last use was two hours ago"
+    );
 }
 
 async fn an_invitation_stops_working_seven_days_after_it_was_sent(app: TestApp) {
@@ -91,5 +99,8 @@ async fn an_invitation_stops_working_seven_days_after_it_was_sent(app: TestApp) 
     let status = r.status();
     let body = r.text().await.unwrap();
     assert!(status.is_client_error(), "{status}: {body}");
-    assert!(body.contains("expired") || body.contains("no longer"), "{body}");
+    assert!(
+        body.contains("expired") || body.contains("no longer"),
+        "{body}"
+    );
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use sqlx::Row;
-use thredops::jobs::{Backoff, JobError, JobState, NewJob, Queue, Runner, RunnerConfig};
 use thredops::clock::now_ms;
+use thredops::jobs::{Backoff, JobError, JobState, NewJob, Queue, Runner, RunnerConfig};
 use thredops::store::Store;
 use thredops::with_pool;
 use tokio::sync::oneshot;

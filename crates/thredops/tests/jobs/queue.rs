@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use thredops::jobs::{self, JobState, NewJob, Queue};
 use thredops::clock::now_ms;
+use thredops::jobs::{self, JobState, NewJob, Queue};
 
 use crate::on_both_backends;
 use crate::support::TestDb;

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use thredops::jobs::{JobError, JobState, NewJob, Queue, Runner, RunnerConfig, handler_fn};
 use thredops::clock::now_ms;
+use thredops::jobs::{JobError, JobState, NewJob, Queue, Runner, RunnerConfig, handler_fn};
 use tokio::sync::Notify;
 
 use crate::on_both_backends;

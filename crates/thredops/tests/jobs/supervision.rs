@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use thredops::jobs::{JobState, NewJob, Queue, Runner, RunnerConfig, handler_fn};
 use thredops::clock::now_ms;
+use thredops::jobs::{JobState, NewJob, Queue, Runner, RunnerConfig, handler_fn};
 use tokio::sync::Notify;
 
 use crate::on_both_backends;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::registry::{Endpoint, boolean, integer, object, string};
+use crate::clock::now_unix;
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::ApiJson;
 use crate::http::session::{
@@ -16,7 +17,6 @@ use crate::http::session::{
 };
 use crate::http::state::WebState;
 use crate::services::accounts;
-use crate::clock::now_unix;
 use crate::store::users::UserRecord;
 
 pub fn endpoints() -> Vec<Endpoint> {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::CsrfForm;
 use super::view::{Chrome, Problems};
+use crate::clock::now_unix;
 use crate::home::Home;
 use crate::http::api::to_time;
 use crate::http::error::{AppError, AppResult};
@@ -17,7 +18,6 @@ use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::notifications::EmailChoices;
 use crate::services::accounts;
-use crate::clock::now_unix;
 
 /// One entry of the product navigation.
 #[derive(Serialize, Clone, Copy)]
@@ -321,7 +321,7 @@ async fn revoke_session(
     Path(id): Path<String>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    if !crate::services::accounts::revoke_session(state, &auth.user.id, &id).await? {
+    if !crate::services::accounts::revoke_session(&state, &auth.user.id, &id).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/settings?done=revoked"))

@@ -225,7 +225,9 @@ async fn render(state: &WebState, auth: &AuthUser, outcome: PrivacyOutcome) -> A
         notices,
         last_active: when(auth.user.last_active_at),
         retention_days: state.settings.privacy.inactive_after.as_secs() / 86_400,
-        pending_purge: crate::privacy::reads::pending_purge_at(state, &auth.user.id).await?.map(when),
+        pending_purge: crate::privacy::reads::pending_purge_at(state, &auth.user.id)
+            .await?
+            .map(when),
         contact: &state.settings.privacy.operator_contact,
         outcome,
     };

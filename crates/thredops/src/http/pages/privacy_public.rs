@@ -14,12 +14,12 @@ use serde_json::json;
 
 use super::super::account::{csrf_ok, render_form};
 use super::{When, field_errors, when};
+use crate::clock::now_unix;
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::Visitor;
 use crate::http::state::WebState;
 use crate::privacy::purge::{self, code_hash};
 use crate::privacy::{callbacks, requests, signed_request, ticket_requests};
-use crate::clock::now_unix;
 use sha2::{Digest, Sha256};
 
 /// `privacy/request.html`: the deletion request form for someone who cannot sign in.

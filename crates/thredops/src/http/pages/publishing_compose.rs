@@ -237,7 +237,7 @@ struct SuggestedTimes {
 #[derive(Serialize)]
 struct AttachedMedia {
     id: String,
-    kind: String,
+    kind: media::MediaKind,
     file_name: String,
     url: String,
 }
@@ -325,7 +325,10 @@ pub(super) fn count_of(n: usize, one: &str, many: &str) -> String {
 /// What is attached, in words: "No files attached.", "1 image attached.", "2 images and
 /// 1 video attached (a carousel)."
 fn media_summary(attached: &[AttachedMedia]) -> String {
-    let images = attached.iter().filter(|m| m.kind == "image").count();
+    let images = attached
+        .iter()
+        .filter(|m| m.kind == media::MediaKind::Image)
+        .count();
     let videos = attached.len() - images;
     let mut said = Vec::new();
     if images > 0 {

@@ -16,12 +16,12 @@ use super::account::CsrfForm;
 use super::plan_limit::explain;
 use super::view::{Chrome, Problems};
 use crate::billing::gate::{self, AuditAllowance};
+use crate::clock::now_unix;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::services::profiles::{self, ProfileView};
-use crate::clock::now_unix;
 use crate::strategy::data::user_tz;
 use crate::strategy::experiments::ExperimentInput;
 use crate::strategy::report::{StrategyReport, WeeklyPlan};
@@ -397,9 +397,7 @@ async fn audit_page(
         Some(a) => Some(service::audit(&state, &auth, &a).await?),
         None => None,
     };
-    let active = audits
-        .iter()
-        .find(|a| a.status.is_underway());
+    let active = audits.iter().find(|a| a.status.is_underway());
     let history = audits
         .iter()
         .map(|a| AuditRow {

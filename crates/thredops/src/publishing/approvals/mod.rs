@@ -21,9 +21,9 @@ use super::service;
 use super::store::PostRecord;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::clock::now_unix;
 use crate::domain::{Need, WorkspaceRole};
 use crate::error::{AppError, AppResult};
-use crate::clock::now_unix;
 
 /// How often the publisher looks again at a post that waits for approval.
 pub const HOLD_RECHECK_SECS: i64 = 60;

@@ -8,11 +8,11 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use super::rules::{self, Results};
 use super::{ItemRecord, ItemState, Verdict, text_post};
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::publishing::recurring::{announce, over_quota, rule, scheduled_record};
 use crate::publishing::{PostState, compose, when};
-use crate::clock::now_unix;
 
 /// Job kind of the evergreen run.
 pub const KIND: &str = "evergreen_tick";

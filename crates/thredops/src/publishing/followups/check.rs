@@ -17,9 +17,9 @@ use threads_api::MediaId;
 use super::store::FollowupRecord;
 use super::{Metric, reply_post};
 use crate::app::AppState;
+use crate::clock::now_unix;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::publishing::PURPOSE;
-use crate::clock::now_unix;
 use crate::sync::DAILY_CALL_BUDGET;
 
 /// Job kind of the checker.

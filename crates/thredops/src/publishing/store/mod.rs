@@ -12,10 +12,9 @@ mod start;
 pub use reconnect::ReconnectWarning;
 
 use super::PostState;
-use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 use crate::clock::now_unix;
+use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 use quota::{Ask, reserve_in, settle_in};
-
 
 /// One planned post as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -53,7 +52,6 @@ pub struct PostRecord {
     /// Publishing attempts.
     pub attempts: i64,
     /// Whether the user has seen its failure.
-    #[sqlx(try_from = "i64")]
     #[sqlx(try_from = "IntFlag")]
     pub acknowledged: bool,
     /// Optimistic-lock counter.

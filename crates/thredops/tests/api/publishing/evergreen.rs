@@ -3,7 +3,7 @@
 //! edge, retirement when results drop (and not when they hold), proposals with their evidence,
 //! the pages, and privacy (isolation, export, purge).
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde_json::{Value, json};
 use thredops::publishing::evergreen;
 use thredops::with_pool;
@@ -473,7 +473,9 @@ async fn a_spent_quota_makes_the_reshare_wait_with_its_reason_and_never_twice(ap
     // The item shows why, and planning again makes no second re-share.
     for _ in 0..2 {
         assert_eq!(
-            evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap(),
+            evergreen::tick_all(&app.state, thredops::clock::now())
+                .await
+                .unwrap(),
             0
         );
     }
@@ -542,7 +544,9 @@ async fn results_that_drop_retire_the_item_and_results_that_hold_do_not(app: Tes
         .await;
         ids.push(it["id"].as_str().unwrap().to_owned());
     }
-    evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap();
+    evergreen::tick_all(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     // 60% of the views and 60% of the engagement: it holds, and the next re-share is planned.
     let held = item(&app, &ids[0]).await;
     assert_eq!(held["state"], "active", "{held}");
@@ -569,7 +573,9 @@ async fn results_that_drop_retire_the_item_and_results_that_hold_do_not(app: Tes
     assert!(dropped["next"].is_null());
     assert_eq!(reshare_rows(&app, &ids[1]).await, 1);
     // Judged once: later runs change nothing. Resuming plans the next re-share.
-    evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap();
+    evergreen::tick_all(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     assert_eq!(item(&app, &ids[1]).await["state"], "retired");
     let r = app
         .post_json(
@@ -582,7 +588,9 @@ async fn results_that_drop_retire_the_item_and_results_that_hold_do_not(app: Tes
     assert_eq!(resumed["state"], "active");
     assert!(resumed["retired_reason"].is_null());
     assert!(resumed["next"].is_object(), "{resumed}");
-    evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap();
+    evergreen::tick_all(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     assert_eq!(item(&app, &ids[1]).await["state"], "active");
     // Pausing removes the waiting re-share.
     let r = app
@@ -947,7 +955,9 @@ async fn a_failed_reshare_holds_the_item_with_its_reason_until_it_is_deleted(app
     .map(|r| r.rows_affected()))
     .unwrap();
     assert_eq!(
-        evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap(),
+        evergreen::tick_all(&app.state, thredops::clock::now())
+            .await
+            .unwrap(),
         0
     );
     let held = item(&app, &id).await;
@@ -974,7 +984,12 @@ async fn a_failed_reshare_holds_the_item_with_its_reason_until_it_is_deleted(app
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    assert!(evergreen::tick_all(&app.state, thredops::clock::now()).await.unwrap() <= 1);
+    assert!(
+        evergreen::tick_all(&app.state, thredops::clock::now())
+            .await
+            .unwrap()
+            <= 1
+    );
     assert_eq!(reshare_rows(&app, &id).await, 2);
     let it = item(&app, &id).await;
     assert!(it["problem"].is_null(), "{it}");

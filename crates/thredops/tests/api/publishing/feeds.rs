@@ -9,7 +9,6 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use serde_json::{Value, json};
 use thredops::publishing::feeds;
 
@@ -57,7 +56,9 @@ async fn private_addresses_are_refused_by_default(app: TestApp) {
     // A name that resolves to loopback is added, but never read: the poll says why.
     let port = base.rsplit(':').next().unwrap();
     add_feed(&app, &profile, &format!("http://localhost:{port}/rss.xml")).await;
-    feeds::poll_due(&app.state, thredops::clock::now()).await.unwrap();
+    feeds::poll_due(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     let list = settled(&app).await;
     assert_eq!(list[0]["last_status"], "error");
     assert!(
@@ -344,7 +345,9 @@ async fn a_broken_feed_shows_its_error_on_the_page_and_makes_nothing(app: TestAp
         assert!(r.status().is_redirection(), "{}", r.status());
         assert_eq!(r.headers()["location"], "/app/schedule/feeds?done=added");
     }
-    feeds::poll_due(&app.state, thredops::clock::now()).await.unwrap();
+    feeds::poll_due(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     let list = settled(&app).await;
     let broken = feed_with(&list, "/broken.xml");
     assert_eq!(broken["last_status"], "error");
@@ -370,7 +373,9 @@ async fn feeds_are_private_exported_and_purged_with_the_account(app: TestApp) {
     // The same feed again for the same profile is refused beside the field.
     let r = follow(&app, &profile, &format!("{base}/rss.xml")).await;
     assert_eq!(r.status(), 422);
-    feeds::poll_due(&app.state, thredops::clock::now()).await.unwrap();
+    feeds::poll_due(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     settled(&app).await;
 
     // Another user sees nothing of it and cannot delete it or use the profile.

@@ -2,7 +2,6 @@
 //! occurrence, editing and stopping the series, the quota edge, and exactly once through a
 //! crashed worker and concurrent top-ups.
 
-use chrono::Utc;
 use serde_json::{Value, json};
 use thredops::publishing::recurring;
 
@@ -284,7 +283,9 @@ async fn one_occurrence_is_skipped_or_edited_and_the_series_edited_or_stopped(ap
             .status(),
         404
     );
-    recurring::top_up_all(&app.state, thredops::clock::now()).await.unwrap();
+    recurring::top_up_all(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     assert_eq!(posts_with_text(&app, "Daily thought").await.len(), 5);
     // A date the series does not fall on cannot be skipped.
     let r = app
@@ -353,7 +354,9 @@ async fn one_occurrence_is_skipped_or_edited_and_the_series_edited_or_stopped(ap
         .await;
     let s: Value = r.json().await.unwrap();
     assert_eq!(s["state"], "stopped");
-    recurring::top_up_all(&app.state, thredops::clock::now()).await.unwrap();
+    recurring::top_up_all(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     assert!(
         posts_with_text(&app, "Daily thought, revised")
             .await
@@ -428,7 +431,9 @@ async fn a_recurring_occurrence_is_published_once_after_a_crashed_worker(app: Te
         make_due_now(&app, id).await;
     }
     // Top-ups keep running meanwhile: the dates already have their posts.
-    recurring::top_up_all(&app.state, thredops::clock::now()).await.unwrap();
+    recurring::top_up_all(&app.state, thredops::clock::now())
+        .await
+        .unwrap();
     publish_everything(&app).await;
     let t = truth(&app, user_id).await;
     for (id, text) in posts.iter().zip(texts) {

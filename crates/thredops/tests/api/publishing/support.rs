@@ -81,7 +81,8 @@ pub async fn schedule_now(app: &TestApp, profile: &str, content: &Value) -> Valu
 pub async fn schedule_tomorrow(app: &TestApp, profile: &str, content: &Value) -> Value {
     // A little under a day ahead: "this minute tomorrow" is a whole day away when scheduled on
     // a whole minute, just outside windows that cover the next 24 hours (reconnect warnings).
-    let tomorrow = thredops::clock::now() + chrono::Duration::days(1) - chrono::Duration::minutes(2);
+    let tomorrow =
+        thredops::clock::now() + chrono::Duration::days(1) - chrono::Duration::minutes(2);
     schedule_at(
         app,
         profile,

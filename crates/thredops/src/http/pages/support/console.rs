@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{categories, category_label, see_other};
+use crate::clock::now_unix;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::{SignedForm, require_session_csrf};
 use crate::http::pages::privacy::{When, when};
 use crate::http::pages::view::Chrome;
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
-use crate::clock::now_unix;
 use crate::support::store::desk::{Canned, InboxRow};
 use crate::support::store::{Conversation, Message};
 use crate::support::threads_data::ThreadsData;
