@@ -16,6 +16,7 @@ on_both_backends!(
     an_invitation_works_once_for_its_address_only,
     a_removed_member_loses_the_workspace_at_their_next_request_and_their_token_stops,
     only_the_owner_handles_admins_and_bad_invitations_are_refused_with_reasons,
+    a_member_sees_and_signs_out_only_their_own_sessions_while_in_the_owners_workspace,
 );
 
 pub const PASSWORD: &str = "tidal-marmot-lantern";
@@ -549,4 +550,57 @@ async fn seats_are_capped_by_the_plan(backend: crate::helpers::Backend) {
     .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     invite(&app, &owner, "second@example.com", "viewer").await;
+}
+
+/// The sessions on the settings page are the person's, whichever workspace they act in.
+async fn a_member_sees_and_signs_out_only_their_own_sessions_while_in_the_owners_workspace(
+    app: TestApp,
+) {
+    let owner = person(&app, "sessions-owner@example.com").await;
+    let editor = member(&app, &owner, "sessions-editor@example.com", "editor").await;
+    let mut ids = Vec::new();
+    for c in [&owner, &editor] {
+        let me = json_of(call(&app, c, reqwest::Method::GET, "/api/v1/me", None).await).await;
+        ids.push(me["id"].as_str().unwrap().to_owned());
+    }
+    // The editor signs in on a second device too; the page lists the sessions other than the
+    // one it is read with, each with a button that signs it out.
+    let r = app.login("sessions-editor@example.com", PASSWORD).await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let now = thredops::clock::now_unix();
+    let idle = app.state.settings.session_idle.as_secs() as i64;
+    let mut sessions = Vec::new();
+    for id in &ids {
+        let list = thredops::services::accounts::sessions_of(&app.state, id, now, idle)
+            .await
+            .unwrap();
+        sessions.push(list[0].id.clone());
+    }
+    let (owners, editors) = (&sessions[0], &sessions[1]);
+
+    let page = editor
+        .get(app.url("/settings"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(editors.as_str()),
+        "the editor's other session is listed"
+    );
+    assert!(!page.contains(owners.as_str()), "the owner's session is not");
+
+    let r = editor
+        .post(app.url(&format!("/settings/sessions/{owners}/revoke")))
+        .header("accept", "text/html")
+        .form(&[("csrf", crate::connect::csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = call(&app, &owner, reqwest::Method::GET, "/api/v1/me", None).await;
+    assert_eq!(r.status(), StatusCode::OK, "the owner is still signed in");
 }
