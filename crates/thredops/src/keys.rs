@@ -107,7 +107,7 @@ mod tests {
             .seal("p", "s", b"kept secret");
         // A support image, sealed under its own key wrapped by the master key.
         let purpose = crate::support::attachments::PURPOSE;
-        let customer = crate::support::store::Customer::User(user.id.clone());
+        let customer = crate::support::store::Customer::User(user.id.to_string());
         store
             .create_support_conversation(
                 &customer,

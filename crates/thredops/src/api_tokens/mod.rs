@@ -267,7 +267,7 @@ pub async fn create(
     let secret = format!("{SECRET_PREFIX}{}", crate::crypto::random_token(32));
     let token = ApiToken {
         id: TokenId(uuid::Uuid::new_v4().to_string()),
-        user_id: user.user.id.clone(),
+        user_id: user.user.id.to_string(),
         name: name.to_owned(),
         prefix: secret.chars().take(SECRET_PREFIX.len() + 6).collect(),
         scopes,
@@ -275,7 +275,7 @@ pub async fn create(
         expires_at: input.expires_in_days.map(|d| now + i64::from(d) * 86_400),
         last_used_at: None,
         revoked_at: None,
-        workspace_id: (!user.workspace.is_own(&user.user)).then(|| user.workspace.id.clone()),
+        workspace_id: (!user.workspace.is_own(&user.user)).then(|| user.workspace.id.to_string()),
     };
     state
         .store

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::domain::{Need, RoleRefusal, WorkspaceRole};
+use crate::domain::{Need, RoleRefusal, WorkspaceId, WorkspaceRole};
 use crate::store::sessions::Seat;
 use crate::store::users::UserRecord;
 
@@ -23,7 +23,7 @@ pub struct CurrentUser {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveWorkspace {
     /// The workspace (the id of the account that owns it).
-    pub id: String,
+    pub id: WorkspaceId,
     /// The user's role there.
     pub role: WorkspaceRole,
 }
@@ -32,7 +32,7 @@ impl ActiveWorkspace {
     /// The user's own workspace, where they are the owner.
     pub fn own(user: &UserRecord) -> Self {
         Self {
-            id: user.id.clone(),
+            id: WorkspaceId::owned_by(&user.id),
             role: WorkspaceRole::Owner,
         }
     }
@@ -43,7 +43,7 @@ impl ActiveWorkspace {
         match seat {
             Some(seat) => Self {
                 role: WorkspaceRole::parse_member(&seat.role).unwrap_or(WorkspaceRole::Reviewer),
-                id: seat.workspace_id,
+                id: WorkspaceId::new(seat.workspace_id),
             },
             None => Self::own(user),
         }
@@ -51,13 +51,13 @@ impl ActiveWorkspace {
 
     /// Whether the user acts in their own workspace.
     pub fn is_own(&self, user: &UserRecord) -> bool {
-        self.id == user.id
+        self.id.is_owned_by(&user.id)
     }
 }
 
 impl CurrentUser {
     /// The id that keys the workspace's data (profiles, posts, audits, webhooks...).
-    pub fn workspace_id(&self) -> &str {
+    pub fn workspace_id(&self) -> &WorkspaceId {
         &self.workspace.id
     }
 

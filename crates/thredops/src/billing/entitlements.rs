@@ -171,7 +171,10 @@ pub fn occupies_seat(status: &str) -> bool {
 /// there is room (oldest first). Nothing is ever deleted. Returns (paused, resumed).
 pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(usize, usize)> {
     let entitlement = of_user(state, user_id, now).await?;
-    let profiles = state.store.profiles_of(user_id).await?;
+    let profiles = state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?;
     // Seats go to profiles already using one, then to paused ones, each in connection order,
     // so enforcing twice never swaps which profile is paused.
     let mut ordered: Vec<_> = profiles

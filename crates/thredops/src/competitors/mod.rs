@@ -178,7 +178,7 @@ pub async fn add(
     }
     let record = CompetitorRecord {
         id: uuid::Uuid::new_v4().to_string(),
-        user_id: auth.workspace_id().to_owned(),
+        user_id: auth.workspace_id().to_string(),
         profile_id: profile.id.clone(),
         username: username.clone(),
         details_enc: None,

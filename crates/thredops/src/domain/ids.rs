@@ -70,6 +70,48 @@ macro_rules! id_type {
                 self.0 == *other
             }
         }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                self == &other.0
+            }
+        }
+
+        impl PartialEq<&$name> for String {
+            fn eq(&self, other: &&$name) -> bool {
+                self == &other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl From<&$name> for String {
+            fn from(id: &$name) -> Self {
+                id.0.clone()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
     };
 }
 
@@ -95,6 +137,11 @@ impl WorkspaceId {
     /// The workspace an account owns.
     pub fn owned_by(user: &UserId) -> Self {
         Self(user.0.clone())
+    }
+
+    /// Whether `user` is the account that owns this workspace.
+    pub fn is_owned_by(&self, user: &UserId) -> bool {
+        self.0 == user.0
     }
 }
 

@@ -276,7 +276,7 @@ pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<A
         .await?
         .ok_or(AppError::NotFound)?;
     let mut people = vec![Assignable {
-        user_id: owner.id,
+        user_id: owner.id.to_string(),
         email: owner.email,
     }];
     for m in state.store.members_of(auth.workspace_id()).await? {
@@ -302,7 +302,7 @@ pub async fn assign(
     let r = owned(state, auth, id).await?;
     let assignee = match assignee.map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
-        Some("me") => Some(auth.user.id.clone()),
+        Some("me") => Some(auth.user.id.to_string()),
         Some(a) => {
             let people = assignable(state, auth).await?;
             if !people.iter().any(|p| p.user_id == a) {
@@ -333,7 +333,11 @@ pub async fn export(
         ..ItemFilter::default()
     };
     let mut items = Vec::new();
-    for p in state.store.profiles_of(user_id).await? {
+    for p in state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?
+    {
         let filter = ItemFilter {
             profile_id: Some(p.id.clone()),
             ..filter.clone()

@@ -190,7 +190,7 @@ pub async fn add(
     }
     let record = SearchRecord {
         id: uuid::Uuid::new_v4().to_string(),
-        user_id: auth.workspace_id().to_owned(),
+        user_id: auth.workspace_id().to_string(),
         profile_id: profile.id.clone(),
         query: query.clone(),
         mode: input.mode,

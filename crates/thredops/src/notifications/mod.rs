@@ -300,7 +300,10 @@ pub struct NotificationView {
 /// The handles of the user's profiles by profile id (opened with the user's key; sealed
 /// usernames are never copied into notifications).
 async fn handles(state: &AppState, user_id: &str) -> AppResult<HashMap<String, String>> {
-    let profiles = state.store.profiles_of(user_id).await?;
+    let profiles = state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?;
     if profiles.is_empty() {
         return Ok(HashMap::new());
     }

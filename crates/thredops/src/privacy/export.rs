@@ -88,7 +88,11 @@ async fn opened_data(
     key: Option<&DataKey>,
 ) -> anyhow::Result<Value> {
     let mut profiles = Vec::new();
-    for p in state.store.profiles_of(user_id).await? {
+    for p in state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?
+    {
         let view = profile_service::view(key, &p, None, 0, state.threads.now().timestamp());
         let subject = |suffix: &str| format!("{}/{suffix}", p.id);
         let posts = state.store.export_post_contents(&p.id).await?;

@@ -115,7 +115,10 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
         .user_by_id(user_id)
         .await?
         .context("account already deleted")?;
-    let profiles = state.store.profiles_of(user_id).await?;
+    let profiles = state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?;
     state.jobs.cancel_for_user(user_id).await?;
     // Deleting the account never waits on Stripe: a job that outlives the account cancels its
     // subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
@@ -144,7 +147,10 @@ pub async fn purge_meta_data(
     user_id: &str,
     source: Source,
 ) -> anyhow::Result<Option<Receipt>> {
-    let profiles = state.store.profiles_of(user_id).await?;
+    let profiles = state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?;
     if profiles.is_empty() {
         return Ok(None);
     }

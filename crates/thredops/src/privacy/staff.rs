@@ -80,7 +80,7 @@ pub async fn view_account(
     let admin = staff.user.role == Role::Admin;
     let profiles = state
         .store
-        .profiles_of(&target.id)
+        .profiles_of(&crate::domain::WorkspaceId::owned_by(&target.id))
         .await?
         .into_iter()
         .map(|p| ProfileFacts {
@@ -92,7 +92,7 @@ pub async fn view_account(
         })
         .collect();
     Ok(AccountSummary {
-        id: target.id,
+        id: target.id.to_string(),
         email: target.email,
         role: target.role.as_str(),
         created_at: target.created_at,

@@ -424,7 +424,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: ItemInput) -> A
     let mut item = ItemRecord {
         variations_enc: seal_variations(state, auth.workspace_id(), &id.0, &s.variations).await?,
         id,
-        user_id: auth.workspace_id().to_owned(),
+        user_id: auth.workspace_id().to_string(),
         profile_id,
         source_media_id: media_id,
         source_post_id: post_id,

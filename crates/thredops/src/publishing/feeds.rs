@@ -615,7 +615,7 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: FeedInput) -> AppR
     }
     let feed = FeedRecord {
         id: FeedId(uuid::Uuid::new_v4().to_string()),
-        user_id: auth.workspace_id().to_owned(),
+        user_id: auth.workspace_id().to_string(),
         profile_id: input.profile_id,
         url: url.to_string(),
         etag: None,

@@ -90,7 +90,7 @@ pub async fn set_slots(state: &AppState, profile_id: &str, slots: &[(i64, i64)])
 /// One of the workspace's profiles.
 pub async fn profile_of(
     state: &AppState,
-    workspace_id: &str,
+    workspace_id: &crate::domain::WorkspaceId,
     profile_id: &str,
 ) -> AppResult<Option<crate::store::profiles::ProfileRecord>> {
     Ok(state.store.profile_of(workspace_id, profile_id).await?)
@@ -99,7 +99,7 @@ pub async fn profile_of(
 /// The workspace's profiles, for a choice of profile.
 pub async fn profiles_for(
     state: &AppState,
-    workspace_id: &str,
+    workspace_id: &crate::domain::WorkspaceId,
 ) -> AppResult<Vec<crate::store::profiles::ProfileRecord>> {
     Ok(state.store.profiles_of(workspace_id).await?)
 }

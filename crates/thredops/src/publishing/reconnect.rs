@@ -24,7 +24,10 @@ pub async fn note_for(state: &AppState, post: &PostRecord) -> StoreResult<Option
     }
     let profile = state
         .store
-        .profile_of(&post.user_id, &post.profile_id)
+        .profile_of(
+            &crate::domain::WorkspaceId::new(post.user_id.as_str()),
+            &post.profile_id,
+        )
         .await?;
     Ok(profile
         .filter(|p| p.status != "active")

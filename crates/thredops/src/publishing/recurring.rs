@@ -530,7 +530,7 @@ pub async fn create(
     let mut record = SeriesRecord {
         content_enc: seal(state, auth.workspace_id(), PURPOSE, &id.0, &input.content).await?,
         id,
-        user_id: auth.workspace_id().to_owned(),
+        user_id: auth.workspace_id().to_string(),
         profile_id: String::new(),
         state: SeriesState::Active,
         kind: PostKind::default(),

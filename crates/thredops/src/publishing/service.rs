@@ -265,7 +265,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
     let record = PostRecord {
         content_enc: seal(state, auth.workspace_id(), &id, &input.content).await?,
         id,
-        user_id: auth.workspace_id().to_owned(),
+        user_id: auth.workspace_id().to_string(),
         profile_id: input.profile_id,
         state: post_state,
         kind,

@@ -5,6 +5,7 @@ use crate::auth::password;
 use crate::auth::throttle::Attempt;
 use crate::auth::{ClientInfo, CurrentUser};
 use crate::clock::now_unix;
+use crate::domain::UserId;
 use crate::domain::{Email, NewPassword};
 use crate::error::{AppError, AppResult};
 use crate::services::{mfa, recovery};
@@ -203,7 +204,7 @@ pub async fn sign_out(state: &AppState, auth: &CurrentUser) -> AppResult<()> {
 /// The user's live sessions (signed in, not revoked, not idle longer than `idle_secs`).
 pub async fn sessions_of(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
     idle_secs: i64,
 ) -> AppResult<Vec<crate::store::sessions::SessionRecord>> {
@@ -211,7 +212,11 @@ pub async fn sessions_of(
 }
 
 /// Signs one of the user's sessions out; false when it is not theirs or already ended.
-pub async fn revoke_session(state: &AppState, user_id: &str, session_id: &str) -> AppResult<bool> {
+pub async fn revoke_session(
+    state: &AppState,
+    user_id: &UserId,
+    session_id: &str,
+) -> AppResult<bool> {
     Ok(state
         .store
         .revoke_session(session_id, user_id, now_unix())

@@ -68,7 +68,10 @@ pub async fn start_connect_for(
 /// another feature, never takes them away.
 async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Scope>> {
     let mut keep = crate::inbox::scopes_to_keep(state, user_id).await?;
-    let held = state.store.profiles_of(user_id).await?;
+    let held = state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?;
     for (scope, _) in crate::threads::OPTIONAL_SCOPES {
         let granted = held
             .iter()
@@ -543,7 +546,7 @@ pub async fn usernames(state: &AppState, user_id: &str) -> AppResult<Vec<(String
     let key = state.vault.existing_key(user_id).await?;
     Ok(state
         .store
-        .profiles_of(user_id)
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
         .await?
         .iter()
         .map(|p| (p.id.clone(), username(key.as_ref(), p)))
@@ -560,7 +563,11 @@ pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profile
 pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileView>> {
     let key = state.vault.existing_key(user_id).await?;
     let mut out = Vec::new();
-    for p in state.store.profiles_of(user_id).await? {
+    for p in state
+        .store
+        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .await?
+    {
         let progress = crate::sync::progress(state, &p.id).await?;
         let calls = api_calls_24h(state, &p.id).await?;
         out.push(view(
@@ -577,7 +584,7 @@ pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileVi
 /// A profile of the workspace, as stored; `None` for any other workspace's.
 pub async fn of_workspace(
     state: &AppState,
-    workspace_id: &str,
+    workspace_id: &crate::domain::WorkspaceId,
     profile_id: &str,
 ) -> AppResult<Option<ProfileRecord>> {
     Ok(state.store.profile_of(workspace_id, profile_id).await?)

@@ -203,7 +203,7 @@ mod tests {
             })
             .await
             .unwrap();
-        (store, user.id, "s1".to_owned())
+        (store, user.id.to_string(), "s1".to_owned())
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! Connected Threads profiles and the OAuth states that connect them.
 
+use crate::domain::WorkspaceId;
 use sqlx::Row;
 
 use super::{Store, StoreError, StoreResult, with_pool};
@@ -279,7 +280,8 @@ impl Store {
     }
 
     /// The user's profiles, oldest connection first.
-    pub async fn profiles_of(&self, user_id: &str) -> StoreResult<Vec<ProfileRecord>> {
+    pub async fn profiles_of(&self, workspace_id: &WorkspaceId) -> StoreResult<Vec<ProfileRecord>> {
+        let user_id = workspace_id.as_str();
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM threads_profiles WHERE user_id = $1 ORDER BY connected_at, id"
         ));
@@ -308,9 +310,10 @@ impl Store {
     /// One profile of a user (None for other users' profiles: callers answer 404).
     pub async fn profile_of(
         &self,
-        user_id: &str,
+        workspace_id: &WorkspaceId,
         profile_id: &str,
     ) -> StoreResult<Option<ProfileRecord>> {
+        let user_id = workspace_id.as_str();
         Ok(self
             .profile(profile_id)
             .await?

@@ -9,7 +9,7 @@ use crate::domain::{Email, Role};
 #[derive(Debug, Clone)]
 pub struct UserRecord {
     /// Account id (UUID).
-    pub id: String,
+    pub id: crate::domain::UserId,
     /// Normalised email.
     pub email: String,
     /// PHC-format argon2id hash.
@@ -35,8 +35,9 @@ macro_rules! user_from_row {
     ($row:expr, id = $id:literal, created_at = $created_at:literal) => {{
         let row = $row;
         let role: String = row.try_get("role")?;
+        let id: String = row.try_get($id)?;
         UserRecord {
-            id: row.try_get($id)?,
+            id: $crate::domain::UserId::new(id),
             email: row.try_get("email")?,
             password_hash: row.try_get("password_hash")?,
             role: Role::parse(&role).unwrap_or(Role::User),

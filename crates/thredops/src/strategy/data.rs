@@ -135,7 +135,7 @@ pub async fn owned_profile(
 ) -> AppResult<ProfileRecord> {
     state
         .store
-        .profile_of(user_id, profile_id)
+        .profile_of(&crate::domain::WorkspaceId::new(user_id), profile_id)
         .await?
         .ok_or(AppError::NotFound)
 }

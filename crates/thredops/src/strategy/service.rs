@@ -73,7 +73,7 @@ pub async fn cached_report(
     let tz = data::user_tz(auth.user.timezone.as_deref());
     let now = state.threads.now().timestamp();
     let key = ReportKey {
-        user_id: auth.workspace_id().to_owned(),
+        user_id: auth.workspace_id().to_string(),
         profile_id: profile.id.clone(),
         tz,
         day: crate::analytics::period::local_date(tz, now),

@@ -62,7 +62,7 @@ pub async fn identify(
             tracing::info!("a visitor's chat joined the account they signed in to");
         }
         return Ok(Some(Who {
-            customer: Customer::User(auth.user.id.clone()),
+            customer: Customer::User(auth.user.id.to_string()),
             keep_token: None,
         }));
     }

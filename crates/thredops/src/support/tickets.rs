@@ -43,7 +43,7 @@ pub async fn open(
     state
         .store
         .create_support_conversation(
-            &Customer::User(auth.user.id.clone()),
+            &Customer::User(auth.user.id.to_string()),
             Kind::Ticket,
             Some(category.as_str()),
             subject,

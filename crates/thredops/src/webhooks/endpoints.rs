@@ -172,7 +172,7 @@ pub async fn create(
         secret_enc: key.seal(SECRET_PURPOSE, &id.0, secret.as_bytes()),
         host: url.host_str().unwrap_or_default().to_owned(),
         id,
-        user_id: user.workspace_id().to_owned(),
+        user_id: user.workspace_id().to_string(),
         events,
         enabled: input.enabled.unwrap_or(true),
         disabled_reason: None,

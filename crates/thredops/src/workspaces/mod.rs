@@ -155,7 +155,7 @@ pub async fn name(state: &AppState, workspace_id: &str) -> AppResult<String> {
 /// The workspaces the user may act in: their own first, then the ones they belong to.
 pub async fn mine(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<WorkspaceView>> {
     let mut all = vec![WorkspaceView {
-        id: auth.user.id.clone(),
+        id: auth.user.id.to_string(),
         name: name_of(state, &auth.user.id, &auth.user.email).await?,
         role: WorkspaceRole::Owner,
         role_label: WorkspaceRole::Owner.label(),
@@ -239,7 +239,7 @@ pub async fn people(state: &AppState, auth: &CurrentUser) -> AppResult<People> {
         .await?
         .ok_or(AppError::NotFound)?;
     let mut members = vec![MemberView {
-        user_id: owner.id.clone(),
+        user_id: owner.id.to_string(),
         email: owner.email.clone(),
         role: WorkspaceRole::Owner,
         role_label: WorkspaceRole::Owner.label(),
@@ -369,10 +369,10 @@ pub async fn invite(
     let token = hex::encode(secret);
     let invitation = InvitationRow {
         id: uuid::Uuid::new_v4().to_string(),
-        workspace_id: workspace_id.to_owned(),
+        workspace_id: workspace_id.to_string(),
         email: email.as_str().to_owned(),
         role,
-        invited_by: auth.user.id.clone(),
+        invited_by: auth.user.id.to_string(),
         created_at: now,
         expires_at: now + INVITATION_LIFETIME_SECS,
     };
@@ -397,7 +397,7 @@ pub async fn invite(
             ),
         },
     );
-    tracing::info!(workspace_id, invitation_id = %invitation.id, role = role.as_str(), "workspace invitation sent");
+    tracing::info!(%workspace_id, invitation_id = %invitation.id, role = role.as_str(), "workspace invitation sent");
     Ok(InvitationView {
         id: invitation.id,
         email: invitation.email,

@@ -161,7 +161,7 @@ pub(super) struct UserView {
 impl From<&UserRecord> for UserView {
     fn from(u: &UserRecord) -> Self {
         Self {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             email: u.email.clone(),
             role: u.role.as_str(),
             timezone: u.timezone.clone(),

@@ -218,7 +218,7 @@ async fn get_attachment(
     let viewer = match &visitor.0 {
         Some(auth) if desk::is_agent(&auth.user) => Viewer::Staff,
         signed_in => Viewer::Customer {
-            user_id: signed_in.as_ref().map(|a| a.user.id.clone()),
+            user_id: signed_in.as_ref().map(|a| a.user.id.to_string()),
             visitor_id: attachments::visitor_of(&state, chat_token(&state, &headers).as_deref())
                 .await?,
         },
@@ -340,7 +340,7 @@ async fn open_ticket(
 async fn list_tickets(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     let tickets = crate::support::reads::conversations_of(
         &state,
-        &Customer::User(auth.user.id.clone()),
+        &Customer::User(auth.user.id.to_string()),
         crate::support::model::Kind::Ticket,
     )
     .await?;

@@ -137,7 +137,7 @@ struct TicketFields {
 async fn home_view<'a>(state: &WebState, auth: &'a AuthUser) -> AppResult<SupportHomeView<'a>> {
     let list = crate::support::reads::conversations_of(
         state,
-        &Customer::User(auth.user.id.clone()),
+        &Customer::User(auth.user.id.to_string()),
         crate::support::model::Kind::Ticket,
     )
     .await?;

@@ -28,7 +28,7 @@ async fn user_media_dir(app: &TestApp, email: &str) -> PathBuf {
         .await
         .unwrap()
         .unwrap();
-    app.data_dir.join("media").join(user.id)
+    app.data_dir.join("media").join(user.id.as_str())
 }
 
 /// Files in a directory (none when it does not exist).

@@ -566,12 +566,17 @@ async fn a_member_sees_and_signs_out_only_their_own_sessions_while_in_the_owners
     // The editor signs in on a second device too; the page lists the sessions other than the
     // one it is read with, each with a button that signs it out.
     let r = app.login("sessions-editor@example.com", PASSWORD).await;
-    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
     let now = thredops::clock::now_unix();
     let idle = app.state.settings.session_idle.as_secs() as i64;
     let mut sessions = Vec::new();
     for id in &ids {
-        let list = thredops::services::accounts::sessions_of(&app.state, id, now, idle)
+        let id = thredops::domain::UserId::new(id.as_str());
+        let list = thredops::services::accounts::sessions_of(&app.state, &id, now, idle)
             .await
             .unwrap();
         sessions.push(list[0].id.clone());
@@ -591,7 +596,10 @@ async fn a_member_sees_and_signs_out_only_their_own_sessions_while_in_the_owners
         page.contains(editors.as_str()),
         "the editor's other session is listed"
     );
-    assert!(!page.contains(owners.as_str()), "the owner's session is not");
+    assert!(
+        !page.contains(owners.as_str()),
+        "the owner's session is not"
+    );
 
     let r = editor
         .post(app.url(&format!("/settings/sessions/{owners}/revoke")))
