@@ -16,7 +16,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod home;
+pub(crate) mod home;
 pub mod http;
 pub mod inbox;
 pub mod jobs;

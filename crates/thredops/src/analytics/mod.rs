@@ -2,17 +2,17 @@
 //!
 //! Web -> [`Scope`] (ownership, time zone, data key) -> compute modules -> [`store`] (SQL).
 
-pub mod attribution;
-pub mod cache;
-pub mod content;
-pub mod demographics;
-pub mod explorer;
-pub mod exports;
-pub mod overview;
-pub mod period;
-pub mod store;
-pub mod svg;
-pub mod table;
+pub(crate) mod attribution;
+pub(crate) mod cache;
+pub(crate) mod content;
+pub(crate) mod demographics;
+pub(crate) mod explorer;
+pub(crate) mod exports;
+pub(crate) mod overview;
+pub(crate) mod period;
+pub(crate) mod store;
+pub(crate) mod svg;
+pub(crate) mod table;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;

@@ -1,12 +1,12 @@
 //! Authentication: passwords, session tokens, CSRF, throttling and second factors.
 
 mod budget;
-pub mod csrf;
+pub(crate) mod csrf;
 mod current;
-pub mod device;
-pub mod password;
-pub mod throttle;
-pub mod tokens;
+pub(crate) mod device;
+pub(crate) mod password;
+pub(crate) mod throttle;
+pub(crate) mod tokens;
 pub mod totp;
 
 pub use csrf::Csrf;

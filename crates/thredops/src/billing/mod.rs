@@ -3,15 +3,15 @@
 //!
 //! Without `THREDOPS_STRIPE_SECRET_KEY` billing is off and every user has every feature.
 
-pub mod entitlements;
+pub(crate) mod entitlements;
 pub mod gate;
 pub mod notify;
-pub mod reconcile;
+pub(crate) mod reconcile;
 pub mod signature;
-pub mod status;
+pub(crate) mod status;
 mod store;
-pub mod stripe;
-pub mod webhook;
+pub(crate) mod stripe;
+pub(crate) mod webhook;
 
 use serde::{Deserialize, Serialize};
 

@@ -279,6 +279,12 @@ impl StripeClient {
             ("limit", "100"),
         ]);
         let list: List<Subscription> = self.send(request).await?;
+        if list.has_more {
+            tracing::warn!(
+                customer_id,
+                "a customer has more than 100 subscriptions; only the newest 100 are read"
+            );
+        }
         Ok(list.data)
     }
 

@@ -8,7 +8,7 @@
 //! that profile's daily call budget.
 
 pub mod access;
-pub mod compare;
+pub(crate) mod compare;
 mod jobs;
 mod store;
 

@@ -1,6 +1,6 @@
 //! Layered configuration: built-in defaults, then an optional TOML file, then `THREDOPS_*` variables.
 
-pub mod billing;
+pub(crate) mod billing;
 mod registry;
 mod secret;
 

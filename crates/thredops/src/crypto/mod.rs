@@ -1,6 +1,6 @@
 //! Key material and encryption primitives.
 
-pub mod aead;
+pub(crate) mod aead;
 mod master_key;
 mod vault;
 

@@ -1,8 +1,8 @@
 //! Domain types parsed at the edge ("parse, don't validate").
 
 mod email;
-pub mod format;
-pub mod ids;
+pub(crate) mod format;
+pub(crate) mod ids;
 mod password;
 mod role;
 mod workspace_role;

@@ -13,7 +13,6 @@ use serde::de::DeserializeOwned;
 use super::error::{AppError, AppResult};
 use super::session::{AuthUser, PageUser};
 use super::state::WebState;
-use crate::store::users::UserRecord;
 use crate::support::desk;
 
 /// A form posted by a signed-in user from one of our pages. Before the handler runs, the
@@ -73,13 +72,6 @@ pub fn require_session_csrf(state: &WebState, auth: &AuthUser, submitted: &str) 
 /// session, 403 for everyone else.
 #[derive(Debug, Clone)]
 pub struct Agent(pub AuthUser);
-
-impl Agent {
-    /// The agent's account.
-    pub fn user(&self) -> &UserRecord {
-        &self.0.user
-    }
-}
 
 impl FromRequestParts<WebState> for Agent {
     type Rejection = AppError;

@@ -5,19 +5,19 @@ mod assets;
 pub mod cookies;
 mod deadline;
 mod download;
-pub mod error;
-pub mod guards;
+pub(crate) mod error;
+pub(crate) mod guards;
 mod html_errors;
-pub mod json;
+pub(crate) mod json;
 mod mcp;
-pub mod metrics;
+pub(crate) mod metrics;
 mod ops;
 mod pages;
-pub mod query;
-pub mod security;
-pub mod session;
-pub mod state;
-pub mod templates;
+pub(crate) mod query;
+pub(crate) mod security;
+pub(crate) mod session;
+pub(crate) mod state;
+pub(crate) mod templates;
 
 use std::any::Any;
 

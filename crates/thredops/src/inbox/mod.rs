@@ -16,13 +16,13 @@
 //! every profile grants; they are asked for only when the user turns the inbox on for a profile
 //! ([`crate::threads::INBOX_SCOPES`] says what each is for).
 
-pub mod actions;
+pub(crate) mod actions;
 mod items;
 pub mod poll;
-pub mod reply;
-pub mod saved;
+pub(crate) mod reply;
+pub(crate) mod saved;
 mod store;
-pub mod webhook;
+pub(crate) mod webhook;
 
 use serde::{Deserialize, Serialize};
 use threads_api::Scope;

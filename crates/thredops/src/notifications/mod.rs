@@ -6,7 +6,7 @@
 //! records any event a crash left unrecorded (the unique key makes that harmless). Each event
 //! is also reported to the user's outgoing webhooks (`post.failed`, `profile.needs_reconnect`).
 
-pub mod store;
+pub(crate) mod store;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,18 +1,18 @@
 //! Privacy: the deletion paths (account, Meta callbacks, support requests), the inactivity purge,
 //! the data export and the staff access log that keep the privacy policy's promises.
 
-pub mod callbacks;
-pub mod export;
+pub(crate) mod callbacks;
+pub(crate) mod export;
 mod export_content;
 pub mod purge;
-pub mod reads;
-pub mod requests;
+pub(crate) mod reads;
+pub(crate) mod requests;
 pub mod retention;
 pub mod signed_request;
 pub mod staff;
-pub mod store;
+pub(crate) mod store;
 mod tar;
-pub mod ticket_requests;
+pub(crate) mod ticket_requests;
 
 use crate::app::AppState;
 use crate::jobs::{JobContext, Runner, handler_fn};

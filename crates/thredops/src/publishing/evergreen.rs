@@ -10,7 +10,7 @@
 
 mod plan;
 mod propose;
-pub mod rules;
+pub(crate) mod rules;
 mod store;
 mod view;
 

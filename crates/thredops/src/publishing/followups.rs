@@ -10,7 +10,7 @@
 //! row from `watching` to `sent`.
 
 mod check;
-pub mod store;
+pub(crate) mod store;
 
 use serde::{Deserialize, Serialize};
 use threads_api::{ContainerBuilder, MediaId};

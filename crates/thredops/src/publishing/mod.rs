@@ -2,27 +2,27 @@
 //! the exactly-once publisher job.
 
 pub mod approvals;
-pub mod bulk;
-pub mod calendar;
-pub mod compose;
+pub(crate) mod bulk;
+pub(crate) mod calendar;
+pub(crate) mod compose;
 pub mod evergreen;
 pub mod feeds;
 pub mod followups;
-pub mod media;
+pub(crate) mod media;
 mod plan;
-pub mod progress;
+pub(crate) mod progress;
 pub mod publisher;
-pub mod quota;
+pub(crate) mod quota;
 mod reconnect;
 mod recover;
 pub mod recurring;
-pub mod service;
+pub(crate) mod service;
 mod start;
-pub mod state;
+pub(crate) mod state;
 mod steps;
-pub mod store;
-pub mod suggest;
-pub mod when;
+pub(crate) mod store;
+pub(crate) mod suggest;
+pub(crate) mod when;
 
 pub use plan::retime_all;
 pub use state::{PostKind, PostMedia, PostState, Standing};

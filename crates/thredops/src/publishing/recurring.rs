@@ -8,7 +8,7 @@
 //! edited on its own alone), skipped, or restored; editing the series replaces its waiting,
 //! unedited occurrences; stopping it removes every occurrence still waiting.
 
-pub mod rule;
+pub(crate) mod rule;
 mod store;
 
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! Use cases shared by the JSON API and the HTML pages.
 
 pub mod accounts;
-pub mod health;
-pub mod mfa;
+pub(crate) mod health;
+pub(crate) mod mfa;
 pub mod profiles;
-pub mod recovery;
+pub(crate) mod recovery;

@@ -4,7 +4,7 @@
 //! pool is configured through [`with_pool!`]; dialect-specific statements live beside their
 //! portable twin and say why.
 
-pub mod account_security;
+pub(crate) mod account_security;
 mod account_synced;
 mod columns;
 mod connect;
@@ -14,12 +14,12 @@ mod migrations;
 pub mod profiles;
 mod session_batch;
 mod session_reader;
-pub mod sessions;
-pub mod signing_keys;
+pub(crate) mod sessions;
+pub(crate) mod signing_keys;
 mod sqlite_exit;
 pub mod synced;
 mod test_door;
-pub mod users;
+pub(crate) mod users;
 
 pub use columns::IntFlag;
 pub(crate) use columns::decode_by_name;

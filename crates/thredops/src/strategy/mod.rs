@@ -7,23 +7,23 @@
 //! account; `experiments` tracks tests; `llm` optionally phrases the findings. Everything here is
 //! computed from stored data, so the same data gives the same answer.
 
-pub mod adjust;
-pub mod analysis;
-pub mod audience;
+pub(crate) mod adjust;
+pub(crate) mod analysis;
+pub(crate) mod audience;
 pub mod audit;
 mod audit_sections;
-pub mod cadence;
-pub mod content;
+pub(crate) mod cadence;
+pub(crate) mod content;
 pub mod data;
-pub mod experiments;
-pub mod formats;
-pub mod llm;
-pub mod multiple;
+pub(crate) mod experiments;
+pub(crate) mod formats;
+pub(crate) mod llm;
+pub(crate) mod multiple;
 pub mod report;
-pub mod service;
-pub mod stats;
-pub mod store;
-pub mod timing;
+pub(crate) mod service;
+pub(crate) mod stats;
+pub(crate) mod store;
+pub(crate) mod timing;
 
 use serde::Deserialize;
 use serde_json::json;

@@ -17,7 +17,9 @@ pub const FDR: f64 = 0.01;
 /// Adjusted p below which a finding that is not advice is still called "medium" (suggestive).
 const SUGGESTIVE: f64 = 0.05;
 
-/// Benjamini-Hochberg adjusted p-values (q-values), in the order given.
+/// Benjamini-Hochberg adjusted p-values (q-values), in the order given: the textbook procedure
+/// the tests hold [`Gate::adjusted`] to.
+#[cfg(test)]
 pub fn bh_adjust(p: &[f64]) -> Vec<f64> {
     let m = p.len();
     let mut order: Vec<usize> = (0..m).collect();
@@ -34,6 +36,7 @@ pub fn bh_adjust(p: &[f64]) -> Vec<f64> {
 
 /// Holm's step-down adjusted p-values, in the order given (family-wise error control under any
 /// dependence; stricter than [`bh_adjust`]).
+#[cfg(test)]
 pub fn holm_adjust(p: &[f64]) -> Vec<f64> {
     let m = p.len();
     let mut order: Vec<usize> = (0..m).collect();

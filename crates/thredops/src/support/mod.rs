@@ -4,20 +4,20 @@
 //! Messages are committed before they are broadcast through the [`Hub`]; clients resume from
 //! their last seen message id, so a reconnect loses and repeats nothing.
 
-pub mod attachments;
-pub mod desk;
-pub mod hub;
-pub mod mail;
-pub mod model;
-pub mod reads;
-pub mod socket;
+pub(crate) mod attachments;
+pub(crate) mod desk;
+pub(crate) mod hub;
+pub(crate) mod mail;
+pub(crate) mod model;
+pub(crate) mod reads;
+pub(crate) mod socket;
 mod socket_actions;
 mod socket_guard;
-pub mod store;
+pub(crate) mod store;
 pub mod threads_data;
 mod throttle;
-pub mod tickets;
-pub mod workflow;
+pub(crate) mod tickets;
+pub(crate) mod workflow;
 
 pub use hub::Hub;
 pub use throttle::ChatThrottle;

@@ -3,7 +3,7 @@
 
 pub mod decay;
 pub mod engine;
-pub mod features;
+pub(crate) mod features;
 mod handlers;
 mod store;
 

@@ -14,7 +14,7 @@
 //! profile, when, the public permalink, an audit's score), never post text, tokens or anything
 //! about another user. URLs, secrets and payloads are sealed with the owner's data key.
 
-pub mod delivery;
+pub(crate) mod delivery;
 mod endpoints;
 mod events;
 mod log;

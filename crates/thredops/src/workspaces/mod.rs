@@ -12,7 +12,7 @@
 //! any handler runs.
 
 pub mod access;
-pub mod store;
+pub(crate) mod store;
 
 use rand::RngCore;
 use serde::Serialize;

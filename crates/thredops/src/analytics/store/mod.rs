@@ -1,7 +1,7 @@
 //! The analytics reads: portable SQL over the synced tables, bounded by the period shown so cost
 //! follows the period and not the whole history (the indexes are in migration 0004).
 
-pub mod explorer;
+pub(crate) mod explorer;
 
 use crate::store::{Store, StoreResult, with_pool};
 

@@ -17,7 +17,7 @@ mod publishing_feeds;
 mod publishing_power;
 pub(crate) use publishing_power::export_csv as export_plan_csv;
 mod recovery;
-pub mod registry;
+pub(crate) mod registry;
 mod review;
 mod strategy;
 mod support;

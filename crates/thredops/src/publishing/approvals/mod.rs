@@ -11,7 +11,7 @@
 //! key, expiring, usable without an account, and ended all at once by raising the workspace's
 //! link generation.
 
-pub mod store;
+pub(crate) mod store;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

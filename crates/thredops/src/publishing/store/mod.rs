@@ -4,12 +4,10 @@
 //! post (a second instance, or one that lost its lease) changes nothing and learns it lost.
 
 mod media;
-pub mod quota;
+pub(crate) mod quota;
 mod reconnect;
 mod slots;
 mod start;
-
-pub use reconnect::ReconnectWarning;
 
 use super::PostState;
 use crate::clock::now_unix;

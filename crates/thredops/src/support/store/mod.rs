@@ -1,11 +1,11 @@
 //! Storage of conversations and messages, in portable SQL for both backends. Every support
 //! query lives here or in a topic module beside it.
 
-pub mod attachments;
-pub mod desk;
+pub(crate) mod attachments;
+pub(crate) mod desk;
 mod live;
 pub(crate) mod mail;
-pub mod post;
+pub(crate) mod post;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
