@@ -54,9 +54,9 @@ pub const METHOD: &str = "Estimate. Each day's net follower gain (from ThredOps'
 pub async fn attribution(scope: &Scope, w: &Window) -> StoreResult<Attribution> {
     let store = &scope.state.store;
     let days = store
-        .account_days(scope.id(), &w.from_key(), &w.to_key())
+        .account_days(scope.id(), &w.first_day_key(), &w.last_day_key())
         .await?;
-    let mut previous = store.followers_before(scope.id(), &w.from_key()).await?;
+    let mut previous = store.followers_before(scope.id(), &w.first_day_key()).await?;
     let posts = store.posts_in(scope.id(), w.start - 2 * DAY, w.end).await?;
     let posts: Vec<_> = posts.into_iter().filter(|p| !p.is_repost).collect();
     let mut credit: HashMap<usize, f64> = HashMap::new();

@@ -77,7 +77,7 @@ async fn open_day(scope: &Scope, day: &str) -> StoreResult<HashMap<String, Vec<(
 pub async fn demographics(scope: &Scope, w: &Window) -> StoreResult<Demographics> {
     let store = &scope.state.store;
     let days = store
-        .demographic_days(scope.id(), "0000-00-00", &w.to_key())
+        .demographic_days(scope.id(), "0000-00-00", &w.last_day_key())
         .await?;
     let Some(last) = days.last().cloned() else {
         let followers = scope.profile.followers_count.unwrap_or(0);
@@ -96,7 +96,7 @@ pub async fn demographics(scope: &Scope, w: &Window) -> StoreResult<Demographics
         });
     };
     // The comparison: the last snapshot on or before the window's first day, else its first.
-    let from = w.from_key();
+    let from = w.first_day_key();
     let first = days
         .iter()
         .rev()

@@ -63,7 +63,7 @@ pub struct Overview {
 /// Computes every number of one window.
 pub async fn window_totals(scope: &Scope, w: &Window) -> StoreResult<WindowTotals> {
     let store = &scope.state.store;
-    let (from, to) = (w.from_key(), w.to_key());
+    let (from, to) = (w.first_day_key(), w.last_day_key());
     let days = store.account_days(scope.id(), &from, &to).await?;
     let baseline = match store.followers_before(scope.id(), &from).await? {
         Some(n) => Some(n),
@@ -312,7 +312,7 @@ pub struct DayPoint {
 /// Meta reports it for; it is placed on the same calendar date here.
 pub async fn series(scope: &Scope, w: &Window) -> StoreResult<Vec<DayPoint>> {
     let store = &scope.state.store;
-    let (from, to) = (w.from_key(), w.to_key());
+    let (from, to) = (w.first_day_key(), w.last_day_key());
     let days = store.account_days(scope.id(), &from, &to).await?;
     let mut last = store.followers_before(scope.id(), &from).await?;
     let views: HashMap<String, i64> = store

@@ -52,12 +52,12 @@ impl Window {
     }
 
     /// `from` as the `YYYY-MM-DD` key of day-keyed tables.
-    pub fn from_key(&self) -> String {
+    pub fn first_day_key(&self) -> String {
         self.from.format("%Y-%m-%d").to_string()
     }
 
     /// `to` as the `YYYY-MM-DD` key of day-keyed tables.
-    pub fn to_key(&self) -> String {
+    pub fn last_day_key(&self) -> String {
         self.to.format("%Y-%m-%d").to_string()
     }
 

@@ -15,11 +15,7 @@ use crate::api_tokens::ApiToken;
 pub use crate::auth::ClientInfo;
 use crate::auth::{ActiveWorkspace, CurrentUser};
 use crate::billing::gate::{self, PastDueNotice};
-use crate::clock::now_unix;
 use crate::store::profiles::ProfileRecord;
-
-/// Sessions are marked as used at most this often, so reads stay reads.
-const TOUCH_EVERY_SECS: i64 = 60;
 
 /// A signed-in user with a live session, as the web layer sees it: the plain
 /// [`CurrentUser`] the product areas take, plus what only pages show. Rejects with 401 (JSON).
@@ -68,36 +64,8 @@ async fn check(
     let Some(token) = state.cookies.read(&parts.headers, &cookies::SESSION) else {
         return Ok(None);
     };
-    let claims = state
-        .keyring
-        .verify(&token)
-        .map_err(|_| AppError::Unauthorized)?;
-    let now = now_unix();
-    let idle = state.settings.session_idle.as_secs() as i64;
-    let store = &state.store;
-    let found = match profile_id {
-        None => store
-            .live_session(&claims.sid, &claims.sub, now, idle)
-            .await?
-            .map(|(session, user, seat)| (session, user, seat, None)),
-        Some(profile_id) => {
-            store
-                .live_session_with_profile(&claims.sid, &claims.sub, now, idle, profile_id)
-                .await?
-        }
-    };
-    let (session, mut user, seat, profile) = found.ok_or(AppError::Unauthorized)?;
-    // Staff powers need two-step sign-in: until it is on, a staff account acts as a user.
-    crate::services::mfa::staff_role_in_effect(state, &mut user).await?;
-    if now - session.last_seen_at >= TOUCH_EVERY_SECS {
-        store.touch_session(&session.id, &user.id, now).await?;
-        // Use of the account keeps it out of the inactivity purge; so does a team's use of a
-        // workspace, for the account that owns it.
-        store.touch_user(&user.id, now).await?;
-        if let Some(seat) = &seat {
-            store.touch_user(&seat.workspace_id, now).await?;
-        }
-    }
+    let (session, user, seat, profile) =
+        crate::services::accounts::check_session(state, &token, profile_id).await?;
     let workspace = ActiveWorkspace::of(&user, seat);
     let auth = AuthUser {
         current: CurrentUser {

@@ -247,3 +247,57 @@ pub async fn change_password(
     tracing::info!(user_id = %auth.user.id, "password changed; other sessions revoked");
     Ok(())
 }
+
+/// Sessions are marked as used at most this often, so reads stay reads.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// A live session, its account, its seat in another workspace if it acts in one, and the
+/// asked-for profile when it belongs to the workspace the session acts in.
+pub type CheckedSession = (
+    crate::store::sessions::SessionRecord,
+    UserRecord,
+    Option<crate::store::sessions::Seat>,
+    Option<crate::store::profiles::ProfileRecord>,
+);
+
+/// The session a session token names, checked against its row (so a sign-out, a password
+/// change or a removed membership on any instance refuses the next request) and marked as used
+/// at most once a minute. With `profile_id`, that profile is read in the same query.
+/// `Unauthorized` for a bad, expired or revoked token.
+pub async fn check_session(
+    state: &AppState,
+    token: &str,
+    profile_id: Option<&str>,
+) -> AppResult<CheckedSession> {
+    let claims = state
+        .keyring
+        .verify(token)
+        .map_err(|_| AppError::Unauthorized)?;
+    let now = now_unix();
+    let idle = state.settings.session_idle.as_secs() as i64;
+    let store = &state.store;
+    let found = match profile_id {
+        None => store
+            .live_session(&claims.sid, &claims.sub, now, idle)
+            .await?
+            .map(|(session, user, seat)| (session, user, seat, None)),
+        Some(profile_id) => {
+            store
+                .live_session_with_profile(&claims.sid, &claims.sub, now, idle, profile_id)
+                .await?
+        }
+    };
+    let (session, mut user, seat, profile) = found.ok_or(AppError::Unauthorized)?;
+    // Staff powers need two-step sign-in: until it is on, a staff account acts as a user.
+    crate::services::mfa::staff_role_in_effect(state, &mut user).await?;
+    if now - session.last_seen_at >= TOUCH_EVERY_SECS {
+        store.touch_session(&session.id, &user.id, now).await?;
+        // Use of the account keeps it out of the inactivity purge; so does a team's use of a
+        // workspace, for the account that owns it.
+        store.touch_user(&user.id, now).await?;
+        if let Some(seat) = &seat {
+            store.touch_user(&seat.workspace_id, now).await?;
+        }
+    }
+    Ok((session, user, seat, profile))
+}
