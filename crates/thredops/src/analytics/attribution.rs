@@ -56,7 +56,9 @@ pub async fn attribution(scope: &Scope, w: &Window) -> StoreResult<Attribution> 
     let days = store
         .account_days(scope.id(), &w.first_day_key(), &w.last_day_key())
         .await?;
-    let mut previous = store.followers_before(scope.id(), &w.first_day_key()).await?;
+    let mut previous = store
+        .followers_before(scope.id(), &w.first_day_key())
+        .await?;
     let posts = store.posts_in(scope.id(), w.start - 2 * DAY, w.end).await?;
     let posts: Vec<_> = posts.into_iter().filter(|p| !p.is_repost).collect();
     let mut credit: HashMap<usize, f64> = HashMap::new();

@@ -32,7 +32,11 @@ async fn ask(store: &Store, c: &Check, idle: i64) -> String {
             .live_session_with_profile(&c.session, &c.user, c.now, idle, p)
             .await
             .unwrap()
-            .map(|(s, u, seat, profile)| format!("{s:?} {u:?} {seat:?} {profile:?}")),
+            // The profile by id: its row changes while its first sync runs in the background.
+            .map(|(s, u, seat, profile)| {
+                let profile = profile.map(|p| p.id);
+                format!("{s:?} {u:?} {seat:?} {profile:?}")
+            }),
     };
     format!("{found:?}")
 }
@@ -59,10 +63,6 @@ async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
     let stranger = person(&app, "paths-stranger@example.com").await;
     let theirs = connected_profile(&app, &stranger, 72).await;
     let leaver = person(&app, "paths-leaver@example.com").await;
-    // The profiles' rows change while their first sync runs; the answers compared must not.
-    for id in [&owned, &theirs] {
-        crate::connect::wait_for_backfill(&app, id).await;
-    }
 
     let mut users = Vec::new();
     for c in [&owner, &editor, &gone, &stranger, &leaver] {
@@ -134,7 +134,7 @@ async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
         "a seat is seen"
     );
     assert!(
-        reference.iter().any(|a| a.contains("Some(ProfileRecord")),
+        reference.iter().any(|a| a.contains(owned.as_str())),
         "a profile is seen"
     );
 
