@@ -1,4 +1,4 @@
-//! Ids as types: a workspace's id cannot be passed where a profile's is asked for.
+//! Ids as types: a workspace's id cannot be passed where an account's is asked for.
 //!
 //! Every id is stored as text; these wrap that text with no cost. They read as `&str` (`Deref`),
 //! so code that only shows or forwards an id needs no change, and they are stored and serialised
@@ -124,14 +124,6 @@ id_type!(
     /// stored (docs/workspaces.md).
     WorkspaceId
 );
-id_type!(
-    /// A connected Threads profile.
-    ProfileId
-);
-id_type!(
-    /// A post written or scheduled in ThredOps.
-    PostId
-);
 
 impl WorkspaceId {
     /// The workspace an account owns.
@@ -151,11 +143,11 @@ mod tests {
 
     #[test]
     fn an_id_reads_and_serialises_as_its_text() {
-        let id = ProfileId::new("p-1");
+        let id = WorkspaceId::new("p-1");
         assert_eq!(&*id, "p-1");
         assert_eq!(id, "p-1");
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"p-1\"");
-        let back: ProfileId = serde_json::from_str("\"p-1\"").unwrap();
+        let back: WorkspaceId = serde_json::from_str("\"p-1\"").unwrap();
         assert_eq!(back, id);
         let owner = UserId::new("u-1");
         assert_eq!(WorkspaceId::owned_by(&owner).as_str(), owner.as_str());

@@ -8,7 +8,7 @@ mod role;
 mod workspace_role;
 
 pub use email::Email;
-pub use ids::{PostId, ProfileId, UserId, WorkspaceId};
+pub use ids::{UserId, WorkspaceId};
 pub use password::{NewPassword, PasswordRejection};
 pub use role::Role;
 pub use workspace_role::{Need, RoleRefusal, WorkspaceRole};
