@@ -1,8 +1,12 @@
-//! Ids as types: a workspace's id cannot be passed where an account's is asked for.
+//! Ids as types: a workspace's id cannot be passed where an account's is asked for, nor a post's
+//! where a profile's is.
 //!
 //! Every id is stored as text; these wrap that text with no cost. They read as `&str` (`Deref`),
 //! so code that only shows or forwards an id needs no change, and they are stored and serialised
 //! as the plain string, so the database and the API are unchanged.
+//!
+//! Ids that more than one area passes around are declared here. An id that one area alone uses
+//! is declared in that area with the same macro (`crate::domain::id_type!`).
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -115,14 +119,41 @@ macro_rules! id_type {
     };
 }
 
+pub(crate) use id_type;
+
 id_type!(
-    /// An account.
+    /// An account: a person who signs in.
     UserId
 );
 id_type!(
     /// A workspace: the id of the account that owns it, under which everything it holds is
     /// stored (docs/workspaces.md).
     WorkspaceId
+);
+
+id_type!(
+    /// A connected Threads profile, as ThredOps numbers it.
+    ProfileId
+);
+id_type!(
+    /// A post ThredOps writes, schedules and publishes (a draft before Threads knows it).
+    PostId
+);
+id_type!(
+    /// A Threads media object, as Threads numbers it: a published post, reply or quote.
+    MediaId
+);
+id_type!(
+    /// A Threads account, as Threads numbers it (the `id` of `/me`).
+    ThreadsUserId
+);
+id_type!(
+    /// A support conversation (live chat or ticket).
+    ConversationId
+);
+id_type!(
+    /// A signed-in session: the `sid` of a session token.
+    SessionId
 );
 
 impl WorkspaceId {

@@ -8,7 +8,10 @@ mod role;
 mod workspace_role;
 
 pub use email::Email;
-pub use ids::{UserId, WorkspaceId};
+pub(crate) use ids::id_type;
+pub use ids::{
+    ConversationId, MediaId, PostId, ProfileId, SessionId, ThreadsUserId, UserId, WorkspaceId,
+};
 pub use password::{NewPassword, PasswordRejection};
 pub use role::Role;
 pub use workspace_role::{Need, RoleRefusal, WorkspaceRole};

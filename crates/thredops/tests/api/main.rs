@@ -6,6 +6,7 @@ mod helpers;
 mod analytics;
 mod api_tokens;
 mod architecture;
+mod architecture_ids;
 mod architecture_views;
 mod auth;
 mod billing;

@@ -1,0 +1,273 @@
+//! Ids are types (`crate::domain::ids`): outside the web layer, no function takes and no struct
+//! holds an id as bare text, so a profile's id cannot be passed where a post's is asked for, nor
+//! an account's where its workspace's is. Checked on the source of `src/`.
+//!
+//! The web layer is left out on purpose: its view structs hold text for templates, and what it
+//! hands to an area is checked by the area's signature.
+
+use std::path::{Path, PathBuf};
+
+/// Text types an id must not be spelt as.
+const BARE_TEXT: &[&str] = &[
+    "&str",
+    "&String",
+    "String",
+    "Option<String>",
+    "Option<&str>",
+    "Option<&String>",
+    "Vec<String>",
+    "&[String]",
+    "&[&str]",
+];
+
+/// Files still being converted: each may hold bare ids until it is done. A file leaves the list
+/// when it is converted, and the test fails if a listed file has no bare id left.
+const NOT_YET_TYPED: &[&str] = &[
+    "analytics/attribution.rs",
+    "analytics/explorer.rs",
+    "analytics/exports.rs",
+    "analytics/mod.rs",
+    "analytics/overview.rs",
+    "analytics/store/mod.rs",
+    "analytics/svg.rs",
+    "api_tokens/mod.rs",
+    "api_tokens/store.rs",
+    "auth/csrf.rs",
+    "auth/current.rs",
+    "auth/device.rs",
+    "auth/throttle.rs",
+    "auth/tokens.rs",
+    "billing/entitlements.rs",
+    "billing/gate.rs",
+    "billing/mod.rs",
+    "billing/notify.rs",
+    "billing/reconcile.rs",
+    "billing/store.rs",
+    "billing/stripe.rs",
+    "billing/webhook.rs",
+    "competitors/access.rs",
+    "competitors/compare.rs",
+    "competitors/jobs.rs",
+    "competitors/mod.rs",
+    "competitors/store.rs",
+    "config/billing.rs",
+    "config/mod.rs",
+    "crypto/vault.rs",
+    "domain/ids.rs",
+    "home/mod.rs",
+    "home/store.rs",
+    "inbox/actions.rs",
+    "inbox/items.rs",
+    "inbox/mod.rs",
+    "inbox/poll.rs",
+    "inbox/reply.rs",
+    "inbox/saved.rs",
+    "inbox/store.rs",
+    "jobs/admin.rs",
+    "jobs/claim.rs",
+    "jobs/model.rs",
+    "listening/jobs.rs",
+    "listening/mod.rs",
+    "listening/store.rs",
+    "notifications/mod.rs",
+    "notifications/store.rs",
+    "privacy/export.rs",
+    "privacy/export_content.rs",
+    "privacy/purge.rs",
+    "privacy/reads.rs",
+    "privacy/retention.rs",
+    "privacy/signed_request.rs",
+    "privacy/staff.rs",
+    "privacy/store/export.rs",
+    "privacy/store/mod.rs",
+    "privacy/store/ticket_requests.rs",
+    "privacy/ticket_requests.rs",
+    "publishing/approvals/mod.rs",
+    "publishing/approvals/store.rs",
+    "publishing/bulk.rs",
+    "publishing/calendar.rs",
+    "publishing/compose.rs",
+    "publishing/evergreen.rs",
+    "publishing/evergreen/plan.rs",
+    "publishing/evergreen/propose.rs",
+    "publishing/evergreen/store.rs",
+    "publishing/evergreen/view.rs",
+    "publishing/feeds.rs",
+    "publishing/feeds/parse.rs",
+    "publishing/feeds/store.rs",
+    "publishing/followups.rs",
+    "publishing/followups/store.rs",
+    "publishing/media.rs",
+    "publishing/mod.rs",
+    "publishing/plan.rs",
+    "publishing/progress.rs",
+    "publishing/publisher.rs",
+    "publishing/quota.rs",
+    "publishing/recurring.rs",
+    "publishing/recurring/store.rs",
+    "publishing/service.rs",
+    "publishing/start.rs",
+    "publishing/steps.rs",
+    "publishing/store/media.rs",
+    "publishing/store/mod.rs",
+    "publishing/store/quota.rs",
+    "publishing/store/reconnect.rs",
+    "publishing/store/slots.rs",
+    "publishing/store/start.rs",
+    "publishing/suggest.rs",
+    "services/accounts.rs",
+    "services/mfa.rs",
+    "services/profiles.rs",
+    "services/recovery.rs",
+    "store/account_security.rs",
+    "store/account_synced.rs",
+    "store/data_keys.rs",
+    "store/profiles.rs",
+    "store/session_batch.rs",
+    "store/sessions.rs",
+    "store/signing_keys.rs",
+    "store/synced.rs",
+    "store/users.rs",
+    "strategy/data.rs",
+    "strategy/mod.rs",
+    "strategy/report.rs",
+    "strategy/service.rs",
+    "strategy/store.rs",
+    "support/attachments.rs",
+    "support/desk.rs",
+    "support/hub.rs",
+    "support/mail.rs",
+    "support/mod.rs",
+    "support/reads.rs",
+    "support/socket.rs",
+    "support/socket_actions.rs",
+    "support/socket_guard.rs",
+    "support/store/attachments.rs",
+    "support/store/desk.rs",
+    "support/store/mail.rs",
+    "support/store/mod.rs",
+    "support/store/post.rs",
+    "support/threads_data.rs",
+    "support/throttle.rs",
+    "support/tickets.rs",
+    "support/workflow.rs",
+    "sync/engine.rs",
+    "sync/handlers.rs",
+    "sync/mod.rs",
+    "sync/store.rs",
+    "webhooks/delivery.rs",
+    "webhooks/endpoints.rs",
+    "webhooks/events.rs",
+    "webhooks/log.rs",
+    "webhooks/store.rs",
+    "workspaces/mod.rs",
+    "workspaces/store.rs",
+];
+
+/// Names ending in `id` that are not ids of ours, with why they stay text.
+const NOT_OUR_IDS: &[(&str, &str)] = &[];
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The identifier that ends just before byte `end` of `line`.
+fn name_before(line: &str, end: usize) -> &str {
+    let head = &line[..end];
+    let start = head
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    &head[start..]
+}
+
+/// `(name, type)` for every `<name>id: <type>` on a line whose type is bare text.
+fn bare_ids(line: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = line[from..].find("id: ") {
+        let at = from + at;
+        from = at + 4;
+        let name = name_before(line, at + 2);
+        if !(name == "id" || name.ends_with("_id")) {
+            continue;
+        }
+        let rest = &line[at + 4..];
+        let ty: String = rest
+            .chars()
+            .take_while(|c| !matches!(c, ',' | ')' | ';' | '=' | '{'))
+            .collect::<String>()
+            .trim()
+            .to_owned();
+        if BARE_TEXT.contains(&ty.as_str()) {
+            found.push((name.to_owned(), ty));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_checker_sees_bare_ids_and_lets_typed_ones_pass() {
+    assert_eq!(
+        bare_ids("pub async fn post(&self, profile_id: &str, id: String) -> X {"),
+        vec![
+            ("profile_id".to_owned(), "&str".to_owned()),
+            ("id".to_owned(), "String".to_owned())
+        ]
+    );
+    assert_eq!(
+        bare_ids("    pub parent_post_id: Option<String>,"),
+        vec![("parent_post_id".to_owned(), "Option<String>".to_owned())]
+    );
+    assert!(bare_ids("fn f(profile_id: &ProfileId, paid: &str, valid: String)").is_empty());
+    assert!(bare_ids("    pub id: PostId,").is_empty());
+}
+
+#[test]
+fn outside_the_web_layer_every_id_is_a_type() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = Vec::new();
+    sources(&src, &mut paths);
+    let mut offenders = Vec::new();
+    for path in paths {
+        let rel = path.strip_prefix(&src).unwrap();
+        if rel.starts_with("http") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let listed = NOT_YET_TYPED.contains(&rel.to_string_lossy().as_ref());
+        let mut bare_here = 0;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for (name, ty) in bare_ids(line) {
+                if NOT_OUR_IDS.iter().any(|(allowed, _)| *allowed == name) {
+                    continue;
+                }
+                bare_here += 1;
+                if !listed {
+                    offenders.push(format!("{}:{}: {name}: {ty}", rel.display(), n + 1));
+                }
+            }
+        }
+        if listed && bare_here == 0 {
+            offenders.push(format!(
+                "{} is converted: take it off NOT_YET_TYPED",
+                rel.display()
+            ));
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "{} ids are bare text; use a type from crate::domain::ids (or the area's own):\n{}",
+        offenders.len(),
+        offenders.join("\n")
+    );
+}
