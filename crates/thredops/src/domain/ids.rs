@@ -12,8 +12,8 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(
-            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord,
-            serde::Serialize, serde::Deserialize, sqlx::Type,
+            Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, sqlx::Type, schemars::JsonSchema,
         )]
         #[serde(transparent)]
         #[sqlx(transparent)]
@@ -160,6 +160,12 @@ impl WorkspaceId {
     /// The workspace an account owns.
     pub fn owned_by(user: &UserId) -> Self {
         Self(user.0.clone())
+    }
+
+    /// The account that owns this workspace (whose settings, such as its timezone, the
+    /// workspace's own jobs read).
+    pub fn owner(&self) -> UserId {
+        UserId(self.0.clone())
     }
 
     /// Whether `user` is the account that owns this workspace.

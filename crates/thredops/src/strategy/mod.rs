@@ -30,7 +30,17 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::id_type;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
+
+id_type!(
+    /// A Deep Audit run.
+    AuditId
+);
+id_type!(
+    /// A strategist experiment.
+    ExperimentId
+);
 
 /// Job kind of an audit run.
 pub const AUDIT_JOB: &str = "strategy.audit";
@@ -53,7 +63,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
 
 #[derive(Deserialize)]
 struct AuditPayload {
-    audit_id: String,
+    audit_id: AuditId,
 }
 
 fn retry(e: impl std::fmt::Display) -> JobError {
@@ -106,7 +116,7 @@ async fn audit_once(
     st.audit_progress(&row.id, 5).await.map_err(retry)?;
     let tz = state
         .store
-        .user_by_id(&row.user_id)
+        .user_by_id(&row.user_id.owner())
         .await
         .map_err(retry)?
         .and_then(|u| u.timezone);

@@ -3,6 +3,7 @@
 
 pub(crate) mod explorer;
 
+use crate::domain::{MediaId, UserId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// Columns of [`PostFacts`], as [`FactsRow`] reads them.
@@ -12,7 +13,7 @@ pub(crate) const FACT_COLUMNS: &str = "media_id, posted_at, media_type, is_quote
 #[derive(Debug, Clone)]
 pub struct PostFacts {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Publication time, Unix seconds.
     pub posted_at: i64,
     /// Meta media type.
@@ -83,7 +84,7 @@ pub fn format_of(
 /// A row selected with [`FACT_COLUMNS`]; the interactions are gathered into one array.
 #[derive(sqlx::FromRow)]
 struct FactsRow {
-    media_id: String,
+    media_id: MediaId,
     posted_at: i64,
     media_type: String,
     is_quote: bool,
@@ -222,7 +223,7 @@ impl Store {
     pub(crate) async fn post_facts(
         &self,
         profile: &str,
-        media_id: &str,
+        media_id: &MediaId,
     ) -> StoreResult<Option<PostFacts>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FACT_COLUMNS} FROM posts WHERE profile_id = $1 AND media_id = $2"
@@ -239,7 +240,7 @@ impl Store {
     pub(crate) async fn post_snapshots(
         &self,
         profile: &str,
-        media_id: &str,
+        media_id: &MediaId,
     ) -> StoreResult<Vec<Snapshot>> {
         let rows: Vec<SnapshotRow> = with_pool!(self, |p| {
             sqlx::query_as(
@@ -347,7 +348,7 @@ impl Store {
         &self,
         profile: &str,
         (start, end): (i64, i64),
-        ids: &[String],
+        ids: &[MediaId],
     ) -> StoreResult<Vec<PostFacts>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -374,7 +375,7 @@ impl Store {
     }
 
     /// Sets the user's time zone (an already validated IANA name).
-    pub(crate) async fn set_user_timezone(&self, user_id: &str, tz: &str) -> StoreResult<()> {
+    pub(crate) async fn set_user_timezone(&self, user_id: &UserId, tz: &str) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE users SET timezone = $1 WHERE id = $2"
         )

@@ -151,13 +151,13 @@ struct NoArgs {}
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileArgs {
-    profile_id: String,
+    profile_id: crate::domain::ProfileId,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AnalyticsArgs {
-    profile_id: String,
+    profile_id: crate::domain::ProfileId,
     #[serde(default)]
     period: Option<String>,
     #[serde(default)]
