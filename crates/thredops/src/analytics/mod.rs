@@ -66,7 +66,10 @@ impl Scope {
     ) -> AppResult<Self> {
         let profile = state
             .store
-            .profile_of(auth.workspace_id(), profile_id)
+            .profile_of(
+                auth.workspace_id(),
+                &crate::domain::ProfileId::from(profile_id),
+            )
             .await?
             .ok_or(AppError::NotFound)?;
         Self::of(state, auth, profile).await

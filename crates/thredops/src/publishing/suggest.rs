@@ -221,7 +221,10 @@ pub async fn suggested_times(
 ) -> AppResult<Suggestions> {
     let profile = state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or(AppError::NotFound)?;
     let tz = super::service::user_zone(auth);

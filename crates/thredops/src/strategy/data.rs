@@ -135,7 +135,10 @@ pub async fn owned_profile(
 ) -> AppResult<ProfileRecord> {
     state
         .store
-        .profile_of(&crate::domain::WorkspaceId::new(user_id), profile_id)
+        .profile_of(
+            &crate::domain::WorkspaceId::new(user_id),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -203,7 +206,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         .max()
         .unwrap_or(profile.connected_at);
     Ok(Dataset {
-        profile_id: profile.id.clone(),
+        profile_id: profile.id.clone().into(),
         as_of,
         posts,
         followers,
@@ -214,7 +217,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
             has_bio: filled("biography"),
             has_picture: filled("picture_url"),
             is_verified: details["is_verified"].as_bool().unwrap_or(false),
-            status: profile.status.clone(),
+            status: profile.status.as_str().into(),
             has_error: profile.last_error.is_some(),
             followers: profile.followers_count,
         },

@@ -74,7 +74,7 @@ pub async fn cached_report(
     let now = state.threads.now().timestamp();
     let key = ReportKey {
         user_id: auth.workspace_id().to_string(),
-        profile_id: profile.id.clone(),
+        profile_id: profile.id.clone().into(),
         tz,
         day: crate::analytics::period::local_date(tz, now),
     };
@@ -132,7 +132,7 @@ async fn audit_view(state: &AppState, row: AuditRow, with_report: bool) -> AppRe
         (Some(sealed), true) => {
             let key = state
                 .vault
-                .existing_key(&row.user_id)
+                .existing_key(&crate::domain::WorkspaceId::from(row.user_id.as_str()))
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             key.and_then(|k| k.open_string(AUDIT_PURPOSE, &row.id, sealed).ok())

@@ -228,7 +228,7 @@ async fn render_strategist(
     outcome: StrategistOutcome<'_>,
 ) -> AppResult<Html<String>> {
     gate::require_strategist(state, auth.workspace_id()).await?;
-    let profile = profiles::get(state, auth, id).await?;
+    let profile = profiles::get(state, auth, &crate::domain::ProfileId::from(id)).await?;
     let data = service::dataset(state, auth, id).await?;
     let report = crate::strategy::report::build(&data);
     let plan = crate::strategy::report::weekly_plan(
@@ -355,7 +355,13 @@ async fn save_preferences(
 ) -> AppResult<Response> {
     service::set_preferences(&state, &auth, form.llm_opt_in.is_some()).await?;
     // Only go back to a profile page of this user; anything else lands on the picker.
-    let back = match profiles::get(&state, &auth, &form.profile_id).await {
+    let back = match profiles::get(
+        &state,
+        &auth,
+        &crate::domain::ProfileId::from(form.profile_id.as_str()),
+    )
+    .await
+    {
         Ok(p) => format!("/app/strategist/{}?done=preferences", p.id),
         Err(_) => "/app/strategist".to_owned(),
     };
@@ -387,7 +393,8 @@ async fn audit_page(
     PageUser(auth): PageUser,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
-    let profile = profiles::get(&state, &auth, &id).await?;
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let audits = service::audits(&state, &auth, &id).await?;
     let latest_done = audits
         .iter()
@@ -464,7 +471,12 @@ async fn printable(
     Path(audit_id): Path<String>,
 ) -> AppResult<Html<String>> {
     let audit = service::audit(&state, &auth, &audit_id).await?;
-    let profile = profiles::get(&state, &auth, &audit.profile_id).await?;
+    let profile = profiles::get(
+        &state,
+        &auth,
+        &crate::domain::ProfileId::from(audit.profile_id.as_str()),
+    )
+    .await?;
     let changes: BTreeMap<String, Value> = audit
         .report
         .as_ref()

@@ -97,7 +97,7 @@ async fn profile_frame<'a>(
     period: &'a Period,
     errors: PeriodErrors,
 ) -> AppResult<ProfileFrame<'a>> {
-    let profile = profiles::get(state, auth, scope.id()).await?;
+    let profile = profiles::get(state, auth, &crate::domain::ProfileId::from(scope.id())).await?;
     let history = scope.history_start().await?;
     // Said only when the plan actually shortened what is shown.
     let history_note = scope
@@ -469,7 +469,8 @@ pub async fn post(
         &curve,
         history,
     );
-    let profile = profiles::get(&state, &auth, &id).await?;
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let view = PostView {
         chrome: Chrome::new(&state, &auth, "posts"),
         profile,
