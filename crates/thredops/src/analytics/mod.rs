@@ -114,7 +114,7 @@ impl Scope {
     }
 
     /// The profile id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &ProfileId {
         &self.profile.id
     }
 

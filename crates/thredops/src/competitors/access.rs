@@ -63,7 +63,7 @@ pub fn has_scope(p: &ProfileRecord, scope: Scope) -> bool {
 
 /// Why a feature cannot reach Threads through a profile, in words.
 pub fn blocked_reason(p: &ProfileRecord, scope: Scope) -> Option<String> {
-    if p.status != "active" {
+    if p.status != crate::store::profiles::ProfileStatus::Active {
         return Some(
             "This profile is not connected right now; reconnect it on the Profiles page to resume."
                 .into(),
@@ -97,7 +97,11 @@ impl PublicAccess {
         profile_id: &str,
         scope: Scope,
     ) -> AppResult<Result<Self, String>> {
-        let Some(profile) = state.store.profile(profile_id).await? else {
+        let Some(profile) = state
+            .store
+            .profile(&crate::domain::ProfileId::from(profile_id))
+            .await?
+        else {
             return Ok(Err("The profile is no longer connected.".into()));
         };
         if let Some(why) = blocked_reason(&profile, scope) {

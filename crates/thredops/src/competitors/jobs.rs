@@ -62,7 +62,11 @@ pub(super) async fn schedule_first(state: &AppState, c: &CompetitorRecord) -> Ap
 /// Restarts the daily runs of a profile's competitors (after it is connected again, which
 /// had cancelled them); a run already pending is kept.
 pub async fn resume_jobs(state: &AppState, profile_id: &str) -> AppResult<()> {
-    let Some(profile) = state.store.profile(profile_id).await? else {
+    let Some(profile) = state
+        .store
+        .profile(&crate::domain::ProfileId::from(profile_id))
+        .await?
+    else {
         return Ok(());
     };
     for c in state.store.competitors_of(&profile.user_id).await? {

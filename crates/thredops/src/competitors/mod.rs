@@ -104,7 +104,10 @@ async fn owned_profile(
 ) -> AppResult<ProfileRecord> {
     state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))
 }
@@ -179,7 +182,7 @@ pub async fn add(
     let record = CompetitorRecord {
         id: uuid::Uuid::new_v4().to_string(),
         user_id: auth.workspace_id().to_string(),
-        profile_id: profile.id.clone(),
+        profile_id: profile.id.clone().into(),
         username: username.clone(),
         details_enc: None,
         last_run_at: None,
@@ -241,7 +244,10 @@ pub async fn remove(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult
 /// A competitor for people.
 pub async fn view(state: &AppState, c: &CompetitorRecord) -> AppResult<CompetitorView> {
     let snapshots = state.store.competitor_snapshots(&c.id).await?;
-    let key = state.vault.existing_key(&c.user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(c.user_id.as_str()))
+        .await?;
     let details: Option<serde_json::Value> = c
         .details_enc
         .as_deref()
@@ -293,7 +299,10 @@ pub async fn benchmark(
 ) -> AppResult<Benchmark> {
     let profile = state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or(AppError::NotFound)?;
     let entitlement =
@@ -338,7 +347,7 @@ pub async fn benchmark(
         competitors.push(view(state, c).await?);
     }
     Ok(Benchmark {
-        profile_id: profile.id.clone(),
+        profile_id: profile.id.clone().into(),
         discovery_allowed: access::has_scope(&profile, SCOPE),
         discovery_reason: reason(),
         limit: entitlement.limits().competitors,
@@ -351,7 +360,10 @@ pub async fn benchmark(
 
 /// The export's view of the user's competitors: each with its snapshots and posts opened.
 pub async fn export(state: &AppState, user_id: &str) -> AppResult<serde_json::Value> {
-    let key = state.vault.existing_key(user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     let mut out = Vec::new();
     for c in state.store.competitors_of(user_id).await? {
         let open = |subject: &str, sealed: &[u8]| {

@@ -10,7 +10,7 @@ use crate::sync::engine::SyncRun;
 
 /// Opens the profile's API session for an action the user asked for.
 pub(super) async fn open(state: &AppState, profile_id: &str) -> AppResult<SyncRun> {
-    SyncRun::open(state, profile_id)
+    SyncRun::open(state, &crate::domain::ProfileId::from(profile_id))
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("opening the profile: {e}")))?
         .ok_or_else(|| {

@@ -193,7 +193,7 @@ async fn usernames(
     Ok(crate::services::profiles::list(state, auth)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.username))
+        .map(|p| (p.id.into(), p.username))
         .collect())
 }
 
@@ -203,7 +203,10 @@ pub async fn list(state: &AppState, auth: &CurrentUser, q: &ListQuery) -> AppRes
     if let Some(p) = &filter.profile_id
         && state
             .store
-            .profile_of(auth.workspace_id(), p)
+            .profile_of(
+                auth.workspace_id(),
+                &crate::domain::ProfileId::from(p.as_str()),
+            )
             .await?
             .is_none()
     {
@@ -272,7 +275,7 @@ pub struct Assignable {
 pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Assignable>> {
     let owner = state
         .store
-        .user_by_id(auth.workspace_id())
+        .user_by_id(&auth.workspace_id().owner())
         .await?
         .ok_or(AppError::NotFound)?;
     let mut people = vec![Assignable {
@@ -339,7 +342,7 @@ pub async fn export(
         .await?
     {
         let filter = ItemFilter {
-            profile_id: Some(p.id.clone()),
+            profile_id: Some(p.id.clone().into()),
             ..filter.clone()
         };
         for r in state.store.inbox_items(user_id, &filter).await? {

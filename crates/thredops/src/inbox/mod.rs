@@ -179,7 +179,10 @@ pub async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Sc
 pub async fn request(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<String> {
     let p = state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     let current = state.store.inbox_profile(&p.id).await?;
@@ -220,7 +223,10 @@ pub async fn after_connect(state: &AppState, profile_id: &str, scopes: &str) -> 
 pub async fn turn_off(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<()> {
     let p = state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or(AppError::NotFound)?;
     state
@@ -304,7 +310,7 @@ pub async fn status(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profi
     };
     let mut out = Vec::new();
     for p in crate::services::profiles::list(state, auth).await? {
-        if p.status == "disconnected" {
+        if p.status == crate::store::profiles::ProfileStatus::Disconnected {
             continue;
         }
         let row = rows.iter().find(|r| r.profile_id == p.id);
@@ -318,7 +324,7 @@ pub async fn status(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profi
             })
             .collect();
         out.push(ProfileStatus {
-            profile_id: p.id.clone(),
+            profile_id: p.id.clone().into(),
             username: p.username.clone(),
             state: row.map_or(ProfileState::Off, |r| r.state),
             scopes_granted: granted,

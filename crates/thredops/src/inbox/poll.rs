@@ -116,7 +116,12 @@ async fn run(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if row.state != ProfileState::On {
         return Ok(());
     }
-    let Some(run) = SyncRun::open(&state, &payload.profile_id).await? else {
+    let Some(run) = SyncRun::open(
+        &state,
+        &crate::domain::ProfileId::from(payload.profile_id.as_str()),
+    )
+    .await?
+    else {
         return Ok(());
     };
     let now = run.now().timestamp();
@@ -134,7 +139,10 @@ async fn run(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     }
     let used = state
         .store
-        .api_calls_since(&row.profile_id, now - 24 * 3600)
+        .api_calls_since(
+            &crate::domain::ProfileId::from(row.profile_id.as_str()),
+            now - 24 * 3600,
+        )
         .await?;
     if used >= crate::sync::DAILY_CALL_BUDGET {
         return Err(JobError::retry_after(
@@ -356,8 +364,8 @@ pub(super) async fn ingest(
     let top_level = kind == ItemKind::Reply && replied_to.is_some() && replied_to == root_id;
     let item = NewItem {
         id,
-        user_id: profile.user_id.clone(),
-        profile_id: profile.id.clone(),
+        user_id: profile.user_id.clone().into(),
+        profile_id: profile.id.clone().into(),
         threads_id: m.id.as_str().to_owned(),
         kind,
         root_id,

@@ -78,7 +78,10 @@ pub async fn quota(
 ) -> AppResult<ReplyQuota> {
     state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or(AppError::NotFound)?;
     read_quota(state, profile_id).await

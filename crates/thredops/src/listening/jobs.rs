@@ -56,7 +56,11 @@ pub(super) async fn schedule_first(state: &AppState, s: &SearchRecord) -> AppRes
 /// Restarts the runs of a profile's searches (after it is connected again); a run already
 /// pending is kept.
 pub async fn resume_jobs(state: &AppState, profile_id: &str) -> AppResult<()> {
-    let Some(profile) = state.store.profile(profile_id).await? else {
+    let Some(profile) = state
+        .store
+        .profile(&crate::domain::ProfileId::from(profile_id))
+        .await?
+    else {
         return Ok(());
     };
     for s in state.store.searches_of(&profile.user_id).await? {

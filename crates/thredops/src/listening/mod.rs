@@ -172,7 +172,10 @@ pub async fn add(
 ) -> AppResult<SearchView> {
     let profile = state
         .store
-        .profile_of(auth.workspace_id(), &input.profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(input.profile_id.as_str()),
+        )
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     let query = parse_query(&input.query, input.mode).map_err(|m| AppError::field("query", m))?;
@@ -191,7 +194,7 @@ pub async fn add(
     let record = SearchRecord {
         id: uuid::Uuid::new_v4().to_string(),
         user_id: auth.workspace_id().to_string(),
-        profile_id: profile.id.clone(),
+        profile_id: profile.id.clone().into(),
         query: query.clone(),
         mode: input.mode,
         newest_match_at: None,
@@ -276,7 +279,10 @@ fn day_of(unix: i64) -> String {
 /// A search's newest matches (opened) and their volume per day.
 pub async fn results(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<SearchResults> {
     let s = owned(state, auth, id).await?;
-    let key = state.vault.existing_key(&s.user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(s.user_id.as_str()))
+        .await?;
     let matches = state
         .store
         .matches(&s.id, SHOWN_MATCHES)
@@ -363,7 +369,10 @@ pub fn reply_url(profile_id: &str, media_id: &str) -> String {
 
 /// The export's view of the user's searches with their matches opened.
 pub async fn export(state: &AppState, user_id: &str) -> AppResult<serde_json::Value> {
-    let key = state.vault.existing_key(user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     let mut out = Vec::new();
     for s in state.store.searches_of(user_id).await? {
         let matches: Vec<serde_json::Value> = state

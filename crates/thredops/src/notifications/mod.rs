@@ -167,10 +167,10 @@ pub async fn profile_needs_reconnect(
     record(
         state,
         NewNotification {
-            user_id: profile.user_id.clone(),
+            user_id: profile.user_id.clone().into(),
             kind: Kind::ProfileReconnect,
             event_key: format!("profile_reconnect:{}:{at}", profile.id),
-            subject_id: Some(profile.id.clone()),
+            subject_id: Some(profile.id.clone().into()),
             title: "A Threads profile needs reconnecting".into(),
             body: "Threads no longer accepts ThredOps' access for one of your profiles, so it does not sync and its scheduled posts cannot be published. Open the profile and press Reconnect; your history is kept.".into(),
             link: format!("/app/profiles/{}", profile.id),
@@ -266,7 +266,10 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     }
     let threads_since = state.threads.now().timestamp() - SWEEP_LOOKBACK_SECS;
     for profile_id in state.store.recent_reconnect_profiles(threads_since).await? {
-        if let Some(p) = state.store.profile(&profile_id).await?
+        if let Some(p) = state
+            .store
+            .profile(&crate::domain::ProfileId::from(profile_id.as_str()))
+            .await?
             && let Some(at) = p.last_error_at
             && profile_needs_reconnect(state, &p, at).await?
         {
@@ -307,13 +310,16 @@ async fn handles(state: &AppState, user_id: &str) -> AppResult<HashMap<String, S
     if profiles.is_empty() {
         return Ok(HashMap::new());
     }
-    let key = state.vault.existing_key(user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     let now = state.threads.now().timestamp();
     Ok(profiles
         .iter()
         .map(|p| {
             let view = crate::services::profiles::view(key.as_ref(), p, None, 0, now);
-            (p.id.clone(), format!("@{}", view.username))
+            (p.id.to_string(), format!("@{}", view.username))
         })
         .collect())
 }

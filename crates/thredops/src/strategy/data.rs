@@ -148,10 +148,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         .existing_key(&profile.user_id)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("data key: {e}")))?;
-    let rows = state
-        .store
-        .strategy_posts(&ProfileId::from(profile.id.as_str()))
-        .await?;
+    let rows = state.store.strategy_posts(&profile.id).await?;
     let mut posts = Vec::with_capacity(rows.len());
     for r in rows {
         let content: serde_json::Value = key
@@ -188,7 +185,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
             media_id: r.media_id,
         });
     }
-    let followers = follower_days(state, &ProfileId::from(profile.id.as_str())).await?;
+    let followers = follower_days(state, &profile.id).await?;
     let countries = latest_breakdown(state, profile, key.as_ref(), "country").await?;
     let cities = latest_breakdown(state, profile, key.as_ref(), "city").await?;
     let details: serde_json::Value = match (&key, &profile.profile_enc) {
@@ -218,7 +215,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
             has_bio: filled("biography"),
             has_picture: filled("picture_url"),
             is_verified: details["is_verified"].as_bool().unwrap_or(false),
-            status: profile.status.clone(),
+            status: profile.status.as_str().into(),
             has_error: profile.last_error.is_some(),
             followers: profile.followers_count,
         },
@@ -271,10 +268,7 @@ async fn latest_breakdown(
     key: Option<&crate::crypto::DataKey>,
     breakdown: &str,
 ) -> AppResult<Vec<(String, i64)>> {
-    let row = state
-        .store
-        .latest_breakdown(&ProfileId::from(profile.id.as_str()), breakdown)
-        .await?;
+    let row = state.store.latest_breakdown(&profile.id, breakdown).await?;
     let (Some((day, sealed)), Some(key)) = (row, key) else {
         return Ok(Vec::new());
     };

@@ -110,7 +110,12 @@ async fn audit_once(
     row: &store::AuditRow,
 ) -> Result<(), JobError> {
     let st = &state.store;
-    let Some(profile) = state.store.profile(&row.profile_id).await.map_err(retry)? else {
+    let Some(profile) = state
+        .store
+        .profile(&crate::domain::ProfileId::from(row.profile_id.as_str()))
+        .await
+        .map_err(retry)?
+    else {
         return Ok(());
     };
     st.audit_progress(&row.id, 5).await.map_err(retry)?;
@@ -144,7 +149,11 @@ async fn audit_once(
             }
         }
     };
-    let key = state.vault.data_key(&row.user_id).await.map_err(retry)?;
+    let key = state
+        .vault
+        .data_key(&crate::domain::WorkspaceId::from(row.user_id.as_str()))
+        .await
+        .map_err(retry)?;
     let previous = st
         .strategy_audits_of(&row.profile_id)
         .await

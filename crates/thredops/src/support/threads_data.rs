@@ -79,11 +79,13 @@ pub async fn open(
     }
     record_access(state, agent, user_id, ACTION, &reason(&c)).await?;
     let mut profiles = Vec::new();
-    for p in crate::services::profiles::list_of(state, user_id).await? {
+    for p in crate::services::profiles::list_of(state, &crate::domain::WorkspaceId::from(user_id))
+        .await?
+    {
         profiles.push(ProfileFacts {
             posts: state.store.post_count(&p.id).await?,
             username: p.username,
-            status: p.status,
+            status: p.status.as_str().into(),
             last_sync_at: p.sync.last_sync_at,
             followers_count: p.followers_count,
         });

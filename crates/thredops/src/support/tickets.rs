@@ -104,8 +104,14 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
             timezone: None,
         });
     };
-    let user = state.store.user_by_id(user_id).await?;
-    let profiles = state.store.count_connected_profiles(user_id).await?;
+    let user = state
+        .store
+        .user_by_id(&crate::domain::UserId::from(user_id.as_str()))
+        .await?;
+    let profiles = state
+        .store
+        .count_connected_profiles(&crate::domain::WorkspaceId::from(user_id.as_str()))
+        .await?;
     let entitlement =
         crate::billing::entitlements::of_user(state, user_id, crate::clock::now_unix()).await?;
     let plan = match entitlement.subscription_status.as_deref() {

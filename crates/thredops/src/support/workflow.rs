@@ -67,7 +67,7 @@ pub async fn assign(
     if let Some(agent) = agent_id {
         let ok = state
             .store
-            .user_by_id(agent)
+            .user_by_id(&crate::domain::UserId::from(agent))
             .await?
             .is_some_and(|u| is_agent(&u));
         if !ok {
@@ -229,7 +229,12 @@ pub async fn chat_to_ticket(
     // A chat that turns out to be a deletion request starts that workflow like a new ticket.
     if category == crate::support::model::Category::DataDeletion
         && let Some(user) = match &c.user_id {
-            Some(id) => state.store.user_by_id(id).await?,
+            Some(id) => {
+                state
+                    .store
+                    .user_by_id(&crate::domain::UserId::from(id.as_str()))
+                    .await?
+            }
             None => None,
         }
     {

@@ -60,7 +60,10 @@ async fn record(
     event: &Event,
     endpoints: &[EndpointId],
 ) -> AppResult<Option<EventId>> {
-    let key = state.vault.data_key(user_id).await?;
+    let key = state
+        .vault
+        .data_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     let id = EventId(format!("evt_{}", uuid::Uuid::now_v7().simple()));
     let now = now_unix();
     let body = payload(&id, event.kind, now, &event.data).to_string();

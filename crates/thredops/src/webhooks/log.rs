@@ -62,7 +62,10 @@ async fn delivery_views(
     let Some(oldest) = records.iter().map(|d| d.created_at).min() else {
         return Ok(Vec::new());
     };
-    let key = state.vault.existing_key(user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     let mut attempts = state.store.webhook_attempts_since(user_id, oldest).await?;
     Ok(records
         .into_iter()

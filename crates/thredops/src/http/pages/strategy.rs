@@ -357,7 +357,13 @@ async fn save_preferences(
 ) -> AppResult<Response> {
     service::set_preferences(&state, &auth, form.llm_opt_in.is_some()).await?;
     // Only go back to a profile page of this user; anything else lands on the picker.
-    let back = match profiles::get(&state, &auth, &form.profile_id).await {
+    let back = match profiles::get(
+        &state,
+        &auth,
+        &crate::domain::ProfileId::from(form.profile_id.as_str()),
+    )
+    .await
+    {
         Ok(p) => format!("/app/strategist/{}?done=preferences", p.id),
         Err(_) => "/app/strategist".to_owned(),
     };
@@ -389,7 +395,8 @@ async fn audit_page(
     PageUser(auth): PageUser,
     Path(id): Path<ProfileId>,
 ) -> AppResult<Html<String>> {
-    let profile = profiles::get(&state, &auth, &id).await?;
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let audits = service::audits(&state, &auth, &id).await?;
     let latest_done = audits
         .iter()
@@ -466,7 +473,12 @@ async fn printable(
     Path(audit_id): Path<AuditId>,
 ) -> AppResult<Html<String>> {
     let audit = service::audit(&state, &auth, &audit_id).await?;
-    let profile = profiles::get(&state, &auth, &audit.profile_id).await?;
+    let profile = profiles::get(
+        &state,
+        &auth,
+        &crate::domain::ProfileId::from(audit.profile_id.as_str()),
+    )
+    .await?;
     let changes: BTreeMap<String, Value> = audit
         .report
         .as_ref()

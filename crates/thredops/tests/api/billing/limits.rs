@@ -165,7 +165,7 @@ async fn two_audits_started_at_once_cannot_both_take_the_last_one(app: TestApp, 
     let user = app
         .state
         .store
-        .profile(&first)
+        .profile(&thredops::domain::ProfileId::from(first.as_str()))
         .await
         .unwrap()
         .unwrap()

@@ -469,7 +469,8 @@ pub async fn post(
         &curve,
         history,
     );
-    let profile = profiles::get(&state, &auth, &id).await?;
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let view = PostView {
         chrome: Chrome::new(&state, &auth, "posts"),
         profile,
