@@ -11,6 +11,7 @@ use threads_api::{Media, WebhookDelivery, WebhookEvent};
 
 use super::{ItemKind, ProfileState, Source};
 use crate::app::AppState;
+use crate::domain::{self, ProfileId};
 use crate::services::profiles::purpose;
 
 /// Why a delivery was refused.
@@ -115,7 +116,11 @@ async fn take(
 ) -> anyhow::Result<bool> {
     let profile = match owner {
         Some(o) => state.store.profile_by_threads_user(o).await?,
-        None => match state.store.profile_of_post(target_media).await? {
+        None => match state
+            .store
+            .profile_of_post(&domain::MediaId::from(target_media))
+            .await?
+        {
             Some(id) => state.store.profile(&id).await?,
             None => None,
         },
@@ -123,9 +128,10 @@ async fn take(
     let Some(profile) = profile else {
         return Ok(false);
     };
+    let profile_id = ProfileId::new(profile.id.as_str());
     let on = state
         .store
-        .inbox_profile(&profile.id)
+        .inbox_profile(&profile_id)
         .await?
         .is_some_and(|r| r.state == ProfileState::On);
     if !on || profile.status != "active" {
@@ -147,7 +153,7 @@ async fn take(
         if let Some(r) = &media.replied_to {
             state
                 .store
-                .mark_inbox_answered(&profile.id, r.id.as_str(), now)
+                .mark_inbox_answered(&profile_id, &domain::MediaId::from(r.id.as_str()), now)
                 .await?;
         }
         return Ok(false);

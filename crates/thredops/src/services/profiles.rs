@@ -67,7 +67,8 @@ pub async fn start_connect_for(
 /// while an inbox is on, and optional scopes any profile holds), so a reconnection, or allowing
 /// another feature, never takes them away.
 async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Scope>> {
-    let mut keep = crate::inbox::scopes_to_keep(state, user_id).await?;
+    let mut keep =
+        crate::inbox::scopes_to_keep(state, &crate::domain::WorkspaceId::new(user_id)).await?;
     let held = state
         .store
         .profiles_of(&crate::domain::WorkspaceId::new(user_id))
@@ -236,7 +237,8 @@ pub async fn finish_connect(
     )
     .await?;
     let (Connected::New(id) | Connected::Reconnected(id)) = &connected;
-    crate::inbox::after_connect(state, id, &scopes).await?;
+    crate::inbox::after_connect(state, &crate::domain::ProfileId::new(id.as_str()), &scopes)
+        .await?;
     Ok(connected)
 }
 
@@ -629,7 +631,7 @@ pub async fn disconnect(
         .ok_or(AppError::NotFound)?;
     crate::sync::cancel_for_profile(state, &p.id).await?;
     // Other people's replies and mentions are not the creator's history: they go either way.
-    crate::inbox::forget_profile(state, &p.id).await?;
+    crate::inbox::forget_profile(state, &crate::domain::ProfileId::new(p.id.as_str())).await?;
     state
         .store
         .disconnect_profile(&p.id, keep_history, now_unix())
