@@ -107,7 +107,7 @@ mod tests {
             .seal("p", "s", b"kept secret");
         // A support image, sealed under its own key wrapped by the master key.
         let purpose = crate::support::attachments::PURPOSE;
-        let customer = crate::support::store::Customer::User(user.id.to_string());
+        let customer = crate::support::store::Customer::User(user.id.clone());
         store
             .create_support_conversation(
                 &customer,
@@ -116,7 +116,7 @@ mod tests {
                 "",
                 None,
                 0,
-                "conv",
+                &"conv".into(),
             )
             .await
             .unwrap();
@@ -130,7 +130,7 @@ mod tests {
             sealed: Vault::new(old.clone(), store.clone()).seal_detached(purpose, "img", b"image"),
         };
         let message = crate::support::store::post::NewMessage {
-            conversation_id: "conv",
+            conversation_id: &"conv".into(),
             author: crate::support::model::Author::Customer,
             agent_id: None,
             client_id: None,
@@ -163,7 +163,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(key.open("p", "s", &sealed).unwrap(), b"kept secret");
-        let stored = store.support_attachment("img").await.unwrap().unwrap();
+        let stored = store
+            .support_attachment(&"img".into())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             Vault::new(new.clone(), store.clone())
                 .open_detached(purpose, "img", &stored.wrapped_key, &stored.sealed)

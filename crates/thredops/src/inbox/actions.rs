@@ -2,15 +2,17 @@
 
 use threads_api::{ErrorClass, MediaId, Scope};
 
+use super::InboxItemId;
 use super::{ItemKind, ItemView, get, owned};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::ProfileId;
 use crate::error::{AppError, AppResult};
 use crate::sync::engine::SyncRun;
 
 /// Opens the profile's API session for an action the user asked for.
-pub(super) async fn open(state: &AppState, profile_id: &str) -> AppResult<SyncRun> {
-    SyncRun::open(state, &crate::domain::ProfileId::from(profile_id))
+pub(super) async fn open(state: &AppState, profile_id: &ProfileId) -> AppResult<SyncRun> {
+    SyncRun::open(state, profile_id)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("opening the profile: {e}")))?
         .ok_or_else(|| {
@@ -45,7 +47,7 @@ pub(super) fn refused(what: &str, e: &threads_api::Error) -> AppError {
 pub async fn set_hidden(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &InboxItemId,
     hide: bool,
 ) -> AppResult<ItemView> {
     let item = owned(state, auth, id).await?;

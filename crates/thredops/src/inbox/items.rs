@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::store::{ItemFilter, ItemRecord};
-use super::{Content, ITEM_PURPOSE, ItemKind, Source, saved};
+use super::{Content, ITEM_PURPOSE, InboxItemId, ItemKind, Source, saved};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
 use crate::crypto::DataKey;
-use crate::domain::Need;
+use crate::domain::{MediaId, Need, PostId, ProfileId, UserId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 
 /// Most items one list answers.
@@ -41,7 +41,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn filter(&self, me: &str) -> AppResult<ItemFilter> {
+    fn filter(&self, me: &UserId) -> AppResult<ItemFilter> {
         let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
             None => None,
             Some(k) => Some(ItemKind::parse(k).ok_or_else(|| {
@@ -59,12 +59,16 @@ impl ListQuery {
             ));
         }
         Ok(ItemFilter {
-            profile_id: self.profile.clone().filter(|p| !p.is_empty()),
+            profile_id: self
+                .profile
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .map(ProfileId::from),
             kind,
             unread: self.unread.unwrap_or(false),
             unanswered: self.unanswered.unwrap_or(false),
             questions: self.questions.unwrap_or(false),
-            assignee: self.assigned_to_me.unwrap_or(false).then(|| me.to_owned()),
+            assignee: self.assigned_to_me.unwrap_or(false).then(|| me.clone()),
             after: match self.after.as_deref().filter(|a| !a.is_empty()) {
                 None => None,
                 Some(a) => Some(parse_cursor(a).ok_or_else(|| {
@@ -82,16 +86,16 @@ fn cursor(r: &ItemRecord) -> String {
     format!("{}_{}", r.posted_at, r.id)
 }
 
-fn parse_cursor(s: &str) -> Option<(i64, String)> {
+fn parse_cursor(s: &str) -> Option<(i64, InboxItemId)> {
     let (at, id) = s.split_once('_')?;
-    Some((at.parse().ok()?, id.to_owned()))
+    Some((at.parse().ok()?, InboxItemId::from(id)))
 }
 
 /// The answer ThredOps planned for an item.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplyView {
     /// The planned post (/api/v1/publishing/posts/{id}).
-    pub post_id: String,
+    pub post_id: PostId,
     /// Its state: scheduled while it is on its way, published once on Threads.
     pub state: String,
     /// Its link on Threads once published.
@@ -102,15 +106,15 @@ pub struct ReplyView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemView {
     /// Id.
-    pub id: String,
+    pub id: InboxItemId,
     /// Profile it is for.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// That profile's handle.
     pub profile_username: String,
     /// Reply or mention.
     pub kind: ItemKind,
     /// Threads media id.
-    pub threads_id: String,
+    pub threads_id: MediaId,
     /// The author's handle, when Threads shows it.
     pub author: Option<String>,
     /// The text.
@@ -134,7 +138,7 @@ pub struct ItemView {
     /// The answer planned from ThredOps.
     pub reply: Option<ReplyView>,
     /// Who handles it: the user id of the workspace's owner or of one of its members.
-    pub assignee: Option<String>,
+    pub assignee: Option<UserId>,
     /// The assignee is the user asking.
     pub assigned_to_me: bool,
     /// How it arrived.
@@ -146,7 +150,7 @@ pub struct ItemView {
 fn view(
     key: Option<&DataKey>,
     r: &ItemRecord,
-    usernames: &std::collections::HashMap<String, String>,
+    usernames: &std::collections::HashMap<ProfileId, String>,
     auth: &CurrentUser,
     tz: chrono_tz::Tz,
 ) -> ItemView {
@@ -179,7 +183,7 @@ fn view(
         can_hide: r.kind == ItemKind::Reply && r.top_level,
         answered: r.answered_at.is_some() || planned,
         reply,
-        assigned_to_me: r.assignee_user_id.as_deref() == Some(auth.user.id.as_str()),
+        assigned_to_me: r.assignee_user_id.as_ref() == Some(&auth.user.id),
         assignee: r.assignee_user_id.clone(),
         source: r.source,
         cursor: cursor(r),
@@ -189,11 +193,11 @@ fn view(
 async fn usernames(
     state: &AppState,
     auth: &CurrentUser,
-) -> AppResult<std::collections::HashMap<String, String>> {
+) -> AppResult<std::collections::HashMap<ProfileId, String>> {
     Ok(crate::services::profiles::list(state, auth)
         .await?
         .into_iter()
-        .map(|p| (p.id.into(), p.username))
+        .map(|p| (ProfileId::from(p.id), p.username))
         .collect())
 }
 
@@ -229,7 +233,11 @@ pub async fn list(state: &AppState, auth: &CurrentUser, q: &ListQuery) -> AppRes
 }
 
 /// One of the user's items (404 for anyone else's).
-pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<ItemRecord> {
+pub async fn owned(
+    state: &AppState,
+    auth: &CurrentUser,
+    id: &InboxItemId,
+) -> AppResult<ItemRecord> {
     state
         .store
         .inbox_item(auth.workspace_id(), id)
@@ -238,7 +246,7 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
 }
 
 /// One item as shown.
-pub async fn get(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<ItemView> {
+pub async fn get(state: &AppState, auth: &CurrentUser, id: &InboxItemId) -> AppResult<ItemView> {
     let r = owned(state, auth, id).await?;
     let key = state.vault.existing_key(auth.workspace_id()).await?;
     let names = usernames(state, auth).await?;
@@ -250,7 +258,7 @@ pub async fn get(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<It
 pub async fn set_read(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &InboxItemId,
     read: bool,
 ) -> AppResult<ItemView> {
     let r = owned(state, auth, id).await?;
@@ -265,7 +273,7 @@ pub async fn set_read(
 #[derive(Debug, Clone, Serialize)]
 pub struct Assignable {
     /// Their account id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Their address.
     pub email: String,
 }
@@ -279,14 +287,14 @@ pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<A
         .await?
         .ok_or(AppError::NotFound)?;
     let mut people = vec![Assignable {
-        user_id: owner.id.to_string(),
+        user_id: UserId::from(owner.id.clone()),
         email: owner.email,
     }];
     for m in state.store.members_of(auth.workspace_id()).await? {
         let reads = m.role.may(Need::View);
         if reads {
             people.push(Assignable {
-                user_id: m.user_id,
+                user_id: UserId::from(m.user_id),
                 email: m.email,
             });
         }
@@ -299,13 +307,13 @@ pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<A
 pub async fn assign(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &InboxItemId,
     assignee: Option<&str>,
 ) -> AppResult<ItemView> {
     let r = owned(state, auth, id).await?;
     let assignee = match assignee.map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
-        Some("me") => Some(auth.user.id.to_string()),
+        Some("me") => Some(auth.user.id.clone()),
         Some(a) => {
             let people = assignable(state, auth).await?;
             if !people.iter().any(|p| p.user_id == a) {
@@ -314,12 +322,12 @@ pub async fn assign(
                     "Choose a person of this workspace: its owner or a member who reads the inbox.",
                 ));
             }
-            Some(a.to_owned())
+            Some(UserId::from(a))
         }
     };
     state
         .store
-        .set_inbox_assignee(&r.id, assignee.as_deref())
+        .set_inbox_assignee(&r.id, assignee.as_ref())
         .await?;
     get(state, auth, id).await
 }
@@ -327,7 +335,7 @@ pub async fn assign(
 /// The readable inbox of a user for the export: items of every profile and saved replies.
 pub async fn export(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Value> {
     let filter = ItemFilter {
@@ -336,13 +344,9 @@ pub async fn export(
         ..ItemFilter::default()
     };
     let mut items = Vec::new();
-    for p in state
-        .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
-        .await?
-    {
+    for p in state.store.profiles_of(user_id).await? {
         let filter = ItemFilter {
-            profile_id: Some(p.id.clone().into()),
+            profile_id: Some(ProfileId::from(p.id.clone())),
             ..filter.clone()
         };
         for r in state.store.inbox_items(user_id, &filter).await? {
@@ -370,7 +374,7 @@ mod tests {
     fn a_cursor_reads_back_as_time_and_id() {
         assert_eq!(
             parse_cursor("1700000000_ab-c_d"),
-            Some((1_700_000_000, "ab-c_d".to_owned()))
+            Some((1_700_000_000, InboxItemId::from("ab-c_d")))
         );
         assert_eq!(parse_cursor("x_1"), None);
         assert_eq!(parse_cursor("17"), None);

@@ -36,8 +36,18 @@ pub use store::{InboxProfile, ItemFilter, ItemRecord, NewItem};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::threads::INBOX_SCOPES;
+
+crate::domain::id_type!(
+    /// A reply or mention in the inbox.
+    InboxItemId
+);
+crate::domain::id_type!(
+    /// One of a workspace's saved replies.
+    SavedReplyId
+);
 
 /// Vault purpose of an item's content.
 pub const ITEM_PURPOSE: &str = "inbox-item";
@@ -165,7 +175,7 @@ pub fn scopes_granted(scopes: &str) -> bool {
 
 /// The scopes a new connection must keep asking for: the inbox's while any of the user's
 /// profiles has it on.
-pub async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Scope>> {
+pub async fn scopes_to_keep(state: &AppState, user_id: &WorkspaceId) -> AppResult<Vec<Scope>> {
     let rows = state.store.inbox_profiles_of(user_id).await?;
     Ok(if rows.iter().any(|r| r.state == ProfileState::On) {
         INBOX_SCOPES.iter().map(|(s, _)| *s).collect()
@@ -176,21 +186,23 @@ pub async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Sc
 
 /// Asks to turn the inbox on for one of the user's profiles: records the request and returns
 /// the consent URL asking for the inbox's scopes. Threads then shows its own consent page.
-pub async fn request(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<String> {
+pub async fn request(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &ProfileId,
+) -> AppResult<String> {
     let p = state
         .store
-        .profile_of(
-            auth.workspace_id(),
-            &crate::domain::ProfileId::from(profile_id),
-        )
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
-    let current = state.store.inbox_profile(&p.id).await?;
+    let profile_id = ProfileId::from(p.id.clone());
+    let current = state.store.inbox_profile(&profile_id).await?;
     if current.is_none_or(|c| c.state != ProfileState::On) {
         state
             .store
             .set_inbox_state(
-                &p.id,
+                &profile_id,
                 auth.workspace_id(),
                 ProfileState::Requested,
                 now_unix(),
@@ -203,7 +215,11 @@ pub async fn request(state: &AppState, auth: &CurrentUser, profile_id: &str) -> 
 
 /// After a connection: a profile whose inbox was asked for (or is on) and that granted the
 /// inbox's scopes has it on, and is polled at once.
-pub async fn after_connect(state: &AppState, profile_id: &str, scopes: &str) -> AppResult<()> {
+pub async fn after_connect(
+    state: &AppState,
+    profile_id: &ProfileId,
+    scopes: &str,
+) -> AppResult<()> {
     let Some(row) = state.store.inbox_profile(profile_id).await? else {
         return Ok(());
     };
@@ -220,30 +236,36 @@ pub async fn after_connect(state: &AppState, profile_id: &str, scopes: &str) -> 
 
 /// Turns a profile's inbox off: nothing more is collected and its items leave the inbox (they
 /// stay stored until the profile is disconnected, and come back if it is turned on again).
-pub async fn turn_off(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<()> {
+pub async fn turn_off(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &ProfileId,
+) -> AppResult<()> {
     let p = state
         .store
-        .profile_of(
-            auth.workspace_id(),
-            &crate::domain::ProfileId::from(profile_id),
-        )
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     state
         .store
-        .set_inbox_state(&p.id, auth.workspace_id(), ProfileState::Off, now_unix())
+        .set_inbox_state(
+            &ProfileId::from(p.id.clone()),
+            auth.workspace_id(),
+            ProfileState::Off,
+            now_unix(),
+        )
         .await?;
     Ok(())
 }
 
 /// Deletes everything the inbox holds for a profile (disconnect, deauthorization).
-pub async fn forget_profile(state: &AppState, profile_id: &str) -> AppResult<()> {
+pub async fn forget_profile(state: &AppState, profile_id: &ProfileId) -> AppResult<()> {
     state.store.forget_inbox_profile(profile_id).await?;
     Ok(())
 }
 
 /// Unread items of the user's profiles whose inbox is on.
-pub async fn unread(state: &AppState, user_id: &str) -> AppResult<i64> {
+pub async fn unread(state: &AppState, user_id: &WorkspaceId) -> AppResult<i64> {
     Ok(state.store.unread_inbox_items(user_id).await?)
 }
 
@@ -251,7 +273,7 @@ pub async fn unread(state: &AppState, user_id: &str) -> AppResult<i64> {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileStatus {
     /// Profile id.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Handle.
     pub username: String,
     /// Whether the inbox is on, asked for, or off.
@@ -324,7 +346,7 @@ pub async fn status(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profi
             })
             .collect();
         out.push(ProfileStatus {
-            profile_id: p.id.clone().into(),
+            profile_id: ProfileId::from(p.id.clone()),
             username: p.username.clone(),
             state: row.map_or(ProfileState::Off, |r| r.state),
             scopes_granted: granted,

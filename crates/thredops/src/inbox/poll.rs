@@ -14,10 +14,12 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 use threads_api::{ListQuery, Media, MediaId, PageStream};
 
+use super::InboxItemId;
 use super::store::WatchedPost;
 use super::{Content, ITEM_PURPOSE, ItemKind, NewItem, ProfileState, Source, has_question};
 use crate::app::AppState;
 use crate::crypto::DataKey;
+use crate::domain::{self, ProfileId, WorkspaceId};
 use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 use crate::store::StoreResult;
 use crate::store::profiles::ProfileRecord;
@@ -62,7 +64,7 @@ const MENTION_FIELDS: &[&str] = &[
 
 #[derive(Deserialize)]
 struct Payload {
-    profile_id: String,
+    profile_id: ProfileId,
 }
 
 /// Registers the poll handler.
@@ -74,15 +76,15 @@ pub fn register(runner: Runner, state: &AppState) -> Runner {
     )
 }
 
-fn dedup_key(profile_id: &str) -> String {
+fn dedup_key(profile_id: &ProfileId) -> String {
     format!("{KIND}:{profile_id}")
 }
 
 /// Enqueues a poll of a profile in `delay_ms` (a pending one is reused and pulled forward).
 pub async fn schedule(
     state: &AppState,
-    user_id: &str,
-    profile_id: &str,
+    user_id: &WorkspaceId,
+    profile_id: &ProfileId,
     delay_ms: i64,
 ) -> StoreResult<()> {
     let at = crate::clock::now_ms() + delay_ms;
@@ -100,9 +102,11 @@ pub async fn schedule(
 
 /// Called when a profile's sync finished: polls its inbox if it is on.
 pub async fn after_sync(state: &AppState, profile: &ProfileRecord) -> StoreResult<()> {
-    match state.store.inbox_profile(&profile.id).await? {
+    let profile_id = ProfileId::new(profile.id.as_str());
+    match state.store.inbox_profile(&profile_id).await? {
         Some(row) if row.state == ProfileState::On => {
-            schedule(state, &profile.user_id, &profile.id, 0).await
+            let workspace = WorkspaceId::new(profile.user_id.as_str());
+            schedule(state, &workspace, &profile_id, 0).await
         }
         _ => Ok(()),
     }
@@ -204,17 +208,21 @@ struct Poll<'a> {
 impl Poll<'_> {
     /// Reads the conversations that may hold new replies; returns how many were stored.
     async fn replies(&self, recent_since: i64) -> Result<i64, PollError> {
-        let profile_id = &self.run.profile().id;
         let posts = self
             .state
             .store
-            .inbox_posts_to_read(profile_id, recent_since, MAX_POSTS)
+            .inbox_posts_to_read(&self.profile_id(), recent_since, MAX_POSTS)
             .await?;
         let mut stored = 0;
         for post in &posts {
             stored += self.conversation(post).await?;
         }
         Ok(stored)
+    }
+
+    /// The profile polled.
+    fn profile_id(&self) -> ProfileId {
+        ProfileId::new(self.run.profile().id.as_str())
     }
 
     async fn conversation(&self, post: &WatchedPost) -> Result<i64, PollError> {
@@ -229,7 +237,11 @@ impl Poll<'_> {
         let mut answered = Vec::new();
         for m in &found {
             if m.is_reply_owned_by_me == Some(true) {
-                answered.extend(m.replied_to.as_ref().map(|r| r.id.as_str().to_owned()));
+                answered.extend(
+                    m.replied_to
+                        .as_ref()
+                        .map(|r| domain::MediaId::from(r.id.as_str())),
+                );
             } else if self.store(m, ItemKind::Reply, Some(&post.media_id)).await? {
                 stored += 1;
             }
@@ -238,12 +250,12 @@ impl Poll<'_> {
         for id in answered {
             self.state
                 .store
-                .mark_inbox_answered(&self.run.profile().id, &id, self.now)
+                .mark_inbox_answered(&self.profile_id(), &id, self.now)
                 .await?;
         }
         self.state
             .store
-            .mark_inbox_post_read(&self.run.profile().id, post, newest, self.now)
+            .mark_inbox_post_read(&self.profile_id(), post, newest, self.now)
             .await?;
         Ok(stored)
     }
@@ -291,7 +303,7 @@ impl Poll<'_> {
         &self,
         m: &Media,
         kind: ItemKind,
-        root: Option<&str>,
+        root: Option<&domain::MediaId>,
     ) -> Result<bool, PollError> {
         Ok(ingest(
             self.state,
@@ -338,11 +350,11 @@ pub(super) async fn ingest(
     profile: &ProfileRecord,
     m: &Media,
     kind: ItemKind,
-    root_id: Option<&str>,
+    root_id: Option<&domain::MediaId>,
     source: Source,
     now: i64,
 ) -> StoreResult<bool> {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = InboxItemId::new(uuid::Uuid::new_v4().to_string());
     let text = m.text.clone().unwrap_or_default();
     let content = Content {
         username: m.username.clone(),
@@ -357,16 +369,21 @@ pub(super) async fn ingest(
             .unwrap_or_default()
             .as_bytes(),
     );
-    let root_id = root_id
-        .map(str::to_owned)
-        .or_else(|| m.root_post.as_ref().map(|r| r.id.as_str().to_owned()));
-    let replied_to = m.replied_to.as_ref().map(|r| r.id.as_str().to_owned());
+    let root_id = root_id.cloned().or_else(|| {
+        m.root_post
+            .as_ref()
+            .map(|r| domain::MediaId::from(r.id.as_str()))
+    });
+    let replied_to = m
+        .replied_to
+        .as_ref()
+        .map(|r| domain::MediaId::from(r.id.as_str()));
     let top_level = kind == ItemKind::Reply && replied_to.is_some() && replied_to == root_id;
     let item = NewItem {
         id,
-        user_id: profile.user_id.clone().into(),
-        profile_id: profile.id.clone().into(),
-        threads_id: m.id.as_str().to_owned(),
+        user_id: WorkspaceId::new(profile.user_id.as_str()),
+        profile_id: ProfileId::new(profile.id.as_str()),
+        threads_id: domain::MediaId::from(m.id.as_str()),
         kind,
         root_id,
         replied_to_id: replied_to,

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use threads_api::Scope;
 
 use super::actions::{granted, open};
-use super::{ItemView, get, owned};
+use super::{InboxItemId, ItemView, SavedReplyId, get, owned};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::{PostId, ProfileId};
 use crate::error::{AppError, AppResult};
 use crate::publishing::compose::{Composition, Part};
 use crate::publishing::service::{self, PostInput};
@@ -26,7 +27,7 @@ pub struct ReplyInput {
     /// The reply; when empty, the saved reply's text.
     pub text: String,
     /// A saved reply to use when `text` is empty.
-    pub saved_reply_id: Option<String>,
+    pub saved_reply_id: Option<SavedReplyId>,
 }
 
 /// A profile's reply quota as the inbox shows it.
@@ -41,7 +42,7 @@ pub struct ReplyQuota {
     pub pending: i64,
 }
 
-async fn read_quota(state: &AppState, profile_id: &str) -> AppResult<ReplyQuota> {
+async fn read_quota(state: &AppState, profile_id: &ProfileId) -> AppResult<ReplyQuota> {
     let run = open(state, profile_id).await?;
     let pending = state.store.pending_inbox_replies(profile_id).await?;
     if !granted(&run, Scope::ManageReplies) {
@@ -74,14 +75,11 @@ async fn read_quota(state: &AppState, profile_id: &str) -> AppResult<ReplyQuota>
 pub async fn quota(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<ReplyQuota> {
     state
         .store
-        .profile_of(
-            auth.workspace_id(),
-            &crate::domain::ProfileId::from(profile_id),
-        )
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     read_quota(state, profile_id).await
@@ -92,7 +90,7 @@ pub async fn quota(
 pub async fn reply(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &InboxItemId,
     input: ReplyInput,
 ) -> AppResult<(bool, ItemView)> {
     let item = owned(state, auth, id).await?;
@@ -106,7 +104,7 @@ pub async fn reply(
     }
     let mut text = input.text.trim().to_owned();
     if text.is_empty()
-        && let Some(saved) = input.saved_reply_id.as_deref().filter(|s| !s.is_empty())
+        && let Some(saved) = input.saved_reply_id.as_ref().filter(|s| !s.is_empty())
     {
         text = super::saved::get(state, auth, saved).await?.text;
     }
@@ -130,20 +128,24 @@ pub async fn reply(
     // Planned posts live on the real clock, like every scheduled post.
     let local = crate::publishing::when::local_value(crate::clock::now(), tz);
     let input = PostInput {
-        profile_id: item.profile_id.clone(),
+        profile_id: item.profile_id.clone().into(),
         content: Composition {
             parts: vec![Part {
                 text,
                 ..Part::default()
             }],
-            reply_to_id: Some(item.threads_id.clone()),
+            reply_to_id: Some(item.threads_id.clone().into()),
             ..Composition::default()
         },
         action: Some("schedule".into()),
         local_time: Some(local),
     };
     let post = service::create(state, auth, input).await?;
-    if !state.store.link_inbox_reply(&item.id, &post.id).await? {
+    if !state
+        .store
+        .link_inbox_reply(&item.id, &PostId::new(post.id.as_str()))
+        .await?
+    {
         // Another request planned the reply first: this one is withdrawn before it publishes.
         service::cancel(state, auth, &post.id).await?;
         return Ok((false, get(state, auth, id).await?));

@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::SavedReplyId;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
 use crate::crypto::DataKey;
+use crate::domain::WorkspaceId;
 use crate::error::{AppError, AppResult};
 
 /// Vault purpose of a saved reply.
@@ -30,7 +32,7 @@ pub struct SavedInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct SavedReply {
     /// Id.
-    pub id: String,
+    pub id: SavedReplyId,
     /// Its name.
     pub title: String,
     /// The text.
@@ -39,13 +41,13 @@ pub struct SavedReply {
     pub created_at: i64,
 }
 
-fn open(key: Option<&DataKey>, id: &str, sealed: &[u8], created_at: i64) -> SavedReply {
+fn open(key: Option<&DataKey>, id: &SavedReplyId, sealed: &[u8], created_at: i64) -> SavedReply {
     let input: SavedInput = key
         .and_then(|k| k.open_string(PURPOSE, id, sealed).ok())
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
     SavedReply {
-        id: id.to_owned(),
+        id: id.clone(),
         title: input.title,
         text: input.text,
         created_at,
@@ -65,11 +67,11 @@ pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<SavedRe
 }
 
 /// One of the user's saved replies.
-pub async fn get(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<SavedReply> {
+pub async fn get(state: &AppState, auth: &CurrentUser, id: &SavedReplyId) -> AppResult<SavedReply> {
     list(state, auth)
         .await?
         .into_iter()
-        .find(|s| s.id == id)
+        .find(|s| s.id == *id)
         .ok_or(AppError::NotFound)
 }
 
@@ -109,7 +111,7 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: SavedInput) -> App
             format!("You can keep {MAX_SAVED} saved replies; delete one first."),
         ));
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = SavedReplyId::new(uuid::Uuid::new_v4().to_string());
     let key = state.vault.data_key(auth.workspace_id()).await?;
     let body = SavedInput {
         title: title.clone(),
@@ -134,7 +136,7 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: SavedInput) -> App
 }
 
 /// Deletes one of the user's saved replies.
-pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, auth: &CurrentUser, id: &SavedReplyId) -> AppResult<()> {
     if state
         .store
         .delete_saved_reply(auth.workspace_id(), id)
@@ -149,7 +151,7 @@ pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult
 /// The user's saved replies, opened, for the export.
 pub async fn export(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
     Ok(state

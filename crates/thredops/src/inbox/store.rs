@@ -1,26 +1,28 @@
 //! Storage of the inbox: which profiles have it on, per-post watermarks of the poll, the items
 //! (sealed) and the saved replies (sealed).
 
+use super::{InboxItemId, SavedReplyId};
 use super::{ItemKind, ProfileState, Source};
+use crate::domain::{MediaId, PostId, ProfileId, UserId, WorkspaceId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// An item to store, its content already sealed.
 #[derive(Debug, Clone)]
 pub struct NewItem {
     /// Id.
-    pub id: String,
+    pub id: InboxItemId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// Profile it was received for.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Threads media id of the reply or mentioning post.
-    pub threads_id: String,
+    pub threads_id: MediaId,
     /// Reply or mention.
     pub kind: ItemKind,
     /// The profile's post the conversation hangs under.
-    pub root_id: Option<String>,
+    pub root_id: Option<MediaId>,
     /// What it answers.
-    pub replied_to_id: Option<String>,
+    pub replied_to_id: Option<MediaId>,
     /// A reply directly under the profile's post (only those can be hidden).
     pub top_level: bool,
     /// Sealed [`super::Content`].
@@ -41,16 +43,16 @@ pub struct NewItem {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRecord {
     /// Id.
-    pub id: String,
+    pub id: InboxItemId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Threads media id.
-    pub threads_id: String,
+    pub threads_id: MediaId,
     /// Reply or mention.
     #[sqlx(try_from = "String")]
     pub kind: ItemKind,
     /// The profile's post the conversation hangs under.
-    pub root_id: Option<String>,
+    pub root_id: Option<MediaId>,
     /// Can be hidden.
     pub top_level: bool,
     /// Sealed content.
@@ -69,20 +71,20 @@ pub struct ItemRecord {
     /// A reply by the profile was seen on Threads.
     pub answered_at: Option<i64>,
     /// The planned post answering it.
-    pub reply_post_id: Option<String>,
+    pub reply_post_id: Option<PostId>,
     /// That post's state.
     pub reply_state: Option<String>,
     /// That post's link once published.
     pub reply_permalink: Option<String>,
     /// Who handles it.
-    pub assignee_user_id: Option<String>,
+    pub assignee_user_id: Option<UserId>,
 }
 
 /// Which items a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
     /// One profile, or all.
-    pub profile_id: Option<String>,
+    pub profile_id: Option<ProfileId>,
     /// Replies or mentions only.
     pub kind: Option<ItemKind>,
     /// Unread only.
@@ -92,9 +94,9 @@ pub struct ItemFilter {
     /// Asking something.
     pub questions: bool,
     /// Assigned to this user only.
-    pub assignee: Option<String>,
+    pub assignee: Option<UserId>,
     /// After this item in the list's order (paging): its publication time and id.
-    pub after: Option<(i64, String)>,
+    pub after: Option<(i64, InboxItemId)>,
     /// Most items.
     pub limit: i64,
     /// Items of profiles whose inbox is off too (the export).
@@ -105,9 +107,9 @@ pub struct ItemFilter {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InboxProfile {
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// Requested, on or off.
     #[sqlx(try_from = "String")]
     pub state: ProfileState,
@@ -129,7 +131,7 @@ pub struct InboxProfile {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WatchedPost {
     /// Threads media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Replies count from the latest sync.
     pub replies: i64,
     /// Newest reply already read.
@@ -162,8 +164,8 @@ impl Store {
     /// Sets a profile's inbox state, creating its row.
     pub async fn set_inbox_state(
         &self,
-        profile_id: &str,
-        user_id: &str,
+        profile_id: &ProfileId,
+        user_id: &WorkspaceId,
         state: ProfileState,
         now: i64,
     ) -> StoreResult<()> {
@@ -184,7 +186,7 @@ impl Store {
     }
 
     /// A profile's inbox row.
-    pub async fn inbox_profile(&self, profile_id: &str) -> StoreResult<Option<InboxProfile>> {
+    pub async fn inbox_profile(&self, profile_id: &ProfileId) -> StoreResult<Option<InboxProfile>> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT * FROM inbox_profiles WHERE profile_id = $1"
         )
@@ -194,7 +196,7 @@ impl Store {
     }
 
     /// Every inbox row of a user.
-    pub async fn inbox_profiles_of(&self, user_id: &str) -> StoreResult<Vec<InboxProfile>> {
+    pub async fn inbox_profiles_of(&self, user_id: &WorkspaceId) -> StoreResult<Vec<InboxProfile>> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT * FROM inbox_profiles WHERE user_id = $1"
         )
@@ -206,7 +208,7 @@ impl Store {
     /// Records how a poll ended.
     pub async fn record_inbox_poll(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         at: i64,
         new_items: i64,
         calls: i64,
@@ -235,7 +237,7 @@ impl Store {
     /// does not pull years of old replies: only replies after it, when a post's count grows.
     pub async fn baseline_inbox_posts(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         before: i64,
         now: i64,
     ) -> StoreResult<u64> {
@@ -259,7 +261,7 @@ impl Store {
     /// ones whose replies count grew since it was last read; newest first.
     pub async fn inbox_posts_to_read(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         recent_since: i64,
         limit: i64,
     ) -> StoreResult<Vec<WatchedPost>> {
@@ -282,7 +284,7 @@ impl Store {
     /// Moves a post's watermark after its conversation was read.
     pub async fn mark_inbox_post_read(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         post: &WatchedPost,
         newest_reply_at: Option<i64>,
         now: i64,
@@ -306,8 +308,8 @@ impl Store {
     }
 
     /// The profile a synced post belongs to.
-    pub async fn profile_of_post(&self, media_id: &str) -> StoreResult<Option<String>> {
-        let id: Option<String> = with_pool!(self, |p| sqlx::query_scalar(
+    pub async fn profile_of_post(&self, media_id: &MediaId) -> StoreResult<Option<ProfileId>> {
+        let id: Option<ProfileId> = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT profile_id FROM posts WHERE media_id = $1 LIMIT 1"
         )
         .bind(media_id)
@@ -347,8 +349,8 @@ impl Store {
     /// Marks the item a reply of the profile answers as answered.
     pub async fn mark_inbox_answered(
         &self,
-        profile_id: &str,
-        threads_id: &str,
+        profile_id: &ProfileId,
+        threads_id: &MediaId,
         at: i64,
     ) -> StoreResult<bool> {
         let n = with_pool!(self, |p| {
@@ -367,7 +369,11 @@ impl Store {
 
     /// A user's items, newest first, as the filter asks (of profiles whose inbox is on, unless
     /// the filter includes the others).
-    pub async fn inbox_items(&self, user_id: &str, f: &ItemFilter) -> StoreResult<Vec<ItemRecord>> {
+    pub async fn inbox_items(
+        &self,
+        user_id: &WorkspaceId,
+        f: &ItemFilter,
+    ) -> StoreResult<Vec<ItemRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM inbox_items i \
              LEFT JOIN inbox_profiles ip ON ip.profile_id = i.profile_id \
@@ -398,7 +404,11 @@ impl Store {
     }
 
     /// One of the user's items.
-    pub async fn inbox_item(&self, user_id: &str, id: &str) -> StoreResult<Option<ItemRecord>> {
+    pub async fn inbox_item(
+        &self,
+        user_id: &WorkspaceId,
+        id: &InboxItemId,
+    ) -> StoreResult<Option<ItemRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM inbox_items i LEFT JOIN scheduled_posts sp ON sp.id = i.reply_post_id \
              WHERE i.user_id = $1 AND i.id = $2"
@@ -411,7 +421,7 @@ impl Store {
     }
 
     /// Unread items of the user's profiles whose inbox is on.
-    pub async fn unread_inbox_items(&self, user_id: &str) -> StoreResult<i64> {
+    pub async fn unread_inbox_items(&self, user_id: &WorkspaceId) -> StoreResult<i64> {
         let n: i64 = with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT count(*) FROM inbox_items i JOIN inbox_profiles ip ON ip.profile_id = i.profile_id AND ip.state = 'on' \
@@ -425,7 +435,7 @@ impl Store {
     }
 
     /// Marks an item read (`Some(at)`) or unread (`None`).
-    pub async fn set_inbox_read(&self, id: &str, at: Option<i64>) -> StoreResult<()> {
+    pub async fn set_inbox_read(&self, id: &InboxItemId, at: Option<i64>) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE inbox_items SET read_at = $2 WHERE id = $1"
         )
@@ -438,7 +448,7 @@ impl Store {
     }
 
     /// Records an item hidden or shown on Threads.
-    pub async fn set_inbox_hidden(&self, id: &str, hidden: bool) -> StoreResult<()> {
+    pub async fn set_inbox_hidden(&self, id: &InboxItemId, hidden: bool) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE inbox_items SET hidden = $2 WHERE id = $1"
         )
@@ -451,7 +461,11 @@ impl Store {
     }
 
     /// Sets or clears who handles an item.
-    pub async fn set_inbox_assignee(&self, id: &str, assignee: Option<&str>) -> StoreResult<()> {
+    pub async fn set_inbox_assignee(
+        &self,
+        id: &InboxItemId,
+        assignee: Option<&UserId>,
+    ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE inbox_items SET assignee_user_id = $2 WHERE id = $1"
         )
@@ -465,7 +479,7 @@ impl Store {
 
     /// Links the planned post answering an item, unless a live one already is (a failed or
     /// cancelled one may be replaced); true when linked.
-    pub async fn link_inbox_reply(&self, id: &str, post_id: &str) -> StoreResult<bool> {
+    pub async fn link_inbox_reply(&self, id: &InboxItemId, post_id: &PostId) -> StoreResult<bool> {
         let n = with_pool!(self, |p| {
             sqlx::query(
             "UPDATE inbox_items SET reply_post_id = $2, read_at = COALESCE(read_at, $3) WHERE id = $1 AND (reply_post_id IS NULL \
@@ -482,7 +496,7 @@ impl Store {
     }
 
     /// Replies planned from the inbox for a profile that have not reached Threads yet.
-    pub async fn pending_inbox_replies(&self, profile_id: &str) -> StoreResult<i64> {
+    pub async fn pending_inbox_replies(&self, profile_id: &ProfileId) -> StoreResult<i64> {
         let n: i64 = with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT count(*) FROM inbox_items i JOIN scheduled_posts sp ON sp.id = i.reply_post_id \
@@ -496,7 +510,7 @@ impl Store {
     }
 
     /// Deletes a profile's items, watermarks and inbox row (disconnect).
-    pub async fn forget_inbox_profile(&self, profile_id: &str) -> StoreResult<()> {
+    pub async fn forget_inbox_profile(&self, profile_id: &ProfileId) -> StoreResult<()> {
         for table in ["inbox_items", "inbox_posts", "inbox_profiles"] {
             let sql = format!("DELETE FROM {table} WHERE profile_id = $1");
             with_pool!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -511,8 +525,8 @@ impl Store {
     /// Saves a sealed reply snippet.
     pub async fn insert_saved_reply(
         &self,
-        id: &str,
-        user_id: &str,
+        id: &SavedReplyId,
+        user_id: &WorkspaceId,
         content_enc: &[u8],
         now: i64,
     ) -> StoreResult<()> {
@@ -532,8 +546,11 @@ impl Store {
     }
 
     /// A user's saved replies (id, sealed content, created), oldest first.
-    pub async fn saved_replies(&self, user_id: &str) -> StoreResult<Vec<(String, Vec<u8>, i64)>> {
-        let rows: Vec<(String, Vec<u8>, i64)> = with_pool!(self, |p| {
+    pub async fn saved_replies(
+        &self,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<Vec<(SavedReplyId, Vec<u8>, i64)>> {
+        let rows: Vec<(SavedReplyId, Vec<u8>, i64)> = with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, content_enc, created_at FROM inbox_saved_replies WHERE user_id = $1 ORDER BY created_at, id"
         )
@@ -545,7 +562,11 @@ impl Store {
     }
 
     /// Deletes one of a user's saved replies; false when there was none.
-    pub async fn delete_saved_reply(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+    pub async fn delete_saved_reply(
+        &self,
+        user_id: &WorkspaceId,
+        id: &SavedReplyId,
+    ) -> StoreResult<bool> {
         let n = with_pool!(self, |p| sqlx::query(
             "DELETE FROM inbox_saved_replies WHERE user_id = $1 AND id = $2"
         )

@@ -11,6 +11,7 @@ use threads_api::{Media, WebhookDelivery, WebhookEvent};
 
 use super::{ItemKind, ProfileState, Source};
 use crate::app::AppState;
+use crate::domain::{self, ProfileId};
 use crate::services::profiles::purpose;
 
 /// Why a delivery was refused.
@@ -120,22 +121,22 @@ async fn take(
                 .profile_by_threads_user(&crate::domain::ThreadsUserId::from(o))
                 .await?
         }
-        None => match state.store.profile_of_post(target_media).await? {
-            Some(id) => {
-                state
-                    .store
-                    .profile(&crate::domain::ProfileId::from(id.as_str()))
-                    .await?
-            }
+        None => match state
+            .store
+            .profile_of_post(&domain::MediaId::from(target_media))
+            .await?
+        {
+            Some(id) => state.store.profile(&id).await?,
             None => None,
         },
     };
     let Some(profile) = profile else {
         return Ok(false);
     };
+    let profile_id = ProfileId::new(profile.id.as_str());
     let on = state
         .store
-        .inbox_profile(&profile.id)
+        .inbox_profile(&profile_id)
         .await?
         .is_some_and(|r| r.state == ProfileState::On);
     if !on || profile.status != crate::store::profiles::ProfileStatus::Active {
@@ -157,7 +158,7 @@ async fn take(
         if let Some(r) = &media.replied_to {
             state
                 .store
-                .mark_inbox_answered(&profile.id, r.id.as_str(), now)
+                .mark_inbox_answered(&profile_id, &domain::MediaId::from(r.id.as_str()), now)
                 .await?;
         }
         return Ok(false);

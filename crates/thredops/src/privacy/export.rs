@@ -64,7 +64,11 @@ pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
         serde_json::to_vec_pretty(&content)?.as_slice(),
         now,
     );
-    for image in state.store.support_attachments_of_user(user_id).await? {
+    for image in state
+        .store
+        .support_attachments_of_user(&crate::domain::UserId::new(user_id))
+        .await?
+    {
         let bytes = crate::support::attachments::unseal(state, &image)?;
         let name = format!(
             "thredops-export/{}",

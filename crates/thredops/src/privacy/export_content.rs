@@ -36,7 +36,7 @@ pub async fn content(
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
-        "inbox": crate::inbox::export(state, user_id, key).await?,
+        "inbox": crate::inbox::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
         "webhooks": crate::webhooks::export(state, user_id, key).await?,
         "post_reviews": crate::publishing::approvals::export(state, user_id).await?,
     }))

@@ -198,7 +198,7 @@ pub async fn deauthorize_threads_user(
         return Ok(false);
     };
     crate::sync::cancel_for_profile(state, &p.id).await?;
-    crate::inbox::forget_profile(state, &p.id).await?;
+    crate::inbox::forget_profile(state, &crate::domain::ProfileId::new(p.id.as_str())).await?;
     state
         .store
         .disconnect_profile(&p.id, true, now_unix())

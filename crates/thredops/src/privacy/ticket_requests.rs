@@ -91,7 +91,7 @@ pub async fn start(
         .map_err(AppError::Internal)?;
     crate::support::desk::post_system(
         state,
-        conversation_id,
+        &crate::domain::ConversationId::new(conversation_id),
         "Data deletion request received. We emailed a confirmation link to your account's address; once you confirm, we delete your account and all its data and email you a receipt.",
     )
     .await
@@ -108,7 +108,7 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<TicketRequest> 
         .await?;
     crate::support::desk::post_system(
         state,
-        &request.conversation_id,
+        &crate::domain::ConversationId::new(request.conversation_id.as_str()),
         "You confirmed this data deletion request by email. Our team will delete your account and all its data and email you the receipt.",
     )
     .await?;

@@ -234,7 +234,8 @@ pub async fn finish_connect(
     )
     .await?;
     let (Connected::New(id) | Connected::Reconnected(id)) = &connected;
-    crate::inbox::after_connect(state, id, &scopes).await?;
+    crate::inbox::after_connect(state, &crate::domain::ProfileId::new(id.as_str()), &scopes)
+        .await?;
     Ok(connected)
 }
 
@@ -653,7 +654,7 @@ pub async fn disconnect(
         .ok_or(AppError::NotFound)?;
     crate::sync::cancel_for_profile(state, &p.id).await?;
     // Other people's replies and mentions are not the creator's history: they go either way.
-    crate::inbox::forget_profile(state, &p.id).await?;
+    crate::inbox::forget_profile(state, &crate::domain::ProfileId::new(p.id.as_str())).await?;
     state
         .store
         .disconnect_profile(&p.id, keep_history, now_unix())

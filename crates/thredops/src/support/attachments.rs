@@ -9,8 +9,10 @@ use futures_util::Stream;
 use super::desk;
 use super::store::attachments::StoredAttachment;
 use super::store::post::Posted;
+use super::{AttachmentId, ClientMessageId, VisitorId};
 use crate::app::AppState;
 use crate::crypto::Detached;
+use crate::domain::{ConversationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::publishing::media::{self, ImageProblem, MAX_IMAGE_BYTES};
 use crate::store::users::UserRecord;
@@ -22,7 +24,7 @@ pub const PURPOSE: &str = "support-attachment";
 #[derive(Debug)]
 pub struct NewAttachment {
     /// Id (also the sealing subject).
-    pub id: String,
+    pub id: AttachmentId,
     /// `image/jpeg` or `image/png`, from the bytes.
     pub content_type: &'static str,
     /// Cleaned original file name.
@@ -87,7 +89,7 @@ where
             ),
         })
     })?;
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = AttachmentId::new(uuid::Uuid::new_v4().simple().to_string());
     let sealed = state.vault.seal_detached(PURPOSE, &id, &data);
     Ok(NewAttachment {
         file_name: media::clean_name(name, content_type),
@@ -115,10 +117,10 @@ fn caption(a: &NewAttachment) -> String {
 /// Sends a customer's image to their conversation.
 pub async fn post_customer<S, E>(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     name: &str,
     body: S,
-    client_id: Option<&str>,
+    client_id: Option<&ClientMessageId>,
 ) -> AppResult<Posted>
 where
     S: Stream<Item = Result<Bytes, E>>,
@@ -139,7 +141,7 @@ where
 pub async fn post_agent<S, E>(
     state: &AppState,
     agent: &UserRecord,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     name: &str,
     body: S,
     private: bool,
@@ -169,9 +171,9 @@ pub enum Viewer {
     /// A customer: their own conversations' customer-visible messages only.
     Customer {
         /// The signed-in account, if any.
-        user_id: Option<String>,
+        user_id: Option<UserId>,
         /// The visitor of the chat cookie, if any.
-        visitor_id: Option<String>,
+        visitor_id: Option<VisitorId>,
     },
 }
 
@@ -201,7 +203,7 @@ fn may_see(viewer: &Viewer, a: &StoredAttachment) -> bool {
 }
 
 /// The image `id` if `viewer` may see it; anyone else is told it does not exist.
-pub async fn open(state: &AppState, id: &str, viewer: &Viewer) -> AppResult<Image> {
+pub async fn open(state: &AppState, id: &AttachmentId, viewer: &Viewer) -> AppResult<Image> {
     let a = state
         .store
         .support_attachment(id)
@@ -225,7 +227,10 @@ pub fn unseal(state: &AppState, a: &StoredAttachment) -> AppResult<Vec<u8>> {
 }
 
 /// The visitor a chat cookie names, without creating one.
-pub async fn visitor_of(state: &AppState, chat_token: Option<&str>) -> AppResult<Option<String>> {
+pub async fn visitor_of(
+    state: &AppState,
+    chat_token: Option<&str>,
+) -> AppResult<Option<VisitorId>> {
     match chat_token {
         Some(token) => Ok(state
             .store

@@ -8,9 +8,11 @@ use super::hub::Event;
 use super::model::{Author, Kind, MessageText};
 use super::store::post::{NewMessage, Posted};
 use super::store::{Conversation, Customer};
+use super::{ClientMessageId, VisitorId};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::ConversationId;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::store::users::UserRecord;
@@ -62,7 +64,7 @@ pub async fn identify(
             tracing::info!("a visitor's chat joined the account they signed in to");
         }
         return Ok(Some(Who {
-            customer: Customer::User(auth.user.id.to_string()),
+            customer: Customer::User(auth.user.id.clone()),
             keep_token: None,
         }));
     }
@@ -83,7 +85,7 @@ pub async fn identify(
         .new_visitor(ip)
         .map_err(AppError::RateLimited)?;
     let token = crate::crypto::random_token(32);
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = VisitorId::new(uuid::Uuid::new_v4().to_string());
     state
         .store
         .support_create_visitor(&id, &hash_token(&token), now)
@@ -98,14 +100,14 @@ pub async fn identify(
 pub async fn ensure_chat(state: &AppState, customer: &Customer) -> AppResult<Conversation> {
     if let Some(c) = state
         .store
-        .support_conversations_of(customer, Kind::Chat.as_str())
+        .support_conversations_of(customer, Kind::Chat)
         .await?
         .into_iter()
         .next()
     {
         return Ok(c);
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = ConversationId::new(uuid::Uuid::new_v4().to_string());
     match state
         .store
         .create_support_conversation(customer, Kind::Chat, None, "", None, now_unix(), &id)
@@ -114,7 +116,7 @@ pub async fn ensure_chat(state: &AppState, customer: &Customer) -> AppResult<Con
         // Another tab created it first: use that one.
         Err(crate::store::StoreError::Conflict) => state
             .store
-            .support_conversations_of(customer, Kind::Chat.as_str())
+            .support_conversations_of(customer, Kind::Chat)
             .await?
             .into_iter()
             .next()
@@ -151,9 +153,9 @@ pub fn require_agent(auth: &CurrentUser) -> AppResult<&UserRecord> {
 /// Stores a customer's message and tells everyone concerned.
 pub async fn post_customer(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     body: &str,
-    client_id: Option<&str>,
+    client_id: Option<&ClientMessageId>,
 ) -> AppResult<Posted> {
     post_customer_with(state, conversation_id, body, client_id, None).await
 }
@@ -161,9 +163,9 @@ pub async fn post_customer(
 /// [`post_customer`] with an image stored in the same transaction.
 pub(crate) async fn post_customer_with(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     body: &str,
-    client_id: Option<&str>,
+    client_id: Option<&ClientMessageId>,
     attachment: Option<&NewAttachment>,
 ) -> AppResult<Posted> {
     state
@@ -195,10 +197,10 @@ pub(crate) async fn post_customer_with(
 pub async fn post_agent(
     state: &AppState,
     agent: &UserRecord,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     body: &str,
     private: bool,
-    client_id: Option<&str>,
+    client_id: Option<&ClientMessageId>,
 ) -> AppResult<Posted> {
     post_agent_with(
         state,
@@ -216,10 +218,10 @@ pub async fn post_agent(
 pub(crate) async fn post_agent_with(
     state: &AppState,
     agent: &UserRecord,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     body: &str,
     private: bool,
-    client_id: Option<&str>,
+    client_id: Option<&ClientMessageId>,
     attachment: Option<&NewAttachment>,
 ) -> AppResult<Posted> {
     if state
@@ -249,7 +251,11 @@ pub(crate) async fn post_agent_with(
 }
 
 /// Stores a system message (e.g. where a deletion request stands), seen by customer and agents.
-pub async fn post_system(state: &AppState, conversation_id: &str, body: &str) -> AppResult<()> {
+pub async fn post_system(
+    state: &AppState,
+    conversation_id: &ConversationId,
+    body: &str,
+) -> AppResult<()> {
     let new = NewMessage {
         conversation_id,
         author: Author::System,
@@ -317,7 +323,7 @@ pub async fn publish_conversation(state: &AppState, c: &Conversation) {
 /// Records a read marker and tells the other side.
 pub async fn mark_read(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     customer_side: bool,
     up_to: i64,
 ) -> AppResult<()> {
@@ -334,7 +340,7 @@ pub async fn mark_read(
         state
             .support
             .publish(Event::Read {
-                conversation_id: conversation_id.to_owned(),
+                conversation_id: conversation_id.clone(),
                 by,
                 up_to,
             })

@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 
 use super::model::Status;
 use super::store::Message;
+use crate::domain::{ConversationId, UserId};
 use crate::store::{Pool, Store};
 
 /// The NOTIFY channel shared by every instance.
@@ -42,7 +43,7 @@ pub enum Event {
     /// Someone started or stopped typing.
     Typing {
         /// Conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// Who types.
         from: Side,
         /// Whether they are typing now.
@@ -51,7 +52,7 @@ pub enum Event {
     /// Someone read up to a message.
     Read {
         /// Conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// Who read.
         by: Side,
         /// Last message id read.
@@ -60,11 +61,11 @@ pub enum Event {
     /// A conversation's status or assignee changed (agents only).
     Conversation {
         /// Conversation.
-        conversation_id: String,
+        conversation_id: ConversationId,
         /// New status.
         status: Status,
         /// New assignee.
-        assignee_id: Option<String>,
+        assignee_id: Option<UserId>,
     },
     /// Whether any agent is online now.
     Presence {
@@ -77,7 +78,7 @@ pub enum Event {
 
 impl Event {
     /// The conversation the event is about, if any.
-    pub fn conversation_id(&self) -> Option<&str> {
+    pub fn conversation_id(&self) -> Option<&ConversationId> {
         match self {
             Event::Message { message } => Some(&message.conversation_id),
             Event::Typing {
@@ -117,7 +118,7 @@ struct Inner {
     instance: String,
     store: Store,
     /// Open agent consoles on this instance, per agent, for presence.
-    agents: Mutex<HashMap<String, usize>>,
+    agents: Mutex<HashMap<UserId, usize>>,
 }
 
 impl Hub {
@@ -176,15 +177,15 @@ impl Hub {
     }
 
     /// Registers an open agent console; returns true when it is the agent's first here.
-    pub(crate) fn agent_joined(&self, agent_id: &str) -> bool {
+    pub(crate) fn agent_joined(&self, agent_id: &UserId) -> bool {
         let mut agents = self.inner.agents.lock().unwrap_or_else(|e| e.into_inner());
-        let n = agents.entry(agent_id.to_owned()).or_default();
+        let n = agents.entry(agent_id.clone()).or_default();
         *n += 1;
         *n == 1
     }
 
     /// Unregisters an agent console; returns true when it was the agent's last here.
-    pub(crate) fn agent_left(&self, agent_id: &str) -> bool {
+    pub(crate) fn agent_left(&self, agent_id: &UserId) -> bool {
         let mut agents = self.inner.agents.lock().unwrap_or_else(|e| e.into_inner());
         match agents.get_mut(agent_id) {
             Some(n) if *n > 1 => {

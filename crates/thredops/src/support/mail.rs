@@ -7,6 +7,7 @@ use super::kind;
 use super::{desk, workflow};
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::ConversationId;
 use crate::jobs::{self, JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
 
@@ -36,7 +37,7 @@ pub fn register(runner: Runner, state: &AppState) -> Runner {
 
 #[derive(Deserialize)]
 struct Payload {
-    conversation_id: String,
+    conversation_id: ConversationId,
 }
 
 /// Messages written within this time of each other while nobody is online make one email.
@@ -46,7 +47,7 @@ pub const NOTIFY_TEAM_AFTER_MS: i64 = 60 * 1000;
 /// out join it: the job is deduplicated per conversation).
 pub async fn notify_team_later(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
 ) -> crate::error::AppResult<()> {
     let job = jobs::NewJob::new(
         kind::NOTIFY_TEAM,
@@ -54,7 +55,7 @@ pub async fn notify_team_later(
     )
     .run_at(crate::clock::now_ms() + NOTIFY_TEAM_AFTER_MS)
     .dedup_key(format!("{}:{conversation_id}", kind::NOTIFY_TEAM))
-    .subject(conversation_id);
+    .subject(conversation_id.as_str());
     state.jobs.enqueue(job).await?;
     Ok(())
 }
@@ -173,7 +174,7 @@ async fn email_reply(state: AppState, ctx: JobContext) -> Result<(), JobError> {
 /// Agent replies after both the customer's read marker and the last email: (last id, lines).
 async fn unread_agent_lines(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
 ) -> crate::store::StoreResult<(i64, Vec<String>)> {
     let rows = state
         .store

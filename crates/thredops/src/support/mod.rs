@@ -22,7 +22,26 @@ pub(crate) mod workflow;
 pub use hub::Hub;
 pub use throttle::ChatThrottle;
 
+crate::domain::id_type!(
+    /// An anonymous chat visitor, known by their continuity cookie.
+    VisitorId
+);
+crate::domain::id_type!(
+    /// An image sent with a support message (also its sealing subject).
+    AttachmentId
+);
+crate::domain::id_type!(
+    /// A canned response of the agent console.
+    CannedId
+);
+crate::domain::id_type!(
+    /// A client's idempotency key for a message it sends (chosen by the client, at most 64
+    /// visible ASCII characters), so a resend stores nothing twice.
+    ClientMessageId
+);
+
 use crate::app::AppState;
+use crate::domain::ConversationId;
 use crate::jobs::Runner;
 use crate::store::{Store, StoreResult};
 
@@ -50,7 +69,10 @@ pub async fn deletion_requests(store: &Store) -> StoreResult<Vec<store::Conversa
 
 /// For the privacy area: marks a deletion request ticket resolved. Deleting the account also
 /// removes the ticket with everything else of that user.
-pub async fn resolve_deletion_request(store: &Store, ticket_id: &str) -> StoreResult<bool> {
+pub async fn resolve_deletion_request(
+    store: &Store,
+    ticket_id: &ConversationId,
+) -> StoreResult<bool> {
     store
         .support_set_status(
             ticket_id,

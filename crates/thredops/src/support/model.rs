@@ -222,7 +222,7 @@ impl MessageText {
 }
 
 /// A client's idempotency key for a message: up to 64 visible ASCII characters.
-pub fn parse_client_id(raw: Option<&str>) -> Result<Option<String>, String> {
+pub fn parse_client_id(raw: Option<&str>) -> Result<Option<super::ClientMessageId>, String> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) if s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(s.into())),

@@ -6,10 +6,15 @@ use super::store::desk::{Canned, InboxFilter, InboxRow};
 use super::store::{Conversation, Customer, Message};
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::{ConversationId, UserId};
 use crate::error::AppResult;
+use crate::support::CannedId;
 
 /// A conversation by id, whoever it belongs to (agents only).
-pub async fn conversation(state: &AppState, id: &str) -> AppResult<Option<Conversation>> {
+pub async fn conversation(
+    state: &AppState,
+    id: &ConversationId,
+) -> AppResult<Option<Conversation>> {
     Ok(state.store.support_conversation(id).await?)
 }
 
@@ -19,16 +24,13 @@ pub async fn conversations_of(
     customer: &Customer,
     kind: Kind,
 ) -> AppResult<Vec<Conversation>> {
-    Ok(state
-        .store
-        .support_conversations_of(customer, kind.as_str())
-        .await?)
+    Ok(state.store.support_conversations_of(customer, kind).await?)
 }
 
 /// Messages after id `after`, oldest first; staff notes only when `with_notes`.
 pub async fn messages_after(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     after: i64,
     with_notes: bool,
     limit: i64,
@@ -40,7 +42,10 @@ pub async fn messages_after(
 }
 
 /// Agent replies the customer has not read yet.
-pub async fn unread_for_customer(state: &AppState, conversation_id: &str) -> AppResult<i64> {
+pub async fn unread_for_customer(
+    state: &AppState,
+    conversation_id: &ConversationId,
+) -> AppResult<i64> {
     Ok(state
         .store
         .support_unread_for_customer(conversation_id)
@@ -48,14 +53,14 @@ pub async fn unread_for_customer(state: &AppState, conversation_id: &str) -> App
 }
 
 /// Whether the customer has written in the conversation (before staff may open their data).
-pub async fn customer_wrote(state: &AppState, conversation_id: &str) -> AppResult<bool> {
+pub async fn customer_wrote(state: &AppState, conversation_id: &ConversationId) -> AppResult<bool> {
     Ok(state.store.support_customer_wrote(conversation_id).await?)
 }
 
 /// Where replies go when the customer is away; a visitor's address is also kept for next time.
 pub async fn set_contact_email(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     customer: &Customer,
     email: &str,
 ) -> AppResult<()> {
@@ -80,7 +85,7 @@ pub async fn inbox(
 }
 
 /// Every agent, with whether they are online now: (id, email, online).
-pub async fn agents_with_presence(state: &AppState) -> AppResult<Vec<(String, String, bool)>> {
+pub async fn agents_with_presence(state: &AppState) -> AppResult<Vec<(UserId, String, bool)>> {
     let online = state.store.support_online_agents(now_unix()).await?;
     Ok(state
         .store
@@ -100,11 +105,11 @@ pub async fn canned(state: &AppState) -> AppResult<Vec<Canned>> {
 }
 
 /// Deletes a canned response; false when there was none.
-pub async fn delete_canned(state: &AppState, id: &str) -> AppResult<bool> {
+pub async fn delete_canned(state: &AppState, id: &CannedId) -> AppResult<bool> {
     Ok(state.store.support_delete_canned(id).await?)
 }
 
 /// The name an agent shows customers, if they set one.
-pub async fn display_name(state: &AppState, agent_id: &str) -> AppResult<Option<String>> {
+pub async fn display_name(state: &AppState, agent_id: &UserId) -> AppResult<Option<String>> {
     Ok(state.store.support_display_name(agent_id).await?)
 }

@@ -13,11 +13,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
+use super::ClientMessageId;
 use super::desk;
 use super::hub::{Event, Side};
 use super::socket_guard::{AgentGuard, Bucket};
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::ConversationId;
 use crate::error::AppError;
 use crate::store::users::UserRecord;
 
@@ -35,7 +37,7 @@ pub enum Peer {
     /// A customer, bound to their own conversation only.
     Customer {
         /// The one conversation this socket may read and write.
-        conversation_id: String,
+        conversation_id: ConversationId,
     },
     /// An agent, who sees every conversation.
     Agent(UserRecord),
@@ -259,21 +261,21 @@ enum Incoming {
     Send {
         body: String,
         #[serde(default)]
-        client_id: Option<String>,
+        client_id: Option<ClientMessageId>,
         #[serde(default)]
-        conversation_id: Option<String>,
+        conversation_id: Option<ConversationId>,
         #[serde(default)]
         private: bool,
     },
     Typing {
         typing: bool,
         #[serde(default)]
-        conversation_id: Option<String>,
+        conversation_id: Option<ConversationId>,
     },
     Read {
         up_to: i64,
         #[serde(default)]
-        conversation_id: Option<String>,
+        conversation_id: Option<ConversationId>,
     },
 }
 
@@ -334,7 +336,7 @@ async fn read(
     }
 }
 
-fn error_frame(code: &str, message: &str, client_id: Option<String>) -> Value {
+fn error_frame(code: &str, message: &str, client_id: Option<ClientMessageId>) -> Value {
     json!({"type": "error", "code": code, "message": message, "client_id": client_id})
 }
 

@@ -2,11 +2,13 @@
 
 use serde_json::{Value, json};
 
+use super::ClientMessageId;
 use super::desk;
 use super::hub::{Event, Side};
 use super::model::parse_client_id;
 use super::socket::Peer;
 use crate::app::AppState;
+use crate::domain::ConversationId;
 use crate::error::AppError;
 
 /// A parsed client frame.
@@ -15,26 +17,26 @@ pub(crate) enum Action {
     /// Post a message (agents name the conversation; `private` makes a note).
     Send {
         body: String,
-        client_id: Option<String>,
-        conversation_id: Option<String>,
+        client_id: Option<ClientMessageId>,
+        conversation_id: Option<ConversationId>,
         private: bool,
     },
     /// Typing started or stopped.
     Typing {
         typing: bool,
-        conversation_id: Option<String>,
+        conversation_id: Option<ConversationId>,
     },
     /// Read up to a message id.
     Read {
         up_to: i64,
-        conversation_id: Option<String>,
+        conversation_id: Option<ConversationId>,
     },
 }
 
-type Failure = (AppError, Option<String>);
+type Failure = (AppError, Option<ClientMessageId>);
 
 /// Customers always act on their own conversation; agents must say which one.
-fn target(peer: &Peer, named: Option<String>) -> Result<(String, Side), AppError> {
+fn target(peer: &Peer, named: Option<ConversationId>) -> Result<(ConversationId, Side), AppError> {
     match peer {
         Peer::Customer { conversation_id } => Ok((conversation_id.clone(), Side::Customer)),
         Peer::Agent(_) => named
@@ -63,7 +65,7 @@ pub(crate) async fn apply(
             let (conversation, _) = target(peer, conversation_id).map_err(fail)?;
             let posted = match peer {
                 Peer::Customer { .. } => {
-                    desk::post_customer(state, &conversation, &body, client_id.as_deref()).await
+                    desk::post_customer(state, &conversation, &body, client_id.as_ref()).await
                 }
                 Peer::Agent(agent) => {
                     desk::post_agent(
@@ -72,7 +74,7 @@ pub(crate) async fn apply(
                         &conversation,
                         &body,
                         private,
-                        client_id.as_deref(),
+                        client_id.as_ref(),
                     )
                     .await
                 }

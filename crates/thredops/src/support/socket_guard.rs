@@ -6,6 +6,7 @@ use super::desk;
 use super::hub::Event;
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::UserId;
 
 /// A token bucket: `capacity` actions at once, refilled at `per_sec`.
 pub(crate) struct Bucket {
@@ -42,11 +43,11 @@ impl Bucket {
 /// Keeps an agent's presence while any of their consoles is open on this instance.
 pub(crate) struct AgentGuard {
     state: AppState,
-    agent_id: String,
+    agent_id: UserId,
 }
 
 impl AgentGuard {
-    pub(crate) async fn register(state: &AppState, agent_id: &str) -> Self {
+    pub(crate) async fn register(state: &AppState, agent_id: &UserId) -> Self {
         state.support.agent_joined(agent_id);
         let until = now_unix() + 3 * desk::PRESENCE_HEARTBEAT_SECS;
         if let Err(e) = state.store.support_set_presence(agent_id, until).await {
@@ -60,7 +61,7 @@ impl AgentGuard {
             .await;
         Self {
             state: state.clone(),
-            agent_id: agent_id.to_owned(),
+            agent_id: agent_id.clone(),
         }
     }
 }
@@ -74,7 +75,7 @@ impl Drop for AgentGuard {
             return;
         };
         let state = self.state.clone();
-        let agent_id = std::mem::take(&mut self.agent_id);
+        let agent_id = std::mem::replace(&mut self.agent_id, UserId::new(String::new()));
         runtime.spawn(async move {
             if let Err(e) = state.store.support_set_presence(&agent_id, 0).await {
                 tracing::warn!(error = %e, "support presence not cleared");

@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::domain::{ConversationId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::privacy::staff::record_access;
 use crate::store::users::UserRecord;
@@ -40,7 +41,7 @@ pub struct ProfileFacts {
 #[derive(Debug, Serialize)]
 pub struct ThreadsData {
     /// The conversation it was opened from (the reason in the access log).
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// The customer's profiles, connected or not.
     pub profiles: Vec<ProfileFacts>,
 }
@@ -55,7 +56,7 @@ pub fn reason(c: &Conversation) -> String {
 pub async fn open(
     state: &AppState,
     agent: &UserRecord,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
 ) -> AppResult<ThreadsData> {
     if !is_agent(agent) {
         return Err(AppError::Forbidden(
@@ -67,7 +68,7 @@ pub async fn open(
         .support_conversation(conversation_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let Some(user_id) = c.user_id.as_deref() else {
+    let Some(user_id) = c.user_id.as_ref() else {
         return Err(AppError::Forbidden(
             "This customer is a visitor without an account, so there is no Threads data.",
         ));
@@ -79,9 +80,9 @@ pub async fn open(
     }
     record_access(state, agent, user_id, ACTION, &reason(&c)).await?;
     let mut profiles = Vec::new();
-    for p in crate::services::profiles::list_of(state, &crate::domain::WorkspaceId::from(user_id))
-        .await?
-    {
+    // The customer's own workspace: the profiles they connected themselves.
+    let workspace = WorkspaceId::owned_by(user_id);
+    for p in crate::services::profiles::list_of(state, &workspace).await? {
         profiles.push(ProfileFacts {
             posts: state.store.post_count(&p.id).await?,
             username: p.username,

@@ -10,12 +10,13 @@ use std::time::Duration;
 use governor::{DefaultKeyedRateLimiter, RateLimiter};
 
 use crate::auth::throttle::{check, quota};
+use crate::domain::ConversationId;
 
 /// The chat budgets.
 #[derive(Debug)]
 pub struct ChatThrottle {
     new_visitors_by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    sends_by_conversation: DefaultKeyedRateLimiter<String>,
+    sends_by_conversation: DefaultKeyedRateLimiter<ConversationId>,
 }
 
 impl Default for ChatThrottle {
@@ -37,8 +38,8 @@ impl ChatThrottle {
     }
 
     /// Counts a customer message in this conversation; `Err` is how long to wait.
-    pub fn send(&self, conversation_id: &str) -> Result<(), Duration> {
-        check(&self.sends_by_conversation, &conversation_id.to_owned()).map_err(|w| w.0)
+    pub fn send(&self, conversation_id: &ConversationId) -> Result<(), Duration> {
+        check(&self.sends_by_conversation, conversation_id).map_err(|w| w.0)
     }
 
     /// Forgets keys whose budgets are full again, bounding memory.

@@ -9,6 +9,7 @@ use super::store::{Conversation, Customer};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{ConversationId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 
 /// Longest ticket subject, in characters.
@@ -39,11 +40,11 @@ pub async fn open(
         ));
     }
     MessageText::parse(body).map_err(|m| AppError::field("body", m))?;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = ConversationId::new(uuid::Uuid::new_v4().to_string());
     state
         .store
         .create_support_conversation(
-            &Customer::User(auth.user.id.to_string()),
+            &Customer::User(auth.user.id.clone()),
             Kind::Ticket,
             Some(category.as_str()),
             subject,
@@ -60,12 +61,16 @@ pub async fn open(
 }
 
 /// One of the user's own tickets; anyone else's is 404.
-pub async fn own(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<Conversation> {
+pub async fn own(
+    state: &AppState,
+    auth: &CurrentUser,
+    id: &ConversationId,
+) -> AppResult<Conversation> {
     state
         .store
         .support_conversation(id)
         .await?
-        .filter(|c| c.kind == Kind::Ticket && c.user_id.as_deref() == Some(auth.user.id.as_str()))
+        .filter(|c| c.kind == Kind::Ticket && c.user_id.as_ref() == Some(&auth.user.id))
         .ok_or(AppError::NotFound)
 }
 
@@ -104,16 +109,12 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
             timezone: None,
         });
     };
-    let user = state
-        .store
-        .user_by_id(&crate::domain::UserId::from(user_id.as_str()))
-        .await?;
-    let profiles = state
-        .store
-        .count_connected_profiles(&crate::domain::WorkspaceId::from(user_id.as_str()))
-        .await?;
+    let user = state.store.user_by_id(user_id).await?;
+    // The customer's own workspace: the profiles and plan they bring to the conversation.
+    let workspace = WorkspaceId::owned_by(user_id);
+    let profiles = state.store.count_connected_profiles(&workspace).await?;
     let entitlement =
-        crate::billing::entitlements::of_user(state, user_id, crate::clock::now_unix()).await?;
+        crate::billing::entitlements::of_user(state, &workspace, crate::clock::now_unix()).await?;
     let plan = match entitlement.subscription_status.as_deref() {
         Some(status) => format!("{} ({status})", entitlement.plan.name),
         None => entitlement.plan.name.to_owned(),

@@ -5,6 +5,7 @@ use super::model::{Kind, MessageText, Status};
 use super::store::Conversation;
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::{ConversationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::store::users::UserRecord;
 
@@ -12,7 +13,7 @@ use crate::store::users::UserRecord;
 /// customer writes".
 pub async fn set_status(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     status: &str,
     snooze_until: Option<i64>,
 ) -> AppResult<Conversation> {
@@ -61,13 +62,13 @@ pub async fn set_status(
 /// Assigns a conversation to an agent, or unassigns it with `None`.
 pub async fn assign(
     state: &AppState,
-    conversation_id: &str,
-    agent_id: Option<&str>,
+    conversation_id: &ConversationId,
+    agent_id: Option<&UserId>,
 ) -> AppResult<Conversation> {
     if let Some(agent) = agent_id {
         let ok = state
             .store
-            .user_by_id(&crate::domain::UserId::from(agent))
+            .user_by_id(agent)
             .await?
             .is_some_and(|u| is_agent(&u));
         if !ok {
@@ -121,7 +122,7 @@ pub async fn add_canned(
         ));
     }
     let text = MessageText::parse(body).map_err(|m| AppError::field("body", m))?;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = super::CannedId::new(uuid::Uuid::new_v4().to_string());
     match state
         .store
         .support_add_canned(&id, shortcut, text.as_str(), &agent.id, now_unix())
@@ -144,7 +145,7 @@ pub async fn add_canned(
 
 /// Parses the inbox filters shared by the API and the console page.
 pub fn parse_filter(
-    agent_id: &str,
+    agent_id: &UserId,
     status: Option<&str>,
     kind: Option<&str>,
     category: Option<&str>,
@@ -172,7 +173,7 @@ pub fn parse_filter(
         return Err(AppError::field("category", "Unknown category."));
     }
     let assignee = some(assignee).map(|a| match a {
-        "me" => agent_id.to_owned(),
+        "me" => agent_id.to_string(),
         "none" => String::new(),
         other => other.to_owned(),
     });
@@ -193,7 +194,7 @@ pub fn parse_filter(
 /// messages and moves to the customer's tickets; their next chat starts afresh.
 pub async fn chat_to_ticket(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     category: &str,
     subject: &str,
 ) -> AppResult<Conversation> {

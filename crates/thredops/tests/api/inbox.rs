@@ -151,7 +151,7 @@ async fn put(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
 }
 
 async fn poll_again(app: &TestApp, user: &str, profile: &str) {
-    thredops::inbox::poll::schedule(&app.state, user, profile, 0)
+    thredops::inbox::poll::schedule(&app.state, &user.into(), &profile.into(), 0)
         .await
         .unwrap();
     run_due_now(app, KIND).await;

@@ -215,7 +215,7 @@ async fn list(
 async fn get(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
 ) -> AppResult<Json<ItemView>> {
     Ok(Json(inbox::get(&state, &auth, &id).await?))
 }
@@ -229,7 +229,7 @@ struct ReadBody {
 async fn set_read(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     ApiJson(body): ApiJson<ReadBody>,
 ) -> AppResult<Json<ItemView>> {
     Ok(Json(inbox::set_read(&state, &auth, &id, body.read).await?))
@@ -244,7 +244,7 @@ struct HiddenBody {
 async fn set_hidden(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     ApiJson(body): ApiJson<HiddenBody>,
 ) -> AppResult<Json<ItemView>> {
     Ok(Json(
@@ -261,7 +261,7 @@ struct AssignBody {
 async fn assign(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> AppResult<Json<ItemView>> {
     Ok(Json(
@@ -272,7 +272,7 @@ async fn assign(
 async fn reply(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     ApiJson(body): ApiJson<inbox::reply::ReplyInput>,
 ) -> AppResult<(StatusCode, Json<ItemView>)> {
     let (planned, item) = inbox::reply::reply(&state, &auth, &id, body).await?;
@@ -294,7 +294,7 @@ async fn profiles(
 async fn turn_on(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
 ) -> AppResult<Json<Value>> {
     let url = inbox::request(&state, &auth, &id).await?;
     Ok(Json(json!({"authorize_url": url})))
@@ -303,7 +303,7 @@ async fn turn_on(
 async fn turn_off(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
 ) -> AppResult<StatusCode> {
     inbox::turn_off(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -312,7 +312,7 @@ async fn turn_off(
 async fn quota(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
 ) -> AppResult<Json<inbox::reply::ReplyQuota>> {
     Ok(Json(inbox::reply::quota(&state, &auth, &id).await?))
 }
@@ -344,7 +344,7 @@ async fn saved_add(
 async fn saved_delete(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::SavedReplyId>,
 ) -> AppResult<StatusCode> {
     saved::delete(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)

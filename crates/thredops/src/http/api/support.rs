@@ -177,7 +177,7 @@ async fn send_chat(
     let chat = current_chat(&state, &headers, &visitor).await?;
     let client_id = crate::support::model::parse_client_id(body.client_id.as_deref())
         .map_err(|m| AppError::field("client_id", m))?;
-    let posted = desk::post_customer(&state, &chat.id, &body.body, client_id.as_deref()).await?;
+    let posted = desk::post_customer(&state, &chat.id, &body.body, client_id.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(posted.message)).into_response())
 }
 
@@ -203,7 +203,7 @@ async fn send_chat_image(
         &chat.id,
         q.filename.as_deref().unwrap_or(""),
         body.into_data_stream(),
-        client_id.as_deref(),
+        client_id.as_ref(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(posted.message)).into_response())
@@ -213,12 +213,12 @@ async fn get_attachment(
     State(state): State<WebState>,
     visitor: Visitor,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<crate::support::AttachmentId>,
 ) -> AppResult<Response> {
     let viewer = match &visitor.0 {
         Some(auth) if desk::is_agent(&auth.user) => Viewer::Staff,
         signed_in => Viewer::Customer {
-            user_id: signed_in.as_ref().map(|a| a.user.id.to_string()),
+            user_id: signed_in.as_ref().map(|a| a.user.id.clone()),
             visitor_id: attachments::visitor_of(&state, chat_token(&state, &headers).as_deref())
                 .await?,
         },
@@ -340,7 +340,7 @@ async fn open_ticket(
 async fn list_tickets(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<Value>> {
     let tickets = crate::support::reads::conversations_of(
         &state,
-        &Customer::User(auth.user.id.to_string()),
+        &Customer::User(auth.user.id.clone()),
         crate::support::model::Kind::Ticket,
     )
     .await?;
@@ -350,7 +350,7 @@ async fn list_tickets(State(state): State<WebState>, auth: AuthUser) -> AppResul
 async fn get_ticket(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
 ) -> AppResult<Json<Value>> {
     let ticket = crate::support::tickets::own(&state, &auth, &id).await?;
     let messages =
@@ -361,7 +361,7 @@ async fn get_ticket(
 async fn reply_ticket(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     ApiJson(body): ApiJson<SendBody>,
 ) -> AppResult<Response> {
     let ticket = crate::support::tickets::own(&state, &auth, &id).await?;

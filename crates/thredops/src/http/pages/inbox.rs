@@ -299,7 +299,7 @@ struct CsrfOnly {
 
 async fn turn_on(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
     SignedForm { auth, form }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;
@@ -309,7 +309,7 @@ async fn turn_on(
 
 async fn turn_off(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
     SignedForm { auth, form }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;
@@ -328,7 +328,7 @@ struct ActionForm {
 
 async fn read(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     SignedForm { auth, form }: SignedForm<ActionForm>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;
@@ -340,7 +340,7 @@ async fn read(
 
 async fn hidden(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     SignedForm { auth, form }: SignedForm<ActionForm>,
 ) -> AppResult<Response> {
     let hide = form.value != "show";
@@ -355,7 +355,7 @@ async fn hidden(
 
 async fn assignee(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     SignedForm { auth, form }: SignedForm<ActionForm>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;
@@ -424,13 +424,15 @@ struct ReplyForm {
 
 async fn reply(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::InboxItemId>,
     SignedForm { auth, form }: SignedForm<ReplyForm>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;
     let input = ReplyInput {
         text: form.text.clone(),
-        saved_reply_id: Some(form.saved_reply_id.clone()).filter(|s| !s.is_empty()),
+        saved_reply_id: Some(form.saved_reply_id.as_str())
+            .filter(|s| !s.is_empty())
+            .map(crate::inbox::SavedReplyId::from),
     };
     match inbox::reply::reply(&state, &auth, &id, input).await {
         Ok((true, _)) => Ok(back_to(&form.back, "replied").into_response()),
@@ -495,7 +497,7 @@ async fn saved_add(
 
 async fn saved_delete(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::inbox::SavedReplyId>,
     SignedForm { auth, form }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;

@@ -137,7 +137,7 @@ struct TicketFields {
 async fn home_view<'a>(state: &WebState, auth: &'a AuthUser) -> AppResult<SupportHomeView<'a>> {
     let list = crate::support::reads::conversations_of(
         state,
-        &Customer::User(auth.user.id.to_string()),
+        &Customer::User(auth.user.id.clone()),
         crate::support::model::Kind::Ticket,
     )
     .await?;
@@ -145,7 +145,7 @@ async fn home_view<'a>(state: &WebState, auth: &'a AuthUser) -> AppResult<Suppor
         .into_iter()
         .map(|t| TicketRow {
             category: category_label(t.category.as_deref()),
-            id: t.id,
+            id: t.id.to_string(),
             subject: t.subject,
             status: t.status,
             created_at: t.created_at,
@@ -230,7 +230,7 @@ struct ReplyFields {
 async fn ticket_view<'a>(
     state: &WebState,
     auth: &'a AuthUser,
-    id: &str,
+    id: &crate::domain::ConversationId,
 ) -> AppResult<TicketView<'a>> {
     let t = tickets::own(state, auth, id).await?;
     let messages = crate::support::reads::messages_after(state, &t.id, 0, false, 1000).await?;
@@ -248,7 +248,7 @@ async fn ticket_view<'a>(
 async fn ticket(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     Query(q): Query<Notice>,
 ) -> AppResult<Html<String>> {
     let notice = match q.done.as_deref() {
@@ -272,7 +272,7 @@ struct ReplyForm {
 
 async fn reply_ticket(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     SignedForm { auth, form }: SignedForm<ReplyForm>,
 ) -> AppResult<Response> {
     let t = tickets::own(&state, &auth, &id).await?;

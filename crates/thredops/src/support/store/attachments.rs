@@ -2,24 +2,26 @@
 
 use sqlx::Row;
 
+use crate::domain::{ConversationId, UserId};
 use crate::store::{Store, StoreResult, with_pool};
 use crate::support::model::Author;
+use crate::support::{AttachmentId, VisitorId};
 
 /// A stored image with what decides who may see it.
 #[derive(Debug, Clone)]
 pub struct StoredAttachment {
     /// Id.
-    pub id: String,
+    pub id: AttachmentId,
     /// The message it was sent with.
     pub message_id: i64,
     /// Who sent it (customers never see images in private notes).
     pub author: Author,
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// The conversation's account, if signed in.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// The conversation's visitor, if anonymous.
-    pub visitor_id: Option<String>,
+    pub visitor_id: Option<VisitorId>,
     /// MIME type.
     pub content_type: String,
     /// File name.
@@ -53,7 +55,10 @@ macro_rules! attachment_from_row {
 
 impl Store {
     /// One image by id.
-    pub async fn support_attachment(&self, id: &str) -> StoreResult<Option<StoredAttachment>> {
+    pub async fn support_attachment(
+        &self,
+        id: &AttachmentId,
+    ) -> StoreResult<Option<StoredAttachment>> {
         let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE a.id = $1"));
         Ok(with_pool!(self, |p| async {
             match sqlx::query(sql).bind(id).fetch_optional(p).await? {
@@ -68,7 +73,7 @@ impl Store {
     /// first: for the privacy export.
     pub async fn support_attachments_of_user(
         &self,
-        user_id: &str,
+        user_id: &UserId,
     ) -> StoreResult<Vec<StoredAttachment>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE c.user_id = $1 AND m.author <> 'note' ORDER BY m.id"
@@ -85,7 +90,7 @@ impl Store {
     }
 
     /// Every image's id and wrapped key, for master key rotation.
-    pub async fn support_attachment_keys(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+    pub async fn support_attachment_keys(&self) -> StoreResult<Vec<(AttachmentId, Vec<u8>)>> {
         Ok(with_pool!(self, |p| async {
             let rows = sqlx::query("SELECT id, wrapped_key FROM support_attachments ORDER BY id")
                 .fetch_all(p)
@@ -100,7 +105,7 @@ impl Store {
     /// Replaces an image's wrapped key (same key, new wrapping).
     pub async fn support_replace_attachment_key(
         &self,
-        id: &str,
+        id: &AttachmentId,
         wrapped_key: &[u8],
     ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(

@@ -5,13 +5,15 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{CONV_COLUMNS, Conversation};
+use crate::domain::{ConversationId, UserId};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
+use crate::support::{CannedId, VisitorId};
 
 /// A canned response, typed as `/shortcut` in the console.
 #[derive(Debug, Clone, Serialize)]
 pub struct Canned {
     /// Id (UUID).
-    pub id: String,
+    pub id: CannedId,
     /// The word after the slash.
     pub shortcut: String,
     /// The text it expands to.
@@ -59,7 +61,11 @@ fn like_pattern(text: &str) -> String {
 
 impl Store {
     /// The visitor holding a continuity token hash; refreshes their last visit.
-    pub async fn support_visitor(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
+    pub async fn support_visitor(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<VisitorId>> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "UPDATE support_visitors SET last_seen_at = $1 WHERE token_hash = $2 RETURNING id"
         )
@@ -72,7 +78,7 @@ impl Store {
     /// Registers a visitor by the hash of their new continuity token.
     pub async fn support_create_visitor(
         &self,
-        id: &str,
+        id: &VisitorId,
         token_hash: &str,
         now: i64,
     ) -> StoreResult<()> {
@@ -102,7 +108,7 @@ impl Store {
     }
 
     /// Marks an agent present until `until` (0 = away now).
-    pub async fn support_set_presence(&self, agent_id: &str, until: i64) -> StoreResult<()> {
+    pub async fn support_set_presence(&self, agent_id: &UserId, until: i64) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query(
             "INSERT INTO support_agents (user_id, online_until) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET online_until = excluded.online_until"
@@ -117,7 +123,7 @@ impl Store {
     }
 
     /// Agents present at `now`, with their emails.
-    pub async fn support_online_agents(&self, now: i64) -> StoreResult<Vec<(String, String)>> {
+    pub async fn support_online_agents(&self, now: i64) -> StoreResult<Vec<(UserId, String)>> {
         Ok(with_pool!(self, |p| {
             async {
             let rows = sqlx::query(
@@ -135,7 +141,7 @@ impl Store {
     }
 
     /// Every support agent and admin: (id, email).
-    pub async fn support_agents(&self) -> StoreResult<Vec<(String, String)>> {
+    pub async fn support_agents(&self) -> StoreResult<Vec<(UserId, String)>> {
         Ok(with_pool!(self, |p| async {
             let rows = sqlx::query(
                 "SELECT id, email FROM users WHERE role IN ('support', 'admin') ORDER BY email",
@@ -172,10 +178,10 @@ impl Store {
     /// Adds a canned response; [`crate::store::StoreError::Conflict`] if the shortcut exists.
     pub async fn support_add_canned(
         &self,
-        id: &str,
+        id: &CannedId,
         shortcut: &str,
         body: &str,
-        by: &str,
+        by: &UserId,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -195,7 +201,7 @@ impl Store {
     }
 
     /// Deletes a canned response.
-    pub async fn support_delete_canned(&self, id: &str) -> StoreResult<bool> {
+    pub async fn support_delete_canned(&self, id: &CannedId) -> StoreResult<bool> {
         let n = with_pool!(self, |p| sqlx::query(
             "DELETE FROM support_canned WHERE id = $1"
         )
@@ -273,8 +279,8 @@ impl Store {
     /// whether there was anything to move.
     pub async fn support_adopt_visitor(
         &self,
-        visitor_id: &str,
-        user_id: &str,
+        visitor_id: &VisitorId,
+        user_id: &UserId,
         now: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
@@ -283,12 +289,12 @@ impl Store {
                 "SELECT id FROM support_conversations WHERE {column} = $1 AND kind = 'chat'"
             ))
         };
-        let visitor_chat: Option<String> =
+        let visitor_chat: Option<ConversationId> =
             with_tx!(&mut tx, |c| sqlx::query_scalar(chat_of("visitor_id"))
                 .bind(visitor_id)
                 .fetch_optional(c)
                 .await)?;
-        let account_chat: Option<String> =
+        let account_chat: Option<ConversationId> =
             with_tx!(&mut tx, |c| sqlx::query_scalar(chat_of("user_id"))
                 .bind(user_id)
                 .fetch_optional(c)
@@ -345,7 +351,7 @@ impl Store {
     /// Sets (or with `None` clears) the name an agent shows customers.
     pub async fn support_set_display_name(
         &self,
-        agent_id: &str,
+        agent_id: &UserId,
         name: Option<&str>,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -362,7 +368,7 @@ impl Store {
     }
 
     /// The name an agent shows customers, if they chose one.
-    pub async fn support_display_name(&self, agent_id: &str) -> StoreResult<Option<String>> {
+    pub async fn support_display_name(&self, agent_id: &UserId) -> StoreResult<Option<String>> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT display_name FROM support_agents WHERE user_id = $1"
         )
@@ -375,7 +381,7 @@ impl Store {
     /// Turns a chat into a ticket with a category and subject; false when it is not a chat.
     pub async fn support_chat_to_ticket(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         category: &str,
         subject: &str,
         now: i64,
@@ -398,7 +404,7 @@ impl Store {
     /// Sets a visitor's email (the offline form), so agents see who they are talking to.
     pub async fn support_set_visitor_email(
         &self,
-        visitor_id: &str,
+        visitor_id: &VisitorId,
         email: &str,
     ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(

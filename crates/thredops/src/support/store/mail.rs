@@ -1,5 +1,6 @@
 //! Storage reads and writes of the email fallback: what a customer or the team has not read.
 
+use crate::domain::ConversationId;
 use crate::store::{Store, StoreResult, with_pool};
 
 /// An agent reply the customer has neither read in the app nor been emailed.
@@ -17,7 +18,7 @@ impl Store {
     /// Customer messages in a conversation after message `after` (the agents' read marker).
     pub(crate) async fn support_customer_lines_after(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         after: i64,
     ) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| {
@@ -34,7 +35,7 @@ impl Store {
     /// Agent replies after both the customer's read marker and the last email, oldest first.
     pub(crate) async fn support_unemailed_replies(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> StoreResult<Vec<UnemailedReply>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -49,7 +50,7 @@ impl Store {
     /// Records that replies up to message `up_to` were emailed (never moves the marker back).
     pub(crate) async fn support_mark_emailed(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         up_to: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {

@@ -11,27 +11,29 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::model::{Author, Kind, Status};
+use super::{AttachmentId, ClientMessageId, VisitorId};
+use crate::domain::{ConversationId, UserId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// Who a conversation belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Customer {
     /// A signed-in account (history on any device).
-    User(String),
+    User(UserId),
     /// An anonymous visitor, known by their continuity cookie.
-    Visitor(String),
+    Visitor(VisitorId),
 }
 
 /// A chat or ticket.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Conversation {
     /// Id (UUID).
-    pub id: String,
+    pub id: ConversationId,
     /// Owning account, if signed in.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// Owning visitor, if anonymous.
     #[serde(skip)]
-    pub visitor_id: Option<String>,
+    pub visitor_id: Option<VisitorId>,
     /// Chat or ticket.
     #[sqlx(try_from = "String")]
     pub kind: Kind,
@@ -45,7 +47,7 @@ pub struct Conversation {
     /// When a snooze ends (Unix seconds); `None` while snoozed means "until the customer writes".
     pub snoozed_until: Option<i64>,
     /// Assigned agent.
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<UserId>,
     /// Where agent replies are emailed when the customer is away.
     pub contact_email: Option<String>,
     /// Last message id the customer has seen.
@@ -66,13 +68,13 @@ pub struct Message {
     /// Increasing id; clients resume after the last one they saw.
     pub id: i64,
     /// The conversation.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// Who wrote it.
     pub author: Author,
     /// The agent's display name, for agent messages and notes.
     pub agent_name: Option<String>,
     /// The sender's idempotency key, echoed so it can match its pending copy.
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientMessageId>,
     /// Text.
     pub body: String,
     /// Sent (Unix seconds).
@@ -86,7 +88,7 @@ pub struct Message {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttachmentInfo {
     /// Id.
-    pub id: String,
+    pub id: AttachmentId,
     /// MIME type (`image/jpeg` or `image/png`).
     pub content_type: String,
     /// Cleaned original file name.
@@ -102,7 +104,7 @@ pub struct AttachmentInfo {
 }
 
 /// Where attachment `id` is served.
-pub fn attachment_url(id: &str) -> String {
+pub fn attachment_url(id: &AttachmentId) -> String {
     format!("/api/v1/support/attachments/{id}")
 }
 
@@ -117,7 +119,7 @@ macro_rules! message_from_row {
         let row = $row;
         let author: String = row.try_get("author")?;
         let agent_email: Option<String> = row.try_get("agent_email")?;
-        let attachment_id: Option<String> = row.try_get("attachment_id")?;
+        let attachment_id: Option<$crate::support::AttachmentId> = row.try_get("attachment_id")?;
         let attachment = match attachment_id {
             Some(id) => Some($crate::support::store::AttachmentInfo {
                 url: $crate::support::store::attachment_url(&id),
@@ -170,14 +172,18 @@ impl Customer {
 
     fn id(&self) -> &str {
         match self {
-            Customer::User(id) | Customer::Visitor(id) => id,
+            Customer::User(id) => id,
+            Customer::Visitor(id) => id,
         }
     }
 }
 
 impl Store {
     /// One conversation by id.
-    pub async fn support_conversation(&self, id: &str) -> StoreResult<Option<Conversation>> {
+    pub async fn support_conversation(
+        &self,
+        id: &ConversationId,
+    ) -> StoreResult<Option<Conversation>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {CONV_COLUMNS} FROM support_conversations WHERE id = $1"
         ));
@@ -191,7 +197,7 @@ impl Store {
     pub async fn support_conversations_of(
         &self,
         customer: &Customer,
-        kind: &str,
+        kind: Kind,
     ) -> StoreResult<Vec<Conversation>> {
         // The column name comes from a closed set, never from input.
         let sql = sqlx::AssertSqlSafe(format!(
@@ -200,7 +206,7 @@ impl Store {
         ));
         Ok(with_pool!(self, |p| sqlx::query_as(sql)
             .bind(customer.id())
-            .bind(kind)
+            .bind(kind.as_str())
             .fetch_all(p)
             .await)?)
     }
@@ -215,7 +221,7 @@ impl Store {
         subject: &str,
         contact_email: Option<&str>,
         now: i64,
-        id: &str,
+        id: &ConversationId,
     ) -> StoreResult<Conversation> {
         let (user, visitor) = match customer {
             Customer::User(u) => (Some(u.as_str()), None),
@@ -245,7 +251,7 @@ impl Store {
     /// Messages after `after`, oldest first, at most `limit`; notes only when `with_notes`.
     pub async fn support_messages_after(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         after: i64,
         with_notes: bool,
         limit: i64,
@@ -283,7 +289,10 @@ impl Store {
     }
 
     /// Agent messages the customer has not read yet.
-    pub async fn support_unread_for_customer(&self, conversation_id: &str) -> StoreResult<i64> {
+    pub async fn support_unread_for_customer(
+        &self,
+        conversation_id: &ConversationId,
+    ) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT count(*) FROM support_messages m JOIN support_conversations c ON c.id = m.conversation_id WHERE c.id = $1 AND m.author = 'agent' AND m.id > c.customer_last_read"
@@ -296,7 +305,10 @@ impl Store {
 
     /// Whether the customer has written in the conversation (a conversation opened but never
     /// written in is not a request for help).
-    pub async fn support_customer_wrote(&self, conversation_id: &str) -> StoreResult<bool> {
+    pub async fn support_customer_wrote(
+        &self,
+        conversation_id: &ConversationId,
+    ) -> StoreResult<bool> {
         let n: i64 = with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT count(*) FROM support_messages WHERE conversation_id = $1 AND author = 'customer'"
@@ -311,7 +323,7 @@ impl Store {
     /// Moves a read marker forward (never back). `side` is "customer" or "agent".
     pub async fn support_mark_read(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         customer_side: bool,
         up_to: i64,
     ) -> StoreResult<bool> {
@@ -332,7 +344,7 @@ impl Store {
     /// Records where agent replies should be emailed.
     pub async fn support_set_contact_email(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         email: &str,
         now: i64,
     ) -> StoreResult<()> {
@@ -351,7 +363,7 @@ impl Store {
     /// Sets status and snooze end.
     pub async fn support_set_status(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         status: Status,
         snoozed_until: Option<i64>,
         now: i64,
@@ -372,7 +384,7 @@ impl Store {
     }
 
     /// Reopens conversations whose snooze time has come; returns their ids.
-    pub async fn support_wake_snoozed(&self, now: i64) -> StoreResult<Vec<String>> {
+    pub async fn support_wake_snoozed(&self, now: i64) -> StoreResult<Vec<ConversationId>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_scalar(
             "UPDATE support_conversations SET status = 'open', snoozed_until = NULL, updated_at = $1 WHERE status = 'snoozed' AND snoozed_until IS NOT NULL AND snoozed_until <= $1 RETURNING id"
@@ -386,8 +398,8 @@ impl Store {
     /// Sets (or clears) the assignee.
     pub async fn support_set_assignee(
         &self,
-        conversation_id: &str,
-        agent_id: Option<&str>,
+        conversation_id: &ConversationId,
+        agent_id: Option<&UserId>,
         now: i64,
     ) -> StoreResult<bool> {
         let n = with_pool!(self, |p| sqlx::query(

@@ -4,8 +4,10 @@
 use sqlx::Row;
 
 use super::{CONV_COLUMNS, Conversation, MSG_SELECT, Message};
+use crate::domain::{ConversationId, UserId};
 use crate::jobs::{self, NewJob};
 use crate::store::{Store, StoreError, StoreResult, Tx, with_tx};
+use crate::support::ClientMessageId;
 use crate::support::model::{Author, Status};
 
 /// What posting did.
@@ -20,20 +22,20 @@ pub struct Posted {
     /// Whether a customer message brought the conversation back to `open`.
     pub reopened: bool,
     /// The agent round-robin picked, if this message caused an assignment.
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<UserId>,
 }
 
 /// A message to store.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
     /// Conversation id.
-    pub conversation_id: &'a str,
+    pub conversation_id: &'a ConversationId,
     /// Who writes.
     pub author: Author,
     /// The writing agent.
-    pub agent_id: Option<&'a str>,
+    pub agent_id: Option<&'a UserId>,
     /// Idempotency key from the client.
-    pub client_id: Option<&'a str>,
+    pub client_id: Option<&'a ClientMessageId>,
     /// Text.
     pub body: &'a str,
     /// An image sent with it, stored in the same transaction.
@@ -141,8 +143,8 @@ impl Store {
             job.run_at = crate::clock::now_ms() + email_delay_ms;
             // Replies in a burst become one email listing them all.
             job.dedup_key = Some(format!("support-email:{}", new.conversation_id));
-            job.user_id = before.user_id.clone();
-            job.subject = Some(new.conversation_id.to_owned());
+            job.user_id = before.user_id.as_ref().map(String::from);
+            job.subject = Some(new.conversation_id.to_string());
             jobs::enqueue(&mut tx, &job).await?;
         }
         let message = load_message(&mut tx, id).await?;
@@ -161,9 +163,9 @@ impl Store {
 /// Gives the conversation to the online agent who was assigned least recently.
 pub(crate) async fn assign_round_robin(
     tx: &mut Tx,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
     now: i64,
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<UserId>> {
     // PostgreSQL: lock the chosen agent row so concurrent assignments pick different agents.
     // SQLite transactions already hold the write lock (BEGIN IMMEDIATE).
     let pick = match tx {
@@ -174,7 +176,7 @@ pub(crate) async fn assign_round_robin(
             "SELECT user_id FROM support_agents WHERE online_until > $1 ORDER BY assign_seq, user_id LIMIT 1 FOR UPDATE SKIP LOCKED"
         }
     };
-    let agent: Option<String> = with_tx!(tx, |c| sqlx::query_scalar(pick)
+    let agent: Option<UserId> = with_tx!(tx, |c| sqlx::query_scalar(pick)
         .bind(now)
         .fetch_optional(c)
         .await)?;
@@ -201,7 +203,7 @@ pub(crate) async fn assign_round_robin(
     Ok(Some(agent))
 }
 
-async fn load_conversation(tx: &mut Tx, id: &str) -> StoreResult<Conversation> {
+async fn load_conversation(tx: &mut Tx, id: &ConversationId) -> StoreResult<Conversation> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {CONV_COLUMNS} FROM support_conversations WHERE id = $1"
     ));

@@ -348,7 +348,7 @@ async fn tickets_are_private_and_deletion_requests_reach_the_privacy_hook(app: T
     assert_eq!(detail["customer"]["email"], "maya@example.com");
     assert_eq!(detail["customer"]["connected_profiles"], 0);
     assert!(
-        thredops::support::resolve_deletion_request(&app.state.store, id)
+        thredops::support::resolve_deletion_request(&app.state.store, &id.into())
             .await
             .unwrap()
     );

@@ -123,7 +123,7 @@ async fn inbox(
 async fn conversation(
     State(state): State<WebState>,
     _agent: Agent,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
 ) -> AppResult<Json<Value>> {
     workflow::wake_snoozed(&state).await?;
     let c = crate::support::reads::conversation(&state, &id)
@@ -139,7 +139,7 @@ async fn conversation(
 async fn threads_data(
     State(state): State<WebState>,
     Agent(auth): Agent,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
 ) -> AppResult<Json<Value>> {
     let agent = &auth.user;
     Ok(Json(json!(
@@ -160,7 +160,7 @@ struct ReplyBody {
 async fn reply(
     State(state): State<WebState>,
     Agent(auth): Agent,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> AppResult<Response> {
     let agent = &auth.user;
@@ -172,7 +172,7 @@ async fn reply(
         &id,
         &body.body,
         body.private,
-        client_id.as_deref(),
+        client_id.as_ref(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(posted.message)).into_response())
@@ -189,7 +189,7 @@ struct StatusBody {
 async fn set_status(
     State(state): State<WebState>,
     _agent: Agent,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> AppResult<Json<Value>> {
     let c = workflow::set_status(&state, &id, &body.status, body.snooze_until).await?;
@@ -205,11 +205,16 @@ struct AssigneeBody {
 async fn set_assignee(
     State(state): State<WebState>,
     _agent: Agent,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     ApiJson(body): ApiJson<AssigneeBody>,
 ) -> AppResult<Json<Value>> {
-    let agent = body.agent_id.as_deref().filter(|a| !a.is_empty());
-    Ok(Json(json!(workflow::assign(&state, &id, agent).await?)))
+    let agent = body
+        .agent_id
+        .filter(|a| !a.is_empty())
+        .map(crate::domain::UserId::from);
+    Ok(Json(json!(
+        workflow::assign(&state, &id, agent.as_ref()).await?
+    )))
 }
 
 async fn agents(State(state): State<WebState>, _agent: Agent) -> AppResult<Json<Value>> {
@@ -245,7 +250,7 @@ async fn add_canned(
 async fn delete_canned(
     State(state): State<WebState>,
     _agent: Agent,
-    Path(id): Path<String>,
+    Path(id): Path<crate::support::CannedId>,
 ) -> AppResult<StatusCode> {
     if crate::support::reads::delete_canned(&state, &id).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -283,7 +288,7 @@ struct ImageQuery {
 async fn send_image(
     State(state): State<WebState>,
     Agent(auth): Agent,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     ApiQuery(q): ApiQuery<ImageQuery>,
     body: axum::body::Body,
 ) -> AppResult<Response> {

@@ -250,14 +250,23 @@ async fn console_view<'a>(
     let agents = crate::support::reads::agents_with_presence(state)
         .await?
         .into_iter()
-        .map(|(id, email, online)| AgentRow { id, email, online })
+        .map(|(id, email, online)| AgentRow {
+            id: id.to_string(),
+            email,
+            online,
+        })
         .collect();
     let mut selected = None;
-    if let Some(id) = view.c.as_deref().filter(|c| !c.is_empty()) {
-        let c = crate::support::reads::conversation(state, id)
+    if let Some(id) = view
+        .c
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(crate::domain::ConversationId::from)
+    {
+        let c = crate::support::reads::conversation(state, &id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let messages = crate::support::reads::messages_after(state, id, 0, true, 2000).await?;
+        let messages = crate::support::reads::messages_after(state, &id, 0, true, 2000).await?;
         let customer = crate::support::tickets::customer_summary(state, &c).await?;
         let may_open_threads_data =
             c.user_id.is_some() && crate::support::reads::customer_wrote(state, &c.id).await?;
@@ -387,7 +396,7 @@ struct ReplyForm {
 
 async fn reply(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     SignedForm { auth, form }: SignedForm<ReplyForm>,
 ) -> AppResult<Response> {
     let Ok(agent) = desk::require_agent(&auth) else {
@@ -411,7 +420,7 @@ const MAX_ATTACH_FIELD_BYTES: usize = 256;
 /// is checked before the image is read.
 async fn attach(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     PageUser(auth): PageUser,
     request: Request,
 ) -> AppResult<Response> {
@@ -461,7 +470,7 @@ struct StatusForm {
 
 async fn status(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     SignedForm { auth, form }: SignedForm<StatusForm>,
 ) -> AppResult<Response> {
     if !desk::is_agent(&auth.user) {
@@ -492,14 +501,18 @@ struct AssignForm {
 
 async fn assign(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     SignedForm { auth, form }: SignedForm<AssignForm>,
 ) -> AppResult<Response> {
     if !desk::is_agent(&auth.user) {
         return forbidden(&state);
     }
-    let agent = Some(form.agent_id.as_str()).filter(|a| !a.is_empty());
-    let result = workflow::assign(&state, &id, agent).await.map(|_| ());
+    let agent = Some(form.agent_id.as_str())
+        .filter(|a| !a.is_empty())
+        .map(crate::domain::UserId::from);
+    let result = workflow::assign(&state, &id, agent.as_ref())
+        .await
+        .map(|_| ());
     settle(&state, &auth, &id, result, Typed::default()).await
 }
 
@@ -537,7 +550,7 @@ struct CsrfOnly {
 
 async fn delete_canned(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::support::CannedId>,
     SignedForm { auth, form: _ }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     if !desk::is_agent(&auth.user) {
@@ -553,14 +566,14 @@ async fn delete_canned(
 /// conversation. Recorded in the customer's access log; never kept on the page afterwards.
 async fn threads_data(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     SignedForm { auth, form: _ }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let Ok(agent) = desk::require_agent(&auth) else {
         return forbidden(&state);
     };
     let view = View {
-        c: Some(id.clone()),
+        c: Some(id.to_string()),
         ..View::default()
     };
     let (status, extra) = match meta_data::open(&state, agent, &id).await {
@@ -631,7 +644,7 @@ struct ToTicketForm {
 /// Turns the chat into a ticket.
 async fn to_ticket(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ConversationId>,
     SignedForm { auth, form }: SignedForm<ToTicketForm>,
 ) -> AppResult<Response> {
     if !desk::is_agent(&auth.user) {
