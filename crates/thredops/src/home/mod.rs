@@ -220,10 +220,14 @@ async fn post_line(
     id: &str,
     profile_can_publish: bool,
 ) -> AppResult<Option<PostLine>> {
-    let Some(p) = state.store.planned_post(id).await? else {
+    let Some(p) = state
+        .store
+        .planned_post(&crate::domain::PostId::from(id))
+        .await?
+    else {
         return Ok(None);
     };
-    if p.user_id != auth.workspace_id() {
+    if p.user_id != *auth.workspace_id() {
         return Ok(None);
     }
     let tz = crate::publishing::service::user_zone(auth);
@@ -240,7 +244,7 @@ async fn post_line(
         _ => p.note.clone(),
     };
     Ok(Some(PostLine {
-        id: p.id.clone(),
+        id: p.id.clone().into(),
         state: p.state,
         when: p
             .scheduled_at

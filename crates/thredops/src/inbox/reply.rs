@@ -127,13 +127,13 @@ pub async fn reply(
     // Planned posts live on the real clock, like every scheduled post.
     let local = crate::publishing::when::local_value(crate::clock::now(), tz);
     let input = PostInput {
-        profile_id: item.profile_id.clone(),
+        profile_id: item.profile_id.clone().into(),
         content: Composition {
             parts: vec![Part {
                 text,
                 ..Part::default()
             }],
-            reply_to_id: Some(item.threads_id.clone()),
+            reply_to_id: Some(item.threads_id.clone().into()),
             ..Composition::default()
         },
         action: Some("schedule".into()),
