@@ -225,7 +225,7 @@ async fn post_line(
     let Some(p) = state.store.planned_post(id).await? else {
         return Ok(None);
     };
-    if p.user_id != auth.workspace_id() {
+    if p.user_id != *auth.workspace_id() {
         return Ok(None);
     }
     let tz = crate::publishing::service::user_zone(auth);

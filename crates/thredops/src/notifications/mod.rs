@@ -142,10 +142,10 @@ pub async fn post_failed(state: &AppState, post: &PostRecord) -> AppResult<bool>
     record(
         state,
         NewNotification {
-            user_id: post.user_id.clone(),
+            user_id: post.user_id.clone().into(),
             kind: Kind::PostFailed,
             event_key: format!("post_failed:{}:{}", post.id, post.version),
-            subject_id: Some(post.id.clone()),
+            subject_id: Some(post.id.clone().into()),
             title: "A scheduled post could not be published".into(),
             body: format!(
                 "{} Open the post to retry or reschedule it.",
@@ -258,7 +258,7 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     let since = now_unix() - SWEEP_LOOKBACK_SECS;
     let mut recorded = 0;
     for (post_id, _, _) in state.store.recent_failed_posts(since).await? {
-        if let Some(post) = state.store.planned_post(&post_id).await?
+        if let Some(post) = state.store.planned_post(&post_id.clone().into()).await?
             && post_failed(state, &post).await?
         {
             recorded += 1;

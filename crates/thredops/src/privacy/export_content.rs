@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::crypto::DataKey;
+use crate::domain::WorkspaceId;
 
 /// Opens a sealed JSON (or text) value; `null` when there is no key or it does not open.
 fn open(key: Option<&DataKey>, purpose: &str, subject: &str, sealed: Option<&[u8]>) -> Value {
@@ -38,7 +39,7 @@ pub async fn content(
         "support_conversations": support(state, user_id).await?,
         "inbox": crate::inbox::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
         "webhooks": crate::webhooks::export(state, user_id, key).await?,
-        "post_reviews": crate::publishing::approvals::export(state, user_id).await?,
+        "post_reviews": crate::publishing::approvals::export(state, &WorkspaceId::from(user_id)).await?,
     }))
 }
 
@@ -82,13 +83,16 @@ async fn evergreen(
     user_id: &str,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let items = state.store.evergreen_items(Some(user_id)).await?;
+    let items = state
+        .store
+        .evergreen_items(Some(&WorkspaceId::from(user_id)))
+        .await?;
     let purpose = crate::publishing::evergreen::PURPOSE;
     let mut out = Vec::with_capacity(items.len());
     for i in items {
         let reshares: Vec<Value> = state
             .store
-            .evergreen_reshares(&i.id.0)
+            .evergreen_reshares(&i.id)
             .await?
             .into_iter()
             .map(|r| {
@@ -96,9 +100,9 @@ async fn evergreen(
                 "views": r.views, "engagement": r.engagement, "verdict": r.verdict})
             })
             .collect();
-        let variations = open(key, purpose, &i.id.0, Some(&i.variations_enc));
+        let variations = open(key, purpose, &i.id, Some(&i.variations_enc));
         out.push(
-            json!({"id": i.id.0, "profile_id": i.profile_id, "source_media_id": i.source_media_id,
+            json!({"id": i.id, "profile_id": i.profile_id, "source_media_id": i.source_media_id,
             "state": i.state.as_str(), "variations": variations, "retired_reason": i.retired_reason,
             "reshares": reshares}),
         );
@@ -113,7 +117,10 @@ async fn follow_ups(
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
     use crate::publishing::followups::store::text_subject;
-    let rows = state.store.followups_of_user(user_id).await?;
+    let rows = state
+        .store
+        .followups_of_user(&WorkspaceId::from(user_id))
+        .await?;
     Ok(rows
         .into_iter()
         .map(|f| {
@@ -133,7 +140,10 @@ async fn auto_plug_defaults(
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
     use crate::publishing::followups::store::default_subject;
-    let rows = state.store.autoplug_defaults_of(user_id).await?;
+    let rows = state
+        .store
+        .autoplug_defaults_of(&WorkspaceId::from(user_id))
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(profile_id, sealed)| {

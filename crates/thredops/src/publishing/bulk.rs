@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use super::compose::{Composition, MediaItem, Part};
 use super::recurring::{announce, scheduled_record};
-use super::{media, service, when};
+use super::{UploadId, media, service, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::{PostId, ProfileId};
 use crate::error::{AppError, AppResult};
 
 /// Most rows one import takes.
@@ -47,7 +48,7 @@ pub struct RowCheck {
 
 #[derive(Debug, Clone)]
 struct Plan {
-    profile_id: String,
+    profile_id: ProfileId,
     content: Composition,
     kind: super::PostKind,
     local: chrono::NaiveDateTime,
@@ -72,13 +73,13 @@ pub struct Preview {
 #[derive(Debug, Clone, Serialize)]
 pub struct Imported {
     /// The new posts' ids, in row order.
-    pub posts: Vec<String>,
+    pub posts: Vec<PostId>,
     /// The rows left out, with their problems.
     pub skipped: Vec<RowCheck>,
 }
 
 struct Profile {
-    id: String,
+    id: ProfileId,
     username: String,
 }
 
@@ -270,8 +271,8 @@ async fn check_row(
     }
     let mut items = Vec::new();
     for (m, id) in media_cell.split_whitespace().enumerate() {
-        let id = id.trim_matches(',');
-        if media::get(state, auth.workspace_id(), id).await?.is_none() {
+        let id = UploadId::from(id.trim_matches(','));
+        if media::get(state, auth.workspace_id(), &id).await?.is_none() {
             problems.entry("media".into()).or_insert_with(|| {
                 format!(
                     "Media {} (\"{id}\") is not one of your uploads: give the ids of files uploaded to ThredOps, which hosts what Threads fetches.",
@@ -279,10 +280,7 @@ async fn check_row(
                 )
             });
         } else {
-            items.push(MediaItem {
-                id: id.to_owned(),
-                alt_text: None,
-            });
+            items.push(MediaItem { id, alt_text: None });
         }
     }
     let content = Composition {
@@ -380,8 +378,8 @@ pub async fn export(state: &AppState, auth: &CurrentUser) -> AppResult<String> {
         let profile = profiles
             .iter()
             .find(|x| x.id == p.profile_id)
-            .map_or(p.profile_id.clone(), |x| x.username.clone());
-        let media: Vec<String> = first.media.iter().map(|m| m.id.clone()).collect();
+            .map_or(p.profile_id.to_string(), |x| x.username.clone());
+        let media: Vec<&str> = first.media.iter().map(|m| m.id.as_str()).collect();
         let time = p.local_time.clone().unwrap_or_default().replace('T', " ");
         w.write_record([
             defuse(&first.text),

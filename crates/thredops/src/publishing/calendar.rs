@@ -15,6 +15,7 @@ use super::store::PostRecord;
 use super::{PostState, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::{PostId, ProfileId};
 use crate::error::AppResult;
 
 /// How the schedule is laid out.
@@ -47,7 +48,7 @@ impl Layout {
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     /// Post id.
-    pub id: String,
+    pub id: PostId,
     /// Local date, `2026-12-04` (empty for drafts).
     pub date: String,
     /// Local time, `09:00` (empty for drafts).
@@ -122,7 +123,7 @@ pub struct QueueDay {
 #[derive(Debug, Serialize)]
 pub struct ProfileSlots {
     /// Profile id.
-    pub id: String,
+    pub id: ProfileId,
     /// Username.
     pub name: String,
     /// Each slot as (weekday key `mon`..`sun`, `HH:MM`), in week order.
@@ -310,7 +311,7 @@ async fn entry(
     p: &PostRecord,
     tz: Tz,
     names: &BTreeMap<String, String>,
-    reshares: &std::collections::HashSet<String>,
+    reshares: &std::collections::HashSet<PostId>,
 ) -> AppResult<Entry> {
     let local = p
         .scheduled_at
@@ -328,7 +329,10 @@ async fn entry(
         state: p.state,
         kind: p.kind,
         preview: preview(&content),
-        profile: names.get(&p.profile_id).cloned().unwrap_or_default(),
+        profile: names
+            .get(p.profile_id.as_str())
+            .cloned()
+            .unwrap_or_default(),
         movable: matches!(p.state, PostState::Scheduled | PostState::Draft),
         evergreen: reshares.contains(&p.id),
     })
@@ -452,14 +456,15 @@ fn queue(posts: Vec<Entry>) -> Vec<QueueDay> {
 async fn slots_of(state: &AppState, names: &[(String, String)]) -> AppResult<Vec<ProfileSlots>> {
     let mut out = Vec::new();
     for (id, name) in names {
-        let mut slots = super::slots(state, id).await?;
+        let id = ProfileId::from(id.clone());
+        let mut slots = super::slots(state, &id).await?;
         slots.sort();
         let mut week = vec![Vec::new(); 7];
         for s in &slots {
             week[usize::from(s.weekday % 7)].push(s.time());
         }
         out.push(ProfileSlots {
-            id: id.clone(),
+            id,
             name: name.clone(),
             slots: slots
                 .iter()

@@ -28,10 +28,10 @@ pub struct Composition {
     /// One topic tag for the top-level post.
     pub topic_tag: Option<String>,
     /// Id of a Threads post the top-level post quotes.
-    pub quote_post_id: Option<String>,
+    pub quote_post_id: Option<crate::domain::MediaId>,
     /// Id of a Threads post (or reply) the top-level post answers: the post is then published
     /// as a reply to it (a first reply, an auto-plug, an answer from the inbox).
-    pub reply_to_id: Option<String>,
+    pub reply_to_id: Option<crate::domain::MediaId>,
     /// A reply published under the post a while after it is published.
     pub first_reply: Option<super::followups::FirstReply>,
     /// A reply published under the post once, when it passes a threshold within a window.
@@ -71,7 +71,7 @@ pub struct Part {
 #[serde(default, deny_unknown_fields)]
 pub struct MediaItem {
     /// The upload's id (from `POST /api/v1/publishing/media`).
-    pub id: String,
+    pub id: super::UploadId,
     /// Description for people using screen readers.
     pub alt_text: Option<String>,
 }

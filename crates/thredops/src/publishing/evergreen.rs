@@ -27,6 +27,7 @@ use super::{PostState, service};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{MediaId, PostId, ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 
 /// Vault purpose of an item's sealed variations.
@@ -40,16 +41,10 @@ pub const DEFAULT_THRESHOLD: i64 = 50;
 /// Hours of synced results a re-share gets before it is judged.
 pub const DEFAULT_RESULTS_HOURS: i64 = 48;
 
-/// Id of an evergreen item.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct ItemId(pub String);
-
-impl From<String> for ItemId {
-    fn from(id: String) -> Self {
-        ItemId(id)
-    }
-}
+crate::domain::id_type!(
+    /// Id of an evergreen item.
+    ItemId
+);
 
 /// Whether an item still re-shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,13 +122,13 @@ crate::store::decode_by_name!(Verdict, "re-share verdict");
 pub struct ItemInput {
     /// A published post of ThredOps (marking only).
     #[serde(default)]
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// Or a synced post of the profile: its Threads media id (marking only).
     #[serde(default)]
-    pub media_id: Option<String>,
+    pub media_id: Option<MediaId>,
     /// The profile of `media_id`.
     #[serde(default)]
-    pub profile_id: Option<String>,
+    pub profile_id: Option<ProfileId>,
     /// The texts to rotate; the first is variation 1 (the original's text when empty).
     #[serde(default)]
     pub variations: Vec<String>,
@@ -287,10 +282,10 @@ fn settings(input: &ItemInput, original: &str) -> AppResult<Settings> {
 }
 
 /// The original: (profile, media id, ThredOps post, published at, text).
-type Source = (String, String, Option<String>, i64, String);
+type Source = (ProfileId, MediaId, Option<PostId>, i64, String);
 
 async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> AppResult<Source> {
-    if let Some(post_id) = input.post_id.as_deref().filter(|p| !p.is_empty()) {
+    if let Some(post_id) = input.post_id.as_ref().filter(|p| !p.is_empty()) {
         let post = service::owned(state, auth, post_id)
             .await
             .map_err(|_| AppError::field("post_id", "Choose one of your posts."))?;
@@ -316,7 +311,10 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
             text,
         ));
     }
-    let profile_id = input.profile_id.clone().unwrap_or_default();
+    let profile_id = input
+        .profile_id
+        .clone()
+        .unwrap_or_else(|| ProfileId::new(""));
     state
         .store
         .profile_of(
@@ -325,7 +323,7 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
         )
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
-    let media_id = input.media_id.clone().unwrap_or_default();
+    let media_id = input.media_id.clone().unwrap_or_else(|| MediaId::new(""));
     let Some((synced, sealed)) = state.store.synced_result(&profile_id, &media_id).await? else {
         return Err(AppError::field(
             "media_id",
@@ -338,7 +336,7 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
 }
 
 /// The evergreen item a planned post re-shares, if any: (item id, re-share number).
-pub async fn reshare_of(state: &AppState, post_id: &str) -> AppResult<Option<(String, i64)>> {
+pub async fn reshare_of(state: &AppState, post_id: &PostId) -> AppResult<Option<(ItemId, i64)>> {
     Ok(state.store.reshare_of_post(post_id).await?)
 }
 
@@ -353,17 +351,17 @@ pub async fn original_text(
 
 async fn seal_variations(
     state: &AppState,
-    user_id: &str,
-    id: &str,
+    user_id: &WorkspaceId,
+    id: &ItemId,
     v: &[String],
 ) -> AppResult<Vec<u8>> {
     let key = state
         .vault
-        .data_key(&crate::domain::WorkspaceId::from(user_id))
+        .data_key(user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     let json = serde_json::to_string(v).map_err(anyhow::Error::from)?;
-    Ok(key.seal(PURPOSE, id, json.as_bytes()))
+    Ok(key.seal(PURPOSE, &id.0, json.as_bytes()))
 }
 
 /// Opens an item's variations.
@@ -389,7 +387,7 @@ fn apply(item: &mut ItemRecord, s: &Settings) {
     item.results_hours = s.results_hours;
 }
 
-async fn needs_slots(state: &AppState, profile_id: &str, s: &Settings) -> AppResult<()> {
+async fn needs_slots(state: &AppState, profile_id: &ProfileId, s: &Settings) -> AppResult<()> {
     if s.at_time.is_none() && super::slots(state, profile_id).await?.is_empty() {
         return Err(AppError::field(
             "time",
@@ -425,9 +423,9 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: ItemInput) -> A
     let id = ItemId(uuid::Uuid::new_v4().to_string());
     let now = now_unix();
     let mut item = ItemRecord {
-        variations_enc: seal_variations(state, auth.workspace_id(), &id.0, &s.variations).await?,
+        variations_enc: seal_variations(state, auth.workspace_id(), &id, &s.variations).await?,
         id,
-        user_id: auth.workspace_id().to_string(),
+        user_id: auth.workspace_id().clone(),
         profile_id,
         source_media_id: media_id,
         source_post_id: post_id,
@@ -451,16 +449,16 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: ItemInput) -> A
         return Err(already(item.source_post_id.is_some()));
     }
     tick(state, &item, crate::clock::now()).await?;
-    view(state, auth, &owned(state, auth, &item.id.0).await?).await
+    view(state, auth, &owned(state, auth, &item.id).await?).await
 }
 
 /// One of the user's items (404 for anyone else's).
-pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<ItemRecord> {
+pub async fn owned(state: &AppState, auth: &CurrentUser, id: &ItemId) -> AppResult<ItemRecord> {
     state
         .store
         .evergreen_item(id)
         .await?
-        .filter(|i| i.user_id == auth.workspace_id())
+        .filter(|i| i.user_id == *auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -477,16 +475,16 @@ async fn save(state: &AppState, item: &ItemRecord) -> AppResult<()> {
 pub async fn update(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &ItemId,
     input: ItemInput,
 ) -> AppResult<ItemView> {
     let mut item = owned(state, auth, id).await?;
     for (field, given) in [
-        ("post_id", &input.post_id),
-        ("media_id", &input.media_id),
-        ("profile_id", &input.profile_id),
+        ("post_id", input.post_id.as_deref()),
+        ("media_id", input.media_id.as_deref()),
+        ("profile_id", input.profile_id.as_deref()),
     ] {
-        if given.as_deref().is_some_and(|g| !g.is_empty()) {
+        if given.is_some_and(|g| !g.is_empty()) {
             return Err(AppError::field(
                 field,
                 "The original cannot be changed. Mark the other post instead.",
@@ -505,7 +503,7 @@ pub async fn update(
 }
 
 /// Pauses an item: its waiting re-share is removed and nothing more is planned.
-pub async fn pause(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<ItemView> {
+pub async fn pause(state: &AppState, auth: &CurrentUser, id: &ItemId) -> AppResult<ItemView> {
     let mut item = owned(state, auth, id).await?;
     if item.state == ItemState::Active {
         item.state = ItemState::Paused;
@@ -516,7 +514,7 @@ pub async fn pause(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
 }
 
 /// Resumes a paused or retired item and plans its next re-share.
-pub async fn resume(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<ItemView> {
+pub async fn resume(state: &AppState, auth: &CurrentUser, id: &ItemId) -> AppResult<ItemView> {
     let mut item = owned(state, auth, id).await?;
     if item.state != ItemState::Active {
         item.state = ItemState::Active;
@@ -529,7 +527,7 @@ pub async fn resume(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult
 }
 
 /// Deletes an item: its waiting re-share is removed; published re-shares stay as ordinary posts.
-pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, auth: &CurrentUser, id: &ItemId) -> AppResult<()> {
     let item = owned(state, auth, id).await?;
     plan::withdraw_waiting(state, &item, true).await?;
     state

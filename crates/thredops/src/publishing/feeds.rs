@@ -26,6 +26,7 @@ use super::{PURPOSE, PostState, publisher, service, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{PostId, ProfileId};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 
@@ -47,16 +48,10 @@ pub const MAX_FEEDS: usize = 50;
 /// Recent drafts shown per feed.
 const SHOWN_DRAFTS: i64 = 20;
 
-/// Id of a feed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct FeedId(pub String);
-
-impl From<String> for FeedId {
-    fn from(id: String) -> Self {
-        FeedId(id)
-    }
-}
+crate::domain::id_type!(
+    /// Id of a feed.
+    FeedId
+);
 
 /// How a poll ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,7 +93,7 @@ crate::store::decode_by_name!(PollStatus, "feed poll status");
 #[serde(deny_unknown_fields)]
 pub struct FeedInput {
     /// Profile the drafts are for.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The feed's http or https address.
     pub url: String,
 }
@@ -109,7 +104,7 @@ pub struct DraftView {
     /// The item's title.
     pub title: String,
     /// The draft, while it exists.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// When it was drafted (UTC seconds).
     pub created_at: i64,
 }
@@ -120,7 +115,7 @@ pub struct FeedView {
     /// Id.
     pub id: FeedId,
     /// Profile its drafts are for.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Address.
     pub url: String,
     /// When it was last polled (UTC seconds).
@@ -164,7 +159,7 @@ pub async fn poll_due(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> 
         // Whoever claims the feed polls it; another poller moves on.
         if !state
             .store
-            .claim_feed_poll(&feed.id.0, due_before, now)
+            .claim_feed_poll(&feed.id, due_before, now)
             .await?
         {
             continue;
@@ -210,13 +205,7 @@ async fn poll(state: &AppState, feed: &FeedRecord) -> AppResult<usize> {
         .map(|(e, m): &(Option<String>, Option<String>)| (e.as_deref(), m.as_deref()));
     state
         .store
-        .finish_feed_poll(
-            &feed.id.0,
-            status,
-            made as i64,
-            error.as_deref(),
-            validators,
-        )
+        .finish_feed_poll(&feed.id, status, made as i64, error.as_deref(), validators)
         .await?;
     Ok(made)
 }
@@ -470,7 +459,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
         }],
         ..Composition::default()
     };
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = PostId::new(uuid::Uuid::new_v4().to_string());
     let key = state
         .vault
         .data_key(&crate::domain::WorkspaceId::from(feed.user_id.as_str()))
@@ -507,7 +496,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
     };
     if !state
         .store
-        .draft_feed_item(&feed.id.0, &item.key, &title, &post)
+        .draft_feed_item(&feed.id, &item.key, &title, &post)
         .await?
     {
         return Ok(false);
@@ -517,7 +506,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
         .add_publish_event(
             &post.id,
             crate::clock::now_ms(),
-            "created",
+            super::EventKind::Created,
             &format!("Saved as a draft from the feed {}.", feed.url),
         )
         .await;
@@ -538,7 +527,7 @@ pub async fn view(state: &AppState, auth: &CurrentUser, f: &FeedRecord) -> AppRe
     let tz = service::user_zone(auth);
     let drafts = state
         .store
-        .feed_drafts(&f.id.0, SHOWN_DRAFTS)
+        .feed_drafts(&f.id, SHOWN_DRAFTS)
         .await?
         .into_iter()
         .map(|d| DraftView {
@@ -579,12 +568,12 @@ pub async fn view(state: &AppState, auth: &CurrentUser, f: &FeedRecord) -> AppRe
 }
 
 /// One of the user's feeds (another user's is not found).
-pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<FeedRecord> {
+pub async fn owned(state: &AppState, auth: &CurrentUser, id: &FeedId) -> AppResult<FeedRecord> {
     state
         .store
         .feed(id)
         .await?
-        .filter(|f| f.user_id == auth.workspace_id())
+        .filter(|f| f.user_id == *auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -615,7 +604,7 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: FeedInput) -> AppR
     }
     let feed = FeedRecord {
         id: FeedId(uuid::Uuid::new_v4().to_string()),
-        user_id: auth.workspace_id().to_string(),
+        user_id: auth.workspace_id().clone(),
         profile_id: input.profile_id,
         url: url.to_string(),
         etag: None,
@@ -636,11 +625,11 @@ pub async fn add(state: &AppState, auth: &CurrentUser, input: FeedInput) -> AppR
 }
 
 /// Stops following a feed (its drafts stay).
-pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, auth: &CurrentUser, id: &FeedId) -> AppResult<()> {
     let feed = owned(state, auth, id).await?;
     state
         .store
-        .delete_feed(&feed.id.0, auth.workspace_id())
+        .delete_feed(&feed.id, auth.workspace_id())
         .await?;
     Ok(())
 }

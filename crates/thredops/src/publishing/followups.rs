@@ -13,13 +13,13 @@ mod check;
 pub(crate) mod store;
 
 use serde::{Deserialize, Serialize};
-use threads_api::{ContainerBuilder, MediaId};
+use threads_api::ContainerBuilder;
 
 use super::compose::{self, Composition, Part};
 use super::store::PostRecord;
 use super::{PURPOSE, PostState, publisher, when};
 use crate::app::AppState;
-use crate::domain::format;
+use crate::domain::{MediaId, PostId, ProfileId, WorkspaceId, format};
 use crate::jobs::Runner;
 
 pub use check::{CHECK, CHECK_EVERY, check_due};
@@ -101,7 +101,7 @@ fn check_reply_text(text: &str, prefix: &str, problem: &mut impl FnMut(String, S
         );
         return;
     }
-    let reply = ContainerBuilder::text(text.to_owned()).reply_to(MediaId::new("1"));
+    let reply = ContainerBuilder::text(text.to_owned()).reply_to(threads_api::MediaId::new("1"));
     if let Err(e) = reply.build() {
         problem(format!("{prefix}.text"), compose::explain(&e).1);
     }
@@ -159,7 +159,7 @@ pub async fn plan(
     state: &AppState,
     post: &PostRecord,
     content: &Composition,
-    media_id: &str,
+    media_id: &MediaId,
     published_at: i64,
     owner_timezone: Option<&str>,
 ) -> anyhow::Result<Plan> {
@@ -183,7 +183,7 @@ pub async fn plan(
         kind,
         user_id: post.user_id.clone(),
         profile_id: post.profile_id.clone(),
-        parent_media_id: media_id.to_owned(),
+        parent_media_id: media_id.clone(),
         state: FollowupState::Sent,
         metric: None,
         threshold: None,
@@ -231,7 +231,7 @@ pub(super) async fn reply_post(
     state: &AppState,
     parent: &PostRecord,
     text: &str,
-    media_id: &str,
+    media_id: &MediaId,
     due: i64,
     owner_timezone: Option<&str>,
 ) -> anyhow::Result<PostRecord> {
@@ -240,15 +240,12 @@ pub(super) async fn reply_post(
             text: text.to_owned(),
             ..Part::default()
         }],
-        reply_to_id: Some(media_id.to_owned()),
+        reply_to_id: Some(media_id.clone()),
         no_auto_plug: true,
         ..Composition::default()
     };
-    let id = uuid::Uuid::new_v4().to_string();
-    let key = state
-        .vault
-        .data_key(&crate::domain::WorkspaceId::from(parent.user_id.as_str()))
-        .await?;
+    let id = PostId::new(uuid::Uuid::new_v4().to_string());
+    let key = state.vault.data_key(&parent.user_id).await?;
     let sealed = key.seal(PURPOSE, &id, serde_json::to_string(&content)?.as_bytes());
     let tz = when::zone(owner_timezone);
     let at = chrono::DateTime::from_timestamp(due, 0).unwrap_or_default();
@@ -281,24 +278,25 @@ pub(super) async fn reply_post(
 pub(super) async fn note_created(state: &AppState, child: &PostRecord, message: &str) {
     let _ = state
         .store
-        .add_publish_event(&child.id, crate::clock::now_ms(), "created", message)
+        .add_publish_event(
+            &child.id,
+            crate::clock::now_ms(),
+            super::EventKind::Created,
+            message,
+        )
         .await;
 }
 
 /// The profile's default auto-plug, if it has one.
 pub async fn default_rule(
     state: &AppState,
-    user_id: &str,
-    profile_id: &str,
+    user_id: &WorkspaceId,
+    profile_id: &ProfileId,
 ) -> anyhow::Result<Option<AutoPlug>> {
     let Some(sealed) = state.store.autoplug_default(profile_id).await? else {
         return Ok(None);
     };
-    let Some(key) = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?
-    else {
+    let Some(key) = state.vault.existing_key(user_id).await? else {
         return Ok(None);
     };
     let text = key.open_string(PURPOSE, &store::default_subject(profile_id), &sealed)?;
@@ -309,8 +307,8 @@ pub async fn default_rule(
 /// named (`threshold`, `window_hours`, `text`) and nothing is saved.
 pub async fn save_default(
     state: &AppState,
-    user_id: &str,
-    profile_id: &str,
+    user_id: &WorkspaceId,
+    profile_id: &ProfileId,
     rule: Option<&AutoPlug>,
 ) -> crate::error::AppResult<()> {
     if let Some(rule) = rule {
@@ -333,18 +331,15 @@ pub async fn save_default(
 /// Saves (or with `None` removes) the profile's default auto-plug.
 async fn set_default_rule(
     state: &AppState,
-    user_id: &str,
-    profile_id: &str,
+    user_id: &WorkspaceId,
+    profile_id: &ProfileId,
     rule: Option<&AutoPlug>,
 ) -> anyhow::Result<()> {
     let Some(rule) = rule else {
         state.store.delete_autoplug_default(profile_id).await?;
         return Ok(());
     };
-    let key = state
-        .vault
-        .data_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
+    let key = state.vault.data_key(user_id).await?;
     let sealed = key.seal(
         PURPOSE,
         &store::default_subject(profile_id),
@@ -365,7 +360,7 @@ pub struct FollowupView {
     /// `watching`, `sent` or `missed`.
     pub state: FollowupState,
     /// The reply post, once created.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// The count at the last check (auto-plug).
     pub value: Option<i64>,
     /// In words: "Auto-plug sent at 1,204 likes."
@@ -378,7 +373,7 @@ pub struct FollowupOf {
     /// `first_reply` or `auto_plug`.
     pub kind: Kind,
     /// The post it replies to.
-    pub parent_post_id: String,
+    pub parent_post_id: PostId,
     /// "First reply to “Launch day…”".
     pub label: String,
 }
@@ -529,7 +524,17 @@ mod tests {
             threshold: Some(1000),
             window_hours: Some(24),
             last_value: Some(312),
-            ..FollowupRecord::default()
+            parent_post_id: PostId::new("p-1"),
+            user_id: WorkspaceId::new("w-1"),
+            profile_id: ProfileId::new("pr-1"),
+            parent_media_id: MediaId::new("m-1"),
+            window_ends_at: None,
+            next_check_at: None,
+            text_enc: Vec::new(),
+            last_checked_at: None,
+            child_post_id: None,
+            decided_at: None,
+            created_at: 0,
         };
         assert_eq!(
             summary(&f, chrono_tz::Tz::UTC),

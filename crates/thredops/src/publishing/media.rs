@@ -9,8 +9,10 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+use super::UploadId;
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::WorkspaceId;
 use crate::error::{AppError, AppResult};
 use crate::store::StoreResult;
 
@@ -70,10 +72,10 @@ impl TryFrom<String> for MediaKind {
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Upload {
     /// Id the composer refers to.
-    pub id: String,
-    /// Owner.
+    pub id: UploadId,
+    /// Owning workspace.
     #[serde(skip)]
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// Secret path segment of the public URL (never shown before a container needs it).
     #[serde(skip)]
     pub token: String,
@@ -99,12 +101,12 @@ pub struct Upload {
 }
 
 /// Where a user's files live.
-pub fn user_dir(state: &AppState, user_id: &str) -> PathBuf {
-    state.settings.data_dir.join("media").join(user_id)
+pub fn user_dir(state: &AppState, user_id: &WorkspaceId) -> PathBuf {
+    state.settings.data_dir.join("media").join(user_id.as_str())
 }
 
 fn path_of(state: &AppState, u: &Upload) -> PathBuf {
-    user_dir(state, &u.user_id).join(&u.id)
+    user_dir(state, &u.user_id).join(u.id.as_str())
 }
 
 /// The public URL Threads downloads the file from.
@@ -283,7 +285,7 @@ impl Drop for Incoming {
 /// image shape once complete. A refused or interrupted upload leaves no file.
 pub async fn store_stream<S, E>(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     name: &str,
     body: S,
 ) -> AppResult<Upload>
@@ -296,7 +298,7 @@ where
     tokio::fs::create_dir_all(&dir)
         .await
         .context("creating the media directory")?;
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = UploadId::new(uuid::Uuid::new_v4().simple().to_string());
     let mut incoming = Incoming {
         path: dir.join(format!(".incoming-{id}")),
         kept: false,
@@ -341,7 +343,7 @@ where
     };
     let upload = Upload {
         id,
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         token: secret_token(),
         kind,
         content_type: mime.to_owned(),
@@ -367,12 +369,16 @@ where
 }
 
 /// One of the user's uploads that still exists (None for other users' uploads).
-pub async fn get(state: &AppState, user_id: &str, id: &str) -> StoreResult<Option<Upload>> {
+pub async fn get(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    id: &UploadId,
+) -> StoreResult<Option<Upload>> {
     Ok(state
         .store
         .upload_by_id(id)
         .await?
-        .filter(|u| u.user_id == user_id && u.deleted_at.is_none()))
+        .filter(|u| &u.user_id == user_id && u.deleted_at.is_none()))
 }
 
 /// Makes an upload public for [`URL_LIFETIME_SECS`] and returns its URL.
@@ -407,7 +413,11 @@ pub async fn serve(state: &AppState, token: &str) -> anyhow::Result<Option<Hoste
 }
 
 /// One of the user's own uploads, for the composer's preview (None for anyone else's).
-pub async fn open_own(state: &AppState, user_id: &str, id: &str) -> anyhow::Result<Option<Hosted>> {
+pub async fn open_own(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    id: &UploadId,
+) -> anyhow::Result<Option<Hosted>> {
     match get(state, user_id, id).await? {
         Some(u) => open_file(state, u).await,
         None => Ok(None),

@@ -8,6 +8,8 @@ pub(crate) mod compose;
 pub mod evergreen;
 pub mod feeds;
 pub mod followups;
+mod ids;
+mod ledger;
 pub(crate) mod media;
 mod plan;
 pub(crate) mod progress;
@@ -24,6 +26,8 @@ pub(crate) mod store;
 pub(crate) mod suggest;
 pub(crate) mod when;
 
+pub use ids::UploadId;
+pub use ledger::EventKind;
 pub use plan::retime_all;
 pub use state::{PostKind, PostMedia, PostState, Standing};
 
@@ -34,6 +38,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::{ProfileId, WorkspaceId};
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 
@@ -69,7 +74,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
 }
 
 /// A profile's posting slots.
-pub async fn slots(state: &AppState, profile_id: &str) -> AppResult<Vec<when::Slot>> {
+pub async fn slots(state: &AppState, profile_id: &ProfileId) -> AppResult<Vec<when::Slot>> {
     Ok(state
         .store
         .posting_slots(profile_id)
@@ -83,26 +88,27 @@ pub async fn slots(state: &AppState, profile_id: &str) -> AppResult<Vec<when::Sl
 }
 
 /// Replaces a profile's posting slots, given as (weekday, minute).
-pub async fn set_slots(state: &AppState, profile_id: &str, slots: &[(i64, i64)]) -> AppResult<()> {
+pub async fn set_slots(
+    state: &AppState,
+    profile_id: &ProfileId,
+    slots: &[(i64, i64)],
+) -> AppResult<()> {
     Ok(state.store.set_posting_slots(profile_id, slots).await?)
 }
 
 /// One of the workspace's profiles.
 pub async fn profile_of(
     state: &AppState,
-    workspace_id: &crate::domain::WorkspaceId,
-    profile_id: &str,
+    workspace_id: &WorkspaceId,
+    profile_id: &ProfileId,
 ) -> AppResult<Option<crate::store::profiles::ProfileRecord>> {
-    Ok(state
-        .store
-        .profile_of(workspace_id, &crate::domain::ProfileId::from(profile_id))
-        .await?)
+    Ok(state.store.profile_of(workspace_id, profile_id).await?)
 }
 
 /// The workspace's profiles, for a choice of profile.
 pub async fn profiles_for(
     state: &AppState,
-    workspace_id: &crate::domain::WorkspaceId,
+    workspace_id: &WorkspaceId,
 ) -> AppResult<Vec<crate::store::profiles::ProfileRecord>> {
     Ok(state.store.profiles_of(workspace_id).await?)
 }

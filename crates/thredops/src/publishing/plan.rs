@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 use super::PostState;
 use super::service::user_zone;
 use super::store::PostRecord;
-use super::{publisher, when};
+use super::{EventKind, publisher, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{PostId, ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
 
@@ -18,7 +19,7 @@ use crate::jobs::NewJob;
 pub(super) async fn resolve_time(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
     action: Option<&str>,
     local_time: Option<&str>,
 ) -> AppResult<(PostState, Option<String>, Option<String>, Option<i64>)> {
@@ -63,7 +64,7 @@ pub(super) async fn resolve_time(
 /// The first posting slot of the profile after `now` not already taken by a scheduled post.
 pub async fn next_free_slot(
     state: &AppState,
-    profile_id: &str,
+    profile_id: &ProfileId,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
 ) -> AppResult<chrono::NaiveDateTime> {
@@ -103,18 +104,20 @@ pub fn publish_job(p: &PostRecord, at: i64) -> NewJob {
         .max_attempts(8)
 }
 
-pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
+pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: EventKind) {
     let message = match (
         event,
         p.scheduled_at.and_then(|t| DateTime::from_timestamp(t, 0)),
     ) {
-        ("scheduled" | "created" | "edited", Some(t)) if p.state == PostState::Scheduled => {
+        (EventKind::Scheduled | EventKind::Created | EventKind::Edited, Some(t))
+            if p.state == PostState::Scheduled =>
+        {
             let tz = when::zone(p.timezone.as_deref());
             format!("Scheduled for {}.", when::show(t, tz))
         }
-        ("created", _) => "Saved as a draft.".into(),
-        ("cancelled", _) => "Cancelled; it will not be published.".into(),
-        ("unscheduled", _) => "Moved back to drafts.".into(),
+        (EventKind::Created, _) => "Saved as a draft.".into(),
+        (EventKind::Cancelled, _) => "Cancelled; it will not be published.".into(),
+        (EventKind::Unscheduled, _) => "Moved back to drafts.".into(),
         _ => "Edited.".into(),
     };
     let _ = state
@@ -124,7 +127,7 @@ pub(super) async fn ledger(state: &AppState, p: &PostRecord, event: &str) {
 }
 
 /// The ledger of a post for the API.
-pub async fn timeline(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<Vec<Value>> {
+pub async fn timeline(state: &AppState, auth: &CurrentUser, id: &PostId) -> AppResult<Vec<Value>> {
     let tz = user_zone(auth);
     let mut events: Vec<(i64, Value)> = state
         .store
@@ -140,7 +143,7 @@ pub async fn timeline(state: &AppState, auth: &CurrentUser, id: &str) -> AppResu
     if let Some(post) = state.store.planned_post(id).await? {
         for r in super::approvals::reviews_of(state, &post).await? {
             let t = DateTime::from_timestamp(r.at, 0).unwrap_or_default();
-            let verb = if r.decision == "approved" {
+            let verb = if r.decision == super::approvals::Approval::Approved {
                 "approved it"
             } else {
                 "asked for changes"
@@ -189,7 +192,12 @@ pub(super) async fn retime(
     );
     let _ = state
         .store
-        .add_publish_event(&post.id, crate::clock::now_ms(), "retimed", &message)
+        .add_publish_event(
+            &post.id,
+            crate::clock::now_ms(),
+            EventKind::Retimed,
+            &message,
+        )
         .await;
     let mut moved = post.clone();
     moved.scheduled_at = Some(at);
@@ -201,7 +209,7 @@ pub(super) async fn retime(
 /// neither early nor late after the zone changes. Returns how many moved.
 pub async fn retime_all(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     zone: chrono_tz::Tz,
 ) -> crate::store::StoreResult<usize> {
     let mut moved = 0;

@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use threads_api::ContainerId;
+
+use crate::domain::MediaId;
+
 /// The ids obtained so far, per part. Stored as JSON on the post.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Progress {
@@ -15,13 +19,13 @@ pub struct Progress {
 pub struct PartProgress {
     /// Carousel item containers created so far.
     #[serde(default)]
-    pub children: Vec<String>,
+    pub children: Vec<ContainerId>,
     /// The container to publish.
-    pub container_id: Option<String>,
+    pub container_id: Option<ContainerId>,
     /// When (Threads clock, Unix seconds) the call that publishes started.
     pub publish_started: Option<i64>,
     /// The published media id.
-    pub media_id: Option<String>,
+    pub media_id: Option<MediaId>,
     /// Its permalink.
     pub permalink: Option<String>,
 }
@@ -76,7 +80,7 @@ mod tests {
     fn retries_keep_the_parts_already_on_threads() {
         let part = |media: Option<&str>| PartProgress {
             container_id: Some("c".into()),
-            media_id: media.map(str::to_owned),
+            media_id: media.map(MediaId::from),
             ..PartProgress::default()
         };
         let p = Progress {
@@ -108,6 +112,9 @@ mod tests {
         assert_eq!(p.unresolved(), Some(1));
         let kept = p.keep_published();
         assert_eq!(kept.parts.len(), 2);
-        assert_eq!(kept.parts[1].container_id.as_deref(), Some("c2"));
+        assert_eq!(
+            kept.parts[1].container_id.as_ref().map(ContainerId::as_str),
+            Some("c2")
+        );
     }
 }

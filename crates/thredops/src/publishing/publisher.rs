@@ -16,7 +16,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use threads_api::{MediaId, Session};
 
-use super::PostState;
+use super::{EventKind, PostState};
+use crate::domain::PostId;
 
 use super::compose::Composition;
 pub use super::progress::{PartProgress, Progress};
@@ -42,7 +43,7 @@ pub const LEAD: Duration = Duration::from_secs(5);
 
 #[derive(Deserialize)]
 struct Payload {
-    post_id: String,
+    post_id: PostId,
 }
 
 /// One attempt at publishing one post.
@@ -87,7 +88,7 @@ pub async fn handle(state: AppState, quota: &Gate, ctx: JobContext) -> Result<()
     // A post that has not started publishing waits for its approval; one already underway was
     // approved when it started.
     if post.state == PostState::Scheduled
-        && super::approvals::held(start.approvals_required, start.approval.as_deref())
+        && super::approvals::held(start.approvals_required, start.approval)
     {
         return hold(&state, &ctx, &post).await;
     }
@@ -185,7 +186,7 @@ pub(super) async fn fail(
         progress: post.progress.clone(),
         failure: Some(reason.to_owned()),
         attempts: post.attempts,
-        event: Some(("failed".into(), reason.to_owned())),
+        event: Some((EventKind::Failed, reason.to_owned())),
         ..PublisherWrite::default()
     };
     let written = state
@@ -332,7 +333,7 @@ impl Run<'_> {
     }
 
     /// Appends to the ledger.
-    pub(super) async fn event(&self, kind: &str, message: &str) {
+    pub(super) async fn event(&self, kind: EventKind, message: &str) {
         let _ = self
             .state
             .store
@@ -375,7 +376,7 @@ impl Run<'_> {
             0 => self.content.reply_target(),
             _ => self.progress.parts[i - 1]
                 .media_id
-                .clone()
+                .as_deref()
                 .map(MediaId::new),
         }
     }
@@ -431,7 +432,7 @@ impl Run<'_> {
                     self.post.state = PostState::Scheduled;
                 }
                 self.save(self.post.state, Some(note.clone())).await?;
-                self.event("deferred", &note).await;
+                self.event(EventKind::Deferred, &note).await;
                 self.ctx
                     .schedule_next(crate::clock::now_ms() + QUOTA_WAIT.as_millis() as i64);
                 Ok(())
@@ -461,7 +462,9 @@ impl Run<'_> {
             self.state,
             &self.post,
             &self.content,
-            root.media_id.as_deref().unwrap_or_default(),
+            root.media_id
+                .as_ref()
+                .unwrap_or(&crate::domain::MediaId::new("")),
             self.state.threads.now().timestamp(),
             self.owner_timezone.as_deref(),
         )
@@ -480,7 +483,7 @@ impl Run<'_> {
             media_id: root.media_id,
             permalink: root.permalink,
             published_at: published.published_at,
-            event: Some(("published".into(), message)),
+            event: Some((EventKind::Published, message)),
             quota: settle.clone(),
             followups: Some(Box::new(followups)),
             ..self.write()

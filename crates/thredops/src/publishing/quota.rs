@@ -35,6 +35,7 @@ use super::publisher::Run;
 use super::recover::Outcome;
 use super::store::quota::{Ask, QuotaRow, Reading};
 use crate::clock::now_ms;
+use crate::domain::ProfileId;
 use crate::jobs::JobError;
 
 /// How long a reading serves reservations.
@@ -55,13 +56,13 @@ pub const SETTLE_WAIT: Duration = Duration::from_millis(500);
 /// due posts reads a profile's quota once, not once per worker.
 #[derive(Debug, Default)]
 pub struct Gate {
-    readers: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    readers: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Gate {
-    fn reader(&self, profile_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn reader(&self, profile_id: &ProfileId) -> Arc<tokio::sync::Mutex<()>> {
         let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        readers.entry(profile_id.to_owned()).or_default().clone()
+        readers.entry(profile_id.clone()).or_default().clone()
     }
 }
 

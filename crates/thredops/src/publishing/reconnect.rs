@@ -9,13 +9,13 @@ use crate::clock::now_unix;
 use crate::mail::Email;
 use crate::store::StoreResult;
 
-use super::PostState;
 use super::store::PostRecord;
+use super::{EventKind, PostState};
 
 /// How long before its time a post on a profile that cannot publish is warned about again.
 pub const WARN_BEFORE: Duration = Duration::from_secs(24 * 3600);
 /// Ledger kind of that warning (one per post).
-pub const WARNED: &str = "reconnect_warned";
+pub const WARNED: EventKind = EventKind::ReconnectWarned;
 
 /// The note a scheduled post gets when its profile cannot publish now.
 pub async fn note_for(state: &AppState, post: &PostRecord) -> StoreResult<Option<String>> {
@@ -24,10 +24,7 @@ pub async fn note_for(state: &AppState, post: &PostRecord) -> StoreResult<Option
     }
     let profile = state
         .store
-        .profile_of(
-            &crate::domain::WorkspaceId::new(post.user_id.as_str()),
-            &crate::domain::ProfileId::from(post.profile_id.as_str()),
-        )
+        .profile_of(&post.user_id, &post.profile_id)
         .await?;
     Ok(profile
         .filter(|p| p.status != crate::store::profiles::ProfileStatus::Active)

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use threads_api::{ContainerId, ContainerState, ErrorClass, ListQuery, MediaId};
+use threads_api::{ContainerState, ErrorClass, ListQuery, MediaId};
 
-use super::PostState;
 use super::publisher::{PartProgress, Run};
+use super::{EventKind, PostState};
 use crate::jobs::JobError;
 
 /// Where one step of the publisher left the post.
@@ -40,11 +40,7 @@ pub async fn after_interruption(run: &mut Run<'_>, i: usize) -> Result<Outcome, 
     let Some(container) = &part.container_id else {
         return after_auto_publish(run, i).await;
     };
-    let status = match run
-        .session
-        .container_status(&ContainerId::new(container.clone()))
-        .await
-    {
+    let status = match run.session.container_status(container).await {
         Ok(s) => s,
         // Older Graph versions answer a published container like the media it became.
         Err(e) if e.to_string().contains("nonexisting field") => return on_threads(run, i).await,
@@ -73,8 +69,8 @@ pub async fn on_threads(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobError
         .unwrap_or_else(|| run.state.threads.now().timestamp());
     match find_published(run, i, started).await? {
         Ok(Some(media)) => {
-            run.event("recovered", &format!("Found post {} already on Threads after an interruption; it was not published again.", i + 1)).await;
-            run.adopt(i, &media).await
+            run.event(EventKind::Recovered, &format!("Found post {} already on Threads after an interruption; it was not published again.", i + 1)).await;
+            run.adopt(i, media).await
         }
         Ok(None) if run.state.threads.now().timestamp() - started > FIND_FOR.as_secs() as i64 => {
             Ok(Outcome::Failed(format!(
@@ -104,8 +100,8 @@ async fn after_auto_publish(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobE
     let started = run.progress.parts[i].publish_started.unwrap_or(0);
     match find_published(run, i, started).await? {
         Ok(Some(media)) => {
-            run.event("recovered", &format!("Found post {} already on Threads after an interruption; it was not published again.", i + 1)).await;
-            run.adopt(i, &media).await
+            run.event(EventKind::Recovered, &format!("Found post {} already on Threads after an interruption; it was not published again.", i + 1)).await;
+            run.adopt(i, media).await
         }
         Ok(None) => {
             // The call never arrived: clear the mark and publish (from a container this time).
@@ -127,7 +123,7 @@ async fn find_published(
     run: &Run<'_>,
     i: usize,
     started: i64,
-) -> Result<Result<Option<String>, threads_api::Error>, JobError> {
+) -> Result<Result<Option<crate::domain::MediaId>, threads_api::Error>, JobError> {
     // Read first: adopting a copy another post holds would leave one of the two unpublished.
     let held = run
         .state
@@ -141,7 +137,7 @@ async fn find_published(
         .fields(&["id", "text", "timestamp", "replied_to"]);
     let parent = match i.checked_sub(1) {
         Some(p) => run.progress.parts[p].media_id.clone(),
-        None => run.content.reply_target().map(MediaId::into_inner),
+        None => run.content.reply_target().map(|m| m.into_inner().into()),
     };
     // A reply (a later part of a chain, or a post answering another) is among the replies.
     let mut pages = if i == 0 && run.content.reply_target().is_none() {
@@ -160,12 +156,12 @@ async fn find_published(
         for m in page.data {
             let same_text = m.text.as_deref().unwrap_or("").trim() == text;
             let same_parent = match (&parent, &m.replied_to) {
-                (Some(p), Some(r)) => r.id.as_str() == p,
+                (Some(p), Some(r)) => r.id.as_str() == p.as_str(),
                 _ => true,
             };
             let at = m.timestamp.map_or(started, |t| t.timestamp());
             if same_text && same_parent && at >= since {
-                candidates.push((m.id.as_str().to_owned(), at));
+                candidates.push((crate::domain::MediaId::new(m.id.as_str()), at));
             }
         }
     }
@@ -178,7 +174,12 @@ async fn find_published(
 
 /// Reads the permalink of a published part; a post counts as published only with it.
 pub async fn fetch_permalink(run: &mut Run<'_>, i: usize) -> Result<Outcome, JobError> {
-    let media = MediaId::new(run.progress.parts[i].media_id.clone().unwrap_or_default());
+    let media = MediaId::new(
+        run.progress.parts[i]
+            .media_id
+            .as_deref()
+            .unwrap_or_default(),
+    );
     match run.session.media(&media).await {
         Ok(m) => match m.permalink {
             Some(link) => {
@@ -204,7 +205,7 @@ pub async fn api_error(run: &mut Run<'_>, e: threads_api::Error) -> Result<Outco
             if run.ctx.is_last_attempt() {
                 Outcome::Failed(format!("Threads kept failing after several tries: {e}. Press Retry to try again."))
             } else {
-                run.event("retry", &reason).await;
+                run.event(EventKind::Retry, &reason).await;
                 return Err(JobError::retry_after(reason, after.max(Duration::from_secs(1))));
             }
         }

@@ -22,10 +22,11 @@ pub use store::{OccurrenceRecord, SeriesRecord};
 
 use super::compose::Composition;
 use super::store::PostRecord;
-use super::{PostKind, PostState, Standing, publisher, service, when};
+use super::{EventKind, PostKind, PostState, Standing, publisher, service, when};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{PostId, ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 
@@ -40,16 +41,10 @@ const TOP_UP_EVERY: Duration = Duration::from_secs(3600);
 /// Meta's publishing quota per profile per 24 hours.
 pub const DAILY_QUOTA: i64 = 250;
 
-/// Id of a series.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct SeriesId(pub String);
-
-impl From<String> for SeriesId {
-    fn from(id: String) -> Self {
-        SeriesId(id)
-    }
-}
+crate::domain::id_type!(
+    /// Id of a series.
+    SeriesId
+);
 
 /// Whether a series still plans posts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,7 +116,7 @@ impl TryFrom<String> for OccurrenceStatus {
 #[serde(deny_unknown_fields)]
 pub struct SeriesInput {
     /// Profile to publish on.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The post (text, links, polls, chains; no files).
     pub content: Composition,
     /// `daily`, `weekdays` (Monday to Friday), `weekly` (on `days`) or `monthly` (the `nth`
@@ -166,7 +161,7 @@ pub struct OccurrenceView {
     /// `removed` (its post was deleted), or the state of its post once underway or done.
     pub status: Standing,
     /// Its post, once planned.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// Whether the profile has more than 250 posts planned in the 24 hours up to it: Threads
     /// would refuse it, so the publisher would defer it until the quota has room.
     pub over_quota: bool,
@@ -178,7 +173,7 @@ pub struct SeriesView {
     /// Id.
     pub id: SeriesId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Active or stopped.
     pub state: SeriesState,
     /// Kind label of its posts.
@@ -242,8 +237,7 @@ pub async fn top_up_all(state: &AppState, now: DateTime<Utc>) -> AppResult<usize
 fn rule_of(s: &SeriesRecord) -> AppResult<Rule> {
     let date = |v: &str| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
     Ok(Rule {
-        frequency: Frequency::parse(&s.frequency)
-            .ok_or_else(|| anyhow::anyhow!("unknown frequency {:?}", s.frequency))?,
+        frequency: s.frequency,
         weekdays: (s.weekdays & 0x7f) as u8,
         nth: s.nth.map(|n| n as i8),
         time: NaiveTime::parse_from_str(&s.local_time, "%H:%M")
@@ -270,14 +264,14 @@ async fn open_content(state: &AppState, s: &SeriesRecord) -> AppResult<Compositi
 
 async fn seal(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     purpose: &str,
     subject: &str,
     c: &Composition,
 ) -> AppResult<Vec<u8>> {
     let key = state
         .vault
-        .data_key(&crate::domain::WorkspaceId::from(user_id))
+        .data_key(user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     let json = serde_json::to_string(c).map_err(anyhow::Error::from)?;
@@ -288,7 +282,7 @@ async fn seal(
 /// (`already` when that post is among the counted ones).
 pub(super) async fn over_quota(
     state: &AppState,
-    profile_id: &str,
+    profile_id: &ProfileId,
     at: i64,
     already: bool,
 ) -> AppResult<bool> {
@@ -316,7 +310,7 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
     let rule = rule_of(s)?;
     let known: std::collections::HashSet<String> = state
         .store
-        .occurrences(&s.id.0)
+        .occurrences(&s.id)
         .await?
         .into_iter()
         .map(|o| o.occurs_on)
@@ -345,7 +339,7 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
         post.note = (!notes.is_empty()).then(|| notes.join(" "));
         if !state
             .store
-            .materialise_occurrence(&s.id.0, &day, &post)
+            .materialise_occurrence(&s.id, &day, &post)
             .await?
         {
             continue;
@@ -366,21 +360,21 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
 #[expect(clippy::too_many_arguments, reason = "the fields of a new post")]
 pub(super) async fn scheduled_record(
     state: &AppState,
-    user_id: &str,
-    profile_id: &str,
+    user_id: &WorkspaceId,
+    profile_id: &ProfileId,
     kind: PostKind,
     c: &Composition,
     local: chrono::NaiveDateTime,
     tz: chrono_tz::Tz,
     at: DateTime<Utc>,
 ) -> AppResult<PostRecord> {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = PostId::new(uuid::Uuid::new_v4().to_string());
     let stamp = now_unix();
     let mut post = PostRecord {
         content_enc: seal(state, user_id, super::PURPOSE, &id, c).await?,
         id,
-        user_id: user_id.to_owned(),
-        profile_id: profile_id.to_owned(),
+        user_id: user_id.clone(),
+        profile_id: profile_id.clone(),
         state: PostState::Scheduled,
         kind,
         local_time: Some(local.format("%Y-%m-%dT%H:%M").to_string()),
@@ -406,7 +400,12 @@ pub(super) async fn scheduled_record(
 pub(super) async fn announce(state: &AppState, post: &PostRecord, message: &str) -> AppResult<()> {
     let _ = state
         .store
-        .add_publish_event(&post.id, crate::clock::now_ms(), "created", message)
+        .add_publish_event(
+            &post.id,
+            crate::clock::now_ms(),
+            EventKind::Created,
+            message,
+        )
         .await;
     let at = post.scheduled_at.unwrap_or_else(now_unix);
     state.jobs.enqueue(service::publish_job(post, at)).await?;
@@ -516,7 +515,7 @@ async fn check_input(
 fn apply(record: &mut SeriesRecord, rule: &Rule, input: &SeriesInput, kind: PostKind) {
     record.profile_id = input.profile_id.clone();
     record.kind = kind;
-    record.frequency = rule.frequency.as_str().to_owned();
+    record.frequency = rule.frequency;
     record.weekdays = i64::from(rule.weekdays);
     record.nth = rule.nth.map(i64::from);
     record.local_time = rule.time.format("%H:%M").to_string();
@@ -537,11 +536,11 @@ pub async fn create(
     let mut record = SeriesRecord {
         content_enc: seal(state, auth.workspace_id(), PURPOSE, &id.0, &input.content).await?,
         id,
-        user_id: auth.workspace_id().to_string(),
-        profile_id: String::new(),
+        user_id: auth.workspace_id().clone(),
+        profile_id: input.profile_id.clone(),
         state: SeriesState::Active,
         kind: PostKind::default(),
-        frequency: String::new(),
+        frequency: rule.frequency,
         weekdays: 0,
         nth: None,
         local_time: String::new(),
@@ -559,12 +558,12 @@ pub async fn create(
 }
 
 /// One of the user's series (404 for anyone else's).
-pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<SeriesRecord> {
+pub async fn owned(state: &AppState, auth: &CurrentUser, id: &SeriesId) -> AppResult<SeriesRecord> {
     state
         .store
         .series(id)
         .await?
-        .filter(|s| s.user_id == auth.workspace_id())
+        .filter(|s| s.user_id == *auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -572,7 +571,7 @@ pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<
 /// nobody edited, unless `all`), forgetting their dates so they may be planned again.
 async fn withdraw_waiting(state: &AppState, s: &SeriesRecord, all: bool) -> AppResult<()> {
     let now = now_unix();
-    for o in state.store.occurrences(&s.id.0).await? {
+    for o in state.store.occurrences(&s.id).await? {
         let Some(post_id) = &o.post_id else { continue };
         let Some(post) = state.store.planned_post(post_id).await? else {
             continue;
@@ -590,7 +589,7 @@ async fn withdraw_waiting(state: &AppState, s: &SeriesRecord, all: bool) -> AppR
             .await?
             && untouched
         {
-            state.store.forget_occurrence(&s.id.0, &o.occurs_on).await?;
+            state.store.forget_occurrence(&s.id, &o.occurs_on).await?;
         }
     }
     Ok(())
@@ -601,7 +600,7 @@ async fn withdraw_waiting(state: &AppState, s: &SeriesRecord, all: bool) -> AppR
 pub async fn update(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &SeriesId,
     input: SeriesInput,
 ) -> AppResult<SeriesView> {
     let mut record = owned(state, auth, id).await?;
@@ -611,7 +610,7 @@ pub async fn update(
         ));
     }
     let (rule, kind) = check_input(state, auth, &input).await?;
-    record.content_enc = seal(state, auth.workspace_id(), PURPOSE, id, &input.content).await?;
+    record.content_enc = seal(state, auth.workspace_id(), PURPOSE, &id.0, &input.content).await?;
     apply(&mut record, &rule, &input, kind);
     if !state.store.update_series(&record, now_unix()).await? {
         return Err(AppError::Conflict(
@@ -625,7 +624,7 @@ pub async fn update(
 }
 
 /// Stops a series: nothing more is planned and every occurrence still waiting is removed.
-pub async fn stop(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<SeriesView> {
+pub async fn stop(state: &AppState, auth: &CurrentUser, id: &SeriesId) -> AppResult<SeriesView> {
     let mut record = owned(state, auth, id).await?;
     if record.state == SeriesState::Active {
         record.state = SeriesState::Stopped;
@@ -641,7 +640,7 @@ pub async fn stop(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<S
 }
 
 /// Stops and deletes a series; its published posts stay as ordinary posts.
-pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, auth: &CurrentUser, id: &SeriesId) -> AppResult<()> {
     stop(state, auth, id).await?;
     state.store.delete_series(id, auth.workspace_id()).await?;
     Ok(())
@@ -651,7 +650,7 @@ pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult
 pub async fn skip(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &SeriesId,
     date: &str,
 ) -> AppResult<SeriesView> {
     let record = owned(state, auth, id).await?;
@@ -704,7 +703,7 @@ pub async fn skip(
 pub async fn restore(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &SeriesId,
     date: &str,
 ) -> AppResult<SeriesView> {
     let record = owned(state, auth, id).await?;
@@ -723,7 +722,7 @@ pub async fn view(state: &AppState, auth: &CurrentUser, s: &SeriesRecord) -> App
     let now = crate::clock::now();
     let rows: BTreeMap<String, OccurrenceRecord> = state
         .store
-        .occurrences(&s.id.0)
+        .occurrences(&s.id)
         .await?
         .into_iter()
         .map(|o| (o.occurs_on.clone(), o))

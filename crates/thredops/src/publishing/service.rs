@@ -9,10 +9,11 @@ use super::store::PostRecord;
 use super::{PURPOSE, media, publisher, when};
 
 pub use super::plan::{next_free_slot, publish_job, timeline};
-use super::{PostKind, PostState};
+use super::{EventKind, PostKind, PostState, UploadId};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{MediaId, PostId, ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 
 /// What the composer sends.
@@ -20,7 +21,7 @@ use crate::error::{AppError, AppResult};
 #[serde(deny_unknown_fields)]
 pub struct PostInput {
     /// Profile to publish on.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The post.
     pub content: Composition,
     /// `draft` (default), `schedule` (at `local_time`) or `queue` (next free posting slot).
@@ -35,9 +36,9 @@ pub struct PostInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct PostView {
     /// Id.
-    pub id: String,
+    pub id: PostId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// State machine position.
     pub state: PostState,
     /// Kind label.
@@ -53,7 +54,7 @@ pub struct PostView {
     /// For people, in the user's current zone.
     pub scheduled_display: Option<String>,
     /// Threads media id (only once published).
-    pub media_id: Option<String>,
+    pub media_id: Option<MediaId>,
     /// Threads permalink (only once published).
     pub permalink: Option<String>,
     /// Why it waits.
@@ -77,9 +78,9 @@ pub fn user_zone(auth: &CurrentUser) -> chrono_tz::Tz {
 
 async fn facts_of(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     c: &Composition,
-) -> AppResult<Vec<(String, MediaFacts)>> {
+) -> AppResult<Vec<(UploadId, MediaFacts)>> {
     let mut out = Vec::new();
     for item in c.parts.iter().flat_map(|p| &p.media) {
         if let Some(u) = media::get(state, user_id, &item.id).await? {
@@ -148,10 +149,15 @@ pub async fn open(state: &AppState, p: &PostRecord) -> AppResult<Composition> {
     Ok(serde_json::from_str(&text).map_err(anyhow::Error::from)?)
 }
 
-async fn seal(state: &AppState, user_id: &str, id: &str, c: &Composition) -> AppResult<Vec<u8>> {
+async fn seal(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    id: &PostId,
+    c: &Composition,
+) -> AppResult<Vec<u8>> {
     let key = state
         .vault
-        .data_key(&crate::domain::WorkspaceId::from(user_id))
+        .data_key(user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     Ok(key.seal(
@@ -192,12 +198,12 @@ pub async fn view(state: &AppState, auth: &CurrentUser, p: &PostRecord) -> AppRe
 }
 
 /// One of the user's posts (404 for anyone else's).
-pub async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostRecord> {
+pub async fn owned(state: &AppState, auth: &CurrentUser, id: &PostId) -> AppResult<PostRecord> {
     state
         .store
         .planned_post(id)
         .await?
-        .filter(|p| p.user_id == auth.workspace_id())
+        .filter(|p| p.user_id == *auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -214,7 +220,7 @@ pub async fn planned(
 }
 
 /// Deletes a draft, cancelled or failed post of the workspace; false for any other post.
-pub async fn delete(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<bool> {
+pub async fn delete(state: &AppState, auth: &CurrentUser, id: &PostId) -> AppResult<bool> {
     Ok(state
         .store
         .delete_planned_post(id, auth.workspace_id())
@@ -233,14 +239,11 @@ pub async fn acknowledge_failures(state: &AppState, auth: &CurrentUser) -> AppRe
 pub(super) async fn owned_profile(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<()> {
     state
         .store
-        .profile_of(
-            auth.workspace_id(),
-            &crate::domain::ProfileId::from(profile_id),
-        )
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .map(|_| ())
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))
@@ -263,12 +266,12 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
         input.local_time.as_deref(),
     )
     .await?;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = PostId::new(uuid::Uuid::new_v4().to_string());
     let now = now_unix();
     let record = PostRecord {
         content_enc: seal(state, auth.workspace_id(), &id, &input.content).await?,
         id,
-        user_id: auth.workspace_id().to_string(),
+        user_id: auth.workspace_id().clone(),
         profile_id: input.profile_id,
         state: post_state,
         kind,
@@ -291,7 +294,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
     record.note = super::reconnect::note_for(state, &record).await?;
     state.store.insert_planned_post(&record).await?;
     super::approvals::written(state, auth, &record.id).await?;
-    ledger(state, &record, "created").await;
+    ledger(state, &record, EventKind::Created).await;
     enqueue_if_scheduled(state, &record).await?;
     view(state, auth, &record).await
 }
@@ -300,7 +303,7 @@ pub async fn create(state: &AppState, auth: &CurrentUser, input: PostInput) -> A
 pub async fn update(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &PostId,
     input: PostInput,
 ) -> AppResult<PostView> {
     let mut record = owned(state, auth, id).await?;
@@ -337,7 +340,7 @@ pub async fn update(
         record.scheduled_at,
     ) = (s, l, t, at);
     super::approvals::written(state, auth, &record.id).await?;
-    save(state, &record, "edited").await?;
+    save(state, &record, EventKind::Edited).await?;
     view(state, auth, &record).await
 }
 
@@ -355,7 +358,7 @@ fn editable(p: &PostRecord) -> AppResult<()> {
     }
 }
 
-async fn save(state: &AppState, record: &PostRecord, event: &str) -> AppResult<()> {
+async fn save(state: &AppState, record: &PostRecord, event: EventKind) -> AppResult<()> {
     let mut record = record.clone();
     record.progress = publisher::Progress::parse(&record.progress)
         .keep_published()
@@ -376,7 +379,7 @@ async fn save(state: &AppState, record: &PostRecord, event: &str) -> AppResult<(
 pub async fn reschedule(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &PostId,
     action: &str,
     local_time: Option<&str>,
 ) -> AppResult<PostView> {
@@ -398,9 +401,9 @@ pub async fn reschedule(
         record.scheduled_at,
     ) = (s, l, t, at);
     let event = if action == "draft" {
-        "unscheduled"
+        EventKind::Unscheduled
     } else {
-        "scheduled"
+        EventKind::Scheduled
     };
     super::approvals::written(state, auth, &record.id).await?;
     save(state, &record, event).await?;
@@ -408,17 +411,17 @@ pub async fn reschedule(
 }
 
 /// Cancels a planned post (it stays listed as cancelled).
-pub async fn cancel(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
+pub async fn cancel(state: &AppState, auth: &CurrentUser, id: &PostId) -> AppResult<PostView> {
     let mut record = owned(state, auth, id).await?;
     editable(&record)?;
     record.state = PostState::Cancelled;
-    save(state, &record, "cancelled").await?;
+    save(state, &record, EventKind::Cancelled).await?;
     view(state, auth, &record).await
 }
 
 /// Copies a post as a new draft, with the files that are still among the user's uploads (a
 /// published post's files are removed once Threads has them).
-pub async fn duplicate(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
+pub async fn duplicate(state: &AppState, auth: &CurrentUser, id: &PostId) -> AppResult<PostView> {
     let record = owned(state, auth, id).await?;
     let mut content = open(state, &record).await?;
     for part in &mut content.parts {
@@ -447,7 +450,7 @@ pub async fn duplicate(state: &AppState, auth: &CurrentUser, id: &str) -> AppRes
 }
 
 /// Tries a failed post again now.
-pub async fn retry(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<PostView> {
+pub async fn retry(state: &AppState, auth: &CurrentUser, id: &PostId) -> AppResult<PostView> {
     let record = owned(state, auth, id).await?;
     if record.state != PostState::Failed {
         return Err(AppError::Conflict(

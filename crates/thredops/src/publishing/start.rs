@@ -6,10 +6,12 @@
 use threads_api::{AccessToken, Session};
 
 use super::PURPOSE;
+use super::approvals::Approval;
 use super::compose::Composition;
 use super::store::PostRecord;
 use super::store::quota::QuotaRow;
 use crate::app::AppState;
+use crate::domain::ThreadsUserId;
 use crate::jobs::JobError;
 use crate::services::profiles::purpose;
 
@@ -23,7 +25,7 @@ pub struct Start {
     /// The profile's status (`active`, ...); none when the profile is gone.
     pub profile_status: Option<String>,
     /// The profile's Threads user id (the sealed token's subject).
-    pub threads_user_id: Option<String>,
+    pub threads_user_id: Option<ThreadsUserId>,
     /// The profile's sealed access token.
     pub token_enc: Option<Vec<u8>>,
     /// The profile's quota reading; none before its first.
@@ -31,7 +33,7 @@ pub struct Start {
     /// Whether its workspace asks for approvals.
     pub approvals_required: bool,
     /// The post's approval state (`None`: never asked).
-    pub approval: Option<String>,
+    pub approval: Option<Approval>,
 }
 
 /// The profile's session (none when it cannot publish: gone, not active, no token or key) and

@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use threads_api::{ContainerBuilder, ContainerId, ContainerState, Created, ErrorClass, MediaId};
 
-use super::PostState;
 use super::compose::builder_for;
 use super::media;
 use super::progress::PartProgress;
 use super::publisher::{POLL_EVERY, Run};
 use super::recover::{self, Outcome};
 use super::store::{PublisherWrite, QuotaOp, Written};
+use super::{EventKind, PostState};
 use crate::jobs::JobError;
 
 /// How often a text container is asked about while Threads prepares it (about a second).
@@ -69,7 +69,7 @@ impl Run<'_> {
                     .map_err(|e| JobError::permanent(e.to_string()))?;
                 match self.session.create_container(&container).await {
                     Ok(Created::Container(id)) => {
-                        self.progress.parts[i].children.push(id.as_str().to_owned());
+                        self.progress.parts[i].children.push(id);
                         if !self.save(self.post.state, None).await? {
                             return Ok(Some(Outcome::Lost));
                         }
@@ -83,11 +83,7 @@ impl Run<'_> {
                 }
             }
         }
-        let children = self.progress.parts[i]
-            .children
-            .iter()
-            .map(|c| ContainerId::new(c.clone()))
-            .collect();
+        let children = self.progress.parts[i].children.clone();
         let url_of = |item: &super::compose::MediaItem| {
             urls.iter()
                 .find(|(m, _, _)| m.id == item.id)
@@ -99,13 +95,13 @@ impl Run<'_> {
             .map_err(|e| JobError::permanent(e.to_string()))?;
         match self.session.create_container(&container).await {
             Ok(Created::Container(id)) => {
-                self.progress.parts[i].container_id = Some(id.as_str().to_owned());
+                self.progress.parts[i].container_id = Some(id);
                 if !self.save(PostState::ContainerCreated, None).await? {
                     return Ok(Some(Outcome::Lost));
                 }
                 if !items.is_empty() {
                     self.event(
-                        "container_created",
+                        EventKind::ContainerCreated,
                         &format!(
                             "Threads accepted post {} of {} and is processing its media.",
                             i + 1,
@@ -133,12 +129,10 @@ impl Run<'_> {
     /// its creation (usually before the post's time), so it is published at once and asked
     /// about only when Threads says it is not ready yet.
     pub(super) async fn publish_container(&mut self, i: usize) -> Result<Outcome, JobError> {
-        let id = ContainerId::new(
-            self.progress.parts[i]
-                .container_id
-                .clone()
-                .unwrap_or_default(),
-        );
+        let id = self.progress.parts[i]
+            .container_id
+            .clone()
+            .unwrap_or_else(|| ContainerId::new(""));
         if !self.is_text(i) {
             let status = match self.session.container_status(&id).await {
                 Ok(s) => s,
@@ -155,11 +149,11 @@ impl Run<'_> {
                 return Ok(stop);
             }
             if !was_ready && !self.is_text(i) {
-                self.event("ready", "Threads finished processing the media.")
+                self.event(EventKind::Ready, "Threads finished processing the media.")
                     .await;
             }
             let refused = match self.session.publish(&id).await {
-                Ok(media) => return self.adopt(i, media.as_str()).await,
+                Ok(media) => return self.adopt(i, media.into_inner().into()).await,
                 Err(e) => {
                     self.call_returned().await;
                     e
@@ -210,7 +204,7 @@ impl Run<'_> {
                 self.progress.parts[i] = PartProgress::default();
                 self.save(PostState::Scheduled, None).await?;
                 self.event(
-                    "expired",
+                    EventKind::Expired,
                     "Threads discarded the prepared post after 24 hours; preparing it again.",
                 )
                 .await;
@@ -223,8 +217,12 @@ impl Run<'_> {
     /// Records a media id Threads gave (or that recovery found), before any other call: a run
     /// that dies after this write finds the id, never a post it has to look for. The quota
     /// call held for a first part is recorded as returned in the same write.
-    pub(super) async fn adopt(&mut self, i: usize, media_id: &str) -> Result<Outcome, JobError> {
-        self.progress.parts[i].media_id = Some(media_id.to_owned());
+    pub(super) async fn adopt(
+        &mut self,
+        i: usize,
+        media_id: crate::domain::MediaId,
+    ) -> Result<Outcome, JobError> {
+        self.progress.parts[i].media_id = Some(media_id);
         let settle = std::mem::take(&mut self.quota_held).then(|| QuotaOp::Settle {
             profile_id: self.post.profile_id.clone(),
         });

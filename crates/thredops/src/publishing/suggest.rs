@@ -20,6 +20,7 @@ use crate::analytics::content::WEEKDAYS;
 use crate::analytics::period;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::ProfileId;
 use crate::error::{AppError, AppResult};
 use crate::strategy::multiple::Gate;
 use crate::strategy::stats::{self, Comparison, median};
@@ -193,7 +194,7 @@ pub struct Suggestion {
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestions {
     /// The profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The user's zone the times are in.
     pub timezone: String,
     /// `best_times` (times that beat the profile's other posts beyond chance),
@@ -216,15 +217,12 @@ pub struct Suggestions {
 pub async fn suggested_times(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
     count: usize,
 ) -> AppResult<Suggestions> {
     let profile = state
         .store
-        .profile_of(
-            auth.workspace_id(),
-            &crate::domain::ProfileId::from(profile_id),
-        )
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let tz = super::service::user_zone(auth);
@@ -232,7 +230,7 @@ pub async fn suggested_times(
     let history = state
         .store
         .posts_in(
-            &crate::domain::ProfileId::from(profile_id),
+            profile_id,
             (analysed_at - HISTORY).timestamp(),
             (analysed_at - SETTLED).timestamp(),
         )

@@ -102,7 +102,7 @@ pub fn post_published(post: &crate::publishing::store::PostRecord) -> Event {
     Event {
         kind: EventType::PostPublished,
         key: format!("post.published:{}", post.id),
-        profile_id: Some(post.profile_id.clone()),
+        profile_id: Some(post.profile_id.clone().into()),
         data: json!({
             "post_id": post.id,
             "profile_id": post.profile_id,
@@ -118,7 +118,7 @@ pub fn post_failed(post: &crate::publishing::store::PostRecord) -> Event {
     Event {
         kind: EventType::PostFailed,
         key: format!("post.failed:{}:{}", post.id, post.version),
-        profile_id: Some(post.profile_id.clone()),
+        profile_id: Some(post.profile_id.clone().into()),
         data: json!({
             "post_id": post.id,
             "profile_id": post.profile_id,

@@ -279,7 +279,13 @@ async fn a_failed_post_is_notified_once_in_the_app_and_by_email(app: TestApp) {
     assert!(mails[0].contains("Reconnect the profile, then press Retry."));
 
     // Several instances recording the same failure at once still make one notification.
-    let stored = app.state.store.planned_post(&post).await.unwrap().unwrap();
+    let stored = app
+        .state
+        .store
+        .planned_post(&post.as_str().into())
+        .await
+        .unwrap()
+        .unwrap();
     let tries: Vec<_> = (0..8)
         .map(|_| {
             let (state, stored) = (app.state.clone(), stored.clone());

@@ -135,7 +135,10 @@ async fn pages(j: &Journey, profile: &str) -> Vec<String> {
     j.app
         .state
         .store
-        .set_post_approval(post[1]["id"].as_str().unwrap(), "pending")
+        .set_post_approval(
+            &post[1]["id"].as_str().unwrap().into(),
+            thredops::publishing::approvals::Approval::Pending,
+        )
         .await
         .unwrap();
     pages.push("/app/review".to_owned());

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::registry::{Endpoint, integer, object, string};
+use crate::domain::{PostId, ProfileId};
 use crate::http::error::{AppError, AppResult};
 use crate::http::json::{ApiJson, ApiJsonList};
 use crate::http::session::AuthUser;
@@ -17,7 +18,7 @@ use crate::http::state::WebState;
 use crate::publishing::compose::Composition;
 use crate::publishing::followups::{self, AutoPlug};
 use crate::publishing::service::{self, PostInput, PostView};
-use crate::publishing::{media, suggest, when};
+use crate::publishing::{UploadId, media, suggest, when};
 
 const TAG: &str = "publishing";
 
@@ -151,7 +152,7 @@ async fn create_post(
 async fn get_post(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
 ) -> AppResult<Json<Value>> {
     let p = service::owned(&state, &auth, &id).await?;
     let mut v = serde_json::to_value(service::view(&state, &auth, &p).await?)
@@ -163,7 +164,7 @@ async fn get_post(
 async fn update_post(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     ApiJson(input): ApiJson<PostInput>,
 ) -> AppResult<Json<PostView>> {
     Ok(Json(service::update(&state, &auth, &id, input).await?))
@@ -172,7 +173,7 @@ async fn update_post(
 async fn delete_post(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
 ) -> AppResult<StatusCode> {
     service::owned(&state, &auth, &id).await?;
     if service::delete(&state, &auth, &id).await? {
@@ -195,7 +196,7 @@ struct ScheduleBody {
 async fn schedule_post(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
     ApiJson(b): ApiJson<ScheduleBody>,
 ) -> AppResult<Json<PostView>> {
     Ok(Json(
@@ -206,7 +207,7 @@ async fn schedule_post(
 async fn cancel_post(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
 ) -> AppResult<Json<PostView>> {
     Ok(Json(service::cancel(&state, &auth, &id).await?))
 }
@@ -214,7 +215,7 @@ async fn cancel_post(
 async fn duplicate_post(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
 ) -> AppResult<(StatusCode, Json<PostView>)> {
     Ok((
         StatusCode::CREATED,
@@ -225,7 +226,7 @@ async fn duplicate_post(
 async fn retry_post(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<PostId>,
 ) -> AppResult<Json<PostView>> {
     Ok(Json(service::retry(&state, &auth, &id).await?))
 }
@@ -254,7 +255,7 @@ async fn upload_media(
 async fn get_media(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<UploadId>,
 ) -> AppResult<Json<media::Upload>> {
     media::get(&state, auth.workspace_id(), &id)
         .await?
@@ -265,7 +266,7 @@ async fn get_media(
 async fn owned_profile(
     state: &WebState,
     auth: &AuthUser,
-    id: &str,
+    id: &ProfileId,
 ) -> AppResult<crate::store::profiles::ProfileRecord> {
     crate::publishing::profile_of(state, auth.workspace_id(), id)
         .await?
@@ -284,7 +285,7 @@ fn slots_json(slots: &[when::Slot]) -> Value {
 async fn get_auto_plug(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<Option<AutoPlug>>> {
     owned_profile(&state, &auth, &id).await?;
     Ok(Json(
@@ -295,7 +296,7 @@ async fn get_auto_plug(
 async fn put_auto_plug(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     ApiJson(rule): ApiJson<Option<AutoPlug>>,
 ) -> AppResult<Json<Option<AutoPlug>>> {
     owned_profile(&state, &auth, &id).await?;
@@ -306,7 +307,7 @@ async fn put_auto_plug(
 async fn get_slots(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<Value>> {
     owned_profile(&state, &auth, &id).await?;
     Ok(Json(slots_json(
@@ -324,7 +325,7 @@ struct SlotBody {
 async fn put_slots(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     ApiJsonList(body): ApiJsonList<SlotBody>,
 ) -> AppResult<Json<Value>> {
     owned_profile(&state, &auth, &id).await?;
@@ -355,7 +356,7 @@ struct CountQuery {
 async fn get_suggested_times(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     ApiQuery(q): ApiQuery<CountQuery>,
 ) -> AppResult<Json<suggest::Suggestions>> {
     let count = q.count.unwrap_or(5);
@@ -370,7 +371,7 @@ async fn get_suggested_times(
 async fn get_quota(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<Value>> {
     let profile = owned_profile(&state, &auth, &id).await?;
     Ok(Json(crate::publishing::quota(&state, &profile).await?))

@@ -219,7 +219,7 @@ async fn create(
 #[serde(deny_unknown_fields)]
 struct ProposalQuery {
     #[serde(default)]
-    profile_id: Option<String>,
+    profile_id: Option<crate::domain::ProfileId>,
 }
 
 async fn proposals(
@@ -228,14 +228,14 @@ async fn proposals(
     ApiQuery(q): ApiQuery<ProposalQuery>,
 ) -> AppResult<Json<Vec<Proposal>>> {
     Ok(Json(
-        evergreen::proposals(&state, &auth, q.profile_id.as_deref()).await?,
+        evergreen::proposals(&state, &auth, q.profile_id.as_ref()).await?,
     ))
 }
 
 async fn get_one(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<evergreen::ItemId>,
 ) -> AppResult<Json<ItemView>> {
     let item = evergreen::owned(&state, &auth, &id).await?;
     Ok(Json(evergreen::view(&state, &auth, &item).await?))
@@ -244,7 +244,7 @@ async fn get_one(
 async fn update(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<evergreen::ItemId>,
     ApiJson(input): ApiJson<ItemInput>,
 ) -> AppResult<Json<ItemView>> {
     Ok(Json(evergreen::update(&state, &auth, &id, input).await?))
@@ -253,7 +253,7 @@ async fn update(
 async fn delete(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<evergreen::ItemId>,
 ) -> AppResult<StatusCode> {
     evergreen::delete(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -262,7 +262,7 @@ async fn delete(
 async fn pause(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<evergreen::ItemId>,
 ) -> AppResult<Json<ItemView>> {
     Ok(Json(evergreen::pause(&state, &auth, &id).await?))
 }
@@ -270,7 +270,7 @@ async fn pause(
 async fn resume(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<evergreen::ItemId>,
 ) -> AppResult<Json<ItemView>> {
     Ok(Json(evergreen::resume(&state, &auth, &id).await?))
 }

@@ -83,7 +83,7 @@ async fn create(
 async fn delete(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<feeds::FeedId>,
 ) -> AppResult<StatusCode> {
     feeds::delete(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -247,7 +247,7 @@ async fn create(
 async fn get_one(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
 ) -> AppResult<Json<SeriesView>> {
     let s = recurring::owned(&state, &auth, &id).await?;
     Ok(Json(recurring::view(&state, &auth, &s).await?))
@@ -256,7 +256,7 @@ async fn get_one(
 async fn update(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
     ApiJson(input): ApiJson<SeriesInput>,
 ) -> AppResult<Json<SeriesView>> {
     Ok(Json(recurring::update(&state, &auth, &id, input).await?))
@@ -265,7 +265,7 @@ async fn update(
 async fn delete(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
 ) -> AppResult<StatusCode> {
     recurring::delete(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -274,7 +274,7 @@ async fn delete(
 async fn stop(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
 ) -> AppResult<Json<SeriesView>> {
     Ok(Json(recurring::stop(&state, &auth, &id).await?))
 }
@@ -288,7 +288,7 @@ struct DateBody {
 async fn skip(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
     ApiJson(b): ApiJson<DateBody>,
 ) -> AppResult<Json<SeriesView>> {
     Ok(Json(recurring::skip(&state, &auth, &id, &b.date).await?))
@@ -297,7 +297,7 @@ async fn skip(
 async fn restore(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
     ApiJson(b): ApiJson<DateBody>,
 ) -> AppResult<Json<SeriesView>> {
     Ok(Json(recurring::restore(&state, &auth, &id, &b.date).await?))

@@ -157,7 +157,7 @@ async fn queue(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<
 async fn approve(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::PostId>,
     ApiJson(body): ApiJson<CommentBody>,
 ) -> AppResult<Json<Value>> {
     let comment = body.comment.unwrap_or_default();
@@ -168,7 +168,7 @@ async fn approve(
 async fn request_changes(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::PostId>,
     ApiJson(body): ApiJson<CommentBody>,
 ) -> AppResult<Json<Value>> {
     let comment = body.comment.unwrap_or_default();

@@ -382,7 +382,7 @@ async fn schedule_post(
         ("schedule", Some(when.to_owned()))
     };
     let input = PostInput {
-        profile_id: a.profile_id,
+        profile_id: a.profile_id.into(),
         content: Composition {
             parts: vec![Part {
                 text: a.text,

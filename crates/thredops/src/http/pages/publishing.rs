@@ -235,7 +235,7 @@ async fn refused(
 /// is a removed slot). A wrong row re-renders the page with the rows as typed.
 async fn save_slots(
     State(state): State<WebState>,
-    Path(profile): Path<String>,
+    Path(profile): Path<crate::domain::ProfileId>,
     SignedForm { auth, form }: SignedForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     crate::publishing::profile_of(&state, auth.workspace_id(), &profile)
@@ -262,7 +262,7 @@ async fn save_slots(
                 .map(|(day, time)| SlotRow { day, time })
                 .collect();
             let slots_error = SlotsError {
-                profile,
+                profile: profile.into(),
                 message,
                 rows,
             };
@@ -302,7 +302,7 @@ impl AutoPlugForm {
 /// beside it and the form keeps what was typed.
 async fn save_auto_plug(
     State(state): State<WebState>,
-    Path(profile): Path<String>,
+    Path(profile): Path<crate::domain::ProfileId>,
     SignedForm { auth, form }: SignedForm<AutoPlugForm>,
 ) -> AppResult<Response> {
     crate::publishing::profile_of(&state, auth.workspace_id(), &profile)
@@ -318,7 +318,7 @@ async fn save_auto_plug(
         Ok(()) => Ok(Redirect::to("/app/schedule?done=auto-plug").into_response()),
         Err(AppError::Validation { fields, .. }) => {
             let auto_plug_error = AutoPlugError {
-                profile,
+                profile: profile.into(),
                 fields,
                 form,
             };
@@ -335,7 +335,7 @@ async fn save_auto_plug(
 async fn detail(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::PostId>,
 ) -> AppResult<Response> {
     render_post(&state, &auth, &id, StatusCode::OK, Problems::default()).await
 }
@@ -364,7 +364,7 @@ struct EvergreenNumber {
 pub(super) async fn render_post(
     state: &WebState,
     auth: &AuthUser,
-    id: &str,
+    id: &crate::domain::PostId,
     status: StatusCode,
     problems: Problems,
 ) -> AppResult<Response> {
@@ -385,7 +385,10 @@ pub(super) async fn render_post(
             reschedule_value: when::local_value(suggested, tz),
             evergreen: crate::publishing::evergreen::reshare_of(state, id)
                 .await?
-                .map(|(item, number)| EvergreenNumber { item, number }),
+                .map(|(item, number)| EvergreenNumber {
+                    item: item.into(),
+                    number,
+                }),
             problems,
         },
     )?;
@@ -401,7 +404,7 @@ struct ActionForm {
 
 async fn act(
     State(state): State<WebState>,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, action)): Path<(crate::domain::PostId, String)>,
     SignedForm { auth, form }: SignedForm<ActionForm>,
 ) -> AppResult<Response> {
     let result = match action.as_str() {

@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::super::view::{Chrome, Problems, ProfileChoice};
+use crate::domain::{MediaId, PostId, ProfileId};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
 use crate::publishing::compose::{Composition, MediaItem, Part};
 use crate::publishing::followups::{AutoPlug, FirstReply, Metric};
 use crate::publishing::service::{self, PostInput, user_zone};
-use crate::publishing::{media, suggest, when};
+use crate::publishing::{UploadId, media, suggest, when};
 
 #[path = "publishing_submission.rs"]
 mod submission;
@@ -75,15 +76,23 @@ fn non_empty(s: &str) -> Option<String> {
 
 impl ComposeForm {
     /// The attached uploads' ids (the `media` field holds them comma-separated).
-    fn media_ids(&self) -> Vec<String> {
-        self.media.split(',').filter_map(non_empty).collect()
+    fn media_ids(&self) -> Vec<UploadId> {
+        self.media
+            .split(',')
+            .filter_map(non_empty)
+            .map(UploadId::from)
+            .collect()
     }
 
     /// Attaches more uploads after those already attached.
-    fn attach(&mut self, ids: Vec<String>) {
+    fn attach(&mut self, ids: Vec<UploadId>) {
         let mut all = self.media_ids();
         all.extend(ids);
-        self.media = all.join(",");
+        self.media = all
+            .iter()
+            .map(UploadId::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
     }
 
     fn composition(&self) -> Composition {
@@ -114,8 +123,8 @@ impl ComposeForm {
             parts,
             reply_control: non_empty(&self.reply_control),
             topic_tag: non_empty(&self.topic_tag),
-            quote_post_id: non_empty(&self.quote_post_id),
-            reply_to_id: non_empty(&self.reply_to_id),
+            quote_post_id: non_empty(&self.quote_post_id).map(MediaId::from),
+            reply_to_id: non_empty(&self.reply_to_id).map(MediaId::from),
             first_reply: non_empty(&self.first_reply_text).map(|text| FirstReply {
                 text,
                 delay_minutes: number_or_invalid(&self.first_reply_delay, 0),
@@ -142,7 +151,7 @@ impl ComposeForm {
             media: first
                 .media
                 .iter()
-                .map(|m| m.id.clone())
+                .map(|m| m.id.as_str())
                 .collect::<Vec<_>>()
                 .join(","),
             alt_text: first
@@ -154,8 +163,8 @@ impl ComposeForm {
             poll: first.poll_options.unwrap_or_default().join("\n"),
             topic_tag: c.topic_tag.clone().unwrap_or_default(),
             reply_control: c.reply_control.clone().unwrap_or_default(),
-            quote_post_id: c.quote_post_id.clone().unwrap_or_default(),
-            reply_to_id: c.reply_to_id.clone().unwrap_or_default(),
+            quote_post_id: c.quote_post_id.as_deref().unwrap_or_default().to_owned(),
+            reply_to_id: c.reply_to_id.as_deref().unwrap_or_default().to_owned(),
             first_reply_text: c
                 .first_reply
                 .as_ref()
@@ -198,7 +207,7 @@ impl ComposeForm {
 
     fn input(&self) -> PostInput {
         PostInput {
-            profile_id: self.profile_id.clone(),
+            profile_id: self.profile_id.clone().into(),
             content: self.composition(),
             action: non_empty(&self.action),
             local_time: non_empty(&self.suggested_time).or_else(|| non_empty(&self.local_time)),
@@ -216,7 +225,7 @@ struct ComposeView<'a> {
     media: Vec<AttachedMedia>,
     media_summary: String,
     profiles: Vec<ProfileChoice>,
-    post_id: Option<&'a str>,
+    post_id: Option<&'a PostId>,
     timezone: &'static str,
     suggestions: Option<SuggestedTimes>,
     now_value: String,
@@ -247,7 +256,7 @@ async fn render(
     auth: &AuthUser,
     status: StatusCode,
     form: &ComposeForm,
-    post_id: Option<&str>,
+    post_id: Option<&PostId>,
     problems: Problems,
 ) -> AppResult<Response> {
     let mut profiles = Vec::new();
@@ -265,7 +274,7 @@ async fn render(
     }
     let suggestions = match shown {
         Some((id, username)) => Some(SuggestedTimes {
-            list: suggest::suggested_times(state, auth, &id, SUGGESTIONS).await?,
+            list: suggest::suggested_times(state, auth, &ProfileId::from(id), SUGGESTIONS).await?,
             username,
         }),
         None => None,
@@ -308,7 +317,7 @@ async fn attached_media(
         if let Some(u) = media::get(state, auth.workspace_id(), &id).await? {
             out.push(AttachedMedia {
                 url: format!("/app/schedule/media/{}", u.id),
-                id: u.id,
+                id: u.id.into(),
                 kind: u.kind,
                 file_name: u.file_name,
             });
@@ -348,7 +357,7 @@ fn media_summary(attached: &[AttachedMedia]) -> String {
 pub(super) async fn own_media(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::publishing::UploadId>,
 ) -> AppResult<Response> {
     match media::open_own(&state, auth.workspace_id(), &id).await? {
         Some(hosted) => Ok(super::stream_upload(hosted, "private, max-age=3600")),
@@ -416,7 +425,7 @@ pub(super) async fn new_form(
 pub(super) async fn edit_form(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::PostId>,
 ) -> AppResult<Response> {
     let record = service::owned(&state, &auth, &id).await?;
     let content = service::open(&state, &record).await?;
@@ -436,7 +445,7 @@ async fn outcome(
     state: &WebState,
     auth: &AuthUser,
     form: &ComposeForm,
-    post_id: Option<&str>,
+    post_id: Option<&PostId>,
     result: AppResult<service::PostView>,
 ) -> AppResult<Response> {
     match result {
@@ -475,7 +484,7 @@ async fn submit(
     state: &WebState,
     auth: &AuthUser,
     request: Request,
-    post_id: Option<&str>,
+    post_id: Option<&PostId>,
 ) -> AppResult<Response> {
     let Submission { form, refused } = submission::read(state, auth, request).await?;
     if !refused.is_empty() {
@@ -514,7 +523,7 @@ pub(super) async fn create(
 pub(super) async fn update(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::PostId>,
     request: Request,
 ) -> AppResult<Response> {
     submit(&state, &auth, request, Some(&id)).await

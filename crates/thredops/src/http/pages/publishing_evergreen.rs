@@ -139,9 +139,9 @@ impl ItemForm {
         }
         let some = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         Ok(ItemInput {
-            post_id: some(&self.post_id).filter(|_| marking),
-            media_id: some(&self.media_id).filter(|_| marking),
-            profile_id: some(&self.profile_id).filter(|_| marking),
+            post_id: some(&self.post_id).filter(|_| marking).map(Into::into),
+            media_id: some(&self.media_id).filter(|_| marking).map(Into::into),
+            profile_id: some(&self.profile_id).filter(|_| marking).map(Into::into),
             variations: self.variations().iter().map(|v| (*v).clone()).collect(),
             every: number("every", &self.every)?,
             unit: some(&self.unit),
@@ -267,9 +267,15 @@ async fn list(
         None
     } else {
         let probe = ItemInput {
-            post_id: Some(q.post_id.clone()).filter(|v| !v.is_empty()),
-            media_id: Some(q.media_id.clone()).filter(|v| !v.is_empty()),
-            profile_id: Some(q.profile_id.clone()).filter(|v| !v.is_empty()),
+            post_id: Some(q.post_id.clone())
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+            media_id: Some(q.media_id.clone())
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+            profile_id: Some(q.profile_id.clone())
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
             ..ItemInput::default()
         };
         match evergreen::original_text(&state, &auth, &probe).await {
@@ -298,11 +304,10 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(item) => Ok(Redirect::to(&format!(
-            "/app/schedule/evergreen/{}?done=created",
-            item.id.0
-        ))
-        .into_response()),
+        Ok(item) => Ok(
+            Redirect::to(&format!("/app/schedule/evergreen/{}?done=created", item.id))
+                .into_response(),
+        ),
         Err(e) => {
             let (status, message, fields) = problem(e)?;
             let flash = Flash::refused(message, fields);
@@ -314,7 +319,7 @@ async fn create(
 async fn render_item(
     state: &WebState,
     auth: &AuthUser,
-    id: &str,
+    id: &evergreen::ItemId,
     status: StatusCode,
     form: Option<ItemForm>,
     flash: Flash,
@@ -346,7 +351,7 @@ struct Done {
 async fn detail(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<evergreen::ItemId>,
     Query(q): Query<Done>,
 ) -> AppResult<Response> {
     let notice = match q.done.as_str() {
@@ -373,7 +378,7 @@ async fn detail(
 
 async fn update(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<evergreen::ItemId>,
     SignedForm { auth, form }: SignedForm<ItemForm>,
 ) -> AppResult<Response> {
     let result = match form.input(false) {
@@ -400,7 +405,7 @@ struct CsrfOnly {
 
 async fn act(
     State(state): State<WebState>,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, action)): Path<(evergreen::ItemId, String)>,
     SignedForm { auth, form }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;

@@ -111,7 +111,7 @@ async fn create(
     SignedForm { auth, form }: SignedForm<FeedForm>,
 ) -> AppResult<Response> {
     let input = FeedInput {
-        profile_id: form.profile_id.clone(),
+        profile_id: form.profile_id.clone().into(),
         url: form.url.clone(),
     };
     match feeds::add(&state, &auth, input).await {
@@ -132,7 +132,7 @@ struct CsrfOnly {
 
 async fn delete(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<feeds::FeedId>,
     SignedForm { auth, form }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;

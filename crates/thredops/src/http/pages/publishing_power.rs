@@ -104,7 +104,7 @@ impl SeriesForm {
             (f, _) => f.as_str(),
         };
         SeriesForm {
-            profile_id: v.profile_id.clone(),
+            profile_id: v.profile_id.to_string(),
             text: v
                 .content
                 .parts
@@ -184,7 +184,7 @@ impl SeriesForm {
         }
         content.parts[0].text = self.text.clone();
         Ok(SeriesInput {
-            profile_id: self.profile_id.clone(),
+            profile_id: self.profile_id.clone().into(),
             content,
             frequency: self.frequency.clone(),
             days,
@@ -386,7 +386,7 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(s) => Ok(Redirect::to(&format!("/app/schedule/recurring/{}", s.id.0)).into_response()),
+        Ok(s) => Ok(Redirect::to(&format!("/app/schedule/recurring/{}", s.id)).into_response()),
         Err(e) => {
             let refused = problem(e)?;
             render_list(&state, &auth, refused.0, form, Some(refused)).await
@@ -397,7 +397,7 @@ async fn create(
 async fn render_series(
     state: &WebState,
     auth: &AuthUser,
-    id: &str,
+    id: &recurring::SeriesId,
     status: StatusCode,
     form: Option<SeriesForm>,
     flash: Flash,
@@ -437,7 +437,7 @@ struct Done {
 async fn detail(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
     Query(q): Query<Done>,
 ) -> AppResult<Response> {
     let date = date_only(&q.date);
@@ -461,7 +461,7 @@ async fn detail(
 
 async fn update(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<recurring::SeriesId>,
     SignedForm { auth, form }: SignedForm<SeriesForm>,
 ) -> AppResult<Response> {
     let record = recurring::owned(&state, &auth, &id).await?;
@@ -498,7 +498,7 @@ struct ActionForm {
 
 async fn act(
     State(state): State<WebState>,
-    Path((id, action)): Path<(String, String)>,
+    Path((id, action)): Path<(recurring::SeriesId, String)>,
     SignedForm { auth, form }: SignedForm<ActionForm>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;

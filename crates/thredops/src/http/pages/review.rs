@@ -181,7 +181,7 @@ async fn queue(
 
 async fn decide(
     State(state): State<WebState>,
-    Path((id, word)): Path<(String, String)>,
+    Path((id, word)): Path<(crate::domain::PostId, String)>,
     SignedForm { auth, form }: SignedForm<CommentForm>,
 ) -> AppResult<Response> {
     let d = decision(&word)?;
@@ -251,7 +251,7 @@ async fn client_queue(
 /// carries no session token; the same-origin check on writes still applies.
 async fn client_decide(
     State(state): State<WebState>,
-    Path((token, id, word)): Path<(String, String, String)>,
+    Path((token, id, word)): Path<(String, crate::domain::PostId, String)>,
     axum::Form(form): axum::Form<CommentForm>,
 ) -> AppResult<Response> {
     let d = decision(&word)?;

@@ -22,7 +22,7 @@ use super::store::PostRecord;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
-use crate::domain::{Need, WorkspaceRole};
+use crate::domain::{Need, PostId, WorkspaceId, WorkspaceRole};
 use crate::error::{AppError, AppResult};
 
 /// How often the publisher looks again at a post that waits for approval.
@@ -61,15 +61,19 @@ impl Approval {
         }
     }
 
-    /// Parses a stored name; `None` (never asked) reads as pending.
-    pub fn parse(stored: Option<&str>) -> Self {
+    /// Parses a stored name. A decision row may say `submitted` (the schema's name for a post
+    /// sent for review): it waits, like `pending`.
+    pub fn parse(stored: &str) -> Option<Self> {
         match stored {
-            Some("approved") => Approval::Approved,
-            Some("changes_requested") => Approval::ChangesRequested,
-            _ => Approval::Pending,
+            "pending" | "submitted" => Some(Approval::Pending),
+            "approved" => Some(Approval::Approved),
+            "changes_requested" => Some(Approval::ChangesRequested),
+            _ => None,
         }
     }
 }
+
+crate::store::decode_by_name!(Approval, "approval state");
 
 /// A decision an approver makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +89,8 @@ pub enum Decision {
 pub struct ReviewView {
     /// Who decided: an address, or "Client review link".
     pub reviewer: String,
-    /// `submitted`, `approved` or `changes_requested`.
-    pub decision: String,
+    /// `approved` or `changes_requested`.
+    pub decision: Approval,
     /// The comment, if any.
     pub comment: Option<String>,
     /// When (Unix seconds).
@@ -97,7 +101,8 @@ pub struct ReviewView {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueueItem {
     /// The post's id.
-    pub post_id: String,
+    #[schemars(with = "String")]
+    pub post_id: PostId,
     /// The profile it goes to.
     pub profile: String,
     /// When it is due (Unix seconds).
@@ -113,7 +118,7 @@ pub struct QueueItem {
 }
 
 /// Whether the workspace asks for approvals.
-pub async fn required(state: &AppState, workspace_id: &str) -> AppResult<bool> {
+pub async fn required(state: &AppState, workspace_id: &WorkspaceId) -> AppResult<bool> {
     Ok(state.store.approvals_required(workspace_id).await?)
 }
 
@@ -130,7 +135,7 @@ pub async fn set_required(state: &AppState, auth: &CurrentUser, on: bool) -> App
 
 /// After a person wrote a post (made, changed or moved it): an approver's write approves it,
 /// anyone else's sends it to the queue, when the workspace asks for approvals.
-pub async fn written(state: &AppState, auth: &CurrentUser, post_id: &str) -> AppResult<()> {
+pub async fn written(state: &AppState, auth: &CurrentUser, post_id: &PostId) -> AppResult<()> {
     if !required(state, auth.workspace_id()).await? {
         return Ok(());
     }
@@ -139,31 +144,24 @@ pub async fn written(state: &AppState, auth: &CurrentUser, post_id: &str) -> App
     } else {
         Approval::Pending
     };
-    state
-        .store
-        .set_post_approval(post_id, approval.as_str())
-        .await?;
+    state.store.set_post_approval(post_id, approval).await?;
     Ok(())
 }
 
 /// Whether the publisher must hold `post` now: its workspace asks for approvals and it is not
-/// approved.
-pub fn held(required: bool, approval: Option<&str>) -> bool {
-    required && Approval::parse(approval) != Approval::Approved
+/// approved (`None`: never asked, so it waits).
+pub fn held(required: bool, approval: Option<Approval>) -> bool {
+    required && approval != Some(Approval::Approved)
 }
 
 /// The posts of a workspace waiting for a decision.
-pub async fn queue(state: &AppState, workspace_id: &str) -> AppResult<Vec<QueueItem>> {
+pub async fn queue(state: &AppState, workspace_id: &WorkspaceId) -> AppResult<Vec<QueueItem>> {
     let key = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(workspace_id))
+        .existing_key(workspace_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
-    let profiles = crate::services::profiles::usernames(
-        state,
-        &crate::domain::WorkspaceId::from(workspace_id),
-    )
-    .await?;
+    let profiles = crate::services::profiles::usernames(state, workspace_id).await?;
     let mut items = Vec::new();
     for (post, approval) in state.store.awaiting_approval(workspace_id).await? {
         let content = service::open(state, &post).await?;
@@ -177,7 +175,7 @@ pub async fn queue(state: &AppState, workspace_id: &str) -> AppResult<Vec<QueueI
             scheduled_at: post.scheduled_at,
             media: content.parts.iter().map(|p| p.media.len()).sum(),
             parts: content.parts.into_iter().map(|p| p.text).collect(),
-            approval: Approval::parse(approval.as_deref()),
+            approval: approval.unwrap_or(Approval::Pending),
             post_id: post.id,
             reviews,
         });
@@ -218,7 +216,10 @@ pub async fn reviews_of(state: &AppState, post: &PostRecord) -> AppResult<Vec<Re
 }
 
 /// Every decision on the workspace's posts, comments readable, for the data export.
-pub async fn export(state: &AppState, workspace_id: &str) -> AppResult<Vec<serde_json::Value>> {
+pub async fn export(
+    state: &AppState,
+    workspace_id: &WorkspaceId,
+) -> AppResult<Vec<serde_json::Value>> {
     let mut out = Vec::new();
     for post in state.store.planned_posts_of(workspace_id, None).await? {
         for r in reviews_of(state, &post).await? {
@@ -236,9 +237,9 @@ pub async fn export(state: &AppState, workspace_id: &str) -> AppResult<Vec<serde
 /// post's time).
 pub async fn decide(
     state: &AppState,
-    workspace_id: &str,
+    workspace_id: &WorkspaceId,
     reviewer: &str,
-    post_id: &str,
+    post_id: &PostId,
     decision: Decision,
     comment: &str,
 ) -> AppResult<Approval> {
@@ -255,20 +256,21 @@ pub async fn decide(
             "Say what should change: the writer sees this comment.",
         ));
     }
-    let review_id = uuid::Uuid::new_v4().to_string();
+    let review_id = store::ReviewId::new(uuid::Uuid::new_v4().to_string());
     let sealed = if comment.is_empty() {
         None
     } else {
         let key = state
             .vault
-            .data_key(&crate::domain::WorkspaceId::from(workspace_id))
+            .data_key(workspace_id)
             .await
             .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
         Some(key.seal(PURPOSE, post_id, comment.as_bytes()))
     };
-    let (stored, approval) = match decision {
-        Decision::Approve => ("approved", Approval::Approved),
-        Decision::RequestChanges => ("changes_requested", Approval::ChangesRequested),
+    // The decision row and the post's approval state say the same.
+    let approval = match decision {
+        Decision::Approve => Approval::Approved,
+        Decision::RequestChanges => Approval::ChangesRequested,
     };
     let done = state
         .store
@@ -277,8 +279,8 @@ pub async fn decide(
             post_id,
             review_id: &review_id,
             reviewer,
-            decision: stored,
-            approval: approval.as_str(),
+            decision: approval,
+            approval,
             comment_enc: sealed.as_deref(),
             now: now_unix(),
         })
@@ -286,7 +288,7 @@ pub async fn decide(
     if !done {
         return Err(AppError::NotFound);
     }
-    tracing::info!(workspace_id, post_id, decision = stored, "post reviewed");
+    tracing::info!(%workspace_id, %post_id, decision = approval.as_str(), "post reviewed");
     Ok(approval)
 }
 
@@ -294,7 +296,7 @@ pub async fn decide(
 pub async fn decide_as(
     state: &AppState,
     auth: &CurrentUser,
-    post_id: &str,
+    post_id: &PostId,
     decision: Decision,
     comment: &str,
 ) -> AppResult<Approval> {
@@ -363,7 +365,7 @@ const LINK_GONE: &str =
 #[derive(Debug, Clone)]
 pub struct ReviewLink {
     /// The workspace whose queue it shows.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// When it stops working (Unix seconds).
     pub expires_at: i64,
 }
@@ -389,7 +391,7 @@ pub async fn open_link(state: &AppState, token: &str) -> AppResult<ReviewLink> {
         return Err(gone());
     }
     Ok(ReviewLink {
-        workspace_id: workspace_id.to_owned(),
+        workspace_id: WorkspaceId::from(workspace_id),
         expires_at: expires,
     })
 }

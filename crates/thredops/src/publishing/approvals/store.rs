@@ -1,14 +1,21 @@
 //! Storage of approvals: a post's approval state and the decisions with their comments.
 
 use super::super::store::{COLUMNS, PostRecord};
+use super::Approval;
+use crate::domain::{PostId, WorkspaceId};
 use crate::store::{Store, StoreResult, with_pool};
+
+crate::domain::id_type!(
+    /// A decision on a post (a row of `post_reviews`).
+    ReviewId
+);
 
 /// A post waiting for a decision, with its approval state.
 #[derive(sqlx::FromRow)]
 struct AwaitingRow {
     #[sqlx(flatten)]
     post: PostRecord,
-    approval: Option<String>,
+    approval: Option<Approval>,
 }
 
 /// A decision on a post, as stored.
@@ -16,8 +23,8 @@ struct AwaitingRow {
 pub struct ReviewRow {
     /// Who decided: an address, or the client review link.
     pub reviewer: String,
-    /// `submitted`, `approved` or `changes_requested`.
-    pub decision: String,
+    /// `approved` or `changes_requested`.
+    pub decision: Approval,
     /// The comment, sealed with the workspace's key.
     pub comment_enc: Option<Vec<u8>>,
     /// When (Unix seconds).
@@ -27,17 +34,17 @@ pub struct ReviewRow {
 /// A decision to record.
 pub struct NewDecision<'a> {
     /// The post's workspace.
-    pub workspace_id: &'a str,
+    pub workspace_id: &'a WorkspaceId,
     /// The post.
-    pub post_id: &'a str,
+    pub post_id: &'a PostId,
     /// The decision's id.
-    pub review_id: &'a str,
+    pub review_id: &'a ReviewId,
     /// Who decided.
     pub reviewer: &'a str,
     /// `approved` or `changes_requested`.
-    pub decision: &'a str,
+    pub decision: Approval,
     /// The post's approval state after it.
-    pub approval: &'a str,
+    pub approval: Approval,
     /// The comment, sealed.
     pub comment_enc: Option<&'a [u8]>,
     /// When.
@@ -46,8 +53,8 @@ pub struct NewDecision<'a> {
 
 impl Store {
     /// A post's approval state (`None`: never asked).
-    pub async fn post_approval(&self, post_id: &str) -> StoreResult<Option<String>> {
-        let approval: Option<Option<String>> = with_pool!(self, |p| {
+    pub async fn post_approval(&self, post_id: &PostId) -> StoreResult<Option<Approval>> {
+        let approval: Option<Option<Approval>> = with_pool!(self, |p| {
             sqlx::query_scalar("SELECT approval FROM scheduled_posts WHERE id = $1")
                 .bind(post_id)
                 .fetch_optional(p)
@@ -66,7 +73,7 @@ impl Store {
                 "UPDATE scheduled_posts SET approval = $1 WHERE id = $2 AND user_id = $3 \
                  AND state = 'scheduled' AND (approval IS NULL OR approval <> 'approved')",
             )
-            .bind(d.approval)
+            .bind(d.approval.as_str())
             .bind(d.post_id)
             .bind(d.workspace_id)
             .execute(&mut *tx)
@@ -83,7 +90,7 @@ impl Store {
             .bind(d.post_id)
             .bind(d.workspace_id)
             .bind(d.reviewer)
-            .bind(d.decision)
+            .bind(d.decision.as_str())
             .bind(d.comment_enc)
             .bind(d.now)
             .execute(&mut *tx)
@@ -97,7 +104,7 @@ impl Store {
     }
 
     /// The decisions on a post, oldest first.
-    pub async fn post_reviews(&self, post_id: &str) -> StoreResult<Vec<ReviewRow>> {
+    pub async fn post_reviews(&self, post_id: &PostId) -> StoreResult<Vec<ReviewRow>> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT reviewer, decision, comment_enc, created_at FROM post_reviews \
              WHERE post_id = $1 ORDER BY created_at, id",
@@ -111,8 +118,8 @@ impl Store {
     /// soonest first, with their approval state.
     pub async fn awaiting_approval(
         &self,
-        workspace_id: &str,
-    ) -> StoreResult<Vec<(PostRecord, Option<String>)>> {
+        workspace_id: &WorkspaceId,
+    ) -> StoreResult<Vec<(PostRecord, Option<Approval>)>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS}, approval FROM scheduled_posts WHERE user_id = $1 \
              AND state = 'scheduled' AND (approval IS NULL OR approval <> 'approved') \
@@ -127,7 +134,7 @@ impl Store {
 
     /// Notes on a planned post that it waits for approval (the publisher's hold); a post that
     /// started publishing meanwhile keeps its own note.
-    pub async fn hold_note(&self, post_id: &str, note: &str) -> StoreResult<()> {
+    pub async fn hold_note(&self, post_id: &PostId, note: &str) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query(
                 "UPDATE scheduled_posts SET note = $1 WHERE id = $2 AND state = 'scheduled'",
@@ -143,10 +150,10 @@ impl Store {
 
     /// Sets a post's approval state without a decision (a write by someone who cannot approve
     /// sends it back to the queue; one by an approver approves it).
-    pub async fn set_post_approval(&self, post_id: &str, approval: &str) -> StoreResult<()> {
+    pub async fn set_post_approval(&self, post_id: &PostId, approval: Approval) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query("UPDATE scheduled_posts SET approval = $1 WHERE id = $2")
-                .bind(approval)
+                .bind(approval.as_str())
                 .bind(post_id)
                 .execute(p)
                 .await

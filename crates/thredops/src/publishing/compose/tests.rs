@@ -49,7 +49,7 @@ fn each_rule_breach_names_its_field() {
     let mut carousel = text("album");
     carousel.parts[0].media = (0..21)
         .map(|n| MediaItem {
-            id: n.to_string(),
+            id: n.to_string().into(),
             alt_text: None,
         })
         .collect();

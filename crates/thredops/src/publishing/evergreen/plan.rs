@@ -9,6 +9,7 @@ use super::rules::{self, Results};
 use super::{ItemRecord, ItemState, Verdict, text_post};
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::WorkspaceId;
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::publishing::recurring::{announce, over_quota, rule, scheduled_record};
@@ -64,7 +65,7 @@ pub async fn tick(state: &AppState, item: &ItemRecord, now: DateTime<Utc>) -> Ap
         Ok(planned) => {
             // Whatever held it up is over: a re-share is planned or waiting.
             if item.problem.is_some() {
-                state.store.set_evergreen_problem(&item.id.0, None).await?;
+                state.store.set_evergreen_problem(&item.id, None).await?;
             }
             Ok(usize::from(planned))
         }
@@ -72,7 +73,7 @@ pub async fn tick(state: &AppState, item: &ItemRecord, now: DateTime<Utc>) -> Ap
             if item.problem.as_deref() != Some(problem.as_str()) {
                 state
                     .store
-                    .set_evergreen_problem(&item.id.0, Some(&problem))
+                    .set_evergreen_problem(&item.id, Some(&problem))
                     .await?;
             }
             Ok(0)
@@ -84,8 +85,8 @@ pub async fn tick(state: &AppState, item: &ItemRecord, now: DateTime<Utc>) -> Ap
 /// retired.
 async fn judge(state: &AppState, item: &ItemRecord, now: DateTime<Utc>) -> AppResult<bool> {
     let window = item.results_hours * 3600;
-    for r in state.store.evergreen_reshares(&item.id.0).await? {
-        let Some(post_id) = r.post_id.as_deref().filter(|_| r.verdict.is_none()) else {
+    for r in state.store.evergreen_reshares(&item.id).await? {
+        let Some(post_id) = r.post_id.as_ref().filter(|_| r.verdict.is_none()) else {
             continue;
         };
         let Some(post) = state.store.planned_post(post_id).await? else {
@@ -138,14 +139,7 @@ async fn judge(state: &AppState, item: &ItemRecord, now: DateTime<Utc>) -> AppRe
         };
         let recorded = state
             .store
-            .record_reshare_results(
-                &item.id.0,
-                r.seq,
-                now.timestamp(),
-                result,
-                original,
-                verdict,
-            )
+            .record_reshare_results(&item.id, r.seq, now.timestamp(), result, original, verdict)
             .await?;
         if recorded && dropped {
             retire(state, item, r.seq, result, original, now).await?;
@@ -180,7 +174,7 @@ async fn retire(
     // The verdict is recorded once, so the retirement must land: an edit that raced it is
     // read again and retired on top.
     for _ in 0..5 {
-        let Some(mut fresh) = state.store.evergreen_item(&item.id.0).await? else {
+        let Some(mut fresh) = state.store.evergreen_item(&item.id).await? else {
             return Ok(());
         };
         fresh.state = ItemState::Retired;
@@ -197,11 +191,9 @@ async fn retire(
     .into())
 }
 
-async fn zone_of(state: &AppState, user_id: &str) -> AppResult<chrono_tz::Tz> {
-    let user = state
-        .store
-        .user_by_id(&crate::domain::UserId::from(user_id))
-        .await?;
+/// The zone of the workspace's owner, which re-shares are planned in.
+async fn zone_of(state: &AppState, workspace_id: &WorkspaceId) -> AppResult<chrono_tz::Tz> {
+    let user = state.store.user_by_id(&workspace_id.owner()).await?;
     Ok(when::zone(
         user.as_ref().and_then(|u| u.timezone.as_deref()),
     ))
@@ -235,7 +227,7 @@ async fn plan_next(
     };
     let mut shown = vec![local_date(item.source_posted_at)];
     let mut published = 0;
-    for r in state.store.evergreen_reshares(&item.id.0).await? {
+    for r in state.store.evergreen_reshares(&item.id).await? {
         let Some(post) = (match &r.post_id {
             Some(id) => state.store.planned_post(id).await?,
             None => None,
@@ -365,7 +357,7 @@ pub(super) async fn withdraw_waiting(
     all: bool,
 ) -> AppResult<()> {
     let now = now_unix();
-    for r in state.store.evergreen_reshares(&item.id.0).await? {
+    for r in state.store.evergreen_reshares(&item.id).await? {
         let Some(post_id) = &r.post_id else { continue };
         let Some(post) = state.store.planned_post(post_id).await? else {
             continue;

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::rules;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::{MediaId, ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::sync::engine::POST_PURPOSE;
 
@@ -22,9 +23,9 @@ const MAX_PROPOSALS: usize = 5;
 #[derive(Debug, Clone, Serialize)]
 pub struct Proposal {
     /// Its profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Its Threads media id (send it with the profile to mark it).
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Its text.
     pub text: String,
     /// Published (UTC seconds).
@@ -48,14 +49,14 @@ pub struct Proposal {
 /// The text of a synced post, opened with the owner's key.
 pub(super) async fn synced_text(
     state: &AppState,
-    user_id: &str,
-    profile_id: &str,
-    media_id: &str,
+    user_id: &WorkspaceId,
+    profile_id: &ProfileId,
+    media_id: &MediaId,
     sealed: &[u8],
 ) -> AppResult<String> {
     let key = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(user_id))
+        .existing_key(user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;
@@ -81,10 +82,10 @@ fn median(mut v: Vec<i64>) -> i64 {
 pub async fn proposals(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: Option<&str>,
+    profile_id: Option<&ProfileId>,
 ) -> AppResult<Vec<Proposal>> {
     let now = crate::clock::now_unix();
-    let taken: Vec<(String, String)> = state
+    let taken: Vec<(ProfileId, MediaId)> = state
         .store
         .evergreen_items(Some(auth.workspace_id()))
         .await?
@@ -93,12 +94,13 @@ pub async fn proposals(
         .collect();
     let mut out = Vec::new();
     for p in state.store.profiles_of(auth.workspace_id()).await? {
-        if profile_id.is_some_and(|id| id != p.id) {
+        if profile_id.is_some_and(|id| p.id != *id) {
             continue;
         }
+        let profile = ProfileId::from(p.id.as_str());
         let posts = state
             .store
-            .settled_posts(&p.id, now - SETTLED_SECONDS)
+            .settled_posts(&profile, now - SETTLED_SECONDS)
             .await?;
         if posts.len() < MIN_POSTS {
             continue;
@@ -114,14 +116,14 @@ pub async fn proposals(
             if views_ratio < MIN_RATIO
                 || taken
                     .iter()
-                    .any(|(pid, m)| *pid == p.id && *m == post.media_id)
+                    .any(|(pid, m)| *pid == profile && *m == post.media_id)
             {
                 continue;
             }
             let text = synced_text(
                 state,
                 auth.workspace_id(),
-                &p.id,
+                &profile,
                 &post.media_id,
                 &post.content_enc,
             )
@@ -135,7 +137,7 @@ pub async fn proposals(
                 0.0
             };
             found.push(Proposal {
-                profile_id: p.id.clone().into(),
+                profile_id: profile.clone(),
                 media_id: post.media_id.clone(),
                 text,
                 posted_at: post.posted_at,

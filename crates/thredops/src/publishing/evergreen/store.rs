@@ -5,6 +5,7 @@
 //! plans and the other changes nothing.
 
 use super::{ItemId, ItemState, Verdict};
+use crate::domain::{MediaId, PostId, ProfileId, WorkspaceId};
 use crate::publishing::store::{PostRecord, insert_post_on};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
@@ -14,14 +15,14 @@ pub struct ItemRecord {
     /// Id.
     #[sqlx(try_from = "String")]
     pub id: ItemId,
-    /// Owner.
-    pub user_id: String,
+    /// Owning workspace.
+    pub user_id: WorkspaceId,
     /// Profile the original is on and re-shares publish on.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The original's Threads media id.
-    pub source_media_id: String,
+    pub source_media_id: MediaId,
     /// The ThredOps post that published the original, if one did.
-    pub source_post_id: Option<String>,
+    pub source_post_id: Option<PostId>,
     /// When the original was published (UTC seconds).
     pub source_posted_at: i64,
     /// Active, paused or retired.
@@ -61,7 +62,7 @@ pub struct ReshareRecord {
     /// Its number (1-based).
     pub seq: i64,
     /// Its planned post, while it exists.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// The post's version when the item wrote it.
     pub post_version: i64,
     /// The variation it used (0-based).
@@ -99,7 +100,7 @@ pub struct SyncedResult {
 #[derive(Debug, Clone)]
 pub struct SettledPost {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Publication time.
     pub posted_at: i64,
     /// Views.
@@ -178,12 +179,16 @@ impl Store {
     }
 
     /// Notes why planning planned nothing (or clears it); changes nothing else.
-    pub async fn set_evergreen_problem(&self, id: &str, problem: Option<&str>) -> StoreResult<()> {
+    pub async fn set_evergreen_problem(
+        &self,
+        id: &ItemId,
+        problem: Option<&str>,
+    ) -> StoreResult<()> {
         with_pool!(self, |pool| sqlx::query(
             "UPDATE evergreen_items SET problem = $1 WHERE id = $2"
         )
         .bind(problem)
-        .bind(id)
+        .bind(&id.0)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -191,18 +196,21 @@ impl Store {
     }
 
     /// An item by id, whoever owns it.
-    pub async fn evergreen_item(&self, id: &str) -> StoreResult<Option<ItemRecord>> {
+    pub async fn evergreen_item(&self, id: &ItemId) -> StoreResult<Option<ItemRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ITEM_COLUMNS} FROM evergreen_items WHERE id = $1"
         ));
         Ok(with_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(id)
+            .bind(&id.0)
             .fetch_optional(pool)
             .await)?)
     }
 
     /// The user's items (or every active one when `user_id` is `None`), oldest first.
-    pub async fn evergreen_items(&self, user_id: Option<&str>) -> StoreResult<Vec<ItemRecord>> {
+    pub async fn evergreen_items(
+        &self,
+        user_id: Option<&WorkspaceId>,
+    ) -> StoreResult<Vec<ItemRecord>> {
         let filter = if user_id.is_some() {
             "user_id = $1"
         } else {
@@ -212,17 +220,17 @@ impl Store {
             "SELECT {ITEM_COLUMNS} FROM evergreen_items WHERE {filter} ORDER BY created_at, id"
         ));
         Ok(with_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(user_id.unwrap_or(""))
+            .bind(user_id.map_or("", WorkspaceId::as_str))
             .fetch_all(pool)
             .await)?)
     }
 
     /// Deletes an item (its re-share rows go with it; its posts stay as ordinary posts).
-    pub async fn delete_evergreen(&self, id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn delete_evergreen(&self, id: &ItemId, user_id: &WorkspaceId) -> StoreResult<bool> {
         let n = with_pool!(self, |pool| sqlx::query(
             "DELETE FROM evergreen_items WHERE id = $1 AND user_id = $2"
         )
-        .bind(id)
+        .bind(&id.0)
         .bind(user_id)
         .execute(pool)
         .await
@@ -231,13 +239,13 @@ impl Store {
     }
 
     /// An item's re-shares, oldest first.
-    pub async fn evergreen_reshares(&self, item_id: &str) -> StoreResult<Vec<ReshareRecord>> {
+    pub async fn evergreen_reshares(&self, item_id: &ItemId) -> StoreResult<Vec<ReshareRecord>> {
         Ok(with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT seq, post_id, post_version, variation, planned_at, evaluated_at, views, engagement, baseline_views, baseline_engagement, verdict \
                  FROM evergreen_reshares WHERE item_id = $1 ORDER BY seq",
             )
-            .bind(item_id)
+            .bind(&item_id.0)
             .fetch_all(pool)
             .await
         })?)
@@ -246,9 +254,9 @@ impl Store {
     /// The user's planned posts that are evergreen re-shares.
     pub async fn evergreen_post_ids(
         &self,
-        user_id: &str,
-    ) -> StoreResult<std::collections::HashSet<String>> {
-        let ids: Vec<String> = with_pool!(self, |pool| sqlx::query_scalar(
+        user_id: &WorkspaceId,
+    ) -> StoreResult<std::collections::HashSet<PostId>> {
+        let ids: Vec<PostId> = with_pool!(self, |pool| sqlx::query_scalar(
             "SELECT post_id FROM evergreen_reshares WHERE user_id = $1 AND post_id IS NOT NULL"
         )
         .bind(user_id)
@@ -258,13 +266,14 @@ impl Store {
     }
 
     /// The evergreen item a planned post re-shares, if any: (item id, re-share number).
-    pub async fn reshare_of_post(&self, post_id: &str) -> StoreResult<Option<(String, i64)>> {
-        Ok(with_pool!(self, |pool| sqlx::query_as(
+    pub async fn reshare_of_post(&self, post_id: &PostId) -> StoreResult<Option<(ItemId, i64)>> {
+        let row: Option<(String, i64)> = with_pool!(self, |pool| sqlx::query_as(
             "SELECT item_id, seq FROM evergreen_reshares WHERE post_id = $1"
         )
         .bind(post_id)
         .fetch_optional(pool)
-        .await)?)
+        .await)?;
+        Ok(row.map(|(item, seq)| (ItemId(item), seq)))
     }
 
     /// Plans re-share number `item.reshares + 1` as `post`, unless the item changed since it
@@ -318,7 +327,7 @@ impl Store {
     /// Records how a re-share did, once.
     pub async fn record_reshare_results(
         &self,
-        item_id: &str,
+        item_id: &ItemId,
         seq: i64,
         now: i64,
         got: super::rules::Results,
@@ -336,7 +345,7 @@ impl Store {
             .bind(original.views)
             .bind(original.engagement)
             .bind(verdict.as_str())
-            .bind(item_id)
+            .bind(&item_id.0)
             .bind(seq)
             .execute(pool)
             .await
@@ -348,8 +357,8 @@ impl Store {
     /// A synced post's publication time, latest metrics and sealed content.
     pub async fn synced_result(
         &self,
-        profile_id: &str,
-        media_id: &str,
+        profile_id: &ProfileId,
+        media_id: &MediaId,
     ) -> StoreResult<Option<(SyncedResult, Vec<u8>)>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT posted_at, metrics_at, COALESCE(views, 0), {ENGAGEMENT}, content_enc FROM posts WHERE profile_id = $1 AND media_id = $2"
@@ -379,8 +388,8 @@ impl Store {
     /// The post's metrics from the snapshot taken nearest to `age_seconds` after publication.
     pub async fn metrics_near_age(
         &self,
-        profile_id: &str,
-        media_id: &str,
+        profile_id: &ProfileId,
+        media_id: &MediaId,
         age_seconds: i64,
     ) -> StoreResult<Option<super::rules::Results>> {
         let sql = sqlx::AssertSqlSafe(format!(
@@ -402,7 +411,7 @@ impl Store {
     /// first (at most a year's worth).
     pub async fn settled_posts(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         before: i64,
     ) -> StoreResult<Vec<SettledPost>> {
         let sql = sqlx::AssertSqlSafe(format!(
@@ -410,7 +419,7 @@ impl Store {
              WHERE profile_id = $1 AND posted_at <= $2 AND posted_at > $3 AND views IS NOT NULL AND NOT is_repost \
              ORDER BY posted_at DESC, media_id LIMIT 2000"
         ));
-        let rows: Vec<(String, i64, i64, i64, Vec<u8>)> = with_pool!(self, |pool| {
+        let rows: Vec<(MediaId, i64, i64, i64, Vec<u8>)> = with_pool!(self, |pool| {
             sqlx::query_as(sql)
                 .bind(profile_id)
                 .bind(before)

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{ItemId, ItemRecord, ItemState, ReshareRecord, rules, variations};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::{MediaId, PostId, ProfileId};
 use crate::error::AppResult;
 use crate::publishing::{PostState, Standing, service, when};
 
@@ -17,7 +18,7 @@ pub struct ReshareView {
     /// The variation it used (1-based).
     pub variation: i64,
     /// Its post, while it exists.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// Its post's state, or `removed`.
     pub state: Standing,
     /// When it publishes or published (UTC seconds).
@@ -48,13 +49,13 @@ pub struct ItemView {
     /// Id.
     pub id: ItemId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Active, paused or retired.
     pub state: ItemState,
     /// The original's Threads media id.
-    pub source_media_id: String,
+    pub source_media_id: MediaId,
     /// The ThredOps post that published it, if one did.
-    pub source_post_id: Option<String>,
+    pub source_post_id: Option<PostId>,
     /// When the original was published.
     pub source_posted_at: i64,
     /// Its texts, the original's first.
@@ -161,13 +162,7 @@ async fn reshare_view(
 pub async fn view(state: &AppState, auth: &CurrentUser, item: &ItemRecord) -> AppResult<ItemView> {
     let tz = service::user_zone(auth);
     let mut reshares = Vec::new();
-    for r in state
-        .store
-        .evergreen_reshares(&item.id.0)
-        .await?
-        .iter()
-        .rev()
-    {
+    for r in state.store.evergreen_reshares(&item.id).await?.iter().rev() {
         reshares.push(reshare_view(state, r, tz, item.results_hours).await?);
     }
     let waiting = |r: &&ReshareView| matches!(r.state, Standing::Post(s) if s.is_underway());

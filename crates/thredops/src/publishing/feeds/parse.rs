@@ -27,7 +27,8 @@ impl std::fmt::Display for ParseError {
 struct Current {
     title: String,
     link: Option<String>,
-    id: String,
+    /// The item's `guid` (RSS) or `id` (Atom), as the feed gives it.
+    guid: String,
 }
 
 /// The items of an RSS or Atom document, in document order.
@@ -85,7 +86,7 @@ pub fn items(doc: &str) -> Result<Vec<Item>, ParseError> {
                         }
                     }
                     "title" if depth_of_field => c.title = value,
-                    "guid" | "id" if depth_of_field => c.id = value,
+                    "guid" | "id" if depth_of_field => c.guid = value,
                     "link" if depth_of_field && c.link.is_none() && !value.is_empty() => {
                         c.link = Some(value)
                     }
@@ -145,7 +146,7 @@ fn push(out: &mut Vec<Item>, c: Current) {
         .link
         .map(|l| l.trim().to_owned())
         .filter(|l| l.starts_with("https://") || l.starts_with("http://"));
-    let key = [Some(c.id.clone()), link.clone(), Some(c.title.clone())]
+    let key = [Some(c.guid.clone()), link.clone(), Some(c.title.clone())]
         .into_iter()
         .flatten()
         .find(|k| !k.is_empty());

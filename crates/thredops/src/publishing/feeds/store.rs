@@ -4,6 +4,7 @@
 //! transaction: however often and by whomever a feed is polled, an item becomes one draft at most.
 
 use super::{FeedId, PollStatus};
+use crate::domain::{PostId, ProfileId, WorkspaceId};
 use crate::publishing::store::PostRecord;
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
@@ -13,10 +14,10 @@ pub struct FeedRecord {
     /// Id.
     #[sqlx(try_from = "String")]
     pub id: FeedId,
-    /// Owner.
-    pub user_id: String,
+    /// Owning workspace.
+    pub user_id: WorkspaceId,
     /// Profile its drafts are for.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The feed's address (http or https).
     pub url: String,
     /// ETag of the last full answer.
@@ -41,7 +42,7 @@ pub struct FeedDraft {
     /// The item's title.
     pub title: String,
     /// Its draft, while it exists.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// When it was drafted.
     pub created_at: i64,
 }
@@ -69,12 +70,12 @@ impl Store {
     }
 
     /// A feed by id, whoever owns it.
-    pub async fn feed(&self, id: &str) -> StoreResult<Option<FeedRecord>> {
+    pub async fn feed(&self, id: &FeedId) -> StoreResult<Option<FeedRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM publishing_feeds WHERE id = $1"
         ));
         Ok(with_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(id)
+            .bind(&id.0)
             .fetch_optional(pool)
             .await)?)
     }
@@ -83,7 +84,7 @@ impl Store {
     /// never), oldest first.
     pub async fn feeds_list(
         &self,
-        user_id: Option<&str>,
+        user_id: Option<&WorkspaceId>,
         due_before: i64,
     ) -> StoreResult<Vec<FeedRecord>> {
         let filter = if user_id.is_some() {
@@ -95,18 +96,18 @@ impl Store {
             "SELECT {COLUMNS} FROM publishing_feeds WHERE {filter} ORDER BY created_at, id"
         ));
         Ok(with_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(user_id.unwrap_or(""))
+            .bind(user_id.map_or("", WorkspaceId::as_str))
             .bind(due_before)
             .fetch_all(pool)
             .await)?)
     }
 
     /// Deletes a feed (its item rows go with it; its drafts stay as ordinary drafts).
-    pub async fn delete_feed(&self, id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn delete_feed(&self, id: &FeedId, user_id: &WorkspaceId) -> StoreResult<bool> {
         let done = with_pool!(self, |pool| sqlx::query(
             "DELETE FROM publishing_feeds WHERE id = $1 AND user_id = $2"
         )
-        .bind(id)
+        .bind(&id.0)
         .bind(user_id)
         .execute(pool)
         .await
@@ -116,13 +117,18 @@ impl Store {
 
     /// Claims a poll of the feed at `now` unless it was polled after `due_before`: `false` when
     /// another poll got there first.
-    pub async fn claim_feed_poll(&self, id: &str, due_before: i64, now: i64) -> StoreResult<bool> {
+    pub async fn claim_feed_poll(
+        &self,
+        id: &FeedId,
+        due_before: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
         let done = with_pool!(self, |pool| sqlx::query(
             "UPDATE publishing_feeds SET last_polled_at = $1 \
              WHERE id = $2 AND (last_polled_at IS NULL OR last_polled_at <= $3)"
         )
         .bind(now)
-        .bind(id)
+        .bind(&id.0)
         .bind(due_before)
         .execute(pool)
         .await
@@ -133,7 +139,7 @@ impl Store {
     /// Records how a poll ended, with the validators to send next time (kept when `None`).
     pub async fn finish_feed_poll(
         &self,
-        id: &str,
+        id: &FeedId,
         status: PollStatus,
         new_items: i64,
         error: Option<&str>,
@@ -154,7 +160,7 @@ impl Store {
         .bind(replace)
         .bind(etag)
         .bind(modified)
-        .bind(id)
+        .bind(&id.0)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -165,7 +171,7 @@ impl Store {
     /// `false` when it had (nothing is written).
     pub async fn draft_feed_item(
         &self,
-        feed_id: &str,
+        feed_id: &FeedId,
         item_key: &str,
         title: &str,
         post: &PostRecord,
@@ -176,7 +182,7 @@ impl Store {
             "INSERT INTO publishing_feed_items (feed_id, user_id, item_key, title, post_id, created_at) \
              VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT DO NOTHING"
         )
-        .bind(feed_id)
+        .bind(&feed_id.0)
         .bind(&post.user_id)
         .bind(item_key)
         .bind(title)
@@ -197,7 +203,7 @@ impl Store {
             "UPDATE publishing_feed_items SET post_id = $1 WHERE feed_id = $2 AND item_key = $3"
         )
         .bind(&post.id)
-        .bind(feed_id)
+        .bind(&feed_id.0)
         .bind(item_key)
         .execute(c)
         .await
@@ -207,12 +213,12 @@ impl Store {
     }
 
     /// The feed's most recent drafts, newest first.
-    pub async fn feed_drafts(&self, feed_id: &str, limit: i64) -> StoreResult<Vec<FeedDraft>> {
-        let rows: Vec<(String, Option<String>, i64)> = with_pool!(self, |pool| {
+    pub async fn feed_drafts(&self, feed_id: &FeedId, limit: i64) -> StoreResult<Vec<FeedDraft>> {
+        let rows: Vec<(String, Option<PostId>, i64)> = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT title, post_id, created_at FROM publishing_feed_items WHERE feed_id = $1 ORDER BY created_at DESC, item_key LIMIT $2",
             )
-            .bind(feed_id)
+            .bind(&feed_id.0)
             .bind(limit)
             .fetch_all(pool)
             .await

@@ -140,7 +140,7 @@ async fn current_value(
     };
     let session = state.threads.client.session(token);
     let answer = session
-        .media_insights(&MediaId::new(f.parent_media_id.clone()))
+        .media_insights(&MediaId::new(f.parent_media_id.as_str()))
         .await;
     state
         .store

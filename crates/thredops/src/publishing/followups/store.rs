@@ -1,6 +1,7 @@
 //! Storage of follow-ups and of each profile's default auto-plug.
 
 use super::Metric;
+use crate::domain::{MediaId, PostId, ProfileId, WorkspaceId};
 use crate::publishing::store::{PostRecord, insert_post_in};
 use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
 
@@ -78,19 +79,19 @@ impl From<String> for FollowupState {
 }
 
 /// One follow-up as stored.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FollowupRecord {
     /// The published post.
-    pub parent_post_id: String,
+    pub parent_post_id: PostId,
     /// Which follow-up.
     #[sqlx(try_from = "String")]
     pub kind: Kind,
-    /// Owner.
-    pub user_id: String,
+    /// Owning workspace.
+    pub user_id: WorkspaceId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Threads media id of the published post.
-    pub parent_media_id: String,
+    pub parent_media_id: MediaId,
     /// Where it stands.
     #[sqlx(try_from = "String")]
     pub state: FollowupState,
@@ -111,7 +112,7 @@ pub struct FollowupRecord {
     /// When it was last checked.
     pub last_checked_at: Option<i64>,
     /// The reply post.
-    pub child_post_id: Option<String>,
+    pub child_post_id: Option<PostId>,
     /// When it was sent or missed.
     pub decided_at: Option<i64>,
     /// Created.
@@ -119,12 +120,12 @@ pub struct FollowupRecord {
 }
 
 /// Vault subject of a follow-up's sealed text.
-pub fn text_subject(post_id: &str, kind: Kind) -> String {
+pub fn text_subject(post_id: &PostId, kind: Kind) -> String {
     format!("{post_id}/{}", kind.as_str())
 }
 
 /// Vault subject of a profile's sealed default rule.
-pub fn default_subject(profile_id: &str) -> String {
+pub fn default_subject(profile_id: &ProfileId) -> String {
     format!("auto-plug-default/{profile_id}")
 }
 
@@ -168,7 +169,12 @@ pub(crate) async fn insert_plan_in(tx: &mut Tx, plan: &super::Plan) -> StoreResu
     Ok(())
 }
 
-async fn link_child_in(tx: &mut Tx, parent: &str, kind: Kind, child: &str) -> StoreResult<()> {
+async fn link_child_in(
+    tx: &mut Tx,
+    parent: &PostId,
+    kind: Kind,
+    child: &PostId,
+) -> StoreResult<()> {
     with_tx!(tx, |c| sqlx::query(
         "UPDATE publishing_followups SET child_post_id = $1 WHERE parent_post_id = $2 AND kind = $3"
     )
@@ -183,7 +189,7 @@ async fn link_child_in(tx: &mut Tx, parent: &str, kind: Kind, child: &str) -> St
 
 impl Store {
     /// A post's follow-ups.
-    pub async fn followups_of(&self, post_id: &str) -> StoreResult<Vec<FollowupRecord>> {
+    pub async fn followups_of(&self, post_id: &PostId) -> StoreResult<Vec<FollowupRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FOLLOWUP_COLUMNS} FROM publishing_followups WHERE parent_post_id = $1 ORDER BY kind"
         ));
@@ -194,7 +200,7 @@ impl Store {
     }
 
     /// The follow-up a post was created for, if it is a first reply or an auto-plug.
-    pub async fn followup_by_child(&self, post_id: &str) -> StoreResult<Option<FollowupRecord>> {
+    pub async fn followup_by_child(&self, post_id: &PostId) -> StoreResult<Option<FollowupRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FOLLOWUP_COLUMNS} FROM publishing_followups WHERE child_post_id = $1"
         ));
@@ -205,7 +211,10 @@ impl Store {
     }
 
     /// Every follow-up of a user (for the data export).
-    pub async fn followups_of_user(&self, user_id: &str) -> StoreResult<Vec<FollowupRecord>> {
+    pub async fn followups_of_user(
+        &self,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<Vec<FollowupRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FOLLOWUP_COLUMNS} FROM publishing_followups WHERE user_id = $1 ORDER BY created_at"
         ));
@@ -255,7 +264,7 @@ impl Store {
     /// closed.
     pub async fn record_autoplug_check(
         &self,
-        parent_post_id: &str,
+        parent_post_id: &PostId,
         value: Option<i64>,
         now: i64,
         next_check_at: i64,
@@ -283,7 +292,7 @@ impl Store {
     /// `false` (nothing written) when it was no longer watching.
     pub async fn send_autoplug(
         &self,
-        parent_post_id: &str,
+        parent_post_id: &PostId,
         value: i64,
         now: i64,
         child: &PostRecord,
@@ -312,7 +321,7 @@ impl Store {
     }
 
     /// A profile's sealed default auto-plug.
-    pub async fn autoplug_default(&self, profile_id: &str) -> StoreResult<Option<Vec<u8>>> {
+    pub async fn autoplug_default(&self, profile_id: &ProfileId) -> StoreResult<Option<Vec<u8>>> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT rule_enc FROM publishing_autoplug_defaults WHERE profile_id = $1"
         )
@@ -322,7 +331,10 @@ impl Store {
     }
 
     /// Every sealed default auto-plug of a user, by profile (for the data export).
-    pub async fn autoplug_defaults_of(&self, user_id: &str) -> StoreResult<Vec<(String, Vec<u8>)>> {
+    pub async fn autoplug_defaults_of(
+        &self,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<Vec<(ProfileId, Vec<u8>)>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT profile_id, rule_enc FROM publishing_autoplug_defaults WHERE user_id = $1 ORDER BY profile_id"
@@ -336,8 +348,8 @@ impl Store {
     /// Saves a profile's sealed default auto-plug.
     pub async fn save_autoplug_default(
         &self,
-        profile_id: &str,
-        user_id: &str,
+        profile_id: &ProfileId,
+        user_id: &WorkspaceId,
         rule_enc: &[u8],
         now: i64,
     ) -> StoreResult<()> {
@@ -358,7 +370,7 @@ impl Store {
     }
 
     /// Removes a profile's default auto-plug.
-    pub async fn delete_autoplug_default(&self, profile_id: &str) -> StoreResult<()> {
+    pub async fn delete_autoplug_default(&self, profile_id: &ProfileId) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "DELETE FROM publishing_autoplug_defaults WHERE profile_id = $1"
         )
@@ -372,8 +384,8 @@ impl Store {
     /// The metric sync stored for a post, if it was read at or after `fresh_after`.
     pub async fn stored_metric(
         &self,
-        profile_id: &str,
-        media_id: &str,
+        profile_id: &ProfileId,
+        media_id: &MediaId,
         metric: &str,
         fresh_after: i64,
     ) -> StoreResult<Option<i64>> {

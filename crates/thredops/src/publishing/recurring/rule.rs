@@ -48,6 +48,8 @@ impl Frequency {
     }
 }
 
+crate::store::decode_by_name!(Frequency, "series frequency");
+
 /// Short weekday names, Monday first (bit 0 of a weekday mask).
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const DAY_NAMES: [&str; 7] = [

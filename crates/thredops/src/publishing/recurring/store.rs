@@ -4,7 +4,8 @@
 //! post in one transaction: whoever tops a series up, and however often, each date becomes at
 //! most one post.
 
-use super::{OccurrenceStatus, SeriesId, SeriesState};
+use super::{Frequency, OccurrenceStatus, SeriesId, SeriesState};
+use crate::domain::{PostId, ProfileId, WorkspaceId};
 use crate::publishing::store::PostRecord;
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
@@ -14,10 +15,10 @@ pub struct SeriesRecord {
     /// Id.
     #[sqlx(try_from = "String")]
     pub id: SeriesId,
-    /// Owner.
-    pub user_id: String,
+    /// Owning workspace.
+    pub user_id: WorkspaceId,
     /// Profile its posts publish on.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Active or stopped.
     #[sqlx(try_from = "String")]
     pub state: SeriesState,
@@ -26,8 +27,8 @@ pub struct SeriesRecord {
     pub kind: crate::publishing::PostKind,
     /// Sealed composition JSON.
     pub content_enc: Vec<u8>,
-    /// `daily`, `weekly` or `monthly`.
-    pub frequency: String,
+    /// Daily, weekly or monthly.
+    pub frequency: Frequency,
     /// Weekday bit mask (bit 0 = Monday).
     pub weekdays: i64,
     /// Monthly: 1-4 or -1 (last).
@@ -57,7 +58,7 @@ pub struct OccurrenceRecord {
     #[sqlx(try_from = "String")]
     pub status: OccurrenceStatus,
     /// Its post, while it exists.
-    pub post_id: Option<String>,
+    pub post_id: Option<PostId>,
     /// The post's version when the series last wrote it.
     pub post_version: Option<i64>,
 }
@@ -78,7 +79,7 @@ impl Store {
         .bind(s.state.as_str())
         .bind(s.kind.to_string())
         .bind(&s.content_enc)
-        .bind(&s.frequency)
+        .bind(s.frequency.as_str())
         .bind(s.weekdays)
         .bind(s.nth)
         .bind(&s.local_time)
@@ -104,7 +105,7 @@ impl Store {
         .bind(s.state.as_str())
         .bind(s.kind.to_string())
         .bind(&s.content_enc)
-        .bind(&s.frequency)
+        .bind(s.frequency.as_str())
         .bind(s.weekdays)
         .bind(s.nth)
         .bind(&s.local_time)
@@ -123,18 +124,21 @@ impl Store {
     }
 
     /// A series by id, whoever owns it.
-    pub async fn series(&self, id: &str) -> StoreResult<Option<SeriesRecord>> {
+    pub async fn series(&self, id: &SeriesId) -> StoreResult<Option<SeriesRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {SERIES_COLUMNS} FROM recurring_series WHERE id = $1"
         ));
         Ok(with_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(id)
+            .bind(&id.0)
             .fetch_optional(pool)
             .await)?)
     }
 
     /// The user's series (or every active one when `user_id` is `None`), oldest first.
-    pub async fn series_list(&self, user_id: Option<&str>) -> StoreResult<Vec<SeriesRecord>> {
+    pub async fn series_list(
+        &self,
+        user_id: Option<&WorkspaceId>,
+    ) -> StoreResult<Vec<SeriesRecord>> {
         let filter = if user_id.is_some() {
             "user_id = $1"
         } else {
@@ -144,17 +148,17 @@ impl Store {
             "SELECT {SERIES_COLUMNS} FROM recurring_series WHERE {filter} ORDER BY created_at, id"
         ));
         Ok(with_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(user_id.unwrap_or(""))
+            .bind(user_id.map_or("", WorkspaceId::as_str))
             .fetch_all(pool)
             .await)?)
     }
 
     /// Deletes a series (its occurrence rows go with it; its posts stay as ordinary posts).
-    pub async fn delete_series(&self, id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn delete_series(&self, id: &SeriesId, user_id: &WorkspaceId) -> StoreResult<bool> {
         let done = with_pool!(self, |pool| sqlx::query(
             "DELETE FROM recurring_series WHERE id = $1 AND user_id = $2"
         )
-        .bind(id)
+        .bind(&id.0)
         .bind(user_id)
         .execute(pool)
         .await
@@ -163,32 +167,36 @@ impl Store {
     }
 
     /// A series' occurrence rows, by date.
-    pub async fn occurrences(&self, series_id: &str) -> StoreResult<Vec<OccurrenceRecord>> {
+    pub async fn occurrences(&self, series_id: &SeriesId) -> StoreResult<Vec<OccurrenceRecord>> {
         Ok(with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT occurs_on, status, post_id, post_version FROM recurring_occurrences WHERE series_id = $1 ORDER BY occurs_on",
             )
-            .bind(series_id)
+            .bind(&series_id.0)
             .fetch_all(pool)
             .await
         })?)
     }
 
     /// The series and local date a planned post was materialised for, if any.
-    pub async fn occurrence_of_post(&self, post_id: &str) -> StoreResult<Option<(String, String)>> {
-        Ok(with_pool!(self, |pool| sqlx::query_as(
+    pub async fn occurrence_of_post(
+        &self,
+        post_id: &PostId,
+    ) -> StoreResult<Option<(SeriesId, String)>> {
+        let row: Option<(String, String)> = with_pool!(self, |pool| sqlx::query_as(
             "SELECT series_id, occurs_on FROM recurring_occurrences WHERE post_id = $1"
         )
         .bind(post_id)
         .fetch_optional(pool)
-        .await)?)
+        .await)?;
+        Ok(row.map(|(series, date)| (SeriesId(series), date)))
     }
 
     /// Stores an occurrence and its post together, unless the date already has a row: `false`
     /// when it had (nothing is written).
     pub async fn materialise_occurrence(
         &self,
-        series_id: &str,
+        series_id: &SeriesId,
         occurs_on: &str,
         post: &PostRecord,
     ) -> StoreResult<bool> {
@@ -198,7 +206,7 @@ impl Store {
             "INSERT INTO recurring_occurrences (series_id, user_id, occurs_on, status, post_id, post_version, created_at) \
              VALUES ($1, $2, $3, 'planned', NULL, 0, $4) ON CONFLICT DO NOTHING"
         )
-        .bind(series_id)
+        .bind(&series_id.0)
         .bind(&post.user_id)
         .bind(occurs_on)
         .bind(post.created_at)
@@ -215,7 +223,7 @@ impl Store {
             "UPDATE recurring_occurrences SET post_id = $1 WHERE series_id = $2 AND occurs_on = $3"
         )
         .bind(&post.id)
-        .bind(series_id)
+        .bind(&series_id.0)
         .bind(occurs_on)
         .execute(c)
         .await
@@ -227,8 +235,8 @@ impl Store {
     /// Marks a date of a series skipped (inserting its row when it has none).
     pub async fn skip_occurrence(
         &self,
-        series_id: &str,
-        user_id: &str,
+        series_id: &SeriesId,
+        user_id: &WorkspaceId,
         occurs_on: &str,
         now: i64,
     ) -> StoreResult<()> {
@@ -238,7 +246,7 @@ impl Store {
              VALUES ($1, $2, $3, 'skipped', NULL, NULL, $4) \
              ON CONFLICT (series_id, occurs_on) DO UPDATE SET status = 'skipped'"
         )
-        .bind(series_id)
+        .bind(&series_id.0)
         .bind(user_id)
         .bind(occurs_on)
         .bind(now)
@@ -250,12 +258,16 @@ impl Store {
     }
 
     /// Undoes a skip whose post could not be withdrawn (it had begun publishing).
-    pub async fn replan_occurrence(&self, series_id: &str, occurs_on: &str) -> StoreResult<()> {
+    pub async fn replan_occurrence(
+        &self,
+        series_id: &SeriesId,
+        occurs_on: &str,
+    ) -> StoreResult<()> {
         with_pool!(self, |pool| {
             sqlx::query(
             "UPDATE recurring_occurrences SET status = 'planned' WHERE series_id = $1 AND occurs_on = $2"
         )
-        .bind(series_id)
+        .bind(&series_id.0)
         .bind(occurs_on)
         .execute(pool)
         .await
@@ -265,12 +277,16 @@ impl Store {
     }
 
     /// Forgets a skipped date whose post is gone, so the next top-up plans it again.
-    pub async fn unskip_occurrence(&self, series_id: &str, occurs_on: &str) -> StoreResult<bool> {
+    pub async fn unskip_occurrence(
+        &self,
+        series_id: &SeriesId,
+        occurs_on: &str,
+    ) -> StoreResult<bool> {
         let done = with_pool!(self, |pool| {
             sqlx::query(
             "DELETE FROM recurring_occurrences WHERE series_id = $1 AND occurs_on = $2 AND status = 'skipped' AND post_id IS NULL"
         )
-        .bind(series_id)
+        .bind(&series_id.0)
         .bind(occurs_on)
         .execute(pool)
         .await
@@ -280,12 +296,16 @@ impl Store {
     }
 
     /// Forgets a date whose post the series removed (so a changed rule may plan it again).
-    pub async fn forget_occurrence(&self, series_id: &str, occurs_on: &str) -> StoreResult<()> {
+    pub async fn forget_occurrence(
+        &self,
+        series_id: &SeriesId,
+        occurs_on: &str,
+    ) -> StoreResult<()> {
         with_pool!(self, |pool| {
             sqlx::query(
             "DELETE FROM recurring_occurrences WHERE series_id = $1 AND occurs_on = $2 AND status = 'planned'"
         )
-        .bind(series_id)
+        .bind(&series_id.0)
         .bind(occurs_on)
         .execute(pool)
         .await
@@ -296,7 +316,7 @@ impl Store {
 
     /// Deletes a planned post only while it is still waiting, untouched since `version`: a
     /// post the publisher has begun is never pulled from under it.
-    pub async fn withdraw_waiting_post(&self, post_id: &str, version: i64) -> StoreResult<bool> {
+    pub async fn withdraw_waiting_post(&self, post_id: &PostId, version: i64) -> StoreResult<bool> {
         let done = with_pool!(self, |pool| sqlx::query(
             "DELETE FROM scheduled_posts WHERE id = $1 AND version = $2 AND state = 'scheduled'"
         )
@@ -309,7 +329,12 @@ impl Store {
     }
 
     /// How many posts of the profile are planned or published with a time in `(from, to]`.
-    pub async fn posts_in_window(&self, profile_id: &str, from: i64, to: i64) -> StoreResult<i64> {
+    pub async fn posts_in_window(
+        &self,
+        profile_id: &ProfileId,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<i64> {
         Ok(with_pool!(self, |pool| {
             sqlx::query_scalar(
             "SELECT count(*) FROM scheduled_posts WHERE profile_id = $1 AND scheduled_at > $2 AND scheduled_at <= $3 AND state NOT IN ('draft', 'cancelled', 'failed')"

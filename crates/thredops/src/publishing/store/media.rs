@@ -1,5 +1,6 @@
 //! Storage of hosted media uploads (`media_uploads`).
 
+use crate::publishing::UploadId;
 use crate::publishing::media::Upload;
 use crate::store::{Store, StoreResult, with_pool};
 
@@ -38,7 +39,7 @@ impl Store {
     }
 
     /// An upload by id, whoever owns it and whether or not it was deleted.
-    pub(crate) async fn upload_by_id(&self, id: &str) -> StoreResult<Option<Upload>> {
+    pub(crate) async fn upload_by_id(&self, id: &UploadId) -> StoreResult<Option<Upload>> {
         self.upload_where(Key::Id, id).await
     }
 
@@ -62,7 +63,11 @@ impl Store {
     }
 
     /// Makes an upload public until `expires_at` (UTC seconds).
-    pub(crate) async fn set_upload_expiry(&self, id: &str, expires_at: i64) -> StoreResult<()> {
+    pub(crate) async fn set_upload_expiry(
+        &self,
+        id: &UploadId,
+        expires_at: i64,
+    ) -> StoreResult<()> {
         with_pool!(self, |pool| sqlx::query(
             "UPDATE media_uploads SET expires_at = $1 WHERE id = $2"
         )
@@ -75,7 +80,7 @@ impl Store {
     }
 
     /// Marks an upload deleted (its file is gone) and no longer public.
-    pub(crate) async fn mark_upload_deleted(&self, id: &str, now: i64) -> StoreResult<()> {
+    pub(crate) async fn mark_upload_deleted(&self, id: &UploadId, now: i64) -> StoreResult<()> {
         with_pool!(self, |pool| sqlx::query(
             "UPDATE media_uploads SET deleted_at = $1, expires_at = NULL WHERE id = $2"
         )

@@ -9,8 +9,9 @@ mod reconnect;
 mod slots;
 mod start;
 
-use super::PostState;
+use super::{EventKind, PostState};
 use crate::clock::now_unix;
+use crate::domain::{MediaId, PostId, ProfileId, WorkspaceId};
 use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 use quota::{Ask, reserve_in, settle_in};
 
@@ -18,11 +19,11 @@ use quota::{Ask, reserve_in, settle_in};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostRecord {
     /// Id.
-    pub id: String,
-    /// Owner.
-    pub user_id: String,
+    pub id: PostId,
+    /// Owning workspace.
+    pub user_id: WorkspaceId,
     /// Profile it publishes on.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Where it is in its life.
     #[sqlx(try_from = "String")]
     pub state: PostState,
@@ -40,7 +41,7 @@ pub struct PostRecord {
     /// Publisher progress JSON.
     pub progress: String,
     /// Media id of the top-level post, once published.
-    pub media_id: Option<String>,
+    pub media_id: Option<MediaId>,
     /// Its permalink.
     pub permalink: Option<String>,
     /// Why it waits (e.g. quota), for the user.
@@ -97,7 +98,7 @@ pub struct PublisherWrite {
     /// New progress JSON.
     pub progress: String,
     /// Media id of the top-level post.
-    pub media_id: Option<String>,
+    pub media_id: Option<MediaId>,
     /// Its permalink.
     pub permalink: Option<String>,
     /// Note for the user (None clears it).
@@ -109,7 +110,7 @@ pub struct PublisherWrite {
     /// Publication time, once published.
     pub published_at: Option<i64>,
     /// A ledger entry (kind, message) written with the change.
-    pub event: Option<(String, String)>,
+    pub event: Option<(EventKind, String)>,
     /// A change to the profile's quota made in the same transaction.
     pub quota: Option<QuotaOp>,
     /// Follow-ups set in motion by a publication, written in the same transaction.
@@ -122,14 +123,14 @@ pub enum QuotaOp {
     /// Takes one post of the profile's quota for the publishing call about to be made.
     Reserve {
         /// The profile.
-        profile_id: String,
+        profile_id: ProfileId,
         /// Which readings may be relied on.
         ask: Ask,
     },
     /// The reserved call returned.
     Settle {
         /// The profile.
-        profile_id: String,
+        profile_id: ProfileId,
     },
 }
 
@@ -180,7 +181,7 @@ impl Store {
     }
 
     /// A planned post by id, whoever owns it (the publisher's view).
-    pub async fn planned_post(&self, id: &str) -> StoreResult<Option<PostRecord>> {
+    pub async fn planned_post(&self, id: &PostId) -> StoreResult<Option<PostRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM scheduled_posts WHERE id = $1"
         ));
@@ -194,7 +195,7 @@ impl Store {
     /// (drafts without a time last).
     pub async fn planned_posts_of(
         &self,
-        user_id: &str,
+        user_id: &WorkspaceId,
         range: Option<(i64, i64)>,
     ) -> StoreResult<Vec<PostRecord>> {
         let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
@@ -245,7 +246,7 @@ impl Store {
     /// together with its ledger entry and quota change, in one transaction.
     pub async fn publisher_write(
         &self,
-        id: &str,
+        id: &PostId,
         version: i64,
         w: &PublisherWrite,
         now: i64,
@@ -280,7 +281,7 @@ impl Store {
             return Ok(Written::Lost);
         }
         if let Some((kind, message)) = &w.event {
-            insert_event_in(&mut tx, id, crate::clock::now_ms(), kind, message).await?;
+            insert_event_in(&mut tx, id, crate::clock::now_ms(), *kind, message).await?;
         }
         if let Some(plan) = &w.followups {
             super::followups::store::insert_plan_in(&mut tx, plan).await?;
@@ -292,7 +293,7 @@ impl Store {
     /// Re-derives the UTC time of a post after its zone changed.
     pub async fn retime_planned_post(
         &self,
-        id: &str,
+        id: &PostId,
         version: i64,
         timezone: &str,
         scheduled_at: i64,
@@ -313,7 +314,7 @@ impl Store {
     }
 
     /// Marks the user's failures as seen.
-    pub async fn acknowledge_failures(&self, user_id: &str) -> StoreResult<u64> {
+    pub async fn acknowledge_failures(&self, user_id: &WorkspaceId) -> StoreResult<u64> {
         with_pool!(self, |pool| sqlx::query(
             "UPDATE scheduled_posts SET acknowledged = 1 WHERE user_id = $1 AND acknowledged = 0"
         )
@@ -325,7 +326,11 @@ impl Store {
     }
 
     /// Deletes a draft or cancelled post of the user.
-    pub async fn delete_planned_post(&self, id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn delete_planned_post(
+        &self,
+        id: &PostId,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<bool> {
         let done = with_pool!(self, |pool| {
             sqlx::query(
             "DELETE FROM scheduled_posts WHERE id = $1 AND user_id = $2 AND state IN ('draft', 'cancelled', 'failed')"
@@ -342,9 +347,9 @@ impl Store {
     /// Appends a ledger entry.
     pub async fn add_publish_event(
         &self,
-        post_id: &str,
+        post_id: &PostId,
         at_ms: i64,
-        kind: &str,
+        kind: EventKind,
         message: &str,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -353,7 +358,10 @@ impl Store {
     }
 
     /// A post's ledger, oldest first: (time in ms, kind, message).
-    pub async fn publish_events(&self, post_id: &str) -> StoreResult<Vec<(i64, String, String)>> {
+    pub async fn publish_events(
+        &self,
+        post_id: &PostId,
+    ) -> StoreResult<Vec<(i64, EventKind, String)>> {
         Ok(with_pool!(self, |pool| sqlx::query_as(
             "SELECT at_ms, kind, message FROM publish_events WHERE post_id = $1 ORDER BY at_ms, id",
         )
@@ -368,11 +376,11 @@ impl Store {
     /// hold, in any part: recovery never adopts one of them for another post.
     pub async fn media_held_by_other_posts(
         &self,
-        profile_id: &str,
-        except_post: &str,
-    ) -> StoreResult<std::collections::HashSet<String>> {
+        profile_id: &ProfileId,
+        except_post: &PostId,
+    ) -> StoreResult<std::collections::HashSet<MediaId>> {
         let since = now_unix() - 2 * 86_400;
-        let rows: Vec<(Option<String>, String)> = with_pool!(self, |pool| {
+        let rows: Vec<(Option<MediaId>, String)> = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT media_id, progress FROM scheduled_posts \
                  WHERE profile_id = $1 AND id <> $2 AND updated_at >= $3",
@@ -407,9 +415,9 @@ impl Store {
 
 async fn insert_event_in(
     tx: &mut Tx,
-    post_id: &str,
+    post_id: &PostId,
     at_ms: i64,
-    kind: &str,
+    kind: EventKind,
     message: &str,
 ) -> StoreResult<()> {
     with_tx!(tx, |c| sqlx::query(
@@ -418,7 +426,7 @@ async fn insert_event_in(
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(post_id)
     .bind(at_ms)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(message)
     .execute(c)
     .await

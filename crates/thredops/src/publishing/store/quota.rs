@@ -3,6 +3,7 @@
 //! Every change is a single conditional statement, so concurrent workers on any instance see one
 //! consistent count: a reservation succeeds only while the row says a post is left.
 
+use crate::domain::ProfileId;
 use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
 
 /// The stored view of a profile's post quota.
@@ -49,7 +50,7 @@ const ROW: &str =
 /// allow it (too old, or too few left).
 pub(super) async fn reserve_in(
     tx: &mut Tx,
-    profile_id: &str,
+    profile_id: &ProfileId,
     now_ms: i64,
     ask: Ask,
 ) -> StoreResult<bool> {
@@ -70,7 +71,7 @@ pub(super) async fn reserve_in(
 }
 
 /// Records inside `tx` that a reserved publishing call returned.
-pub(super) async fn settle_in(tx: &mut Tx, profile_id: &str) -> StoreResult<()> {
+pub(super) async fn settle_in(tx: &mut Tx, profile_id: &ProfileId) -> StoreResult<()> {
     with_tx!(tx, |c| {
         sqlx::query(
         "UPDATE publishing_quota SET finished = finished + 1 WHERE profile_id = $1 AND finished < started"
@@ -85,7 +86,7 @@ pub(super) async fn settle_in(tx: &mut Tx, profile_id: &str) -> StoreResult<()> 
 
 impl Store {
     /// The profile's quota row (created empty, i.e. never read, when missing).
-    pub async fn quota_row(&self, profile_id: &str) -> StoreResult<QuotaRow> {
+    pub async fn quota_row(&self, profile_id: &ProfileId) -> StoreResult<QuotaRow> {
         with_pool!(self, |p| async {
             // Read first: the row exists after the profile's first post, and a write per post
             // would queue every worker behind SQLite's single writer.
@@ -116,7 +117,7 @@ impl Store {
     /// for so long that none can still be in flight (a crashed worker's call never returns).
     pub async fn record_quota_reading(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         r: &Reading,
     ) -> StoreResult<QuotaRow> {
         with_pool!(self, |p| async {
@@ -143,14 +144,14 @@ impl Store {
     }
 
     /// Records that a reserved publishing call returned.
-    pub async fn settle_post_quota(&self, profile_id: &str) -> StoreResult<()> {
+    pub async fn settle_post_quota(&self, profile_id: &ProfileId) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         settle_in(&mut tx, profile_id).await?;
         tx.commit().await
     }
 
     /// Threads said the quota is used up: nothing more is reserved until the next reading.
-    pub async fn quota_used_up(&self, profile_id: &str) -> StoreResult<()> {
+    pub async fn quota_used_up(&self, profile_id: &ProfileId) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE publishing_quota SET remaining = 0 WHERE profile_id = $1"
         )

@@ -1,14 +1,16 @@
 //! The scheduled posts whose profile cannot publish, for the warning before their time.
 
+use crate::domain::{PostId, WorkspaceId};
+use crate::publishing::EventKind;
 use crate::store::{Store, StoreResult, with_pool};
 
 /// A post due soon on a profile that cannot publish, with whom to warn.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReconnectWarning {
     /// The post.
-    pub post_id: String,
-    /// Its owner.
-    pub user_id: String,
+    pub post_id: PostId,
+    /// Its owning workspace.
+    pub user_id: WorkspaceId,
     /// The owner's address.
     pub email: String,
     /// When it is due (UTC seconds).
@@ -23,7 +25,7 @@ impl Store {
     pub(crate) async fn posts_to_warn_of_reconnect(
         &self,
         before: i64,
-        warned: &str,
+        warned: EventKind,
     ) -> StoreResult<Vec<ReconnectWarning>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -35,7 +37,7 @@ impl Store {
                  ORDER BY s.scheduled_at LIMIT 500",
             )
             .bind(before)
-            .bind(warned)
+            .bind(warned.as_str())
             .fetch_all(p)
             .await
         })?)

@@ -1,6 +1,8 @@
 //! The publisher run's one read: a post with its owner's timezone, its profile's state and sealed
 //! token, its quota reading and its workspace's approval rule.
 
+use crate::domain::{PostId, ThreadsUserId};
+use crate::publishing::approvals::Approval;
 use crate::publishing::start::Start;
 use crate::publishing::store::PostRecord;
 use crate::publishing::store::quota::QuotaRow;
@@ -15,14 +17,14 @@ struct StartRow {
     post: PostRecord,
     owner_timezone: Option<String>,
     profile_status: Option<String>,
-    profile_threads_user_id: Option<String>,
+    profile_threads_user_id: Option<ThreadsUserId>,
     profile_token_enc: Option<Vec<u8>>,
     q_remaining: Option<i64>,
     q_total: Option<i64>,
     q_read_at_ms: Option<i64>,
     q_finished: Option<i64>,
     approvals_required: Option<bool>,
-    approval: Option<String>,
+    approval: Option<Approval>,
 }
 
 impl StartRow {
@@ -48,7 +50,7 @@ impl StartRow {
 
 impl Store {
     /// A post with what its publisher run needs, in one query.
-    pub async fn publisher_start(&self, post_id: &str) -> StoreResult<Option<Start>> {
+    pub async fn publisher_start(&self, post_id: &PostId) -> StoreResult<Option<Start>> {
         let post_columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("p.{c}")).collect();
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {}, u.timezone AS owner_timezone, t.status AS profile_status, \
