@@ -37,7 +37,7 @@ pub async fn content(
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
         "inbox": crate::inbox::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
-        "webhooks": crate::webhooks::export(state, user_id, key).await?,
+        "webhooks": crate::webhooks::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
         "post_reviews": crate::publishing::approvals::export(state, user_id).await?,
     }))
 }
