@@ -8,6 +8,7 @@ use threads_api::{ErrorClass, Scope, Session, ThreadsClient};
 
 use crate::app::AppState;
 use crate::crypto::DataKey;
+use crate::domain::ProfileId;
 use crate::error::{AppError, AppResult};
 use crate::services::profiles::access_token;
 use crate::store::profiles::ProfileRecord;
@@ -94,7 +95,7 @@ impl PublicAccess {
     /// Opens a run on `profile_id`; `Err(words)` when the profile cannot be used for `scope`.
     pub async fn open(
         state: &AppState,
-        profile_id: &str,
+        profile_id: &ProfileId,
         scope: Scope,
     ) -> AppResult<Result<Self, String>> {
         let Some(profile) = state.store.profile(profile_id).await? else {
