@@ -76,9 +76,14 @@ pub async fn run(
         .collect();
     let token = threads_api::AccessToken::new(sandbox.mint_token(pick.user_id, &scopes));
     let expires_at = state.threads.now() + chrono::Duration::days(60);
-    let connected = profiles::attach_profile(&state, &user.id, &token, expires_at)
-        .await
-        .map_err(|e| anyhow::anyhow!("connecting @{}: {e}", pick.username))?;
+    let connected = profiles::attach_profile(
+        &state,
+        &crate::domain::WorkspaceId::owned_by(&user.id),
+        &token,
+        expires_at,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("connecting @{}: {e}", pick.username))?;
     let profile_id = match connected {
         Connected::New(id) | Connected::Reconnected(id) => id,
     };

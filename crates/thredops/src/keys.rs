@@ -101,7 +101,7 @@ mod tests {
         let email = crate::domain::Email::parse("rot@example.com").unwrap();
         let user = store.create_user(&email, "hash", 0).await.unwrap();
         let sealed = Vault::new(old.clone(), store.clone())
-            .data_key(&user.id)
+            .data_key(&crate::domain::WorkspaceId::owned_by(&user.id))
             .await
             .unwrap()
             .seal("p", "s", b"kept secret");
@@ -158,7 +158,7 @@ mod tests {
         let (new, store) = crate::startup::open_store(&settings).await.unwrap();
         assert_ne!(new.id(), old.id());
         let key = Vault::new(new.clone(), store.clone())
-            .existing_key(&user.id)
+            .existing_key(&crate::domain::WorkspaceId::owned_by(&user.id))
             .await
             .unwrap()
             .unwrap();

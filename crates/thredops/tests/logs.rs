@@ -52,7 +52,13 @@ async fn tokens_never_appear_in_logs_even_at_trace_level() {
     let id = connect::connect(&app, creator.user_id).await;
     connect::wait_for_backfill(&app, &id).await;
 
-    let record = app.state.store.profile(&id).await.unwrap().unwrap();
+    let record = app
+        .state
+        .store
+        .profile(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap()
+        .unwrap();
     let token = thredops::services::profiles::access_token(&app.state, &record)
         .await
         .unwrap()

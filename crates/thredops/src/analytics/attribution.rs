@@ -15,6 +15,7 @@ use serde_json::json;
 use super::period::Window;
 use super::table::Table;
 use super::{Scope, round2};
+use crate::domain::MediaId;
 use crate::store::StoreResult;
 
 const DAY: i64 = 86_400;
@@ -23,7 +24,7 @@ const DAY: i64 = 86_400;
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Credit {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Publication time, Unix seconds.
     pub posted_at: i64,
     /// Its views.

@@ -11,6 +11,7 @@ use super::store::PostFacts;
 use super::store::explorer::{Format, Selection, Sort};
 use super::table::Table;
 use super::{Scope, engagement_rate};
+use crate::domain::MediaId;
 use crate::error::{AppError, AppResult};
 
 pub use super::store::explorer::FORMATS;
@@ -44,7 +45,7 @@ pub struct ExplorerQuery {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PostRowView {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Unix seconds.
     pub posted_at: i64,
     /// Local time, RFC 3339 with offset.
@@ -258,7 +259,7 @@ pub struct PostDetail {
 
 /// One post of the scope's profile (404 when it is not there; refused when it is older than the
 /// plan shows).
-pub async fn post_detail(scope: &Scope, media_id: &str) -> AppResult<PostDetail> {
+pub async fn post_detail(scope: &Scope, media_id: &MediaId) -> AppResult<PostDetail> {
     let store = &scope.state.store;
     let p = store
         .post_facts(scope.id(), media_id)

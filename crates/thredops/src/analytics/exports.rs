@@ -7,6 +7,7 @@ use serde_json::json;
 use super::explorer::{self, ExplorerQuery, PostRowView};
 use super::table::Table;
 use super::{Scope, attribution, content, demographics, overview};
+use crate::domain::MediaId;
 use crate::error::{AppError, AppResult};
 
 /// Names of the exportable tables.
@@ -32,7 +33,7 @@ pub struct ExportQuery {
     /// `csv` (default) or `json`.
     pub format: Option<String>,
     /// The post of `post_history`.
-    pub media_id: Option<String>,
+    pub media_id: Option<MediaId>,
 }
 
 /// Builds the table `name`.
@@ -40,7 +41,7 @@ pub async fn table(
     scope: &Scope,
     name: &str,
     q: &ExplorerQuery,
-    media_id: Option<&str>,
+    media_id: Option<&MediaId>,
 ) -> AppResult<Table> {
     let period = scope.period(&q.period).await?;
     let w = period.current;

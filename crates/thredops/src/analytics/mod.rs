@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::billing::gate::{self, HistoryLimit};
 use crate::crypto::DataKey;
+use crate::domain::{MediaId, ProfileId};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Runner;
 use crate::store::profiles::ProfileRecord;
@@ -51,7 +52,11 @@ pub struct Scope {
 
 impl Scope {
     /// Opens `profile_id` for `auth`: another user's profile is a 404.
-    pub async fn open(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Self> {
+    pub async fn open(
+        state: &AppState,
+        auth: &CurrentUser,
+        profile_id: &ProfileId,
+    ) -> AppResult<Self> {
         let scope = Self::open_for_numbers(state, auth, profile_id).await?;
         scope.with_key(auth).await
     }
@@ -62,7 +67,7 @@ impl Scope {
     pub async fn open_for_numbers(
         state: &AppState,
         auth: &CurrentUser,
-        profile_id: &str,
+        profile_id: &ProfileId,
     ) -> AppResult<Self> {
         let profile = state
             .store
@@ -109,7 +114,7 @@ impl Scope {
     }
 
     /// The profile id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &ProfileId {
         &self.profile.id
     }
 
@@ -162,7 +167,7 @@ impl Scope {
     }
 
     /// Opens a post's sealed content.
-    pub fn content(&self, media_id: &str, sealed: &[u8]) -> Content {
+    pub fn content(&self, media_id: &MediaId, sealed: &[u8]) -> Content {
         let json: Option<serde_json::Value> = self
             .key
             .as_ref()
@@ -244,16 +249,18 @@ pub fn zone_groups() -> Vec<(&'static str, Vec<&'static str>)> {
         .collect()
 }
 
-/// Saves the user's time zone.
+/// Saves the workspace's time zone. It is kept on the account that owns the workspace, and the
+/// workspace's planned posts follow it (see `publishing::plan::retime`).
 pub async fn set_timezone(state: &AppState, auth: &CurrentUser, name: &str) -> AppResult<Tz> {
     let tz = parse_timezone(name)?;
+    let workspace = auth.workspace_id();
     state
         .store
-        .set_user_timezone(auth.workspace_id(), tz.name())
+        .set_user_timezone(&workspace.owner(), tz.name())
         .await?;
     // Planned posts keep their wall-clock time in the new zone, from now on (not at their run,
     // which for a zone ahead would already be late).
-    crate::publishing::retime_all(state, auth.workspace_id(), tz).await?;
+    crate::publishing::retime_all(state, workspace, tz).await?;
     Ok(tz)
 }
 

@@ -14,6 +14,7 @@ use super::period::{Period, PeriodQuery, Window, local_date};
 use super::store::PostTotals;
 use super::table::Table;
 use super::{ENGAGEMENT_RATE, POST_METRICS, Scope, engagement_rate, round2};
+use crate::domain::{ProfileId, WorkspaceId};
 use crate::error::AppResult;
 use crate::store::StoreResult;
 
@@ -222,8 +223,8 @@ pub type OverviewCache = VersionedCache<OverviewKey, OverviewReport>;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OverviewKey {
     // The owner too, so an entry can never answer anyone else even if ownership changed hands.
-    user_id: String,
-    profile_id: String,
+    workspace_id: WorkspaceId,
+    profile_id: ProfileId,
     period: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -237,8 +238,8 @@ pub struct OverviewKey {
 /// time zone, the plan's history limit and the local day stay the same.
 pub async fn report(scope: &Scope, q: &PeriodQuery) -> AppResult<Arc<OverviewReport>> {
     let key = OverviewKey {
-        user_id: scope.profile.user_id.clone(),
-        profile_id: scope.profile.id.clone(),
+        workspace_id: scope.profile.user_id.clone().into(),
+        profile_id: scope.profile.id.clone().into(),
         period: q.period.clone(),
         from: q.from.clone(),
         to: q.to.clone(),

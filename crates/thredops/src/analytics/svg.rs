@@ -417,9 +417,9 @@ fn heat_level(avg: Option<f64>, best: f64) -> usize {
 
 /// The weekday × hour heatmap: colour = mean views per post, number = posts in the cell; in a
 /// box that scrolls sideways on phones, followed by the legend of its colours.
-pub fn heatmap(id: &str, cells: &[Cell], tz: &str) -> String {
+pub fn heatmap(element: &str, cells: &[Cell], tz: &str) -> String {
     let spec = Spec {
-        id,
+        id: element,
         title: "Best time to post",
         x_label: "Hour of day",
         y_label: "Mean views",

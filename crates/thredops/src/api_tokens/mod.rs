@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{UserId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::store::users::UserRecord;
 use store::NewToken;
@@ -27,10 +28,10 @@ pub const MAX_DAYS: u32 = 365;
 /// Last use is written at most this often per token, so reads stay reads.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// A token's id (not its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct TokenId(pub String);
+crate::domain::id_type!(
+    /// A token's id (not its secret).
+    TokenId
+);
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -124,7 +125,7 @@ pub struct ApiToken {
     pub id: TokenId,
     /// Owner.
     #[serde(skip)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// The name its owner gave it.
     pub name: String,
     /// The secret's first characters, to tell tokens apart.
@@ -140,7 +141,7 @@ pub struct ApiToken {
     /// When it was revoked.
     pub revoked_at: Option<i64>,
     /// The workspace it acts in, with its owner's role there; `None` is the owner's own.
-    pub workspace_id: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
 }
 
 impl ApiToken {
@@ -173,7 +174,7 @@ pub const EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The per-token request budget.
 #[derive(Debug)]
-pub struct Limiter(governor::DefaultKeyedRateLimiter<String>);
+pub struct Limiter(governor::DefaultKeyedRateLimiter<TokenId>);
 
 impl Default for Limiter {
     fn default() -> Self {
@@ -187,7 +188,7 @@ impl Limiter {
     /// Spends one request of `token`'s budget, or says how long until the next is allowed.
     pub fn check(&self, token: &ApiToken) -> AppResult<()> {
         use governor::clock::{Clock, DefaultClock};
-        self.0.check_key(&token.id.0).map_err(|not_until| {
+        self.0.check_key(&token.id).map_err(|not_until| {
             AppError::RateLimited(not_until.wait_time_from(DefaultClock::default().now()))
         })
     }
@@ -266,8 +267,8 @@ pub async fn create(
     }
     let secret = format!("{SECRET_PREFIX}{}", crate::crypto::random_token(32));
     let token = ApiToken {
-        id: TokenId(uuid::Uuid::new_v4().to_string()),
-        user_id: user.user.id.to_string(),
+        id: TokenId::new(uuid::Uuid::new_v4().to_string()),
+        user_id: user.user.id.clone(),
         name: name.to_owned(),
         prefix: secret.chars().take(SECRET_PREFIX.len() + 6).collect(),
         scopes,
@@ -275,7 +276,7 @@ pub async fn create(
         expires_at: input.expires_in_days.map(|d| now + i64::from(d) * 86_400),
         last_used_at: None,
         revoked_at: None,
-        workspace_id: (!user.workspace.is_own(&user.user)).then(|| user.workspace.id.to_string()),
+        workspace_id: (!user.workspace.is_own(&user.user)).then(|| user.workspace.id.clone()),
     };
     state
         .store
@@ -293,7 +294,7 @@ pub async fn list(state: &AppState, user: &CurrentUser) -> AppResult<Vec<ApiToke
 }
 
 /// Revokes one of the user's tokens at once; 404 for anyone else's or an already revoked one.
-pub async fn revoke(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn revoke(state: &AppState, user: &CurrentUser, id: &TokenId) -> AppResult<()> {
     match state
         .store
         .revoke_api_token(&user.user.id, id, now_unix())
@@ -328,7 +329,7 @@ pub async fn authenticate(state: &AppState, secret: &str) -> AppResult<(UserReco
         .last_used_at
         .is_none_or(|t| now - t >= TOUCH_EVERY_SECS)
     {
-        state.store.touch_api_token(&token.id.0, now).await?;
+        state.store.touch_api_token(&token.id, now).await?;
         // Use through a token keeps the account out of the inactivity purge, as a session does.
         state.store.touch_user(&user.id, now).await?;
     }
@@ -447,7 +448,7 @@ mod tests {
 
     fn token(scopes: Vec<Scope>, expires_at: Option<i64>) -> ApiToken {
         ApiToken {
-            id: TokenId("t".into()),
+            id: TokenId::new("t"),
             user_id: "u".into(),
             name: "n".into(),
             prefix: "thr_abc".into(),

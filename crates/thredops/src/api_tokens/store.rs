@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{ApiToken, Scope, TokenId};
+use crate::domain::UserId;
 use crate::store::{Store, StoreResult, with_pool};
 
 const COLUMNS: &str = "id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at, workspace_id";
@@ -13,7 +14,7 @@ macro_rules! from_row {
         let row = $row;
         let scopes: String = row.try_get("scopes")?;
         ApiToken {
-            id: TokenId(row.try_get("id")?),
+            id: row.try_get("id")?,
             user_id: row.try_get("user_id")?,
             name: row.try_get("name")?,
             prefix: row.try_get("prefix")?,
@@ -48,7 +49,7 @@ impl Store {
             "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, scopes, created_at, expires_at, workspace_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         )
-        .bind(&t.id.0)
+        .bind(&t.id)
         .bind(&t.user_id)
         .bind(&t.name)
         .bind(&t.prefix)
@@ -65,7 +66,7 @@ impl Store {
     }
 
     /// The user's tokens, newest first, revoked ones included.
-    pub async fn api_tokens_of(&self, user_id: &str) -> StoreResult<Vec<ApiToken>> {
+    pub async fn api_tokens_of(&self, user_id: &UserId) -> StoreResult<Vec<ApiToken>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id"
         ));
@@ -97,7 +98,12 @@ impl Store {
     }
 
     /// Revokes one of the user's tokens; `false` when they have no such live token.
-    pub async fn revoke_api_token(&self, user_id: &str, id: &str, now: i64) -> StoreResult<bool> {
+    pub async fn revoke_api_token(
+        &self,
+        user_id: &UserId,
+        id: &TokenId,
+        now: i64,
+    ) -> StoreResult<bool> {
         let n = with_pool!(self, |p| {
             sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL"
@@ -113,7 +119,7 @@ impl Store {
     }
 
     /// Records that a token was used.
-    pub async fn touch_api_token(&self, id: &str, now: i64) -> StoreResult<()> {
+    pub async fn touch_api_token(&self, id: &TokenId, now: i64) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2"
         )
@@ -126,7 +132,7 @@ impl Store {
     }
 
     /// How many live (not revoked, not expired) tokens the user has.
-    pub async fn live_api_tokens(&self, user_id: &str, now: i64) -> StoreResult<i64> {
+    pub async fn live_api_tokens(&self, user_id: &UserId, now: i64) -> StoreResult<i64> {
         let n = with_pool!(self, |p| sqlx::query(
             "SELECT count(*) AS n FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)"

@@ -10,6 +10,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::domain::SessionId;
+
 /// Mints and checks CSRF tokens.
 #[derive(Clone)]
 pub struct Csrf {
@@ -37,7 +39,7 @@ impl Csrf {
     }
 
     /// The token for forms of a signed-in session.
-    pub fn for_session(&self, session_id: &str) -> String {
+    pub fn for_session(&self, session_id: &SessionId) -> String {
         self.mac("session", session_id)
     }
 
@@ -49,7 +51,7 @@ impl Csrf {
     }
 
     /// Whether a form token matches the session.
-    pub fn check_session(&self, session_id: &str, submitted: &str) -> bool {
+    pub fn check_session(&self, session_id: &SessionId, submitted: &str) -> bool {
         eq(&self.for_session(session_id), submitted)
     }
 
@@ -74,10 +76,10 @@ mod tests {
     #[test]
     fn session_tokens_bind_to_their_session() {
         let csrf = Csrf::new([3; 32]);
-        let token = csrf.for_session("s1");
-        assert!(csrf.check_session("s1", &token));
-        assert!(!csrf.check_session("s2", &token));
-        assert!(!Csrf::new([4; 32]).check_session("s1", &token));
+        let token = csrf.for_session(&SessionId::new("s1"));
+        assert!(csrf.check_session(&SessionId::new("s1"), &token));
+        assert!(!csrf.check_session(&SessionId::new("s2"), &token));
+        assert!(!Csrf::new([4; 32]).check_session(&SessionId::new("s1"), &token));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::domain::{Need, RoleRefusal, WorkspaceId, WorkspaceRole};
+use crate::domain::{Need, RoleRefusal, SessionId, WorkspaceId, WorkspaceRole};
 use crate::store::sessions::Seat;
 use crate::store::users::UserRecord;
 
@@ -13,7 +13,7 @@ pub struct CurrentUser {
     /// The account.
     pub user: UserRecord,
     /// The session the request came with.
-    pub session_id: String,
+    pub session_id: SessionId,
     /// The workspace the request acts in, and the user's role there.
     pub workspace: ActiveWorkspace,
 }
@@ -42,8 +42,8 @@ impl ActiveWorkspace {
     pub fn of(user: &UserRecord, seat: Option<Seat>) -> Self {
         match seat {
             Some(seat) => Self {
-                role: WorkspaceRole::parse_member(&seat.role).unwrap_or(WorkspaceRole::Reviewer),
-                id: WorkspaceId::new(seat.workspace_id),
+                role: seat.role,
+                id: seat.workspace_id,
             },
             None => Self::own(user),
         }

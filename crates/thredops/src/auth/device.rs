@@ -9,6 +9,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::domain::UserId;
+
 /// How long a device stays known.
 pub const DEVICE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
 
@@ -41,34 +43,34 @@ impl DeviceSigner {
     }
 
     /// A new device cookie value for the account.
-    pub fn issue(&self, user_id: &str) -> String {
+    pub fn issue(&self, user_id: &UserId) -> String {
         let nonce = crate::crypto::random_token(16);
         let mac = self.mac("device", &[user_id, &nonce]);
         format!("{nonce}.{mac}")
     }
 
     /// The device id when `cookie` was issued for this account.
-    pub fn device_of<'c>(&self, cookie: &'c str, user_id: &str) -> Option<&'c str> {
+    pub fn device_of<'c>(&self, cookie: &'c str, user_id: &UserId) -> Option<&'c str> {
         let (nonce, mac) = cookie.split_once('.')?;
         let expected = self.mac("device", &[user_id, nonce]);
         bool::from(expected.as_bytes().ct_eq(mac.as_bytes())).then_some(nonce)
     }
 
     /// A second-factor challenge: the account whose password was right, until `expires_at`.
-    pub fn challenge(&self, user_id: &str, expires_at: i64) -> String {
+    pub fn challenge(&self, user_id: &UserId, expires_at: i64) -> String {
         let expires = expires_at.to_string();
         let mac = self.mac("second-factor", &[user_id, &expires]);
         format!("{user_id}.{expires}.{mac}")
     }
 
     /// The account of a challenge that is genuine and not yet expired at `now`.
-    pub fn challenge_user(&self, value: &str, now: i64) -> Option<String> {
+    pub fn challenge_user(&self, value: &str, now: i64) -> Option<UserId> {
         let mut parts = value.splitn(3, '.');
         let (user_id, expires, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let expected = self.mac("second-factor", &[user_id, expires]);
         let genuine = bool::from(expected.as_bytes().ct_eq(mac.as_bytes()));
         let live = expires.parse::<i64>().is_ok_and(|e| e > now);
-        (genuine && live).then(|| user_id.to_owned())
+        (genuine && live).then(|| UserId::new(user_id))
     }
 }
 
@@ -79,12 +81,12 @@ mod tests {
     #[test]
     fn a_device_cookie_fits_only_its_account_and_key() {
         let signer = DeviceSigner::new([1; 32]);
-        let cookie = signer.issue("user-a");
-        assert!(signer.device_of(&cookie, "user-a").is_some());
-        assert!(signer.device_of(&cookie, "user-b").is_none());
+        let cookie = signer.issue(&UserId::new("user-a"));
+        assert!(signer.device_of(&cookie, &UserId::new("user-a")).is_some());
+        assert!(signer.device_of(&cookie, &UserId::new("user-b")).is_none());
         assert!(
             DeviceSigner::new([2; 32])
-                .device_of(&cookie, "user-a")
+                .device_of(&cookie, &UserId::new("user-a"))
                 .is_none()
         );
     }
@@ -92,8 +94,8 @@ mod tests {
     #[test]
     fn challenges_expire_and_cannot_be_moved_to_another_account() {
         let signer = DeviceSigner::new([1; 32]);
-        let c = signer.challenge("user-a", 100);
-        assert_eq!(signer.challenge_user(&c, 99).as_deref(), Some("user-a"));
+        let c = signer.challenge(&UserId::new("user-a"), 100);
+        assert_eq!(signer.challenge_user(&c, 99), Some(UserId::new("user-a")));
         assert_eq!(signer.challenge_user(&c, 100), None);
         let forged = c.replacen("user-a", "user-b", 1);
         assert_eq!(signer.challenge_user(&forged, 99), None);

@@ -18,6 +18,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::budget::FailureBudget;
 use super::device::DeviceSigner;
+use crate::domain::UserId;
 
 /// The attempt budgets, and the key that signs device cookies.
 #[derive(Debug)]
@@ -29,7 +30,7 @@ pub struct Throttle {
     failures_by_account_client: FailureBudget<(String, IpAddr)>,
     failures_by_account_unknown_devices: FailureBudget<String>,
     failures_by_device: FailureBudget<String>,
-    second_factor_failures: FailureBudget<String>,
+    second_factor_failures: FailureBudget<UserId>,
     /// Signs and checks device cookies.
     pub devices: DeviceSigner,
 }
@@ -143,15 +144,14 @@ impl Throttle {
     }
 
     /// Whether a second-factor code may be checked for this account.
-    pub fn second_factor_allowed(&self, user_id: &str) -> Result<(), RetryAfter> {
-        self.second_factor_failures
-            .check(&user_id.to_owned(), Instant::now())
+    pub fn second_factor_allowed(&self, user_id: &UserId) -> Result<(), RetryAfter> {
+        self.second_factor_failures.check(user_id, Instant::now())
     }
 
     /// Counts a wrong second-factor code.
-    pub fn second_factor_failed(&self, user_id: &str) {
+    pub fn second_factor_failed(&self, user_id: &UserId) {
         self.second_factor_failures
-            .fail(user_id.to_owned(), Instant::now());
+            .fail(user_id.clone(), Instant::now());
     }
 
     /// Counts a sign-up attempt for this address.

@@ -12,6 +12,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{MasterKey, aead};
+use crate::domain::{SessionId, UserId};
 use crate::store::{Store, StoreResult};
 
 /// Audience of ThredOps session tokens.
@@ -25,9 +26,9 @@ pub struct Claims {
     /// Audience.
     pub aud: String,
     /// The user id.
-    pub sub: String,
+    pub sub: UserId,
     /// The session id (a row in `sessions`).
-    pub sid: String,
+    pub sid: SessionId,
     /// Issued at.
     pub iat: i64,
     /// Not before.
@@ -128,12 +129,18 @@ impl Keyring {
     }
 
     /// Signs a token for a session.
-    pub fn issue(&self, user_id: &str, session_id: &str, now: i64, expires_at: i64) -> String {
+    pub fn issue(
+        &self,
+        user_id: &UserId,
+        session_id: &SessionId,
+        now: i64,
+        expires_at: i64,
+    ) -> String {
         let claims = Claims {
             iss: self.inner.issuer.clone(),
             aud: AUDIENCE.to_owned(),
-            sub: user_id.to_owned(),
-            sid: session_id.to_owned(),
+            sub: user_id.clone(),
+            sid: session_id.clone(),
             iat: now,
             nbf: now,
             exp: expires_at,

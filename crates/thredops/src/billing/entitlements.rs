@@ -163,8 +163,8 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
 }
 
 /// Profiles that take a seat under the plan's profile limit.
-pub fn occupies_seat(status: &str) -> bool {
-    ProfileStatus::parse(status).is_some_and(ProfileStatus::occupies_seat)
+pub fn occupies_seat(status: ProfileStatus) -> bool {
+    status.occupies_seat()
 }
 
 /// Pauses profiles beyond the limit (newest connections first) and resumes paused ones while
@@ -179,16 +179,16 @@ pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(
     // so enforcing twice never swaps which profile is paused.
     let mut ordered: Vec<_> = profiles
         .iter()
-        .filter(|p| occupies_seat(&p.status))
+        .filter(|p| occupies_seat(p.status))
         .collect();
-    ordered.extend(profiles.iter().filter(|p| p.status == PAUSED.as_str()));
+    ordered.extend(profiles.iter().filter(|p| p.status == PAUSED));
     let limit = entitlement
         .limits()
         .profiles
         .map_or(usize::MAX, |n| n as usize);
     let (mut paused, mut resumed) = (0, 0);
     for (index, profile) in ordered.iter().enumerate() {
-        if index < limit && profile.status == PAUSED.as_str() {
+        if index < limit && profile.status == PAUSED {
             // A profile without a token cannot sync: it comes back as needing a reconnect.
             let to = if profile.token_enc.is_some() {
                 ProfileStatus::Active
@@ -197,16 +197,16 @@ pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(
             };
             if state
                 .store
-                .swap_profile_status(&profile.id, PAUSED.as_str(), to)
+                .swap_profile_status(&profile.id, PAUSED, to)
                 .await?
             {
                 resumed += 1;
             }
         } else if index >= limit
-            && occupies_seat(&profile.status)
+            && occupies_seat(profile.status)
             && state
                 .store
-                .swap_profile_status(&profile.id, &profile.status, PAUSED)
+                .swap_profile_status(&profile.id, profile.status, PAUSED)
                 .await?
         {
             paused += 1;

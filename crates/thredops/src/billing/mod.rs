@@ -111,11 +111,11 @@ pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResul
     let profiles = state.store.profiles_of(auth.workspace_id()).await?;
     let used = profiles
         .iter()
-        .filter(|p| entitlements::occupies_seat(&p.status))
+        .filter(|p| entitlements::occupies_seat(p.status))
         .count();
     let reconnecting = profiles
         .iter()
-        .any(|p| p.status == ProfileStatus::NeedsReconnect.as_str());
+        .any(|p| p.status == ProfileStatus::NeedsReconnect);
     if used < limit as usize || reconnecting {
         return Ok(());
     }
@@ -179,11 +179,11 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
     let usage = Usage {
         profiles: profiles
             .iter()
-            .filter(|p| entitlements::occupies_seat(&p.status))
+            .filter(|p| entitlements::occupies_seat(p.status))
             .count(),
         paused_profiles: profiles
             .iter()
-            .filter(|p| p.status == ProfileStatus::Paused.as_str())
+            .filter(|p| p.status == ProfileStatus::Paused)
             .count(),
     };
     let enabled = state.settings.billing.enabled();

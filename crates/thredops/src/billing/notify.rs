@@ -25,7 +25,11 @@ pub async fn payment_problem(
     event_type: &str,
     invoice_url: Option<String>,
 ) -> anyhow::Result<()> {
-    let Some(user) = state.store.user_by_id(user_id).await? else {
+    let Some(user) = state
+        .store
+        .user_by_id(&crate::domain::UserId::from(user_id))
+        .await?
+    else {
         return Ok(());
     };
     let entitlement = entitlements::of_user(state, user_id, now_unix())

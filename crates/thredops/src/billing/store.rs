@@ -2,6 +2,7 @@
 //! follow the plan. Portable SQL run on either backend.
 
 use super::status::SubscriptionStatus;
+use crate::domain::ProfileId;
 use crate::store::profiles::ProfileStatus;
 use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 
@@ -196,8 +197,8 @@ impl Store {
     /// Sets a profile's status if it is still `from` (so a concurrent change is not overwritten).
     pub(crate) async fn swap_profile_status(
         &self,
-        profile_id: &str,
-        from: &str,
+        profile_id: &ProfileId,
+        from: ProfileStatus,
         to: ProfileStatus,
     ) -> StoreResult<bool> {
         let affected = with_pool!(self, |p| sqlx::query(
@@ -205,7 +206,7 @@ impl Store {
         )
         .bind(to.as_str())
         .bind(profile_id)
-        .bind(from)
+        .bind(from.as_str())
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;

@@ -64,7 +64,7 @@ pub fn has_scope(p: &ProfileRecord, scope: Scope) -> bool {
 
 /// Why a feature cannot reach Threads through a profile, in words.
 pub fn blocked_reason(p: &ProfileRecord, scope: Scope) -> Option<String> {
-    if p.status != "active" {
+    if p.status != crate::store::profiles::ProfileStatus::Active {
         return Some(
             "This profile is not connected right now; reconnect it on the Profiles page to resume."
                 .into(),

@@ -103,8 +103,8 @@ impl MasterKey {
     }
 
     /// A short public identifier (not secret): which master key wrapped a value.
-    pub fn id(&self) -> String {
-        hex::encode(&Sha256::digest(self.bytes)[..4])
+    pub fn id(&self) -> super::MasterKeyId {
+        super::MasterKeyId::new(hex::encode(&Sha256::digest(self.bytes)[..4]))
     }
 
     /// Derives an independent 256-bit sub-key for one purpose (HMAC-SHA256 as a PRF).

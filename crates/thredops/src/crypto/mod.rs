@@ -7,6 +7,11 @@ mod vault;
 pub use master_key::{KeyError, MasterKey};
 pub use vault::{DataKey, Detached, Vault, VaultError};
 
+crate::domain::id_type!(
+    /// A master key's short public identifier: which master key wrapped a stored key.
+    MasterKeyId
+);
+
 use rand::RngCore;
 
 /// A random URL-safe token with `bytes` bytes of entropy (for ids, codes and CSRF tokens).

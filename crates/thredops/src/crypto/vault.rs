@@ -5,10 +5,15 @@
 //! purpose, so a ciphertext moved to another row or user fails to open. Deleting the wrapped data
 //! key makes every ciphertext of that user unreadable at once (crypto-shredding), including copies
 //! in backups.
+//!
+//! A data key is keyed by the id of the workspace it seals (an account's id, see
+//! docs/workspaces.md); an account's own secrets (its TOTP seed) are sealed under its own
+//! workspace's key, `WorkspaceId::owned_by`.
 
 use rand::RngCore;
 
 use super::{MasterKey, aead};
+use crate::domain::WorkspaceId;
 use crate::store::{Store, StoreError};
 
 /// Vault failures.
@@ -25,7 +30,7 @@ pub enum VaultError {
 /// A user's unwrapped data key. Never printed.
 #[derive(Clone)]
 pub struct DataKey {
-    user_id: String,
+    user_id: WorkspaceId,
     key: [u8; 32],
 }
 
@@ -69,7 +74,7 @@ pub struct Vault {
     store: Store,
 }
 
-fn wrap_aad(user_id: &str) -> Vec<u8> {
+fn wrap_aad(user_id: &WorkspaceId) -> Vec<u8> {
     format!("data-key/{user_id}").into_bytes()
 }
 
@@ -84,7 +89,7 @@ impl Vault {
     }
 
     /// The user's data key, created on first use.
-    pub async fn data_key(&self, user_id: &str) -> Result<DataKey, VaultError> {
+    pub async fn data_key(&self, user_id: &WorkspaceId) -> Result<DataKey, VaultError> {
         if let Some(key) = self.existing_key(user_id).await? {
             return Ok(key);
         }
@@ -101,7 +106,7 @@ impl Vault {
     }
 
     /// The user's data key if one exists (after shredding there is none).
-    pub async fn existing_key(&self, user_id: &str) -> Result<Option<DataKey>, VaultError> {
+    pub async fn existing_key(&self, user_id: &WorkspaceId) -> Result<Option<DataKey>, VaultError> {
         let Some((wrapped, _)) = self.store.data_key(user_id).await? else {
             return Ok(None);
         };
@@ -113,13 +118,13 @@ impl Vault {
         .map_err(|_| VaultError::Unreadable)?;
         let key: [u8; 32] = raw.try_into().map_err(|_| VaultError::Unreadable)?;
         Ok(Some(DataKey {
-            user_id: user_id.to_owned(),
+            user_id: user_id.clone(),
             key,
         }))
     }
 
     /// Destroys the user's data key: every value sealed under it becomes unreadable.
-    pub async fn shred(&self, user_id: &str) -> Result<(), VaultError> {
+    pub async fn shred(&self, user_id: &WorkspaceId) -> Result<(), VaultError> {
         self.store.delete_data_key(user_id).await?;
         Ok(())
     }

@@ -12,8 +12,8 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(
-            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord,
-            serde::Serialize, serde::Deserialize, sqlx::Type,
+            Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, sqlx::Type, schemars::JsonSchema,
         )]
         #[serde(transparent)]
         #[sqlx(transparent)]
@@ -52,14 +52,14 @@ macro_rules! id_type {
         }
 
         impl From<String> for $name {
-            fn from(id: String) -> Self {
-                Self(id)
+            fn from(text: String) -> Self {
+                Self(text)
             }
         }
 
         impl From<&str> for $name {
-            fn from(id: &str) -> Self {
-                Self(id.to_owned())
+            fn from(text: &str) -> Self {
+                Self(text.to_owned())
             }
         }
 
@@ -108,6 +108,21 @@ macro_rules! id_type {
         impl From<$name> for String {
             fn from(id: $name) -> Self {
                 id.0
+            }
+        }
+
+        // The session check's SQLite reads run on rusqlite (store/inline.rs).
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                String::column_result(value).map(Self)
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                self.0.to_sql()
             }
         }
 
@@ -160,6 +175,12 @@ impl WorkspaceId {
     /// The workspace an account owns.
     pub fn owned_by(user: &UserId) -> Self {
         Self(user.0.clone())
+    }
+
+    /// The account that owns this workspace (whose settings, such as its timezone, the
+    /// workspace's own jobs read).
+    pub fn owner(&self) -> UserId {
+        UserId(self.0.clone())
     }
 
     /// Whether `user` is the account that owns this workspace.

@@ -16,10 +16,12 @@ use crate::analytics::overview;
 use crate::analytics::period::PeriodQuery;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::{PostId, ProfileId};
 use crate::error::AppResult;
 use crate::publishing::{PostState, when};
+use crate::services::profiles::SyncState;
 use crate::services::profiles::{self, TokenState};
-use crate::store::profiles::ProfileRecord;
+use crate::store::profiles::{ProfileRecord, ProfileStatus};
 
 /// Next posts shown per profile.
 const NEXT_POSTS: i64 = 3;
@@ -39,17 +41,17 @@ pub struct Home {
 #[derive(Debug, Serialize)]
 pub struct ProfileHome {
     /// ThredOps id.
-    pub id: String,
+    pub id: ProfileId,
     /// Handle.
     pub username: String,
-    /// active | needs_reconnect | disconnected | paused.
-    pub status: String,
+    /// Where the connection stands.
+    pub status: ProfileStatus,
     /// Where the access stands.
     pub token_state: TokenState,
     /// The sentence saying so, with what to do.
     pub token_summary: String,
-    /// idle | backfilling | needs_reconnect | disconnected | paused.
-    pub sync_state: String,
+    /// Where its sync stands.
+    pub sync_state: SyncState,
     /// Last successful sync (Unix seconds).
     pub last_sync_at: Option<i64>,
     /// The week's numbers (the last 7 local days against the 7 before).
@@ -89,7 +91,7 @@ pub struct Figure {
 #[derive(Debug, Clone, Serialize)]
 pub struct PostLine {
     /// Id.
-    pub id: String,
+    pub id: PostId,
     /// Where it is in its life.
     pub state: PostState,
     /// When it is due, in the user's zone.
@@ -217,7 +219,7 @@ fn excerpt(text: &str) -> String {
 async fn post_line(
     state: &AppState,
     auth: &CurrentUser,
-    id: &str,
+    id: &PostId,
     profile_can_publish: bool,
 ) -> AppResult<Option<PostLine>> {
     let Some(p) = state.store.planned_post(id).await? else {
@@ -240,7 +242,7 @@ async fn post_line(
         _ => p.note.clone(),
     };
     Ok(Some(PostLine {
-        id: p.id.clone(),
+        id: id.clone(),
         state: p.state,
         when: p
             .scheduled_at
@@ -263,7 +265,7 @@ async fn profile_home(
 ) -> AppResult<ProfileHome> {
     let now = state.threads.now().timestamp();
     let view = profiles::view(key, &p, None, 0, now);
-    let can_publish = p.status == "active";
+    let can_publish = p.status == ProfileStatus::Active;
     let mut next_posts = Vec::new();
     for id in state
         .store

@@ -15,6 +15,7 @@ use crate::api_tokens::ApiToken;
 pub use crate::auth::ClientInfo;
 use crate::auth::{ActiveWorkspace, CurrentUser};
 use crate::billing::gate::{self, PastDueNotice};
+use crate::domain::{ProfileId, SessionId};
 use crate::store::profiles::ProfileRecord;
 
 /// A signed-in user with a live session, as the web layer sees it: the plain
@@ -54,7 +55,7 @@ pub async fn authenticate(state: &WebState, parts: &Parts) -> Result<Option<Auth
 async fn check(
     state: &WebState,
     parts: &Parts,
-    profile_id: Option<&str>,
+    profile_id: Option<&ProfileId>,
 ) -> Result<Option<(AuthUser, Option<ProfileRecord>)>, AppError> {
     if let Some(secret) = bearer(parts) {
         return with_token(state, parts, &secret, profile_id)
@@ -109,7 +110,7 @@ async fn with_token(
     state: &WebState,
     parts: &Parts,
     secret: &str,
-    profile_id: Option<&str>,
+    profile_id: Option<&ProfileId>,
 ) -> Result<(AuthUser, ApiToken, Option<ProfileRecord>), AppError> {
     let (mut user, token) = crate::api_tokens::authenticate(state, secret).await?;
     crate::api_tokens::authorize(&token, parts.method.as_str(), parts.uri.path())?;
@@ -131,7 +132,7 @@ async fn with_token(
         current: CurrentUser {
             workspace,
             user,
-            session_id: format!("token:{}", token.id.0),
+            session_id: SessionId::new(format!("token:{}", token.id)),
         },
         past_due: None,
         unread_notifications: 0,
@@ -148,7 +149,7 @@ async fn token_workspace(
     user: &crate::store::users::UserRecord,
     token: &ApiToken,
 ) -> Result<ActiveWorkspace, AppError> {
-    let Some(workspace_id) = token.workspace_id.as_deref() else {
+    let Some(workspace_id) = token.workspace_id.as_ref() else {
         return Ok(ActiveWorkspace::own(user));
     };
     let seat = crate::workspaces::seat_of(state, workspace_id, &user.id)
@@ -201,8 +202,8 @@ impl FromRequestParts<WebState> for OwnProfile {
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::NotFound)?;
-        let id = params.get("id").ok_or(AppError::NotFound)?;
-        let (auth, profile) = check(state, parts, Some(id))
+        let id = ProfileId::from(params.get("id").ok_or(AppError::NotFound)?.as_str());
+        let (auth, profile) = check(state, parts, Some(&id))
             .await?
             .ok_or(AppError::Unauthorized)?;
         enforce_role(&auth, parts)?;

@@ -207,7 +207,10 @@ pub async fn list(state: &AppState, auth: &CurrentUser, q: &ListQuery) -> AppRes
     if let Some(p) = &filter.profile_id
         && state
             .store
-            .profile_of(auth.workspace_id(), p)
+            .profile_of(
+                auth.workspace_id(),
+                &crate::domain::ProfileId::from(p.as_str()),
+            )
             .await?
             .is_none()
     {
@@ -280,7 +283,7 @@ pub struct Assignable {
 pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Assignable>> {
     let owner = state
         .store
-        .user_by_id(auth.workspace_id())
+        .user_by_id(&auth.workspace_id().owner())
         .await?
         .ok_or(AppError::NotFound)?;
     let mut people = vec![Assignable {

@@ -332,7 +332,7 @@ pub async fn status(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profi
     };
     let mut out = Vec::new();
     for p in crate::services::profiles::list(state, auth).await? {
-        if p.status == "disconnected" {
+        if p.status == crate::store::profiles::ProfileStatus::Disconnected {
             continue;
         }
         let row = rows.iter().find(|r| r.profile_id == p.id);

@@ -120,7 +120,12 @@ async fn run(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     if row.state != ProfileState::On {
         return Ok(());
     }
-    let Some(run) = SyncRun::open(&state, &payload.profile_id).await? else {
+    let Some(run) = SyncRun::open(
+        &state,
+        &crate::domain::ProfileId::from(payload.profile_id.as_str()),
+    )
+    .await?
+    else {
         return Ok(());
     };
     let now = run.now().timestamp();
@@ -138,7 +143,10 @@ async fn run(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     }
     let used = state
         .store
-        .api_calls_since(&row.profile_id, now - 24 * 3600)
+        .api_calls_since(
+            &crate::domain::ProfileId::from(row.profile_id.as_str()),
+            now - 24 * 3600,
+        )
         .await?;
     if used >= crate::sync::DAILY_CALL_BUDGET {
         return Err(JobError::retry_after(

@@ -115,7 +115,12 @@ async fn take(
     kind: ItemKind,
 ) -> anyhow::Result<bool> {
     let profile = match owner {
-        Some(o) => state.store.profile_by_threads_user(o).await?,
+        Some(o) => {
+            state
+                .store
+                .profile_by_threads_user(&crate::domain::ThreadsUserId::from(o))
+                .await?
+        }
         None => match state
             .store
             .profile_of_post(&domain::MediaId::from(target_media))
@@ -134,7 +139,7 @@ async fn take(
         .inbox_profile(&profile_id)
         .await?
         .is_some_and(|r| r.state == ProfileState::On);
-    if !on || profile.status != "active" {
+    if !on || profile.status != crate::store::profiles::ProfileStatus::Active {
         return Ok(false);
     }
     let Some(key) = state.vault.existing_key(&profile.user_id).await? else {

@@ -178,7 +178,10 @@ pub async fn add(
 ) -> AppResult<SearchView> {
     let profile = state
         .store
-        .profile_of(auth.workspace_id(), &input.profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(input.profile_id.as_str()),
+        )
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     let query = parse_query(&input.query, input.mode).map_err(|m| AppError::field("query", m))?;
@@ -286,7 +289,10 @@ pub async fn results(
     id: &SearchId,
 ) -> AppResult<SearchResults> {
     let s = owned(state, auth, id).await?;
-    let key = state.vault.existing_key(&s.user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(s.user_id.as_str()))
+        .await?;
     let matches = state
         .store
         .matches(&s.id, SHOWN_MATCHES)

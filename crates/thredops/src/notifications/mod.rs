@@ -257,7 +257,10 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     }
     let threads_since = state.threads.now().timestamp() - SWEEP_LOOKBACK_SECS;
     for profile_id in state.store.recent_reconnect_profiles(threads_since).await? {
-        if let Some(p) = state.store.profile(&profile_id).await?
+        if let Some(p) = state
+            .store
+            .profile(&crate::domain::ProfileId::from(profile_id.as_str()))
+            .await?
             && let Some(at) = p.last_error_at
             && profile_needs_reconnect(state, &p, at).await?
         {

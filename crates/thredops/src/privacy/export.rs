@@ -37,7 +37,10 @@ pub fn file_name(now: i64) -> String {
 pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
     let now = now_unix();
     let mut tar = Tar::default();
-    let key = state.vault.existing_key(user_id).await?;
+    let key = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     let mut listing = Vec::new();
     for table in state.store.table_names().await? {
         if WITHHELD_TABLES.contains(&table.as_str()) {

@@ -112,7 +112,7 @@ pub async fn delete_account(
 pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(String, i64)> {
     let user = state
         .store
-        .user_by_id(user_id)
+        .user_by_id(&crate::domain::UserId::from(user_id))
         .await?
         .context("account already deleted")?;
     let profiles = state
@@ -127,7 +127,10 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
         remove_profile(state, &p.id).await?;
     }
     // The key goes first: whatever survives anywhere (a backup, a lagging replica) is unreadable.
-    state.vault.shred(user_id).await?;
+    state
+        .vault
+        .shred(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     state.store.delete_user(user_id).await?;
     state.jobs.purge_for_user(user_id).await?;
     let media = state.settings.data_dir.join("media").join(user_id);
@@ -166,7 +169,11 @@ pub async fn purge_threads_user(
     state: &AppState,
     threads_user_id: &str,
 ) -> anyhow::Result<Receipt> {
-    let purged = match state.store.profile_by_threads_user(threads_user_id).await? {
+    let purged = match state
+        .store
+        .profile_by_threads_user(&crate::domain::ThreadsUserId::from(threads_user_id))
+        .await?
+    {
         Some(p) => {
             remove_profile(state, &p.id).await?;
             tracing::info!(user_id = %p.user_id, "Threads user data purged on Meta's request");
@@ -183,7 +190,11 @@ pub async fn deauthorize_threads_user(
     state: &AppState,
     threads_user_id: &str,
 ) -> anyhow::Result<bool> {
-    let Some(p) = state.store.profile_by_threads_user(threads_user_id).await? else {
+    let Some(p) = state
+        .store
+        .profile_by_threads_user(&crate::domain::ThreadsUserId::from(threads_user_id))
+        .await?
+    else {
         return Ok(false);
     };
     crate::sync::cancel_for_profile(state, &p.id).await?;

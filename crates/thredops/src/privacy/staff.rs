@@ -31,9 +31,9 @@ pub struct AccountSummary {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ProfileFacts {
     /// Profile id.
-    pub id: String,
-    /// active, needs_reconnect or disconnected.
-    pub status: String,
+    pub id: crate::domain::ProfileId,
+    /// Where the connection stands.
+    pub status: crate::store::profiles::ProfileStatus,
     /// Connected (Unix seconds).
     pub connected_at: i64,
     /// Last finished sync (Unix seconds).
@@ -66,7 +66,7 @@ pub async fn view_account(
     }
     let target = state
         .store
-        .user_by_id(user_id)
+        .user_by_id(&crate::domain::UserId::from(user_id))
         .await?
         .ok_or(AppError::NotFound)?;
     record_access(

@@ -196,7 +196,12 @@ pub async fn build(
         _ => day_start(last + Duration::days(1), tz),
     };
 
-    let named = crate::services::profiles::usernames(state, auth.workspace_id()).await?;
+    let named: Vec<(String, String)> =
+        crate::services::profiles::usernames(state, auth.workspace_id())
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id.into(), name))
+            .collect();
     let names: BTreeMap<String, String> = named.iter().cloned().collect();
     let posts = state
         .store

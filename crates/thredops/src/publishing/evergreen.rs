@@ -319,7 +319,10 @@ async fn source_of(state: &AppState, auth: &CurrentUser, input: &ItemInput) -> A
     let profile_id = input.profile_id.clone().unwrap_or_default();
     state
         .store
-        .profile_of(auth.workspace_id(), &profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id.as_str()),
+        )
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     let media_id = input.media_id.clone().unwrap_or_default();
@@ -356,7 +359,7 @@ async fn seal_variations(
 ) -> AppResult<Vec<u8>> {
     let key = state
         .vault
-        .data_key(user_id)
+        .data_key(&crate::domain::WorkspaceId::from(user_id))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     let json = serde_json::to_string(v).map_err(anyhow::Error::from)?;
@@ -367,7 +370,7 @@ async fn seal_variations(
 pub async fn variations(state: &AppState, item: &ItemRecord) -> AppResult<Vec<String>> {
     let key = state
         .vault
-        .existing_key(&item.user_id)
+        .existing_key(&crate::domain::WorkspaceId::from(item.user_id.as_str()))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;

@@ -174,7 +174,10 @@ pub async fn plan(
     if content.first_reply.is_none() && rule.is_none() {
         return Ok(out);
     }
-    let key = state.vault.data_key(&post.user_id).await?;
+    let key = state
+        .vault
+        .data_key(&crate::domain::WorkspaceId::from(post.user_id.as_str()))
+        .await?;
     let row = |kind: Kind, text: &str| FollowupRecord {
         parent_post_id: post.id.clone(),
         kind,
@@ -242,7 +245,10 @@ pub(super) async fn reply_post(
         ..Composition::default()
     };
     let id = uuid::Uuid::new_v4().to_string();
-    let key = state.vault.data_key(&parent.user_id).await?;
+    let key = state
+        .vault
+        .data_key(&crate::domain::WorkspaceId::from(parent.user_id.as_str()))
+        .await?;
     let sealed = key.seal(PURPOSE, &id, serde_json::to_string(&content)?.as_bytes());
     let tz = when::zone(owner_timezone);
     let at = chrono::DateTime::from_timestamp(due, 0).unwrap_or_default();
@@ -288,7 +294,11 @@ pub async fn default_rule(
     let Some(sealed) = state.store.autoplug_default(profile_id).await? else {
         return Ok(None);
     };
-    let Some(key) = state.vault.existing_key(user_id).await? else {
+    let Some(key) = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?
+    else {
         return Ok(None);
     };
     let text = key.open_string(PURPOSE, &store::default_subject(profile_id), &sealed)?;
@@ -331,7 +341,10 @@ async fn set_default_rule(
         state.store.delete_autoplug_default(profile_id).await?;
         return Ok(());
     };
-    let key = state.vault.data_key(user_id).await?;
+    let key = state
+        .vault
+        .data_key(&crate::domain::WorkspaceId::from(user_id))
+        .await?;
     let sealed = key.seal(
         PURPOSE,
         &store::default_subject(profile_id),

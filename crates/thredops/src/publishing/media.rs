@@ -451,7 +451,12 @@ pub async fn sweep_orphans(state: &AppState) -> anyhow::Result<usize> {
     let mut removed = 0;
     while let Some(entry) = dirs.next_entry().await? {
         let name = entry.file_name().to_string_lossy().to_string();
-        if state.store.user_by_id(&name).await?.is_none() {
+        if state
+            .store
+            .user_by_id(&crate::domain::UserId::from(name.as_str()))
+            .await?
+            .is_none()
+        {
             tokio::fs::remove_dir_all(entry.path()).await?;
             removed += 1;
         }

@@ -93,7 +93,10 @@ pub async fn profile_of(
     workspace_id: &crate::domain::WorkspaceId,
     profile_id: &str,
 ) -> AppResult<Option<crate::store::profiles::ProfileRecord>> {
-    Ok(state.store.profile_of(workspace_id, profile_id).await?)
+    Ok(state
+        .store
+        .profile_of(workspace_id, &crate::domain::ProfileId::from(profile_id))
+        .await?)
 }
 
 /// The workspace's profiles, for a choice of profile.
@@ -156,7 +159,9 @@ pub async fn quota(
     profile: &crate::store::profiles::ProfileRecord,
 ) -> AppResult<serde_json::Value> {
     let token = crate::services::profiles::access_token(state, profile).await?;
-    let Some(token) = token.filter(|_| profile.status == "active") else {
+    let Some(token) =
+        token.filter(|_| profile.status == crate::store::profiles::ProfileStatus::Active)
+    else {
         return Err(crate::error::AppError::Conflict(
             "This profile needs reconnecting before its quota can be read.".into(),
         ));

@@ -26,11 +26,11 @@ pub async fn note_for(state: &AppState, post: &PostRecord) -> StoreResult<Option
         .store
         .profile_of(
             &crate::domain::WorkspaceId::new(post.user_id.as_str()),
-            &post.profile_id,
+            &crate::domain::ProfileId::from(post.profile_id.as_str()),
         )
         .await?;
     Ok(profile
-        .filter(|p| p.status != "active")
+        .filter(|p| p.status != crate::store::profiles::ProfileStatus::Active)
         .map(|_| "This profile needs reconnecting before the post's time, or the post will fail. Reconnect it on the Profiles page.".to_owned()))
 }
 

@@ -258,7 +258,7 @@ fn rule_of(s: &SeriesRecord) -> AppResult<Rule> {
 async fn open_content(state: &AppState, s: &SeriesRecord) -> AppResult<Composition> {
     let key = state
         .vault
-        .existing_key(&s.user_id)
+        .existing_key(&crate::domain::WorkspaceId::from(s.user_id.as_str()))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;
@@ -277,7 +277,7 @@ async fn seal(
 ) -> AppResult<Vec<u8>> {
     let key = state
         .vault
-        .data_key(user_id)
+        .data_key(&crate::domain::WorkspaceId::from(user_id))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     let json = serde_json::to_string(c).map_err(anyhow::Error::from)?;
@@ -305,7 +305,11 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
     if s.state != SeriesState::Active {
         return Ok(0);
     }
-    let Some(user) = state.store.user_by_id(&s.user_id).await? else {
+    let Some(user) = state
+        .store
+        .user_by_id(&crate::domain::UserId::from(s.user_id.as_str()))
+        .await?
+    else {
         return Ok(0);
     };
     let tz = when::zone(user.timezone.as_deref());
@@ -483,7 +487,10 @@ async fn check_input(
 ) -> AppResult<(Rule, PostKind)> {
     state
         .store
-        .profile_of(auth.workspace_id(), &input.profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(input.profile_id.as_str()),
+        )
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
     for (i, part) in input.content.parts.iter().enumerate() {

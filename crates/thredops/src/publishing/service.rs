@@ -138,7 +138,7 @@ fn rejected(p: Preflight) -> AppError {
 pub async fn open(state: &AppState, p: &PostRecord) -> AppResult<Composition> {
     let key = state
         .vault
-        .existing_key(&p.user_id)
+        .existing_key(&crate::domain::WorkspaceId::from(p.user_id.as_str()))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;
@@ -151,7 +151,7 @@ pub async fn open(state: &AppState, p: &PostRecord) -> AppResult<Composition> {
 async fn seal(state: &AppState, user_id: &str, id: &str, c: &Composition) -> AppResult<Vec<u8>> {
     let key = state
         .vault
-        .data_key(user_id)
+        .data_key(&crate::domain::WorkspaceId::from(user_id))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     Ok(key.seal(
@@ -237,7 +237,10 @@ pub(super) async fn owned_profile(
 ) -> AppResult<()> {
     state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .map(|_| ())
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))

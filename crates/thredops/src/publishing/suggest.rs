@@ -221,7 +221,10 @@ pub async fn suggested_times(
 ) -> AppResult<Suggestions> {
     let profile = state
         .store
-        .profile_of(auth.workspace_id(), profile_id)
+        .profile_of(
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(profile_id),
+        )
         .await?
         .ok_or(AppError::NotFound)?;
     let tz = super::service::user_zone(auth);
@@ -229,7 +232,7 @@ pub async fn suggested_times(
     let history = state
         .store
         .posts_in(
-            profile_id,
+            &crate::domain::ProfileId::from(profile_id),
             (analysed_at - HISTORY).timestamp(),
             (analysed_at - SETTLED).timestamp(),
         )

@@ -5,8 +5,8 @@ use crate::auth::password;
 use crate::auth::throttle::Attempt;
 use crate::auth::{ClientInfo, CurrentUser};
 use crate::clock::now_unix;
-use crate::domain::UserId;
 use crate::domain::{Email, NewPassword};
+use crate::domain::{ProfileId, SessionId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::{mfa, recovery};
 use crate::store::StoreError;
@@ -19,7 +19,7 @@ pub struct SignedIn {
     /// The account.
     pub user: UserRecord,
     /// The new session id.
-    pub session_id: String,
+    pub session_id: SessionId,
     /// The signed session token the client keeps (the web layer puts it in a cookie).
     pub token: String,
     /// How long the token is valid.
@@ -161,7 +161,7 @@ pub(crate) async fn start_session(
     let now = now_unix();
     let lifetime = state.settings.session_absolute;
     let expires_at = now + lifetime.as_secs() as i64;
-    let session_id = crate::crypto::random_token(24);
+    let session_id = SessionId::new(crate::crypto::random_token(24));
     let ip = client.ip.to_string();
     state
         .store
@@ -188,7 +188,7 @@ pub(crate) async fn start_session(
 }
 
 /// The signed token that marks this browser as known to the account (the device cookie).
-pub(crate) fn device_token(state: &AppState, user_id: &str) -> String {
+pub(crate) fn device_token(state: &AppState, user_id: &UserId) -> String {
     state.throttle.devices.issue(user_id)
 }
 
@@ -215,7 +215,7 @@ pub async fn sessions_of(
 pub async fn revoke_session(
     state: &AppState,
     user_id: &UserId,
-    session_id: &str,
+    session_id: &SessionId,
 ) -> AppResult<bool> {
     Ok(state
         .store
@@ -267,7 +267,7 @@ pub type CheckedSession = (
 pub async fn check_session(
     state: &AppState,
     token: &str,
-    profile_id: Option<&str>,
+    profile_id: Option<&ProfileId>,
 ) -> AppResult<CheckedSession> {
     let claims = state
         .keyring
@@ -296,7 +296,7 @@ pub async fn check_session(
         // workspace, for the account that owns it.
         store.touch_user(&user.id, now).await?;
         if let Some(seat) = &seat {
-            store.touch_user(&seat.workspace_id, now).await?;
+            store.touch_user(&seat.workspace_id.owner(), now).await?;
         }
     }
     Ok((session, user, seat, profile))

@@ -8,7 +8,7 @@ use crate::auth::password;
 use crate::auth::totp::Secret;
 use crate::auth::{ClientInfo, CurrentUser};
 use crate::clock::now_unix;
-use crate::domain::Role;
+use crate::domain::{Role, UserId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, SignedIn};
 use crate::store::users::UserRecord;
@@ -49,7 +49,7 @@ pub async fn staff_role_in_effect(state: &AppState, user: &mut UserRecord) -> Ap
 }
 
 /// Whether the account's stored role is staff but held back for want of two-step sign-in.
-pub async fn staff_needs_enrolment(state: &AppState, user_id: &str) -> AppResult<bool> {
+pub async fn staff_needs_enrolment(state: &AppState, user_id: &UserId) -> AppResult<bool> {
     let stored = state.store.user_by_id(user_id).await?;
     Ok(match stored {
         Some(u) if u.role > Role::User => !state.store.mfa_enabled(user_id).await?,
@@ -62,14 +62,14 @@ pub const CHALLENGE_LIFETIME: std::time::Duration =
     std::time::Duration::from_secs(CHALLENGE_SECS as u64);
 
 /// A signed second-factor challenge for the account (the web layer puts it in a cookie).
-pub fn challenge(state: &AppState, user_id: &str) -> String {
+pub fn challenge(state: &AppState, user_id: &UserId) -> String {
     state
         .throttle
         .devices
         .challenge(user_id, now_unix() + CHALLENGE_SECS)
 }
 
-fn recovery_hash(user_id: &str, code: &str) -> String {
+fn recovery_hash(user_id: &UserId, code: &str) -> String {
     let normal: String = code
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -88,10 +88,11 @@ fn new_recovery_code() -> String {
     format!("{}-{}", &text[..5], &text[5..10])
 }
 
-async fn secret_of(state: &AppState, user_id: &str, sealed: &[u8]) -> AppResult<Secret> {
+async fn secret_of(state: &AppState, user_id: &UserId, sealed: &[u8]) -> AppResult<Secret> {
+    // The seed is the person's: sealed under their own workspace's key.
     let key = state
         .vault
-        .data_key(user_id)
+        .data_key(&WorkspaceId::owned_by(user_id))
         .await
         .map_err(anyhow::Error::from)?;
     let bytes = key
@@ -106,7 +107,7 @@ pub async fn begin(state: &AppState, auth: &CurrentUser) -> AppResult<Enrolment>
     let secret = Secret::generate();
     let key = state
         .vault
-        .data_key(&user.id)
+        .data_key(&WorkspaceId::owned_by(&user.id))
         .await
         .map_err(anyhow::Error::from)?;
     let sealed = key.seal(VAULT_PURPOSE, &user.id, secret.as_bytes());
@@ -151,7 +152,7 @@ pub async fn confirm(state: &AppState, auth: &CurrentUser, code: &str) -> AppRes
 }
 
 /// Whether `code` is a current authenticator code of the account, spending its time step.
-async fn totp_ok(state: &AppState, user_id: &str, code: &str) -> AppResult<bool> {
+async fn totp_ok(state: &AppState, user_id: &UserId, code: &str) -> AppResult<bool> {
     let Some(mfa) = state
         .store
         .mfa(user_id)
@@ -255,7 +256,7 @@ pub async fn finish_sign_in(
 }
 
 /// Whether two-step sign-in is on, and how many recovery codes are left.
-pub async fn status(state: &AppState, user_id: &str) -> AppResult<(bool, i64)> {
+pub async fn status(state: &AppState, user_id: &UserId) -> AppResult<(bool, i64)> {
     let on = state.store.mfa_enabled(user_id).await?;
     let left = if on {
         state.store.recovery_codes_left(user_id).await?

@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
 use crate::crypto::DataKey;
+use crate::domain::{ProfileId, ThreadsUserId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::store::StoreError;
 use crate::store::profiles::{Connected, ConnectedProfile, ProfileRecord, ProfileStatus};
@@ -66,13 +67,9 @@ pub async fn start_connect_for(
 /// The scopes beyond the default set that the user's profiles already rely on (the inbox's
 /// while an inbox is on, and optional scopes any profile holds), so a reconnection, or allowing
 /// another feature, never takes them away.
-async fn scopes_to_keep(state: &AppState, user_id: &str) -> AppResult<Vec<Scope>> {
-    let mut keep =
-        crate::inbox::scopes_to_keep(state, &crate::domain::WorkspaceId::new(user_id)).await?;
-    let held = state
-        .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
-        .await?;
+async fn scopes_to_keep(state: &AppState, workspace_id: &WorkspaceId) -> AppResult<Vec<Scope>> {
+    let mut keep = crate::inbox::scopes_to_keep(state, workspace_id).await?;
+    let held = state.store.profiles_of(workspace_id).await?;
     for (scope, _) in crate::threads::OPTIONAL_SCOPES {
         let granted = held
             .iter()
@@ -242,22 +239,22 @@ pub async fn finish_connect(
     Ok(connected)
 }
 
-/// Stores a profile reached with a long-lived token for `user_id` (after OAuth, or for the demo
-/// account), and schedules its sync, in one transaction.
+/// Stores a profile reached with a long-lived token for the workspace `workspace_id` (after
+/// OAuth, or for the demo account), and schedules its sync, in one transaction.
 pub async fn attach_profile(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     token: &AccessToken,
     expires_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Connected, ConnectFailure> {
     let scopes = scope_list(&ThreadsGateway::scopes());
-    attach_profile_with(state, user_id, token, expires_at, &scopes).await
+    attach_profile_with(state, workspace_id, token, expires_at, &scopes).await
 }
 
 /// [`attach_profile`] recording `scopes` (comma-separated) as granted.
 pub async fn attach_profile_with(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     token: &AccessToken,
     expires_at: chrono::DateTime<chrono::Utc>,
     scopes: &str,
@@ -273,10 +270,10 @@ pub async fn attach_profile_with(
 
     let key = state
         .vault
-        .data_key(user_id)
+        .data_key(workspace_id)
         .await
         .map_err(AppError::from)?;
-    let threads_user_id = profile.id.as_str().to_owned();
+    let threads_user_id = ThreadsUserId::new(profile.id.as_str());
     let username = profile.username.clone().unwrap_or_default();
     let details = serde_json::json!({
         "name": profile.name,
@@ -291,7 +288,7 @@ pub async fn attach_profile_with(
         &threads_user_id,
         details.to_string().as_bytes(),
     );
-    let new_id = uuid::Uuid::new_v4().to_string();
+    let new_id = ProfileId::new(uuid::Uuid::new_v4().to_string());
 
     let mut tx = state.store.begin().await.map_err(AppError::from)?;
     let saved = state
@@ -300,7 +297,7 @@ pub async fn attach_profile_with(
             &mut tx,
             &ConnectedProfile {
                 new_id: &new_id,
-                user_id,
+                user_id: workspace_id,
                 threads_user_id: &threads_user_id,
                 username_enc: &username_enc,
                 profile_enc: &profile_enc,
@@ -320,18 +317,18 @@ pub async fn attach_profile_with(
     let profile_id = match &connected {
         Connected::New(id) | Connected::Reconnected(id) => id.clone(),
     };
-    crate::sync::schedule_after_connect(&mut tx, user_id, &profile_id, now.timestamp())
+    crate::sync::schedule_after_connect(&mut tx, workspace_id, &profile_id, now.timestamp())
         .await
         .map_err(AppError::from)?;
     tx.commit().await.map_err(AppError::from)?;
     // A reconnection is always allowed (to repair a token); this pauses anything over the plan.
-    crate::billing::enforce_limits(state, user_id).await?;
+    crate::billing::enforce_limits(state, workspace_id).await?;
     // Disconnecting cancelled the profile's benchmark and listening runs; start them again.
     let profile = crate::domain::ProfileId::new(profile_id.as_str());
     crate::competitors::resume_jobs(state, &profile).await?;
     crate::listening::resume_jobs(state, &profile).await?;
     state.jobs_wake();
-    tracing::info!(user_id = %user_id, profile_id, "Threads profile connected");
+    tracing::info!(user_id = %workspace_id, %profile_id, "Threads profile connected");
     Ok(connected)
 }
 
@@ -339,15 +336,15 @@ pub async fn attach_profile_with(
 #[derive(Debug, Serialize)]
 pub struct ProfileView {
     /// ThredOps id.
-    pub id: String,
+    pub id: ProfileId,
     /// Meta's user id.
-    pub threads_user_id: String,
+    pub threads_user_id: ThreadsUserId,
     /// Handle.
     pub username: String,
     /// Display name.
     pub name: Option<String>,
-    /// active | needs_reconnect | disconnected | paused.
-    pub status: String,
+    /// Where the connection stands (serialised active | needs_reconnect | disconnected | paused).
+    pub status: ProfileStatus,
     /// Granted scopes.
     pub scopes: Vec<String>,
     /// First connection.
@@ -395,11 +392,40 @@ pub struct TokenHealth {
     pub needs_reconnect: bool,
 }
 
+/// Where a profile's sync stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Connected and the history is in: syncs keep it current.
+    Idle,
+    /// Connected, the first full history still coming in.
+    Backfilling,
+    /// Threads refused the token: nothing syncs until it is reconnected.
+    NeedsReconnect,
+    /// Disconnected by the user: nothing syncs.
+    Disconnected,
+    /// Paused by the plan's profile limit: nothing syncs.
+    Paused,
+}
+
+impl SyncState {
+    /// Where the sync of a profile with `status` stands, `backfilled` once its history is in.
+    pub fn of(status: ProfileStatus, backfilled: bool) -> Self {
+        match status {
+            ProfileStatus::Active if backfilled => SyncState::Idle,
+            ProfileStatus::Active => SyncState::Backfilling,
+            ProfileStatus::NeedsReconnect => SyncState::NeedsReconnect,
+            ProfileStatus::Disconnected => SyncState::Disconnected,
+            ProfileStatus::Paused => SyncState::Paused,
+        }
+    }
+}
+
 /// Sync progress and history.
 #[derive(Debug, Serialize)]
 pub struct SyncView {
-    /// idle | backfilling | disconnected | needs_reconnect.
-    pub state: String,
+    /// Where it stands (serialised idle | backfilling | needs_reconnect | disconnected | paused).
+    pub state: SyncState,
     /// Last successful sync (Unix seconds).
     pub last_sync_at: Option<i64>,
     /// When the full history was first in.
@@ -431,26 +457,26 @@ pub fn token_state(p: &ProfileRecord, now: i64) -> (TokenState, String) {
     // Threads refused the token once it had run out (or said it had): expired. Refused while
     // it still had time left: withdrawn.
     let expired_by = |at: i64| p.token_expires_at.is_some_and(|e| e <= at);
-    match ProfileStatus::parse(&p.status) {
-        Some(ProfileStatus::NeedsReconnect) if expired_by(refused_at) => (
+    match p.status {
+        ProfileStatus::NeedsReconnect if expired_by(refused_at) => (
             TokenState::Expired,
             format!(
                 "ThredOps' access to this profile expired on {} before it could be renewed: reconnect the profile to resume syncing and publishing (your history is kept).",
                 day(p.token_expires_at.unwrap_or(refused_at))
             ),
         ),
-        Some(ProfileStatus::NeedsReconnect) => (
+        ProfileStatus::NeedsReconnect => (
             TokenState::Revoked,
             format!(
                 "Threads withdrew ThredOps' access to this profile on {} (the app was removed in Meta's settings, the password changed, or access was revoked): reconnect the profile and allow access to resume syncing and publishing (your history is kept).",
                 day(refused_at)
             ),
         ),
-        Some(ProfileStatus::Disconnected) => (
+        ProfileStatus::Disconnected => (
             TokenState::Disconnected,
             "You disconnected this profile, so ThredOps holds no access to it: connect it again to resume syncing.".to_owned(),
         ),
-        Some(ProfileStatus::Paused) => (
+        ProfileStatus::Paused => (
             TokenState::Paused,
             "This profile is paused because your plan allows fewer profiles: upgrade your plan or disconnect another profile to resume it.".to_owned(),
         ),
@@ -501,18 +527,12 @@ pub fn view(
         .as_deref()
         .and_then(|sealed| open(purpose::PROFILE, sealed))
         .and_then(|s| serde_json::from_str(&s).ok());
-    let active = p.status == ProfileStatus::Active.as_str();
-    let sync_state = match (active, p.backfill_done_at) {
-        (true, None) => "backfilling",
-        (true, Some(_)) => "idle",
-        (false, _) => p.status.as_str(),
-    };
     ProfileView {
         id: p.id.clone(),
         threads_user_id: p.threads_user_id.clone(),
         username,
         name: details.and_then(|d| d["name"].as_str().map(str::to_owned)),
-        status: p.status.clone(),
+        status: p.status,
         scopes: p
             .scopes
             .split(',')
@@ -527,10 +547,10 @@ pub fn view(
             present: p.token_enc.is_some(),
             expires_at: p.token_expires_at,
             last_refresh_at: p.last_refresh_at,
-            needs_reconnect: p.status == ProfileStatus::NeedsReconnect.as_str(),
+            needs_reconnect: p.status == ProfileStatus::NeedsReconnect,
         },
         sync: SyncView {
-            state: sync_state.to_owned(),
+            state: SyncState::of(p.status, p.backfill_done_at.is_some()),
             last_sync_at: p.last_sync_at,
             backfill_done_at: p.backfill_done_at,
             progress,
@@ -545,11 +565,14 @@ pub fn view(
 
 /// The account's profiles as (id, username) pairs, in connection order: one read and one key,
 /// for pages that only name the profiles.
-pub async fn usernames(state: &AppState, user_id: &str) -> AppResult<Vec<(String, String)>> {
-    let key = state.vault.existing_key(user_id).await?;
+pub async fn usernames(
+    state: &AppState,
+    workspace_id: &WorkspaceId,
+) -> AppResult<Vec<(ProfileId, String)>> {
+    let key = state.vault.existing_key(workspace_id).await?;
     Ok(state
         .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .profiles_of(workspace_id)
         .await?
         .iter()
         .map(|p| (p.id.clone(), username(key.as_ref(), p)))
@@ -561,16 +584,12 @@ pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profile
     list_of(state, auth.workspace_id()).await
 }
 
-/// Every profile of the account `user_id`, opened with that account's key. Callers other than
-/// the owner must record the access first (see `privacy::staff::record_access`).
-pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileView>> {
-    let key = state.vault.existing_key(user_id).await?;
+/// Every profile of the workspace `workspace_id`, opened with its key. Callers other than
+/// its members must record the access first (see `privacy::staff::record_access`).
+pub async fn list_of(state: &AppState, workspace_id: &WorkspaceId) -> AppResult<Vec<ProfileView>> {
+    let key = state.vault.existing_key(workspace_id).await?;
     let mut out = Vec::new();
-    for p in state
-        .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
-        .await?
-    {
+    for p in state.store.profiles_of(workspace_id).await? {
         let progress = crate::sync::progress(state, &p.id).await?;
         let calls = api_calls_24h(state, &p.id).await?;
         out.push(view(
@@ -587,14 +606,18 @@ pub async fn list_of(state: &AppState, user_id: &str) -> AppResult<Vec<ProfileVi
 /// A profile of the workspace, as stored; `None` for any other workspace's.
 pub async fn of_workspace(
     state: &AppState,
-    workspace_id: &crate::domain::WorkspaceId,
-    profile_id: &str,
+    workspace_id: &WorkspaceId,
+    profile_id: &ProfileId,
 ) -> AppResult<Option<ProfileRecord>> {
     Ok(state.store.profile_of(workspace_id, profile_id).await?)
 }
 
 /// One of the user's profiles (404 for anyone else's).
-pub async fn get(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<ProfileView> {
+pub async fn get(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &ProfileId,
+) -> AppResult<ProfileView> {
     let p = state
         .store
         .profile_of(auth.workspace_id(), profile_id)
@@ -612,7 +635,7 @@ pub async fn get(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppR
     ))
 }
 
-async fn api_calls_24h(state: &AppState, profile_id: &str) -> AppResult<i64> {
+async fn api_calls_24h(state: &AppState, profile_id: &ProfileId) -> AppResult<i64> {
     let since = state.threads.now().timestamp() - 24 * 3600;
     Ok(state.store.api_calls_since(profile_id, since).await?)
 }
@@ -622,7 +645,7 @@ async fn api_calls_24h(state: &AppState, profile_id: &str) -> AppResult<i64> {
 pub async fn disconnect(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
     keep_history: bool,
 ) -> AppResult<()> {
     let p = state
@@ -637,7 +660,7 @@ pub async fn disconnect(
         .store
         .disconnect_profile(&p.id, keep_history, now_unix())
         .await?;
-    tracing::info!(user_id = %auth.user.id, profile_id, keep_history, "Threads profile disconnected");
+    tracing::info!(user_id = %auth.user.id, %profile_id, keep_history, "Threads profile disconnected");
     Ok(())
 }
 
@@ -645,7 +668,7 @@ pub async fn disconnect(
 pub async fn deletion_footprint(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<crate::store::profiles::ProfileFootprint> {
     let p = state
         .store

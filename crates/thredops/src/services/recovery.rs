@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::auth::password;
 use crate::auth::{ClientInfo, CurrentUser};
 use crate::clock::now_unix;
-use crate::domain::{Email, NewPassword};
+use crate::domain::{Email, NewPassword, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::Email as Mail;
 use crate::services::accounts::{self, SignedIn};
@@ -51,7 +51,7 @@ pub(crate) fn send_later(state: &AppState, mail: Mail) {
 
 async fn new_link(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     purpose: LinkPurpose,
     new_email: Option<&str>,
     lifetime: i64,

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreResult, with_pool};
+use crate::domain::UserId;
 
 /// What a one-time account link is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,7 @@ impl LinkPurpose {
 #[derive(Debug, Clone)]
 pub struct TakenLink {
     /// The account it was for.
-    pub user_id: String,
+    pub user_id: UserId,
     /// For an email change: the address being confirmed.
     pub new_email: Option<String>,
 }
@@ -49,7 +50,7 @@ impl Store {
     pub async fn create_account_link(
         &self,
         token_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         purpose: LinkPurpose,
         new_email: Option<&str>,
         now: i64,
@@ -91,8 +92,8 @@ impl Store {
         token_hash: &str,
         purpose: LinkPurpose,
         now: i64,
-    ) -> StoreResult<Option<String>> {
-        let found: Option<String> = with_pool!(self, |p| {
+    ) -> StoreResult<Option<UserId>> {
+        let found: Option<UserId> = with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT user_id FROM account_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
         )
@@ -136,7 +137,7 @@ impl Store {
     }
 
     /// Whether the account's current address is confirmed.
-    pub async fn email_verified(&self, user_id: &str) -> StoreResult<bool> {
+    pub async fn email_verified(&self, user_id: &UserId) -> StoreResult<bool> {
         let at: Option<Option<i64>> = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT email_verified_at FROM users WHERE id = $1"
         )
@@ -147,7 +148,7 @@ impl Store {
     }
 
     /// Marks the current address confirmed.
-    pub async fn set_email_verified(&self, user_id: &str, now: i64) -> StoreResult<()> {
+    pub async fn set_email_verified(&self, user_id: &UserId, now: i64) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL"
         )
@@ -161,7 +162,12 @@ impl Store {
 
     /// Replaces the address with a confirmed new one; [`super::StoreError::Conflict`] if another
     /// account took it meanwhile.
-    pub async fn change_email(&self, user_id: &str, new_email: &str, now: i64) -> StoreResult<()> {
+    pub async fn change_email(
+        &self,
+        user_id: &UserId,
+        new_email: &str,
+        now: i64,
+    ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE users SET email = $1, email_verified_at = $2 WHERE id = $3"
         )
@@ -175,7 +181,7 @@ impl Store {
     }
 
     /// The account's TOTP enrolment, confirmed or pending.
-    pub async fn mfa(&self, user_id: &str) -> StoreResult<Option<MfaRecord>> {
+    pub async fn mfa(&self, user_id: &UserId) -> StoreResult<Option<MfaRecord>> {
         let found = with_pool!(self, |p| async {
             let row =
                 sqlx::query("SELECT secret_enc, confirmed_at FROM user_mfa WHERE user_id = $1")
@@ -195,7 +201,7 @@ impl Store {
     }
 
     /// Whether two-step sign-in is on for the account.
-    pub async fn mfa_enabled(&self, user_id: &str) -> StoreResult<bool> {
+    pub async fn mfa_enabled(&self, user_id: &UserId) -> StoreResult<bool> {
         Ok(self
             .mfa(user_id)
             .await?
@@ -203,7 +209,12 @@ impl Store {
     }
 
     /// Starts (or restarts) a pending enrolment; a confirmed one is left alone (false).
-    pub async fn begin_mfa(&self, user_id: &str, secret_enc: &[u8], now: i64) -> StoreResult<bool> {
+    pub async fn begin_mfa(
+        &self,
+        user_id: &UserId,
+        secret_enc: &[u8],
+        now: i64,
+    ) -> StoreResult<bool> {
         let done = with_pool!(self, |p| {
             sqlx::query(
             "INSERT INTO user_mfa (user_id, secret_enc, created_at) VALUES ($1, $2, $3) \
@@ -223,7 +234,7 @@ impl Store {
     /// Turns a pending enrolment on at TOTP step `step` and replaces the recovery codes.
     pub async fn confirm_mfa(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         step: i64,
         code_hashes: &[String],
         now: i64,
@@ -263,7 +274,7 @@ impl Store {
 
     /// Records a TOTP step as used; false when it (or a later one) was used already, so a code
     /// seen over someone's shoulder cannot be played again.
-    pub async fn use_mfa_step(&self, user_id: &str, step: i64) -> StoreResult<bool> {
+    pub async fn use_mfa_step(&self, user_id: &UserId, step: i64) -> StoreResult<bool> {
         let done = with_pool!(self, |p| {
             sqlx::query(
             "UPDATE user_mfa SET last_step = $1 WHERE user_id = $2 AND confirmed_at IS NOT NULL AND last_step < $1"
@@ -280,7 +291,7 @@ impl Store {
     /// Spends a recovery code; false when unknown or used.
     pub async fn use_recovery_code(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         code_hash: &str,
         now: i64,
     ) -> StoreResult<bool> {
@@ -299,7 +310,7 @@ impl Store {
     }
 
     /// Unused recovery codes left.
-    pub async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<i64> {
+    pub async fn recovery_codes_left(&self, user_id: &UserId) -> StoreResult<i64> {
         let n: i64 = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL"
         )
@@ -310,7 +321,7 @@ impl Store {
     }
 
     /// Turns two-step sign-in off: the secret and the codes are deleted.
-    pub async fn remove_mfa(&self, user_id: &str) -> StoreResult<()> {
+    pub async fn remove_mfa(&self, user_id: &UserId) -> StoreResult<()> {
         with_pool!(self, |p| async {
             let mut tx = p.begin().await?;
             for sql in [

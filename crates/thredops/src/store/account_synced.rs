@@ -5,13 +5,14 @@ use sqlx::Row;
 
 use super::synced::{WRITE_CHUNK, bump_and_commit};
 use super::{Store, StoreResult, with_pool};
+use crate::domain::ProfileId;
 
 impl Store {
     /// Records the day's account snapshot unless that day already has one.
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_account_snapshot(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         day: &str,
         taken_at: i64,
         followers: i64,
@@ -44,7 +45,10 @@ impl Store {
     }
 
     /// Number of daily account snapshots.
-    pub async fn account_snapshot_days(&self, profile_id: &str) -> StoreResult<Vec<(String, i64)>> {
+    pub async fn account_snapshot_days(
+        &self,
+        profile_id: &ProfileId,
+    ) -> StoreResult<Vec<(String, i64)>> {
         let rows = with_pool!(self, |pool| {
             async {
             let rows = sqlx::query("SELECT day, followers_count FROM account_snapshots WHERE profile_id = $1 ORDER BY day")
@@ -61,7 +65,7 @@ impl Store {
     /// Stores Meta's daily profile views (Meta's own series: the latest value for a day wins).
     pub async fn upsert_daily_views(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         day: &str,
         views: i64,
         fetched_at: i64,
@@ -74,7 +78,7 @@ impl Store {
     /// days. A day given twice keeps its last value.
     pub async fn upsert_daily_views_many(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         days: &[(String, i64)],
         fetched_at: i64,
     ) -> StoreResult<()> {
@@ -110,7 +114,7 @@ impl Store {
     /// Records a demographics snapshot for one breakdown unless that day already has one.
     pub async fn insert_demographics(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         day: &str,
         breakdown: &str,
         taken_at: i64,

@@ -1,23 +1,25 @@
-//! Wrapped per-user data keys (see `crypto::vault`).
+//! Wrapped per-account data keys (see `crypto::vault`), keyed by the account's workspace id.
 
 use sqlx::Row;
 
 use super::{Store, StoreResult, with_pool};
 use crate::clock::now_unix;
+use crate::crypto::MasterKeyId;
+use crate::domain::WorkspaceId;
 
 impl Store {
     /// Stores a wrapped data key unless the user already has one.
     pub async fn insert_data_key(
         &self,
-        user_id: &str,
+        workspace_id: &WorkspaceId,
         wrapped: &[u8],
-        master_key_id: &str,
+        master_key_id: &MasterKeyId,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query(
             "INSERT INTO data_keys (user_id, wrapped_key, master_key_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO NOTHING"
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .bind(wrapped)
         .bind(master_key_id)
         .bind(now_unix())
@@ -29,10 +31,13 @@ impl Store {
     }
 
     /// The wrapped key and the id of the master key that wrapped it.
-    pub async fn data_key(&self, user_id: &str) -> StoreResult<Option<(Vec<u8>, String)>> {
+    pub async fn data_key(
+        &self,
+        workspace_id: &WorkspaceId,
+    ) -> StoreResult<Option<(Vec<u8>, MasterKeyId)>> {
         let row = with_pool!(self, |p| async {
             match sqlx::query("SELECT wrapped_key, master_key_id FROM data_keys WHERE user_id = $1")
-                .bind(user_id)
+                .bind(workspace_id)
                 .fetch_optional(p)
                 .await?
             {
@@ -45,7 +50,7 @@ impl Store {
     }
 
     /// Every wrapped key, for re-wrapping under a new master key.
-    pub async fn all_data_keys(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+    pub async fn all_data_keys(&self) -> StoreResult<Vec<(WorkspaceId, Vec<u8>)>> {
         let rows = with_pool!(self, |p| async {
             let rows = sqlx::query("SELECT user_id, wrapped_key FROM data_keys ORDER BY user_id")
                 .fetch_all(p)
@@ -61,16 +66,16 @@ impl Store {
     /// Replaces a wrapped key (same data key, new wrapping).
     pub async fn replace_data_key(
         &self,
-        user_id: &str,
+        workspace_id: &WorkspaceId,
         wrapped: &[u8],
-        master_key_id: &str,
+        master_key_id: &MasterKeyId,
     ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE data_keys SET wrapped_key = $1, master_key_id = $2 WHERE user_id = $3"
         )
         .bind(wrapped)
         .bind(master_key_id)
-        .bind(user_id)
+        .bind(workspace_id)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
@@ -78,11 +83,11 @@ impl Store {
     }
 
     /// Deletes the wrapped key (crypto-shredding).
-    pub async fn delete_data_key(&self, user_id: &str) -> StoreResult<()> {
+    pub async fn delete_data_key(&self, workspace_id: &WorkspaceId) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "DELETE FROM data_keys WHERE user_id = $1"
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;

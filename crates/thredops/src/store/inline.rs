@@ -181,11 +181,14 @@ impl InlineReader {
 mod tests {
     use crate::config::DatabaseTarget;
     use crate::crypto::MasterKey;
-    use crate::domain::Email;
+    use crate::domain::{Email, SessionId, UserId};
     use crate::store::sessions::NewSession;
     use crate::store::{Store, connect};
 
-    async fn store_with_session(dir: &std::path::Path, key: &MasterKey) -> (Store, String, String) {
+    async fn store_with_session(
+        dir: &std::path::Path,
+        key: &MasterKey,
+    ) -> (Store, UserId, SessionId) {
         let store = connect(&DatabaseTarget::Sqlite(dir.join("thredops.db")), key, 2)
             .await
             .unwrap();
@@ -194,7 +197,7 @@ mod tests {
         let user = store.create_user(&email, "hash", 1_000).await.unwrap();
         store
             .create_session(NewSession {
-                id: "s1",
+                id: &SessionId::new("s1"),
                 user_id: &user.id,
                 now: 1_000,
                 expires_at: 10_000,
@@ -203,7 +206,7 @@ mod tests {
             })
             .await
             .unwrap();
-        (store, user.id.to_string(), "s1".to_owned())
+        (store, user.id, SessionId::new("s1"))
     }
 
     #[tokio::test]

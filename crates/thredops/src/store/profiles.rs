@@ -1,12 +1,12 @@
 //! Connected Threads profiles and the OAuth states that connect them.
 
-use crate::domain::WorkspaceId;
+use crate::domain::{ProfileId, ThreadsUserId, WorkspaceId};
 use sqlx::Row;
 
 use super::{Store, StoreError, StoreResult, with_pool};
 
 /// Where a profile connection stands (the `status` column; its CHECK allows exactly these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileStatus {
     /// Connected: syncs and publishes.
@@ -42,9 +42,32 @@ impl ProfileStatus {
         .find(|v| v.as_str() == s)
     }
 
+    /// Reads the stored name: an unknown one is a decoding error (the column's CHECK allows
+    /// only the names above), converted by `?` into either driver's error.
+    pub fn decode(stored: String) -> Result<Self, UnknownStatus> {
+        Self::parse(&stored).ok_or(UnknownStatus(stored))
+    }
+
     /// Whether a profile with this status takes a seat under the plan's profile limit.
     pub fn occupies_seat(self) -> bool {
         matches!(self, ProfileStatus::Active | ProfileStatus::NeedsReconnect)
+    }
+}
+
+/// A `status` column value that is none of [`ProfileStatus`]'s names.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown profile status {0:?}")]
+pub struct UnknownStatus(String);
+
+impl From<UnknownStatus> for sqlx::Error {
+    fn from(e: UnknownStatus) -> Self {
+        sqlx::Error::Decode(Box::new(e))
+    }
+}
+
+impl From<UnknownStatus> for rusqlite::Error {
+    fn from(e: UnknownStatus) -> Self {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     }
 }
 
@@ -52,17 +75,17 @@ impl ProfileStatus {
 #[derive(Debug, Clone)]
 pub struct ProfileRecord {
     /// ThredOps id of the connection.
-    pub id: String,
-    /// Owning account.
-    pub user_id: String,
+    pub id: ProfileId,
+    /// Owning workspace (the `user_id` column).
+    pub user_id: WorkspaceId,
     /// Meta's (app-scoped) Threads user id.
-    pub threads_user_id: String,
+    pub threads_user_id: ThreadsUserId,
     /// Sealed username.
     pub username_enc: Vec<u8>,
     /// Sealed profile details (name, biography, picture URL, verified) as JSON.
     pub profile_enc: Option<Vec<u8>>,
-    /// active | needs_reconnect | disconnected | paused.
-    pub status: String,
+    /// Where the connection stands.
+    pub status: ProfileStatus,
     /// Granted scopes, comma-separated.
     pub scopes: String,
     /// First connection time.
@@ -104,7 +127,7 @@ macro_rules! profile_from_row {
             threads_user_id: row.try_get("threads_user_id")?,
             username_enc: row.try_get("username_enc")?,
             profile_enc: row.try_get("profile_enc")?,
-            status: row.try_get("status")?,
+            status: $crate::store::profiles::ProfileStatus::decode(row.try_get("status")?)?,
             scopes: row.try_get("scopes")?,
             connected_at: row.try_get("connected_at")?,
             token_enc: row.try_get("token_enc")?,
@@ -129,11 +152,11 @@ pub(super) use profile_from_row;
 #[derive(Debug)]
 pub struct ConnectedProfile<'a> {
     /// Id to use if this is a new connection.
-    pub new_id: &'a str,
-    /// Owner.
-    pub user_id: &'a str,
+    pub new_id: &'a ProfileId,
+    /// Owning workspace.
+    pub user_id: &'a WorkspaceId,
     /// Meta's user id.
-    pub threads_user_id: &'a str,
+    pub threads_user_id: &'a ThreadsUserId,
     /// Sealed username.
     pub username_enc: &'a [u8],
     /// Sealed profile details.
@@ -154,9 +177,9 @@ pub struct ConnectedProfile<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Connected {
     /// First connection: a new profile row.
-    New(String),
+    New(ProfileId),
     /// The same Threads account again for the same user: history kept, token replaced.
-    Reconnected(String),
+    Reconnected(ProfileId),
 }
 
 impl Store {
@@ -165,7 +188,7 @@ impl Store {
     pub async fn create_oauth_state(
         &self,
         state_hash: &str,
-        user_id: &str,
+        workspace_id: &WorkspaceId,
         scopes: Option<&str>,
         now: i64,
         expires_at: i64,
@@ -173,7 +196,7 @@ impl Store {
         with_pool!(self, |p| {
             sqlx::query("INSERT INTO oauth_states (state_hash, user_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(state_hash)
-            .bind(user_id)
+            .bind(workspace_id)
             .bind(scopes)
             .bind(now)
             .bind(expires_at)
@@ -189,7 +212,7 @@ impl Store {
     pub async fn consume_oauth_state(
         &self,
         state_hash: &str,
-        user_id: &str,
+        workspace_id: &WorkspaceId,
         now: i64,
     ) -> StoreResult<Option<Option<String>>> {
         let row: Option<(Option<String>,)> = with_pool!(self, |p| {
@@ -198,7 +221,7 @@ impl Store {
         )
         .bind(now)
         .bind(state_hash)
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_optional(p)
         .await
         })?;
@@ -224,7 +247,7 @@ impl Store {
         tx: &mut super::Tx,
         c: &ConnectedProfile<'_>,
     ) -> StoreResult<Connected> {
-        let existing: Option<(String, String)> = super::with_tx!(tx, |conn| async {
+        let existing: Option<(ProfileId, WorkspaceId)> = super::with_tx!(tx, |conn| async {
             match sqlx::query("SELECT id, user_id FROM threads_profiles WHERE threads_user_id = $1")
                 .bind(c.threads_user_id)
                 .fetch_optional(&mut *conn)
@@ -236,7 +259,7 @@ impl Store {
         }
         .await)?;
         match existing {
-            Some((_, owner)) if owner != c.user_id => Err(StoreError::Conflict),
+            Some((_, owner)) if owner != *c.user_id => Err(StoreError::Conflict),
             Some((id, _)) => {
                 super::with_tx!(tx, |conn| {
                     sqlx::query(
@@ -274,19 +297,18 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected())
                 })?;
-                Ok(Connected::New(c.new_id.to_owned()))
+                Ok(Connected::New(c.new_id.clone()))
             }
         }
     }
 
     /// The user's profiles, oldest connection first.
     pub async fn profiles_of(&self, workspace_id: &WorkspaceId) -> StoreResult<Vec<ProfileRecord>> {
-        let user_id = workspace_id.as_str();
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM threads_profiles WHERE user_id = $1 ORDER BY connected_at, id"
         ));
         let list = with_pool!(self, |p| async {
-            let rows = sqlx::query(sql).bind(user_id).fetch_all(p).await?;
+            let rows = sqlx::query(sql).bind(workspace_id).fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 out.push(profile_from_row!(row));
@@ -298,11 +320,11 @@ impl Store {
     }
 
     /// How many of the user's profiles are still connected (any status but disconnected).
-    pub async fn count_connected_profiles(&self, user_id: &str) -> StoreResult<i64> {
+    pub async fn count_connected_profiles(&self, workspace_id: &WorkspaceId) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT count(*) FROM threads_profiles WHERE user_id = $1 AND status <> 'disconnected'"
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_one(p)
         .await)?)
     }
@@ -311,17 +333,16 @@ impl Store {
     pub async fn profile_of(
         &self,
         workspace_id: &WorkspaceId,
-        profile_id: &str,
+        profile_id: &ProfileId,
     ) -> StoreResult<Option<ProfileRecord>> {
-        let user_id = workspace_id.as_str();
         Ok(self
             .profile(profile_id)
             .await?
-            .filter(|p| p.user_id == user_id))
+            .filter(|p| p.user_id == *workspace_id))
     }
 
     /// A profile by id, whoever owns it (for jobs).
-    pub async fn profile(&self, profile_id: &str) -> StoreResult<Option<ProfileRecord>> {
+    pub async fn profile(&self, profile_id: &ProfileId) -> StoreResult<Option<ProfileRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM threads_profiles WHERE id = $1"
         ));
@@ -338,7 +359,7 @@ impl Store {
     /// A profile by Meta's user id (deauthorize and deletion callbacks).
     pub async fn profile_by_threads_user(
         &self,
-        threads_user_id: &str,
+        threads_user_id: &ThreadsUserId,
     ) -> StoreResult<Option<ProfileRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM threads_profiles WHERE threads_user_id = $1"
@@ -360,7 +381,7 @@ impl Store {
     /// Saves (or clears) the cursor an interrupted backfill resumes from.
     pub async fn set_backfill_cursor(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         cursor: Option<&str>,
     ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
@@ -377,7 +398,7 @@ impl Store {
     /// Replaces the token after a refresh.
     pub async fn save_refreshed_token(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         token_enc: &[u8],
         issued_at: i64,
         expires_at: i64,
@@ -400,7 +421,7 @@ impl Store {
     /// Records an error the user should see; `needs_reconnect` also stops using the token.
     pub async fn record_profile_error(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         message: &str,
         needs_reconnect: bool,
         now: i64,
@@ -421,7 +442,7 @@ impl Store {
     }
 
     /// What deleting the profile with its history would remove, counted for the confirmation.
-    pub async fn profile_footprint(&self, profile_id: &str) -> StoreResult<ProfileFootprint> {
+    pub async fn profile_footprint(&self, profile_id: &ProfileId) -> StoreResult<ProfileFootprint> {
         let row = with_pool!(self, |p| {
             async {
             let r = sqlx::query(
@@ -455,7 +476,7 @@ impl Store {
     /// profile changed (false: it was not active, so the event was already recorded).
     pub async fn mark_needs_reconnect(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         message: &str,
         expired: bool,
         now: i64,
@@ -481,7 +502,7 @@ impl Store {
     /// otherwise the profile and everything synced for it is deleted.
     pub async fn disconnect_profile(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         keep_history: bool,
         now: i64,
     ) -> StoreResult<()> {

@@ -22,7 +22,7 @@ use super::sessions::{
     CHECK_COLUMNS, SEAT_JOIN, Seat, SessionRecord, found_from_row, session_from_row,
 };
 use super::users::{UserRecord, user_from_row};
-use crate::domain::Role;
+use crate::domain::{ProfileId, Role, SessionId, UserId};
 
 /// Batch queries in flight at once; a check that finds them all busy waits for the next one.
 const IN_FLIGHT: usize = 2;
@@ -34,9 +34,9 @@ const MAX_BATCH: usize = 64;
 /// profiles.
 #[derive(Debug)]
 pub(super) struct Check {
-    pub(super) session_id: String,
-    pub(super) user_id: String,
-    pub(super) profile_id: Option<String>,
+    pub(super) session_id: SessionId,
+    pub(super) user_id: UserId,
+    pub(super) profile_id: Option<ProfileId>,
     pub(super) now: i64,
     pub(super) idle_since: i64,
 }
@@ -207,7 +207,7 @@ async fn read_batch<'e>(
         query = query
             .bind(check.session_id.as_str())
             .bind(check.user_id.as_str())
-            .bind(check.profile_id.as_deref())
+            .bind(check.profile_id.as_ref().map(ProfileId::as_str))
             .bind(check.now)
             .bind(check.idle_since);
     }

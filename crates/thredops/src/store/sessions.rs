@@ -8,15 +8,15 @@ use super::profiles::{self, ProfileRecord, profile_from_row};
 use super::session_batch::{Check, Found};
 use super::users::{UserRecord, user_from_row};
 use super::{Store, StoreResult, with_pool};
-use crate::domain::Role;
+use crate::domain::{ProfileId, Role, SessionId, UserId, WorkspaceId, WorkspaceRole};
 
 /// A stored session.
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     /// Session id (random, the JWT's `sid`).
-    pub id: String,
+    pub id: SessionId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Sign-in time.
     pub created_at: i64,
     /// Last request seen.
@@ -34,18 +34,19 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
     /// The workspace (its owner account's id).
-    pub workspace_id: String,
-    /// The member's role there, as stored.
-    pub role: String,
+    pub workspace_id: WorkspaceId,
+    /// The member's role there (an unknown stored role, which the schema forbids, reads as the
+    /// least: reviewer).
+    pub role: WorkspaceRole,
 }
 
 /// What a new session records.
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
     /// Session id.
-    pub id: &'a str,
+    pub id: &'a SessionId,
     /// Owner.
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// Now.
     pub now: i64,
     /// Absolute end.
@@ -130,14 +131,19 @@ macro_rules! found_from_row {
         let row = $row;
         let session = session_from_row!(row, id = "session_id", user_id = "session_user_id");
         let user = user_from_row!(row, id = "session_user_id", created_at = "user_created_at");
-        let seat_workspace: Option<String> = row.try_get("seat_workspace_id")?;
+        let seat_workspace: Option<$crate::domain::WorkspaceId> =
+            row.try_get("seat_workspace_id")?;
         let seat_role: Option<String> = row.try_get("seat_role")?;
         let seat = seat_workspace
             .zip(seat_role)
-            .map(|(workspace_id, role)| Seat { workspace_id, role });
+            .map(|(workspace_id, role)| Seat {
+                workspace_id,
+                role: $crate::domain::WorkspaceRole::parse_member(&role)
+                    .unwrap_or($crate::domain::WorkspaceRole::Reviewer),
+            });
         let profile = if $with_profile {
-            let profile_id: Option<String> = row.try_get("id")?;
-            match profile_id {
+            let found: Option<$crate::domain::ProfileId> = row.try_get("id")?;
+            match found {
                 Some(_) => Some(profile_from_row!(row)),
                 None => None,
             }
@@ -181,8 +187,8 @@ impl Store {
     /// `idle_secs`) together with its account, in one query: every authenticated request asks.
     pub async fn live_session(
         &self,
-        id: &str,
-        user_id: &str,
+        id: &SessionId,
+        user_id: &UserId,
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Option<(SessionRecord, UserRecord, Option<Seat>)>> {
@@ -197,11 +203,11 @@ impl Store {
     /// round trip.
     pub async fn live_session_with_profile(
         &self,
-        id: &str,
-        user_id: &str,
+        id: &SessionId,
+        user_id: &UserId,
         now: i64,
         idle_secs: i64,
-        profile_id: &str,
+        profile_id: &ProfileId,
     ) -> StoreResult<Option<Found>> {
         self.session_check(id, user_id, Some(profile_id), now, idle_secs)
             .await
@@ -212,18 +218,18 @@ impl Store {
     /// (`session_batch`); the pool answers on the plain path and whenever the inline read cannot.
     async fn session_check(
         &self,
-        id: &str,
-        user_id: &str,
-        profile_id: Option<&str>,
+        id: &SessionId,
+        user_id: &UserId,
+        profile_id: Option<&ProfileId>,
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Option<Found>> {
         let idle_since = now - idle_secs;
         if let super::session_reader::SessionReader::Batched(batcher) = &self.session_reader {
             let check = Check {
-                session_id: id.to_owned(),
-                user_id: user_id.to_owned(),
-                profile_id: profile_id.map(str::to_owned),
+                session_id: id.clone(),
+                user_id: user_id.clone(),
+                profile_id: profile_id.cloned(),
                 now,
                 idle_since,
             };
@@ -270,7 +276,12 @@ impl Store {
     }
 
     /// Marks a session (and its account) as used now.
-    pub async fn touch_session(&self, id: &str, user_id: &str, now: i64) -> StoreResult<()> {
+    pub async fn touch_session(
+        &self,
+        id: &SessionId,
+        user_id: &UserId,
+        now: i64,
+    ) -> StoreResult<()> {
         with_pool!(self, |p| async {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
@@ -294,7 +305,7 @@ impl Store {
     /// Live sessions of a user, newest first.
     pub async fn sessions_of(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Vec<SessionRecord>> {
@@ -319,7 +330,12 @@ impl Store {
     }
 
     /// Revokes one of the user's sessions; false if there was no such live session.
-    pub async fn revoke_session(&self, id: &str, user_id: &str, now: i64) -> StoreResult<bool> {
+    pub async fn revoke_session(
+        &self,
+        id: &SessionId,
+        user_id: &UserId,
+        now: i64,
+    ) -> StoreResult<bool> {
         let done = with_pool!(self, |p| {
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(now)

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreResult, with_pool};
+use crate::crypto::MasterKeyId;
 
 /// A stored, wrapped signing key.
 #[derive(Debug, Clone)]
@@ -12,7 +13,7 @@ pub struct SigningKeyRecord {
     /// The key sealed under the master key.
     pub wrapped_key: Vec<u8>,
     /// Which master key sealed it.
-    pub master_key_id: String,
+    pub master_key_id: MasterKeyId,
     /// When it was made.
     pub created_at: i64,
     /// When it stopped signing new tokens (it still verifies until tokens expire).
@@ -49,7 +50,7 @@ impl Store {
         &self,
         kid: &str,
         wrapped: &[u8],
-        master_key_id: &str,
+        master_key_id: &MasterKeyId,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -78,7 +79,7 @@ impl Store {
         &self,
         kid: &str,
         wrapped: &[u8],
-        master_key_id: &str,
+        master_key_id: &MasterKeyId,
     ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE signing_keys SET wrapped_key = $1, master_key_id = $2 WHERE kid = $3"

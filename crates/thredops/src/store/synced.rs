@@ -6,6 +6,8 @@
 
 use sqlx::Row;
 
+use crate::domain::{MediaId, ProfileId};
+
 use super::{Store, StoreResult, with_pool};
 
 /// Rows per statement in batched writes (at most 14 parameters each, far under SQLite's 32,766).
@@ -37,7 +39,7 @@ pub(super) use bump_and_commit;
 #[derive(Debug, Clone)]
 pub struct PostRow {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Read-side media type (TEXT_POST, IMAGE, ...).
     pub media_type: String,
     /// Publication time (Unix seconds).
@@ -81,7 +83,7 @@ pub struct Metrics {
 #[derive(Debug, Clone)]
 pub struct Measured {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Publication time.
     pub posted_at: i64,
     /// The metrics.
@@ -96,14 +98,19 @@ pub struct Measured {
 #[derive(Debug, Clone)]
 pub struct DuePost {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Publication time.
     pub posted_at: i64,
 }
 
 impl Store {
     /// Inserts a post unless it is already stored; true when it was new.
-    pub async fn insert_post(&self, profile_id: &str, p: &PostRow, now: i64) -> StoreResult<bool> {
+    pub async fn insert_post(
+        &self,
+        profile_id: &ProfileId,
+        p: &PostRow,
+        now: i64,
+    ) -> StoreResult<bool> {
         Ok(self
             .insert_posts(profile_id, std::slice::from_ref(p), now)
             .await?
@@ -115,7 +122,7 @@ impl Store {
     /// were new.
     pub async fn insert_posts(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         posts: &[PostRow],
         now: i64,
     ) -> StoreResult<u64> {
@@ -159,7 +166,7 @@ impl Store {
     /// is not written twice, and an older snapshot never overwrites a post's newer values.
     pub async fn record_post_metrics(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         batch: &[Measured],
     ) -> StoreResult<()> {
         if batch.is_empty() {
@@ -220,8 +227,8 @@ impl Store {
     /// Sets when a post is next refreshed (reposts have no metrics of their own).
     pub async fn set_next_refresh(
         &self,
-        profile_id: &str,
-        media_id: &str,
+        profile_id: &ProfileId,
+        media_id: &MediaId,
         at: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |pool| sqlx::query(
@@ -239,7 +246,7 @@ impl Store {
     /// Posts whose metrics are due, oldest due first.
     pub async fn posts_due(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         now: i64,
         limit: i64,
     ) -> StoreResult<Vec<DuePost>> {
@@ -262,7 +269,7 @@ impl Store {
     }
 
     /// Whether a post is stored.
-    pub async fn has_post(&self, profile_id: &str, media_id: &str) -> StoreResult<bool> {
+    pub async fn has_post(&self, profile_id: &ProfileId, media_id: &MediaId) -> StoreResult<bool> {
         let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(
             "SELECT count(*) FROM posts WHERE profile_id = $1 AND media_id = $2"
         )
@@ -274,7 +281,7 @@ impl Store {
     }
 
     /// How many posts are stored for a profile.
-    pub async fn post_count(&self, profile_id: &str) -> StoreResult<i64> {
+    pub async fn post_count(&self, profile_id: &ProfileId) -> StoreResult<i64> {
         let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(
             "SELECT count(*) FROM posts WHERE profile_id = $1"
         )
@@ -287,8 +294,8 @@ impl Store {
     /// Every stored post's id with its latest metrics (for checks and exports).
     pub async fn post_metrics(
         &self,
-        profile_id: &str,
-    ) -> StoreResult<Vec<(String, Option<Metrics>)>> {
+        profile_id: &ProfileId,
+    ) -> StoreResult<Vec<(MediaId, Option<Metrics>)>> {
         let rows = with_pool!(self, |pool| {
             async {
             let rows = sqlx::query("SELECT media_id, views, likes, replies, reposts, quotes, shares FROM posts WHERE profile_id = $1 ORDER BY posted_at DESC, media_id")
@@ -319,7 +326,11 @@ impl Store {
     }
 
     /// Number of metric snapshots stored for a post.
-    pub async fn snapshot_count(&self, profile_id: &str, media_id: &str) -> StoreResult<i64> {
+    pub async fn snapshot_count(
+        &self,
+        profile_id: &ProfileId,
+        media_id: &MediaId,
+    ) -> StoreResult<i64> {
         let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(
             "SELECT count(*) FROM post_metric_snapshots WHERE profile_id = $1 AND media_id = $2"
         )
@@ -331,7 +342,12 @@ impl Store {
     }
 
     /// Counts API calls made for a profile in the hour containing `at`.
-    pub async fn add_api_calls(&self, profile_id: &str, at: i64, calls: i64) -> StoreResult<()> {
+    pub async fn add_api_calls(
+        &self,
+        profile_id: &ProfileId,
+        at: i64,
+        calls: i64,
+    ) -> StoreResult<()> {
         if calls == 0 {
             return Ok(());
         }
@@ -350,7 +366,7 @@ impl Store {
     }
 
     /// API calls made for a profile since `since`.
-    pub async fn api_calls_since(&self, profile_id: &str, since: i64) -> StoreResult<i64> {
+    pub async fn api_calls_since(&self, profile_id: &ProfileId, since: i64) -> StoreResult<i64> {
         let n: Option<i64> = with_pool!(self, |pool| {
             sqlx::query_scalar(
             "SELECT CAST(SUM(calls) AS BIGINT) FROM api_usage WHERE profile_id = $1 AND hour >= $2"
@@ -367,7 +383,7 @@ impl Store {
     /// backfill's completion when `backfill` is set.
     pub async fn mark_synced(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         at: i64,
         newest_post_at: Option<i64>,
         followers: Option<i64>,
@@ -391,7 +407,7 @@ impl Store {
     }
 
     /// Time of the newest stored post.
-    pub async fn newest_post_at(&self, profile_id: &str) -> StoreResult<Option<i64>> {
+    pub async fn newest_post_at(&self, profile_id: &ProfileId) -> StoreResult<Option<i64>> {
         let n: Option<i64> = with_pool!(self, |pool| sqlx::query_scalar(
             "SELECT MAX(posted_at) FROM posts WHERE profile_id = $1"
         )

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError, StoreResult, with_pool};
-use crate::domain::{Email, Role};
+use crate::domain::{Email, Role, SessionId, UserId};
 
 /// A stored account.
 #[derive(Debug, Clone)]
@@ -35,9 +35,8 @@ macro_rules! user_from_row {
     ($row:expr, id = $id:literal, created_at = $created_at:literal) => {{
         let row = $row;
         let role: String = row.try_get("role")?;
-        let id: String = row.try_get($id)?;
         UserRecord {
-            id: $crate::domain::UserId::new(id),
+            id: row.try_get($id)?,
             email: row.try_get("email")?,
             password_hash: row.try_get("password_hash")?,
             role: Role::parse(&role).unwrap_or(Role::User),
@@ -58,7 +57,7 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> StoreResult<UserRecord> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = UserId::new(uuid::Uuid::new_v4().to_string());
         with_pool!(self, |p| {
             sqlx::query(
             "INSERT INTO users (id, email, password_hash, role, created_at, last_active_at, password_changed_at) VALUES ($1, $2, $3, 'user', $4, $4, $4)"
@@ -81,9 +80,9 @@ impl Store {
     }
 
     /// Finds an account by id.
-    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+    pub async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
-        self.fetch_user(sql, id).await
+        self.fetch_user(sql, id.as_str()).await
     }
 
     async fn fetch_user(
@@ -104,9 +103,9 @@ impl Store {
     /// Replaces the password hash and revokes every session except `keep_session`, atomically.
     pub async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         new_hash: &str,
-        keep_session: Option<&str>,
+        keep_session: Option<&SessionId>,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -121,7 +120,7 @@ impl Store {
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
                 .bind(now)
                 .bind(user_id)
-                .bind(keep_session.unwrap_or(""))
+                .bind(keep_session.map_or("", SessionId::as_str))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await
@@ -132,7 +131,7 @@ impl Store {
     }
 
     /// Records use of the account (drives the inactivity purge).
-    pub async fn touch_user(&self, user_id: &str, now: i64) -> StoreResult<()> {
+    pub async fn touch_user(&self, user_id: &UserId, now: i64) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE users SET last_active_at = $1 WHERE id = $2 AND last_active_at < $1"
         )

@@ -279,7 +279,7 @@ mod tests {
                 let image = i % 3 == 0;
                 let short = if image { i % 4 != 1 } else { i % 4 == 0 };
                 PostFacts {
-                    media_id: i.to_string(),
+                    media_id: i.to_string().into(),
                     media_type: if image { "IMAGE" } else { "TEXT_POST" }.into(),
                     posted_at: 1_700_000_000 + i * 3_600,
                     text_len: if short { 40 + i % 20 } else { 180 + i % 60 },

@@ -248,7 +248,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, d)| PostFacts {
-                    media_id: i.to_string(),
+                    media_id: i.to_string().into(),
                     media_type: if i % 2 == 0 { "VIDEO" } else { "TEXT_POST" }.into(),
                     posted_at: start + d * DAY + 3600,
                     metrics: Some([100 * (i as i64 + 1), 1, 1, 0, 0, 0]),

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono_tz::Tz;
 
 use crate::app::AppState;
+use crate::domain::{MediaId, ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::services::profiles::purpose;
 use crate::store::profiles::ProfileRecord;
@@ -21,7 +22,7 @@ const SNIPPET_CHARS: usize = 90;
 #[derive(Debug, Clone, Default)]
 pub struct PostFacts {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// TEXT_POST, IMAGE, VIDEO, CAROUSEL_ALBUM, REPOST_FACADE, ...
     pub media_type: String,
     /// Publication time (Unix seconds).
@@ -102,7 +103,7 @@ pub struct ProfileFacts {
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// ThredOps profile id.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The moment the data describes: the newest post or snapshot (not the wall clock, so the
     /// same data always gives the same answer).
     pub as_of: i64,
@@ -127,15 +128,15 @@ pub fn user_tz(name: Option<&str>) -> Tz {
     name.and_then(|n| n.parse().ok()).unwrap_or(Tz::UTC)
 }
 
-/// A profile of this user, or 404 (also for other users' profiles).
+/// A profile of this workspace, or 404 (also for other workspaces' profiles).
 pub async fn owned_profile(
     state: &AppState,
-    user_id: &str,
-    profile_id: &str,
+    workspace_id: &WorkspaceId,
+    profile_id: &ProfileId,
 ) -> AppResult<ProfileRecord> {
     state
         .store
-        .profile_of(&crate::domain::WorkspaceId::new(user_id), profile_id)
+        .profile_of(workspace_id, profile_id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -203,7 +204,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         .max()
         .unwrap_or(profile.connected_at);
     Ok(Dataset {
-        profile_id: profile.id.clone(),
+        profile_id: profile.id.clone().into(),
         as_of,
         posts,
         followers,
@@ -214,7 +215,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
             has_bio: filled("biography"),
             has_picture: filled("picture_url"),
             is_verified: details["is_verified"].as_bool().unwrap_or(false),
-            status: profile.status.clone(),
+            status: profile.status.as_str().into(),
             has_error: profile.last_error.is_some(),
             followers: profile.followers_count,
         },
@@ -236,7 +237,10 @@ pub fn keywords(text: &str) -> Vec<String> {
     words.into_iter().collect()
 }
 
-async fn follower_days(state: &AppState, profile_id: &str) -> AppResult<Vec<(String, i64, i64)>> {
+async fn follower_days(
+    state: &AppState,
+    profile_id: &ProfileId,
+) -> AppResult<Vec<(String, i64, i64)>> {
     Ok(state.store.follower_days(profile_id).await?)
 }
 

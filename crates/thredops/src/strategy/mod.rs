@@ -30,7 +30,17 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::id_type;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
+
+id_type!(
+    /// A Deep Audit run.
+    AuditId
+);
+id_type!(
+    /// A strategist experiment.
+    ExperimentId
+);
 
 /// Job kind of an audit run.
 pub const AUDIT_JOB: &str = "strategy.audit";
@@ -53,7 +63,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
 
 #[derive(Deserialize)]
 struct AuditPayload {
-    audit_id: String,
+    audit_id: AuditId,
 }
 
 fn retry(e: impl std::fmt::Display) -> JobError {
@@ -100,13 +110,18 @@ async fn audit_once(
     row: &store::AuditRow,
 ) -> Result<(), JobError> {
     let st = &state.store;
-    let Some(profile) = state.store.profile(&row.profile_id).await.map_err(retry)? else {
+    let Some(profile) = state
+        .store
+        .profile(&crate::domain::ProfileId::from(row.profile_id.as_str()))
+        .await
+        .map_err(retry)?
+    else {
         return Ok(());
     };
     st.audit_progress(&row.id, 5).await.map_err(retry)?;
     let tz = state
         .store
-        .user_by_id(&row.user_id)
+        .user_by_id(&row.user_id.owner())
         .await
         .map_err(retry)?
         .and_then(|u| u.timezone);
@@ -134,7 +149,11 @@ async fn audit_once(
             }
         }
     };
-    let key = state.vault.data_key(&row.user_id).await.map_err(retry)?;
+    let key = state
+        .vault
+        .data_key(&crate::domain::WorkspaceId::from(row.user_id.as_str()))
+        .await
+        .map_err(retry)?;
     let previous = st
         .strategy_audits_of(&row.profile_id)
         .await

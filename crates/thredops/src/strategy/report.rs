@@ -11,12 +11,13 @@ use super::data::Dataset;
 use super::formats;
 use super::multiple::Gate;
 use super::timing;
+use crate::domain::ProfileId;
 
 /// Everything the strategist says about a profile.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StrategyReport {
     /// The profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The moment the data describes (Unix seconds).
     pub as_of: i64,
     /// Whether there was enough data for advice at all.
@@ -126,7 +127,7 @@ impl StrategyReport {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WeeklyPlan {
     /// The profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Whether the strategist had enough data (without, the plan follows defaults).
     pub enough_data: bool,
     /// The Monday the week starts, `YYYY-MM-DD` (audience time).

@@ -10,16 +10,21 @@ use super::data::{self, Dataset};
 use super::experiments::{self, ExperimentInput, Spec};
 use super::report::{self, StrategyReport};
 use super::store::{AuditRow, AuditStatus, ExperimentRow, ExperimentStatus};
-use super::{AUDIT_JOB, AUDIT_PURPOSE, EXPERIMENT_PURPOSE, audit, llm};
+use super::{AUDIT_JOB, AUDIT_PURPOSE, AuditId, EXPERIMENT_PURPOSE, ExperimentId, audit, llm};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::billing::gate;
 use crate::clock::now_unix;
+use crate::domain::{ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::jobs::NewJob;
 
 /// Loads a profile of `auth` with everything the analyses need.
-pub async fn dataset(state: &AppState, auth: &CurrentUser, profile_id: &str) -> AppResult<Dataset> {
+pub async fn dataset(
+    state: &AppState,
+    auth: &CurrentUser,
+    profile_id: &ProfileId,
+) -> AppResult<Dataset> {
     let profile = data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     data::load(
         state,
@@ -33,7 +38,7 @@ pub async fn dataset(state: &AppState, auth: &CurrentUser, profile_id: &str) -> 
 pub async fn strategy(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<StrategyReport> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
@@ -49,8 +54,8 @@ pub const REPORT_CACHE_CAPACITY: usize = 512;
 /// Everything besides the stored data that a strategist report depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReportKey {
-    user_id: String,
-    profile_id: String,
+    workspace_id: WorkspaceId,
+    profile_id: ProfileId,
     tz: chrono_tz::Tz,
     // Posts settle with age: a new day is a new report even without new data.
     day: chrono::NaiveDate,
@@ -73,8 +78,8 @@ pub async fn cached_report(
     let tz = data::user_tz(auth.user.timezone.as_deref());
     let now = state.threads.now().timestamp();
     let key = ReportKey {
-        user_id: auth.workspace_id().to_string(),
-        profile_id: profile.id.clone(),
+        workspace_id: auth.workspace_id().clone(),
+        profile_id: profile.id.clone().into(),
         tz,
         day: crate::analytics::period::local_date(tz, now),
     };
@@ -92,7 +97,7 @@ pub async fn cached_report(
 pub async fn plan(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<report::WeeklyPlan> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
@@ -108,9 +113,9 @@ pub async fn plan(
 #[derive(Debug, Serialize)]
 pub struct AuditView {
     /// Audit id.
-    pub id: String,
+    pub id: AuditId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// queued | running | done | failed.
     pub status: AuditStatus,
     /// 0-100 while it runs.
@@ -132,7 +137,7 @@ async fn audit_view(state: &AppState, row: AuditRow, with_report: bool) -> AppRe
         (Some(sealed), true) => {
             let key = state
                 .vault
-                .existing_key(&row.user_id)
+                .existing_key(&crate::domain::WorkspaceId::from(row.user_id.as_str()))
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             key.and_then(|k| k.open_string(AUDIT_PURPOSE, &row.id, sealed).ok())
@@ -157,7 +162,7 @@ async fn audit_view(state: &AppState, row: AuditRow, with_report: bool) -> AppRe
 pub async fn start_audit(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<AuditView> {
     data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     let st = &state.store;
@@ -170,7 +175,7 @@ pub async fn start_audit(
         return audit_view(state, active, false).await;
     }
     // Time-ordered ids: two audits started within the same second still list newest first.
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = AuditId::new(uuid::Uuid::now_v7().to_string());
     gate::count_audit(state, auth.workspace_id(), &id).await?;
     if let Err(e) = st
         .insert_audit(&id, profile_id, auth.workspace_id(), now_unix())
@@ -194,7 +199,7 @@ pub async fn start_audit(
 pub async fn audits(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<Vec<AuditView>> {
     data::owned_profile(state, auth.workspace_id(), profile_id).await?;
     let mut out = Vec::new();
@@ -205,12 +210,16 @@ pub async fn audits(
 }
 
 /// One audit with its report.
-pub async fn audit(state: &AppState, auth: &CurrentUser, audit_id: &str) -> AppResult<AuditView> {
+pub async fn audit(
+    state: &AppState,
+    auth: &CurrentUser,
+    audit_id: &AuditId,
+) -> AppResult<AuditView> {
     let row = state
         .store
         .strategy_audit(audit_id)
         .await?
-        .filter(|a| a.user_id == auth.workspace_id())
+        .filter(|a| &a.user_id == auth.workspace_id())
         .ok_or(AppError::NotFound)?;
     audit_view(state, row, true).await
 }
@@ -219,9 +228,9 @@ pub async fn audit(state: &AppState, auth: &CurrentUser, audit_id: &str) -> AppR
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ExperimentView {
     /// Experiment id.
-    pub id: String,
+    pub id: ExperimentId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// running | finished | cancelled.
     #[schemars(with = "String")]
     pub status: ExperimentStatus,
@@ -239,7 +248,7 @@ pub struct ExperimentView {
 pub async fn start_experiment(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
     input: &ExperimentInput,
 ) -> AppResult<ExperimentView> {
     gate::require_strategist(state, auth.workspace_id()).await?;
@@ -248,7 +257,7 @@ pub async fn start_experiment(
     let now = state.threads.now().timestamp();
     let (spec, starts_at) = experiments::parse(input, &audience.timezone, now)?;
     // Time-ordered, as for audits: the list tie-breaks on id within a second.
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = ExperimentId::new(uuid::Uuid::now_v7().to_string());
     let key = state
         .vault
         .data_key(auth.workspace_id())
@@ -263,7 +272,7 @@ pub async fn start_experiment(
                 .as_bytes(),
         ),
         id: id.clone(),
-        profile_id: profile_id.to_owned(),
+        profile_id: profile_id.clone(),
         status: ExperimentStatus::Running,
         starts_at,
         ends_at: starts_at + spec.days * 86_400,
@@ -284,7 +293,7 @@ pub async fn start_experiment(
 pub async fn experiments(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<Vec<ExperimentView>> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     let data = dataset(state, auth, profile_id).await?;
@@ -296,8 +305,8 @@ pub async fn experiments(
 pub async fn cancel_experiment(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
-    id: &str,
+    profile_id: &ProfileId,
+    id: &ExperimentId,
 ) -> AppResult<()> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     data::owned_profile(state, auth.workspace_id(), profile_id).await?;
@@ -306,7 +315,7 @@ pub async fn cancel_experiment(
         .experiments_of(profile_id)
         .await?
         .into_iter()
-        .find(|e| e.id == id)
+        .find(|e| &e.id == id)
         .ok_or(AppError::NotFound)?;
     if row.status != ExperimentStatus::Running {
         return Err(AppError::Conflict(
@@ -426,7 +435,7 @@ pub struct Narrative {
 pub async fn narrative(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<Narrative> {
     gate::require_strategist(state, auth.workspace_id()).await?;
     if state.settings.llm.is_none() {

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::{AuditId, ExperimentId};
+use crate::domain::{MediaId, ProfileId, WorkspaceId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// Where an audit is.
@@ -97,11 +99,11 @@ impl TryFrom<String> for ExperimentStatus {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
     /// Audit id.
-    pub id: String,
+    pub id: AuditId,
     /// Profile audited.
-    pub profile_id: String,
-    /// Owner.
-    pub user_id: String,
+    pub profile_id: ProfileId,
+    /// The workspace that asked for it (column `user_id`).
+    pub user_id: WorkspaceId,
     /// Where it is.
     #[sqlx(try_from = "String")]
     pub status: AuditStatus,
@@ -127,9 +129,9 @@ const AUDIT_COLUMNS: &str =
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExperimentRow {
     /// Experiment id.
-    pub id: String,
+    pub id: ExperimentId,
     /// Profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Where it is.
     #[sqlx(try_from = "String")]
     pub status: ExperimentStatus,
@@ -149,21 +151,21 @@ impl Store {
     /// Records a queued audit.
     pub async fn insert_audit(
         &self,
-        id: &str,
-        profile_id: &str,
-        user_id: &str,
+        id: &AuditId,
+        profile_id: &ProfileId,
+        workspace_id: &WorkspaceId,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query("INSERT INTO strategy_audits (id, profile_id, user_id, status, progress, created_at) VALUES ($1, $2, $3, $4, 0, $5)")
-            .bind(id).bind(profile_id).bind(user_id).bind(AuditStatus::Queued.as_str()).bind(now)
+            .bind(id).bind(profile_id).bind(workspace_id).bind(AuditStatus::Queued.as_str()).bind(now)
             .execute(p).await.map(|r| r.rows_affected())
         })?;
         Ok(())
     }
 
     /// Marks progress (0-100) of a queued or running audit, which now runs.
-    pub async fn audit_progress(&self, id: &str, progress: i64) -> StoreResult<()> {
+    pub async fn audit_progress(&self, id: &AuditId, progress: i64) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query("UPDATE strategy_audits SET status = $1, progress = $2 WHERE id = $3 AND status IN ($4, $1)")
             .bind(AuditStatus::Running.as_str()).bind(progress).bind(id).bind(AuditStatus::Queued.as_str())
@@ -175,7 +177,7 @@ impl Store {
     /// Stores the finished report.
     pub async fn finish_audit(
         &self,
-        id: &str,
+        id: &AuditId,
         score: Option<i64>,
         report_enc: &[u8],
         now: i64,
@@ -190,7 +192,7 @@ impl Store {
 
     /// Marks an audit failed with a reason the owner can read; a failed audit does not count
     /// against the plan's allowance, so its count goes with it.
-    pub async fn fail_audit(&self, id: &str, error: &str, now: i64) -> StoreResult<()> {
+    pub async fn fail_audit(&self, id: &AuditId, error: &str, now: i64) -> StoreResult<()> {
         with_pool!(self, |p| {
             async {
             let mut tx = p.begin().await?;
@@ -208,7 +210,7 @@ impl Store {
     }
 
     /// One audit by id (any owner: callers check).
-    pub async fn strategy_audit(&self, id: &str) -> StoreResult<Option<AuditRow>> {
+    pub async fn strategy_audit(&self, id: &AuditId) -> StoreResult<Option<AuditRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {AUDIT_COLUMNS} FROM strategy_audits WHERE id = $1"
         ));
@@ -219,7 +221,7 @@ impl Store {
     }
 
     /// A profile's audits, newest first.
-    pub async fn strategy_audits_of(&self, profile_id: &str) -> StoreResult<Vec<AuditRow>> {
+    pub async fn strategy_audits_of(&self, profile_id: &ProfileId) -> StoreResult<Vec<AuditRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {AUDIT_COLUMNS} FROM strategy_audits WHERE profile_id = $1 ORDER BY created_at DESC, id DESC"
         ));
@@ -230,10 +232,14 @@ impl Store {
     }
 
     /// Records an experiment.
-    pub async fn insert_experiment(&self, e: &ExperimentRow, user_id: &str) -> StoreResult<()> {
+    pub async fn insert_experiment(
+        &self,
+        e: &ExperimentRow,
+        workspace_id: &WorkspaceId,
+    ) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query("INSERT INTO strategy_experiments (id, profile_id, user_id, status, starts_at, ends_at, spec_enc, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(&e.id).bind(&e.profile_id).bind(user_id).bind(e.status.as_str()).bind(e.starts_at).bind(e.ends_at).bind(&e.spec_enc).bind(e.created_at)
+            .bind(&e.id).bind(&e.profile_id).bind(workspace_id).bind(e.status.as_str()).bind(e.starts_at).bind(e.ends_at).bind(&e.spec_enc).bind(e.created_at)
             .execute(p).await.map(|r| r.rows_affected())
         })?;
         Ok(())
@@ -242,7 +248,7 @@ impl Store {
     /// Sets an experiment's status and (optionally) its frozen result.
     pub async fn set_experiment(
         &self,
-        id: &str,
+        id: &ExperimentId,
         status: ExperimentStatus,
         result_enc: Option<&[u8]>,
     ) -> StoreResult<()> {
@@ -255,7 +261,7 @@ impl Store {
     }
 
     /// A profile's experiments, newest first.
-    pub async fn experiments_of(&self, profile_id: &str) -> StoreResult<Vec<ExperimentRow>> {
+    pub async fn experiments_of(&self, profile_id: &ProfileId) -> StoreResult<Vec<ExperimentRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as("SELECT id, profile_id, status, starts_at, ends_at, spec_enc, result_enc, created_at FROM strategy_experiments WHERE profile_id = $1 ORDER BY created_at DESC, id DESC")
                 .bind(profile_id)
@@ -264,22 +270,27 @@ impl Store {
         })?)
     }
 
-    /// Whether the user opted in to the language-model layer (off unless they said yes).
-    pub async fn llm_opt_in(&self, user_id: &str) -> StoreResult<bool> {
+    /// Whether the workspace opted in to the language-model layer (off unless it said yes).
+    pub async fn llm_opt_in(&self, workspace_id: &WorkspaceId) -> StoreResult<bool> {
         let v: Option<bool> = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT llm_opt_in FROM strategy_preferences WHERE user_id = $1"
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_optional(p)
         .await)?;
         Ok(v.unwrap_or(false))
     }
 
-    /// Records the user's choice.
-    pub async fn set_llm_opt_in(&self, user_id: &str, on: bool, now: i64) -> StoreResult<()> {
+    /// Records the workspace's choice.
+    pub async fn set_llm_opt_in(
+        &self,
+        workspace_id: &WorkspaceId,
+        on: bool,
+        now: i64,
+    ) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query("INSERT INTO strategy_preferences (user_id, llm_opt_in, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET llm_opt_in = excluded.llm_opt_in, updated_at = excluded.updated_at")
-            .bind(user_id).bind(on).bind(now)
+            .bind(workspace_id).bind(on).bind(now)
             .execute(p).await.map(|r| r.rows_affected())
         })?;
         Ok(())
@@ -290,7 +301,7 @@ impl Store {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StrategyPostRow {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Meta media type.
     pub media_type: String,
     /// Publication time (Unix seconds).
@@ -344,7 +355,7 @@ impl Store {
     /// Every synced post of a profile, oldest first.
     pub(crate) async fn strategy_posts(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
     ) -> StoreResult<Vec<StrategyPostRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -360,7 +371,7 @@ impl Store {
     /// A profile's daily follower counts: (day, taken at, followers), oldest first.
     pub(crate) async fn follower_days(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
     ) -> StoreResult<Vec<(String, i64, i64)>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -375,7 +386,7 @@ impl Store {
     /// The latest snapshot of a demographic `breakdown`: (day, sealed payload).
     pub(crate) async fn latest_breakdown(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         breakdown: &str,
     ) -> StoreResult<Option<(String, Vec<u8>)>> {
         Ok(with_pool!(self, |p| {

@@ -391,7 +391,7 @@ mod tests {
                         0.0
                     };
                     out.push(PostFacts {
-                        media_id: out.len().to_string(),
+                        media_id: out.len().to_string().into(),
                         posted_at: monday
                             + week * 7 * 86_400
                             + d as i64 * 86_400

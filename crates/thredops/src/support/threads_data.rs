@@ -86,7 +86,7 @@ pub async fn open(
         profiles.push(ProfileFacts {
             posts: state.store.post_count(&p.id).await?,
             username: p.username,
-            status: p.status,
+            status: p.status.as_str().into(),
             last_sync_at: p.sync.last_sync_at,
             followers_count: p.followers_count,
         });

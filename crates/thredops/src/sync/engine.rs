@@ -11,9 +11,11 @@ use threads_api::{
 use super::{decay, features};
 use crate::app::AppState;
 use crate::crypto::DataKey;
+use crate::domain::{self, ProfileId};
 use crate::jobs::JobError;
 use crate::services::profiles::access_token;
 use crate::store::profiles::ProfileRecord;
+use crate::store::profiles::ProfileStatus;
 use crate::store::synced::{Measured, Metrics, PostRow};
 
 /// Fields read for every post: what the analytics and the privacy policy need, nothing more.
@@ -58,11 +60,11 @@ pub struct SyncRun {
 
 impl SyncRun {
     /// Opens a run; `None` when the profile is gone, disconnected or needs reconnecting.
-    pub async fn open(state: &AppState, profile_id: &str) -> Result<Option<Self>, JobError> {
+    pub async fn open(state: &AppState, profile_id: &ProfileId) -> Result<Option<Self>, JobError> {
         let Some(profile) = state.store.profile(profile_id).await? else {
             return Ok(None);
         };
-        if profile.status != "active" {
+        if profile.status != ProfileStatus::Active {
             return Ok(None);
         }
         let token = access_token(state, &profile)
@@ -198,7 +200,10 @@ impl SyncRun {
     }
 
     /// Stores new posts of a page; returns the ones whose metrics should be read now.
-    pub async fn store_posts(&self, page: &[Media]) -> Result<Vec<(String, i64)>, JobError> {
+    pub async fn store_posts(
+        &self,
+        page: &[Media],
+    ) -> Result<Vec<(domain::MediaId, i64)>, JobError> {
         let now = self.now().timestamp();
         let mut rows = Vec::with_capacity(page.len());
         let mut reposts = Vec::new();
@@ -214,7 +219,7 @@ impl SyncRun {
                 "poll": media.poll_attachment, "quoted_post": media.quoted_post.as_ref().map(|r| r.id.as_str().to_owned()),
                 "reposted_post": media.reposted_post.as_ref().map(|r| r.id.as_str().to_owned()),
             });
-            let media_id = media.id.as_str().to_owned();
+            let media_id = domain::MediaId::new(media.id.as_str());
             let row = PostRow {
                 content_enc: self.key.seal(
                     POST_PURPOSE,
@@ -255,12 +260,12 @@ impl SyncRun {
 
     /// Reads lifetime metrics of posts (several requests in flight) and appends a snapshot of
     /// each, written in one transaction.
-    pub async fn measure(&self, posts: Vec<(String, i64)>) -> Result<usize, JobError> {
+    pub async fn measure(&self, posts: Vec<(domain::MediaId, i64)>) -> Result<usize, JobError> {
         let results: Vec<Result<Measured, JobError>> = stream::iter(posts)
             .map(|(media_id, posted_at)| async move {
                 let metrics = match self
                     .session
-                    .media_insights(&MediaId::new(media_id.clone()))
+                    .media_insights(&MediaId::new(media_id.to_string()))
                     .await
                 {
                     Ok(m) => m,
@@ -337,7 +342,7 @@ impl SyncRun {
                     && self
                         .state
                         .store
-                        .has_post(&self.profile.id, media.id.as_str())
+                        .has_post(&self.profile.id, &domain::MediaId::new(media.id.as_str()))
                         .await?
                 {
                     reached_known = true;

@@ -22,7 +22,7 @@ const REFRESH_WHEN_LEFT: i64 = 30 * 24 * 3600;
 
 #[derive(Deserialize)]
 struct ProfilePayload {
-    profile_id: String,
+    profile_id: crate::domain::ProfileId,
 }
 
 /// Registers every sync handler on a runner.

@@ -137,8 +137,8 @@ pub async fn seat_of(
         .member_role(workspace_id, user_id)
         .await?
         .map(|role| crate::store::sessions::Seat {
-            workspace_id: workspace_id.to_owned(),
-            role,
+            workspace_id: crate::domain::WorkspaceId::from(workspace_id),
+            role: WorkspaceRole::parse_member(&role).unwrap_or(WorkspaceRole::Reviewer),
         }))
 }
 
@@ -146,7 +146,7 @@ pub async fn seat_of(
 pub async fn name(state: &AppState, workspace_id: &str) -> AppResult<String> {
     let owner = state
         .store
-        .user_by_id(workspace_id)
+        .user_by_id(&crate::domain::UserId::from(workspace_id))
         .await?
         .ok_or(AppError::NotFound)?;
     name_of(state, &owner.id, &owner.email).await
@@ -235,7 +235,7 @@ pub async fn rename(state: &AppState, auth: &CurrentUser, name: &str) -> AppResu
 pub async fn people(state: &AppState, auth: &CurrentUser) -> AppResult<People> {
     let owner = state
         .store
-        .user_by_id(auth.workspace_id())
+        .user_by_id(&auth.workspace_id().owner())
         .await?
         .ok_or(AppError::NotFound)?;
     let mut members = vec![MemberView {
@@ -326,7 +326,7 @@ pub async fn invite(
     let workspace_id = auth.workspace_id();
     let owner = state
         .store
-        .user_by_id(workspace_id)
+        .user_by_id(&workspace_id.owner())
         .await?
         .ok_or(AppError::NotFound)?;
     if owner.email == email.as_str() {
@@ -449,7 +449,9 @@ pub async fn preview(
     let invitation = live(state, token).await?;
     let owner = state
         .store
-        .user_by_id(&invitation.workspace_id)
+        .user_by_id(&crate::domain::UserId::from(
+            invitation.workspace_id.as_str(),
+        ))
         .await?
         .ok_or_else(|| AppError::BadRequest(INVITATION_GONE.into()))?;
     let role = invitation.role;

@@ -343,7 +343,12 @@ async fn csv_exports_equal_json_exports_for_every_table(app: TestApp) {
     let c = creator(&app, "cleo_posts", 80, 900);
     let id = connect(&app, c.user_id).await;
     wait_for_backfill(&app, &id).await;
-    let media_id = app.state.store.post_metrics(&id).await.unwrap()[0]
+    let media_id = app
+        .state
+        .store
+        .post_metrics(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap()[0]
         .0
         .clone();
     for table in [

@@ -47,7 +47,7 @@ async fn calls_24h(app: &TestApp, profile: &str) -> i64 {
     let since = sandbox(app).clock().now_ts() - 86_400;
     app.state
         .store
-        .api_calls_since(profile, since)
+        .api_calls_since(&thredops::domain::ProfileId::from(profile), since)
         .await
         .unwrap()
 }
@@ -349,7 +349,13 @@ async fn a_typical_creators_day_of_benchmarks_and_listening_costs_82_calls(app: 
     run_due_now(&app, thredops::competitors::SNAPSHOT).await;
     run_due_now(&app, thredops::listening::SEARCH).await;
 
-    let total = || async { app.state.store.api_calls_since(&profile, 0).await.unwrap() };
+    let total = || async {
+        app.state
+            .store
+            .api_calls_since(&thredops::domain::ProfileId::from(profile.as_str()), 0)
+            .await
+            .unwrap()
+    };
     let before = total().await;
     for _ in 0..24 {
         sandbox(&app).clock().advance(Duration::hours(1)).unwrap();

@@ -50,7 +50,14 @@ async fn allowing_connects_the_profile_and_fetches_its_history(app: TestApp) {
         ],
         "only the scopes the features need"
     );
-    assert_eq!(app.state.store.post_count(&id).await.unwrap(), 150);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(id.as_str()))
+            .await
+            .unwrap(),
+        150
+    );
     let list: Vec<Value> = app.get("/api/v1/profiles").await.json().await.unwrap();
     assert_eq!(list.len(), 1);
     // The page shows it, and never the token.
@@ -61,7 +68,13 @@ async fn allowing_connects_the_profile_and_fetches_its_history(app: TestApp) {
         .await
         .unwrap();
     assert!(html.contains("@cara_posts"));
-    let record = app.state.store.profile(&id).await.unwrap().unwrap();
+    let record = app
+        .state
+        .store
+        .profile(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap()
+        .unwrap();
     let token = thredops::services::profiles::access_token(&app.state, &record)
         .await
         .unwrap()
@@ -329,7 +342,14 @@ async fn deleting_history_first_says_what_goes_and_a_plain_post_deletes_nothing(
     let p = profile(&app, &id).await;
     assert_eq!(p["status"], "active", "still connected");
     assert_eq!(p["token"]["present"], true, "the token is kept too");
-    assert_eq!(app.state.store.post_count(&id).await.unwrap(), 12);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(id.as_str()))
+            .await
+            .unwrap(),
+        12
+    );
     assert_eq!(rows_of(&app, "scheduled_posts", &id).await, 3);
     assert_eq!(rows_of(&app, "post_metric_snapshots", &id).await, snapshots);
 
@@ -357,14 +377,21 @@ async fn disconnect_keeping_history_destroys_the_token_but_keeps_the_posts(app: 
     assert!(
         app.state
             .store
-            .profile(&id)
+            .profile(&thredops::domain::ProfileId::from(id.as_str()))
             .await
             .unwrap()
             .unwrap()
             .token_enc
             .is_none()
     );
-    assert_eq!(app.state.store.post_count(&id).await.unwrap(), 30);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(id.as_str()))
+            .await
+            .unwrap(),
+        30
+    );
     use thredops::with_pool;
     let live: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
         "SELECT count(*) FROM jobs WHERE subject = $1 AND state IN ('queued', 'running')"

@@ -188,7 +188,12 @@ async fn a_backfill_killed_midway_resumes_on_another_worker(backend: Backend) {
     assert_eq!(attempts, 2, "the takeover is the second attempt");
     // Only the finished run records its calls: it fetched what was left (plus at most the page
     // whose cursor the killed worker had not saved yet), not the whole history again.
-    let calls = web.state.store.api_calls_since(&id, 0).await.unwrap();
+    let calls = web
+        .state
+        .store
+        .api_calls_since(&thredops::domain::ProfileId::from(id.as_str()), 0)
+        .await
+        .unwrap();
     let left = (POSTS - at_kill.min(stored_after_kill) + 100) as f64;
     assert!(
         (calls as f64) <= left * 1.05 + 20.0,

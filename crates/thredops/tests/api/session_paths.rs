@@ -24,12 +24,23 @@ struct Check {
 async fn ask(store: &Store, c: &Check, idle: i64) -> String {
     let found = match &c.profile {
         None => store
-            .live_session(&c.session, &c.user, c.now, idle)
+            .live_session(
+                &thredops::domain::SessionId::from(c.session.as_str()),
+                &thredops::domain::UserId::from(c.user.as_str()),
+                c.now,
+                idle,
+            )
             .await
             .unwrap()
             .map(|(s, u, seat)| format!("{s:?} {u:?} {seat:?}")),
         Some(p) => store
-            .live_session_with_profile(&c.session, &c.user, c.now, idle, p)
+            .live_session_with_profile(
+                &thredops::domain::SessionId::from(c.session.as_str()),
+                &thredops::domain::UserId::from(c.user.as_str()),
+                c.now,
+                idle,
+                &thredops::domain::ProfileId::from(p.as_str()),
+            )
             .await
             .unwrap()
             // The profile by id: its row changes while its first sync runs in the background.
@@ -72,7 +83,10 @@ async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
     let idle = app.state.settings.session_idle.as_secs() as i64;
     let mut sessions = Vec::new();
     for user in &users {
-        let live = fast.sessions_of(user, now, idle).await.unwrap();
+        let live = fast
+            .sessions_of(&thredops::domain::UserId::from(user.as_str()), now, idle)
+            .await
+            .unwrap();
         assert!(!live.is_empty(), "{user} has a session");
         sessions.extend(live);
     }
@@ -108,7 +122,7 @@ async fn the_fast_session_check_answers_as_the_plain_path_does(app: TestApp) {
             ] {
                 for at in [now, now + idle + 1, latest_end + 1] {
                     checks.push(Check {
-                        session: s.id.clone(),
+                        session: s.id.clone().into(),
                         user: user.clone(),
                         profile: profile.cloned(),
                         now: at,

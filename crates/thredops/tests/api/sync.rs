@@ -33,11 +33,16 @@ pub async fn assert_matches_truth(app: &TestApp, profile_id: &str, user_id: u64)
         .filter(|p| p["deleted"] != true)
         .map(|p| (p["id"].as_str().unwrap().to_owned(), p))
         .collect();
-    let stored = app.state.store.post_metrics(profile_id).await.unwrap();
+    let stored = app
+        .state
+        .store
+        .post_metrics(&thredops::domain::ProfileId::from(profile_id))
+        .await
+        .unwrap();
     assert_eq!(stored.len(), expected.len(), "post count");
     for (media_id, metrics) in stored {
         let t = expected
-            .get(&media_id)
+            .get(media_id.as_str())
             .unwrap_or_else(|| panic!("{media_id} is not in the truth"));
         if t["media_type"] == "REPOST_FACADE" {
             assert!(metrics.is_none(), "reposts have no metrics of their own");
@@ -61,7 +66,12 @@ async fn backfill_of_thousands_of_posts_equals_the_sandbox_truth(app: TestApp) {
     let p = wait_for_backfill(&app, &id).await;
     assert_matches_truth(&app, &id, c.user_id).await;
     assert_eq!(p["followers_count"], 12_000);
-    let days = app.state.store.account_snapshot_days(&id).await.unwrap();
+    let days = app
+        .state
+        .store
+        .account_snapshot_days(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap();
     assert_eq!(
         days.len(),
         1,
@@ -78,7 +88,12 @@ async fn backfill_of_thousands_of_posts_equals_the_sandbox_truth(app: TestApp) {
     .unwrap();
     assert_eq!(breakdowns, 4);
     // API calls per post stay close to one (a listing page per 100 posts plus one insights call each).
-    let calls: i64 = app.state.store.api_calls_since(&id, 0).await.unwrap();
+    let calls: i64 = app
+        .state
+        .store
+        .api_calls_since(&thredops::domain::ProfileId::from(id.as_str()), 0)
+        .await
+        .unwrap();
     assert!(
         (calls as f64) / 2_000.0 <= 1.05,
         "{calls} calls for 2,000 posts"
@@ -141,10 +156,24 @@ async fn incremental_sync_after_a_clock_jump_picks_up_new_posts_and_metrics(app:
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
     run_due_now(&app, kind::SYNC).await;
     assert!(
-        app.state.store.has_post(&id, &new_post).await.unwrap(),
+        app.state
+            .store
+            .has_post(
+                &thredops::domain::ProfileId::from(id.as_str()),
+                &thredops::domain::MediaId::from(new_post.as_str())
+            )
+            .await
+            .unwrap(),
         "the new post was picked up"
     );
-    assert_eq!(app.state.store.post_count(&id).await.unwrap(), 41);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(id.as_str()))
+            .await
+            .unwrap(),
+        41
+    );
     // The new post was measured when found and again after time passed: two snapshots, growing.
     sandbox(&app)
         .clock()
@@ -154,7 +183,10 @@ async fn incremental_sync_after_a_clock_jump_picks_up_new_posts_and_metrics(app:
     assert!(
         app.state
             .store
-            .snapshot_count(&id, &new_post)
+            .snapshot_count(
+                &thredops::domain::ProfileId::from(id.as_str()),
+                &thredops::domain::MediaId::from(new_post.as_str())
+            )
             .await
             .unwrap()
             >= 2
@@ -174,7 +206,12 @@ async fn daily_snapshots_accumulate_and_never_overwrite(app: TestApp) {
             .unwrap();
         run_due_now(&app, kind::SNAPSHOT).await;
     }
-    let days = app.state.store.account_snapshot_days(&id).await.unwrap();
+    let days = app
+        .state
+        .store
+        .account_snapshot_days(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap();
     assert_eq!(days.len(), 4, "{days:?}");
     // Running the same day's snapshot again adds nothing and changes nothing.
     let before = days.clone();
@@ -189,7 +226,11 @@ async fn daily_snapshots_accumulate_and_never_overwrite(app: TestApp) {
     .unwrap();
     run_due_now(&app, kind::SNAPSHOT).await;
     assert_eq!(
-        app.state.store.account_snapshot_days(&id).await.unwrap(),
+        app.state
+            .store
+            .account_snapshot_days(&thredops::domain::ProfileId::from(id.as_str()))
+            .await
+            .unwrap(),
         before
     );
 }
@@ -242,7 +283,14 @@ async fn tokens_are_refreshed_weeks_later_and_revocation_asks_for_reconnect(app:
         .await
         .unwrap();
     assert!(page.contains("Access withdrawn."));
-    assert_eq!(app.state.store.post_count(&id).await.unwrap(), 10);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(id.as_str()))
+            .await
+            .unwrap(),
+        10
+    );
 
     // Reconnecting resumes on the same profile with all history.
     let again = crate::connect::connect_as(&app, &app.client, c.user_id).await;
@@ -250,7 +298,14 @@ async fn tokens_are_refreshed_weeks_later_and_revocation_asks_for_reconnect(app:
     let p = wait_for_backfill(&app, &id).await;
     assert_eq!(p["status"], "active");
     assert!(p["last_error"].is_null());
-    assert_eq!(app.state.store.post_count(&id).await.unwrap(), 10);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(id.as_str()))
+            .await
+            .unwrap(),
+        10
+    );
 }
 
 async fn backfill_under_injected_faults_is_complete_and_duplicate_free(app: TestApp) {
@@ -285,7 +340,7 @@ async fn backfill_under_injected_faults_is_complete_and_duplicate_free(app: Test
     let measured = app
         .state
         .store
-        .post_metrics(&id)
+        .post_metrics(&thredops::domain::ProfileId::from(id.as_str()))
         .await
         .unwrap()
         .iter()
@@ -299,7 +354,13 @@ async fn deleting_the_data_key_makes_synced_content_unreadable(app: TestApp) {
     let c = creator(&app, "rae_posts", 10, 200);
     let id = connect(&app, c.user_id).await;
     wait_for_backfill(&app, &id).await;
-    let record = app.state.store.profile(&id).await.unwrap().unwrap();
+    let record = app
+        .state
+        .store
+        .profile(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         thredops::services::profiles::access_token(&app.state, &record)
             .await

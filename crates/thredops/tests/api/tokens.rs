@@ -174,8 +174,8 @@ async fn sessions_survive_signing_key_rotation(app: TestApp) {
         .expect("old tokens verify after rotation");
     assert_eq!(claims.sid, parts(&token).1["sid"].as_str().unwrap());
     let fresh = reloaded.issue(
-        "u",
-        "s",
+        &thredops::domain::UserId::new("u"),
+        &thredops::domain::SessionId::new("s"),
         thredops::clock::now().timestamp(),
         thredops::clock::now().timestamp() + 60,
     );

@@ -2,6 +2,7 @@
 //! an index-backed range. Sort keys and formats are whitelisted: never user text in SQL.
 
 use super::{FACT_COLUMNS, FactsRow, PostFacts, facts};
+use crate::domain::MediaId;
 use crate::store::{Store, StoreResult, with_pool};
 
 /// Sort keys and their SQL.
@@ -137,7 +138,7 @@ impl Store {
         &self,
         s: &Selection<'_>,
         page: (i64, i64),
-    ) -> StoreResult<Vec<String>> {
+    ) -> StoreResult<Vec<MediaId>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT media_id FROM posts WHERE {} ORDER BY {}{}",
             s.filter(),

@@ -3,6 +3,7 @@
 
 pub(crate) mod explorer;
 
+use crate::domain::{MediaId, ProfileId, UserId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// Columns of [`PostFacts`], as [`FactsRow`] reads them.
@@ -12,7 +13,7 @@ pub(crate) const FACT_COLUMNS: &str = "media_id, posted_at, media_type, is_quote
 #[derive(Debug, Clone)]
 pub struct PostFacts {
     /// Meta media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Publication time, Unix seconds.
     pub posted_at: i64,
     /// Meta media type.
@@ -83,7 +84,7 @@ pub fn format_of(
 /// A row selected with [`FACT_COLUMNS`]; the interactions are gathered into one array.
 #[derive(sqlx::FromRow)]
 struct FactsRow {
-    media_id: String,
+    media_id: MediaId,
     posted_at: i64,
     media_type: String,
     is_quote: bool,
@@ -175,7 +176,7 @@ impl Store {
     /// Totals of the posts published in `[start, end)`.
     pub(crate) async fn post_totals(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         start: i64,
         end: i64,
     ) -> StoreResult<PostTotals> {
@@ -202,7 +203,7 @@ impl Store {
     /// Every post published in `[start, end)` with its facts, oldest first.
     pub(crate) async fn posts_in(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         start: i64,
         end: i64,
     ) -> StoreResult<Vec<PostFacts>> {
@@ -221,8 +222,8 @@ impl Store {
     /// One post.
     pub(crate) async fn post_facts(
         &self,
-        profile: &str,
-        media_id: &str,
+        profile: &ProfileId,
+        media_id: &MediaId,
     ) -> StoreResult<Option<PostFacts>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {FACT_COLUMNS} FROM posts WHERE profile_id = $1 AND media_id = $2"
@@ -238,8 +239,8 @@ impl Store {
     /// A post's metric snapshots, oldest first.
     pub(crate) async fn post_snapshots(
         &self,
-        profile: &str,
-        media_id: &str,
+        profile: &ProfileId,
+        media_id: &MediaId,
     ) -> StoreResult<Vec<Snapshot>> {
         let rows: Vec<SnapshotRow> = with_pool!(self, |p| {
             sqlx::query_as(
@@ -264,7 +265,7 @@ impl Store {
     /// Account snapshots of days `from..=to` (`YYYY-MM-DD`), oldest first.
     pub(crate) async fn account_days(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         from: &str,
         to: &str,
     ) -> StoreResult<Vec<AccountDay>> {
@@ -283,7 +284,7 @@ impl Store {
     /// The latest follower count recorded on a day before `day` (the baseline of a period).
     pub(crate) async fn followers_before(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         day: &str,
     ) -> StoreResult<Option<i64>> {
         Ok(with_pool!(self, |p| {
@@ -300,7 +301,7 @@ impl Store {
     /// Daily profile views of days `from..=to`, oldest first.
     pub(crate) async fn daily_views(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         from: &str,
         to: &str,
     ) -> StoreResult<Vec<(String, i64)>> {
@@ -319,7 +320,7 @@ impl Store {
     /// Where a profile's history starts: its first post, account snapshot or daily view.
     pub(crate) async fn first_activity(
         &self,
-        profile: &str,
+        profile: &ProfileId,
     ) -> StoreResult<(Option<i64>, Option<String>)> {
         let first_post: Option<i64> = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT MIN(posted_at) FROM posts WHERE profile_id = $1"
@@ -345,9 +346,9 @@ impl Store {
     /// out the page's ids.
     pub(crate) async fn posts_by_ids(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         (start, end): (i64, i64),
-        ids: &[String],
+        ids: &[MediaId],
     ) -> StoreResult<Vec<PostFacts>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -374,7 +375,7 @@ impl Store {
     }
 
     /// Sets the user's time zone (an already validated IANA name).
-    pub(crate) async fn set_user_timezone(&self, user_id: &str, tz: &str) -> StoreResult<()> {
+    pub(crate) async fn set_user_timezone(&self, user_id: &UserId, tz: &str) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE users SET timezone = $1 WHERE id = $2"
         )
@@ -389,7 +390,7 @@ impl Store {
     /// Days with demographic snapshots in `from..=to`, oldest first.
     pub(crate) async fn demographic_days(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         from: &str,
         to: &str,
     ) -> StoreResult<Vec<String>> {
@@ -408,7 +409,7 @@ impl Store {
     /// The demographic snapshots of one day: (breakdown, sealed payload).
     pub(crate) async fn demographics_on(
         &self,
-        profile: &str,
+        profile: &ProfileId,
         day: &str,
     ) -> StoreResult<Vec<(String, Vec<u8>)>> {
         Ok(with_pool!(self, |p| {

@@ -375,7 +375,7 @@ async fn posts_json(
 async fn post_json(
     State(state): State<WebState>,
     own: OwnProfile,
-    Path((_, media_id)): Path<(String, String)>,
+    Path((_, media_id)): Path<(String, crate::domain::MediaId)>,
 ) -> AppResult<Json<PostBody>> {
     let scope = Scope::own(&state, &own.auth, own.profile).await?;
     let d = explorer::post_detail(&scope, &media_id).await?;
@@ -397,7 +397,7 @@ async fn export(
         "json" => "json",
         _ => return Err(AppError::field("format", "Export as csv or json.")),
     };
-    let t = exports::table(&scope, &table, &q.filters, q.media_id.as_deref()).await?;
+    let t = exports::table(&scope, &table, &q.filters, q.media_id.as_ref()).await?;
     let file = format!("attachment; filename=\"{table}.{format}\"");
     Ok(if format == "csv" {
         (

@@ -265,7 +265,7 @@ async fn list_sessions(
             .into_iter()
             .map(|s| SessionView {
                 current: s.id == auth.session_id,
-                id: s.id,
+                id: s.id.into(),
                 created_at: to_time(s.created_at),
                 last_seen_at: to_time(s.last_seen_at),
                 user_agent: s.user_agent,
@@ -281,7 +281,13 @@ async fn delete_session(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    if accounts::revoke_session(&state, &auth.user.id, &id).await? {
+    if accounts::revoke_session(
+        &state,
+        &auth.user.id,
+        &crate::domain::SessionId::from(id.as_str()),
+    )
+    .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)

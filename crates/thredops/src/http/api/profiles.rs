@@ -119,5 +119,7 @@ async fn get_profile(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<ProfileView>> {
-    Ok(Json(profiles::get(&state, &auth, &id).await?))
+    Ok(Json(
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?,
+    ))
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::registry::{Endpoint, boolean, integer, nullable, object, schema_of, string};
+use crate::domain::ProfileId;
 use crate::http::error::AppResult;
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
@@ -16,6 +17,7 @@ use crate::strategy::audit::AuditReport;
 use crate::strategy::experiments::ExperimentInput;
 use crate::strategy::report::{StrategyReport, WeeklyPlan};
 use crate::strategy::service::{self, AuditView, ExperimentView, Narrative, Preferences};
+use crate::strategy::{AuditId, ExperimentId};
 
 fn list_of(item: Value) -> Value {
     json!({"type": "array", "items": item})
@@ -116,7 +118,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 async fn get_strategy(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<StrategyReport>> {
     Ok(Json(service::strategy(&state, &auth, &id).await?))
 }
@@ -124,7 +126,7 @@ async fn get_strategy(
 async fn get_plan(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<WeeklyPlan>> {
     Ok(Json(service::plan(&state, &auth, &id).await?))
 }
@@ -132,7 +134,7 @@ async fn get_plan(
 async fn list_experiments(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<Vec<ExperimentView>>> {
     Ok(Json(service::experiments(&state, &auth, &id).await?))
 }
@@ -140,7 +142,7 @@ async fn list_experiments(
 async fn create_experiment(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     ApiJson(input): ApiJson<ExperimentInput>,
 ) -> AppResult<(StatusCode, Json<ExperimentView>)> {
     Ok((
@@ -152,7 +154,7 @@ async fn create_experiment(
 async fn cancel_experiment(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path((id, experiment_id)): Path<(String, String)>,
+    Path((id, experiment_id)): Path<(ProfileId, ExperimentId)>,
 ) -> AppResult<StatusCode> {
     service::cancel_experiment(&state, &auth, &id, &experiment_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -184,7 +186,7 @@ async fn put_preferences(
 async fn post_narrative(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<Narrative>> {
     Ok(Json(service::narrative(&state, &auth, &id).await?))
 }
@@ -192,7 +194,7 @@ async fn post_narrative(
 async fn post_audit(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<(StatusCode, Json<AuditView>)> {
     Ok((
         StatusCode::ACCEPTED,
@@ -203,7 +205,7 @@ async fn post_audit(
 async fn list_audits(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Json<Vec<AuditView>>> {
     Ok(Json(service::audits(&state, &auth, &id).await?))
 }
@@ -211,7 +213,7 @@ async fn list_audits(
 async fn get_audit(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<AuditId>,
 ) -> AppResult<Json<AuditView>> {
     Ok(Json(service::audit(&state, &auth, &id).await?))
 }

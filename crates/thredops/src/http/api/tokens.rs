@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::registry::{Endpoint, integer, nullable, object, string};
-use crate::api_tokens::{self, ApiToken, Created, NewTokenInput, Scope};
+use crate::api_tokens::{self, ApiToken, Created, NewTokenInput, Scope, TokenId};
 use crate::http::error::AppResult;
 use crate::http::json::ApiJson;
 use crate::http::session::AuthUser;
@@ -167,7 +167,7 @@ async fn create(
 async fn revoke(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<TokenId>,
 ) -> AppResult<StatusCode> {
     api_tokens::revoke(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -151,13 +151,13 @@ struct NoArgs {}
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileArgs {
-    profile_id: String,
+    profile_id: crate::domain::ProfileId,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AnalyticsArgs {
-    profile_id: String,
+    profile_id: crate::domain::ProfileId,
     #[serde(default)]
     period: Option<String>,
     #[serde(default)]
@@ -353,7 +353,8 @@ async fn list_posts(
     wanted: Option<PostState>,
 ) -> AppResult<Value> {
     if let Some(id) = &a.profile_id {
-        crate::services::profiles::get(state, auth, id).await?;
+        crate::services::profiles::get(state, auth, &crate::domain::ProfileId::from(id.as_str()))
+            .await?;
     }
     let limit = a.limit.unwrap_or(50);
     let mut out = Vec::new();

@@ -265,7 +265,7 @@ async fn render_settings(
                 .format("%Y-%m-%d %H:%M UTC")
                 .to_string(),
             last_seen_iso: to_time(s.last_seen_at).to_rfc3339(),
-            id: s.id,
+            id: s.id.into(),
         })
         .collect();
     let email_choices = crate::notifications::email_choices(state, &auth.user.id).await?;
@@ -321,7 +321,13 @@ async fn revoke_session(
     Path(id): Path<String>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    if !crate::services::accounts::revoke_session(&state, &auth.user.id, &id).await? {
+    if !crate::services::accounts::revoke_session(
+        &state,
+        &auth.user.id,
+        &crate::domain::SessionId::from(id.as_str()),
+    )
+    .await?
+    {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/settings?done=revoked"))

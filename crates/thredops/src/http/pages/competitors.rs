@@ -296,8 +296,12 @@ async fn render_listening(
     let (frame, selected) = frame(state, auth, "listening", form, &wanted, flash).await?;
     let mut part = None;
     if !selected.is_empty() {
-        let profile =
-            crate::services::profiles::of_workspace(state, auth.workspace_id(), &selected).await?;
+        let profile = crate::services::profiles::of_workspace(
+            state,
+            auth.workspace_id(),
+            &crate::domain::ProfileId::from(selected.as_str()),
+        )
+        .await?;
         let allowed = profile
             .as_ref()
             .is_some_and(|p| competitors::access::has_scope(p, listening::SCOPE));

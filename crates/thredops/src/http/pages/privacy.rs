@@ -178,9 +178,9 @@ async fn render(state: &WebState, auth: &AuthUser, outcome: PrivacyOutcome) -> A
         .await?
         .into_iter()
         .map(|p| ProfileRow {
-            id: p.id,
+            id: p.id.into(),
             username: p.username,
-            status: p.status,
+            status: p.status.as_str().into(),
             scopes: p.scopes,
             last_sync: when_opt(p.sync.last_sync_at),
             token_present: p.token.present,

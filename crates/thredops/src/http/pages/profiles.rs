@@ -206,7 +206,8 @@ async fn detail(
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
 ) -> AppResult<Html<String>> {
-    let profile = profiles::get(&state, &auth, &id).await?;
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let notice = match (q.connected.as_deref(), q.done.as_deref()) {
         (Some("new"), _) => {
             Some("Connected. ThredOps is now fetching your history; this page updates as it goes.")
@@ -233,7 +234,7 @@ async fn events(
     Path(id): Path<String>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // Ownership is checked once, up front: another user's id is a 404, not an empty stream.
-    profiles::get(&state, &auth, &id).await?;
+    profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let stream = futures_util::stream::unfold(Some((state, auth, id)), |ctx| async move {
         let (state, auth, id) = ctx?;
         // The stream ends when the server stops, so it never holds up a shutdown.
@@ -242,7 +243,9 @@ async fn events(
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stopping.wait_for(|stop| *stop) => return None,
         }
-        let view = profiles::get(&state, &auth, &id).await.ok()?;
+        let view = profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str()))
+            .await
+            .ok()?;
         let done = view.sync.progress.is_none() && view.sync.backfill_done_at.is_some();
         let event = Event::default()
             .event(if done { "done" } else { "progress" })
@@ -259,8 +262,9 @@ async fn sync_now(
     Path(id): Path<String>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
-    let profile = profiles::get(&state, &auth, &id).await?;
-    if profile.status != "active" {
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
+    if profile.status != crate::store::profiles::ProfileStatus::Active {
         return Err(AppError::Conflict(
             "This profile is not connected; reconnect it first.".into(),
         ));
@@ -288,8 +292,8 @@ fn count_of(n: i64, one: &str, many: &str) -> String {
 
 /// The page that says what deleting the profile's history removes, and asks to confirm.
 async fn confirm_delete(state: &WebState, auth: &AuthUser, id: &str) -> AppResult<Response> {
-    let profile = profiles::get(state, auth, id).await?;
-    let f = profiles::deletion_footprint(state, auth, id).await?;
+    let profile = profiles::get(state, auth, &crate::domain::ProfileId::from(id)).await?;
+    let f = profiles::deletion_footprint(state, auth, &crate::domain::ProfileId::from(id)).await?;
     let items = [
         count_of(f.posts, "synced Threads post", "synced Threads posts"),
         count_of(
@@ -338,7 +342,13 @@ async fn disconnect(
             ));
         }
     };
-    profiles::disconnect(&state, &auth, &id, keep).await?;
+    profiles::disconnect(
+        &state,
+        &auth,
+        &crate::domain::ProfileId::from(id.as_str()),
+        keep,
+    )
+    .await?;
     Ok(redirect(if keep {
         "/app/profiles?done=disconnected"
     } else {

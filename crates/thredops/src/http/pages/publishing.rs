@@ -198,7 +198,7 @@ async fn render_calendar(
     let mut auto_plugs = BTreeMap::new();
     for p in crate::publishing::profiles_for(state, auth.workspace_id()).await? {
         let rule = followups::default_rule(state, auth.workspace_id(), &p.id).await?;
-        auto_plugs.insert(p.id.clone(), rule.as_ref().map(AutoPlugForm::from_rule));
+        auto_plugs.insert(p.id.to_string(), rule.as_ref().map(AutoPlugForm::from_rule));
     }
     state.templates.render(
         "publishing/calendar.html",

@@ -258,7 +258,7 @@ async fn render(
             shown = Some((p.id.clone(), p.username.clone()));
         }
         profiles.push(ProfileChoice {
-            id: p.id,
+            id: p.id.into(),
             username: p.username,
             selected,
         });

@@ -229,7 +229,7 @@ pub(super) async fn profiles(
             .unwrap_or_default();
         out.push(ProfileChoice {
             selected: p.id == selected,
-            id: p.id,
+            id: p.id.into(),
             username: name,
         });
     }

@@ -17,6 +17,7 @@ use super::plan_limit::explain;
 use super::view::{Chrome, Problems};
 use crate::billing::gate::{self, AuditAllowance};
 use crate::clock::now_unix;
+use crate::domain::ProfileId;
 use crate::http::error::{AppError, AppResult};
 use crate::http::guards::SignedForm;
 use crate::http::session::{AuthUser, PageUser};
@@ -26,6 +27,7 @@ use crate::strategy::data::user_tz;
 use crate::strategy::experiments::ExperimentInput;
 use crate::strategy::report::{StrategyReport, WeeklyPlan};
 use crate::strategy::service::{self, AuditView, ExperimentView, Preferences};
+use crate::strategy::{AuditId, ExperimentId};
 
 /// Templates of these pages, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -224,7 +226,7 @@ struct ExperimentFields<'a> {
 async fn render_strategist(
     state: &WebState,
     auth: &AuthUser,
-    id: &str,
+    id: &ProfileId,
     outcome: StrategistOutcome<'_>,
 ) -> AppResult<Html<String>> {
     gate::require_strategist(state, auth.workspace_id()).await?;
@@ -264,7 +266,7 @@ async fn render_strategist(
 async fn strategist(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     Query(q): Query<Notice>,
 ) -> AppResult<Response> {
     let notice = match q.done.as_deref() {
@@ -294,7 +296,7 @@ struct ExperimentForm {
 
 async fn start_experiment(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     SignedForm { auth, form }: SignedForm<ExperimentForm>,
 ) -> AppResult<Response> {
     let days = form.days.trim().parse::<i64>();
@@ -332,7 +334,7 @@ async fn start_experiment(
 
 async fn cancel_experiment(
     State(state): State<WebState>,
-    Path((id, eid)): Path<(String, String)>,
+    Path((id, eid)): Path<(ProfileId, ExperimentId)>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
     let done = service::cancel_experiment(&state, &auth, &id, &eid)
@@ -355,7 +357,13 @@ async fn save_preferences(
 ) -> AppResult<Response> {
     service::set_preferences(&state, &auth, form.llm_opt_in.is_some()).await?;
     // Only go back to a profile page of this user; anything else lands on the picker.
-    let back = match profiles::get(&state, &auth, &form.profile_id).await {
+    let back = match profiles::get(
+        &state,
+        &auth,
+        &crate::domain::ProfileId::from(form.profile_id.as_str()),
+    )
+    .await
+    {
         Ok(p) => format!("/app/strategist/{}?done=preferences", p.id),
         Err(_) => "/app/strategist".to_owned(),
     };
@@ -364,7 +372,7 @@ async fn save_preferences(
 
 async fn narrative(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
     let outcome = match service::narrative(&state, &auth, &id).await {
@@ -385,9 +393,10 @@ async fn narrative(
 async fn audit_page(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
 ) -> AppResult<Html<String>> {
-    let profile = profiles::get(&state, &auth, &id).await?;
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let audits = service::audits(&state, &auth, &id).await?;
     let latest_done = audits
         .iter()
@@ -449,7 +458,7 @@ struct AuditRow<'a> {
 
 async fn run_audit(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<ProfileId>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Response> {
     let started = service::start_audit(&state, &auth, &id)
@@ -461,10 +470,15 @@ async fn run_audit(
 async fn printable(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(audit_id): Path<String>,
+    Path(audit_id): Path<AuditId>,
 ) -> AppResult<Html<String>> {
     let audit = service::audit(&state, &auth, &audit_id).await?;
-    let profile = profiles::get(&state, &auth, &audit.profile_id).await?;
+    let profile = profiles::get(
+        &state,
+        &auth,
+        &crate::domain::ProfileId::from(audit.profile_id.as_str()),
+    )
+    .await?;
     let changes: BTreeMap<String, Value> = audit
         .report
         .as_ref()

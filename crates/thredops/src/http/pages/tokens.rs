@@ -221,7 +221,7 @@ async fn create(
 
 async fn revoke(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<TokenId>,
     SignedForm { auth, form: _ }: SignedForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     api_tokens::revoke(&state, &auth, &id).await?;

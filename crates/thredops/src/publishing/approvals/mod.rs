@@ -156,10 +156,14 @@ pub fn held(required: bool, approval: Option<&str>) -> bool {
 pub async fn queue(state: &AppState, workspace_id: &str) -> AppResult<Vec<QueueItem>> {
     let key = state
         .vault
-        .existing_key(workspace_id)
+        .existing_key(&crate::domain::WorkspaceId::from(workspace_id))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
-    let profiles = crate::services::profiles::usernames(state, workspace_id).await?;
+    let profiles = crate::services::profiles::usernames(
+        state,
+        &crate::domain::WorkspaceId::from(workspace_id),
+    )
+    .await?;
     let mut items = Vec::new();
     for (post, approval) in state.store.awaiting_approval(workspace_id).await? {
         let content = service::open(state, &post).await?;
@@ -207,7 +211,7 @@ async fn reviews(
 pub async fn reviews_of(state: &AppState, post: &PostRecord) -> AppResult<Vec<ReviewView>> {
     let key = state
         .vault
-        .existing_key(&post.user_id)
+        .existing_key(&crate::domain::WorkspaceId::from(post.user_id.as_str()))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     reviews(state, key.as_ref(), post).await
@@ -257,7 +261,7 @@ pub async fn decide(
     } else {
         let key = state
             .vault
-            .data_key(workspace_id)
+            .data_key(&crate::domain::WorkspaceId::from(workspace_id))
             .await
             .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
         Some(key.seal(PURPOSE, post_id, comment.as_bytes()))
@@ -371,7 +375,7 @@ pub async fn open_link(state: &AppState, token: &str) -> AppResult<ReviewLink> {
     let sealed = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| gone())?;
     let key = state
         .vault
-        .existing_key(workspace_id)
+        .existing_key(&crate::domain::WorkspaceId::from(workspace_id))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or_else(gone)?;

@@ -198,7 +198,10 @@ async fn retire(
 }
 
 async fn zone_of(state: &AppState, user_id: &str) -> AppResult<chrono_tz::Tz> {
-    let user = state.store.user_by_id(user_id).await?;
+    let user = state
+        .store
+        .user_by_id(&crate::domain::UserId::from(user_id))
+        .await?;
     Ok(when::zone(
         user.as_ref().and_then(|u| u.timezone.as_deref()),
     ))
@@ -211,8 +214,14 @@ async fn plan_next(
     item: &ItemRecord,
     now: DateTime<Utc>,
 ) -> AppResult<Result<bool, String>> {
-    let profile = state.store.profile(&item.profile_id).await?;
-    if profile.as_ref().is_none_or(|p| p.status != "active") {
+    let profile = state
+        .store
+        .profile(&crate::domain::ProfileId::from(item.profile_id.as_str()))
+        .await?;
+    if profile
+        .as_ref()
+        .is_none_or(|p| p.status != crate::store::profiles::ProfileStatus::Active)
+    {
         return Ok(Err(
             "The profile needs reconnecting before anything can be re-shared on it.".into(),
         ));

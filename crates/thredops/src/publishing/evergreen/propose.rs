@@ -55,7 +55,7 @@ pub(super) async fn synced_text(
 ) -> AppResult<String> {
     let key = state
         .vault
-        .existing_key(user_id)
+        .existing_key(&crate::domain::WorkspaceId::from(user_id))
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;
@@ -135,7 +135,7 @@ pub async fn proposals(
                 0.0
             };
             found.push(Proposal {
-                profile_id: p.id.clone(),
+                profile_id: p.id.clone().into(),
                 media_id: post.media_id.clone(),
                 text,
                 posted_at: post.posted_at,

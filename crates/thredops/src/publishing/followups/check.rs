@@ -112,15 +112,22 @@ async fn current_value(
     {
         return Ok(Some(v));
     }
-    let Some(profile) = state.store.profile(&f.profile_id).await? else {
+    let Some(profile) = state
+        .store
+        .profile(&crate::domain::ProfileId::from(f.profile_id.as_str()))
+        .await?
+    else {
         return Ok(None);
     };
-    if profile.status != "active" {
+    if profile.status != crate::store::profiles::ProfileStatus::Active {
         return Ok(None);
     }
     let used = state
         .store
-        .api_calls_since(&f.profile_id, now - 24 * 3600)
+        .api_calls_since(
+            &crate::domain::ProfileId::from(f.profile_id.as_str()),
+            now - 24 * 3600,
+        )
         .await?;
     if used >= DAILY_CALL_BUDGET {
         return Ok(None);
@@ -137,7 +144,11 @@ async fn current_value(
         .await;
     state
         .store
-        .add_api_calls(&f.profile_id, now, 1)
+        .add_api_calls(
+            &crate::domain::ProfileId::from(f.profile_id.as_str()),
+            now,
+            1,
+        )
         .await
         .context("counting the insights call")?;
     let Ok(m) = answer else {
@@ -152,7 +163,11 @@ async fn current_value(
 
 /// Creates the auto-plug's reply, due now, once.
 async fn send(state: &AppState, f: &FollowupRecord, value: i64, now: i64) -> anyhow::Result<()> {
-    let Some(key) = state.vault.existing_key(&f.user_id).await? else {
+    let Some(key) = state
+        .vault
+        .existing_key(&crate::domain::WorkspaceId::from(f.user_id.as_str()))
+        .await?
+    else {
         return Ok(());
     };
     let text = key.open_string(
@@ -165,7 +180,7 @@ async fn send(state: &AppState, f: &FollowupRecord, value: i64, now: i64) -> any
     };
     let timezone = state
         .store
-        .user_by_id(&f.user_id)
+        .user_by_id(&crate::domain::UserId::from(f.user_id.as_str()))
         .await?
         .and_then(|u| u.timezone);
     let child = reply_post(

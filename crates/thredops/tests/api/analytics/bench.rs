@@ -160,7 +160,7 @@ async fn days(app: &TestApp, profile: &str, now: i64) {
         app.state
             .store
             .insert_account_snapshot(
-                profile,
+                &thredops::domain::ProfileId::from(profile),
                 &day,
                 at,
                 5_000 - d,
@@ -170,7 +170,12 @@ async fn days(app: &TestApp, profile: &str, now: i64) {
             .unwrap();
         app.state
             .store
-            .upsert_daily_views(profile, &day, 1_000 + d % 300, at)
+            .upsert_daily_views(
+                &thredops::domain::ProfileId::from(profile),
+                &day,
+                1_000 + d % 300,
+                at,
+            )
             .await
             .unwrap();
     }
@@ -181,7 +186,13 @@ async fn days(app: &TestApp, profile: &str, now: i64) {
 /// as many data-version bumps as a backfill makes, not one per post).
 async fn posts(app: &TestApp, profile: &str, user: &str, now: i64, from: usize, to: usize) {
     use thredops::store::synced::{Measured, Metrics, PostRow};
-    let key = app.state.vault.existing_key(user).await.unwrap().unwrap();
+    let key = app
+        .state
+        .vault
+        .existing_key(&thredops::domain::WorkspaceId::from(user))
+        .await
+        .unwrap()
+        .unwrap();
     let span = 730 * DAY;
     let store = &app.state.store;
     for page in (from..to).collect::<Vec<_>>().chunks(PAGE) {
@@ -196,7 +207,7 @@ async fn posts(app: &TestApp, profile: &str, user: &str, now: i64, from: usize, 
                         &format!("{profile}/{media_id}"),
                         content.to_string().as_bytes(),
                     ),
-                    media_id,
+                    media_id: thredops::domain::MediaId::from(media_id),
                     media_type: ["TEXT_POST", "IMAGE", "VIDEO"][i % 3].into(),
                     posted_at: posted_at(now, span, i),
                     text_len: 30,
@@ -209,7 +220,10 @@ async fn posts(app: &TestApp, profile: &str, user: &str, now: i64, from: usize, 
                 }
             })
             .collect();
-        store.insert_posts(profile, &rows, now).await.unwrap();
+        store
+            .insert_posts(&thredops::domain::ProfileId::from(profile), &rows, now)
+            .await
+            .unwrap();
         for (n, age) in [3_600, DAY, 7 * DAY].into_iter().enumerate() {
             let measured: Vec<Measured> = page
                 .iter()
@@ -217,7 +231,7 @@ async fn posts(app: &TestApp, profile: &str, user: &str, now: i64, from: usize, 
                     let v = (i % 500) as i64 * (n as i64 + 1);
                     let posted_at = posted_at(now, span, i);
                     Measured {
-                        media_id: format!("b{i:06}"),
+                        media_id: thredops::domain::MediaId::from(format!("b{i:06}")),
                         posted_at,
                         metrics: Metrics {
                             views: v * 10,
@@ -232,7 +246,10 @@ async fn posts(app: &TestApp, profile: &str, user: &str, now: i64, from: usize, 
                     }
                 })
                 .collect();
-            store.record_post_metrics(profile, &measured).await.unwrap();
+            store
+                .record_post_metrics(&thredops::domain::ProfileId::from(profile), &measured)
+                .await
+                .unwrap();
         }
     }
 }

@@ -49,8 +49,15 @@ pub async fn empty_profile(app: &TestApp, email: &str, followers: u64) -> (Strin
     let c = creator(app, &email.replace(['@', '.'], "_"), 0, followers);
     let id = connect(app, c.user_id).await;
     wait_for_backfill(app, &id).await;
-    let user_id = app.state.store.profile(&id).await.unwrap().unwrap().user_id;
-    (id, user_id)
+    let user_id = app
+        .state
+        .store
+        .profile(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    (id, user_id.into())
 }
 
 /// Stores posts with two snapshots each: an early one (half the numbers) and the latest.
@@ -58,7 +65,7 @@ pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Pos
     let key = app
         .state
         .vault
-        .existing_key(user_id)
+        .existing_key(&thredops::domain::WorkspaceId::from(user_id))
         .await
         .unwrap()
         .unwrap();
@@ -66,7 +73,7 @@ pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Pos
     for p in posts {
         let content = json!({"text": p.text, "permalink": format!("https://www.threads.net/@fixture/post/{}", p.id), "topic_tag": p.topic});
         let row = PostRow {
-            media_id: p.id.to_owned(),
+            media_id: thredops::domain::MediaId::from(p.id.to_owned()),
             media_type: if p.repost {
                 "REPOST_FACADE"
             } else {
@@ -87,9 +94,21 @@ pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Pos
             is_repost: p.repost,
             carousel_size: 0,
         };
-        assert!(store.insert_post(profile, &row, p.at).await.unwrap());
+        assert!(
+            store
+                .insert_post(&thredops::domain::ProfileId::from(profile), &row, p.at)
+                .await
+                .unwrap()
+        );
         if p.repost {
-            store.set_next_refresh(profile, p.id, NEVER).await.unwrap();
+            store
+                .set_next_refresh(
+                    &thredops::domain::ProfileId::from(profile),
+                    &thredops::domain::MediaId::from(p.id),
+                    NEVER,
+                )
+                .await
+                .unwrap();
             continue;
         }
         let m = |f: i64| Metrics {
@@ -102,9 +121,9 @@ pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Pos
         };
         store
             .record_post_metrics(
-                profile,
+                &thredops::domain::ProfileId::from(profile),
                 &[Measured {
-                    media_id: p.id.to_owned(),
+                    media_id: thredops::domain::MediaId::from(p.id.to_owned()),
                     posted_at: p.at,
                     metrics: m(2),
                     taken_at: p.at + 3600,
@@ -115,9 +134,9 @@ pub async fn add_posts(app: &TestApp, profile: &str, user_id: &str, posts: &[Pos
             .unwrap();
         store
             .record_post_metrics(
-                profile,
+                &thredops::domain::ProfileId::from(profile),
                 &[Measured {
-                    media_id: p.id.to_owned(),
+                    media_id: thredops::domain::MediaId::from(p.id.to_owned()),
                     posted_at: p.at,
                     metrics: m(1),
                     taken_at: p.at + 86_400,
@@ -142,7 +161,7 @@ pub async fn add_days(app: &TestApp, profile: &str, days: &[(&str, i64, Option<i
             app.state
                 .store
                 .insert_account_snapshot(
-                    profile,
+                    &thredops::domain::ProfileId::from(profile),
                     day,
                     at,
                     *followers,
@@ -173,7 +192,7 @@ pub async fn add_views(app: &TestApp, profile: &str, days: &[(&str, i64)]) {
     for (day, views) in days {
         app.state
             .store
-            .upsert_daily_views(profile, day, *views, 0)
+            .upsert_daily_views(&thredops::domain::ProfileId::from(profile), day, *views, 0)
             .await
             .unwrap();
     }

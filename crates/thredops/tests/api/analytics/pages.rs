@@ -33,7 +33,12 @@ async fn another_users_profile_is_404_on_every_route(app: TestApp) {
     let c = creator(&app, "owner_posts", 30, 300);
     let id = connect(&app, c.user_id).await;
     wait_for_backfill(&app, &id).await;
-    let media = app.state.store.post_metrics(&id).await.unwrap()[0]
+    let media = app
+        .state
+        .store
+        .post_metrics(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap()[0]
         .0
         .clone();
     let paths: Vec<String> = API

@@ -165,7 +165,7 @@ async fn two_audits_started_at_once_cannot_both_take_the_last_one(app: TestApp, 
     let user = app
         .state
         .store
-        .profile(&first)
+        .profile(&thredops::domain::ProfileId::from(first.as_str()))
         .await
         .unwrap()
         .unwrap()
@@ -206,7 +206,11 @@ async fn two_audits_started_at_once_cannot_both_take_the_last_one(app: TestApp, 
     let audit_id = audit["id"].as_str().unwrap();
     app.state
         .store
-        .fail_audit(audit_id, "the test stopped it", super::now())
+        .fail_audit(
+            &thredops::strategy::AuditId::from(audit_id),
+            "the test stopped it",
+            super::now(),
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -71,7 +71,9 @@ async fn plant_text(app: &TestApp, profile: &str, media_id: &str, text: &str) {
     let key = app
         .state
         .vault
-        .data_key(&user_of(app, profile).await)
+        .data_key(&thredops::domain::WorkspaceId::from(
+            user_of(app, profile).await,
+        ))
         .await
         .unwrap();
     let sealed = key.seal(

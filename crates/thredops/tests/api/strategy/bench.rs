@@ -67,7 +67,13 @@ async fn bench(backend: Backend) {
     assert_eq!(done["status"], "done");
     assert_eq!(done["report"]["posts"], 10_000);
 
-    let profile = app.state.store.profile(&id).await.unwrap().unwrap();
+    let profile = app
+        .state
+        .store
+        .profile(&thredops::domain::ProfileId::from(id.as_str()))
+        .await
+        .unwrap()
+        .unwrap();
     let t = Instant::now();
     let dataset = data::load(&app.state, &profile, chrono_tz::Tz::UTC)
         .await

@@ -264,7 +264,7 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Dashboard
     let top = top
         .into_iter()
         .map(|c| TopPost {
-            media_id: c.media_id,
+            media_id: c.media_id.into(),
             estimated_followers: c.estimated_followers,
             views: c.views,
             posted: c.posted_at,
@@ -308,7 +308,7 @@ async fn dashboard_context(scope: &Scope, period: Period) -> AppResult<Dashboard
 pub async fn dashboard(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
@@ -326,7 +326,7 @@ pub async fn dashboard(
 pub async fn report(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
@@ -376,7 +376,7 @@ struct SortLink {
 pub async fn explorer(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
     Query(q): Query<ExplorerQuery>,
 ) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
@@ -445,7 +445,7 @@ pub async fn explorer(
 pub async fn post(
     State(state): State<WebState>,
     PageUser(auth): PageUser,
-    Path((id, media_id)): Path<(String, String)>,
+    Path((id, media_id)): Path<(crate::domain::ProfileId, crate::domain::MediaId)>,
 ) -> AppResult<Response> {
     let scope = Scope::open(&state, &auth, &id).await?;
     let detail = match explorer::post_detail(&scope, &media_id).await {
@@ -469,7 +469,8 @@ pub async fn post(
         &curve,
         history,
     );
-    let profile = profiles::get(&state, &auth, &id).await?;
+    let profile =
+        profiles::get(&state, &auth, &crate::domain::ProfileId::from(id.as_str())).await?;
     let view = PostView {
         chrome: Chrome::new(&state, &auth, "posts"),
         profile,

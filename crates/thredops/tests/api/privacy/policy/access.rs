@@ -114,7 +114,12 @@ async fn the_export_shows_drafts_scheduled_posts_audits_and_support_conversation
     assert!(r.status().is_success(), "{}", r.status());
     // Audits and experiments are written by the strategist from synced data; plant them sealed
     // under the user's key as it does.
-    let key = app.state.vault.data_key(&user).await.unwrap();
+    let key = app
+        .state
+        .vault
+        .data_key(&thredops::domain::WorkspaceId::from(user.as_str()))
+        .await
+        .unwrap();
     let report = key.seal(
         thredops::strategy::AUDIT_PURPOSE,
         "audit-planted",

@@ -48,7 +48,14 @@ async fn account_deletion_purges_meta_data_immediately(app: TestApp) {
             .unwrap()
             .contains("That is not your password.")
     );
-    assert_eq!(app.state.store.post_count(&profile).await.unwrap(), 25);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(profile.as_str()))
+            .await
+            .unwrap(),
+        25
+    );
 
     let r = app
         .client
@@ -83,7 +90,7 @@ async fn account_deletion_purges_meta_data_immediately(app: TestApp) {
     assert!(
         app.state
             .vault
-            .existing_key(&user_id)
+            .existing_key(&thredops::domain::WorkspaceId::from(user_id.as_str()))
             .await
             .unwrap()
             .is_none(),
@@ -184,7 +191,7 @@ async fn data_deletion_request_is_confirmed_by_email_then_purges(app: TestApp) {
     assert!(
         app.state
             .store
-            .user_by_id(&user_id)
+            .user_by_id(&thredops::domain::UserId::from(user_id.as_str()))
             .await
             .unwrap()
             .is_some()
@@ -256,7 +263,7 @@ async fn account_deletion_through_the_api_requires_the_password(app: TestApp) {
     assert!(
         app.state
             .store
-            .user_by_id(&user_id)
+            .user_by_id(&thredops::domain::UserId::from(user_id.as_str()))
             .await
             .unwrap()
             .is_some(),

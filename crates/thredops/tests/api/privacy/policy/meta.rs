@@ -37,7 +37,7 @@ async fn meta_deletion_callback_returns_status_url_and_code(app: TestApp) {
     assert!(
         app.state
             .store
-            .user_by_id(&user_id)
+            .user_by_id(&thredops::domain::UserId::from(user_id.as_str()))
             .await
             .unwrap()
             .is_some(),
@@ -151,7 +151,14 @@ async fn bad_meta_callbacks_are_refused_without_effect(app: TestApp) {
         (p["status"].as_str(), p["token"]["present"].as_bool()),
         (Some("active"), Some(true))
     );
-    assert_eq!(app.state.store.post_count(&profile).await.unwrap(), 5);
+    assert_eq!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(profile.as_str()))
+            .await
+            .unwrap(),
+        5
+    );
 }
 
 /// A captured data-deletion request sent again, after the person connected the profile again:
@@ -187,5 +194,12 @@ async fn a_replayed_meta_callback_changes_nothing_and_gets_the_first_answer(app:
         .await
         .unwrap();
     assert_eq!(p["status"], "active", "{p}");
-    assert!(app.state.store.post_count(&again).await.unwrap() > 0);
+    assert!(
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(again.as_str()))
+            .await
+            .unwrap()
+            > 0
+    );
 }

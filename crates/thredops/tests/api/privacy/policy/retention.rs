@@ -15,7 +15,7 @@ async fn inactive_accounts_are_purged_after_twelve_months(app: TestApp) {
     let last = app
         .state
         .store
-        .user_by_id(&user_id)
+        .user_by_id(&thredops::domain::UserId::from(user_id.as_str()))
         .await
         .unwrap()
         .unwrap()
@@ -54,7 +54,11 @@ async fn inactive_accounts_are_purged_after_twelve_months(app: TestApp) {
         Some(last + 365 * day)
     );
     assert_eq!(
-        app.state.store.post_count(&profile).await.unwrap(),
+        app.state
+            .store
+            .post_count(&thredops::domain::ProfileId::from(profile.as_str()))
+            .await
+            .unwrap(),
         6,
         "nothing purged before the year is up"
     );
@@ -95,7 +99,12 @@ async fn inactive_accounts_are_purged_after_twelve_months(app: TestApp) {
     retention::ensure_scheduled(&app.state).await.unwrap();
     crate::connect::run_due_now(&app, retention::KIND).await;
     assert!(
-        app.state.store.profile(&profile2).await.unwrap().is_none(),
+        app.state
+            .store
+            .profile(&thredops::domain::ProfileId::from(profile2.as_str()))
+            .await
+            .unwrap()
+            .is_none(),
         "the daily job purged it"
     );
     let next: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
