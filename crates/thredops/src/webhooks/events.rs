@@ -155,7 +155,7 @@ pub fn sync_completed(
 
 /// An audit finished.
 pub fn audit_completed(
-    audit_id: &str,
+    audit_id: &crate::strategy::AuditId,
     profile_id: &ProfileId,
     score: Option<i64>,
     finished_at: i64,
