@@ -8,6 +8,7 @@ use threads_api::{ErrorClass, Scope, Session, ThreadsClient};
 
 use crate::app::AppState;
 use crate::crypto::DataKey;
+use crate::domain::ProfileId;
 use crate::error::{AppError, AppResult};
 use crate::services::profiles::access_token;
 use crate::store::profiles::ProfileRecord;
@@ -94,14 +95,10 @@ impl PublicAccess {
     /// Opens a run on `profile_id`; `Err(words)` when the profile cannot be used for `scope`.
     pub async fn open(
         state: &AppState,
-        profile_id: &str,
+        profile_id: &ProfileId,
         scope: Scope,
     ) -> AppResult<Result<Self, String>> {
-        let Some(profile) = state
-            .store
-            .profile(&crate::domain::ProfileId::from(profile_id))
-            .await?
-        else {
+        let Some(profile) = state.store.profile(profile_id).await? else {
             return Ok(Err("The profile is no longer connected.".into()));
         };
         if let Some(why) = blocked_reason(&profile, scope) {

@@ -150,7 +150,7 @@ fn round2(v: f64) -> f64 {
 
 /// One chart with its data table, in the shape the analytics chart macro reads.
 fn chart(
-    id: &str,
+    anchor: &str,
     title: &str,
     y_label: &str,
     points: Vec<(String, f64)>,
@@ -159,13 +159,13 @@ fn chart(
     note: &str,
 ) -> Value {
     let spec = Spec {
-        id,
+        id: anchor,
         title,
         x_label: "Profile",
         y_label,
     };
     json!({
-        "id": id, "title": title, "svg": svg::bars(&spec, &points),
+        "id": anchor, "title": title, "svg": svg::bars(&spec, &points),
         "columns": columns, "rows": rows, "note": note,
     })
 }

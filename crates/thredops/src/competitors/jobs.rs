@@ -12,8 +12,9 @@ use threads_api::{ListQuery, PublicProfile};
 use super::access::{self, PublicAccess, RunStatus};
 use super::compare::day_of;
 use super::store::{CompetitorRecord, SealedPost, SnapshotRow};
-use super::{PURPOSE, SCOPE};
+use super::{CompetitorId, PURPOSE, SCOPE};
 use crate::app::AppState;
+use crate::domain::{MediaId, ProfileId, WorkspaceId};
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 
@@ -27,7 +28,7 @@ const POSTS_PER_RUN: u32 = 100;
 
 #[derive(Deserialize)]
 struct Payload {
-    competitor_id: String,
+    competitor_id: CompetitorId,
 }
 
 /// Registers the snapshot handler.
@@ -39,7 +40,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
     )
 }
 
-fn dedup_key(competitor_id: &str) -> String {
+fn dedup_key(competitor_id: &CompetitorId) -> String {
     format!("{SNAPSHOT}:{competitor_id}")
 }
 
@@ -61,16 +62,13 @@ pub(super) async fn schedule_first(state: &AppState, c: &CompetitorRecord) -> Ap
 
 /// Restarts the daily runs of a profile's competitors (after it is connected again, which
 /// had cancelled them); a run already pending is kept.
-pub async fn resume_jobs(state: &AppState, profile_id: &str) -> AppResult<()> {
-    let Some(profile) = state
-        .store
-        .profile(&crate::domain::ProfileId::from(profile_id))
-        .await?
-    else {
+pub async fn resume_jobs(state: &AppState, profile_id: &ProfileId) -> AppResult<()> {
+    let Some(profile) = state.store.profile(profile_id).await? else {
         return Ok(());
     };
-    for c in state.store.competitors_of(&profile.user_id).await? {
-        if c.profile_id == profile_id {
+    let workspace = WorkspaceId::new(profile.user_id.as_str());
+    for c in state.store.competitors_of(&workspace).await? {
+        if c.profile_id == *profile_id {
             state.jobs.enqueue(job(&c, crate::clock::now_ms())).await?;
         }
     }
@@ -96,7 +94,7 @@ async fn snapshot_job(state: AppState, ctx: JobContext) -> Result<(), JobError> 
 
 /// One snapshot run: the profile's counts, then its posts since the newest one stored. The
 /// outcome is recorded on the competitor in words; `Ok` unless storage failed.
-pub async fn run_snapshot(state: &AppState, competitor_id: &str) -> AppResult<RunStatus> {
+pub async fn run_snapshot(state: &AppState, competitor_id: &CompetitorId) -> AppResult<RunStatus> {
     let Some(c) = state.store.competitor(competitor_id).await? else {
         return Ok(RunStatus::Error);
     };
@@ -171,7 +169,7 @@ async fn collect(
     let seen = now.timestamp();
     for media in &page.data {
         let posted_at = media.timestamp.map_or(seen, |t| t.timestamp());
-        let media_id = media.id.as_str().to_owned();
+        let media_id = MediaId::from(media.id.as_str());
         let content =
             json!({"text": media.text, "permalink": media.permalink, "topic_tag": media.topic_tag});
         let sealed = run.key.seal(

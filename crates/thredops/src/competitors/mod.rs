@@ -17,12 +17,18 @@ use serde_json::json;
 use threads_api::Scope;
 
 pub use compare::BenchmarkRow;
+
+crate::domain::id_type!(
+    /// A competitor: a public Threads profile compared with one of the workspace's profiles.
+    CompetitorId
+);
 pub use jobs::{SNAPSHOT, register_jobs, resume_jobs, run_snapshot};
 pub use store::{CompetitorRecord, PostFacts, SealedPost, SnapshotRow};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
+use crate::domain::{ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::store::profiles::ProfileRecord;
 use access::{PublicAccess, RunStatus};
@@ -37,7 +43,7 @@ pub const PURPOSE: &str = "competitor";
 #[serde(deny_unknown_fields)]
 pub struct CompetitorInput {
     /// The user's profile to compare with (and read through).
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The competitor's Threads username, with or without `@`.
     pub username: String,
 }
@@ -46,9 +52,9 @@ pub struct CompetitorInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct CompetitorView {
     /// Id.
-    pub id: String,
+    pub id: CompetitorId,
     /// The user's profile it is compared with.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Handle without `@`.
     pub username: String,
     /// Display name, when read.
@@ -75,7 +81,7 @@ pub struct CompetitorView {
 #[derive(Debug, Clone, Serialize)]
 pub struct Benchmark {
     /// The user's profile.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Whether that profile allowed ThredOps to look up public profiles.
     pub discovery_allowed: bool,
     /// Why it is needed, shown with the button that asks for it.
@@ -100,14 +106,11 @@ pub fn reason() -> String {
 async fn owned_profile(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<ProfileRecord> {
     state
         .store
-        .profile_of(
-            auth.workspace_id(),
-            &crate::domain::ProfileId::from(profile_id),
-        )
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))
 }
@@ -170,7 +173,7 @@ pub async fn add(
         ));
     }
     check_limit(state, auth).await?;
-    let run = PublicAccess::open(state, &profile.id, SCOPE)
+    let run = PublicAccess::open(state, &ProfileId::new(profile.id.as_str()), SCOPE)
         .await?
         .map_err(|why| AppError::field("profile_id", why))?;
     let found = run.session.profile_lookup(&username).await;
@@ -180,9 +183,9 @@ pub async fn add(
         return Err(AppError::field("username", too_small(&username)));
     }
     let record = CompetitorRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        user_id: auth.workspace_id().to_string(),
-        profile_id: profile.id.clone().into(),
+        id: CompetitorId::new(uuid::Uuid::new_v4().to_string()),
+        user_id: auth.workspace_id().clone(),
+        profile_id: ProfileId::new(profile.id.as_str()),
         username: username.clone(),
         details_enc: None,
         last_run_at: None,
@@ -229,7 +232,7 @@ fn lookup_error(e: &threads_api::Error, username: &str) -> AppError {
 }
 
 /// Stops comparing with a competitor; its snapshots and posts are deleted.
-pub async fn remove(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn remove(state: &AppState, auth: &CurrentUser, id: &CompetitorId) -> AppResult<()> {
     // Its pending daily run finds it gone and ends the chain.
     if !state
         .store
@@ -295,14 +298,11 @@ pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Competi
 pub async fn benchmark(
     state: &AppState,
     auth: &CurrentUser,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> AppResult<Benchmark> {
     let profile = state
         .store
-        .profile_of(
-            auth.workspace_id(),
-            &crate::domain::ProfileId::from(profile_id),
-        )
+        .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let entitlement =
@@ -316,7 +316,8 @@ pub async fn benchmark(
         .find(|(id, _)| *id == profile.id)
         .map(|(_, name)| name)
         .unwrap_or_default();
-    let own_posts = state.store.own_post_facts(&profile.id, since).await?;
+    let own_id = ProfileId::new(profile.id.as_str());
+    let own_posts = state.store.own_post_facts(&own_id, since).await?;
     let mut comparison = vec![compare::row(
         &compare::Input {
             who: format!("@{own_name}"),
@@ -347,7 +348,7 @@ pub async fn benchmark(
         competitors.push(view(state, c).await?);
     }
     Ok(Benchmark {
-        profile_id: profile.id.clone().into(),
+        profile_id: own_id.clone(),
         discovery_allowed: access::has_scope(&profile, SCOPE),
         discovery_reason: reason(),
         limit: entitlement.limits().competitors,
@@ -359,11 +360,8 @@ pub async fn benchmark(
 }
 
 /// The export's view of the user's competitors: each with its snapshots and posts opened.
-pub async fn export(state: &AppState, user_id: &str) -> AppResult<serde_json::Value> {
-    let key = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
+pub async fn export(state: &AppState, user_id: &WorkspaceId) -> AppResult<serde_json::Value> {
+    let key = state.vault.existing_key(user_id).await?;
     let mut out = Vec::new();
     for c in state.store.competitors_of(user_id).await? {
         let open = |subject: &str, sealed: &[u8]| {

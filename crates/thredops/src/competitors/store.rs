@@ -1,18 +1,20 @@
 //! Storage of competitors, their daily snapshots and public posts, and the reads that compare
 //! them with the user's own profile.
 
+use super::CompetitorId;
 use super::access::RunStatus;
+use crate::domain::{MediaId, ProfileId, WorkspaceId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// A competitor as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CompetitorRecord {
     /// Id.
-    pub id: String,
+    pub id: CompetitorId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// The user's profile it is compared with (and read through).
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// Lower-case handle without `@`.
     pub username: String,
     /// Sealed details (name, verified, picture).
@@ -57,7 +59,7 @@ pub struct SnapshotRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SealedPost {
     /// Threads media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Read-side media type.
     pub media_type: String,
     /// Published (UTC seconds).
@@ -102,7 +104,7 @@ impl Store {
     }
 
     /// A competitor by id, whoever owns it.
-    pub async fn competitor(&self, id: &str) -> StoreResult<Option<CompetitorRecord>> {
+    pub async fn competitor(&self, id: &CompetitorId) -> StoreResult<Option<CompetitorRecord>> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM competitors WHERE id = $1"));
         Ok(with_pool!(self, |p| sqlx::query_as(sql)
             .bind(id)
@@ -111,7 +113,10 @@ impl Store {
     }
 
     /// The user's competitors, oldest first.
-    pub async fn competitors_of(&self, user_id: &str) -> StoreResult<Vec<CompetitorRecord>> {
+    pub async fn competitors_of(
+        &self,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<Vec<CompetitorRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM competitors WHERE user_id = $1 ORDER BY created_at, id"
         ));
@@ -122,7 +127,11 @@ impl Store {
     }
 
     /// Removes a competitor with its snapshots and posts.
-    pub async fn delete_competitor(&self, id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn delete_competitor(
+        &self,
+        id: &CompetitorId,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<bool> {
         let done = with_pool!(self, |p| sqlx::query(
             "DELETE FROM competitors WHERE id = $1 AND user_id = $2"
         )
@@ -137,7 +146,7 @@ impl Store {
     /// Records how a snapshot run ended (and the newer details, when read).
     pub async fn finish_competitor_run(
         &self,
-        id: &str,
+        id: &CompetitorId,
         at: i64,
         status: RunStatus,
         error: Option<&str>,
@@ -163,8 +172,8 @@ impl Store {
     /// Stores the day's snapshot (a second run the same day replaces it).
     pub async fn upsert_competitor_snapshot(
         &self,
-        competitor_id: &str,
-        user_id: &str,
+        competitor_id: &CompetitorId,
+        user_id: &WorkspaceId,
         s: &SnapshotRow,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -193,7 +202,10 @@ impl Store {
     }
 
     /// A competitor's snapshots, oldest first.
-    pub async fn competitor_snapshots(&self, competitor_id: &str) -> StoreResult<Vec<SnapshotRow>> {
+    pub async fn competitor_snapshots(
+        &self,
+        competitor_id: &CompetitorId,
+    ) -> StoreResult<Vec<SnapshotRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT day, followers, likes_7d, replies_7d, reposts_7d, quotes_7d, views_7d, taken_at \
@@ -208,8 +220,8 @@ impl Store {
     /// Stores a public post once; `true` when it was new.
     pub async fn insert_competitor_post(
         &self,
-        competitor_id: &str,
-        user_id: &str,
+        competitor_id: &CompetitorId,
+        user_id: &WorkspaceId,
         post: &SealedPost,
         now: i64,
     ) -> StoreResult<bool> {
@@ -235,7 +247,7 @@ impl Store {
     /// A competitor's posts published at or after `since`.
     pub async fn competitor_post_facts(
         &self,
-        competitor_id: &str,
+        competitor_id: &CompetitorId,
         since: i64,
     ) -> StoreResult<Vec<PostFacts>> {
         Ok(with_pool!(self, |p| {
@@ -250,7 +262,7 @@ impl Store {
     }
 
     /// How many public posts of a competitor are stored.
-    pub async fn competitor_post_count(&self, competitor_id: &str) -> StoreResult<i64> {
+    pub async fn competitor_post_count(&self, competitor_id: &CompetitorId) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM competitor_posts WHERE competitor_id = $1"
         )
@@ -262,7 +274,7 @@ impl Store {
     /// The user's own synced posts published at or after `since`, with their engagement.
     pub async fn own_post_facts(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
         since: i64,
     ) -> StoreResult<Vec<PostFacts>> {
         Ok(with_pool!(self, |p| {
@@ -280,8 +292,8 @@ impl Store {
     /// A competitor's posts with their sealed content, oldest first (for the export).
     pub async fn competitor_posts_sealed(
         &self,
-        competitor_id: &str,
-    ) -> StoreResult<Vec<(String, String, i64, Vec<u8>)>> {
+        competitor_id: &CompetitorId,
+    ) -> StoreResult<Vec<(MediaId, String, i64, Vec<u8>)>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT media_id, media_type, posted_at, content_enc FROM competitor_posts WHERE competitor_id = $1 ORDER BY posted_at"
@@ -293,7 +305,11 @@ impl Store {
     }
 
     /// Replaces a competitor's sealed details.
-    pub async fn set_competitor_details(&self, id: &str, details_enc: &[u8]) -> StoreResult<()> {
+    pub async fn set_competitor_details(
+        &self,
+        id: &CompetitorId,
+        details_enc: &[u8],
+    ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE competitors SET details_enc = $1 WHERE id = $2"
         )

@@ -287,7 +287,7 @@ pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<A
         .await?
         .ok_or(AppError::NotFound)?;
     let mut people = vec![Assignable {
-        user_id: UserId::from(owner.id.clone()),
+        user_id: owner.id.clone(),
         email: owner.email,
     }];
     for m in state.store.members_of(auth.workspace_id()).await? {

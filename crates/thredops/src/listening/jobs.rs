@@ -9,9 +9,10 @@ use serde_json::json;
 use threads_api::{KeywordSearchQuery, SearchMode as ApiMode, SearchType};
 
 use super::store::{MatchRecord, SearchRecord};
-use super::{PURPOSE, SCOPE, SearchMode};
+use super::{PURPOSE, SCOPE, SearchId, SearchMode};
 use crate::app::AppState;
 use crate::competitors::access::{self, PublicAccess, RunStatus};
+use crate::domain::{MediaId, ProfileId, WorkspaceId};
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 
@@ -25,7 +26,7 @@ const PER_CALL: u32 = 100;
 
 #[derive(Deserialize)]
 struct Payload {
-    search_id: String,
+    search_id: SearchId,
 }
 
 /// Registers the search handler.
@@ -55,16 +56,13 @@ pub(super) async fn schedule_first(state: &AppState, s: &SearchRecord) -> AppRes
 
 /// Restarts the runs of a profile's searches (after it is connected again); a run already
 /// pending is kept.
-pub async fn resume_jobs(state: &AppState, profile_id: &str) -> AppResult<()> {
-    let Some(profile) = state
-        .store
-        .profile(&crate::domain::ProfileId::from(profile_id))
-        .await?
-    else {
+pub async fn resume_jobs(state: &AppState, profile_id: &ProfileId) -> AppResult<()> {
+    let Some(profile) = state.store.profile(profile_id).await? else {
         return Ok(());
     };
-    for s in state.store.searches_of(&profile.user_id).await? {
-        if s.profile_id == profile_id {
+    let workspace = WorkspaceId::new(profile.user_id.as_str());
+    for s in state.store.searches_of(&workspace).await? {
+        if s.profile_id == *profile_id {
             state.jobs.enqueue(job(&s, crate::clock::now_ms())).await?;
         }
     }
@@ -85,7 +83,7 @@ async fn search_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
 
 /// One run of a saved search; the outcome is recorded on it in words. `Ok` unless storage
 /// failed.
-pub async fn run_search(state: &AppState, search_id: &str) -> AppResult<RunStatus> {
+pub async fn run_search(state: &AppState, search_id: &SearchId) -> AppResult<RunStatus> {
     let Some(s) = state.store.search(search_id).await? else {
         return Ok(RunStatus::Error);
     };
@@ -136,7 +134,7 @@ pub async fn run_search(state: &AppState, search_id: &str) -> AppResult<RunStatu
     };
     let mut new = 0;
     for media in found {
-        let media_id = media.id.as_str().to_owned();
+        let media_id = MediaId::from(media.id.as_str());
         let content = json!({
             "username": media.username, "text": media.text,
             "permalink": media.permalink, "topic_tag": media.topic_tag,

@@ -16,10 +16,16 @@ use threads_api::Scope;
 pub use jobs::{SEARCH, register_jobs, resume_jobs, run_search};
 pub use store::{MatchRecord, SearchRecord};
 
+crate::domain::id_type!(
+    /// A saved search of the workspace.
+    SearchId
+);
+
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
 use crate::competitors::access::{self, RunStatus};
+use crate::domain::{MediaId, ProfileId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 
 /// The scope this feature needs.
@@ -68,7 +74,7 @@ impl SearchMode {
 #[serde(deny_unknown_fields)]
 pub struct SearchInput {
     /// The profile to search through.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// A keyword or phrase, or a topic tag (with or without `#`).
     pub query: String,
     /// `keyword` (default) or `tag`.
@@ -80,9 +86,9 @@ pub struct SearchInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchView {
     /// Id.
-    pub id: String,
+    pub id: SearchId,
     /// The profile it searches through.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The keyword or tag.
     pub query: String,
     /// Keyword or tag.
@@ -103,7 +109,7 @@ pub struct SearchView {
 #[derive(Debug, Clone, Serialize)]
 pub struct MatchView {
     /// Threads media id.
-    pub media_id: String,
+    pub media_id: MediaId,
     /// Author's handle.
     pub username: Option<String>,
     /// Text.
@@ -192,9 +198,9 @@ pub async fn add(
         ));
     }
     let record = SearchRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        user_id: auth.workspace_id().to_string(),
-        profile_id: profile.id.clone().into(),
+        id: SearchId::new(uuid::Uuid::new_v4().to_string()),
+        user_id: auth.workspace_id().clone(),
+        profile_id: ProfileId::new(profile.id.as_str()),
         query: query.clone(),
         mode: input.mode,
         newest_match_at: None,
@@ -223,7 +229,7 @@ fn shown(s: &SearchRecord) -> String {
 }
 
 /// Removes a saved search with its matches.
-pub async fn remove(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn remove(state: &AppState, auth: &CurrentUser, id: &SearchId) -> AppResult<()> {
     // Its pending run finds it gone and ends the chain.
     if !state.store.delete_search(id, auth.workspace_id()).await? {
         return Err(AppError::NotFound);
@@ -263,12 +269,12 @@ pub async fn list(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<SearchV
 }
 
 /// One of the user's searches (another user's is not found).
-async fn owned(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<SearchRecord> {
+async fn owned(state: &AppState, auth: &CurrentUser, id: &SearchId) -> AppResult<SearchRecord> {
     state
         .store
         .search(id)
         .await?
-        .filter(|s| s.user_id == auth.workspace_id())
+        .filter(|s| s.user_id == *auth.workspace_id())
         .ok_or(AppError::NotFound)
 }
 
@@ -277,7 +283,11 @@ fn day_of(unix: i64) -> String {
 }
 
 /// A search's newest matches (opened) and their volume per day.
-pub async fn results(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<SearchResults> {
+pub async fn results(
+    state: &AppState,
+    auth: &CurrentUser,
+    id: &SearchId,
+) -> AppResult<SearchResults> {
     let s = owned(state, auth, id).await?;
     let key = state
         .vault
@@ -363,16 +373,13 @@ pub async fn newest_matches(
 }
 
 /// The composer, opened as a reply to a found post from the search's profile.
-pub fn reply_url(profile_id: &str, media_id: &str) -> String {
+pub fn reply_url(profile_id: &ProfileId, media_id: &MediaId) -> String {
     format!("/app/schedule/new?profile_id={profile_id}&reply_to_id={media_id}")
 }
 
 /// The export's view of the user's searches with their matches opened.
-pub async fn export(state: &AppState, user_id: &str) -> AppResult<serde_json::Value> {
-    let key = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
+pub async fn export(state: &AppState, user_id: &WorkspaceId) -> AppResult<serde_json::Value> {
+    let key = state.vault.existing_key(user_id).await?;
     let mut out = Vec::new();
     for s in state.store.searches_of(user_id).await? {
         let matches: Vec<serde_json::Value> = state

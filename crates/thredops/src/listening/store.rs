@@ -1,18 +1,20 @@
 //! Storage of saved searches and the posts they found.
 
+use super::SearchId;
 use super::SearchMode;
 use crate::competitors::access::RunStatus;
+use crate::domain::{ProfileId, WorkspaceId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// A saved search as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SearchRecord {
     /// Id.
-    pub id: String,
+    pub id: SearchId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// The profile it searches through.
-    pub profile_id: String,
+    pub profile_id: ProfileId,
     /// The keyword or tag (without `#`).
     pub query: String,
     /// Keyword or topic tag.
@@ -66,7 +68,7 @@ impl Store {
     }
 
     /// A saved search by id, whoever owns it.
-    pub async fn search(&self, id: &str) -> StoreResult<Option<SearchRecord>> {
+    pub async fn search(&self, id: &SearchId) -> StoreResult<Option<SearchRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM listening_searches WHERE id = $1"
         ));
@@ -77,7 +79,7 @@ impl Store {
     }
 
     /// The user's saved searches, oldest first.
-    pub async fn searches_of(&self, user_id: &str) -> StoreResult<Vec<SearchRecord>> {
+    pub async fn searches_of(&self, user_id: &WorkspaceId) -> StoreResult<Vec<SearchRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM listening_searches WHERE user_id = $1 ORDER BY created_at, id"
         ));
@@ -88,7 +90,7 @@ impl Store {
     }
 
     /// Deletes a saved search with its matches.
-    pub async fn delete_search(&self, id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn delete_search(&self, id: &SearchId, user_id: &WorkspaceId) -> StoreResult<bool> {
         let done = with_pool!(self, |p| sqlx::query(
             "DELETE FROM listening_searches WHERE id = $1 AND user_id = $2"
         )
@@ -103,7 +105,7 @@ impl Store {
     /// Records how a run ended.
     pub async fn finish_search_run(
         &self,
-        id: &str,
+        id: &SearchId,
         at: i64,
         status: RunStatus,
         error: Option<&str>,
@@ -129,8 +131,8 @@ impl Store {
     /// Stores a found post once; `true` when it was new.
     pub async fn insert_match(
         &self,
-        search_id: &str,
-        user_id: &str,
+        search_id: &SearchId,
+        user_id: &WorkspaceId,
         m: &MatchRecord,
         now: i64,
     ) -> StoreResult<bool> {
@@ -154,7 +156,7 @@ impl Store {
     }
 
     /// A search's newest matches, newest first.
-    pub async fn matches(&self, search_id: &str, limit: i64) -> StoreResult<Vec<MatchRecord>> {
+    pub async fn matches(&self, search_id: &SearchId, limit: i64) -> StoreResult<Vec<MatchRecord>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT media_id, media_type, posted_at, content_enc FROM listening_matches \
@@ -168,7 +170,7 @@ impl Store {
     }
 
     /// Publication times of a search's matches at or after `since` (for the volume chart).
-    pub async fn match_times(&self, search_id: &str, since: i64) -> StoreResult<Vec<i64>> {
+    pub async fn match_times(&self, search_id: &SearchId, since: i64) -> StoreResult<Vec<i64>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT posted_at FROM listening_matches WHERE search_id = $1 AND posted_at >= $2 ORDER BY posted_at"
@@ -181,7 +183,7 @@ impl Store {
     }
 
     /// How many matches a search has.
-    pub async fn match_count(&self, search_id: &str) -> StoreResult<i64> {
+    pub async fn match_count(&self, search_id: &SearchId) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM listening_matches WHERE search_id = $1"
         )

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::{ProfileId, UserId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 use crate::mail::Email;
@@ -33,23 +34,14 @@ const SWEEP_LOOKBACK_SECS: i64 = 2 * 86_400;
 /// Notifications listed at most.
 pub const LIST_LIMIT: i64 = 100;
 
-/// Id of a notification.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct NotificationId(pub String);
-
-impl NotificationId {
-    /// A fresh id.
-    pub fn new() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
-    }
-}
-
-impl Default for NotificationId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+crate::domain::id_type!(
+    /// Id of a notification.
+    NotificationId
+);
+crate::domain::id_type!(
+    /// The post or profile a notification is about (its kind says which).
+    SubjectId
+);
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -83,12 +75,6 @@ impl TryFrom<String> for Kind {
     type Error = String;
     fn try_from(name: String) -> Result<Self, Self::Error> {
         Self::parse(&name).ok_or_else(|| format!("unknown notification kind {name}"))
-    }
-}
-
-impl From<String> for NotificationId {
-    fn from(id: String) -> Self {
-        Self(id)
     }
 }
 
@@ -142,10 +128,10 @@ pub async fn post_failed(state: &AppState, post: &PostRecord) -> AppResult<bool>
     record(
         state,
         NewNotification {
-            user_id: post.user_id.clone().into(),
+            user_id: WorkspaceId::new(post.user_id.as_str()),
             kind: Kind::PostFailed,
             event_key: format!("post_failed:{}:{}", post.id, post.version),
-            subject_id: Some(post.id.clone().into()),
+            subject_id: Some(SubjectId::new(post.id.as_str())),
             title: "A scheduled post could not be published".into(),
             body: format!(
                 "{} Open the post to retry or reschedule it.",
@@ -167,15 +153,15 @@ pub async fn profile_needs_reconnect(
     record(
         state,
         NewNotification {
-            user_id: profile.user_id.clone().into(),
+            user_id: WorkspaceId::new(profile.user_id.as_str()),
             kind: Kind::ProfileReconnect,
             event_key: format!("profile_reconnect:{}:{at}", profile.id),
-            subject_id: Some(profile.id.clone().into()),
+            subject_id: Some(SubjectId::new(profile.id.as_str())),
             title: "A Threads profile needs reconnecting".into(),
             body: "Threads no longer accepts ThredOps' access for one of your profiles, so it does not sync and its scheduled posts cannot be published. Open the profile and press Reconnect; your history is kept.".into(),
             link: format!("/app/profiles/{}", profile.id),
         },
-        crate::webhooks::profile_needs_reconnect(&profile.id, at),
+        crate::webhooks::profile_needs_reconnect(&ProfileId::new(profile.id.as_str()), at),
     )
     .await
 }
@@ -201,14 +187,19 @@ async fn email_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         return Ok(());
     };
     let n = &pending.notification;
-    let choices = state.store.email_choices(&n.user_id).await?;
+    // A workspace's notifications are emailed to its owner, whose account id it is
+    // (docs/workspaces.md), with the owner's own choices.
+    let choices = state
+        .store
+        .email_choices(&UserId::new(n.user_id.as_str()))
+        .await?;
     let wanted = choices.wants(n.kind);
     // Everything that can fail is read before the claim: after it, only the sending may.
     let about = match (n.kind, &n.subject_id) {
         (Kind::ProfileReconnect, Some(profile)) => handles(&state, &n.user_id)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?
-            .remove(profile)
+            .remove(&ProfileId::new(profile.as_str()))
             .map(|h| format!("Profile: {h}\n\n"))
             .unwrap_or_default(),
         _ => String::new(),
@@ -302,30 +293,24 @@ pub struct NotificationView {
 
 /// The handles of the user's profiles by profile id (opened with the user's key; sealed
 /// usernames are never copied into notifications).
-async fn handles(state: &AppState, user_id: &str) -> AppResult<HashMap<String, String>> {
-    let profiles = state
-        .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
-        .await?;
+async fn handles(state: &AppState, user_id: &WorkspaceId) -> AppResult<HashMap<ProfileId, String>> {
+    let profiles = state.store.profiles_of(user_id).await?;
     if profiles.is_empty() {
         return Ok(HashMap::new());
     }
-    let key = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
+    let key = state.vault.existing_key(user_id).await?;
     let now = state.threads.now().timestamp();
     Ok(profiles
         .iter()
         .map(|p| {
             let view = crate::services::profiles::view(key.as_ref(), p, None, 0, now);
-            (p.id.to_string(), format!("@{}", view.username))
+            (ProfileId::new(p.id.as_str()), format!("@{}", view.username))
         })
         .collect())
 }
 
 /// The user's notifications, newest first.
-pub async fn list(state: &AppState, user_id: &str) -> AppResult<Vec<NotificationView>> {
+pub async fn list(state: &AppState, user_id: &WorkspaceId) -> AppResult<Vec<NotificationView>> {
     let records = state.store.notifications_of(user_id, LIST_LIMIT).await?;
     let handles = if records.iter().any(|n| n.kind == Kind::ProfileReconnect) {
         handles(state, user_id).await?
@@ -339,7 +324,7 @@ pub async fn list(state: &AppState, user_id: &str) -> AppResult<Vec<Notification
                 .then(|| {
                     n.subject_id
                         .as_ref()
-                        .and_then(|id| handles.get(id).cloned())
+                        .and_then(|id| handles.get(&ProfileId::new(id.as_str())).cloned())
                 })
                 .flatten(),
             id: n.id,
@@ -354,25 +339,28 @@ pub async fn list(state: &AppState, user_id: &str) -> AppResult<Vec<Notification
 }
 
 /// How many of the user's notifications are unread.
-pub async fn unread(state: &AppState, user_id: &str) -> AppResult<i64> {
+pub async fn unread(state: &AppState, user_id: &WorkspaceId) -> AppResult<i64> {
     Ok(state.store.unread_notifications(user_id).await?)
 }
 
 /// Marks one of the user's notifications read (404 when it is not theirs).
-pub async fn mark_read(state: &AppState, user_id: &str, id: &str) -> AppResult<()> {
-    let id = NotificationId(id.to_owned());
+pub async fn mark_read(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    id: &NotificationId,
+) -> AppResult<()> {
     let changed = state
         .store
-        .mark_notifications_read(user_id, Some(&id), now_unix())
+        .mark_notifications_read(user_id, Some(id), now_unix())
         .await?;
-    if changed == 0 && !state.store.has_notification(user_id, &id).await? {
+    if changed == 0 && !state.store.has_notification(user_id, id).await? {
         return Err(AppError::NotFound);
     }
     Ok(())
 }
 
 /// Marks every notification of the user read.
-pub async fn mark_all_read(state: &AppState, user_id: &str) -> AppResult<u64> {
+pub async fn mark_all_read(state: &AppState, user_id: &WorkspaceId) -> AppResult<u64> {
     Ok(state
         .store
         .mark_notifications_read(user_id, None, now_unix())
@@ -380,14 +368,14 @@ pub async fn mark_all_read(state: &AppState, user_id: &str) -> AppResult<u64> {
 }
 
 /// The user's email choices.
-pub async fn email_choices(state: &AppState, user_id: &str) -> AppResult<EmailChoices> {
+pub async fn email_choices(state: &AppState, user_id: &UserId) -> AppResult<EmailChoices> {
     Ok(state.store.email_choices(user_id).await?)
 }
 
 /// Saves the user's email choices.
 pub async fn set_email_choices(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     choices: EmailChoices,
 ) -> AppResult<()> {
     Ok(state

@@ -1,6 +1,7 @@
 //! Storage of notifications and of the per-user email choices.
 
-use super::{Kind, NotificationId};
+use super::{Kind, NotificationId, SubjectId};
+use crate::domain::{PostId, ProfileId, UserId, WorkspaceId};
 use crate::jobs::{self, NewJob};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
 
@@ -11,12 +12,12 @@ pub struct NotificationRecord {
     #[sqlx(try_from = "String")]
     pub id: NotificationId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// What happened.
     #[sqlx(try_from = "String")]
     pub kind: Kind,
     /// The post or profile it is about.
-    pub subject_id: Option<String>,
+    pub subject_id: Option<SubjectId>,
     /// One line.
     pub title: String,
     /// What happened and what to do.
@@ -35,13 +36,13 @@ const COLUMNS: &str = "id, user_id, kind, subject_id, title, body, link, created
 #[derive(Debug, Clone)]
 pub struct NewNotification {
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// What happened.
     pub kind: Kind,
     /// Names the event: the same key is recorded once per user.
     pub event_key: String,
     /// The post or profile it is about.
-    pub subject_id: Option<String>,
+    pub subject_id: Option<SubjectId>,
     /// One line.
     pub title: String,
     /// What happened and what to do.
@@ -97,14 +98,14 @@ impl Store {
         n: &NewNotification,
         now: i64,
     ) -> StoreResult<Option<NotificationId>> {
-        let id = NotificationId::new();
+        let id = NotificationId::new(uuid::Uuid::new_v4().to_string());
         let mut tx = self.begin().await?;
         let inserted = with_tx!(&mut tx, |c| {
             sqlx::query(
             "INSERT INTO notifications (id, user_id, kind, event_key, subject_id, title, body, link, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (user_id, event_key) DO NOTHING"
         )
-        .bind(&id.0)
+        .bind(&id)
         .bind(&n.user_id)
         .bind(n.kind.as_str())
         .bind(&n.event_key)
@@ -121,20 +122,21 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        let job = NewJob::new(
-            super::EMAIL_JOB,
-            serde_json::json!({"notification_id": id.0}),
-        )
-        .dedup_key(format!("{}:{}", super::EMAIL_JOB, id.0))
-        .max_attempts(8)
-        .user(&n.user_id);
+        let job = NewJob::new(super::EMAIL_JOB, serde_json::json!({"notification_id": id}))
+            .dedup_key(format!("{}:{}", super::EMAIL_JOB, id))
+            .max_attempts(8)
+            .user(&n.user_id);
         jobs::enqueue(&mut tx, &job).await?;
         tx.commit().await?;
         Ok(Some(id))
     }
 
     /// Whether the user already has the notification of `event_key`.
-    pub async fn notification_recorded(&self, user_id: &str, event_key: &str) -> StoreResult<bool> {
+    pub async fn notification_recorded(
+        &self,
+        user_id: &WorkspaceId,
+        event_key: &str,
+    ) -> StoreResult<bool> {
         let n: i64 = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT count(*) FROM notifications WHERE user_id = $1 AND event_key = $2"
         )
@@ -156,7 +158,7 @@ impl Store {
                 .join(", ")
         ));
         Ok(with_pool!(self, |p| sqlx::query_as(sql)
-            .bind(&id.0)
+            .bind(id)
             .fetch_optional(p)
             .await)?)
     }
@@ -175,7 +177,7 @@ impl Store {
         )
         .bind(now)
         .bind(skipped)
-        .bind(&id.0)
+        .bind(id)
         .execute(p)
         .await
         .map(|r| r.rows_affected())
@@ -188,7 +190,7 @@ impl Store {
         with_pool!(self, |p| sqlx::query(
             "UPDATE notifications SET emailed_at = NULL, email_skipped = FALSE WHERE id = $1"
         )
-        .bind(&id.0)
+        .bind(id)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
@@ -198,7 +200,7 @@ impl Store {
     /// The user's notifications, newest first.
     pub async fn notifications_of(
         &self,
-        user_id: &str,
+        user_id: &WorkspaceId,
         limit: i64,
     ) -> StoreResult<Vec<NotificationRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
@@ -212,7 +214,7 @@ impl Store {
     }
 
     /// How many of the user's notifications are unread.
-    pub async fn unread_notifications(&self, user_id: &str) -> StoreResult<i64> {
+    pub async fn unread_notifications(&self, user_id: &WorkspaceId) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL"
         )
@@ -224,7 +226,7 @@ impl Store {
     /// Marks one of the user's notifications read (`None`: all of them). Returns rows changed.
     pub async fn mark_notifications_read(
         &self,
-        user_id: &str,
+        user_id: &WorkspaceId,
         id: Option<&NotificationId>,
         now: i64,
     ) -> StoreResult<u64> {
@@ -234,7 +236,7 @@ impl Store {
         )
         .bind(now)
         .bind(user_id)
-        .bind(id.map(|i| i.0.as_str()))
+        .bind(id.map(|i| i.as_str()))
         .execute(p)
         .await
         .map(|r| r.rows_affected())
@@ -242,11 +244,15 @@ impl Store {
     }
 
     /// Whether `id` is one of the user's notifications.
-    pub async fn has_notification(&self, user_id: &str, id: &NotificationId) -> StoreResult<bool> {
+    pub async fn has_notification(
+        &self,
+        user_id: &WorkspaceId,
+        id: &NotificationId,
+    ) -> StoreResult<bool> {
         let found: i64 = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM notifications WHERE id = $1 AND user_id = $2"
         )
-        .bind(&id.0)
+        .bind(id)
         .bind(user_id)
         .fetch_one(p)
         .await)?;
@@ -254,7 +260,7 @@ impl Store {
     }
 
     /// The user's email choices (every kind on until changed).
-    pub async fn email_choices(&self, user_id: &str) -> StoreResult<EmailChoices> {
+    pub async fn email_choices(&self, user_id: &UserId) -> StoreResult<EmailChoices> {
         let row: Option<(bool, bool)> = with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT email_post_failed, email_profile_reconnect FROM notification_settings WHERE user_id = $1"
@@ -276,7 +282,7 @@ impl Store {
     /// Saves the user's email choices.
     pub async fn set_email_choices(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         choices: EmailChoices,
         now: i64,
     ) -> StoreResult<()> {
@@ -297,7 +303,10 @@ impl Store {
     }
 
     /// Failed, unacknowledged posts that changed since `since`: (post id, owner, version).
-    pub async fn recent_failed_posts(&self, since: i64) -> StoreResult<Vec<(String, String, i64)>> {
+    pub async fn recent_failed_posts(
+        &self,
+        since: i64,
+    ) -> StoreResult<Vec<(PostId, WorkspaceId, i64)>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, user_id, version FROM scheduled_posts WHERE state = 'failed' AND acknowledged = 0 AND updated_at >= $1 ORDER BY updated_at LIMIT 500"
@@ -309,7 +318,7 @@ impl Store {
     }
 
     /// Ids of profiles that came to need reconnecting since `since`.
-    pub async fn recent_reconnect_profiles(&self, since: i64) -> StoreResult<Vec<String>> {
+    pub async fn recent_reconnect_profiles(&self, since: i64) -> StoreResult<Vec<ProfileId>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT id FROM threads_profiles WHERE status = 'needs_reconnect' AND last_error_at >= $1 ORDER BY last_error_at LIMIT 500"

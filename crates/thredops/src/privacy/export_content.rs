@@ -30,15 +30,15 @@ pub async fn content(
         "recurring_series": recurring_series(state, user_id, key).await?,
         "feeds": feeds(state, user_id).await?,
         "evergreen": evergreen(state, user_id, key).await?,
-        "competitors": crate::competitors::export(state, user_id).await?,
-        "listening": crate::listening::export(state, user_id).await?,
+        "competitors": crate::competitors::export(state, &crate::domain::WorkspaceId::new(user_id)).await?,
+        "listening": crate::listening::export(state, &crate::domain::WorkspaceId::new(user_id)).await?,
         "follow_ups": follow_ups(state, user_id, key).await?,
         "auto_plug_defaults": auto_plug_defaults(state, user_id, key).await?,
         "audits": audits(state, user_id, key).await?,
         "experiments": experiments(state, user_id, key).await?,
         "support_conversations": support(state, user_id).await?,
         "inbox": crate::inbox::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
-        "webhooks": crate::webhooks::export(state, user_id, key).await?,
+        "webhooks": crate::webhooks::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
         "post_reviews": crate::publishing::approvals::export(state, &WorkspaceId::from(user_id)).await?,
     }))
 }

@@ -324,8 +324,9 @@ pub async fn attach_profile_with(
     // A reconnection is always allowed (to repair a token); this pauses anything over the plan.
     crate::billing::enforce_limits(state, workspace_id).await?;
     // Disconnecting cancelled the profile's benchmark and listening runs; start them again.
-    crate::competitors::resume_jobs(state, &profile_id).await?;
-    crate::listening::resume_jobs(state, &profile_id).await?;
+    let profile = crate::domain::ProfileId::new(profile_id.as_str());
+    crate::competitors::resume_jobs(state, &profile).await?;
+    crate::listening::resume_jobs(state, &profile).await?;
     state.jobs_wake();
     tracing::info!(user_id = %workspace_id, %profile_id, "Threads profile connected");
     Ok(connected)

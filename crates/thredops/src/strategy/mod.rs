@@ -188,8 +188,13 @@ async fn emit_audit_completed(
 ) {
     crate::webhooks::emit_or_log(
         state,
-        &row.user_id,
-        crate::webhooks::audit_completed(&row.id, &row.profile_id, score, finished_at),
+        &crate::domain::WorkspaceId::new(row.user_id.as_str()),
+        crate::webhooks::audit_completed(
+            &row.id,
+            &crate::domain::ProfileId::new(row.profile_id.as_str()),
+            score,
+            finished_at,
+        ),
     )
     .await;
 }

@@ -148,10 +148,10 @@ async fn backfill(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     tracing::info!(profile_id = %run.profile.id, posts = walked.0, calls = run.calls(), "backfill finished");
     crate::webhooks::emit_or_log(
         &state,
-        &run.profile.user_id,
+        &crate::domain::WorkspaceId::new(run.profile.user_id.as_str()),
         crate::webhooks::sync_completed(
             ctx.job_id(),
-            &run.profile.id,
+            &crate::domain::ProfileId::new(run.profile.id.as_str()),
             "backfill",
             run.now().timestamp(),
             walked.0,
@@ -198,10 +198,10 @@ async fn incremental(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     tracing::info!(profile_id = %run.profile.id, new_posts, refreshed, calls = run.calls(), "incremental sync finished");
     crate::webhooks::emit_or_log(
         &state,
-        &run.profile.user_id,
+        &crate::domain::WorkspaceId::new(run.profile.user_id.as_str()),
         crate::webhooks::sync_completed(
             ctx.job_id(),
-            &run.profile.id,
+            &crate::domain::ProfileId::new(run.profile.id.as_str()),
             "incremental",
             synced_at,
             new_posts,

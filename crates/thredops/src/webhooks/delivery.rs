@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::store::{AttemptOutcome, AttemptRecord, SendTarget};
-use super::{DeliveryState, EVENT_PURPOSE, SECRET_PURPOSE, URL_PURPOSE, signing};
+use super::{DeliveryId, DeliveryState, EVENT_PURPOSE, SECRET_PURPOSE, URL_PURPOSE, signing};
 use crate::app::AppState;
 use crate::clock::now_unix;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
@@ -74,7 +74,7 @@ fn client(private_hosts: bool) -> &'static reqwest::Client {
 
 #[derive(Deserialize)]
 struct Payload {
-    delivery_id: String,
+    delivery_id: DeliveryId,
 }
 
 /// One attempt's result: the status answered, or what went wrong in words.
@@ -95,9 +95,9 @@ async fn send(state: &AppState, target: &SendTarget, url: &str, secret: &str, bo
             signing::SIGNATURE_HEADER,
             signing::header(secret, now_unix(), body.as_bytes()),
         )
-        .header(signing::EVENT_ID_HEADER, &d.event_id.0)
+        .header(signing::EVENT_ID_HEADER, d.event_id.as_str())
         .header(signing::EVENT_TYPE_HEADER, d.event_type.as_str())
-        .header(signing::DELIVERY_ID_HEADER, &d.id.0)
+        .header(signing::DELIVERY_ID_HEADER, d.id.as_str())
         .body(body.to_owned())
         .send()
         .await
@@ -160,9 +160,9 @@ async fn deliver(state: AppState, ctx: JobContext) -> Result<(), JobError> {
         key.open_string(purpose, subject, sealed)
             .map_err(|e| JobError::permanent(format!("webhook {purpose} unreadable: {e}")))
     };
-    let url = open(URL_PURPOSE, &e.id.0, &e.url_enc)?;
-    let secret = open(SECRET_PURPOSE, &e.id.0, &e.secret_enc)?;
-    let body = open(EVENT_PURPOSE, &d.event_id.0, &d.payload_enc)?;
+    let url = open(URL_PURPOSE, e.id.as_str(), &e.url_enc)?;
+    let secret = open(SECRET_PURPOSE, e.id.as_str(), &e.secret_enc)?;
+    let body = open(EVENT_PURPOSE, d.event_id.as_str(), &d.payload_enc)?;
 
     let attempted_at = now_unix();
     let started = Instant::now();
@@ -207,7 +207,7 @@ async fn deliver(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     }
     match (error, new_state) {
         (Some(reason), DeliveryState::Pending) => Err(JobError::retry_after(
-            format!("webhook delivery {}: {reason}", d.id.0),
+            format!("webhook delivery {}: {reason}", d.id.as_str()),
             wait,
         )),
         // Delivered, or failed for good: the log says which; the queue has nothing to retry.
@@ -241,7 +241,7 @@ async fn turn_off_if_failing_for_days(
         ),
     };
     state.store.disable_webhook_endpoint(&e.id, &reason).await?;
-    tracing::info!(endpoint_id = %e.id.0, "webhook endpoint turned off after failing for days");
+    tracing::info!(endpoint_id = %e.id.as_str(), "webhook endpoint turned off after failing for days");
     Ok(())
 }
 

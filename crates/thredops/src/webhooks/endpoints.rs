@@ -48,7 +48,7 @@ pub struct EndpointInput {
 fn view(key: &DataKey, r: &EndpointRecord) -> AppResult<EndpointView> {
     Ok(EndpointView {
         id: r.id.clone(),
-        url: key.open_string(URL_PURPOSE, &r.id.0, &r.url_enc)?,
+        url: key.open_string(URL_PURPOSE, r.id.as_str(), &r.url_enc)?,
         events: r.events.clone(),
         enabled: r.enabled,
         disabled_reason: r.disabled_reason.clone(),
@@ -122,7 +122,7 @@ fn checked_events(names: &[String]) -> AppResult<Vec<EventType>> {
 pub(super) async fn owned(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &EndpointId,
 ) -> AppResult<EndpointRecord> {
     state
         .store
@@ -165,14 +165,14 @@ pub async fn create(
         )));
     }
     let key = state.vault.data_key(user.workspace_id()).await?;
-    let id = EndpointId(format!("we_{}", uuid::Uuid::now_v7().simple()));
+    let id = EndpointId::new(format!("we_{}", uuid::Uuid::now_v7().simple()));
     let secret = new_secret();
     let record = EndpointRecord {
-        url_enc: key.seal(URL_PURPOSE, &id.0, url.as_str().as_bytes()),
-        secret_enc: key.seal(SECRET_PURPOSE, &id.0, secret.as_bytes()),
+        url_enc: key.seal(URL_PURPOSE, id.as_str(), url.as_str().as_bytes()),
+        secret_enc: key.seal(SECRET_PURPOSE, id.as_str(), secret.as_bytes()),
         host: url.host_str().unwrap_or_default().to_owned(),
         id,
-        user_id: user.workspace_id().to_string(),
+        user_id: user.workspace_id().clone(),
         events,
         enabled: input.enabled.unwrap_or(true),
         disabled_reason: None,
@@ -180,7 +180,7 @@ pub async fn create(
         secret_rotated_at: None,
     };
     state.store.insert_webhook_endpoint(&record).await?;
-    tracing::info!(endpoint_id = %record.id.0, "webhook endpoint added");
+    tracing::info!(endpoint_id = %record.id.as_str(), "webhook endpoint added");
     Ok(WithSecret {
         endpoint: view(&key, &record)?,
         secret,
@@ -201,7 +201,7 @@ pub async fn list(state: &AppState, user: &CurrentUser) -> AppResult<Vec<Endpoin
 }
 
 /// One of the user's endpoints (404 for anyone else's).
-pub async fn get(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<EndpointView> {
+pub async fn get(state: &AppState, user: &CurrentUser, id: &EndpointId) -> AppResult<EndpointView> {
     let r = owned(state, user, id).await?;
     let key = state.vault.data_key(user.workspace_id()).await?;
     view(&key, &r)
@@ -211,14 +211,14 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<En
 pub async fn update(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &EndpointId,
     input: &EndpointInput,
 ) -> AppResult<EndpointView> {
     let mut r = owned(state, user, id).await?;
     let key = state.vault.data_key(user.workspace_id()).await?;
     if let Some(raw) = &input.url {
         let url = checked_url(state, raw)?;
-        r.url_enc = key.seal(URL_PURPOSE, &r.id.0, url.as_str().as_bytes());
+        r.url_enc = key.seal(URL_PURPOSE, r.id.as_str(), url.as_str().as_bytes());
         r.host = url.host_str().unwrap_or_default().to_owned();
     }
     if let Some(names) = &input.events {
@@ -233,7 +233,7 @@ pub async fn update(
 }
 
 /// Removes an endpoint with its delivery log; pending deliveries to it stop.
-pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, user: &CurrentUser, id: &EndpointId) -> AppResult<()> {
     match state
         .store
         .delete_webhook_endpoint(user.workspace_id(), id)
@@ -249,12 +249,12 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
 pub async fn rotate_secret(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &EndpointId,
 ) -> AppResult<WithSecret> {
     let mut r = owned(state, user, id).await?;
     let key = state.vault.data_key(user.workspace_id()).await?;
     let secret = new_secret();
-    r.secret_enc = key.seal(SECRET_PURPOSE, &r.id.0, secret.as_bytes());
+    r.secret_enc = key.seal(SECRET_PURPOSE, r.id.as_str(), secret.as_bytes());
     r.secret_rotated_at = Some(now_unix());
     state.store.update_webhook_endpoint(&r).await?;
     Ok(WithSecret {

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::endpoints::owned;
 use super::log::delivery_view;
 use super::*;
+use crate::domain::{ProfileId, WorkspaceId};
 
 /// An event to record and send.
 #[derive(Debug, Clone)]
@@ -15,7 +16,7 @@ pub struct Event {
     /// Names this occurrence: the same key is recorded once per user.
     pub key: String,
     /// The profile it is about, if any (its events go when the profile goes).
-    pub profile_id: Option<String>,
+    pub profile_id: Option<ProfileId>,
     /// The facts (`data` in the payload).
     pub data: Value,
 }
@@ -28,14 +29,14 @@ pub fn payload(id: &EventId, kind: EventType, created_at: i64, data: &Value) -> 
 /// Records `event` for `user_id` and enqueues its delivery to every enabled endpoint subscribed
 /// to its type, all in one transaction. Once per event key: reporting it again does nothing.
 /// Returns whether it was recorded now (false: no endpoint wants it, or it was already).
-pub async fn emit(state: &AppState, user_id: &str, event: Event) -> AppResult<bool> {
+pub async fn emit(state: &AppState, user_id: &WorkspaceId, event: Event) -> AppResult<bool> {
     emit_to(state, user_id, event, None).await
 }
 
 /// [`emit`], to the endpoints added by `occurred_at` when given (a late report of an event).
 pub(super) async fn emit_to(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     event: Event,
     occurred_at: Option<i64>,
 ) -> AppResult<bool> {
@@ -56,18 +57,15 @@ pub(super) async fn emit_to(
 
 async fn record(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     event: &Event,
     endpoints: &[EndpointId],
 ) -> AppResult<Option<EventId>> {
-    let key = state
-        .vault
-        .data_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
-    let id = EventId(format!("evt_{}", uuid::Uuid::now_v7().simple()));
+    let key = state.vault.data_key(user_id).await?;
+    let id = EventId::new(format!("evt_{}", uuid::Uuid::now_v7().simple()));
     let now = now_unix();
     let body = payload(&id, event.kind, now, &event.data).to_string();
-    let sealed = key.seal(EVENT_PURPOSE, &id.0, body.as_bytes());
+    let sealed = key.seal(EVENT_PURPOSE, id.as_str(), body.as_bytes());
     let recorded = state
         .store
         .insert_webhook_event(
@@ -83,14 +81,14 @@ async fn record(
         .await?;
     if recorded {
         state.jobs_wake();
-        tracing::info!(event_id = %id.0, kind = event.kind.as_str(), endpoints = endpoints.len(), "webhook event recorded");
+        tracing::info!(event_id = %id, kind = event.kind.as_str(), endpoints = endpoints.len(), "webhook event recorded");
     }
     Ok(recorded.then_some(id))
 }
 
 /// Emits and logs instead of failing: for callers whose own work must not fail because an
 /// event could not be recorded (the change it reports is already stored).
-pub async fn emit_or_log(state: &AppState, user_id: &str, event: Event) {
+pub async fn emit_or_log(state: &AppState, user_id: &WorkspaceId, event: Event) {
     let kind = event.kind.as_str();
     if let Err(e) = emit(state, user_id, event).await {
         tracing::warn!(error = %e, kind, "could not record a webhook event");
@@ -102,7 +100,7 @@ pub fn post_published(post: &crate::publishing::store::PostRecord) -> Event {
     Event {
         kind: EventType::PostPublished,
         key: format!("post.published:{}", post.id),
-        profile_id: Some(post.profile_id.clone().into()),
+        profile_id: Some(post.profile_id.clone()),
         data: json!({
             "post_id": post.id,
             "profile_id": post.profile_id,
@@ -118,7 +116,7 @@ pub fn post_failed(post: &crate::publishing::store::PostRecord) -> Event {
     Event {
         kind: EventType::PostFailed,
         key: format!("post.failed:{}:{}", post.id, post.version),
-        profile_id: Some(post.profile_id.clone().into()),
+        profile_id: Some(post.profile_id.clone()),
         data: json!({
             "post_id": post.id,
             "profile_id": post.profile_id,
@@ -129,11 +127,11 @@ pub fn post_failed(post: &crate::publishing::store::PostRecord) -> Event {
 }
 
 /// A profile came to need reconnecting at `at`.
-pub fn profile_needs_reconnect(profile_id: &str, at: i64) -> Event {
+pub fn profile_needs_reconnect(profile_id: &ProfileId, at: i64) -> Event {
     Event {
         kind: EventType::ProfileNeedsReconnect,
         key: format!("profile.needs_reconnect:{profile_id}:{at}"),
-        profile_id: Some(profile_id.to_owned()),
+        profile_id: Some(profile_id.clone()),
         data: json!({"profile_id": profile_id, "since": at}),
     }
 }
@@ -142,7 +140,7 @@ pub fn profile_needs_reconnect(profile_id: &str, at: i64) -> Event {
 /// `run` names the run (its job), so a run retried after a crash reports once.
 pub fn sync_completed(
     run: &str,
-    profile_id: &str,
+    profile_id: &ProfileId,
     kind: &str,
     synced_at: i64,
     new_posts: usize,
@@ -150,22 +148,22 @@ pub fn sync_completed(
     Event {
         kind: EventType::SyncCompleted,
         key: format!("sync.completed:{run}"),
-        profile_id: Some(profile_id.to_owned()),
+        profile_id: Some(profile_id.clone()),
         data: json!({"profile_id": profile_id, "sync": kind, "synced_at": synced_at, "new_posts": new_posts}),
     }
 }
 
 /// An audit finished.
 pub fn audit_completed(
-    audit_id: &str,
-    profile_id: &str,
+    audit_id: &crate::strategy::AuditId,
+    profile_id: &ProfileId,
     score: Option<i64>,
     finished_at: i64,
 ) -> Event {
     Event {
         kind: EventType::AuditCompleted,
         key: format!("audit.completed:{audit_id}"),
-        profile_id: Some(profile_id.to_owned()),
+        profile_id: Some(profile_id.clone()),
         data: json!({"audit_id": audit_id, "profile_id": profile_id, "score": score, "finished_at": finished_at}),
     }
 }
@@ -175,7 +173,7 @@ pub fn audit_completed(
 pub async fn send_test(
     state: &AppState,
     user: &CurrentUser,
-    endpoint_id: &str,
+    endpoint_id: &EndpointId,
 ) -> AppResult<DeliveryView> {
     let endpoint = owned(state, user, endpoint_id).await?;
     if !endpoint.enabled {
@@ -200,7 +198,7 @@ pub async fn send_test(
     // The newest few deliveries of the endpoint hold it (others may be recorded meanwhile).
     let d = state
         .store
-        .webhook_deliveries(user.workspace_id(), Some(&endpoint.id.0), 10)
+        .webhook_deliveries(user.workspace_id(), Some(&endpoint.id), 10)
         .await?
         .into_iter()
         .find(|d| d.event_id == event_id)

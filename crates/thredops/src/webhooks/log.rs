@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::endpoints::owned;
 use super::*;
+use crate::domain::WorkspaceId;
 
 /// One attempt as the log shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -55,17 +56,14 @@ pub struct DeliveryView {
 /// The log's view of `records` (one key unwrap and one read of their attempts for them all).
 async fn delivery_views(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     records: Vec<DeliveryRecord>,
     endpoints: &[EndpointRecord],
 ) -> AppResult<Vec<DeliveryView>> {
     let Some(oldest) = records.iter().map(|d| d.created_at).min() else {
         return Ok(Vec::new());
     };
-    let key = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
+    let key = state.vault.existing_key(user_id).await?;
     let mut attempts = state.store.webhook_attempts_since(user_id, oldest).await?;
     Ok(records
         .into_iter()
@@ -73,13 +71,13 @@ async fn delivery_views(
             payload: key
                 .as_ref()
                 .and_then(|k| {
-                    k.open_string(EVENT_PURPOSE, &d.event_id.0, &d.payload_enc)
+                    k.open_string(EVENT_PURPOSE, d.event_id.as_str(), &d.payload_enc)
                         .ok()
                 })
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or(Value::Null),
             attempt_log: attempts
-                .remove(&d.id.0)
+                .remove(&d.id)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|a| AttemptView {
@@ -111,7 +109,7 @@ async fn delivery_views(
 
 pub(super) async fn delivery_view(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     d: DeliveryRecord,
     endpoints: &[EndpointRecord],
 ) -> AppResult<DeliveryView> {
@@ -125,7 +123,7 @@ pub(super) async fn delivery_view(
 pub async fn deliveries(
     state: &AppState,
     user: &CurrentUser,
-    endpoint_id: Option<&str>,
+    endpoint_id: Option<&EndpointId>,
 ) -> AppResult<Vec<DeliveryView>> {
     if let Some(id) = endpoint_id {
         owned(state, user, id).await?;
@@ -143,13 +141,17 @@ pub async fn deliveries(
 
 /// Sends a delivered or failed delivery again: the same event (same id and body), freshly
 /// signed, with a new round of attempts. A delivery still being retried cannot be replayed.
-pub async fn replay(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<DeliveryView> {
+pub async fn replay(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &DeliveryId,
+) -> AppResult<DeliveryView> {
     let d = state
         .store
         .webhook_delivery(user.workspace_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let endpoint = owned(state, user, &d.endpoint_id.0).await?;
+    let endpoint = owned(state, user, &d.endpoint_id).await?;
     if !endpoint.enabled {
         return Err(AppError::Conflict(
             "This endpoint is turned off; turn it on to replay its deliveries.".into(),
@@ -175,12 +177,16 @@ pub async fn replay(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
 }
 
 /// The user's endpoints (without secrets) and delivery log, for the privacy export.
-pub async fn export(state: &AppState, user_id: &str, key: Option<&DataKey>) -> AppResult<Value> {
+pub async fn export(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    key: Option<&DataKey>,
+) -> AppResult<Value> {
     let records = state.store.webhook_endpoints_of(user_id).await?;
     let endpoints: Vec<Value> = records
         .iter()
         .map(|r| {
-            let url = key.and_then(|k| k.open_string(URL_PURPOSE, &r.id.0, &r.url_enc).ok());
+            let url = key.and_then(|k| k.open_string(URL_PURPOSE, r.id.as_str(), &r.url_enc).ok());
             json!({"id": r.id, "url": url, "events": r.events, "enabled": r.enabled,
                 "disabled_reason": r.disabled_reason, "created_at": r.created_at,
                 "secret_rotated_at": r.secret_rotated_at})

@@ -49,23 +49,18 @@ const URL_PURPOSE: &str = "webhook-url";
 const SECRET_PURPOSE: &str = "webhook-secret";
 const EVENT_PURPOSE: &str = "webhook-event";
 
-/// Id of an endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[serde(transparent)]
-#[sqlx(transparent)]
-pub struct EndpointId(pub String);
-
-/// Id of an event (`evt_...`), the same in every delivery and replay of it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[serde(transparent)]
-#[sqlx(transparent)]
-pub struct EventId(pub String);
-
-/// Id of a delivery (one event to one endpoint).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[serde(transparent)]
-#[sqlx(transparent)]
-pub struct DeliveryId(pub String);
+crate::domain::id_type!(
+    /// Id of an endpoint.
+    EndpointId
+);
+crate::domain::id_type!(
+    /// Id of an event (`evt_...`), the same in every delivery and replay of it.
+    EventId
+);
+crate::domain::id_type!(
+    /// Id of a delivery (one event to one endpoint).
+    DeliveryId
+);
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -233,7 +228,8 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
             continue;
         };
         let event = post_published(&post);
-        if emit_to(state, &post.user_id, event, post.published_at).await? {
+        let workspace = crate::domain::WorkspaceId::new(post.user_id.as_str());
+        if emit_to(state, &workspace, event, post.published_at).await? {
             recorded += 1;
         }
     }

@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use super::delivery::DELIVER_JOB;
 use super::{DeliveryId, DeliveryState, EndpointId, Event, EventId, EventType};
+use crate::domain::{PostId, WorkspaceId};
 use crate::jobs::{self, NewJob};
 use crate::store::{Store, StoreResult, Tx, with_pool, with_tx};
 
@@ -18,7 +19,7 @@ pub struct EndpointRecord {
     /// Id.
     pub id: EndpointId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// The URL, sealed.
     pub url_enc: Vec<u8>,
     /// The URL's host.
@@ -43,7 +44,7 @@ pub struct DeliveryRecord {
     /// Id.
     pub id: DeliveryId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// Endpoint.
     pub endpoint_id: EndpointId,
     /// Event.
@@ -95,7 +96,7 @@ pub struct SendTarget {
 /// An event to store.
 pub struct NewEvent<'a> {
     pub id: &'a EventId,
-    pub user_id: &'a str,
+    pub user_id: &'a WorkspaceId,
     pub event: &'a Event,
     pub payload_enc: &'a [u8],
     pub created_at: i64,
@@ -121,7 +122,7 @@ macro_rules! endpoint_from_row {
         let row = $row;
         let events: String = row.try_get("events")?;
         EndpointRecord {
-            id: EndpointId(row.try_get("id")?),
+            id: row.try_get("id")?,
             user_id: row.try_get("user_id")?,
             url_enc: row.try_get("url_enc")?,
             host: row.try_get("host")?,
@@ -144,7 +145,11 @@ fn events_text(events: &[EventType]) -> String {
 }
 
 /// Enqueues the delivery job of `delivery_id`, inside the caller's transaction.
-async fn enqueue_delivery(tx: &mut Tx, delivery_id: &str, user_id: &str) -> StoreResult<()> {
+async fn enqueue_delivery(
+    tx: &mut Tx,
+    delivery_id: &DeliveryId,
+    user_id: &WorkspaceId,
+) -> StoreResult<()> {
     let job = NewJob::new(DELIVER_JOB, serde_json::json!({"delivery_id": delivery_id}))
         .dedup_key(format!("{DELIVER_JOB}:{delivery_id}"))
         .max_attempts(MAX_ATTEMPTS)
@@ -162,7 +167,7 @@ impl Store {
             "INSERT INTO webhook_endpoints (id, user_id, url_enc, host, secret_enc, events, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
-        .bind(&e.id.0)
+        .bind(e.id.as_str())
         .bind(&e.user_id)
         .bind(&e.url_enc)
         .bind(&e.host)
@@ -192,7 +197,7 @@ impl Store {
         .bind(e.enabled)
         .bind(&e.disabled_reason)
         .bind(e.secret_rotated_at)
-        .bind(&e.id.0)
+        .bind(e.id.as_str())
         .bind(&e.user_id)
         .execute(p)
         .await
@@ -202,7 +207,10 @@ impl Store {
     }
 
     /// The user's endpoints, oldest first.
-    pub async fn webhook_endpoints_of(&self, user_id: &str) -> StoreResult<Vec<EndpointRecord>> {
+    pub async fn webhook_endpoints_of(
+        &self,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<Vec<EndpointRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE user_id = $1 ORDER BY created_at, id"
         ));
@@ -220,8 +228,8 @@ impl Store {
     /// One of the user's endpoints.
     pub async fn webhook_endpoint(
         &self,
-        user_id: &str,
-        id: &str,
+        user_id: &WorkspaceId,
+        id: &EndpointId,
     ) -> StoreResult<Option<EndpointRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND user_id = $2"
@@ -241,7 +249,7 @@ impl Store {
     }
 
     /// How many endpoints the user has.
-    pub async fn webhook_endpoint_count(&self, user_id: &str) -> StoreResult<i64> {
+    pub async fn webhook_endpoint_count(&self, user_id: &WorkspaceId) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT count(*) FROM webhook_endpoints WHERE user_id = $1"
         )
@@ -252,7 +260,11 @@ impl Store {
 
     /// Removes one of the user's endpoints (its deliveries and attempts go with it, and their
     /// jobs find nothing to send); false when they have no such endpoint.
-    pub async fn delete_webhook_endpoint(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+    pub async fn delete_webhook_endpoint(
+        &self,
+        user_id: &WorkspaceId,
+        id: &EndpointId,
+    ) -> StoreResult<bool> {
         let n = with_pool!(self, |p| sqlx::query(
             "DELETE FROM webhook_endpoints WHERE id = $1 AND user_id = $2"
         )
@@ -277,7 +289,7 @@ impl Store {
             "INSERT INTO webhook_events (id, user_id, profile_id, kind, event_key, payload_enc, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, event_key) DO NOTHING"
         )
-        .bind(&new.id.0)
+        .bind(new.id.as_str())
         .bind(new.user_id)
         .bind(&new.event.profile_id)
         .bind(new.event.kind.as_str())
@@ -293,7 +305,7 @@ impl Store {
             return Ok(false);
         }
         for endpoint in endpoints {
-            let id = format!("wd_{}", uuid::Uuid::now_v7().simple());
+            let id = DeliveryId::new(format!("wd_{}", uuid::Uuid::now_v7().simple()));
             with_tx!(&mut tx, |c| {
                 sqlx::query(
                 "INSERT INTO webhook_deliveries (id, user_id, endpoint_id, event_id, state, next_attempt_at, created_at) \
@@ -301,8 +313,8 @@ impl Store {
             )
             .bind(&id)
             .bind(new.user_id)
-            .bind(&endpoint.0)
-            .bind(&new.id.0)
+            .bind(endpoint)
+            .bind(new.id.as_str())
             .bind(new.created_at)
             .execute(c)
             .await
@@ -317,8 +329,8 @@ impl Store {
     /// The user's deliveries, newest first, of one endpoint or all.
     pub async fn webhook_deliveries(
         &self,
-        user_id: &str,
-        endpoint_id: Option<&str>,
+        user_id: &WorkspaceId,
+        endpoint_id: Option<&EndpointId>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
@@ -344,8 +356,8 @@ impl Store {
     /// One of the user's deliveries.
     pub async fn webhook_delivery(
         &self,
-        user_id: &str,
-        id: &str,
+        user_id: &WorkspaceId,
+        id: &DeliveryId,
     ) -> StoreResult<Option<DeliveryRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id \
@@ -368,9 +380,9 @@ impl Store {
     /// The user's attempts made since `since`, oldest first, by delivery id.
     pub async fn webhook_attempts_since(
         &self,
-        user_id: &str,
+        user_id: &WorkspaceId,
         since: i64,
-    ) -> StoreResult<HashMap<String, Vec<AttemptRecord>>> {
+    ) -> StoreResult<HashMap<DeliveryId, Vec<AttemptRecord>>> {
         let rows = with_pool!(self, |p| {
             async {
             let rows = sqlx::query(
@@ -384,7 +396,7 @@ impl Store {
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 out.push((
-                    r.try_get::<String, _>("delivery_id")?,
+                    r.try_get::<DeliveryId, _>("delivery_id")?,
                     AttemptRecord {
                         attempted_at: r.try_get("attempted_at")?,
                         status_code: r.try_get("status_code")?,
@@ -397,7 +409,7 @@ impl Store {
         }
         .await
         })?;
-        let mut by_delivery: HashMap<String, Vec<AttemptRecord>> = HashMap::new();
+        let mut by_delivery: HashMap<DeliveryId, Vec<AttemptRecord>> = HashMap::new();
         for (id, a) in rows {
             by_delivery.entry(id).or_default().push(a);
         }
@@ -405,7 +417,10 @@ impl Store {
     }
 
     /// What the delivery job needs: the delivery, its event and its endpoint.
-    pub async fn webhook_send_target(&self, delivery_id: &str) -> StoreResult<Option<SendTarget>> {
+    pub async fn webhook_send_target(
+        &self,
+        delivery_id: &DeliveryId,
+    ) -> StoreResult<Option<SendTarget>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id \
              WHERE d.id = $1"
@@ -418,7 +433,7 @@ impl Store {
             return Ok(None);
         };
         let endpoint = self
-            .webhook_endpoint(&delivery.user_id, &delivery.endpoint_id.0)
+            .webhook_endpoint(&delivery.user_id, &delivery.endpoint_id)
             .await?;
         Ok(endpoint.map(|endpoint| SendTarget { delivery, endpoint }))
     }
@@ -439,7 +454,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
         .bind(&id)
-        .bind(&delivery.id.0)
+        .bind(delivery.id.as_str())
         .bind(&delivery.user_id)
         .bind(a.attempted_at)
         .bind(a.status_code)
@@ -459,7 +474,7 @@ impl Store {
         .bind(&a.error)
         .bind(outcome.next_attempt_at)
         .bind(delivered_at)
-        .bind(&delivery.id.0)
+        .bind(delivery.id.as_str())
         .execute(c)
         .await
         .map(|_| ())
@@ -474,16 +489,21 @@ impl Store {
             "UPDATE webhook_deliveries SET state = 'failed', last_error = $1, next_attempt_at = NULL \
              WHERE id = $2 AND state = 'pending'",
             reason,
-            &id.0,
+            id,
         )
         .await
     }
 
     /// Runs an update that takes a reason (`$1`) and an id (`$2`).
-    async fn set_with_reason(&self, sql: &'static str, reason: &str, id: &str) -> StoreResult<()> {
+    async fn set_with_reason(
+        &self,
+        sql: &'static str,
+        reason: &str,
+        id: &impl AsRef<str>,
+    ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(sql)
             .bind(reason)
-            .bind(id)
+            .bind(id.as_ref())
             .execute(p)
             .await
             .map(|_| ()))?;
@@ -493,7 +513,7 @@ impl Store {
     /// Published posts since `since` that an endpoint of their owner (subscribed to
     /// `post.published`, on, and added before the publication) should have heard of but whose
     /// event is not recorded: what a crash between publishing and recording left out.
-    pub async fn unreported_published_posts(&self, since: i64) -> StoreResult<Vec<String>> {
+    pub async fn unreported_published_posts(&self, since: i64) -> StoreResult<Vec<PostId>> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT DISTINCT p.id FROM webhook_endpoints e \
              JOIN scheduled_posts p ON p.user_id = e.user_id \
@@ -527,7 +547,7 @@ impl Store {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT max(delivered_at) FROM webhook_deliveries WHERE endpoint_id = $1"
         )
-        .bind(&endpoint_id.0)
+        .bind(endpoint_id.as_str())
         .fetch_one(p)
         .await)?)
     }
@@ -537,7 +557,7 @@ impl Store {
         self.set_with_reason(
             "UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $1 WHERE id = $2 AND enabled",
             reason,
-            &id.0,
+            id,
         )
         .await
     }
@@ -546,19 +566,19 @@ impl Store {
     /// transaction; false when it is still pending.
     pub async fn replay_webhook_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let user_id: Option<String> = with_tx!(&mut tx, |c| sqlx::query_scalar(
+        let user_id: Option<WorkspaceId> = with_tx!(&mut tx, |c| sqlx::query_scalar(
             "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1 \
              WHERE id = $2 AND state <> 'pending' RETURNING user_id"
         )
         .bind(now)
-        .bind(&id.0)
+        .bind(id.as_str())
         .fetch_optional(c)
         .await)?;
         let Some(user_id) = user_id else {
             tx.rollback().await?;
             return Ok(false);
         };
-        enqueue_delivery(&mut tx, &id.0, &user_id).await?;
+        enqueue_delivery(&mut tx, id, &user_id).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -223,7 +223,7 @@ async fn add_competitor(
 async fn remove_competitor(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::competitors::CompetitorId>,
 ) -> AppResult<StatusCode> {
     competitors::remove(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -232,7 +232,7 @@ async fn remove_competitor(
 async fn benchmark(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::ProfileId>,
 ) -> AppResult<Json<Benchmark>> {
     Ok(Json(competitors::benchmark(&state, &auth, &id).await?))
 }
@@ -258,7 +258,7 @@ async fn add_search(
 async fn remove_search(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::listening::SearchId>,
 ) -> AppResult<StatusCode> {
     listening::remove(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -267,7 +267,7 @@ async fn remove_search(
 async fn search_results(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::listening::SearchId>,
 ) -> AppResult<Json<SearchResults>> {
     Ok(Json(listening::results(&state, &auth, &id).await?))
 }

@@ -112,7 +112,7 @@ async fn list(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json<V
 async fn read_one(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::notifications::NotificationId>,
 ) -> AppResult<StatusCode> {
     notifications::mark_read(&state, auth.workspace_id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)

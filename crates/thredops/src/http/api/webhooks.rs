@@ -328,7 +328,7 @@ async fn create(
 async fn get(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
 ) -> AppResult<Json<EndpointView>> {
     Ok(Json(webhooks::get(&state, &auth, &id).await?))
 }
@@ -336,7 +336,7 @@ async fn get(
 async fn update(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
     ApiJson(body): ApiJson<ChangeEndpointBody>,
 ) -> AppResult<Json<EndpointView>> {
     let input = EndpointInput {
@@ -350,7 +350,7 @@ async fn update(
 async fn delete(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
 ) -> AppResult<StatusCode> {
     webhooks::delete(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -359,7 +359,7 @@ async fn delete(
 async fn rotate(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
 ) -> AppResult<Json<WithSecret>> {
     Ok(Json(webhooks::rotate_secret(&state, &auth, &id).await?))
 }
@@ -367,7 +367,7 @@ async fn rotate(
 async fn test_event(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
 ) -> AppResult<(StatusCode, Json<DeliveryView>)> {
     let d = webhooks::send_test(&state, &auth, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(d)))
@@ -376,7 +376,7 @@ async fn test_event(
 async fn endpoint_deliveries(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
 ) -> AppResult<Json<Value>> {
     let list = webhooks::deliveries(&state, &auth, Some(&id)).await?;
     Ok(Json(json!({"deliveries": list})))
@@ -390,7 +390,7 @@ async fn all_deliveries(State(state): State<WebState>, auth: AuthUser) -> AppRes
 async fn replay(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::DeliveryId>,
 ) -> AppResult<(StatusCode, Json<DeliveryView>)> {
     let d = webhooks::replay(&state, &auth, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(d)))

@@ -268,7 +268,7 @@ async fn render_settings(
             id: s.id.into(),
         })
         .collect();
-    let email_choices = crate::notifications::email_choices(state, auth.workspace_id()).await?;
+    let email_choices = crate::notifications::email_choices(state, &auth.user.id).await?;
     state.templates.render(
         "settings.html",
         &SettingsView {

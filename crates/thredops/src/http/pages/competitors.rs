@@ -154,7 +154,7 @@ async fn render_competitors(
     let benchmark = if selected.is_empty() {
         None
     } else {
-        let bench = competitors::benchmark(state, auth, &selected).await?;
+        let bench = competitors::benchmark(state, auth, &selected.as_str().into()).await?;
         Some(BenchmarkPart {
             charts: compare::charts(&bench.comparison),
             bench,
@@ -191,7 +191,7 @@ async fn add_competitor(
     SignedForm { auth, form }: SignedForm<CompetitorForm>,
 ) -> AppResult<Response> {
     let input = CompetitorInput {
-        profile_id: form.profile_id.clone(),
+        profile_id: form.profile_id.as_str().into(),
         username: form.username.clone(),
     };
     match competitors::add(&state, &auth, input).await {
@@ -217,7 +217,7 @@ async fn add_competitor(
 
 async fn remove_competitor(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::competitors::CompetitorId>,
     SignedForm { auth, form }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;
@@ -389,7 +389,7 @@ async fn add_search(
         }
     };
     let input = SearchInput {
-        profile_id: form.profile_id.clone(),
+        profile_id: form.profile_id.as_str().into(),
         query: form.query.clone(),
         mode,
     };
@@ -417,7 +417,7 @@ async fn add_search(
 
 async fn remove_search(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::listening::SearchId>,
     SignedForm { auth, form }: SignedForm<CsrfOnly>,
 ) -> AppResult<Response> {
     let _ = &form.csrf;

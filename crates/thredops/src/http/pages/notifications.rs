@@ -66,7 +66,7 @@ struct NotificationsView<'a> {
 
 async fn read_one(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::notifications::NotificationId>,
     SignedForm { auth, form: _ }: SignedForm<CsrfForm>,
 ) -> AppResult<Redirect> {
     notifications::mark_read(&state, auth.workspace_id(), &id).await?;

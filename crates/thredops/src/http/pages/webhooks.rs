@@ -255,7 +255,7 @@ async fn create(
 
 async fn update(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
     SignedForm { auth, form }: SignedForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let input = EndpointInput {
@@ -284,7 +284,7 @@ async fn update(
 
 async fn rotate(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
     SignedForm { auth, form: _ }: SignedForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let rotated = webhooks::rotate_secret(&state, &auth, &id).await?;
@@ -299,14 +299,15 @@ async fn rotate(
 
 async fn test_event(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
     SignedForm { auth, form: _ }: SignedForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     match webhooks::send_test(&state, &auth, &id).await {
         Ok(d) => {
             let notice = format!(
                 "A test event ({}) is on its way to {}; its delivery is at the top of the log.",
-                d.event_id.0, d.endpoint_host
+                d.event_id.as_str(),
+                d.endpoint_host
             );
             render(
                 &state,
@@ -322,7 +323,7 @@ async fn test_event(
 
 async fn delete(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::EndpointId>,
     SignedForm { auth, form: _ }: SignedForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     webhooks::delete(&state, &auth, &id).await?;
@@ -337,14 +338,15 @@ async fn delete(
 
 async fn replay(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::webhooks::DeliveryId>,
     SignedForm { auth, form: _ }: SignedForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     match webhooks::replay(&state, &auth, &id).await {
         Ok(d) => {
             let notice = format!(
                 "Event {} will be sent to {} again, freshly signed.",
-                d.event_id.0, d.endpoint_host
+                d.event_id.as_str(),
+                d.endpoint_host
             );
             render(
                 &state,

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod matrix;
+mod personal;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
