@@ -286,7 +286,7 @@ pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<A
         let reads = m.role.may(Need::View);
         if reads {
             people.push(Assignable {
-                user_id: m.user_id,
+                user_id: m.user_id.into(),
                 email: m.email,
             });
         }

@@ -114,7 +114,10 @@ pub struct QueueItem {
 
 /// Whether the workspace asks for approvals.
 pub async fn required(state: &AppState, workspace_id: &str) -> AppResult<bool> {
-    Ok(state.store.approvals_required(workspace_id).await?)
+    Ok(state
+        .store
+        .approvals_required(&crate::domain::WorkspaceId::from(workspace_id))
+        .await?)
 }
 
 /// Turns approvals on or off for the current workspace (owner and admins).
@@ -385,7 +388,13 @@ pub async fn open_link(state: &AppState, token: &str) -> AppResult<ReviewLink> {
     let (expires, epoch) = text.split_once(':').ok_or_else(gone)?;
     let expires: i64 = expires.parse().map_err(|_| gone())?;
     let epoch: i64 = epoch.parse().map_err(|_| gone())?;
-    if expires <= now_unix() || epoch != state.store.review_links_epoch(workspace_id).await? {
+    if expires <= now_unix()
+        || epoch
+            != state
+                .store
+                .review_links_epoch(&crate::domain::WorkspaceId::from(workspace_id))
+                .await?
+    {
         return Err(gone());
     }
     Ok(ReviewLink {
