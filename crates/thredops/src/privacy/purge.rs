@@ -122,7 +122,8 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
     state.jobs.cancel_for_user(user_id).await?;
     // Deleting the account never waits on Stripe: a job that outlives the account cancels its
     // subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
-    crate::billing::close_for_deleted_account(state, user_id).await?;
+    crate::billing::close_for_deleted_account(state, &crate::domain::WorkspaceId::from(user_id))
+        .await?;
     for p in &profiles {
         remove_profile(state, &p.id).await?;
     }

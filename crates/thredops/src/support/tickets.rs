@@ -112,9 +112,13 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
         .store
         .count_connected_profiles(&crate::domain::WorkspaceId::from(user_id.as_str()))
         .await?;
-    let entitlement =
-        crate::billing::entitlements::of_user(state, user_id, crate::clock::now_unix()).await?;
-    let plan = match entitlement.subscription_status.as_deref() {
+    let entitlement = crate::billing::entitlements::of_user(
+        state,
+        &crate::domain::WorkspaceId::from(user_id.as_str()),
+        crate::clock::now_unix(),
+    )
+    .await?;
+    let plan = match &entitlement.subscription_status {
         Some(status) => format!("{} ({status})", entitlement.plan.name),
         None => entitlement.plan.name.to_owned(),
     };
