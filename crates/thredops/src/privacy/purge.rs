@@ -84,7 +84,10 @@ async fn receipt(
 }
 
 /// Stops and deletes a profile's jobs, then the profile and everything synced for it.
-async fn remove_profile(state: &AppState, profile_id: &str) -> anyhow::Result<()> {
+async fn remove_profile(
+    state: &AppState,
+    profile_id: &crate::domain::ProfileId,
+) -> anyhow::Result<()> {
     crate::sync::cancel_for_profile(state, profile_id).await?;
     state.store.delete_profile(profile_id).await?;
     // Jobs carry the profile id as their subject; drop them too so no trace of it remains.
