@@ -157,8 +157,16 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let wall = started.elapsed();
-    let stored = state.store.post_count(&profile_id).await.unwrap();
-    let calls = state.store.api_calls_since(&profile_id, 0).await.unwrap();
+    let stored = state
+        .store
+        .post_count(&thredops::domain::ProfileId::from(profile_id.as_str()))
+        .await
+        .unwrap();
+    let calls = state
+        .store
+        .api_calls_since(&thredops::domain::ProfileId::from(profile_id.as_str()), 0)
+        .await
+        .unwrap();
     let ideal = Duration::from_secs_f64(
         calls as f64 * LATENCY_MS as f64
             / 1000.0
@@ -185,7 +193,7 @@ async fn main() {
     // Snapshot insert rate: the sync's batched writer against a raw batched insert.
     let batch: Vec<Measured> = (0..20_000)
         .map(|i| Measured {
-            media_id: format!("bench-{i}"),
+            media_id: thredops::domain::MediaId::from(format!("bench-{i}")),
             posted_at: 0,
             metrics: Metrics {
                 views: i,
@@ -199,7 +207,10 @@ async fn main() {
     for chunk in batch.chunks(100) {
         state
             .store
-            .record_post_metrics(&profile_id, chunk)
+            .record_post_metrics(
+                &thredops::domain::ProfileId::from(profile_id.as_str()),
+                chunk,
+            )
             .await
             .unwrap();
     }

@@ -1,6 +1,7 @@
 //! What a user may use right now, derived from their subscription, and the profile pauses that
 //! follow from it.
 
+use crate::domain::WorkspaceId;
 use serde::Serialize;
 
 use super::status::SubscriptionStatus as Status;
@@ -48,8 +49,8 @@ pub struct Entitlement {
     pub plan: Plan,
     /// How the user got there.
     pub standing: Standing,
-    /// The subscription behind it, if any.
-    pub subscription_status: Option<String>,
+    /// The status of the subscription behind it, if any.
+    pub subscription_status: Option<Status>,
     /// Next invoice date (Unix seconds).
     pub next_invoice_at: Option<i64>,
     /// The subscription ends at the period end.
@@ -69,7 +70,7 @@ impl Entitlement {
 
 fn self_hosted() -> Plan {
     Plan {
-        key: "unlimited",
+        key: super::PlanKey::Unlimited,
         name: "Self-hosted",
         price_id: None,
         price_label: "No billing".into(),
@@ -80,7 +81,11 @@ fn self_hosted() -> Plan {
 }
 
 /// The entitlement of `user_id` at `now`.
-pub async fn of_user(state: &AppState, user_id: &str, now: i64) -> StoreResult<Entitlement> {
+pub async fn of_user(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    now: i64,
+) -> StoreResult<Entitlement> {
     let billing = &state.settings.billing;
     if !billing.enabled() {
         return Ok(Entitlement {
@@ -103,7 +108,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
     let free = |sub: Option<&SubscriptionRow>| Entitlement {
         plan: billing.free().clone(),
         standing: Standing::Free,
-        subscription_status: sub.map(|s| s.status.to_string()),
+        subscription_status: sub.map(|s| s.status.clone()),
         next_invoice_at: None,
         cancel_at_period_end: false,
         grace_until: None,
@@ -123,7 +128,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
     };
     let Some(plan) = sub
         .price_id
-        .as_deref()
+        .as_ref()
         .and_then(|p| billing.plan_for_price(p))
     else {
         tracing::warn!(
@@ -154,7 +159,7 @@ fn decide(state: &AppState, subs: &[SubscriptionRow], now: i64) -> Entitlement {
     Entitlement {
         plan: plan.clone(),
         standing,
-        subscription_status: Some(sub.status.to_string()),
+        subscription_status: Some(sub.status.clone()),
         next_invoice_at: sub.current_period_end,
         cancel_at_period_end: sub.cancel_at_period_end,
         grace_until,
@@ -169,7 +174,11 @@ pub fn occupies_seat(status: ProfileStatus) -> bool {
 
 /// Pauses profiles beyond the limit (newest connections first) and resumes paused ones while
 /// there is room (oldest first). Nothing is ever deleted. Returns (paused, resumed).
-pub async fn enforce(state: &AppState, user_id: &str, now: i64) -> StoreResult<(usize, usize)> {
+pub async fn enforce(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    now: i64,
+) -> StoreResult<(usize, usize)> {
     let entitlement = of_user(state, user_id, now).await?;
     let profiles = state
         .store

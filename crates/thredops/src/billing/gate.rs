@@ -4,6 +4,7 @@
 //! Each answer costs one query when billing is on (the audit count one more) and none when it
 //! is off, where every limit is open.
 
+use crate::domain::WorkspaceId;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -23,7 +24,7 @@ fn refusal(limit: &'static str, plan: &str, message: String) -> AppError {
 }
 
 /// Refuses the strategist when the user's plan does not include it.
-pub async fn require_strategist(state: &AppState, user_id: &str) -> AppResult<()> {
+pub async fn require_strategist(state: &AppState, user_id: &WorkspaceId) -> AppResult<()> {
     let entitlement = entitlements::of_user(state, user_id, now_unix()).await?;
     if entitlement.limits().strategist {
         return Ok(());
@@ -70,7 +71,7 @@ impl AuditAllowance {
 /// The user's audit allowance at `now`; `None` when the plan has no monthly limit.
 pub async fn audit_allowance(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     now: i64,
 ) -> AppResult<Option<AuditAllowance>> {
     let entitlement = entitlements::of_user(state, user_id, now).await?;
@@ -91,7 +92,7 @@ pub async fn audit_allowance(
 /// check and the count are one step: two audits started at once cannot both take the last one.
 /// Every audit is counted, even on plans without a limit, so a later downgrade in the same
 /// month sees what was used.
-pub async fn count_audit(state: &AppState, user_id: &str, audit_id: &str) -> AppResult<()> {
+pub async fn count_audit(state: &AppState, user_id: &WorkspaceId, audit_id: &str) -> AppResult<()> {
     let now = now_unix();
     let entitlement = entitlements::of_user(state, user_id, now).await?;
     let limit = entitlement.limits().audits_per_month;
@@ -149,7 +150,10 @@ impl HistoryLimit {
 }
 
 /// The user's history limit; `None` when the plan shows all of it.
-pub async fn history_limit(state: &AppState, user_id: &str) -> AppResult<Option<HistoryLimit>> {
+pub async fn history_limit(
+    state: &AppState,
+    user_id: &WorkspaceId,
+) -> AppResult<Option<HistoryLimit>> {
     let entitlement = entitlements::of_user(state, user_id, now_unix()).await?;
     Ok(entitlement.limits().history_days.map(|days| HistoryLimit {
         days,
@@ -172,7 +176,8 @@ pub async fn past_due_notice(
     state: &AppState,
     user: &UserRecord,
 ) -> AppResult<Option<PastDueNotice>> {
-    let entitlement = entitlements::of_user(state, &user.id, now_unix()).await?;
+    let entitlement =
+        entitlements::of_user(state, &WorkspaceId::owned_by(&user.id), now_unix()).await?;
     Ok(match (entitlement.standing, entitlement.grace_until) {
         (Standing::Grace, Some(until)) => Some(PastDueNotice {
             plan: entitlement.plan.name.to_owned(),

@@ -15,7 +15,33 @@ pub(crate) mod webhook;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::config::billing::{BillingSettings, Limits, Plan};
+pub use crate::config::billing::{BillingSettings, Limits, Plan, PlanKey};
+use crate::domain::WorkspaceId;
+
+crate::domain::id_type!(
+    /// A Stripe customer (`cus_...`).
+    CustomerId
+);
+crate::domain::id_type!(
+    /// A Stripe price (`price_...`): what a paid plan costs.
+    PriceId
+);
+crate::domain::id_type!(
+    /// A Stripe subscription (`sub_...`).
+    SubscriptionId
+);
+crate::domain::id_type!(
+    /// A Stripe invoice (`in_...`).
+    InvoiceId
+);
+crate::domain::id_type!(
+    /// A Stripe webhook event (`evt_...`).
+    EventId
+);
+crate::domain::id_type!(
+    /// A Stripe-hosted session: Checkout (`cs_...`) or Billing Portal (`bps_...`).
+    StripeSessionId
+);
 pub use entitlements::{Entitlement, Standing};
 pub use stripe::StripeClient;
 
@@ -76,7 +102,7 @@ pub fn register_jobs(runner: Runner, state: &AppState) -> Runner {
 
 #[derive(Deserialize)]
 struct UserPayload {
-    user_id: String,
+    user_id: WorkspaceId,
 }
 
 async fn enforce_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
@@ -88,7 +114,7 @@ async fn enforce_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
 
 /// The limits in force for a user now. The strategist, audit and analytics areas check them
 /// through [`gate`].
-pub async fn limits_for(state: &AppState, user_id: &str) -> AppResult<Limits> {
+pub async fn limits_for(state: &AppState, user_id: &WorkspaceId) -> AppResult<Limits> {
     Ok(entitlements::of_user(state, user_id, now_unix())
         .await?
         .limits())
@@ -96,7 +122,7 @@ pub async fn limits_for(state: &AppState, user_id: &str) -> AppResult<Limits> {
 
 /// Pauses profiles beyond the user's plan and resumes paused ones while there is room. Call after
 /// a profile is connected or reconnected.
-pub async fn enforce_limits(state: &AppState, user_id: &str) -> AppResult<()> {
+pub async fn enforce_limits(state: &AppState, user_id: &WorkspaceId) -> AppResult<()> {
     entitlements::enforce(state, user_id, now_unix()).await?;
     Ok(())
 }
@@ -132,7 +158,7 @@ pub async fn check_can_connect(state: &AppState, auth: &CurrentUser) -> AppResul
 
 /// Makes sure a deleted account is never charged again: a durable job cancels its
 /// subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
-pub async fn close_for_deleted_account(state: &AppState, user_id: &str) -> AppResult<()> {
+pub async fn close_for_deleted_account(state: &AppState, user_id: &WorkspaceId) -> AppResult<()> {
     Ok(reconcile::close_for_deleted_account(state, user_id).await?)
 }
 
@@ -196,10 +222,10 @@ pub async fn overview(state: &AppState, auth: &CurrentUser) -> AppResult<Overvie
         .map(|s| OpenSubscription {
             plan: s
                 .price_id
-                .as_deref()
+                .as_ref()
                 .and_then(|p| state.settings.billing.plan_for_price(p))
                 .map_or_else(
-                    || s.price_id.clone().unwrap_or_default(),
+                    || s.price_id.clone().map(String::from).unwrap_or_default(),
                     |p| p.name.to_owned(),
                 ),
             status: s.status,
@@ -244,10 +270,8 @@ pub async fn start_checkout(
     plan_key: &str,
 ) -> AppResult<String> {
     let client = stripe_client(state)?;
-    let plan = state
-        .settings
-        .billing
-        .plan(plan_key.trim())
+    let plan = PlanKey::parse(plan_key.trim())
+        .and_then(|key| state.settings.billing.plan(key))
         .filter(|p| p.price_id.is_some())
         .ok_or_else(|| AppError::field("plan", "Choose one of the paid plans on offer."))?;
     let user_id = auth.workspace_id();
@@ -269,7 +293,10 @@ pub async fn start_checkout(
     let request = stripe::CheckoutRequest {
         user_id,
         customer_id: &customer,
-        price_id: plan.price_id.as_deref().unwrap_or_default(),
+        price_id: plan
+            .price_id
+            .as_ref()
+            .ok_or_else(|| AppError::field("plan", "Choose one of the paid plans on offer."))?,
         success_url: &success,
         cancel_url: &cancel,
         // Stripe's shortest allowed lifetime: an abandoned session cannot be paid much later.
@@ -299,8 +326,8 @@ pub async fn start_checkout(
 async fn expire_older_checkouts(
     state: &AppState,
     client: &StripeClient,
-    user_id: &str,
-    keep: &str,
+    user_id: &WorkspaceId,
+    keep: &StripeSessionId,
 ) -> AppResult<bool> {
     let mut paid = false;
     for old in state.store.checkouts_of(user_id, keep).await? {
@@ -373,7 +400,7 @@ pub async fn invoices(state: &AppState, auth: &CurrentUser) -> AppResult<Option<
                     i.amount_due
                 };
                 InvoiceLine {
-                    number: i.number.unwrap_or(i.id),
+                    number: i.number.unwrap_or_else(|| i.id.into()),
                     created: i.created,
                     amount: format!(
                         "{} {}.{:02}",
@@ -414,7 +441,7 @@ async fn customer_for(
     state: &AppState,
     client: &StripeClient,
     auth: &CurrentUser,
-) -> AppResult<String> {
+) -> AppResult<CustomerId> {
     if let Some(id) = state.store.stripe_customer_of(auth.workspace_id()).await? {
         return Ok(id);
     }

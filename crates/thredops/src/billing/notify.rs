@@ -1,5 +1,6 @@
 //! Emails about payments, and dates shown in the user's own timezone.
 
+use crate::domain::WorkspaceId;
 use anyhow::Context;
 
 use super::entitlements;
@@ -21,15 +22,11 @@ pub fn local_date(unix: i64, timezone: Option<&str>) -> String {
 /// Tells the user a payment failed or needs their action, and until when their plan holds.
 pub async fn payment_problem(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     event_type: &str,
     invoice_url: Option<String>,
 ) -> anyhow::Result<()> {
-    let Some(user) = state
-        .store
-        .user_by_id(&crate::domain::UserId::from(user_id))
-        .await?
-    else {
+    let Some(user) = state.store.user_by_id(&user_id.owner()).await? else {
         return Ok(());
     };
     let entitlement = entitlements::of_user(state, user_id, now_unix())

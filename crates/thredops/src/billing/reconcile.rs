@@ -7,6 +7,8 @@
 //! subscription is being charged twice: that is reported to the operator once and shown to the
 //! user.
 
+use super::{CustomerId, SubscriptionId};
+use crate::domain::WorkspaceId;
 use serde::{Deserialize, Serialize};
 
 use super::stripe::{StripeClient, StripeError, Subscription};
@@ -29,8 +31,8 @@ pub const CLOSE_ATTEMPTS: i32 = 10_000;
 pub async fn sync_customer(
     state: &AppState,
     client: &StripeClient,
-    user_id: &str,
-    customer_id: &str,
+    user_id: &WorkspaceId,
+    customer_id: &CustomerId,
 ) -> anyhow::Result<Vec<Subscription>> {
     let subs = match client.subscriptions_of_customer(customer_id).await {
         Ok(subs) => subs,
@@ -39,7 +41,7 @@ pub async fn sync_customer(
         Err(e) => return Err(e.into()),
     };
     let read_at = now_unix();
-    for sub in subs.iter().filter(|s| s.customer == customer_id) {
+    for sub in subs.iter().filter(|s| s.customer == *customer_id) {
         webhook::store_subscription(state, user_id, sub, read_at).await?;
     }
     entitlements::enforce(state, user_id, read_at).await?;
@@ -49,8 +51,11 @@ pub async fn sync_customer(
 
 /// Reports, once per subscription, a user with more than one open subscription: an error in the
 /// log and an email to the operator naming the subscriptions to refund or cancel.
-pub async fn report_extra_subscriptions(state: &AppState, user_id: &str) -> StoreResult<()> {
-    let open: Vec<String> = state
+pub async fn report_extra_subscriptions(
+    state: &AppState,
+    user_id: &WorkspaceId,
+) -> StoreResult<()> {
+    let open: Vec<SubscriptionId> = state
         .store
         .subscriptions_of(user_id)
         .await?
@@ -74,6 +79,7 @@ pub async fn report_extra_subscriptions(state: &AppState, user_id: &str) -> Stor
         .stripe_customer_of(user_id)
         .await?
         .unwrap_or_default();
+    let open: Vec<&str> = open.iter().map(SubscriptionId::as_str).collect();
     tracing::error!(%customer, subscriptions = %open.join(","), "a customer has more than one open subscription");
     let body = format!(
         "Stripe customer {customer} has {} open subscriptions: {}.\n\nOne ThredOps account needs only one. Cancel and refund the extra one in the Stripe dashboard; the user sees a warning on their billing page until then.",
@@ -97,7 +103,7 @@ pub async fn reconcile_job(state: AppState, ctx: JobContext) -> Result<(), JobEr
     let Some(client) = &state.stripe else {
         return Ok(());
     };
-    let (mut after, mut synced, mut failed) = (String::new(), 0, 0);
+    let (mut after, mut synced, mut failed) = (WorkspaceId::default(), 0, 0);
     loop {
         let page = state
             .store
@@ -124,12 +130,12 @@ pub async fn reconcile_job(state: AppState, ctx: JobContext) -> Result<(), JobEr
 
 #[derive(Serialize, Deserialize)]
 struct ClosePayload {
-    customer_id: String,
+    customer_id: CustomerId,
 }
 
 /// Enqueues the closing of a deleted account's Stripe customer: a job without an owner, so it
 /// outlives the account row and keeps retrying until Stripe confirms.
-pub async fn close_for_deleted_account(state: &AppState, user_id: &str) -> StoreResult<()> {
+pub async fn close_for_deleted_account(state: &AppState, user_id: &WorkspaceId) -> StoreResult<()> {
     let Some(customer_id) = state.store.stripe_customer_of(user_id).await? else {
         return Ok(());
     };
@@ -160,7 +166,10 @@ pub async fn close_customer_job(state: AppState, ctx: JobContext) -> Result<(), 
     Ok(())
 }
 
-async fn close_customer(client: &StripeClient, customer_id: &str) -> Result<(), StripeError> {
+async fn close_customer(
+    client: &StripeClient,
+    customer_id: &CustomerId,
+) -> Result<(), StripeError> {
     let gone = |r: Result<(), StripeError>| match r {
         Err(StripeError::Api { status: 404, .. }) => Ok(()),
         other => other,

@@ -2,7 +2,9 @@
 //! follow the plan. Portable SQL run on either backend.
 
 use super::status::SubscriptionStatus;
+use super::{CustomerId, EventId, PriceId, StripeSessionId, SubscriptionId};
 use crate::domain::ProfileId;
+use crate::domain::WorkspaceId;
 use crate::store::profiles::ProfileStatus;
 use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 
@@ -10,11 +12,11 @@ use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SubscriptionRow {
     /// `sub_...`
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     /// Owner.
-    pub user_id: String,
+    pub user_id: WorkspaceId,
     /// Price it is for.
-    pub price_id: Option<String>,
+    pub price_id: Option<PriceId>,
     /// Stripe status.
     #[sqlx(try_from = "String")]
     pub status: SubscriptionStatus,
@@ -33,7 +35,7 @@ pub struct SubscriptionRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     /// `evt_...`
-    pub id: String,
+    pub id: EventId,
     /// e.g. `invoice.paid`.
     pub event_type: String,
     /// Stripe's `created`.
@@ -79,7 +81,7 @@ pub async fn apply_subscription(tx: &mut Tx, row: &SubscriptionRow, now: i64) ->
 /// Records a verified event once; `false` when it was already recorded (a redelivery).
 pub async fn record_event(
     tx: &mut Tx,
-    id: &str,
+    id: &EventId,
     event_type: &str,
     created: i64,
     payload: &str,
@@ -105,8 +107,8 @@ impl Store {
     /// The user owning a Stripe customer.
     pub(crate) async fn user_of_stripe_customer(
         &self,
-        customer_id: &str,
-    ) -> StoreResult<Option<String>> {
+        customer_id: &CustomerId,
+    ) -> StoreResult<Option<WorkspaceId>> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT user_id FROM billing_customers WHERE customer_id = $1"
         )
@@ -116,7 +118,10 @@ impl Store {
     }
 
     /// The Stripe customer of a user.
-    pub(crate) async fn stripe_customer_of(&self, user_id: &str) -> StoreResult<Option<String>> {
+    pub(crate) async fn stripe_customer_of(
+        &self,
+        user_id: &WorkspaceId,
+    ) -> StoreResult<Option<CustomerId>> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT customer_id FROM billing_customers WHERE user_id = $1"
         )
@@ -128,8 +133,8 @@ impl Store {
     /// Remembers a user's customer (the first one wins if two requests raced).
     pub(crate) async fn save_stripe_customer(
         &self,
-        user_id: &str,
-        customer_id: &str,
+        user_id: &WorkspaceId,
+        customer_id: &CustomerId,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -149,7 +154,7 @@ impl Store {
     /// Every subscription of a user, newest state first.
     pub(crate) async fn subscriptions_of(
         &self,
-        user_id: &str,
+        user_id: &WorkspaceId,
     ) -> StoreResult<Vec<SubscriptionRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {SUB_COLUMNS} FROM billing_subscriptions WHERE user_id = $1 ORDER BY version DESC"
@@ -161,7 +166,7 @@ impl Store {
     }
 
     /// A recorded event.
-    pub(crate) async fn billing_event(&self, id: &str) -> StoreResult<Option<EventRow>> {
+    pub(crate) async fn billing_event(&self, id: &EventId) -> StoreResult<Option<EventRow>> {
         // `processed_at IS NOT NULL` is a boolean on PostgreSQL and 0/1 on SQLite; both decode.
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -176,8 +181,8 @@ impl Store {
     /// Marks an event processed, drops its payload, and ties it to its user (so deletion purges it).
     pub(crate) async fn finish_billing_event(
         &self,
-        id: &str,
-        user_id: Option<&str>,
+        id: &EventId,
+        user_id: Option<&WorkspaceId>,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -215,7 +220,11 @@ impl Store {
 
     /// Deep audits a user started since `since` that count against the plan (failed ones do not;
     /// audits of profiles deleted since still do).
-    pub(crate) async fn audits_started_since(&self, user_id: &str, since: i64) -> StoreResult<i64> {
+    pub(crate) async fn audits_started_since(
+        &self,
+        user_id: &WorkspaceId,
+        since: i64,
+    ) -> StoreResult<i64> {
         Ok(with_pool!(self, |p| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM audit_usage WHERE user_id = $1 AND started_at >= $2",
@@ -234,7 +243,7 @@ impl Store {
     pub(crate) async fn count_audit(
         &self,
         audit_id: &str,
-        user_id: &str,
+        user_id: &WorkspaceId,
         now: i64,
         since: i64,
         limit: Option<u32>,
@@ -294,9 +303,9 @@ impl Store {
     /// Every (user, customer) pair after `after` (by user id), `limit` at a time.
     pub(crate) async fn stripe_customers_after(
         &self,
-        after: &str,
+        after: &WorkspaceId,
         limit: i64,
-    ) -> StoreResult<Vec<(String, String)>> {
+    ) -> StoreResult<Vec<(WorkspaceId, CustomerId)>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT user_id, customer_id FROM billing_customers WHERE user_id > $1 ORDER BY user_id LIMIT $2",
@@ -311,8 +320,8 @@ impl Store {
     /// Remembers an open Checkout Session of a user.
     pub(crate) async fn save_checkout(
         &self,
-        session_id: &str,
-        user_id: &str,
+        session_id: &StripeSessionId,
+        user_id: &WorkspaceId,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -332,9 +341,9 @@ impl Store {
     /// The user's remembered Checkout Sessions other than `except`, oldest first.
     pub(crate) async fn checkouts_of(
         &self,
-        user_id: &str,
-        except: &str,
-    ) -> StoreResult<Vec<String>> {
+        user_id: &WorkspaceId,
+        except: &StripeSessionId,
+    ) -> StoreResult<Vec<StripeSessionId>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT session_id FROM billing_checkouts WHERE user_id = $1 AND session_id <> $2 ORDER BY created_at, session_id"
@@ -347,7 +356,7 @@ impl Store {
     }
 
     /// Forgets a Checkout Session (paid, expired, or replaced).
-    pub(crate) async fn forget_checkout(&self, session_id: &str) -> StoreResult<()> {
+    pub(crate) async fn forget_checkout(&self, session_id: &StripeSessionId) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "DELETE FROM billing_checkouts WHERE session_id = $1"
         )
@@ -362,7 +371,7 @@ impl Store {
     /// not reported before.
     pub(crate) async fn mark_duplicates_reported(
         &self,
-        ids: &[String],
+        ids: &[SubscriptionId],
         now: i64,
     ) -> StoreResult<u64> {
         let mut fresh = 0;

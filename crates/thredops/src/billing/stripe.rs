@@ -3,6 +3,8 @@
 //! Requests are form-encoded as Stripe expects; every create carries an `Idempotency-Key`, so a
 //! retried request cannot create a second customer or session.
 
+use super::{CustomerId, InvoiceId, PriceId, StripeSessionId, SubscriptionId};
+use crate::domain::WorkspaceId;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -40,14 +42,14 @@ pub enum StripeError {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Customer {
     /// `cus_...`
-    pub id: String,
+    pub id: CustomerId,
 }
 
 /// A hosted Checkout or Billing Portal session: where to send the browser.
 #[derive(Debug, Clone, Deserialize)]
 pub struct HostedSession {
     /// `cs_...` or `bps_...`
-    pub id: String,
+    pub id: StripeSessionId,
     /// Stripe-hosted page.
     pub url: String,
 }
@@ -66,7 +68,7 @@ pub struct List<T> {
 #[derive(Debug, Clone, Deserialize)]
 pub struct CheckoutSession {
     /// `cs_...`
-    pub id: String,
+    pub id: StripeSessionId,
     /// `open`, `complete` or `expired`.
     #[serde(default)]
     pub status: Option<String>,
@@ -76,7 +78,7 @@ pub struct CheckoutSession {
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct Invoice {
     /// `in_...`
-    pub id: String,
+    pub id: InvoiceId,
     /// Invoice number shown to the customer.
     #[serde(default)]
     pub number: Option<String>,
@@ -104,9 +106,9 @@ pub struct Invoice {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Subscription {
     /// `sub_...`
-    pub id: String,
+    pub id: SubscriptionId,
     /// `cus_...`
-    pub customer: String,
+    pub customer: CustomerId,
     /// Where it stands (an unknown status is kept as it came).
     pub status: super::status::SubscriptionStatus,
     /// End of the current period (older API versions put it here).
@@ -148,16 +150,16 @@ pub struct Item {
 #[derive(Debug, Clone, Deserialize)]
 pub struct PriceRef {
     /// `price_...` (or a plan id).
-    pub id: String,
+    pub id: PriceId,
 }
 
 impl Subscription {
     /// The price the subscription is for (price, then legacy plan).
-    pub fn price_id(&self) -> Option<&str> {
+    pub fn price_id(&self) -> Option<&PriceId> {
         let item = self.items.as_ref().and_then(|i| i.data.first());
         item.and_then(|i| i.price.as_ref().or(i.plan.as_ref()))
             .or(self.plan.as_ref())
-            .map(|p| p.id.as_str())
+            .map(|p| &p.id)
     }
 
     /// When the next invoice is due.
@@ -175,11 +177,11 @@ impl Subscription {
 #[derive(Debug, Clone)]
 pub struct CheckoutRequest<'a> {
     /// Our user id, echoed back as `client_reference_id`.
-    pub user_id: &'a str,
+    pub user_id: &'a WorkspaceId,
     /// The customer to bill (created beforehand, so it is reused).
-    pub customer_id: &'a str,
+    pub customer_id: &'a CustomerId,
     /// The plan's price.
-    pub price_id: &'a str,
+    pub price_id: &'a PriceId,
     /// Where Stripe sends the browser after paying.
     pub success_url: &'a str,
     /// Where Stripe sends the browser on "back".
@@ -216,7 +218,7 @@ impl StripeClient {
     /// Creates a customer for `user_id`; the key makes a repeated call return the same one.
     pub async fn create_customer(
         &self,
-        user_id: &str,
+        user_id: &WorkspaceId,
         email: &str,
         idempotency_key: &str,
     ) -> Result<Customer, StripeError> {
@@ -254,7 +256,10 @@ impl StripeClient {
     }
 
     /// Reads a Checkout Session.
-    pub async fn get_checkout_session(&self, id: &str) -> Result<CheckoutSession, StripeError> {
+    pub async fn get_checkout_session(
+        &self,
+        id: &StripeSessionId,
+    ) -> Result<CheckoutSession, StripeError> {
         let request = self
             .http
             .get(self.url(&format!("/v1/checkout/sessions/{id}"))?);
@@ -262,7 +267,10 @@ impl StripeClient {
     }
 
     /// Expires an open Checkout Session, so it can no longer be paid.
-    pub async fn expire_checkout_session(&self, id: &str) -> Result<CheckoutSession, StripeError> {
+    pub async fn expire_checkout_session(
+        &self,
+        id: &StripeSessionId,
+    ) -> Result<CheckoutSession, StripeError> {
         let key = format!("expire-{id}");
         self.post(&format!("/v1/checkout/sessions/{id}/expire"), &[], &key)
             .await
@@ -271,17 +279,17 @@ impl StripeClient {
     /// Every subscription of a customer, whatever its status (newest first, up to 100).
     pub async fn subscriptions_of_customer(
         &self,
-        customer_id: &str,
+        customer_id: &CustomerId,
     ) -> Result<Vec<Subscription>, StripeError> {
         let request = self.http.get(self.url("/v1/subscriptions")?).query(&[
-            ("customer", customer_id),
+            ("customer", customer_id.as_str()),
             ("status", "all"),
             ("limit", "100"),
         ]);
         let list: List<Subscription> = self.send(request).await?;
         if list.has_more {
             tracing::warn!(
-                customer_id,
+                %customer_id,
                 "a customer has more than 100 subscriptions; only the newest 100 are read"
             );
         }
@@ -291,20 +299,20 @@ impl StripeClient {
     /// A customer's most recent invoices (up to `limit`).
     pub async fn invoices_of_customer(
         &self,
-        customer_id: &str,
+        customer_id: &CustomerId,
         limit: u32,
     ) -> Result<Vec<Invoice>, StripeError> {
         let limit = limit.to_string();
-        let request = self
-            .http
-            .get(self.url("/v1/invoices")?)
-            .query(&[("customer", customer_id), ("limit", limit.as_str())]);
+        let request = self.http.get(self.url("/v1/invoices")?).query(&[
+            ("customer", customer_id.as_str()),
+            ("limit", limit.as_str()),
+        ]);
         let list: List<Invoice> = self.send(request).await?;
         Ok(list.data)
     }
 
     /// Deletes a customer (Stripe keeps no email or card for it afterwards).
-    pub async fn delete_customer(&self, id: &str) -> Result<(), StripeError> {
+    pub async fn delete_customer(&self, id: &CustomerId) -> Result<(), StripeError> {
         let request = self.http.delete(self.url(&format!("/v1/customers/{id}"))?);
         let _: serde_json::Value = self.send(request).await?;
         Ok(())
@@ -313,23 +321,29 @@ impl StripeClient {
     /// Creates a Billing Portal session for `customer_id`.
     pub async fn create_portal_session(
         &self,
-        customer_id: &str,
+        customer_id: &CustomerId,
         return_url: &str,
         idempotency_key: &str,
     ) -> Result<HostedSession, StripeError> {
-        let form = [("customer", customer_id), ("return_url", return_url)];
+        let form = [
+            ("customer", customer_id.as_str()),
+            ("return_url", return_url),
+        ];
         self.post("/v1/billing_portal/sessions", &form, idempotency_key)
             .await
     }
 
     /// Reads a subscription as it is now.
-    pub async fn get_subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+    pub async fn get_subscription(&self, id: &SubscriptionId) -> Result<Subscription, StripeError> {
         let request = self.http.get(self.url(&format!("/v1/subscriptions/{id}"))?);
         self.send(request).await
     }
 
     /// Cancels a subscription at once.
-    pub async fn cancel_subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+    pub async fn cancel_subscription(
+        &self,
+        id: &SubscriptionId,
+    ) -> Result<Subscription, StripeError> {
         let request = self
             .http
             .delete(self.url(&format!("/v1/subscriptions/{id}"))?);
@@ -395,14 +409,14 @@ mod tests {
             "items": {"data": [{"price": {"id": "price_pro"}, "current_period_end": 42}]}
         }))
         .unwrap();
-        assert_eq!(new.price_id(), Some("price_pro"));
+        assert_eq!(new.price_id(), Some(&PriceId::new("price_pro")));
         assert_eq!(new.period_end(), Some(42));
         let old: Subscription = serde_json::from_value(serde_json::json!({
             "id": "sub_1", "customer": "cus_1", "status": "past_due",
             "current_period_end": 7, "plan": {"id": "plan_pro"}
         }))
         .unwrap();
-        assert_eq!(old.price_id(), Some("plan_pro"));
+        assert_eq!(old.price_id(), Some(&PriceId::new("plan_pro")));
         assert_eq!(old.period_end(), Some(7));
     }
 }

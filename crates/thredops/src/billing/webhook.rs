@@ -1,5 +1,7 @@
 //! Stripe webhooks: verify, record once, answer fast; a durable job applies the event.
 
+use super::{EventId, SubscriptionId};
+use crate::domain::WorkspaceId;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -15,7 +17,7 @@ use crate::jobs::{self, JobContext, JobError, NewJob};
 /// The envelope fields read before the job runs.
 #[derive(Debug, Deserialize)]
 struct Envelope {
-    id: String,
+    id: super::EventId,
     #[serde(rename = "type")]
     event_type: String,
     created: i64,
@@ -78,7 +80,7 @@ pub async fn receive(
 
 #[derive(Deserialize)]
 struct EventPayload {
-    event_id: String,
+    event_id: EventId,
 }
 
 /// Job: applies one recorded event. Idempotent: a processed event is skipped.
@@ -110,7 +112,7 @@ pub async fn process(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     }
     state
         .store
-        .finish_billing_event(&event.id, user.as_deref(), now_unix())
+        .finish_billing_event(&event.id, user.as_ref(), now_unix())
         .await
         .map_err(|e| retry(&e))
 }
@@ -121,13 +123,13 @@ async fn apply(
     event_type: &str,
     created: i64,
     object: &Value,
-) -> Result<Option<String>, JobError> {
+) -> Result<Option<WorkspaceId>, JobError> {
     let text = |key: &str| object[key].as_str().map(str::to_owned);
     let customer = text("customer");
     let user = match &customer {
         Some(c) => state
             .store
-            .user_of_stripe_customer(c)
+            .user_of_stripe_customer(&super::CustomerId::from(c.as_str()))
             .await
             .map_err(|e| JobError::retry(e.to_string()))?,
         None => None,
@@ -147,16 +149,18 @@ async fn apply(
         }
         "checkout.session.completed" | "invoice.paid" => {
             if let Some(id) = text("subscription") {
-                refresh(state, &user_id, &id, created).await?;
+                refresh(state, &user_id, &SubscriptionId::from(id), created).await?;
             }
             if event_type == "checkout.session.completed" {
-                forget_checkout(state, text("id")).await?;
+                forget_checkout(state, text("id").map(super::StripeSessionId::from)).await?;
             }
         }
-        "checkout.session.expired" => forget_checkout(state, text("id")).await?,
+        "checkout.session.expired" => {
+            forget_checkout(state, text("id").map(super::StripeSessionId::from)).await?
+        }
         "invoice.payment_failed" | "invoice.payment_action_required" => {
             if let Some(id) = text("subscription") {
-                refresh(state, &user_id, &id, created).await?;
+                refresh(state, &user_id, &SubscriptionId::from(id), created).await?;
             }
             notify::payment_problem(state, &user_id, event_type, text("hosted_invoice_url"))
                 .await
@@ -167,7 +171,10 @@ async fn apply(
     Ok(Some(user_id))
 }
 
-async fn forget_checkout(state: &AppState, session: Option<String>) -> Result<(), JobError> {
+async fn forget_checkout(
+    state: &AppState,
+    session: Option<super::StripeSessionId>,
+) -> Result<(), JobError> {
     if let Some(id) = session {
         state
             .store
@@ -179,7 +186,12 @@ async fn forget_checkout(state: &AppState, session: Option<String>) -> Result<()
 }
 
 /// Re-reads a subscription from Stripe (events that carry no subscription state).
-async fn refresh(state: &AppState, user_id: &str, id: &str, created: i64) -> Result<(), JobError> {
+async fn refresh(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    id: &SubscriptionId,
+    created: i64,
+) -> Result<(), JobError> {
     let client = state
         .stripe
         .as_ref()
@@ -193,7 +205,7 @@ async fn refresh(state: &AppState, user_id: &str, id: &str, created: i64) -> Res
 
 async fn save(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     sub: &Subscription,
     version: i64,
 ) -> Result<(), JobError> {
@@ -206,15 +218,15 @@ async fn save(
 /// from Stripe) unless newer state is stored; schedules the end of a grace period.
 pub(super) async fn store_subscription(
     state: &AppState,
-    user_id: &str,
+    user_id: &WorkspaceId,
     sub: &Subscription,
     version: i64,
 ) -> Result<(), crate::store::StoreError> {
     let now = now_unix();
     let row = SubscriptionRow {
         subscription_id: sub.id.clone(),
-        user_id: user_id.to_owned(),
-        price_id: sub.price_id().map(str::to_owned),
+        user_id: user_id.clone(),
+        price_id: sub.price_id().cloned(),
         status: sub.status.clone(),
         current_period_end: sub.period_end(),
         cancel_at_period_end: sub.cancel_at_period_end,

@@ -3,6 +3,7 @@
 use url::Url;
 
 use super::Secret;
+use crate::billing::PriceId;
 
 /// What a plan allows; `None` means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -82,15 +83,60 @@ fn count(value: &str) -> Result<Option<u32>, String> {
         .map_err(|_| format!("{value:?} is not a whole number or unlimited"))
 }
 
+/// Which plan: the stable key, stored and shown as its name (`free`, `pro`, `agency`, and
+/// `unlimited` for a server without billing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKey {
+    /// The Free plan.
+    Free,
+    /// The Pro plan.
+    Pro,
+    /// The Agency plan.
+    Agency,
+    /// No billing on this server: no limits.
+    Unlimited,
+}
+
+impl PlanKey {
+    /// The stored and shown name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PlanKey::Free => "free",
+            PlanKey::Pro => "pro",
+            PlanKey::Agency => "agency",
+            PlanKey::Unlimited => "unlimited",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            PlanKey::Free,
+            PlanKey::Pro,
+            PlanKey::Agency,
+            PlanKey::Unlimited,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for PlanKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One plan a user can be on.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {
-    /// Stable key: `free`, `pro`, `agency`.
-    pub key: &'static str,
+    /// Stable key.
+    pub key: PlanKey,
     /// Display name.
     pub name: &'static str,
     /// Stripe price id (paid plans only).
-    pub price_id: Option<String>,
+    pub price_id: Option<PriceId>,
     /// Price as shown.
     pub price_label: String,
     /// What it allows.
@@ -133,7 +179,7 @@ impl BillingSettings {
             Limits::parse(get(key).unwrap_or_default()).map_err(|reason| (key, reason))
         };
         let mut plans = vec![Plan {
-            key: "free",
+            key: PlanKey::Free,
             name: "Free",
             price_id: None,
             price_label: "Free".into(),
@@ -153,7 +199,7 @@ impl BillingSettings {
         };
         for (key, name, price, label, limit_key, trial_key) in [
             (
-                "pro",
+                PlanKey::Pro,
                 "Pro",
                 "billing_pro_price_id",
                 "billing_pro_price_label",
@@ -161,7 +207,7 @@ impl BillingSettings {
                 "billing_pro_trial_days",
             ),
             (
-                "agency",
+                PlanKey::Agency,
                 "Agency",
                 "billing_agency_price_id",
                 "billing_agency_price_label",
@@ -182,7 +228,7 @@ impl BillingSettings {
                 plans.push(Plan {
                     key,
                     name,
-                    price_id: Some(price_id.to_owned()),
+                    price_id: Some(PriceId::from(price_id)),
                     price_label: get(label).unwrap_or_default().to_owned(),
                     limits: limits(limit_key)?,
                     trial_days,
@@ -214,15 +260,15 @@ impl BillingSettings {
     }
 
     /// A plan by key.
-    pub fn plan(&self, key: &str) -> Option<&Plan> {
+    pub fn plan(&self, key: PlanKey) -> Option<&Plan> {
         self.plans.iter().find(|p| p.key == key)
     }
 
     /// The plan a Stripe price id buys.
-    pub fn plan_for_price(&self, price_id: &str) -> Option<&Plan> {
+    pub fn plan_for_price(&self, price_id: &PriceId) -> Option<&Plan> {
         self.plans
             .iter()
-            .find(|p| p.price_id.as_deref() == Some(price_id))
+            .find(|p| p.price_id.as_ref() == Some(price_id))
     }
 
     /// The Free plan (always present).
@@ -319,6 +365,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(on.stripe.as_ref().unwrap().webhook_secrets.len(), 2);
-        assert_eq!(on.plan_for_price("price_pro").unwrap().key, "pro");
+        assert_eq!(
+            on.plan_for_price(&PriceId::new("price_pro")).unwrap().key,
+            PlanKey::Pro
+        );
     }
 }

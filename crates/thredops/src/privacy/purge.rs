@@ -84,7 +84,10 @@ async fn receipt(
 }
 
 /// Stops and deletes a profile's jobs, then the profile and everything synced for it.
-async fn remove_profile(state: &AppState, profile_id: &str) -> anyhow::Result<()> {
+async fn remove_profile(
+    state: &AppState,
+    profile_id: &crate::domain::ProfileId,
+) -> anyhow::Result<()> {
     crate::sync::cancel_for_profile(state, profile_id).await?;
     state.store.delete_profile(profile_id).await?;
     // Jobs carry the profile id as their subject; drop them too so no trace of it remains.
@@ -122,7 +125,8 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
     state.jobs.cancel_for_user(user_id).await?;
     // Deleting the account never waits on Stripe: a job that outlives the account cancels its
     // subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
-    crate::billing::close_for_deleted_account(state, user_id).await?;
+    crate::billing::close_for_deleted_account(state, &crate::domain::WorkspaceId::from(user_id))
+        .await?;
     for p in &profiles {
         remove_profile(state, &p.id).await?;
     }

@@ -115,7 +115,7 @@ pub async fn customer_summary(state: &AppState, c: &Conversation) -> AppResult<C
     let profiles = state.store.count_connected_profiles(&workspace).await?;
     let entitlement =
         crate::billing::entitlements::of_user(state, &workspace, crate::clock::now_unix()).await?;
-    let plan = match entitlement.subscription_status.as_deref() {
+    let plan = match &entitlement.subscription_status {
         Some(status) => format!("{} ({status})", entitlement.plan.name),
         None => entitlement.plan.name.to_owned(),
     };

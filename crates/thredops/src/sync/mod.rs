@@ -10,6 +10,7 @@ mod store;
 use serde_json::Value;
 
 use crate::app::AppState;
+use crate::domain::{ProfileId, WorkspaceId};
 use crate::error::AppResult;
 use crate::jobs::{self, NewJob};
 use crate::store::{StoreResult, Tx};
@@ -29,7 +30,7 @@ pub mod kind {
 }
 
 /// The dedup key of a profile's job of `kind`: one of each per profile at a time.
-pub fn dedup_key(kind: &str, profile_id: &str) -> String {
+pub fn dedup_key(kind: &str, profile_id: &ProfileId) -> String {
     format!("{kind}:{profile_id}")
 }
 
@@ -38,8 +39,8 @@ const HOUR_MS: i64 = 3_600_000;
 /// Enqueues, inside the connection's transaction, the backfill and the recurring jobs.
 pub async fn schedule_after_connect(
     tx: &mut Tx,
-    user_id: &str,
-    profile_id: &str,
+    workspace_id: &WorkspaceId,
+    profile_id: &ProfileId,
     _now: i64,
 ) -> StoreResult<()> {
     let now_ms = crate::clock::now_ms();
@@ -54,7 +55,7 @@ pub async fn schedule_after_connect(
             .run_at(now_ms + delay_ms)
             .dedup_key(dedup_key(kind, profile_id))
             .max_attempts(attempts)
-            .user(user_id)
+            .user(workspace_id)
             .subject(profile_id);
         jobs::enqueue(tx, &job).await?;
     }
@@ -62,12 +63,16 @@ pub async fn schedule_after_connect(
 }
 
 /// Asks for an immediate incremental sync ("Sync now"); a pending one is reused.
-pub async fn sync_now(state: &AppState, user_id: &str, profile_id: &str) -> StoreResult<String> {
+pub async fn sync_now(
+    state: &AppState,
+    workspace_id: &WorkspaceId,
+    profile_id: &ProfileId,
+) -> StoreResult<String> {
     let payload = serde_json::json!({"profile_id": profile_id});
     let job = NewJob::new(kind::SYNC, payload)
         .dedup_key(dedup_key(kind::SYNC, profile_id))
         .max_attempts(10)
-        .user(user_id)
+        .user(workspace_id)
         .subject(profile_id);
     let id = state.jobs.enqueue(job).await?;
     // A pending hourly run may be scheduled later: pull it forward.
@@ -80,7 +85,7 @@ pub async fn sync_now(state: &AppState, user_id: &str, profile_id: &str) -> Stor
 }
 
 /// Progress of a backfill that is queued or running, for the profile page and the API.
-pub async fn progress(state: &AppState, profile_id: &str) -> AppResult<Option<Value>> {
+pub async fn progress(state: &AppState, profile_id: &ProfileId) -> AppResult<Option<Value>> {
     let key = dedup_key(kind::BACKFILL, profile_id);
     let row = state.store.backfill_job(&key).await?;
     Ok(row.map(|job| {
@@ -97,6 +102,6 @@ pub async fn progress(state: &AppState, profile_id: &str) -> AppResult<Option<Va
 }
 
 /// Cancels every queued job of a profile (disconnect, deletion).
-pub async fn cancel_for_profile(state: &AppState, profile_id: &str) -> StoreResult<u64> {
+pub async fn cancel_for_profile(state: &AppState, profile_id: &ProfileId) -> StoreResult<u64> {
     state.jobs.cancel_for_subject(profile_id).await
 }

@@ -21,10 +21,15 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
-use crate::domain::{Email, WorkspaceRole};
+use crate::domain::{Email, UserId, WorkspaceId, WorkspaceRole};
 use crate::error::{AppError, AppResult};
 use crate::mail::Email as Mail;
 use store::InvitationRow;
+
+crate::domain::id_type!(
+    /// An invitation to a workspace.
+    InvitationId
+);
 
 /// How long an invitation link works.
 pub const INVITATION_LIFETIME_SECS: i64 = 7 * 24 * 60 * 60;
@@ -37,7 +42,7 @@ pub const MAX_NAME_CHARS: usize = 80;
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WorkspaceView {
     /// The workspace's id (its owner account's id).
-    pub id: String,
+    pub id: WorkspaceId,
     /// Its name: the one the owner gave, or the owner's address.
     pub name: String,
     /// The viewer's role there.
@@ -54,7 +59,7 @@ pub struct WorkspaceView {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MemberView {
     /// Their account id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Their address.
     pub email: String,
     /// Their role.
@@ -69,7 +74,7 @@ pub struct MemberView {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InvitationView {
     /// Id (withdraw it with this).
-    pub id: String,
+    pub id: InvitationId,
     /// Sent to.
     pub email: String,
     /// The role it gives.
@@ -118,10 +123,14 @@ fn parse_role(role: &str) -> AppResult<WorkspaceRole> {
 }
 
 /// The displayed name of workspace `owner_id`.
-async fn name_of(state: &AppState, owner_id: &str, owner_email: &str) -> AppResult<String> {
+async fn name_of(
+    state: &AppState,
+    workspace_id: &WorkspaceId,
+    owner_email: &str,
+) -> AppResult<String> {
     Ok(state
         .store
-        .workspace_name(owner_id)
+        .workspace_name(workspace_id)
         .await?
         .unwrap_or_else(|| format!("{owner_email}'s workspace")))
 }
@@ -129,34 +138,39 @@ async fn name_of(state: &AppState, owner_id: &str, owner_email: &str) -> AppResu
 /// The user's seat in a workspace they belong to (their role there now), if any.
 pub async fn seat_of(
     state: &AppState,
-    workspace_id: &str,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
+    user_id: &UserId,
 ) -> AppResult<Option<crate::store::sessions::Seat>> {
     Ok(state
         .store
         .member_role(workspace_id, user_id)
         .await?
         .map(|role| crate::store::sessions::Seat {
-            workspace_id: crate::domain::WorkspaceId::from(workspace_id),
-            role: WorkspaceRole::parse_member(&role).unwrap_or(WorkspaceRole::Reviewer),
+            workspace_id: workspace_id.clone(),
+            role,
         }))
 }
 
 /// The displayed name of a workspace.
-pub async fn name(state: &AppState, workspace_id: &str) -> AppResult<String> {
+pub async fn name(state: &AppState, workspace_id: &WorkspaceId) -> AppResult<String> {
     let owner = state
         .store
-        .user_by_id(&crate::domain::UserId::from(workspace_id))
+        .user_by_id(&workspace_id.owner())
         .await?
         .ok_or(AppError::NotFound)?;
-    name_of(state, &owner.id, &owner.email).await
+    name_of(state, workspace_id, &owner.email).await
 }
 
 /// The workspaces the user may act in: their own first, then the ones they belong to.
 pub async fn mine(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<WorkspaceView>> {
     let mut all = vec![WorkspaceView {
-        id: auth.user.id.to_string(),
-        name: name_of(state, &auth.user.id, &auth.user.email).await?,
+        id: WorkspaceId::owned_by(&auth.user.id),
+        name: name_of(
+            state,
+            &WorkspaceId::owned_by(&auth.user.id),
+            &auth.user.email,
+        )
+        .await?,
         role: WorkspaceRole::Owner,
         role_label: WorkspaceRole::Owner.label(),
         current: auth.workspace.is_own(&auth.user),
@@ -189,13 +203,17 @@ pub async fn current(state: &AppState, auth: &CurrentUser) -> AppResult<Workspac
 
 /// Makes the session act in `workspace_id`: the user's own, or one they belong to (404
 /// otherwise, as for anything not theirs).
-pub async fn switch(state: &AppState, auth: &CurrentUser, workspace_id: &str) -> AppResult<()> {
+pub async fn switch(
+    state: &AppState,
+    auth: &CurrentUser,
+    workspace_id: &WorkspaceId,
+) -> AppResult<()> {
     if auth.session_id.starts_with("token:") {
         return Err(AppError::Forbidden(
             "An API token acts in the workspace it was made in.",
         ));
     }
-    let target = if workspace_id == auth.user.id {
+    let target = if workspace_id.is_owned_by(&auth.user.id) {
         None
     } else if state
         .store
@@ -239,7 +257,7 @@ pub async fn people(state: &AppState, auth: &CurrentUser) -> AppResult<People> {
         .await?
         .ok_or(AppError::NotFound)?;
     let mut members = vec![MemberView {
-        user_id: owner.id.to_string(),
+        user_id: owner.id.clone(),
         email: owner.email.clone(),
         role: WorkspaceRole::Owner,
         role_label: WorkspaceRole::Owner.label(),
@@ -286,7 +304,7 @@ pub async fn people(state: &AppState, auth: &CurrentUser) -> AppResult<People> {
 pub async fn own_members(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<MemberView>> {
     Ok(state
         .store
-        .members_of(&auth.user.id)
+        .members_of(&WorkspaceId::owned_by(&auth.user.id))
         .await?
         .into_iter()
         .map(|m| {
@@ -368,11 +386,11 @@ pub async fn invite(
     rand::rng().fill_bytes(&mut secret);
     let token = hex::encode(secret);
     let invitation = InvitationRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        workspace_id: workspace_id.to_string(),
+        id: InvitationId::new(uuid::Uuid::new_v4().to_string()),
+        workspace_id: workspace_id.clone(),
         email: email.as_str().to_owned(),
         role,
-        invited_by: auth.user.id.to_string(),
+        invited_by: auth.user.id.clone(),
         created_at: now,
         expires_at: now + INVITATION_LIFETIME_SECS,
     };
@@ -408,7 +426,7 @@ pub async fn invite(
 }
 
 /// Plan check: one more person (member or waiting invitation) must fit the plan's seats.
-async fn seats_left(state: &AppState, workspace_id: &str, pending: usize) -> AppResult<()> {
+async fn seats_left(state: &AppState, workspace_id: &WorkspaceId, pending: usize) -> AppResult<()> {
     let entitlement =
         crate::billing::entitlements::of_user(state, workspace_id, now_unix()).await?;
     let Some(limit) = entitlement.limits().seats else {
@@ -449,14 +467,12 @@ pub async fn preview(
     let invitation = live(state, token).await?;
     let owner = state
         .store
-        .user_by_id(&crate::domain::UserId::from(
-            invitation.workspace_id.as_str(),
-        ))
+        .user_by_id(&invitation.workspace_id.owner())
         .await?
         .ok_or_else(|| AppError::BadRequest(INVITATION_GONE.into()))?;
     let role = invitation.role;
     Ok(InvitationPreview {
-        workspace: name_of(state, &owner.id, &owner.email).await?,
+        workspace: name_of(state, &invitation.workspace_id, &owner.email).await?,
         for_you: invitation.email == auth.user.email,
         email: invitation.email,
         role_label: role.label(),
@@ -465,7 +481,7 @@ pub async fn preview(
 
 /// Accepts an invitation: the signed-in account must have the address it was sent to. The
 /// session then acts in the workspace. Answers the workspace's id.
-pub async fn accept(state: &AppState, auth: &CurrentUser, token: &str) -> AppResult<String> {
+pub async fn accept(state: &AppState, auth: &CurrentUser, token: &str) -> AppResult<WorkspaceId> {
     let invitation = live(state, token).await?;
     if invitation.email != auth.user.email {
         return Err(AppError::Forbidden(
@@ -485,7 +501,7 @@ pub async fn accept(state: &AppState, auth: &CurrentUser, token: &str) -> AppRes
         .put_member(
             &invitation.workspace_id,
             &auth.user.id,
-            role.as_str(),
+            role,
             &invitation.invited_by,
             now_unix(),
         )
@@ -498,7 +514,7 @@ pub async fn accept(state: &AppState, auth: &CurrentUser, token: &str) -> AppRes
 }
 
 /// Withdraws a waiting invitation of the current workspace.
-pub async fn withdraw(state: &AppState, auth: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn withdraw(state: &AppState, auth: &CurrentUser, id: &InvitationId) -> AppResult<()> {
     if state
         .store
         .revoke_invitation(auth.workspace_id(), id, now_unix())
@@ -514,7 +530,7 @@ pub async fn withdraw(state: &AppState, auth: &CurrentUser, id: &str) -> AppResu
 pub async fn change_role(
     state: &AppState,
     auth: &CurrentUser,
-    user_id: &str,
+    user_id: &UserId,
     role: &str,
 ) -> AppResult<()> {
     let role = parse_role(role)?;
@@ -523,34 +539,38 @@ pub async fn change_role(
         .member_role(auth.workspace_id(), user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    may_handle(auth, parse_role(&before)?)?;
+    may_handle(auth, before)?;
     may_handle(auth, role)?;
     state
         .store
-        .set_member_role(auth.workspace_id(), user_id, role.as_str())
+        .set_member_role(auth.workspace_id(), user_id, role)
         .await?;
     Ok(())
 }
 
 /// Removes a member from the current workspace; their sessions there go back to their own.
-pub async fn remove(state: &AppState, auth: &CurrentUser, user_id: &str) -> AppResult<()> {
+pub async fn remove(state: &AppState, auth: &CurrentUser, user_id: &UserId) -> AppResult<()> {
     let before = state
         .store
         .member_role(auth.workspace_id(), user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    may_handle(auth, parse_role(&before)?)?;
+    may_handle(auth, before)?;
     state
         .store
         .remove_member(auth.workspace_id(), user_id)
         .await?;
-    tracing::info!(workspace_id = %auth.workspace_id(), user_id, "member removed from a workspace");
+    tracing::info!(workspace_id = %auth.workspace_id(), %user_id, "member removed from a workspace");
     Ok(())
 }
 
 /// Leaves a workspace the user belongs to (not their own).
-pub async fn leave(state: &AppState, auth: &CurrentUser, workspace_id: &str) -> AppResult<()> {
-    if workspace_id == auth.user.id {
+pub async fn leave(
+    state: &AppState,
+    auth: &CurrentUser,
+    workspace_id: &WorkspaceId,
+) -> AppResult<()> {
+    if workspace_id.is_owned_by(&auth.user.id) {
         return Err(AppError::BadRequest(
             "You own this workspace; delete your account to end it.".into(),
         ));

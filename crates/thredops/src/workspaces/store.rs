@@ -1,13 +1,14 @@
 //! Storage of workspaces: names, member rows, invitations and the workspace a session acts in.
 
-use crate::domain::WorkspaceRole;
-use crate::store::{Store, StoreResult, with_pool};
+use super::InvitationId;
+use crate::domain::{SessionId, UserId, WorkspaceId, WorkspaceRole};
+use crate::store::{Store, StoreError, StoreResult, with_pool};
 
 /// A workspace a user belongs to (not their own).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MembershipRow {
     /// The workspace (its owner account's id).
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// The user's role there.
     #[sqlx(try_from = "String")]
     pub role: WorkspaceRole,
@@ -22,7 +23,7 @@ pub struct MembershipRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
     /// The member's account.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Their address.
     pub email: String,
     /// Their role.
@@ -37,16 +38,16 @@ pub struct MemberRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRow {
     /// Id.
-    pub id: String,
+    pub id: InvitationId,
     /// The workspace it is to.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// The address it was sent to.
     pub email: String,
     /// The role it gives.
     #[sqlx(try_from = "String")]
     pub role: WorkspaceRole,
     /// Who sent it.
-    pub invited_by: String,
+    pub invited_by: UserId,
     /// Sent (Unix seconds).
     pub created_at: i64,
     /// Works until (Unix seconds).
@@ -67,10 +68,10 @@ impl TryFrom<String> for WorkspaceRole {
 
 impl Store {
     /// The name the owner gave their workspace, if any.
-    pub async fn workspace_name(&self, owner_id: &str) -> StoreResult<Option<String>> {
+    pub async fn workspace_name(&self, workspace_id: &WorkspaceId) -> StoreResult<Option<String>> {
         let name: Option<Option<String>> = with_pool!(self, |p| {
             sqlx::query_scalar("SELECT name FROM workspaces WHERE owner_id = $1")
-                .bind(owner_id)
+                .bind(workspace_id)
                 .fetch_optional(p)
                 .await
         })?;
@@ -80,7 +81,7 @@ impl Store {
     /// Names the owner's workspace.
     pub async fn set_workspace_name(
         &self,
-        owner_id: &str,
+        workspace_id: &WorkspaceId,
         name: &str,
         now: i64,
     ) -> StoreResult<()> {
@@ -89,7 +90,7 @@ impl Store {
                 "INSERT INTO workspaces (owner_id, name, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (owner_id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
             )
-            .bind(owner_id)
+            .bind(workspace_id)
             .bind(name)
             .bind(now)
             .execute(p)
@@ -100,7 +101,7 @@ impl Store {
     }
 
     /// The workspaces `user_id` belongs to besides their own, oldest membership first.
-    pub async fn memberships_of(&self, user_id: &str) -> StoreResult<Vec<MembershipRow>> {
+    pub async fn memberships_of(&self, user_id: &UserId) -> StoreResult<Vec<MembershipRow>> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT m.workspace_id, m.role, w.name, u.email FROM workspace_members m \
              JOIN users u ON u.id = m.workspace_id \
@@ -113,7 +114,7 @@ impl Store {
     }
 
     /// The members of a workspace (its owner not included), by address.
-    pub async fn members_of(&self, workspace_id: &str) -> StoreResult<Vec<MemberRow>> {
+    pub async fn members_of(&self, workspace_id: &WorkspaceId) -> StoreResult<Vec<MemberRow>> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT m.user_id, u.email, m.role, m.created_at FROM workspace_members m \
              JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.email",
@@ -126,10 +127,10 @@ impl Store {
     /// The stored role of `user_id` in `workspace_id`, if they are a member.
     pub async fn member_role(
         &self,
-        workspace_id: &str,
-        user_id: &str,
-    ) -> StoreResult<Option<String>> {
-        let role = with_pool!(self, |p| {
+        workspace_id: &WorkspaceId,
+        user_id: &UserId,
+    ) -> StoreResult<Option<WorkspaceRole>> {
+        let role: Option<String> = with_pool!(self, |p| {
             sqlx::query_scalar(
                 "SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
             )
@@ -138,16 +139,20 @@ impl Store {
             .fetch_optional(p)
             .await
         })?;
-        Ok(role)
+        role.map(|name| {
+            WorkspaceRole::try_from(name)
+                .map_err(|e| StoreError::from(sqlx::Error::Decode(e.into())))
+        })
+        .transpose()
     }
 
     /// Adds a member, or gives an existing one the role.
     pub async fn put_member(
         &self,
-        workspace_id: &str,
-        user_id: &str,
-        role: &str,
-        invited_by: &str,
+        workspace_id: &WorkspaceId,
+        user_id: &UserId,
+        role: WorkspaceRole,
+        invited_by: &UserId,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
@@ -158,7 +163,7 @@ impl Store {
             )
             .bind(workspace_id)
             .bind(user_id)
-            .bind(role)
+            .bind(role.as_str())
             .bind(invited_by)
             .bind(now)
             .execute(p)
@@ -171,15 +176,15 @@ impl Store {
     /// Changes a member's role; false when they are not a member.
     pub async fn set_member_role(
         &self,
-        workspace_id: &str,
-        user_id: &str,
-        role: &str,
+        workspace_id: &WorkspaceId,
+        user_id: &UserId,
+        role: WorkspaceRole,
     ) -> StoreResult<bool> {
         let changed = with_pool!(self, |p| {
             sqlx::query(
                 "UPDATE workspace_members SET role = $1 WHERE workspace_id = $2 AND user_id = $3",
             )
-            .bind(role)
+            .bind(role.as_str())
             .bind(workspace_id)
             .bind(user_id)
             .execute(p)
@@ -191,7 +196,11 @@ impl Store {
 
     /// Ends a membership; false when there was none. The member's sessions in that workspace
     /// go back to their own at their next request (the session check joins the member row).
-    pub async fn remove_member(&self, workspace_id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn remove_member(
+        &self,
+        workspace_id: &WorkspaceId,
+        user_id: &UserId,
+    ) -> StoreResult<bool> {
         let removed = with_pool!(self, |p| {
             sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
                 .bind(workspace_id)
@@ -206,9 +215,9 @@ impl Store {
     /// Points a session at a workspace (`None`: the account's own).
     pub async fn set_session_workspace(
         &self,
-        session_id: &str,
-        user_id: &str,
-        workspace_id: Option<&str>,
+        session_id: &SessionId,
+        user_id: &UserId,
+        workspace_id: Option<&WorkspaceId>,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query("UPDATE sessions SET workspace_id = $1 WHERE id = $2 AND user_id = $3")
@@ -252,7 +261,7 @@ impl Store {
     /// Invitations of a workspace still waiting at `now`, newest first.
     pub async fn pending_invitations(
         &self,
-        workspace_id: &str,
+        workspace_id: &WorkspaceId,
         now: i64,
     ) -> StoreResult<Vec<InvitationRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
@@ -285,7 +294,7 @@ impl Store {
     }
 
     /// Marks an invitation used, once: false when it was used, withdrawn or expired meanwhile.
-    pub async fn accept_invitation(&self, id: &str, now: i64) -> StoreResult<bool> {
+    pub async fn accept_invitation(&self, id: &InvitationId, now: i64) -> StoreResult<bool> {
         let taken = with_pool!(self, |p| {
             sqlx::query(
                 "UPDATE workspace_invitations SET accepted_at = $1 WHERE id = $2 \
@@ -303,8 +312,8 @@ impl Store {
     /// Withdraws a waiting invitation of a workspace; false when there is none.
     pub async fn revoke_invitation(
         &self,
-        workspace_id: &str,
-        id: &str,
+        workspace_id: &WorkspaceId,
+        id: &InvitationId,
         now: i64,
     ) -> StoreResult<bool> {
         let revoked = with_pool!(self, |p| {
@@ -325,10 +334,10 @@ impl Store {
 
 impl Store {
     /// Whether posts of the workspace wait for approval before publishing.
-    pub async fn approvals_required(&self, owner_id: &str) -> StoreResult<bool> {
+    pub async fn approvals_required(&self, workspace_id: &WorkspaceId) -> StoreResult<bool> {
         let on: Option<bool> = with_pool!(self, |p| {
             sqlx::query_scalar("SELECT approvals_required FROM workspaces WHERE owner_id = $1")
-                .bind(owner_id)
+                .bind(workspace_id)
                 .fetch_optional(p)
                 .await
         })?;
@@ -339,7 +348,7 @@ impl Store {
     /// only what is written from then on waits.
     pub async fn set_approvals_required(
         &self,
-        owner_id: &str,
+        workspace_id: &WorkspaceId,
         on: bool,
         now: i64,
     ) -> StoreResult<()> {
@@ -351,7 +360,7 @@ impl Store {
                  ON CONFLICT (owner_id) DO UPDATE SET approvals_required = excluded.approvals_required, \
                  updated_at = excluded.updated_at",
             )
-            .bind(owner_id)
+            .bind(workspace_id)
             .bind(on)
             .bind(now)
             .execute(&mut *tx)
@@ -360,7 +369,7 @@ impl Store {
                 sqlx::query(
                     "UPDATE scheduled_posts SET approval = 'approved' WHERE user_id = $1 AND approval IS NULL",
                 )
-                .bind(owner_id)
+                .bind(workspace_id)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -372,10 +381,10 @@ impl Store {
     }
 
     /// The workspace's review-link generation: links carry it, and raising it ends them all.
-    pub async fn review_links_epoch(&self, owner_id: &str) -> StoreResult<i64> {
+    pub async fn review_links_epoch(&self, workspace_id: &WorkspaceId) -> StoreResult<i64> {
         let epoch: Option<i64> = with_pool!(self, |p| {
             sqlx::query_scalar("SELECT review_links_epoch FROM workspaces WHERE owner_id = $1")
-                .bind(owner_id)
+                .bind(workspace_id)
                 .fetch_optional(p)
                 .await
         })?;
@@ -383,14 +392,14 @@ impl Store {
     }
 
     /// Ends every review link given so far.
-    pub async fn end_review_links(&self, owner_id: &str, now: i64) -> StoreResult<()> {
+    pub async fn end_review_links(&self, workspace_id: &WorkspaceId, now: i64) -> StoreResult<()> {
         with_pool!(self, |p| {
             sqlx::query(
                 "INSERT INTO workspaces (owner_id, review_links_epoch, updated_at) VALUES ($1, 1, $2) \
                  ON CONFLICT (owner_id) DO UPDATE SET review_links_epoch = workspaces.review_links_epoch + 1, \
                  updated_at = excluded.updated_at",
             )
-            .bind(owner_id)
+            .bind(workspace_id)
             .bind(now)
             .execute(p)
             .await

@@ -20,7 +20,7 @@ const TAG: &str = "workspaces";
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SwitchBody {
-    workspace_id: String,
+    workspace_id: crate::domain::WorkspaceId,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,7 +235,7 @@ async fn people(State(state): State<WebState>, auth: AuthUser) -> AppResult<Json
 async fn change_role(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<crate::domain::UserId>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> AppResult<StatusCode> {
     workspaces::change_role(&state, &auth, &user_id, &body.role).await?;
@@ -245,7 +245,7 @@ async fn change_role(
 async fn remove(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<crate::domain::UserId>,
 ) -> AppResult<StatusCode> {
     workspaces::remove(&state, &auth, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -263,7 +263,7 @@ async fn invite(
 async fn withdraw(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::workspaces::InvitationId>,
 ) -> AppResult<StatusCode> {
     workspaces::withdraw(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -281,7 +281,7 @@ async fn accept(
 async fn leave(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::WorkspaceId>,
 ) -> AppResult<StatusCode> {
     workspaces::leave(&state, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -97,7 +97,9 @@ async fn checkout_outcome(
     let now = billing::after_checkout(state, auth).await?;
     let plan = now.subscribed_plan.as_deref().unwrap_or(now.plan.name);
     Ok(match now.standing {
-        Standing::Active if now.subscription_status.as_deref() == Some("trialing") => (
+        Standing::Active
+            if now.subscription_status == Some(crate::billing::status::SubscriptionStatus::Trialing) =>
+        (
             Some(format!("Your {plan} trial has started. Stripe will charge your card when it ends.")),
             None,
         ),

@@ -269,7 +269,7 @@ async fn sync_now(
             "This profile is not connected; reconnect it first.".into(),
         ));
     }
-    crate::sync::sync_now(&state, auth.workspace_id(), &id).await?;
+    crate::sync::sync_now(&state, auth.workspace_id(), &profile.id).await?;
     Ok(redirect(&format!("/app/profiles/{id}?done=sync")))
 }
 

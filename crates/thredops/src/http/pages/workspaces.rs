@@ -207,7 +207,7 @@ async fn show(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct WorkspaceForm {
-    workspace_id: String,
+    workspace_id: crate::domain::WorkspaceId,
 }
 
 async fn switch(
@@ -292,7 +292,7 @@ struct RoleForm {
 
 async fn change_role(
     State(state): State<WebState>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<crate::domain::UserId>,
     SignedForm { auth, form }: SignedForm<RoleForm>,
 ) -> AppResult<Response> {
     match workspaces::change_role(&state, &auth, &user_id, &form.role).await {
@@ -307,7 +307,7 @@ struct Empty {}
 
 async fn remove(
     State(state): State<WebState>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<crate::domain::UserId>,
     SignedForm { auth, form: _ }: SignedForm<Empty>,
 ) -> AppResult<Response> {
     match workspaces::remove(&state, &auth, &user_id).await {
@@ -318,7 +318,7 @@ async fn remove(
 
 async fn withdraw(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path(id): Path<crate::workspaces::InvitationId>,
     SignedForm { auth, form: _ }: SignedForm<Empty>,
 ) -> AppResult<Redirect> {
     workspaces::withdraw(&state, &auth, &id).await?;

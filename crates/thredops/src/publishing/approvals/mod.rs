@@ -387,7 +387,13 @@ pub async fn open_link(state: &AppState, token: &str) -> AppResult<ReviewLink> {
     let (expires, epoch) = text.split_once(':').ok_or_else(gone)?;
     let expires: i64 = expires.parse().map_err(|_| gone())?;
     let epoch: i64 = epoch.parse().map_err(|_| gone())?;
-    if expires <= now_unix() || epoch != state.store.review_links_epoch(workspace_id).await? {
+    if expires <= now_unix()
+        || epoch
+            != state
+                .store
+                .review_links_epoch(&crate::domain::WorkspaceId::from(workspace_id))
+                .await?
+    {
         return Err(gone());
     }
     Ok(ReviewLink {
