@@ -238,8 +238,8 @@ pub struct OverviewKey {
 /// time zone, the plan's history limit and the local day stay the same.
 pub async fn report(scope: &Scope, q: &PeriodQuery) -> AppResult<Arc<OverviewReport>> {
     let key = OverviewKey {
-        workspace_id: scope.profile.user_id.clone().into(),
-        profile_id: scope.profile.id.clone().into(),
+        workspace_id: scope.profile.user_id.clone(),
+        profile_id: scope.profile.id.clone(),
         period: q.period.clone(),
         from: q.from.clone(),
         to: q.to.clone(),

@@ -4,7 +4,7 @@
 //! Each answer costs one query when billing is on (the audit count one more) and none when it
 //! is off, where every limit is open.
 
-use crate::domain::WorkspaceId;
+use crate::domain::{AuditId, WorkspaceId};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -92,7 +92,11 @@ pub async fn audit_allowance(
 /// check and the count are one step: two audits started at once cannot both take the last one.
 /// Every audit is counted, even on plans without a limit, so a later downgrade in the same
 /// month sees what was used.
-pub async fn count_audit(state: &AppState, user_id: &WorkspaceId, audit_id: &str) -> AppResult<()> {
+pub async fn count_audit(
+    state: &AppState,
+    user_id: &WorkspaceId,
+    audit_id: &AuditId,
+) -> AppResult<()> {
     let now = now_unix();
     let entitlement = entitlements::of_user(state, user_id, now).await?;
     let limit = entitlement.limits().audits_per_month;
@@ -114,7 +118,7 @@ pub async fn count_audit(state: &AppState, user_id: &WorkspaceId, audit_id: &str
 }
 
 /// Gives back an audit counted by [`count_audit`] (it failed, or never started).
-pub async fn uncount_audit(state: &AppState, audit_id: &str) -> AppResult<()> {
+pub async fn uncount_audit(state: &AppState, audit_id: &AuditId) -> AppResult<()> {
     Ok(state.store.uncount_audit(audit_id).await?)
 }
 

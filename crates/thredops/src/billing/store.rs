@@ -3,8 +3,8 @@
 
 use super::status::SubscriptionStatus;
 use super::{CustomerId, EventId, PriceId, StripeSessionId, SubscriptionId};
-use crate::domain::ProfileId;
 use crate::domain::WorkspaceId;
+use crate::domain::{AuditId, ProfileId};
 use crate::store::profiles::ProfileStatus;
 use crate::store::{IntFlag, Store, StoreResult, Tx, with_pool, with_tx};
 
@@ -242,7 +242,7 @@ impl Store {
     /// both take the last audit of the month.
     pub(crate) async fn count_audit(
         &self,
-        audit_id: &str,
+        audit_id: &AuditId,
         user_id: &WorkspaceId,
         now: i64,
         since: i64,
@@ -289,7 +289,7 @@ impl Store {
     }
 
     /// Gives a counted audit back (it failed, or never started).
-    pub(crate) async fn uncount_audit(&self, audit_id: &str) -> StoreResult<()> {
+    pub(crate) async fn uncount_audit(&self, audit_id: &AuditId) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "DELETE FROM audit_usage WHERE audit_id = $1"
         )

@@ -167,6 +167,10 @@ id_type!(
     ConversationId
 );
 id_type!(
+    /// A Deep Audit run (the strategist runs it, billing counts it against the plan).
+    AuditId
+);
+id_type!(
     /// A signed-in session: the `sid` of a session token.
     SessionId
 );

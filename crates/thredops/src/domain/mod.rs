@@ -10,7 +10,8 @@ mod workspace_role;
 pub use email::Email;
 pub(crate) use ids::id_type;
 pub use ids::{
-    ConversationId, MediaId, PostId, ProfileId, SessionId, ThreadsUserId, UserId, WorkspaceId,
+    AuditId, ConversationId, MediaId, PostId, ProfileId, SessionId, ThreadsUserId, UserId,
+    WorkspaceId,
 };
 pub use password::{NewPassword, PasswordRejection};
 pub use role::Role;

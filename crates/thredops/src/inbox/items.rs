@@ -197,7 +197,7 @@ async fn usernames(
     Ok(crate::services::profiles::list(state, auth)
         .await?
         .into_iter()
-        .map(|p| (ProfileId::from(p.id), p.username))
+        .map(|p| (p.id, p.username))
         .collect())
 }
 
@@ -294,7 +294,7 @@ pub async fn assignable(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<A
         let reads = m.role.may(Need::View);
         if reads {
             people.push(Assignable {
-                user_id: UserId::from(m.user_id),
+                user_id: m.user_id,
                 email: m.email,
             });
         }
@@ -346,7 +346,7 @@ pub async fn export(
     let mut items = Vec::new();
     for p in state.store.profiles_of(user_id).await? {
         let filter = ItemFilter {
-            profile_id: Some(ProfileId::from(p.id.clone())),
+            profile_id: Some(p.id.clone()),
             ..filter.clone()
         };
         for r in state.store.inbox_items(user_id, &filter).await? {

@@ -196,7 +196,7 @@ pub async fn request(
         .profile_of(auth.workspace_id(), profile_id)
         .await?
         .ok_or_else(|| AppError::field("profile_id", "Choose one of your connected profiles."))?;
-    let profile_id = ProfileId::from(p.id.clone());
+    let profile_id = p.id.clone();
     let current = state.store.inbox_profile(&profile_id).await?;
     if current.is_none_or(|c| c.state != ProfileState::On) {
         state
@@ -249,7 +249,7 @@ pub async fn turn_off(
     state
         .store
         .set_inbox_state(
-            &ProfileId::from(p.id.clone()),
+            &p.id.clone(),
             auth.workspace_id(),
             ProfileState::Off,
             now_unix(),
@@ -346,7 +346,7 @@ pub async fn status(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profi
             })
             .collect();
         out.push(ProfileStatus {
-            profile_id: ProfileId::from(p.id.clone()),
+            profile_id: p.id.clone(),
             username: p.username.clone(),
             state: row.map_or(ProfileState::Off, |r| r.state),
             scopes_granted: granted,

@@ -128,13 +128,13 @@ pub async fn reply(
     // Planned posts live on the real clock, like every scheduled post.
     let local = crate::publishing::when::local_value(crate::clock::now(), tz);
     let input = PostInput {
-        profile_id: item.profile_id.clone().into(),
+        profile_id: item.profile_id.clone(),
         content: Composition {
             parts: vec![Part {
                 text,
                 ..Part::default()
             }],
-            reply_to_id: Some(item.threads_id.clone().into()),
+            reply_to_id: Some(item.threads_id.clone()),
             ..Composition::default()
         },
         action: Some("schedule".into()),

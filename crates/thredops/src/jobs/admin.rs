@@ -3,20 +3,21 @@
 
 use sqlx::Row;
 
-use super::{Job, KindCount, Queue};
+use super::{Job, JobId, KindCount, Queue};
 use crate::clock::now_ms;
+use crate::domain::WorkspaceId;
 use crate::store::{StoreResult, with_pool};
 
 impl Queue {
     /// Cancels one live job. False if it was not queued or running.
-    pub async fn cancel(&self, id: &str) -> StoreResult<bool> {
+    pub async fn cancel(&self, id: &JobId) -> StoreResult<bool> {
         Ok(self.cancel_where(CancelBy::Id, id).await? == 1)
     }
 
     /// Cancels every queued or running job of an account. A running handler notices at its next
     /// heartbeat and is stopped; its late writes are refused. Returns how many.
-    pub async fn cancel_for_user(&self, user_id: &str) -> StoreResult<u64> {
-        self.cancel_where(CancelBy::User, user_id).await
+    pub async fn cancel_for_user(&self, workspace_id: &WorkspaceId) -> StoreResult<u64> {
+        self.cancel_where(CancelBy::User, workspace_id).await
     }
 
     /// Cancels every queued or running job about `subject` (e.g. a disconnected profile).
@@ -47,11 +48,11 @@ impl Queue {
 
     /// Deletes every job of an account, whatever its state (account deletion). Cancel first if
     /// workers may be running them. Returns how many.
-    pub async fn purge_for_user(&self, user_id: &str) -> StoreResult<u64> {
+    pub async fn purge_for_user(&self, workspace_id: &WorkspaceId) -> StoreResult<u64> {
         Ok(with_pool!(self.store, |p| sqlx::query(
             "DELETE FROM jobs WHERE user_id = $1"
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?)
@@ -105,7 +106,7 @@ impl Queue {
 
     /// Gives a dead job a fresh attempt budget, runnable now. False if it is not dead;
     /// `Conflict` if a live job already holds its dedup key.
-    pub async fn retry_dead(&self, id: &str) -> StoreResult<bool> {
+    pub async fn retry_dead(&self, id: &JobId) -> StoreResult<bool> {
         let n = with_pool!(self.store, |p| sqlx::query(
             "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $2, lease_owner = NULL, \
                  lease_expires_at = NULL, finished_at = NULL, updated_at = $2 \
@@ -147,7 +148,7 @@ impl Queue {
     }
 
     /// One job, e.g. to show its progress.
-    pub async fn get(&self, id: &str) -> StoreResult<Option<Job>> {
+    pub async fn get(&self, id: &JobId) -> StoreResult<Option<Job>> {
         let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1");
         Ok(with_pool!(self.store, |p| async {
             match sqlx::query(sql).bind(id).fetch_optional(p).await? {

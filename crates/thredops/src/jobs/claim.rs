@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::queue::millis;
-use super::{Job, Queue};
+use super::{Job, Queue, WorkerId};
 use crate::store::{Pool, StoreResult};
 
 /// PostgreSQL: `SKIP LOCKED` lets concurrent claimers (on any instance) pass over a row another
@@ -45,10 +45,10 @@ impl Queue {
     /// Claims the most overdue runnable job of one of `kinds` for `worker_id`, leased until
     /// `now_ms + lease`. The returned job's [`lease`](Job::lease) authorises the writes that
     /// follow. `None` when nothing is runnable.
-    #[tracing::instrument(level = "debug", skip_all, fields(worker = worker_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(worker = worker_id.as_str()))]
     pub async fn claim<S: AsRef<str>>(
         &self,
-        worker_id: &str,
+        worker_id: &WorkerId,
         kinds: &[S],
         lease: Duration,
         now_ms: i64,

@@ -50,6 +50,8 @@ mod runner;
 pub use backoff::Backoff;
 pub use handler::{FnHandler, Handler, HandlerFuture, JobContext, JobError, handler_fn};
 pub use metrics::{FailureClass, Metrics, RunOutcome};
-pub use model::{FailOutcome, Job, JobState, KindCount, Lease, NewJob, UnknownState};
+pub use model::{
+    FailOutcome, Job, JobId, JobState, KindCount, Lease, NewJob, UnknownState, WorkerId,
+};
 pub use queue::{Queue, enqueue};
 pub use runner::{Runner, RunnerConfig};

@@ -3,6 +3,17 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::domain::{WorkspaceId, id_type};
+
+id_type!(
+    /// A job in the queue (a UUID).
+    JobId
+);
+id_type!(
+    /// A worker that claims jobs: one per runner task, unique across instances.
+    WorkerId
+);
+
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobState {
@@ -70,8 +81,8 @@ pub struct NewJob {
     pub dedup_key: Option<String>,
     /// Attempts before the job is declared dead (at least 1).
     pub max_attempts: i32,
-    /// Owning account, so its work can be cancelled or purged with it.
-    pub user_id: Option<String>,
+    /// Owning workspace, so its work can be cancelled or purged with it.
+    pub user_id: Option<WorkspaceId>,
     /// What the job is about (e.g. a profile id), so that work can be cancelled with it.
     pub subject: Option<String>,
 }
@@ -112,8 +123,8 @@ impl NewJob {
     }
 
     /// Sets the owning account.
-    pub fn user(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
+    pub fn user(mut self, workspace: &WorkspaceId) -> Self {
+        self.user_id = Some(workspace.clone());
         self
     }
 
@@ -128,7 +139,7 @@ impl NewJob {
 #[derive(Debug, Clone)]
 pub struct Job {
     /// Job id (UUID).
-    pub id: String,
+    pub id: JobId,
     /// Handler name.
     pub kind: String,
     /// Handler input.
@@ -142,15 +153,15 @@ pub struct Job {
     /// Attempt budget.
     pub max_attempts: i32,
     /// Worker holding (or last holding) the lease.
-    pub lease_owner: Option<String>,
+    pub lease_owner: Option<WorkerId>,
     /// When the lease lapses unless extended, Unix milliseconds.
     pub lease_expires_at: Option<i64>,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
     /// Dedup key, if any.
     pub dedup_key: Option<String>,
-    /// Owning account.
-    pub user_id: Option<String>,
+    /// Owning workspace.
+    pub user_id: Option<WorkspaceId>,
     /// Subject (e.g. a profile id).
     pub subject: Option<String>,
     /// Progress the handler last reported.
@@ -181,9 +192,9 @@ impl Job {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     /// The claimed job.
-    pub job_id: String,
+    pub job_id: JobId,
     /// The worker that claimed it.
-    pub owner: String,
+    pub owner: WorkerId,
     /// The attempt this claim started.
     pub attempt: i32,
 }

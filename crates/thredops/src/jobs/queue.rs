@@ -10,7 +10,7 @@ use std::time::Duration;
 use sqlx::Row;
 use tokio::sync::Notify;
 
-use super::{Backoff, FailOutcome, JobError, Lease, NewJob};
+use super::{Backoff, FailOutcome, JobError, JobId, Lease, NewJob};
 use crate::clock::now_ms;
 use crate::store::{Store, StoreError, StoreResult, Tx, with_pool, with_tx};
 
@@ -58,13 +58,13 @@ impl Lanes {
 /// commits. Returns the new job's id, or the live job's id when its dedup key is taken.
 ///
 /// Call [`Queue::notify`] after committing to wake this process's runners at once.
-pub async fn enqueue(tx: &mut Tx, job: &NewJob) -> StoreResult<String> {
+pub async fn enqueue(tx: &mut Tx, job: &NewJob) -> StoreResult<JobId> {
     let payload = job.payload.to_string();
     let now = now_ms();
     // Another transaction may finish the key's holder between our insert and select; a few
     // rounds settle it.
     for _ in 0..3 {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = JobId::new(uuid::Uuid::new_v4().to_string());
         let inserted = with_tx!(tx, |c| {
             sqlx::query(
             "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, dedup_key, user_id, subject, created_at, updated_at) \
@@ -95,7 +95,7 @@ pub async fn enqueue(tx: &mut Tx, job: &NewJob) -> StoreResult<String> {
         .bind(key)
         .fetch_optional(c)
         .await
-        .and_then(|row| row.map(|r| r.try_get::<String, _>(0)).transpose()))?;
+        .and_then(|row| row.map(|r| r.try_get::<JobId, _>(0)).transpose()))?;
         if let Some(existing) = live {
             return Ok(existing);
         }
@@ -142,7 +142,7 @@ impl Queue {
     }
 
     /// Enqueues `job` in its own transaction; see [`enqueue`] for the dedup rule.
-    pub async fn enqueue(&self, job: NewJob) -> StoreResult<String> {
+    pub async fn enqueue(&self, job: NewJob) -> StoreResult<JobId> {
         let mut tx = self.store.begin().await?;
         let id = enqueue(&mut tx, &job).await?;
         tx.commit().await?;
@@ -158,7 +158,7 @@ impl Queue {
         kind: &str,
         dedup_key: &str,
         run_at_ms: i64,
-    ) -> StoreResult<String> {
+    ) -> StoreResult<JobId> {
         self.enqueue(
             NewJob::new(kind, serde_json::json!({}))
                 .dedup_key(dedup_key)
@@ -181,7 +181,7 @@ impl Queue {
         &self,
         lease: &Lease,
         next: &NewJob,
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<JobId>> {
         let mut tx = self.store.begin().await?;
         if !complete_in(&mut tx, lease).await? {
             tx.rollback().await?;

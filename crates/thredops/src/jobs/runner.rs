@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use super::metrics::{FailureClass, Metrics, RunOutcome};
 use super::queue::millis;
-use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Lease, Queue};
+use super::{Backoff, FailOutcome, Handler, Job, JobContext, JobError, Lease, Queue, WorkerId};
 use crate::clock::now_ms;
 
 /// Runner settings. The defaults suit production; tests shorten the intervals.
@@ -253,7 +253,7 @@ impl Runner {
     /// Runs due jobs one at a time in the calling task until none is runnable; returns how many
     /// runs happened. For tests and admin commands, alongside or instead of `run_until_stopped`.
     pub async fn drain(&self) -> Result<usize, crate::store::StoreError> {
-        let worker = format!("{}/drain", self.instance);
+        let worker = WorkerId::new(format!("{}/drain", self.instance));
         let mut runs = 0;
         while let Some(job) = self
             .queue
@@ -280,7 +280,7 @@ impl Runner {
             };
             let Ok(slot) = slot else { break };
             claims += 1;
-            let worker_id = format!("{}/{claims}", self.instance);
+            let worker_id = WorkerId::new(format!("{}/{claims}", self.instance));
             let claimed = self
                 .queue
                 .claim(

@@ -249,7 +249,7 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     let since = now_unix() - SWEEP_LOOKBACK_SECS;
     let mut recorded = 0;
     for (post_id, _, _) in state.store.recent_failed_posts(since).await? {
-        if let Some(post) = state.store.planned_post(&post_id.clone().into()).await?
+        if let Some(post) = state.store.planned_post(&post_id.clone()).await?
             && post_failed(state, &post).await?
         {
             recorded += 1;

@@ -118,11 +118,9 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
         .user_by_id(&crate::domain::UserId::from(user_id))
         .await?
         .context("account already deleted")?;
-    let profiles = state
-        .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
-        .await?;
-    state.jobs.cancel_for_user(user_id).await?;
+    let workspace = crate::domain::WorkspaceId::new(user_id);
+    let profiles = state.store.profiles_of(&workspace).await?;
+    state.jobs.cancel_for_user(&workspace).await?;
     // Deleting the account never waits on Stripe: a job that outlives the account cancels its
     // subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
     crate::billing::close_for_deleted_account(state, &crate::domain::WorkspaceId::from(user_id))
@@ -136,7 +134,7 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
         .shred(&crate::domain::WorkspaceId::from(user_id))
         .await?;
     state.store.delete_user(user_id).await?;
-    state.jobs.purge_for_user(user_id).await?;
+    state.jobs.purge_for_user(&workspace).await?;
     let media = state.settings.data_dir.join("media").join(user_id);
     match tokio::fs::remove_dir_all(&media).await {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

@@ -27,7 +27,7 @@ pub const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(
 
 /// Makes sure the daily sweep is scheduled (idempotent across instances; the job runner does
 /// this at start).
-pub async fn ensure_scheduled(state: &AppState) -> crate::store::StoreResult<String> {
+pub async fn ensure_scheduled(state: &AppState) -> crate::store::StoreResult<crate::jobs::JobId> {
     let first = crate::clock::now_ms() + FIRST_RUN_AFTER.as_millis() as i64;
     state.jobs.ensure_recurring(KIND, KIND, first).await
 }

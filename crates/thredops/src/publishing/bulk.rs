@@ -90,10 +90,7 @@ async fn profiles(state: &AppState, auth: &CurrentUser) -> AppResult<Vec<Profile
             .await
             .map(|v| v.username)
             .unwrap_or_default();
-        out.push(Profile {
-            id: p.id.into(),
-            username,
-        });
+        out.push(Profile { id: p.id, username });
     }
     Ok(out)
 }

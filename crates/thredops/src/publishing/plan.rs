@@ -99,7 +99,7 @@ pub fn publish_job(p: &PostRecord, at: i64) -> NewJob {
     NewJob::new(publisher::KIND, json!({"post_id": p.id}))
         .run_at(at * 1000 - publisher::LEAD.as_millis() as i64)
         .dedup_key(format!("publish:{}:{at}", p.id))
-        .user(p.user_id.clone())
+        .user(&p.user_id)
         .subject(p.profile_id.clone())
         .max_attempts(8)
 }

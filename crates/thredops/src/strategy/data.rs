@@ -204,7 +204,7 @@ pub async fn load(state: &AppState, profile: &ProfileRecord, tz: Tz) -> AppResul
         .max()
         .unwrap_or(profile.connected_at);
     Ok(Dataset {
-        profile_id: profile.id.clone().into(),
+        profile_id: profile.id.clone(),
         as_of,
         posts,
         followers,

@@ -33,10 +33,8 @@ use crate::clock::now_unix;
 use crate::domain::id_type;
 use crate::jobs::{JobContext, JobError, Runner, handler_fn};
 
-id_type!(
-    /// A Deep Audit run.
-    AuditId
-);
+pub use crate::domain::AuditId;
+
 id_type!(
     /// A strategist experiment.
     ExperimentId

@@ -79,7 +79,7 @@ pub async fn cached_report(
     let now = state.threads.now().timestamp();
     let key = ReportKey {
         workspace_id: auth.workspace_id().clone(),
-        profile_id: profile.id.clone().into(),
+        profile_id: profile.id.clone(),
         tz,
         day: crate::analytics::period::local_date(tz, now),
     };

@@ -67,7 +67,7 @@ pub async fn sync_now(
     state: &AppState,
     workspace_id: &WorkspaceId,
     profile_id: &ProfileId,
-) -> StoreResult<String> {
+) -> StoreResult<crate::jobs::JobId> {
     let payload = serde_json::json!({"profile_id": profile_id});
     let job = NewJob::new(kind::SYNC, payload)
         .dedup_key(dedup_key(kind::SYNC, profile_id))

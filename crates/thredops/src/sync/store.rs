@@ -15,7 +15,11 @@ pub struct BackfillRow {
 
 impl Store {
     /// Moves a queued job's run time forward to `now_ms` if it was scheduled later.
-    pub(crate) async fn pull_job_forward(&self, job_id: &str, now_ms: i64) -> StoreResult<()> {
+    pub(crate) async fn pull_job_forward(
+        &self,
+        job_id: &crate::jobs::JobId,
+        now_ms: i64,
+    ) -> StoreResult<()> {
         with_pool!(self, |p| sqlx::query(
             "UPDATE jobs SET run_at = $1 WHERE id = $2 AND state = 'queued' AND run_at > $1"
         )

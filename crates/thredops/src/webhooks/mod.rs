@@ -224,7 +224,7 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     let since = now - SWEEP_LOOKBACK_SECS;
     let mut recorded = 0;
     for id in state.store.unreported_published_posts(since).await? {
-        let Some(post) = state.store.planned_post(&id.clone().into()).await? else {
+        let Some(post) = state.store.planned_post(&id.clone()).await? else {
             continue;
         };
         let event = post_published(&post);

@@ -30,7 +30,7 @@ async fn concurrent_claimers_never_get_the_same_job(db: TestDb) {
     for w in 0..12 {
         let queue = queue.clone();
         claimers.spawn(async move {
-            let worker = format!("w{w}");
+            let worker = thredops::jobs::WorkerId::new(format!("w{w}"));
             let mut mine = Vec::new();
             while let Some(job) = queue
                 .claim(&worker, &["count"], Duration::from_secs(60), now_ms())

@@ -32,7 +32,7 @@ async fn a_failed_attempt_is_requeued_no_sooner_than_the_retry_hint(db: TestDb) 
         .await
         .unwrap();
     let claimed = queue
-        .claim("w", &["fetch"], LEASE, now_ms())
+        .claim(&"w".into(), &["fetch"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -56,13 +56,13 @@ async fn a_failed_attempt_is_requeued_no_sooner_than_the_retry_hint(db: TestDb) 
 
     assert!(
         queue
-            .claim("w", &["fetch"], LEASE, now_ms())
+            .claim(&"w".into(), &["fetch"], LEASE, now_ms())
             .await
             .unwrap()
             .is_none()
     );
     let again = queue
-        .claim("w", &["fetch"], LEASE, run_at)
+        .claim(&"w".into(), &["fetch"], LEASE, run_at)
         .await
         .unwrap()
         .unwrap();
@@ -88,7 +88,7 @@ async fn a_job_dies_after_its_last_attempt_and_can_be_retried_from_the_dead_lett
         .unwrap();
     let far = now_ms() + 3_600_000;
     let first = queue
-        .claim("w", &["fetch"], LEASE, now_ms())
+        .claim(&"w".into(), &["fetch"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -98,7 +98,7 @@ async fn a_job_dies_after_its_last_attempt_and_can_be_retried_from_the_dead_lett
         .unwrap();
     assert!(matches!(outcome, FailOutcome::Retrying { .. }));
     let second = queue
-        .claim("w", &["fetch"], LEASE, far)
+        .claim(&"w".into(), &["fetch"], LEASE, far)
         .await
         .unwrap()
         .unwrap();
@@ -110,7 +110,7 @@ async fn a_job_dies_after_its_last_attempt_and_can_be_retried_from_the_dead_lett
     assert_eq!(outcome, FailOutcome::Dead);
     assert!(
         queue
-            .claim("w", &["fetch"], LEASE, far * 2)
+            .claim(&"w".into(), &["fetch"], LEASE, far * 2)
             .await
             .unwrap()
             .is_none()
@@ -128,7 +128,7 @@ async fn a_job_dies_after_its_last_attempt_and_can_be_retried_from_the_dead_lett
         "only dead jobs are retried"
     );
     let revived = queue
-        .claim("w", &["fetch"], LEASE, now_ms())
+        .claim(&"w".into(), &["fetch"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -146,7 +146,7 @@ async fn a_permanent_error_sends_the_job_straight_to_the_dead_letters(db: TestDb
         .await
         .unwrap();
     let claimed = queue
-        .claim("w", &["publish"], LEASE, now_ms())
+        .claim(&"w".into(), &["publish"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -170,20 +170,20 @@ async fn a_lapsed_lease_is_reclaimed_and_the_first_worker_cannot_finish_the_run(
     let t0 = now_ms();
     let lease = Duration::from_secs(10);
     let killed = queue
-        .claim("w1", &["sync"], lease, t0)
+        .claim(&"w1".into(), &["sync"], lease, t0)
         .await
         .unwrap()
         .unwrap();
     assert!(
         queue
-            .claim("w2", &["sync"], lease, t0 + 9_000)
+            .claim(&"w2".into(), &["sync"], lease, t0 + 9_000)
             .await
             .unwrap()
             .is_none(),
         "a live lease is respected"
     );
     let taken = queue
-        .claim("w2", &["sync"], lease, t0 + 10_001)
+        .claim(&"w2".into(), &["sync"], lease, t0 + 10_001)
         .await
         .unwrap()
         .unwrap();
@@ -218,12 +218,12 @@ async fn a_lapsed_lease_is_reclaimed_and_the_first_worker_cannot_finish_the_run(
     let id = queue.enqueue(NewJob::new("sync", json!({}))).await.unwrap();
     let t0 = now_ms();
     let old = queue
-        .claim("w1", &["sync"], lease, t0)
+        .claim(&"w1".into(), &["sync"], lease, t0)
         .await
         .unwrap()
         .unwrap();
     let new = queue
-        .claim("w1", &["sync"], lease, t0 + 20_000)
+        .claim(&"w1".into(), &["sync"], lease, t0 + 20_000)
         .await
         .unwrap()
         .unwrap();
@@ -243,13 +243,13 @@ async fn a_lapsed_last_attempt_is_reaped_as_dead(db: TestDb) {
         .unwrap();
     let t0 = now_ms();
     queue
-        .claim("w1", &["sync"], Duration::from_secs(1), t0)
+        .claim(&"w1".into(), &["sync"], Duration::from_secs(1), t0)
         .await
         .unwrap()
         .unwrap();
     assert!(
         queue
-            .claim("w2", &["sync"], LEASE, t0 + 5_000)
+            .claim(&"w2".into(), &["sync"], LEASE, t0 + 5_000)
             .await
             .unwrap()
             .is_none(),
@@ -272,12 +272,12 @@ async fn releasing_puts_a_workers_jobs_back_without_counting_the_attempt(db: Tes
     let theirs = queue.enqueue(NewJob::new("sync", json!({}))).await.unwrap();
     let now = now_ms();
     let a = queue
-        .claim("w1", &["sync"], LEASE, now)
+        .claim(&"w1".into(), &["sync"], LEASE, now)
         .await
         .unwrap()
         .unwrap();
     let b = queue
-        .claim("w2", &["sync"], LEASE, now)
+        .claim(&"w2".into(), &["sync"], LEASE, now)
         .await
         .unwrap()
         .unwrap();
@@ -299,7 +299,7 @@ async fn releasing_puts_a_workers_jobs_back_without_counting_the_attempt(db: Tes
     );
     assert!(!queue.complete(&a.lease()).await.unwrap());
     let again = queue
-        .claim("w3", &["sync"], LEASE, now_ms())
+        .claim(&"w3".into(), &["sync"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -313,7 +313,7 @@ async fn progress_is_visible_while_the_lease_is_held(db: TestDb) {
         .await
         .unwrap();
     let claimed = queue
-        .claim("w", &["backfill"], LEASE, now_ms())
+        .claim(&"w".into(), &["backfill"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -352,7 +352,12 @@ async fn a_dead_instances_jobs_are_free_at_once_and_a_live_ones_are_not(db: Test
             .unwrap();
         let kind = format!("{owner}-kind");
         let job = queue
-            .claim(&format!("{owner}/1"), &[kind.as_str()], LEASE, now_ms())
+            .claim(
+                &format!("{owner}/1").into(),
+                &[kind.as_str()],
+                LEASE,
+                now_ms(),
+            )
             .await
             .unwrap()
             .unwrap();
@@ -377,7 +382,7 @@ async fn a_dead_instances_jobs_are_free_at_once_and_a_live_ones_are_not(db: Test
     assert_eq!(freed, 2, "the stale and the crashed instance's jobs");
     for (owner, (id, kind)) in ["stale", "live", "crashed"].iter().zip(&ids) {
         let claimed = queue
-            .claim("me/1", &[kind.as_str()], LEASE, now_ms())
+            .claim(&"me/1".into(), &[kind.as_str()], LEASE, now_ms())
             .await
             .unwrap();
         if *owner == "live" {

@@ -25,7 +25,7 @@ async fn a_job_is_enqueued_claimed_once_and_completed(db: TestDb) {
     let id = queue
         .enqueue(
             NewJob::new("email", json!({"user": "u1"}))
-                .user("u1")
+                .user(&"u1".into())
                 .subject("p1"),
         )
         .await
@@ -38,13 +38,13 @@ async fn a_job_is_enqueued_claimed_once_and_completed(db: TestDb) {
     let now = now_ms();
     assert!(
         queue
-            .claim("w1", &["other"], LEASE, now)
+            .claim(&"w1".into(), &["other"], LEASE, now)
             .await
             .unwrap()
             .is_none()
     );
     let claimed = queue
-        .claim("w1", &["email"], LEASE, now)
+        .claim(&"w1".into(), &["email"], LEASE, now)
         .await
         .unwrap()
         .unwrap();
@@ -56,7 +56,7 @@ async fn a_job_is_enqueued_claimed_once_and_completed(db: TestDb) {
     assert_eq!(claimed.user_id.as_deref(), Some("u1"));
     assert!(
         queue
-            .claim("w2", &["email"], LEASE, now)
+            .claim(&"w2".into(), &["email"], LEASE, now)
             .await
             .unwrap()
             .is_none()
@@ -72,7 +72,7 @@ async fn a_job_is_enqueued_claimed_once_and_completed(db: TestDb) {
     );
     assert!(
         queue
-            .claim("w2", &["email"], LEASE, now_ms() + 60_000)
+            .claim(&"w2".into(), &["email"], LEASE, now_ms() + 60_000)
             .await
             .unwrap()
             .is_none()
@@ -89,7 +89,7 @@ async fn a_dedup_key_returns_the_live_job_and_frees_up_when_it_finishes(db: Test
         "queued job holds the key"
     );
     let claimed = queue
-        .claim("w", &["sync"], LEASE, now_ms())
+        .claim(&"w".into(), &["sync"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -131,25 +131,37 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist(db: TestDb) 
 async fn cancelling_for_a_user_or_subject_stops_only_their_live_jobs(db: TestDb) {
     let queue = Queue::new(db.store.clone());
     let running = queue
-        .enqueue(NewJob::new("sync", json!({})).user("u1").subject("p1"))
+        .enqueue(
+            NewJob::new("sync", json!({}))
+                .user(&"u1".into())
+                .subject("p1"),
+        )
         .await
         .unwrap();
     let claimed = queue
-        .claim("w", &["sync"], LEASE, now_ms())
+        .claim(&"w".into(), &["sync"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(claimed.id, running);
     let queued = queue
-        .enqueue(NewJob::new("sync", json!({})).user("u1").subject("p2"))
+        .enqueue(
+            NewJob::new("sync", json!({}))
+                .user(&"u1".into())
+                .subject("p2"),
+        )
         .await
         .unwrap();
     let other = queue
-        .enqueue(NewJob::new("sync", json!({})).user("u2").subject("p3"))
+        .enqueue(
+            NewJob::new("sync", json!({}))
+                .user(&"u2".into())
+                .subject("p3"),
+        )
         .await
         .unwrap();
 
-    assert_eq!(queue.cancel_for_user("u1").await.unwrap(), 2);
+    assert_eq!(queue.cancel_for_user(&"u1".into()).await.unwrap(), 2);
     for id in [&running, &queued] {
         assert_eq!(
             queue.get(id).await.unwrap().unwrap().state,
@@ -173,7 +185,7 @@ async fn cancelling_for_a_user_or_subject_stops_only_their_live_jobs(db: TestDb)
     );
     assert_eq!(queue.cancel_for_subject("p3").await.unwrap(), 0);
 
-    assert_eq!(queue.purge_for_user("u1").await.unwrap(), 2);
+    assert_eq!(queue.purge_for_user(&"u1".into()).await.unwrap(), 2);
     assert!(queue.get(&running).await.unwrap().is_none());
 }
 
@@ -202,7 +214,7 @@ async fn counts_report_depth_per_kind_and_state(db: TestDb) {
     }
     queue.enqueue(NewJob::new("b", json!({}))).await.unwrap();
     let claimed = queue
-        .claim("w", &["a"], LEASE, now_ms())
+        .claim(&"w".into(), &["a"], LEASE, now_ms())
         .await
         .unwrap()
         .unwrap();

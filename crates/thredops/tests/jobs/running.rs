@@ -57,7 +57,7 @@ impl Running {
 }
 
 /// Waits until job `id` is in `state` and returns it.
-pub async fn state_becomes(queue: &Queue, id: &str, state: JobState) -> Job {
+pub async fn state_becomes(queue: &Queue, id: &thredops::jobs::JobId, state: JobState) -> Job {
     eventually(WITHIN, &format!("job {id} to be {state}"), || async move {
         queue.get(id).await.unwrap().filter(|j| j.state == state)
     })

@@ -39,12 +39,12 @@ async fn cancelling_a_running_job_stops_its_handler_at_the_next_heartbeat(db: Te
     let metrics = runner.metrics();
     let running = Running::start(runner);
     let id = queue
-        .enqueue(NewJob::new("endless", json!({})).user("u1"))
+        .enqueue(NewJob::new("endless", json!({})).user(&"u1".into()))
         .await
         .unwrap();
     state_becomes(&queue, &id, JobState::Running).await;
     let handler_stopped = dropped.notified();
-    assert_eq!(queue.cancel_for_user("u1").await.unwrap(), 1);
+    assert_eq!(queue.cancel_for_user(&"u1".into()).await.unwrap(), 1);
     tokio::time::timeout(WITHIN, handler_stopped)
         .await
         .expect("the handler is stopped after cancellation");
@@ -105,7 +105,12 @@ async fn a_heartbeat_keeps_a_long_job_from_being_taken_over(db: TestDb) {
     assert_eq!(extended.attempts, 1, "nobody took the job over");
     assert!(
         queue
-            .claim("intruder", &["long"], Duration::from_secs(1), now_ms())
+            .claim(
+                &"intruder".into(),
+                &["long"],
+                Duration::from_secs(1),
+                now_ms()
+            )
             .await
             .unwrap()
             .is_none()
@@ -121,7 +126,12 @@ async fn a_worker_killed_mid_job_is_taken_over_and_the_job_runs_once(db: TestDb)
     let id = queue.enqueue(NewJob::new("once", json!({}))).await.unwrap();
     // The "killed" worker claims under a short lease and never reports back.
     let killed = queue
-        .claim("killed", &["once"], Duration::from_millis(300), now_ms())
+        .claim(
+            &"killed".into(),
+            &["once"],
+            Duration::from_millis(300),
+            now_ms(),
+        )
         .await
         .unwrap()
         .unwrap();

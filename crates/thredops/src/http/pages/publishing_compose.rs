@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::super::view::{Chrome, Problems, ProfileChoice};
-use crate::domain::{MediaId, PostId, ProfileId};
+use crate::domain::{MediaId, PostId};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{AuthUser, PageUser};
 use crate::http::state::WebState;
@@ -274,7 +274,7 @@ async fn render(
     }
     let suggestions = match shown {
         Some((id, username)) => Some(SuggestedTimes {
-            list: suggest::suggested_times(state, auth, &ProfileId::from(id), SUGGESTIONS).await?,
+            list: suggest::suggested_times(state, auth, &id, SUGGESTIONS).await?,
             username,
         }),
         None => None,

@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::{CONV_COLUMNS, Conversation, MSG_SELECT, Message};
-use crate::domain::{ConversationId, UserId};
+use crate::domain::{ConversationId, UserId, WorkspaceId};
 use crate::jobs::{self, NewJob};
 use crate::store::{Store, StoreError, StoreResult, Tx, with_tx};
 use crate::support::ClientMessageId;
@@ -143,7 +143,8 @@ impl Store {
             job.run_at = crate::clock::now_ms() + email_delay_ms;
             // Replies in a burst become one email listing them all.
             job.dedup_key = Some(format!("support-email:{}", new.conversation_id));
-            job.user_id = before.user_id.as_ref().map(String::from);
+            // The customer's own workspace: its jobs go when the account does.
+            job.user_id = before.user_id.as_ref().map(WorkspaceId::owned_by);
             job.subject = Some(new.conversation_id.to_string());
             jobs::enqueue(&mut tx, &job).await?;
         }
