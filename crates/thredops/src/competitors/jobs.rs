@@ -14,7 +14,7 @@ use super::compare::day_of;
 use super::store::{CompetitorRecord, SealedPost, SnapshotRow};
 use super::{CompetitorId, PURPOSE, SCOPE};
 use crate::app::AppState;
-use crate::domain::{MediaId, ProfileId, WorkspaceId};
+use crate::domain::{MediaId, ProfileId};
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 
@@ -66,7 +66,7 @@ pub async fn resume_jobs(state: &AppState, profile_id: &ProfileId) -> AppResult<
     let Some(profile) = state.store.profile(profile_id).await? else {
         return Ok(());
     };
-    let workspace = WorkspaceId::new(profile.user_id.as_str());
+    let workspace = profile.user_id.clone();
     for c in state.store.competitors_of(&workspace).await? {
         if c.profile_id == *profile_id {
             state.jobs.enqueue(job(&c, crate::clock::now_ms())).await?;

@@ -247,10 +247,7 @@ pub async fn remove(state: &AppState, auth: &CurrentUser, id: &CompetitorId) -> 
 /// A competitor for people.
 pub async fn view(state: &AppState, c: &CompetitorRecord) -> AppResult<CompetitorView> {
     let snapshots = state.store.competitor_snapshots(&c.id).await?;
-    let key = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(c.user_id.as_str()))
-        .await?;
+    let key = state.vault.existing_key(&c.user_id).await?;
     let details: Option<serde_json::Value> = c
         .details_enc
         .as_deref()

@@ -105,7 +105,7 @@ pub async fn after_sync(state: &AppState, profile: &ProfileRecord) -> StoreResul
     let profile_id = ProfileId::new(profile.id.as_str());
     match state.store.inbox_profile(&profile_id).await? {
         Some(row) if row.state == ProfileState::On => {
-            let workspace = WorkspaceId::new(profile.user_id.as_str());
+            let workspace = profile.user_id.clone();
             schedule(state, &workspace, &profile_id, 0).await
         }
         _ => Ok(()),
@@ -381,7 +381,7 @@ pub(super) async fn ingest(
     let top_level = kind == ItemKind::Reply && replied_to.is_some() && replied_to == root_id;
     let item = NewItem {
         id,
-        user_id: WorkspaceId::new(profile.user_id.as_str()),
+        user_id: profile.user_id.clone(),
         profile_id: ProfileId::new(profile.id.as_str()),
         threads_id: domain::MediaId::from(m.id.as_str()),
         kind,

@@ -12,7 +12,7 @@ use super::store::{MatchRecord, SearchRecord};
 use super::{PURPOSE, SCOPE, SearchId, SearchMode};
 use crate::app::AppState;
 use crate::competitors::access::{self, PublicAccess, RunStatus};
-use crate::domain::{MediaId, ProfileId, WorkspaceId};
+use crate::domain::{MediaId, ProfileId};
 use crate::error::AppResult;
 use crate::jobs::{JobContext, JobError, NewJob, Runner, handler_fn};
 
@@ -60,7 +60,7 @@ pub async fn resume_jobs(state: &AppState, profile_id: &ProfileId) -> AppResult<
     let Some(profile) = state.store.profile(profile_id).await? else {
         return Ok(());
     };
-    let workspace = WorkspaceId::new(profile.user_id.as_str());
+    let workspace = profile.user_id.clone();
     for s in state.store.searches_of(&workspace).await? {
         if s.profile_id == *profile_id {
             state.jobs.enqueue(job(&s, crate::clock::now_ms())).await?;

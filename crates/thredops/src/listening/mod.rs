@@ -289,10 +289,7 @@ pub async fn results(
     id: &SearchId,
 ) -> AppResult<SearchResults> {
     let s = owned(state, auth, id).await?;
-    let key = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(s.user_id.as_str()))
-        .await?;
+    let key = state.vault.existing_key(&s.user_id).await?;
     let matches = state
         .store
         .matches(&s.id, SHOWN_MATCHES)

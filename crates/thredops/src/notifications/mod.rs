@@ -128,7 +128,7 @@ pub async fn post_failed(state: &AppState, post: &PostRecord) -> AppResult<bool>
     record(
         state,
         NewNotification {
-            user_id: WorkspaceId::new(post.user_id.as_str()),
+            user_id: post.user_id.clone(),
             kind: Kind::PostFailed,
             event_key: format!("post_failed:{}:{}", post.id, post.version),
             subject_id: Some(SubjectId::new(post.id.as_str())),
@@ -153,7 +153,7 @@ pub async fn profile_needs_reconnect(
     record(
         state,
         NewNotification {
-            user_id: WorkspaceId::new(profile.user_id.as_str()),
+            user_id: profile.user_id.clone(),
             kind: Kind::ProfileReconnect,
             event_key: format!("profile_reconnect:{}:{at}", profile.id),
             subject_id: Some(SubjectId::new(profile.id.as_str())),
@@ -189,10 +189,7 @@ async fn email_job(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let n = &pending.notification;
     // A workspace's notifications are emailed to its owner, whose account id it is
     // (docs/workspaces.md), with the owner's own choices.
-    let choices = state
-        .store
-        .email_choices(&UserId::new(n.user_id.as_str()))
-        .await?;
+    let choices = state.store.email_choices(&n.user_id.owner()).await?;
     let wanted = choices.wants(n.kind);
     // Everything that can fail is read before the claim: after it, only the sending may.
     let about = match (n.kind, &n.subject_id) {

@@ -368,7 +368,7 @@ async fn seal_variations(
 pub async fn variations(state: &AppState, item: &ItemRecord) -> AppResult<Vec<String>> {
     let key = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(item.user_id.as_str()))
+        .existing_key(&item.user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;

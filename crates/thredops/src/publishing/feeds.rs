@@ -462,7 +462,7 @@ async fn draft(state: &AppState, feed: &FeedRecord, item: &Item) -> AppResult<bo
     let id = PostId::new(uuid::Uuid::new_v4().to_string());
     let key = state
         .vault
-        .data_key(&crate::domain::WorkspaceId::from(feed.user_id.as_str()))
+        .data_key(&feed.user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     let json = serde_json::to_string(&content).map_err(anyhow::Error::from)?;

@@ -174,10 +174,7 @@ pub async fn plan(
     if content.first_reply.is_none() && rule.is_none() {
         return Ok(out);
     }
-    let key = state
-        .vault
-        .data_key(&crate::domain::WorkspaceId::from(post.user_id.as_str()))
-        .await?;
+    let key = state.vault.data_key(&post.user_id).await?;
     let row = |kind: Kind, text: &str| FollowupRecord {
         parent_post_id: post.id.clone(),
         kind,

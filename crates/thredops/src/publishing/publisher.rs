@@ -495,7 +495,7 @@ impl Run<'_> {
         }
         crate::webhooks::emit_or_log(
             self.state,
-            &crate::domain::WorkspaceId::new(published.user_id.as_str()),
+            &published.user_id,
             crate::webhooks::post_published(&published),
         )
         .await;

@@ -62,7 +62,7 @@ pub async fn warn_due_soon(state: &AppState) -> anyhow::Result<usize> {
         };
         // Part of the "profile needs reconnecting" emails the user can turn off in Settings: the
         // choices of the workspace's owner, whose account id it is and who is emailed.
-        let owner = crate::domain::UserId::new(user_id.as_str());
+        let owner = user_id.owner();
         let wanted = state.store.email_choices(&owner).await?.profile_reconnect;
         if wanted && let Err(e) = state.mailer.send(&mail).await {
             tracing::warn!(error = %format!("{e:#}"), "reconnect warning could not be mailed");

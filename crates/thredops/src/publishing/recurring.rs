@@ -252,7 +252,7 @@ fn rule_of(s: &SeriesRecord) -> AppResult<Rule> {
 async fn open_content(state: &AppState, s: &SeriesRecord) -> AppResult<Composition> {
     let key = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(s.user_id.as_str()))
+        .existing_key(&s.user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;
@@ -299,11 +299,7 @@ pub async fn top_up(state: &AppState, s: &SeriesRecord, now: DateTime<Utc>) -> A
     if s.state != SeriesState::Active {
         return Ok(0);
     }
-    let Some(user) = state
-        .store
-        .user_by_id(&crate::domain::UserId::from(s.user_id.as_str()))
-        .await?
-    else {
+    let Some(user) = state.store.user_by_id(&s.user_id.owner()).await? else {
         return Ok(0);
     };
     let tz = when::zone(user.timezone.as_deref());

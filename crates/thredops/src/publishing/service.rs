@@ -139,7 +139,7 @@ fn rejected(p: Preflight) -> AppError {
 pub async fn open(state: &AppState, p: &PostRecord) -> AppResult<Composition> {
     let key = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(p.user_id.as_str()))
+        .existing_key(&p.user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?
         .ok_or(AppError::NotFound)?;

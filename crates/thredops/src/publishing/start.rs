@@ -45,7 +45,7 @@ pub async fn open(
     let post = &start.post;
     let key = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(post.user_id.as_str()))
+        .existing_key(&post.user_id)
         .await
         .map_err(|e| JobError::retry(e.to_string()))?;
     let Some(key) = key else {

@@ -147,11 +147,7 @@ async fn audit_once(
             }
         }
     };
-    let key = state
-        .vault
-        .data_key(&crate::domain::WorkspaceId::from(row.user_id.as_str()))
-        .await
-        .map_err(retry)?;
+    let key = state.vault.data_key(&row.user_id).await.map_err(retry)?;
     let previous = st
         .strategy_audits_of(&row.profile_id)
         .await
@@ -186,7 +182,7 @@ async fn emit_audit_completed(
 ) {
     crate::webhooks::emit_or_log(
         state,
-        &crate::domain::WorkspaceId::new(row.user_id.as_str()),
+        &row.user_id,
         crate::webhooks::audit_completed(
             &row.id,
             &crate::domain::ProfileId::new(row.profile_id.as_str()),

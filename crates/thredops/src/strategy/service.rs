@@ -137,7 +137,7 @@ async fn audit_view(state: &AppState, row: AuditRow, with_report: bool) -> AppRe
         (Some(sealed), true) => {
             let key = state
                 .vault
-                .existing_key(&crate::domain::WorkspaceId::from(row.user_id.as_str()))
+                .existing_key(&row.user_id)
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             key.and_then(|k| k.open_string(AUDIT_PURPOSE, &row.id, sealed).ok())

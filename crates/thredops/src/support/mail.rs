@@ -130,7 +130,7 @@ async fn email_reply(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     let account_email = match &conv.user_id {
         Some(id) => state
             .store
-            .user_by_id(&crate::domain::UserId::from(id.as_str()))
+            .user_by_id(id)
             .await
             .map_err(store_err)?
             .map(|u| u.email),

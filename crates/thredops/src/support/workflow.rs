@@ -230,12 +230,7 @@ pub async fn chat_to_ticket(
     // A chat that turns out to be a deletion request starts that workflow like a new ticket.
     if category == crate::support::model::Category::DataDeletion
         && let Some(user) = match &c.user_id {
-            Some(id) => {
-                state
-                    .store
-                    .user_by_id(&crate::domain::UserId::from(id.as_str()))
-                    .await?
-            }
+            Some(id) => state.store.user_by_id(id).await?,
             None => None,
         }
     {

@@ -148,7 +148,7 @@ async fn backfill(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     tracing::info!(profile_id = %run.profile.id, posts = walked.0, calls = run.calls(), "backfill finished");
     crate::webhooks::emit_or_log(
         &state,
-        &crate::domain::WorkspaceId::new(run.profile.user_id.as_str()),
+        &run.profile.user_id,
         crate::webhooks::sync_completed(
             ctx.job_id(),
             &crate::domain::ProfileId::new(run.profile.id.as_str()),
@@ -198,7 +198,7 @@ async fn incremental(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     tracing::info!(profile_id = %run.profile.id, new_posts, refreshed, calls = run.calls(), "incremental sync finished");
     crate::webhooks::emit_or_log(
         &state,
-        &crate::domain::WorkspaceId::new(run.profile.user_id.as_str()),
+        &run.profile.user_id,
         crate::webhooks::sync_completed(
             ctx.job_id(),
             &crate::domain::ProfileId::new(run.profile.id.as_str()),

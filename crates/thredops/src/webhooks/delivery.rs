@@ -149,7 +149,7 @@ async fn deliver(state: AppState, ctx: JobContext) -> Result<(), JobError> {
     }
     let Some(key) = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(d.user_id.as_str()))
+        .existing_key(&d.user_id)
         .await
         .map_err(|e| JobError::retry(e.to_string()))?
     else {

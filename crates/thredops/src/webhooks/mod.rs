@@ -228,7 +228,7 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
             continue;
         };
         let event = post_published(&post);
-        let workspace = crate::domain::WorkspaceId::new(post.user_id.as_str());
+        let workspace = post.user_id.clone();
         if emit_to(state, &workspace, event, post.published_at).await? {
             recorded += 1;
         }

@@ -211,11 +211,7 @@ async fn render_client(
         Ok(link) => {
             let items = approvals::queue(state, &link.workspace_id).await?;
             ClientReviewView {
-                workspace: crate::workspaces::name(
-                    state,
-                    &crate::domain::WorkspaceId::from(link.workspace_id.as_str()),
-                )
-                .await?,
+                workspace: crate::workspaces::name(state, &link.workspace_id).await?,
                 expires_at: link.expires_at,
                 items,
                 action_base: format!("/review/{token}/posts"),

@@ -209,7 +209,7 @@ async fn reviews(
 pub async fn reviews_of(state: &AppState, post: &PostRecord) -> AppResult<Vec<ReviewView>> {
     let key = state
         .vault
-        .existing_key(&crate::domain::WorkspaceId::from(post.user_id.as_str()))
+        .existing_key(&post.user_id)
         .await
         .map_err(|e| anyhow::anyhow!("vault: {e}"))?;
     reviews(state, key.as_ref(), post).await

@@ -163,11 +163,7 @@ async fn current_value(
 
 /// Creates the auto-plug's reply, due now, once.
 async fn send(state: &AppState, f: &FollowupRecord, value: i64, now: i64) -> anyhow::Result<()> {
-    let Some(key) = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(f.user_id.as_str()))
-        .await?
-    else {
+    let Some(key) = state.vault.existing_key(&f.user_id).await? else {
         return Ok(());
     };
     let text = key.open_string(
@@ -180,7 +176,7 @@ async fn send(state: &AppState, f: &FollowupRecord, value: i64, now: i64) -> any
     };
     let timezone = state
         .store
-        .user_by_id(&crate::domain::UserId::from(f.user_id.as_str()))
+        .user_by_id(&f.user_id.owner())
         .await?
         .and_then(|u| u.timezone);
     let child = reply_post(
