@@ -22,10 +22,7 @@ crate::domain::id_type!(
     /// A Stripe customer (`cus_...`).
     CustomerId
 );
-crate::domain::id_type!(
-    /// A Stripe price (`price_...`): what a paid plan costs.
-    PriceId
-);
+pub use crate::config::billing::PriceId;
 crate::domain::id_type!(
     /// A Stripe subscription (`sub_...`).
     SubscriptionId

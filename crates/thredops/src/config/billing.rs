@@ -3,7 +3,11 @@
 use url::Url;
 
 use super::Secret;
-use crate::billing::PriceId;
+
+crate::domain::id_type!(
+    /// A Stripe price (`price_...`): what a paid plan costs, as the configuration names it.
+    PriceId
+);
 
 /// What a plan allows; `None` means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

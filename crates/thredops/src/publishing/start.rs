@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::domain::ThreadsUserId;
 use crate::jobs::JobError;
 use crate::services::profiles::purpose;
+use crate::store::profiles::ProfileStatus;
 
 /// What a run starts from.
 #[derive(Debug, Clone)]
@@ -22,8 +23,8 @@ pub struct Start {
     pub post: PostRecord,
     /// Its owner's timezone now (IANA name; none means UTC).
     pub owner_timezone: Option<String>,
-    /// The profile's status (`active`, ...); none when the profile is gone.
-    pub profile_status: Option<String>,
+    /// The profile's status; none when the profile is gone.
+    pub profile_status: Option<ProfileStatus>,
     /// The profile's Threads user id (the sealed token's subject).
     pub threads_user_id: Option<ThreadsUserId>,
     /// The profile's sealed access token.
@@ -63,7 +64,7 @@ pub async fn open(
         &start.threads_user_id,
         &start.token_enc,
     ) {
-        (Some(status), Some(subject), Some(sealed)) if status == "active" => key
+        (Some(ProfileStatus::Active), Some(subject), Some(sealed)) => key
             .open_string(purpose::TOKEN, subject, sealed)
             .map_err(|e| JobError::retry(format!("opening the access token: {e}")))?,
         _ => return Ok((None, content)),

@@ -28,7 +28,7 @@ pub struct ProfileFacts {
     /// The Threads handle.
     pub username: String,
     /// active | needs_reconnect | disconnected | paused.
-    pub status: String,
+    pub status: crate::store::profiles::ProfileStatus,
     /// Last successful sync (Unix seconds).
     pub last_sync_at: Option<i64>,
     /// Follower count at the last sync.
@@ -86,7 +86,7 @@ pub async fn open(
         profiles.push(ProfileFacts {
             posts: state.store.post_count(&p.id).await?,
             username: p.username,
-            status: p.status.as_str().into(),
+            status: p.status,
             last_sync_at: p.sync.last_sync_at,
             followers_count: p.followers_count,
         });

@@ -155,23 +155,21 @@ pub fn parse_filter(
     fn some(v: Option<&str>) -> Option<&str> {
         v.map(str::trim).filter(|v| !v.is_empty() && *v != "any")
     }
-    let status = some(status);
-    if let Some(s) = status
-        && crate::support::model::Status::parse(s).is_none()
-    {
-        return Err(AppError::field(
-            "status",
-            "Use open, pending, snoozed or resolved.",
-        ));
-    }
-    let kind = some(kind);
-    if kind.is_some_and(|k| Kind::parse(k).is_none()) {
-        return Err(AppError::field("kind", "Use chat or ticket."));
-    }
-    let category = some(category);
-    if category.is_some_and(|c| crate::support::model::Category::parse(c).is_none()) {
-        return Err(AppError::field("category", "Unknown category."));
-    }
+    let status = some(status)
+        .map(|s| {
+            crate::support::model::Status::parse(s)
+                .ok_or_else(|| AppError::field("status", "Use open, pending, snoozed or resolved."))
+        })
+        .transpose()?;
+    let kind = some(kind)
+        .map(|k| Kind::parse(k).ok_or_else(|| AppError::field("kind", "Use chat or ticket.")))
+        .transpose()?;
+    let category = some(category)
+        .map(|c| {
+            crate::support::model::Category::parse(c)
+                .ok_or_else(|| AppError::field("category", "Unknown category."))
+        })
+        .transpose()?;
     let assignee = some(assignee).map(|a| match a {
         "me" => agent_id.to_string(),
         "none" => String::new(),
@@ -182,9 +180,9 @@ pub fn parse_filter(
         return Err(AppError::field("q", "Search for at most 100 characters."));
     }
     Ok(super::store::desk::InboxFilter {
-        status: status.map(str::to_owned),
-        kind: kind.map(str::to_owned),
-        category: category.map(str::to_owned),
+        status,
+        kind,
+        category,
         assignee,
         search: search.map(str::to_owned),
     })

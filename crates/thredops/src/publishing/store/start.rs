@@ -6,6 +6,7 @@ use crate::publishing::approvals::Approval;
 use crate::publishing::start::Start;
 use crate::publishing::store::PostRecord;
 use crate::publishing::store::quota::QuotaRow;
+use crate::store::profiles::ProfileStatus;
 use crate::store::{Store, StoreResult, with_pool};
 
 use super::COLUMNS;
@@ -38,7 +39,11 @@ impl StartRow {
         Start {
             post: self.post,
             owner_timezone: self.owner_timezone,
-            profile_status: self.profile_status,
+            // The column's CHECK allows only the statuses' names.
+            profile_status: self
+                .profile_status
+                .as_deref()
+                .and_then(ProfileStatus::parse),
             threads_user_id: self.profile_threads_user_id,
             token_enc: self.profile_token_enc,
             quota,

@@ -7,6 +7,7 @@ use sqlx::Row;
 use super::{CONV_COLUMNS, Conversation};
 use crate::domain::{ConversationId, UserId};
 use crate::store::{Store, StoreResult, with_pool, with_tx};
+use crate::support::model::{Category, Kind, Status};
 use crate::support::{CannedId, VisitorId};
 
 /// A canned response, typed as `/shortcut` in the console.
@@ -37,12 +38,12 @@ pub struct InboxRow {
 /// Inbox filters; `None` means "any".
 #[derive(Debug, Clone, Default)]
 pub struct InboxFilter {
-    /// Status name.
-    pub status: Option<String>,
-    /// `chat` or `ticket`.
-    pub kind: Option<String>,
+    /// Status.
+    pub status: Option<Status>,
+    /// Chat or ticket.
+    pub kind: Option<Kind>,
     /// Ticket category.
-    pub category: Option<String>,
+    pub category: Option<Category>,
     /// Agent id, or `""` for unassigned.
     pub assignee: Option<String>,
     /// Words to find in the customer's email, the subject or any message (case-insensitive).
@@ -240,9 +241,9 @@ impl Store {
         ));
         Ok(with_pool!(self, |p| async {
             let rows = sqlx::query(sql)
-                .bind(f.status.as_deref())
-                .bind(f.kind.as_deref())
-                .bind(f.category.as_deref())
+                .bind(f.status.map(Status::as_str))
+                .bind(f.kind.map(Kind::as_str))
+                .bind(f.category.map(Category::as_str))
                 .bind(f.assignee.as_deref())
                 .bind(limit)
                 .bind(f.search.as_deref().map(like_pattern))
