@@ -8,6 +8,7 @@ use super::tar::Tar;
 use crate::app::AppState;
 use crate::clock::now_unix;
 use crate::crypto::DataKey;
+use crate::domain::{UserId, WorkspaceId};
 use crate::services::profiles as profile_service;
 use crate::store::Store;
 
@@ -33,14 +34,12 @@ pub fn file_name(now: i64) -> String {
     format!("thredops-export-{day}.tar")
 }
 
-/// Builds the archive for `user_id`.
-pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
+/// Builds the archive for `user_id`: their own rows and their own workspace's data.
+pub async fn build(state: &AppState, user_id: &UserId) -> anyhow::Result<Vec<u8>> {
     let now = now_unix();
     let mut tar = Tar::default();
-    let key = state
-        .vault
-        .existing_key(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
+    let workspace_id = WorkspaceId::owned_by(user_id);
+    let key = state.vault.existing_key(&workspace_id).await?;
     let mut listing = Vec::new();
     for table in state.store.table_names().await? {
         if WITHHELD_TABLES.contains(&table.as_str()) {
@@ -52,7 +51,7 @@ pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
             tar.add(&name, csv.as_bytes(), now);
         }
     }
-    let opened = opened_data(state, user_id, key.as_ref()).await?;
+    let opened = opened_data(state, &workspace_id, key.as_ref()).await?;
     tar.add(
         "thredops-export/threads-data.json",
         serde_json::to_vec_pretty(&opened)?.as_slice(),
@@ -64,11 +63,7 @@ pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
         serde_json::to_vec_pretty(&content)?.as_slice(),
         now,
     );
-    for image in state
-        .store
-        .support_attachments_of_user(&crate::domain::UserId::new(user_id))
-        .await?
-    {
+    for image in state.store.support_attachments_of_user(user_id).await? {
         let bytes = crate::support::attachments::unseal(state, &image)?;
         let name = format!(
             "thredops-export/{}",
@@ -91,15 +86,11 @@ pub async fn build(state: &AppState, user_id: &str) -> anyhow::Result<Vec<u8>> {
 
 async fn opened_data(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Value> {
     let mut profiles = Vec::new();
-    for p in state
-        .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
-        .await?
-    {
+    for p in state.store.profiles_of(workspace_id).await? {
         let view = profile_service::view(key, &p, None, 0, state.threads.now().timestamp());
         let subject = |suffix: &str| format!("{}/{suffix}", p.id);
         let posts = state.store.export_post_contents(&p.id).await?;
@@ -135,7 +126,7 @@ async fn opened_data(
 }
 
 /// The user's rows of `table` as CSV, or `None` when the table holds nothing per user.
-async fn table_csv(store: &Store, table: &str, user_id: &str) -> anyhow::Result<Option<String>> {
+async fn table_csv(store: &Store, table: &str, user_id: &UserId) -> anyhow::Result<Option<String>> {
     let Some(table) = store.export_table(table, user_id, WITHHELD).await? else {
         return Ok(None);
     };

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::crypto::DataKey;
-use crate::domain::WorkspaceId;
+use crate::domain::{UserId, WorkspaceId};
+use crate::support::AttachmentId;
 
 /// Opens a sealed JSON (or text) value; `null` when there is no key or it does not open.
 fn open(key: Option<&DataKey>, purpose: &str, subject: &str, sealed: Option<&[u8]>) -> Value {
@@ -19,36 +20,38 @@ fn open(key: Option<&DataKey>, purpose: &str, subject: &str, sealed: Option<&[u8
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 
-/// Everything readable, as one JSON document.
+/// Everything readable, as one JSON document: what `user_id` wrote or asked for, and their own
+/// workspace's content.
 pub async fn content(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Value> {
+    let workspace_id = &WorkspaceId::owned_by(user_id);
     Ok(json!({
-        "planned_posts": planned_posts(state, user_id, key).await?,
-        "recurring_series": recurring_series(state, user_id, key).await?,
-        "feeds": feeds(state, user_id).await?,
-        "evergreen": evergreen(state, user_id, key).await?,
-        "competitors": crate::competitors::export(state, &crate::domain::WorkspaceId::new(user_id)).await?,
-        "listening": crate::listening::export(state, &crate::domain::WorkspaceId::new(user_id)).await?,
-        "follow_ups": follow_ups(state, user_id, key).await?,
-        "auto_plug_defaults": auto_plug_defaults(state, user_id, key).await?,
-        "audits": audits(state, user_id, key).await?,
-        "experiments": experiments(state, user_id, key).await?,
+        "planned_posts": planned_posts(state, workspace_id, key).await?,
+        "recurring_series": recurring_series(state, workspace_id, key).await?,
+        "feeds": feeds(state, workspace_id).await?,
+        "evergreen": evergreen(state, workspace_id, key).await?,
+        "competitors": crate::competitors::export(state, workspace_id).await?,
+        "listening": crate::listening::export(state, workspace_id).await?,
+        "follow_ups": follow_ups(state, workspace_id, key).await?,
+        "auto_plug_defaults": auto_plug_defaults(state, workspace_id, key).await?,
+        "audits": audits(state, workspace_id, key).await?,
+        "experiments": experiments(state, workspace_id, key).await?,
         "support_conversations": support(state, user_id).await?,
-        "inbox": crate::inbox::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
-        "webhooks": crate::webhooks::export(state, &crate::domain::WorkspaceId::new(user_id), key).await?,
-        "post_reviews": crate::publishing::approvals::export(state, &WorkspaceId::from(user_id)).await?,
+        "inbox": crate::inbox::export(state, workspace_id, key).await?,
+        "webhooks": crate::webhooks::export(state, workspace_id, key).await?,
+        "post_reviews": crate::publishing::approvals::export(state, workspace_id).await?,
     }))
 }
 
 async fn planned_posts(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows = state.store.export_planned_posts(user_id).await?;
+    let rows = state.store.export_planned_posts(workspace_id).await?;
     Ok(rows
         .into_iter()
         .map(
@@ -63,10 +66,10 @@ async fn planned_posts(
 
 async fn recurring_series(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows = state.store.export_recurring_series(user_id).await?;
+    let rows = state.store.export_recurring_series(workspace_id).await?;
     let purpose = crate::publishing::recurring::PURPOSE;
     Ok(rows
         .into_iter()
@@ -80,13 +83,10 @@ async fn recurring_series(
 /// An evergreen item with its variations opened, and its re-shares (ids and results).
 async fn evergreen(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let items = state
-        .store
-        .evergreen_items(Some(&WorkspaceId::from(user_id)))
-        .await?;
+    let items = state.store.evergreen_items(Some(workspace_id)).await?;
     let purpose = crate::publishing::evergreen::PURPOSE;
     let mut out = Vec::with_capacity(items.len());
     for i in items {
@@ -113,14 +113,11 @@ async fn evergreen(
 /// First replies and auto-plugs of the user's posts, with their texts opened.
 async fn follow_ups(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
     use crate::publishing::followups::store::text_subject;
-    let rows = state
-        .store
-        .followups_of_user(&WorkspaceId::from(user_id))
-        .await?;
+    let rows = state.store.followups_of_user(workspace_id).await?;
     Ok(rows
         .into_iter()
         .map(|f| {
@@ -136,14 +133,11 @@ async fn follow_ups(
 /// Each profile's default auto-plug.
 async fn auto_plug_defaults(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
     use crate::publishing::followups::store::default_subject;
-    let rows = state
-        .store
-        .autoplug_defaults_of(&WorkspaceId::from(user_id))
-        .await?;
+    let rows = state.store.autoplug_defaults_of(workspace_id).await?;
     Ok(rows
         .into_iter()
         .map(|(profile_id, sealed)| {
@@ -154,9 +148,9 @@ async fn auto_plug_defaults(
         .collect())
 }
 
-async fn feeds(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
-    let rows = state.store.export_feeds(user_id).await?;
-    let items = state.store.export_feed_items(user_id).await?;
+async fn feeds(state: &AppState, workspace_id: &WorkspaceId) -> anyhow::Result<Vec<Value>> {
+    let rows = state.store.export_feeds(workspace_id).await?;
+    let items = state.store.export_feed_items(workspace_id).await?;
     Ok(rows
         .into_iter()
         .map(|(id, profile_id, url, last_polled_at, last_error)| {
@@ -172,10 +166,10 @@ async fn feeds(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
 
 async fn audits(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows = state.store.export_audits(user_id).await?;
+    let rows = state.store.export_audits(workspace_id).await?;
     Ok(rows
         .into_iter()
         .map(|(id, profile_id, status, score, sealed, created_at)| {
@@ -188,10 +182,10 @@ async fn audits(
 
 async fn experiments(
     state: &AppState,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
     key: Option<&DataKey>,
 ) -> anyhow::Result<Vec<Value>> {
-    let rows = state.store.export_experiments(user_id).await?;
+    let rows = state.store.export_experiments(workspace_id).await?;
     let purpose = crate::strategy::EXPERIMENT_PURPOSE;
     Ok(rows
         .into_iter()
@@ -205,7 +199,7 @@ async fn experiments(
 
 /// The user's tickets and chats, each with its messages (internal staff notes left out: they
 /// are the team's working notes, not the user's data).
-async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> {
+async fn support(state: &AppState, user_id: &UserId) -> anyhow::Result<Vec<Value>> {
     let conversations = state.store.export_support_conversations(user_id).await?;
     let mut out = Vec::new();
     for (id, kind, category, subject, status, created_at) in conversations {
@@ -228,6 +222,6 @@ async fn support(state: &AppState, user_id: &str) -> anyhow::Result<Vec<Value>> 
 }
 
 /// Where a support image sits in the archive.
-pub fn support_image_path(id: &str, file_name: &str) -> String {
+pub fn support_image_path(id: &AttachmentId, file_name: &str) -> String {
     format!("support-images/{id}-{file_name}")
 }

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::{ThreadsUserId, UserId, WorkspaceId};
 use crate::mail::Email;
 
 /// Where a deletion came from (stored on the receipt, shown on the status page).
@@ -100,7 +101,7 @@ async fn remove_profile(
 /// had. Outbox messages are mail, not account data, and stay.
 pub async fn delete_account(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     source: Source,
 ) -> anyhow::Result<Receipt> {
     let (email, profiles) = erase_account(state, user_id).await?;
@@ -112,30 +113,31 @@ pub async fn delete_account(
 
 /// The erasure behind [`delete_account`], without a receipt. Returns the address the account had
 /// and how many Threads profiles it held.
-pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(String, i64)> {
+pub async fn erase_account(state: &AppState, user_id: &UserId) -> anyhow::Result<(String, i64)> {
     let user = state
         .store
-        .user_by_id(&crate::domain::UserId::from(user_id))
+        .user_by_id(user_id)
         .await?
         .context("account already deleted")?;
-    let workspace = crate::domain::WorkspaceId::new(user_id);
-    let profiles = state.store.profiles_of(&workspace).await?;
-    state.jobs.cancel_for_user(&workspace).await?;
+    // The account's own workspace goes with it.
+    let workspace_id = WorkspaceId::owned_by(user_id);
+    let profiles = state.store.profiles_of(&workspace_id).await?;
+    state.jobs.cancel_for_user(&workspace_id).await?;
     // Deleting the account never waits on Stripe: a job that outlives the account cancels its
     // subscriptions and deletes its Stripe customer, retrying until Stripe confirms.
-    crate::billing::close_for_deleted_account(state, &crate::domain::WorkspaceId::from(user_id))
-        .await?;
+    crate::billing::close_for_deleted_account(state, &workspace_id).await?;
     for p in &profiles {
         remove_profile(state, &p.id).await?;
     }
     // The key goes first: whatever survives anywhere (a backup, a lagging replica) is unreadable.
-    state
-        .vault
-        .shred(&crate::domain::WorkspaceId::from(user_id))
-        .await?;
+    state.vault.shred(&workspace_id).await?;
     state.store.delete_user(user_id).await?;
-    state.jobs.purge_for_user(&workspace).await?;
-    let media = state.settings.data_dir.join("media").join(user_id);
+    state.jobs.purge_for_user(&workspace_id).await?;
+    let media = state
+        .settings
+        .data_dir
+        .join("media")
+        .join(workspace_id.as_str());
     match tokio::fs::remove_dir_all(&media).await {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(e).context("removing the user's media files");
@@ -149,12 +151,12 @@ pub async fn erase_account(state: &AppState, user_id: &str) -> anyhow::Result<(S
 /// and keeps the account. Returns the receipt, or `None` when there was nothing to purge.
 pub async fn purge_meta_data(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     source: Source,
 ) -> anyhow::Result<Option<Receipt>> {
     let profiles = state
         .store
-        .profiles_of(&crate::domain::WorkspaceId::new(user_id))
+        .profiles_of(&WorkspaceId::owned_by(user_id))
         .await?;
     if profiles.is_empty() {
         return Ok(None);
@@ -169,13 +171,9 @@ pub async fn purge_meta_data(
 /// receipt even when nothing was stored, as Meta expects one for every valid request.
 pub async fn purge_threads_user(
     state: &AppState,
-    threads_user_id: &str,
+    threads_user_id: &ThreadsUserId,
 ) -> anyhow::Result<Receipt> {
-    let purged = match state
-        .store
-        .profile_by_threads_user(&crate::domain::ThreadsUserId::from(threads_user_id))
-        .await?
-    {
+    let purged = match state.store.profile_by_threads_user(threads_user_id).await? {
         Some(p) => {
             remove_profile(state, &p.id).await?;
             tracing::info!(user_id = %p.user_id, "Threads user data purged on Meta's request");
@@ -190,17 +188,13 @@ pub async fn purge_threads_user(
 /// callback). Returns whether a profile was found.
 pub async fn deauthorize_threads_user(
     state: &AppState,
-    threads_user_id: &str,
+    threads_user_id: &ThreadsUserId,
 ) -> anyhow::Result<bool> {
-    let Some(p) = state
-        .store
-        .profile_by_threads_user(&crate::domain::ThreadsUserId::from(threads_user_id))
-        .await?
-    else {
+    let Some(p) = state.store.profile_by_threads_user(threads_user_id).await? else {
         return Ok(false);
     };
     crate::sync::cancel_for_profile(state, &p.id).await?;
-    crate::inbox::forget_profile(state, &crate::domain::ProfileId::new(p.id.as_str())).await?;
+    crate::inbox::forget_profile(state, &p.id).await?;
     state
         .store
         .disconnect_profile(&p.id, true, now_unix())

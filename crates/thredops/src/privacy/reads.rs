@@ -3,20 +3,21 @@
 
 use super::store::{AccessRecord, NoticeRecord, ReceiptRecord};
 use crate::app::AppState;
+use crate::domain::UserId;
 use crate::error::AppResult;
 
 /// Every time staff opened the account's data, newest first.
-pub async fn access_log(state: &AppState, user_id: &str) -> AppResult<Vec<AccessRecord>> {
+pub async fn access_log(state: &AppState, user_id: &UserId) -> AppResult<Vec<AccessRecord>> {
     Ok(state.store.staff_access_of(user_id).await?)
 }
 
 /// The notices shown to the account holder, newest first.
-pub async fn notices(state: &AppState, user_id: &str) -> AppResult<Vec<NoticeRecord>> {
+pub async fn notices(state: &AppState, user_id: &UserId) -> AppResult<Vec<NoticeRecord>> {
     Ok(state.store.notices_of(user_id).await?)
 }
 
 /// When an inactive account's Meta data will be purged, if a warning was sent.
-pub async fn pending_purge_at(state: &AppState, user_id: &str) -> AppResult<Option<i64>> {
+pub async fn pending_purge_at(state: &AppState, user_id: &UserId) -> AppResult<Option<i64>> {
     Ok(state.store.pending_purge_at(user_id).await?)
 }
 

@@ -5,6 +5,7 @@ use chrono::{TimeZone, Utc};
 
 use super::purge::{self, Source};
 use crate::app::AppState;
+use crate::domain::UserId;
 use crate::jobs::{JobContext, JobError};
 use crate::mail::Email;
 
@@ -118,7 +119,7 @@ pub async fn sweep(state: &AppState, now: i64) -> anyhow::Result<Sweep> {
 
 async fn notify(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     email: &str,
     kind: &str,
     subject: &str,

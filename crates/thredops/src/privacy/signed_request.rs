@@ -37,7 +37,7 @@ pub enum SignedRequestError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     /// The app-scoped Threads user id the callback is about.
-    pub user_id: String,
+    pub user_id: crate::domain::ThreadsUserId,
     /// When Meta issued it (Unix seconds).
     pub issued_at: i64,
 }
@@ -101,8 +101,8 @@ pub fn parse(raw: &str, secret: &str, now: i64) -> Result<SignedRequest, SignedR
     }
     // Meta sends the id as a string; accept a number too rather than fail on a format detail.
     let user_id = match payload.user_id {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => s,
-        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(serde_json::Value::String(s)) if !s.is_empty() => s.into(),
+        Some(serde_json::Value::Number(n)) => n.to_string().into(),
         _ => return Err(SignedRequestError::BadPayload),
     };
     Ok(SignedRequest { user_id, issued_at })

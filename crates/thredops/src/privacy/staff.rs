@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::now_unix;
-use crate::domain::{Email, Role};
+use crate::domain::{Email, Role, UserId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::store::users::UserRecord;
 
@@ -14,7 +14,7 @@ use crate::store::users::UserRecord;
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct AccountSummary {
     /// Account id.
-    pub id: String,
+    pub id: UserId,
     /// Sign-in address.
     pub email: String,
     /// user, support or admin.
@@ -49,7 +49,7 @@ pub struct ProfileFacts {
 pub async fn view_account(
     state: &AppState,
     staff: &CurrentUser,
-    user_id: &str,
+    user_id: &UserId,
     reason: &str,
 ) -> AppResult<AccountSummary> {
     if staff.user.role < Role::Support {
@@ -66,7 +66,7 @@ pub async fn view_account(
     }
     let target = state
         .store
-        .user_by_id(&crate::domain::UserId::from(user_id))
+        .user_by_id(user_id)
         .await?
         .ok_or(AppError::NotFound)?;
     record_access(
@@ -80,7 +80,7 @@ pub async fn view_account(
     let admin = staff.user.role == Role::Admin;
     let profiles = state
         .store
-        .profiles_of(&crate::domain::WorkspaceId::owned_by(&target.id))
+        .profiles_of(&WorkspaceId::owned_by(&target.id))
         .await?
         .into_iter()
         .map(|p| ProfileFacts {
@@ -92,7 +92,7 @@ pub async fn view_account(
         })
         .collect();
     Ok(AccountSummary {
-        id: target.id.to_string(),
+        id: target.id,
         email: target.email,
         role: target.role.as_str(),
         created_at: target.created_at,
@@ -106,7 +106,7 @@ pub async fn view_account(
 pub async fn record_access(
     state: &AppState,
     staff: &UserRecord,
-    user_id: &str,
+    user_id: &UserId,
     action: &str,
     reason: &str,
 ) -> AppResult<()> {
@@ -121,7 +121,7 @@ pub async fn record_access(
             now_unix(),
         )
         .await?;
-    tracing::info!(staff_id = %staff.id, user_id, action, "staff access recorded");
+    tracing::info!(staff_id = %staff.id, user_id = %user_id, action, "staff access recorded");
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::purge::{self, Receipt, Source};
 use crate::app::AppState;
 use crate::clock::now_unix;
+use crate::domain::{ConversationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail;
 use crate::store::StoreResult;
@@ -22,9 +23,9 @@ pub const DEADLINE_DAYS: i64 = 30;
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TicketRequest {
     /// The ticket.
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// The account to erase.
-    pub user_id: String,
+    pub user_id: UserId,
     /// When it was asked for (Unix seconds).
     pub requested_at: i64,
     /// When it must be done by.
@@ -40,7 +41,7 @@ fn token_hash(token: &str) -> String {
 /// The deletion request behind a ticket, if it is one.
 pub async fn of_ticket(
     state: &AppState,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
 ) -> StoreResult<Option<TicketRequest>> {
     state
         .store
@@ -61,9 +62,9 @@ pub async fn awaiting(state: &AppState, token: &str) -> StoreResult<Option<Ticke
 /// confirmation link to the account's address and says so on the ticket.
 pub async fn start(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     email: &str,
-    conversation_id: &str,
+    conversation_id: &ConversationId,
 ) -> AppResult<()> {
     let now = now_unix();
     let token = crate::crypto::random_token(32);
@@ -91,7 +92,7 @@ pub async fn start(
         .map_err(AppError::Internal)?;
     crate::support::desk::post_system(
         state,
-        &crate::domain::ConversationId::new(conversation_id),
+        conversation_id,
         "Data deletion request received. We emailed a confirmation link to your account's address; once you confirm, we delete your account and all its data and email you a receipt.",
     )
     .await
@@ -108,7 +109,7 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<TicketRequest> 
         .await?;
     crate::support::desk::post_system(
         state,
-        &crate::domain::ConversationId::new(request.conversation_id.as_str()),
+        &request.conversation_id,
         "You confirmed this data deletion request by email. Our team will delete your account and all its data and email you the receipt.",
     )
     .await?;
@@ -120,7 +121,7 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<TicketRequest> 
 
 /// Carries out a confirmed request: the account-deletion purge (jobs stopped, key shredded, every
 /// row and file removed, Stripe closed), a receipt stored and emailed to the account's address.
-pub async fn carry_out(state: &AppState, conversation_id: &str) -> AppResult<Receipt> {
+pub async fn carry_out(state: &AppState, conversation_id: &ConversationId) -> AppResult<Receipt> {
     let request = of_ticket(state, conversation_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -20,23 +20,6 @@ const BARE_TEXT: &[&str] = &[
     "&[&str]",
 ];
 
-/// Files still being converted: each may hold bare ids until it is done. A file leaves the list
-/// when it is converted, and the test fails if a listed file has no bare id left.
-const NOT_YET_TYPED: &[&str] = &[
-    "config/mod.rs",
-    "privacy/export.rs",
-    "privacy/export_content.rs",
-    "privacy/purge.rs",
-    "privacy/reads.rs",
-    "privacy/retention.rs",
-    "privacy/signed_request.rs",
-    "privacy/staff.rs",
-    "privacy/store/export.rs",
-    "privacy/store/mod.rs",
-    "privacy/store/ticket_requests.rs",
-    "privacy/ticket_requests.rs",
-];
-
 /// Names ending in `id` that are not ids of ours, with why they stay text.
 const NOT_OUR_IDS: &[(&str, &str)] = &[(
     "app_id",
@@ -124,8 +107,6 @@ fn outside_the_web_layer_every_id_is_a_type() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let listed = NOT_YET_TYPED.contains(&rel.to_string_lossy().as_ref());
-        let mut bare_here = 0;
         for (n, line) in text.lines().enumerate() {
             if line.trim_start().starts_with("//") {
                 continue;
@@ -134,17 +115,8 @@ fn outside_the_web_layer_every_id_is_a_type() {
                 if NOT_OUR_IDS.iter().any(|(allowed, _)| *allowed == name) {
                     continue;
                 }
-                bare_here += 1;
-                if !listed {
-                    offenders.push(format!("{}:{}: {name}: {ty}", rel.display(), n + 1));
-                }
+                offenders.push(format!("{}:{}: {name}: {ty}", rel.display(), n + 1));
             }
-        }
-        if listed && bare_here == 0 {
-            offenders.push(format!(
-                "{} is converted: take it off NOT_YET_TYPED",
-                rel.display()
-            ));
         }
     }
     assert!(

@@ -356,9 +356,12 @@ async fn a_failed_post_is_notified_once_in_the_app_and_by_email(app: TestApp) {
         .find(|(n, _)| n == "thredops-export/tables/notifications.csv")
         .expect("the export has the notifications");
     assert!(String::from_utf8_lossy(csv).contains(FAILED_SUBJECT));
-    thredops::privacy::purge::erase_account(&app.state, &user)
-        .await
-        .unwrap();
+    thredops::privacy::purge::erase_account(
+        &app.state,
+        &thredops::domain::UserId::from(user.as_str()),
+    )
+    .await
+    .unwrap();
     let left: i64 = with_pool!(app.state.store, |p| sqlx::query_scalar(
         "SELECT COUNT(*) FROM notifications WHERE user_id = $1"
     )

@@ -893,7 +893,7 @@ async fn endpoints_and_deliveries_are_exported_without_secrets_and_purged(app: T
     };
     thredops::privacy::purge::delete_account(
         &app.state,
-        &user_id,
+        &thredops::domain::UserId::from(user_id.as_str()),
         thredops::privacy::purge::Source::Account,
     )
     .await

@@ -97,7 +97,7 @@ struct Reason {
 async fn staff_view(
     State(state): State<WebState>,
     auth: AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<crate::domain::UserId>,
     ApiQuery(q): ApiQuery<Reason>,
 ) -> AppResult<Json<staff::AccountSummary>> {
     Ok(Json(

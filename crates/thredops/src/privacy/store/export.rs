@@ -4,7 +4,9 @@
 
 use sqlx::Row;
 
+use crate::domain::{ConversationId, ProfileId, UserId, WorkspaceId};
 use crate::store::{Pool, Store, StoreResult, with_pool};
+use crate::support::AttachmentId;
 
 /// A sealed value that may be missing.
 pub(crate) type Sealed = Option<Vec<u8>>;
@@ -21,9 +23,9 @@ pub(crate) type AuditRow = (String, String, String, Option<i64>, Sealed, i64);
 /// An experiment: id, profile, status, sealed spec, sealed result.
 pub(crate) type ExperimentRow = (String, String, String, Vec<u8>, Sealed);
 /// A support conversation: id, kind, category, subject, status, created.
-pub(crate) type ConversationRow = (String, String, Option<String>, String, String, i64);
+pub(crate) type ConversationRow = (ConversationId, String, Option<String>, String, String, i64);
 /// A support message: author, body, created, image id, image file name.
-pub(crate) type LineRow = (String, String, i64, Option<String>, Option<String>);
+pub(crate) type LineRow = (String, String, i64, Option<AttachmentId>, Option<String>);
 
 /// A table's exported columns and the user's rows, each value as text.
 pub(crate) struct TableRows {
@@ -49,7 +51,7 @@ impl Store {
     pub(crate) async fn export_table(
         &self,
         table: &str,
-        user_id: &str,
+        user_id: &UserId,
         withheld: &[&str],
     ) -> StoreResult<Option<TableRows>> {
         let cols = self.column_names(table).await?;
@@ -99,7 +101,7 @@ impl Store {
     /// A profile's posts: media id and sealed content, oldest first.
     pub(crate) async fn export_post_contents(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
     ) -> StoreResult<Vec<(String, Vec<u8>)>> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT media_id, content_enc FROM posts WHERE profile_id = $1 ORDER BY posted_at",
@@ -112,7 +114,7 @@ impl Store {
     /// A profile's audience snapshots: day, breakdown and sealed values.
     pub(crate) async fn export_demographics(
         &self,
-        profile_id: &str,
+        profile_id: &ProfileId,
     ) -> StoreResult<Vec<(String, String, Vec<u8>)>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -124,79 +126,91 @@ impl Store {
         })?)
     }
 
-    /// The user's planned posts (drafts and scheduled), oldest first.
-    pub(crate) async fn export_planned_posts(&self, user_id: &str) -> StoreResult<Vec<PlannedRow>> {
+    /// The workspace's planned posts (drafts and scheduled), oldest first.
+    pub(crate) async fn export_planned_posts(
+        &self,
+        workspace_id: &WorkspaceId,
+    ) -> StoreResult<Vec<PlannedRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, profile_id, state, content_enc, scheduled_at, permalink FROM scheduled_posts WHERE user_id = $1 ORDER BY created_at",
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_all(p)
         .await
         })?)
     }
 
-    /// The user's recurring series, oldest first.
+    /// The workspace's recurring series, oldest first.
     pub(crate) async fn export_recurring_series(
         &self,
-        user_id: &str,
+        workspace_id: &WorkspaceId,
     ) -> StoreResult<Vec<SeriesRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, profile_id, state, content_enc FROM recurring_series WHERE user_id = $1 ORDER BY created_at",
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_all(p)
         .await
         })?)
     }
 
-    /// The user's followed feeds, oldest first.
-    pub(crate) async fn export_feeds(&self, user_id: &str) -> StoreResult<Vec<FeedRow>> {
+    /// The workspace's followed feeds, oldest first.
+    pub(crate) async fn export_feeds(
+        &self,
+        workspace_id: &WorkspaceId,
+    ) -> StoreResult<Vec<FeedRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, profile_id, url, last_polled_at, last_error FROM publishing_feeds WHERE user_id = $1 ORDER BY created_at",
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_all(p)
         .await
         })?)
     }
 
-    /// The items drafted from the user's feeds, oldest first.
-    pub(crate) async fn export_feed_items(&self, user_id: &str) -> StoreResult<Vec<FeedItemRow>> {
+    /// The items drafted from the workspace's feeds, oldest first.
+    pub(crate) async fn export_feed_items(
+        &self,
+        workspace_id: &WorkspaceId,
+    ) -> StoreResult<Vec<FeedItemRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT feed_id, item_key, title, post_id FROM publishing_feed_items WHERE user_id = $1 ORDER BY created_at",
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_all(p)
         .await
         })?)
     }
 
-    /// The user's audits, oldest first.
-    pub(crate) async fn export_audits(&self, user_id: &str) -> StoreResult<Vec<AuditRow>> {
+    /// The workspace's audits, oldest first.
+    pub(crate) async fn export_audits(
+        &self,
+        workspace_id: &WorkspaceId,
+    ) -> StoreResult<Vec<AuditRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, profile_id, status, score, report_enc, created_at FROM strategy_audits WHERE user_id = $1 ORDER BY created_at",
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_all(p)
         .await
         })?)
     }
 
-    /// The user's experiments, oldest first.
+    /// The workspace's experiments, oldest first.
     pub(crate) async fn export_experiments(
         &self,
-        user_id: &str,
+        workspace_id: &WorkspaceId,
     ) -> StoreResult<Vec<ExperimentRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, profile_id, status, spec_enc, result_enc FROM strategy_experiments WHERE user_id = $1 ORDER BY created_at",
         )
-        .bind(user_id)
+        .bind(workspace_id)
         .fetch_all(p)
         .await
         })?)
@@ -205,7 +219,7 @@ impl Store {
     /// The user's support tickets and chats, oldest first.
     pub(crate) async fn export_support_conversations(
         &self,
-        user_id: &str,
+        user_id: &UserId,
     ) -> StoreResult<Vec<ConversationRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -220,7 +234,7 @@ impl Store {
     /// A conversation's messages with their images, internal notes left out.
     pub(crate) async fn export_support_lines(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> StoreResult<Vec<LineRow>> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(

@@ -6,6 +6,7 @@ mod ticket_requests;
 
 use sqlx::Row;
 
+use crate::domain::{ProfileId, UserId};
 use crate::store::{Store, StoreResult, with_pool};
 
 /// A deletion receipt as the public status page shows it (no personal data).
@@ -53,7 +54,7 @@ pub struct NoticeRecord {
 #[derive(Debug, Clone)]
 pub struct InactiveUser {
     /// Account id.
-    pub id: String,
+    pub id: UserId,
     /// Email for the warning.
     pub email: String,
     /// Last sign-in or use.
@@ -121,7 +122,7 @@ impl Store {
     pub async fn insert_confirmation(
         &self,
         token_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         code_hash: &str,
         now: i64,
         expires_at: i64,
@@ -139,7 +140,7 @@ impl Store {
         &self,
         token_hash: &str,
         now: i64,
-    ) -> StoreResult<Option<(String, String)>> {
+    ) -> StoreResult<Option<(UserId, String)>> {
         let row = with_pool!(self, |p| {
             async {
             match sqlx::query("SELECT user_id, code_hash FROM deletion_confirmations WHERE token_hash = $1 AND expires_at > $2")
@@ -154,7 +155,7 @@ impl Store {
     }
 
     /// How many confirmation links were sent to a user since `since` (to refuse mail floods).
-    pub async fn confirmations_since(&self, user_id: &str, since: i64) -> StoreResult<i64> {
+    pub async fn confirmations_since(&self, user_id: &UserId, since: i64) -> StoreResult<i64> {
         let n: i64 = with_pool!(self, |p| sqlx::query_scalar(
             "SELECT count(*) FROM deletion_confirmations WHERE user_id = $1 AND created_at > $2"
         )
@@ -168,8 +169,8 @@ impl Store {
     /// Records a staff view of a user's data.
     pub async fn log_staff_access(
         &self,
-        user_id: &str,
-        staff_user_id: &str,
+        user_id: &UserId,
+        staff_user_id: &UserId,
         staff_role: &str,
         action: &str,
         reason: &str,
@@ -185,7 +186,7 @@ impl Store {
     }
 
     /// The staff access log of a user, newest first.
-    pub async fn staff_access_of(&self, user_id: &str) -> StoreResult<Vec<AccessRecord>> {
+    pub async fn staff_access_of(&self, user_id: &UserId) -> StoreResult<Vec<AccessRecord>> {
         let rows = with_pool!(self, |p| {
             async {
             let rows = sqlx::query("SELECT l.staff_role, l.action, l.reason, l.at, u.email FROM staff_access_log l LEFT JOIN users u ON u.id = l.staff_user_id WHERE l.user_id = $1 ORDER BY l.at DESC, l.id")
@@ -205,7 +206,7 @@ impl Store {
     /// Adds an in-app notice.
     pub async fn add_notice(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         kind: &str,
         message: &str,
         now: i64,
@@ -220,7 +221,7 @@ impl Store {
     }
 
     /// A user's notices, newest first.
-    pub async fn notices_of(&self, user_id: &str) -> StoreResult<Vec<NoticeRecord>> {
+    pub async fn notices_of(&self, user_id: &UserId) -> StoreResult<Vec<NoticeRecord>> {
         let rows = with_pool!(self, |p| {
             async {
             let rows = sqlx::query("SELECT kind, message, created_at FROM privacy_notices WHERE user_id = $1 AND dismissed_at IS NULL ORDER BY created_at DESC, id")
@@ -258,7 +259,7 @@ impl Store {
     /// Remembers that a user was warned about the inactivity that began at `last_active_at`.
     pub async fn record_inactivity_warning(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         last_active_at: i64,
         now: i64,
         purge_at: i64,
@@ -273,7 +274,7 @@ impl Store {
 
     /// When the user's Meta data is due to be purged, if they were warned for their current
     /// period of inactivity.
-    pub async fn pending_purge_at(&self, user_id: &str) -> StoreResult<Option<i64>> {
+    pub async fn pending_purge_at(&self, user_id: &UserId) -> StoreResult<Option<i64>> {
         let v: Option<i64> = with_pool!(self, |p| {
             sqlx::query_scalar("SELECT w.purge_at FROM inactivity_warnings w JOIN users u ON u.id = w.user_id WHERE w.user_id = $1 AND w.last_active_at = u.last_active_at")
             .bind(user_id).fetch_optional(p).await
@@ -282,7 +283,7 @@ impl Store {
     }
 
     /// Deletes the account row; every table holding its data cascades from it.
-    pub async fn delete_user(&self, user_id: &str) -> StoreResult<u64> {
+    pub async fn delete_user(&self, user_id: &UserId) -> StoreResult<u64> {
         Ok(with_pool!(self, |p| sqlx::query(
             "DELETE FROM users WHERE id = $1"
         )
@@ -293,7 +294,7 @@ impl Store {
     }
 
     /// Deletes one Threads profile and, by cascade, everything synced for it.
-    pub async fn delete_profile(&self, profile_id: &str) -> StoreResult<u64> {
+    pub async fn delete_profile(&self, profile_id: &ProfileId) -> StoreResult<u64> {
         Ok(with_pool!(self, |p| sqlx::query(
             "DELETE FROM threads_profiles WHERE id = $1"
         )

@@ -1,5 +1,6 @@
 //! Storage of data deletion requests made through a support ticket.
 
+use crate::domain::{ConversationId, UserId};
 use crate::privacy::ticket_requests::TicketRequest;
 use crate::store::{Store, StoreResult, with_pool};
 
@@ -9,7 +10,7 @@ impl Store {
     /// The deletion request behind a ticket, if it is one.
     pub(crate) async fn deletion_request_of_ticket(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
     ) -> StoreResult<Option<TicketRequest>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM support_deletion_requests WHERE conversation_id = $1"
@@ -37,8 +38,8 @@ impl Store {
     /// Records a new request on a ticket with the hash of its confirmation token.
     pub(crate) async fn insert_deletion_request(
         &self,
-        conversation_id: &str,
-        user_id: &str,
+        conversation_id: &ConversationId,
+        user_id: &UserId,
         token_hash: &str,
         requested_at: i64,
         deadline_at: i64,
@@ -62,7 +63,7 @@ impl Store {
     /// Marks a request confirmed at `now` (once).
     pub(crate) async fn confirm_deletion_request(
         &self,
-        conversation_id: &str,
+        conversation_id: &ConversationId,
         now: i64,
     ) -> StoreResult<()> {
         with_pool!(self, |p| {

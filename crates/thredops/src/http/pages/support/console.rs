@@ -608,7 +608,12 @@ async fn erase_account(
     if !desk::is_agent(&auth.user) {
         return forbidden(&state);
     }
-    match crate::privacy::ticket_requests::carry_out(&state, &id).await {
+    match crate::privacy::ticket_requests::carry_out(
+        &state,
+        &crate::domain::ConversationId::from(id.as_str()),
+    )
+    .await
+    {
         Ok(receipt) => {
             let notice = format!(
                 "The account was deleted with everything it held, and the receipt was emailed to its address. Receipt: {} ({} Threads profiles removed).",

@@ -50,7 +50,11 @@ async fn inactive_accounts_are_purged_after_twelve_months(app: TestApp) {
         "{mail}"
     );
     assert_eq!(
-        app.state.store.pending_purge_at(&user_id).await.unwrap(),
+        app.state
+            .store
+            .pending_purge_at(&thredops::domain::UserId::from(user_id.as_str()))
+            .await
+            .unwrap(),
         Some(last + 365 * day)
     );
     assert_eq!(
