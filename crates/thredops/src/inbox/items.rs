@@ -207,10 +207,7 @@ pub async fn list(state: &AppState, auth: &CurrentUser, q: &ListQuery) -> AppRes
     if let Some(p) = &filter.profile_id
         && state
             .store
-            .profile_of(
-                auth.workspace_id(),
-                &crate::domain::ProfileId::from(p.as_str()),
-            )
+            .profile_of(auth.workspace_id(), p)
             .await?
             .is_none()
     {

@@ -102,7 +102,7 @@ pub async fn schedule(
 
 /// Called when a profile's sync finished: polls its inbox if it is on.
 pub async fn after_sync(state: &AppState, profile: &ProfileRecord) -> StoreResult<()> {
-    let profile_id = ProfileId::new(profile.id.as_str());
+    let profile_id = profile.id.clone();
     match state.store.inbox_profile(&profile_id).await? {
         Some(row) if row.state == ProfileState::On => {
             let workspace = profile.user_id.clone();
@@ -382,7 +382,7 @@ pub(super) async fn ingest(
     let item = NewItem {
         id,
         user_id: profile.user_id.clone(),
-        profile_id: ProfileId::new(profile.id.as_str()),
+        profile_id: profile.id.clone(),
         threads_id: domain::MediaId::from(m.id.as_str()),
         kind,
         root_id,

@@ -11,7 +11,7 @@ use threads_api::{Media, WebhookDelivery, WebhookEvent};
 
 use super::{ItemKind, ProfileState, Source};
 use crate::app::AppState;
-use crate::domain::{self, ProfileId};
+use crate::domain;
 use crate::services::profiles::purpose;
 
 /// Why a delivery was refused.
@@ -133,7 +133,7 @@ async fn take(
     let Some(profile) = profile else {
         return Ok(false);
     };
-    let profile_id = ProfileId::new(profile.id.as_str());
+    let profile_id = profile.id.clone();
     let on = state
         .store
         .inbox_profile(&profile_id)
